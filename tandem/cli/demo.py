@@ -1,0 +1,3 @@
+"""`tandem demo` commands."""
+
+from tandem.cli import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""`tandem emulator` commands."""
+
+from tandem.cli import app  # noqa: F401

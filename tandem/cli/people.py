@@ -1,0 +1,3 @@
+"""`tandem people` commands."""
+
+from tandem.cli import app  # noqa: F401

@@ -1,0 +1,94 @@
+"""Every error Tandem raises on purpose derives from one root, so callers can catch it whole.
+
+    TandemError
+    ├── ConfigError            a setting is missing or malformed (names the setting)
+    ├── InvalidInput           bad input from a user or client (names the field and the reason)
+    ├── NotFound               a person, record or object that does not exist
+    ├── AmbiguousReference     a reference (an email, say) that matches more than one thing
+    ├── StoreError             the people store could not do what was asked
+    └── SalesforceError        Salesforce (or the emulator) answered with an error
+        ├── AuthenticationFailed   the login itself was refused
+        ├── SessionExpired         the session is no longer valid (401 INVALID_SESSION_ID)
+        ├── LimitExceeded          the org's API limit is spent (403 REQUEST_LIMIT_EXCEEDED)
+        ├── TransientError         a fault worth retrying (5xx, UNABLE_TO_LOCK_ROW, dropped connection)
+        └── RecordRejected         Salesforce refused a record (validation rule, required field, bad value)
+
+Messages never contain secrets: values of settings marked secret are never formatted into them.
+"""
+
+from __future__ import annotations
+
+
+class TandemError(Exception):
+    """Root of every error Tandem raises on purpose."""
+
+
+class ConfigError(TandemError):
+    def __init__(self, setting: str, reason: str) -> None:
+        self.setting = setting
+        self.reason = reason
+        super().__init__(f"{setting}: {reason}")
+
+
+class InvalidInput(TandemError):
+    """Bad input; `field` names what was wrong so a user can fix it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class NotFound(TandemError):
+    pass
+
+
+class AmbiguousReference(TandemError):
+    def __init__(self, reference: str, candidates: list[object]) -> None:
+        self.reference = reference
+        self.candidates = list(candidates)
+        listed = ", ".join(str(c) for c in self.candidates)
+        super().__init__(f"{reference!r} matches more than one: {listed}")
+
+
+class StoreError(TandemError):
+    pass
+
+
+class SalesforceError(TandemError):
+    """An error answer from Salesforce: HTTP status, Salesforce's errorCode, message and fields."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        fields: list[str] | None = None,
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.fields = list(fields or [])
+        self.message = message
+        prefix = f"{error_code}: " if error_code else ""
+        super().__init__(f"{prefix}{message}")
+
+
+class AuthenticationFailed(SalesforceError):
+    pass
+
+
+class SessionExpired(SalesforceError):
+    pass
+
+
+class LimitExceeded(SalesforceError):
+    pass
+
+
+class TransientError(SalesforceError):
+    pass
+
+
+class RecordRejected(SalesforceError):
+    pass
