@@ -1,0 +1,30 @@
+# Two commands from a fresh clone: `make demo` and `make test`. Both build .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tandem demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/emulator.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache tandem.db

@@ -1,0 +1,156 @@
+"""Settings: one typed object read from `TANDEM_*` environment variables and an optional `tandem.toml`.
+
+The environment wins over the file. A missing or malformed setting fails at start with a
+`ConfigError` naming the variable; secrets are `SecretStr`, so they never show in a repr, a log
+line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tandem.errors import ConfigError
+
+ENV_PREFIX = "TANDEM_"
+CONFIG_FILE_ENV = "TANDEM_CONFIG"
+DEFAULT_CONFIG_FILE = "tandem.toml"
+
+
+class Settings(BaseSettings):
+    """Everything Tandem reads from its environment; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///tandem.db"
+    sf_login_url: str | None = Field(
+        None, description="OAuth login URL of a real org; unset means the bundled emulator"
+    )
+    sf_username: str | None = None
+    sf_password: SecretStr | None = None
+    sf_security_token: SecretStr | None = None
+    sf_client_id: str | None = None
+    sf_client_secret: SecretStr | None = None
+    sf_ca_bundle: Path | None = Field(None, description="CA file trusted for Salesforce HTTPS")
+    sf_api_version: str = "62.0"
+    sync_interval_seconds: int = Field(300, ge=1, le=86_400)
+    api_client_id: str | None = None
+    api_client_secret: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("sf_login_url")
+    @classmethod
+    def _https_login(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("sf_api_version")
+    @classmethod
+    def _version_shape(cls, value: str) -> str:
+        major, dot, minor = value.partition(".")
+        if not (major.isdigit() and dot and minor == "0"):
+            raise ValueError("must look like 62.0")
+        return value
+
+    @field_validator("sf_ca_bundle")
+    @classmethod
+    def _ca_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _salesforce_credentials(self) -> Settings:
+        if self.sf_login_url is None:
+            return self
+        if not self.sf_client_id:
+            raise ValueError("TANDEM_SF_CLIENT_ID is needed when TANDEM_SF_LOGIN_URL is set")
+        if self.sf_username and self.sf_password is None:
+            raise ValueError("TANDEM_SF_PASSWORD is needed when TANDEM_SF_USERNAME is set")
+        if not self.sf_username and self.sf_client_secret is None:
+            raise ValueError(
+                "set TANDEM_SF_USERNAME and TANDEM_SF_PASSWORD, or TANDEM_SF_CLIENT_SECRET "
+                "for the client-credentials flow"
+            )
+        return self
+
+    @property
+    def salesforce_target(self) -> Literal["emulator", "org"]:
+        return "emulator" if self.sf_login_url is None else "org"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFile(settings_cls))
+
+
+class _TomlFile(PydanticBaseSettingsSource):
+    """`tandem.toml` (or the file named by TANDEM_CONFIG): keys are the setting names, e.g. `database_url`."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.path = _config_path()
+        self.values = _read_toml(self.path) if self.path else {}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+def _config_path() -> Path | None:
+    named = os.environ.get(CONFIG_FILE_ENV)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(CONFIG_FILE_ENV, f"no such file: {path}")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    known = set(Settings.model_fields)
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{path}: {key}", f"unknown setting (known: {', '.join(sorted(known))})")
+    return values
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning pydantic's report into a ConfigError that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = first.get("loc") or ()
+        setting = env_name(str(location[0])) if location else "settings"
+        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigError(setting, reason) from None

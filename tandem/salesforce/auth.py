@@ -1,0 +1,70 @@
+"""OAuth 2 logins: username-password and client-credentials, against any login URL.
+
+Tokens and passwords are held as `SecretStr` and never formatted into errors or logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+from pydantic import SecretStr
+
+from tandem.errors import AuthenticationFailed, TransientError
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a login needs; `password` already includes the security token when one is used."""
+
+    login_url: str
+    client_id: str
+    client_secret: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+
+    @property
+    def grant_type(self) -> str:
+        return "password" if self.username else "client_credentials"
+
+    def __repr__(self) -> str:
+        return f"Credentials(login_url={self.login_url!r}, client_id={self.client_id!r}, username={self.username!r})"
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: SecretStr
+    instance_url: str
+    identity_url: str | None = None
+    issued_at: int | None = None
+
+
+def login(session: requests.Session, credentials: Credentials) -> Token:
+    """Ask the login URL for an access token; raise AuthenticationFailed with Salesforce's reason."""
+    form = {"grant_type": credentials.grant_type, "client_id": credentials.client_id}
+    if credentials.client_secret is not None:
+        form["client_secret"] = credentials.client_secret.get_secret_value()
+    if credentials.username:
+        form["username"] = credentials.username
+        form["password"] = credentials.password.get_secret_value() if credentials.password else ""
+    url = credentials.login_url.rstrip("/") + "/services/oauth2/token"
+    try:
+        response = session.post(url, data=form, headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        raise TransientError(f"login to {credentials.login_url} failed: {type(exc).__name__}") from None
+    if response.status_code >= 500:
+        raise TransientError(f"login answered HTTP {response.status_code}", status=response.status_code)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or "access_token" not in body:
+        error = body.get("error", f"HTTP {response.status_code}")
+        reason = body.get("error_description", "no reason given")
+        raise AuthenticationFailed(reason, status=response.status_code, error_code=error)
+    return Token(
+        access_token=SecretStr(body["access_token"]),
+        instance_url=body["instance_url"].rstrip("/"),
+        identity_url=body.get("id"),
+        issued_at=int(body["issued_at"]) if str(body.get("issued_at", "")).isdigit() else None,
+    )

@@ -1,0 +1,38 @@
+"""The HTTP session every Salesforce call goes through.
+
+`requests` lets `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE` from the environment override a Session's
+`verify` for each request. Corporate networks set those variables, so a configured CA bundle
+would silently lose; `PinnedSession` keeps the session's own `verify` while still honouring the
+environment's proxy settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import requests
+
+USER_AGENT = "tandem-sync"
+
+
+class PinnedSession(requests.Session):
+    """A `requests.Session` whose `verify` wins over the CA-bundle variables of the environment."""
+
+    def __init__(self, ca_bundle: Path | str | None = None, timeout: float = 60.0) -> None:
+        super().__init__()
+        self.verify = str(ca_bundle) if ca_bundle else True
+        self.timeout = timeout
+        self.headers["User-Agent"] = USER_AGENT
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None or verify is True:
+            settings["verify"] = self.verify
+        return settings
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)

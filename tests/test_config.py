@@ -1,0 +1,101 @@
+import pytest
+
+from tandem.config import load_settings
+from tandem.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in list(__import__("os").environ):
+        if name.startswith("TANDEM_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults():
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///tandem.db"
+    assert settings.sf_api_version == "62.0"
+    assert settings.sync_interval_seconds == 300
+    assert settings.salesforce_target == "emulator"
+
+
+def test_toml_file_is_read_and_env_wins(monkeypatch, tmp_path):
+    (tmp_path / "tandem.toml").write_text('sync_interval_seconds = 60\ndatabase_url = "sqlite:///x.db"\n')
+    assert load_settings().sync_interval_seconds == 60
+    monkeypatch.setenv("TANDEM_SYNC_INTERVAL_SECONDS", "90")
+    settings = load_settings()
+    assert settings.sync_interval_seconds == 90
+    assert settings.database_url == "sqlite:///x.db"
+
+
+def test_config_file_named_by_env(monkeypatch, tmp_path):
+    path = tmp_path / "other.toml"
+    path.write_text('sf_api_version = "61.0"\n')
+    monkeypatch.setenv("TANDEM_CONFIG", str(path))
+    assert load_settings().sf_api_version == "61.0"
+    monkeypatch.setenv("TANDEM_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="TANDEM_CONFIG"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("TANDEM_SYNC_INTERVAL_SECONDS", "soon", "integer"),
+        ("TANDEM_SYNC_INTERVAL_SECONDS", "0", "greater than or equal to 1"),
+        ("TANDEM_SF_API_VERSION", "v62", "62.0"),
+        ("TANDEM_DATABASE_URL", "mysql://x", "sqlite"),
+        ("TANDEM_SF_LOGIN_URL", "http://login.example", "https"),
+        ("TANDEM_SF_CA_BUNDLE", "/no/such/ca.pem", "no such file"),
+    ],
+)
+def test_malformed_setting_names_the_variable(monkeypatch, name, value, reason):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == name
+    assert reason in info.value.reason
+
+
+def test_unknown_key_in_file_is_refused(tmp_path):
+    (tmp_path / "tandem.toml").write_text("sync_intervall = 5\n")
+    with pytest.raises(ConfigError, match="sync_intervall"):
+        load_settings()
+
+
+def test_real_org_needs_credentials(monkeypatch):
+    monkeypatch.setenv("TANDEM_SF_LOGIN_URL", "https://login.example")
+    with pytest.raises(ConfigError, match="TANDEM_SF_CLIENT_ID"):
+        load_settings()
+    monkeypatch.setenv("TANDEM_SF_CLIENT_ID", "app")
+    monkeypatch.setenv("TANDEM_SF_USERNAME", "sync@example.com")
+    with pytest.raises(ConfigError, match="TANDEM_SF_PASSWORD"):
+        load_settings()
+    monkeypatch.setenv("TANDEM_SF_PASSWORD", "hunter2-very-secret")
+    settings = load_settings()
+    assert settings.salesforce_target == "org"
+
+
+def test_secrets_never_printed(monkeypatch):
+    monkeypatch.setenv("TANDEM_SF_LOGIN_URL", "https://login.example")
+    monkeypatch.setenv("TANDEM_SF_CLIENT_ID", "app")
+    monkeypatch.setenv("TANDEM_SF_CLIENT_SECRET", "s3cr3t-client")
+    monkeypatch.setenv("TANDEM_SF_PASSWORD", "s3cr3t-password")
+    monkeypatch.setenv("TANDEM_SF_USERNAME", "sync@example.com")
+    monkeypatch.setenv("TANDEM_API_CLIENT_SECRET", "s3cr3t-api")
+    settings = load_settings()
+    shown = repr(settings) + str(settings) + str(settings.model_dump())
+    assert "s3cr3t" not in shown
+    assert settings.sf_password.get_secret_value() == "s3cr3t-password"
+
+
+def test_secret_value_not_in_error(monkeypatch):
+    monkeypatch.setenv("TANDEM_SF_LOGIN_URL", "https://login.example")
+    monkeypatch.setenv("TANDEM_SF_CLIENT_ID", "app")
+    monkeypatch.setenv("TANDEM_SF_USERNAME", "sync@example.com")
+    monkeypatch.setenv("TANDEM_SF_PASSWORD", "s3cr3t-password")
+    monkeypatch.setenv("TANDEM_SYNC_INTERVAL_SECONDS", "never")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "s3cr3t" not in str(info.value)
