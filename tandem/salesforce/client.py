@@ -1,33 +1,48 @@
 """The Salesforce client: the only code in Tandem that speaks to Salesforce.
 
 Built on simple-salesforce, handed a `PinnedSession` so the configured CA wins. It logs in with
-OAuth, logs in again once when the session expires, maps error answers to `tandem.errors`, and
-keeps the org's API usage from the `Sforce-Limit-Info` header of the last answer.
+OAuth, logs in again once when the session expires, retries transient faults with backoff, maps
+error answers to `tandem.errors`, counts its API calls and keeps the org's usage from the
+`Sforce-Limit-Info` header of the last answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import requests
 import simple_salesforce
+import tenacity
 from pydantic import SecretStr
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
-from tandem.errors import SessionExpired, TransientError
+from tandem.errors import InvalidInput, SessionExpired, TransientError
 from tandem.salesforce.auth import Credentials, Token, login
 from tandem.salesforce.errors import error_for
 from tandem.salesforce.http import PinnedSession
+from tandem.salesforce.results import ConvertedLead, RecordError, RecordResult
+from tandem.salesforce.soap import LeadConvert, convert_lead_envelope, parse_convert_results, parse_fault
 
 T = TypeVar("T")
+COLLECTION_LIMIT = 200
 
 
 class SalesforceClient:
-    def __init__(self, credentials: Credentials, session: requests.Session, api_version: str = "62.0") -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        session: requests.Session,
+        api_version: str = "62.0",
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+    ) -> None:
         self.credentials = credentials
         self.session = session
         self.api_version = api_version
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
         self.calls = 0
         self._token: Token | None = None
         self._sf: simple_salesforce.Salesforce | None = None
@@ -47,6 +62,8 @@ class SalesforceClient:
         )
         session = PinnedSession(ca_bundle or settings.sf_ca_bundle)
         return cls(credentials, session, settings.sf_api_version)
+
+    # --- connection -------------------------------------------------------------------------
 
     @property
     def instance_url(self) -> str:
@@ -72,8 +89,8 @@ class SalesforceClient:
             )
         return self._sf
 
-    def _call(self, operation: Callable[[simple_salesforce.Salesforce], T]) -> T:
-        """Run one API call; log in again once if the session has expired."""
+    def _call_once(self, operation: Callable[[simple_salesforce.Salesforce], T]) -> T:
+        """One API call; log in again once if the session has expired."""
         for attempt in (1, 2):
             sf = self._connection()
             self.calls += 1
@@ -89,6 +106,18 @@ class SalesforceClient:
                 raise TransientError(f"{type(exc).__name__} talking to Salesforce") from None
         raise AssertionError("unreachable")
 
+    def _call(self, operation: Callable[[simple_salesforce.Salesforce], T]) -> T:
+        """An API call retried with exponential backoff while the failure is transient."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(TransientError),
+            wait=tenacity.wait_exponential(multiplier=self.backoff_seconds, max=30),
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            reraise=True,
+        )
+        return retrying(self._call_once, operation)
+
+    # --- reads --------------------------------------------------------------------------------
+
     def describe(self, object_name: str) -> dict[str, Any]:
         return self._call(lambda sf: getattr(sf, object_name).describe())
 
@@ -96,22 +125,94 @@ class SalesforceClient:
         """Every row of a SOQL query, page by page (`queryAll` when deletes are wanted)."""
         page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
         while True:
-            for row in page["records"]:
-                yield row
+            yield from page["records"]
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             locator = page["nextRecordsUrl"]
-            page = self._call(lambda sf: sf.query_more(locator, identifier_is_url=True, include_deleted=include_deleted))
+            page = self._call(
+                lambda sf: sf.query_more(locator, identifier_is_url=True, include_deleted=include_deleted)
+            )
 
     def retrieve(self, object_name: str, record_id: str) -> dict[str, Any]:
         return self._call(lambda sf: getattr(sf, object_name).get(record_id))
 
+    def limits(self) -> dict[str, Any]:
+        return self._call(lambda sf: sf.limits())
+
+    # --- single-record writes -------------------------------------------------------------------
+
     def create(self, object_name: str, fields: dict[str, Any]) -> str:
-        result = self._call(lambda sf: getattr(sf, object_name).create(fields))
-        return result["id"]
+        return self._call(lambda sf: getattr(sf, object_name).create(fields))["id"]
 
     def update(self, object_name: str, record_id: str, fields: dict[str, Any]) -> None:
         self._call(lambda sf: getattr(sf, object_name).update(record_id, fields))
 
-    def limits(self) -> dict[str, Any]:
-        return self._call(lambda sf: sf.limits())
+    # --- sObject Collections --------------------------------------------------------------------
+
+    def create_records(self, object_name: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        body = [{"attributes": {"type": object_name}, **r} for r in records]
+        return self._collection("POST", "composite/sobjects", body)
+
+    def update_records(self, object_name: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        """Each record carries its `Id`; results come back in request order."""
+        for index, record in enumerate(records):
+            if not record.get("Id"):
+                raise InvalidInput(f"records[{index}].Id", "an update needs the record's Id")
+        body = [{"attributes": {"type": object_name}, **r} for r in records]
+        return self._collection("PATCH", "composite/sobjects", body)
+
+    def upsert_records(
+        self, object_name: str, external_field: str, records: Sequence[dict[str, Any]]
+    ) -> list[RecordResult]:
+        """Create-or-update by an external-id field, safe to repeat after a lost answer."""
+        for index, record in enumerate(records):
+            if record.get(external_field) in (None, ""):
+                raise InvalidInput(f"records[{index}].{external_field}", "an upsert needs the external id")
+        body = [{"attributes": {"type": object_name}, **r} for r in records]
+        return self._collection("PATCH", f"composite/sobjects/{object_name}/{external_field}", body)
+
+    def _collection(self, method: str, path: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        """Send up to 200 records with allOrNone=false; records refused with a lock error are resent."""
+        if len(records) > COLLECTION_LIMIT:
+            raise InvalidInput("records", f"at most {COLLECTION_LIMIT} records per call, got {len(records)}")
+        results: list[RecordResult | None] = [None] * len(records)
+        pending = list(range(len(records)))
+        for round_number in range(self.max_attempts):
+            batch = [records[i] for i in pending]
+            answer = self._call(
+                lambda sf: sf.restful(path, method=method, json={"allOrNone": False, "records": batch})
+            )
+            retry_next: list[int] = []
+            for index, raw in zip(pending, answer, strict=True):
+                result = RecordResult.from_wire(raw)
+                results[index] = result
+                if result.retryable and round_number + 1 < self.max_attempts:
+                    retry_next.append(index)
+            if not retry_next:
+                break
+            pending = retry_next
+            tenacity.nap.sleep(self.backoff_seconds * (2**round_number))
+        return [r for r in results if r is not None]
+
+    # --- SOAP -----------------------------------------------------------------------------------
+
+    def convert_leads(self, converts: Sequence[LeadConvert]) -> list[ConvertedLead | tuple[str | None, list[RecordError]]]:
+        """SOAP convertLead; one outcome per lead, a failed one as (lead_id, errors)."""
+
+        def send(sf: simple_salesforce.Salesforce) -> bytes:
+            url = f"{self.instance_url}/services/Soap/u/{self.api_version}"
+            envelope = convert_lead_envelope(sf.session_id, list(converts))
+            response = self.session.post(
+                url,
+                data=envelope.encode("utf-8"),
+                headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+            )
+            if response.status_code >= 500 and (fault := parse_fault(response.content)) is not None:
+                # SOAP answers every fault with HTTP 500; give it the status its REST twin would have.
+                status = {"INVALID_SESSION_ID": 401, "SERVER_UNAVAILABLE": 503}.get(fault.code, 400)
+                raise LibraryError(url, status, "convertLead", [{"errorCode": fault.code, "message": fault.message}])
+            if response.status_code >= 300:
+                raise error_for(response.status_code, response.content)
+            return response.content
+
+        return parse_convert_results(self._call(send))

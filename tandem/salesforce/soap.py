@@ -1,0 +1,97 @@
+"""The SOAP partner calls a REST integration still needs (`convertLead`): envelopes in, results out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from defusedxml import ElementTree
+
+from tandem.salesforce.results import ConvertedLead, RecordError
+
+ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+PARTNER_NS = "urn:partner.soap.sforce.com"
+
+
+@dataclass(frozen=True)
+class LeadConvert:
+    """One `leadConverts` entry; `None` leaves an option to Salesforce's default."""
+
+    lead_id: str
+    converted_status: str
+    account_id: str | None = None
+    contact_id: str | None = None
+    owner_id: str | None = None
+    opportunity_name: str | None = None
+    do_not_create_opportunity: bool = False
+    send_notification_email: bool = False
+    overwrite_lead_source: bool = False
+
+    def to_xml(self) -> str:
+        # Element order follows the partner WSDL.
+        parts = [
+            ("accountId", self.account_id),
+            ("contactId", self.contact_id),
+            ("convertedStatus", self.converted_status),
+            ("doNotCreateOpportunity", _bool(self.do_not_create_opportunity)),
+            ("leadId", self.lead_id),
+            ("opportunityName", self.opportunity_name),
+            ("overwriteLeadSource", _bool(self.overwrite_lead_source)),
+            ("ownerId", self.owner_id),
+            ("sendNotificationEmail", _bool(self.send_notification_email)),
+        ]
+        body = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in parts if value is not None)
+        return f"<leadConverts>{body}</leadConverts>"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def convert_lead_envelope(session_id: str, converts: list[LeadConvert]) -> str:
+    entries = "".join(c.to_xml() for c in converts)
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{ENVELOPE_NS}" xmlns="{PARTNER_NS}">'
+        f"<soapenv:Header><SessionHeader><sessionId>{escape(session_id)}</sessionId></SessionHeader></soapenv:Header>"
+        f"<soapenv:Body><convertLead>{entries}</convertLead></soapenv:Body></soapenv:Envelope>"
+    )
+
+
+@dataclass(frozen=True)
+class SoapFault:
+    code: str
+    message: str
+
+
+def parse_fault(xml: bytes | str) -> SoapFault | None:
+    root = ElementTree.fromstring(xml)
+    fault = root.find(f".//{{{ENVELOPE_NS}}}Fault")
+    if fault is None:
+        return None
+    code = (fault.findtext("faultcode") or "UNKNOWN_EXCEPTION").split(":")[-1]
+    return SoapFault(code=code, message=fault.findtext("faultstring") or "")
+
+
+def parse_convert_results(xml: bytes | str) -> list[ConvertedLead | tuple[str | None, list[RecordError]]]:
+    """One entry per lead: a `ConvertedLead`, or `(lead_id, errors)` when that conversion failed."""
+    root = ElementTree.fromstring(xml)
+    outcomes: list[ConvertedLead | tuple[str | None, list[RecordError]]] = []
+    for result in root.iter(f"{{{PARTNER_NS}}}result"):
+        def text(tag: str) -> str | None:
+            value = result.findtext(f"{{{PARTNER_NS}}}{tag}")
+            return value or None
+
+        if text("success") == "true":
+            outcomes.append(ConvertedLead(text("leadId") or "", text("accountId"), text("contactId"), text("opportunityId")))
+            continue
+        errors = [
+            RecordError(
+                code=e.findtext(f"{{{PARTNER_NS}}}statusCode") or "UNKNOWN_EXCEPTION",
+                message=e.findtext(f"{{{PARTNER_NS}}}message") or "",
+                fields=tuple(f.text or "" for f in e.findall(f"{{{PARTNER_NS}}}fields")),
+            )
+            for e in result.findall(f"{{{PARTNER_NS}}}errors")
+        ]
+        outcomes.append((text("leadId"), errors))
+    return outcomes
