@@ -1,0 +1,102 @@
+"""Opening the store's database: URL rules, SQLite settings, shared transactions, migrations.
+
+SQLite runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints, fast commits) and real
+`BEGIN` transactions, so that DDL for custom fields commits or rolls back with the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.pool import StaticPool
+
+from tandem.errors import InvalidInput
+
+DEFAULT_DATABASE_URL = "sqlite:///tandem.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith(("sqlite:", "postgresql+psycopg:")):
+        return url
+    raise InvalidInput("database_url", f"expected a sqlite:/// or postgresql:// URL, got {url.split(':')[0]!r}")
+
+
+def create_engine(url: str) -> sa.Engine:
+    url = normalize_url(url)
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = sa.create_engine(url, poolclass=StaticPool if in_memory else None)
+    sa.event.listen(engine, "connect", _configure_sqlite)
+    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the "begin" listener issues BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """An engine plus a per-thread current transaction, so store calls can share one commit."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.engine = create_engine(self.url)
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """The thread's open transaction if there is one, else a new one committed on exit."""
+        current = getattr(self._local, "connection", None)
+        if current is not None:
+            yield current
+            return
+        with self.engine.begin() as connection:
+            self._local.connection = connection
+            try:
+                yield connection
+            finally:
+                self._local.connection = None
+
+    def migrate(self) -> None:
+        with self.transaction() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    return config

@@ -1,0 +1,171 @@
+"""The sync's per-field state of each person: the outbox of pending changes and the agreed bases.
+
+A pending change is a Tandem value not yet in Salesforce. A push marks its attempt before the
+call and clears the change (by id) after success, so a value changed again in between keeps its
+new pending row. The base is the last value both sides agreed on (DESIGN, "Hard parts").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tandem.errors import InvalidInput
+from tandem.people.database import Database
+from tandem.people.fields import PersonField
+from tandem.people.models import PendingChange, PendingState
+from tandem.people.tables import field_bases, pending_changes
+from tandem.people.validation import coerce, to_json_value
+
+
+class PendingChangeLog:
+    """Outbox and base methods of `PersonStore`."""
+
+    _db: Database
+
+    def field(self, name: str) -> PersonField:
+        raise NotImplementedError
+
+    # -- pending changes --------------------------------------------------------------------
+
+    def record_pending_changes(
+        self, person_id: int, values: Mapping[str, Any], origin: str, now: datetime | None = None
+    ) -> None:
+        """Queue values to push (the store does this itself for marketing-side updates)."""
+        typed = {(person_id, name): coerce(self.field(name), value) for name, value in values.items()}
+        with self._db.transaction() as connection:
+            self._write_pending(connection, typed, origin, now or datetime.now(UTC))
+
+    def _write_pending(
+        self, connection: sa.Connection, values: Mapping[tuple[int, str], Any], origin: str, now: datetime
+    ) -> None:
+        """Replace any earlier pending value of the same person and field (a new id, a new try)."""
+        keys = [{"p": person_id, "f": name} for person_id, name in values]
+        connection.execute(
+            sa.delete(pending_changes).where(
+                pending_changes.c.person_id == sa.bindparam("p"),
+                pending_changes.c.field == sa.bindparam("f"),
+            ),
+            keys,
+        )
+        connection.execute(
+            sa.insert(pending_changes),
+            [
+                {
+                    "person_id": person_id,
+                    "field": name,
+                    "value": to_json_value(value),
+                    "changed_at": now,
+                    "origin": origin,
+                    "state": PendingState.PENDING.value,
+                    "attempts": 0,
+                }
+                for (person_id, name), value in values.items()
+            ],
+        )
+
+    def list_pending_changes(
+        self,
+        person_ids: Sequence[int] | None = None,
+        states: Sequence[PendingState] | None = None,
+        limit: int | None = None,
+    ) -> list[PendingChange]:
+        """Pending changes, oldest first."""
+        query = sa.select(pending_changes).order_by(pending_changes.c.id)
+        if person_ids is not None:
+            query = query.where(pending_changes.c.person_id.in_(list(person_ids)))
+        if states is not None:
+            query = query.where(pending_changes.c.state.in_([s.value for s in states]))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.transaction() as connection:
+            return [self._pending(row) for row in connection.execute(query).mappings()]
+
+    def mark_push_attempt(self, change_ids: Sequence[int], now: datetime | None = None) -> None:
+        """Record, before calling Salesforce, that these changes are being pushed."""
+        self._update_pending(
+            change_ids,
+            state=PendingState.IN_FLIGHT.value,
+            attempts=pending_changes.c.attempts + 1,
+            last_attempt_at=now or datetime.now(UTC),
+        )
+
+    def mark_push_failed(self, change_ids: Sequence[int], error: str) -> None:
+        """Salesforce refused them: they stay queued until the person changes again or a retry."""
+        self._update_pending(change_ids, state=PendingState.FAILED.value, last_error=error)
+
+    def clear_pending_changes(self, change_ids: Sequence[int]) -> int:
+        """Drop changes that reached Salesforce; returns how many were still there."""
+        with self._db.transaction() as connection:
+            result = connection.execute(
+                sa.delete(pending_changes).where(pending_changes.c.id.in_(list(change_ids)))
+            )
+            return result.rowcount
+
+    def _update_pending(self, change_ids: Sequence[int], **values: Any) -> None:
+        with self._db.transaction() as connection:
+            connection.execute(
+                sa.update(pending_changes).where(pending_changes.c.id.in_(list(change_ids))).values(**values)
+            )
+
+    def _pending(self, row: sa.RowMapping) -> PendingChange:
+        return PendingChange(
+            id=row["id"],
+            person_id=row["person_id"],
+            field=row["field"],
+            value=self._typed(row["field"], row["value"]),
+            changed_at=row["changed_at"],
+            origin=row["origin"],
+            state=PendingState(row["state"]),
+            attempts=row["attempts"],
+            last_attempt_at=row["last_attempt_at"],
+            last_error=row["last_error"],
+        )
+
+    # -- bases ------------------------------------------------------------------------------
+
+    def set_bases(
+        self, person_id: int, values: Mapping[str, Any], now: datetime | None = None
+    ) -> None:
+        """Record the values both sides now agree on for these fields of one person."""
+        rows = [
+            {"p": person_id, "f": name, "value": to_json_value(coerce(self.field(name), value)),
+             "agreed_at": now or datetime.now(UTC)}
+            for name, value in values.items()
+        ]
+        if not rows:
+            return
+        with self._db.transaction() as connection:
+            connection.execute(
+                sa.delete(field_bases).where(
+                    field_bases.c.person_id == sa.bindparam("p"), field_bases.c.field == sa.bindparam("f")
+                ),
+                rows,
+            )
+            connection.execute(
+                sa.insert(field_bases).values(
+                    person_id=sa.bindparam("p"), field=sa.bindparam("f")
+                ),
+                rows,
+            )
+
+    def get_bases(self, person_id: int) -> dict[str, Any]:
+        """The agreed value per field of one person (fields never agreed on are absent)."""
+        query = sa.select(field_bases.c.field, field_bases.c.value).where(field_bases.c.person_id == person_id)
+        with self._db.transaction() as connection:
+            return {row.field: self._typed(row.field, row.value) for row in connection.execute(query)}
+
+    def clear_bases(self, person_id: int) -> None:
+        """Forget the agreement, e.g. when the person's Salesforce link changes."""
+        with self._db.transaction() as connection:
+            connection.execute(sa.delete(field_bases).where(field_bases.c.person_id == person_id))
+
+    def _typed(self, name: str, stored: Any) -> Any:
+        """A stored JSON value back in its field's type; kept as is if the field is gone."""
+        try:
+            return coerce(self.field(name), stored)
+        except InvalidInput:
+            return stored

@@ -1,0 +1,467 @@
+"""PersonStore: persons, their activity log and the sync's bookkeeping, over SQLite or PostgreSQL.
+
+Every mutation writes its activities (and, for marketing-side changes, its pending changes) in the
+same transaction as the change itself, and validates all input before writing anything. Batch
+forms do the work with one statement per kind of row; the single-record forms are built on them.
+Calls made inside `with store.transaction():` share that one commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from tandem.errors import AmbiguousReference, InvalidInput, NotFound
+from tandem.people import activities as types
+from tandem.people.activities import ActivityType, check_attributes
+from tandem.people.custom_fields import (
+    define_custom_field,
+    load_custom_fields,
+    store_custom_field,
+    update_custom_field,
+)
+from tandem.people.database import DEFAULT_DATABASE_URL, Database
+from tandem.people.fields import (
+    EDITABLE_FIELDS,
+    SFDC_TYPES,
+    STANDARD_BY_NAME,
+    FieldAccess,
+    PersonField,
+)
+from tandem.people.models import Activity, Person, SalesforceLink
+from tandem.people.outbox import PendingChangeLog
+from tandem.people.sync_log import SyncRunLog
+from tandem.people.tables import activities, build_persons_table
+from tandem.people.validation import coerce, to_json_value
+
+SALESFORCE = "salesforce"
+"""The `source` of changes pulled from Salesforce: they are not queued to be pushed back."""
+
+_CHUNK = 500
+_EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PersonStore(PendingChangeLog, SyncRunLog):
+    def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
+        self._db = Database(url)
+        self._custom: dict[str, PersonField] = {}
+        self._persons = build_persons_table([])
+        self.refresh_fields()
+
+    # -- database ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self._db.url
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision; running it again changes nothing."""
+        self._db.migrate()
+        self.refresh_fields()
+
+    def needs_migration(self) -> bool:
+        return self._db.revision() != self._db.head_revision()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several store calls into one commit; an exception rolls all of them back."""
+        with self._db.transaction():
+            yield
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    # -- fields -----------------------------------------------------------------------------
+
+    def refresh_fields(self) -> None:
+        """Re-read the custom-field catalog (another process may have added fields)."""
+        try:
+            with self._db.transaction() as connection:
+                custom = load_custom_fields(connection)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            custom = []  # not migrated yet
+        self._use_custom_fields(custom)
+
+    def _use_custom_fields(self, custom: list[PersonField]) -> None:
+        self._custom = {f.name: f for f in custom}
+        self._persons = build_persons_table(custom)
+
+    def fields(self) -> list[PersonField]:
+        """Every person field: system, standard, Salesforce link, then custom fields."""
+        return list(STANDARD_BY_NAME.values()) + list(self._custom.values())
+
+    def field(self, name: str) -> PersonField:
+        found = STANDARD_BY_NAME.get(name) or self._custom.get(name)
+        if found is None:
+            self.refresh_fields()
+            found = self._custom.get(name)
+        if found is None:
+            raise InvalidInput(name, "unknown field")
+        return found
+
+    def ensure_custom_field(
+        self,
+        name: str,
+        type: str,
+        length: int | None = None,
+        label: str | None = None,
+        picklist_values: Sequence[str] | None = None,
+        now: datetime | None = None,
+    ) -> PersonField:
+        """Add a custom field (a real column) or bring its label, length and picklist up to date."""
+        wanted = define_custom_field(name, type, length, label, picklist_values)
+        try:
+            with self._db.transaction() as connection:
+                stored = {f.name: f for f in load_custom_fields(connection)}
+                if name in stored:
+                    result = update_custom_field(connection, stored[name], wanted)
+                else:
+                    result = store_custom_field(connection, wanted, now or utcnow())
+                stored[name] = result
+        except IntegrityError:  # another process added it first
+            self.refresh_fields()
+            if name not in self._custom:
+                raise
+            return self.ensure_custom_field(name, type, length, label, picklist_values, now)
+        self._use_custom_fields(list(stored.values()))
+        return result
+
+    # -- writing persons --------------------------------------------------------------------
+
+    def add_person(self, fields: Mapping[str, Any], source: str, now: datetime | None = None) -> Person:
+        [person_id] = self.add_persons([fields], source, now)
+        return self.get_person(person_id)
+
+    def add_persons(
+        self, records: Sequence[Mapping[str, Any]], source: str, now: datetime | None = None
+    ) -> list[int]:
+        """Insert persons with a New Lead activity each; returns their ids in input order."""
+        now = now or utcnow()
+        rows = [self._validated(fields, i, len(records)) for i, fields in enumerate(records)]
+        names = sorted({name for row in rows for name in row})
+        params = [{name: row.get(name) for name in names} | {"createdAt": now, "updatedAt": now}
+                  for row in rows]
+        if not params:
+            return []
+        table = self._persons
+        with self._db.transaction() as connection:
+            inserted = connection.execute(
+                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), params
+            )
+            ids = list(inserted.scalars())
+            connection.execute(
+                sa.insert(activities),
+                [_new_lead_row(pid, row, source, now) for pid, row in zip(ids, rows, strict=True)],
+            )
+        return ids
+
+    def update_person(
+        self,
+        person_id: int,
+        changes: Mapping[str, Any],
+        source: str,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Change some fields; returns the names of the fields whose value really changed."""
+        return self.update_persons([(person_id, changes)], source, reason, now)[0]
+
+    def update_persons(
+        self,
+        updates: Sequence[tuple[int, Mapping[str, Any]]],
+        source: str,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> list[list[str]]:
+        """Apply changes to many persons in one transaction.
+
+        Only values that differ are written, each with a Change Data Value activity; a change from
+        the marketing side (any source but `salesforce`) also becomes a pending change per field,
+        for whichever person is linked now or gets linked later.
+        """
+        validated = [
+            (person_id, self._validated(changes, i, len(updates)))
+            for i, (person_id, changes) in enumerate(updates)
+        ]
+        return self._apply(validated, source, reason, now or utcnow(), queue=source != SALESFORCE)
+
+    def set_salesforce_link(
+        self,
+        person_id: int,
+        link: SalesforceLink,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """The sync's way to write the read-only link fields; logged like any change, never queued."""
+        if link.sfdc_type not in (*SFDC_TYPES, None):
+            raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
+        values = {name: coerce(self.field(name), value) for name, value in link.as_fields().items()}
+        values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
+        return self._apply([(person_id, values)], SALESFORCE, reason, now or utcnow(), queue=False)[0]
+
+    def _validated(self, changes: Mapping[str, Any], position: int, total: int) -> dict[str, Any]:
+        """Typed values for user-writable fields; any bad name or value raises before a write."""
+        result = {}
+        for name, raw in changes.items():
+            field = self.field(name)
+            try:
+                if field.access is not FieldAccess.EDITABLE:
+                    raise InvalidInput(name, "is read-only")
+                result[name] = coerce(field, raw)
+            except InvalidInput as error:
+                if total > 1:
+                    raise InvalidInput(name, f"{error.reason} (record {position + 1})") from None
+                raise
+        return result
+
+    def _apply(
+        self,
+        updates: list[tuple[int, dict[str, Any]]],
+        source: str,
+        reason: str | None,
+        now: datetime,
+        queue: bool,
+    ) -> list[list[str]]:
+        names = sorted({name for _, values in updates for name in values})
+        table = self._persons
+        changed_per_update: list[list[str]] = []
+        writes: dict[int, dict[str, Any]] = defaultdict(dict)
+        activity_rows: list[dict[str, Any]] = []
+        pending: dict[tuple[int, str], Any] = {}
+        with self._db.transaction() as connection:
+            current = self._current_values(connection, [pid for pid, _ in updates], names)
+            for person_id, values in updates:
+                if person_id not in current:
+                    raise NotFound(f"person {person_id} does not exist")
+                row = current[person_id]
+                changed = [name for name, value in values.items() if not _same(row[name], value)]
+                for name in changed:
+                    field = self.field(name)
+                    activity_rows.append(
+                        _change_row(person_id, field, row[name], values[name], source, reason, now)
+                    )
+                    row[name] = writes[person_id][name] = values[name]
+                    if queue:
+                        pending[(person_id, name)] = values[name]
+                changed_per_update.append(changed)
+            for columns, group in _group_by_columns(writes).items():
+                statement = (
+                    sa.update(table)
+                    .where(table.c.id == sa.bindparam("_id"))
+                    .values({name: sa.bindparam(name) for name in (*columns, "updatedAt")})
+                )
+                connection.execute(statement, [{"_id": pid, **vals, "updatedAt": now} for pid, vals in group])
+            if activity_rows:
+                connection.execute(sa.insert(activities), activity_rows)
+            if pending:
+                self._write_pending(connection, pending, origin=source, now=now)
+        return changed_per_update
+
+    def _current_values(
+        self, connection: sa.Connection, person_ids: list[int], names: list[str]
+    ) -> dict[int, dict[str, Any]]:
+        table = self._persons
+        columns = [table.c.id, *(table.c[name] for name in names)]
+        found: dict[int, dict[str, Any]] = {}
+        unique = sorted(set(person_ids))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start:start + _CHUNK]
+            for row in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))).mappings():
+                found[row["id"]] = dict(row)
+        return found
+
+    # -- reading persons --------------------------------------------------------------------
+
+    def get_person(self, person_id: int) -> Person:
+        found = self.get_persons([person_id])
+        if not found:
+            raise NotFound(f"person {person_id} does not exist")
+        return found[0]
+
+    def get_persons(self, person_ids: Sequence[int]) -> list[Person]:
+        """The persons that exist among `person_ids`, in id order."""
+        table = self._persons
+        result: list[Person] = []
+        unique = sorted(set(person_ids))
+        with self._db.transaction() as connection:
+            for start in range(0, len(unique), _CHUNK):
+                query = sa.select(table).where(table.c.id.in_(unique[start:start + _CHUNK]))
+                result.extend(self._person(row) for row in connection.execute(query).mappings())
+        return result
+
+    def find_persons_by_email(self, email: str) -> list[Person]:
+        """Every person with this email, ignoring case (Marketo allows duplicates)."""
+        return self._select_persons(sa.func.lower(self._persons.c.email) == email.strip().lower())
+
+    def find_persons_by_sfdc_id(self, sfdc_id: str) -> list[Person]:
+        return self._select_persons(self._persons.c.sfdcId == sfdc_id)
+
+    def resolve_person(self, reference: str | int) -> Person:
+        """A person named by id or by email; an email matching several persons is ambiguous."""
+        text = str(reference).strip()
+        if text.isdigit():
+            return self.get_person(int(text))
+        if "@" not in text:
+            raise InvalidInput("reference", f"expected a person id or an email address, got {text!r}")
+        matches = self.find_persons_by_email(text)
+        if not matches:
+            raise NotFound(f"no person has the email {text!r}")
+        if len(matches) > 1:
+            raise AmbiguousReference(text, [p.id for p in matches])
+        return matches[0]
+
+    def count_persons(self) -> int:
+        with self._db.transaction() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(self._persons)).scalar_one()
+
+    def _select_persons(self, condition: sa.ColumnElement[bool]) -> list[Person]:
+        query = sa.select(self._persons).where(condition).order_by(self._persons.c.id)
+        with self._db.transaction() as connection:
+            return [self._person(row) for row in connection.execute(query).mappings()]
+
+    def _person(self, row: sa.RowMapping) -> Person:
+        link = SalesforceLink(
+            sfdc_type=row["sfdcType"],
+            sfdc_id=row["sfdcId"],
+            sfdc_lead_id=row["sfdcLeadId"],
+            sfdc_contact_id=row["sfdcContactId"],
+            sfdc_account_id=row["sfdcAccountId"],
+            sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
+            sfdc_created_date=row["sfdcCreatedDate"],
+        )
+        names = _EDITABLE_NAMES + tuple(self._custom)
+        return Person(
+            id=row["id"],
+            fields={name: row[name] for name in names},
+            link=link,
+            created_at=row["createdAt"],
+            updated_at=row["updatedAt"],
+        )
+
+    # -- activity log -----------------------------------------------------------------------
+
+    def log_activity(
+        self,
+        person_id: int,
+        kind: ActivityType,
+        primary_attribute_value: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        primary_attribute_value_id: int | None = None,
+        now: datetime | None = None,
+    ) -> Activity:
+        """Append one activity (a sync outcome, say); the log has no update or delete."""
+        attributes = dict(attributes or {})
+        check_attributes(kind, set(attributes))
+        row = _activity_row(
+            person_id, kind, now or utcnow(), primary_attribute_value_id, primary_attribute_value,
+            attributes,
+        )
+        with self._db.transaction() as connection:
+            self.get_person(person_id)
+            activity_id = connection.execute(sa.insert(activities).values(row)).inserted_primary_key[0]
+        return _activity({**row, "id": activity_id})
+
+    def list_activities(
+        self,
+        person_id: int | None = None,
+        type_ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Activity]:
+        """Activities in the order they were written, optionally filtered."""
+        query = sa.select(activities).order_by(activities.c.id)
+        if person_id is not None:
+            query = query.where(activities.c.person_id == person_id)
+        if type_ids:
+            query = query.where(activities.c.activity_type_id.in_(list(type_ids)))
+        if since is not None:
+            query = query.where(activities.c.activity_date >= since)
+        if after_id is not None:
+            query = query.where(activities.c.id > after_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.transaction() as connection:
+            return [_activity(row) for row in connection.execute(query).mappings()]
+
+
+def _same(old: Any, new: Any) -> bool:
+    return old is None and new is None or (old is not None and new is not None and old == new)
+
+
+def _group_by_columns(
+    writes: dict[int, dict[str, Any]],
+) -> dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]]:
+    """Rows that set the same columns share one executemany statement."""
+    groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for person_id, values in writes.items():
+        groups[tuple(sorted(values))].append((person_id, values))
+    return groups
+
+
+def _activity_row(
+    person_id: int,
+    kind: ActivityType,
+    now: datetime,
+    primary_id: int | None,
+    primary_value: str | None,
+    attributes: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "marketo_guid": str(uuid.uuid4()),
+        "person_id": person_id,
+        "activity_date": now,
+        "activity_type_id": kind.id,
+        "primary_attribute_value_id": primary_id,
+        "primary_attribute_value": primary_value,
+        "attributes": [{"name": k, "value": to_json_value(v)} for k, v in attributes.items()],
+    }
+
+
+def _new_lead_row(person_id: int, values: Mapping[str, Any], source: str, now: datetime) -> dict[str, Any]:
+    full_name = " ".join(v for v in (values.get("firstName"), values.get("lastName")) if v)
+    attributes: dict[str, Any] = {"Created Date": now.date(), "Source Type": source}
+    if values.get("leadSource"):
+        attributes["Lead Source"] = values["leadSource"]
+    name = full_name or values.get("email") or f"Person {person_id}"
+    return _activity_row(person_id, types.NEW_LEAD, now, person_id, name, attributes)
+
+
+def _change_row(
+    person_id: int,
+    field: PersonField,
+    old: Any,
+    new: Any,
+    source: str,
+    reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"Field": field.name, "Old Value": old, "New Value": new, "Source": source}
+    if reason:
+        attributes["Reason"] = reason
+    return _activity_row(person_id, types.CHANGE_DATA_VALUE, now, field.id, field.label, attributes)
+
+
+def _activity(row: Mapping[str, Any]) -> Activity:
+    return Activity(
+        id=row["id"],
+        marketo_guid=row["marketo_guid"],
+        person_id=row["person_id"],
+        activity_date=row["activity_date"],
+        activity_type_id=row["activity_type_id"],
+        primary_attribute_value_id=row["primary_attribute_value_id"],
+        primary_attribute_value=row["primary_attribute_value"],
+        attributes=list(row["attributes"]),
+    )
+

@@ -1,0 +1,171 @@
+"""SQLAlchemy Core tables of the people store, for queries (the migrations create them).
+
+`persons` is built per store from the standard fields plus the custom fields recorded in
+`person_fields`, because custom columns are added at run time and differ from one database to
+the next; every other table is fixed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+from tandem.people.fields import STANDARD_FIELDS, TEXT_LIKE, FieldType, PersonField
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC and returns aware UTC, so both databases compare and round-trip alike."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def column_type(field: PersonField) -> sa.types.TypeEngine[Any]:
+    """The SQL type for a person field.
+
+    Custom text columns are unbounded so that a new length from Salesforce needs no ALTER; the
+    catalog's length is enforced on write instead.
+    """
+    if field.custom and field.type in TEXT_LIKE:
+        return sa.Text()
+    match field.type:
+        case FieldType.TEXT:
+            return sa.Text()
+        case FieldType.INTEGER:
+            return sa.Integer()
+        case FieldType.FLOAT | FieldType.CURRENCY:
+            return sa.Double()
+        case FieldType.BOOLEAN:
+            return sa.Boolean()
+        case FieldType.DATE:
+            return sa.Date()
+        case FieldType.DATETIME:
+            return UtcDateTime()
+        case _:
+            return sa.String(field.max_length or 255)
+
+
+def person_column(field: PersonField) -> sa.Column[Any]:
+    if field.name == "id":
+        return sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True)
+    if field.name == "sfdcIsDeleted":
+        return sa.Column(field.name, sa.Boolean(), nullable=False, server_default=sa.false())
+    nullable = field.name not in ("createdAt", "updatedAt")
+    return sa.Column(field.name, column_type(field), nullable=nullable)
+
+
+def build_persons_table(custom_fields: list[PersonField]) -> sa.Table:
+    """The `persons` table as this database has it: standard columns plus its custom ones."""
+    columns = [person_column(f) for f in STANDARD_FIELDS + tuple(custom_fields)]
+    return sa.Table("persons", sa.MetaData(), *columns)
+
+
+metadata = sa.MetaData()
+
+person_fields = sa.Table(
+    "person_fields", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("length", sa.Integer()),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("picklist_values", sa.JSON()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+activities = sa.Table(
+    "activities", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("marketo_guid", sa.String(36), nullable=False, unique=True),
+    sa.Column("person_id", sa.Integer(), nullable=False, index=True),
+    sa.Column("activity_date", UtcDateTime(), nullable=False, index=True),
+    sa.Column("activity_type_id", sa.Integer(), nullable=False),
+    sa.Column("primary_attribute_value_id", sa.Integer()),
+    sa.Column("primary_attribute_value", sa.String(255)),
+    sa.Column("attributes", sa.JSON(), nullable=False),
+)
+
+pending_changes = sa.Table(
+    "pending_changes", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer(), nullable=False),
+    sa.Column("field", sa.String(64), nullable=False),
+    sa.Column("value", sa.JSON()),
+    sa.Column("changed_at", UtcDateTime(), nullable=False),
+    sa.Column("origin", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_attempt_at", UtcDateTime()),
+    sa.Column("last_error", sa.Text()),
+    sa.UniqueConstraint("person_id", "field"),
+)
+
+field_bases = sa.Table(
+    "field_bases", metadata,
+    sa.Column("person_id", sa.Integer(), primary_key=True),
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("value", sa.JSON()),
+    sa.Column("agreed_at", UtcDateTime(), nullable=False),
+)
+
+watermarks = sa.Table(
+    "watermarks", metadata,
+    sa.Column("object", sa.String(64), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+    sa.Column("set_at", UtcDateTime(), nullable=False),
+)
+
+cycle_steps = sa.Table(
+    "cycle_steps", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("cycle_id", sa.String(64)),
+    sa.Column("object", sa.String(64), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("ended_at", UtcDateTime()),
+    sa.Column("new_count", sa.Integer(), nullable=False),
+    sa.Column("updated_count", sa.Integer(), nullable=False),
+    sa.Column("deleted_count", sa.Integer(), nullable=False),
+    sa.Column("failed_count", sa.Integer(), nullable=False),
+    sa.Column("skipped_count", sa.Integer(), nullable=False),
+    sa.Column("message", sa.Text()),
+)
+
+sync_errors = sa.Table(
+    "sync_errors", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("object", sa.String(64)),
+    sa.Column("sfdc_id", sa.String(18)),
+    sa.Column("person_id", sa.Integer()),
+    sa.Column("cycle_step_id", sa.Integer()),
+)
+
+leases = sa.Table(
+    "leases", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("acquired_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)

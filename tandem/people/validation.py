@@ -1,0 +1,140 @@
+"""Turn a value as given (CLI text, JSON, Python) into the typed value stored for a person field.
+
+Every check raises `InvalidInput` naming the field, and runs before anything is written, so that bad
+input changes nothing. `to_json_value` is the inverse used where values leave as JSON (activity
+attributes, pending changes, field bases).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from tandem.errors import InvalidInput
+from tandem.people.fields import FieldType, PersonField
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+_INTEGER_LIMIT = 2**31 - 1
+_TRUE = frozenset({"true", "yes", "1", "y", "on"})
+_FALSE = frozenset({"false", "no", "0", "n", "off"})
+
+
+def coerce(field: PersonField, raw: Any) -> Any:
+    """The stored form of `raw` for `field`; `None` and `""` clear the field."""
+    if raw is None or raw == "":
+        return None
+    match field.type:
+        case FieldType.INTEGER:
+            return _integer(field, raw)
+        case FieldType.FLOAT | FieldType.CURRENCY:
+            return _number(field, raw)
+        case FieldType.BOOLEAN:
+            return _boolean(field, raw)
+        case FieldType.DATE:
+            return _date(field, raw)
+        case FieldType.DATETIME:
+            return _datetime(field, raw)
+        case _:
+            return _text(field, raw)
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-ready form: dates and datetimes as ISO 8601 (datetimes in UTC with `Z`)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _shown(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _integer(field: PersonField, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise InvalidInput(field.name, f"expected a whole number, got {_shown(raw)}")
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, str) and _WHOLE_NUMBER.match(raw.strip()):
+        raw = int(raw.strip())
+    if not isinstance(raw, int):
+        raise InvalidInput(field.name, f"expected a whole number, got {_shown(raw)}")
+    if abs(raw) > _INTEGER_LIMIT:
+        raise InvalidInput(field.name, f"{raw} is out of range (at most {_INTEGER_LIMIT} either way)")
+    return raw
+
+
+def _number(field: PersonField, raw: Any) -> float:
+    value: float | None = None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        value = float(raw)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = None
+    if value is None or not math.isfinite(value):
+        raise InvalidInput(field.name, f"expected a number, got {_shown(raw)}")
+    return value
+
+
+def _boolean(field: PersonField, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise InvalidInput(field.name, f"expected true or false, got {_shown(raw)}")
+
+
+def _date(field: PersonField, raw: Any) -> date:
+    if isinstance(raw, datetime):
+        raise InvalidInput(field.name, f"expected a date (YYYY-MM-DD), got a date and time {_shown(raw)}")
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise InvalidInput(field.name, f"expected a date (YYYY-MM-DD), got {_shown(raw)}")
+
+
+def _datetime(field: PersonField, raw: Any) -> datetime:
+    value: datetime | None = None
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            value = None
+    if value is None:
+        raise InvalidInput(field.name, f"expected an ISO 8601 date and time, got {_shown(raw)}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _text(field: PersonField, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise InvalidInput(field.name, f"expected text, got {_shown(raw)}")
+    limit = field.max_length
+    if limit is not None and len(raw) > limit:
+        raise InvalidInput(field.name, f"longer than {limit} characters ({len(raw)})")
+    if field.type is FieldType.EMAIL and not _EMAIL.match(raw):
+        raise InvalidInput(field.name, f"not an email address: {_shown(raw)}")
+    if field.type is FieldType.PICKLIST and field.picklist_values and raw not in field.picklist_values:
+        allowed = ", ".join(field.picklist_values)
+        raise InvalidInput(field.name, f"{_shown(raw)} is not one of the allowed values ({allowed})")
+    return raw
