@@ -1,0 +1,175 @@
+"""Bulk API 2.0 job state: ingest and query jobs, their CSV in and out, and how each runs on the model.
+
+No HTTP here: `wire/bulk.py` maps requests onto a `JobStore`. Ingest jobs run when the client
+marks the upload complete; query jobs run when they are created. Either way the state a poll
+sees next is final.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import itertools
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Iterable
+
+from tandem.emulator.model.errors import ApiError
+from tandem.salesforce.ids import to_18
+
+DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
+LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+INGEST_OPERATIONS = {"insert", "update", "upsert", "delete", "hardDelete"}
+QUERY_OPERATIONS = {"query", "queryAll"}
+_NUMBER_TYPES = {"double", "currency", "percent"}
+
+
+class JobError(ApiError):
+    """A Bulk request that the job's state or definition does not allow."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+@dataclass
+class Job:
+    id: str
+    operation: str
+    created_by: str
+    api_version: str
+    column_delimiter: str = "COMMA"
+    line_ending: str = "LF"
+    state: str = "Open"
+    created_date: str = field(default_factory=_now)
+    system_modstamp: str = field(default_factory=_now)
+    error_message: str | None = None
+    processed: int = 0
+    failed: int = 0
+    processing_ms: int = 0
+
+    @property
+    def delimiter(self) -> str:
+        return DELIMITERS[self.column_delimiter]
+
+    @property
+    def newline(self) -> str:
+        return LINE_ENDINGS[self.line_ending]
+
+    def move_to(self, state: str) -> None:
+        self.state = state
+        self.system_modstamp = _now()
+
+
+@dataclass
+class IngestJob(Job):
+    object: str = ""
+    external_id_field: str | None = None
+    assignment_rule_id: str | None = None
+    uploads: list[bytes] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    successful: list[list[str]] = field(default_factory=list)
+    failures: list[list[str]] = field(default_factory=list)
+    unprocessed: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class QueryJob(Job):
+    query: str = ""
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def write_csv(header: list[str], rows: Iterable[list[str]], delimiter: str = ",", newline: str = "\n") -> bytes:
+    """CSV as Salesforce writes it: every value quoted (simple-salesforce and jsforce accept both)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_ALL)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def bulk_value(value: Any) -> str:
+    """A raw model value as a Bulk CSV cell: null and empty both empty, datetimes with `Z`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def select_list(soql: str) -> list[str]:
+    """The SELECT list of a simple query, in order (the header of a query job's CSV)."""
+    found = re.match(r"^\s*select\s+(.*?)\s+from\s", soql, re.IGNORECASE | re.DOTALL)
+    if not found:
+        return []
+    return [column.strip() for column in found.group(1).split(",") if column.strip()]
+
+
+def flatten(record: dict, prefix: str = "") -> dict[str, Any]:
+    """`{"Account": {"Name": "Acme"}}` → `{"Account.Name": "Acme"}`; `attributes` dropped."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+class JobStore:
+    """All Bulk jobs of one org, keyed by their 18-character `750…` Id."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self._pod = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))
+
+    def _mint_id(self) -> str:
+        number = next(self._counter)
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        encoded = ""
+        while True:
+            number, rest = divmod(number, 62)
+            encoded = digits[rest] + encoded
+            if not number:
+                break
+        return to_18(("750" + self._pod + "0000000000")[: 15 - len(encoded)] + encoded)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._jobs.clear()
+
+    def add(self, job_type: type, **values: Any) -> Job:
+        with self._lock:
+            job = job_type(id=self._mint_id(), **values)
+            self._jobs[job.id] = job
+            return job
+
+    def get(self, job_id: str, job_type: type) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id) or next(
+                (j for i, j in self._jobs.items() if i[:15] == job_id[:15]), None
+            )
+        if not isinstance(job, job_type):
+            raise ApiError("The requested resource does not exist", error_code="NOT_FOUND", status=404)
+        return job
+
+    def remove(self, job_id: str) -> None:
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def all(self, job_type: type) -> list[Job]:
+        with self._lock:
+            return [job for job in self._jobs.values() if isinstance(job, job_type)]

@@ -1,0 +1,121 @@
+"""Serving an org over HTTPS: a local CA kept in the state directory and uvicorn on a background thread.
+
+The CA and server certificate are made on first start and reused, so a client configured once
+with `DIR/ca.pem` keeps trusting the emulator across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trustme
+import uvicorn
+
+from tandem.emulator.wire import create_app
+
+log = logging.getLogger("tandem.emulator")
+SERVER_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_path: Path
+    cert_path: Path
+    key_path: Path
+
+
+def ensure_tls(state_dir: Path) -> TlsFiles:
+    """The CA (`ca.pem`) and a server certificate for 127.0.0.1/localhost, created once per directory."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    files = TlsFiles(state_dir / "ca.pem", state_dir / "server.pem", state_dir / "server-key.pem")
+    ca_key = state_dir / "ca-key.pem"
+    if all(path.exists() for path in (files.ca_path, ca_key, files.cert_path, files.key_path)):
+        return files
+    ca = trustme.CA(organization_name="Tandem Salesforce emulator")
+    leaf = ca.issue_cert(*SERVER_NAMES)
+    ca.cert_pem.write_to_path(str(files.ca_path))
+    ca.private_key_pem.write_to_path(str(ca_key))
+    with open(files.cert_path, "wb") as out:
+        for blob in leaf.cert_chain_pems:
+            out.write(blob.bytes())
+    leaf.private_key_pem.write_to_path(str(files.key_path))
+    for secret in (ca_key, files.key_path):
+        secret.chmod(0o600)
+    return files
+
+
+class EmulatorServer:
+    """One org served over HTTPS from a background thread (tests, the CLI and the benchmark use this)."""
+
+    def __init__(self, org: Any, host: str = "127.0.0.1", port: int = 0, state_dir: Path | str = ".tandem/emulator",
+                 *, persist: bool = False) -> None:
+        self.org, self.host, self.port = org, host, port
+        self.state_dir = Path(state_dir)
+        self.persist = persist
+        self.app = create_app(org, state_dir=self.state_dir if persist else None)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.tls = ensure_tls(self.state_dir)
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self.port}"
+
+    @property
+    def ca_path(self) -> Path:
+        return self.tls.ca_path
+
+    def start(self, timeout: float = 15.0) -> str:
+        """Bind, start serving, and return the base URL once uvicorn accepts connections."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            ssl_certfile=str(self.tls.cert_path),
+            ssl_keyfile=str(self.tls.key_path),
+            access_log=False,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="tandem-emulator", daemon=True
+        )
+        self._thread.start()
+        started = threading.Event()
+
+        def wait_started() -> None:
+            while self._thread.is_alive() and not self._server.started:
+                started.wait(0.01)
+            started.set()
+
+        wait_started()
+        if not self._server.started:
+            raise RuntimeError("the emulator server did not start")
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving; with `persist` the org's state is saved to the state directory first."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.persist:
+            self.org.save_state(self.state_dir)
+
+    def __enter__(self) -> "EmulatorServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,134 @@
+"""The emulator's ASGI application: routes, the Sforce-Limit-Info header, faults, one REST error renderer.
+
+Layers, outermost first: fault injection, path normalisation + limit header, Starlette routing.
+Data-API requests all go through `data_endpoint`, which authenticates, counts and dispatches to
+the route table in a worker thread (the model is synchronous and thread-safe).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from tandem.emulator.faults import FaultSettings
+from tandem.emulator.model.errors import ApiError
+
+from tandem.emulator.wire import control, oauth, soap
+from tandem.emulator.wire.calls import open_call, parse_version
+from tandem.emulator.wire.data_api import DATA_ROUTES
+from tandem.emulator.wire.fault_injection import FaultInjector, FaultMiddleware
+from tandem.emulator.wire.replies import Reply, error_reply, to_response
+from tandem.emulator.wire.routing import ApiRequest
+
+log = logging.getLogger("tandem.emulator")
+_ALL_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
+
+
+def release_label(major: int) -> str:
+    """Salesforce's release name for an API version: three releases a year, v59 = Winter '24."""
+    season = ("Spring", "Summer", "Winter")[major % 3]
+    return f"{season} '{(major - 59) // 3 + 24:02d}"
+
+
+async def versions(request: Request) -> Response:
+    newest = int(float(request.app.state.org.api_version))
+    return JSONResponse([
+        {"label": release_label(major), "url": f"/services/data/v{major}.0", "version": f"{major}.0"}
+        for major in range(20, newest + 1)
+    ])
+
+
+def _serve(org: Any, request_parts: dict) -> Reply:
+    try:
+        version = parse_version(org, request_parts["version"])
+        call = open_call(org, request_parts["headers"], version, request_parts["base_url"])
+        return DATA_ROUTES.dispatch(call, request_parts["request"])
+    except ApiError as exc:
+        return error_reply(exc)
+    except Exception:
+        log.exception("unexpected error serving %s %s", request_parts["request"].method, request_parts["request"].path)
+        return error_reply(ApiError("An unexpected error occurred.", error_code="UNKNOWN_EXCEPTION", status=500))
+
+
+async def data_endpoint(request: Request) -> Response:
+    body = await request.body()
+    parts = {
+        "version": request.path_params["version"],
+        "headers": {k.lower(): v for k, v in request.headers.items()},
+        "base_url": oauth.base_url_of(request),
+        "request": ApiRequest(request.method, request.path_params.get("path", ""),
+                              dict(request.query_params), body),
+    }
+    reply = await run_in_threadpool(_serve, request.app.state.org, parts)
+    return to_response(reply)
+
+
+class ApiHeadersMiddleware:
+    """Strips trailing slashes (clients send `/query/`, `/sobjects/Contact/`) and adds
+    `Sforce-Limit-Info: api-usage=N/M` to every API answer except the version list."""
+
+    def __init__(self, app: Any, org: Any) -> None:
+        self.app, self.org = app, org
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+            scope = dict(scope, path=path, raw_path=path.encode())
+        if not path.startswith(("/services/", "/id/")) or path == "/services/data":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_limit(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                used, limit = self.org.api_usage()
+                headers = list(message.get("headers", []))
+                headers.append((b"sforce-limit-info", f"api-usage={used}/{limit}".encode()))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_limit)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    if status == 405:
+        body = ApiError(f"HTTP Method '{request.method}' not allowed", error_code="METHOD_NOT_ALLOWED", status=405)
+    else:
+        body = ApiError("The requested resource does not exist", error_code="NOT_FOUND", status=404)
+    return to_response(error_reply(body))
+
+
+def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings | None = None) -> Any:
+    """The ASGI app serving `org`; `faults` overrides the org file's fault settings."""
+    routes = [
+        Route("/services/data", versions, methods=["GET"]),
+        Route("/services/data/{version}", data_endpoint, methods=_ALL_METHODS),
+        Route("/services/data/{version}/{path:path}", data_endpoint, methods=_ALL_METHODS),
+        Route("/services/oauth2/token", oauth.token, methods=["POST"]),
+        Route("/services/oauth2/userinfo", oauth.userinfo, methods=["GET", "POST"]),
+        Route("/services/oauth2/revoke", oauth.revoke, methods=["POST", "GET"]),
+        Route("/id/{org_id}/{user_id}", oauth.identity, methods=["GET", "POST"]),
+        Route("/services/Soap/u/{version}", soap.endpoint, methods=["POST"]),
+        Route("/services/Soap/u/{version}/{org_id}", soap.endpoint, methods=["POST"]),
+        Mount("/_emulator", routes=control.routes),
+    ]
+    starlette = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    starlette.router.redirect_slashes = False
+    injector = FaultInjector(faults or getattr(org, "fault_settings", None) or FaultSettings())
+    starlette.state.org = org
+    starlette.state.faults = injector
+    starlette.state.state_dir = state_dir
+    app = FaultMiddleware(ApiHeadersMiddleware(starlette, org), injector, org)
+    app.state = starlette.state
+    return app

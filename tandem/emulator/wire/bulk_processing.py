@@ -1,0 +1,167 @@
+"""Running Bulk 2.0 jobs on the model: CSV rows become typed field values and Org calls, rows become results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, flatten, select_list
+from tandem.emulator.model.errors import ApiError
+
+_NUMBER_TYPES = {"double", "currency", "percent"}
+_ALWAYS_KNOWN = {"id"}
+
+
+class FieldCatalog:
+    """The object's fields by lower-case name, for typing CSV cells and resolving `Rel.ExtField` columns."""
+
+    def __init__(self, org: Any, ctx: Any, object_name: str) -> None:
+        self.org, self.ctx = org, ctx
+        describe = org.describe(ctx, object_name)
+        self.object_name = describe.get("name", object_name)
+        self.fields = {f["name"].lower(): f for f in describe.get("fields", [])}
+        self.relationships = {
+            f["relationshipName"].lower(): f for f in describe.get("fields", []) if f.get("relationshipName")
+        }
+
+    def unknown_columns(self, header: list[str]) -> list[str]:
+        unknown = []
+        for column in header:
+            name = column.lower()
+            if "." in name:
+                if name.split(".", 1)[0] not in self.relationships:
+                    unknown.append(column)
+            elif name not in self.fields and name not in _ALWAYS_KNOWN:
+                unknown.append(column)
+        return unknown
+
+    def typed(self, column: str, text: str) -> tuple[str, Any]:
+        """(field name, value) for one cell; `#N/A` is null."""
+        if "." in column:
+            return self._lookup(column, text)
+        if text == "#N/A":
+            return column, None
+        kind = self.fields.get(column.lower(), {}).get("type")
+        try:
+            if kind == "boolean":
+                lowered = text.strip().lower()
+                return column, {"true": True, "1": True, "false": False, "0": False}.get(lowered, text)
+            if kind == "int":
+                return column, int(text)
+            if kind in _NUMBER_TYPES:
+                return column, float(text)
+        except ValueError:
+            pass
+        return column, text
+
+    def _lookup(self, column: str, text: str) -> tuple[str, Any]:
+        relationship, ext_field = column.split(".", 1)
+        reference = self.relationships[relationship.lower()]
+        if text == "#N/A":
+            return reference["name"], None
+        target = (reference.get("referenceTo") or [relationship])[0]
+        escaped = text.replace("\\", "\\\\").replace("'", "\\'")
+        page = self.org.query(self.ctx, f"SELECT Id FROM {target} WHERE {ext_field} = '{escaped}'")
+        if len(page.records) != 1:
+            raise ApiError(
+                f"Foreign key external ID: {text} not found for field {ext_field} in entity {target}",
+                error_code="INVALID_FIELD",
+            )
+        return reference["name"], page.records[0]["Id"]
+
+
+def _read_rows(job: IngestJob) -> tuple[list[str], list[list[str]]]:
+    header: list[str] = []
+    rows: list[list[str]] = []
+    for upload in job.uploads:
+        text = upload.decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=job.delimiter)
+        chunk = [row for row in reader if row]
+        if not chunk:
+            continue
+        if not header:
+            header = chunk[0]
+        rows.extend(chunk[1:])
+    return header, rows
+
+
+def error_text(exc: ApiError) -> str:
+    return f"{exc.error_code}:{exc.message}:{','.join(exc.fields)} --"
+
+
+def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
+    """Apply every uploaded row; each row succeeds or fails on its own, as in Salesforce."""
+    started = time.monotonic()
+    job.move_to("InProgress")
+    header, rows = _read_rows(job)
+    job.header = header
+    try:
+        catalog = FieldCatalog(org, ctx, job.object)
+    except ApiError as exc:
+        _fail(job, f"InvalidJob : {exc.message}", rows)
+        return
+    unknown = catalog.unknown_columns(header)
+    if not header or unknown:
+        _fail(job, f"InvalidBatch : Field name not found : {', '.join(unknown) or '(no header)'}", rows)
+        return
+    for row in rows:
+        cells = dict(zip(header, row + [""] * (len(header) - len(row))))
+        try:
+            record_id, created = _apply(org, ctx, job, catalog, cells)
+            job.successful.append([record_id, "true" if created else "false", *row])
+        except ApiError as exc:
+            job.failures.append([cells.get("Id", "") or "", error_text(exc), *row])
+            job.failed += 1
+        job.processed += 1
+    job.processing_ms = int((time.monotonic() - started) * 1000)
+    job.move_to("JobComplete")
+
+
+def _fail(job: IngestJob, message: str, rows: list[list[str]]) -> None:
+    job.error_message = message
+    job.unprocessed.extend(rows)
+    job.move_to("Failed")
+
+
+def _apply(org: Any, ctx: Any, job: IngestJob, catalog: FieldCatalog, cells: dict[str, str]) -> tuple[str, bool]:
+    record_id = next((v for k, v in cells.items() if k.lower() == "id"), "")
+    if job.operation in ("delete", "hardDelete"):
+        org.delete(ctx, catalog.object_name, record_id)
+        return record_id, False
+    fields = dict(catalog.typed(k, v) for k, v in cells.items() if v != "" and k.lower() != "id")
+    if job.operation == "insert":
+        return org.create(ctx, catalog.object_name, fields, assignment_rules=bool(job.assignment_rule_id)), True
+    if job.operation == "update":
+        if not record_id:
+            raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT", fields=["Id"])
+        org.update(ctx, catalog.object_name, record_id, fields)
+        return record_id, False
+    ext_field = job.external_id_field or "Id"
+    ext_value = next((v for k, v in cells.items() if k.lower() == ext_field.lower()), "")
+    if not ext_value:
+        raise ApiError(f"{ext_field} not specified", error_code="MISSING_ARGUMENT", fields=[ext_field])
+    fields = {k: v for k, v in fields.items() if k.lower() != ext_field.lower()}
+    return org.upsert(ctx, catalog.object_name, ext_field, ext_value, fields)
+
+
+def run_query(org: Any, ctx: Any, job: QueryJob) -> None:
+    """Run the query to completion and keep its rows as CSV cells (header in SELECT order)."""
+    started = time.monotonic()
+    job.move_to("InProgress")
+    rows = org.query_all_rows(ctx, job.query, include_deleted=job.operation == "queryAll")
+    columns = select_list(job.query)
+    lowered = [c.lower() for c in columns]
+    header: list[str] | None = None
+    for record in rows:
+        flat = flatten(record)
+        by_lower = {k.lower(): v for k, v in flat.items()}
+        if header is None:
+            names = {k.lower(): k for k in flat}
+            header = [names.get(c, col) for c, col in zip(lowered, columns)] if columns else list(flat)
+        job.rows.append([bulk_value(by_lower.get(c)) for c in (lowered or [h.lower() for h in header])])
+    job.columns = header if header is not None else columns
+    job.processed = len(job.rows)
+    job.processing_ms = int((time.monotonic() - started) * 1000)
+    job.move_to("JobComplete")

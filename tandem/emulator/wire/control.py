@@ -1,0 +1,114 @@
+"""Control routes under `/_emulator/`: reset, seed, faults, session expiry, save. Loopback clients only.
+
+These are not Salesforce APIs: no bearer token, no API counting, no faults, plain JSON errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tandem.emulator.faults import FaultSettings
+from tandem.emulator.model.errors import ApiError
+
+from tandem.emulator.wire.bulk import jobs_for
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+
+def _refuse(request: Request) -> Response | None:
+    host = request.client.host if request.client else None
+    if host not in LOOPBACK and not (host or "").startswith("127."):
+        return JSONResponse({"error": "control routes answer loopback clients only"}, status_code=403)
+    return None
+
+
+def _problem(message: str, status: int = 400) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    return json.loads(raw) if raw.strip() else None
+
+
+async def reset(request: Request) -> Response:
+    if refused := _refuse(request):
+        return refused
+    state = request.app.state
+    await run_in_threadpool(state.org.reset)
+    jobs_for(state.org).clear()
+    state.faults.configure(state.org.fault_settings or FaultSettings())
+    return JSONResponse({"reset": True})
+
+
+async def seed(request: Request) -> Response:
+    if refused := _refuse(request):
+        return refused
+    try:
+        body = await _json(request)
+    except ValueError as exc:
+        return _problem(f"invalid JSON: {exc}")
+    if not isinstance(body, dict) or not all(isinstance(v, list) for v in body.values()):
+        return _problem('expected {"Object": [records, ...]}')
+    org = request.app.state.org
+
+    def insert_all() -> dict:
+        return {name: org.seed(name, records) for name, records in body.items()}
+
+    try:
+        return JSONResponse(await run_in_threadpool(insert_all))
+    except ApiError as exc:
+        return _problem(f"{exc.error_code}: {exc.message}")
+
+
+async def faults(request: Request) -> Response:
+    if refused := _refuse(request):
+        return refused
+    injector = request.app.state.faults
+    if request.method == "PUT":
+        try:
+            injector.configure(FaultSettings.model_validate(await _json(request) or {}))
+        except (ValueError, ValidationError) as exc:
+            return _problem(str(exc))
+    return JSONResponse(injector.settings.model_dump())
+
+
+async def expire_sessions(request: Request) -> Response:
+    if refused := _refuse(request):
+        return refused
+    await run_in_threadpool(request.app.state.org.expire_all_sessions)
+    return JSONResponse({"expired": True})
+
+
+async def save(request: Request) -> Response:
+    if refused := _refuse(request):
+        return refused
+    state_dir = request.app.state.state_dir
+    if state_dir is None:
+        return _problem("no state directory configured", 409)
+    await run_in_threadpool(request.app.state.org.save_state, state_dir)
+    return JSONResponse({"saved": str(state_dir)})
+
+
+async def health(request: Request) -> Response:
+    org = request.app.state.org
+    used, limit = org.api_usage()
+    return JSONResponse({"org": org.name, "orgId": org.org_id, "apiVersion": org.api_version,
+                         "apiUsage": {"used": used, "limit": limit}})
+
+
+routes = [
+    Route("/reset", reset, methods=["POST"]),
+    Route("/seed", seed, methods=["POST"]),
+    Route("/faults", faults, methods=["GET", "PUT"]),
+    Route("/expire-sessions", expire_sessions, methods=["POST"]),
+    Route("/save", save, methods=["POST"]),
+    Route("/health", health, methods=["GET"]),
+]

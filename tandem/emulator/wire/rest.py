@@ -1,0 +1,189 @@
+"""REST resources over records and metadata: resource list, describe, CRUD, upsert, replication, limits.
+
+Each handler reads parameters, makes one or two `Org` calls and shapes the reply; the rules live
+in the model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from tandem.emulator.model.errors import ApiError, NotFound
+
+from tandem.emulator.wire.calls import ApiCall, require_json_object
+from tandem.emulator.wire.replies import Reply, status_error
+from tandem.emulator.wire.routing import ApiRequest, RouteTable
+from tandem.salesforce.ids import is_well_formed
+
+routes = RouteTable()
+
+_RESOURCES = (
+    "tooling", "metadata", "eclair", "folders", "prechatForms", "jsonxform", "chatter", "tabs",
+    "appMenu", "quickActions", "queryAll", "commerce", "wave", "iot", "analytics", "search",
+    "smartdatadiscovery", "composite", "parameterizedSearch", "fingerprint", "theme", "nouns",
+    "domino", "event", "serviceTemplates", "recent", "connect", "licensing", "limits",
+    "process", "dedupe", "async-queries", "query", "match", "emailConnect", "compactLayouts",
+    "knowledgeManagement", "sobjects", "actions", "support",
+)
+
+
+def identity_url(call: ApiCall) -> str:
+    return f"{call.base_url}/id/{call.org.org_id}/{user_id_of(call.ctx)}"
+
+
+def user_id_of(ctx: Any) -> str:
+    return getattr(ctx, "user_id", None) or getattr(getattr(ctx, "user", None), "id", "")
+
+
+def auto_assign(call: ApiCall) -> bool:
+    """`Sforce-Auto-Assign`: absent or TRUE or a rule Id → apply assignment rules; FALSE → do not."""
+    value = (call.header("sforce-auto-assign") or "TRUE").strip()
+    return value.upper() != "FALSE"
+
+
+@routes.route("GET", "")
+def resource_list(call: ApiCall, request: ApiRequest) -> Reply:
+    base = f"/services/data/v{call.version}"
+    body = {name: f"{base}/{name}" for name in _RESOURCES}
+    body["identity"] = identity_url(call)
+    return Reply(200, body)
+
+
+@routes.route("GET", "limits")
+def limits(call: ApiCall, request: ApiRequest) -> Reply:
+    return Reply(200, call.org.limits())
+
+
+@routes.route("GET", "sobjects")
+def describe_global(call: ApiCall, request: ApiRequest) -> Reply:
+    return Reply(200, call.org.describe_global(call.ctx))
+
+
+@routes.route("GET", "sobjects/{sobject}")
+def basic_info(call: ApiCall, request: ApiRequest) -> Reply:
+    return Reply(200, call.org.sobject_basic_info(call.ctx, request.params["sobject"], call.version))
+
+
+@routes.route("POST", "sobjects/{sobject}")
+def create(call: ApiCall, request: ApiRequest) -> Reply:
+    fields = require_json_object(request.json())
+    fields = {k: v for k, v in fields.items() if k != "attributes"}
+    record_id = call.org.create(
+        call.ctx, request.params["sobject"], fields, assignment_rules=auto_assign(call)
+    )
+    location = f"/services/data/v{call.version}/sobjects/{request.params['sobject']}/{record_id}"
+    return Reply(201, {"id": record_id, "success": True, "errors": []}, {"location": location})
+
+
+@routes.route("GET", "sobjects/{sobject}/describe")
+def describe(call: ApiCall, request: ApiRequest) -> Reply:
+    return Reply(200, call.org.describe(call.ctx, request.params["sobject"]))
+
+
+@routes.route("GET", "sobjects/{sobject}/updated")
+def updated(call: ApiCall, request: ApiRequest) -> Reply:
+    start, end = _window(request)
+    return Reply(200, call.org.updated(call.ctx, request.params["sobject"], start, end))
+
+
+@routes.route("GET", "sobjects/{sobject}/deleted")
+def deleted(call: ApiCall, request: ApiRequest) -> Reply:
+    start, end = _window(request)
+    return Reply(200, call.org.deleted(call.ctx, request.params["sobject"], start, end))
+
+
+@routes.route("GET", "sobjects/{sobject}/{record_id}")
+def retrieve(call: ApiCall, request: ApiRequest) -> Reply:
+    fields = request.query.get("fields")
+    names = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
+    record = call.org.retrieve(
+        call.ctx, request.params["sobject"], request.params["record_id"], names, call.version
+    )
+    return Reply(200, record)
+
+
+@routes.route("PATCH", "sobjects/{sobject}/{record_id}")
+def update(call: ApiCall, request: ApiRequest) -> Reply:
+    fields = require_json_object(request.json())
+    fields = {k: v for k, v in fields.items() if k != "attributes"}
+    call.org.update(call.ctx, request.params["sobject"], request.params["record_id"], fields)
+    return Reply(204)
+
+
+@routes.route("DELETE", "sobjects/{sobject}/{record_id}")
+def delete(call: ApiCall, request: ApiRequest) -> Reply:
+    call.org.delete(call.ctx, request.params["sobject"], request.params["record_id"])
+    return Reply(204)
+
+
+@routes.route("GET", "sobjects/{sobject}/{field}/{value}")
+def retrieve_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
+    sobject, field, value = request.params["sobject"], request.params["field"], request.params["value"]
+    if field.lower() == "id" and is_well_formed(value):
+        return Reply(200, call.org.retrieve(call.ctx, sobject, value, None, call.version))
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    page = call.org.query(
+        call.ctx, f"SELECT Id FROM {sobject} WHERE {field} = '{escaped}'", api_version=call.version
+    )
+    ids = [record["Id"] for record in page.records]
+    if not ids:
+        raise NotFound("The requested resource does not exist")
+    if len(ids) > 1:
+        return Reply(300, [f"/services/data/v{call.version}/sobjects/{sobject}/{i}" for i in ids])
+    return Reply(200, call.org.retrieve(call.ctx, sobject, ids[0], None, call.version))
+
+
+@routes.route("PATCH", "sobjects/{sobject}/{field}/{value}")
+def upsert(call: ApiCall, request: ApiRequest) -> Reply:
+    fields = require_json_object(request.json())
+    fields = {k: v for k, v in fields.items() if k != "attributes"}
+    if request.query.get("updateOnly", "").lower() == "true":
+        return _update_only(call, request, fields)
+    record_id, created = call.org.upsert(
+        call.ctx, request.params["sobject"], request.params["field"], request.params["value"], fields
+    )
+    return upsert_reply(call, record_id, created)
+
+
+def upsert_reply(call: ApiCall, record_id: str, created: bool) -> Reply:
+    """201 on insert; on update 200 with a body from v46.0, 204 before (jsforce relies on both)."""
+    body = {"id": record_id, "success": True, "errors": [], "created": created}
+    if created:
+        return Reply(201, body)
+    if float(call.version) < 46.0:
+        return Reply(204)
+    return Reply(200, body)
+
+
+def _update_only(call: ApiCall, request: ApiRequest, fields: dict) -> Reply:
+    lookup = ApiRequest("GET", request.path, params=dict(request.params))
+    found = retrieve_by_external_id(call, lookup)
+    if found.status != 200:
+        return found
+    record_id = found.body["Id"]
+    call.org.update(call.ctx, request.params["sobject"], record_id, fields)
+    return upsert_reply(call, record_id, False)
+
+
+def _window(request: ApiRequest) -> tuple[datetime, datetime]:
+    start, end = request.query.get("start"), request.query.get("end")
+    if not start or not end:
+        raise ApiError("start and end are required", error_code="MISSING_ARGUMENT")
+    return parse_datetime(start, "start"), parse_datetime(end, "end")
+
+
+def parse_datetime(text: str, name: str) -> datetime:
+    """An ISO-8601 datetime as clients send it (`Z`, `+00:00`, `+0000`; a `+` decoded to a space)."""
+    value = text.strip().replace(" ", "+")
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    if len(value) >= 5 and value[-5] in "+-" and value[-4:].isdigit():
+        value = value[:-2] + ":" + value[-2:]
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise status_error(400, "INVALID_REPLICATION_DATE", f"{name}: invalid date/time: {text}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
