@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("sfdcAccountId", sa.String(18)),
         sa.Column("sfdcIsDeleted", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("sfdcCreatedDate", _utc()),
+        sqlite_autoincrement=True,  # a deleted person's id is never given to another
     )
     op.create_index("ix_persons_email_lower", "persons", [sa.text("lower(email)")])
     op.create_index("ix_persons_sfdcId", "persons", ["sfdcId"])
@@ -75,6 +76,7 @@ def upgrade() -> None:
         sa.Column("primary_attribute_value_id", sa.Integer()),
         sa.Column("primary_attribute_value", sa.String(255)),
         sa.Column("attributes", sa.JSON(), nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_activities_person_id", "activities", ["person_id"])
     op.create_index("ix_activities_activity_date", "activities", ["activity_date"])
@@ -92,6 +94,7 @@ def upgrade() -> None:
         sa.Column("last_attempt_at", _utc()),
         sa.Column("last_error", sa.Text()),
         sa.UniqueConstraint("person_id", "field", name="uq_pending_changes_person_field"),
+        sqlite_autoincrement=True,  # ids are never reused: a push clears changes by id
     )
 
     op.create_table(

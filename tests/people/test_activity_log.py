@@ -1,0 +1,59 @@
+"""Activity types and appending sync outcomes to a person's log."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem.errors import InvalidInput, NotFound
+from tandem.people import activities as types
+from tandem.people.store import PersonStore
+
+
+def test_type_ids_are_unique_and_tandem_types_are_custom_range() -> None:
+    ids = [t.id for t in types.ACTIVITY_TYPES]
+    assert len(ids) == len(set(ids))
+    assert {t.id for t in types.ACTIVITY_TYPES if t.name.startswith("SFDC Sync")} == {100001, 100002}
+    assert (types.NEW_LEAD.id, types.CHANGE_DATA_VALUE.id, types.SYNC_LEAD_TO_SFDC.id,
+            types.CONVERT_LEAD.id, types.MERGE_LEADS.id, types.DELETE_LEAD.id) == (12, 13, 19, 21, 32, 37)
+    assert types.activity_type(100002) is types.SFDC_SYNC_FAILED
+    with pytest.raises(InvalidInput):
+        types.activity_type(99)
+
+
+def test_types_json_shape() -> None:
+    shape = types.CHANGE_DATA_VALUE.as_json()
+    assert shape["id"] == 13 and shape["name"] == "Change Data Value"
+    assert {"name": "New Value", "dataType": "string"} in shape["attributes"]
+    assert set(shape["primaryAttribute"]) == {"name", "dataType"}
+
+
+def test_log_sync_failure_on_a_person(store: PersonStore) -> None:
+    person = store.add_person({"email": "f@example.com"}, source="cli")
+    logged = store.log_activity(
+        person.id, types.SFDC_SYNC_FAILED, "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        {"Error Message": "Phone is required", "Field": "phone", "Salesforce Id": "0035g00000XYZabAAB"},
+    )
+    [stored] = store.list_activities(person.id, type_ids=[types.SFDC_SYNC_FAILED.id])
+    assert stored == logged
+    assert stored.attribute("Error Message") == "Phone is required"
+    assert stored.as_json()["leadId"] == person.id
+    assert len(stored.marketo_guid) == 36
+
+
+def test_log_refuses_undeclared_attributes_and_unknown_persons(store: PersonStore) -> None:
+    person = store.add_person({}, source="cli")
+    with pytest.raises(InvalidInput):
+        store.log_activity(person.id, types.SFDC_SYNC_CONFLICT, "title", {"Colour": "red"})
+    with pytest.raises(NotFound):
+        store.log_activity(person.id + 1, types.SFDC_SYNC_CONFLICT, "title", {"Lost Value": "x"})
+    assert len(store.list_activities()) == 1
+
+
+def test_activity_paging_filters(store: PersonStore) -> None:
+    a = store.add_person({}, source="cli")
+    b = store.add_person({}, source="cli")
+    store.update_person(a.id, {"title": "X"}, source="cli")
+    all_ = store.list_activities()
+    assert [x.id for x in all_] == sorted(x.id for x in all_)
+    assert [x.person_id for x in store.list_activities(after_id=all_[0].id)] == [b.id, a.id]
+    assert len(store.list_activities(limit=2)) == 2

@@ -1,0 +1,93 @@
+"""Bad input is refused with the field's name and leaves persons, activities and outbox untouched."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tandem.errors import InvalidInput
+from tandem.people.fields import STANDARD_BY_NAME
+from tandem.people.store import PersonStore
+from tandem.people.validation import coerce
+
+
+def _snapshot(store: PersonStore) -> tuple[object, ...]:
+    persons = [p.as_json() for p in store.get_persons(range(1, 100))]
+    return persons, store.list_activities(), store.list_pending_changes()
+
+
+BAD_VALUES = [
+    ("numberOfEmployees", "lots", "expected a whole number, got 'lots'"),
+    ("numberOfEmployees", "1.5", "expected a whole number"),
+    ("leadScore", 2**40, "out of range"),
+    ("annualRevenue", "a lot", "expected a number"),
+    ("annualRevenue", "nan", "expected a number"),
+    ("unsubscribed", "maybe", "expected true or false"),
+    ("dateOfBirth", "1990-13-01", "expected a date"),
+    ("dateOfBirth", "01/02/1990", "expected a date"),
+    ("email", "not-an-email", "not an email address"),
+    ("firstName", "x" * 256, "longer than 255"),
+    ("title", 42, "expected text"),
+    ("shoeSize", "44", "unknown field"),
+    ("id", 5, "read-only"),
+    ("createdAt", "2020-01-01T00:00:00Z", "read-only"),
+    ("sfdcId", "00Q000000000001AAA", "read-only"),
+    ("sfdcType", "Lead", "read-only"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), BAD_VALUES)
+def test_bad_update_names_the_field_and_writes_nothing(
+    store: PersonStore, field: str, value: object, reason: str
+) -> None:
+    person = store.add_person({"email": "a@example.com", "title": "VP"}, source="cli")
+    before = _snapshot(store)
+    with pytest.raises(InvalidInput) as raised:
+        store.update_person(person.id, {"title": "CTO", field: value}, source="cli")
+    assert raised.value.field == field
+    assert reason in raised.value.reason
+    assert _snapshot(store) == before
+
+
+def test_bad_record_in_a_batch_add_writes_none_of_the_batch(store: PersonStore) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        store.add_persons([{"lastName": "Ok"}, {"numberOfEmployees": "lots"}], source="api")
+    assert raised.value.field == "numberOfEmployees"
+    assert "record 2" in raised.value.reason
+    assert store.count_persons() == 0
+    assert store.list_activities() == []
+
+
+def test_bad_add_writes_nothing(store: PersonStore) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        store.add_person({"email": "x@example.com", "sfdcAccountId": "001000000000001AAA"}, source="cli")
+    assert raised.value.field == "sfdcAccountId"
+    assert store.count_persons() == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("YES", True), ("1", True), (1, True), (True, True),
+     ("false", False), ("no", False), ("0", False), (0, False), (False, False)],
+)
+def test_boolean_spellings(raw: object, expected: bool) -> None:
+    assert coerce(STANDARD_BY_NAME["unsubscribed"], raw) is expected
+
+
+def test_integer_refuses_booleans() -> None:
+    with pytest.raises(InvalidInput):
+        coerce(STANDARD_BY_NAME["leadScore"], True)
+
+
+def test_datetime_without_offset_is_utc_and_offsets_are_converted() -> None:
+    field = STANDARD_BY_NAME["sfdcCreatedDate"]
+    assert coerce(field, "2024-03-05T14:07:09") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=UTC)
+    assert coerce(field, "2024-03-05T16:07:09+02:00") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=UTC)
+    assert coerce(field, "2024-03-05T14:07:09Z") == datetime(2024, 3, 5, 14, 7, 9, tzinfo=UTC)
+
+
+def test_date_refuses_a_datetime() -> None:
+    with pytest.raises(InvalidInput):
+        coerce(STANDARD_BY_NAME["dateOfBirth"], datetime(2020, 1, 1, tzinfo=UTC))
+    assert coerce(STANDARD_BY_NAME["dateOfBirth"], date(2020, 1, 1)) == date(2020, 1, 1)
