@@ -1,0 +1,365 @@
+"""`Org`: the emulated Salesforce org behind one facade; the wire layer calls only this.
+
+Every public call runs under one re-entrant lock, and every write call is atomic (its changes
+are undone if it fails part way); `transaction()` widens that to a block of calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from tandem.emulator.faults import FaultSettings
+from tandem.emulator.model import describe as describing
+from tandem.emulator.model import replication
+from tandem.emulator.model.clock import StampClock, wall_clock_ms
+from tandem.emulator.model.conversion import ConvertLeadRequest, ConvertLeadResult, LeadConverter
+from tandem.emulator.model.definition import OrgDefinition, parse_definition, read_definition_file
+from tandem.emulator.model.directory import Directory, UserAccount
+from tandem.emulator.model.errors import AuthError, InvalidSession
+from tandem.emulator.model.limits import ApiCallCounter, limits_body
+from tandem.emulator.model.merging import MergeResult, RecordMerger
+from tandem.emulator.model.queries import QueryEngine, QueryPage
+from tandem.emulator.model.query_fields import no_such_column
+from tandem.emulator.model.reading import render_record
+from tandem.emulator.model.rule_loading import build_rules
+from tandem.emulator.model.schema import build_schema
+from tandem.emulator.model.security import Profile, build_profiles
+from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_directory
+from tandem.emulator.model.sessions import SessionStore, Token, UserContext
+from tandem.emulator.model.state import OrgState
+from tandem.emulator.model.values import render_native
+from tandem.emulator.model.writes import RecordWriter
+from tandem.salesforce import ids
+
+COMPACT_WHEN_STALE_OVER = 50_000
+
+
+def _render_optional(value):
+    return render_native(value) if value is not None else None
+
+
+def _locked(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _atomic(method):
+    """Run a write under the lock as one unit: all of its changes or none."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            with self._state.undo.block():
+                result = method(self, *args, **kwargs)
+            self._maybe_compact()
+            return result
+
+    return wrapper
+
+
+class Org:
+    def __init__(self, definition: OrgDefinition, *, now_ms=wall_clock_ms) -> None:
+        self._lock = threading.RLock()
+        self.definition = definition
+        self.name = definition.name
+        self.api_version = definition.apiVersion
+        self.org_id = ids.make_id("00D", zlib.crc32(definition.name.encode()) % (62**7))
+        self.fault_settings = definition.faults or FaultSettings()
+        self._now_ms = now_ms
+        self.schema = build_schema(definition)
+        self.profiles = build_profiles(definition, self.schema)
+        self.directory = Directory(definition, self.schema, self.profiles)
+        self.rules = build_rules(definition, self.schema, self.directory)
+        self.sessions = SessionStore(self.org_id)
+        self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
+        self._load_seed_state()
+
+    def _load_seed_state(self) -> None:
+        self._state = OrgState(self.schema, StampClock(self._now_ms))
+        self.rules.now = self._state.clock.now
+        self._writer = RecordWriter(self._state, self.rules, self.directory.queue_objects())
+        self._queries = QueryEngine(self._state)
+        seed_directory(self._state, self.directory, self.org_id, self.name)
+        FileRecords(self.definition, self._state, self.directory, self._writer).load()
+        self._converter = LeadConverter(self._state, self._writer, self.schema)
+        self._merger = RecordMerger(self._state, self._writer, self.schema)
+
+    # -- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def from_definition(cls, raw: dict, **kwargs) -> Org:
+        return cls(parse_definition(raw), **kwargs)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs) -> Org:
+        return cls.from_definition(read_definition_file(path), **kwargs)
+
+    @classmethod
+    def load_state(cls, definition_path: str | Path, directory: str | Path, **kwargs) -> Org:
+        from tandem.emulator.model.persistence import restore
+
+        org = cls.from_file(definition_path, **kwargs)
+        restore(org, Path(directory))
+        return org
+
+    @_locked
+    def save_state(self, directory: str | Path) -> None:
+        from tandem.emulator.model.persistence import save
+
+        save(self, Path(directory))
+
+    # -- auth and sessions ---------------------------------------------------------------------
+
+    def _check_password(self, username: str, password: str) -> UserAccount:
+        user = self.directory.user(username)
+        if user is None or not user.active or not isinstance(password, str):
+            raise AuthError("invalid_grant", "authentication failure")
+        accepted = {user.password}
+        if user.security_token:
+            accepted.add(user.password + user.security_token)
+        if password not in accepted:
+            raise AuthError("invalid_grant", "authentication failure")
+        return user
+
+    def _check_client(self, client_id: str, client_secret: str):
+        app = self.directory.apps.get(client_id)
+        if app is None:
+            raise AuthError("invalid_client_id", "client identifier invalid")
+        if client_secret != app.client_secret:
+            raise AuthError("invalid_client", "invalid client credentials")
+        return app
+
+    @_locked
+    def login_password(self, client_id: str, client_secret: str, username: str, password: str) -> Token:
+        self._check_client(client_id, client_secret)
+        user = self._check_password(username, password)
+        return self.sessions.open(user.id, self._now_ms(), client_id)
+
+    @_locked
+    def login_client_credentials(self, client_id: str, client_secret: str) -> Token:
+        app = self._check_client(client_id, client_secret)
+        user = self.directory.user(app.run_as) if app.run_as else None
+        if user is None or not user.active:
+            raise AuthError("invalid_grant", "no client credentials user enabled")
+        return self.sessions.open(user.id, self._now_ms(), client_id)
+
+    @_locked
+    def login_username_password(self, username: str, password: str) -> Token:
+        user = self._check_password(username, password)
+        return self.sessions.open(user.id, self._now_ms())
+
+    @_locked
+    def context(self, access_token: str) -> UserContext:
+        session = self.sessions.find(access_token)
+        user = self.directory.users_by_id.get(session.user_id)
+        if user is None or not user.active:
+            raise InvalidSession("Session expired or invalid")
+        return UserContext(user.id, user.username, user.profile, self.org_id, user.name, user.email)
+
+    @_locked
+    def expire_session(self, access_token: str) -> None:
+        self.sessions.expire(access_token)
+
+    @_locked
+    def expire_all_sessions(self) -> None:
+        self.sessions.expire_all()
+
+    @_locked
+    def user_info(self, ctx: UserContext) -> dict:
+        user = self.directory.users_by_id[ctx.user_id]
+        record = self._state.stores["User"].get(user.id) or {}
+        modified = _render_optional(record.get("LastModifiedDate"))
+        return {
+            "user_id": user.id, "organization_id": self.org_id, "username": user.username,
+            "preferred_username": user.username, "nick_name": user.username.split("@")[0],
+            "nickname": user.username.split("@")[0], "display_name": user.name, "name": user.name,
+            "email": user.email, "email_verified": True, "first_name": user.first_name,
+            "given_name": user.first_name, "last_name": user.last_name, "family_name": user.last_name,
+            "timezone": "America/Los_Angeles", "zoneinfo": "America/Los_Angeles", "active": user.active,
+            "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": -28800000,
+            "last_modified_date": modified, "updated_at": modified, "is_app_installed": True,
+            "profile": user.profile, "organization_name": self.name,
+        }
+
+    # -- accounting ----------------------------------------------------------------------------
+
+    @_locked
+    def count_api_call(self) -> None:
+        self.api_calls.count()
+
+    @_locked
+    def api_usage(self) -> tuple[int, int]:
+        return self.api_calls.used(), self.api_calls.limit
+
+    @_locked
+    def limits(self) -> dict:
+        rows = sum(len(store) for store in self._state.stores.values())
+        storage_mb = rows * 2 // 1024
+        return limits_body(self.definition.limits, self.api_calls.used(), 0, storage_mb)
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def _profile(self, ctx: UserContext) -> Profile:
+        return self.profiles[ctx.profile]
+
+    @_locked
+    def describe_global(self, ctx: UserContext) -> dict:
+        return describing.describe_global(self.schema, self.api_version)
+
+    @_locked
+    def describe(self, ctx: UserContext, object_name: str) -> dict:
+        obj = self._state.object(object_name)
+        return describing.describe_object(obj, self._profile(ctx), self.schema, self.api_version)
+
+    @_locked
+    def sobject_basic_info(self, ctx: UserContext, object_name: str, api_version: str | None = None) -> dict:
+        obj = self._state.object(object_name)
+        return describing.basic_info(obj, [], api_version or self.api_version)
+
+    # -- records -------------------------------------------------------------------------------
+
+    @_atomic
+    def create(self, ctx: UserContext, object_name: str, fields: dict, *, assignment_rules: bool = False) -> str:
+        obj = self._state.object(object_name)
+        return self._writer.create(obj, fields, ctx.user_id, self._profile(ctx), assignment_rules=assignment_rules)
+
+    @_atomic
+    def update(self, ctx: UserContext, object_name: str, record_id: str, fields: dict) -> None:
+        obj = self._state.object(object_name)
+        self._writer.update(obj, record_id, fields, ctx.user_id, self._profile(ctx))
+
+    @_atomic
+    def upsert(self, ctx: UserContext, object_name: str, external_field: str, external_value, fields: dict, *,
+               assignment_rules: bool = False) -> tuple[str, bool]:
+        obj = self._state.object(object_name)
+        return self._writer.upsert(obj, external_field, external_value, fields, ctx.user_id, self._profile(ctx),
+                                   self.api_version, assignment_rules=assignment_rules)
+
+    @_atomic
+    def delete(self, ctx: UserContext, object_name: str, record_id: str) -> None:
+        obj = self._state.object(object_name)
+        self._writer.delete(obj, record_id, ctx.user_id)
+
+    @_locked
+    def retrieve(self, ctx: UserContext, object_name: str, record_id: str, field_names: list[str] | None = None,
+                 api_version: str | None = None) -> dict:
+        obj = self._state.object(object_name)
+        _, record = self._state.live_record(obj, record_id)
+        profile = self._profile(ctx)
+        if field_names is None:
+            fields = profile.visible_fields(obj)
+        else:
+            fields = []
+            for name in field_names:
+                f = obj.field(name.strip())
+                if f is None or not profile.access(obj, f).visible:
+                    raise no_such_column("", obj, name.strip())
+                fields.append(f)
+        return render_record(obj, record, fields, api_version or self.api_version)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            with self._state.undo.block():
+                yield
+            self._maybe_compact()
+
+    def _maybe_compact(self) -> None:
+        if self._state.undo.depth:
+            return
+        for store in self._state.stores.values():
+            if store.stale_entries > max(COMPACT_WHEN_STALE_OVER, len(store)):
+                store.compact()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    @_locked
+    def query(self, ctx: UserContext, soql: str, *, include_deleted: bool = False, batch_size: int = 2000,
+              api_version: str | None = None) -> QueryPage:
+        plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._state.clock.now())
+        return self._queries.first_page(plan, batch_size, api_version or self.api_version, ctx.user_id)
+
+    @_locked
+    def query_more(self, ctx: UserContext, locator: str, *, api_version: str | None = None) -> QueryPage:
+        return self._queries.next_page(locator, api_version or self.api_version, ctx.user_id)
+
+    def query_all_rows(self, ctx: UserContext, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
+        """All result rows with native values, keyed by output name (`Id`, `Account.Name`), in SELECT order."""
+        with self._lock:
+            plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._state.clock.now())
+            if plan.count_only:
+                return iter(())
+        return self._rows_in_chunks(plan)
+
+    def _rows_in_chunks(self, plan, chunk: int = 2000) -> Iterator[dict]:
+        rows = self._queries.raw_rows(plan)
+        while True:
+            with self._lock:
+                batch = [row for _, row in zip(range(chunk), rows)]
+            if not batch:
+                return
+            yield from batch
+
+    @property
+    def rows_examined(self) -> int:
+        """Candidate rows the last query looked at (an index-bounded query looks at few)."""
+        return self._queries.last_rows_examined
+
+    @_locked
+    def updated(self, ctx: UserContext, object_name: str, start: datetime, end: datetime) -> dict:
+        obj = self._state.object(object_name)
+        return replication.updated(self._state, obj, start, end)
+
+    @_locked
+    def deleted(self, ctx: UserContext, object_name: str, start: datetime, end: datetime) -> dict:
+        obj = self._state.object(object_name)
+        return replication.deleted(self._state, obj, start, end)
+
+    # -- SOAP operations -----------------------------------------------------------------------
+
+    @_atomic
+    def convert_lead(self, ctx: UserContext, request: ConvertLeadRequest) -> ConvertLeadResult:
+        return self._converter.convert(request, ctx.user_id, self._profile(ctx))
+
+    @_atomic
+    def merge(self, ctx: UserContext, object_name: str, master_id: str, master_fields: dict,
+              loser_ids: list[str]) -> MergeResult:
+        obj = self._state.object(object_name)
+        return self._merger.merge(obj, master_id, master_fields or {}, list(loser_ids), ctx.user_id,
+                                  self._profile(ctx))
+
+    # -- admin ---------------------------------------------------------------------------------
+
+    @_locked
+    def reset(self) -> None:
+        self._load_seed_state()
+        self.api_calls.reset()
+
+    @_atomic
+    def seed(self, object_name: str, records: list[dict]) -> list[str]:
+        obj = self._state.object(object_name)
+        admin = self.directory.admin.id
+        created = []
+        for row in records:
+            values = {k: (self.directory.resolve_owner(v) or v) if isinstance(v, str) and v.startswith("@") else v
+                      for k, v in row.items()}
+            created.append(self._writer.create(obj, values, admin, None, run_rules=False))
+        return created
+
+    @_locked
+    def bulk_load(self, object_name: str, rows: Iterable[dict]) -> int:
+        obj = self._state.object(object_name)
+        return bulk_load(self._state, obj, rows, self.directory.admin.id)
+
+    def __repr__(self) -> str:
+        return f"Org(name={self.name!r}, org_id={self.org_id!r})"

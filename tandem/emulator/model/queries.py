@@ -1,0 +1,259 @@
+"""SOQL execution: pick candidates from an index, filter, sort, page through server-side cursors.
+
+Queries bounded on Id or SystemModstamp read only the matching slice of the object's indexes;
+`rows_examined` counts the candidates a query looked at so tests can prove it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
+from tandem.emulator.model.query_fields import PathResolver, ResolvedPath
+from tandem.emulator.model.reading import attributes
+from tandem.emulator.model.records import to_ms
+from tandem.emulator.model.schema import ObjectSchema
+from tandem.emulator.model.security import Profile
+from tandem.emulator.model.state import OrgState
+from tandem.emulator.model.values import render
+from tandem.emulator.soql import (
+    CountAll,
+    CountField,
+    FieldsMacro,
+    Query,
+    SoqlError,
+    SoqlFieldError,
+    SoqlSyntaxError,
+    compile_where,
+    index_bounds,
+    parse_soql,
+    sort_key,
+)
+from tandem.salesforce import ids
+
+MAX_PAGE = 2000
+MIN_PAGE = 200
+MAX_CURSORS = 10_000
+
+
+@dataclass
+class QueryPage:
+    total_size: int
+    done: bool
+    records: list[dict]
+    next_locator: str | None = None
+
+
+@dataclass
+class QueryPlan:
+    """A checked query: its object, output columns and the matching record Ids in result order."""
+
+    obj: ObjectSchema
+    columns: list[ResolvedPath]
+    resolver: PathResolver
+    ids: list[str]
+    count_only: bool = False
+    aggregate: list[tuple[str, int]] | None = None
+
+
+@dataclass
+class Cursor:
+    plan: QueryPlan
+    page_size: int
+    api_version: str
+    owner: str = field(repr=False, default="")
+
+
+def invalid_type(name: str) -> InvalidType:
+    return InvalidType(f"sObject type '{name}' is not supported. If you are attempting to use a custom object, be "
+                       "sure to append the '__c' after the entity name. Please reference your WSDL or the describe "
+                       "call for the appropriate names.")
+
+
+class QueryEngine:
+    def __init__(self, state: OrgState) -> None:
+        self.state = state
+        self.rows_examined = 0
+        self.last_rows_examined = 0
+        self._cursors: OrderedDict[str, Cursor] = OrderedDict()
+        self._cursor_numbers = itertools.count(1)
+
+    def plan(self, profile: Profile, soql: str, include_deleted: bool, now: datetime | None = None) -> QueryPlan:
+        try:
+            query = parse_soql(soql)
+        except SoqlSyntaxError as exc:
+            raise MalformedQuery(exc.message) from None
+        except SoqlError as exc:
+            raise MalformedQuery(exc.message) from None
+        obj = self.state.schema.object(query.object_name)
+        if obj is None:
+            raise invalid_type(query.object_name)
+        resolver = PathResolver(self.state, obj, profile, soql)
+        columns, count_only, counted = self._columns(query, resolver)
+        for path in query.referenced_fields():
+            resolver.resolve(path)
+        try:
+            predicate = compile_where(query.where, resolver.field_type, now)
+        except SoqlFieldError as exc:
+            raise InvalidField(exc.message) from None
+        except SoqlError as exc:
+            code = "INVALID_QUERY_FILTER_OPERATOR" if "operator" in exc.message else "INVALID_FIELD"
+            raise ApiError(exc.message, error_code=code) from None
+        matched = self._matching_ids(query, obj, resolver, predicate, include_deleted, now)
+        aggregate = None
+        if counted is not None:
+            getter = resolver.accessor(counted.path)
+            store = self.state.stores[obj.name]
+            aggregate = [("expr0", sum(1 for rid in matched if getter(store.records[rid]) not in (None, "")))]
+        return QueryPlan(obj, columns, resolver, matched, count_only, aggregate)
+
+    @staticmethod
+    def _columns(query: Query, resolver: PathResolver) -> tuple[list[ResolvedPath], bool, ResolvedPath | None]:
+        columns: list[ResolvedPath] = []
+        count_only = False
+        counted = None
+        seen: set[str] = set()
+        for item in query.select:
+            if isinstance(item, CountAll):
+                count_only = True
+                continue
+            if isinstance(item, CountField):
+                counted = resolver.resolve(item.field.path)
+                continue
+            paths = resolver.visible_fields(item.kind) if isinstance(item, FieldsMacro) else [item.path]
+            for path in paths:
+                resolved = resolver.resolve(path)
+                if resolved.output_name not in seen:
+                    seen.add(resolved.output_name)
+                    columns.append(resolved)
+        return columns, count_only, counted
+
+    def _candidates(self, query: Query, obj: ObjectSchema, now: datetime | None) -> tuple[object, bool]:
+        """Candidate Ids and whether they already come in the query's order."""
+        store = self.state.stores[obj.name]
+        id_bounds = index_bounds(query.where, "Id", now)
+        if id_bounds is not None and id_bounds.exact is not None:
+            return [rid for rid in dict.fromkeys(id_bounds.exact) if rid in store.records], not query.order_by
+        order = query.order_by
+        by_stamp = bool(order) and order[0].field.path[-1].lower() == "systemmodstamp" and len(order[0].field.path) == 1
+        descending = by_stamp and order[0].descending
+        stamp_bounds = index_bounds(query.where, "SystemModstamp", now)
+        if stamp_bounds is not None and (isinstance(stamp_bounds.low, datetime) or
+                                         isinstance(stamp_bounds.high, datetime)):
+            low = to_ms(stamp_bounds.low) if isinstance(stamp_bounds.low, datetime) else None
+            high = to_ms(stamp_bounds.high) if isinstance(stamp_bounds.high, datetime) else None
+            return store.stamp_range(low, high, descending=descending), by_stamp or not order
+        if by_stamp or not order:
+            return store.stamp_range(None, None, descending=descending), True
+        return list(store.records), False
+
+    def _matching_ids(self, query: Query, obj: ObjectSchema, resolver: PathResolver, predicate,
+                      include_deleted: bool, now: datetime | None) -> list[str]:
+        records = self.state.stores[obj.name].records
+        accessors: dict[tuple[str, ...], object] = {}
+        for path in query.referenced_fields():
+            accessors[path] = resolver.accessor(path)
+        candidates, ordered = self._candidates(query, obj, now)
+        wanted = None
+        if ordered and query.limit is not None:
+            wanted = query.limit + (query.offset or 0)
+        matched: list[str] = []
+        examined = 0
+        current: dict = {}
+
+        def get(path: tuple[str, ...]) -> object:
+            return accessors[path](current)
+
+        for record_id in candidates:
+            examined += 1
+            current = records[record_id]
+            if not include_deleted and current.get("IsDeleted"):
+                continue
+            if predicate(get):
+                matched.append(record_id)
+                if wanted is not None and len(matched) >= wanted:
+                    break
+        self.last_rows_examined = examined
+        self.rows_examined += examined
+        if query.order_by and not ordered:
+            key = sort_key(query.order_by)
+
+            def record_key(record_id: str) -> tuple:
+                nonlocal current
+                current = records[record_id]
+                return key(get)
+
+            matched.sort(key=record_key)
+        start = query.offset or 0
+        stop = start + query.limit if query.limit is not None else None
+        return matched[start:stop] if start or stop is not None else matched
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def first_page(self, plan: QueryPlan, batch_size: int, api_version: str, owner: str) -> QueryPage:
+        if plan.count_only:
+            return QueryPage(len(plan.ids), True, [])
+        if plan.aggregate is not None:
+            row = {"attributes": {"type": "AggregateResult"}, **dict(plan.aggregate)}
+            return QueryPage(1, True, [row])
+        size = min(max(int(batch_size or MAX_PAGE), MIN_PAGE), MAX_PAGE)
+        cursor = Cursor(plan, size, api_version, owner)
+        return self._page(cursor, None, 0, api_version)
+
+    def next_page(self, locator: str, api_version: str, owner: str) -> QueryPage:
+        cursor_id, _, offset_text = str(locator).rpartition("-")
+        cursor = self._cursors.get(cursor_id)
+        if cursor is None or not offset_text.isdigit() or cursor.owner != owner:
+            raise ApiError("invalid query locator", error_code="INVALID_QUERY_LOCATOR")
+        self._cursors.move_to_end(cursor_id)
+        return self._page(cursor, cursor_id, int(offset_text), api_version or cursor.api_version)
+
+    def _page(self, cursor: Cursor, cursor_id: str | None, offset: int, api_version: str) -> QueryPage:
+        plan = cursor.plan
+        chunk = plan.ids[offset:offset + cursor.page_size]
+        records = [self.render(plan, rid, api_version) for rid in chunk]
+        end = offset + len(chunk)
+        if end >= len(plan.ids):
+            if cursor_id is not None:
+                self._cursors.pop(cursor_id, None)
+            return QueryPage(len(plan.ids), True, records)
+        if cursor_id is None:
+            cursor_id = ids.make_id("01g", next(self._cursor_numbers))
+            self._cursors[cursor_id] = cursor
+            while len(self._cursors) > MAX_CURSORS:
+                self._cursors.popitem(last=False)
+        return QueryPage(len(plan.ids), False, records, f"{cursor_id}-{end}")
+
+    def render(self, plan: QueryPlan, record_id: str, api_version: str) -> dict:
+        store = self.state.stores[plan.obj.name]
+        record = store.records.get(record_id) or {"Id": record_id}
+        body: dict = {"attributes": attributes(api_version, plan.obj.name, record_id)}
+        for column in plan.columns:
+            value = plan.resolver.accessor(column.path)(record)
+            if column.via is None:
+                body[column.field.name] = render(column.field, value)
+                continue
+            relationship = column.via.relationship_name
+            parent_id = record.get(column.via.name)
+            found = self.state.lookup(parent_id) if parent_id else None
+            if found is None:
+                body[relationship] = None
+                continue
+            nested = body.get(relationship)
+            if nested is None:
+                nested = body[relationship] = {"attributes": attributes(api_version, found[0].name, found[1]["Id"])}
+            nested[column.field.name] = render(column.field, value)
+        return body
+
+    def raw_rows(self, plan: QueryPlan) -> Iterator[dict]:
+        """Rows for Bulk query results: output names (`Account.Name`) to native values, in SELECT order."""
+        records = self.state.stores[plan.obj.name].records
+        getters = [(column.output_name, plan.resolver.accessor(column.path)) for column in plan.columns]
+        for record_id in plan.ids:
+            record = records.get(record_id)
+            if record is not None:
+                yield {name: getter(record) for name, getter in getters}

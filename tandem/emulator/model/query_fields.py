@@ -1,0 +1,128 @@
+"""Field paths in a query (`Email`, `Account.Name`, `Owner.Name`) resolved against the schema
+as the caller's profile sees it, with Salesforce's INVALID_FIELD messages for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tandem.emulator.model.errors import InvalidField
+from tandem.emulator.model.fields import FieldDef
+from tandem.emulator.model.reading import field_value
+from tandem.emulator.model.schema import ObjectSchema
+from tandem.emulator.model.security import Profile
+from tandem.emulator.model.state import OrgState
+
+_WSDL_HINT = "Please reference your WSDL or the describe call for the appropriate names."
+
+
+@dataclass
+class ResolvedPath:
+    """A query path bound to its field; `via` is the lookup field for a parent's field."""
+
+    path: tuple[str, ...]
+    field: FieldDef
+    via: FieldDef | None = None
+    parent: ObjectSchema | None = None
+
+    @property
+    def output_name(self) -> str:
+        return f"{self.via.relationship_name}.{self.field.name}" if self.via else self.field.name
+
+
+def _position(soql: str, token: str) -> str:
+    match = re.search(r"\b" + re.escape(token) + r"\b", soql, re.IGNORECASE)
+    column = match.start() + 1 if match else 1
+    return f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n"
+
+
+def no_such_column(soql: str, obj: ObjectSchema, name: str) -> InvalidField:
+    return InvalidField(
+        f"{_position(soql, name)}No such column '{name}' on entity '{obj.name}'. If you are attempting to use a "
+        f"custom field, be sure to append the '__c' after the custom field name. {_WSDL_HINT}"
+    )
+
+
+def bad_relationship(soql: str, name: str) -> InvalidField:
+    return InvalidField(
+        f"{_position(soql, name)}Didn't understand relationship '{name}' in field path. If you are attempting to "
+        f"use a custom relationship, be sure to append the '__r' after the custom relationship name. {_WSDL_HINT}"
+    )
+
+
+class PathResolver:
+    """Resolves and caches the paths of one query for one profile."""
+
+    def __init__(self, state: OrgState, obj: ObjectSchema, profile: Profile, soql: str) -> None:
+        self.state = state
+        self.obj = obj
+        self.profile = profile
+        self.soql = soql
+        self.resolved: dict[tuple[str, ...], ResolvedPath] = {}
+
+    def _visible(self, obj: ObjectSchema, name: str) -> FieldDef | None:
+        f = obj.field(name)
+        return f if f is not None and self.profile.access(obj, f).visible else None
+
+    def resolve(self, path: tuple[str, ...]) -> ResolvedPath:
+        found = self.resolved.get(path)
+        if found is not None:
+            return found
+        parts = path
+        if len(parts) > 1 and parts[0].lower() == self.obj.name.lower() and self.obj.relationship(parts[0]) is None:
+            parts = parts[1:]
+        if len(parts) == 1:
+            f = self._visible(self.obj, parts[0])
+            if f is None:
+                raise no_such_column(self.soql, self.obj, parts[0])
+            found = ResolvedPath(path, f)
+        elif len(parts) == 2:
+            via = self.obj.relationship(parts[0])
+            if via is None or not self.profile.access(self.obj, via).visible:
+                raise bad_relationship(self.soql, parts[0])
+            parent = self.state.schema.objects[via.reference_to[-1]]
+            f = self._visible(parent, parts[1])
+            if f is None:
+                raise no_such_column(self.soql, parent, ".".join(parts))
+            found = ResolvedPath(path, f, via, parent)
+        else:
+            raise bad_relationship(self.soql, parts[1])
+        self.resolved[path] = found
+        return found
+
+    def field_type(self, path: tuple[str, ...]) -> str | None:
+        return self.resolve(path).field.type
+
+    def accessor(self, path: tuple[str, ...]) -> Callable[[dict], object]:
+        """A function from a stored record to the native value at `path`."""
+        resolved = self.resolve(path)
+        f, obj = resolved.field, self.obj
+        if resolved.via is None:
+            name = f.name
+            if f.type == "boolean" or (name == "Name" and obj.has_person_name):
+                return lambda record: field_value(obj, record, f)
+            return lambda record: record.get(name)
+        via_name = resolved.via.name
+        lookup = self.state.lookup
+
+        def parent_value(record: dict) -> object:
+            parent_id = record.get(via_name)
+            found = lookup(parent_id) if parent_id else None
+            if found is None:
+                return None
+            parent_obj, parent = found
+            parent_field = parent_obj.field(f.name)
+            return field_value(parent_obj, parent, parent_field) if parent_field else None
+
+        return parent_value
+
+    def visible_fields(self, kind: str) -> list[tuple[str, ...]]:
+        """The paths FIELDS(ALL|STANDARD|CUSTOM) stands for."""
+        fields = self.profile.visible_fields(self.obj)
+        if kind == "CUSTOM":
+            fields = [f for f in fields if f.custom]
+        elif kind == "STANDARD":
+            fields = [f for f in fields if not f.custom]
+        return [(f.name,) for f in fields]

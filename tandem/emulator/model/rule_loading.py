@@ -1,0 +1,65 @@
+"""Turning the file's `validationRules` and `assignmentRules` into parsed, checked rules.
+
+A formula that does not parse, or reads a field the object does not have, refuses the file with
+the rule's path, e.g. `validationRules.Lead[0].errorConditionFormula: unknown field Emial`.
+"""
+
+from __future__ import annotations
+
+from tandem.emulator.formula import parse_formula
+from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
+from tandem.emulator.model.directory import Directory
+from tandem.emulator.model.rules import AssignmentEntry, OrgRules, ValidationRule
+from tandem.emulator.model.schema import ObjectSchema, Schema
+
+
+def _parse(path: str, obj: ObjectSchema, text: str):
+    try:
+        formula = parse_formula(text)
+    except Exception as exc:  # the formula package's own errors, reported with the file path
+        raise OrgDefinitionError(path, f"formula does not parse: {getattr(exc, 'message', exc)}") from None
+    for name in formula.fields():
+        field_name = name if isinstance(name, str) else ".".join(name)
+        if obj.field(field_name) is None:
+            raise OrgDefinitionError(path, f"unknown field {obj.name}.{field_name}")
+    return formula
+
+
+def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory) -> OrgRules:
+    rules = OrgRules()
+    for object_name, specs in definition.validationRules.items():
+        obj = schema.object(object_name)
+        if obj is None:
+            raise OrgDefinitionError(f"validationRules.{object_name}", f"unknown object {object_name!r}")
+        compiled = []
+        for i, spec in enumerate(specs):
+            path = f"validationRules.{object_name}[{i}]"
+            formula = _parse(f"{path}.errorConditionFormula", obj, spec.errorConditionFormula)
+            display = None
+            if spec.errorDisplayField:
+                f = obj.field(spec.errorDisplayField)
+                if f is None:
+                    raise OrgDefinitionError(f"{path}.errorDisplayField",
+                                             f"unknown field {obj.name}.{spec.errorDisplayField}")
+                display = f.name
+            if spec.active:
+                compiled.append(ValidationRule(spec.name, formula, spec.errorMessage, display))
+        rules.validation[obj.name] = compiled
+    for object_name, entries in definition.assignmentRules.items():
+        obj = schema.object(object_name)
+        if obj is None:
+            raise OrgDefinitionError(f"assignmentRules.{object_name}", f"unknown object {object_name!r}")
+        compiled_entries = []
+        for i, entry in enumerate(entries):
+            path = f"assignmentRules.{object_name}[{i}]"
+            formula = _parse(f"{path}.when", obj, entry.when)
+            owner = directory.resolve_owner(entry.assignTo)
+            if owner is None:
+                raise OrgDefinitionError(f"{path}.assignTo",
+                                         f"not a known @user:USERNAME or @queue:NAME: {entry.assignTo!r}")
+            if owner.startswith("00G") and not any(
+                    q.id == owner and obj.name in q.objects for q in directory.queues.values()):
+                raise OrgDefinitionError(f"{path}.assignTo", f"queue does not take {obj.name} records")
+            compiled_entries.append(AssignmentEntry(formula, owner))
+        rules.assignment[obj.name] = compiled_entries
+    return rules

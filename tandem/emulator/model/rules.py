@@ -1,0 +1,104 @@
+"""Validation and assignment rules: the file's formulas, parsed once and evaluated on each write.
+
+A validation rule whose error condition is true stops the save with its own message; the first
+assignment entry whose `when` is true picks the owner of a record created with assignment rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tandem.emulator.formula import FormulaError
+from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.reading import field_value
+from tandem.emulator.model.schema import ObjectSchema
+
+
+@dataclass
+class ValidationRule:
+    name: str
+    formula: Any
+    message: str
+    display_field: str | None
+
+
+@dataclass
+class AssignmentEntry:
+    formula: Any
+    owner_id: str
+
+
+class RecordView:
+    """What a formula sees of a record being written: values after the write, before it (None on
+    insert), and each field's type; names are case-insensitive."""
+
+    def __init__(self, obj: ObjectSchema, values: dict, prior: dict | None, now: datetime | None = None) -> None:
+        self.obj = obj
+        self.values = values
+        self.prior_values = prior
+        self.now = now
+
+    @property
+    def is_new(self) -> bool:
+        return self.prior_values is None
+
+    def _read(self, record: dict | None, field_name: str) -> object:
+        f = self.obj.field(field_name)
+        if record is None or f is None:
+            return None
+        return field_value(self.obj, record, f)
+
+    def get(self, field_name: str) -> object:
+        return self._read(self.values, field_name)
+
+    def prior(self, field_name: str) -> object:
+        return self._read(self.prior_values, field_name)
+
+    def is_changed(self, field_name: str) -> bool:
+        return not self.is_new and self.get(field_name) != self.prior(field_name)
+
+    def field_type(self, field_name: str) -> str | None:
+        f = self.obj.field(field_name)
+        return f.type if f is not None else None
+
+
+class OrgRules:
+    def __init__(self) -> None:
+        self.validation: dict[str, list[ValidationRule]] = {}
+        self.assignment: dict[str, list[AssignmentEntry]] = {}
+        self.now: Callable[[], datetime] | None = None
+
+    def _context(self, obj: ObjectSchema, values: dict, prior: dict | None) -> RecordView:
+        return RecordView(obj, values, prior, self.now() if self.now else None)
+
+    @staticmethod
+    def _holds(formula: Any, context: RecordView) -> bool:
+        """True when the formula evaluates to true; a formula that cannot be computed does not fire."""
+        try:
+            return formula.evaluate(context) is True
+        except FormulaError:
+            return False
+
+    def validate(self, obj: ObjectSchema, values: dict, prior: dict | None) -> None:
+        """Raise FIELD_CUSTOM_VALIDATION_EXCEPTION for the first active rule whose condition holds."""
+        rules = self.validation.get(obj.name)
+        if not rules:
+            return
+        context = self._context(obj, values, prior)
+        for rule in rules:
+            if self._holds(rule.formula, context):
+                raise ApiError(rule.message, error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                               fields=[rule.display_field] if rule.display_field else [])
+
+    def assigned_owner(self, obj: ObjectSchema, values: dict) -> str | None:
+        entries = self.assignment.get(obj.name)
+        if not entries:
+            return None
+        context = self._context(obj, values, None)
+        for entry in entries:
+            if self._holds(entry.formula, context):
+                return entry.owner_id
+        return None

@@ -1,0 +1,283 @@
+"""The standard objects an emulated org starts with, and their standard fields.
+
+Field lists follow Salesforce's object reference closely enough that a client reading describe
+sees the fields it expects (every field of Tandem's default mapping, and common ones outside it).
+"""
+
+from __future__ import annotations
+
+from tandem.emulator.model.fields import FieldDef, PicklistValue
+
+
+def _values(*values: str, default: str | None = None) -> tuple[PicklistValue, ...]:
+    return tuple(PicklistValue(value=v, label=v, default=(v == default)) for v in values)
+
+
+def text(name, label, length=80, **kw) -> FieldDef:
+    return FieldDef(name, label, "string", length=length, **kw)
+
+
+def area(name, label, length=255, **kw) -> FieldDef:
+    return FieldDef(name, label, "textarea", length=length, **kw)
+
+
+def phone(name, label) -> FieldDef:
+    return FieldDef(name, label, "phone", length=40)
+
+
+def email(name, label) -> FieldDef:
+    return FieldDef(name, label, "email", length=80)
+
+
+def url(name, label) -> FieldDef:
+    return FieldDef(name, label, "url", length=255)
+
+
+def pick(name, label, values=(), **kw) -> FieldDef:
+    return FieldDef(name, label, "picklist", length=255, picklist=_values(*values), **kw)
+
+
+def flag(name, label, **kw) -> FieldDef:
+    return FieldDef(name, label, "boolean", nillable=False, defaulted_on_create=True, **kw)
+
+
+def money(name, label, precision=18, scale=0, **kw) -> FieldDef:
+    return FieldDef(name, label, "currency", precision=precision, scale=scale, **kw)
+
+
+def number(name, label, digits=8, **kw) -> FieldDef:
+    return FieldDef(name, label, "int", digits=digits, **kw)
+
+
+def day(name, label, **kw) -> FieldDef:
+    return FieldDef(name, label, "date", **kw)
+
+
+def ref(name, label, to, relationship, **kw) -> FieldDef:
+    targets = (to,) if isinstance(to, str) else tuple(to)
+    return FieldDef(name, label, "reference", length=18, reference_to=targets, relationship_name=relationship, **kw)
+
+
+def system(f: FieldDef) -> FieldDef:
+    f.createable = False
+    f.updateable = False
+    f.system = True
+    f.always_visible = True
+    return f
+
+
+def id_field() -> FieldDef:
+    return system(FieldDef("Id", "Record ID", "id", length=18, nillable=False, id_lookup=True, defaulted_on_create=True))
+
+
+def audit_fields() -> list[FieldDef]:
+    """The audit fields every object carries; the org sets them on each write."""
+    return [
+        system(FieldDef("CreatedDate", "Created Date", "datetime", nillable=False, defaulted_on_create=True)),
+        system(ref("CreatedById", "Created By ID", "User", "CreatedBy", nillable=False, defaulted_on_create=True)),
+        system(FieldDef("LastModifiedDate", "Last Modified Date", "datetime", nillable=False, defaulted_on_create=True)),
+        system(ref("LastModifiedById", "Last Modified By ID", "User", "LastModifiedBy", nillable=False,
+                   defaulted_on_create=True)),
+        system(FieldDef("SystemModstamp", "System Modstamp", "datetime", nillable=False, defaulted_on_create=True)),
+    ]
+
+
+def owner(to=("User",)) -> FieldDef:
+    f = ref("OwnerId", "Owner ID", to, "Owner", nillable=False, defaulted_on_create=True)
+    f.extra["polymorphicForeignKey"] = len(f.reference_to) > 1
+    return f
+
+
+def deleted_flag() -> FieldDef:
+    return system(flag("IsDeleted", "Deleted"))
+
+
+def full_name(label: str = "Full Name") -> FieldDef:
+    """The compound Name of people: composed by the org from its parts, never written."""
+    f = FieldDef("Name", label, "string", length=121, name_field=True, nillable=False, defaulted_on_create=True)
+    f.createable = False
+    f.updateable = False
+    f.always_visible = True
+    f.extra["compound"] = True
+    return f
+
+
+SALUTATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx.")
+LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+INDUSTRIES = (
+    "Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications", "Construction",
+    "Consulting", "Education", "Electronics", "Energy", "Engineering", "Entertainment", "Environmental",
+    "Finance", "Food & Beverage", "Government", "Healthcare", "Hospitality", "Insurance", "Machinery",
+    "Manufacturing", "Media", "Not For Profit", "Other", "Recreation", "Retail", "Shipping", "Technology",
+    "Telecommunications", "Transportation", "Utilities",
+)
+RATINGS = ("Hot", "Warm", "Cold")
+LEAD_STATUSES = (
+    PicklistValue("Open - Not Contacted", "Open - Not Contacted", default=True),
+    PicklistValue("Working - Contacted", "Working - Contacted"),
+    PicklistValue("Closed - Converted", "Closed - Converted", converted=True),
+    PicklistValue("Closed - Not Converted", "Closed - Not Converted"),
+)
+STAGES = (
+    PicklistValue("Prospecting", "Prospecting", default=True),
+    PicklistValue("Qualification", "Qualification"),
+    PicklistValue("Needs Analysis", "Needs Analysis"),
+    PicklistValue("Proposal/Price Quote", "Proposal/Price Quote"),
+    PicklistValue("Negotiation/Review", "Negotiation/Review"),
+    PicklistValue("Closed Won", "Closed Won", closed=True, won=True),
+    PicklistValue("Closed Lost", "Closed Lost", closed=True),
+)
+
+
+def _address(prefix: str, street_label: str) -> list[FieldDef]:
+    compound = f"{prefix}Address" if prefix else "Address"
+    fields = [
+        area(f"{prefix}Street", f"{street_label} Street"),
+        text(f"{prefix}City", f"{street_label} City", 40),
+        text(f"{prefix}State", f"{street_label} State/Province", 80),
+        text(f"{prefix}PostalCode", f"{street_label} Zip/Postal Code", 20),
+        text(f"{prefix}Country", f"{street_label} Country", 80),
+    ]
+    for f in fields:
+        f.compound_field_name = compound
+    return fields
+
+
+def person_name_fields(salutation_label: str = "Salutation") -> list[FieldDef]:
+    last = text("LastName", "Last Name", 80, nillable=False, always_visible=True)
+    return [last, text("FirstName", "First Name", 40), pick("Salutation", salutation_label, SALUTATIONS),
+            text("MiddleName", "Middle Name", 40), text("Suffix", "Name Suffix", 40), full_name()]
+
+
+def account_fields() -> list[FieldDef]:
+    name = text("Name", "Account Name", 255, nillable=False, name_field=True, always_visible=True)
+    return [
+        id_field(), deleted_flag(), system(ref("MasterRecordId", "Master Record ID", "Account", "MasterRecord")),
+        name, pick("Type", "Account Type", ("Prospect", "Customer - Direct", "Customer - Channel",
+                                            "Channel Partner / Reseller", "Installation Partner",
+                                            "Technology Partner", "Other")),
+        ref("ParentId", "Parent Account ID", "Account", "Parent"),
+        *_address("Billing", "Billing"), *_address("Shipping", "Shipping"),
+        phone("Phone", "Account Phone"), phone("Fax", "Account Fax"), text("AccountNumber", "Account Number", 40),
+        url("Website", "Website"), text("Sic", "SIC Code", 20), pick("Industry", "Industry", INDUSTRIES),
+        money("AnnualRevenue", "Annual Revenue"), number("NumberOfEmployees", "Employees"),
+        pick("Ownership", "Ownership", ("Public", "Private", "Subsidiary", "Other")),
+        text("TickerSymbol", "Ticker Symbol", 20), area("Description", "Account Description", 32000),
+        pick("Rating", "Account Rating", RATINGS), text("Site", "Account Site", 80),
+        pick("AccountSource", "Account Source", LEAD_SOURCES), text("SicDesc", "SIC Description", 80),
+        owner(), *audit_fields(), system(day("LastActivityDate", "Last Activity")),
+    ]
+
+
+def contact_fields() -> list[FieldDef]:
+    return [
+        id_field(), deleted_flag(), system(ref("MasterRecordId", "Master Record ID", "Contact", "MasterRecord")),
+        ref("AccountId", "Account ID", "Account", "Account"), *person_name_fields(),
+        *_address("Other", "Other"), *_address("Mailing", "Mailing"),
+        phone("Phone", "Business Phone"), phone("Fax", "Business Fax"), phone("MobilePhone", "Mobile Phone"),
+        phone("HomePhone", "Home Phone"), phone("OtherPhone", "Other Phone"),
+        phone("AssistantPhone", "Asst. Phone"), ref("ReportsToId", "Reports To ID", "Contact", "ReportsTo"),
+        email("Email", "Email"), text("Title", "Title", 128), text("Department", "Department", 80),
+        text("AssistantName", "Assistant's Name", 40), pick("LeadSource", "Lead Source", LEAD_SOURCES),
+        day("Birthdate", "Birthdate"), area("Description", "Contact Description", 32000),
+        flag("HasOptedOutOfEmail", "Email Opt Out"), flag("HasOptedOutOfFax", "Fax Opt Out"),
+        flag("DoNotCall", "Do Not Call"), text("EmailBouncedReason", "Email Bounced Reason", 255),
+        FieldDef("EmailBouncedDate", "Email Bounced Date", "datetime"),
+        owner(), *audit_fields(), system(day("LastActivityDate", "Last Activity")),
+    ]
+
+
+def lead_fields() -> list[FieldDef]:
+    status = FieldDef("Status", "Lead Status", "picklist", length=255, nillable=False, defaulted_on_create=True,
+                      restricted=True, picklist=LEAD_STATUSES, always_visible=True)
+    company = text("Company", "Company", 255, nillable=False, always_visible=True)
+    return [
+        id_field(), deleted_flag(), system(ref("MasterRecordId", "Master Record ID", "Lead", "MasterRecord")),
+        *person_name_fields(), text("Title", "Title", 128), company, *_address("", ""),
+        phone("Phone", "Phone"), phone("MobilePhone", "Mobile Phone"), phone("Fax", "Fax"), email("Email", "Email"),
+        url("Website", "Website"), area("Description", "Description", 32000),
+        pick("LeadSource", "Lead Source", LEAD_SOURCES), status, pick("Industry", "Industry", INDUSTRIES),
+        pick("Rating", "Rating", RATINGS), money("AnnualRevenue", "Annual Revenue"),
+        number("NumberOfEmployees", "Employees"), flag("HasOptedOutOfEmail", "Email Opt Out"),
+        flag("HasOptedOutOfFax", "Fax Opt Out"), flag("DoNotCall", "Do Not Call"),
+        system(flag("IsConverted", "Converted")), system(day("ConvertedDate", "Converted Date")),
+        system(ref("ConvertedAccountId", "Converted Account ID", "Account", "ConvertedAccount")),
+        system(ref("ConvertedContactId", "Converted Contact ID", "Contact", "ConvertedContact")),
+        system(ref("ConvertedOpportunityId", "Converted Opportunity ID", "Opportunity", "ConvertedOpportunity")),
+        flag("IsUnreadByOwner", "Unread By Owner"), text("EmailBouncedReason", "Email Bounced Reason", 255),
+        FieldDef("EmailBouncedDate", "Email Bounced Date", "datetime"),
+        owner(("Group", "User")), *audit_fields(), system(day("LastActivityDate", "Last Activity")),
+    ]
+
+
+def opportunity_fields() -> list[FieldDef]:
+    stage = FieldDef("StageName", "Stage", "picklist", length=255, nillable=False, restricted=True, picklist=STAGES,
+                     always_visible=True)
+    return [
+        id_field(), deleted_flag(), ref("AccountId", "Account ID", "Account", "Account"),
+        flag("IsPrivate", "Private"),
+        text("Name", "Name", 120, nillable=False, name_field=True, always_visible=True),
+        area("Description", "Description", 32000), stage,
+        money("Amount", "Amount", 18, 2), FieldDef("Probability", "Probability (%)", "percent", precision=3, scale=0),
+        system(money("ExpectedRevenue", "Expected Amount", 18, 2, calculated=True)),
+        FieldDef("CloseDate", "Close Date", "date", nillable=False, always_visible=True),
+        pick("Type", "Opportunity Type", ("Existing Customer - Upgrade", "Existing Customer - Replacement",
+                                          "Existing Customer - Downgrade", "New Customer")),
+        text("NextStep", "Next Step", 255), pick("LeadSource", "Lead Source", LEAD_SOURCES),
+        system(flag("IsClosed", "Closed")), system(flag("IsWon", "Won")),
+        system(pick("ForecastCategoryName", "Forecast Category", ("Omitted", "Pipeline", "Best Case", "Commit",
+                                                                  "Closed"))),
+        ref("ContactId", "Contact ID", "Contact", "Contact"),
+        owner(), *audit_fields(), system(day("LastActivityDate", "Last Activity")),
+    ]
+
+
+def user_fields() -> list[FieldDef]:
+    return [
+        id_field(), text("Username", "Username", 80, nillable=False, unique=True, always_visible=True),
+        *person_name_fields()[:2], full_name(), text("CompanyName", "Company Name", 80), email("Email", "Email"),
+        text("Alias", "Alias", 8), flag("IsActive", "Active"), text("Title", "Title", 80),
+        text("Department", "Department", 80), text("ProfileName", "Profile", 255),
+        pick("UserType", "User Type", ("Standard",)), pick("TimeZoneSidKey", "Time Zone", ("America/Los_Angeles",)),
+        pick("LocaleSidKey", "Locale", ("en_US",)), pick("LanguageLocaleKey", "Language", ("en_US",)),
+        *audit_fields(),
+    ]
+
+
+def group_fields() -> list[FieldDef]:
+    return [
+        id_field(), text("Name", "Name", 40, nillable=False, name_field=True, always_visible=True),
+        text("DeveloperName", "Developer Name", 80), pick("Type", "Type", ("Queue", "Regular")),
+        email("Email", "Email"), flag("DoesSendEmailToMembers", "Send Email to Members"),
+        owner(), *audit_fields(),
+    ]
+
+
+def lead_status_fields() -> list[FieldDef]:
+    return [
+        id_field(), text("MasterLabel", "Master Label", 255, name_field=True, always_visible=True),
+        text("ApiName", "Api Name", 255), FieldDef("SortOrder", "Sort Order", "int", digits=9),
+        flag("IsDefault", "Is Default"), flag("IsConverted", "Is Converted"), *audit_fields(),
+    ]
+
+
+def organization_fields() -> list[FieldDef]:
+    return [
+        id_field(), text("Name", "Name", 80, name_field=True, always_visible=True),
+        text("OrganizationType", "Edition", 40), flag("IsSandbox", "Is Sandbox"),
+        text("InstanceName", "Instance Name", 5), text("DefaultLocaleSidKey", "Locale", 40),
+        text("TimeZoneSidKey", "Time Zone", 40), *audit_fields(),
+    ]
+
+
+STANDARD_OBJECTS = {
+    # name: (label, plural, key prefix, fields, writable by the API, mergeable, person name parts)
+    "Account": ("Account", "Accounts", "001", account_fields, True, True),
+    "Contact": ("Contact", "Contacts", "003", contact_fields, True, True),
+    "Lead": ("Lead", "Leads", "00Q", lead_fields, True, True),
+    "Opportunity": ("Opportunity", "Opportunities", "006", opportunity_fields, True, False),
+    "User": ("User", "Users", "005", user_fields, False, False),
+    "Group": ("Group", "Groups", "00G", group_fields, False, False),
+    "LeadStatus": ("Lead Status Value", "Lead Status Values", "01J", lead_status_fields, False, False),
+    "Organization": ("Organization", "Organizations", "00D", organization_fields, False, False),
+}
