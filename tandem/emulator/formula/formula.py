@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass, field
 
 from tandem.emulator.formula.context import FormulaContext
+from tandem.emulator.formula.errors import FormulaError
 from tandem.emulator.formula.evaluate import Compiled, compile_node
 from tandem.emulator.formula.parser import parse_tree
 from tandem.emulator.formula.tree import Node, referenced_fields
@@ -26,7 +27,13 @@ class Formula:
 
     def evaluate(self, ctx: FormulaContext) -> object:
         """The formula's value on one record; FormulaError when it cannot be computed."""
-        return self._compiled(ctx)
+        try:
+            return self._compiled(ctx)
+        except FormulaError:
+            raise
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            # A value of a shape no rule expects is Salesforce's "#Error!", not a crash of the write.
+            raise FormulaError(f"#Error!: {exc}") from exc
 
 
 @functools.lru_cache(maxsize=512)

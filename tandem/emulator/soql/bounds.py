@@ -50,7 +50,7 @@ def _conjuncts(where: Expr) -> list[Expr]:
     return [where]
 
 
-def _native(value: Value, now: dt.datetime) -> object:
+def _native(value: Value) -> object:
     if isinstance(value, (StringValue, NumberValue, DateValue, DateTimeValue)):
         return value.value
     return None
@@ -115,7 +115,7 @@ def index_bounds(where: Expr | None, field: str = "SystemModstamp", now: dt.date
                 continue
             lo, lo_inc, hi, hi_inc = ranges[op]
         else:
-            value = _native(item.value, now)
+            value = _native(item.value)
             if value is None or op == "!=":
                 continue
             lo, lo_inc, hi, hi_inc = {

@@ -263,7 +263,14 @@ def _normaliser(kind: str) -> Callable[[object], object]:
 
 
 def _null_test(path: tuple[str, ...], op: str, kind: str) -> Predicate:
-    normalise = _normaliser(kind) if kind != "boolean" else _identity
+    """`= null` / `!= null`; on a checkbox Salesforce reads null as false (`= null` ≡ `= false`)."""
+    if kind == "boolean":
+        if op == "=":
+            return lambda get: not get(path)
+        if op == "!=":
+            return lambda get: bool(get(path))
+        return lambda get: False
+    normalise = _normaliser(kind)
     if op == "=":
         return lambda get: normalise(get(path)) is None
     if op == "!=":

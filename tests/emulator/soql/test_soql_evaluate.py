@@ -97,6 +97,8 @@ PREDICATE_CASES = [
     ("Newsletter__c = TRUE", ["Hank", "Samir"]),
     ("Newsletter__c = false", ["Wile", "Peter"]),
     ("Newsletter__c != true", ["Wile", "Peter"]),
+    ("Newsletter__c = null", ["Wile", "Peter"]),
+    ("Newsletter__c != null", ["Hank", "Samir"]),
     ("Birthdate = 1990-04-01", ["Wile", "Samir"]),
     ("Birthdate < 1990-01-01", ["Peter"]),
     ("Birthdate != 1990-04-01", ["Hank", "Peter"]),
