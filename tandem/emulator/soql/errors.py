@@ -36,4 +36,12 @@ class SoqlFieldError(SoqlError):
 
 
 class SoqlTypeError(SoqlError):
-    """A literal or operator that does not fit the field's type (e.g. a date against a datetime)."""
+    """A literal or operator that does not fit the field's type (e.g. a date against a datetime).
+
+    `error_code` is the code Salesforce answers with: INVALID_FIELD for a literal of the wrong
+    type, INVALID_QUERY_FILTER_OPERATOR for an operator the field does not support or a bad Id.
+    """
+
+    def __init__(self, message: str, error_code: str = "INVALID_FIELD") -> None:
+        super().__init__(message)
+        self.error_code = error_code

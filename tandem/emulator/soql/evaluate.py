@@ -48,6 +48,7 @@ TEXT_TYPES = {"string", "email", "picklist", "textarea", "phone", "url", "combob
 ID_TYPES = {"id", "reference"}
 NUMBER_TYPES = {"double", "currency", "int", "integer", "long", "percent"}
 
+_OPERATOR = "INVALID_QUERY_FILTER_OPERATOR"
 _OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -98,7 +99,7 @@ class _Compiler:
         if isinstance(literal, DateLiteral):
             return self.date_range(expr, kind)
         if kind == "boolean" and op not in ("=", "!="):
-            raise SoqlTypeError(f"invalid operator on boolean field: {expr.field.name} {op}")
+            raise SoqlTypeError(f"invalid operator on boolean field: {expr.field.name} {op}", _OPERATOR)
         normalise = _normaliser(kind)
         target = self.literal(expr.field, kind, literal)
         if kind in TEXT_TYPES | ID_TYPES and target is None:
@@ -124,7 +125,7 @@ class _Compiler:
                 )
             if kind in ID_TYPES:
                 if literal.value and not is_well_formed(literal.value):
-                    raise SoqlTypeError(f"invalid ID field: {literal.value}")
+                    raise SoqlTypeError(f"invalid ID field: {literal.value}", _OPERATOR)
                 return literal.value[:15] or None
             return literal.value.lower() or None
         expected = {"boolean": BooleanValue, "date": DateValue, "datetime": DateTimeValue}.get(kind)
@@ -170,7 +171,7 @@ class _Compiler:
     def like(self, expr: Like) -> Predicate:
         kind = self.field_type(expr.field)
         if kind not in TEXT_TYPES | ID_TYPES:
-            raise SoqlTypeError(f"invalid operator on field '{expr.field.name}': LIKE needs a text field")
+            raise SoqlTypeError(f"invalid operator on field '{expr.field.name}': LIKE needs a text field", _OPERATOR)
         match = re.compile(expr.regex, re.IGNORECASE | re.DOTALL).fullmatch
         path = expr.field.path
 
@@ -183,7 +184,7 @@ class _Compiler:
     def in_list(self, expr: InList) -> Predicate:
         kind = self.field_type(expr.field)
         if kind == "multipicklist":
-            raise SoqlTypeError(f"use INCLUDES or EXCLUDES on multi-select picklist '{expr.field.name}'")
+            raise SoqlTypeError(f"use INCLUDES or EXCLUDES on multi-select picklist '{expr.field.name}'", _OPERATOR)
         normalise = _normaliser(kind)
         wanted: set = set()
         with_null = False
@@ -208,7 +209,7 @@ class _Compiler:
     def includes(self, expr: Includes) -> Predicate:
         kind = self.field_type(expr.field)
         if kind != "multipicklist":
-            raise SoqlTypeError(f"INCLUDES and EXCLUDES need a multi-select picklist, not '{expr.field.name}'")
+            raise SoqlTypeError(f"INCLUDES and EXCLUDES need a multi-select picklist, not '{expr.field.name}'", _OPERATOR)
         groups = [frozenset(part.strip().lower() for part in value.split(";") if part.strip()) for value in expr.values]
         path, excludes = expr.field.path, expr.excludes
 

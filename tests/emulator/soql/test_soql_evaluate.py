@@ -173,29 +173,31 @@ def test_id_comparison_is_case_sensitive_on_15_characters():
     assert matching(f"Id = '{swapped}'") == []
 
 
+FIELD, OPERATOR = "INVALID_FIELD", "INVALID_QUERY_FILTER_OPERATOR"
 TYPE_ERRORS = [
-    ("SystemModstamp > 2024-01-01", "must be of type dateTime"),
-    ("Birthdate > 2024-01-01T00:00:00Z", "must be of type date"),
-    ("Lead_Score__c = '10'", "must be of type number"),
-    ("Email = 5", "must be of type string"),
-    ("Newsletter__c = 'true'", "must be of type boolean"),
-    ("Newsletter__c > false", "invalid operator on boolean"),
-    ("Lead_Score__c LIKE '1%'", "LIKE needs a text field"),
-    ("Id = 'not-an-id'", "invalid ID field: not-an-id"),
-    ("Email = TODAY", "can only filter a date or dateTime field"),
-    ("LeadSource INCLUDES ('Web')", "need a multi-select picklist"),
-    ("Colors__c IN ('Red')", "INCLUDES or EXCLUDES"),
-    ("MailingAddress = 'x'", "can not be filtered"),
-    ("Birthdate IN (TODAY)", "not allowed in an IN list"),
+    ("SystemModstamp > 2024-01-01", "must be of type dateTime", FIELD),
+    ("Birthdate > 2024-01-01T00:00:00Z", "must be of type date", FIELD),
+    ("Lead_Score__c = '10'", "must be of type number", FIELD),
+    ("Email = 5", "must be of type string", FIELD),
+    ("Newsletter__c = 'true'", "must be of type boolean", FIELD),
+    ("Newsletter__c > false", "invalid operator on boolean", OPERATOR),
+    ("Lead_Score__c LIKE '1%'", "LIKE needs a text field", OPERATOR),
+    ("Id = 'not-an-id'", "invalid ID field: not-an-id", OPERATOR),
+    ("Email = TODAY", "can only filter a date or dateTime field", FIELD),
+    ("LeadSource INCLUDES ('Web')", "need a multi-select picklist", OPERATOR),
+    ("Colors__c IN ('Red')", "INCLUDES or EXCLUDES", OPERATOR),
+    ("MailingAddress = 'x'", "can not be filtered", FIELD),
+    ("Birthdate IN (TODAY)", "not allowed in an IN list", FIELD),
 ]
 
 
-@pytest.mark.parametrize(("condition", "reason"), TYPE_ERRORS, ids=[c for c, _ in TYPE_ERRORS])
-def test_literal_that_does_not_fit_the_field_is_refused(condition, reason):
+@pytest.mark.parametrize(("condition", "reason", "code"), TYPE_ERRORS, ids=[c for c, _, _ in TYPE_ERRORS])
+def test_literal_that_does_not_fit_the_field_is_refused(condition, reason, code):
     query = parse_soql(f"SELECT Id FROM Contact WHERE {condition}")
     with pytest.raises(SoqlTypeError) as caught:
         compile_where(query.where, field_types, now=NOW)
     assert reason in caught.value.message
+    assert caught.value.error_code == code
 
 
 @pytest.mark.parametrize("condition", ["Nope__c = 'x'", "Email = 'a' AND (Title = 'b' OR Account.Nope = 1)"])
