@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -302,8 +301,8 @@ def test_index_bounds_on_id_give_exact_18_character_keys():
     assert bounds_of(f"SELECT Id FROM Contact WHERE Id = '{WILE}' OR Email = 'a'", field="Id") is None
 
 
-def test_two_thousand_row_page_is_fast():
-    """The benchmark's budget is a 2,000-row page in 100 ms; filtering and sorting must be a fraction."""
+def test_sync_window_query_over_a_page_of_rows():
+    """The sync's incremental query filters and orders a page of rows (its speed is in benchmarks/emulator.py)."""
     base = dt.datetime(2024, 1, 1, tzinfo=UTC)
     rows = [
         {"id": make_id("003", n), "systemmodstamp": base + dt.timedelta(seconds=n), "email": f"p{n}@x.example",
@@ -316,11 +315,8 @@ def test_two_thousand_row_page_is_fast():
         "ORDER BY SystemModstamp, Id LIMIT 2000"
     )
     getters = [(lambda row: lambda path: row.get(path[0].lower()))(row) for row in rows]
-    start = time.perf_counter()
     predicate = compile_where(query.where, field_types, now=NOW)
     key = sort_key(query.order_by)
     picked = sorted((get for get in getters if predicate(get)), key=key)
-    elapsed = time.perf_counter() - start
     expected = [n for n in range(1, 3000) if n % 7 != 0]
     assert [get(("Id",)) for get in picked] == [make_id("003", n) for n in expected]
-    assert elapsed < 0.05, elapsed
