@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,14 +93,10 @@ class EmulatorServer:
             target=self._server.run, kwargs={"sockets": [sock]}, name="tandem-emulator", daemon=True
         )
         self._thread.start()
-        started = threading.Event()
-
-        def wait_started() -> None:
-            while self._thread.is_alive() and not self._server.started:
-                started.wait(0.01)
-            started.set()
-
-        wait_started()
+        ticker = threading.Event()
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and not self._server.started and time.monotonic() < deadline:
+            ticker.wait(0.01)
         if not self._server.started:
             raise RuntimeError("the emulator server did not start")
         return self.base_url

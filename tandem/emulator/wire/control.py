@@ -19,7 +19,7 @@ from tandem.emulator.model.errors import ApiError
 
 from tandem.emulator.wire.bulk import jobs_for
 
-LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _refuse(request: Request) -> Response | None:

@@ -6,6 +6,7 @@ Requests are parsed with defusedxml and matched on local names, so any namespace
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -29,6 +30,8 @@ from tandem.emulator.wire.soap_xml import (
     text_of,
     value,
 )
+
+log = logging.getLogger("tandem.emulator")
 
 
 class SoapFault(Exception):
@@ -166,6 +169,9 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str) -> tuple[i
         return 500, fault(exc.code, exc.message, exc.detail_type)
     except ApiError as exc:
         return 500, api_fault(exc)
+    except Exception:
+        log.exception("unexpected error in a SOAP call")
+        return 500, fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.")
 
 
 async def endpoint(request: Request) -> Response:

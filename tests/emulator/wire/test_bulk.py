@@ -1,0 +1,83 @@
+"""Bulk API 2.0 ingest and query jobs through simple-salesforce's `bulk2`, plus raw results CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+
+def test_bulk2_insert_reports_successes_and_failures(sf):
+    records = [{"LastName": "Bulk One", "Email": "one@example.com"}, {"FirstName": "No last name"},
+               {"LastName": "Bulk Two", "Lead_Score__c": "7"}]
+    [result] = sf.bulk2.Contact.insert(records=records, wait=0)
+    assert result["numberRecordsProcessed"] == 3 and result["numberRecordsFailed"] == 1
+    successes = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_successful_records(result["job_id"]))))
+    failures = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(result["job_id"]))))
+    assert [row["LastName"] for row in successes] == ["Bulk One", "Bulk Two"]
+    assert all(row["sf__Created"] == "true" and row["sf__Id"].startswith("003") for row in successes)
+    assert failures[0]["sf__Error"].startswith("REQUIRED_FIELD_MISSING:")
+    assert sf.Contact.get(successes[1]["sf__Id"])["Lead_Score__c"] == 7
+
+
+def test_bulk2_upsert_update_and_delete(sf):
+    sf.bulk2.Contact.upsert(records=[{"External_Id__c": "bk-1", "LastName": "Up"}], external_id_field="External_Id__c",
+                            wait=0)
+    found = sf.query("SELECT Id FROM Contact WHERE External_Id__c = 'bk-1'")["records"][0]["Id"]
+    sf.bulk2.Contact.update(records=[{"Id": found, "Title": "Updated"}], wait=0)
+    assert sf.Contact.get(found)["Title"] == "Updated"
+    [deleted] = sf.bulk2.Contact.delete(records=[{"Id": found}], wait=0)
+    assert deleted["numberRecordsFailed"] == 0
+    assert sf.query("SELECT COUNT() FROM Contact WHERE External_Id__c = 'bk-1'")["totalSize"] == 0
+
+
+def test_bulk2_query_pages_with_locator(sf, base_url, http):
+    rows = [{"LastName": f"Q{i:03d}"} for i in range(25)]
+    http.post(f"{base_url}/_emulator/seed", json={"Contact": rows}).raise_for_status()
+    pages = list(sf.bulk2.Contact.query("SELECT Id, LastName FROM Contact WHERE LastName LIKE 'Q%'",
+                                        max_records=10, wait=0))
+    assert len(pages) == 3
+    parsed = [list(csv.DictReader(io.StringIO(page))) for page in pages]
+    assert [len(p) for p in parsed] == [10, 10, 5]
+    assert sorted(row["LastName"] for page in parsed for row in page) == [f"Q{i:03d}" for i in range(25)]
+    assert list(parsed[0][0]) == ["Id", "LastName"]
+
+
+def test_query_results_headers_and_final_null_locator(base_url, http, sf_token):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    job = http.post(f"{base_url}/services/data/v62.0/jobs/query", headers=headers,
+                    json={"operation": "query", "query": "SELECT Id, Name FROM Account"}).json()
+    assert job["state"] == "UploadComplete" and job["id"].startswith("750")
+    info = http.get(f"{base_url}/services/data/v62.0/jobs/query/{job['id']}", headers=headers).json()
+    assert info["state"] == "JobComplete" and info["numberRecordsProcessed"] == 3
+    page = http.get(f"{base_url}/services/data/v62.0/jobs/query/{job['id']}/results", headers=headers)
+    assert page.headers["Sforce-NumberOfRecords"] == "3"
+    assert page.headers["Sforce-Locator"] == "null"
+    assert page.headers["content-type"].startswith("text/csv")
+
+
+def test_ingest_job_state_machine_over_raw_http(base_url, http, sf_token):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    job = http.post(url, headers=headers, json={"object": "Lead", "operation": "insert", "lineEnding": "LF"}).json()
+    assert job["state"] == "Open" and job["contentUrl"] == f"services/data/v62.0/jobs/ingest/{job['id']}/batches"
+    upload = http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"},
+                      data="LastName,Company,Email\nBulk,ACME,bulk@example.com\n")
+    assert upload.status_code == 201
+    closed = http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"}).json()
+    assert closed["state"] == "UploadComplete"
+    info = http.get(f"{url}/{job['id']}", headers=headers).json()
+    assert (info["state"], info["numberRecordsProcessed"], info["numberRecordsFailed"]) == ("JobComplete", 1, 0)
+    unprocessed = http.get(f"{url}/{job['id']}/unprocessedRecords", headers=headers)
+    assert unprocessed.status_code == 200 and unprocessed.text.splitlines() == ['"LastName","Company","Email"']
+    assert http.put(f"{url}/{job['id']}/batches", headers=headers, data="LastName\nX\n").status_code == 409
+    assert http.delete(f"{url}/{job['id']}", headers=headers).status_code == 204
+
+
+def test_unknown_column_fails_the_job(base_url, http, sf_token):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    job = http.post(url, headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, data="Nope__c\nx\n")
+    http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+    info = http.get(f"{url}/{job['id']}", headers=headers).json()
+    assert info["state"] == "Failed" and "Nope__c" in info["errorMessage"]

@@ -1,0 +1,99 @@
+"""composite/sobjects, composite (referenceId chaining, allOrNone) and composite/batch via `restful`."""
+
+from __future__ import annotations
+
+import pytest
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+
+def _contacts(*last_names):
+    return [{"attributes": {"type": "Contact"}, "LastName": name} for name in last_names]
+
+
+def test_create_update_retrieve_delete_collection(sf):
+    created = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": _contacts("A", "B")})
+    assert [r["success"] for r in created] == [True, True]
+    ids = [r["id"] for r in created]
+    updates = [{"attributes": {"type": "Contact"}, "Id": i, "Title": "VP"} for i in ids]
+    assert all(r["success"] for r in sf.restful("composite/sobjects", method="PATCH", json={"records": updates}))
+    fetched = sf.restful("composite/sobjects/Contact", params={"ids": ",".join(ids), "fields": "Title"})
+    assert [r["Title"] for r in fetched] == ["VP", "VP"]
+    posted = sf.restful("composite/sobjects/Contact", method="POST", json={"ids": ids, "fields": ["LastName"]})
+    assert [r["LastName"] for r in posted] == ["A", "B"]
+    deleted = sf.restful("composite/sobjects", method="DELETE", params={"ids": ",".join(ids), "allOrNone": "true"})
+    assert [r["success"] for r in deleted] == [True, True]
+
+
+def test_partial_success_without_all_or_none(sf):
+    records = _contacts("Good") + [{"attributes": {"type": "Contact"}, "FirstName": "NoLast"}]
+    results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
+    assert results[0]["success"] is True
+    assert results[1]["success"] is False
+    assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert results[1]["errors"][0]["fields"] == ["LastName"]
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Good'")["totalSize"] == 1
+
+
+def test_all_or_none_rolls_back_every_record(sf):
+    records = _contacts("Kept?") + [{"attributes": {"type": "Contact"}, "FirstName": "NoLast"}]
+    results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": records})
+    assert results[0]["success"] is False and results[0]["id"] is None
+    assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Kept?'")["totalSize"] == 0
+
+
+def test_upsert_collection_reports_created(sf):
+    records = [{"attributes": {"type": "Contact"}, "External_Id__c": "c-1", "LastName": "One"}]
+    first = sf.restful("composite/sobjects/Contact/External_Id__c", method="PATCH", json={"records": records})
+    again = sf.restful("composite/sobjects/Contact/External_Id__c", method="PATCH", json={"records": records})
+    assert (first[0]["created"], again[0]["created"]) == (True, False)
+    assert first[0]["id"] == again[0]["id"]
+
+
+def test_more_than_200_records_is_refused(sf):
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.restful("composite/sobjects", method="POST", json={"records": _contacts(*[f"n{i}" for i in range(201)])})
+    assert raised.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+
+
+def test_composite_chains_reference_ids(sf):
+    body = {"allOrNone": True, "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Account", "referenceId": "acct",
+         "body": {"Name": "Chained"}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": "con",
+         "body": {"LastName": "Linked", "AccountId": "@{acct.id}"}},
+        {"method": "GET", "url": "/services/data/v62.0/sobjects/Contact/@{con.id}?fields=AccountId",
+         "referenceId": "check"},
+    ]}
+    answer = sf.restful("composite", method="POST", json=body)["compositeResponse"]
+    assert [r["httpStatusCode"] for r in answer] == [201, 201, 200]
+    assert answer[2]["body"]["AccountId"] == answer[0]["body"]["id"]
+    assert answer[0]["httpHeaders"]["Location"].endswith(answer[0]["body"]["id"])
+
+
+def test_composite_all_or_none_failure_halts_and_rolls_back(sf):
+    body = {"allOrNone": True, "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": "ok",
+         "body": {"LastName": "RolledBack"}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": "bad", "body": {}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": "after",
+         "body": {"LastName": "NeverRun"}},
+    ]}
+    answer = sf.restful("composite", method="POST", json=body)["compositeResponse"]
+    assert [r["httpStatusCode"] for r in answer] == [400, 400, 400]
+    assert answer[0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert answer[1]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'RolledBack'")["totalSize"] == 0
+
+
+def test_composite_batch_runs_describes_and_halts_on_error(sf):
+    body = {"haltOnError": True, "batchRequests": [
+        {"method": "GET", "url": "v62.0/sobjects/Lead/describe"},
+        {"method": "GET", "url": "/services/data/v62.0/sobjects/Nope__c/describe"},
+        {"method": "GET", "url": "v62.0/sobjects/Contact/describe"},
+    ]}
+    answer = sf.restful("composite/batch", method="POST", json=body)
+    assert answer["hasErrors"] is True
+    assert [r["statusCode"] for r in answer["results"]] == [200, 404, 412]
+    assert answer["results"][0]["result"]["name"] == "Lead"

@@ -1,0 +1,83 @@
+"""Fault injection through `/_emulator/faults`: seeded, reproducible, visible to real clients."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceGeneralError, SalesforceMalformedRequest
+from starlette.testclient import TestClient
+
+
+def set_faults(http, base_url, **settings):
+    answer = http.put(f"{base_url}/_emulator/faults", json=settings)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def statuses(http, base_url, token, count):
+    url = f"{base_url}/services/data/v62.0/limits"
+    return [http.get(url, headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(count)]
+
+
+def test_faults_round_trip_and_reset_clears_them(base_url, http):
+    assert set_faults(http, base_url, seed=7, http503=0.5)["http503"] == 0.5
+    assert http.get(f"{base_url}/_emulator/faults").json()["seed"] == 7
+    http.post(f"{base_url}/_emulator/reset")
+    assert http.get(f"{base_url}/_emulator/faults").json()["http503"] == 0.0
+    assert http.put(f"{base_url}/_emulator/faults", json={"http503": 2}).status_code == 400
+
+
+def test_same_seed_same_503_sequence(base_url, http, sf_token):
+    set_faults(http, base_url, seed=42, http503=0.5)
+    first = statuses(http, base_url, sf_token, 20)
+    set_faults(http, base_url, seed=42, http503=0.5)
+    second = statuses(http, base_url, sf_token, 20)
+    assert first == second
+    assert set(first) == {200, 503}
+
+
+def test_503_and_500_reach_simple_salesforce_as_general_errors(base_url, sf):
+    sf.session.put(f"{base_url}/_emulator/faults", json={"seed": 1, "http500": 1.0})
+    with pytest.raises(SalesforceGeneralError) as raised:
+        sf.query("SELECT Id FROM Contact")
+    assert raised.value.status == 500
+    assert raised.value.content[0]["errorCode"] == "UNKNOWN_EXCEPTION"
+
+
+def test_unable_to_lock_row_hits_writes_only(base_url, http, sf):
+    set_faults(http, base_url, seed=3, unableToLockRow=1.0)
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] >= 0
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.create({"LastName": "Locked"})
+    assert raised.value.content[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
+
+
+def test_session_expiry_makes_the_token_invalid(base_url, http, sf):
+    set_faults(http, base_url, seed=5, sessionExpiry=1.0)
+    with pytest.raises(SalesforceExpiredSession):
+        sf.query("SELECT Id FROM Contact")
+    set_faults(http, base_url)
+    with pytest.raises(SalesforceExpiredSession):
+        sf.query("SELECT Id FROM Contact")
+
+
+def test_dropped_connection_is_a_transport_error(base_url, http, sf_token):
+    set_faults(http, base_url, seed=9, drop=1.0)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        http.get(f"{base_url}/services/data/v62.0/limits", headers={"Authorization": f"Bearer {sf_token}"})
+
+
+def test_slow_answers_are_delayed(base_url, http, sf_token):
+    import time
+
+    set_faults(http, base_url, seed=11, slow=1.0, slowSeconds=0.3)
+    started = time.monotonic()
+    assert statuses(http, base_url, sf_token, 1) == [200]
+    assert time.monotonic() - started >= 0.3
+
+
+def test_control_routes_refuse_non_loopback_clients(emulator):
+    with TestClient(emulator.app, base_url="https://testserver") as client:
+        assert client.get("/_emulator/faults").status_code == 403
+        assert client.post("/_emulator/reset").status_code == 403

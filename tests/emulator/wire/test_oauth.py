@@ -1,0 +1,104 @@
+"""OAuth token grants, identity URL and bearer checks, over HTTPS with requests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import pytest
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceExpiredSession
+
+CLIENT = {"client_id": "tandem-local", "client_secret": "tandem-local-secret"}
+
+
+def test_password_grant_returns_a_signed_token(base_url, http):
+    answer = http.post(f"{base_url}/services/oauth2/token", data={
+        "grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "admin-pass-1"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "Bearer"
+    assert body["instance_url"] == base_url
+    assert body["id"].startswith(f"{base_url}/id/00D")
+    org_id, user_id = body["id"].rsplit("/", 2)[-2:]
+    assert len(org_id) == 18 and user_id.startswith("005")
+    expected = hmac.new(b"tandem-local-secret", (body["id"] + body["issued_at"]).encode(), hashlib.sha256)
+    assert body["signature"] == base64.b64encode(expected.digest()).decode()
+    assert "sforce-limit-info" in answer.headers
+
+
+def test_client_credentials_in_body_and_basic_header_run_as_the_apps_user(base_url, http):
+    in_body = http.post(f"{base_url}/services/oauth2/token", data={"grant_type": "client_credentials", **CLIENT})
+    assert in_body.status_code == 200, in_body.text
+    basic = base64.b64encode(b"tandem-local:tandem-local-secret").decode()
+    in_header = http.post(f"{base_url}/services/oauth2/token", data={"grant_type": "client_credentials"},
+                          headers={"Authorization": f"Basic {basic}"})
+    assert in_header.status_code == 200, in_header.text
+    identity = http.get(in_header.json()["id"], headers={"Authorization": f"Bearer {in_header.json()['access_token']}"})
+    assert identity.status_code == 200
+    assert identity.json()["username"] == "sync@sample.example"
+
+
+@pytest.mark.parametrize("form, error", [
+    ({"grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "wrong"}, "invalid_grant"),
+    ({"grant_type": "password", "client_id": "nope", "client_secret": "x", "username": "admin@sample.example",
+      "password": "admin-pass-1"}, None),
+    ({"grant_type": "client_credentials", "client_id": "tandem-local", "client_secret": "bad"}, None),
+    ({"grant_type": "authorization_magic", **CLIENT}, "unsupported_grant_type"),
+])
+def test_refused_grants_answer_oauth_json_400(base_url, http, form, error):
+    answer = http.post(f"{base_url}/services/oauth2/token", data=form)
+    assert answer.status_code == 400
+    body = answer.json()
+    assert set(body) == {"error", "error_description"}
+    if error:
+        assert body["error"] == error
+    else:
+        assert body["error"].startswith("invalid_client")
+
+
+def test_identity_url_accepts_oauth_token_parameter(base_url, http, sf_token):
+    token = http.post(f"{base_url}/services/oauth2/token", data={
+        "grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "admin-pass-1"}).json()
+    body = http.get(token["id"], params={"format": "json", "oauth_token": token["access_token"]}).json()
+    assert body["user_id"] == token["id"].rsplit("/", 1)[-1]
+    assert body["organization_id"] == token["id"].rsplit("/", 2)[-2]
+
+
+def test_bad_bearer_is_401_invalid_session_for_simple_salesforce(base_url, new_session):
+    sf = Salesforce(instance_url=base_url, session_id="00Dbogus!token", session=new_session())
+    with pytest.raises(SalesforceExpiredSession) as raised:
+        sf.query("SELECT Id FROM Contact")
+    assert raised.value.content == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+
+
+def test_soap_login_gives_a_session_usable_over_rest(base_url, http):
+    envelope = (
+        '<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Body>'
+        '<login xmlns="urn:partner.soap.sforce.com"><username>admin@sample.example</username>'
+        "<password>admin-pass-1</password></login></se:Body></se:Envelope>"
+    )
+    answer = http.post(f"{base_url}/services/Soap/u/59.0", data=envelope,
+                       headers={"Content-Type": "text/xml", "SOAPAction": "login"})
+    assert answer.status_code == 200, answer.text
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(answer.content)
+    ns = "{urn:partner.soap.sforce.com}"
+    session_id = root.find(f".//{ns}sessionId").text
+    assert root.find(f".//{ns}serverUrl").text.startswith(f"{base_url}/services/Soap/u/59.0/00D")
+    rest = http.get(f"{base_url}/services/data/v59.0/limits", headers={"Authorization": f"Bearer {session_id}"})
+    assert rest.status_code == 200
+
+
+def test_soap_login_failure_is_a_login_fault(base_url, http):
+    envelope = (
+        '<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Body>'
+        '<login xmlns="urn:partner.soap.sforce.com"><username>admin@sample.example</username>'
+        "<password>nope</password></login></se:Body></se:Envelope>"
+    )
+    answer = http.post(f"{base_url}/services/Soap/u/59.0", data=envelope, headers={"Content-Type": "text/xml"})
+    assert answer.status_code == 500
+    assert "<faultcode>sf:INVALID_LOGIN</faultcode>" in answer.text
+    assert "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in answer.text

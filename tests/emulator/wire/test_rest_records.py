@@ -1,0 +1,140 @@
+"""Versions, describe, record CRUD, upsert and error mapping through simple-salesforce."""
+
+from __future__ import annotations
+
+import pytest
+from simple_salesforce.exceptions import (
+    SalesforceMalformedRequest,
+    SalesforceResourceNotFound,
+)
+
+
+def test_version_list_needs_no_auth_and_ends_at_the_orgs_version(base_url, http):
+    for path in ("/services/data/", "/services/data"):
+        answer = http.get(base_url + path)
+        assert answer.status_code == 200
+        assert answer.json()[-1] == {"label": "Winter '25", "url": "/services/data/v62.0", "version": "62.0"}
+        assert "sforce-limit-info" not in answer.headers
+
+
+def test_resource_list_names_identity_and_counts_calls(base_url, http, sf_token):
+    answer = http.get(f"{base_url}/services/data/v62.0/", headers={"Authorization": f"Bearer {sf_token}"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["sobjects"] == "/services/data/v62.0/sobjects"
+    assert body["identity"].startswith(f"{base_url}/id/00D")
+    assert answer.headers["sforce-limit-info"].startswith("api-usage=")
+
+
+def test_unknown_version_is_404(base_url, http, sf_token):
+    answer = http.get(f"{base_url}/services/data/v99.0/sobjects", headers={"Authorization": f"Bearer {sf_token}"})
+    assert answer.status_code == 404
+    assert answer.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_describe_global_and_object(sf):
+    names = {entry["name"] for entry in sf.describe()["sobjects"]}
+    assert {"Account", "Contact", "Lead"} <= names
+    described = sf.contact.describe()  # object names are case-insensitive
+    assert described["name"] == "Contact"
+    assert "Favorite_Color__c" in {field["name"] for field in described["fields"]}
+    assert sf.Contact.metadata()["objectDescribe"]["name"] == "Contact"
+
+
+def test_create_get_update_delete(sf):
+    created = sf.Contact.create({"LastName": "Ng", "Email": "ng@example.com"})
+    assert created["success"] is True and created["id"].startswith("003")
+    record = sf.Contact.get(created["id"])
+    assert record["LastName"] == "Ng" and record["attributes"]["type"] == "Contact"
+    assert sf.Contact.update(created["id"], {"Title": "CTO"}) == 204
+    assert sf.Contact.get(created["id"])["Title"] == "CTO"
+    assert sf.Contact.delete(created["id"]) == 204
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.get(created["id"])
+
+
+def test_get_with_fields_returns_only_those(sf):
+    new_id = sf.Contact.create({"LastName": "Fields", "Email": "f@example.com"})["id"]
+    record = sf.query(f"SELECT Id FROM Contact WHERE Id = '{new_id}'")["records"][0]
+    narrow = sf.restful(f"sobjects/Contact/{record['Id']}", params={"fields": "LastName"})
+    assert "LastName" in narrow and "Email" not in narrow
+
+
+def test_upsert_by_external_id_creates_then_updates(sf):
+    assert sf.Contact.upsert("External_Id__c/ext-1", {"LastName": "First"}) == 201
+    assert sf.Contact.upsert("External_Id__c/ext-1", {"LastName": "Second"}) == 200
+    found = sf.Contact.get_by_custom_id("External_Id__c", "ext-1")
+    assert found["LastName"] == "Second"
+
+
+def test_upsert_body_says_created(base_url, http, sf_token):
+    url = f"{base_url}/services/data/v62.0/sobjects/Contact/External_Id__c/ext-2"
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    first = http.patch(url, json={"LastName": "One"}, headers=headers)
+    second = http.patch(url, json={"LastName": "Two"}, headers=headers)
+    assert (first.status_code, first.json()["created"]) == (201, True)
+    assert (second.status_code, second.json()["created"]) == (200, False)
+    old = http.patch(url.replace("v62.0", "v45.0"), json={"LastName": "Three"}, headers=headers)
+    assert old.status_code == 204
+
+
+def test_validation_failure_is_malformed_request_with_the_rules_message(sf):
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.create({"LastName": "Neg", "Lead_Score__c": -1})
+    assert raised.value.content[0]["errorCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert raised.value.content[0]["message"] == "Lead score cannot be negative"
+
+
+def test_missing_required_field_and_unknown_object(sf):
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.create({"FirstName": "NoLast"})
+    assert raised.value.content[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Nonexistent__c.describe()
+
+
+def test_malformed_json_body(base_url, http, sf_token):
+    answer = http.post(f"{base_url}/services/data/v62.0/sobjects/Contact", data="{nope",
+                       headers={"Authorization": f"Bearer {sf_token}", "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+
+
+def test_auto_assign_header_controls_lead_assignment(base_url, http, sf_token, sf):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/sobjects/Lead"
+    lead = {"LastName": "Web", "Company": "W", "LeadSource": "Web", "Email": "w@example.com"}
+    assigned = http.post(url, json=lead, headers=headers).json()["id"]
+    kept = http.post(url, json=lead, headers={**headers, "Sforce-Auto-Assign": "FALSE"}).json()["id"]
+    assert sf.Lead.get(assigned)["OwnerId"].startswith("00G")
+    assert sf.Lead.get(kept)["OwnerId"].startswith("005")
+
+
+def test_limits_and_usage_header(sf):
+    limits = sf.limits()
+    assert limits["DailyApiRequests"]["Max"] == 100000
+    assert sf.api_usage["api-usage"].total == 100000
+    assert sf.api_usage["api-usage"].used >= 1
+
+
+def test_past_the_daily_limit_calls_are_refused(tmp_path, new_session, sample_org_path, get_token):
+    import json
+
+    from simple_salesforce import Salesforce
+    from simple_salesforce.exceptions import SalesforceRefusedRequest
+
+    from tandem.emulator.model import Org
+    from tandem.emulator.server import EmulatorServer
+
+    definition = json.loads(sample_org_path.read_text())
+    definition["limits"] = {"DailyApiRequests": 3}
+    with EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path) as server:
+        session = new_session()
+        session.verify = str(server.ca_path)
+        token = get_token(server.base_url, session, "admin@sample.example", "admin-pass-1")
+        sf = Salesforce(instance_url=server.base_url, session_id=token, session=session)
+        for _ in range(3):
+            sf.limits()
+        with pytest.raises(SalesforceRefusedRequest) as raised:
+            sf.limits()
+        assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
