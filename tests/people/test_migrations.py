@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from tandem.errors import InvalidInput
+from tandem.people.database import normalize_url
 from tandem.people.fields import STANDARD_FIELDS
 from tandem.people.store import PersonStore
 from tandem.people.tables import metadata
@@ -66,3 +69,12 @@ def test_email_lookup_index_exists(store: PersonStore) -> None:
     finally:
         engine.dispose()
     assert "ix_persons_email_lower" in names
+
+
+def test_database_urls_are_normalised() -> None:
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///tandem.db") == "sqlite:///tandem.db"
+    with pytest.raises(InvalidInput):
+        normalize_url("mysql://u@h/db")

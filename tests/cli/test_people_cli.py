@@ -1,0 +1,120 @@
+"""`tandem init` and `tandem person ...` end to end, through the real Typer app."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tandem.cli import app
+from tandem.people.store import PersonStore
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+def tandem(database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Runs `tandem ARGS...` against the test's database (given through the environment)."""
+    monkeypatch.setenv("TANDEM_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(app, list(args))
+
+    assert run("init").exit_code == 0
+    return run
+
+
+def test_init_creates_the_database_and_can_run_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    runner = CliRunner()
+    first = runner.invoke(app, ["init", "--database-url", url])
+    assert first.exit_code == 0, first.output
+    assert "Database ready" in first.output
+    assert runner.invoke(app, ["init", "--database-url", url]).exit_code == 0
+    assert not PersonStore(url).needs_migration()
+
+
+def test_commands_refuse_a_database_that_was_not_initialised(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(app, ["person", "show", "1", "--database-url", url])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and "tandem init" in result.stderr
+
+
+def test_add_set_show_json(tandem, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    added = tandem("person", "add", "email=ann@example.com", "firstName=Ann", "numberOfEmployees=40")
+    assert added.exit_code == 0, added.output
+    assert added.output.strip() == "Added person 1"
+
+    changed = tandem("person", "set", "ann@example.com", "title=CTO", "unsubscribed=yes", "firstName=Ann")
+    assert changed.exit_code == 0, changed.output
+    assert "changed title, unsubscribed" in changed.output
+
+    shown = tandem("person", "show", "1", "--json")
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    assert record["id"] == 1 and record["email"] == "ann@example.com"
+    assert record["title"] == "CTO" and record["unsubscribed"] is True
+    assert record["numberOfEmployees"] == 40 and record["sfdcType"] is None
+    assert PersonStore(database_url).get_person(1).fields["title"] == "CTO"
+
+
+def test_show_as_table(tandem) -> None:  # type: ignore[no-untyped-def]
+    tandem("person", "add", "email=bo@example.com", "company=Acme")
+    shown = tandem("person", "show", "bo@example.com")
+    assert shown.exit_code == 0
+    assert "Acme" in shown.output and "company" in shown.output
+
+
+def test_activity_json_lists_new_lead_and_changes(tandem) -> None:  # type: ignore[no-untyped-def]
+    tandem("person", "add", "email=cy@example.com", "title=VP")
+    tandem("person", "set", "1", "title=CTO")
+    result = tandem("person", "activity", "cy@example.com", "--json")
+    assert result.exit_code == 0, result.output
+    log = json.loads(result.stdout)
+    assert [a["activityTypeId"] for a in log] == [12, 13]
+    change = {item["name"]: item["value"] for item in log[1]["attributes"]}
+    assert change["Old Value"] == "VP" and change["New Value"] == "CTO" and change["Source"] == "cli"
+    assert all(a["leadId"] == 1 for a in log)
+    table = tandem("person", "activity", "1")
+    assert table.exit_code == 0 and "Change Data Value" in table.output
+
+
+def test_ambiguous_email_is_an_error_listing_the_ids_and_changes_nothing(tandem, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    tandem("person", "add", "email=dup@example.com", "title=A")
+    tandem("person", "add", "email=DUP@example.com", "title=B")
+    result = tandem("person", "set", "dup@example.com", "title=C")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert "1, 2" in result.stderr
+    assert "Traceback" not in result.output
+    store = PersonStore(database_url)
+    assert [p.fields["title"] for p in store.get_persons([1, 2])] == ["A", "B"]
+    assert len(store.list_activities()) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("person", "set", "1", "numberOfEmployees=lots"), "numberOfEmployees: expected a whole number"),
+        (("person", "set", "1", "sfdcId=00Q000000000001AAA"), "sfdcId: is read-only"),
+        (("person", "set", "1", "shoeSize=44"), "shoeSize: unknown field"),
+        (("person", "set", "1", "title"), "title: expected FIELD=VALUE"),
+        (("person", "show", "7"), "person 7 does not exist"),
+        (("person", "activity", "nobody@example.com"), "no person has the email"),
+    ],
+)
+def test_errors_go_to_stderr_with_status_1_and_change_nothing(tandem, database_url: str, args, message) -> None:  # type: ignore[no-untyped-def]
+    tandem("person", "add", "email=e@example.com", "title=VP")
+    result = tandem(*args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert result.stdout == ""
+    store = PersonStore(database_url)
+    assert store.get_person(1).fields["title"] == "VP"
+    assert len(store.list_activities()) == 1
