@@ -150,21 +150,21 @@ def parse_definition(raw: Any) -> OrgDefinition:
         raise OrgDefinitionError("format", "required (e.g. \"tandem-org/1\")")
     match = _FORMAT_RE.match(fmt) if isinstance(fmt, str) else None
     if not match:
-        raise OrgDefinitionError("format", f"unknown format {fmt!r} (expected \"tandem-org/1\")")
+        raise OrgDefinitionError("format", f"unknown format \"{fmt}\" (expected \"tandem-org/1\")")
     newer = int(match.group(1)) > LOADER_FORMAT_VERSION
     known = {}
     for key, value in raw.items():
         if key in SECTIONS:
             known[key] = value
         elif not newer:
-            raise OrgDefinitionError(key, f"unknown section (format {fmt} has no section {key!r})")
+            raise OrgDefinitionError(key, f"unknown section (format {fmt} has no section \"{key}\")")
     try:
         return OrgDefinition.model_validate(known)
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = first["msg"]
         if first["type"] == "literal_error":
-            reason = f"{reason}, got {first.get('input')!r}"
+            reason = f"{reason}, got \"{first.get('input')}\""
         raise OrgDefinitionError(render_path(first["loc"]), reason) from None
 
 

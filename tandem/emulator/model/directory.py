@@ -67,10 +67,10 @@ class Directory:
         for i, spec in enumerate(definition.users):
             path = f"users[{i}]"
             if spec.profile not in profiles:
-                raise OrgDefinitionError(f"{path}.profile", f"unknown profile {spec.profile!r}")
+                raise OrgDefinitionError(f"{path}.profile", f"unknown profile \"{spec.profile}\"")
             key = spec.username.lower()
             if key in self.users:
-                raise OrgDefinitionError(f"{path}.username", f"duplicate username {spec.username!r}")
+                raise OrgDefinitionError(f"{path}.username", f"duplicate username \"{spec.username}\"")
             user = UserAccount(ids.make_id("005", i + 1), spec.username, spec.password, spec.name, spec.profile,
                                spec.email or spec.username, spec.securityToken, spec.active, spec.title)
             self.users[key] = user
@@ -78,19 +78,19 @@ class Directory:
         self.apps: dict[str, ConnectedApp] = {}
         for i, spec in enumerate(definition.connectedApps):
             if spec.runAs is not None and spec.runAs.lower() not in self.users:
-                raise OrgDefinitionError(f"connectedApps[{i}].runAs", f"unknown user {spec.runAs!r}")
+                raise OrgDefinitionError(f"connectedApps[{i}].runAs", f"unknown user \"{spec.runAs}\"")
             self.apps[spec.clientId] = ConnectedApp(spec.clientId, spec.clientSecret, spec.runAs)
         self.queues: dict[str, Queue] = {}
         for i, spec in enumerate(definition.queues):
             if spec.name in self.queues:
-                raise OrgDefinitionError(f"queues[{i}].name", f"duplicate queue {spec.name!r}")
+                raise OrgDefinitionError(f"queues[{i}].name", f"duplicate queue \"{spec.name}\"")
             objects = set()
             for j, object_name in enumerate(spec.objects):
                 obj = schema.object(object_name)
                 owner = obj.field("OwnerId") if obj else None
                 if obj is None or owner is None or "Group" not in owner.reference_to:
                     raise OrgDefinitionError(f"queues[{i}].objects[{j}]",
-                                             f"{object_name!r} is not an object a queue can own")
+                                             f"\"{object_name}\" is not an object a queue can own")
                 objects.add(obj.name)
             developer_name = spec.developerName or re.sub(r"\W+", "_", spec.name).strip("_")
             self.queues[spec.name] = Queue(ids.make_id("00G", i + 1), spec.name, developer_name, objects, spec.email)

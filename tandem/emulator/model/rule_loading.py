@@ -30,7 +30,7 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
     for object_name, specs in definition.validationRules.items():
         obj = schema.object(object_name)
         if obj is None:
-            raise OrgDefinitionError(f"validationRules.{object_name}", f"unknown object {object_name!r}")
+            raise OrgDefinitionError(f"validationRules.{object_name}", f"unknown object \"{object_name}\"")
         compiled = []
         for i, spec in enumerate(specs):
             path = f"validationRules.{object_name}[{i}]"
@@ -48,7 +48,7 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
     for object_name, entries in definition.assignmentRules.items():
         obj = schema.object(object_name)
         if obj is None:
-            raise OrgDefinitionError(f"assignmentRules.{object_name}", f"unknown object {object_name!r}")
+            raise OrgDefinitionError(f"assignmentRules.{object_name}", f"unknown object \"{object_name}\"")
         compiled_entries = []
         for i, entry in enumerate(entries):
             path = f"assignmentRules.{object_name}[{i}]"
@@ -56,7 +56,7 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
             owner = directory.resolve_owner(entry.assignTo)
             if owner is None:
                 raise OrgDefinitionError(f"{path}.assignTo",
-                                         f"not a known @user:USERNAME or @queue:NAME: {entry.assignTo!r}")
+                                         f"not a known @user:USERNAME or @queue:NAME: \"{entry.assignTo}\"")
             if owner.startswith("00G") and not any(
                     q.id == owner and obj.name in q.objects for q in directory.queues.values()):
                 raise OrgDefinitionError(f"{path}.assignTo", f"queue does not take {obj.name} records")

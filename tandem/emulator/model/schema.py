@@ -81,7 +81,7 @@ class Schema:
 
 def _custom_field(path: str, spec: CustomFieldDef, objects: dict[str, ObjectSchema]) -> FieldDef:
     if not spec.name.endswith("__c") or len(spec.name) < 4:
-        raise OrgDefinitionError(f"{path}.name", f"custom field names end in __c, got {spec.name!r}")
+        raise OrgDefinitionError(f"{path}.name", f"custom field names end in __c, got \"{spec.name}\"")
     label = spec.label or spec.name[:-3].replace("_", " ")
     f = FieldDef(spec.name, label, spec.type, custom=True, external_id=spec.externalId, unique=spec.unique,
                  case_sensitive=spec.caseSensitive, restricted=spec.restricted, nillable=not spec.required,
@@ -109,7 +109,7 @@ def _custom_field(path: str, spec: CustomFieldDef, objects: dict[str, ObjectSche
     if spec.type == "reference":
         target = objects.get(spec.referenceTo or "")
         if target is None:
-            raise OrgDefinitionError(f"{path}.referenceTo", f"unknown object {spec.referenceTo!r}")
+            raise OrgDefinitionError(f"{path}.referenceTo", f"unknown object \"{spec.referenceTo}\"")
         f.reference_to = (target.name,)
         f.relationship_name = spec.relationshipName or spec.name[:-3] + "__r"
     elif spec.referenceTo:
@@ -146,11 +146,11 @@ def build_schema(definition: OrgDefinition) -> Schema:
     for object_name, specs in definition.customFields.items():
         obj = schema.object(object_name)
         if obj is None:
-            raise OrgDefinitionError(f"customFields.{object_name}", f"unknown object {object_name!r}")
+            raise OrgDefinitionError(f"customFields.{object_name}", f"unknown object \"{object_name}\"")
         for i, spec in enumerate(specs):
             path = f"customFields.{object_name}[{i}]"
             if obj.field(spec.name):
-                raise OrgDefinitionError(f"{path}.name", f"{obj.name} already has a field {spec.name!r}")
+                raise OrgDefinitionError(f"{path}.name", f"{obj.name} already has a field \"{spec.name}\"")
             obj.add(_custom_field(path, spec, objects))
     for key, entries in definition.picklists.items():
         object_name, _, field_name = key.partition(".")

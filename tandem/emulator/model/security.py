@@ -67,7 +67,7 @@ def build_profiles(definition: OrgDefinition, schema: Schema) -> dict[str, Profi
             object_name, _, field_name = key.partition(".")
             obj = schema.object(object_name)
             if obj is None:
-                raise OrgDefinitionError(path, f"unknown object {object_name!r}")
+                raise OrgDefinitionError(path, f"unknown object \"{object_name}\"")
             f = obj.field(field_name) if field_name else None
             if f is None:
                 raise OrgDefinitionError(path, f"unknown field {obj.name}.{field_name}")

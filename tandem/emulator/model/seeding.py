@@ -71,7 +71,7 @@ class FileRecords:
         for object_name, rows in self.definition.records.items():
             obj = self.state.schema.object(object_name)
             if obj is None:
-                raise OrgDefinitionError(f"records.{object_name}", f"unknown object {object_name!r}")
+                raise OrgDefinitionError(f"records.{object_name}", f"unknown object \"{object_name}\"")
             if not obj.api_writable:
                 raise OrgDefinitionError(f"records.{object_name}", f"{obj.name} rows come from other sections")
             for i, row in enumerate(rows):
@@ -79,7 +79,7 @@ class FileRecords:
                 ref = row.get("@ref")
                 if ref is not None:
                     if not isinstance(ref, str) or ref in self.refs:
-                        raise OrgDefinitionError(f"records.{object_name}[{i}].@ref", f"duplicate @ref {ref!r}")
+                        raise OrgDefinitionError(f"records.{object_name}[{i}].@ref", f"duplicate @ref \"{ref}\"")
                     self.refs[ref] = record_id
                 planned.append((obj, i, row, record_id))
         for obj, i, row, record_id in planned:
@@ -92,11 +92,11 @@ class FileRecords:
             resolved = self.directory.resolve_owner(value)
             if resolved is None:
                 kind = "user" if value.startswith("@user:") else "queue"
-                raise OrgDefinitionError(path, f"unknown {kind} {value.split(':', 1)[1]!r}")
+                raise OrgDefinitionError(path, f"unknown {kind} \"{value.split(':', 1)[1]}\"")
             return resolved
         resolved = self.refs.get(value[1:])
         if resolved is None:
-            raise OrgDefinitionError(path, f"unknown @ref {value[1:]!r}")
+            raise OrgDefinitionError(path, f"unknown @ref \"{value[1:]}\"")
         return resolved
 
     def _insert(self, obj: ObjectSchema, path: str, row: dict, record_id: str) -> None:

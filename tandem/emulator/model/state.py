@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import functools
+
 from tandem.emulator.model.clock import StampClock
 from tandem.emulator.model.errors import ApiError, NotFound
 from tandem.emulator.model.records import RecordStore
 from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.emulator.model.transactions import UndoLog
 from tandem.salesforce import ids
+
+
+_CHUNK = 62**5
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def _chunk(n: int) -> tuple[str, str]:
+    """Five base-62 digits of `n` and the checksum letter of those five characters."""
+    chars = []
+    for _ in range(5):
+        n, rem = divmod(n, 62)
+        chars.append(ids.BASE62[rem])
+    text = "".join(reversed(chars))
+    bits = 0
+    for position, char in enumerate(text):
+        if "A" <= char <= "Z":
+            bits |= 1 << position
+    return text, _SUFFIX[bits]
+
+
+@functools.lru_cache(maxsize=64)
+def _head(prefix: str, high: int) -> tuple[str, str, str]:
+    head = prefix + "5g"
+    high_text, high_letter = _chunk(high)
+    return head, high_text, ids.checksum(head + high_text + "00000")[0] + high_letter
+
+
+def mint_id(prefix: str, n: int) -> str:
+    """The same Id as `ids.make_id(prefix, n)`, minted faster for bulk loads."""
+    head, high_text, letters = _head(prefix, n // _CHUNK)
+    low_text, low_letter = _chunk(n % _CHUNK)
+    return head + high_text + low_text + letters + low_letter
 
 
 class OrgState:
@@ -31,7 +65,7 @@ class OrgState:
     def new_id(self, obj: ObjectSchema) -> str:
         n = self.sequences.get(obj.key_prefix, 0) + 1
         self.sequences[obj.key_prefix] = n
-        return ids.make_id(obj.key_prefix, n)
+        return mint_id(obj.key_prefix, n)
 
     def write(self, obj: ObjectSchema, record_id: str, values: dict) -> None:
         """Store new values for a record, keeping what it was for a rollback."""

@@ -1,0 +1,115 @@
+"""Loading org files: the sample loads whole; a bad file is refused naming the path inside it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem.emulator.model import Org, OrgDefinitionError
+
+from .conftest import SAMPLE
+
+
+def test_sample_org_loads_every_section(org, admin):
+    assert org.name == "Sample org"
+    assert org.api_version == "62.0"
+    assert org.org_id.startswith("00D") and len(org.org_id) == 18
+    assert org.api_usage() == (0, 100000)
+    assert org.fault_settings.http503 == 0.0
+    assert org.query(admin, "SELECT COUNT() FROM Account").total_size == 3
+    assert org.query(admin, "SELECT COUNT() FROM Contact").total_size == 4
+    assert org.query(admin, "SELECT COUNT() FROM Lead").total_size == 2
+    assert org.query(admin, "SELECT COUNT() FROM User").total_size == 3
+    queue = org.query(admin, "SELECT Id, Name, Type FROM Group").records
+    assert [(q["Name"], q["Type"]) for q in queue] == [("Inbound Leads", "Queue")]
+    assert queue[0]["Id"].startswith("00G")
+    converted = org.query(admin, "SELECT ApiName FROM LeadStatus WHERE IsConverted = true").records
+    assert [r["ApiName"] for r in converted] == ["Closed - Converted"]
+
+
+def test_seed_references_resolve(org, admin):
+    rows = org.query(admin, "SELECT LastName, Account.Name, Owner.Username FROM Contact ORDER BY LastName").records
+    assert rows[0]["LastName"] == "Coyote" and rows[0]["Account"]["Name"] == "Acme Corp"
+    acme = org.query(admin, "SELECT Owner.Username FROM Account WHERE Name = 'Acme Corp'").records[0]
+    assert acme["Owner"]["Username"] == "rep@sample.example"
+
+
+def test_the_packaged_sample_loads_from_its_file():
+    assert Org.from_file(SAMPLE).name == "Sample org"
+
+
+def _refuse(definition: dict) -> str:
+    with pytest.raises(OrgDefinitionError) as caught:
+        Org.from_definition(definition)
+    return str(caught.value)
+
+
+BAD_FILES = [
+    ("unknown @ref", lambda d: d["records"]["Contact"][2].update(AccountId="@acmee"),
+     'records.Contact[2].AccountId: unknown @ref "acmee"'),
+    ("unknown section", lambda d: d.update(recordTypes={}), "recordTypes: unknown section"),
+    ("bad FLS level", lambda d: d["profiles"]["Marketing Sync"]["fields"].update({"Contact.Phone": "write"}),
+     "profiles.Marketing Sync.fields.Contact.Phone: "),
+    ("bad field type", lambda d: d["customFields"]["Contact"][1].update(type="number"),
+     "customFields.Contact[1].type: "),
+    ("unknown profile", lambda d: d["users"][1].update(profile="Marketing"), 'users[1].profile: unknown profile'),
+    ("rule reads unknown field", lambda d: d["validationRules"]["Lead"][0].update(
+        errorConditionFormula='ISBLANK(Emial)'), "validationRules.Lead[0].errorConditionFormula: unknown field"),
+    ("rule does not parse", lambda d: d["validationRules"]["Contact"][1].update(errorConditionFormula="AND(("),
+     "validationRules.Contact[1].errorConditionFormula: formula does not parse"),
+    ("unknown FLS field", lambda d: d["profiles"]["Marketing Sync"]["fields"].update({"Contact.Nope__c": "read"}),
+     "profiles.Marketing Sync.fields.Contact.Nope__c: unknown field"),
+    ("unknown seed field", lambda d: d["records"]["Lead"][0].update(Shoe_Size__c=9),
+     "records.Lead[0].Shoe_Size__c: unknown field"),
+    ("unknown seed object", lambda d: d["records"].update(Case=[{}]), "records.Case: unknown object"),
+    ("missing required seed field", lambda d: d["records"]["Lead"][1].pop("Company"),
+     "records.Lead[1].Company: REQUIRED_FIELD_MISSING"),
+    ("bad seed value", lambda d: d["records"]["Contact"][0].update(Favorite_Color__c="Purple"),
+     "records.Contact[0].Favorite_Color__c: INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"),
+    ("unknown queue", lambda d: d["assignmentRules"]["Lead"][0].update(assignTo="@queue:Outbound"),
+     "assignmentRules.Lead[0].assignTo: "),
+    ("unknown user in seed", lambda d: d["records"]["Account"][0].update(OwnerId="@user:nobody@x"),
+     'records.Account[0].OwnerId: unknown user "nobody@x"'),
+    ("unknown runAs", lambda d: d["connectedApps"][0].update(runAs="ghost@sample.example"),
+     "connectedApps[0].runAs: unknown user"),
+    ("unknown picklist field", lambda d: d["picklists"].update({"Lead.Mood": [{"value": "Happy"}]}),
+     "picklists.Lead.Mood: unknown field"),
+    ("custom field without __c", lambda d: d["customFields"]["Lead"][0].update(name="Favorite_Color"),
+     "customFields.Lead[0].name: custom field names end in __c"),
+    ("duplicate @ref", lambda d: d["records"]["Account"][1].update({"@ref": "acme"}),
+     "records.Account[1].@ref: duplicate @ref"),
+    ("@ref of the wrong object", lambda d: d["records"]["Contact"][0].update(AccountId="@user:rep@sample.example"),
+     "records.Contact[0].AccountId: MALFORMED_ID"),
+    ("queue for an object without queues", lambda d: d["queues"][0].update(objects=["Contact"]),
+     "queues[0].objects[0]: "),
+    ("unknown display field", lambda d: d["validationRules"]["Contact"][0].update(errorDisplayField="Fone"),
+     "validationRules.Contact[0].errorDisplayField: unknown field"),
+    ("missing format", lambda d: d.pop("format"), "format: required"),
+    ("unknown format", lambda d: d.update(format="salesforce-org/1"), "format: unknown format"),
+    ("extra key in a user", lambda d: d["users"][0].update(role="CEO"), "users[0].role: "),
+    ("bad fault rate", lambda d: d.update(faults={"http503": 2}), "faults.http503: "),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [(c, e) for _, c, e in BAD_FILES], ids=[n for n, _, _ in BAD_FILES])
+def test_bad_files_are_refused_with_their_path(definition, change, expected):
+    change(definition)
+    assert _refuse(definition).startswith(expected)
+
+
+def test_a_newer_format_may_carry_sections_this_loader_does_not_know(definition):
+    definition["format"] = "tandem-org/2"
+    definition["recordTypes"] = {"Lead": ["Partner"]}
+    assert Org.from_definition(definition).name == "Sample org"
+
+
+def test_faults_section_is_exposed(definition):
+    definition["faults"] = {"seed": 7, "http503": 0.25}
+    org = Org.from_definition(definition)
+    assert org.fault_settings.seed == 7 and org.fault_settings.http503 == 0.25
+
+
+def test_a_file_that_is_not_json_is_refused(tmp_path):
+    bad = tmp_path / "org.json"
+    bad.write_text("{not json")
+    with pytest.raises(OrgDefinitionError, match="not valid JSON"):
+        Org.from_file(bad)
