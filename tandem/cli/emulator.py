@@ -21,7 +21,7 @@ def load_org(org_file: Path, state_dir: Path, persist: bool):
     """The org from its definition file, or from the state directory's saved state when persisting."""
     from tandem.emulator.model import Org
 
-    if persist and any(state_dir.glob("state*")):
+    if persist:
         return Org.load_state(org_file, state_dir)
     return Org.from_file(org_file)
 
