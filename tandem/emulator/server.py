@@ -106,7 +106,11 @@ class EmulatorServer:
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=1.0)
+            if self._thread.is_alive() and self._server is not None:
+                # Idle keep-alive TLS connections wait for the client's close_notify; don't.
+                self._server.force_exit = True
+                self._thread.join(timeout=10)
         if self.persist:
             self.org.save_state(self.state_dir)
 

@@ -1,4 +1,4 @@
-"""Control routes under `/_emulator/`: reset, seed, faults, session expiry, save. Loopback clients only.
+"""Control routes under `/_emulator/`: reset, seed, bulk-load, faults, session expiry, save. Loopback only.
 
 These are not Salesforce APIs: no bearer token, no API counting, no faults, plain JSON errors.
 """
@@ -68,6 +68,27 @@ async def seed(request: Request) -> Response:
         return _problem(f"{exc.error_code}: {exc.message}")
 
 
+async def bulk_load(request: Request) -> Response:
+    """Fast unchecked load (`Org.bulk_load`): rows may carry historic CreatedDate/SystemModstamp."""
+    if refused := _refuse(request):
+        return refused
+    try:
+        body = await _json(request)
+    except ValueError as exc:
+        return _problem(f"invalid JSON: {exc}")
+    if not isinstance(body, dict) or not all(isinstance(v, list) for v in body.values()):
+        return _problem('expected {"Object": [rows, ...]}')
+    org = request.app.state.org
+
+    def load_all() -> dict:
+        return {name: org.bulk_load(name, rows) for name, rows in body.items()}
+
+    try:
+        return JSONResponse(await run_in_threadpool(load_all))
+    except ApiError as exc:
+        return _problem(f"{exc.error_code}: {exc.message}")
+
+
 async def faults(request: Request) -> Response:
     if refused := _refuse(request):
         return refused
@@ -107,6 +128,7 @@ async def health(request: Request) -> Response:
 routes = [
     Route("/reset", reset, methods=["POST"]),
     Route("/seed", seed, methods=["POST"]),
+    Route("/bulk-load", bulk_load, methods=["POST"]),
     Route("/faults", faults, methods=["GET", "PUT"]),
     Route("/expire-sessions", expire_sessions, methods=["POST"]),
     Route("/save", save, methods=["POST"]),

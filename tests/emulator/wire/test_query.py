@@ -56,13 +56,30 @@ def test_malformed_query(sf):
     assert raised.value.content[0]["errorCode"] == "MALFORMED_QUERY"
 
 
-def test_updated_and_deleted_windows(sf):
-    start = datetime.now(timezone.utc) - timedelta(minutes=5)
-    new_id = sf.Contact.create({"LastName": "Window"})["id"]
-    gone = sf.Contact.create({"LastName": "Gone"})["id"]
-    sf.Contact.delete(gone)
-    end = datetime.now(timezone.utc) + timedelta(minutes=2)
+def test_updated_and_deleted_windows(sf, base_url, http):
+    """Replication covers whole minutes up to the current one, so the rows carry stamps from minutes ago."""
+    now = datetime.now(timezone.utc)
+    stamp = (now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    rows = [{"LastName": "Window", "SystemModstamp": stamp, "CreatedDate": stamp},
+            {"LastName": "Gone", "IsDeleted": True, "SystemModstamp": stamp, "CreatedDate": stamp}]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    found = sf.query_all("SELECT Id, LastName FROM Contact WHERE LastName IN ('Window', 'Gone')",
+                         include_deleted=True)["records"]
+    ids = {record["LastName"]: record["Id"] for record in found}
+    start, end = now - timedelta(minutes=20), now + timedelta(minutes=1)
     updated = sf.Contact.updated(start, end)
-    assert new_id in updated["ids"] and "latestDateCovered" in updated
+    assert ids["Window"] in updated["ids"] and ids["Gone"] not in updated["ids"]
+    minutes = {(now + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:00.000+0000") for n in (0, 1)}
+    assert updated["latestDateCovered"] in minutes
     deleted = sf.Contact.deleted(start, end)
-    assert gone in [entry["id"] for entry in deleted["deletedRecords"]]
+    assert [entry["id"] for entry in deleted["deletedRecords"]] == [ids["Gone"]]
+    assert {"earliestDateAvailable", "latestDateCovered"} <= set(deleted)
+
+
+def test_replication_window_must_move_forward(sf):
+    from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+    now = datetime.now(timezone.utc)
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.updated(now, now - timedelta(hours=1))
+    assert raised.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
