@@ -188,7 +188,7 @@ class Org:
             "timezone": "America/Los_Angeles", "zoneinfo": "America/Los_Angeles", "active": user.active,
             "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": -28800000,
             "last_modified_date": modified, "updated_at": modified, "is_app_installed": True,
-            "profile": user.profile, "organization_name": self.name,
+            "profile_name": user.profile, "organization_name": self.name,
         }
 
     # -- accounting ----------------------------------------------------------------------------

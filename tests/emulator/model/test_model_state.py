@@ -51,12 +51,14 @@ def test_a_failed_call_changes_nothing_on_its_own(org, admin):
     assert _count(org, admin) == before
 
 
-def test_reset_goes_back_to_the_seed_state(org, admin):
+def test_reset_goes_back_to_the_seed_state(org):
+    token = org.login_username_password("admin@sample.example", "admin-pass-1").access_token
+    admin = org.context(token)
     seeded_ids = sorted(r["Id"] for r in org.query(admin, "SELECT Id FROM Contact").records)
     org.create(admin, "Contact", {"LastName": "Extra"})
     org.reset()
     assert sorted(r["Id"] for r in org.query(admin, "SELECT Id FROM Contact").records) == seeded_ids
-    assert org.context  # sessions survive a reset
+    assert org.context(token) == admin  # sessions survive a reset
     assert org.query(admin, "SELECT COUNT() FROM Contact").total_size == 4
 
 
