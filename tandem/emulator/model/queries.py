@@ -19,7 +19,7 @@ from tandem.emulator.model.records import to_ms
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.security import Profile
 from tandem.emulator.model.state import OrgState
-from tandem.emulator.model.values import render
+from tandem.emulator.model.values import render_datetime, render_native
 from tandem.emulator.soql import (
     CountAll,
     CountField,
@@ -58,6 +58,7 @@ class QueryPlan:
     ids: list[str]
     count_only: bool = False
     aggregate: list[tuple[str, int]] | None = None
+    renderer: object = None
 
 
 @dataclass
@@ -66,6 +67,15 @@ class Cursor:
     page_size: int
     api_version: str
     owner: str = field(repr=False, default="")
+
+
+def _converter(field_type: str):
+    """How a native value of this type becomes JSON (None: it already is)."""
+    if field_type == "datetime":
+        return render_datetime
+    if field_type in ("date", "time"):
+        return render_native
+    return None
 
 
 def invalid_type(name: str) -> InvalidType:
@@ -229,25 +239,47 @@ class QueryEngine:
         return QueryPage(len(plan.ids), False, records, f"{cursor_id}-{end}")
 
     def render(self, plan: QueryPlan, record_id: str, api_version: str) -> dict:
-        store = self.state.stores[plan.obj.name]
-        record = store.records.get(record_id) or {"Id": record_id}
-        body: dict = {"attributes": attributes(api_version, plan.obj.name, record_id)}
+        if plan.renderer is None:
+            plan.renderer = self._renderer(plan)
+        record = self.state.stores[plan.obj.name].records.get(record_id) or {"Id": record_id}
+        return plan.renderer(record, api_version)
+
+    def _renderer(self, plan: QueryPlan):
+        """A function from a stored record to its JSON-ready row, built once per query."""
+        object_name = plan.obj.name
+        own: list[tuple[str, object, object]] = []
+        parents: dict[str, tuple[str, list[tuple[str, object, object]]]] = {}
         for column in plan.columns:
-            value = plan.resolver.accessor(column.path)(record)
+            getter = plan.resolver.accessor(column.path)
+            convert = _converter(column.field.type)
             if column.via is None:
-                body[column.field.name] = render(column.field, value)
-                continue
-            relationship = column.via.relationship_name
-            parent_id = record.get(column.via.name)
-            found = self.state.lookup(parent_id) if parent_id else None
-            if found is None:
-                body[relationship] = None
-                continue
-            nested = body.get(relationship)
-            if nested is None:
-                nested = body[relationship] = {"attributes": attributes(api_version, found[0].name, found[1]["Id"])}
-            nested[column.field.name] = render(column.field, value)
-        return body
+                own.append((column.field.name, getter, convert))
+            else:
+                via, nested = parents.setdefault(column.via.relationship_name, (column.via.name, []))
+                nested.append((column.field.name, getter, convert))
+        lookup = self.state.lookup
+
+        def render_row(record: dict, api_version: str) -> dict:
+            record_id = record["Id"]
+            body: dict = {"attributes": {"type": object_name,
+                                         "url": f"/services/data/v{api_version}/sobjects/{object_name}/{record_id}"}}
+            for name, getter, convert in own:
+                value = getter(record)
+                body[name] = convert(value) if convert is not None and value is not None else value
+            for relationship, (via, nested) in parents.items():
+                parent_id = record.get(via)
+                found = lookup(parent_id) if parent_id else None
+                if found is None:
+                    body[relationship] = None
+                    continue
+                part = {"attributes": attributes(api_version, found[0].name, found[1]["Id"])}
+                for name, getter, convert in nested:
+                    value = getter(record)
+                    part[name] = convert(value) if convert is not None and value is not None else value
+                body[relationship] = part
+            return body
+
+        return render_row
 
     def raw_rows(self, plan: QueryPlan) -> Iterator[dict]:
         """Rows for Bulk query results: output names (`Account.Name`) to native values, in SELECT order."""

@@ -149,25 +149,48 @@ def bulk_load(state: OrgState, obj: ObjectSchema, rows: Iterable[dict], owner_id
     return total
 
 
+def _fast_converter(f: FieldDef):
+    """`coerce` for one field, with a shortcut for plain strings that already fit."""
+    if f.type in ("string", "textarea", "phone", "url") and not f.restricted:
+        limit = f.length
+
+        def convert(value: object) -> object:
+            if type(value) is str and 0 < len(value) <= limit:
+                return value
+            return coerce(f, value)
+
+        return convert
+    if f.type in ("double", "currency", "percent") and f.scale == 0:
+        bound = 10 ** (f.precision or 18)
+
+        def convert_number(value: object) -> object:
+            if type(value) is int and -bound < value < bound:
+                return value
+            return coerce(f, value)
+
+        return convert_number
+    return lambda value: coerce(f, value)
+
+
 def _load_chunk(state: OrgState, obj: ObjectSchema, rows: list[dict], owner_id: str) -> int:
     defaults: dict = {}
     RecordWriter.apply_defaults(obj, defaults)
-    fields_by_key: dict[str, FieldDef] = {}
+    converters: dict[str, tuple[str, object]] = {}
     first_ms = state.clock.reserve(len(rows))
     prepared: list[tuple[str, dict]] = []
     for n, row in enumerate(rows):
         values = dict(defaults)
         for name, raw in row.items():
-            f = fields_by_key.get(name)
-            if f is None:
+            known = converters.get(name)
+            if known is None:
                 f = obj.field(name)
                 if f is None or f.type == "id":
                     raise ApiError(f"No such column '{name}' on sobject of type {obj.name}",
                                    error_code="INVALID_FIELD", fields=[name])
-                fields_by_key[name] = f
-            value = coerce(f, raw)
+                known = converters[name] = (f.name, _fast_converter(f))
+            value = known[1](raw)
             if value is not None and value is not False:
-                values[f.name] = value
+                values[known[0]] = value
         stamp = values.get("SystemModstamp")
         if stamp is None:
             stamp = values["SystemModstamp"] = from_ms(first_ms + n)

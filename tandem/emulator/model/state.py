@@ -16,18 +16,31 @@ _CHUNK = 62**5
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
-def _chunk(n: int) -> tuple[str, str]:
-    """Five base-62 digits of `n` and the checksum letter of those five characters."""
+def _digits(n: int, width: int) -> str:
     chars = []
-    for _ in range(5):
+    for _ in range(width):
         n, rem = divmod(n, 62)
         chars.append(ids.BASE62[rem])
-    text = "".join(reversed(chars))
-    bits = 0
-    for position, char in enumerate(text):
-        if "A" <= char <= "Z":
-            bits |= 1 << position
-    return text, _SUFFIX[bits]
+    return "".join(reversed(chars))
+
+
+def _upper_bits(text: str) -> int:
+    return sum(1 << i for i, char in enumerate(text) if "A" <= char <= "Z")
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> tuple[list[str], list[int], list[str], list[int]]:
+    """Two- and three-digit base-62 strings with their uppercase bits, so minting an Id is two lookups."""
+    two = [_digits(n, 2) for n in range(62**2)]
+    three = [_digits(n, 3) for n in range(62**3)]
+    return two, [_upper_bits(t) for t in two], three, [_upper_bits(t) for t in three]
+
+
+def _chunk(n: int) -> tuple[str, str]:
+    """Five base-62 digits of `n` and the checksum letter of those five characters."""
+    two, two_bits, three, three_bits = _tables()
+    high, low = divmod(n, 62**3)
+    return two[high] + three[low], _SUFFIX[two_bits[high] | (three_bits[low] << 2)]
 
 
 @functools.lru_cache(maxsize=64)

@@ -188,9 +188,16 @@ def render(f: FieldDef, value: object) -> object:
     return render_native(value)
 
 
+def render_datetime(value: datetime) -> str:
+    """`2024-01-31T10:00:00.000+0000`: always UTC, milliseconds, offset without a colon."""
+    if value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.isoformat(timespec="milliseconds")[:23] + "+0000"
+
+
 def render_native(value: object) -> object:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+        return render_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, time):
