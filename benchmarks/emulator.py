@@ -2,7 +2,8 @@
 
 Loads N contacts with the model's `bulk_load`, starts the HTTPS server in process, then times
 (a) one 2,000-row `query` page selected by a SystemModstamp window and (b) a 200-record
-`composite/sobjects` update. Prints one JSON object.
+`composite/sobjects` update, each with plain requests and with simple-salesforce (whose
+OrderedDict JSON parsing adds client time). Prints one JSON object.
 
     .venv/bin/python benchmarks/emulator.py                 # 1,000,000 contacts
     .venv/bin/python benchmarks/emulator.py --records 50000 # quick run
@@ -97,25 +98,42 @@ def main() -> None:
         first = last - timedelta(milliseconds=loaded - 1)
         span_ms = max(loaded - PAGE, 1)
 
-        query_samples, page_rows, ids_pool = [], [], []
-        for _ in range(args.calls):
+        data_url = f"{base_url}/services/data/v{org.api_version}"
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def window_soql() -> str:
             start = first + timedelta(milliseconds=rng.randrange(span_ms))
             end = start + timedelta(milliseconds=PAGE)
-            soql = (f"SELECT Id, FirstName, LastName, Email, Title, SystemModstamp FROM Contact "
+            return (f"SELECT Id, FirstName, LastName, Email, Title, SystemModstamp FROM Contact "
                     f"WHERE SystemModstamp >= {soql_datetime(start)} AND SystemModstamp < {soql_datetime(end)} "
                     f"ORDER BY SystemModstamp")
-            elapsed, page = timed(lambda: sf.query(soql))
-            query_samples.append(elapsed)
-            page_rows.append(len(page["records"]))
-            ids_pool.append([record["Id"] for record in page["records"]])
 
-        update_samples, failures = [], 0
-        for n in range(args.calls):
+        query_plain, query_sf, page_rows, ids_pool = [], [], [], []
+        for _ in range(args.calls):
+            soql = window_soql()
+            elapsed, answer = timed(lambda: session.get(f"{data_url}/query", params={"q": soql}, headers=headers).json())
+            query_plain.append(elapsed)
+            page_rows.append(len(answer["records"]))
+            ids_pool.append([record["Id"] for record in answer["records"]])
+            soql = window_soql()
+            elapsed, _ = timed(lambda: sf.query(soql))
+            query_sf.append(elapsed)
+
+        def update_body(n: int) -> dict:
             chosen = ids_pool[n % len(ids_pool)][:BATCH]
-            body = {"allOrNone": False, "records": [
+            return {"allOrNone": False, "records": [
                 {"attributes": {"type": "Contact"}, "Id": record_id, "Title": f"Updated {n}"} for record_id in chosen]}
+
+        update_plain, update_sf, failures = [], [], 0
+        for n in range(args.calls):
+            body = update_body(n)
+            elapsed, results = timed(
+                lambda: session.patch(f"{data_url}/composite/sobjects", json=body, headers=headers).json())
+            update_plain.append(elapsed)
+            failures += sum(1 for result in results if not result["success"])
+            body = update_body(n + 1)
             elapsed, results = timed(lambda: sf.restful("composite/sobjects", method="PATCH", json=body))
-            update_samples.append(elapsed)
+            update_sf.append(elapsed)
             failures += sum(1 for result in results if not result["success"])
         server.stop()
 
@@ -123,8 +141,10 @@ def main() -> None:
         "records_loaded": loaded,
         "load_seconds": round(load_seconds, 2),
         "rss_after_load": after_load,
-        "query_page": {**summary(query_samples), "rows_per_page": sorted(set(page_rows))},
-        "composite_update_200": {**summary(update_samples), "record_failures": failures},
+        "query_page": {**summary(query_plain), "rows_per_page": sorted(set(page_rows)), "client": "requests"},
+        "query_page_simple_salesforce": summary(query_sf),
+        "composite_update_200": {**summary(update_plain), "record_failures": failures, "client": "requests"},
+        "composite_update_200_simple_salesforce": summary(update_sf),
         "rss_at_end": rss_mib(),
     }, indent=2))
 
