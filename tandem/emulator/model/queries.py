@@ -167,6 +167,11 @@ class QueryEngine:
         accessors: dict[tuple[str, ...], object] = {}
         for path in query.referenced_fields():
             accessors[path] = resolver.accessor(path)
+        if query.where is None and query.is_count and query.limit is None and not query.offset:
+            self.last_rows_examined = 0
+            if include_deleted:
+                return list(records)
+            return [rid for rid, record in records.items() if not record.get("IsDeleted")]
         candidates, ordered = self._candidates(query, obj, now)
         wanted = None
         if ordered and query.limit is not None:

@@ -135,6 +135,8 @@ def test_delete_keeps_the_record_for_query_all(org, admin):
     soql = f"SELECT Id, IsDeleted FROM Contact WHERE Id = '{record_id}'"
     assert org.query(admin, soql).total_size == 0
     assert org.query(admin, soql, include_deleted=True).records[0]["IsDeleted"] is True
+    assert org.query(admin, "SELECT COUNT() FROM Contact").total_size == 4
+    assert org.query(admin, "SELECT COUNT() FROM Contact", include_deleted=True).total_size == 5
 
 
 def test_deleting_an_account_deletes_its_contacts(org, admin):
