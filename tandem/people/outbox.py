@@ -7,7 +7,7 @@ new pending row. The base is the last value both sides agreed on (DESIGN, "Hard 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,8 @@ from tandem.people.fields import PersonField
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.tables import field_bases, pending_changes
 from tandem.people.validation import coerce, to_json_value
+
+_CHUNK = 500
 
 
 class PendingChangeLog:
@@ -43,14 +45,10 @@ class PendingChangeLog:
         self, connection: sa.Connection, values: Mapping[tuple[int, str], Any], origin: str, now: datetime
     ) -> None:
         """Replace any earlier pending value of the same person and field (a new id, a new try)."""
-        keys = [{"p": person_id, "f": name} for person_id, name in values]
-        connection.execute(
-            sa.delete(pending_changes).where(
-                pending_changes.c.person_id == sa.bindparam("p"),
-                pending_changes.c.field == sa.bindparam("f"),
-            ),
-            keys,
-        )
+        replaced = self._pending_ids(connection, values.keys())
+        if replaced:
+            connection.execute(sa.delete(pending_changes).where(pending_changes.c.id.in_(replaced)))
+        state = PendingState.PENDING.value
         connection.execute(
             sa.insert(pending_changes),
             [
@@ -60,12 +58,27 @@ class PendingChangeLog:
                     "value": to_json_value(value),
                     "changed_at": now,
                     "origin": origin,
-                    "state": PendingState.PENDING.value,
+                    "state": state,
                     "attempts": 0,
                 }
                 for (person_id, name), value in values.items()
             ],
         )
+
+    @staticmethod
+    def _pending_ids(connection: sa.Connection, keys: Iterable[tuple[int, str]]) -> list[int]:
+        """Ids of the pending rows for these (person, field) keys, looked up a chunk at a time."""
+        wanted = set(keys)
+        person_ids = sorted({person_id for person_id, _ in wanted})
+        names = sorted({name for _, name in wanted})
+        found: list[int] = []
+        for start in range(0, len(person_ids), _CHUNK):
+            query = sa.select(pending_changes.c.id, pending_changes.c.person_id, pending_changes.c.field).where(
+                pending_changes.c.person_id.in_(person_ids[start:start + _CHUNK]),
+                pending_changes.c.field.in_(names),
+            )
+            found.extend(row.id for row in connection.execute(query) if (row.person_id, row.field) in wanted)
+        return found
 
     def list_pending_changes(
         self,

@@ -37,7 +37,7 @@ def test_log_sync_failure_on_a_person(store: PersonStore) -> None:
     assert stored == logged
     assert stored.attribute("Error Message") == "Phone is required"
     assert stored.as_json()["leadId"] == person.id
-    assert len(stored.marketo_guid) == 36
+    assert len(stored.marketo_guid) == 32
 
 
 def test_log_refuses_undeclared_attributes_and_unknown_persons(store: PersonStore) -> None:
