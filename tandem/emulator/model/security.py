@@ -14,6 +14,8 @@ from tandem.emulator.model.fields import FieldDef
 from tandem.emulator.model.schema import ObjectSchema, Schema
 
 EDIT, READ, NONE = "edit", "read", "none"
+BUILT_IN_ADMIN = "System Administrator"
+"""A profile every org has, editing everything, whether or not the file lists it."""
 
 
 @dataclass(frozen=True)
@@ -75,4 +77,5 @@ def build_profiles(definition: OrgDefinition, schema: Schema) -> dict[str, Profi
                 raise OrgDefinitionError(path, f"{obj.name}.{f.name} is always visible and cannot be hidden")
             overrides[(obj.name, f.name)] = level
         profiles[name] = Profile(name, spec.default, overrides)
+    profiles.setdefault(BUILT_IN_ADMIN, Profile(BUILT_IN_ADMIN, EDIT, {}))
     return profiles

@@ -112,7 +112,9 @@ class FileRecords:
             if f.system or f.type == "id" or not f.createable:
                 raise OrgDefinitionError(field_path, f"{obj.name}.{f.name} is set by the org, not by seed records")
             try:
-                values[f.name] = coerce(f, self._resolve(field_path, raw))
+                if f.type == "reference":
+                    raw = self._resolve(field_path, raw)
+                values[f.name] = coerce(f, raw)
                 self.writer.check_references(obj, {f.name: values[f.name]})
             except ApiError as exc:
                 raise OrgDefinitionError(field_path, f"{exc.error_code}: {exc.message}") from None

@@ -166,6 +166,8 @@ class RecordWriter:
     def update(self, obj: ObjectSchema, record_id: str, fields: Mapping, user_id: str, profile: Profile | None,
                *, run_rules: bool = True, system: Mapping[str, object] | None = None) -> str:
         """Apply `fields` (checked as the caller) and `system` (set by the org itself, unchecked)."""
+        if not obj.api_writable:
+            raise ApiError(f"entity type {obj.name} does not support update", error_code="INVALID_TYPE_FOR_OPERATION")
         record_id, old = self.state.live_record(obj, record_id)
         if obj.name == "Lead" and old.get("IsConverted"):
             raise ApiError("cannot reference converted lead", error_code="CANNOT_UPDATE_CONVERTED_LEAD")

@@ -113,3 +113,18 @@ def test_a_file_that_is_not_json_is_refused(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(OrgDefinitionError, match="not valid JSON"):
         Org.from_file(bad)
+
+
+def test_at_signs_in_text_values_are_text(definition):
+    definition["records"]["Contact"][0]["Title"] = "@large"
+    org = Org.from_definition(definition)
+    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    assert org.query(ctx, "SELECT Title FROM Contact WHERE LastName = 'Coyote'").records[0]["Title"] == "@large"
+
+
+def test_the_system_administrator_profile_exists_without_being_listed(definition):
+    del definition["profiles"]["System Administrator"]
+    org = Org.from_definition(definition)
+    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    fields = {f["name"]: f for f in org.describe(ctx, "Contact")["fields"]}
+    assert fields["Internal_Notes__c"]["updateable"] is True

@@ -185,3 +185,8 @@ def test_query_all_rows_gives_native_values_in_select_order(org, admin):
     assert list(rows[0]) == ["Email", "Account.Name", "CreatedDate"]
     assert rows[0]["Account.Name"] == "Globex" and isinstance(rows[0]["CreatedDate"], dt.datetime)
     assert len(rows) == 4
+
+
+def test_count_of_a_field_is_an_aggregate_row(org, admin):
+    page = org.query(admin, "SELECT COUNT(LeadSource) FROM Contact")
+    assert page.total_size == 1 and page.records == [{"attributes": {"type": "AggregateResult"}, "expr0": 1}]

@@ -195,3 +195,8 @@ class TestUpsert:
         record_id, created = org.upsert(admin, "Contact", "Id", None, {"LastName": "Ng"})
         assert created is True
         assert org.upsert(admin, "Contact", "Id", record_id, {"Title": "CTO"}) == (record_id, False)
+
+
+def test_org_owned_objects_cannot_be_written(org, admin):
+    assert _error(org.update, admin, "User", admin.user_id, {}).error_code == "INVALID_TYPE_FOR_OPERATION"
+    assert _error(org.delete, admin, "User", admin.user_id).error_code == "INVALID_TYPE_FOR_OPERATION"
