@@ -262,7 +262,7 @@ class QueryEngine:
             else:
                 via, nested = parents.setdefault(column.via.relationship_name, (column.via.name, []))
                 nested.append((column.field.name, getter, convert))
-        lookup = self.state.lookup
+        lookup = self.state.stored_parent
 
         def render_row(record: dict, api_version: str) -> dict:
             record_id = record["Id"]

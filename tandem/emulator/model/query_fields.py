@@ -105,7 +105,7 @@ class PathResolver:
                 return lambda record: field_value(obj, record, f)
             return lambda record: record.get(name)
         via_name = resolved.via.name
-        lookup = self.state.lookup
+        lookup = self.state.stored_parent
 
         def parent_value(record: dict) -> object:
             parent_id = record.get(via_name)

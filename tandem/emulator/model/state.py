@@ -96,6 +96,14 @@ class OrgState:
         record = self.stores[obj.name].get(ids.to_18(record_id))
         return (obj, record) if record is not None else None
 
+    def stored_parent(self, record_id: str) -> tuple[ObjectSchema, dict] | None:
+        """The record a stored lookup value points at (stored values are canonical 18-character Ids)."""
+        obj = self.schema.by_prefix.get(record_id[:3])
+        if obj is None:
+            return None
+        record = self.stores[obj.name].records.get(record_id)
+        return (obj, record) if record is not None else None
+
     def live_record(self, obj: ObjectSchema, record_id: str) -> tuple[str, dict]:
         """The (Id, values) of a record that exists and is not deleted, else NOT_FOUND / ENTITY_IS_DELETED."""
         if not isinstance(record_id, str) or not ids.is_well_formed(record_id) or record_id[:3] != obj.key_prefix:

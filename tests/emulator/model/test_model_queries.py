@@ -190,3 +190,9 @@ def test_query_all_rows_gives_native_values_in_select_order(org, admin):
 def test_count_of_a_field_is_an_aggregate_row(org, admin):
     page = org.query(admin, "SELECT COUNT(LeadSource) FROM Contact")
     assert page.total_size == 1 and page.records == [{"attributes": {"type": "AggregateResult"}, "expr0": 1}]
+
+
+def test_paths_may_start_with_the_object_name(org, admin):
+    rows = org.query(admin, "SELECT Contact.Email, Contact.Account.Name FROM Contact WHERE Contact.LastName = "
+                            "'Coyote'").records
+    assert rows[0]["Email"] == "wile@acme.example" and rows[0]["Account"]["Name"] == "Acme Corp"
