@@ -1,9 +1,9 @@
-"""Emulator benchmark: a large org served over real HTTPS, timed through simple-salesforce.
+"""Emulator benchmark: a large org served over real HTTPS, timed from a separate client process.
 
-Loads N contacts with the model's `bulk_load`, starts the HTTPS server in process, then times
-(a) one 2,000-row `query` page selected by a SystemModstamp window and (b) a 200-record
-`composite/sobjects` update, each with plain requests and with simple-salesforce (whose
-OrderedDict JSON parsing adds client time). Prints one JSON object.
+The server process loads N contacts with the model's `bulk_load` and serves them over HTTPS; a
+spawned client process times (a) one 2,000-row `query` page selected by a SystemModstamp window
+and (b) a 200-record `composite/sobjects` update, each with plain requests and with
+simple-salesforce (whose OrderedDict JSON parsing adds client time). Prints one JSON object.
 
     .venv/bin/python benchmarks/emulator.py                 # 1,000,000 contacts
     .venv/bin/python benchmarks/emulator.py --records 50000 # quick run
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import statistics
 import sys
@@ -22,14 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
-from simple_salesforce import Salesforce
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tandem.emulator.model import Org  # noqa: E402
-from tandem.emulator.server import EmulatorServer  # noqa: E402
-
 SAMPLE_ORG = ROOT / "tandem" / "emulator" / "orgs" / "sample-org.json"
 PAGE = 2000
 BATCH = 200
@@ -68,13 +63,79 @@ def timed(action) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
+def https_session(ca_path: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the emulator CA
+    session.verify = ca_path
+    return session
+
+
+def measure(base_url: str, ca_path: str, token: str, version: str, newest_stamp: str, loaded: int,
+            calls: int, seed: int) -> dict:
+    """The client side, run in its own process so client and server do not share one GIL."""
+    from simple_salesforce import Salesforce
+
+    rng = random.Random(seed)
+    session = https_session(ca_path)
+    sf = Salesforce(instance_url=base_url, session_id=token, session=https_session(ca_path), version=version)
+    data_url, headers = f"{base_url}/services/data/v{version}", {"Authorization": f"Bearer {token}"}
+    last = datetime.strptime(newest_stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+    first, span_ms = last - timedelta(milliseconds=loaded - 1), max(loaded - PAGE, 1)
+
+    def window_soql() -> str:
+        start = first + timedelta(milliseconds=rng.randrange(span_ms))
+        end = start + timedelta(milliseconds=PAGE)
+        return (f"SELECT Id, FirstName, LastName, Email, Title, SystemModstamp FROM Contact "
+                f"WHERE SystemModstamp >= {soql_datetime(start)} AND SystemModstamp < {soql_datetime(end)} "
+                f"ORDER BY SystemModstamp")
+
+    for warm_up in (session, sf.session):  # TLS handshakes and connection pools, not timed
+        warm_up.get(f"{data_url}/limits", headers=headers).raise_for_status()
+    query_plain, query_sf, page_rows, ids_pool = [], [], [], []
+    for _ in range(calls):
+        soql = window_soql()
+        elapsed, answer = timed(lambda: session.get(f"{data_url}/query", params={"q": soql}, headers=headers).json())
+        query_plain.append(elapsed)
+        page_rows.append(len(answer["records"]))
+        ids_pool.append([record["Id"] for record in answer["records"]])
+        soql = window_soql()
+        elapsed, _ = timed(lambda: sf.query(soql))
+        query_sf.append(elapsed)
+
+    def update_body(n: int) -> dict:
+        chosen = ids_pool[n % len(ids_pool)][:BATCH]
+        return {"allOrNone": False, "records": [
+            {"attributes": {"type": "Contact"}, "Id": record_id, "Title": f"Updated {n}"} for record_id in chosen]}
+
+    update_plain, update_sf, failures = [], [], 0
+    for n in range(calls):
+        body = update_body(n)
+        elapsed, results = timed(lambda: session.patch(f"{data_url}/composite/sobjects", json=body,
+                                                       headers=headers).json())
+        update_plain.append(elapsed)
+        failures += sum(1 for result in results if not result["success"])
+        body = update_body(n + 1)
+        elapsed, results = timed(lambda: sf.restful("composite/sobjects", method="PATCH", json=body))
+        update_sf.append(elapsed)
+        failures += sum(1 for result in results if not result["success"])
+    return {
+        "query_page": {**summary(query_plain), "rows_per_page": sorted(set(page_rows)), "client": "requests"},
+        "query_page_simple_salesforce": summary(query_sf),
+        "composite_update_200": {**summary(update_plain), "record_failures": failures, "client": "requests"},
+        "composite_update_200_simple_salesforce": summary(update_sf),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
+
+    sys.path.insert(0, str(ROOT))
+    from tandem.emulator.model import Org
+    from tandem.emulator.server import EmulatorServer
 
     org = Org.from_file(SAMPLE_ORG)
     load_started = time.perf_counter()
@@ -85,67 +146,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as state_dir:
         server = EmulatorServer(org, port=0, state_dir=state_dir)
         base_url = server.start()
-        session = requests.Session()
-        session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the emulator CA
-        session.verify = str(server.ca_path)
+        session = https_session(str(server.ca_path))
         token = session.post(f"{base_url}/services/oauth2/token", data={
             "grant_type": "password", "client_id": "tandem-local", "client_secret": "tandem-local-secret",
             "username": "admin@sample.example", "password": "admin-pass-1"}).json()["access_token"]
-        sf = Salesforce(instance_url=base_url, session_id=token, session=session, version=org.api_version)
-
-        newest = sf.query("SELECT SystemModstamp FROM Contact ORDER BY SystemModstamp DESC LIMIT 1")
-        last = datetime.strptime(newest["records"][0]["SystemModstamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
-        first = last - timedelta(milliseconds=loaded - 1)
-        span_ms = max(loaded - PAGE, 1)
-
-        data_url = f"{base_url}/services/data/v{org.api_version}"
-        headers = {"Authorization": f"Bearer {token}"}
-
-        def window_soql() -> str:
-            start = first + timedelta(milliseconds=rng.randrange(span_ms))
-            end = start + timedelta(milliseconds=PAGE)
-            return (f"SELECT Id, FirstName, LastName, Email, Title, SystemModstamp FROM Contact "
-                    f"WHERE SystemModstamp >= {soql_datetime(start)} AND SystemModstamp < {soql_datetime(end)} "
-                    f"ORDER BY SystemModstamp")
-
-        query_plain, query_sf, page_rows, ids_pool = [], [], [], []
-        for _ in range(args.calls):
-            soql = window_soql()
-            elapsed, answer = timed(lambda: session.get(f"{data_url}/query", params={"q": soql}, headers=headers).json())
-            query_plain.append(elapsed)
-            page_rows.append(len(answer["records"]))
-            ids_pool.append([record["Id"] for record in answer["records"]])
-            soql = window_soql()
-            elapsed, _ = timed(lambda: sf.query(soql))
-            query_sf.append(elapsed)
-
-        def update_body(n: int) -> dict:
-            chosen = ids_pool[n % len(ids_pool)][:BATCH]
-            return {"allOrNone": False, "records": [
-                {"attributes": {"type": "Contact"}, "Id": record_id, "Title": f"Updated {n}"} for record_id in chosen]}
-
-        update_plain, update_sf, failures = [], [], 0
-        for n in range(args.calls):
-            body = update_body(n)
-            elapsed, results = timed(
-                lambda: session.patch(f"{data_url}/composite/sobjects", json=body, headers=headers).json())
-            update_plain.append(elapsed)
-            failures += sum(1 for result in results if not result["success"])
-            body = update_body(n + 1)
-            elapsed, results = timed(lambda: sf.restful("composite/sobjects", method="PATCH", json=body))
-            update_sf.append(elapsed)
-            failures += sum(1 for result in results if not result["success"])
+        newest = session.get(f"{base_url}/services/data/v{org.api_version}/query",
+                             params={"q": "SELECT SystemModstamp FROM Contact ORDER BY SystemModstamp DESC LIMIT 1"},
+                             headers={"Authorization": f"Bearer {token}"}).json()["records"][0]["SystemModstamp"]
+        with multiprocessing.get_context("spawn").Pool(1) as clients:
+            timings = clients.apply(measure, (base_url, str(server.ca_path), token, org.api_version, newest,
+                                              loaded, args.calls, args.seed))
         server.stop()
 
     print(json.dumps({
         "records_loaded": loaded,
         "load_seconds": round(load_seconds, 2),
-        "rss_after_load": after_load,
-        "query_page": {**summary(query_plain), "rows_per_page": sorted(set(page_rows)), "client": "requests"},
-        "query_page_simple_salesforce": summary(query_sf),
-        "composite_update_200": {**summary(update_plain), "record_failures": failures, "client": "requests"},
-        "composite_update_200_simple_salesforce": summary(update_sf),
-        "rss_at_end": rss_mib(),
+        "server_rss_after_load": after_load,
+        **timings,
+        "server_rss_at_end": rss_mib(),
     }, indent=2))
 
 

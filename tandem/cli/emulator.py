@@ -39,7 +39,13 @@ def serve(
     """Serve ORG over HTTPS until interrupted; prints the base URL and the CA file to trust."""
     from tandem.emulator.server import EmulatorServer
 
-    organisation = load_org(org, state_dir, persist)
+    from tandem.emulator.model import OrgDefinitionError
+
+    try:
+        organisation = load_org(org, state_dir, persist)
+    except (OrgDefinitionError, OSError) as exc:
+        typer.echo(f"cannot serve {org}: {exc}", err=True)
+        raise typer.Exit(2) from None
     if seed is not None:
         organisation.fault_settings = organisation.fault_settings.model_copy(update={"seed": seed})
     server = EmulatorServer(organisation, host=host, port=port, state_dir=state_dir, persist=persist)

@@ -7,7 +7,6 @@ sees next is final.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import itertools
@@ -25,11 +24,6 @@ DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET":
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 INGEST_OPERATIONS = {"insert", "update", "upsert", "delete", "hardDelete"}
 QUERY_OPERATIONS = {"query", "queryAll"}
-_NUMBER_TYPES = {"double", "currency", "percent"}
-
-
-class JobError(ApiError):
-    """A Bulk request that the job's state or definition does not allow."""
 
 
 def _now() -> str:

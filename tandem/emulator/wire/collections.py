@@ -132,12 +132,15 @@ def update_many(call: ApiCall, request: ApiRequest) -> Reply:
 def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
     records, all_or_none = _write_body(request)
     sobject, field = request.params["sobject"], request.params["field"]
+    assign = auto_assign(call)
 
     def upsert_one(record: dict) -> dict:
         value = next((v for k, v in record.items() if k.lower() == field.lower()), None)
         if value in (None, ""):
             raise ApiError(f"{field} not specified", error_code="MISSING_ARGUMENT", fields=[field])
-        record_id, created = call.org.upsert(call.ctx, sobject, field, str(value), _fields(record, field))
+        record_id, created = call.org.upsert(
+            call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign
+        )
         return {"id": record_id, "success": True, "errors": [], "created": created}
 
     return Reply(200, run_each(call, records, all_or_none, upsert_one))

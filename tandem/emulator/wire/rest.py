@@ -141,7 +141,8 @@ def upsert(call: ApiCall, request: ApiRequest) -> Reply:
     if request.query.get("updateOnly", "").lower() == "true":
         return _update_only(call, request, fields)
     record_id, created = call.org.upsert(
-        call.ctx, request.params["sobject"], request.params["field"], request.params["value"], fields
+        call.ctx, request.params["sobject"], request.params["field"], request.params["value"], fields,
+        assignment_rules=auto_assign(call),
     )
     return upsert_reply(call, record_id, created)
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 
-import pytest
 import requests
 
 SERVE = [sys.executable, "-c", "from tandem.cli import app; app()", "emulator", "serve"]
@@ -78,3 +77,12 @@ def test_persist_keeps_records_and_the_ca_across_restarts(tmp_path):
         assert found.json()["totalSize"] == 1
     finally:
         second.stop()
+
+
+def test_a_bad_org_file_is_refused_with_its_path(tmp_path):
+    bad = tmp_path / "bad-org.json"
+    bad.write_text('{"format": "tandem-org/1", "name": "Bad", "apiVersion": "62.0", "nonsense": {}}')
+    run = subprocess.run([*SERVE, "--org", str(bad), "--port", "0", "--state-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "cannot serve" in run.stderr and "nonsense" in run.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceGeneralError, SalesforceMalformedRequest
 from starlette.testclient import TestClient
 
