@@ -151,15 +151,30 @@ class QueryEngine:
         order = query.order_by
         by_stamp = bool(order) and order[0].field.path[-1].lower() == "systemmodstamp" and len(order[0].field.path) == 1
         descending = by_stamp and order[0].descending
-        stamp_bounds = index_bounds(query.where, "SystemModstamp", now)
-        if stamp_bounds is not None and (isinstance(stamp_bounds.low, datetime) or
-                                         isinstance(stamp_bounds.high, datetime)):
-            low = to_ms(stamp_bounds.low) if isinstance(stamp_bounds.low, datetime) else None
-            high = to_ms(stamp_bounds.high) if isinstance(stamp_bounds.high, datetime) else None
+        low, high = self._stamp_window(query, now)
+        if low is not None or high is not None:
             return store.stamp_range(low, high, descending=descending), by_stamp or not order
         if by_stamp or not order:
             return store.stamp_range(None, None, descending=descending), True
         return list(store.records), False
+
+    @staticmethod
+    def _stamp_window(query: Query, now: datetime | None) -> tuple[int | None, int | None]:
+        """Millisecond bounds on SystemModstamp implied by the WHERE clause (a superset of the matches).
+
+        A record's SystemModstamp is never earlier than its CreatedDate or LastModifiedDate, so a
+        lower bound on either is a lower bound on the stamp too.
+        """
+        low = high = None
+        for field_name in ("SystemModstamp", "LastModifiedDate", "CreatedDate"):
+            bounds = index_bounds(query.where, field_name, now)
+            if bounds is None:
+                continue
+            if isinstance(bounds.low, datetime):
+                low = max(low, to_ms(bounds.low)) if low is not None else to_ms(bounds.low)
+            if field_name == "SystemModstamp" and isinstance(bounds.high, datetime):
+                high = to_ms(bounds.high)
+        return low, high
 
     def _matching_ids(self, query: Query, obj: ObjectSchema, resolver: PathResolver, predicate,
                       include_deleted: bool, now: datetime | None) -> list[str]:
@@ -194,7 +209,7 @@ class QueryEngine:
                     break
         self.last_rows_examined = examined
         self.rows_examined += examined
-        if query.order_by and not ordered:
+        if query.order_by and (not ordered or len(query.order_by) > 1):
             key = sort_key(query.order_by)
 
             def record_key(record_id: str) -> tuple:

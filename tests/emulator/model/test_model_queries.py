@@ -196,3 +196,21 @@ def test_paths_may_start_with_the_object_name(org, admin):
     rows = org.query(admin, "SELECT Contact.Email, Contact.Account.Name FROM Contact WHERE Contact.LastName = "
                             "'Coyote'").records
     assert rows[0]["Email"] == "wile@acme.example" and rows[0]["Account"]["Name"] == "Acme Corp"
+
+
+def test_a_last_modified_lower_bound_narrows_the_stamp_scan(org, admin, clock):
+    _bulk_contacts(org, 5000)
+    clock.advance(60_000)
+    since = dt.datetime.fromtimestamp(clock.ms / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fresh = org.create(admin, "Contact", {"LastName": "Fresh"})
+    page = org.query(admin, f"SELECT Id FROM Contact WHERE LastModifiedDate >= {since} ORDER BY Id")
+    assert [r["Id"] for r in page.records] == [fresh]
+    assert org.rows_examined == 1
+
+
+def test_ties_on_the_stamp_are_ordered_by_the_next_key(org, admin):
+    stamp = "2026-05-01T00:00:00.000Z"
+    org.bulk_load("Contact", [{"LastName": name, "SystemModstamp": stamp} for name in ("B", "C", "A")])
+    rows = org.query(admin, f"SELECT LastName FROM Contact WHERE SystemModstamp = {stamp} "
+                            "ORDER BY SystemModstamp, LastName").records
+    assert [r["LastName"] for r in rows] == ["A", "B", "C"]
