@@ -8,8 +8,6 @@ Calls made inside `with store.transaction():` share that one commit.
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,8 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound
-from tandem.people import activities as types
-from tandem.people.activities import ActivityType, check_attributes
+from tandem.people.activity_log import ActivityLog, change_row, new_lead_row
 from tandem.people.custom_fields import (
     define_custom_field,
     load_custom_fields,
@@ -36,11 +33,11 @@ from tandem.people.fields import (
     FieldAccess,
     PersonField,
 )
-from tandem.people.models import Activity, Person, SalesforceLink
+from tandem.people.models import Person, SalesforceLink
 from tandem.people.outbox import PendingChangeLog
 from tandem.people.sync_log import SyncRunLog
 from tandem.people.tables import activities, build_persons_table
-from tandem.people.validation import coerce, to_json_value
+from tandem.people.validation import coerce
 
 SALESFORCE = "salesforce"
 """The `source` of changes pulled from Salesforce: they are not queued to be pushed back."""
@@ -53,7 +50,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class PersonStore(PendingChangeLog, SyncRunLog):
+class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
     def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
         self._db = Database(url)
         self._custom: dict[str, PersonField] = {}
@@ -77,8 +74,12 @@ class PersonStore(PendingChangeLog, SyncRunLog):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group several store calls into one commit; an exception rolls all of them back."""
-        with self._db.transaction():
-            yield
+        try:
+            with self._db.transaction():
+                yield
+        except BaseException:
+            self.refresh_fields()  # a custom field added inside was rolled back too
+            raise
 
     def close(self) -> None:
         self._db.dispose()
@@ -163,7 +164,7 @@ class PersonStore(PendingChangeLog, SyncRunLog):
             ids = list(inserted.scalars())
             connection.execute(
                 sa.insert(activities),
-                [_new_lead_row(pid, row, source, now) for pid, row in zip(ids, rows, strict=True)],
+                [new_lead_row(pid, row, source, now) for pid, row in zip(ids, rows, strict=True)],
             )
         return ids
 
@@ -250,7 +251,7 @@ class PersonStore(PendingChangeLog, SyncRunLog):
                 for name in changed:
                     field = self.field(name)
                     activity_rows.append(
-                        _change_row(person_id, field, row[name], values[name], source, reason, now)
+                        change_row(person_id, field, row[name], values[name], source, reason, now)
                     )
                     row[name] = writes[person_id][name] = values[name]
                     if queue:
@@ -350,52 +351,6 @@ class PersonStore(PendingChangeLog, SyncRunLog):
             updated_at=row["updatedAt"],
         )
 
-    # -- activity log -----------------------------------------------------------------------
-
-    def log_activity(
-        self,
-        person_id: int,
-        kind: ActivityType,
-        primary_attribute_value: str | None = None,
-        attributes: Mapping[str, Any] | None = None,
-        primary_attribute_value_id: int | None = None,
-        now: datetime | None = None,
-    ) -> Activity:
-        """Append one activity (a sync outcome, say); the log has no update or delete."""
-        attributes = dict(attributes or {})
-        check_attributes(kind, set(attributes))
-        row = _activity_row(
-            person_id, kind, now or utcnow(), primary_attribute_value_id, primary_attribute_value,
-            attributes,
-        )
-        with self._db.transaction() as connection:
-            self.get_person(person_id)
-            activity_id = connection.execute(sa.insert(activities).values(row)).inserted_primary_key[0]
-        return _activity({**row, "id": activity_id})
-
-    def list_activities(
-        self,
-        person_id: int | None = None,
-        type_ids: Sequence[int] | None = None,
-        since: datetime | None = None,
-        after_id: int | None = None,
-        limit: int | None = None,
-    ) -> list[Activity]:
-        """Activities in the order they were written, optionally filtered."""
-        query = sa.select(activities).order_by(activities.c.id)
-        if person_id is not None:
-            query = query.where(activities.c.person_id == person_id)
-        if type_ids:
-            query = query.where(activities.c.activity_type_id.in_(list(type_ids)))
-        if since is not None:
-            query = query.where(activities.c.activity_date >= since)
-        if after_id is not None:
-            query = query.where(activities.c.id > after_id)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._db.transaction() as connection:
-            return [_activity(row) for row in connection.execute(query).mappings()]
-
 
 def _same(old: Any, new: Any) -> bool:
     return old is None and new is None or (old is not None and new is not None and old == new)
@@ -409,65 +364,3 @@ def _group_by_columns(
     for person_id, values in writes.items():
         groups[tuple(sorted(values))].append((person_id, values))
     return groups
-
-
-def _guid() -> str:
-    """A unique id that sorts by creation time (like UUIDv7), so its unique index grows at one end."""
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
-
-
-def _activity_row(
-    person_id: int,
-    kind: ActivityType,
-    now: datetime,
-    primary_id: int | None,
-    primary_value: str | None,
-    attributes: Mapping[str, Any],
-) -> dict[str, Any]:
-    return {
-        "marketo_guid": _guid(),
-        "person_id": person_id,
-        "activity_date": now,
-        "activity_type_id": kind.id,
-        "primary_attribute_value_id": primary_id,
-        "primary_attribute_value": primary_value,
-        "attributes": [{"name": k, "value": to_json_value(v)} for k, v in attributes.items()],
-    }
-
-
-def _new_lead_row(person_id: int, values: Mapping[str, Any], source: str, now: datetime) -> dict[str, Any]:
-    full_name = " ".join(v for v in (values.get("firstName"), values.get("lastName")) if v)
-    attributes: dict[str, Any] = {"Created Date": now.date(), "Source Type": source}
-    if values.get("leadSource"):
-        attributes["Lead Source"] = values["leadSource"]
-    name = full_name or values.get("email") or f"Person {person_id}"
-    return _activity_row(person_id, types.NEW_LEAD, now, person_id, name, attributes)
-
-
-def _change_row(
-    person_id: int,
-    field: PersonField,
-    old: Any,
-    new: Any,
-    source: str,
-    reason: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    attributes: dict[str, Any] = {"Field": field.name, "Old Value": old, "New Value": new, "Source": source}
-    if reason:
-        attributes["Reason"] = reason
-    return _activity_row(person_id, types.CHANGE_DATA_VALUE, now, field.id, field.label, attributes)
-
-
-def _activity(row: Mapping[str, Any]) -> Activity:
-    return Activity(
-        id=row["id"],
-        marketo_guid=row["marketo_guid"],
-        person_id=row["person_id"],
-        activity_date=row["activity_date"],
-        activity_type_id=row["activity_type_id"],
-        primary_attribute_value_id=row["primary_attribute_value_id"],
-        primary_attribute_value=row["primary_attribute_value"],
-        attributes=list(row["attributes"]),
-    )
-

@@ -6,7 +6,6 @@ A watermark set inside `store.transaction()` commits with the records it covers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 

@@ -111,3 +111,14 @@ def test_change_of_custom_field_logs_and_queues(store: PersonStore) -> None:
     assert change.primary_attribute_value_id == field.id
     assert change.attribute("New Value") == 5
     assert [(c.field, c.value) for c in store.list_pending_changes()] == [("Seats__c", 5)]
+
+
+def test_a_custom_field_added_in_a_rolled_back_transaction_is_gone(store: PersonStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.ensure_custom_field("Seats__c", "integer")
+        raise RuntimeError
+    assert [f for f in store.fields() if f.custom] == []
+    person = store.add_person({"lastName": "Still works"}, source="cli")
+    assert "Seats__c" not in store.get_person(person.id).fields
+    store.ensure_custom_field("Seats__c", "integer")
+    assert store.get_person(person.id).fields["Seats__c"] is None
