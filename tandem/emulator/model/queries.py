@@ -24,6 +24,7 @@ from tandem.emulator.soql import (
     CountAll,
     CountField,
     FieldsMacro,
+    OrderItem,
     Query,
     SoqlError,
     SoqlFieldError,
@@ -76,6 +77,15 @@ def _converter(field_type: str):
     if field_type in ("date", "time"):
         return render_native
     return None
+
+
+def _is_field(item: OrderItem, name: str) -> bool:
+    return len(item.field.path) == 1 and item.field.path[0].lower() == name.lower()
+
+
+def _orders_by_id(order: tuple[OrderItem, ...]) -> bool:
+    """ORDER BY Id alone: Ids sort case-sensitively, the order `Id > '…'` keyset paging relies on."""
+    return len(order) == 1 and _is_field(order[0], "Id")
 
 
 def invalid_type(name: str) -> InvalidType:
@@ -143,19 +153,28 @@ class QueryEngine:
         return columns, count_only, counted
 
     def _candidates(self, query: Query, obj: ObjectSchema, now: datetime | None) -> tuple[object, bool]:
-        """Candidate Ids and whether they already come in the query's order."""
+        """Candidate Ids from the narrowest index the WHERE clause allows, and whether they already
+        come in the query's order (so a LIMIT can stop the scan early)."""
         store = self.state.stores[obj.name]
+        order = query.order_by
+        by_stamp = bool(order) and _is_field(order[0], "SystemModstamp")
+        by_id = _orders_by_id(order)
+        descending = bool(order) and order[0].descending
         id_bounds = index_bounds(query.where, "Id", now)
         if id_bounds is not None and id_bounds.exact is not None:
-            return [rid for rid in dict.fromkeys(id_bounds.exact) if rid in store.records], not query.order_by
-        order = query.order_by
-        by_stamp = bool(order) and order[0].field.path[-1].lower() == "systemmodstamp" and len(order[0].field.path) == 1
-        descending = by_stamp and order[0].descending
-        low, high = self._stamp_window(query, now)
-        if low is not None or high is not None:
-            return store.stamp_range(low, high, descending=descending), by_stamp or not order
+            return [rid for rid in dict.fromkeys(id_bounds.exact) if rid in store.records], not order
+        if id_bounds is not None and (isinstance(id_bounds.low, str) or isinstance(id_bounds.high, str)):
+            low = id_bounds.low if isinstance(id_bounds.low, str) else None
+            high = id_bounds.high if isinstance(id_bounds.high, str) else None
+            return store.id_range(low, high), not order or (by_id and not descending)
+        low_ms, high_ms = self._stamp_window(query, now)
+        if low_ms is not None or high_ms is not None:
+            return (store.stamp_range(low_ms, high_ms, descending=by_stamp and descending),
+                    by_stamp or not order)
+        if by_id:
+            return (reversed(store.sorted_ids) if descending else iter(store.sorted_ids)), True
         if by_stamp or not order:
-            return store.stamp_range(None, None, descending=descending), True
+            return store.stamp_range(None, None, descending=by_stamp and descending), True
         return list(store.records), False
 
     @staticmethod
@@ -209,7 +228,10 @@ class QueryEngine:
                     break
         self.last_rows_examined = examined
         self.rows_examined += examined
-        if query.order_by and (not ordered or len(query.order_by) > 1):
+        if _orders_by_id(query.order_by):
+            if not ordered:
+                matched.sort(reverse=query.order_by[0].descending)
+        elif query.order_by and (not ordered or len(query.order_by) > 1):
             key = sort_key(query.order_by)
 
             def record_key(record_id: str) -> tuple:

@@ -42,6 +42,8 @@ class RecordStore:
         self.records: dict[str, dict] = {}
         self._stamps: list[int] = []
         self._stamp_ids: list[str] = []
+        self.sorted_ids: list[str] = []
+        """Every stored Id in ascending (case-sensitive) order: Ids are minted in order, so this appends."""
         self._stale = 0
         self.indexed_fields = [f for f in obj.fields.values() if (f.unique or f.external_id) and f.type != "id"]
         self.value_index: dict[str, dict[object, set[str]]] = {f.name: {} for f in self.indexed_fields}
@@ -58,6 +60,8 @@ class RecordStore:
         if old is not None:
             self._unindex_values(record_id, old)
             self._stale += 1
+        else:
+            self._add_id(record_id)
         self.records[record_id] = values
         self._index_values(record_id, values)
         stamp = values.get("SystemModstamp")
@@ -70,8 +74,13 @@ class RecordStore:
         if current is not None:
             self._unindex_values(record_id, current)
         if old is None:
-            self.records.pop(record_id, None)
+            if self.records.pop(record_id, None) is not None:
+                i = bisect.bisect_left(self.sorted_ids, record_id)
+                if i < len(self.sorted_ids) and self.sorted_ids[i] == record_id:
+                    del self.sorted_ids[i]
             return
+        if current is None:
+            self._add_id(record_id)
         self.records[record_id] = old
         self._index_values(record_id, old)
         stamp_ms = to_ms(old["SystemModstamp"])
@@ -79,6 +88,19 @@ class RecordStore:
         if not (i < len(self._stamps) and self._stamps[i] == stamp_ms and self._stamp_ids[i] == record_id):
             self._stamps.insert(i, stamp_ms)
             self._stamp_ids.insert(i, record_id)
+
+    def _add_id(self, record_id: str) -> None:
+        if not self.sorted_ids or record_id > self.sorted_ids[-1]:
+            self.sorted_ids.append(record_id)
+        else:
+            bisect.insort(self.sorted_ids, record_id)
+
+    def id_range(self, low: str | None, high: str | None) -> Iterator[str]:
+        """Stored Ids whose first 15 characters lie within [low, high] (compared case-sensitively)."""
+        ids = self.sorted_ids
+        start = bisect.bisect_left(ids, low[:15]) if low else 0
+        stop = bisect.bisect_right(ids, high[:15] + "~") if high else len(ids)
+        return iter(ids[start:stop]) if stop - start < 4096 else (ids[i] for i in range(start, stop))
 
     def _append_stamp(self, stamp_ms: int, record_id: str) -> None:
         if self._stamps and stamp_ms < self._stamps[-1]:
@@ -141,6 +163,7 @@ class RecordStore:
     def compact(self) -> None:
         """Rebuild the stamp index without stale entries (never while a transaction is open)."""
         pairs = sorted((to_ms(r["SystemModstamp"]), rid) for rid, r in self.records.items())
+        self.sorted_ids = sorted(self.records)
         self._stamps = [p[0] for p in pairs]
         self._stamp_ids = [p[1] for p in pairs]
         self._stale = 0
@@ -150,12 +173,16 @@ class RecordStore:
         records = self.records
         stamps, stamp_ids = self._stamps, self._stamp_ids
         indexed = bool(self.indexed_fields)
+        ids_in_order = not self.sorted_ids or not rows or rows[0][0] > self.sorted_ids[-1]
+        self.sorted_ids.extend(record_id for record_id, _ in rows)
         for record_id, values in rows:
             records[record_id] = values
             if indexed:
                 self._index_values(record_id, values)
             stamps.append(to_ms(values["SystemModstamp"]))
             stamp_ids.append(record_id)
+        if not ids_in_order:
+            self.sorted_ids.sort()
         if len(stamps) > 1 and any(stamps[i] > stamps[i + 1] for i in range(len(stamps) - len(rows) - 1,
                                                                               len(stamps) - 1) if i >= 0):
             self.compact()

@@ -214,3 +214,37 @@ def test_ties_on_the_stamp_are_ordered_by_the_next_key(org, admin):
     rows = org.query(admin, f"SELECT LastName FROM Contact WHERE SystemModstamp = {stamp} "
                             "ORDER BY SystemModstamp, LastName").records
     assert [r["LastName"] for r in rows] == ["A", "B", "C"]
+
+
+def test_keyset_paging_by_id_reads_only_each_page(org, admin):
+    _bulk_contacts(org, 30_000)
+    seen: list[str] = []
+    last = ""
+    for _ in range(3):
+        where = f"WHERE Id > '{last}' " if last else ""
+        page = org.query(admin, f"SELECT Id FROM Contact {where}ORDER BY Id LIMIT 1000")
+        assert org.rows_examined <= 1001
+        ids = [r["Id"] for r in page.records]
+        assert ids == sorted(ids) and len(ids) == 1000
+        seen.extend(ids)
+        last = ids[-1]
+    assert len(set(seen)) == 3000
+    everything = [r["Id"] for r in org.query_all_rows(admin, "SELECT Id FROM Contact ORDER BY Id")]
+    assert everything[:3000] == seen
+
+
+def test_order_by_id_is_case_sensitive_whatever_the_index(org, admin):
+    _bulk_contacts(org, 100)
+    by_index = [r["Id"] for r in org.query(admin, "SELECT Id FROM Contact ORDER BY Id DESC").records]
+    filtered = [r["Id"] for r in org.query(admin, "SELECT Id FROM Contact WHERE LastName LIKE 'Person%' "
+                                                  "ORDER BY Id DESC").records]
+    assert by_index == sorted(by_index, reverse=True)
+    assert filtered == [i for i in by_index if i in set(filtered)]
+
+
+def test_rolled_back_creates_leave_the_id_index(org, admin):
+    with pytest.raises(ApiError), org.transaction():
+        org.create(admin, "Contact", {"LastName": "Ghost"})
+        org.create(admin, "Contact", {"Email": "no-last-name@x.example"})
+    ids = [r["Id"] for r in org.query(admin, "SELECT Id FROM Contact ORDER BY Id").records]
+    assert len(ids) == 4
