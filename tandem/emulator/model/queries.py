@@ -219,8 +219,8 @@ class QueryEngine:
 
         for record_id in candidates:
             examined += 1
-            current = records[record_id]
-            if not include_deleted and current.get("IsDeleted"):
+            current = records.get(record_id)
+            if current is None or (not include_deleted and current.get("IsDeleted")):
                 continue
             if predicate(get):
                 matched.append(record_id)
