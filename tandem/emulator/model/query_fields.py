@@ -33,6 +33,9 @@ class ResolvedPath:
 
 
 def _position(soql: str, token: str) -> str:
+    """The query echoed with a caret under the offending name, as Salesforce prefixes its message."""
+    if not soql:
+        return ""
     match = re.search(r"\b" + re.escape(token) + r"\b", soql, re.IGNORECASE)
     column = match.start() + 1 if match else 1
     return f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n"

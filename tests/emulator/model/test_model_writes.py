@@ -200,3 +200,23 @@ class TestUpsert:
 def test_org_owned_objects_cannot_be_written(org, admin):
     assert _error(org.update, admin, "User", admin.user_id, {}).error_code == "INVALID_TYPE_FOR_OPERATION"
     assert _error(org.delete, admin, "User", admin.user_id).error_code == "INVALID_TYPE_FOR_OPERATION"
+
+
+def test_retrieve_of_an_unknown_field_names_it(org, admin):
+    record_id = org.create(admin, "Contact", {"LastName": "Ng"})
+    error = _error(org.retrieve, admin, "Contact", record_id, ["Nope"])
+    assert error.error_code == "INVALID_FIELD" and error.message.startswith("No such column 'Nope' on entity 'Contact'")
+
+
+def test_upsert_with_several_matches_answers_300_with_their_urls(definition):
+    from tandem.emulator.model import Org
+
+    definition["customFields"]["Contact"].append(
+        {"name": "Legacy_Key__c", "label": "Legacy Key", "type": "string", "length": 20, "externalId": True})
+    org = Org.from_definition(definition)
+    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    first = org.create(ctx, "Contact", {"LastName": "A", "Legacy_Key__c": "K"})
+    second = org.create(ctx, "Contact", {"LastName": "B", "Legacy_Key__c": "k"})
+    error = _error(org.upsert, ctx, "Contact", "Legacy_Key__c", "K", {"Title": "x"})
+    assert (error.status, error.error_code) == (300, "MULTIPLE_CHOICES")
+    assert error.fields == [f"/services/data/v62.0/sobjects/Contact/{i}" for i in sorted([first, second])]
