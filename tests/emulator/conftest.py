@@ -1,112 +1,20 @@
 """The emulator as every real-client test sees it: one HTTPS server per session, reset before each test.
 
-TLS trust: this machine sets REQUESTS_CA_BUNDLE, and requests lets that variable override a
-Session's `verify` (it merges environment settings into each `session.request`). Sessions built
-here set `trust_env = False` so the emulator's CA (`ca_path`) is the one trust anchor they use.
+The fixtures live in `tandem.emulator.wire.pytest_fixtures` so that other suites (the Salesforce
+client's, the sync's) can load the same ones; see that module for how TLS trust is set up
+(`trust_env = False` on every session, because REQUESTS_CA_BUNDLE would otherwise override
+`Session.verify`).
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-import requests
-
-import tandem.emulator
-
-SAMPLE_ORG = Path(tandem.emulator.__file__).resolve().parent / "orgs" / "sample-org.json"
-CLIENT_ID, CLIENT_SECRET = "tandem-local", "tandem-local-secret"
-ADMIN = ("admin@sample.example", "admin-pass-1")
-SYNC_USER = ("sync@sample.example", "sync-pass-1")
-
-
-def https_session(ca_path: Path | str) -> requests.Session:
-    """A requests session that trusts only the emulator CA, whatever the environment says."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(ca_path)
-    return session
-
-
-def password_token(base_url: str, session: requests.Session, username: str, password: str) -> str:
-    answer = session.post(f"{base_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "username": username, "password": password,
-    })
-    answer.raise_for_status()
-    return answer.json()["access_token"]
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    """The sample org served over HTTPS on a free loopback port for the whole test session."""
-    from tandem.emulator.model import Org
-    from tandem.emulator.server import EmulatorServer
-
-    server = EmulatorServer(Org.from_file(SAMPLE_ORG), host="127.0.0.1", port=0,
-                            state_dir=tmp_path_factory.mktemp("emulator-state"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def base_url(emulator) -> str:
-    return emulator.base_url
-
-
-@pytest.fixture(scope="session")
-def ca_path(emulator) -> Path:
-    return emulator.ca_path
-
-
-@pytest.fixture
-def http(ca_path) -> requests.Session:
-    session = https_session(ca_path)
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def reset_emulator(base_url, http) -> None:
-    """Back to the org file's seed state, no Bulk jobs, fault settings from the file."""
-    http.post(f"{base_url}/_emulator/reset").raise_for_status()
-
-
-@pytest.fixture
-def sf_token(base_url, http, reset_emulator) -> str:
-    """An access token for the org's administrator (OAuth password grant)."""
-    return password_token(base_url, http, *ADMIN)
-
-
-@pytest.fixture
-def sf(base_url, sf_token, ca_path):
-    """simple-salesforce in direct mode (instance_url + session_id) over the emulator's HTTPS."""
-    from simple_salesforce import Salesforce
-
-    return Salesforce(instance_url=base_url, session_id=sf_token, session=https_session(ca_path))
-
-
-@pytest.fixture
-def new_session(ca_path):
-    """Make extra emulator-trusting sessions (each simple-salesforce client gets its own)."""
-    made = []
-
-    def make() -> requests.Session:
-        made.append(https_session(ca_path))
-        return made[-1]
-
-    yield make
-    for session in made:
-        session.close()
-
-
-@pytest.fixture(scope="session")
-def sample_org_path() -> Path:
-    return SAMPLE_ORG
-
-
-@pytest.fixture(scope="session")
-def get_token():
-    """`get_token(base_url, session, username, password)` → access token via the password grant."""
-    return password_token
+from tandem.emulator.wire.pytest_fixtures import (  # noqa: F401
+    base_url,
+    ca_path,
+    emulator,
+    get_token,
+    http,
+    new_session,
+    reset_emulator,
+    sample_org_path,
+    sf,
+    sf_token,
+)
