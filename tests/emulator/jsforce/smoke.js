@@ -17,7 +17,28 @@ async function main() {
   if (!updated.success) throw new Error("update failed: " + JSON.stringify(updated));
   const after = await conn.sobject("Contact").retrieve(created.id);
   const many = await conn.sobject("Contact").create([{ LastName: "JsA" }, { LastName: "JsB" }]);
+  // SOAP: login without client credentials, then convertLead through conn.soap.
+  const soapConn = new jsforce.Connection({ loginUrl, version: "62.0" });
+  await soapConn.login(username, password);
+  const lead = await soapConn.sobject("Lead").create({ LastName: "JsLead", Company: "Js Co", LeadSource: "Other" });
+  const converted = await soapConn.soap.convertLead({
+    leadId: lead.id, convertedStatus: "Closed - Converted", doNotCreateOpportunity: true,
+  });
+  const identity = await soapConn.identity();
+  conn.bulk2.pollInterval = 50;
+  const bulkStream = await conn.bulk2.query("SELECT Id, LastName FROM Contact WHERE LastName = 'Coyote'");
+  const bulkRows = await new Promise((resolve, reject) => {
+    const rows = [];
+    bulkStream.on("record", (row) => rows.push(row));
+    bulkStream.on("end", () => resolve(rows));
+    bulkStream.on("error", reject);
+  });
   console.log(JSON.stringify({
+    soapUserId: soapConn.userInfo && soapConn.userInfo.id,
+    converted: converted.success === true || converted.success === "true",
+    convertedContactId: converted.contactId,
+    identityUser: identity.user_id,
+    bulkQueried: bulkRows.length,
     instanceUrl: conn.instanceUrl,
     userId: conn.userInfo && conn.userInfo.id,
     queried: before.totalSize,

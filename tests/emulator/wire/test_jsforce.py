@@ -1,4 +1,5 @@
-"""jsforce 3 (Node) logs in through OAuth at the emulator's loginUrl and reads and writes records."""
+"""jsforce 3 (Node): OAuth and SOAP login at the emulator's loginUrl, REST reads and writes,
+SOAP convertLead, identity and a Bulk 2.0 query."""
 
 from __future__ import annotations
 
@@ -36,3 +37,6 @@ def test_jsforce_login_query_create_update(node_project, base_url, ca_path):
     assert result["queried"] == 1
     assert result["title"] == "Node"
     assert result["collection"] == [True, True]
+    assert result["soapUserId"] == result["identityUser"] == result["userId"]
+    assert result["converted"] is True and result["convertedContactId"].startswith("003")
+    assert result["bulkQueried"] == 1
