@@ -68,9 +68,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
         """The thread's open transaction if there is one, else a new one committed on exit."""
-        current = getattr(self._local, "connection", None)
-        if current is not None:
-            yield current
+        if self.in_transaction():
+            yield self._local.connection
             return
         with self.engine.begin() as connection:
             self._local.connection = connection
@@ -78,6 +77,9 @@ class Database:
                 yield connection
             finally:
                 self._local.connection = None
+
+    def in_transaction(self) -> bool:
+        return getattr(self._local, "connection", None) is not None
 
     def migrate(self) -> None:
         with self.transaction() as connection:

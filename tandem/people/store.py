@@ -74,6 +74,9 @@ class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group several store calls into one commit; an exception rolls all of them back."""
+        if self._db.in_transaction():
+            yield
+            return
         try:
             with self._db.transaction():
                 yield

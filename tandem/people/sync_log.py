@@ -175,12 +175,12 @@ class SyncRunLog:
             )
             if taken.rowcount == 1:
                 return True
-        try:
-            with self._db.transaction() as connection:
-                connection.execute(sa.insert(leases).values(name=name, **claim))
-        except IntegrityError:
-            return False
-        return True
+            try:
+                with connection.begin_nested():  # a lost race must not spoil the caller's transaction
+                    connection.execute(sa.insert(leases).values(name=name, **claim))
+            except IntegrityError:
+                return False
+            return True
 
     def renew_lease(self, name: str, owner: str, ttl: timedelta, now: datetime | None = None) -> bool:
         """Extend a lease we still hold; False once it expired or was taken over."""

@@ -100,3 +100,14 @@ def test_lease_cannot_be_renewed_after_expiry_even_if_nobody_took_it(store: Pers
     assert store.acquire_lease("sync", "worker-a", TTL, now=T0)
     assert not store.renew_lease("sync", "worker-a", TTL, now=T0 + TTL)
     assert store.acquire_lease("sync", "worker-a", TTL, now=T0 + TTL)
+
+
+def test_two_stores_race_for_the_lease(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
+    other = open_store()
+    assert store.acquire_lease("sync", "process-1", TTL, now=T0)
+    with other.transaction():
+        assert not other.acquire_lease("sync", "process-2", TTL, now=T0 + timedelta(seconds=1))
+        other.set_watermark("Lead", "updates", "x")  # the caller's transaction is still usable
+    assert other.get_watermark("Lead", "updates") is not None
+    assert other.acquire_lease("sync", "process-2", TTL, now=T0 + TTL)
+    assert not store.renew_lease("sync", "process-1", TTL, now=T0 + TTL)
