@@ -69,6 +69,12 @@ def _atomic(method):
 
 
 class Org:
+    """One emulated org built from an org-definition file: its schema, users, rules and records.
+
+    `now_ms` (epoch milliseconds) is the clock for stamps, sessions and the API-call window;
+    tests pass a fake one.
+    """
+
     def __init__(self, definition: OrgDefinition, *, now_ms=wall_clock_ms) -> None:
         self._lock = threading.RLock()
         self.definition = definition

@@ -1,6 +1,6 @@
 """Create, update, upsert and delete with Salesforce's checks, in Salesforce's order.
 
-Order: field names and field-level security, value types, converted-lead lock, references,
+Order: converted-lead lock, field names and field-level security, value types, references,
 required fields, unique values, validation rules, assignment rules, then the audit stamps.
 """
 
