@@ -45,28 +45,29 @@ async def versions(request: Request) -> Response:
     ])
 
 
-def _serve(org: Any, request_parts: dict) -> Reply:
+def _serve(org: Any, version_segment: str, headers: dict[str, str], base_url: str, request: ApiRequest) -> Reply:
+    """Authenticate, count and dispatch one data-API request (runs in a worker thread)."""
     try:
-        version = parse_version(org, request_parts["version"])
-        call = open_call(org, request_parts["headers"], version, request_parts["base_url"])
-        return DATA_ROUTES.dispatch(call, request_parts["request"])
+        version = parse_version(org, version_segment)
+        call = open_call(org, headers, version, base_url)
+        return DATA_ROUTES.dispatch(call, request)
     except ApiError as exc:
         return error_reply(exc)
     except Exception:
-        log.exception("unexpected error serving %s %s", request_parts["request"].method, request_parts["request"].path)
+        log.exception("unexpected error serving %s %s", request.method, request.path)
         return error_reply(ApiError("An unexpected error occurred.", error_code="UNKNOWN_EXCEPTION", status=500))
 
 
 async def data_endpoint(request: Request) -> Response:
     body = await request.body()
-    parts = {
-        "version": request.path_params["version"],
-        "headers": {k.lower(): v for k, v in request.headers.items()},
-        "base_url": oauth.base_url_of(request),
-        "request": ApiRequest(request.method, request.path_params.get("path", ""),
-                              dict(request.query_params), body),
-    }
-    reply = await run_in_threadpool(_serve, request.app.state.org, parts)
+    reply = await run_in_threadpool(
+        _serve,
+        request.app.state.org,
+        request.path_params["version"],
+        {k.lower(): v for k, v in request.headers.items()},
+        oauth.base_url_of(request),
+        ApiRequest(request.method, request.path_params.get("path", ""), dict(request.query_params), body),
+    )
     return to_response(reply)
 
 

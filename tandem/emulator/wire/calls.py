@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from tandem.emulator.model.errors import ApiError, InvalidSession
 
 from tandem.emulator.wire.replies import status_error
+
+if TYPE_CHECKING:
+    from tandem.emulator.model import Org, UserContext
 
 _VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
 MIN_VERSION = (20, 0)
@@ -22,8 +25,8 @@ MIN_VERSION = (20, 0)
 class ApiCall:
     """One authenticated request: the org, the caller's user context and the API version asked for."""
 
-    org: Any
-    ctx: Any
+    org: "Org"
+    ctx: "UserContext"
     token: str
     version: str  # without the leading "v", e.g. "62.0"
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -42,7 +45,7 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
-def parse_version(org: Any, segment: str) -> str:
+def parse_version(org: "Org", segment: str) -> str:
     """The API version in a `vNN.N` path segment; unknown or newer than the org → 404 NOT_FOUND."""
     if segment.lower() == "latest":
         return org.api_version
@@ -56,7 +59,7 @@ def parse_version(org: Any, segment: str) -> str:
     return f"{wanted[0]}.{wanted[1]}"
 
 
-def open_call(org: Any, headers: Mapping[str, str], version: str, base_url: str) -> ApiCall:
+def open_call(org: "Org", headers: Mapping[str, str], version: str, base_url: str) -> ApiCall:
     """Authenticate, then count the call against the daily limit (both raise ApiError)."""
     token = bearer_token(headers)
     ctx = org.context(token)

@@ -123,7 +123,7 @@ class FaultMiddleware:
         """Close the connection without an answer (uvicorn's transport when reachable, else a cut-off body)."""
         transport = getattr(getattr(send, "__self__", None), "transport", None)
         if transport is not None:
-            transport.abort() if hasattr(transport, "abort") else transport.close()
+            transport.abort()
             return
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
         raise ConnectionAbortedError("fault injection: connection dropped")

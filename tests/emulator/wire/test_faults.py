@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceGeneralError, SalesforceMalformedRequest
-from starlette.testclient import TestClient
+import asyncio
+
+import httpx
 
 
 def set_faults(http, base_url, **settings):
@@ -77,6 +79,10 @@ def test_slow_answers_are_delayed(base_url, http, sf_token):
 
 
 def test_control_routes_refuse_non_loopback_clients(emulator):
-    with TestClient(emulator.app, base_url="https://testserver") as client:
-        assert client.get("/_emulator/faults").status_code == 403
-        assert client.post("/_emulator/reset").status_code == 403
+    async def from_elsewhere() -> list[int]:
+        transport = httpx.ASGITransport(app=emulator.app, client=("10.20.30.40", 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="https://emulator.test") as client:
+            return [(await client.get("/_emulator/faults")).status_code,
+                    (await client.post("/_emulator/reset")).status_code]
+
+    assert asyncio.run(from_elsewhere()) == [403, 403]
