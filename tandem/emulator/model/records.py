@@ -84,10 +84,11 @@ class RecordStore:
         self.records[record_id] = old
         self._index_values(record_id, old)
         stamp_ms = to_ms(old["SystemModstamp"])
-        i = bisect.bisect_left(self._stamps, stamp_ms)
-        if not (i < len(self._stamps) and self._stamps[i] == stamp_ms and self._stamp_ids[i] == record_id):
-            self._stamps.insert(i, stamp_ms)
-            self._stamp_ids.insert(i, record_id)
+        first = bisect.bisect_left(self._stamps, stamp_ms)
+        last = bisect.bisect_right(self._stamps, stamp_ms)
+        if record_id not in self._stamp_ids[first:last]:
+            self._stamps.insert(last, stamp_ms)
+            self._stamp_ids.insert(last, record_id)
 
     def _add_id(self, record_id: str) -> None:
         if not self.sorted_ids or record_id > self.sorted_ids[-1]:

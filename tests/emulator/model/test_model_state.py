@@ -121,3 +121,14 @@ def test_concurrent_writers_get_distinct_ids_and_stamps(org, admin):
     assert len(set(created)) == 800
     stamps = [r["SystemModstamp"] for r in org.query(admin, "SELECT SystemModstamp FROM Contact").records]
     assert len(set(stamps)) == len(stamps)
+
+
+def test_rollback_among_records_sharing_a_stamp_keeps_each_once(org, admin):
+    stamp = "2026-05-01T00:00:00.000Z"
+    org.bulk_load("Contact", [{"LastName": name, "SystemModstamp": stamp} for name in ("A", "B", "C")])
+    target = org.query(admin, "SELECT Id FROM Contact WHERE LastName = 'C'").records[0]["Id"]
+    with pytest.raises(ApiError), org.transaction():
+        org.update(admin, "Contact", target, {"Title": "x"})
+        org.update(admin, "Contact", target, {"Email": "bad@"})
+    rows = org.query(admin, f"SELECT Id FROM Contact WHERE SystemModstamp = {stamp}").records
+    assert sorted(r["Id"] for r in rows) == sorted(set(r["Id"] for r in rows)) and len(rows) == 3
