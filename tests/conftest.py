@@ -1,0 +1,14 @@
+"""Fixtures every suite shares: the bundled Salesforce emulator over HTTPS (see its module for TLS trust)."""
+
+from tandem.emulator.wire.pytest_fixtures import (  # noqa: F401
+    base_url,
+    ca_path,
+    emulator,
+    get_token,
+    http,
+    new_session,
+    reset_emulator,
+    sample_org_path,
+    sf,
+    sf_token,
+)
