@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import threading
 import zlib
 from collections.abc import Iterable, Iterator
@@ -312,7 +313,7 @@ class Org:
         rows = self._queries.raw_rows(plan)
         while True:
             with self._lock:
-                batch = [row for _, row in zip(range(chunk), rows)]
+                batch = list(itertools.islice(rows, chunk))
             if not batch:
                 return
             yield from batch

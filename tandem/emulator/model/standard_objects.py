@@ -67,7 +67,8 @@ def system(f: FieldDef) -> FieldDef:
 
 
 def id_field() -> FieldDef:
-    return system(FieldDef("Id", "Record ID", "id", length=18, nillable=False, id_lookup=True, defaulted_on_create=True))
+    return system(FieldDef("Id", "Record ID", "id", length=18, nillable=False, id_lookup=True,
+                           defaulted_on_create=True))
 
 
 def audit_fields() -> list[FieldDef]:
@@ -75,7 +76,8 @@ def audit_fields() -> list[FieldDef]:
     return [
         system(FieldDef("CreatedDate", "Created Date", "datetime", nillable=False, defaulted_on_create=True)),
         system(ref("CreatedById", "Created By ID", "User", "CreatedBy", nillable=False, defaulted_on_create=True)),
-        system(FieldDef("LastModifiedDate", "Last Modified Date", "datetime", nillable=False, defaulted_on_create=True)),
+        system(FieldDef("LastModifiedDate", "Last Modified Date", "datetime", nillable=False,
+                        defaulted_on_create=True)),
         system(ref("LastModifiedById", "Last Modified By ID", "User", "LastModifiedBy", nillable=False,
                    defaulted_on_create=True)),
         system(FieldDef("SystemModstamp", "System Modstamp", "datetime", nillable=False, defaulted_on_create=True)),

@@ -11,7 +11,6 @@ from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.emulator.model.transactions import UndoLog
 from tandem.salesforce import ids
 
-
 _CHUNK = 62**5
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 

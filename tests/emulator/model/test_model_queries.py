@@ -140,8 +140,9 @@ def test_stamp_window_query_reads_only_the_window(org, admin):
     stamps = [r["SystemModstamp"] for r in org.query(
         admin, "SELECT SystemModstamp FROM Contact WHERE LastName IN ('Person20000', 'Person21999')").records]
     low, high = sorted(stamps)
-    page = org.query(admin, f"SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp >= {low.replace('+0000', 'Z')}"
-                            f" AND SystemModstamp <= {high.replace('+0000', 'Z')} ORDER BY SystemModstamp, Id")
+    low, high = low.replace("+0000", "Z"), high.replace("+0000", "Z")
+    page = org.query(admin, f"SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp >= {low}"
+                            f" AND SystemModstamp <= {high} ORDER BY SystemModstamp, Id")
     assert page.total_size == 2000 and page.done
     assert [r["SystemModstamp"] for r in page.records] == sorted(r["SystemModstamp"] for r in page.records)
     assert org.rows_examined <= 2001
