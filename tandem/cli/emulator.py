@@ -39,17 +39,19 @@ def serve(
     """Serve ORG over HTTPS until interrupted; prints the base URL and the CA file to trust."""
     from tandem.emulator.server import EmulatorServer
 
-    from tandem.emulator.model import OrgDefinitionError
-
     try:
         organisation = load_org(org, state_dir, persist)
-    except (OrgDefinitionError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # OrgDefinitionError is a ValueError
         typer.echo(f"cannot serve {org}: {exc}", err=True)
         raise typer.Exit(2) from None
     if seed is not None:
         organisation.fault_settings = organisation.fault_settings.model_copy(update={"seed": seed})
     server = EmulatorServer(organisation, host=host, port=port, state_dir=state_dir, persist=persist)
-    base_url = server.start()
+    try:
+        base_url = server.start()
+    except OSError as exc:
+        typer.echo(f"cannot listen on {host}:{port}: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"Salesforce emulator for {organisation.name!r} at {base_url}")
     typer.echo(f"CA certificate: {server.ca_path}")
     typer.echo(f"Token URL: {base_url}/services/oauth2/token")
