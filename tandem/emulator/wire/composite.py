@@ -99,7 +99,8 @@ def _validate(subrequests: Any) -> list[dict]:
 
 def _entry(sub: dict, reply: Reply) -> dict:
     headers = {("Location" if k.lower() == "location" else k): v for k, v in reply.headers.items()}
-    return {"body": reply.body, "httpHeaders": headers, "httpStatusCode": reply.status, "referenceId": sub["referenceId"]}
+    return {"body": reply.body, "httpHeaders": headers, "httpStatusCode": reply.status,
+            "referenceId": sub["referenceId"]}
 
 
 def _halted(sub: dict, message: str = HALTED["message"]) -> dict:

@@ -43,8 +43,8 @@ def test_query_all_continuation_keeps_deleted_rows(base_url, http, sf, api, sf_t
     rows = [{"LastName": f"Paged{i:03d}"} for i in range(250)]
     ids = http.post(f"{base_url}/_emulator/seed", json={"Contact": rows}).json()["Contact"]
     sf.Contact.delete(ids[-1])
-    first = api("GET", "queryAll", params={"q": "SELECT Id FROM Contact WHERE LastName LIKE 'Paged%' ORDER BY LastName"},
-                headers={"Sforce-Query-Options": "batchSize=200"}).json()
+    soql = "SELECT Id FROM Contact WHERE LastName LIKE 'Paged%' ORDER BY LastName"
+    first = api("GET", "queryAll", params={"q": soql}, headers={"Sforce-Query-Options": "batchSize=200"}).json()
     assert first["totalSize"] == 250 and len(first["records"]) == 200
     rest = http.get(base_url + first["nextRecordsUrl"], headers={"Authorization": f"Bearer {sf_token}"}).json()
     assert rest["done"] is True and rest["records"][-1]["Id"] == ids[-1]
