@@ -139,9 +139,20 @@ class LeadConverter:
                   "ConvertedContactId": contact_id, "ConvertedOpportunityId": opportunity_id,
                   "Status": status.value}
         self.writer.update(lead_obj, lead_id, {}, user_id, None, run_rules=False, system=system)
+        self._move_activity(lead_id, contact_id, user_id)
         if request.send_notification_email:
             self.notifications.append((lead_id, owner_id))
         return ConvertLeadResult(lead_id, account_id, contact_id, opportunity_id)
+
+    def _move_activity(self, lead_id: str, contact_id: str, user_id: str) -> None:
+        """The lead's tasks follow it to the contact; its campaign memberships gain the contact."""
+        for object_name, field_name in (("Task", "WhoId"), ("CampaignMember", "ContactId")):
+            obj = self.schema.objects[object_name]
+            source = "WhoId" if object_name == "Task" else "LeadId"
+            for child_id in self.writer.children_of(obj, source, lead_id):
+                values = dict(self.state.stores[object_name].records[child_id])
+                values[field_name] = contact_id
+                self.writer.stamp(obj, child_id, values, user_id)
 
     def _create_opportunity(self, request: ConvertLeadRequest, lead: dict, account_id: str, contact_id: str,
                             owner_id: str, user_id: str) -> str:

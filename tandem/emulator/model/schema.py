@@ -168,10 +168,11 @@ def build_schema(definition: OrgDefinition) -> Schema:
 
 
 def _child_name(obj: ObjectSchema, f: FieldDef) -> str | None:
+    """The relationship name a parent uses for these children (`Account.Contacts`), if it has one."""
     if f.custom:
         return obj.name.removesuffix("__c") + "s__r"
-    if f.name == "AccountId":
-        return obj.label_plural
     if f.name == "ParentId":
-        return "ChildAccounts"
-    return None
+        return "Child" + obj.label_plural.replace(" ", "")
+    if f.name == "ReportsToId":
+        return None
+    return obj.label_plural.replace(" ", "")

@@ -119,7 +119,8 @@ class FileRecords:
             except ApiError as exc:
                 raise OrgDefinitionError(field_path, f"{exc.error_code}: {exc.message}") from None
         self.writer.apply_defaults(obj, values)
-        values.setdefault("OwnerId", admin)
+        if "OwnerId" in obj.fields:
+            values.setdefault("OwnerId", admin)
         try:
             self.writer.check_required(obj, values)
             self.writer.check_unique(obj, record_id, values)
@@ -180,6 +181,7 @@ def _load_chunk(state: OrgState, obj: ObjectSchema, rows: list[dict], owner_id: 
     converters: dict[str, tuple[str, object]] = {}
     first_ms = state.clock.reserve(len(rows))
     prepared: list[tuple[str, dict]] = []
+    owned = "OwnerId" in obj.fields
     for n, row in enumerate(rows):
         values = dict(defaults)
         for name, raw in row.items():
@@ -200,7 +202,8 @@ def _load_chunk(state: OrgState, obj: ObjectSchema, rows: list[dict], owner_id: 
             state.clock.observe(to_ms(stamp))
         values.setdefault("CreatedDate", stamp)
         values.setdefault("LastModifiedDate", stamp)
-        values.setdefault("OwnerId", owner_id)
+        if owned:
+            values.setdefault("OwnerId", owner_id)
         values.setdefault("CreatedById", owner_id)
         values.setdefault("LastModifiedById", owner_id)
         record_id = values["Id"] = state.new_id(obj)

@@ -272,12 +272,65 @@ def organization_fields() -> list[FieldDef]:
     ]
 
 
+def campaign_fields() -> list[FieldDef]:
+    return [
+        id_field(), deleted_flag(), text("Name", "Name", 80, nillable=False, name_field=True, always_visible=True),
+        ref("ParentId", "Parent Campaign ID", "Campaign", "Parent"),
+        pick("Type", "Type", ("Conference", "Webinar", "Trade Show", "Public Relations", "Partners",
+                              "Referral Program", "Advertisement", "Banner Ads", "Direct Mail", "Email",
+                              "Telemarketing", "Other")),
+        pick("Status", "Status", ("Planned", "In Progress", "Completed", "Aborted")),
+        day("StartDate", "Start Date"), day("EndDate", "End Date"),
+        money("ExpectedRevenue", "Expected Revenue in Campaign"), money("BudgetedCost", "Budgeted Cost in Campaign"),
+        money("ActualCost", "Actual Cost in Campaign"), FieldDef("NumberSent", "Num Sent in Campaign", "double",
+                                                                  precision=18, scale=0),
+        flag("IsActive", "Active"), area("Description", "Description", 32000),
+        owner(), *audit_fields(), system(day("LastActivityDate", "Last Activity")),
+    ]
+
+
+def campaign_member_fields() -> list[FieldDef]:
+    status = pick("Status", "Status", ("Sent", "Responded"), nillable=True, defaulted_on_create=True)
+    status.picklist = (PicklistValue("Sent", "Sent", default=True), PicklistValue("Responded", "Responded"))
+    return [
+        id_field(), deleted_flag(),
+        ref("CampaignId", "Campaign ID", "Campaign", "Campaign", nillable=False, always_visible=True),
+        ref("LeadId", "Lead ID", "Lead", "Lead"), ref("ContactId", "Contact ID", "Contact", "Contact"), status,
+        system(flag("HasResponded", "Responded")), system(day("FirstRespondedDate", "First Responded Date")),
+        *audit_fields(),
+    ]
+
+
+def task_fields() -> list[FieldDef]:
+    status = pick("Status", "Status", (), nillable=False, defaulted_on_create=True)
+    status.picklist = (PicklistValue("Not Started", "Not Started", default=True),
+                       PicklistValue("In Progress", "In Progress"), PicklistValue("Completed", "Completed"),
+                       PicklistValue("Waiting on someone else", "Waiting on someone else"),
+                       PicklistValue("Deferred", "Deferred"))
+    priority = pick("Priority", "Priority", (), nillable=False, defaulted_on_create=True)
+    priority.picklist = (PicklistValue("High", "High"), PicklistValue("Normal", "Normal", default=True),
+                         PicklistValue("Low", "Low"))
+    who = ref("WhoId", "Name ID", ("Contact", "Lead"), "Who")
+    what = ref("WhatId", "Related To ID", ("Account", "Opportunity", "Campaign"), "What")
+    for f in (who, what):
+        f.extra["polymorphicForeignKey"] = True
+    return [
+        id_field(), deleted_flag(), who, what, FieldDef("Subject", "Subject", "combobox", length=255),
+        day("ActivityDate", "Due Date Only"), status, priority, system(flag("IsClosed", "Closed")),
+        area("Description", "Description", 32000), pick("Type", "Type", ("Call", "Email", "Meeting", "Other")),
+        owner(), *audit_fields(),
+    ]
+
+
 STANDARD_OBJECTS = {
     # name: (label, plural, key prefix, fields, writable by the API, mergeable, person name parts)
     "Account": ("Account", "Accounts", "001", account_fields, True, True),
     "Contact": ("Contact", "Contacts", "003", contact_fields, True, True),
     "Lead": ("Lead", "Leads", "00Q", lead_fields, True, True),
     "Opportunity": ("Opportunity", "Opportunities", "006", opportunity_fields, True, False),
+    "Campaign": ("Campaign", "Campaigns", "701", campaign_fields, True, False),
+    "CampaignMember": ("Campaign Member", "Campaign Members", "00v", campaign_member_fields, True, False),
+    "Task": ("Task", "Tasks", "00T", task_fields, True, False),
     "User": ("User", "Users", "005", user_fields, False, False),
     "Group": ("Group", "Groups", "00G", group_fields, False, False),
     "LeadStatus": ("Lead Status Value", "Lead Status Values", "01J", lead_status_fields, False, False),

@@ -122,7 +122,13 @@ class RecordWriter:
 
     @staticmethod
     def derive(obj: ObjectSchema, values: dict) -> None:
-        """Fields the org computes from others (opportunity stage flags, expected revenue)."""
+        """Fields the org computes from others (stage and status flags, expected revenue)."""
+        if obj.name == "Task":
+            values["IsClosed"] = values.get("Status") == "Completed"
+            return
+        if obj.name == "CampaignMember":
+            values["HasResponded"] = values.get("Status") == "Responded"
+            return
         if obj.name != "Opportunity":
             return
         stage = obj.fields["StageName"].picklist_entry(values.get("StageName") or "")
@@ -143,8 +149,7 @@ class RecordWriter:
         changes = self.field_changes(obj, fields, profile, creating=True)
         values = dict(changes)
         self.apply_defaults(obj, values)
-        values.setdefault("OwnerId", user_id)
-        if values.get("OwnerId") is None:
+        if "OwnerId" in obj.fields and values.get("OwnerId") is None:
             values["OwnerId"] = user_id
         self.check_references(obj, values)
         self.check_required(obj, values)
@@ -177,7 +182,8 @@ class RecordWriter:
         if system:
             values.update(system)
         if "OwnerId" in changes and changes["OwnerId"] is None:
-            self.check_required(obj, values, ["OwnerId"])
+            raise ApiError("Required fields are missing: [OwnerId]", error_code="REQUIRED_FIELD_MISSING",
+                           fields=["OwnerId"])
         self.check_references(obj, changes)
         self.check_required(obj, values, list(changes))
         self.check_unique(obj, record_id, changes)
