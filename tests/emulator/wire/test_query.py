@@ -83,3 +83,12 @@ def test_replication_window_must_move_forward(sf):
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.Contact.updated(now, now - timedelta(hours=1))
     assert raised.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
+
+
+def test_default_page_is_2000_rows(sf, base_url, http):
+    rows = [{"LastName": f"Many{i:05d}"} for i in range(2100)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    first = sf.query("SELECT Id FROM Contact WHERE LastName LIKE 'Many%'")
+    assert (first["totalSize"], len(first["records"]), first["done"]) == (2100, 2000, False)
+    rest = sf.query_more(first["nextRecordsUrl"].rsplit("/", 1)[-1])
+    assert (len(rest["records"]), rest["done"]) == (100, True)
