@@ -39,6 +39,8 @@ from tandem.salesforce import ids
 MAX_PAGE = 2000
 MIN_PAGE = 200
 MAX_CURSORS = 10_000
+MAX_CURSOR_ROWS = 20_000_000
+"""Open cursors hold their result Ids; past either bound the least recently used are dropped."""
 
 
 @dataclass
@@ -100,6 +102,7 @@ class QueryEngine:
         self.rows_examined = 0
         self.last_rows_examined = 0
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()
+        self._cursor_rows = 0
         self._cursor_numbers = itertools.count(1)
 
     def plan(self, profile: Profile, soql: str, include_deleted: bool, now: datetime | None = None) -> QueryPlan:
@@ -270,14 +273,16 @@ class QueryEngine:
         records = [self.render(plan, rid, api_version) for rid in chunk]
         end = offset + len(chunk)
         if end >= len(plan.ids):
-            if cursor_id is not None:
-                self._cursors.pop(cursor_id, None)
+            # the cursor stays: a client whose last page was lost in transit asks for it again
             return QueryPage(len(plan.ids), True, records)
         if cursor_id is None:
             cursor_id = ids.make_id("01g", next(self._cursor_numbers))
             self._cursors[cursor_id] = cursor
-            while len(self._cursors) > MAX_CURSORS:
-                self._cursors.popitem(last=False)
+            self._cursor_rows += len(plan.ids)
+            while len(self._cursors) > MAX_CURSORS or (self._cursor_rows > MAX_CURSOR_ROWS and
+                                                        len(self._cursors) > 1):
+                _, dropped = self._cursors.popitem(last=False)
+                self._cursor_rows -= len(dropped.plan.ids)
         return QueryPage(len(plan.ids), False, records, f"{cursor_id}-{end}")
 
     def render(self, plan: QueryPlan, record_id: str, api_version: str) -> dict:

@@ -249,3 +249,11 @@ def test_rolled_back_creates_leave_the_id_index(org, admin):
         org.create(admin, "Contact", {"Email": "no-last-name@x.example"})
     ids = [r["Id"] for r in org.query(admin, "SELECT Id FROM Contact ORDER BY Id").records]
     assert len(ids) == 4
+
+
+def test_a_page_can_be_fetched_again(org, admin):
+    _bulk_contacts(org, 2500)
+    first = org.query(admin, "SELECT Id FROM Contact")
+    last = org.query_more(admin, first.next_locator)
+    again = org.query_more(admin, first.next_locator)
+    assert again.records == last.records and again.done
