@@ -122,9 +122,13 @@ def retrieve_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
     sobject, field, value = request.params["sobject"], request.params["field"], request.params["value"]
     if field.lower() == "id" and is_well_formed(value):
         return Reply(200, call.org.retrieve(call.ctx, sobject, value, None, call.version))
+    lookup = next((f for f in call.org.describe(call.ctx, sobject)["fields"]
+                   if f["name"].lower() == field.lower() and (f.get("idLookup") or f.get("externalId"))), None)
+    if lookup is None:
+        raise NotFound(f"Provided external ID field does not exist or is not accessible: {field}")
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     page = call.org.query(
-        call.ctx, f"SELECT Id FROM {sobject} WHERE {field} = '{escaped}'", api_version=call.version
+        call.ctx, f"SELECT Id FROM {sobject} WHERE {lookup['name']} = '{escaped}'", api_version=call.version
     )
     ids = [record["Id"] for record in page.records]
     if not ids:

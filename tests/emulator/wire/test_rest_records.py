@@ -138,3 +138,15 @@ def test_past_the_daily_limit_calls_are_refused(tmp_path, new_session, sample_or
         with pytest.raises(SalesforceRefusedRequest) as raised:
             sf.limits()
         assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_lookup_by_id_lookup_field_with_several_matches_is_300(sf):
+    from simple_salesforce.exceptions import SalesforceMoreThanOneRecord
+
+    for name in ("Twin A", "Twin B"):
+        sf.Contact.create({"LastName": name, "Email": "twins@example.com"})
+    with pytest.raises(SalesforceMoreThanOneRecord) as raised:
+        sf.Contact.get_by_custom_id("Email", "twins@example.com")
+    assert len(raised.value.content) == 2
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.get_by_custom_id("LastName", "Twin A")  # not an external-id / idLookup field
