@@ -43,7 +43,7 @@ def field_entry(f: FieldDef, access: FieldAccess) -> dict:
     text = f.is_text or f.type in ("id", "reference")
     length = f.length if text else 0
     is_number = f.type in NUMBER_TYPES
-    default_value = f.default_picklist_value if f.picklist else (False if f.type == "boolean" else None)
+    default_value = False if f.type == "boolean" else None  # a picklist marks its default among its values
     return {
         "aggregatable": f.type not in ("textarea", "boolean") and f.length <= 255,
         "aiPredictionField": False, "autoNumber": False,
