@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
@@ -28,7 +28,6 @@ from tandem.emulator.soql import (
     Query,
     SoqlError,
     SoqlFieldError,
-    SoqlSyntaxError,
     compile_where,
     index_bounds,
     parse_soql,
@@ -66,10 +65,12 @@ class QueryPlan:
 
 @dataclass
 class Cursor:
+    """A query's results kept for `query_more`; only the user who ran the query may page them."""
+
     plan: QueryPlan
     page_size: int
     api_version: str
-    owner: str = field(repr=False, default="")
+    owner: str
 
 
 def _converter(field_type: str):
@@ -97,6 +98,8 @@ def invalid_type(name: str) -> InvalidType:
 
 
 class QueryEngine:
+    """Plans and runs the org's queries and keeps their cursors."""
+
     def __init__(self, state: OrgState) -> None:
         self.state = state
         self.rows_examined = 0
@@ -108,8 +111,6 @@ class QueryEngine:
     def plan(self, profile: Profile, soql: str, include_deleted: bool, now: datetime | None = None) -> QueryPlan:
         try:
             query = parse_soql(soql)
-        except SoqlSyntaxError as exc:
-            raise MalformedQuery(exc.message) from None
         except SoqlError as exc:
             raise MalformedQuery(exc.message) from None
         obj = self.state.schema.object(query.object_name)
