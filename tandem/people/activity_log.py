@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tandem.errors import NotFound
 from tandem.people import activities as types
 from tandem.people.activities import ActivityType, check_attributes
 from tandem.people.database import Database
@@ -23,6 +24,9 @@ from tandem.people.models import Activity, Person
 from tandem.people.tables import activities
 from tandem.people.validation import to_json_value
 
+ActivityEntry = tuple[int, ActivityType, str | None, Mapping[str, Any]]
+"""An activity to append: person id, type, primary attribute value, attributes by name."""
+
 
 class ActivityLog:
     """Activity methods of `PersonStore`."""
@@ -30,6 +34,9 @@ class ActivityLog:
     _db: Database
 
     def get_person(self, person_id: int) -> Person:
+        raise NotImplementedError
+
+    def get_persons(self, person_ids: Sequence[int]) -> list[Person]:
         raise NotImplementedError
 
     def log_activity(
@@ -45,13 +52,29 @@ class ActivityLog:
         attributes = dict(attributes or {})
         check_attributes(kind, set(attributes))
         row = activity_row(
-            person_id, kind, now or datetime.now(UTC), primary_attribute_value_id, primary_attribute_value,
-            attributes,
+            person_id, kind, now or datetime.now(UTC), primary_attribute_value_id,
+            primary_attribute_value, attributes,
         )
         with self._db.transaction() as connection:
             self.get_person(person_id)
             activity_id = connection.execute(sa.insert(activities).values(row)).inserted_primary_key[0]
         return _activity({**row, "id": activity_id})
+
+    def log_activities(self, entries: Sequence[ActivityEntry], now: datetime | None = None) -> None:
+        """Append many activities in one statement: (person id, type, primary value, attributes)."""
+        now = now or datetime.now(UTC)
+        rows = []
+        for person_id, kind, primary_value, attributes in entries:
+            check_attributes(kind, set(attributes))
+            rows.append(activity_row(person_id, kind, now, None, primary_value, attributes))
+        if not rows:
+            return
+        wanted = {row["person_id"] for row in rows}
+        with self._db.transaction() as connection:
+            missing = wanted - {person.id for person in self.get_persons(sorted(wanted))}
+            if missing:
+                raise NotFound(f"person {min(missing)} does not exist")
+            connection.execute(sa.insert(activities), rows)
 
     def list_activities(
         self,
@@ -106,6 +129,8 @@ def new_lead_row(person_id: int, values: Mapping[str, Any], source: str, now: da
     attributes: dict[str, Any] = {"Created Date": now.date(), "Source Type": source}
     if values.get("leadSource"):
         attributes["Lead Source"] = values["leadSource"]
+    if values.get("sfdcType"):
+        attributes["SFDC Type"] = values["sfdcType"]
     name = full_name or values.get("email") or f"Person {person_id}"
     return activity_row(person_id, types.NEW_LEAD, now, person_id, name, attributes)
 

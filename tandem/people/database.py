@@ -22,6 +22,8 @@ from sqlalchemy.pool import StaticPool
 from tandem.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///tandem.db"
+IN_CHUNK = 500
+"""Values per `IN (...)` list, well under SQLite's bound-parameter limit."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -14,19 +14,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.errors import InvalidInput
-from tandem.people.database import Database
+from tandem.people.database import IN_CHUNK, Database
 from tandem.people.fields import PersonField
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.tables import field_bases, pending_changes
 from tandem.people.validation import coerce, to_json_value
 
-_CHUNK = 500
 
 
 class PendingChangeLog:
     """Outbox and base methods of `PersonStore`."""
 
     _db: Database
+    _persons: sa.Table
 
     def field(self, name: str) -> PersonField:
         raise NotImplementedError
@@ -72,9 +72,9 @@ class PendingChangeLog:
         person_ids = sorted({person_id for person_id, _ in wanted})
         names = sorted({name for _, name in wanted})
         found: list[int] = []
-        for start in range(0, len(person_ids), _CHUNK):
+        for start in range(0, len(person_ids), IN_CHUNK):
             query = sa.select(pending_changes.c.id, pending_changes.c.person_id, pending_changes.c.field).where(
-                pending_changes.c.person_id.in_(person_ids[start:start + _CHUNK]),
+                pending_changes.c.person_id.in_(person_ids[start:start + IN_CHUNK]),
                 pending_changes.c.field.in_(names),
             )
             found.extend(row.id for row in connection.execute(query) if (row.person_id, row.field) in wanted)
@@ -95,6 +95,47 @@ class PendingChangeLog:
         if limit is not None:
             query = query.limit(limit)
         with self._db.transaction() as connection:
+            return [self._pending(row) for row in connection.execute(query).mappings()]
+
+    def pending_for_push(
+        self,
+        sfdc_type: str,
+        after_person_id: int = 0,
+        max_persons: int = 200,
+        include_failed: bool = False,
+    ) -> list[PendingChange]:
+        """The next persons' changes to push, by person id: linked to a live `sfdc_type` record.
+
+        Changes left in flight by a crashed push are included (replaying an update is harmless);
+        failed ones wait for the person to change again, unless `include_failed` asks to retry.
+        """
+        persons = self._persons
+        states = [PendingState.PENDING.value, PendingState.IN_FLIGHT.value]
+        if include_failed:
+            states.append(PendingState.FAILED.value)
+        eligible = (
+            sa.select(pending_changes.c.person_id)
+            .join(persons, persons.c.id == pending_changes.c.person_id)
+            .where(
+                persons.c.sfdcType == sfdc_type,
+                persons.c.sfdcId.is_not(None),
+                persons.c.sfdcIsDeleted.is_(False),
+                pending_changes.c.person_id > after_person_id,
+                pending_changes.c.state.in_(states),
+            )
+            .distinct()
+            .order_by(pending_changes.c.person_id)
+            .limit(max_persons)
+        )
+        with self._db.transaction() as connection:
+            person_ids = list(connection.execute(eligible).scalars())
+            if not person_ids:
+                return []
+            query = (
+                sa.select(pending_changes)
+                .where(pending_changes.c.person_id.in_(person_ids), pending_changes.c.state.in_(states))
+                .order_by(pending_changes.c.person_id, pending_changes.c.id)
+            )
             return [self._pending(row) for row in connection.execute(query).mappings()]
 
     def mark_push_attempt(self, change_ids: Sequence[int], now: datetime | None = None) -> None:
@@ -144,11 +185,18 @@ class PendingChangeLog:
         self, person_id: int, values: Mapping[str, Any], now: datetime | None = None
     ) -> None:
         """Record the values both sides now agree on for these fields of one person."""
-        rows = [
-            {"p": person_id, "f": name, "value": to_json_value(coerce(self.field(name), value)),
-             "agreed_at": now or datetime.now(UTC)}
-            for name, value in values.items()
-        ]
+        self.set_bases_many({person_id: values}, now)
+
+    def set_bases_many(
+        self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None
+    ) -> None:
+        """`set_bases` for many persons in one statement per kind."""
+        agreed_at = now or datetime.now(UTC)
+        rows = {
+            (person_id, name): to_json_value(coerce(self.field(name), value))
+            for person_id, fields in values.items()
+            for name, value in fields.items()
+        }
         if not rows:
             return
         with self._db.transaction() as connection:
@@ -156,20 +204,30 @@ class PendingChangeLog:
                 sa.delete(field_bases).where(
                     field_bases.c.person_id == sa.bindparam("p"), field_bases.c.field == sa.bindparam("f")
                 ),
-                rows,
+                [{"p": person_id, "f": name} for person_id, name in rows],
             )
             connection.execute(
-                sa.insert(field_bases).values(
-                    person_id=sa.bindparam("p"), field=sa.bindparam("f")
-                ),
-                rows,
+                sa.insert(field_bases),
+                [
+                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
+                    for (person_id, name), value in rows.items()
+                ],
             )
 
     def get_bases(self, person_id: int) -> dict[str, Any]:
         """The agreed value per field of one person (fields never agreed on are absent)."""
-        query = sa.select(field_bases.c.field, field_bases.c.value).where(field_bases.c.person_id == person_id)
+        return self.bases_for([person_id]).get(person_id, {})
+
+    def bases_for(self, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """`get_bases` for many persons; persons with no agreed field are absent."""
+        found: dict[int, dict[str, Any]] = {}
+        unique = sorted(set(person_ids))
         with self._db.transaction() as connection:
-            return {row.field: self._typed(row.field, row.value) for row in connection.execute(query)}
+            for start in range(0, len(unique), IN_CHUNK):
+                query = sa.select(field_bases).where(field_bases.c.person_id.in_(unique[start:start + IN_CHUNK]))
+                for row in connection.execute(query):
+                    found.setdefault(row.person_id, {})[row.field] = self._typed(row.field, row.value)
+        return found
 
     def clear_bases(self, person_id: int) -> None:
         """Forget the agreement, e.g. when the person's Salesforce link changes."""

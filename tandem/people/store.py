@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tandem.errors import AmbiguousReference, InvalidInput, NotFound
+from tandem.errors import InvalidInput, NotFound
 from tandem.people.activity_log import ActivityLog, change_row, new_lead_row
 from tandem.people.custom_fields import (
     define_custom_field,
@@ -25,14 +25,15 @@ from tandem.people.custom_fields import (
     store_custom_field,
     update_custom_field,
 )
-from tandem.people.database import DEFAULT_DATABASE_URL, Database
+from tandem.people.database import DEFAULT_DATABASE_URL, IN_CHUNK, Database
 from tandem.people.fields import (
-    EDITABLE_FIELDS,
+    LINK_FIELDS,
     SFDC_TYPES,
     STANDARD_BY_NAME,
     FieldAccess,
     PersonField,
 )
+from tandem.people.lookups import PersonLookups
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.outbox import PendingChangeLog
 from tandem.people.sync_log import SyncRunLog
@@ -42,15 +43,12 @@ from tandem.people.validation import coerce
 SALESFORCE = "salesforce"
 """The `source` of changes pulled from Salesforce: they are not queued to be pushed back."""
 
-_CHUNK = 500
-_EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
+class PersonStore(PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog):
     def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
         self._db = Database(url)
         self._custom: dict[str, PersonField] = {}
@@ -152,13 +150,38 @@ class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
         self, records: Sequence[Mapping[str, Any]], source: str, now: datetime | None = None
     ) -> list[int]:
         """Insert persons with a New Lead activity each; returns their ids in input order."""
-        now = now or utcnow()
         rows = [self._validated(fields, i, len(records)) for i, fields in enumerate(records)]
-        names = sorted({name for row in rows for name in row})
-        params = [{name: row.get(name) for name in names} | {"createdAt": now, "updatedAt": now}
-                  for row in rows]
-        if not params:
+        return self._insert(rows, [None] * len(rows), source, now or utcnow())
+
+    def add_linked_persons(
+        self,
+        records: Sequence[tuple[Mapping[str, Any], SalesforceLink]],
+        source: str = SALESFORCE,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """Insert persons that already have a Salesforce record (pulled by the sync)."""
+        rows = [self._validated(fields, i, len(records)) for i, (fields, _) in enumerate(records)]
+        links = [self._link_values(link) for _, link in records]
+        return self._insert(rows, links, source, now or utcnow())
+
+    def _insert(
+        self,
+        rows: list[dict[str, Any]],
+        links: list[dict[str, Any] | None],
+        source: str,
+        now: datetime,
+    ) -> list[int]:
+        if not rows:
             return []
+        columns = sorted({name for row in rows for name in row})
+        if any(links):
+            columns += [f.name for f in LINK_FIELDS]
+        params = [
+            {name: None for name in columns} | row | (link or {}) | {"createdAt": now, "updatedAt": now}
+            for row, link in zip(rows, links, strict=True)
+        ]
+        for values in params:
+            values["sfdcIsDeleted"] = bool(values.get("sfdcIsDeleted"))
         table = self._persons
         with self._db.transaction() as connection:
             inserted = connection.execute(
@@ -167,7 +190,7 @@ class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
             ids = list(inserted.scalars())
             connection.execute(
                 sa.insert(activities),
-                [new_lead_row(pid, row, source, now) for pid, row in zip(ids, rows, strict=True)],
+                [new_lead_row(pid, values, source, now) for pid, values in zip(ids, params, strict=True)],
             )
         return ids
 
@@ -208,12 +231,24 @@ class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
         reason: str | None = None,
         now: datetime | None = None,
     ) -> list[str]:
+        return self.set_salesforce_links([(person_id, link)], reason, now)[0]
+
+    def set_salesforce_links(
+        self,
+        links: Sequence[tuple[int, SalesforceLink]],
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> list[list[str]]:
         """The sync's way to write the read-only link fields; logged like any change, never queued."""
+        values = [(person_id, self._link_values(link)) for person_id, link in links]
+        return self._apply(values, SALESFORCE, reason, now or utcnow(), queue=False)
+
+    def _link_values(self, link: SalesforceLink) -> dict[str, Any]:
         if link.sfdc_type not in (*SFDC_TYPES, None):
             raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
         values = {name: coerce(self.field(name), value) for name, value in link.as_fields().items()}
         values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
-        return self._apply([(person_id, values)], SALESFORCE, reason, now or utcnow(), queue=False)[0]
+        return values
 
     def _validated(self, changes: Mapping[str, Any], position: int, total: int) -> dict[str, Any]:
         """Typed values for user-writable fields; any bad name or value raises before a write."""
@@ -280,79 +315,11 @@ class PersonStore(ActivityLog, PendingChangeLog, SyncRunLog):
         columns = [table.c.id, *(table.c[name] for name in names)]
         found: dict[int, dict[str, Any]] = {}
         unique = sorted(set(person_ids))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start:start + _CHUNK]
+        for start in range(0, len(unique), IN_CHUNK):
+            chunk = unique[start:start + IN_CHUNK]
             for row in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))).mappings():
                 found[row["id"]] = dict(row)
         return found
-
-    # -- reading persons --------------------------------------------------------------------
-
-    def get_person(self, person_id: int) -> Person:
-        found = self.get_persons([person_id])
-        if not found:
-            raise NotFound(f"person {person_id} does not exist")
-        return found[0]
-
-    def get_persons(self, person_ids: Sequence[int]) -> list[Person]:
-        """The persons that exist among `person_ids`, in id order."""
-        table = self._persons
-        result: list[Person] = []
-        unique = sorted(set(person_ids))
-        with self._db.transaction() as connection:
-            for start in range(0, len(unique), _CHUNK):
-                query = sa.select(table).where(table.c.id.in_(unique[start:start + _CHUNK]))
-                result.extend(self._person(row) for row in connection.execute(query).mappings())
-        return result
-
-    def find_persons_by_email(self, email: str) -> list[Person]:
-        """Every person with this email, ignoring case (Marketo allows duplicates)."""
-        return self._select_persons(sa.func.lower(self._persons.c.email) == email.strip().lower())
-
-    def find_persons_by_sfdc_id(self, sfdc_id: str) -> list[Person]:
-        return self._select_persons(self._persons.c.sfdcId == sfdc_id)
-
-    def resolve_person(self, reference: str | int) -> Person:
-        """A person named by id or by email; an email matching several persons is ambiguous."""
-        text = str(reference).strip()
-        if text.isdigit():
-            return self.get_person(int(text))
-        if "@" not in text:
-            raise InvalidInput("reference", f"expected a person id or an email address, got {text!r}")
-        matches = self.find_persons_by_email(text)
-        if not matches:
-            raise NotFound(f"no person has the email {text!r}")
-        if len(matches) > 1:
-            raise AmbiguousReference(text, [p.id for p in matches])
-        return matches[0]
-
-    def count_persons(self) -> int:
-        with self._db.transaction() as connection:
-            return connection.execute(sa.select(sa.func.count()).select_from(self._persons)).scalar_one()
-
-    def _select_persons(self, condition: sa.ColumnElement[bool]) -> list[Person]:
-        query = sa.select(self._persons).where(condition).order_by(self._persons.c.id)
-        with self._db.transaction() as connection:
-            return [self._person(row) for row in connection.execute(query).mappings()]
-
-    def _person(self, row: sa.RowMapping) -> Person:
-        link = SalesforceLink(
-            sfdc_type=row["sfdcType"],
-            sfdc_id=row["sfdcId"],
-            sfdc_lead_id=row["sfdcLeadId"],
-            sfdc_contact_id=row["sfdcContactId"],
-            sfdc_account_id=row["sfdcAccountId"],
-            sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
-            sfdc_created_date=row["sfdcCreatedDate"],
-        )
-        names = _EDITABLE_NAMES + tuple(self._custom)
-        return Person(
-            id=row["id"],
-            fields={name: row[name] for name in names},
-            link=link,
-            created_at=row["createdAt"],
-            updated_at=row["updatedAt"],
-        )
 
 
 def _same(old: Any, new: Any) -> bool:

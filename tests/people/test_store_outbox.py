@@ -94,5 +94,5 @@ def test_salesforce_link_is_written_by_the_sync_only(store: PersonStore) -> None
     after = store.get_person(person.id)
     assert after.link == link and after.linked
     assert store.list_pending_changes() == []
-    assert store.find_persons_by_sfdc_id("00Q5g00000ABCDeEAH")[0].id == person.id
+    assert store.persons_by_sfdc_ids(["00Q5g00000ABCDeEAH"])["00Q5g00000ABCDeEAH"].id == person.id
     assert store.set_salesforce_link(person.id, link) == []
