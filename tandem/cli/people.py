@@ -52,6 +52,9 @@ def _reported_errors() -> Iterator[None]:
     except TandemError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
+    except sa.exc.OperationalError as error:
+        typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _assignments(pairs: list[str]) -> dict[str, str]:

@@ -118,3 +118,11 @@ def test_errors_go_to_stderr_with_status_1_and_change_nothing(tandem, database_u
     store = PersonStore(database_url)
     assert store.get_person(1).fields["title"] == "VP"
     assert len(store.list_activities()) == 1
+
+
+def test_a_database_that_cannot_be_opened_is_a_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    result = CliRunner().invoke(app, ["init", "--database-url", url])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot use the database")
+    assert "Traceback" not in result.stderr
