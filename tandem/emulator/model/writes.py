@@ -16,7 +16,14 @@ from tandem.emulator.model.state import OrgState
 from tandem.emulator.model.values import coerce
 from tandem.salesforce import ids
 
-CHILDREN_DELETED_WITH_ACCOUNT = ("Contact", "Opportunity")
+CASCADE_DELETES = {
+    "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Task", "WhatId")),
+    "Contact": (("CampaignMember", "ContactId"), ("Task", "WhoId")),
+    "Lead": (("CampaignMember", "LeadId"), ("Task", "WhoId")),
+    "Opportunity": (("Task", "WhatId"),),
+    "Campaign": (("CampaignMember", "CampaignId"),),
+}
+"""Children Salesforce deletes with their parent (a merge re-parents them first instead)."""
 
 
 def no_such_column(obj: ObjectSchema, name: str) -> InvalidField:
@@ -211,11 +218,12 @@ class RecordWriter:
         if master_id is not None:
             values["MasterRecordId"] = master_id
         self.stamp(obj, record_id, values, user_id)
-        if obj.name == "Account" and master_id is None:
-            for child_name in CHILDREN_DELETED_WITH_ACCOUNT:
+        if master_id is None:
+            for child_name, field_name in CASCADE_DELETES.get(obj.name, ()):
                 child = self.state.schema.objects[child_name]
-                for child_id in self.children_of(child, "AccountId", record_id):
-                    self.delete(child, child_id, user_id)
+                for child_id in self.children_of(child, field_name, record_id):
+                    if not self.state.stores[child_name].records[child_id].get("IsDeleted"):
+                        self.delete(child, child_id, user_id)
         return record_id
 
     def children_of(self, child: ObjectSchema, field_name: str, parent_id: str) -> list[str]:

@@ -61,3 +61,15 @@ def test_owner_cannot_be_cleared(org, admin):
     with pytest.raises(ApiError) as caught:
         org.update(admin, "Contact", record, {"OwnerId": None})
     assert caught.value.fields == ["OwnerId"]
+
+
+def test_deleting_a_person_deletes_its_memberships_and_tasks(org, admin, campaign):
+    contact = org.create(admin, "Contact", {"LastName": "Ng"})
+    member = org.create(admin, "CampaignMember", {"CampaignId": campaign, "ContactId": contact})
+    task = org.create(admin, "Task", {"WhoId": contact, "Subject": "Call"})
+    org.delete(admin, "Contact", contact)
+    for object_name, record_id in (("CampaignMember", member), ("Task", task)):
+        with pytest.raises(ApiError) as caught:
+            org.retrieve(admin, object_name, record_id)
+        assert caught.value.error_code == "ENTITY_IS_DELETED"
+    assert org.retrieve(admin, "Campaign", campaign)["Name"] == "Spring Webinar"
