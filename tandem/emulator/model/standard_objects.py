@@ -323,7 +323,7 @@ def task_fields() -> list[FieldDef]:
 
 
 STANDARD_OBJECTS = {
-    # name: (label, plural, key prefix, fields, writable by the API, mergeable, person name parts)
+    # name: (label, plural, key prefix, fields, writable through the API, mergeable)
     "Account": ("Account", "Accounts", "001", account_fields, True, True),
     "Contact": ("Contact", "Contacts", "003", contact_fields, True, True),
     "Lead": ("Lead", "Leads", "00Q", lead_fields, True, True),
