@@ -29,7 +29,9 @@ def save(org: Org, directory: Path) -> None:
         "sessions": org.sessions.export(),
     }
     temporary = directory / (STATE_FILE + ".tmp")
-    with open(temporary, "wb") as handle:
+    # the file holds live session tokens: readable by its owner only
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
         pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temporary, directory / STATE_FILE)
 

@@ -132,3 +132,9 @@ def test_rollback_among_records_sharing_a_stamp_keeps_each_once(org, admin):
         org.update(admin, "Contact", target, {"Email": "bad@"})
     rows = org.query(admin, f"SELECT Id FROM Contact WHERE SystemModstamp = {stamp}").records
     assert sorted(r["Id"] for r in rows) == sorted(set(r["Id"] for r in rows)) and len(rows) == 3
+
+
+def test_saved_state_is_private_to_its_owner(org, tmp_path):
+    org.save_state(tmp_path)
+    saved = list(tmp_path.iterdir())
+    assert len(saved) == 1 and saved[0].stat().st_mode & 0o077 == 0
