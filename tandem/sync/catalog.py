@@ -1,0 +1,159 @@
+"""The *sync schema* step: describe the synced objects as the sync user and settle the field rules.
+
+Custom fields that sync become person fields (added to the store at run time); a custom field
+whose Salesforce type no longer fits its person field stops syncing and is reported instead of
+being applied, so no stored value is silently mangled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from tandem.sync.fields import Direction, FieldRule, decide
+
+SYNCED_OBJECTS = ("Contact", "Lead", "Account")
+
+# Salesforce describe type → person field type (tandem.people.fields.FieldType values).
+PERSON_TYPES: Mapping[str, str] = {
+    "string": "string",
+    "textarea": "text",
+    "email": "email",
+    "phone": "phone",
+    "url": "url",
+    "picklist": "picklist",
+    "multipicklist": "text",
+    "combobox": "string",
+    "double": "float",
+    "percent": "float",
+    "currency": "currency",
+    "int": "integer",
+    "long": "integer",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "reference": "string",
+    "id": "string",
+}
+_STRING_LIMIT = 255
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The field rules of every synced object, as of `fetched_at`."""
+
+    rules: Mapping[str, tuple[FieldRule, ...]]
+    fetched_at: datetime
+    problems: tuple[str, ...] = field(default=())
+
+    def syncing(self, object_name: str) -> list[FieldRule]:
+        return [r for r in self.rules.get(object_name, ()) if r.syncs]
+
+    def pushable(self, object_name: str) -> dict[str, FieldRule]:
+        """Person field → rule for the fields Tandem may write on this object."""
+        return {r.person_field: r for r in self.syncing(object_name) if r.direction is Direction.BOTH and r.person_field}
+
+    def for_person_field(self, object_name: str, person_field: str) -> FieldRule | None:
+        for rule in self.rules.get(object_name, ()):
+            if rule.person_field == person_field:
+                return rule
+        return None
+
+    def limited_to(self, person_fields: set[str]) -> Catalog:
+        """The same catalog with every rule whose person field does not exist turned off."""
+        rules = {
+            name: tuple(
+                r if not r.syncs or r.person_field in person_fields
+                else replace(r, direction=Direction.NONE, reason=f"no person field {r.person_field}")
+                for r in object_rules
+            )
+            for name, object_rules in self.rules.items()
+        }
+        return replace(self, rules=rules)
+
+    def is_stale(self, now: datetime, max_age_seconds: float) -> bool:
+        return (now - self.fetched_at).total_seconds() >= max_age_seconds
+
+
+@dataclass(frozen=True)
+class PersonFieldSpec:
+    name: str
+    type: str
+    length: int | None
+    label: str
+    picklist_values: tuple[str, ...]
+
+
+def person_field_spec(described: Mapping[str, Any]) -> PersonFieldSpec | None:
+    """How a Salesforce custom field is stored on the person; None when its type has no match."""
+    person_type = PERSON_TYPES.get(str(described.get("type")))
+    if person_type is None:
+        return None
+    length = described.get("length") or None
+    if person_type in ("string", "email", "phone", "url", "picklist"):
+        length = min(int(length or _STRING_LIMIT), _STRING_LIMIT)
+    elif person_type == "text":
+        length = int(length) if length else None
+    else:
+        length = None
+    values = tuple(
+        str(v["value"]) for v in described.get("picklistValues") or () if v.get("active", True)
+    ) if person_type == "picklist" else ()
+    return PersonFieldSpec(
+        name=str(described["name"]),
+        type=person_type,
+        length=length,
+        label=str(described.get("label") or described["name"]),
+        picklist_values=values,
+    )
+
+
+def build_catalog(
+    describes: Mapping[str, Mapping[str, Any]],
+    existing_person_types: Callable[[str], str | None],
+    now: datetime | None = None,
+) -> tuple[Catalog, list[PersonFieldSpec]]:
+    """Rules for every described object, and the custom person fields that must exist.
+
+    `existing_person_types(name)` gives the stored type of a custom person field, or None.
+    """
+    rules: dict[str, tuple[FieldRule, ...]] = {}
+    wanted: dict[str, PersonFieldSpec] = {}
+    problems: list[str] = []
+    for object_name, describe in describes.items():
+        fields = {str(f["name"]): f for f in describe.get("fields", ())}
+        decided = []
+        for rule in decide(object_name, fields.values()):
+            if rule.syncs and rule.custom:
+                rule = _check_custom(rule, fields[rule.sf_field], existing_person_types, wanted, problems)
+            decided.append(rule)
+        rules[object_name] = tuple(decided)
+    catalog = Catalog(rules=rules, fetched_at=now or datetime.now(UTC), problems=tuple(problems))
+    return catalog, list(wanted.values())
+
+
+def _check_custom(
+    rule: FieldRule,
+    described: Mapping[str, Any],
+    existing_person_types: Callable[[str], str | None],
+    wanted: dict[str, PersonFieldSpec],
+    problems: list[str],
+) -> FieldRule:
+    spec = person_field_spec(described)
+    if spec is None:
+        return replace(rule, direction=Direction.NONE, reason=f"type {rule.sf_type} not supported")
+    stored = existing_person_types(spec.name) or (wanted[spec.name].type if spec.name in wanted else None)
+    if stored is not None and stored != spec.type:
+        problems.append(
+            f"{rule.object_name}.{rule.sf_field}: Salesforce type {rule.sf_type} no longer fits the "
+            f"{stored} person field; it stops syncing until the person field is changed"
+        )
+        return replace(rule, direction=Direction.NONE, reason=f"type changed: person field is {stored}")
+    wanted.setdefault(spec.name, spec)
+    return rule
+
+
+def describe_all(describe: Callable[[str], Mapping[str, Any]], objects: Iterable[str] = SYNCED_OBJECTS) -> dict[str, Mapping[str, Any]]:
+    return {name: describe(name) for name in objects}

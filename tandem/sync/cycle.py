@@ -1,0 +1,161 @@
+"""One sync cycle: sync schema → pull (Account, Contact, Lead) → push (Contact, Lead).
+
+A lease row in the database keeps two processes from running cycles at once. Every step is
+recorded with its status and counts; a step that fails is logged as a job-level sync error and
+the next step still runs, except when the org's API limit is spent, which ends the cycle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from tandem.errors import LimitExceeded, TandemError
+from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
+from tandem.people.store import PersonStore
+from tandem.salesforce.client import SalesforceClient
+from tandem.sync.catalog import Catalog, build_catalog, describe_all
+from tandem.sync.merge import DEFAULT_POLICY, Winner
+from tandem.sync.pull import Puller
+from tandem.sync.push import Pusher
+from tandem.sync.watermark import DEFAULT_OVERLAP
+from tandem.sync.workspace import SyncWorkspace
+
+LEASE_NAME = "sync-cycle"
+PULL_ORDER = ("Account", "Contact", "Lead")
+PUSH_ORDER = ("Contact", "Lead")
+
+
+class CycleBusy(TandemError):
+    """Another process holds the sync lease."""
+
+
+@dataclass(frozen=True)
+class StepReport:
+    object: str
+    operation: StepOperation
+    status: StepStatus
+    counts: StepCounts
+    message: str | None = None
+
+
+@dataclass
+class CycleReport:
+    cycle_id: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    steps: list[StepReport] = field(default_factory=list)
+    api_calls: int = 0
+    stopped_by_limit: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return all(s.status is StepStatus.SUCCEEDED for s in self.steps)
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        client: SalesforceClient,
+        store: PersonStore,
+        *,
+        policy: Mapping[str, Winner] | None = None,
+        schema_max_age_seconds: float = 3600,
+        lease_ttl: timedelta = timedelta(minutes=10),
+        overlap: timedelta = DEFAULT_OVERLAP,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.policy = dict(DEFAULT_POLICY if policy is None else policy)
+        self.schema_max_age_seconds = schema_max_age_seconds
+        self.lease_ttl = lease_ttl
+        self.owner = owner or f"tandem-{uuid.uuid4()}"
+        self.clock = clock
+        self.workspace = SyncWorkspace(client, store, overlap)
+        self.catalog: Catalog | None = None
+
+    # -- the cycle -----------------------------------------------------------------------------
+
+    def run_cycle(self, *, retry_failed: bool = False) -> CycleReport:
+        if not self.store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock()):
+            raise CycleBusy("another sync cycle is running (the lease is held)")
+        report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
+        calls_before = self.client.calls
+        try:
+            self._run_steps(report, retry_failed)
+        finally:
+            report.api_calls = self.client.calls - calls_before
+            report.ended_at = self.clock()
+            self.store.release_lease(LEASE_NAME, self.owner)
+        return report
+
+    def _run_steps(self, report: CycleReport, retry_failed: bool) -> None:
+        steps: list[tuple[str, StepOperation, Callable[[], StepCounts]]] = []
+        if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
+            steps.append(("All", StepOperation.SYNC_SCHEMA, self.refresh_catalog))
+        for name in PULL_ORDER:
+            steps.append((name, StepOperation.PULL_UPDATES, lambda name=name: self._puller().pull(name)))
+        for name in PUSH_ORDER:
+            steps.append((name, StepOperation.PUSH_UPDATES,
+                          lambda name=name: self._pusher().push(name, retry_failed=retry_failed)))
+        for object_name, operation, run in steps:
+            if report.stopped_by_limit:
+                break
+            report.steps.append(self._step(report, object_name, operation, run))
+
+    def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
+              run: Callable[[], StepCounts]) -> StepReport:
+        step = self.store.start_cycle_step(object_name, operation, cycle_id=report.cycle_id, now=self.clock())
+        try:
+            counts = run()
+        except LimitExceeded as error:
+            report.stopped_by_limit = True
+            return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses")
+        except TandemError as error:
+            return self._failed(step.id, object_name, operation, error, str(error))
+        status = StepStatus.SUCCEEDED if counts.failed == 0 else StepStatus.INCOMPLETE
+        self.store.finish_cycle_step(step.id, status, counts, now=self.clock())
+        self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
+        return StepReport(object_name, operation, status, counts)
+
+    def _failed(self, step_id: int, object_name: str, operation: StepOperation, error: TandemError,
+                message: str) -> StepReport:
+        code = getattr(error, "error_code", None) or type(error).__name__
+        self.store.finish_cycle_step(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock())
+        self.store.record_sync_error(ErrorLevel.JOB, code, message, object=object_name, cycle_step_id=step_id,
+                                     now=self.clock())
+        return StepReport(object_name, operation, StepStatus.FAILED, StepCounts(), message)
+
+    # -- pieces ----------------------------------------------------------------------------------
+
+    def refresh_catalog(self) -> StepCounts:
+        """The sync-schema step: describe, decide, add new custom person fields."""
+        describes = describe_all(self.client.describe)
+        custom = {f.name: f.type.value for f in self.store.fields() if f.custom}
+        catalog, wanted = build_catalog(describes, custom.get, now=self.clock())
+        for spec in wanted:
+            existing = custom.get(spec.name)
+            if existing is None:
+                self.store.ensure_custom_field(spec.name, spec.type, spec.length, spec.label, spec.picklist_values)
+        for problem in catalog.problems:
+            self.store.record_sync_error(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
+        self.catalog = catalog.limited_to({f.name for f in self.store.fields()})
+        added = sum(1 for spec in wanted if spec.name not in custom)
+        return StepCounts(new=added, skipped=len(wanted) - added)
+
+    def ensure_catalog(self) -> Catalog:
+        if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
+            self.refresh_catalog()
+        assert self.catalog is not None
+        return self.catalog
+
+    def _puller(self) -> Puller:
+        return Puller(self.workspace, self.ensure_catalog(), self.policy)
+
+    def _pusher(self) -> Pusher:
+        renew = lambda: self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())  # noqa: E731
+        return Pusher(self.workspace, self.ensure_catalog(), between_batches=renew)

@@ -1,0 +1,92 @@
+"""What a sync step works with: the Salesforce client, the people store, and their shared moves.
+
+The steps decide (pure plans); the workspace reads what they need in bulk and writes a plan,
+its activities and its watermark in one store transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from tandem.people.activities import ActivityType
+from tandem.people.models import PendingChange, Person
+from tandem.people.store import SALESFORCE, PersonStore
+from tandem.salesforce.client import SalesforceClient
+from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
+
+if TYPE_CHECKING:
+    from tandem.sync.pull import PagePlan
+
+PULL_STREAM = "pull"
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    """An activity a step wants written; for a person the page creates, `new_index` says which."""
+
+    person_id: int | None
+    kind: ActivityType
+    primary_value: str | None
+    attributes: Mapping[str, Any]
+    new_index: int | None = None
+
+
+class SyncWorkspace:
+    def __init__(self, client: SalesforceClient, store: PersonStore, overlap: timedelta = DEFAULT_OVERLAP) -> None:
+        self.client = client
+        self.store = store
+        self.overlap = overlap
+
+    def cursor(self, object_name: str) -> Cursor:
+        mark = self.store.get_watermark(object_name, PULL_STREAM)
+        return Cursor.load(mark.value if mark else None, self.overlap)
+
+    def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
+        return self.store.persons_by_sfdc_ids(sfdc_ids)
+
+    def contacts_by_account_ids(self, account_ids: Sequence[str]) -> dict[str, list[Person]]:
+        return self.store.persons_by_account_ids(account_ids, sfdc_type="Contact")
+
+    def field_state(self, person_ids: Sequence[int]) -> dict[int, tuple[dict[str, Any], dict[str, PendingChange]]]:
+        """Per person: the agreed bases and the pending change of each field."""
+        bases = self.store.bases_for(person_ids)
+        pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
+        for change in self.store.list_pending_changes(person_ids=person_ids):
+            pending[change.person_id][change.field] = change
+        return {pid: (bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
+
+    def apply(self, plan: PagePlan, object_name: str, cursor: Cursor) -> None:
+        """Write one page's plan and move the watermark past it, in one transaction."""
+        store = self.store
+        with store.transaction():
+            new_ids: list[int] = []
+            if plan.new_persons:
+                new_ids = store.add_linked_persons(plan.new_persons, source=SALESFORCE)
+                store.set_bases_many({pid: fields for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
+            if plan.dropped_pending:
+                store.clear_pending_changes(plan.dropped_pending)
+            updates = [(pid, values) for pid, values in plan.updates.items() if values]
+            if updates:
+                store.update_persons(updates, source=SALESFORCE, reason="changed in Salesforce")
+            if plan.links:
+                store.set_salesforce_links(list(plan.links.items()), reason="changed in Salesforce")
+            for pid in plan.forget_bases:
+                store.clear_bases(pid)
+            if plan.bases:
+                store.set_bases_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
+            self.log(plan.activities, new_ids)
+            store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+
+    def log(self, records: Sequence[ActivityRecord], created: Sequence[int] = ()) -> None:
+        rows = []
+        for record in records:
+            person_id = record.person_id if record.new_index is None else created[record.new_index]
+            if person_id is None:
+                continue
+            rows.append((person_id, record.kind, record.primary_value, dict(record.attributes)))
+        if rows:
+            self.store.log_activities(rows)
