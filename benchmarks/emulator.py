@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -164,6 +165,7 @@ def main() -> None:
         "server_rss_after_load": after_load,
         **timings,
         "server_rss_at_end": rss_mib(),
+        "machine": {"cpus": os.cpu_count(), "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
     }, indent=2))
 
 
