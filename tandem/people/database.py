@@ -49,6 +49,8 @@ def create_engine(url: str) -> sa.Engine:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with NORMAL sync; a 32 MB page cache; checkpoints every ~40 MB of WAL rather than 4 MB,
+    so batches of updates to scattered persons share the cost of writing pages back."""
     dbapi_connection.isolation_level = None  # the "begin" listener issues BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -56,6 +58,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA cache_size=-32000")
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 

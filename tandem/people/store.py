@@ -317,8 +317,8 @@ class PersonStore(PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog):
         unique = sorted(set(person_ids))
         for start in range(0, len(unique), IN_CHUNK):
             chunk = unique[start:start + IN_CHUNK]
-            for row in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))).mappings():
-                found[row["id"]] = dict(row)
+            for person_id, *values in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))):
+                found[person_id] = dict(zip(names, values, strict=True))
         return found
 
 
