@@ -60,6 +60,9 @@ class FaultInjector:
 
 
 def is_write(method: str, path: str) -> bool:
+    """REST writes, and SOAP posts (the SOAP layer applies the fault only to convertLead and merge)."""
+    if method == "POST" and path.startswith("/services/Soap/"):
+        return True
     if method not in _WRITE_METHODS or not path.startswith("/services/data/"):
         return False
     return not path.endswith(_READ_ONLY_POSTS)
@@ -102,6 +105,8 @@ class FaultMiddleware:
         elif plan.kind == "drop":
             await self._drop(send)
             return
+        elif plan.kind == "unableToLockRow" and path.startswith("/services/Soap/"):
+            scope = dict(scope, state={**scope.get("state", {}), "fault": plan.kind})
         elif plan.kind in _REST_BODIES:
             await self._answer(path, plan.kind, send)
             return

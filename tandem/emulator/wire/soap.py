@@ -144,8 +144,12 @@ def merge(org: Any, ctx: Any, call: Element) -> str:
     return "<mergeResponse>" + "".join(results) + "</mergeResponse>"
 
 
-def handle(org: Any, payload: bytes, base: str, version_segment: str) -> tuple[int, str]:
-    """One SOAP request → (HTTP status, envelope text); every failure becomes a fault here."""
+def handle(org: Any, payload: bytes, base: str, version_segment: str,
+           injected: str | None = None) -> tuple[int, str]:
+    """One SOAP request → (HTTP status, envelope text); every failure becomes a fault here.
+
+    `injected` is an injected fault kind for this request (only `unableToLockRow` reaches SOAP).
+    """
     try:
         version = parse_version(org, "v" + version_segment)
         try:
@@ -162,6 +166,8 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str) -> tuple[i
         if operation not in ("convertLead", "merge"):
             raise SoapFault("INVALID_OPERATION", f"Unsupported operation: {operation}")
         ctx, _ = _session(org, root)
+        if injected == "unableToLockRow":
+            raise SoapFault("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
         handler = convert_lead if operation == "convertLead" else merge
         used, limit = org.api_usage()
         return 200, envelope(handler(org, ctx, call), limit_info=(used, limit))
@@ -178,6 +184,7 @@ async def endpoint(request: Request) -> Response:
     org = request.app.state.org
     payload = await request.body()
     status, text = await run_in_threadpool(
-        handle, org, payload, base_url_of(request), request.path_params["version"]
+        handle, org, payload, base_url_of(request), request.path_params["version"],
+        getattr(request.state, "fault", None),
     )
     return Response(text.encode("utf-8"), status_code=status, media_type=XML_TYPE)

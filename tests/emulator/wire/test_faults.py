@@ -86,3 +86,21 @@ def test_control_routes_refuse_non_loopback_clients(emulator):
                     (await client.post("/_emulator/reset")).status_code]
 
     assert asyncio.run(from_elsewhere()) == [403, 403]
+
+
+def test_unable_to_lock_row_reaches_soap_writes_as_a_fault(base_url, http, sf_token):
+    login = ('<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Body>'
+             '<login xmlns="urn:partner.soap.sforce.com"><username>admin@sample.example</username>'
+             "<password>admin-pass-1</password></login></se:Body></se:Envelope>")
+    merge = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+             'xmlns="urn:partner.soap.sforce.com"><soapenv:Header><SessionHeader>'
+             f"<sessionId>{sf_token}</sessionId></SessionHeader></soapenv:Header><soapenv:Body><merge><request>"
+             "<masterRecord><type>Contact</type><Id>003000000000001AAA</Id></masterRecord>"
+             "<recordToMergeIds>003000000000002AAA</recordToMergeIds></request></merge></soapenv:Body>"
+             "</soapenv:Envelope>")
+    set_faults(http, base_url, seed=4, unableToLockRow=1.0)
+    headers = {"Content-Type": "text/xml"}
+    assert http.post(f"{base_url}/services/Soap/u/62.0", data=login, headers=headers).status_code == 200
+    locked = http.post(f"{base_url}/services/Soap/u/62.0", data=merge, headers=headers)
+    assert locked.status_code == 500
+    assert "<faultcode>sf:UNABLE_TO_LOCK_ROW</faultcode>" in locked.text
