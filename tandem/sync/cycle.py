@@ -49,6 +49,7 @@ class CycleReport:
     steps: list[StepReport] = field(default_factory=list)
     api_calls: int = 0
     stopped_by_limit: bool = False
+    interrupted: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -77,6 +78,7 @@ class SyncEngine:
         self.clock = clock
         self.workspace = SyncWorkspace(client, store, overlap)
         self.catalog: Catalog | None = None
+        self.stop_requested: Callable[[], bool] = lambda: False
 
     # -- the cycle -----------------------------------------------------------------------------
 
@@ -90,6 +92,7 @@ class SyncEngine:
         finally:
             report.api_calls = self.client.calls - calls_before
             report.ended_at = self.clock()
+            self.workspace.record_api_usage()
             self.store.release_lease(LEASE_NAME, self.owner)
         return report
 
@@ -103,7 +106,8 @@ class SyncEngine:
             steps.append((name, StepOperation.PUSH_UPDATES,
                           lambda name=name: self._pusher().push(name, retry_failed=retry_failed)))
         for object_name, operation, run in steps:
-            if report.stopped_by_limit:
+            if report.stopped_by_limit or self.stop_requested():
+                report.interrupted = report.interrupted or self.stop_requested()
                 break
             report.steps.append(self._step(report, object_name, operation, run))
 
@@ -117,10 +121,12 @@ class SyncEngine:
             return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses")
         except TandemError as error:
             return self._failed(step.id, object_name, operation, error, str(error))
-        status = StepStatus.SUCCEEDED if counts.failed == 0 else StepStatus.INCOMPLETE
-        self.store.finish_cycle_step(step.id, status, counts, now=self.clock())
+        stopped = self.stop_requested()
+        status = StepStatus.SUCCEEDED if counts.failed == 0 and not stopped else StepStatus.INCOMPLETE
+        message = "stopped before the step finished" if stopped else None
+        self.store.finish_cycle_step(step.id, status, counts, message=message, now=self.clock())
         self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
-        return StepReport(object_name, operation, status, counts)
+        return StepReport(object_name, operation, status, counts, message)
 
     def _failed(self, step_id: int, object_name: str, operation: StepOperation, error: TandemError,
                 message: str) -> StepReport:
@@ -153,9 +159,13 @@ class SyncEngine:
         assert self.catalog is not None
         return self.catalog
 
+    def _between_batches(self) -> bool:
+        """Keep the lease while a long step runs; True when the step should stop here."""
+        self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
+        return self.stop_requested()
+
     def _puller(self) -> Puller:
-        return Puller(self.workspace, self.ensure_catalog(), self.policy)
+        return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)
 
     def _pusher(self) -> Pusher:
-        renew = lambda: self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())  # noqa: E731
-        return Pusher(self.workspace, self.ensure_catalog(), between_batches=renew)
+        return Pusher(self.workspace, self.ensure_catalog(), between_batches=self._between_batches)

@@ -8,7 +8,7 @@ covers it, so a pull killed at any point resumes where its last committed page e
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
@@ -84,10 +84,12 @@ class PagePlan:
 class Puller:
     """Applies pulled rows of one object to persons, under the object's conflict policy."""
 
-    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner]) -> None:
+    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
+                 between_pages: Callable[[], bool] = lambda: False) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.policy = policy
+        self.between_pages = between_pages
 
     def pull(self, object_name: str) -> StepCounts:
         cursor = self.workspace.cursor(object_name)
@@ -98,6 +100,8 @@ class Puller:
             plan = self.plan_accounts(fresh, tally) if object_name == "Account" else self.plan(object_name, fresh, tally)
             cursor = cursor.advance((r["Id"], r["SystemModstamp"]) for r in page)
             self.workspace.apply(plan, object_name, cursor)
+            if self.between_pages():
+                break
         return tally.counts()
 
     # -- Leads and Contacts -------------------------------------------------------------------

@@ -52,11 +52,11 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
 
 class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: str = "sync cycle",
-                 between_batches: Callable[[], None] | None = None) -> None:
+                 between_batches: Callable[[], bool] = lambda: False) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
-        self.between_batches = between_batches or (lambda: None)
+        self.between_batches = between_batches
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
         store = self.workspace.store
@@ -74,7 +74,8 @@ class Pusher:
             persons = {p.id: p for p in store.get_persons(list(by_person))}
             plans = [plan_person(self.catalog, object_name, persons[pid], by_person[pid]) for pid in sorted(by_person)]
             self.push_plans(object_name, plans, counts)
-            self.between_batches()
+            if self.between_batches():
+                break
         return StepCounts(updated=counts["updated"], failed=counts["failed"], skipped=counts["skipped"])
 
     def push_plans(self, object_name: str, plans: Sequence[PersonPush], counts: dict[str, int]) -> list[RecordResult | None]:

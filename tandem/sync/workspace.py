@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from tandem.sync.pull import PagePlan
 
 PULL_STREAM = "pull"
+SALESFORCE_OBJECT = "Salesforce"
+API_USAGE_STREAM = "api-usage"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,12 @@ class SyncWorkspace:
                 store.set_bases_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
             self.log(plan.activities, new_ids)
             store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+
+    def record_api_usage(self) -> None:
+        """Keep the org's API usage from the last answer, for `tandem status`."""
+        usage = self.client.api_usage
+        if usage is not None:
+            self.store.set_watermark(SALESFORCE_OBJECT, API_USAGE_STREAM, f"{usage[0]}/{usage[1]}")
 
     def log(self, records: Sequence[ActivityRecord], created: Sequence[int] = ()) -> None:
         rows = []

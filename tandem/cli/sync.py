@@ -1,0 +1,158 @@
+"""`tandem sync`, `tandem run`, `tandem status`, `tandem fields`: thin commands over the sync engine."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tandem.cli import app
+from tandem.cli.output import print_json, reported_errors
+from tandem.config import load_settings
+from tandem.people.models import StepStatus
+from tandem.runtime import open_store, salesforce_client
+from tandem.sync.cycle import CycleReport, SyncEngine
+from tandem.sync.scheduler import run_forever
+from tandem.sync.status import sync_status
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+console = Console()
+
+
+def _report_json(report: CycleReport) -> dict[str, Any]:
+    return {
+        "cycleId": report.cycle_id,
+        "startedAt": report.started_at.isoformat(),
+        "endedAt": report.ended_at.isoformat() if report.ended_at else None,
+        "apiCalls": report.api_calls,
+        "stoppedByLimit": report.stopped_by_limit,
+        "steps": [
+            {"object": s.object, "operation": s.operation.value, "status": s.status.value,
+             "new": s.counts.new, "updated": s.counts.updated, "deleted": s.counts.deleted,
+             "failed": s.counts.failed, "skipped": s.counts.skipped, "message": s.message}
+            for s in report.steps
+        ],
+    }
+
+
+def _print_report(report: CycleReport) -> None:
+    table = Table(title=f"Sync cycle {report.cycle_id[:8]} · {report.api_calls} API calls")
+    for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped", "note"):
+        table.add_column(column)
+    for s in report.steps:
+        table.add_row(s.object, s.operation.value, s.status.value, str(s.counts.new), str(s.counts.updated),
+                      str(s.counts.deleted), str(s.counts.failed), str(s.counts.skipped), s.message or "")
+    console.print(table)
+
+
+@app.command()
+def sync(
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also retry changes Salesforce refused.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Run one sync cycle now and show what each step did."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        with salesforce_client(settings) as client:
+            with console.status("syncing…") if not as_json else nullcontext():
+                report = SyncEngine(client, store).run_cycle(retry_failed=retry_failed)
+        if as_json:
+            print_json(_report_json(report))
+        else:
+            _print_report(report)
+        if any(s.status is StepStatus.FAILED for s in report.steps):
+            raise typer.Exit(1)
+
+
+@app.command()
+def run() -> None:
+    """Sync continuously: a cycle, then TANDEM_SYNC_INTERVAL_SECONDS of rest, until stopped."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        with salesforce_client(settings) as client:
+            engine = SyncEngine(client, store)
+            typer.echo(f"syncing every {settings.sync_interval_seconds} s; Ctrl-C or SIGTERM stops")
+
+            def show(report: CycleReport | None) -> None:
+                if report is None:
+                    typer.echo("another process is running a cycle; waiting")
+                    return
+                counts = [s.counts for s in report.steps]
+                typer.echo(
+                    f"{report.started_at:%H:%M:%S} cycle: {sum(c.new for c in counts)} new, "
+                    f"{sum(c.updated for c in counts)} updated, {sum(c.failed for c in counts)} failed, "
+                    f"{report.api_calls} API calls" + (" (API limit reached: pausing)" if report.stopped_by_limit else "")
+                )
+
+            run_forever(engine, settings.sync_interval_seconds, stop, show)
+        typer.echo("stopped")
+
+
+@app.command()
+def status(as_json: AsJson = False) -> None:
+    """The last cycles, the backlog in both directions, API usage and recent sync errors."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))
+        if as_json:
+            print_json(state)
+            return
+        last = state["lastCycle"]
+        if last is None:
+            typer.echo("no sync cycle has run yet")
+        else:
+            table = Table(title=f"Last cycle {last['cycleId'][:8]} · started {last['startedAt']}")
+            for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped"):
+                table.add_column(column)
+            for s in last["steps"]:
+                table.add_row(s["object"], s["operation"], s["status"], *(str(s[k]) for k in
+                              ("new", "updated", "deleted", "failed", "skipped")))
+            console.print(table)
+        backlog = state["backlog"]
+        typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} persons "
+                   f"({backlog['failedChanges']} refused, waiting for a fix)")
+        usage = state["apiUsage"]
+        if usage:
+            typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")
+        typer.echo(f"sync errors in the last 5 days: {len(state['errors'])}")
+        for error in state["errors"][:10]:
+            typer.echo(f"  {error['occurredAt']} {error['level']} {error['errorCode']}: {error['message']}")
+
+
+@app.command()
+def fields(as_json: AsJson = False) -> None:
+    """Every Salesforce field of Contact, Lead and Account: does it sync, which way, and why."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        with salesforce_client(settings) as client:
+            engine = SyncEngine(client, store)
+            engine.refresh_catalog()
+        catalog = engine.catalog
+        assert catalog is not None
+        rows = [
+            {"object": r.object_name, "field": r.sf_field, "personField": r.person_field,
+             "direction": r.direction.value, "reason": r.reason, "type": r.sf_type}
+            for name in catalog.rules for r in catalog.rules[name]
+        ]
+        if as_json:
+            print_json(rows)
+            return
+        table = Table(title="Salesforce fields as the sync user sees them")
+        for column in ("object", "field", "person field", "syncs", "why"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(row["object"], row["field"], row["personField"] or "", row["direction"], row["reason"])
+        console.print(table)

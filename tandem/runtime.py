@@ -1,0 +1,74 @@
+"""Wiring for commands: from settings to an open store and a Salesforce client.
+
+With no `TANDEM_SF_LOGIN_URL`, Tandem talks to the bundled emulator, started in this process
+with the sample org and its state kept in `.tandem/emulator` between runs; the client then logs
+in as the sample org's sync user. With a login URL it talks to that org.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from tandem.config import Settings
+from tandem.errors import StoreError
+from tandem.people.store import PersonStore
+from tandem.salesforce.auth import Credentials
+from tandem.salesforce.client import SalesforceClient
+from tandem.salesforce.http import PinnedSession
+
+EMBEDDED_STATE_DIR = Path(".tandem/emulator")
+SAMPLE_ORG = Path(__file__).resolve().parent / "emulator" / "orgs" / "sample-org.json"
+# The sample org's connected app and sync user (see tandem/emulator/orgs/sample-org.json).
+EMBEDDED_CLIENT = ("tandem-local", "tandem-local-secret")
+EMBEDDED_SYNC_USER = ("sync@sample.example", "sync-pass-1")
+
+
+def open_store(settings: Settings, *, migrate: bool = False) -> PersonStore:
+    """The people store; it must be set up (`tandem init`) unless `migrate` sets it up now."""
+    store = PersonStore(settings.database_url)
+    if migrate:
+        store.migrate()
+    elif store.needs_migration():
+        store.close()
+        raise StoreError("the database is not set up (or out of date): run `tandem init`")
+    return store
+
+
+@contextmanager
+def salesforce_client(settings: Settings, state_dir: Path = EMBEDDED_STATE_DIR) -> Iterator[SalesforceClient]:
+    """A client for the configured org, or for the embedded emulator for as long as the block runs."""
+    if settings.salesforce_target == "org":
+        yield SalesforceClient.from_settings(settings)
+        return
+    with embedded_emulator(state_dir) as server:
+        yield emulator_client(server.base_url, server.ca_path, settings.sf_api_version)
+
+
+def emulator_client(base_url: str, ca_path: Path, api_version: str = "62.0") -> SalesforceClient:
+    credentials = Credentials(
+        login_url=base_url,
+        client_id=EMBEDDED_CLIENT[0],
+        client_secret=SecretStr(EMBEDDED_CLIENT[1]),
+        username=EMBEDDED_SYNC_USER[0],
+        password=SecretStr(EMBEDDED_SYNC_USER[1]),
+    )
+    return SalesforceClient(credentials, PinnedSession(ca_path), api_version)
+
+
+@contextmanager
+def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = True, org_file: Path = SAMPLE_ORG):
+    """The bundled emulator on a free loopback port; with `persist` its org state survives restarts."""
+    from tandem.emulator.model import Org
+    from tandem.emulator.server import EmulatorServer
+
+    org = Org.load_state(org_file, state_dir) if persist else Org.from_file(org_file)
+    server = EmulatorServer(org, host="127.0.0.1", port=0, state_dir=state_dir, persist=persist)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

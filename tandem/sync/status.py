@@ -1,0 +1,47 @@
+"""What `tandem status` shows: the last cycle, the backlog both ways, API usage, recent errors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from tandem.people.models import PendingState
+from tandem.people.store import PersonStore
+from tandem.sync.workspace import API_USAGE_STREAM, SALESFORCE_OBJECT
+
+
+def sync_status(store: PersonStore, now: datetime, error_window: timedelta = timedelta(days=5)) -> dict[str, Any]:
+    steps = store.list_cycle_steps(limit=50)
+    last_cycle = steps[0].cycle_id if steps else None
+    last = [s for s in steps if s.cycle_id == last_cycle][::-1]
+    pending = store.list_pending_changes()
+    usage_mark = store.get_watermark(SALESFORCE_OBJECT, API_USAGE_STREAM)
+    usage = None
+    if usage_mark is not None:
+        used, _, limit = usage_mark.value.partition("/")
+        usage = {"used": int(used), "limit": int(limit), "at": usage_mark.set_at.isoformat()}
+    errors = store.list_sync_errors(since=now - error_window)
+    return {
+        "lastCycle": None if not last else {
+            "cycleId": last_cycle,
+            "startedAt": last[0].started_at.isoformat(),
+            "endedAt": last[-1].ended_at.isoformat() if last[-1].ended_at else None,
+            "steps": [
+                {"object": s.object, "operation": s.operation.value, "status": s.status.value,
+                 "new": s.counts.new, "updated": s.counts.updated, "deleted": s.counts.deleted,
+                 "failed": s.counts.failed, "skipped": s.counts.skipped, "message": s.message}
+                for s in last
+            ],
+        },
+        "backlog": {
+            "pendingChanges": len(pending),
+            "pendingPersons": len({c.person_id for c in pending}),
+            "failedChanges": sum(1 for c in pending if c.state is PendingState.FAILED),
+        },
+        "apiUsage": usage,
+        "errors": [
+            {"occurredAt": e.occurred_at.isoformat(), "level": e.level.value, "errorCode": e.error_code,
+             "message": e.message, "object": e.object, "sfdcId": e.sfdc_id, "personId": e.person_id}
+            for e in errors
+        ],
+    }
