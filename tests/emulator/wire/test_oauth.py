@@ -102,3 +102,17 @@ def test_soap_login_failure_is_a_login_fault(base_url, http):
     assert answer.status_code == 500
     assert "<faultcode>sf:INVALID_LOGIN</faultcode>" in answer.text
     assert "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in answer.text
+
+
+def test_secrets_stay_out_of_the_logs(base_url, http, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    token = http.post(f"{base_url}/services/oauth2/token", data={
+        "grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "admin-pass-1"}).json()
+    http.get(token["id"], params={"oauth_token": token["access_token"]})
+    http.get(f"{base_url}/services/data/v62.0/query", params={"q": "SELECT Id FORM Contact"},
+             headers={"Authorization": f"Bearer {token['access_token']}"})
+    logged = caplog.text
+    for secret in (token["access_token"], "admin-pass-1", "tandem-local-secret"):
+        assert secret not in logged
