@@ -7,10 +7,10 @@ SQLite runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints, fast 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,9 +22,16 @@ from sqlalchemy.pool import StaticPool
 from tandem.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///tandem.db"
-IN_CHUNK = 500
-"""Values per `IN (...)` list, well under SQLite's bound-parameter limit."""
+_IN_CHUNK = 500
+T = TypeVar("T", int, str)
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
+    """Distinct values, sorted, in lists short enough for one `IN (...)` (SQLite caps parameters)."""
+    unique = sorted(set(values))
+    for start in range(0, len(unique), _IN_CHUNK):
+        yield unique[start:start + _IN_CHUNK]
 
 
 def normalize_url(url: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound
-from tandem.people.database import IN_CHUNK, Database
+from tandem.people.database import Database, in_chunks
 from tandem.people.fields import EDITABLE_FIELDS, PersonField
 from tandem.people.models import Person, SalesforceLink
 
@@ -60,11 +60,10 @@ class PersonLookups:
 
     def _persons_where(self, column: sa.Column[Any], values: Sequence[Any]) -> list[Person]:
         """Persons whose `column` is one of `values`, in id order, queried a chunk at a time."""
-        unique = sorted(set(values))
         result: list[Person] = []
         with self._db.transaction() as connection:
-            for start in range(0, len(unique), IN_CHUNK):
-                query = sa.select(self._persons).where(column.in_(unique[start:start + IN_CHUNK]))
+            for chunk in in_chunks(values):
+                query = sa.select(self._persons).where(column.in_(chunk))
                 result.extend(self._person(row) for row in connection.execute(query).mappings())
         return sorted(result, key=lambda person: person.id)
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.errors import InvalidInput
-from tandem.people.database import IN_CHUNK, Database
+from tandem.people.database import Database, in_chunks
 from tandem.people.fields import PersonField
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.tables import field_bases, pending_changes
@@ -69,12 +69,11 @@ class PendingChangeLog:
     def _pending_ids(connection: sa.Connection, keys: Iterable[tuple[int, str]]) -> list[int]:
         """Ids of the pending rows for these (person, field) keys, looked up a chunk at a time."""
         wanted = set(keys)
-        person_ids = sorted({person_id for person_id, _ in wanted})
         names = sorted({name for _, name in wanted})
         found: list[int] = []
-        for start in range(0, len(person_ids), IN_CHUNK):
+        for chunk in in_chunks(person_id for person_id, _ in wanted):
             query = sa.select(pending_changes.c.id, pending_changes.c.person_id, pending_changes.c.field).where(
-                pending_changes.c.person_id.in_(person_ids[start:start + IN_CHUNK]),
+                pending_changes.c.person_id.in_(chunk),
                 pending_changes.c.field.in_(names),
             )
             found.extend(row.id for row in connection.execute(query) if (row.person_id, row.field) in wanted)
@@ -221,10 +220,9 @@ class PendingChangeLog:
     def bases_for(self, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """`get_bases` for many persons; persons with no agreed field are absent."""
         found: dict[int, dict[str, Any]] = {}
-        unique = sorted(set(person_ids))
         with self._db.transaction() as connection:
-            for start in range(0, len(unique), IN_CHUNK):
-                query = sa.select(field_bases).where(field_bases.c.person_id.in_(unique[start:start + IN_CHUNK]))
+            for chunk in in_chunks(person_ids):
+                query = sa.select(field_bases).where(field_bases.c.person_id.in_(chunk))
                 for row in connection.execute(query):
                     found.setdefault(row.person_id, {})[row.field] = self._typed(row.field, row.value)
         return found

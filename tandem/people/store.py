@@ -25,7 +25,7 @@ from tandem.people.custom_fields import (
     store_custom_field,
     update_custom_field,
 )
-from tandem.people.database import DEFAULT_DATABASE_URL, IN_CHUNK, Database
+from tandem.people.database import DEFAULT_DATABASE_URL, Database, in_chunks
 from tandem.people.fields import (
     LINK_FIELDS,
     SFDC_TYPES,
@@ -314,9 +314,7 @@ class PersonStore(PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog):
         table = self._persons
         columns = [table.c.id, *(table.c[name] for name in names)]
         found: dict[int, dict[str, Any]] = {}
-        unique = sorted(set(person_ids))
-        for start in range(0, len(unique), IN_CHUNK):
-            chunk = unique[start:start + IN_CHUNK]
+        for chunk in in_chunks(person_ids):
             for person_id, *values in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))):
                 found[person_id] = dict(zip(names, values, strict=True))
         return found
