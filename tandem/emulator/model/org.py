@@ -23,7 +23,7 @@ from tandem.emulator.model.clock import StampClock, wall_clock_ms
 from tandem.emulator.model.conversion import ConvertLeadRequest, ConvertLeadResult, LeadConverter
 from tandem.emulator.model.definition import OrgDefinition, parse_definition, read_definition_file
 from tandem.emulator.model.directory import Directory, UserAccount
-from tandem.emulator.model.errors import AuthError, InvalidSession
+from tandem.emulator.model.errors import AuthError, InvalidSession, NotFound
 from tandem.emulator.model.limits import ApiCallCounter, limits_body
 from tandem.emulator.model.merging import MergeResult, RecordMerger
 from tandem.emulator.model.queries import QueryEngine, QueryPage
@@ -33,6 +33,7 @@ from tandem.emulator.model.rule_loading import build_rules
 from tandem.emulator.model.schema import build_schema
 from tandem.emulator.model.security import Profile, build_profiles
 from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_directory
+from tandem.emulator.model.setup import SetupChanges
 from tandem.emulator.model.sessions import SessionStore, Token, UserContext
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.model.values import render_native
@@ -88,6 +89,7 @@ class Org:
         self.profiles = build_profiles(definition, self.schema)
         self.directory = Directory(definition, self.schema, self.profiles)
         self.rules = build_rules(definition, self.schema, self.directory)
+        self._setup = SetupChanges()
         self.sessions = SessionStore(self.org_id)
         self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
         self._load_seed_state()
@@ -350,8 +352,23 @@ class Org:
 
     @_locked
     def reset(self) -> None:
+        """Back to the file: its setup (undoing run-time setup changes), its records, no API calls."""
+        self._setup.undo(self.schema, self.profiles)
         self._load_seed_state()
         self.api_calls.reset()
+
+    @_locked
+    def define_custom_field(self, object_name: str, spec: dict) -> str:
+        """Add a custom field as an admin would in Setup (`spec` as in the file's customFields)."""
+        return self._setup.add_custom_field(self.schema, object_name, spec)
+
+    @_locked
+    def set_field_level(self, profile_name: str, object_name: str, field_name: str, level: str) -> None:
+        """Change one profile's access to one field (edit, read or none), as in Setup."""
+        profile = self.profiles.get(profile_name)
+        if profile is None:
+            raise NotFound(f"no profile named {profile_name!r}", error_code="INVALID_FIELD")
+        self._setup.set_field_level(self.schema, profile, object_name, field_name, level)
 
     @_atomic
     def seed(self, object_name: str, records: list[dict]) -> list[str]:

@@ -44,6 +44,12 @@ class ObjectSchema:
         if f.relationship_name:
             self._relationships[f.relationship_name.lower()] = f
 
+    def remove(self, name: str) -> None:
+        f = self.fields.pop(name)
+        self._lower.pop(name.lower(), None)
+        if f.relationship_name:
+            self._relationships.pop(f.relationship_name.lower(), None)
+
     def field(self, name: str) -> FieldDef | None:
         """The field named `name` in any letter case, or None."""
         canonical = self._lower.get(name.lower())
@@ -79,7 +85,7 @@ class Schema:
         return self.by_prefix.get(record_id[:3])
 
 
-def _custom_field(path: str, spec: CustomFieldDef, objects: dict[str, ObjectSchema]) -> FieldDef:
+def custom_field_def(path: str, spec: CustomFieldDef, objects: dict[str, ObjectSchema]) -> FieldDef:
     if not spec.name.endswith("__c") or len(spec.name) < 4:
         raise OrgDefinitionError(f"{path}.name", f"custom field names end in __c, got \"{spec.name}\"")
     label = spec.label or spec.name[:-3].replace("_", " ")
@@ -151,7 +157,7 @@ def build_schema(definition: OrgDefinition) -> Schema:
             path = f"customFields.{object_name}[{i}]"
             if obj.field(spec.name):
                 raise OrgDefinitionError(f"{path}.name", f"{obj.name} already has a field \"{spec.name}\"")
-            obj.add(_custom_field(path, spec, objects))
+            obj.add(custom_field_def(path, spec, objects))
     for key, entries in definition.picklists.items():
         object_name, _, field_name = key.partition(".")
         obj = schema.object(object_name)

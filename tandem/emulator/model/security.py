@@ -55,6 +55,10 @@ class Profile:
             self._cache[key] = cached
         return cached
 
+    def forget_access(self) -> None:
+        """Levels changed at run time: resolve every field again."""
+        self._cache.clear()
+
     def visible_fields(self, obj: ObjectSchema) -> list[FieldDef]:
         return [f for f in obj.fields.values() if self.access(obj, f).visible]
 
