@@ -147,8 +147,11 @@ class SyncEngine:
             existing = custom.get(spec.name)
             if existing is None:
                 self.store.ensure_custom_field(spec.name, spec.type, spec.length, spec.label, spec.picklist_values)
+        known = {e.message for e in self.store.list_sync_errors(since=self.clock() - timedelta(days=1),
+                                                                 level=ErrorLevel.JOB)}
         for problem in catalog.problems:
-            self.store.record_sync_error(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
+            if problem not in known:
+                self.store.record_sync_error(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
         self.catalog = catalog.limited_to({f.name for f in self.store.fields()})
         added = sum(1 for spec in wanted if spec.name not in custom)
         return StepCounts(new=added, skipped=len(wanted) - added)

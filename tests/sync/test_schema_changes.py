@@ -1,0 +1,65 @@
+"""The sync-schema step follows the org: new fields are picked up, hidden ones stop, types are checked."""
+
+from datetime import timedelta
+
+import pytest
+
+from tandem.people.models import ErrorLevel
+from tandem.sync.cycle import SyncEngine
+from tests.sync.conftest import sync_client
+from tests.sync.observe import person
+
+
+@pytest.fixture
+def org(emulator, reset_emulator):
+    yield emulator.org
+    emulator.org.reset()
+
+
+@pytest.fixture
+def fresh_schema_engine(base_url, ca_path, org, store):
+    """An engine that describes the org at every cycle (no schema cache)."""
+    return SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0, overlap=timedelta(minutes=5))
+
+
+def test_new_custom_field_is_picked_up_at_the_next_cycle(fresh_schema_engine, store, org, sf):
+    fresh_schema_engine.run_cycle()
+    assert "Segment__c" not in {f.name for f in store.fields()}
+    org.define_custom_field("Contact", {"name": "Segment__c", "label": "Segment", "type": "string", "length": 40})
+    wile_id = person(store, "wile@acme.example").link.sfdc_id
+    sf.Contact.update(wile_id, {"Segment__c": "Enterprise"})
+    fresh_schema_engine.run_cycle()
+    field = store.field("Segment__c")
+    assert field.custom and field.label == "Segment"
+    assert person(store, "wile@acme.example").fields["Segment__c"] == "Enterprise"
+    store.update_person(person(store, "wile@acme.example").id, {"Segment__c": "SMB"}, source="cli")
+    fresh_schema_engine.run_cycle()
+    assert sf.Contact.get(wile_id)["Segment__c"] == "SMB"
+
+
+def test_field_hidden_from_the_sync_user_stops_syncing_and_keeps_values(fresh_schema_engine, store, org, sf):
+    fresh_schema_engine.run_cycle()
+    wile = person(store, "wile@acme.example")
+    org.set_field_level("Marketing Sync", "Contact", "Favorite_Color__c", "none")
+    sf.Contact.update(wile.link.sfdc_id, {"Favorite_Color__c": "Blue"})
+    store.update_person(wile.id, {"Favorite_Color__c": "Green"}, source="cli")
+    report = fresh_schema_engine.run_cycle()
+    assert report.succeeded
+    assert person(store, "wile@acme.example").fields["Favorite_Color__c"] == "Green"  # kept, not pulled
+    assert sf.Contact.get(wile.link.sfdc_id)["Favorite_Color__c"] == "Blue"  # not pushed
+
+
+def test_type_change_is_reported_once_and_not_applied(fresh_schema_engine, store, org):
+    fresh_schema_engine.run_cycle()
+    before = person(store, "samir@initech.example").fields["Newsletter__c"]
+    assert before is True
+    # Newsletter__c arrives again under the same API name with another type (text, on Lead).
+    org.set_field_level("Marketing Sync", "Contact", "Newsletter__c", "none")
+    org.define_custom_field("Lead", {"name": "Newsletter__c", "type": "string", "length": 20})
+    fresh_schema_engine.run_cycle()
+    fresh_schema_engine.run_cycle()
+    errors = [e for e in store.list_sync_errors(level=ErrorLevel.JOB) if e.error_code == "FIELD_TYPE_CHANGED"]
+    assert len(errors) == 1
+    assert "Lead.Newsletter__c" in errors[0].message
+    assert store.field("Newsletter__c").type.value == "boolean"
+    assert person(store, "samir@initech.example").fields["Newsletter__c"] is True
