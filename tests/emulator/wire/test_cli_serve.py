@@ -35,6 +35,7 @@ class ServeProcess:
         self.session.verify = self.ca_path
 
     def stop(self) -> str:
+        self.session.close()  # no idle keep-alive connection for the server to wait on
         self.process.send_signal(signal.SIGTERM)
         out, _ = self.process.communicate(timeout=20)
         return out
