@@ -21,7 +21,6 @@ from tandem.people.tables import field_bases, pending_changes
 from tandem.people.validation import coerce, to_json_value
 
 
-
 class PendingChangeLog:
     """Outbox and base methods of `PersonStore`."""
 
@@ -45,9 +44,8 @@ class PendingChangeLog:
         self, connection: sa.Connection, values: Mapping[tuple[int, str], Any], origin: str, now: datetime
     ) -> None:
         """Replace any earlier pending value of the same person and field (a new id, a new try)."""
-        replaced = self._pending_ids(connection, values.keys())
-        if replaced:
-            connection.execute(sa.delete(pending_changes).where(pending_changes.c.id.in_(replaced)))
+        for chunk in in_chunks(self._pending_ids(connection, values.keys())):
+            connection.execute(sa.delete(pending_changes).where(pending_changes.c.id.in_(chunk)))
         state = PendingState.PENDING.value
         connection.execute(
             sa.insert(pending_changes),
@@ -152,17 +150,20 @@ class PendingChangeLog:
 
     def clear_pending_changes(self, change_ids: Sequence[int]) -> int:
         """Drop changes that reached Salesforce; returns how many were still there."""
+        cleared = 0
         with self._db.transaction() as connection:
-            result = connection.execute(
-                sa.delete(pending_changes).where(pending_changes.c.id.in_(list(change_ids)))
-            )
-            return result.rowcount
+            for chunk in in_chunks(change_ids):
+                cleared += connection.execute(
+                    sa.delete(pending_changes).where(pending_changes.c.id.in_(chunk))
+                ).rowcount
+        return cleared
 
     def _update_pending(self, change_ids: Sequence[int], **values: Any) -> None:
         with self._db.transaction() as connection:
-            connection.execute(
-                sa.update(pending_changes).where(pending_changes.c.id.in_(list(change_ids))).values(**values)
-            )
+            for chunk in in_chunks(change_ids):
+                connection.execute(
+                    sa.update(pending_changes).where(pending_changes.c.id.in_(chunk)).values(**values)
+                )
 
     def _pending(self, row: sa.RowMapping) -> PendingChange:
         return PendingChange(

@@ -96,3 +96,14 @@ def test_salesforce_link_is_written_by_the_sync_only(store: PersonStore) -> None
     assert store.list_pending_changes() == []
     assert store.persons_by_sfdc_ids(["00Q5g00000ABCDeEAH"])["00Q5g00000ABCDeEAH"].id == person.id
     assert store.set_salesforce_link(person.id, link) == []
+
+
+def test_large_batches_replace_and_clear_pending_changes(store: PersonStore) -> None:
+    ids = store.add_persons([{"title": "A"}] * 1200, source="api")
+    store.update_persons([(pid, {"title": "B"}) for pid in ids], source="api")
+    store.update_persons([(pid, {"title": "C"}) for pid in ids], source="api")
+    pending = store.list_pending_changes()
+    assert len(pending) == 1200 and {c.value for c in pending} == {"C"}
+    store.mark_push_attempt([c.id for c in pending])
+    assert {c.attempts for c in store.list_pending_changes()} == {1}
+    assert store.clear_pending_changes([c.id for c in pending]) == 1200
