@@ -112,8 +112,8 @@ EDITABLE_FIELDS: tuple[PersonField, ...] = (
     _editable(31, "leadSource", S, "Lead Source"),
     _editable(32, "leadStatus", S, "Lead Status"),
     _editable(33, "leadScore", FieldType.INTEGER, "Lead Score"),
-    _editable(34, "mktoPersonNotes", T, "Person Notes"),
-    _editable(35, "mktoCompanyNotes", T, "Company Notes"),
+    _editable(34, "personNotes", T, "Person Notes"),
+    _editable(35, "companyNotes", T, "Company Notes"),
     _editable(36, "mainPhone", P, "Main Phone"),
     _editable(37, "sicCode", S, "SIC Code"),
     _editable(38, "site", S, "Site"),
@@ -122,6 +122,7 @@ EDITABLE_FIELDS: tuple[PersonField, ...] = (
     _editable(41, "billingState", S, "Billing State"),
     _editable(42, "billingPostalCode", S, "Billing Postal Code"),
     _editable(43, "billingCountry", S, "Billing Country"),
+    _editable(44, "companyType", S, "Company Type"),
 )
 
 LINK_FIELDS: tuple[PersonField, ...] = (

@@ -16,9 +16,9 @@ depends_on = None
 # Frozen copy of the standard person columns as of this revision (later fields get later revisions).
 _STRING = ("salutation", "firstName", "lastName", "title", "company", "city", "state", "postalCode",
            "country", "industry", "rating", "leadSource", "leadStatus", "sicCode", "site",
-           "billingCity", "billingState", "billingPostalCode", "billingCountry",
+           "billingCity", "billingState", "billingPostalCode", "billingCountry", "companyType",
            "email", "phone", "mobilePhone", "fax", "mainPhone", "website")
-_TEXT = ("address", "mktoPersonNotes", "mktoCompanyNotes", "billingStreet")
+_TEXT = ("address", "personNotes", "companyNotes", "billingStreet")
 
 
 def _utc() -> sa.DateTime:
