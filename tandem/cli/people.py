@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Optional
 
 import sqlalchemy as sa
 import typer
@@ -13,11 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from tandem.cli import app
-from tandem.errors import InvalidInput, StoreError, TandemError
+from tandem.cli.output import print_json, reported_errors
+from tandem.config import Settings, load_settings
+from tandem.errors import InvalidInput
 from tandem.people.activities import ACTIVITY_TYPES
-from tandem.people.database import DEFAULT_DATABASE_URL
 from tandem.people.models import Activity, Person
 from tandem.people.store import PersonStore
+from tandem.runtime import open_store
 
 CLI_SOURCE = "cli"
 
@@ -25,8 +24,8 @@ person_app = typer.Typer(help="Add, change and look at persons.", no_args_is_hel
 app.add_typer(person_app, name="person")
 
 DatabaseUrl = Annotated[
-    str,
-    typer.Option("--database-url", envvar="TANDEM_DATABASE_URL", help="sqlite:///… or postgresql://…"),
+    Optional[str],
+    typer.Option("--database-url", help="sqlite:///… or postgresql://… (default: TANDEM_DATABASE_URL or tandem.toml)"),
 ]
 Reference = Annotated[str, typer.Argument(help="A person id or an email address.")]
 Assignments = Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs, e.g. title=CTO.")]
@@ -35,26 +34,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 _types = {t.id: t.name for t in ACTIVITY_TYPES}
 
 
-def _store(database_url: str) -> PersonStore:
-    """Open the store the command works on; it must have been set up by `tandem init`."""
-    store = PersonStore(database_url)
-    if store.needs_migration():
-        store.close()
-        raise StoreError("the database is not set up (or out of date): run `tandem init`")
-    return store
+def _store(database_url: str | None) -> PersonStore:
+    """Open the store the command works on (the option, else the settings); `tandem init` sets it up."""
+    return open_store(_settings(database_url))
 
 
-@contextmanager
-def _reported_errors() -> Iterator[None]:
-    """Tandem's own errors become one line on stderr and exit status 1, never a traceback."""
-    try:
-        yield
-    except TandemError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from None
-    except sa.exc.OperationalError as error:
-        typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
-        raise typer.Exit(1) from None
+def _settings(database_url: str | None) -> Settings:
+    return load_settings(**({"database_url": database_url} if database_url else {}))
 
 
 def _assignments(pairs: list[str]) -> dict[str, str]:
@@ -67,15 +53,11 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
     return fields
 
 
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
 @app.command()
-def init(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def init(database_url: DatabaseUrl = None) -> None:
     """Create the database's tables, or bring them up to date."""
-    with _reported_errors():
-        store = PersonStore(database_url)
+    with reported_errors():
+        store = PersonStore(_settings(database_url).database_url)
         try:
             store.migrate()
         finally:
@@ -85,18 +67,18 @@ def init(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
 
 
 @person_app.command("add")
-def add(assignments: Assignments, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Add a person: tandem person add email=ann@example.com lastName=Lee"""
-    with _reported_errors():
+    with reported_errors():
         store = _store(database_url)
         person = store.add_person(_assignments(assignments), source=CLI_SOURCE)
         typer.echo(f"Added person {person.id}")
 
 
 @person_app.command("set")
-def set_(reference: Reference, assignments: Assignments, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def set_(reference: Reference, assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Change fields of a person: tandem person set ann@example.com title=CTO"""
-    with _reported_errors():
+    with reported_errors():
         store = _store(database_url)
         fields = _assignments(assignments)
         person = store.resolve_person(reference)
@@ -105,25 +87,25 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
 
 
 @person_app.command("show")
-def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's fields and Salesforce link."""
-    with _reported_errors():
+    with reported_errors():
         person = _store(database_url).resolve_person(reference)
         if as_json:
-            _print_json(person.as_json())
+            print_json(person.as_json())
         else:
             Console().print(_person_table(person))
 
 
 @person_app.command("activity")
-def activity(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def activity(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's activity log, oldest first."""
-    with _reported_errors():
+    with reported_errors():
         store = _store(database_url)
         person = store.resolve_person(reference)
         log = store.list_activities(person.id)
         if as_json:
-            _print_json([a.as_json() for a in log])
+            print_json([a.as_json() for a in log])
         else:
             Console().print(_activity_table(person, log))
 
