@@ -149,9 +149,10 @@ class SalesforceClient:
 
     # --- sObject Collections --------------------------------------------------------------------
 
-    def create_records(self, object_name: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+    def create_records(self, object_name: str, records: Sequence[dict[str, Any]], *,
+                       auto_assign: bool | None = None) -> list[RecordResult]:
         body = [{"attributes": {"type": object_name}, **r} for r in records]
-        return self._collection("POST", "composite/sobjects", body)
+        return self._collection("POST", "composite/sobjects", body, auto_assign)
 
     def update_records(self, object_name: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
         """Each record carries its `Id`; results come back in request order."""
@@ -162,25 +163,33 @@ class SalesforceClient:
         return self._collection("PATCH", "composite/sobjects", body)
 
     def upsert_records(
-        self, object_name: str, external_field: str, records: Sequence[dict[str, Any]]
+        self, object_name: str, external_field: str, records: Sequence[dict[str, Any]], *,
+        auto_assign: bool | None = None,
     ) -> list[RecordResult]:
-        """Create-or-update by an external-id field, safe to repeat after a lost answer."""
+        """Create-or-update by an external-id field, safe to repeat after a lost answer.
+
+        `auto_assign` sets `Sforce-Auto-Assign`: True runs the org's assignment rules on create,
+        False keeps the OwnerId given (or the caller), None leaves the org's default.
+        """
         for index, record in enumerate(records):
             if record.get(external_field) in (None, ""):
                 raise InvalidInput(f"records[{index}].{external_field}", "an upsert needs the external id")
         body = [{"attributes": {"type": object_name}, **r} for r in records]
-        return self._collection("PATCH", f"composite/sobjects/{object_name}/{external_field}", body)
+        return self._collection("PATCH", f"composite/sobjects/{object_name}/{external_field}", body, auto_assign)
 
-    def _collection(self, method: str, path: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+    def _collection(self, method: str, path: str, records: list[dict[str, Any]],
+                    auto_assign: bool | None = None) -> list[RecordResult]:
         """Send up to 200 records with allOrNone=false; records refused with a lock error are resent."""
         if len(records) > COLLECTION_LIMIT:
             raise InvalidInput("records", f"at most {COLLECTION_LIMIT} records per call, got {len(records)}")
+        headers = {} if auto_assign is None else {"Sforce-Auto-Assign": "TRUE" if auto_assign else "FALSE"}
         results: list[RecordResult | None] = [None] * len(records)
         pending = list(range(len(records)))
         for round_number in range(self.max_attempts):
             batch = [records[i] for i in pending]
             answer = self._call(
-                lambda sf: sf.restful(path, method=method, json={"allOrNone": False, "records": batch})
+                lambda sf: sf.restful(path, method=method, json={"allOrNone": False, "records": batch},
+                                      headers=headers)
             )
             retry_next: list[int] = []
             for index, raw in zip(pending, answer, strict=True):

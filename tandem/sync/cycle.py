@@ -104,7 +104,7 @@ class SyncEngine:
             steps.append((name, StepOperation.PULL_UPDATES, lambda name=name: self._puller().pull(name)))
         for name in PUSH_ORDER:
             steps.append((name, StepOperation.PUSH_UPDATES,
-                          lambda name=name: self._pusher().push(name, retry_failed=retry_failed)))
+                          lambda name=name: self.pusher().push(name, retry_failed=retry_failed)))
         for object_name, operation, run in steps:
             if report.stopped_by_limit or self.stop_requested():
                 report.interrupted = report.interrupted or self.stop_requested()
@@ -170,5 +170,5 @@ class SyncEngine:
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)
 
-    def _pusher(self) -> Pusher:
-        return Pusher(self.workspace, self.ensure_catalog(), between_batches=self._between_batches)
+    def pusher(self, source: str = "sync cycle") -> Pusher:
+        return Pusher(self.workspace, self.ensure_catalog(), source=source, between_batches=self._between_batches)

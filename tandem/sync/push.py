@@ -81,7 +81,7 @@ class Pusher:
     def push_plans(self, object_name: str, plans: Sequence[PersonPush], counts: dict[str, int]) -> list[RecordResult | None]:
         """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
         store = self.workspace.store
-        self._settle_not_synced(object_name, plans)
+        self.settle_not_synced(object_name, plans)
         outgoing = [p for p in plans if p.sent]
         counts["skipped"] += len(plans) - len(outgoing)
         if not outgoing:
@@ -99,7 +99,7 @@ class Pusher:
                     counts["failed"] += 1
         return [by_person.get(p.person.id) for p in plans]
 
-    def _settle_not_synced(self, object_name: str, plans: Sequence[PersonPush]) -> None:
+    def settle_not_synced(self, object_name: str, plans: Sequence[PersonPush]) -> None:
         """Changes to fields that do not go to Salesforce leave the outbox, each with its reason logged."""
         drops = [c.id for p in plans for c, _, _ in p.not_synced]
         if not drops:

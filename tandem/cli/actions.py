@@ -1,0 +1,77 @@
+"""`tandem person sync` and `tandem person convert`: the flow actions, one person at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from tandem.cli.output import print_json, reported_errors
+from tandem.cli.people import AsJson, Reference, person_app
+from tandem.config import load_settings
+from tandem.runtime import open_store, salesforce_client
+from tandem.sync.actions import PersonActions
+from tandem.sync.cycle import SyncEngine
+
+
+@person_app.command("sync")
+def sync_person(
+    reference: Reference,
+    owner: Annotated[Optional[str], typer.Option("--owner", help="Salesforce username to own a new Lead.")] = None,
+    queue: Annotated[Optional[str], typer.Option("--queue", help="Lead queue to own a new Lead.")] = None,
+    assignment_rules: Annotated[bool, typer.Option("--assignment-rules/--no-assignment-rules",
+                                                   help="Let Salesforce's lead assignment rules pick the owner.")] = True,
+    as_json: AsJson = False,
+) -> None:
+    """Sync Person to SFDC now: create it as a Lead, or push its pending changes if it is linked."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        person = store.resolve_person(reference)
+        with salesforce_client(settings) as client:
+            result = PersonActions(SyncEngine(client, store)).sync_person(
+                person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
+        if as_json:
+            print_json(result.__dict__)
+        elif result.created:
+            typer.echo(f"Person {result.person_id} created in Salesforce as Lead {result.sfdc_id}")
+        else:
+            sent = ", ".join(result.fields) or "nothing was pending"
+            typer.echo(f"Person {result.person_id} ({result.sfdc_type} {result.sfdc_id}) pushed: {sent}")
+
+
+@person_app.command("convert")
+def convert_person(
+    reference: Reference,
+    converted_status: Annotated[Optional[str], typer.Option("--converted-status")] = None,
+    owner: Annotated[Optional[str], typer.Option("--owner", help="Salesforce username to own the records.")] = None,
+    notify: Annotated[bool, typer.Option("--notify", help="Have Salesforce email the owner.")] = False,
+    no_opportunity: Annotated[bool, typer.Option("--no-opportunity")] = False,
+    opportunity_name: Annotated[Optional[str], typer.Option("--opportunity-name")] = None,
+    account_id: Annotated[Optional[str], typer.Option("--account-id", help="Convert into this Account.")] = None,
+    match_account: Annotated[bool, typer.Option(
+        "--match-account", help="Use the one Account named like the person's company or with its email domain.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Convert Person: its Lead becomes a Contact (a new Account and Opportunity unless told otherwise).
+
+    Converting creates a new Account by default, as the native action does, so duplicates are
+    possible: pass --account-id, or --match-account to look for the company's Account first.
+    """
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        person = store.resolve_person(reference)
+        with salesforce_client(settings) as client:
+            result = PersonActions(SyncEngine(client, store)).convert_person(
+                person.id, converted_status=converted_status, owner=owner, notify=notify,
+                create_opportunity=not no_opportunity, opportunity_name=opportunity_name,
+                account_id=account_id, match_account=match_account)
+        if as_json:
+            print_json(result.__dict__)
+            return
+        typer.echo(f"Person {result.person_id}: Lead {result.lead_id} converted to Contact {result.contact_id}")
+        typer.echo(f"Account {result.account_id}" + (" (new)" if result.account_created else " (existing)")
+                   + (f", Opportunity {result.opportunity_id}" if result.opportunity_id else ", no Opportunity"))
+        for warning in result.warnings:
+            typer.echo(f"Warning: {warning}", err=True)

@@ -1,0 +1,311 @@
+"""The flow actions: *Sync Person to SFDC* (now, not at the next cycle) and *Convert Person*.
+
+Both hold the sync lease while they work, so a cycle never sees a half-linked person, and both
+are safe to repeat after a lost answer: a Lead is created by upsert on Tandem's external-id field
+(or found again by email and creation time where the org lacks that field), and a conversion first
+checks whether Salesforce already converted the Lead.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from tandem.errors import InvalidInput, NotFound, RecordRejected
+from tandem.people import activities as types
+from tandem.people.models import ErrorLevel, Person
+from tandem.salesforce.ids import to_18
+from tandem.salesforce.results import RecordResult
+from tandem.salesforce.soap import LeadConvert
+from tandem.sync.cycle import LEASE_NAME, CycleBusy, SyncEngine
+from tandem.sync.fields import LINK_FIELD
+from tandem.sync.push import PersonPush, plan_person
+from tandem.sync.values import to_salesforce
+from tandem.sync.workspace import ActivityRecord
+
+INSTALLATION = ("Tandem", "installation")
+ACTION_SOURCE = "flow action"
+NEW_ACCOUNT_WARNING = (
+    "a new Account was created: Tandem cannot see whether this company already has one; "
+    "pass an account id or use the account match to avoid duplicate accounts"
+)
+
+
+@dataclass(frozen=True)
+class SyncPersonResult:
+    person_id: int
+    sfdc_type: str
+    sfdc_id: str
+    created: bool
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    person_id: int
+    lead_id: str
+    contact_id: str
+    account_id: str
+    opportunity_id: str | None
+    account_created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def soql_text(value: str) -> str:
+    """A SOQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class PersonActions:
+    def __init__(self, engine: SyncEngine, *, lease_wait_seconds: float = 60.0) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.client = engine.client
+        self.lease_wait_seconds = lease_wait_seconds
+        self.owner = f"action-{uuid.uuid4()}"
+
+    # -- Sync Person to SFDC ---------------------------------------------------------------------
+
+    def sync_person(self, person_id: int, *, owner: str | None = None, queue: str | None = None,
+                    assignment_rules: bool | None = None) -> SyncPersonResult:
+        """Create the person in Salesforce as a Lead, or push its pending changes if it is linked."""
+        if owner and queue:
+            raise InvalidInput("owner", "give an owner or a queue, not both")
+        with self._lease():
+            person = self.store.get_person(person_id)
+            if person.linked and not person.link.sfdc_is_deleted:
+                return self._push_now(person)
+            return self._create_lead(person, owner, queue, assignment_rules)
+
+    def _push_now(self, person: Person) -> SyncPersonResult:
+        object_name = person.link.sfdc_type or "Lead"
+        changes = self.store.list_pending_changes(person_ids=[person.id])
+        plan = plan_person(self.engine.ensure_catalog(), object_name, person, changes)
+        counts: dict[str, int] = {"updated": 0, "failed": 0, "skipped": 0}
+        [result] = self.engine.pusher(source=ACTION_SOURCE).push_plans(object_name, [plan], counts)
+        if result is not None and not result.success:
+            error = result.errors[0] if result.errors else None
+            raise RecordRejected(error.message if error else "Salesforce refused the record",
+                                 error_code=error.code if error else None, fields=list(error.fields) if error else [])
+        return SyncPersonResult(person.id, object_name, person.link.sfdc_id, False, sorted(c.field for c in plan.sent))
+
+    def _create_lead(self, person: Person, owner: str | None, queue: str | None,
+                     assignment_rules: bool | None) -> SyncPersonResult:
+        catalog = self.engine.ensure_catalog()
+        plan = self._lead_plan(person)
+        record = dict(plan.record)
+        record.pop("Id", None)
+        if owner:
+            record["OwnerId"] = self._user_id(owner)
+        if queue:
+            record["OwnerId"] = self._queue_id(queue)
+        auto_assign = False if (owner or queue) else (True if assignment_rules is None else assignment_rules)
+        has_link_field = any(r.sf_field.lower() == LINK_FIELD.lower() for r in catalog.rules.get("Lead", ()))
+        if has_link_field:
+            record[LINK_FIELD] = self.external_id(person.id)
+            [result] = self.client.upsert_records("Lead", LINK_FIELD, [record], auto_assign=auto_assign)
+        else:
+            result = self._create_once(person, record, auto_assign)
+        if not result.success:
+            self._rejected(person, result, plan)
+        lead_id = to_18(result.id)
+        link = replace(person.link, sfdc_type="Lead", sfdc_id=lead_id, sfdc_lead_id=lead_id, sfdc_is_deleted=False)
+        sent = self._sent_values(person, plan)
+        with self.store.transaction():
+            self.store.set_salesforce_links([(person.id, link)], reason="Sync Person to SFDC")
+            self.store.clear_bases(person.id)
+            self.store.set_bases_many({person.id: sent})
+            self.store.clear_pending_changes([c.id for c in plan.sent])
+            self.engine.pusher(source=ACTION_SOURCE).settle_not_synced("Lead", [plan])
+            self.engine.workspace.log([ActivityRecord(person.id, types.SYNC_LEAD_TO_SFDC, lead_id, {
+                "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
+                "Reason": "Sync Person to SFDC",
+            })])
+        return SyncPersonResult(person.id, "Lead", lead_id, True, sorted(sent))
+
+    def _lead_plan(self, person: Person) -> PersonPush:
+        """Every field that syncs Tandem → Salesforce, with the person's current values."""
+        catalog = self.engine.ensure_catalog()
+        plan = plan_person(catalog, "Lead", person, self.store.list_pending_changes(person_ids=[person.id]))
+        for person_field, rule in catalog.pushable("Lead").items():
+            value = person.fields.get(person_field)
+            if value not in (None, "") and rule.sf_field not in plan.record:
+                plan.record[rule.sf_field] = to_salesforce(value)
+        return plan
+
+    def _sent_values(self, person: Person, plan: PersonPush) -> dict[str, Any]:
+        pushable = self.engine.ensure_catalog().pushable("Lead")
+        return {name: person.fields.get(name) for name, rule in pushable.items() if rule.sf_field in plan.record}
+
+    def _create_once(self, person: Person, record: dict[str, Any], auto_assign: bool):
+        """Without the external-id field: find a Lead this action created before a lost answer, else create."""
+        marker = (f"Person:{person.id}", "lead-create")
+        earlier = self.store.get_watermark(*marker)
+        email = person.fields.get("email")
+        if earlier is not None and email:
+            since = earlier.set_at - timedelta(minutes=1)
+            found = list(self.client.query(
+                f"SELECT Id FROM Lead WHERE Email = {soql_text(email)} AND CreatedDate >= "
+                f"{since.strftime('%Y-%m-%dT%H:%M:%SZ')} ORDER BY CreatedDate LIMIT 1"))
+            if found:
+                return RecordResult(id=found[0]["Id"], success=True, created=False)
+        self.store.set_watermark(*marker, "attempted")
+        [result] = self.client.create_records("Lead", [record], auto_assign=auto_assign)
+        return result
+
+    def _rejected(self, person: Person, result, plan: PersonPush) -> None:
+        error = result.errors[0] if result.errors else None
+        code = error.code if error else "UNKNOWN_EXCEPTION"
+        message = error.message if error else "Salesforce refused the record"
+        with self.store.transaction():
+            self.store.record_sync_error(ErrorLevel.RECORD, code, message, object="Lead", person_id=person.id)
+            self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, code, {
+                "Salesforce Type": "Lead", "Source": ACTION_SOURCE, "Operation": "create",
+                "Reason": "Sync Person to SFDC was refused; the person stays in Tandem only",
+                "Error Message": message, "Error Fields": ", ".join(error.fields) if error else "",
+            })])
+        raise RecordRejected(message, error_code=code, fields=list(error.fields) if error else [])
+
+    # -- Convert Person ---------------------------------------------------------------------------
+
+    def convert_person(self, person_id: int, *, converted_status: str | None = None, owner: str | None = None,
+                       notify: bool = False, create_opportunity: bool = True, opportunity_name: str | None = None,
+                       account_id: str | None = None, match_account: bool = False) -> ConvertResult:
+        """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
+        if account_id and match_account:
+            raise InvalidInput("account_id", "give an account id or ask for a match, not both")
+        person = self.store.get_person(person_id)
+        if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
+            raise InvalidInput("person", f"person {person_id} is already a Salesforce Contact ({person.link.sfdc_id})")
+        if not person.linked or person.link.sfdc_is_deleted:
+            self.sync_person(person_id)
+            person = self.store.get_person(person_id)
+        with self._lease():
+            lead_id = person.link.sfdc_id
+            warnings: list[str] = []
+            done = self._earlier_conversion(lead_id)
+            if done is None:
+                account = to_18(account_id) if account_id else (self._matched_account(person) if match_account else None)
+                if account is None:
+                    warnings.append(NEW_ACCOUNT_WARNING)
+                request = LeadConvert(
+                    lead_id=lead_id,
+                    converted_status=converted_status or self._converted_status(),
+                    account_id=account,
+                    owner_id=self._user_id(owner) if owner else None,
+                    opportunity_name=opportunity_name,
+                    do_not_create_opportunity=not create_opportunity,
+                    send_notification_email=notify,
+                )
+                [outcome] = self.client.convert_leads([request])
+                if isinstance(outcome, tuple):
+                    _, errors = outcome
+                    error = errors[0] if errors else None
+                    self._log_convert_failure(person, error)
+                    raise RecordRejected(error.message if error else "conversion refused",
+                                         error_code=error.code if error else None,
+                                         fields=list(error.fields) if error else [])
+                done = (outcome.contact_id, outcome.account_id, outcome.opportunity_id, account is None)
+            contact_id, account, opportunity_id, account_created = done
+            self._follow(person, lead_id, contact_id, account, opportunity_id)
+        return ConvertResult(person.id, lead_id, to_18(contact_id), to_18(account), opportunity_id and to_18(opportunity_id),
+                             account_created, warnings)
+
+    def _earlier_conversion(self, lead_id: str) -> tuple[str, str, str | None, bool] | None:
+        """The result of a conversion Salesforce already made (an answer lost on the way back)."""
+        [row] = list(self.client.query(
+            f"SELECT IsConverted, ConvertedContactId, ConvertedAccountId, ConvertedOpportunityId FROM Lead "
+            f"WHERE Id = {soql_text(lead_id)}"))
+        if not row.get("IsConverted"):
+            return None
+        return row["ConvertedContactId"], row["ConvertedAccountId"], row.get("ConvertedOpportunityId"), False
+
+    def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None) -> None:
+        link = replace(person.link, sfdc_type="Contact", sfdc_id=to_18(contact_id), sfdc_contact_id=to_18(contact_id),
+                       sfdc_account_id=to_18(account_id), sfdc_lead_id=lead_id, sfdc_is_deleted=False)
+        with self.store.transaction():
+            self.store.set_salesforce_links([(person.id, link)], reason="Convert Person")
+            self.store.clear_bases(person.id)
+            self.engine.workspace.log([ActivityRecord(person.id, types.CONVERT_LEAD, to_18(contact_id), {
+                "SFDC Lead Id": lead_id, "SFDC Account Id": to_18(account_id),
+                "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
+            })])
+
+    def _log_convert_failure(self, person: Person, error) -> None:
+        code = error.code if error else "UNKNOWN_EXCEPTION"
+        with self.store.transaction():
+            self.store.record_sync_error(ErrorLevel.RECORD, code, error.message if error else "", object="Lead",
+                                         sfdc_id=person.link.sfdc_id, person_id=person.id)
+            self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, code, {
+                "Salesforce Type": "Lead", "Salesforce Id": person.link.sfdc_id, "Source": ACTION_SOURCE,
+                "Operation": "convert", "Reason": "Convert Person was refused",
+                "Error Message": error.message if error else "", "Error Fields": ", ".join(error.fields) if error else "",
+            })])
+
+    # -- look-ups -------------------------------------------------------------------------------
+
+    def _converted_status(self) -> str:
+        rows = list(self.client.query("SELECT MasterLabel FROM LeadStatus WHERE IsConverted = true LIMIT 1"))
+        if not rows:
+            raise NotFound("the org has no converted Lead status")
+        return rows[0]["MasterLabel"]
+
+    def _user_id(self, username: str) -> str:
+        rows = list(self.client.query(f"SELECT Id FROM User WHERE Username = {soql_text(username)}"))
+        if not rows:
+            raise NotFound(f"no Salesforce user {username!r}")
+        return rows[0]["Id"]
+
+    def _queue_id(self, name: str) -> str:
+        rows = list(self.client.query(f"SELECT Id FROM Group WHERE Type = 'Queue' AND Name = {soql_text(name)}"))
+        if not rows:
+            raise NotFound(f"no Salesforce queue {name!r}")
+        return rows[0]["Id"]
+
+    def _matched_account(self, person: Person) -> str | None:
+        """The one Account whose Name is the person's company or whose Website has its email's domain."""
+        conditions = []
+        if person.fields.get("company"):
+            conditions.append(f"Name = {soql_text(person.fields['company'])}")
+        email = person.fields.get("email") or ""
+        if "@" in email:
+            conditions.append(f"Website LIKE {soql_text('%' + email.rsplit('@', 1)[1])}")
+        if not conditions:
+            raise InvalidInput("company", "an account match needs the person's company or email")
+        rows = list(self.client.query(f"SELECT Id FROM Account WHERE {' OR '.join(conditions)} LIMIT 3"))
+        if len(rows) > 1:
+            raise InvalidInput("matchAccount", f"{len(rows)} Accounts match; give the account id instead")
+        return to_18(rows[0]["Id"]) if rows else None
+
+    def external_id(self, person_id: int) -> str:
+        """Tandem's id for a person across databases: an installation id plus the person id."""
+        mark = self.store.get_watermark(*INSTALLATION)
+        if mark is None:
+            mark = self.store.set_watermark(*INSTALLATION, uuid.uuid4().hex[:16])
+        return f"{mark.value}-{person_id}"
+
+    def _lease(self):
+        return _Lease(self.engine, self.owner, self.lease_wait_seconds)
+
+
+class _Lease:
+    """Hold the sync lease for one action, waiting a while for a running cycle to finish."""
+
+    def __init__(self, engine: SyncEngine, owner: str, wait_seconds: float) -> None:
+        self.engine, self.owner, self.wait_seconds = engine, owner, wait_seconds
+
+    def __enter__(self) -> None:
+        waiter = threading.Event()
+        waited = 0.0
+        while not self.engine.store.acquire_lease(LEASE_NAME, self.owner, self.engine.lease_ttl, now=self.engine.clock()):
+            if waited >= self.wait_seconds:
+                raise CycleBusy("a sync cycle is running; the action was not started, try again shortly")
+            waiter.wait(0.2)
+            waited += 0.2
+
+    def __exit__(self, *exc: object) -> None:
+        self.engine.store.release_lease(LEASE_NAME, self.owner)
+

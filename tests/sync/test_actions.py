@@ -1,0 +1,169 @@
+"""Sync Person to SFDC and Convert Person against the emulator's sample org."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tandem.errors import InvalidInput, RecordRejected
+from tandem.people import activities as types
+from tandem.people.models import SalesforceLink
+from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
+from tests.sync.observe import activities_of, person
+
+
+@pytest.fixture
+def actions(engine):
+    engine.run_cycle()
+    return PersonActions(engine)
+
+
+def add(store, **fields):
+    return store.add_person(fields, source="cli")
+
+
+def owner_name(sf, record_id, object_name="Lead"):
+    owner = sf.query(f"SELECT OwnerId FROM {object_name} WHERE Id = '{record_id}'")["records"][0]["OwnerId"]
+    if owner.startswith("00G"):
+        return sf.query(f"SELECT Name FROM Group WHERE Id = '{owner}'")["records"][0]["Name"]
+    return sf.query(f"SELECT Username FROM User WHERE Id = '{owner}'")["records"][0]["Username"]
+
+
+def test_new_person_becomes_a_lead_owned_by_the_assignment_rules(actions, store, sf):
+    ada = add(store, email="ada@example.com", firstName="Ada", lastName="Lovelace", company="Engines", leadSource="Web")
+    result = actions.sync_person(ada.id)
+    assert result.created and result.sfdc_type == "Lead" and result.sfdc_id.startswith("00Q")
+    lead = sf.Lead.get(result.sfdc_id)
+    assert (lead["LastName"], lead["Company"], lead["Email"]) == ("Lovelace", "Engines", "ada@example.com")
+    assert owner_name(sf, result.sfdc_id) == "Inbound Leads"  # the Web rule sends it to the queue
+    linked = store.get_person(ada.id)
+    assert (linked.link.sfdc_type, linked.link.sfdc_lead_id) == ("Lead", result.sfdc_id)
+    assert store.list_pending_changes(person_ids=[ada.id]) == []
+    assert activities_of(store, ada.id, types.SYNC_LEAD_TO_SFDC)
+
+
+def test_explicit_owner_and_queue(actions, store, sf):
+    one = add(store, email="one@example.com", lastName="One", company="C")
+    two = add(store, email="two@example.com", lastName="Two", company="C")
+    assert owner_name(sf, actions.sync_person(one.id, owner="admin@sample.example").sfdc_id) == "admin@sample.example"
+    assert owner_name(sf, actions.sync_person(two.id, queue="Inbound Leads").sfdc_id) == "Inbound Leads"
+    with pytest.raises(InvalidInput):
+        actions.sync_person(one.id, owner="admin@sample.example", queue="Inbound Leads")
+
+
+def test_linked_person_pushes_its_pending_changes_now(actions, store, sf):
+    wile = person(store, "wile@acme.example")
+    store.update_person(wile.id, {"title": "Genius"}, source="cli")
+    result = actions.sync_person(wile.id)
+    assert not result.created and result.fields == ["title"]
+    assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Genius"
+    assert store.list_pending_changes(person_ids=[wile.id]) == []
+
+
+def test_rejection_is_logged_and_raised(actions, store, sf):
+    nobody = add(store, email="nobody@example.com", firstName="No")  # no LastName, no Company
+    with pytest.raises(RecordRejected) as info:
+        actions.sync_person(nobody.id)
+    assert info.value.error_code == "REQUIRED_FIELD_MISSING"
+    [failure] = activities_of(store, nobody.id, types.SFDC_SYNC_FAILED)
+    assert failure.primary_attribute_value == "REQUIRED_FIELD_MISSING"
+    assert not store.get_person(nobody.id).linked
+
+
+def test_sync_twice_creates_one_lead(actions, store, sf):
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    first = actions.sync_person(ada.id)
+    store.set_salesforce_link(ada.id, SalesforceLink())  # the link was never recorded: an answer lost
+    again = actions.sync_person(ada.id)
+    assert again.sfdc_id == first.sfdc_id
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'ada@example.com'")["totalSize"] == 1
+
+
+def test_convert_creates_account_and_opportunity(actions, store, sf):
+    milton = person(store, "milton@initech.example")
+    result = actions.convert_person(milton.id)
+    assert result.account_created and result.warnings == [NEW_ACCOUNT_WARNING]
+    assert result.opportunity_id and result.opportunity_id.startswith("006")
+    contact = sf.Contact.get(result.contact_id)
+    assert contact["LastName"] == "Waddams" and contact["AccountId"] == result.account_id
+    assert sf.Account.get(result.account_id)["Name"] == "Initech"  # a second Initech: the duplicate warned of
+    after = store.get_person(milton.id)
+    assert (after.link.sfdc_type, after.link.sfdc_id, after.link.sfdc_lead_id) == ("Contact", result.contact_id, result.lead_id)
+    [activity] = activities_of(store, milton.id, types.CONVERT_LEAD)
+    assert activity.attribute("SFDC Account Id") == result.account_id
+
+
+def test_convert_without_opportunity_and_with_a_named_status(actions, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    result = actions.convert_person(lisa.id, create_opportunity=False, converted_status="Closed - Converted")
+    assert result.opportunity_id is None
+    assert sf.Lead.get(result.lead_id)["Status"] == "Closed - Converted"
+
+
+def test_match_account_one_none_and_several(actions, store, sf):
+    milton = person(store, "milton@initech.example")  # company Initech: exactly one Account
+    result = actions.convert_person(milton.id, match_account=True)
+    assert not result.account_created and sf.Account.get(result.account_id)["Name"] == "Initech"
+    lone = add(store, email="x@nowhere.example", lastName="Lone", company="Nowhere Inc")
+    assert actions.convert_person(lone.id, match_account=True).account_created  # none: a new one
+    sf.Account.create({"Name": "Globex"})
+    twin = add(store, email="y@elsewhere.example", lastName="Twin", company="Globex")
+    with pytest.raises(InvalidInput, match="2 Accounts match"):
+        actions.convert_person(twin.id, match_account=True)
+
+
+def test_convert_of_an_unsynced_person_syncs_it_first(actions, store, sf):
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    result = actions.convert_person(ada.id, create_opportunity=False)
+    assert sf.Lead.get(result.lead_id)["IsConverted"] is True
+    assert store.get_person(ada.id).link.sfdc_type == "Contact"
+
+
+def test_convert_of_a_contact_is_refused(actions, store):
+    wile = person(store, "wile@acme.example")
+    with pytest.raises(InvalidInput, match="already a Salesforce Contact"):
+        actions.convert_person(wile.id)
+    assert store.get_person(wile.id).link == wile.link
+
+
+def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, store, sf, monkeypatch):
+    milton = person(store, "milton@initech.example")
+    accounts_before = sf.query("SELECT COUNT() FROM Account")["totalSize"]
+    real_follow = actions._follow
+
+    def crash(*args, **kwargs):
+        raise ConnectionError("answer lost")
+
+    monkeypatch.setattr(actions, "_follow", crash)
+    with pytest.raises(ConnectionError):
+        actions.convert_person(milton.id)
+    monkeypatch.setattr(actions, "_follow", real_follow)
+    result = actions.convert_person(milton.id)
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == accounts_before + 1
+    assert store.get_person(milton.id).link.sfdc_id == result.contact_id
+
+
+def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, store, sf):
+    persons = [add(store, email=f"race{n}@example.com", lastName=f"Race{n}", company="Race") for n in range(5)]
+    errors: list[BaseException] = []
+
+    def cycles():
+        try:
+            for _ in range(3):
+                engine.run_cycle()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    thread = threading.Thread(target=cycles)
+    thread.start()
+    for p in persons:
+        actions.sync_person(p.id)
+    thread.join()
+    assert not errors
+    engine.run_cycle()
+    leads = sf.query("SELECT Id FROM Lead WHERE Company = 'Race'")["records"]
+    assert len(leads) == 5
+    for p in persons:
+        assert len(store.find_persons_by_email(f"race{p.id - persons[0].id}@example.com")) == 1
+    assert store.count_persons() == 6 + 5
