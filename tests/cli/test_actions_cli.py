@@ -14,7 +14,8 @@ def test_sync_then_person_sync_and_convert(tmp_path):
     assert tandem(tmp_path, "init").returncode == 0
     cycle = tandem(tmp_path, "sync", "--json")
     assert cycle.returncode == 0, cycle.stderr
-    assert sum(s["new"] for s in json.loads(cycle.stdout)["steps"]) == 6
+    pulled = [s for s in json.loads(cycle.stdout)["steps"] if s["operation"] == "pull updates"]
+    assert sum(s["new"] for s in pulled) == 6
     assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines").returncode == 0
     synced = tandem(tmp_path, "person", "sync", "ada@example.com", "--json")
     assert synced.returncode == 0, synced.stderr
