@@ -8,7 +8,6 @@ import pytest
 
 from tandem.errors import InvalidInput, RecordRejected
 from tandem.people import activities as types
-from tandem.people.models import SalesforceLink
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
 from tandem.sync.cycle import CycleBusy
 from tests.sync.observe import activities_of, person
@@ -72,13 +71,21 @@ def test_rejection_is_logged_and_raised(actions, store, sf):
     assert not store.get_person(nobody.id).linked
 
 
-def test_sync_twice_creates_one_lead(actions, store, sf):
+def test_lost_answer_after_lead_create_then_retry_gives_one_lead(actions, store, sf, monkeypatch):
     ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
-    first = actions.sync_person(ada.id)
-    store.set_salesforce_link(ada.id, SalesforceLink())  # the link was never recorded: an answer lost
-    again = actions.sync_person(ada.id)
-    assert again.sfdc_id == first.sfdc_id
+    real = store.set_salesforce_links
+
+    def crash(*args, **kwargs):
+        raise ConnectionError("died after Salesforce committed")
+
+    monkeypatch.setattr(store, "set_salesforce_links", crash)
+    with pytest.raises(ConnectionError):
+        actions.sync_person(ada.id)
+    monkeypatch.setattr(store, "set_salesforce_links", real)
+    assert not store.get_person(ada.id).linked
+    result = actions.sync_person(ada.id)
     assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'ada@example.com'")["totalSize"] == 1
+    assert store.get_person(ada.id).link.sfdc_id == result.sfdc_id
 
 
 def test_convert_creates_account_and_opportunity(actions, store, sf):
