@@ -27,7 +27,8 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     """Salesforce has the base (or the value Tandem already holds): nothing to apply."""
     APPLY = "apply"
-    """Salesforce changed it and Tandem did not: take Salesforce's value."""
+    """Salesforce changed it and Tandem did not: take Salesforce's value (and drop a pending value
+    that is back at the base, which is no Tandem change)."""
     AGREE = "agree"
     """Both sides changed it to the same value: take it, drop the pending change."""
     CONFLICT_SALESFORCE_WINS = "conflict, Salesforce wins"
@@ -48,7 +49,7 @@ class FieldDecision:
 
     @property
     def drops_pending(self) -> bool:
-        return self.outcome in (Outcome.AGREE, Outcome.CONFLICT_SALESFORCE_WINS)
+        return self.outcome in (Outcome.APPLY, Outcome.AGREE, Outcome.CONFLICT_SALESFORCE_WINS)
 
     @property
     def new_base(self) -> Any:
@@ -67,9 +68,10 @@ def decide_field(
     """Decide one field from Salesforce's value, the base, the person's value and any pending value.
 
     `base` and `pending` are left out when there is none (no agreement yet, nothing queued).
+    A pending value equal to the base (a Tandem edit undone before the sync) is no Tandem change.
     """
-    has_pending = pending is not _MISSING
     has_base = base is not _MISSING
+    has_pending = pending is not _MISSING and not (has_base and same_value(pending, base))
     salesforce_changed = not has_base or not same_value(salesforce, base)
     if not salesforce_changed:
         return FieldDecision(Outcome.UNCHANGED, value=base)

@@ -204,3 +204,17 @@ def test_cycle_steps_are_recorded(engine, store):
     assert {(s.object, s.operation) for s in recorded} == {(s.object, s.operation) for s in report.steps}
     assert all(s.status is StepStatus.SUCCEEDED and s.ended_at is not None for s in recorded)
     assert {s.cycle_id for s in recorded} == {report.cycle_id}
+
+
+def test_tandem_edit_undone_before_the_cycle_is_no_change(engine, store, sf):
+    """A Tandem value back at the base is no change: a Salesforce change of the field just applies."""
+    engine.run_cycle()
+    milton = person(store, "milton@initech.example")
+    store.update_person(milton.id, {"title": "Collator"}, source=CLI)
+    store.update_person(milton.id, {"title": None}, source=CLI)
+    sf.Lead.update(lead(sf, "milton@initech.example")["Id"], {"Title": "Stapler Keeper"})
+    engine.run_cycle()
+    assert lead(sf, "milton@initech.example")["Title"] == "Stapler Keeper"
+    assert person(store, "milton@initech.example").fields["title"] == "Stapler Keeper"
+    assert activities_of(store, milton.id, CONFLICT) == []
+    assert store.list_pending_changes(person_ids=[milton.id]) == []

@@ -44,6 +44,14 @@ def test_both_sides_same_new_value_is_agreement_not_conflict():
     assert decision.drops_pending
 
 
+@pytest.mark.parametrize("winner", list(Winner))
+def test_pending_value_back_at_the_base_is_no_tandem_change(winner):
+    decision = decide_field(salesforce="sf", base="old", current="old", pending="old", winner=winner)
+    assert decision.outcome is Outcome.APPLY
+    assert decision.value == "sf"
+    assert decision.changes_person and decision.drops_pending
+
+
 def test_first_sight_without_base_applies_only_when_different():
     assert decide_field(salesforce="a", current=None, winner=Winner.SALESFORCE).outcome is Outcome.APPLY
     assert decide_field(salesforce="a", current="a", winner=Winner.SALESFORCE).outcome is Outcome.UNCHANGED
