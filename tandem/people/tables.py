@@ -143,7 +143,7 @@ watermarks = sa.Table(
     "watermarks", metadata,
     sa.Column("object", sa.String(64), primary_key=True),
     sa.Column("stream", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(255), nullable=False),
+    sa.Column("value", sa.Text(), nullable=False),
     sa.Column("set_at", UtcDateTime(), nullable=False),
 )
 
@@ -162,6 +162,7 @@ cycle_steps = sa.Table(
     sa.Column("failed_count", sa.Integer(), nullable=False),
     sa.Column("skipped_count", sa.Integer(), nullable=False),
     sa.Column("message", sa.Text()),
+    sa.Column("api_calls", sa.Integer(), nullable=False, server_default="0"),
 )
 
 sync_errors = sa.Table(
