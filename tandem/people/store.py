@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tandem.errors import InvalidInput, NotFound
 from tandem.people.activity_log import ActivityLog, change_row, new_lead_row
+from tandem.people.api_queries import ApiQueries
 from tandem.people.custom_fields import (
     define_custom_field,
     load_custom_fields,
@@ -48,7 +49,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class PersonStore(PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog):
+class PersonStore(PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog, ApiQueries):
     def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
         self._db = Database(url)
         self._custom: dict[str, PersonField] = {}

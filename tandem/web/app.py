@@ -1,0 +1,124 @@
+"""The REST API application: routers, the token check, limits, and the one place errors render.
+
+Every error leaves as Marketo's envelope (HTTP 200 with a string code, or 413), never a stack
+trace: an unexpected exception is logged here and answered with 611 System error.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from tandem.errors import AmbiguousReference, InvalidInput, NotFound, TandemError
+from tandem.people.store import PersonStore
+from tandem.web import activities, leads, sync_actions
+from tandem.web.auth import ApiCredentials, TokenIssuer, identity, token_from
+from tandem.web.envelope import ApiFailure, Codes, failure
+from tandem.web.limits import ApiLimits, LimitsMiddleware
+from tandem.web.parameters import form_params, media_type
+from tandem.web.sync_actions import ClientFactory, SalesforceActions
+
+log = logging.getLogger("tandem.web")
+bearer = HTTPBearer(auto_error=False, description="The access token from /identity/oauth/token")
+
+
+async def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    """601/602 unless the call carries a live token (header, query or form parameter)."""
+    form_token = None
+    if media_type(request) == "application/x-www-form-urlencoded":
+        form_token = ((await form_params(request)).get("access_token") or [None])[-1]
+    request.app.state.tokens.check(token_from(request, form_token))
+
+
+def _validation_failure(error: RequestValidationError) -> Response:
+    first = error.errors()[0] if error.errors() else {}
+    if first.get("type") == "json_invalid":
+        return failure(Codes.INVALID_JSON, "Invalid JSON")
+    where = str(list(first.get("loc", ("request",)))[-1])
+    return failure(Codes.INVALID_VALUE, f"Invalid value for '{where}': {first.get('msg', 'invalid')}")
+
+
+def _tandem_failure(error: TandemError) -> Response:
+    if isinstance(error, InvalidInput):
+        return failure(Codes.INVALID_DATA, f"Invalid value for field '{error.field}': {error.reason}")
+    if isinstance(error, NotFound):
+        return failure(Codes.LEAD_NOT_FOUND, "Lead not found")
+    if isinstance(error, AmbiguousReference):
+        return failure(Codes.MULTIPLE_MATCHES, "Multiple leads match the lookup criteria")
+    log.exception("request failed", exc_info=error)
+    return failure(Codes.SYSTEM_ERROR, "System error")
+
+
+def create_app(
+    store: PersonStore,
+    credentials: ApiCredentials,
+    *,
+    limits: ApiLimits | None = None,
+    token_lifetime: int = 3600,
+    clock: Callable[[], float] = time.time,
+    salesforce: ClientFactory | None = None,
+) -> FastAPI:
+    """The API over an open store; `salesforce` opens a client for the flow actions when first needed."""
+    limits = limits or ApiLimits()
+    holder = SalesforceActions(store, salesforce or _no_salesforce)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            holder.close()
+
+    app = FastAPI(
+        title="Tandem REST API",
+        version="1",
+        description="Marketo-compatible REST API over Tandem's people store.",
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.limits = limits
+    app.state.tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
+    app.state.salesforce = holder
+    app.include_router(identity)
+    for module in (leads, activities, sync_actions):
+        app.include_router(module.router, dependencies=[Depends(require_token)])
+
+    @app.exception_handler(ApiFailure)
+    async def _api_failure(_: Request, error: ApiFailure) -> Response:
+        return failure(error.code, error.message, error.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> Response:
+        return _validation_failure(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 405:
+            return failure(Codes.METHOD_NOT_SUPPORTED, "HTTP Method not supported")
+        if error.status_code == 404:
+            return failure(Codes.NOT_FOUND, "Requested resource not found")
+        return failure(Codes.SYSTEM_ERROR, str(error.detail), http_status=error.status_code)
+
+    @app.exception_handler(TandemError)
+    async def _tandem(_: Request, error: TandemError) -> Response:
+        return _tandem_failure(error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> Response:
+        log.exception("unexpected error", exc_info=error)
+        return failure(Codes.SYSTEM_ERROR, "System error")
+
+    app.add_middleware(LimitsMiddleware, limits=limits)
+    return app
+
+
+def _no_salesforce() -> object:
+    raise ApiFailure("608", "API Temporarily Unavailable: no Salesforce connection is configured")

@@ -1,0 +1,172 @@
+"""Sync Leads (create/update in batches): per-record decisions, then one transaction for the rest.
+
+A bad record is skipped with its reasons and the others are applied (MARKETO-API §5.3). Every value
+is checked here before the store is called, so the store's all-or-nothing validation never turns one
+bad record into a failed batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tandem.errors import InvalidInput
+from tandem.people.api_queries import LOOKUP_FIELDS
+from tandem.people.store import PersonStore
+from tandem.people.validation import coerce
+from tandem.web.envelope import ApiFailure, Codes, reason
+from tandem.web.parameters import MAX_ID
+
+API_SOURCE = "Web service API"
+
+
+class SyncAction(StrEnum):
+    CREATE_ONLY = "createOnly"
+    UPDATE_ONLY = "updateOnly"
+    CREATE_OR_UPDATE = "createOrUpdate"
+    CREATE_DUPLICATE = "createDuplicate"
+
+
+class SyncLeadsRequest(BaseModel):
+    """The body of `POST /rest/v1/leads.json`; unknown top-level keys (`"asyncProcessing "`) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    action: SyncAction = SyncAction.CREATE_OR_UPDATE
+    lookupField: str = "email"
+    partitionName: str | None = None
+    asyncProcessing: bool | str | None = None
+    input: list[dict[str, Any]] = Field(description="Lead records by REST field name, at most 300")
+
+
+class PushLeadsRequest(BaseModel):
+    """The body of `POST /rest/v1/leads/push.json`: always an upsert."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    programName: str | None = None
+    lookupField: str = "email"
+    source: str | None = None
+    reason: str | None = None
+    programStatus: str | None = None
+    partitionName: str | None = None
+    input: list[dict[str, Any]]
+
+
+@dataclass
+class _Record:
+    position: int
+    changes: dict[str, Any] = field(default_factory=dict)
+    key: Any = None
+    outcome: dict[str, Any] | None = None
+
+
+def check_lookup_field(store: PersonStore, name: str, action: SyncAction) -> None:
+    if name not in LOOKUP_FIELDS:
+        try:
+            store.field(name)
+        except InvalidInput:
+            raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found") from None
+        raise ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{name}' not supported")
+    if name == "id" and action is not SyncAction.UPDATE_ONLY:
+        raise ApiFailure(Codes.INVALID_DATA, "lookupField 'id' is only allowed with action updateOnly")
+
+
+def _skipped(code: str, message: str) -> dict[str, Any]:
+    return {"status": "skipped", "reasons": [reason(code, message)]}
+
+
+def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str | None) -> dict[str, Any] | dict[str, str]:
+    """The record's writable values, or `{"skip": code, "message": ...}` naming the first bad field."""
+    changes: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name == keep_key:
+            continue
+        try:
+            person_field = store.field(name)
+        except InvalidInput:
+            return {"skip": Codes.FIELD_NOT_FOUND, "message": f"Field '{name}' not found"}
+        if person_field.read_only:
+            return {"skip": Codes.INVALID_DATA, "message": f"Field '{name}' is read-only"}
+        try:
+            coerce(person_field, raw)
+        except InvalidInput as error:
+            code = Codes.INVALID_VALUE if error.reason.startswith("expected") else Codes.INVALID_DATA
+            return {"skip": code, "message": f"Invalid value for field '{name}': {error.reason}"}
+        changes[name] = raw
+    return {"ok": changes}
+
+
+def _key_of(lookup: str, raw: Any) -> Any:
+    if raw is None or raw == "":
+        return None
+    if lookup == "id":
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+            return ...
+        value = int(str(raw).strip())
+        return value if 0 < value <= MAX_ID else ...
+    if not isinstance(raw, str):
+        return ...
+    return raw.strip().lower() if lookup == "email" else raw
+
+
+def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: str = API_SOURCE) -> list[dict[str, Any]]:
+    """Create or update persons; one result per input record, in input order."""
+    if not request.input:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'input'")
+    if len(request.input) > batch_limit:
+        raise ApiFailure(Codes.INVALID_DATA, f"input has {len(request.input)} records; at most {batch_limit} a call")
+    lookup, action = request.lookupField, request.action
+    check_lookup_field(store, lookup, action)
+    key_is_written = lookup == "email"
+    records: list[_Record] = []
+    seen: set[Any] = set()
+    for position, values in enumerate(request.input):
+        record = _Record(position)
+        records.append(record)
+        if action is not SyncAction.CREATE_DUPLICATE:
+            record.key = _key_of(lookup, values.get(lookup))
+            if record.key is None:
+                record.outcome = _skipped(Codes.MISSING_VALUE, f"Missing value for the required parameter '{lookup}'")
+                continue
+            if record.key is ...:
+                record.outcome = _skipped(Codes.INVALID_VALUE, f"Invalid value for lookup field '{lookup}'")
+                continue
+            if record.key in seen:
+                record.outcome = _skipped(Codes.DUPLICATE_IN_INPUT, f"Duplicate {lookup} found in input")
+                continue
+            seen.add(record.key)
+        checked = _checked_changes(store, values, None if key_is_written else lookup)
+        if "skip" in checked:
+            record.outcome = _skipped(checked["skip"], checked["message"])
+            continue
+        record.changes = checked["ok"]
+    live = [r for r in records if r.outcome is None]
+    matches = store.person_ids_by(lookup, [r.key for r in live]) if action is not SyncAction.CREATE_DUPLICATE else {}
+    creates: list[_Record] = []
+    updates: list[tuple[_Record, int]] = []
+    for record in live:
+        found = matches.get(record.key, [])
+        creatable = action is not SyncAction.UPDATE_ONLY and key_is_written
+        if action is SyncAction.CREATE_DUPLICATE or (not found and creatable):
+            creates.append(record)
+        elif not found:
+            record.outcome = _skipped(Codes.LEAD_NOT_FOUND, "Lead not found")
+        elif action is SyncAction.CREATE_ONLY:
+            record.outcome = _skipped(Codes.LEAD_EXISTS, "Lead already exists")
+        elif len(found) > 1:
+            record.outcome = _skipped(Codes.MULTIPLE_MATCHES, "Multiple leads match the lookup criteria")
+        else:
+            updates.append((record, found[0]))
+    with store.transaction():
+        created = store.add_persons([r.changes for r in creates], source) if creates else []
+        if updates:
+            store.update_persons([(pid, r.changes) for r, pid in updates], source)
+    for record, person_id in zip(creates, created, strict=True):
+        record.outcome = {"id": person_id, "status": "created"}
+    for record, person_id in updates:
+        record.outcome = {"id": person_id, "status": "updated"}
+    return [r.outcome or _skipped(Codes.SYSTEM_ERROR, "not processed") for r in records]

@@ -1,0 +1,202 @@
+"""Lead (person) resources: query by filter, get by id, sync (create/update), push, delete, describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from tandem.errors import InvalidInput
+from tandem.people.api_queries import LOOKUP_FIELDS
+from tandem.people.store import PersonStore
+from tandem.web.envelope import ApiFailure, Codes, reason, success
+from tandem.web.lead_sync import PushLeadsRequest, SyncAction, SyncLeadsRequest, sync_leads
+from tandem.web.limits import ApiLimits
+from tandem.web.openapi_docs import REST_RESPONSES, body_schema, form_schema
+from tandem.web.paging import LeadCursor, lead_token, read_lead_token
+from tandem.web.parameters import batch_size, form_params, ids, json_body, media_type, multi, validated
+from tandem.web.records import DEFAULT_LEAD_FIELDS, describe2_entry, describe_entry, lead_record
+
+router = APIRouter(tags=["leads"], responses=REST_RESPONSES)
+
+
+class DeleteLeadsRequest(BaseModel):
+    input: list[dict[str, Any]]
+
+
+def _store(request: Request) -> PersonStore:
+    return request.app.state.store
+
+
+def _limits(request: Request) -> ApiLimits:
+    return request.app.state.limits
+
+
+def _fields(store: PersonStore, names: list[str]) -> list[str]:
+    if not names:
+        return list(DEFAULT_LEAD_FIELDS)
+    known = {f.name for f in store.fields()}
+    for name in names:
+        if name not in known:
+            try:
+                store.field(name)
+            except InvalidInput:
+                raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found") from None
+    return list(dict.fromkeys(names))
+
+
+def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[str]]) -> Response:
+    def one(name: str) -> str | None:
+        values = params.get(name) or []
+        return values[-1] if values else None
+
+    filter_type = (one("filterType") or "").strip()
+    if not filter_type:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'filterType'")
+    if filter_type not in LOOKUP_FIELDS:
+        try:
+            store.field(filter_type)
+        except InvalidInput:
+            raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{filter_type}' not found") from None
+        raise ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{filter_type}' not supported")
+    values: list[Any] = multi(params.get("filterValues"))
+    if not values:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'filterValues'")
+    if len(values) > limits.batch_size:
+        raise ApiFailure(Codes.INVALID_DATA, f"filterValues has {len(values)} values; at most {limits.batch_size}")
+    if filter_type == "id":
+        values = ids("filterValues", values)
+    fields = _fields(store, multi(params.get("fields")))
+    size = batch_size(one("batchSize"), limits.batch_size)
+    token = one("nextPageToken")
+    cursor = read_lead_token(token) if token else LeadCursor(0)
+    if cursor.after_id == 0 and store.count_persons_where(filter_type, values) > limits.filter_matches:
+        raise ApiFailure(Codes.INVALID_DATA, "Too many results match the filter")
+    page = store.persons_page(filter_type, values, cursor.after_id, size + 1)
+    more = len(page) > size
+    page = page[:size]
+    next_token = lead_token(LeadCursor(page[-1].id)) if more else None
+    return success([lead_record(p, fields) for p in page], next_page_token=next_token,
+                   more_result=True if more else None)
+
+
+@router.get("/rest/v1/leads.json", summary="Get Leads by Filter Type")
+def get_leads(
+    request: Request,
+    filterType: str | None = Query(None),
+    filterValues: list[str] | None = Query(None),
+    fields: list[str] | None = Query(None),
+    batchSize: str | None = Query(None),
+    nextPageToken: str | None = Query(None),
+) -> Response:
+    params = {k: request.query_params.getlist(k) for k in request.query_params}
+    return _query_leads(_store(request), _limits(request), params)
+
+
+_LEADS_POST_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": body_schema(SyncLeadsRequest)},
+            "application/x-www-form-urlencoded": {"schema": form_schema(
+                {"_method": {"type": "string", "enum": ["GET"]}, "filterType": {"type": "string"},
+                 "filterValues": {"type": "string"}, "fields": {"type": "string"},
+                 "batchSize": {"type": "string"}, "nextPageToken": {"type": "string"},
+                 "access_token": {"type": "string"}}, required=["_method"])},
+        },
+    },
+}
+
+
+@router.post("/rest/v1/leads.json", summary="Sync Leads, or Get Leads by Filter Type with _method=GET",
+             openapi_extra=_LEADS_POST_BODY)
+async def post_leads(request: Request) -> Response:
+    store, limits = _store(request), _limits(request)
+    if request.query_params.get("_method", "").upper() == "GET" or media_type(request) in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    ):
+        if media_type(request) == "multipart/form-data":
+            raise ApiFailure(Codes.CONTENT_TYPE, "Invalid Content Type: send the form url-encoded")
+        params = await form_params(request)
+        for k in request.query_params:
+            params.setdefault(k, request.query_params.getlist(k))
+        if (params.get("_method") or [""])[-1].upper() != "GET":
+            raise ApiFailure(Codes.CONTENT_TYPE, "Invalid Content Type")
+        return _query_leads(store, limits, params)
+    body = validated(SyncLeadsRequest, await json_body(request))
+    return success(sync_leads(store, body, limits.batch_size))
+
+
+@router.post("/rest/v1/leads/push.json", summary="Push Lead", openapi_extra={
+    "requestBody": {"content": {"application/json": {"schema": body_schema(PushLeadsRequest)}}, "required": True}})
+async def push_leads(request: Request) -> Response:
+    body = validated(PushLeadsRequest, await json_body(request))
+    upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=body.lookupField, input=body.input)
+    return success(sync_leads(_store(request), upsert, _limits(request).batch_size))
+
+
+@router.get("/rest/v1/lead/{lead_id}.json", summary="Get Lead by Id")
+def get_lead(request: Request, lead_id: int, fields: list[str] | None = Query(None)) -> Response:
+    store = _store(request)
+    names = _fields(store, multi(fields))
+    found = store.get_persons(ids("id", [lead_id]))
+    return success([lead_record(p, names) for p in found])
+
+
+async def _delete(request: Request) -> Response:
+    body = await json_body(request, empty={"input": []})
+    wanted: list[Any] = [item.get("id") for item in validated(DeleteLeadsRequest, body).input]
+    wanted += multi(request.query_params.getlist("id"))
+    if not wanted:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'input'")
+    limit = _limits(request).batch_size
+    if len(wanted) > limit:
+        raise ApiFailure(Codes.INVALID_DATA, f"input has {len(wanted)} records; at most {limit} a call")
+    numbers: list[int | None] = []
+    for value in wanted:
+        found = ids("id", [_id_text(value)])
+        numbers.append(found[0] if found else None)
+    deleted = set(_store(request).delete_persons([n for n in numbers if n is not None]))
+    result = []
+    for number in numbers:
+        if number in deleted:
+            result.append({"id": number, "status": "deleted"})
+            deleted.discard(number)
+        else:
+            result.append({"id": number, "status": "skipped", "reasons": [reason(Codes.LEAD_NOT_FOUND, "Lead not found")]})
+    return success(result)
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ApiFailure(Codes.INVALID_VALUE, f"Invalid value '{str(value)[:60]}'. Required of type 'integer' (id)")
+    return str(value)
+
+
+_DELETE_BODY = {"requestBody": {"content": {"application/json": {"schema": body_schema(DeleteLeadsRequest)}}}}
+
+
+@router.post("/rest/v1/leads/delete.json", summary="Delete Leads", openapi_extra=_DELETE_BODY)
+async def delete_leads(request: Request) -> Response:
+    return await _delete(request)
+
+
+@router.delete("/rest/v1/leads.json", summary="Delete Leads (as marketorestpython sends it)", openapi_extra=_DELETE_BODY)
+async def delete_leads_by_delete(request: Request) -> Response:
+    return await _delete(request)
+
+
+@router.get("/rest/v1/leads/describe.json", summary="Describe Lead")
+def describe(request: Request) -> Response:
+    return success([describe_entry(f) for f in _store(request).fields()])
+
+
+@router.get("/rest/v1/leads/describe2.json", summary="Describe Lead2")
+def describe2(request: Request) -> Response:
+    fields = _store(request).fields()
+    return success([{
+        "name": "API Lead",
+        "searchableFields": [[name] for name in LOOKUP_FIELDS],
+        "fields": [describe2_entry(f) for f in fields],
+    }])

@@ -1,0 +1,65 @@
+"""Opaque page tokens: upper-case base32 (with `=` padding, as Marketo's) over a small cursor.
+
+Lead pages carry the last id served; activity pages the `sinceDatetime` they started from and the
+last activity id served. Ids only grow, so a token is never repeated and paging ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tandem.web.envelope import ApiFailure, Codes
+
+
+@dataclass(frozen=True)
+class LeadCursor:
+    after_id: int
+
+
+@dataclass(frozen=True)
+class ActivityCursor:
+    since: datetime
+    after_id: int
+
+
+def _encode(text: str) -> str:
+    return base64.b32encode(text.encode()).decode()
+
+
+def _decode(token: str) -> str:
+    cleaned = token.strip().upper()
+    cleaned += "=" * (-len(cleaned) % 8)
+    try:
+        return base64.b32decode(cleaned).decode("ascii")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken") from None
+
+
+def lead_token(cursor: LeadCursor) -> str:
+    return _encode(f"lead,{cursor.after_id}")
+
+
+def read_lead_token(token: str) -> LeadCursor:
+    kind, _, after = _decode(token).partition(",")
+    if kind != "lead" or not after.isdigit():
+        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken")
+    return LeadCursor(int(after))
+
+
+def activity_token(cursor: ActivityCursor) -> str:
+    stamp = cursor.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    return _encode(f"{stamp},{cursor.after_id}")
+
+
+def read_activity_token(token: str) -> ActivityCursor:
+    stamp, _, after = _decode(token).partition(",")
+    try:
+        since = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken") from None
+    if not after.isdigit():
+        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken")
+    return ActivityCursor(since.astimezone(UTC), int(after))

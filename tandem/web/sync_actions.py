@@ -1,0 +1,158 @@
+"""Tandem's own resources in the same envelope: the two flow actions and the sync status.
+
+The Salesforce client is opened on first use of an action (the bundled emulator starts only then)
+and closed when the server stops; one SyncEngine serves every call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tandem.errors import (
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+    RecordRejected,
+    SalesforceError,
+    TransientError,
+)
+from tandem.people.store import PersonStore
+from tandem.web.envelope import ApiFailure, Codes, success
+from tandem.web.openapi_docs import REST_RESPONSES, body_schema
+from tandem.web.parameters import MAX_ID, json_body, validated
+
+router = APIRouter(tags=["sync"], responses=REST_RESPONSES)
+
+ClientFactory = Callable[[], AbstractContextManager[Any]]
+
+
+class SyncToSfdcRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    owner: str | None = None
+    queue: str | None = None
+    assignmentRules: bool | None = None
+
+
+class ConvertInSfdcRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    convertedStatus: str | None = None
+    owner: str | None = None
+    notify: bool = False
+    createOpportunity: bool = True
+    opportunityName: str | None = None
+    accountId: str | None = None
+    matchAccount: bool = False
+
+
+class SalesforceActions:
+    """Opens the Salesforce client and builds the engine and actions lazily, once."""
+
+    def __init__(self, store: PersonStore, client_factory: ClientFactory) -> None:
+        self.store = store
+        self.client_factory = client_factory
+        self._stack = ExitStack()
+        self._actions: Any = None
+        self._lock = threading.Lock()
+
+    def actions(self) -> Any:
+        with self._lock:
+            if self._actions is None:
+                from tandem.sync.actions import PersonActions
+                from tandem.sync.cycle import SyncEngine
+
+                client = self._stack.enter_context(self.client_factory())
+                self._actions = PersonActions(SyncEngine(client, self.store))
+            return self._actions
+
+    def close(self) -> None:
+        with self._lock:
+            self._actions = None
+            self._stack.close()
+
+
+def _failure_for(error: Exception) -> ApiFailure:
+    if isinstance(error, NotFound):
+        return ApiFailure(Codes.LEAD_NOT_FOUND, str(error) or "Lead not found")
+    if isinstance(error, InvalidInput):
+        return ApiFailure(Codes.INVALID_DATA, f"Invalid value for '{error.field}': {error.reason}")
+    if isinstance(error, RecordRejected):
+        fields = f" (fields: {', '.join(error.fields)})" if error.fields else ""
+        return ApiFailure(Codes.INVALID_DATA, f"Salesforce refused the record: {error}{fields}")
+    if isinstance(error, LimitExceeded):
+        return ApiFailure("607", f"Salesforce API limit reached: {error.message}")
+    if isinstance(error, TransientError):
+        return ApiFailure(Codes.TRANSIENT, f"Transient Error: {error.message}")
+    if isinstance(error, SalesforceError):
+        return ApiFailure(Codes.TRANSIENT, f"Salesforce error: {error}")
+    return ApiFailure(Codes.TRANSIENT, f"Transient Error: {error}")
+
+
+def _person_id(request: Request, lead_id: int) -> int:
+    """The person's id, checked here so an unknown id never opens the Salesforce client."""
+    if not 0 < lead_id <= MAX_ID or not request.app.state.store.get_persons([lead_id]):
+        raise ApiFailure(Codes.LEAD_NOT_FOUND, "Lead not found")
+    return lead_id
+
+
+async def _run(request: Request, call: Callable[[Any], Any]) -> Any:
+    from tandem.sync.cycle import CycleBusy
+
+    holder: SalesforceActions = request.app.state.salesforce
+
+    def work() -> Any:
+        try:
+            return call(holder.actions())
+        except (CycleBusy, SalesforceError, InvalidInput, NotFound) as error:
+            raise _failure_for(error) from None
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/rest/v1/leads/{lead_id}/syncToSfdc.json", summary="Sync Person to SFDC", openapi_extra={
+    "requestBody": {"content": {"application/json": {"schema": body_schema(SyncToSfdcRequest)}}}})
+async def sync_to_sfdc(request: Request, lead_id: int) -> Response:
+    body = validated(SyncToSfdcRequest, await json_body(request, empty={}))
+    person_id = _person_id(request, lead_id)
+    outcome = await _run(request, lambda actions: actions.sync_person(
+        person_id, owner=body.owner, queue=body.queue, assignment_rules=body.assignmentRules))
+    return success([{
+        "id": outcome.person_id, "status": "created" if outcome.created else "updated",
+        "sfdcType": outcome.sfdc_type, "sfdcId": outcome.sfdc_id, "fields": list(outcome.fields),
+    }])
+
+
+@router.post("/rest/v1/leads/{lead_id}/convertInSfdc.json", summary="Convert Person", openapi_extra={
+    "requestBody": {"content": {"application/json": {"schema": body_schema(ConvertInSfdcRequest)}}}})
+async def convert_in_sfdc(request: Request, lead_id: int) -> Response:
+    body = validated(ConvertInSfdcRequest, await json_body(request, empty={}))
+    person_id = _person_id(request, lead_id)
+    outcome = await _run(request, lambda actions: actions.convert_person(
+        person_id, converted_status=body.convertedStatus, owner=body.owner, notify=body.notify,
+        create_opportunity=body.createOpportunity, opportunity_name=body.opportunityName,
+        account_id=body.accountId, match_account=body.matchAccount))
+    values = asdict(outcome)
+    return success([{
+        "id": values["person_id"], "status": "converted", "sfdcLeadId": values["lead_id"],
+        "sfdcContactId": values["contact_id"], "sfdcAccountId": values["account_id"],
+        "sfdcOpportunityId": values["opportunity_id"], "accountCreated": values["account_created"],
+        "warnings": list(values["warnings"]),
+    }])
+
+
+@router.get("/rest/v1/sfdc/status.json", summary="Sync status (as `tandem status --json`)")
+def sfdc_status(request: Request) -> Response:
+    from tandem.sync.status import sync_status
+
+    return success([sync_status(request.app.state.store, now=datetime.now(UTC))])
