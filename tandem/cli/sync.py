@@ -100,12 +100,17 @@ def run() -> None:
 
 
 @app.command()
-def status(as_json: AsJson = False) -> None:
-    """The last cycles, the backlog in both directions, API usage and recent sync errors."""
+def status(
+    as_json: AsJson = False,
+    salesforce: Annotated[bool, typer.Option("--salesforce", help="Also count the records changed in Salesforce "
+                                             "since the last pull (one API call per object).")] = False,
+) -> None:
+    """The last cycle, the backlog in both directions, API usage and recent sync errors."""
     with reported_errors():
         settings = load_settings()
         store = open_store(settings)
-        state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))
+        with salesforce_client(settings) if salesforce else nullcontext() as client:
+            state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), client=client)
         if as_json:
             print_json(state)
             return
@@ -114,15 +119,19 @@ def status(as_json: AsJson = False) -> None:
             typer.echo("no sync cycle has run yet")
         else:
             table = Table(title=f"Last cycle {last['cycleId'][:8]} · started {last['startedAt']}")
-            for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped"):
+            for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped", "API calls"):
                 table.add_column(column)
             for s in last["steps"]:
                 table.add_row(s["object"], s["operation"], s["status"], *(str(s[k]) for k in
-                              ("new", "updated", "deleted", "failed", "skipped")))
+                              ("new", "updated", "deleted", "failed", "skipped", "apiCalls")))
             console.print(table)
         backlog = state["backlog"]
         typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} persons "
                    f"({backlog['failedChanges']} refused, waiting for a fix)")
+        if backlog["salesforceChanges"] is not None:
+            waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
+                                for name, n in backlog["salesforceChanges"].items())
+            typer.echo(f"changed in Salesforce since the last pull: {waiting}")
         usage = state["apiUsage"]
         if usage:
             typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")

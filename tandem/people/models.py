@@ -155,6 +155,7 @@ class CycleStep:
     ended_at: datetime | None
     counts: StepCounts
     message: str | None
+    api_calls: int = 0
 
 
 class ErrorLevel(StrEnum):

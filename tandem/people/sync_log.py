@@ -74,7 +74,7 @@ class SyncRunLog:
             "cycle_id": cycle_id, "object": object, "operation": operation.value,
             "status": StepStatus.IN_PROCESS.value, "started_at": _now(now), "ended_at": None,
             "new_count": 0, "updated_count": 0, "deleted_count": 0, "failed_count": 0,
-            "skipped_count": 0, "message": None,
+            "skipped_count": 0, "message": None, "api_calls": 0,
         }
         with self._db.transaction() as connection:
             step_id = connection.execute(sa.insert(cycle_steps).values(row)).inserted_primary_key[0]
@@ -87,6 +87,7 @@ class SyncRunLog:
         counts: StepCounts = StepCounts(),
         message: str | None = None,
         now: datetime | None = None,
+        api_calls: int = 0,
     ) -> CycleStep:
         status = _enum(StepStatus, status, "status")
         if status is StepStatus.IN_PROCESS:
@@ -94,7 +95,7 @@ class SyncRunLog:
         values = {
             "status": status.value, "ended_at": _now(now), "message": message,
             "new_count": counts.new, "updated_count": counts.updated, "deleted_count": counts.deleted,
-            "failed_count": counts.failed, "skipped_count": counts.skipped,
+            "failed_count": counts.failed, "skipped_count": counts.skipped, "api_calls": api_calls,
         }
         with self._db.transaction() as connection:
             connection.execute(sa.update(cycle_steps).where(cycle_steps.c.id == step_id).values(values))
@@ -225,6 +226,7 @@ def _step(row: sa.RowMapping | dict) -> CycleStep:
             failed=row["failed_count"], skipped=row["skipped_count"],
         ),
         message=row["message"],
+        api_calls=row.get("api_calls") or 0,
     )
 
 

@@ -133,6 +133,10 @@ class SalesforceClient:
                 lambda sf: sf.query_more(locator, identifier_is_url=True, include_deleted=include_deleted)
             )
 
+    def count(self, soql: str, *, include_deleted: bool = False) -> int:
+        """The row count of a `SELECT COUNT() ...` query."""
+        return int(self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))["totalSize"])
+
     def retrieve(self, object_name: str, record_id: str) -> dict[str, Any]:
         return self._call(lambda sf: getattr(sf, object_name).get(record_id))
 

@@ -24,6 +24,8 @@ from tandem.sync.watermark import DEFAULT_OVERLAP
 from tandem.sync.workspace import SyncWorkspace
 
 LEASE_NAME = "sync-cycle"
+HISTORY_KEPT = timedelta(days=5)
+"""How long cycle steps and sync errors are kept (the status dashboard's window)."""
 PULL_ORDER = ("Account", "Contact", "Lead")
 PUSH_ORDER = ("Contact", "Lead")
 
@@ -39,6 +41,7 @@ class StepReport:
     status: StepStatus
     counts: StepCounts
     message: str | None = None
+    api_calls: int = 0
 
 
 @dataclass
@@ -93,6 +96,7 @@ class SyncEngine:
             report.api_calls = self.client.calls - calls_before
             report.ended_at = self.clock()
             self.workspace.record_api_usage()
+            self.store.prune_sync_history(before=self.clock() - HISTORY_KEPT)
             self.store.release_lease(LEASE_NAME, self.owner)
         return report
 
@@ -114,27 +118,31 @@ class SyncEngine:
     def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
               run: Callable[[], StepCounts]) -> StepReport:
         step = self.store.start_cycle_step(object_name, operation, cycle_id=report.cycle_id, now=self.clock())
+        calls_before = self.client.calls
         try:
             counts = run()
         except LimitExceeded as error:
             report.stopped_by_limit = True
-            return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses")
+            return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses",
+                                self.client.calls - calls_before)
         except TandemError as error:
-            return self._failed(step.id, object_name, operation, error, str(error))
+            return self._failed(step.id, object_name, operation, error, str(error), self.client.calls - calls_before)
         stopped = self.stop_requested()
         status = StepStatus.SUCCEEDED if counts.failed == 0 and not stopped else StepStatus.INCOMPLETE
         message = "stopped before the step finished" if stopped else None
-        self.store.finish_cycle_step(step.id, status, counts, message=message, now=self.clock())
+        calls = self.client.calls - calls_before
+        self.store.finish_cycle_step(step.id, status, counts, message=message, now=self.clock(), api_calls=calls)
         self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
-        return StepReport(object_name, operation, status, counts, message)
+        return StepReport(object_name, operation, status, counts, message, calls)
 
     def _failed(self, step_id: int, object_name: str, operation: StepOperation, error: TandemError,
-                message: str) -> StepReport:
+                message: str, calls: int) -> StepReport:
         code = getattr(error, "error_code", None) or type(error).__name__
-        self.store.finish_cycle_step(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock())
+        self.store.finish_cycle_step(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock(),
+                                     api_calls=calls)
         self.store.record_sync_error(ErrorLevel.JOB, code, message, object=object_name, cycle_step_id=step_id,
                                      now=self.clock())
-        return StepReport(object_name, operation, StepStatus.FAILED, StepCounts(), message)
+        return StepReport(object_name, operation, StepStatus.FAILED, StepCounts(), message, calls)
 
     # -- pieces ----------------------------------------------------------------------------------
 

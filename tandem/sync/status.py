@@ -7,10 +7,30 @@ from typing import Any
 
 from tandem.people.models import PendingState
 from tandem.people.store import PersonStore
-from tandem.sync.workspace import API_USAGE_STREAM, SALESFORCE_OBJECT
+from tandem.salesforce.client import SalesforceClient
+from tandem.sync.cycle import PULL_ORDER
+from tandem.sync.watermark import soql_datetime
+from tandem.sync.workspace import API_USAGE_STREAM, PULL_STREAM, SALESFORCE_OBJECT, SyncWorkspace
 
 
-def sync_status(store: PersonStore, now: datetime, error_window: timedelta = timedelta(days=5)) -> dict[str, Any]:
+def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str, int | None]:
+    """Records changed in Salesforce since each object's watermark (one COUNT() call per object)."""
+    workspace = SyncWorkspace(client, store)
+    backlog: dict[str, int | None] = {}
+    for object_name in PULL_ORDER:
+        cursor = workspace.cursor(object_name)
+        if store.get_watermark(object_name, PULL_STREAM) is None or cursor.stamp is None:
+            backlog[object_name] = None  # never pulled: everything is backlog
+            continue
+        backlog[object_name] = client.count(
+            f"SELECT COUNT() FROM {object_name} WHERE SystemModstamp > {soql_datetime(cursor.stamp)}",
+            include_deleted=True,
+        )
+    return backlog
+
+
+def sync_status(store: PersonStore, now: datetime, error_window: timedelta = timedelta(days=5),
+                client: SalesforceClient | None = None) -> dict[str, Any]:
     steps = store.list_cycle_steps(limit=50)
     last_cycle = steps[0].cycle_id if steps else None
     last = [s for s in steps if s.cycle_id == last_cycle][::-1]
@@ -29,7 +49,8 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
             "steps": [
                 {"object": s.object, "operation": s.operation.value, "status": s.status.value,
                  "new": s.counts.new, "updated": s.counts.updated, "deleted": s.counts.deleted,
-                 "failed": s.counts.failed, "skipped": s.counts.skipped, "message": s.message}
+                 "failed": s.counts.failed, "skipped": s.counts.skipped, "message": s.message,
+                 "apiCalls": s.api_calls}
                 for s in last
             ],
         },
@@ -37,6 +58,7 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
             "pendingChanges": len(pending),
             "pendingPersons": len({c.person_id for c in pending}),
             "failedChanges": sum(1 for c in pending if c.state is PendingState.FAILED),
+            "salesforceChanges": salesforce_backlog(store, client) if client is not None else None,
         },
         "apiUsage": usage,
         "errors": [
