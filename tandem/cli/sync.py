@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import signal
 import threading
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import load_settings
-from tandem.people.models import StepStatus
+from tandem.people.models import StepOperation, StepStatus
 from tandem.runtime import open_store, salesforce_client
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
@@ -51,6 +53,21 @@ def _print_report(report: CycleReport) -> None:
     console.print(table)
 
 
+@contextmanager
+def _progress(engine: SyncEngine) -> Iterator[None]:
+    """A progress line per step, counting records as pages and batches are applied."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_step(object_name: str, operation: StepOperation) -> None:
+            progress.update(task, description=f"{object_name}: {operation.value}", completed=0)
+
+        engine.on_step = on_step
+        engine.progress = lambda done: progress.update(task, completed=done)
+        yield
+
+
 @app.command()
 def sync(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also retry changes Salesforce refused.")] = False,
@@ -61,8 +78,9 @@ def sync(
         settings = load_settings()
         store = open_store(settings)
         with salesforce_client(settings) as client:
-            with console.status("syncing…") if not as_json else nullcontext():
-                report = SyncEngine(client, store).run_cycle(retry_failed=retry_failed)
+            engine = SyncEngine(client, store)
+            with _progress(engine) if not as_json else nullcontext():
+                report = engine.run_cycle(retry_failed=retry_failed)
         if as_json:
             print_json(_report_json(report))
         else:

@@ -82,6 +82,10 @@ class SyncEngine:
         self.workspace = SyncWorkspace(client, store, overlap)
         self.catalog: Catalog | None = None
         self.stop_requested: Callable[[], bool] = lambda: False
+        self.progress: Callable[[int], None] = lambda done: None
+        """Called between pages and batches with how many records the running step has handled."""
+        self.on_step: Callable[[str, StepOperation], None] = lambda object_name, operation: None
+        """Called as each step starts."""
 
     # -- the cycle -----------------------------------------------------------------------------
 
@@ -118,6 +122,7 @@ class SyncEngine:
     def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
               run: Callable[[], StepCounts]) -> StepReport:
         step = self.store.start_cycle_step(object_name, operation, cycle_id=report.cycle_id, now=self.clock())
+        self.on_step(object_name, operation)
         calls_before = self.client.calls
         try:
             counts = run()
@@ -170,8 +175,9 @@ class SyncEngine:
         assert self.catalog is not None
         return self.catalog
 
-    def _between_batches(self) -> bool:
-        """Keep the lease while a long step runs; True when the step should stop here."""
+    def _between_batches(self, done: int) -> bool:
+        """Report progress and keep the lease while a long step runs; True when the step should stop here."""
+        self.progress(done)
         self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
         return self.stop_requested()
 

@@ -85,7 +85,7 @@ class Puller:
     """Applies pulled rows of one object to persons, under the object's conflict policy."""
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
-                 between_pages: Callable[[], bool] = lambda: False) -> None:
+                 between_pages: Callable[[int], bool] = lambda done: False) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.policy = policy
@@ -95,12 +95,14 @@ class Puller:
         cursor = self.workspace.cursor(object_name)
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
         tally = _Tally()
+        read = 0
         for page in pages(rows):
+            read += len(page)
             fresh = [r for r in page if not cursor.already_applied(r["Id"], r["SystemModstamp"])]
             plan = self.plan_accounts(fresh, tally) if object_name == "Account" else self.plan(object_name, fresh, tally)
             cursor = cursor.advance((r["Id"], r["SystemModstamp"]) for r in page)
             self.workspace.apply(plan, object_name, cursor)
-            if self.between_pages():
+            if self.between_pages(read):
                 break
         return tally.counts()
 

@@ -52,7 +52,7 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
 
 class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: str = "sync cycle",
-                 between_batches: Callable[[], bool] = lambda: False) -> None:
+                 between_batches: Callable[[int], bool] = lambda done: False) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
@@ -74,7 +74,7 @@ class Pusher:
             persons = {p.id: p for p in store.get_persons(list(by_person))}
             plans = [plan_person(self.catalog, object_name, persons[pid], by_person[pid]) for pid in sorted(by_person)]
             self.push_plans(object_name, plans, counts)
-            if self.between_batches():
+            if self.between_batches(sum(counts.values())):
                 break
         return StepCounts(updated=counts["updated"], failed=counts["failed"], skipped=counts["skipped"])
 
