@@ -1,0 +1,129 @@
+"""Bad input: each a clear error in the envelope, never a 500, and nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tandem.people.store import PersonStore
+
+LEADS = "/rest/v1/leads.json"
+
+
+def _error(answer) -> dict:
+    body = answer.json()
+    assert body["success"] is False and body["errors"], body
+    return body["errors"][0]
+
+
+def _nothing_written(store: PersonStore) -> None:
+    assert store.count_persons() == 0
+    assert store.list_activities() == []
+
+
+def test_malformed_json_is_609(api, api_store) -> None:
+    answer = api.post(LEADS, content=b'{"input": [{"email": "a@x.com"}', headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200 and _error(answer) == {"code": "609", "message": "Invalid JSON"}
+    _nothing_written(api_store)
+
+
+def test_not_utf8_json_is_609(api, api_store) -> None:
+    answer = api.post(LEADS, content=b"\xff\xfe{}", headers={"Content-Type": "application/json"})
+    assert _error(answer)["code"] == "609"
+
+
+def test_json_body_with_a_non_json_content_type_is_612(api, api_store) -> None:
+    answer = api.post("/rest/v1/leads/push.json", content=b'{"input": []}', headers={"Content-Type": "text/plain"})
+    assert _error(answer)["code"] == "612"
+
+
+@pytest.mark.parametrize("body, code, named", [
+    ({"input": "not a list"}, "1001", "input"),
+    ({"input": [{"email": "a@x.com"}], "action": "explode"}, "1001", "action"),
+    ({"input": [1, 2]}, "1001", "input"),
+    ({}, "1002", "input"),
+    ([{"email": "a@x.com"}], "1001", "body"),
+    ({"input": [{"email": "a@x.com"}], "lookupField": "nope"}, "1006", "nope"),
+    ({"input": [{"email": "a@x.com"}], "lookupField": "firstName"}, "1011", "firstName"),
+    ({"input": [{"id": 1}], "lookupField": "id", "action": "createOnly"}, "1003", "id"),
+    ({"input": [{"email": f"p{i}@x.com"} for i in range(301)]}, "1003", "300"),
+])
+def test_wrong_types_and_shapes_name_the_problem(api, api_store, body, code, named) -> None:
+    error = _error(api.post(LEADS, json=body))
+    assert error["code"] == code and named in error["message"]
+    _nothing_written(api_store)
+
+
+def test_wrong_value_types_skip_the_record_naming_the_field(api, api_store) -> None:
+    answer = api.post(LEADS, json={"input": [
+        {"email": "a@x.com", "unsubscribed": "perhaps"},
+        {"email": "b@x.com", "dateOfBirth": "yesterday"},
+        {"email": "c@x.com", "firstName": {"nested": True}},
+        {"email": "not-an-email"},
+        {"email": "d@x.com", "sfdcId": "00Q000000000001AAA"},
+        {"email": 42},
+    ]}).json()
+    reasons = [r["reasons"][0] for r in answer["result"]]
+    assert [r["code"] for r in reasons] == ["1001", "1001", "1001", "1003", "1003", "1001"]
+    for reason, field in zip(reasons, ["unsubscribed", "dateOfBirth", "firstName", "email", "sfdcId", "email"]):
+        assert field in reason["message"]
+    _nothing_written(api_store)
+
+
+def test_a_10_mb_body_is_413_with_an_envelope(api, api_store) -> None:
+    big = json.dumps({"input": [{"email": "a@x.com", "personNotes": "x" * (10 * 1024 * 1024)}]})
+    answer = api.post(LEADS, content=big.encode(), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and _error(answer)["code"] == "1001"
+    _nothing_written(api_store)
+
+
+def test_unknown_field_in_reads_is_1006(api, api_store) -> None:
+    api_store.add_persons([{"email": "a@x.com"}], "test")
+    by_filter = api.get(LEADS, params={"filterType": "email", "filterValues": "a@x.com", "fields": "email,shoeSize"})
+    assert _error(by_filter) == {"code": "1006", "message": "Field 'shoeSize' not found"}
+    assert _error(api.get("/rest/v1/lead/1.json", params={"fields": "shoeSize"}))["code"] == "1006"
+    assert _error(api.get(LEADS, params={"filterType": "shoeSize", "filterValues": "1"}))["code"] == "1006"
+
+
+INJECTIONS = [
+    "Robert'); DROP TABLE persons;--",
+    "' OR '1'='1",
+    "<script>alert('x')</script>",
+    "\"}]}{\"success\": true",
+    "</title><img src=x onerror=alert(1)>",
+    "ünïcødé ✓ \u2028 line",
+]
+
+
+def test_injection_strings_are_stored_verbatim_and_returned_json_escaped(api, api_store) -> None:
+    records = [{"email": f"i{n}@x.com", "lastName": text, "personNotes": text} for n, text in enumerate(INJECTIONS)]
+    result = api.post(LEADS, json={"input": records}).json()["result"]
+    assert all(r["status"] == "created" for r in result)
+    ids = [r["id"] for r in result]
+    for person, text in zip(api_store.get_persons(ids), INJECTIONS, strict=True):
+        assert person.fields["lastName"] == text and person.fields["personNotes"] == text
+    answer = api.get(LEADS, params={"filterType": "id", "filterValues": ",".join(map(str, ids)),
+                                    "fields": "lastName"})
+    assert answer.headers["content-type"].startswith("application/json")
+    assert [r["lastName"] for r in answer.json()["result"]] == INJECTIONS
+    for text in INJECTIONS:
+        assert json.dumps(text, ensure_ascii=False)[1:-1].encode() in answer.content
+    assert b'"}]}{"success"' not in answer.content
+    assert api_store.count_persons() == len(INJECTIONS)
+    filtered = api.get(LEADS, params={"filterType": "email", "filterValues": "' OR '1'='1"}).json()
+    assert filtered["success"] is True and filtered["result"] == []
+
+
+def test_bad_paging_tokens_and_batch_sizes(api) -> None:
+    assert _error(api.get(LEADS, params={"filterType": "id", "filterValues": "1", "nextPageToken": "!!!"}))["code"] == "1003"
+    assert _error(api.get(LEADS, params={"filterType": "id", "filterValues": "1", "batchSize": "301"}))["code"] == "1003"
+    assert _error(api.get(LEADS, params={"filterType": "id", "filterValues": "1", "batchSize": "x"}))["code"] == "1001"
+    assert _error(api.get(LEADS, params={"filterType": "id", "filterValues": "one"}))["code"] == "1001"
+    assert _error(api.get("/rest/v1/activities.json", params={"activityTypeIds": "12"}))["code"] == "1002"
+    assert _error(api.get("/rest/v1/activities/pagingtoken.json", params={"sinceDatetime": "soon"}))["code"] == "1001"
+
+
+def test_unknown_path_and_wrong_verb_are_envelopes(api) -> None:
+    assert _error(api.get("/rest/v1/opportunities.json")) == {"code": "610", "message": "Requested resource not found"}
+    assert _error(api.put(LEADS, json={}))["code"] == "605"
