@@ -59,10 +59,9 @@ def _rep_client(base_url: str, ca_path: Path) -> SalesforceClient:
 
 
 def _summary(console: Console, report: CycleReport) -> None:
-    counts = [s.counts for s in report.steps]
-    console.print(f"cycle {report.cycle_id[:8]}: {sum(c.new for c in counts)} new, "
-                  f"{sum(c.updated for c in counts)} updated, {sum(c.failed for c in counts)} failed, "
-                  f"{report.api_calls} API calls")
+    totals = report.record_totals()
+    console.print(f"cycle {report.cycle_id[:8]}: {totals.new} new, {totals.updated} updated, "
+                  f"{totals.failed} failed, {report.api_calls} API calls")
 
 
 class Demo:

@@ -106,10 +106,10 @@ def run() -> None:
                 if report is None:
                     typer.echo("another process is running a cycle; waiting")
                     return
-                counts = [s.counts for s in report.steps]
+                totals = report.record_totals()
                 typer.echo(
-                    f"{report.started_at:%H:%M:%S} cycle: {sum(c.new for c in counts)} new, "
-                    f"{sum(c.updated for c in counts)} updated, {sum(c.failed for c in counts)} failed, "
+                    f"{report.started_at:%H:%M:%S} cycle: {totals.new} new, "
+                    f"{totals.updated} updated, {totals.failed} failed, "
                     f"{report.api_calls} API calls" + (" (API limit reached: pausing)" if report.stopped_by_limit else "")
                 )
 

@@ -58,6 +58,12 @@ class CycleReport:
     def succeeded(self) -> bool:
         return all(s.status is StepStatus.SUCCEEDED for s in self.steps)
 
+    def record_totals(self) -> StepCounts:
+        """Records new, updated, deleted, failed and skipped over the cycle (the schema step counts fields)."""
+        steps = [s.counts for s in self.steps if s.operation is not StepOperation.SYNC_SCHEMA]
+        return StepCounts(*(sum(getattr(c, name) for c in steps)
+                            for name in ("new", "updated", "deleted", "failed", "skipped")))
+
 
 class SyncEngine:
     def __init__(
