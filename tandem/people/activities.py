@@ -111,10 +111,23 @@ SFDC_VALUE_DROPPED = ActivityType(
     "A value that could not reach the other side (field not synced, type mismatch, read-only)",
     _FIELD, _SYNC_ATTRIBUTES + _attrs(("Value", "string")),
 )
+SFDC_RECORD_DELETED = ActivityType(
+    100004, "SFDC Record Deleted",
+    "The person's Lead or Contact was deleted in Salesforce; the person is kept and no longer pushed",
+    ActivityAttribute("Salesforce Id", "string"),
+    _attrs(("Salesforce Type", "string"), ("Source", "string"), ("Reason", "string")),
+)
+SFDC_RECORD_UNDELETED = ActivityType(
+    100005, "SFDC Record Undeleted",
+    "The person's Lead or Contact came back from the Salesforce recycle bin",
+    ActivityAttribute("Salesforce Id", "string"),
+    _attrs(("Salesforce Type", "string"), ("Source", "string"), ("Reason", "string")),
+)
 
 ACTIVITY_TYPES: tuple[ActivityType, ...] = (
     NEW_LEAD, CHANGE_DATA_VALUE, SYNC_LEAD_TO_SFDC, CONVERT_LEAD, SFDC_MERGE_LEADS, MERGE_LEADS,
-    DELETE_LEAD, SFDC_SYNC_CONFLICT, SFDC_SYNC_FAILED, SFDC_VALUE_DROPPED,
+    DELETE_LEAD, SFDC_SYNC_CONFLICT, SFDC_SYNC_FAILED, SFDC_VALUE_DROPPED, SFDC_RECORD_DELETED,
+    SFDC_RECORD_UNDELETED,
 )
 _BY_ID = {t.id: t for t in ACTIVITY_TYPES}
 

@@ -30,8 +30,12 @@ class PersonLookups:
     def get_person(self, person_id: int) -> Person:
         found = self.get_persons([person_id])
         if not found:
-            raise NotFound(f"person {person_id} does not exist")
+            raise NotFound(self._gone_message(person_id))
         return found[0]
+
+    def _gone_message(self, person_id: int) -> str:
+        """Why an id names no person (the store's merge mixin tells where a merged id went)."""
+        return f"person {person_id} does not exist"
 
     def get_persons(self, person_ids: Sequence[int]) -> list[Person]:
         """The persons that exist among `person_ids`, in id order."""

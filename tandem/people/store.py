@@ -35,6 +35,7 @@ from tandem.people.fields import (
     PersonField,
 )
 from tandem.people.lookups import PersonLookups
+from tandem.people.merging import PersonMerging
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.outbox import PendingChangeLog
 from tandem.people.sync_log import SyncRunLog
@@ -49,7 +50,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class PersonStore(PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog, ApiQueries):
+class PersonStore(PersonMerging, PersonLookups, ActivityLog, PendingChangeLog, SyncRunLog, ApiQueries):
     def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
         self._db = Database(url)
         self._custom: dict[str, PersonField] = {}

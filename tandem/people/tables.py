@@ -185,3 +185,14 @@ leases = sa.Table(
     sa.Column("acquired_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
+
+person_tombstones = sa.Table(
+    "person_tombstones", metadata,
+    sa.Column("person_id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("fate", sa.String(16), nullable=False),
+    sa.Column("merged_into", sa.Integer(), index=True),
+    sa.Column("ended_at", UtcDateTime(), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("record", sa.JSON(), nullable=False),
+    sa.Column("activities", sa.JSON()),
+)

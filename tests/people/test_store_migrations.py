@@ -12,7 +12,7 @@ from tandem.people.store import PersonStore
 from tandem.people.tables import metadata
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
-          "cycle_steps", "sync_errors", "leases", "alembic_version"}
+          "cycle_steps", "sync_errors", "leases", "person_tombstones", "alembic_version"}
 
 
 def _inspect(url: str) -> tuple[set[str], dict[str, set[str]]]:
