@@ -1,0 +1,73 @@
+"""Activity resources in process: types, tokens, paging with moreResult, lead changes by field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tandem.people.activities import ACTIVITY_TYPES
+
+T0 = datetime(2026, 3, 5, 14, 7, 9, 123456, tzinfo=UTC)
+
+
+def _token(api, since: str) -> str:
+    return api.get("/rest/v1/activities/pagingtoken.json", params={"sinceDatetime": since}).json()["nextPageToken"]
+
+
+def test_types_are_every_type_tandem_writes(api) -> None:
+    result = api.get("/rest/v1/activities/types.json").json()["result"]
+    assert [t["id"] for t in result] == [t.id for t in ACTIVITY_TYPES]
+    assert all({"id", "name", "description", "primaryAttribute", "attributes"} <= set(t) for t in result)
+
+
+def test_paging_token_accepts_the_forms_clients_send(api) -> None:
+    forms = ["2026-03-05T14:07:09Z", "2026-03-05T14:07:09+00:00", "2026-03-05T15:07:09 01:00",
+             "2026-03-05T15:07:09+0100", "2026-03-05 14:07:09", "2026-03-05T06:07:09-0800"]
+    tokens = {_token(api, f) for f in forms}
+    assert len(tokens) == 1 and next(iter(tokens)).isupper()
+    assert _token(api, "2026-03-05") != next(iter(tokens))
+
+
+def test_pages_since_a_date_with_more_result_and_whole_second_dates(api, api_store) -> None:
+    old = api_store.add_persons([{"email": "old@example.com"}], "test", now=T0 - timedelta(days=2))
+    ids = api_store.add_persons([{"email": f"n{i}@example.com"} for i in range(5)], "test", now=T0)
+    token = _token(api, "2026-03-05T00:00:00Z")
+    seen, pages = [], 0
+    while True:
+        page = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": ["12"],
+                                                            "batchSize": 2}).json()
+        pages += 1
+        assert isinstance(page["moreResult"], bool) and page["nextPageToken"]
+        seen += page["result"]
+        token = page["nextPageToken"]
+        if not page["moreResult"]:
+            break
+    assert [a["leadId"] for a in seen] == ids and old[0] not in [a["leadId"] for a in seen]
+    assert pages == 3 and seen[0]["activityDate"] == "2026-03-05T14:07:09Z"
+    again = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": "12"}).json()
+    assert again["result"] == [] and again["moreResult"] is False and again["nextPageToken"]
+
+
+def test_lead_ids_filter_and_limits(api, api_store) -> None:
+    ids = api_store.add_persons([{"email": f"l{i}@example.com"} for i in range(3)], "test", now=T0)
+    token = _token(api, "2026-01-01")
+    page = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": "12,13",
+                                                        "leadIds": [str(ids[0]), str(ids[2])]}).json()
+    assert [a["leadId"] for a in page["result"]] == [ids[0], ids[2]]
+    too_many = api.get("/rest/v1/activities.json", params={"nextPageToken": token,
+                                                            "activityTypeIds": ",".join(map(str, range(1, 12)))})
+    assert too_many.json()["errors"][0]["code"] == "1003"
+
+
+def test_lead_changes_only_for_the_requested_fields(api, api_store) -> None:
+    [pid] = api_store.add_persons([{"email": "ch@example.com", "title": "VP"}], "test", now=T0)
+    api_store.update_person(pid, {"title": "CTO", "city": "Ghent"}, "test", reason="promotion", now=T0)
+    token = _token(api, "2026-01-01")
+    page = api.get("/rest/v1/activities/leadchanges.json", params={"nextPageToken": token,
+                                                                    "fields": "title,company"}).json()
+    kinds = [r["activityTypeId"] for r in page["result"]]
+    assert kinds == [12, 13] and page["moreResult"] is False
+    change = page["result"][1]
+    assert change["fields"] == [{"id": 14, "name": "title", "newValue": "CTO", "oldValue": "VP"}]
+    assert {"name": "Reason", "value": "promotion"} in change["attributes"]
+    unknown = api.get("/rest/v1/activities/leadchanges.json", params={"nextPageToken": token, "fields": "nope"})
+    assert unknown.json()["errors"][0] == {"code": "1006", "message": "Field 'nope' not found"}
