@@ -22,7 +22,16 @@ from tandem.salesforce.auth import Credentials, Token, login
 from tandem.salesforce.errors import error_for
 from tandem.salesforce.http import PinnedSession
 from tandem.salesforce.results import ConvertedLead, RecordError, RecordResult
-from tandem.salesforce.soap import LeadConvert, convert_lead_envelope, parse_convert_results, parse_fault
+from tandem.salesforce.soap import (
+    MERGE_LIMIT,
+    LeadConvert,
+    MergedRecords,
+    convert_lead_envelope,
+    merge_envelope,
+    parse_convert_results,
+    parse_fault,
+    parse_merge_result,
+)
 
 T = TypeVar("T")
 COLLECTION_LIMIT = 200
@@ -151,6 +160,10 @@ class SalesforceClient:
     def update(self, object_name: str, record_id: str, fields: dict[str, Any]) -> None:
         self._call(lambda sf: getattr(sf, object_name).update(record_id, fields))
 
+    def delete(self, object_name: str, record_id: str) -> None:
+        """Move one record to the recycle bin (Salesforce keeps it there about 15 days)."""
+        self._call(lambda sf: getattr(sf, object_name).delete(record_id))
+
     # --- sObject Collections --------------------------------------------------------------------
 
     def create_records(self, object_name: str, records: Sequence[dict[str, Any]], *,
@@ -211,21 +224,31 @@ class SalesforceClient:
 
     def convert_leads(self, converts: Sequence[LeadConvert]) -> list[ConvertedLead | tuple[str | None, list[RecordError]]]:
         """SOAP convertLead; one outcome per lead, a failed one as (lead_id, errors)."""
+        return parse_convert_results(self._soap("convertLead", lambda session: convert_lead_envelope(session, list(converts))))
+
+    def merge_records(self, object_name: str, master_id: str, loser_ids: Sequence[str]) -> MergedRecords | list[RecordError]:
+        """SOAP merge of up to two records into `master_id`, which keeps its Id and its values."""
+        if not 0 < len(loser_ids) <= MERGE_LIMIT:
+            raise InvalidInput("loser_ids", f"a merge takes 1 to {MERGE_LIMIT} records besides the master")
+        return parse_merge_result(self._soap(
+            "merge", lambda session: merge_envelope(session, object_name, master_id, list(loser_ids))))
+
+    def _soap(self, operation: str, envelope_for: Callable[[str], str]) -> bytes:
+        """POST one partner SOAP call; faults become the errors their REST twins would raise."""
 
         def send(sf: simple_salesforce.Salesforce) -> bytes:
             url = f"{self.instance_url}/services/Soap/u/{self.api_version}"
-            envelope = convert_lead_envelope(sf.session_id, list(converts))
             response = self.session.post(
                 url,
-                data=envelope.encode("utf-8"),
+                data=envelope_for(sf.session_id).encode("utf-8"),
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
             )
             if response.status_code >= 500 and (fault := parse_fault(response.content)) is not None:
                 # SOAP answers every fault with HTTP 500; give it the status its REST twin would have.
                 status = {"INVALID_SESSION_ID": 401, "SERVER_UNAVAILABLE": 503}.get(fault.code, 400)
-                raise LibraryError(url, status, "convertLead", [{"errorCode": fault.code, "message": fault.message}])
+                raise LibraryError(url, status, operation, [{"errorCode": fault.code, "message": fault.message}])
             if response.status_code >= 300:
                 raise error_for(response.status_code, response.content)
             return response.content
 
-        return parse_convert_results(self._call(send))
+        return self._call(send)

@@ -1,4 +1,4 @@
-"""The SOAP partner calls a REST integration still needs (`convertLead`): envelopes in, results out."""
+"""The SOAP partner calls a REST integration still needs (`convertLead`, `merge`): envelopes in, results out."""
 
 from __future__ import annotations
 
@@ -58,6 +58,55 @@ def convert_lead_envelope(session_id: str, converts: list[LeadConvert]) -> str:
     )
 
 
+SOBJECT_NS = "urn:sobject.partner.soap.sforce.com"
+MERGE_LIMIT = 2
+"""Records merged into one master per merge request (three records in all)."""
+
+
+@dataclass(frozen=True)
+class MergedRecords:
+    """A merge Salesforce made: the master kept its Id, the merged records are deleted."""
+
+    master_id: str
+    merged_ids: tuple[str, ...]
+
+
+def merge_envelope(session_id: str, object_name: str, master_id: str, loser_ids: list[str]) -> str:
+    """One merge request (at most two losers, as Salesforce allows); the master's values are kept."""
+    losers = "".join(f"<recordToMergeIds>{escape(i)}</recordToMergeIds>" for i in loser_ids)
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{ENVELOPE_NS}" xmlns="{PARTNER_NS}" xmlns:ens="{SOBJECT_NS}">'
+        f"<soapenv:Header><SessionHeader><sessionId>{escape(session_id)}</sessionId></SessionHeader></soapenv:Header>"
+        f"<soapenv:Body><merge><request><masterRecord><ens:type>{escape(object_name)}</ens:type>"
+        f"<ens:Id>{escape(master_id)}</ens:Id></masterRecord>{losers}</request></merge></soapenv:Body>"
+        f"</soapenv:Envelope>"
+    )
+
+
+def parse_merge_result(xml: bytes | str) -> MergedRecords | list[RecordError]:
+    """The one merge result of a single-request call, or its errors."""
+    root = ElementTree.fromstring(xml)
+    result = next(root.iter(f"{{{PARTNER_NS}}}result"), None)
+    if result is None:
+        return [RecordError(code="UNKNOWN_EXCEPTION", message="merge returned no result", fields=())]
+    if result.findtext(f"{{{PARTNER_NS}}}success") == "true":
+        merged = tuple(e.text or "" for e in result.findall(f"{{{PARTNER_NS}}}mergedRecordIds"))
+        return MergedRecords(result.findtext(f"{{{PARTNER_NS}}}id") or "", merged)
+    return _errors(result)
+
+
+def _errors(result) -> list[RecordError]:
+    return [
+        RecordError(
+            code=e.findtext(f"{{{PARTNER_NS}}}statusCode") or "UNKNOWN_EXCEPTION",
+            message=e.findtext(f"{{{PARTNER_NS}}}message") or "",
+            fields=tuple(f.text or "" for f in e.findall(f"{{{PARTNER_NS}}}fields")),
+        )
+        for e in result.findall(f"{{{PARTNER_NS}}}errors")
+    ]
+
+
 @dataclass(frozen=True)
 class SoapFault:
     code: str
@@ -85,13 +134,5 @@ def parse_convert_results(xml: bytes | str) -> list[ConvertedLead | tuple[str | 
         if text("success") == "true":
             outcomes.append(ConvertedLead(text("leadId") or "", text("accountId"), text("contactId"), text("opportunityId")))
             continue
-        errors = [
-            RecordError(
-                code=e.findtext(f"{{{PARTNER_NS}}}statusCode") or "UNKNOWN_EXCEPTION",
-                message=e.findtext(f"{{{PARTNER_NS}}}message") or "",
-                fields=tuple(f.text or "" for f in e.findall(f"{{{PARTNER_NS}}}fields")),
-            )
-            for e in result.findall(f"{{{PARTNER_NS}}}errors")
-        ]
-        outcomes.append((text("leadId"), errors))
+        outcomes.append((text("leadId"), _errors(result)))
     return outcomes

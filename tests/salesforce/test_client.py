@@ -131,6 +131,20 @@ def test_convert_lead_over_soap(client):
     assert isinstance(bad[0], tuple) and bad[0][1]
 
 
+def test_merge_records_and_delete_over_the_api(client):
+    master, first, second = (client.create("Lead", {"LastName": n, "Company": "M"}) for n in ("A", "B", "C"))
+    merged = client.merge_records("Lead", master, [first, second])
+    assert merged.master_id == master and set(merged.merged_ids) == {first, second}
+    losers = list(client.query(f"SELECT Id, MasterRecordId FROM Lead WHERE Id IN ('{first}', '{second}')",
+                               include_deleted=True))
+    assert {r["MasterRecordId"] for r in losers} == {master}
+    refused = client.merge_records("Lead", master, [first])  # already merged: a result error, not a fault
+    assert isinstance(refused, list) and refused[0].code == "ENTITY_IS_DELETED"
+    client.delete("Lead", master)
+    [gone] = client.query(f"SELECT IsDeleted FROM Lead WHERE Id = '{master}'", include_deleted=True)
+    assert gone["IsDeleted"] is True
+
+
 @pytest.fixture
 def small_org(tmp_path, sample_org_path):
     """An org whose daily API limit is five calls, on a server of its own."""

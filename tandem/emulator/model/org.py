@@ -36,6 +36,7 @@ from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_directory
 from tandem.emulator.model.setup import SetupChanges
 from tandem.emulator.model.sessions import SessionStore, Token, UserContext
 from tandem.emulator.model.state import OrgState
+from tandem.emulator.model.undeleting import undelete
 from tandem.emulator.model.values import render_native
 from tandem.emulator.model.writes import RecordWriter
 from tandem.salesforce import ids
@@ -259,6 +260,11 @@ class Org:
     def delete(self, ctx: UserContext, object_name: str, record_id: str) -> None:
         obj = self._state.object(object_name)
         self._writer.delete(obj, record_id, ctx.user_id)
+
+    @_atomic
+    def undelete(self, ctx: UserContext, object_name: str, record_id: str) -> str:
+        """Bring a record back from the recycle bin; returns its 18-character Id."""
+        return undelete(self._state, self._writer, self._state.object(object_name), record_id, ctx.user_id)
 
     @_locked
     def retrieve(self, ctx: UserContext, object_name: str, record_id: str, field_names: list[str] | None = None,

@@ -1,4 +1,4 @@
-"""The partner SOAP endpoint for what REST lacks: login, convertLead and merge, with errors as SOAP faults.
+"""The partner SOAP endpoint for what REST lacks: login, convertLead, merge and undelete, with errors as SOAP faults.
 
 Requests are parsed with defusedxml and matched on local names, so any namespace prefixes work
 (jsforce writes sObject fields in the default namespace, simple-salesforce and the WSDL use `ens:`).
@@ -144,6 +144,26 @@ def merge(org: Any, ctx: Any, call: Element) -> str:
     return "<mergeResponse>" + "".join(results) + "</mergeResponse>"
 
 
+def undelete(org: Any, ctx: Any, call: Element) -> str:
+    """`<undelete><ids>..</ids></undelete>`: one result per Id, in request order."""
+    results = []
+    for item in children(call, "ids"):
+        record_id = (item.text or "").strip()
+        try:
+            obj = org.schema.object_for_id(record_id) if record_id else None
+            if obj is None:
+                raise ApiError("invalid record id", error_code="INVALID_ID_FIELD")
+            restored = org.undelete(ctx, obj.name, record_id)
+            results.append("<result>" + value("id", restored) + value("success", True) + "</result>")
+        except ApiError as exc:
+            results.append("<result>" + result_errors(exc) + value("id", record_id or None)
+                           + value("success", False) + "</result>")
+    return "<undeleteResponse>" + "".join(results) + "</undeleteResponse>"
+
+
+_CALLS = {"convertLead": convert_lead, "merge": merge, "undelete": undelete}
+
+
 def handle(org: Any, payload: bytes, base: str, version_segment: str,
            injected: str | None = None) -> tuple[int, str]:
     """One SOAP request → (HTTP status, envelope text); every failure becomes a fault here.
@@ -163,12 +183,12 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str,
         operation = local(call)
         if operation == "login":
             return 200, envelope(login(org, call, base, version))
-        if operation not in ("convertLead", "merge"):
+        if operation not in _CALLS:
             raise SoapFault("INVALID_OPERATION", f"Unsupported operation: {operation}")
         ctx, _ = _session(org, root)
         if injected == "unableToLockRow":
             raise SoapFault("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
-        handler = convert_lead if operation == "convertLead" else merge
+        handler = _CALLS[operation]
         used, limit = org.api_usage()
         return 200, envelope(handler(org, ctx, call), limit_info=(used, limit))
     except SoapFault as exc:

@@ -84,3 +84,14 @@ def test_xml_entities_are_refused(base_url, http, sf_token):
             "<login><username>&e;</username></login></soapenv:Body></soapenv:Envelope>")
     answer = http.post(f"{base_url}/services/Soap/u/62.0", data=evil, headers={"Content-Type": "text/xml"})
     assert answer.status_code == 500 and "INVALID_XML" in answer.text
+
+
+def test_undelete_brings_a_deleted_record_back(sf, base_url, http, sf_token):
+    lead_id = sf.Lead.create({"LastName": "Back", "Company": "Recycle"})["id"]
+    sf.Lead.delete(lead_id)
+    answer = post_soap(http, base_url, sf_token, f"<undelete><ids>{lead_id}</ids><ids>00Q000000000000AAA</ids></undelete>")
+    assert answer.status_code == 200, answer.text
+    first, second = ElementTree.fromstring(answer.content).findall(f".//{NS}result")
+    assert first.find(f"{NS}success").text == "true" and first.find(f"{NS}id").text == lead_id
+    assert second.find(f"{NS}success").text == "false"
+    assert sf.Lead.get(lead_id)["IsDeleted"] is False
