@@ -27,6 +27,8 @@ LEASE_NAME = "sync-cycle"
 HISTORY_KEPT = timedelta(days=5)
 """How long cycle steps and sync errors are kept (the status dashboard's window)."""
 PULL_ORDER = ("Account", "Contact", "Lead")
+RECENT_STEPS = 20
+"""How far back a cycle looks for steps a killed cycle left open (a cycle has at most six)."""
 PUSH_ORDER = ("Contact", "Lead")
 
 
@@ -101,6 +103,7 @@ class SyncEngine:
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
         try:
+            self._clean_up_dead_steps()
             self._run_steps(report, retry_failed)
         finally:
             report.api_calls = self.client.calls - calls_before
@@ -109,6 +112,16 @@ class SyncEngine:
             self.store.prune_sync_history(before=self.clock() - HISTORY_KEPT)
             self.store.release_lease(LEASE_NAME, self.owner)
         return report
+
+    def _clean_up_dead_steps(self) -> None:
+        """Close the steps a killed cycle left In Process: what they committed stays, this cycle carries on.
+
+        Only the lease holder runs steps, so once we hold it none of them is still running.
+        """
+        for step in self.store.list_cycle_steps(limit=RECENT_STEPS):
+            if step.status is StepStatus.IN_PROCESS:
+                self.store.finish_cycle_step(step.id, StepStatus.CLEANED_UP, step.counts, now=self.clock(),
+                                             message="the cycle stopped before this step finished")
 
     def _run_steps(self, report: CycleReport, retry_failed: bool) -> None:
         steps: list[tuple[str, StepOperation, Callable[[], StepCounts]]] = []
