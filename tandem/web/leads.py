@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tandem.errors import InvalidInput
@@ -123,9 +124,9 @@ async def post_leads(request: Request) -> Response:
             params.setdefault(k, request.query_params.getlist(k))
         if (params.get("_method") or [""])[-1].upper() != "GET":
             raise ApiFailure(Codes.CONTENT_TYPE, "Invalid Content Type")
-        return _query_leads(store, limits, params)
+        return await run_in_threadpool(_query_leads, store, limits, params)
     body = validated(SyncLeadsRequest, await json_body(request))
-    return success(sync_leads(store, body, limits.batch_size))
+    return success(await run_in_threadpool(sync_leads, store, body, limits.batch_size))
 
 
 @router.post("/rest/v1/leads/push.json", summary="Push Lead", openapi_extra={
@@ -133,7 +134,7 @@ async def post_leads(request: Request) -> Response:
 async def push_leads(request: Request) -> Response:
     body = validated(PushLeadsRequest, await json_body(request))
     upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=body.lookupField, input=body.input)
-    return success(sync_leads(_store(request), upsert, _limits(request).batch_size))
+    return success(await run_in_threadpool(sync_leads, _store(request), upsert, _limits(request).batch_size))
 
 
 @router.get("/rest/v1/lead/{lead_id}.json", summary="Get Lead by Id")
@@ -157,7 +158,7 @@ async def _delete(request: Request) -> Response:
     for value in wanted:
         found = ids("id", [_id_text(value)])
         numbers.append(found[0] if found else None)
-    deleted = set(_store(request).delete_persons([n for n in numbers if n is not None]))
+    deleted = set(await run_in_threadpool(_store(request).delete_persons, [n for n in numbers if n is not None]))
     result = []
     for number in numbers:
         if number in deleted:

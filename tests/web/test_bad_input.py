@@ -127,3 +127,32 @@ def test_bad_paging_tokens_and_batch_sizes(api) -> None:
 def test_unknown_path_and_wrong_verb_are_envelopes(api) -> None:
     assert _error(api.get("/rest/v1/opportunities.json")) == {"code": "610", "message": "Requested resource not found"}
     assert _error(api.put(LEADS, json={}))["code"] == "605"
+
+
+def test_an_unexpected_failure_is_611_without_a_trace(api, api_store, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire at /var/lib/secret/path")
+
+    monkeypatch.setattr(api_store, "persons_page", broken)
+    answer = api.get(LEADS, params={"filterType": "id", "filterValues": "1"})
+    assert answer.status_code == 200
+    assert _error(answer) == {"code": "611", "message": "System error"}
+    assert b"Traceback" not in answer.content and b"secret" not in answer.content
+
+
+def test_a_chunked_body_over_the_cap_is_413(make_app, api_store) -> None:
+    from fastapi.testclient import TestClient
+
+    from tandem.web.limits import ApiLimits
+    from tests.web.conftest import bearer
+
+    def chunks():
+        yield b'{"input": [{"email": "a@x.com", "personNotes": "'
+        for _ in range(20):
+            yield b"x" * 100
+        yield b'"}]}'
+
+    with TestClient(make_app(limits=ApiLimits(body_bytes=1000))) as client:
+        answer = client.post(LEADS, content=chunks(), headers={**bearer(client), "Content-Type": "application/json"})
+    assert answer.status_code == 413 and _error(answer)["code"] == "1001"
+    _nothing_written(api_store)
