@@ -79,8 +79,15 @@ def _skipped(code: str, message: str) -> dict[str, Any]:
     return {"status": "skipped", "reasons": [reason(code, message)]}
 
 
-def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str | None) -> dict[str, Any] | dict[str, str]:
-    """The record's writable values, or `{"skip": code, "message": ...}` naming the first bad field."""
+@dataclass(frozen=True)
+class _Checked:
+    """A record's writable values, or the reason it is skipped (naming the first bad field)."""
+
+    changes: dict[str, Any]
+    skip: dict[str, Any] | None = None
+
+
+def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str | None) -> _Checked:
     changes: dict[str, Any] = {}
     for name, raw in values.items():
         if name == keep_key:
@@ -88,28 +95,32 @@ def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str |
         try:
             person_field = store.field(name)
         except InvalidInput:
-            return {"skip": Codes.FIELD_NOT_FOUND, "message": f"Field '{name}' not found"}
+            return _Checked({}, _skipped(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found"))
         if person_field.read_only:
-            return {"skip": Codes.INVALID_DATA, "message": f"Field '{name}' is read-only"}
+            return _Checked({}, _skipped(Codes.INVALID_DATA, f"Field '{name}' is read-only"))
         try:
             coerce(person_field, raw)
         except InvalidInput as error:
             code = Codes.INVALID_VALUE if error.reason.startswith("expected") else Codes.INVALID_DATA
-            return {"skip": code, "message": f"Invalid value for field '{name}': {error.reason}"}
+            return _Checked({}, _skipped(code, f"Invalid value for field '{name}': {error.reason}"))
         changes[name] = raw
-    return {"ok": changes}
+    return _Checked(changes)
+
+
+_INVALID_KEY = object()
 
 
 def _key_of(lookup: str, raw: Any) -> Any:
+    """The record's lookup value as the store compares it: None if absent, `_INVALID_KEY` if unusable."""
     if raw is None or raw == "":
         return None
     if lookup == "id":
         if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
-            return ...
+            return _INVALID_KEY
         value = int(str(raw).strip())
-        return value if 0 < value <= MAX_ID else ...
+        return value if 0 < value <= MAX_ID else _INVALID_KEY
     if not isinstance(raw, str):
-        return ...
+        return _INVALID_KEY
     return raw.strip().lower() if lookup == "email" else raw
 
 
@@ -132,7 +143,7 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
             if record.key is None:
                 record.outcome = _skipped(Codes.MISSING_VALUE, f"Missing value for the required parameter '{lookup}'")
                 continue
-            if record.key is ...:
+            if record.key is _INVALID_KEY:
                 record.outcome = _skipped(Codes.INVALID_VALUE, f"Invalid value for lookup field '{lookup}'")
                 continue
             if record.key in seen:
@@ -140,10 +151,8 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
                 continue
             seen.add(record.key)
         checked = _checked_changes(store, values, None if key_is_written else lookup)
-        if "skip" in checked:
-            record.outcome = _skipped(checked["skip"], checked["message"])
-            continue
-        record.changes = checked["ok"]
+        record.outcome = checked.skip
+        record.changes = checked.changes
     live = [r for r in records if r.outcome is None]
     matches = store.person_ids_by(lookup, [r.key for r in live]) if action is not SyncAction.CREATE_DUPLICATE else {}
     creates: list[_Record] = []
