@@ -7,11 +7,13 @@ new pending row. The base is the last value both sides agreed on (DESIGN, "Hard 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from tandem.errors import InvalidInput
 from tandem.people.database import Database, in_chunks
@@ -19,6 +21,11 @@ from tandem.people.fields import PersonField
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.tables import field_bases, pending_changes
 from tandem.people.validation import coerce, to_json_value
+
+_SQLITE_UPSERT_BASE = (
+    "INSERT INTO field_bases (person_id, field, value, agreed_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (person_id, field) DO UPDATE SET value = excluded.value, agreed_at = excluded.agreed_at"
+)
 
 
 class PendingChangeLog:
@@ -190,24 +197,35 @@ class PendingChangeLog:
     def set_bases_many(
         self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None
     ) -> None:
-        """`set_bases` for many persons in one statement per kind."""
+        """`set_bases` for many persons in one upsert.
+
+        A pull sets every synced field of every person it reads (tens of rows a person), so on
+        SQLite the rows go straight to the driver, in the forms the table's types would store.
+        """
         agreed_at = now or datetime.now(UTC)
         rows = {
-            (person_id, name): to_json_value(coerce(self.field(name), value))
+            (person_id, name): None if value is None else to_json_value(coerce(self.field(name), value))
             for person_id, fields in values.items()
             for name, value in fields.items()
         }
         if not rows:
             return
         with self._db.transaction() as connection:
-            connection.execute(
-                sa.delete(field_bases).where(
-                    field_bases.c.person_id == sa.bindparam("p"), field_bases.c.field == sa.bindparam("f")
-                ),
-                [{"p": person_id, "f": name} for person_id, name in rows],
+            if connection.dialect.name == "sqlite":
+                stamp = agreed_at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+                connection.exec_driver_sql(
+                    _SQLITE_UPSERT_BASE,
+                    [(person_id, name, "null" if value is None else json.dumps(value), stamp)
+                     for (person_id, name), value in rows.items()],
+                )
+                return
+            upsert = postgresql.insert(field_bases)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[field_bases.c.person_id, field_bases.c.field],
+                set_={"value": upsert.excluded.value, "agreed_at": upsert.excluded.agreed_at},
             )
             connection.execute(
-                sa.insert(field_bases),
+                upsert,
                 [
                     {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
                     for (person_id, name), value in rows.items()

@@ -18,6 +18,7 @@ from tandem.people import activities as types
 from tandem.people.models import Person, SalesforceLink, StepCounts
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
+from tandem.sync.fates import MergeOrder, RecordFates, related_ids
 from tandem.sync.fields import Direction, FieldRule
 from tandem.sync.merge import Outcome, Winner, decide_field
 from tandem.sync.values import from_salesforce, shown
@@ -29,7 +30,7 @@ LINK_PERSON_FIELDS = frozenset({"sfdcCreatedDate", "sfdcIsDeleted", "sfdcConvert
 _SYSTEM_FIELDS = {
     "Contact": ("Id", "SystemModstamp", "IsDeleted", "CreatedDate", "MasterRecordId", "AccountId"),
     "Lead": ("Id", "SystemModstamp", "IsDeleted", "CreatedDate", "MasterRecordId", "IsConverted",
-             "ConvertedContactId", "ConvertedAccountId"),
+             "ConvertedContactId", "ConvertedAccountId", "ConvertedOpportunityId"),
     "Account": ("Id", "SystemModstamp", "IsDeleted"),
 }
 
@@ -79,10 +80,15 @@ class PagePlan:
     dropped_pending: list[int] = field(default_factory=list)
     forget_bases: list[int] = field(default_factory=list)
     activities: list[ActivityRecord] = field(default_factory=list)
+    merges: list[MergeOrder] = field(default_factory=list)
 
 
-class Puller:
-    """Applies pulled rows of one object to persons, under the object's conflict policy."""
+class Puller(RecordFates):
+    """Applies pulled rows of one object to persons, under the object's conflict policy.
+
+    One query feeds three recorded steps: `pull` returns the updates' counts and leaves those of
+    deletes (with merges and undeletes) in `deletes` and of Lead conversions in `conversions`.
+    """
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
                  between_pages: Callable[[int], bool] = lambda done: False) -> None:
@@ -90,8 +96,13 @@ class Puller:
         self.catalog = catalog
         self.policy = policy
         self.between_pages = between_pages
+        self._rules = {name: catalog.syncing(name) for name in ("Contact", "Lead", "Account")}
+        self._person_fields: dict[str, Any] = {}
+        self.deletes = _Tally()
+        self.conversions = _Tally()
 
     def pull(self, object_name: str) -> StepCounts:
+        self.deletes, self.conversions = _Tally(), _Tally()
         cursor = self.workspace.cursor(object_name)
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
         tally = _Tally()
@@ -110,17 +121,19 @@ class Puller:
 
     def plan(self, object_name: str, rows: list[dict[str, Any]], tally: _Tally) -> PagePlan:
         plan = PagePlan()
-        persons = self.workspace.persons_by_sfdc_ids([to_18(r["Id"]) for r in rows])
-        state = self.workspace.field_state([p.id for p in persons.values()])
+        persons = self.workspace.persons_by_sfdc_ids(related_ids(rows))
+        state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
         for row in rows:
             person = persons.get(to_18(row["Id"]))
             if person is None:
                 self._plan_new(object_name, row, plan, tally)
             elif row.get("IsDeleted"):
-                self._plan_deleted(person, plan, tally)
+                self._plan_deleted(object_name, person, row, persons, plan)
             elif object_name == "Lead" and row.get("IsConverted"):
-                self._plan_converted(person, row, plan, tally)
+                self._plan_converted(person, row, persons, plan)
             else:
+                if person.link.sfdc_is_deleted and person.link.sfdc_id == to_18(row["Id"]):
+                    self._plan_undeleted(object_name, person, plan)
                 self._plan_merge(object_name, person, row, state, plan, tally)
         return plan
 
@@ -132,7 +145,7 @@ class Puller:
             if rule.person_field in LINK_PERSON_FIELDS:
                 continue
             try:
-                values[rule.person_field] = from_salesforce(self.workspace.store.field(rule.person_field), raw)
+                values[rule.person_field] = from_salesforce(self._person_field(rule.person_field), raw)
             except InvalidInput as error:
                 problems.append(ActivityRecord(person_id, types.SFDC_VALUE_DROPPED, rule.person_field, {
                     "Field": rule.person_field, "Salesforce Type": object_name, "Salesforce Id": row["Id"],
@@ -140,12 +153,19 @@ class Puller:
                 }))
         return values, problems
 
+    def _person_field(self, name: str) -> Any:
+        """The person field (looked up once a pull: every row asks for the same few dozen)."""
+        found = self._person_fields.get(name)
+        if found is None:
+            found = self._person_fields[name] = self.workspace.store.field(name)
+        return found
+
     def _raw_values(self, object_name: str, row: Mapping[str, Any]) -> Iterator[tuple[FieldRule, Any]]:
-        for rule in self.catalog.syncing(object_name):
+        for rule in self._rules.get(object_name) or self.catalog.syncing(object_name):
             yield rule, row.get(rule.sf_field)
         if object_name == "Contact":
             account = row.get("Account") or {}
-            for rule in self.catalog.syncing("Account"):
+            for rule in self._rules["Account"]:
                 yield rule, account.get(rule.sf_field)
 
     def _link(self, object_name: str, row: Mapping[str, Any], previous: SalesforceLink | None = None) -> SalesforceLink:
@@ -166,38 +186,13 @@ class Puller:
 
     def _plan_new(self, object_name: str, row: dict[str, Any], plan: PagePlan, tally: _Tally) -> None:
         if row.get("IsDeleted") or (object_name == "Lead" and row.get("IsConverted")):
-            tally.skipped += 1  # nothing of ours to update; a converted lead arrives as its contact
+            # nothing of ours to update; a converted lead arrives as its contact
+            (self.deletes if row.get("IsDeleted") else self.conversions).skipped += 1
             return
         values, problems = self._values(object_name, row, None)
         plan.activities.extend(replace(p, new_index=len(plan.new_persons)) for p in problems)
         plan.new_persons.append((values, self._link(object_name, row)))
         tally.new += 1
-
-    def _plan_deleted(self, person: Person, plan: PagePlan, tally: _Tally) -> None:
-        if person.link.sfdc_is_deleted:
-            tally.skipped += 1
-            return
-        plan.links[person.id] = replace(person.link, sfdc_is_deleted=True)
-        tally.deleted += 1
-
-    def _plan_converted(self, person: Person, row: Mapping[str, Any], plan: PagePlan, tally: _Tally) -> None:
-        contact_id = row.get("ConvertedContactId")
-        if not contact_id or person.link.sfdc_type == "Contact":
-            tally.skipped += 1
-            return
-        account_id = row.get("ConvertedAccountId")
-        plan.links[person.id] = replace(
-            person.link,
-            sfdc_type="Contact",
-            sfdc_id=to_18(contact_id),
-            sfdc_contact_id=to_18(contact_id),
-            sfdc_account_id=to_18(account_id) if account_id else None,
-        )
-        plan.forget_bases.append(person.id)
-        plan.activities.append(ActivityRecord(person.id, types.CONVERT_LEAD, to_18(contact_id), {
-            "SFDC Lead Id": person.link.sfdc_lead_id, "SFDC Account Id": account_id, "Source": "salesforce",
-        }))
-        tally.updated += 1
 
     def _plan_merge(
         self,
