@@ -1,8 +1,10 @@
 """Sync Leads (create/update in batches): per-record decisions, then one transaction for the rest.
 
-A bad record is skipped with its reasons and the others are applied (MARKETO-API §5.3). Every value
-is checked here before the store is called, so the store's all-or-nothing validation never turns one
-bad record into a failed batch.
+A bad record is skipped with its reasons and the others are applied (MARKETO-API §5.3). Names are
+checked here first; values are checked by the store on write, and when it refuses the batch, each
+record's values are checked here, the bad ones skipped and the rest written: the store's
+all-or-nothing validation never turns one bad record into a failed batch, and a clean batch pays
+for one check only.
 """
 
 from __future__ import annotations
@@ -87,7 +89,9 @@ class _Checked:
     skip: dict[str, Any] | None = None
 
 
-def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str | None) -> _Checked:
+def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str | None,
+                     check_values: bool = True) -> _Checked:
+    """Names always; values too unless `check_values` is off (the store checks them again anyway)."""
     changes: dict[str, Any] = {}
     for name, raw in values.items():
         if name == keep_key:
@@ -99,7 +103,8 @@ def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str |
         if person_field.read_only:
             return _Checked({}, _skipped(Codes.INVALID_DATA, f"Field '{name}' is read-only"))
         try:
-            coerce(person_field, raw)
+            if check_values:
+                coerce(person_field, raw)
         except InvalidInput as error:
             code = Codes.INVALID_VALUE if error.reason.startswith("expected") else Codes.INVALID_DATA
             return _Checked({}, _skipped(code, f"Invalid value for field '{name}': {error.reason}"))
@@ -150,7 +155,7 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
                 record.outcome = _skipped(Codes.DUPLICATE_IN_INPUT, f"Duplicate {lookup} found in input")
                 continue
             seen.add(record.key)
-        checked = _checked_changes(store, values, None if key_is_written else lookup)
+        checked = _checked_changes(store, values, None if key_is_written else lookup, check_values=False)
         record.outcome = checked.skip
         record.changes = checked.changes
     live = [r for r in records if r.outcome is None]
@@ -170,12 +175,25 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
             record.outcome = _skipped(Codes.MULTIPLE_MATCHES, "Multiple leads match the lookup criteria")
         else:
             updates.append((record, found[0]))
-    with store.transaction():
-        created = store.add_persons([r.changes for r in creates], source) if creates else []
-        if updates:
-            store.update_persons([(pid, r.changes) for r, pid in updates], source)
+    try:
+        created = _write(store, creates, updates, source)
+    except InvalidInput:  # some value is bad: find which records, skip them, write the others
+        for record in [*creates, *(r for r, _ in updates)]:
+            record.outcome = _checked_changes(store, record.changes, None).skip
+        creates = [r for r in creates if r.outcome is None]
+        updates = [(r, pid) for r, pid in updates if r.outcome is None]
+        created = _write(store, creates, updates, source)
     for record, person_id in zip(creates, created, strict=True):
         record.outcome = {"id": person_id, "status": "created"}
     for record, person_id in updates:
         record.outcome = {"id": person_id, "status": "updated"}
     return [r.outcome or _skipped(Codes.SYSTEM_ERROR, "not processed") for r in records]
+
+
+def _write(store: PersonStore, creates: list[_Record], updates: list[tuple[_Record, int]], source: str) -> list[int]:
+    """All creates and updates in one transaction; any bad value rolls all of them back."""
+    with store.transaction():
+        created = store.add_persons([r.changes for r in creates], source) if creates else []
+        if updates:
+            store.update_persons([(pid, r.changes) for r, pid in updates], source)
+    return created
