@@ -28,8 +28,11 @@ HISTORY_KEPT = timedelta(days=5)
 """How long cycle steps and sync errors are kept (the status dashboard's window)."""
 PULL_ORDER = ("Account", "Contact", "Lead")
 RECENT_STEPS = 20
-"""How far back a cycle looks for steps a killed cycle left open (a cycle has at most six)."""
+"""How far back a cycle looks for steps a killed cycle left open (a cycle has at most nine)."""
 PUSH_ORDER = ("Contact", "Lead")
+PULL_FOLLOW_UPS = {"Contact": (StepOperation.PULL_DELETES,),
+                   "Lead": (StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)}
+"""Steps recorded from the same query as an object's pull updates, with counts of their own."""
 
 
 class CycleBusy(TandemError):
@@ -89,6 +92,7 @@ class SyncEngine:
         self.clock = clock
         self.workspace = SyncWorkspace(client, store, overlap)
         self.catalog: Catalog | None = None
+        self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
         self.stop_requested: Callable[[], bool] = lambda: False
         self.progress: Callable[[int], None] = lambda done: None
         """Called between pages and batches with how many records the running step has handled."""
@@ -127,8 +131,11 @@ class SyncEngine:
         steps: list[tuple[str, StepOperation, Callable[[], StepCounts]]] = []
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
             steps.append(("All", StepOperation.SYNC_SCHEMA, self.refresh_catalog))
+        self._pulled = {}
         for name in PULL_ORDER:
-            steps.append((name, StepOperation.PULL_UPDATES, lambda name=name: self._puller().pull(name)))
+            steps.append((name, StepOperation.PULL_UPDATES, lambda name=name: self._pull(name)))
+            for follow_up in PULL_FOLLOW_UPS.get(name, ()):
+                steps.append((name, follow_up, lambda key=(name, follow_up): self._pulled.pop(key)))
         for name in PUSH_ORDER:
             steps.append((name, StepOperation.PUSH_UPDATES,
                           lambda name=name: self.pusher().push(name, retry_failed=retry_failed)))
@@ -136,6 +143,8 @@ class SyncEngine:
             if report.stopped_by_limit or self.stop_requested():
                 report.interrupted = report.interrupted or self.stop_requested()
                 break
+            if operation in PULL_FOLLOW_UPS.get(object_name, ()) and (object_name, operation) not in self._pulled:
+                continue  # its pull failed: nothing to count
             report.steps.append(self._step(report, object_name, operation, run))
 
     def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
@@ -199,6 +208,14 @@ class SyncEngine:
         self.progress(done)
         self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
         return self.stop_requested()
+
+    def _pull(self, object_name: str) -> StepCounts:
+        """Pull one object; keep the counts of its deletes and conversions for their own steps."""
+        puller = self._puller()
+        counts = puller.pull(object_name)
+        self._pulled[(object_name, StepOperation.PULL_DELETES)] = puller.deletes.counts()
+        self._pulled[(object_name, StepOperation.PULL_CONVERSIONS)] = puller.conversions.counts()
+        return counts
 
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)

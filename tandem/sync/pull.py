@@ -18,7 +18,7 @@ from tandem.people import activities as types
 from tandem.people.models import Person, SalesforceLink, StepCounts
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
-from tandem.sync.fates import MergeOrder, RecordFates, related_ids
+from tandem.sync.fates import MergeOrder, RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import Direction, FieldRule
 from tandem.sync.merge import Outcome, Winner, decide_field
 from tandem.sync.values import from_salesforce, shown
@@ -122,6 +122,7 @@ class Puller(RecordFates):
     def plan(self, object_name: str, rows: list[dict[str, Any]], tally: _Tally) -> PagePlan:
         plan = PagePlan()
         persons = self.workspace.persons_by_sfdc_ids(related_ids(rows))
+        adopt_masters(rows, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
         for row in rows:
             person = persons.get(to_18(row["Id"]))

@@ -81,6 +81,8 @@ class SyncWorkspace:
             if plan.bases:
                 store.set_bases_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
             self.log(plan.activities, new_ids)
+            for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
+                store.merge_persons(order.winner_id, order.loser_ids, source=SALESFORCE, link=order.link)
             store.set_watermark(object_name, PULL_STREAM, cursor.dump())
 
     def record_api_usage(self) -> None:

@@ -1,0 +1,191 @@
+"""Deletes, undeletes, merges and conversions made in Salesforce, followed by the sync cycle."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem.errors import NotFound
+from tandem.people import activities as types
+from tandem.people.models import StepOperation
+from tandem.sync.actions import PersonActions
+from tests.sync.observe import activities_of, person
+
+SOAP = (
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com">'
+    "<soapenv:Header><SessionHeader><sessionId>{token}</sessionId></SessionHeader></soapenv:Header>"
+    "<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+)
+
+
+def soap(http, base_url, token, body):
+    answer = http.post(f"{base_url}/services/Soap/u/62.0", data=SOAP.format(token=token, body=body),
+                       headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'})
+    assert answer.status_code == 200 and "<success>true</success>" in answer.text, answer.text
+    return answer.text
+
+
+def step(report, object_name, operation):
+    [found] = [s for s in report.steps if s.object == object_name and s.operation is operation]
+    return found
+
+
+def new_lead(sf, last, **fields):
+    return sf.Lead.create({"LastName": last, "Company": "Merge Co", "Email": f"{last.lower()}@merge.example", **fields})["id"]
+
+
+@pytest.fixture
+def synced(engine):
+    assert engine.run_cycle().succeeded
+    return engine
+
+
+# -- deletes and undeletes ------------------------------------------------------------------------
+
+
+def test_delete_keeps_the_person_flagged_and_stops_its_push(synced, store, sf):
+    wile = person(store, "wile@acme.example")
+    sf.Contact.delete(wile.link.sfdc_id)
+    store.update_person(wile.id, {"title": "Ghost"}, source="cli")
+    report = synced.run_cycle()
+    assert report.succeeded, report.steps
+    kept = store.get_person(wile.id)
+    assert kept.link.sfdc_is_deleted and kept.fields["title"] == "Ghost"
+    [deleted] = activities_of(store, wile.id, types.SFDC_RECORD_DELETED)
+    assert deleted.primary_attribute_value == wile.link.sfdc_id
+    assert step(report, "Contact", StepOperation.PULL_DELETES).counts.deleted == 1
+    assert step(report, "Contact", StepOperation.PULL_UPDATES).counts.deleted == 0
+    assert step(report, "Contact", StepOperation.PUSH_UPDATES).counts.updated == 0
+    assert [c.field for c in store.list_pending_changes(person_ids=[wile.id])] == ["title"]
+    again = synced.run_cycle()  # the deleted row again (overlap) is no second activity
+    assert len(activities_of(store, wile.id, types.SFDC_RECORD_DELETED)) == 1
+    assert step(again, "Contact", StepOperation.PULL_DELETES).counts.deleted == 0
+
+
+def test_sync_person_after_a_delete_creates_a_new_lead_and_clears_the_flag(synced, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    old_lead = lisa.link.sfdc_id
+    sf.Lead.delete(old_lead)
+    synced.run_cycle()
+    assert store.get_person(lisa.id).link.sfdc_is_deleted
+    result = PersonActions(synced).sync_person(lisa.id)
+    assert result.created and result.sfdc_id != old_lead
+    relinked = store.get_person(lisa.id)
+    assert not relinked.link.sfdc_is_deleted and relinked.link.sfdc_id == result.sfdc_id
+    assert sf.Lead.get(result.sfdc_id)["Email"] == "lisa@springfield.example"
+    report = synced.run_cycle()
+    assert report.succeeded and store.count_persons() == 6  # the old deleted Lead makes no new person
+
+
+def test_undelete_clears_the_flag(synced, store, sf, http, base_url, sf_token):
+    wile = person(store, "wile@acme.example")
+    sf.Contact.delete(wile.link.sfdc_id)
+    synced.run_cycle()
+    soap(http, base_url, sf_token, f"<undelete><ids>{wile.link.sfdc_id}</ids></undelete>")
+    report = synced.run_cycle()
+    back = store.get_person(wile.id)
+    assert not back.link.sfdc_is_deleted and back.link.sfdc_id == wile.link.sfdc_id
+    assert activities_of(store, wile.id, types.SFDC_RECORD_UNDELETED)
+    assert step(report, "Contact", StepOperation.PULL_DELETES).counts.updated == 1
+    store.update_person(wile.id, {"title": "Returned"}, source="cli")
+    synced.run_cycle()
+    assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Returned"  # pushed again
+
+
+# -- merges -----------------------------------------------------------------------------------------
+
+
+def test_three_way_merge_in_salesforce_merges_the_persons(synced, store, sf):
+    master, second, third = new_lead(sf, "Master"), new_lead(sf, "Second", Title="CTO"), new_lead(sf, "Third", City="Oslo")
+    synced.run_cycle()
+    ids = {last: person(store, f"{last.lower()}@merge.example").id for last in ("Master", "Second", "Third")}
+    for last, score in (("Master", 10), ("Second", 5), ("Third", 7)):
+        store.update_person(ids[last], {"leadScore": score}, source="cli")
+    before = {a.id for pid in ids.values() for a in store.list_activities(pid)}
+
+    merged = synced.client.merge_records("Lead", master, [second, third])
+    assert set(merged.merged_ids) == {second, third}
+    report = synced.run_cycle()
+
+    assert report.succeeded, report.steps
+    winner = store.get_person(ids["Master"])
+    assert winner.fields["lastName"] == "Master" and winner.fields["email"] == "master@merge.example"
+    assert winner.fields["title"] == "CTO" and winner.fields["city"] == "Oslo"  # values fill empty fields
+    assert winner.fields["leadScore"] == 22
+    assert before <= {a.id for a in store.list_activities(winner.id)}
+    [merge] = activities_of(store, winner.id, types.SFDC_MERGE_LEADS)
+    assert merge.attribute("Master SFDC Id") == master
+    for last in ("Second", "Third"):
+        with pytest.raises(NotFound, match=f"merged into person {winner.id}"):
+            store.get_person(ids[last])
+    assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 2
+    synced.run_cycle()
+    assert sf.Lead.get(master)["Title"] == "CTO"  # the filled values reach the master record
+
+
+def test_merge_racing_a_pending_change_on_the_loser(synced, store, sf):
+    master, loser = new_lead(sf, "Keeper", Title="Boss"), new_lead(sf, "Folded")
+    synced.run_cycle()
+    keeper, folded = person(store, "keeper@merge.example"), person(store, "folded@merge.example")
+    store.update_person(folded.id, {"city": "Lima", "title": "Intern"}, source="cli")  # not pushed yet
+    store.update_person(keeper.id, {"title": "Chief"}, source="cli")
+    synced.client.merge_records("Lead", master, [loser])
+    synced.run_cycle()
+    winner = store.get_person(keeper.id)
+    assert winner.fields["city"] == "Lima"  # the loser's change lands on the winner ...
+    assert sf.Lead.get(master)["City"] == "Lima"  # ... and reaches Salesforce
+    [conflict] = [a for a in activities_of(store, keeper.id, types.SFDC_SYNC_CONFLICT) if a.attribute("Field") == "title"]
+    assert (conflict.attribute("Lost Value"), conflict.attribute("Kept Value")) == ("Intern", "Chief")
+    assert sf.Lead.get(master)["Title"] == "Chief"
+
+
+def test_merge_into_a_master_without_a_person_relinks_the_loser(synced, store, sf):
+    loser = new_lead(sf, "Early")
+    synced.run_cycle()
+    early = person(store, "early@merge.example")
+    master = new_lead(sf, "Late")
+    synced.client.merge_records("Lead", master, [loser])  # before any cycle saw the master
+    synced.run_cycle()
+    assert store.get_person(early.id).link.sfdc_id == master
+    assert [p.id for p in store.find_persons_by_email("late@merge.example")] == [early.id]  # no second person
+
+
+# -- conversions ----------------------------------------------------------------------------------
+
+
+def convert(synced, lead_id, **options):
+    from tandem.salesforce.soap import LeadConvert
+
+    [outcome] = synced.client.convert_leads([LeadConvert(
+        lead_id=lead_id, converted_status="Closed - Converted", do_not_create_opportunity=True, **options)])
+    assert not isinstance(outcome, tuple), outcome
+    return outcome
+
+
+def test_lead_converted_to_a_new_contact_is_followed_by_its_person(synced, store):
+    lisa = person(store, "lisa@springfield.example")
+    outcome = convert(synced, lisa.link.sfdc_id)
+    report = synced.run_cycle()
+    followed = store.get_person(lisa.id)
+    assert (followed.link.sfdc_type, followed.link.sfdc_id) == ("Contact", outcome.contact_id)
+    assert followed.link.sfdc_lead_id == lisa.link.sfdc_id
+    assert store.count_persons() == 6  # the new Contact's person folded into the Lead's
+    [converted] = activities_of(store, lisa.id, types.CONVERT_LEAD)
+    assert converted.attribute("Source") == "salesforce"
+    assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
+
+
+def test_lead_converted_into_an_existing_contact_merges_the_persons(synced, store, sf):
+    milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
+    outcome = convert(synced, milton.link.sfdc_id, contact_id=peter.link.sfdc_id, account_id=peter.link.sfdc_account_id)
+    assert outcome.contact_id == peter.link.sfdc_id
+    report = synced.run_cycle()
+    assert report.succeeded, report.steps
+    winner = store.get_person(peter.id)
+    assert winner.link.sfdc_type == "Contact" and winner.link.sfdc_id == peter.link.sfdc_id
+    assert winner.link.sfdc_lead_id == milton.link.sfdc_id
+    assert winner.fields["email"] == "peter@initech.example"
+    with pytest.raises(NotFound, match=f"person {milton.id} was merged into person {peter.id}"):
+        store.get_person(milton.id)
+    assert activities_of(store, peter.id, types.CONVERT_LEAD)[0].attribute("Source") == "salesforce"
+    assert activities_of(store, peter.id, types.SFDC_MERGE_LEADS)
+    assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
