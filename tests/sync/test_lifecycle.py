@@ -189,3 +189,81 @@ def test_lead_converted_into_an_existing_contact_merges_the_persons(synced, stor
     assert activities_of(store, peter.id, types.CONVERT_LEAD)[0].attribute("Source") == "salesforce"
     assert activities_of(store, peter.id, types.SFDC_MERGE_LEADS)
     assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
+
+
+# -- Tandem-side merges and deletes ------------------------------------------------------------
+
+
+@pytest.fixture
+def lifecycle(synced):
+    from tandem.sync.lifecycle import PersonLifecycle
+
+    return PersonLifecycle(synced)
+
+
+def test_tandem_merge_of_two_leads_merges_them_in_salesforce(lifecycle, synced, store, sf):
+    master, loser = new_lead(sf, "Alpha"), new_lead(sf, "Beta", Title="Buyer")
+    synced.run_cycle()
+    alpha, beta = person(store, "alpha@merge.example"), person(store, "beta@merge.example")
+    outcome = lifecycle.merge(alpha.id, [beta.id])
+    assert outcome.salesforce_merged == [loser]
+    [gone] = synced.client.query(f"SELECT IsDeleted, MasterRecordId FROM Lead WHERE Id = '{loser}'", include_deleted=True)
+    assert gone["IsDeleted"] is True and gone["MasterRecordId"] == master
+    assert store.get_person(alpha.id).fields["title"] == "Buyer"
+    assert activities_of(store, alpha.id, types.MERGE_LEADS)
+    report = synced.run_cycle()
+    assert report.succeeded, report.steps
+    assert sf.Lead.get(master)["Title"] == "Buyer"
+    assert [p.id for p in store.find_persons_by_email("beta@merge.example")] == []
+    assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 0  # already merged here
+
+
+def test_tandem_merge_of_a_lead_into_a_contact_converts_the_lead(lifecycle, synced, store, sf):
+    milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
+    outcome = lifecycle.merge(peter.id, [milton.id])
+    assert outcome.salesforce_converted == [milton.link.sfdc_id]
+    lead = sf.Lead.get(milton.link.sfdc_id)
+    assert lead["IsConverted"] is True and lead["ConvertedContactId"] == peter.link.sfdc_id
+    assert store.get_person(peter.id).link.sfdc_lead_id == milton.link.sfdc_id
+    report = synced.run_cycle()
+    assert report.succeeded and store.count_persons() == 5
+
+
+def test_a_contact_cannot_be_merged_into_a_lead(lifecycle, store, sf):
+    from tandem.errors import InvalidInput
+
+    milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
+    with pytest.raises(InvalidInput, match="Contact cannot be merged into a Lead"):
+        lifecycle.merge(milton.id, [peter.id])
+    assert store.get_person(peter.id) and sf.Contact.get(peter.link.sfdc_id)["IsDeleted"] is False
+
+
+def test_delete_person_in_salesforce_too(lifecycle, synced, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    outcome = lifecycle.delete(lisa.id, in_salesforce=True)
+    assert outcome.salesforce_deleted == lisa.link.sfdc_id
+    [gone] = synced.client.query(f"SELECT IsDeleted FROM Lead WHERE Id = '{lisa.link.sfdc_id}'", include_deleted=True)
+    assert gone["IsDeleted"] is True
+    stone = store.tombstone(lisa.id)
+    assert stone.activities[-1].attribute("Remove from CRM") is True
+    assert synced.run_cycle().succeeded and store.count_persons() == 5
+
+
+def test_delete_person_only_leaves_salesforce_alone(lifecycle, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    assert lifecycle.delete(lisa.id).salesforce_deleted is None
+    assert sf.Lead.get(lisa.link.sfdc_id)["IsDeleted"] is False
+    with pytest.raises(NotFound, match="was deleted"):
+        store.get_person(lisa.id)
+
+
+def test_delete_from_sfdc_keeps_the_person_unless_asked(lifecycle, synced, store, sf):
+    wile, lisa = person(store, "wile@acme.example"), person(store, "lisa@springfield.example")
+    lifecycle.delete_from_salesforce(wile.id)
+    kept = store.get_person(wile.id)
+    assert kept.link.sfdc_is_deleted and activities_of(store, wile.id, types.SFDC_RECORD_DELETED)
+    lifecycle.delete_from_salesforce(lisa.id, also_person=True)
+    assert store.tombstone(lisa.id).fate == "deleted"
+    report = synced.run_cycle()
+    assert report.succeeded and len(activities_of(store, wile.id, types.SFDC_RECORD_DELETED)) == 1
+    assert store.count_persons() == 5

@@ -1,0 +1,144 @@
+"""Tandem-side merges and deletes, done in Salesforce too where they have to be.
+
+- *Merge persons*: the store merge (native rules, see `tandem.people.merging`); when the winner and
+  losers are in Salesforce, their records are merged there first: Leads into a Lead or Contacts
+  into a Contact by SOAP `merge` (two losers a request), a Lead into a Contact by converting it into
+  that Contact. A Contact cannot go into a Lead. Salesforce is written first: if it refuses part
+  way, the store is untouched, and the merges Salesforce did make reach Tandem with the next pull.
+- *Delete person*: the person becomes a tombstone that keeps its record and whole activity log;
+  with `in_salesforce` its Lead or Contact is deleted too.
+- *Delete from SFDC*: the Salesforce record is deleted; the person stays, flagged deleted (as when
+  Salesforce deletes it), unless `also_person` deletes it as well.
+
+Each holds the sync lease, so a running cycle never pulls a half-done merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from tandem.errors import InvalidInput, RecordRejected, SalesforceError
+from tandem.people import activities as types
+from tandem.people.merging import Tombstone
+from tandem.people.models import Person
+from tandem.salesforce.ids import to_18
+from tandem.salesforce.soap import MERGE_LIMIT, LeadConvert
+from tandem.sync.actions import PersonActions
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.workspace import ActivityRecord
+
+GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    winner_id: int
+    merged_ids: list[int]
+    salesforce_merged: list[str] = field(default_factory=list)
+    salesforce_converted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    person_id: int
+    person_deleted: bool
+    salesforce_deleted: str | None = None
+
+
+def _in_salesforce(person: Person) -> bool:
+    return person.linked and not person.link.sfdc_is_deleted
+
+
+class PersonLifecycle:
+    def __init__(self, engine: SyncEngine, *, source: str = "cli") -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.client = engine.client
+        self.source = source
+        self._actions = PersonActions(engine)
+
+    # -- merge -----------------------------------------------------------------------------------
+
+    def merge(self, winner_id: int, loser_ids: list[int]) -> MergeOutcome:
+        with self._actions._lease():
+            winner = self.store.get_person(winner_id)
+            losers = [self.store.get_person(pid) for pid in dict.fromkeys(loser_ids)]
+            linked = [p for p in losers if _in_salesforce(p)]
+            merged: list[str] = []
+            converted: list[str] = []
+            link = None
+            if linked and _in_salesforce(winner):
+                merged, converted = self._merge_in_salesforce(winner, linked)
+                if converted and not winner.link.sfdc_lead_id:
+                    link = replace(winner.link, sfdc_lead_id=converted[0])
+            self.store.merge_persons(winner.id, [p.id for p in losers], source=self.source, link=link)
+        return MergeOutcome(winner.id, [p.id for p in losers], merged, converted)
+
+    def _merge_in_salesforce(self, winner: Person, losers: list[Person]) -> tuple[list[str], list[str]]:
+        kind = winner.link.sfdc_type
+        same = [p.link.sfdc_id for p in losers if p.link.sfdc_type == kind]
+        leads = [p.link.sfdc_id for p in losers if p.link.sfdc_type == "Lead" and kind == "Contact"]
+        if len(same) + len(leads) != len(losers):
+            raise InvalidInput("winner", "a Salesforce Contact cannot be merged into a Lead; "
+                                         "make the Contact's person the winner")
+        for start in range(0, len(same), MERGE_LIMIT):
+            outcome = self.client.merge_records(kind, winner.link.sfdc_id, same[start:start + MERGE_LIMIT])
+            if isinstance(outcome, list):
+                raise _rejected(outcome, f"Salesforce refused to merge into {kind} {winner.link.sfdc_id}")
+        if leads:
+            status = self._actions._converted_status()
+            converts = [LeadConvert(lead_id=lead, converted_status=status, contact_id=winner.link.sfdc_id,
+                                    account_id=winner.link.sfdc_account_id, do_not_create_opportunity=True)
+                        for lead in leads]
+            for result in self.client.convert_leads(converts):
+                if isinstance(result, tuple):
+                    raise _rejected(result[1], f"Salesforce refused to convert Lead {result[0]} into the Contact")
+        return [to_18(i) for i in same], [to_18(i) for i in leads]
+
+    # -- delete ----------------------------------------------------------------------------------
+
+    def delete(self, person_id: int, *, in_salesforce: bool = False) -> DeleteOutcome:
+        with self._actions._lease():
+            person = self.store.get_person(person_id)
+            removed = self._delete_record(person) if in_salesforce and _in_salesforce(person) else None
+            self.store.delete_person(person.id, source=self.source, remove_from_crm=in_salesforce)
+        return DeleteOutcome(person.id, True, removed)
+
+    def delete_from_salesforce(self, person_id: int, *, also_person: bool = False) -> DeleteOutcome:
+        with self._actions._lease():
+            person = self.store.get_person(person_id)
+            if not _in_salesforce(person):
+                raise InvalidInput("person", f"person {person.id} has no Lead or Contact in Salesforce")
+            removed = self._delete_record(person)
+            if also_person:
+                self.store.delete_person(person.id, source=self.source, remove_from_crm=True)
+            else:
+                with self.store.transaction():
+                    self.store.set_salesforce_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
+                                                    reason="Delete from SFDC")
+                    self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_RECORD_DELETED, removed, {
+                        "Salesforce Type": person.link.sfdc_type, "Source": self.source,
+                        "Reason": "Delete from SFDC; the person is kept and no longer pushed",
+                    })])
+        return DeleteOutcome(person.id, also_person, removed)
+
+    def _delete_record(self, person: Person) -> str:
+        record_id = person.link.sfdc_id
+        assert person.link.sfdc_type is not None and record_id is not None
+        try:
+            self.client.delete(person.link.sfdc_type, record_id)
+        except SalesforceError as error:
+            if error.error_code not in GONE_CODES:
+                raise
+        return record_id
+
+
+def tombstone_summary(stone: Tombstone) -> str:
+    return (f"person {stone.person_id} deleted; its record and {len(stone.activities or [])} activities "
+            f"are kept with its tombstone")
+
+
+def _rejected(errors, message: str) -> RecordRejected:
+    first = errors[0] if errors else None
+    return RecordRejected(f"{message}: {first.message}" if first else message,
+                          error_code=first.code if first else None, fields=list(first.fields) if first else [])
