@@ -283,7 +283,8 @@ def test_tandem_edit_after_the_crash_wins_over_the_in_flight_value(engine, store
     wile = person(store, "wile@acme.example")
     store.update_person(wile.id, {"title": "Super Genius"}, source=CLI)
     finish(engine, store, sf)
-    assert sf.query("SELECT Title FROM Contact WHERE Email = 'wile@acme.example'")["records"][0]["Title"] == "Super Genius"
+    [row] = sf.query("SELECT Title FROM Contact WHERE Email = 'wile@acme.example'")["records"]
+    assert row["Title"] == "Super Genius"
 
 
 def test_push_of_two_batches_killed_between_them(engine, store, sf, http, base_url):
