@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 
 from tandem.errors import InvalidInput, RecordRejected, SalesforceError
 from tandem.people import activities as types
-from tandem.people.merging import Tombstone
 from tandem.people.models import Person
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.soap import MERGE_LIMIT, LeadConvert
@@ -131,11 +130,6 @@ class PersonLifecycle:
             if error.error_code not in GONE_CODES:
                 raise
         return record_id
-
-
-def tombstone_summary(stone: Tombstone) -> str:
-    return (f"person {stone.person_id} deleted; its record and {len(stone.activities or [])} activities "
-            f"are kept with its tombstone")
 
 
 def _rejected(errors, message: str) -> RecordRejected:

@@ -1,0 +1,87 @@
+"""`tandem person merge`, `delete` and `delete-from-sfdc`: thin commands over `tandem.sync.lifecycle`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tandem.cli.output import print_json, reported_errors
+from tandem.cli.people import AsJson, Reference, person_app
+from tandem.config import load_settings
+from tandem.runtime import open_store, salesforce_client
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.lifecycle import PersonLifecycle
+
+
+@person_app.command("merge")
+def merge_persons(
+    winner: Reference,
+    losers: Annotated[list[str], typer.Argument(help="The persons merged into the winner (ids or emails).")],
+    as_json: AsJson = False,
+) -> None:
+    """Merge persons into the winner: its values win, theirs fill its empty fields, scores add up.
+
+    When they are in Salesforce, the records are merged there too (a Lead into a Contact is
+    converted into that Contact). The merged ids then say where they went.
+    """
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        winner_id = store.resolve_person(winner).id
+        loser_ids = [store.resolve_person(ref).id for ref in losers]
+        with salesforce_client(settings) as client:
+            outcome = PersonLifecycle(SyncEngine(client, store)).merge(winner_id, loser_ids)
+        if as_json:
+            print_json(outcome.__dict__)
+            return
+        typer.echo(f"Merged {', '.join(map(str, outcome.merged_ids))} into person {outcome.winner_id}")
+        if outcome.salesforce_merged:
+            typer.echo(f"Salesforce: merged {', '.join(outcome.salesforce_merged)}")
+        if outcome.salesforce_converted:
+            typer.echo(f"Salesforce: converted Lead {', '.join(outcome.salesforce_converted)} into the Contact")
+
+
+@person_app.command("delete")
+def delete_person(
+    reference: Reference,
+    in_salesforce: Annotated[bool, typer.Option("--in-salesforce", help="Delete its Lead or Contact too.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Delete a person; its record and activity log stay with its tombstone (`tandem person show ID` says so)."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        person_id = store.resolve_person(reference).id
+        with salesforce_client(settings) as client:
+            outcome = PersonLifecycle(SyncEngine(client, store)).delete(person_id, in_salesforce=in_salesforce)
+        _report(outcome, as_json)
+
+
+@person_app.command("delete-from-sfdc")
+def delete_from_sfdc(
+    reference: Reference,
+    also_person: Annotated[bool, typer.Option("--also-person", help="Delete the person in Tandem too.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Delete the person's Lead or Contact in Salesforce; the person stays (flagged deleted) unless asked."""
+    with reported_errors():
+        settings = load_settings()
+        store = open_store(settings)
+        person_id = store.resolve_person(reference).id
+        with salesforce_client(settings) as client:
+            outcome = PersonLifecycle(SyncEngine(client, store)).delete_from_salesforce(
+                person_id, also_person=also_person)
+        _report(outcome, as_json)
+
+
+def _report(outcome, as_json: bool) -> None:
+    if as_json:
+        print_json(outcome.__dict__)
+        return
+    if outcome.salesforce_deleted:
+        typer.echo(f"Salesforce record {outcome.salesforce_deleted} deleted")
+    if outcome.person_deleted:
+        typer.echo(f"Person {outcome.person_id} deleted; its record and activity log are kept with its tombstone")
+    else:
+        typer.echo(f"Person {outcome.person_id} kept, flagged as deleted in Salesforce")
