@@ -1,9 +1,9 @@
 """Queries the REST API needs: persons by one lookup field with keyset paging, ids per key, deletes.
 
 Lookups by `email` ignore case (the `lower(email)` index), like `find_persons_by_email`. Deleting a
-person removes it with its activity log, pending changes and field bases in one transaction, as
-Marketo makes a deleted lead's activities unavailable; the foreign keys of the log forbid keeping
-activities (a Delete Lead row included) for a person that no longer exists.
+person removes it with its pending changes and field bases in one transaction, and its activity log
+leaves the log tables as Marketo makes a deleted lead's activities unavailable; the log (ending with
+a Delete Lead row) is kept with the person's tombstone (`tandem.people.merging`), never dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tandem.people.activity_log import _activity
 from tandem.people.database import Database, in_chunks
 from tandem.people.models import Activity, Person
-from tandem.people.tables import activities, field_bases, pending_changes
+from tandem.people.tables import activities
 
 LOOKUP_FIELDS = ("id", "email", "sfdcId", "sfdcLeadId", "sfdcContactId", "sfdcAccountId")
 """Fields a person can be looked up by (all indexed but the Lead and Contact ids, which are rare keys)."""
@@ -82,17 +82,8 @@ class ApiQueries:
         return dict(found)
 
     def delete_persons(self, person_ids: Sequence[int]) -> list[int]:
-        """Delete persons with everything kept about them; returns the ids that existed, in order."""
-        existing: list[int] = []
-        with self._db.transaction() as connection:
-            for chunk in in_chunks(person_ids):
-                existing += connection.execute(
-                    sa.select(self._persons.c.id).where(self._persons.c.id.in_(chunk))
-                ).scalars()
-                for table in (activities, pending_changes, field_bases):
-                    connection.execute(sa.delete(table).where(table.c.person_id.in_(chunk)))
-                connection.execute(sa.delete(self._persons).where(self._persons.c.id.in_(chunk)))
-        return sorted(existing)
+        """Delete persons, each leaving a tombstone with its record and log; returns the ids that existed, in order."""
+        return self.tombstone_persons(person_ids, source="api")  # type: ignore[attr-defined]
 
     def activities_page(
         self,

@@ -98,12 +98,15 @@ def test_push_is_an_upsert(api, api_store) -> None:
     assert answer["result"][1]["status"] == "created"
 
 
-def test_delete_by_post_removes_the_person_and_its_log(api, api_store) -> None:
+def test_delete_by_post_removes_the_person_keeping_a_tombstone(api, api_store) -> None:
     ids = api_store.add_persons([{"email": "gone@example.com"}, {"email": "kept@example.com"}], "test")
     answer = api.post("/rest/v1/leads/delete.json", json={"input": [{"id": ids[0]}]}).json()
     assert answer["result"] == [{"id": ids[0], "status": "deleted"}]
     assert [p.id for p in api_store.get_persons(ids)] == [ids[1]]
     assert {a.person_id for a in api_store.list_activities()} == {ids[1]}
+    tombstone = api_store.tombstone(ids[0])
+    assert tombstone.record["email"] == "gone@example.com"
+    assert [a.activity_type_id for a in tombstone.activities] == [types.NEW_LEAD.id, types.DELETE_LEAD.id]
     by_query = api.post(f"/rest/v1/leads/delete.json?id={ids[1]}").json()
     assert by_query["result"] == [{"id": ids[1], "status": "deleted"}]
 
