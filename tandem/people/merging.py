@@ -121,15 +121,25 @@ class PersonMerging:
         self: PersonStore, person_id: int, source: str, now: datetime | None = None, *, remove_from_crm: bool = False
     ) -> Tombstone:
         """Delete a person; its record and whole activity log (ending with Delete Lead) stay in its tombstone."""
-        now = now or datetime.now(UTC)
-        with self.transaction():
-            person = self.get_person(person_id)
-            self.log_activities([(person_id, types.DELETE_LEAD, str(person_id),
-                                  {"Remove from CRM": remove_from_crm, "Source": source})], now=now)
-            self._retire([person], DELETED, None, source, now, keep_log=True)
+        self.get_person(person_id)  # a gone id says where it went
+        self.tombstone_persons([person_id], source, now, remove_from_crm=remove_from_crm)
         found = self.tombstone(person_id)
         assert found is not None
         return found
+
+    def tombstone_persons(
+        self: PersonStore, person_ids: Sequence[int], source: str, now: datetime | None = None, *,
+        remove_from_crm: bool = False,
+    ) -> list[int]:
+        """`delete_person` for many in one transaction; returns the ids that existed, in order."""
+        now = now or datetime.now(UTC)
+        with self.transaction():
+            persons = self.get_persons(person_ids)
+            if persons:
+                self.log_activities([(p.id, types.DELETE_LEAD, str(p.id),
+                                      {"Remove from CRM": remove_from_crm, "Source": source}) for p in persons], now=now)
+                self._retire(persons, DELETED, None, source, now, keep_log=True)
+        return [p.id for p in persons]
 
     def _retire(self: PersonStore, persons: list[Person], fate: str, merged_into: int | None, source: str,
                 now: datetime, keep_log: bool) -> None:

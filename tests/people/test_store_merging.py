@@ -101,3 +101,12 @@ def test_delete_keeps_record_and_log_in_the_tombstone(store: PersonStore) -> Non
     with pytest.raises(NotFound, match="was deleted"):
         store.get_person(doomed.id)
     assert store.count_persons() == 0
+
+
+def test_batch_delete_of_the_rest_api_keeps_each_log_in_a_tombstone(store: PersonStore) -> None:
+    ids = store.add_persons([{"email": "a@x.com"}, {"email": "b@x.com"}], "test")
+    assert store.delete_persons([ids[0], 999_999]) == [ids[0]]
+    stone = store.tombstone(ids[0])
+    assert [a.activity_type_id for a in stone.activities] == [types.NEW_LEAD.id, types.DELETE_LEAD.id]
+    assert stone.activities[-1].attribute("Source") == "api"
+    assert store.get_person(ids[1]).fields["email"] == "b@x.com"
