@@ -157,10 +157,11 @@ def run(records: int, database_url: str | None, changes: int, workdir: Path) -> 
         }
 
         sf = admin_client(server.base_url, server.ca_path)
-        contacts = sorted(store.persons_by_sfdc_ids(
-            [r["Id"] for r in sf.query_all("SELECT Id FROM Contact")["records"]]).values(), key=lambda p: p.id)
+        contact_ids = sorted(r["Id"] for r in sf.query_all("SELECT Id FROM Contact")["records"])
         random.seed(7)
-        chosen = random.sample(contacts, 2 * changes)
+        chosen_ids = random.sample(contact_ids, 2 * changes)
+        persons = store.persons_by_sfdc_ids(chosen_ids)
+        chosen = [persons[sfdc_id] for sfdc_id in chosen_ids]
         on_salesforce, in_tandem = chosen[:changes], chosen[changes:]
         for start in range(0, changes, BATCH):
             body = [{"attributes": {"type": "Contact"}, "Id": p.link.sfdc_id, "Title": f"Changed in Salesforce {n}"}
