@@ -81,6 +81,11 @@ class SalesforceClient:
         return self._token.instance_url
 
     @property
+    def server_time(self):
+        """Salesforce's clock at its last answer (from the `Date` header), if the session keeps it."""
+        return getattr(self.session, "server_time", None)
+
+    @property
     def api_usage(self) -> tuple[int, int] | None:
         """(used, limit) from the last answer's Sforce-Limit-Info header, if any."""
         usage = self._sf.api_usage.get("api-usage") if self._sf else None

@@ -8,6 +8,8 @@ environment's proxy settings.
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,17 @@ class PinnedSession(requests.Session):
         self.verify = str(ca_bundle) if ca_bundle else True
         self.timeout = timeout
         self.headers["User-Agent"] = USER_AGENT
+        self.server_time: datetime | None = None
+        """The `Date` of the last answer: the server's clock, which record stamps are written by."""
+        self.hooks["response"].append(self._note_server_time)
+
+    def _note_server_time(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        date = response.headers.get("Date")
+        if date:
+            try:
+                self.server_time = parsedate_to_datetime(date)
+            except (TypeError, ValueError):
+                pass
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any

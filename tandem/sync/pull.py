@@ -107,14 +107,19 @@ class Puller(RecordFates):
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
         tally = _Tally()
         read = 0
+        read_at = None
         for page in pages(rows):
+            read_at = read_at or self.workspace.client.server_time
             read += len(page)
             fresh = [r for r in page if not cursor.already_applied(r["Id"], r["SystemModstamp"])]
             plan = self.plan_accounts(fresh, tally) if object_name == "Account" else self.plan(object_name, fresh, tally)
             cursor = cursor.advance((r["Id"], r["SystemModstamp"]) for r in page)
             self.workspace.apply(plan, object_name, cursor)
             if self.between_pages(read):
-                break
+                return tally.counts()
+        finished = cursor.completed(read_at or self.workspace.client.server_time)
+        if finished != cursor:
+            self.workspace.save_cursor(object_name, finished)
         return tally.counts()
 
     # -- Leads and Contacts -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
@@ -31,6 +31,9 @@ class Cursor:
     stamp: datetime | None = None
     seen: frozenset[tuple[str, str]] = field(default=frozenset())
     overlap: timedelta = DEFAULT_OVERLAP
+    read_at: datetime | None = None
+    """Salesforce's clock when the last complete pull read: rows stamped before it minus the overlap
+    were visible then, so a quiet org's window moves on and an idle pull reads an empty page."""
 
     @classmethod
     def load(cls, stored: str | None, overlap: timedelta = DEFAULT_OVERLAP) -> Cursor:
@@ -41,18 +44,27 @@ class Cursor:
             stamp=parse_stamp(data["stamp"]) if data.get("stamp") else None,
             seen=frozenset((i, s) for i, s in data.get("seen", [])),
             overlap=overlap,
+            read_at=parse_stamp(data["read_at"]) if data.get("read_at") else None,
         )
 
     def dump(self) -> str:
-        return json.dumps(
-            {"stamp": self.stamp.isoformat() if self.stamp else None, "seen": sorted(map(list, self.seen))}
-        )
+        return json.dumps({
+            "stamp": self.stamp.isoformat() if self.stamp else None,
+            "read_at": self.read_at.isoformat() if self.read_at else None,
+            "seen": sorted(map(list, self.seen)),
+        })
+
+    @property
+    def floor(self) -> datetime | None:
+        """Where the next pull starts reading: the overlap before what is known to be read."""
+        known = [t for t in (self.stamp, self.read_at) if t is not None]
+        return max(known) - self.overlap if known else None
 
     def where_clause(self) -> str:
         """The SOQL condition that re-reads the overlap window (empty on a first, full pull)."""
         if self.stamp is None:
             return ""
-        return f"SystemModstamp >= {soql_datetime(self.stamp - self.overlap)}"
+        return f"SystemModstamp >= {soql_datetime(self.floor)}"
 
     def already_applied(self, record_id: str, stamp: str) -> bool:
         return (record_id, _canonical(stamp)) in self.seen
@@ -64,9 +76,20 @@ class Cursor:
             return self
         newest = max(parse_stamp(stamp) for _, stamp in rows)
         stamp = max(self.stamp, newest) if self.stamp else newest
-        floor = stamp - self.overlap
-        keep = {(i, s) for i, s in (*self.seen, *rows) if parse_stamp(s) >= floor}
-        return Cursor(stamp=stamp, seen=frozenset(keep), overlap=self.overlap)
+        return replace(self, stamp=stamp, seen=frozenset((*self.seen, *rows))).forget_before_floor()
+
+    def completed(self, read_at: datetime | None) -> Cursor:
+        """The cursor once a whole pull that began reading at `read_at` (Salesforce's clock) is applied."""
+        if read_at is None or self.stamp is None:
+            return self
+        # The Date header has whole seconds: step back one so no row of that second is assumed read.
+        read_at = read_at - timedelta(seconds=1)
+        return replace(self, read_at=max(read_at, self.read_at) if self.read_at else read_at).forget_before_floor()
+
+    def forget_before_floor(self) -> Cursor:
+        floor = self.floor
+        keep = frozenset((i, s) for i, s in self.seen if floor is None or parse_stamp(s) >= floor)
+        return replace(self, seen=keep)
 
 
 def _canonical(stamp: str) -> str:

@@ -47,6 +47,9 @@ class SyncWorkspace:
         mark = self.store.get_watermark(object_name, PULL_STREAM)
         return Cursor.load(mark.value if mark else None, self.overlap)
 
+    def save_cursor(self, object_name: str, cursor: Cursor) -> None:
+        self.store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+
     def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
         return self.store.persons_by_sfdc_ids(sfdc_ids)
 

@@ -36,3 +36,19 @@ def test_round_trip_through_storage():
     again = Cursor.load(cursor.dump())
     assert again == cursor
     assert again.already_applied(B, "2024-01-01T10:00:00.123Z")
+
+
+def test_a_completed_read_moves_the_window_past_a_quiet_stretch():
+    cursor = Cursor(overlap=timedelta(minutes=5)).advance([(A, "2024-01-01T10:00:00.000+0000")])
+    assert cursor.where_clause() == "SystemModstamp >= 2024-01-01T09:55:00.000Z"
+    later = cursor.completed(parse_stamp("2024-01-01T11:00:01.000+0000"))
+    assert later.where_clause() == "SystemModstamp >= 2024-01-01T10:55:00.000Z"
+    assert not later.seen  # nothing before the new floor needs remembering
+    assert Cursor.load(later.dump()) == later
+
+
+def test_read_time_never_moves_back_and_a_future_stamp_still_counts():
+    cursor = Cursor(overlap=timedelta(minutes=5)).advance([(A, "2024-01-01T12:00:00.000+0000")])
+    cursor = cursor.completed(parse_stamp("2024-01-01T11:00:00.000+0000"))
+    assert cursor.where_clause() == "SystemModstamp >= 2024-01-01T11:55:00.000Z"
+    assert cursor.completed(parse_stamp("2024-01-01T10:00:00.000+0000")).read_at == cursor.read_at
