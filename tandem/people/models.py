@@ -108,6 +108,9 @@ class PendingChange:
     attempts: int
     last_attempt_at: datetime | None
     last_error: str | None
+    sent_in_doubt: bool = False
+    """A push sent `sent_value` for this field and died before learning whether it landed."""
+    sent_value: Any = None
 
 
 @dataclass(frozen=True)

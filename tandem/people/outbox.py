@@ -50,8 +50,23 @@ class PendingChangeLog:
     def _write_pending(
         self, connection: sa.Connection, values: Mapping[tuple[int, str], Any], origin: str, now: datetime
     ) -> None:
-        """Replace any earlier pending value of the same person and field (a new id, a new try)."""
-        for chunk in in_chunks(self._pending_ids(connection, values.keys())):
+        """Replace any earlier pending value of the same person and field (a new id, a new try).
+
+        A replaced value that a push had sent without learning the outcome is carried along as
+        `sent`, so the next pull can tell Salesforce's copy of it from a change made there.
+        """
+        ids = self._pending_ids(connection, values.keys())
+        carried: dict[tuple[int, str], Any] = {}
+        for chunk in in_chunks(ids):
+            rows = connection.execute(
+                sa.select(pending_changes.c.person_id, pending_changes.c.field, pending_changes.c.state,
+                          pending_changes.c.value, pending_changes.c.sent).where(pending_changes.c.id.in_(chunk))
+            )
+            for row in rows:
+                if row.state == PendingState.IN_FLIGHT.value:
+                    carried[(row.person_id, row.field)] = {"value": row.value}
+                elif row.sent is not None:
+                    carried[(row.person_id, row.field)] = row.sent
             connection.execute(sa.delete(pending_changes).where(pending_changes.c.id.in_(chunk)))
         state = PendingState.PENDING.value
         connection.execute(
@@ -65,6 +80,7 @@ class PendingChangeLog:
                     "origin": origin,
                     "state": state,
                     "attempts": 0,
+                    "sent": carried.get((person_id, name)),
                 }
                 for (person_id, name), value in values.items()
             ],
@@ -184,6 +200,8 @@ class PendingChangeLog:
             attempts=row["attempts"],
             last_attempt_at=row["last_attempt_at"],
             last_error=row["last_error"],
+            sent_in_doubt=row["sent"] is not None,
+            sent_value=self._typed(row["field"], row["sent"]["value"]) if row["sent"] is not None else None,
         )
 
     # -- bases ------------------------------------------------------------------------------

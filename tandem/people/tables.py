@@ -128,6 +128,7 @@ pending_changes = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("last_attempt_at", UtcDateTime()),
     sa.Column("last_error", sa.Text()),
+    sa.Column("sent", sa.JSON()),
     sa.UniqueConstraint("person_id", "field"),
 )
 

@@ -63,18 +63,23 @@ def decide_field(
     base: Any = _MISSING,
     current: Any = None,
     pending: Any = _MISSING,
+    sent: Any = _MISSING,
     winner: Winner,
 ) -> FieldDecision:
     """Decide one field from Salesforce's value, the base, the person's value and any pending value.
 
     `base` and `pending` are left out when there is none (no agreement yet, nothing queued).
     A pending value equal to the base (a Tandem edit undone before the sync) is no Tandem change.
+    `sent` is a value an interrupted push sent before the pending one replaced it: Salesforce
+    holding it is that push landing (an echo), not a change made there.
     """
     has_base = base is not _MISSING
     has_pending = pending is not _MISSING and not (has_base and same_value(pending, base))
     salesforce_changed = not has_base or not same_value(salesforce, base)
     if not salesforce_changed:
         return FieldDecision(Outcome.UNCHANGED, value=base)
+    if has_pending and sent is not _MISSING and same_value(salesforce, sent):
+        return FieldDecision(Outcome.UNCHANGED, value=salesforce)
     if not has_pending:
         if same_value(salesforce, current):
             return FieldDecision(Outcome.UNCHANGED, value=salesforce)

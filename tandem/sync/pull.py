@@ -223,6 +223,7 @@ class Puller(RecordFates):
                 winner=winner,
                 **({"base": bases[name]} if name in bases else {}),
                 **({"pending": change.value} if change is not None else {}),
+                **({"sent": change.sent_value} if change is not None and change.sent_in_doubt else {}),
             )
             plan.bases[person.id][name] = value
             if decision.changes_person:

@@ -107,3 +107,28 @@ def test_large_batches_replace_and_clear_pending_changes(store: PersonStore) -> 
     store.mark_push_attempt([c.id for c in pending])
     assert {c.attempts for c in store.list_pending_changes()} == {1}
     assert store.clear_pending_changes([c.id for c in pending]) == 1200
+
+
+def test_a_value_sent_in_doubt_is_carried_when_a_newer_one_replaces_it(store: PersonStore) -> None:
+    person = store.add_person({"title": "VP"}, source="cli")
+    store.update_person(person.id, {"title": "CTO"}, source="cli")
+    [sent] = store.list_pending_changes(person_ids=[person.id])
+    assert not sent.sent_in_doubt
+    store.mark_push_attempt([sent.id])  # the push dies before it learns the outcome
+    store.update_person(person.id, {"title": "CEO"}, source="cli")
+    [newer] = store.list_pending_changes(person_ids=[person.id])
+    assert (newer.value, newer.sent_in_doubt, newer.sent_value) == ("CEO", True, "CTO")
+    store.update_person(person.id, {"title": "Chair"}, source="cli")
+    [newest] = store.list_pending_changes(person_ids=[person.id])
+    assert (newest.sent_in_doubt, newest.sent_value) == (True, "CTO")  # still the value that went out
+
+
+def test_a_refused_value_is_not_in_doubt(store: PersonStore) -> None:
+    person = store.add_person({"title": "VP"}, source="cli")
+    store.update_person(person.id, {"title": "CTO"}, source="cli")
+    [refused] = store.list_pending_changes(person_ids=[person.id])
+    store.mark_push_attempt([refused.id])
+    store.mark_push_failed([refused.id], "FIELD_CUSTOM_VALIDATION_EXCEPTION: no")
+    store.update_person(person.id, {"title": "CEO"}, source="cli")
+    [newer] = store.list_pending_changes(person_ids=[person.id])
+    assert not newer.sent_in_doubt

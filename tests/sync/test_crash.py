@@ -272,10 +272,6 @@ def test_salesforce_edit_of_an_in_flight_field_follows_the_conflict_rule(where, 
         assert conflict.attribute("Lost Value") == lost
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: the value a killed push sent is not kept once a new Tandem edit replaces its pending row, so "
-    "the next pull takes Salesforce's copy of it for a Salesforce change and the Contact rule drops the "
-    "new edit (logged as a conflict); needs the sent value kept with the attempt"))
 def test_tandem_edit_after_the_crash_wins_over_the_in_flight_value(engine, store, sf):
     engine.run_cycle()
     tandem_edits(store)

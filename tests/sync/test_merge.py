@@ -64,3 +64,17 @@ def test_first_sight_without_base_applies_only_when_different():
 )
 def test_same_value(a, b, same):
     assert same_value(a, b) is same
+
+
+@pytest.mark.parametrize("winner", list(Winner))
+def test_salesforce_holding_a_value_an_interrupted_push_sent_is_an_echo(winner):
+    decision = decide_field(salesforce="sent", base="old", current="newer", pending="newer", sent="sent",
+                            winner=winner)
+    assert decision.outcome is Outcome.UNCHANGED
+    assert decision.value == "sent" and not decision.drops_pending
+
+
+def test_a_real_salesforce_change_over_an_interrupted_push_is_still_a_conflict():
+    decision = decide_field(salesforce="theirs", base="old", current="newer", pending="newer", sent="sent",
+                            winner=Winner.SALESFORCE)
+    assert decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS
