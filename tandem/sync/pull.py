@@ -20,7 +20,7 @@ from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import MergeOrder, RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import Direction, FieldRule
-from tandem.sync.merge import Outcome, Winner, decide_field
+from tandem.sync.merge import Outcome, Winner, decide_field, same_value
 from tandem.sync.values import from_salesforce, shown
 from tandem.sync.watermark import Cursor
 from tandem.sync.workspace import ActivityRecord, SyncWorkspace
@@ -217,15 +217,17 @@ class Puller(RecordFates):
         for name, value in values.items():
             winner = Winner.SALESFORCE if name in pull_only else self.policy.get(object_name, Winner.SALESFORCE)
             change = pending.get(name)
+            base = bases.get(name)  # no stored base: the value both sides agreed on was empty
             decision = decide_field(
                 salesforce=value,
+                base=base,
                 current=person.fields.get(name),
                 winner=winner,
-                **({"base": bases[name]} if name in bases else {}),
                 **({"pending": change.value} if change is not None else {}),
                 **({"sent": change.sent_value} if change is not None and change.sent_in_doubt else {}),
             )
-            plan.bases[person.id][name] = value
+            if not same_value(value, base):
+                plan.bases[person.id][name] = value
             if decision.changes_person:
                 plan.updates[person.id][name] = decision.value
                 changed = True

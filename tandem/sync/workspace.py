@@ -71,7 +71,8 @@ class SyncWorkspace:
             new_ids: list[int] = []
             if plan.new_persons:
                 new_ids = store.add_linked_persons(plan.new_persons, source=SALESFORCE)
-                store.set_bases_many({pid: fields for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
+                store.set_bases_many({pid: {k: v for k, v in fields.items() if v is not None}
+                                      for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
             if plan.dropped_pending:
                 store.clear_pending_changes(plan.dropped_pending)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
