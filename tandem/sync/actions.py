@@ -74,7 +74,7 @@ class PersonActions:
         """Create the person in Salesforce as a Lead, or push its pending changes if it is linked."""
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
-        with self._lease():
+        with self.lease():
             person = self.store.get_person(person_id)
             if person.linked and not person.link.sfdc_is_deleted:
                 return self._push_now(person)
@@ -183,7 +183,7 @@ class PersonActions:
         if not person.linked or person.link.sfdc_is_deleted:
             self.sync_person(person_id)
             person = self.store.get_person(person_id)
-        with self._lease():
+        with self.lease():
             lead_id = person.link.sfdc_id
             warnings: list[str] = []
             done = self._earlier_conversion(lead_id)
@@ -193,7 +193,7 @@ class PersonActions:
                     warnings.append(NEW_ACCOUNT_WARNING)
                 request = LeadConvert(
                     lead_id=lead_id,
-                    converted_status=converted_status or self._converted_status(),
+                    converted_status=converted_status or self.converted_status(),
                     account_id=account,
                     owner_id=self._user_id(owner) if owner else None,
                     opportunity_name=opportunity_name,
@@ -247,7 +247,7 @@ class PersonActions:
 
     # -- look-ups -------------------------------------------------------------------------------
 
-    def _converted_status(self) -> str:
+    def converted_status(self) -> str:
         rows = list(self.client.query("SELECT MasterLabel FROM LeadStatus WHERE IsConverted = true LIMIT 1"))
         if not rows:
             raise NotFound("the org has no converted Lead status")
@@ -287,7 +287,7 @@ class PersonActions:
             mark = self.store.set_watermark(*INSTALLATION, uuid.uuid4().hex[:16])
         return f"{mark.value}-{person_id}"
 
-    def _lease(self):
+    def lease(self):
         return _Lease(self.engine, self.owner, self.lease_wait_seconds)
 
 

@@ -59,7 +59,7 @@ class PersonLifecycle:
     # -- merge -----------------------------------------------------------------------------------
 
     def merge(self, winner_id: int, loser_ids: list[int]) -> MergeOutcome:
-        with self._actions._lease():
+        with self._actions.lease():
             winner = self.store.get_person(winner_id)
             losers = [self.store.get_person(pid) for pid in dict.fromkeys(loser_ids)]
             linked = [p for p in losers if _in_salesforce(p)]
@@ -85,7 +85,7 @@ class PersonLifecycle:
             if isinstance(outcome, list):
                 raise _rejected(outcome, f"Salesforce refused to merge into {kind} {winner.link.sfdc_id}")
         if leads:
-            status = self._actions._converted_status()
+            status = self._actions.converted_status()
             converts = [LeadConvert(lead_id=lead, converted_status=status, contact_id=winner.link.sfdc_id,
                                     account_id=winner.link.sfdc_account_id, do_not_create_opportunity=True)
                         for lead in leads]
@@ -97,14 +97,14 @@ class PersonLifecycle:
     # -- delete ----------------------------------------------------------------------------------
 
     def delete(self, person_id: int, *, in_salesforce: bool = False) -> DeleteOutcome:
-        with self._actions._lease():
+        with self._actions.lease():
             person = self.store.get_person(person_id)
             removed = self._delete_record(person) if in_salesforce and _in_salesforce(person) else None
             self.store.delete_person(person.id, source=self.source, remove_from_crm=in_salesforce)
         return DeleteOutcome(person.id, True, removed)
 
     def delete_from_salesforce(self, person_id: int, *, also_person: bool = False) -> DeleteOutcome:
-        with self._actions._lease():
+        with self._actions.lease():
             person = self.store.get_person(person_id)
             if not _in_salesforce(person):
                 raise InvalidInput("person", f"person {person.id} has no Lead or Contact in Salesforce")
