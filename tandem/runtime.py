@@ -19,6 +19,7 @@ from tandem.people.store import PersonStore
 from tandem.salesforce.auth import Credentials
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.http import PinnedSession
+from tandem.sync.cycle import SyncEngine
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
 SAMPLE_ORG = Path(__file__).resolve().parent / "emulator" / "orgs" / "sample-org.json"
@@ -72,3 +73,10 @@ def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = T
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def sync_engine(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
+    """A sync engine over the store and the configured org, for as long as the block runs."""
+    with salesforce_client(settings) as client:
+        yield SyncEngine(client, store)

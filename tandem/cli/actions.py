@@ -9,9 +9,8 @@ import typer
 from tandem.cli.output import print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
-from tandem.runtime import open_store, salesforce_client
+from tandem.runtime import open_store, sync_engine
 from tandem.sync.actions import PersonActions
-from tandem.sync.cycle import SyncEngine
 
 
 @person_app.command("sync")
@@ -28,8 +27,8 @@ def sync_person(
         settings = load_settings()
         store = open_store(settings)
         person = store.resolve_person(reference)
-        with salesforce_client(settings) as client:
-            result = PersonActions(SyncEngine(client, store)).sync_person(
+        with sync_engine(settings, store) as engine:
+            result = PersonActions(engine).sync_person(
                 person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
         if as_json:
             print_json(result.__dict__)
@@ -62,8 +61,8 @@ def convert_person(
         settings = load_settings()
         store = open_store(settings)
         person = store.resolve_person(reference)
-        with salesforce_client(settings) as client:
-            result = PersonActions(SyncEngine(client, store)).convert_person(
+        with sync_engine(settings, store) as engine:
+            result = PersonActions(engine).convert_person(
                 person.id, converted_status=converted_status, owner=owner, notify=notify,
                 create_opportunity=not no_opportunity, opportunity_name=opportunity_name,
                 account_id=account_id, match_account=match_account)

@@ -9,8 +9,7 @@ import typer
 from tandem.cli.output import print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
-from tandem.runtime import open_store, salesforce_client
-from tandem.sync.cycle import SyncEngine
+from tandem.runtime import open_store, sync_engine
 from tandem.sync.lifecycle import PersonLifecycle
 
 
@@ -30,8 +29,8 @@ def merge_persons(
         store = open_store(settings)
         winner_id = store.resolve_person(winner).id
         loser_ids = [store.resolve_person(ref).id for ref in losers]
-        with salesforce_client(settings) as client:
-            outcome = PersonLifecycle(SyncEngine(client, store)).merge(winner_id, loser_ids)
+        with sync_engine(settings, store) as engine:
+            outcome = PersonLifecycle(engine).merge(winner_id, loser_ids)
         if as_json:
             print_json(outcome.__dict__)
             return
@@ -53,8 +52,8 @@ def delete_person(
         settings = load_settings()
         store = open_store(settings)
         person_id = store.resolve_person(reference).id
-        with salesforce_client(settings) as client:
-            outcome = PersonLifecycle(SyncEngine(client, store)).delete(person_id, in_salesforce=in_salesforce)
+        with sync_engine(settings, store) as engine:
+            outcome = PersonLifecycle(engine).delete(person_id, in_salesforce=in_salesforce)
         _report(outcome, as_json)
 
 
@@ -69,8 +68,8 @@ def delete_from_sfdc(
         settings = load_settings()
         store = open_store(settings)
         person_id = store.resolve_person(reference).id
-        with salesforce_client(settings) as client:
-            outcome = PersonLifecycle(SyncEngine(client, store)).delete_from_salesforce(
+        with sync_engine(settings, store) as engine:
+            outcome = PersonLifecycle(engine).delete_from_salesforce(
                 person_id, also_person=also_person)
         _report(outcome, as_json)
 

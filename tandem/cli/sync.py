@@ -18,7 +18,7 @@ from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import load_settings
 from tandem.people.models import StepOperation, StepStatus
-from tandem.runtime import open_store, salesforce_client
+from tandem.runtime import open_store, salesforce_client, sync_engine
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
 from tandem.sync.status import sync_status
@@ -77,8 +77,7 @@ def sync(
     with reported_errors():
         settings = load_settings()
         store = open_store(settings)
-        with salesforce_client(settings) as client:
-            engine = SyncEngine(client, store)
+        with sync_engine(settings, store) as engine:
             with _progress(engine) if not as_json else nullcontext():
                 report = engine.run_cycle(retry_failed=retry_failed)
         if as_json:
@@ -98,8 +97,7 @@ def run() -> None:
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        with salesforce_client(settings) as client:
-            engine = SyncEngine(client, store)
+        with sync_engine(settings, store) as engine:
             typer.echo(f"syncing every {settings.sync_interval_seconds} s; Ctrl-C or SIGTERM stops")
 
             def show(report: CycleReport | None) -> None:
@@ -164,8 +162,7 @@ def fields(as_json: AsJson = False) -> None:
     with reported_errors():
         settings = load_settings()
         store = open_store(settings)
-        with salesforce_client(settings) as client:
-            engine = SyncEngine(client, store)
+        with sync_engine(settings, store) as engine:
             engine.refresh_catalog()
         catalog = engine.catalog
         assert catalog is not None
