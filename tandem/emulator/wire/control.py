@@ -6,6 +6,7 @@ These are not Salesforce APIs: no bearer token, no API counting, no faults, plai
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -48,7 +49,8 @@ async def reset(request: Request) -> Response:
     return JSONResponse({"reset": True})
 
 
-async def seed(request: Request) -> Response:
+async def _per_object(request: Request, load: Callable[[Any, str, list], Any]) -> Response:
+    """Run `load(org, object_name, rows)` for each object of a `{"Object": [rows, ...]}` body."""
     if refused := _refuse(request):
         return refused
     try:
@@ -59,34 +61,23 @@ async def seed(request: Request) -> Response:
         return _problem('expected {"Object": [records, ...]}')
     org = request.app.state.org
 
-    def insert_all() -> dict:
-        return {name: org.seed(name, records) for name, records in body.items()}
-
-    try:
-        return JSONResponse(await run_in_threadpool(insert_all))
-    except ApiError as exc:
-        return _problem(f"{exc.error_code}: {exc.message}")
-
-
-async def bulk_load(request: Request) -> Response:
-    """Fast unchecked load (`Org.bulk_load`): rows may carry historic CreatedDate/SystemModstamp."""
-    if refused := _refuse(request):
-        return refused
-    try:
-        body = await _json(request)
-    except ValueError as exc:
-        return _problem(f"invalid JSON: {exc}")
-    if not isinstance(body, dict) or not all(isinstance(v, list) for v in body.values()):
-        return _problem('expected {"Object": [rows, ...]}')
-    org = request.app.state.org
-
     def load_all() -> dict:
-        return {name: org.bulk_load(name, rows) for name, rows in body.items()}
+        return {name: load(org, name, rows) for name, rows in body.items()}
 
     try:
         return JSONResponse(await run_in_threadpool(load_all))
     except ApiError as exc:
         return _problem(f"{exc.error_code}: {exc.message}")
+
+
+async def seed(request: Request) -> Response:
+    """Insert records as the admin (no validation rules); answers the new Ids per object."""
+    return await _per_object(request, lambda org, name, rows: org.seed(name, rows))
+
+
+async def bulk_load(request: Request) -> Response:
+    """Fast unchecked load (`Org.bulk_load`): rows may carry historic CreatedDate/SystemModstamp."""
+    return await _per_object(request, lambda org, name, rows: org.bulk_load(name, rows))
 
 
 async def faults(request: Request) -> Response:
