@@ -12,16 +12,13 @@ import threading
 from contextlib import ExitStack
 from pathlib import Path
 
-from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
 from tandem.people import activities as types
 from tandem.people.store import PersonStore
-from tandem.runtime import EMBEDDED_CLIENT, embedded_emulator, emulator_client
-from tandem.salesforce.auth import Credentials
+from tandem.runtime import embedded_emulator, emulator_client
 from tandem.salesforce.client import SalesforceClient
-from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
 
@@ -42,20 +39,13 @@ def run_demo(console: Console, *, serve: bool = False, stop: threading.Event | N
         store.migrate()
         console.print(f"People database: {store.url}")
         engine = SyncEngine(emulator_client(server.base_url, server.ca_path), store)
-        rep = _rep_client(server.base_url, server.ca_path)
+        rep = emulator_client(server.base_url, server.ca_path, user=REP)
         Demo(console, store, engine, rep).play()
         if serve:
             console.rule("Serving: syncing every %g s until Ctrl-C" % interval_seconds)
             console.print(f"Point a Salesforce client at {server.base_url} (CA {server.ca_path}); "
                           "log in with OAuth as rep@sample.example / rep-pass-1, client tandem-local.")
             run_forever(engine, interval_seconds, stop or threading.Event(), lambda r: r and _summary(console, r))
-
-
-def _rep_client(base_url: str, ca_path: Path) -> SalesforceClient:
-    credentials = Credentials(login_url=base_url, client_id=EMBEDDED_CLIENT[0],
-                              client_secret=SecretStr(EMBEDDED_CLIENT[1]), username=REP[0],
-                              password=SecretStr(REP[1]))
-    return SalesforceClient(credentials, PinnedSession(ca_path))
 
 
 def _summary(console: Console, report: CycleReport) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -49,15 +50,17 @@ def salesforce_client(settings: Settings, state_dir: Path = EMBEDDED_STATE_DIR) 
         yield emulator_client(server.base_url, server.ca_path, settings.sf_api_version)
 
 
-def emulator_client(base_url: str, ca_path: Path, api_version: str = "62.0") -> SalesforceClient:
+def emulator_client(base_url: str, ca_path: Path, api_version: str = "62.0", *,
+                    user: tuple[str, str] = EMBEDDED_SYNC_USER, **options: Any) -> SalesforceClient:
+    """A client for the bundled emulator's sample org, logged in as `user` (the sync user by default)."""
     credentials = Credentials(
         login_url=base_url,
         client_id=EMBEDDED_CLIENT[0],
         client_secret=SecretStr(EMBEDDED_CLIENT[1]),
-        username=EMBEDDED_SYNC_USER[0],
-        password=SecretStr(EMBEDDED_SYNC_USER[1]),
+        username=user[0],
+        password=SecretStr(user[1]),
     )
-    return SalesforceClient(credentials, PinnedSession(ca_path), api_version)
+    return SalesforceClient(credentials, PinnedSession(ca_path), api_version, **options)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from tandem.people.models import StepOperation, StepStatus
 from tandem.runtime import open_store, salesforce_client, sync_engine
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
-from tandem.sync.status import sync_status
+from tandem.sync.status import step_json, sync_status
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 console = Console()
@@ -34,12 +34,7 @@ def _report_json(report: CycleReport) -> dict[str, Any]:
         "endedAt": report.ended_at.isoformat() if report.ended_at else None,
         "apiCalls": report.api_calls,
         "stoppedByLimit": report.stopped_by_limit,
-        "steps": [
-            {"object": s.object, "operation": s.operation.value, "status": s.status.value,
-             "new": s.counts.new, "updated": s.counts.updated, "deleted": s.counts.deleted,
-             "failed": s.counts.failed, "skipped": s.counts.skipped, "message": s.message}
-            for s in report.steps
-        ],
+        "steps": [step_json(s) for s in report.steps],
     }
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tandem.people.models import PendingState
+from tandem.people.models import CycleStep, PendingState
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
-from tandem.sync.cycle import PULL_ORDER
+from tandem.sync.cycle import PULL_ORDER, StepReport
 from tandem.sync.watermark import soql_datetime
-from tandem.sync.workspace import API_USAGE_STREAM, PULL_STREAM, SALESFORCE_OBJECT, SyncWorkspace
+from tandem.sync.workspace import API_USAGE_STREAM, SALESFORCE_OBJECT, SyncWorkspace
+
+
+def step_json(step: CycleStep | StepReport) -> dict[str, Any]:
+    """A cycle step as `tandem status --json` and `tandem sync --json` show it."""
+    return {"object": step.object, "operation": step.operation.value, "status": step.status.value,
+            "new": step.counts.new, "updated": step.counts.updated, "deleted": step.counts.deleted,
+            "failed": step.counts.failed, "skipped": step.counts.skipped, "message": step.message,
+            "apiCalls": step.api_calls}
 
 
 def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str, int | None]:
@@ -19,7 +27,7 @@ def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str
     backlog: dict[str, int | None] = {}
     for object_name in PULL_ORDER:
         cursor = workspace.cursor(object_name)
-        if store.get_watermark(object_name, PULL_STREAM) is None or cursor.stamp is None:
+        if cursor.stamp is None:
             backlog[object_name] = None  # never pulled: everything is backlog
             continue
         backlog[object_name] = client.count(
@@ -46,13 +54,7 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
             "cycleId": last_cycle,
             "startedAt": last[0].started_at.isoformat(),
             "endedAt": last[-1].ended_at.isoformat() if last[-1].ended_at else None,
-            "steps": [
-                {"object": s.object, "operation": s.operation.value, "status": s.status.value,
-                 "new": s.counts.new, "updated": s.counts.updated, "deleted": s.counts.deleted,
-                 "failed": s.counts.failed, "skipped": s.counts.skipped, "message": s.message,
-                 "apiCalls": s.api_calls}
-                for s in last
-            ],
+            "steps": [step_json(s) for s in last],
         },
         "backlog": {
             "pendingChanges": len(pending),

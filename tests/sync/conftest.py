@@ -5,24 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
 
 from tandem.people.store import PersonStore
-from tandem.salesforce.auth import Credentials
+from tandem.runtime import emulator_client
 from tandem.salesforce.client import SalesforceClient
-from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
 
 
 def sync_client(base_url, ca_path) -> SalesforceClient:
-    credentials = Credentials(
-        login_url=base_url,
-        client_id="tandem-local",
-        client_secret=SecretStr("tandem-local-secret"),
-        username="sync@sample.example",
-        password=SecretStr("sync-pass-1"),
-    )
-    return SalesforceClient(credentials, PinnedSession(ca_path), backoff_seconds=0.01)
+    """The sample org's sync user, with short retry pauses."""
+    return emulator_client(base_url, ca_path, backoff_seconds=0.01)
 
 
 @pytest.fixture
