@@ -6,6 +6,7 @@
     ├── NotFound               a person, record or object that does not exist
     ├── AmbiguousReference     a reference (an email, say) that matches more than one thing
     ├── StoreError             the people store could not do what was asked
+    ├── CycleBusy              another process holds the sync lock
     └── SalesforceError        Salesforce (or the emulator) answered with an error
         ├── AuthenticationFailed   the login itself was refused
         ├── SessionExpired         the session is no longer valid (401 INVALID_SESSION_ID)
@@ -53,6 +54,10 @@ class AmbiguousReference(TandemError):
 
 class StoreError(TandemError):
     pass
+
+
+class CycleBusy(TandemError):
+    """Another process holds the sync lock; the work was not started."""
 
 
 class SalesforceError(TandemError):

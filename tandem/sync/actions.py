@@ -14,17 +14,18 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from tandem.errors import InvalidInput, NotFound, RecordRejected
+from tandem.errors import CycleBusy, InvalidInput, NotFound
 from tandem.people import activities as types
-from tandem.people.models import ErrorLevel, Person
+from tandem.people.models import Person
 from tandem.salesforce.ids import to_18
-from tandem.salesforce.results import RecordResult
+from tandem.salesforce.results import RecordError, RecordResult
 from tandem.salesforce.soap import LeadConvert
-from tandem.sync.cycle import LEASE_NAME, CycleBusy, SyncEngine
+from tandem.sync.cycle import LEASE_NAME, SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
 from tandem.sync.values import to_salesforce
-from tandem.sync.workspace import ActivityRecord
+from tandem.sync.plan import ActivityRecord, Tally
+from tandem.sync.workspace import Refusal, rejected
 
 INSTALLATION = ("Tandem", "installation")
 ACTION_SOURCE = "flow action"
@@ -63,6 +64,7 @@ class PersonActions:
     def __init__(self, engine: SyncEngine, *, lease_wait_seconds: float = 60.0) -> None:
         self.engine = engine
         self.store = engine.store
+        self.workspace = engine.workspace
         self.client = engine.client
         self.lease_wait_seconds = lease_wait_seconds
         self.owner = f"action-{uuid.uuid4()}"
@@ -75,21 +77,18 @@ class PersonActions:
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
         with self.lease():
-            person = self.store.get_person(person_id)
+            person = self.workspace.person(person_id)
             if person.linked and not person.link.sfdc_is_deleted:
                 return self._push_now(person)
             return self._create_lead(person, owner, queue, assignment_rules)
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
-        changes = self.store.list_pending_changes(person_ids=[person.id])
-        plan = plan_person(self.engine.ensure_catalog(), object_name, person, changes)
-        counts: dict[str, int] = {"updated": 0, "failed": 0, "skipped": 0}
-        [result] = self.engine.pusher(source=ACTION_SOURCE).push_plans(object_name, [plan], counts)
+        plan = plan_person(self.engine.ensure_catalog(), object_name, person, self.workspace.pending(person.id))
+        [result] = self.engine.pusher(source=ACTION_SOURCE).push_plans(object_name, [plan], Tally())
         if result is not None and not result.success:
             error = result.errors[0] if result.errors else None
-            raise RecordRejected(error.message if error else "Salesforce refused the record",
-                                 error_code=error.code if error else None, fields=list(error.fields) if error else [])
+            raise rejected(error, error.message if error else "Salesforce refused the record")
         return SyncPersonResult(person.id, object_name, person.link.sfdc_id, False, sorted(c.field for c in plan.sent))
 
     def _create_lead(self, person: Person, owner: str | None, queue: str | None,
@@ -110,26 +109,25 @@ class PersonActions:
         else:
             result = self._create_once(person, record, auto_assign)
         if not result.success:
-            self._rejected(person, result, plan)
+            raise self.workspace.refuse(person, Refusal(
+                "Lead", "create", ACTION_SOURCE, "Sync Person to SFDC was refused; the person stays in Tandem only",
+                _first(result.errors)))
         lead_id = to_18(result.id)
         link = replace(person.link, sfdc_type="Lead", sfdc_id=lead_id, sfdc_lead_id=lead_id, sfdc_is_deleted=False)
         sent = self._sent_values(person, plan)
-        with self.store.transaction():
-            self.store.set_salesforce_links([(person.id, link)], reason="Sync Person to SFDC")
-            self.store.clear_bases(person.id)
-            self.store.set_bases_many({person.id: sent})
-            self.store.clear_pending_changes([c.id for c in plan.sent])
+        with self.workspace.transaction():
             self.engine.pusher(source=ACTION_SOURCE).settle_not_synced("Lead", [plan])
-            self.engine.workspace.log([ActivityRecord(person.id, types.SYNC_LEAD_TO_SFDC, lead_id, {
-                "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
-                "Reason": "Sync Person to SFDC",
-            })])
+            self.workspace.delivered(person.id, sent, plan.sent, ActivityRecord(
+                person.id, types.SYNC_LEAD_TO_SFDC, lead_id, {
+                    "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
+                    "Reason": "Sync Person to SFDC",
+                }), link=link, reason="Sync Person to SFDC")
         return SyncPersonResult(person.id, "Lead", lead_id, True, sorted(sent))
 
     def _lead_plan(self, person: Person) -> PersonPush:
         """Every field that syncs Tandem → Salesforce, with the person's current values."""
         catalog = self.engine.ensure_catalog()
-        plan = plan_person(catalog, "Lead", person, self.store.list_pending_changes(person_ids=[person.id]))
+        plan = plan_person(catalog, "Lead", person, self.workspace.pending(person.id))
         for person_field, rule in catalog.pushable("Lead").items():
             value = person.fields.get(person_field)
             if value not in (None, "") and rule.sf_field not in plan.record:
@@ -156,19 +154,6 @@ class PersonActions:
         [result] = self.client.create_records("Lead", [record], auto_assign=auto_assign)
         return result
 
-    def _rejected(self, person: Person, result, plan: PersonPush) -> None:
-        error = result.errors[0] if result.errors else None
-        code = error.code if error else "UNKNOWN_EXCEPTION"
-        message = error.message if error else "Salesforce refused the record"
-        with self.store.transaction():
-            self.store.record_sync_error(ErrorLevel.RECORD, code, message, object="Lead", person_id=person.id)
-            self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, code, {
-                "Salesforce Type": "Lead", "Source": ACTION_SOURCE, "Operation": "create",
-                "Reason": "Sync Person to SFDC was refused; the person stays in Tandem only",
-                "Error Message": message, "Error Fields": ", ".join(error.fields) if error else "",
-            })])
-        raise RecordRejected(message, error_code=code, fields=list(error.fields) if error else [])
-
     # -- Convert Person ---------------------------------------------------------------------------
 
     def convert_person(self, person_id: int, *, converted_status: str | None = None, owner: str | None = None,
@@ -177,12 +162,12 @@ class PersonActions:
         """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
         if account_id and match_account:
             raise InvalidInput("account_id", "give an account id or ask for a match, not both")
-        person = self.store.get_person(person_id)
+        person = self.workspace.person(person_id)
         if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
             raise InvalidInput("person", f"person {person_id} is already a Salesforce Contact ({person.link.sfdc_id})")
         if not person.linked or person.link.sfdc_is_deleted:
             self.sync_person(person_id)
-            person = self.store.get_person(person_id)
+            person = self.workspace.person(person_id)
         with self.lease():
             lead_id = person.link.sfdc_id
             warnings: list[str] = []
@@ -202,12 +187,8 @@ class PersonActions:
                 )
                 [outcome] = self.client.convert_leads([request])
                 if isinstance(outcome, tuple):
-                    _, errors = outcome
-                    error = errors[0] if errors else None
-                    self._log_convert_failure(person, error)
-                    raise RecordRejected(error.message if error else "conversion refused",
-                                         error_code=error.code if error else None,
-                                         fields=list(error.fields) if error else [])
+                    raise self.workspace.refuse(person, Refusal(
+                        "Lead", "convert", ACTION_SOURCE, "Convert Person was refused", _first(outcome[1])))
                 done = (outcome.contact_id, outcome.account_id, outcome.opportunity_id, account is None)
             contact_id, account, opportunity_id, account_created = done
             self._follow(person, lead_id, contact_id, account, opportunity_id)
@@ -226,24 +207,10 @@ class PersonActions:
     def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None) -> None:
         link = replace(person.link, sfdc_type="Contact", sfdc_id=to_18(contact_id), sfdc_contact_id=to_18(contact_id),
                        sfdc_account_id=to_18(account_id), sfdc_lead_id=lead_id, sfdc_is_deleted=False)
-        with self.store.transaction():
-            self.store.set_salesforce_links([(person.id, link)], reason="Convert Person")
-            self.store.clear_bases(person.id)
-            self.engine.workspace.log([ActivityRecord(person.id, types.CONVERT_LEAD, to_18(contact_id), {
-                "SFDC Lead Id": lead_id, "SFDC Account Id": to_18(account_id),
-                "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
-            })])
-
-    def _log_convert_failure(self, person: Person, error) -> None:
-        code = error.code if error else "UNKNOWN_EXCEPTION"
-        with self.store.transaction():
-            self.store.record_sync_error(ErrorLevel.RECORD, code, error.message if error else "", object="Lead",
-                                         sfdc_id=person.link.sfdc_id, person_id=person.id)
-            self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, code, {
-                "Salesforce Type": "Lead", "Salesforce Id": person.link.sfdc_id, "Source": ACTION_SOURCE,
-                "Operation": "convert", "Reason": "Convert Person was refused",
-                "Error Message": error.message if error else "", "Error Fields": ", ".join(error.fields) if error else "",
-            })])
+        self.workspace.relinked(person.id, link, ActivityRecord(person.id, types.CONVERT_LEAD, to_18(contact_id), {
+            "SFDC Lead Id": lead_id, "SFDC Account Id": to_18(account_id),
+            "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
+        }), reason="Convert Person")
 
     # -- look-ups -------------------------------------------------------------------------------
 
@@ -289,6 +256,10 @@ class PersonActions:
 
     def lease(self):
         return _Lease(self.engine, self.owner, self.lease_wait_seconds)
+
+
+def _first(errors: tuple[RecordError, ...] | list[RecordError] | None) -> RecordError | None:
+    return errors[0] if errors else None
 
 
 class _Lease:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tandem.errors import LimitExceeded, TandemError
+from tandem.errors import CycleBusy, LimitExceeded, TandemError
 from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
@@ -33,10 +33,6 @@ PUSH_ORDER = ("Contact", "Lead")
 PULL_FOLLOW_UPS = {"Contact": (StepOperation.PULL_DELETES,),
                    "Lead": (StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)}
 """Steps recorded from the same query as an object's pull updates, with counts of their own."""
-
-
-class CycleBusy(TandemError):
-    """Another process holds the sync lease."""
 
 
 @dataclass(frozen=True)
@@ -211,11 +207,10 @@ class SyncEngine:
 
     def _pull(self, object_name: str) -> StepCounts:
         """Pull one object; keep the counts of its deletes and conversions for their own steps."""
-        puller = self._puller()
-        counts = puller.pull(object_name)
-        self._pulled[(object_name, StepOperation.PULL_DELETES)] = puller.deletes.counts()
-        self._pulled[(object_name, StepOperation.PULL_CONVERSIONS)] = puller.conversions.counts()
-        return counts
+        counts = self._puller().pull(object_name)
+        self._pulled[(object_name, StepOperation.PULL_DELETES)] = counts.deletes
+        self._pulled[(object_name, StepOperation.PULL_CONVERSIONS)] = counts.conversions
+        return counts.updates
 
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)

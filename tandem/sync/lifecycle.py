@@ -24,7 +24,8 @@ from tandem.salesforce.ids import to_18
 from tandem.salesforce.soap import MERGE_LIMIT, LeadConvert
 from tandem.sync.actions import PersonActions
 from tandem.sync.cycle import SyncEngine
-from tandem.sync.workspace import ActivityRecord
+from tandem.sync.plan import ActivityRecord
+from tandem.sync.workspace import Refusal, rejected
 
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
 
@@ -83,7 +84,7 @@ class PersonLifecycle:
         for start in range(0, len(same), MERGE_LIMIT):
             outcome = self.client.merge_records(kind, winner.link.sfdc_id, same[start:start + MERGE_LIMIT])
             if isinstance(outcome, list):
-                raise _rejected(outcome, f"Salesforce refused to merge into {kind} {winner.link.sfdc_id}")
+                raise self._refused(winner, outcome, f"Salesforce refused to merge into {kind} {winner.link.sfdc_id}")
         if leads:
             status = self._actions.converted_status()
             converts = [LeadConvert(lead_id=lead, converted_status=status, contact_id=winner.link.sfdc_id,
@@ -91,8 +92,16 @@ class PersonLifecycle:
                         for lead in leads]
             for result in self.client.convert_leads(converts):
                 if isinstance(result, tuple):
-                    raise _rejected(result[1], f"Salesforce refused to convert Lead {result[0]} into the Contact")
+                    raise self._refused(winner, result[1],
+                                        f"Salesforce refused to convert Lead {result[0]} into the Contact")
         return [to_18(i) for i in same], [to_18(i) for i in leads]
+
+    def _refused(self, winner: Person, errors, reason: str) -> RecordRejected:
+        """The merge stops here: the refusal is recorded on the winner and raised."""
+        first = errors[0] if errors else None
+        refusal = Refusal(winner.link.sfdc_type or "Lead", "merge", self.source, reason, first)
+        self.engine.workspace.refuse(winner, refusal)
+        return rejected(first, f"{reason}: {first.message}" if first else reason)
 
     # -- delete ----------------------------------------------------------------------------------
 
@@ -130,9 +139,3 @@ class PersonLifecycle:
             if error.error_code not in GONE_CODES:
                 raise
         return record_id
-
-
-def _rejected(errors, message: str) -> RecordRejected:
-    first = errors[0] if errors else None
-    return RecordRejected(f"{message}: {first.message}" if first else message,
-                          error_code=first.code if first else None, fields=list(first.fields) if first else [])

@@ -1,32 +1,31 @@
 """The *pull* steps: Salesforce records changed since the watermark, merged into persons.
 
 One query per object (`queryAll`, so deletes and conversions arrive with the updates), read
-page by page. Each page is applied in one store transaction together with the watermark that
-covers it, so a pull killed at any point resumes where its last committed page ended.
+page by page; each row is parsed once into a typed record (`records.py`) and each page planned
+(here, and in `fates.py` for deletes, merges and conversions) into a `PagePlan`. Each page is
+applied in one store transaction together with the watermark that covers it, so a pull killed at
+any point resumes where its last committed page ended.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
-from tandem.errors import InvalidInput
 from tandem.people import activities as types
-from tandem.people.models import Person, SalesforceLink, StepCounts
-from tandem.salesforce.ids import to_18
+from tandem.people.models import Person
 from tandem.sync.catalog import Catalog
-from tandem.sync.fates import MergeOrder, RecordFates, adopt_masters, related_ids
-from tandem.sync.fields import Direction, FieldRule
+from tandem.sync.fates import RecordFates, adopt_masters, related_ids
+from tandem.sync.fields import Direction
 from tandem.sync.merge import Outcome, Winner, decide_field, same_value
-from tandem.sync.values import from_salesforce, shown
+from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally
+from tandem.sync.records import PulledRecord, RecordParser, link_for
+from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
-from tandem.sync.workspace import ActivityRecord, SyncWorkspace
+from tandem.sync.workspace import FieldState, SyncWorkspace
 
 PAGE_SIZE = 2000
-LINK_PERSON_FIELDS = frozenset({"sfdcCreatedDate", "sfdcIsDeleted", "sfdcConvertedDate", "sfdcIsConverted"})
 _SYSTEM_FIELDS = {
     "Contact": ("Id", "SystemModstamp", "IsDeleted", "CreatedDate", "MasterRecordId", "AccountId"),
     "Lead": ("Id", "SystemModstamp", "IsDeleted", "CreatedDate", "MasterRecordId", "IsConverted",
@@ -57,38 +56,8 @@ def pages(rows: Iterable[dict[str, Any]], size: int = PAGE_SIZE) -> Iterator[lis
         yield page
 
 
-@dataclass
-class _Tally:
-    new: int = 0
-    updated: int = 0
-    deleted: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-    def counts(self) -> StepCounts:
-        return StepCounts(self.new, self.updated, self.deleted, self.failed, self.skipped)
-
-
-@dataclass
-class PagePlan:
-    """Everything one page changes, written by the workspace in one transaction."""
-
-    new_persons: list[tuple[dict[str, Any], SalesforceLink]] = field(default_factory=list)
-    updates: dict[int, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
-    links: dict[int, SalesforceLink] = field(default_factory=dict)
-    bases: dict[int, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
-    dropped_pending: list[int] = field(default_factory=list)
-    forget_bases: list[int] = field(default_factory=list)
-    activities: list[ActivityRecord] = field(default_factory=list)
-    merges: list[MergeOrder] = field(default_factory=list)
-
-
-class Puller(RecordFates):
-    """Applies pulled rows of one object to persons, under the object's conflict policy.
-
-    One query feeds three recorded steps: `pull` returns the updates' counts and leaves those of
-    deletes (with merges and undeletes) in `deletes` and of Lead conversions in `conversions`.
-    """
+class Puller:
+    """Applies pulled records of one object to persons, under the object's conflict policy."""
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
                  between_pages: Callable[[int], bool] = lambda done: False) -> None:
@@ -96,133 +65,96 @@ class Puller(RecordFates):
         self.catalog = catalog
         self.policy = policy
         self.between_pages = between_pages
-        self._rules = {name: catalog.syncing(name) for name in ("Contact", "Lead", "Account")}
-        self._person_fields: dict[str, Any] = {}
-        self.deletes = _Tally()
-        self.conversions = _Tally()
+        self.fates = RecordFates()
 
-    def pull(self, object_name: str) -> StepCounts:
-        self.deletes, self.conversions = _Tally(), _Tally()
+    def pull(self, object_name: str) -> PullCounts:
+        self.fates = RecordFates()
+        parser = self._parser(object_name)
+        pull_only = self._pull_only(object_name)
         cursor = self.workspace.cursor(object_name)
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
-        tally = _Tally()
+        tally = Tally()
         read = 0
         read_at = None
         for page in pages(rows):
             read_at = read_at or self.workspace.client.server_time
             read += len(page)
-            fresh = [r for r in page if not cursor.already_applied(r["Id"], r["SystemModstamp"])]
-            plan = self.plan_accounts(fresh, tally) if object_name == "Account" else self.plan(object_name, fresh, tally)
-            cursor = cursor.advance((r["Id"], r["SystemModstamp"]) for r in page)
+            records = [parser.parse(row) for row in page]
+            fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
+            if object_name == "Account":
+                plan = self.plan_accounts(fresh, tally)
+            else:
+                plan = self.plan(object_name, fresh, tally, pull_only)
+            cursor = cursor.advance((r.id, r.stamp) for r in records)
             self.workspace.apply(plan, object_name, cursor)
             if self.between_pages(read):
-                return tally.counts()
+                return self._counts(tally)
         finished = cursor.completed(read_at or self.workspace.client.server_time)
         if finished != cursor:
             self.workspace.save_cursor(object_name, finished)
-        return tally.counts()
+        return self._counts(tally)
+
+    def _counts(self, tally: Tally) -> PullCounts:
+        return PullCounts(tally.counts(), self.fates.deletes.counts(), self.fates.conversions.counts())
+
+    def _parser(self, object_name: str) -> RecordParser:
+        account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []
+        return RecordParser(object_name, self.catalog.syncing(object_name), account_rules,
+                            self.workspace.person_field)
+
+    def _pull_only(self, object_name: str) -> frozenset[str]:
+        """Person fields that sync into Tandem only: Salesforce's value always wins them."""
+        rules = [r for r in self.catalog.syncing(object_name) if r.direction is Direction.PULL]
+        if object_name == "Contact":
+            rules += self.catalog.syncing("Account")
+        return frozenset(r.person_field for r in rules if r.person_field)
 
     # -- Leads and Contacts -------------------------------------------------------------------
 
-    def plan(self, object_name: str, rows: list[dict[str, Any]], tally: _Tally) -> PagePlan:
+    def plan(self, object_name: str, records: list[PulledRecord], tally: Tally,
+             pull_only: frozenset[str] = frozenset()) -> PagePlan:
         plan = PagePlan()
-        persons = self.workspace.persons_by_sfdc_ids(related_ids(rows))
-        adopt_masters(rows, persons)
+        persons = self.workspace.persons_by_sfdc_ids(related_ids(records))
+        adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
-        for row in rows:
-            person = persons.get(to_18(row["Id"]))
+        for record in records:
+            person = persons.get(record.id)
             if person is None:
-                self._plan_new(object_name, row, plan, tally)
-            elif row.get("IsDeleted"):
-                self._plan_deleted(object_name, person, row, persons, plan)
-            elif object_name == "Lead" and row.get("IsConverted"):
-                self._plan_converted(person, row, persons, plan)
+                self._plan_new(record, plan, tally)
+            elif record.is_deleted:
+                self.fates.deleted(person, record, persons, plan)
+            elif object_name == "Lead" and record.is_converted:
+                self.fates.converted(person, record, persons, plan)
             else:
-                if person.link.sfdc_is_deleted and person.link.sfdc_id == to_18(row["Id"]):
-                    self._plan_undeleted(object_name, person, plan)
-                self._plan_merge(object_name, person, row, state, plan, tally)
+                if person.link.sfdc_is_deleted and person.link.sfdc_id == record.id:
+                    self.fates.undeleted(person, record, plan)
+                self._plan_merge(person, record, state.get(person.id, FieldState()), pull_only, plan, tally)
         return plan
 
-    def _values(self, object_name: str, row: Mapping[str, Any], person_id: int | None) -> tuple[dict[str, Any], list[ActivityRecord]]:
-        """Pulled values by person field; values that do not fit their field become activities."""
-        values: dict[str, Any] = {}
-        problems: list[ActivityRecord] = []
-        for rule, raw in self._raw_values(object_name, row):
-            if rule.person_field in LINK_PERSON_FIELDS:
-                continue
-            try:
-                values[rule.person_field] = from_salesforce(self._person_field(rule.person_field), raw)
-            except InvalidInput as error:
-                problems.append(ActivityRecord(person_id, types.SFDC_VALUE_DROPPED, rule.person_field, {
-                    "Field": rule.person_field, "Salesforce Type": object_name, "Salesforce Id": row["Id"],
-                    "Source": "salesforce", "Reason": error.reason, "Value": shown(raw),
-                }))
-        return values, problems
-
-    def _person_field(self, name: str) -> Any:
-        """The person field (looked up once a pull: every row asks for the same few dozen)."""
-        found = self._person_fields.get(name)
-        if found is None:
-            found = self._person_fields[name] = self.workspace.store.field(name)
-        return found
-
-    def _raw_values(self, object_name: str, row: Mapping[str, Any]) -> Iterator[tuple[FieldRule, Any]]:
-        for rule in self._rules.get(object_name) or self.catalog.syncing(object_name):
-            yield rule, row.get(rule.sf_field)
-        if object_name == "Contact":
-            account = row.get("Account") or {}
-            for rule in self._rules["Account"]:
-                yield rule, account.get(rule.sf_field)
-
-    def _link(self, object_name: str, row: Mapping[str, Any], previous: SalesforceLink | None = None) -> SalesforceLink:
-        record_id = to_18(row["Id"])
-        link = previous or SalesforceLink()
-        account = row.get("AccountId") if object_name == "Contact" else link.sfdc_account_id
-        return replace(
-            link,
-            sfdc_type=object_name,
-            sfdc_id=record_id,
-            sfdc_lead_id=record_id if object_name == "Lead" else link.sfdc_lead_id,
-            sfdc_contact_id=record_id if object_name == "Contact" else link.sfdc_contact_id,
-            sfdc_account_id=to_18(account) if account else None,
-            sfdc_is_deleted=bool(row.get("IsDeleted")),
-            sfdc_created_date=from_salesforce(self.workspace.store.field("sfdcCreatedDate"), row.get("CreatedDate"))
-            if row.get("CreatedDate") else link.sfdc_created_date,
-        )
-
-    def _plan_new(self, object_name: str, row: dict[str, Any], plan: PagePlan, tally: _Tally) -> None:
-        if row.get("IsDeleted") or (object_name == "Lead" and row.get("IsConverted")):
+    def _plan_new(self, record: PulledRecord, plan: PagePlan, tally: Tally) -> None:
+        if record.is_deleted or (record.object_name == "Lead" and record.is_converted):
             # nothing of ours to update; a converted lead arrives as its contact
-            (self.deletes if row.get("IsDeleted") else self.conversions).skipped += 1
+            (self.fates.deletes if record.is_deleted else self.fates.conversions).skipped += 1
             return
-        values, problems = self._values(object_name, row, None)
-        plan.activities.extend(replace(p, new_index=len(plan.new_persons)) for p in problems)
-        plan.new_persons.append((values, self._link(object_name, row)))
+        index = len(plan.new_persons)
+        plan.activities.extend(_dropped(record, None, index))
+        plan.new_persons.append((dict(record.values), link_for(record)))
         tally.new += 1
 
-    def _plan_merge(
-        self,
-        object_name: str,
-        person: Person,
-        row: Mapping[str, Any],
-        state: Mapping[int, tuple[dict[str, Any], dict[str, Any]]],
-        plan: PagePlan,
-        tally: _Tally,
-    ) -> None:
-        values, problems = self._values(object_name, row, person.id)
-        plan.activities.extend(problems)
-        bases, pending = state.get(person.id, ({}, {}))
-        pull_only = {r.person_field for r in self._pull_only_rules(object_name)}
+    def _plan_merge(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],
+                    plan: PagePlan, tally: Tally) -> None:
+        object_name = record.object_name
+        plan.activities.extend(_dropped(record, person.id))
+        policy = self.policy.get(object_name, Winner.SALESFORCE)
         changed = False
-        for name, value in values.items():
-            winner = Winner.SALESFORCE if name in pull_only else self.policy.get(object_name, Winner.SALESFORCE)
-            change = pending.get(name)
-            base = bases.get(name)  # no stored base: the value both sides agreed on was empty
+        for name, value in record.values.items():
+            change = state.pending.get(name)
+            base = state.bases.get(name)  # no stored base: the value both sides agreed on was empty
             decision = decide_field(
                 salesforce=value,
                 base=base,
                 current=person.fields.get(name),
-                winner=winner,
+                winner=Winner.SALESFORCE if name in pull_only else policy,
                 **({"pending": change.value} if change is not None else {}),
                 **({"sent": change.sent_value} if change is not None and change.sent_in_doubt else {}),
             )
@@ -234,8 +166,8 @@ class Puller(RecordFates):
             if decision.drops_pending and change is not None:
                 plan.dropped_pending.append(change.id)
             if decision.outcome in (Outcome.CONFLICT_SALESFORCE_WINS, Outcome.CONFLICT_TANDEM_WINS):
-                plan.activities.append(self._conflict(object_name, person, row, name, decision, bases.get(name)))
-        link = self._link(object_name, row, person.link)
+                plan.activities.append(_conflict(person, record, name, decision, base))
+        link = link_for(record, person.link)
         if link != person.link:
             plan.links[person.id] = link
             changed = True
@@ -244,39 +176,24 @@ class Puller(RecordFates):
         else:
             tally.skipped += 1
 
-    def _pull_only_rules(self, object_name: str) -> list[FieldRule]:
-        rules = [r for r in self.catalog.syncing(object_name) if r.direction is Direction.PULL]
-        if object_name == "Contact":
-            rules += self.catalog.syncing("Account")
-        return rules
-
-    def _conflict(self, object_name, person, row, name, decision, base) -> ActivityRecord:
-        winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
-        return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
-            "Field": name, "Salesforce Type": object_name, "Salesforce Id": to_18(row["Id"]),
-            "Source": "sync", "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
-            "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
-            "Base Value": shown(base), "Winner": winner,
-        })
-
     # -- Accounts ------------------------------------------------------------------------------
 
-    def plan_accounts(self, rows: list[dict[str, Any]], tally: _Tally) -> PagePlan:
+    def plan_accounts(self, records: list[PulledRecord], tally: Tally) -> PagePlan:
         """Account changes feed the company fields of every person linked to one of its contacts."""
         plan = PagePlan()
-        by_account = self.workspace.contacts_by_account_ids([to_18(r["Id"]) for r in rows])
-        for row in rows:
-            persons = by_account.get(to_18(row["Id"]), [])
-            if row.get("IsDeleted") or not persons:
+        by_account = self.workspace.contacts_by_account_ids([r.id for r in records])
+        for record in records:
+            persons = by_account.get(record.id, [])
+            if record.is_deleted or not persons:
                 tally.skipped += 1
                 continue
-            values, problems = self._values("Account", row, None)
-            plan.activities.extend(replace(p, person_id=persons[0].id) for p in problems)
+            plan.activities.extend(_dropped(record, persons[0].id))
             touched = False
             for person in persons:
-                for name, value in values.items():
+                for name, value in record.values.items():
                     plan.bases[person.id][name] = value
-                    if decide_field(salesforce=value, current=person.fields.get(name), winner=Winner.SALESFORCE).changes_person:
+                    if decide_field(salesforce=value, current=person.fields.get(name),
+                                    winner=Winner.SALESFORCE).changes_person:
                         plan.updates[person.id][name] = value
                         touched = True
             if touched:
@@ -284,3 +201,21 @@ class Puller(RecordFates):
             else:
                 tally.skipped += 1
         return plan
+
+
+def _dropped(record: PulledRecord, person_id: int | None, new_index: int | None = None) -> list[ActivityRecord]:
+    """The activities for a record's values that do not fit their person fields."""
+    return [ActivityRecord(person_id, types.SFDC_VALUE_DROPPED, d.person_field, {
+        "Field": d.person_field, "Salesforce Type": record.object_name, "Salesforce Id": record.id,
+        "Source": "salesforce", "Reason": d.reason, "Value": shown(d.raw),
+    }, new_index=new_index) for d in record.dropped]
+
+
+def _conflict(person: Person, record: PulledRecord, name: str, decision: Any, base: Any) -> ActivityRecord:
+    winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
+    return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
+        "Field": name, "Salesforce Type": record.object_name, "Salesforce Id": record.id,
+        "Source": "sync", "Reason": f"changed on both sides; {winner} wins ({record.object_name} policy)",
+        "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
+        "Base Value": shown(base), "Winner": winner,
+    })

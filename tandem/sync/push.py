@@ -7,19 +7,19 @@ its pending change, is logged on the person and in the sync errors, and does not
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tandem.people import activities as types
-from tandem.people.models import ErrorLevel, PendingChange, Person, StepCounts
+from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.results import RecordResult
 from tandem.sync.catalog import Catalog
 from tandem.sync.fields import FieldRule
 from tandem.sync.values import shown, to_salesforce
-from tandem.sync.workspace import ActivityRecord, SyncWorkspace
+from tandem.sync.plan import ActivityRecord, Tally
+from tandem.sync.workspace import Refusal, SyncWorkspace
 
 
 @dataclass
@@ -59,44 +59,39 @@ class Pusher:
         self.between_batches = between_batches
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
-        store = self.workspace.store
-        counts = defaultdict(int)
+        tally = Tally()
         after = 0
-        while True:
-            changes = store.pending_for_push(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                             include_failed=retry_failed)
-            if not changes:
+        while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
+                                                    include_failed=retry_failed):
+            after = max(batch)
+            persons = self.workspace.persons(list(batch))
+            plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in batch.items()]
+            self.push_plans(object_name, plans, tally)
+            if self.between_batches(tally.updated + tally.failed + tally.skipped):
                 break
-            by_person: dict[int, list[PendingChange]] = defaultdict(list)
-            for change in changes:
-                by_person[change.person_id].append(change)
-            after = max(by_person)
-            persons = {p.id: p for p in store.get_persons(list(by_person))}
-            plans = [plan_person(self.catalog, object_name, persons[pid], by_person[pid]) for pid in sorted(by_person)]
-            self.push_plans(object_name, plans, counts)
-            if self.between_batches(sum(counts.values())):
-                break
-        return StepCounts(updated=counts["updated"], failed=counts["failed"], skipped=counts["skipped"])
+        return tally.counts()
 
-    def push_plans(self, object_name: str, plans: Sequence[PersonPush], counts: dict[str, int]) -> list[RecordResult | None]:
+    def push_plans(self, object_name: str, plans: Sequence[PersonPush], tally: Tally) -> list[RecordResult | None]:
         """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
-        store = self.workspace.store
         self.settle_not_synced(object_name, plans)
         outgoing = [p for p in plans if p.sent]
-        counts["skipped"] += len(plans) - len(outgoing)
+        tally.skipped += len(plans) - len(outgoing)
         if not outgoing:
             return [None] * len(plans)
-        store.mark_push_attempt([c.id for p in outgoing for c in p.sent])
+        self.workspace.mark_in_flight([c for p in outgoing for c in p.sent])
         results = self.workspace.client.update_records(object_name, [p.record for p in outgoing])
         by_person = {p.person.id: r for p, r in zip(outgoing, results, strict=True)}
-        with store.transaction():
+        with self.workspace.transaction():
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
                     self._succeeded(object_name, plan)
-                    counts["updated"] += 1
+                    tally.updated += 1
                 elif not result.retryable:
-                    self._rejected(object_name, plan, result)
-                    counts["failed"] += 1
+                    self.workspace.refuse(plan.person, Refusal(
+                        object_name, "update", self.source,
+                        "the change stays pending and is retried when the person changes again",
+                        result.errors[0] if result.errors else None, changes=plan.sent))
+                    tally.failed += 1
         return [by_person.get(p.person.id) for p in plans]
 
     def settle_not_synced(self, object_name: str, plans: Sequence[PersonPush]) -> None:
@@ -111,34 +106,11 @@ class Pusher:
             })
             for p in plans for change, rule, reason in p.not_synced if rule is not None
         ]
-        with self.workspace.store.transaction():
-            self.workspace.store.clear_pending_changes(drops)
-            self.workspace.log(records)
+        self.workspace.not_sent(drops, records)
 
     def _succeeded(self, object_name: str, plan: PersonPush) -> None:
-        store = self.workspace.store
-        store.clear_pending_changes([c.id for c in plan.sent])
-        store.set_bases_many({plan.person.id: {c.field: c.value for c in plan.sent}})
-        self.workspace.log([ActivityRecord(plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
-            "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
-            "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),
-        })])
-
-    def _rejected(self, object_name: str, plan: PersonPush, result: RecordResult) -> None:
-        store = self.workspace.store
-        error = result.errors[0] if result.errors else None
-        code = error.code if error else "UNKNOWN_EXCEPTION"
-        message = error.message if error else "Salesforce gave no reason"
-        store.mark_push_failed([c.id for c in plan.sent], f"{code}: {message}")
-        if code == "ENTITY_IS_DELETED":
-            deleted = replace(plan.person.link, sfdc_is_deleted=True)
-            store.set_salesforce_links([(plan.person.id, deleted)], reason="deleted in Salesforce")
-        store.record_sync_error(ErrorLevel.RECORD, code, message, object=object_name,
-                                sfdc_id=plan.person.link.sfdc_id, person_id=plan.person.id)
-        self.workspace.log([ActivityRecord(plan.person.id, types.SFDC_SYNC_FAILED, code, {
-            "Field": ", ".join(sorted(c.field for c in plan.sent)), "Salesforce Type": object_name,
-            "Salesforce Id": plan.person.link.sfdc_id, "Source": self.source,
-            "Reason": "the change stays pending and is retried when the person changes again",
-            "Error Message": message, "Error Fields": ", ".join(error.fields) if error else "",
-            "Operation": "update",
-        })])
+        self.workspace.delivered(plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
+            plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
+                "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
+                "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),
+            }))

@@ -10,7 +10,8 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from tandem.sync.cycle import CycleBusy, CycleReport, SyncEngine
+from tandem.errors import CycleBusy
+from tandem.sync.cycle import CycleReport, SyncEngine
 
 LIMIT_PAUSE = timedelta(hours=1)
 

@@ -66,10 +66,10 @@ class Cursor:
             return ""
         return f"SystemModstamp >= {soql_datetime(self.floor)}"
 
-    def already_applied(self, record_id: str, stamp: str) -> bool:
+    def already_applied(self, record_id: str, stamp: datetime | str) -> bool:
         return (record_id, _canonical(stamp)) in self.seen
 
-    def advance(self, rows: Iterable[tuple[str, str]]) -> Cursor:
+    def advance(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
         """The cursor after applying `rows` of (Id, SystemModstamp); keeps what the overlap will re-read."""
         rows = [(record_id, _canonical(stamp)) for record_id, stamp in rows]
         if not rows:
@@ -92,5 +92,5 @@ class Cursor:
         return replace(self, seen=keep)
 
 
-def _canonical(stamp: str) -> str:
-    return parse_stamp(stamp).isoformat()
+def _canonical(stamp: datetime | str) -> str:
+    return (stamp.astimezone(UTC) if isinstance(stamp, datetime) else parse_stamp(stamp)).isoformat()

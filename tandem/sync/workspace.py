@@ -1,25 +1,28 @@
-"""What a sync step works with: the Salesforce client, the people store, and their shared moves.
+"""What a sync step works with: the Salesforce client, and the engine's one door to the people store.
 
-The steps decide (pure plans); the workspace reads what they need in bulk and writes a plan,
-its activities and its watermark in one store transaction.
+The steps decide (pure plans); the workspace reads what they need in bulk and writes a plan, its
+activities and its watermark in one store transaction. Every write the engine makes to the store
+goes through here, so what a sync decision writes is found in one place.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tandem.people.activities import ActivityType
-from tandem.people.models import PendingChange, Person
+from tandem.errors import RecordRejected
+from tandem.people import activities as types
+from tandem.people.fields import PersonField
+from tandem.people.models import ErrorLevel, PendingChange, Person, SalesforceLink
 from tandem.people.store import SALESFORCE, PersonStore
 from tandem.salesforce.client import SalesforceClient
+from tandem.salesforce.results import RecordError
+from tandem.sync.plan import ActivityRecord, PagePlan
 from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
-
-if TYPE_CHECKING:
-    from tandem.sync.pull import PagePlan
 
 PULL_STREAM = "pull"
 SALESFORCE_OBJECT = "Salesforce"
@@ -27,14 +30,41 @@ API_USAGE_STREAM = "api-usage"
 
 
 @dataclass(frozen=True)
-class ActivityRecord:
-    """An activity a step wants written; for a person the page creates, `new_index` says which."""
+class FieldState:
+    """One person's agreed bases and pending change, by field."""
 
-    person_id: int | None
-    kind: ActivityType
-    primary_value: str | None
-    attributes: Mapping[str, Any]
-    new_index: int | None = None
+    bases: Mapping[str, Any] = field(default_factory=dict)
+    pending: Mapping[str, PendingChange] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Salesforce refused a person's record: what was being done, and Salesforce's first error."""
+
+    object_name: str
+    operation: str
+    source: str
+    reason: str
+    error: RecordError | None
+    sfdc_id: str | None = None
+    changes: Sequence[PendingChange] = ()
+
+    @property
+    def code(self) -> str:
+        return self.error.code if self.error else "UNKNOWN_EXCEPTION"
+
+    @property
+    def message(self) -> str:
+        return self.error.message if self.error else "Salesforce refused the record"
+
+    def as_error(self) -> RecordRejected:
+        return rejected(self.error, self.message)
+
+
+def rejected(error: RecordError | None, message: str) -> RecordRejected:
+    """The typed error for a refused record, carrying Salesforce's code and fields."""
+    return RecordRejected(message, error_code=error.code if error else None,
+                          fields=list(error.fields) if error else [])
 
 
 class SyncWorkspace:
@@ -42,13 +72,31 @@ class SyncWorkspace:
         self.client = client
         self.store = store
         self.overlap = overlap
+        self._person_fields: dict[str, PersonField] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.store.transaction():
+            yield
+
+    # -- reads ---------------------------------------------------------------------------------
 
     def cursor(self, object_name: str) -> Cursor:
         mark = self.store.get_watermark(object_name, PULL_STREAM)
         return Cursor.load(mark.value if mark else None, self.overlap)
 
-    def save_cursor(self, object_name: str, cursor: Cursor) -> None:
-        self.store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+    def person_field(self, name: str) -> PersonField:
+        """The person field (kept: a pull asks for the same few dozen on every row)."""
+        found = self._person_fields.get(name)
+        if found is None:
+            found = self._person_fields[name] = self.store.field(name)
+        return found
+
+    def person(self, person_id: int) -> Person:
+        return self.store.get_person(person_id)
+
+    def persons(self, person_ids: Sequence[int]) -> dict[int, Person]:
+        return {p.id: p for p in self.store.get_persons(list(person_ids))}
 
     def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
         return self.store.persons_by_sfdc_ids(sfdc_ids)
@@ -56,13 +104,31 @@ class SyncWorkspace:
     def contacts_by_account_ids(self, account_ids: Sequence[str]) -> dict[str, list[Person]]:
         return self.store.persons_by_account_ids(account_ids, sfdc_type="Contact")
 
-    def field_state(self, person_ids: Sequence[int]) -> dict[int, tuple[dict[str, Any], dict[str, PendingChange]]]:
+    def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
         """Per person: the agreed bases and the pending change of each field."""
         bases = self.store.bases_for(person_ids)
         pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
         for change in self.store.list_pending_changes(person_ids=person_ids):
             pending[change.person_id][change.field] = change
-        return {pid: (bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
+        return {pid: FieldState(bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
+
+    def pending(self, person_id: int) -> list[PendingChange]:
+        return self.store.list_pending_changes(person_ids=[person_id])
+
+    def pending_batch(self, object_name: str, *, after_person_id: int, max_persons: int,
+                      include_failed: bool) -> dict[int, list[PendingChange]]:
+        """The next persons' changes to push, by person id in ascending order."""
+        changes = self.store.pending_for_push(object_name, after_person_id=after_person_id,
+                                              max_persons=max_persons, include_failed=include_failed)
+        by_person: dict[int, list[PendingChange]] = defaultdict(list)
+        for change in changes:
+            by_person[change.person_id].append(change)
+        return dict(sorted(by_person.items()))
+
+    # -- the pull's writes ---------------------------------------------------------------------
+
+    def save_cursor(self, object_name: str, cursor: Cursor) -> None:
+        self.store.set_watermark(object_name, PULL_STREAM, cursor.dump())
 
     def apply(self, plan: PagePlan, object_name: str, cursor: Cursor) -> None:
         """Write one page's plan and move the watermark past it, in one transaction."""
@@ -88,6 +154,67 @@ class SyncWorkspace:
             for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
                 store.merge_persons(order.winner_id, order.loser_ids, source=SALESFORCE, link=order.link)
             store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+
+    # -- the push's and the actions' writes ----------------------------------------------------
+
+    def mark_in_flight(self, changes: Sequence[PendingChange]) -> None:
+        """Before the call: these changes are being sent (a crash after it sends them again)."""
+        self.store.mark_push_attempt([c.id for c in changes])
+
+    def delivered(self, person_id: int, values: Mapping[str, Any], changes: Sequence[PendingChange],
+                  activity: ActivityRecord, *, link: SalesforceLink | None = None, reason: str = "") -> None:
+        """Salesforce took `values`: they become the agreed bases and `changes` leave the outbox.
+
+        With `link` (a record just created or converted into) the person is relinked first and the
+        bases of the old record are forgotten.
+        """
+        with self.store.transaction():
+            if link is not None:
+                self.store.set_salesforce_links([(person_id, link)], reason=reason)
+                self.store.clear_bases(person_id)
+            if changes:
+                self.store.clear_pending_changes([c.id for c in changes])
+            if values:
+                self.store.set_bases_many({person_id: dict(values)})
+            self.log([activity])
+
+    def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
+        """The person follows its record to a new link (converted, deleted in Salesforce), logged."""
+        self.delivered(person_id, {}, (), activity, link=link, reason=reason)
+
+    def not_sent(self, drops: Sequence[int], records: Sequence[ActivityRecord]) -> None:
+        """Changes to fields that do not go to Salesforce leave the outbox, each with its reason logged."""
+        with self.store.transaction():
+            self.store.clear_pending_changes(drops)
+            self.log(records)
+
+    def refuse(self, person: Person, refusal: Refusal) -> RecordRejected:
+        """Salesforce refused the person's record: the one way a refusal is recorded.
+
+        The refused changes stay pending (marked failed, retried with the person's next change or
+        an explicit retry), a record-level sync error and an *SFDC Sync Failed* activity are written
+        in one transaction; a record Salesforce says is deleted flags the person's link. Returns the
+        typed error for callers that raise it.
+        """
+        error = refusal.error
+        sfdc_id = refusal.sfdc_id or person.link.sfdc_id
+        with self.store.transaction():
+            if refusal.changes:
+                self.store.mark_push_failed([c.id for c in refusal.changes], f"{refusal.code}: {refusal.message}")
+            if refusal.code == "ENTITY_IS_DELETED" and person.linked:
+                self.store.set_salesforce_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
+                                                reason="deleted in Salesforce")
+            self.store.record_sync_error(ErrorLevel.RECORD, refusal.code, refusal.message,
+                                         object=refusal.object_name, sfdc_id=sfdc_id, person_id=person.id)
+            self.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, refusal.code, {
+                "Field": ", ".join(sorted(c.field for c in refusal.changes)),
+                "Salesforce Type": refusal.object_name, "Salesforce Id": sfdc_id, "Source": refusal.source,
+                "Operation": refusal.operation, "Reason": refusal.reason, "Error Message": refusal.message,
+                "Error Fields": ", ".join(error.fields) if error else "",
+            })])
+        return refusal.as_error()
+
+    # -- bookkeeping ---------------------------------------------------------------------------
 
     def record_api_usage(self) -> None:
         """Keep the org's API usage from the last answer, for `tandem status`."""

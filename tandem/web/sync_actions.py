@@ -107,7 +107,7 @@ def _person_id(request: Request, lead_id: int) -> int:
 
 
 async def _run(request: Request, call: Callable[[Any], Any]) -> Any:
-    from tandem.sync.cycle import CycleBusy
+    from tandem.errors import CycleBusy
 
     holder: SalesforceActions = request.app.state.salesforce
 

@@ -9,7 +9,7 @@ import pytest
 from tandem.errors import InvalidInput, RecordRejected
 from tandem.people import activities as types
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
-from tandem.sync.cycle import CycleBusy
+from tandem.errors import CycleBusy
 from tests.sync.observe import activities_of, person
 
 

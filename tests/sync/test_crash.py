@@ -22,7 +22,8 @@ import pytest
 
 from tandem.people import activities as types
 from tandem.people.models import StepStatus
-from tandem.sync.cycle import LEASE_NAME, CycleBusy, SyncEngine
+from tandem.errors import CycleBusy
+from tandem.sync.cycle import LEASE_NAME, SyncEngine
 from tests.sync.conftest import sync_client
 from tests.sync.observe import CONFLICT, SYNCED, activities_of, person
 

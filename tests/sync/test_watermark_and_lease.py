@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tandem.people import activities as types
-from tandem.sync.cycle import LEASE_NAME, CycleBusy, SyncEngine
+from tandem.errors import CycleBusy
+from tandem.sync.cycle import LEASE_NAME, SyncEngine
 from tests.sync.conftest import sync_client
 
 # The newest stamp in the org, shared by every loaded record: ties sit right at the watermark.

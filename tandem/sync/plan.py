@@ -1,0 +1,81 @@
+"""What a pull page decides: the plan the workspace writes in one transaction, and its counts.
+
+The pull's planners (`pull.py`, `fates.py`) fill a `PagePlan` from a page of typed records and the
+persons they touch; nothing here reads or writes anything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tandem.people.activities import ActivityType
+from tandem.people.models import SalesforceLink, StepCounts
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    """An activity a step wants written; for a person the page creates, `new_index` says which."""
+
+    person_id: int | None
+    kind: ActivityType
+    primary_value: str | None
+    attributes: Mapping[str, Any]
+    new_index: int | None = None
+
+
+@dataclass
+class Tally:
+    """Records counted by one recorded step."""
+
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def counts(self) -> StepCounts:
+        return StepCounts(self.new, self.updated, self.deleted, self.failed, self.skipped)
+
+
+@dataclass
+class MergeOrder:
+    """Persons to merge into `winner_id` in the page's transaction, and the winner's link afterwards."""
+
+    winner_id: int
+    loser_ids: list[int] = field(default_factory=list)
+    link: SalesforceLink | None = None
+
+
+@dataclass
+class PagePlan:
+    """Everything one page changes, written by the workspace in one transaction."""
+
+    new_persons: list[tuple[dict[str, Any], SalesforceLink]] = field(default_factory=list)
+    updates: dict[int, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    links: dict[int, SalesforceLink] = field(default_factory=dict)
+    bases: dict[int, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    dropped_pending: list[int] = field(default_factory=list)
+    forget_bases: list[int] = field(default_factory=list)
+    activities: list[ActivityRecord] = field(default_factory=list)
+    merges: list[MergeOrder] = field(default_factory=list)
+
+    def merge_into(self, winner_id: int) -> MergeOrder:
+        """The page's merge order for `winner_id`, started if there is none yet."""
+        for order in self.merges:
+            if order.winner_id == winner_id:
+                return order
+        self.merges.append(MergeOrder(winner_id))
+        return self.merges[-1]
+
+
+@dataclass(frozen=True)
+class PullCounts:
+    """One object's pull feeds three recorded steps: its updates, its deletes (with merges and
+    undeletes) and, for Leads, its conversions."""
+
+    updates: StepCounts
+    deletes: StepCounts
+    conversions: StepCounts

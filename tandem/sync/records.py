@@ -1,0 +1,116 @@
+"""Pulled Salesforce rows, parsed once where they enter the engine into typed records.
+
+A row of the pull query becomes a `PulledRecord`: 18-character Ids, the lifecycle flags the fates
+need, a parsed `SystemModstamp`, and every synced value already in its person field's type. A value
+that does not fit its person field is kept as a `DroppedValue` (logged by the planner) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from tandem.errors import InvalidInput
+from tandem.people.fields import PersonField
+from tandem.people.models import SalesforceLink
+from tandem.salesforce.ids import to_18
+from tandem.sync.fields import FieldRule
+from tandem.sync.values import from_salesforce
+from tandem.sync.watermark import parse_stamp
+
+LINK_PERSON_FIELDS = frozenset({"sfdcCreatedDate", "sfdcIsDeleted", "sfdcConvertedDate", "sfdcIsConverted"})
+"""Person fields the link carries: written from the record's flags, never as pulled values."""
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedValue:
+    """A pulled value its person field cannot hold."""
+
+    person_field: str
+    raw: Any
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PulledRecord:
+    object_name: str
+    id: str
+    stamp: datetime
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """Person field → value in that field's type."""
+    dropped: tuple[DroppedValue, ...] = ()
+    is_deleted: bool = False
+    created_date: datetime | None = None
+    master_id: str | None = None
+    account_id: str | None = None
+    is_converted: bool = False
+    converted_contact_id: str | None = None
+    converted_account_id: str | None = None
+    converted_opportunity_id: str | None = None
+
+
+def _id(value: Any) -> str | None:
+    return to_18(value) if value else None
+
+
+class RecordParser:
+    """Turns the pull query's rows of one object into `PulledRecord`s.
+
+    `rules` are the object's syncing rules; a Contact's also take the Account's rules, read from
+    the row's `Account` relationship. `person_field` names the person field a rule writes.
+    """
+
+    def __init__(self, object_name: str, rules: Sequence[FieldRule], account_rules: Sequence[FieldRule],
+                 person_field: Callable[[str], PersonField]) -> None:
+        self.object_name = object_name
+        self._rules = [r for r in rules if r.person_field and r.person_field not in LINK_PERSON_FIELDS]
+        self._account_rules = [r for r in account_rules if r.person_field and r.person_field not in LINK_PERSON_FIELDS]
+        self._fields = {r.person_field: person_field(r.person_field)
+                        for r in (*self._rules, *self._account_rules) if r.person_field}
+        self._created = person_field("sfdcCreatedDate")
+
+    def parse(self, row: Mapping[str, Any]) -> PulledRecord:
+        values: dict[str, Any] = {}
+        dropped: list[DroppedValue] = []
+        account = row.get("Account") or {} if self._account_rules else {}
+        for rules, source in ((self._rules, row), (self._account_rules, account)):
+            for rule in rules:
+                raw = source.get(rule.sf_field)
+                try:
+                    values[rule.person_field] = from_salesforce(self._fields[rule.person_field], raw)
+                except InvalidInput as error:
+                    dropped.append(DroppedValue(rule.person_field, raw, error.reason))
+        created = row.get("CreatedDate")
+        return PulledRecord(
+            object_name=self.object_name,
+            id=to_18(row["Id"]),
+            stamp=parse_stamp(row["SystemModstamp"]),
+            values=values,
+            dropped=tuple(dropped),
+            is_deleted=bool(row.get("IsDeleted")),
+            created_date=from_salesforce(self._created, created) if created else None,
+            master_id=_id(row.get("MasterRecordId")),
+            account_id=_id(row.get("AccountId")),
+            is_converted=bool(row.get("IsConverted")),
+            converted_contact_id=_id(row.get("ConvertedContactId")),
+            converted_account_id=_id(row.get("ConvertedAccountId")),
+            converted_opportunity_id=_id(row.get("ConvertedOpportunityId")),
+        )
+
+
+def link_for(record: PulledRecord, previous: SalesforceLink | None = None) -> SalesforceLink:
+    """The person's Salesforce link as this record shows it (keeping what the record does not say)."""
+    link = previous or SalesforceLink()
+    is_lead, is_contact = record.object_name == "Lead", record.object_name == "Contact"
+    return replace(
+        link,
+        sfdc_type=record.object_name,
+        sfdc_id=record.id,
+        sfdc_lead_id=record.id if is_lead else link.sfdc_lead_id,
+        sfdc_contact_id=record.id if is_contact else link.sfdc_contact_id,
+        sfdc_account_id=record.account_id if is_contact else link.sfdc_account_id,
+        sfdc_is_deleted=record.is_deleted,
+        sfdc_created_date=record.created_date or link.sfdc_created_date,
+    )
