@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/tandem demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-fast: $(STAMP)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from tandem.people.store import PersonStore
-from tandem.runtime import embedded_emulator, emulator_client
+from tandem.cli.wiring import embedded_emulator, emulator_client
 from tandem.sync.actions import PersonActions
 from tandem.sync.cycle import SyncEngine
 

@@ -36,7 +36,7 @@ from simple_salesforce import Salesforce
 
 from tandem.people.models import StepOperation
 from tandem.people.store import PersonStore
-from tandem.runtime import EMBEDDED_CLIENT, embedded_emulator, emulator_client
+from tandem.cli.wiring import EMBEDDED_CLIENT, embedded_emulator, emulator_client
 from tandem.sync.cycle import CycleReport, SyncEngine
 
 ADMIN = ("admin@sample.example", "admin-pass-1")

@@ -9,7 +9,7 @@ import typer
 from tandem.cli.output import print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
-from tandem.runtime import open_store, sync_engine
+from tandem.cli.wiring import engine_on, store_for
 from tandem.sync.actions import PersonActions
 
 
@@ -25,11 +25,11 @@ def sync_person(
     """Sync Person to SFDC now: create it as a Lead, or push its pending changes if it is linked."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        person = store.resolve_person(reference)
-        with sync_engine(settings, store) as engine:
-            result = PersonActions(engine).sync_person(
-                person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
+        with store_for(settings) as store:
+            person = store.resolve_person(reference)
+            with engine_on(settings, store) as engine:
+                result = PersonActions(engine).sync_person(
+                    person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
         if as_json:
             print_json(result.__dict__)
         elif result.created:
@@ -59,13 +59,13 @@ def convert_person(
     """
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        person = store.resolve_person(reference)
-        with sync_engine(settings, store) as engine:
-            result = PersonActions(engine).convert_person(
-                person.id, converted_status=converted_status, owner=owner, notify=notify,
-                create_opportunity=not no_opportunity, opportunity_name=opportunity_name,
-                account_id=account_id, match_account=match_account)
+        with store_for(settings) as store:
+            person = store.resolve_person(reference)
+            with engine_on(settings, store) as engine:
+                result = PersonActions(engine).convert_person(
+                    person.id, converted_status=converted_status, owner=owner, notify=notify,
+                    create_opportunity=not no_opportunity, opportunity_name=opportunity_name,
+                    account_id=account_id, match_account=match_account)
         if as_json:
             print_json(result.__dict__)
             return

@@ -9,7 +9,7 @@ import typer
 from tandem.cli.output import print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
-from tandem.runtime import open_store, sync_engine
+from tandem.cli.wiring import engine_on, store_for
 from tandem.sync.lifecycle import PersonLifecycle
 
 
@@ -26,11 +26,11 @@ def merge_persons(
     """
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        winner_id = store.resolve_person(winner).id
-        loser_ids = [store.resolve_person(ref).id for ref in losers]
-        with sync_engine(settings, store) as engine:
-            outcome = PersonLifecycle(engine).merge(winner_id, loser_ids)
+        with store_for(settings) as store:
+            winner_id = store.resolve_person(winner).id
+            loser_ids = [store.resolve_person(ref).id for ref in losers]
+            with engine_on(settings, store) as engine:
+                outcome = PersonLifecycle(engine).merge(winner_id, loser_ids)
         if as_json:
             print_json(outcome.__dict__)
             return
@@ -50,10 +50,10 @@ def delete_person(
     """Delete a person; its record and activity log stay with its tombstone (`tandem person show ID` says so)."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        person_id = store.resolve_person(reference).id
-        with sync_engine(settings, store) as engine:
-            outcome = PersonLifecycle(engine).delete(person_id, in_salesforce=in_salesforce)
+        with store_for(settings) as store:
+            person_id = store.resolve_person(reference).id
+            with engine_on(settings, store) as engine:
+                outcome = PersonLifecycle(engine).delete(person_id, in_salesforce=in_salesforce)
         _report(outcome, as_json)
 
 
@@ -66,11 +66,10 @@ def delete_from_sfdc(
     """Delete the person's Lead or Contact in Salesforce; the person stays (flagged deleted) unless asked."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        person_id = store.resolve_person(reference).id
-        with sync_engine(settings, store) as engine:
-            outcome = PersonLifecycle(engine).delete_from_salesforce(
-                person_id, also_person=also_person)
+        with store_for(settings) as store:
+            person_id = store.resolve_person(reference).id
+            with engine_on(settings, store) as engine:
+                outcome = PersonLifecycle(engine).delete_from_salesforce(person_id, also_person=also_person)
         _report(outcome, as_json)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Annotated, Optional
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from tandem.errors import InvalidInput
 from tandem.people.activities import ACTIVITY_TYPES
 from tandem.people.models import Activity, Person
 from tandem.people.store import PersonStore
-from tandem.runtime import open_store
+from tandem.cli.wiring import store_for
 
 CLI_SOURCE = "cli"
 
@@ -34,9 +35,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 _types = {t.id: t.name for t in ACTIVITY_TYPES}
 
 
-def _store(database_url: str | None) -> PersonStore:
-    """Open the store the command works on (the option, else the settings); `tandem init` sets it up."""
-    return open_store(_settings(database_url))
+def _store(database_url: str | None) -> AbstractContextManager[PersonStore]:
+    """The store the command works on (the option, else the settings), closed when the block ends."""
+    return store_for(_settings(database_url))
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -69,8 +70,7 @@ def init(database_url: DatabaseUrl = None) -> None:
 @person_app.command("add")
 def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Add a person: tandem person add email=ann@example.com lastName=Lee"""
-    with reported_errors():
-        store = _store(database_url)
+    with reported_errors(), _store(database_url) as store:
         person = store.add_person(_assignments(assignments), source=CLI_SOURCE)
         typer.echo(f"Added person {person.id}")
 
@@ -78,8 +78,7 @@ def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
 @person_app.command("set")
 def set_(reference: Reference, assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Change fields of a person: tandem person set ann@example.com title=CTO"""
-    with reported_errors():
-        store = _store(database_url)
+    with reported_errors(), _store(database_url) as store:
         fields = _assignments(assignments)
         person = store.resolve_person(reference)
         changed = store.update_person(person.id, fields, source=CLI_SOURCE)
@@ -89,8 +88,8 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
 @person_app.command("show")
 def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's fields and Salesforce link."""
-    with reported_errors():
-        person = _store(database_url).resolve_person(reference)
+    with reported_errors(), _store(database_url) as store:
+        person = store.resolve_person(reference)
         if as_json:
             print_json(person.as_json())
         else:
@@ -100,8 +99,7 @@ def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUr
 @person_app.command("activity")
 def activity(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's activity log, oldest first."""
-    with reported_errors():
-        store = _store(database_url)
+    with reported_errors(), _store(database_url) as store:
         person = store.resolve_person(reference)
         log = store.list_activities(person.id)
         if as_json:

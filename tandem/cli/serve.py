@@ -24,7 +24,7 @@ def serve(
     """Serve the REST API (Marketo's wire format) for TANDEM_API_CLIENT_ID / TANDEM_API_CLIENT_SECRET."""
     import uvicorn
 
-    from tandem.runtime import open_store, salesforce_client
+    from tandem.cli.wiring import salesforce_client, store_for
     from tandem.web.app import create_app
     from tandem.web.auth import ApiCredentials
     from tandem.web.limits import ApiLimits
@@ -33,10 +33,10 @@ def serve(
         settings = load_settings()
         if not settings.api_client_id or settings.api_client_secret is None:
             raise ConfigError("TANDEM_API_CLIENT_ID", "set it and TANDEM_API_CLIENT_SECRET to serve the REST API")
-        store = open_store(settings)
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
         credentials = ApiCredentials(settings.api_client_id, settings.api_client_secret.get_secret_value())
-        api = create_app(store, credentials, limits=limits, salesforce=partial(salesforce_client, settings))
-        typer.echo(f"Tandem REST API on http://{host}:{port} (identity: /identity/oauth/token, REST: /rest/v1/...)")
-        uvicorn.run(api, host=host, port=port, log_level="warning")
+        with store_for(settings) as store:
+            api = create_app(store, credentials, limits=limits, salesforce=partial(salesforce_client, settings))
+            typer.echo(f"Tandem REST API on http://{host}:{port} (identity: /identity/oauth/token, REST: /rest/v1/...)")
+            uvicorn.run(api, host=host, port=port, log_level="warning")

@@ -18,7 +18,7 @@ from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import load_settings
 from tandem.people.models import StepOperation, StepStatus
-from tandem.runtime import open_store, salesforce_client, sync_engine
+from tandem.cli.wiring import engine_on, salesforce_client, store_for
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
 from tandem.sync.status import step_json, sync_status
@@ -71,8 +71,7 @@ def sync(
     """Run one sync cycle now and show what each step did."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        with sync_engine(settings, store) as engine:
+        with store_for(settings) as store, engine_on(settings, store) as engine:
             with _progress(engine) if not as_json else nullcontext():
                 report = engine.run_cycle(retry_failed=retry_failed)
         if as_json:
@@ -88,11 +87,10 @@ def run() -> None:
     """Sync continuously: a cycle, then TANDEM_SYNC_INTERVAL_SECONDS of rest, until stopped."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        with sync_engine(settings, store) as engine:
+        with store_for(settings) as store, engine_on(settings, store) as engine:
             typer.echo(f"syncing every {settings.sync_interval_seconds} s; Ctrl-C or SIGTERM stops")
 
             def show(report: CycleReport | None) -> None:
@@ -119,8 +117,7 @@ def status(
     """The last cycle, the backlog in both directions, API usage and recent sync errors."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        with salesforce_client(settings) if salesforce else nullcontext() as client:
+        with store_for(settings) as store, salesforce_client(settings) if salesforce else nullcontext() as client:
             state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), client=client)
         if as_json:
             print_json(state)
@@ -156,8 +153,7 @@ def fields(as_json: AsJson = False) -> None:
     """Every Salesforce field of Contact, Lead and Account: does it sync, which way, and why."""
     with reported_errors():
         settings = load_settings()
-        store = open_store(settings)
-        with sync_engine(settings, store) as engine:
+        with store_for(settings) as store, engine_on(settings, store) as engine:
             engine.refresh_catalog()
         catalog = engine.catalog
         assert catalog is not None

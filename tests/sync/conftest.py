@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tandem.people.store import PersonStore
-from tandem.runtime import emulator_client
+from tandem.cli.wiring import emulator_client
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.cycle import SyncEngine
 

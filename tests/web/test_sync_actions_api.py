@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from tandem.runtime import emulator_client
+from tandem.cli.wiring import emulator_client
 from tandem.sync.cycle import SyncEngine
 from tests.web.conftest import bearer
 

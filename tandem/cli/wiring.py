@@ -1,4 +1,6 @@
-"""Wiring for commands: from settings to an open store and a Salesforce client.
+"""Wiring for commands: from settings to an open store, a Salesforce client and a sync engine.
+
+Every command opens what it needs with `store_for` and `engine_on`, which close it again.
 
 With no `TANDEM_SF_LOGIN_URL`, Tandem talks to the bundled emulator, started in this process
 with the sample org and its state kept in `.tandem/emulator` between runs; the client then logs
@@ -23,21 +25,29 @@ from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
-SAMPLE_ORG = Path(__file__).resolve().parent / "emulator" / "orgs" / "sample-org.json"
+SAMPLE_ORG = Path(__file__).resolve().parent.parent / "emulator" / "orgs" / "sample-org.json"
 # The sample org's connected app and sync user (see tandem/emulator/orgs/sample-org.json).
 EMBEDDED_CLIENT = ("tandem-local", "tandem-local-secret")
 EMBEDDED_SYNC_USER = ("sync@sample.example", "sync-pass-1")
 
 
-def open_store(settings: Settings, *, migrate: bool = False) -> PersonStore:
-    """The people store; it must be set up (`tandem init`) unless `migrate` sets it up now."""
+def open_store(settings: Settings) -> PersonStore:
+    """The people store, which must be set up (`tandem init`); the caller closes it."""
     store = PersonStore(settings.database_url)
-    if migrate:
-        store.migrate()
-    elif store.needs_migration():
+    if store.needs_migration():
         store.close()
         raise StoreError("the database is not set up (or out of date): run `tandem init`")
     return store
+
+
+@contextmanager
+def store_for(settings: Settings) -> Iterator[PersonStore]:
+    """The set-up people store, closed when the block ends."""
+    store = open_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @contextmanager
@@ -79,7 +89,7 @@ def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = T
 
 
 @contextmanager
-def sync_engine(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
-    """A sync engine over the store and the configured org, for as long as the block runs."""
+def engine_on(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
+    """A sync engine over the store and the configured org (or the bundled emulator), for the block."""
     with salesforce_client(settings) as client:
         yield SyncEngine(client, store)
