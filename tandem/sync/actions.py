@@ -20,6 +20,7 @@ from tandem.people.models import Person
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordError, RecordResult
 from tandem.salesforce.soap import LeadConvert
+from tandem.salesforce.soql import soql_text
 from tandem.sync.cycle import LEASE_NAME, SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
@@ -53,11 +54,6 @@ class ConvertResult:
     opportunity_id: str | None
     account_created: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def soql_text(value: str) -> str:
-    """A SOQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class PersonActions:

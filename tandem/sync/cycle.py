@@ -216,4 +216,5 @@ class SyncEngine:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)
 
     def pusher(self, source: str = "sync cycle") -> Pusher:
-        return Pusher(self.workspace, self.ensure_catalog(), source=source, between_batches=self._between_batches)
+        return Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
+                      between_batches=self._between_batches)

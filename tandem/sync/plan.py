@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tandem.people import activities as types
 from tandem.people.activities import ActivityType
-from tandem.people.models import SalesforceLink, StepCounts
+from tandem.people.models import Person, SalesforceLink, StepCounts
+from tandem.sync.merge import FieldDecision, Outcome
+from tandem.sync.values import shown
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,18 @@ class ActivityRecord:
     primary_value: str | None
     attributes: Mapping[str, Any]
     new_index: int | None = None
+
+
+def conflict_activity(person: Person, object_name: str, sfdc_id: str | None, name: str, decision: FieldDecision,
+                      base: Any) -> ActivityRecord:
+    """The *SFDC Sync Conflict* activity that keeps a conflict's losing value."""
+    winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
+    return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
+        "Field": name, "Salesforce Type": object_name, "Salesforce Id": sfdc_id,
+        "Source": "sync", "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
+        "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
+        "Base Value": shown(base), "Winner": winner,
+    })
 
 
 @dataclass

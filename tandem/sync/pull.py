@@ -19,7 +19,7 @@ from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import Direction
 from tandem.sync.merge import Outcome, Winner, decide_field, same_value
-from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally
+from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, conflict_activity
 from tandem.sync.records import PulledRecord, RecordParser, link_for
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
@@ -166,7 +166,7 @@ class Puller:
             if decision.drops_pending and change is not None:
                 plan.dropped_pending.append(change.id)
             if decision.outcome in (Outcome.CONFLICT_SALESFORCE_WINS, Outcome.CONFLICT_TANDEM_WINS):
-                plan.activities.append(_conflict(person, record, name, decision, base))
+                plan.activities.append(conflict_activity(person, object_name, record.id, name, decision, base))
         link = link_for(record, person.link)
         if link != person.link:
             plan.links[person.id] = link
@@ -209,13 +209,3 @@ def _dropped(record: PulledRecord, person_id: int | None, new_index: int | None 
         "Field": d.person_field, "Salesforce Type": record.object_name, "Salesforce Id": record.id,
         "Source": "salesforce", "Reason": d.reason, "Value": shown(d.raw),
     }, new_index=new_index) for d in record.dropped]
-
-
-def _conflict(person: Person, record: PulledRecord, name: str, decision: Any, base: Any) -> ActivityRecord:
-    winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
-    return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
-        "Field": name, "Salesforce Type": record.object_name, "Salesforce Id": record.id,
-        "Source": "sync", "Reason": f"changed on both sides; {winner} wins ({record.object_name} policy)",
-        "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
-        "Base Value": shown(base), "Winner": winner,
-    })

@@ -3,23 +3,34 @@
 Each batch marks its changes in flight before the call and settles them after, so a push killed
 mid-call is simply sent again (an update repeated is harmless). A record Salesforce refuses keeps
 its pending change, is logged on the person and in the sync errors, and does not hold up the rest.
+
+A push never overwrites a Salesforce change it has not pulled: right before each update call, one
+query reads the batch's records as they are now (`Checkpoint`). A field Salesforce changed since the
+last agreement is settled by the conflict rule there and then: where Salesforce wins, its value
+goes to the person and Tandem's is logged as lost; where Tandem wins, Tandem's value is sent and
+Salesforce's is logged. What remains is the time between that query and the update (one round trip);
+it costs one query per batch of up to 200 records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.salesforce.client import COLLECTION_LIMIT
+from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
+from tandem.salesforce.soql import soql_text
 from tandem.sync.catalog import Catalog
 from tandem.sync.fields import FieldRule
-from tandem.sync.values import shown, to_salesforce
-from tandem.sync.plan import ActivityRecord, Tally
-from tandem.sync.workspace import Refusal, SyncWorkspace
+from tandem.sync.merge import DEFAULT_POLICY, Outcome, Winner, decide_field
+from tandem.sync.plan import ActivityRecord, PagePlan, Tally, conflict_activity
+from tandem.sync.values import from_salesforce, shown, to_salesforce
+from tandem.sync.workspace import FieldState, Refusal, SyncWorkspace
 
 
 @dataclass
@@ -52,10 +63,12 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
 
 class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: str = "sync cycle",
+                 policy: Mapping[str, Winner] | None = None,
                  between_batches: Callable[[int], bool] = lambda done: False) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
+        self.policy = dict(DEFAULT_POLICY if policy is None else policy)
         self.between_batches = between_batches
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
@@ -74,6 +87,7 @@ class Pusher:
     def push_plans(self, object_name: str, plans: Sequence[PersonPush], tally: Tally) -> list[RecordResult | None]:
         """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
         self.settle_not_synced(object_name, plans)
+        plans = self.checked(object_name, [p for p in plans if p.sent]) + [p for p in plans if not p.sent]
         outgoing = [p for p in plans if p.sent]
         tally.skipped += len(plans) - len(outgoing)
         if not outgoing:
@@ -93,6 +107,57 @@ class Pusher:
                         result.errors[0] if result.errors else None, changes=plan.sent))
                     tally.failed += 1
         return [by_person.get(p.person.id) for p in plans]
+
+    def checked(self, object_name: str, plans: list[PersonPush]) -> list[PersonPush]:
+        """The plans as they may go out once checked against Salesforce's records as they are now."""
+        if not plans:
+            return plans
+        fields = sorted({name for p in plans for name in p.record if name != "Id"})
+        ids = ", ".join(soql_text(p.person.link.sfdc_id) for p in plans)
+        rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
+        current = {to_18(row["Id"]): row for row in rows}
+        state = self.workspace.field_state([p.person.id for p in plans])
+        settle = PagePlan()
+        checked = [self._check(object_name, p, current.get(p.person.link.sfdc_id), state[p.person.id], settle)
+                   for p in plans]
+        if settle.updates or settle.dropped_pending or settle.activities:
+            self.workspace.apply(settle)
+        return checked
+
+    def _check(self, object_name: str, plan: PersonPush, row: Mapping[str, Any] | None, state: FieldState,
+               settle: PagePlan) -> PersonPush:
+        if row is None:  # deleted meanwhile: the update's own answer says so
+            return plan
+        pushable = self.catalog.pushable(object_name)
+        keep: list[PendingChange] = []
+        for change in plan.sent:
+            rule = pushable[change.field]
+            try:
+                value = from_salesforce(self.workspace.person_field(change.field), row.get(rule.sf_field))
+            except InvalidInput:
+                keep.append(change)
+                continue
+            base = state.bases.get(change.field)
+            decision = decide_field(
+                salesforce=value, base=base, current=plan.person.fields.get(change.field),
+                pending=change.value, winner=self.policy.get(object_name, Winner.SALESFORCE),
+                **({"sent": change.sent_value} if change.sent_in_doubt else {}),
+            )
+            if decision.outcome in (Outcome.UNCHANGED, Outcome.CONFLICT_TANDEM_WINS):
+                keep.append(change)
+            else:
+                settle.dropped_pending.append(change.id)
+                settle.bases[plan.person.id][change.field] = value
+                if decision.changes_person:
+                    settle.updates[plan.person.id][change.field] = decision.value
+            if decision.outcome in (Outcome.CONFLICT_SALESFORCE_WINS, Outcome.CONFLICT_TANDEM_WINS):
+                settle.activities.append(conflict_activity(plan.person, object_name, plan.person.link.sfdc_id,
+                                                           change.field, decision, base))
+        if len(keep) == len(plan.sent):
+            return plan
+        kept = {c.field for c in keep}
+        record = {"Id": plan.record["Id"]} | {pushable[c].sf_field: plan.record[pushable[c].sf_field] for c in kept}
+        return replace(plan, record=record, sent=keep)
 
     def settle_not_synced(self, object_name: str, plans: Sequence[PersonPush]) -> None:
         """Changes to fields that do not go to Salesforce leave the outbox, each with its reason logged."""

@@ -130,8 +130,8 @@ class SyncWorkspace:
     def save_cursor(self, object_name: str, cursor: Cursor) -> None:
         self.store.set_watermark(object_name, PULL_STREAM, cursor.dump())
 
-    def apply(self, plan: PagePlan, object_name: str, cursor: Cursor) -> None:
-        """Write one page's plan and move the watermark past it, in one transaction."""
+    def apply(self, plan: PagePlan, object_name: str | None = None, cursor: Cursor | None = None) -> None:
+        """Write one page's plan and move the object's watermark past it (if given), in one transaction."""
         store = self.store
         with store.transaction():
             new_ids: list[int] = []
@@ -153,7 +153,8 @@ class SyncWorkspace:
             self.log(plan.activities, new_ids)
             for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
                 store.merge_persons(order.winner_id, order.loser_ids, source=SALESFORCE, link=order.link)
-            store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+            if object_name is not None and cursor is not None:
+                store.set_watermark(object_name, PULL_STREAM, cursor.dump())
 
     # -- the push's and the actions' writes ----------------------------------------------------
 
