@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from tandem.emulator.sample_org import CONNECTED_APP, REP
 from tandem.people import activities as types
 from tandem.people.store import PersonStore
 from tandem.runtime import embedded_emulator, emulator_client
@@ -23,7 +24,6 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
 
 MARKETER = "demo"
-REP = ("rep@sample.example", "rep-pass-1")
 _TYPE_NAMES = {t.id: t.name for t in types.ACTIVITY_TYPES}
 
 
@@ -44,7 +44,7 @@ def run_demo(console: Console, *, serve: bool = False, stop: threading.Event | N
         if serve:
             console.rule("Serving: syncing every %g s until Ctrl-C" % interval_seconds)
             console.print(f"Point a Salesforce client at {server.base_url} (CA {server.ca_path}); "
-                          "log in with OAuth as rep@sample.example / rep-pass-1, client tandem-local.")
+                          f"log in with OAuth as {REP.username} / {REP.password}, client {CONNECTED_APP.client_id}.")
             run_forever(engine, interval_seconds, stop or threading.Event(), lambda r: r and _summary(console, r))
 
 
