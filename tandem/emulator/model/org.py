@@ -24,6 +24,7 @@ from tandem.emulator.model.conversion import ConvertLeadRequest, ConvertLeadResu
 from tandem.emulator.model.definition import OrgDefinition, parse_definition, read_definition_file
 from tandem.emulator.model.directory import Directory
 from tandem.emulator.model.errors import NotFound
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.limits import ApiCallCounter, limits_body
 from tandem.emulator.model.logins import Logins, user_info
 from tandem.emulator.model.merging import MergeResult, RecordMerger
@@ -41,7 +42,6 @@ from tandem.emulator.model.state import OrgState
 from tandem.emulator.model.undeleting import undelete
 from tandem.emulator.model.values import render_native
 from tandem.emulator.model.writes import RecordWriter
-from tandem.salesforce import ids
 
 COMPACT_WHEN_STALE_OVER = 50_000
 
@@ -85,7 +85,7 @@ class Org:
         self.definition = definition
         self.name = definition.name
         self.api_version = definition.apiVersion
-        self.org_id = ids.make_id("00D", zlib.crc32(definition.name.encode()) % (62**7))
+        self.org_id = make_id("00D", zlib.crc32(definition.name.encode()) % (62**7))
         self.fault_settings = definition.faults or FaultSettings()
         self._now_ms = now_ms
         self.schema = build_schema(definition)

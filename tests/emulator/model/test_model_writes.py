@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from tandem.emulator.model import ApiError, NotFound
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.sample_org import ADMIN
-from tandem.salesforce.ids import make_id
 
 
 def _error(call, *args, **kwargs) -> ApiError:
