@@ -18,7 +18,8 @@ def test_every_user_of_the_file_is_named_once():
 
 def test_each_user_logs_in_through_the_connected_app():
     org = Org.from_file(SAMPLE_ORG_FILE)
-    for user, profile in ((ADMIN, "System Administrator"), (SYNC_USER, "Marketing Sync"), (REP, "System Administrator")):
+    profiles = {ADMIN: "System Administrator", SYNC_USER: "Marketing Sync", REP: "System Administrator"}
+    for user, profile in profiles.items():
         ctx = org.context(org.login_password(*CONNECTED_APP, *user).access_token)
         assert (ctx.username, ctx.profile) == (user.username, profile)
 
