@@ -26,7 +26,6 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_ORG = ROOT / "tandem" / "emulator" / "orgs" / "sample-org.json"
 PAGE = 2000
 BATCH = 200
 
@@ -136,9 +135,10 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     from tandem.emulator.model import Org
+    from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, SAMPLE_ORG_FILE
     from tandem.emulator.server import EmulatorServer
 
-    org = Org.from_file(SAMPLE_ORG)
+    org = Org.from_file(SAMPLE_ORG_FILE)
     load_started = time.perf_counter()
     loaded = org.bulk_load("Contact", contact_rows(args.records))
     load_seconds = time.perf_counter() - load_started
@@ -149,8 +149,9 @@ def main() -> None:
         base_url = server.start()
         session = https_session(str(server.ca_path))
         token = session.post(f"{base_url}/services/oauth2/token", data={
-            "grant_type": "password", "client_id": "tandem-local", "client_secret": "tandem-local-secret",
-            "username": "admin@sample.example", "password": "admin-pass-1"}).json()["access_token"]
+            "grant_type": "password", "client_id": CONNECTED_APP.client_id,
+            "client_secret": CONNECTED_APP.client_secret, "username": ADMIN.username,
+            "password": ADMIN.password}).json()["access_token"]
         newest = session.get(f"{base_url}/services/data/v{org.api_version}/query",
                              params={"q": "SELECT SystemModstamp FROM Contact ORDER BY SystemModstamp DESC LIMIT 1"},
                              headers={"Authorization": f"Bearer {token}"}).json()["records"][0]["SystemModstamp"]

@@ -34,12 +34,12 @@ from typing import Any
 import requests
 from simple_salesforce import Salesforce
 
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP
 from tandem.people.models import StepOperation
 from tandem.people.store import PersonStore
-from tandem.cli.wiring import EMBEDDED_CLIENT, embedded_emulator, emulator_client
+from tandem.cli.wiring import embedded_emulator, emulator_client
 from tandem.sync.cycle import CycleReport, SyncEngine
 
-ADMIN = ("admin@sample.example", "admin-pass-1")
 BATCH = 200
 
 
@@ -109,8 +109,8 @@ def admin_client(base_url: str, ca_path: Path) -> Salesforce:
     session.trust_env = False
     session.verify = str(ca_path)
     answer = session.post(f"{base_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": EMBEDDED_CLIENT[0], "client_secret": EMBEDDED_CLIENT[1],
-        "username": ADMIN[0], "password": ADMIN[1],
+        "grant_type": "password", "client_id": CONNECTED_APP.client_id, "client_secret": CONNECTED_APP.client_secret,
+        "username": ADMIN.username, "password": ADMIN.password,
     })
     answer.raise_for_status()
     return Salesforce(instance_url=base_url, session_id=answer.json()["access_token"], session=session)

@@ -3,6 +3,7 @@
     TandemError
     ├── ConfigError            a setting is missing or malformed (names the setting)
     ├── InvalidInput           bad input from a user or client (names the field and the reason)
+    │   └── InvalidSalesforceId    text that is not a 15- or 18-character Salesforce record Id
     ├── NotFound               a person, record or object that does not exist
     ├── AmbiguousReference     a reference (an email, say) that matches more than one thing
     ├── StoreError             the people store could not do what was asked
@@ -38,6 +39,14 @@ class InvalidInput(TandemError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class InvalidSalesforceId(InvalidInput):
+    """Not a Salesforce record Id: 15 characters, or 18 whose last three match the checksum."""
+
+    def __init__(self, value: object, reason: str = "not a Salesforce Id", *, field: str = "Id") -> None:
+        self.value = value
+        super().__init__(field, f"{reason}: {value!r}")
 
 
 class NotFound(TandemError):

@@ -1,6 +1,6 @@
 """Fixtures every suite shares: the bundled Salesforce emulator over HTTPS (see its module for TLS trust)."""
 
-from tandem.emulator.wire.pytest_fixtures import (  # noqa: F401
+from tests.https_emulator import (  # noqa: F401
     base_url,
     ca_path,
     emulator,

@@ -21,6 +21,7 @@ from rich.table import Table
 from tandem.cli import app
 from tandem.cli.output import reported_errors
 from tandem.cli.wiring import embedded_emulator, emulator_client
+from tandem.emulator.sample_org import CONNECTED_APP, REP
 from tandem.people import activities as types
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
@@ -28,7 +29,6 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
 
 MARKETER = "demo"
-REP = ("rep@sample.example", "rep-pass-1")
 _TYPE_NAMES = {t.id: t.name for t in types.ACTIVITY_TYPES}
 
 
@@ -49,7 +49,7 @@ def run_demo(console: Console, *, serve: bool = False, stop: threading.Event | N
         if serve:
             console.rule("Serving: syncing every %g s until Ctrl-C" % interval_seconds)
             console.print(f"Point a Salesforce client at {server.base_url} (CA {server.ca_path}); "
-                          "log in with OAuth as rep@sample.example / rep-pass-1, client tandem-local.")
+                          f"log in with OAuth as {REP.username} / {REP.password}, client {CONNECTED_APP.client_id}.")
             run_forever(engine, interval_seconds, stop or threading.Event(), lambda r: r and _summary(console, r))
 
 

@@ -10,11 +10,10 @@ from typing import Optional
 import typer
 
 from tandem.cli import app
+from tandem.emulator.sample_org import SAMPLE_ORG_FILE
 
 emulator_app = typer.Typer(help="The bundled Salesforce emulator.", no_args_is_help=True)
 app.add_typer(emulator_app, name="emulator")
-
-SAMPLE_ORG = Path(__file__).resolve().parent.parent / "emulator" / "orgs" / "sample-org.json"
 
 
 def load_org(org_file: Path, state_dir: Path, persist: bool):
@@ -28,7 +27,7 @@ def load_org(org_file: Path, state_dir: Path, persist: bool):
 
 @emulator_app.command("serve")
 def serve(
-    org: Path = typer.Option(SAMPLE_ORG, "--org", help="Org-definition file (tandem-org/1)."),
+    org: Path = typer.Option(SAMPLE_ORG_FILE, "--org", help="Org-definition file (tandem-org/1)."),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8443, "--port", help="0 picks a free port."),
     state_dir: Path = typer.Option(Path(".tandem/emulator"), "--state-dir",

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from tandem.config import Settings
+from tandem.emulator.sample_org import CONNECTED_APP, SAMPLE_ORG_FILE, SYNC_USER, UserLogin
 from tandem.errors import StoreError
 from tandem.people.store import PersonStore
 from tandem.salesforce.auth import Credentials
@@ -25,10 +26,6 @@ from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
-SAMPLE_ORG = Path(__file__).resolve().parent.parent / "emulator" / "orgs" / "sample-org.json"
-# The sample org's connected app and sync user (see tandem/emulator/orgs/sample-org.json).
-EMBEDDED_CLIENT = ("tandem-local", "tandem-local-secret")
-EMBEDDED_SYNC_USER = ("sync@sample.example", "sync-pass-1")
 
 
 def open_store(settings: Settings) -> PersonStore:
@@ -61,20 +58,20 @@ def salesforce_client(settings: Settings, state_dir: Path = EMBEDDED_STATE_DIR) 
 
 
 def emulator_client(base_url: str, ca_path: Path, api_version: str = "62.0", *,
-                    user: tuple[str, str] = EMBEDDED_SYNC_USER, **options: Any) -> SalesforceClient:
+                    user: UserLogin = SYNC_USER, **options: Any) -> SalesforceClient:
     """A client for the bundled emulator's sample org, logged in as `user` (the sync user by default)."""
     credentials = Credentials(
         login_url=base_url,
-        client_id=EMBEDDED_CLIENT[0],
-        client_secret=SecretStr(EMBEDDED_CLIENT[1]),
-        username=user[0],
-        password=SecretStr(user[1]),
+        client_id=CONNECTED_APP.client_id,
+        client_secret=SecretStr(CONNECTED_APP.client_secret),
+        username=user.username,
+        password=SecretStr(user.password),
     )
     return SalesforceClient(credentials, PinnedSession(ca_path), api_version, **options)
 
 
 @contextmanager
-def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = True, org_file: Path = SAMPLE_ORG):
+def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = True, org_file: Path = SAMPLE_ORG_FILE):
     """The bundled emulator on a free loopback port; with `persist` its org state survives restarts."""
     from tandem.emulator.model import Org
     from tandem.emulator.server import EmulatorServer

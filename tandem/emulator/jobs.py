@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
 from tandem.emulator.model.errors import ApiError
-from tandem.salesforce.ids import to_18
+from tandem.emulator.model.ids import make_id
 
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
@@ -130,24 +130,13 @@ class JobStore:
         self._counter = itertools.count(1)
         self._pod = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))
 
-    def _mint_id(self) -> str:
-        number = next(self._counter)
-        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-        encoded = ""
-        while True:
-            number, rest = divmod(number, 62)
-            encoded = digits[rest] + encoded
-            if not number:
-                break
-        return to_18(("750" + self._pod + "0000000000")[: 15 - len(encoded)] + encoded)
-
     def clear(self) -> None:
         with self._lock:
             self._jobs.clear()
 
     def add(self, job_type: type, **values: Any) -> Job:
         with self._lock:
-            job = job_type(id=self._mint_id(), **values)
+            job = job_type(id=make_id("750", next(self._counter), self._pod), **values)
             self._jobs[job.id] = job
             return job
 

@@ -3,6 +3,7 @@
 import pytest
 from pydantic import SecretStr
 
+from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
 from tandem.errors import AuthenticationFailed, LimitExceeded, RecordRejected, TransientError
 from tandem.salesforce.auth import Credentials
 from tandem.salesforce.client import SalesforceClient
@@ -10,11 +11,11 @@ from tandem.salesforce.http import PinnedSession
 from tandem.salesforce.soap import LeadConvert
 
 
-def make_client(base_url, ca_path, *, username="sync@sample.example", password="sync-pass-1", **kwargs):
+def make_client(base_url, ca_path, *, username=SYNC_USER.username, password=SYNC_USER.password, **kwargs):
     credentials = Credentials(
         login_url=base_url,
-        client_id="tandem-local",
-        client_secret=SecretStr("tandem-local-secret"),
+        client_id=CONNECTED_APP.client_id,
+        client_secret=SecretStr(CONNECTED_APP.client_secret),
         username=username,
         password=SecretStr(password) if password else None,
     )

@@ -1,5 +1,6 @@
 import pytest
 
+from tandem.errors import InvalidInput, InvalidSalesforceId, TandemError
 from tandem.salesforce import ids
 
 
@@ -29,7 +30,15 @@ def test_same_id_accepts_both_forms():
     assert not ids.same_id("001D000000IRFma", "001D000000IRFMA")
 
 
-def test_minted_ids_are_valid_and_distinct():
-    minted = {ids.make_id("003", n) for n in range(1000)}
-    assert len(minted) == 1000
-    assert all(i.startswith("003") and ids.is_well_formed(i) and len(i) == 18 for i in minted)
+@pytest.mark.parametrize("text", ["001D000000IRFm", "001D000000IRFmaAAA", "001D000000IRF-a", "", None])
+def test_text_that_is_no_id_raises_an_error_of_the_tree(text):
+    with pytest.raises(InvalidSalesforceId) as caught:
+        ids.to_18(text)
+    assert isinstance(caught.value, InvalidInput) and isinstance(caught.value, TandemError)
+    assert not isinstance(caught.value, ValueError)
+    assert (caught.value.field, caught.value.value) == ("Id", text)
+
+
+def test_checksum_needs_fifteen_characters():
+    with pytest.raises(InvalidSalesforceId, match="a 15-character Id is needed"):
+        ids.checksum("001D000000IRFmaIAH")

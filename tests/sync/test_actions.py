@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from tandem.emulator.sample_org import ADMIN
 from tandem.errors import InvalidInput, RecordRejected
 from tandem.people import activities as types
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
@@ -46,10 +47,10 @@ def test_new_person_becomes_a_lead_owned_by_the_assignment_rules(actions, store,
 def test_explicit_owner_and_queue(actions, store, sf):
     one = add(store, email="one@example.com", lastName="One", company="C")
     two = add(store, email="two@example.com", lastName="Two", company="C")
-    assert owner_name(sf, actions.sync_person(one.id, owner="admin@sample.example").sfdc_id) == "admin@sample.example"
+    assert owner_name(sf, actions.sync_person(one.id, owner=ADMIN.username).sfdc_id) == ADMIN.username
     assert owner_name(sf, actions.sync_person(two.id, queue="Inbound Leads").sfdc_id) == "Inbound Leads"
     with pytest.raises(InvalidInput):
-        actions.sync_person(one.id, owner="admin@sample.example", queue="Inbound Leads")
+        actions.sync_person(one.id, owner=ADMIN.username, queue="Inbound Leads")
 
 
 def test_linked_person_pushes_its_pending_changes_now(actions, store, sf):

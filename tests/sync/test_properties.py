@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 from simple_salesforce import Salesforce
 
-from tandem.emulator.wire.pytest_fixtures import ADMIN, https_session, password_token
+from tandem.emulator.sample_org import ADMIN
 from tandem.people.models import StepOperation
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
+from tests.https_emulator import https_session, password_token
 from tests.sync.conftest import sync_client
 from tests.sync.observe import CHANGE, CONFLICT, DROPPED, FAILED, SYNCED
 

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 
 from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.schema import Schema
 from tandem.emulator.model.security import Profile
-from tandem.salesforce import ids
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Directory:
             key = spec.username.lower()
             if key in self.users:
                 raise OrgDefinitionError(f"{path}.username", f"duplicate username \"{spec.username}\"")
-            user = UserAccount(ids.make_id("005", i + 1), spec.username, spec.password, spec.name, spec.profile,
+            user = UserAccount(make_id("005", i + 1), spec.username, spec.password, spec.name, spec.profile,
                                spec.email or spec.username, spec.securityToken, spec.active, spec.title)
             self.users[key] = user
             self.users_by_id[user.id] = user
@@ -93,7 +93,7 @@ class Directory:
                                              f"\"{object_name}\" is not an object a queue can own")
                 objects.add(obj.name)
             developer_name = spec.developerName or re.sub(r"\W+", "_", spec.name).strip("_")
-            self.queues[spec.name] = Queue(ids.make_id("00G", i + 1), spec.name, developer_name, objects, spec.email)
+            self.queues[spec.name] = Queue(make_id("00G", i + 1), spec.name, developer_name, objects, spec.email)
         self.admin = next((u for u in self.users.values() if profiles[u.profile].default == "edit"
                            and not profiles[u.profile].overrides), next(iter(self.users.values())))
 

@@ -22,10 +22,13 @@ from tandem.emulator.model import replication
 from tandem.emulator.model.clock import StampClock, wall_clock_ms
 from tandem.emulator.model.conversion import ConvertLeadRequest, ConvertLeadResult, LeadConverter
 from tandem.emulator.model.definition import OrgDefinition, parse_definition, read_definition_file
-from tandem.emulator.model.directory import Directory, UserAccount
-from tandem.emulator.model.errors import AuthError, InvalidSession, NotFound
+from tandem.emulator.model.directory import Directory
+from tandem.emulator.model.errors import NotFound
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.limits import ApiCallCounter, limits_body
+from tandem.emulator.model.logins import Logins, user_info
 from tandem.emulator.model.merging import MergeResult, RecordMerger
+from tandem.emulator.model.persistence import restore, save
 from tandem.emulator.model.queries import QueryEngine, QueryPage
 from tandem.emulator.model.query_fields import no_such_column
 from tandem.emulator.model.reading import render_record
@@ -39,7 +42,6 @@ from tandem.emulator.model.state import OrgState
 from tandem.emulator.model.undeleting import undelete
 from tandem.emulator.model.values import render_native
 from tandem.emulator.model.writes import RecordWriter
-from tandem.salesforce import ids
 
 COMPACT_WHEN_STALE_OVER = 50_000
 
@@ -83,7 +85,7 @@ class Org:
         self.definition = definition
         self.name = definition.name
         self.api_version = definition.apiVersion
-        self.org_id = ids.make_id("00D", zlib.crc32(definition.name.encode()) % (62**7))
+        self.org_id = make_id("00D", zlib.crc32(definition.name.encode()) % (62**7))
         self.fault_settings = definition.faults or FaultSettings()
         self._now_ms = now_ms
         self.schema = build_schema(definition)
@@ -92,6 +94,7 @@ class Org:
         self.rules = build_rules(definition, self.schema, self.directory)
         self._setup = SetupChanges()
         self.sessions = SessionStore(self.org_id)
+        self._logins = Logins(self.org_id, self.directory, self.sessions, now_ms)
         self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
         self._load_seed_state()
 
@@ -117,65 +120,31 @@ class Org:
 
     @classmethod
     def load_state(cls, definition_path: str | Path, directory: str | Path, **kwargs) -> Org:
-        from tandem.emulator.model.persistence import restore
-
         org = cls.from_file(definition_path, **kwargs)
-        restore(org, Path(directory))
+        restore(Path(directory), org.org_id, org._state, org.sessions)
         return org
 
     @_locked
     def save_state(self, directory: str | Path) -> None:
-        from tandem.emulator.model.persistence import save
-
-        save(self, Path(directory))
+        save(Path(directory), self.org_id, self._state, self.sessions)
 
     # -- auth and sessions ---------------------------------------------------------------------
 
-    def _check_password(self, username: str, password: str) -> UserAccount:
-        user = self.directory.user(username)
-        if user is None or not user.active or not isinstance(password, str):
-            raise AuthError("invalid_grant", "authentication failure")
-        accepted = {user.password}
-        if user.security_token:
-            accepted.add(user.password + user.security_token)
-        if password not in accepted:
-            raise AuthError("invalid_grant", "authentication failure")
-        return user
-
-    def _check_client(self, client_id: str, client_secret: str):
-        app = self.directory.apps.get(client_id)
-        if app is None:
-            raise AuthError("invalid_client_id", "client identifier invalid")
-        if client_secret != app.client_secret:
-            raise AuthError("invalid_client", "invalid client credentials")
-        return app
-
     @_locked
     def login_password(self, client_id: str, client_secret: str, username: str, password: str) -> Token:
-        self._check_client(client_id, client_secret)
-        user = self._check_password(username, password)
-        return self.sessions.open(user.id, self._now_ms(), client_id)
+        return self._logins.password(client_id, client_secret, username, password)
 
     @_locked
     def login_client_credentials(self, client_id: str, client_secret: str) -> Token:
-        app = self._check_client(client_id, client_secret)
-        user = self.directory.user(app.run_as) if app.run_as else None
-        if user is None or not user.active:
-            raise AuthError("invalid_grant", "no client credentials user enabled")
-        return self.sessions.open(user.id, self._now_ms(), client_id)
+        return self._logins.client_credentials(client_id, client_secret)
 
     @_locked
     def login_username_password(self, username: str, password: str) -> Token:
-        user = self._check_password(username, password)
-        return self.sessions.open(user.id, self._now_ms())
+        return self._logins.username_password(username, password)
 
     @_locked
     def context(self, access_token: str) -> UserContext:
-        session = self.sessions.find(access_token)
-        user = self.directory.users_by_id.get(session.user_id)
-        if user is None or not user.active:
-            raise InvalidSession("Session expired or invalid")
-        return UserContext(user.id, user.username, user.profile, self.org_id, user.name, user.email)
+        return self._logins.context(access_token)
 
     @_locked
     def expire_session(self, access_token: str) -> None:
@@ -187,20 +156,9 @@ class Org:
 
     @_locked
     def user_info(self, ctx: UserContext) -> dict:
-        user = self.directory.users_by_id[ctx.user_id]
-        record = self._state.stores["User"].get(user.id) or {}
+        record = self._state.stores["User"].get(ctx.user_id) or {}
         modified = _render_optional(record.get("LastModifiedDate"))
-        return {
-            "user_id": user.id, "organization_id": self.org_id, "username": user.username,
-            "preferred_username": user.username, "nick_name": user.username.split("@")[0],
-            "nickname": user.username.split("@")[0], "display_name": user.name, "name": user.name,
-            "email": user.email, "email_verified": True, "first_name": user.first_name,
-            "given_name": user.first_name, "last_name": user.last_name, "family_name": user.last_name,
-            "timezone": "America/Los_Angeles", "zoneinfo": "America/Los_Angeles", "active": user.active,
-            "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": -28800000,
-            "last_modified_date": modified, "updated_at": modified, "is_app_installed": True,
-            "profile_name": user.profile, "organization_name": self.name,
-        }
+        return user_info(self.directory.users_by_id[ctx.user_id], self.org_id, self.name, modified)
 
     # -- accounting ----------------------------------------------------------------------------
 

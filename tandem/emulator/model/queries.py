@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.query_fields import PathResolver, ResolvedPath
 from tandem.emulator.model.reading import attributes
 from tandem.emulator.model.records import to_ms
@@ -33,7 +34,6 @@ from tandem.emulator.soql import (
     parse_soql,
     sort_key,
 )
-from tandem.salesforce import ids
 
 MAX_PAGE = 2000
 MIN_PAGE = 200
@@ -277,7 +277,7 @@ class QueryEngine:
             # the cursor stays: a client whose last page was lost in transit asks for it again
             return QueryPage(len(plan.ids), True, records)
         if cursor_id is None:
-            cursor_id = ids.make_id("01g", next(self._cursor_numbers))
+            cursor_id = make_id("01g", next(self._cursor_numbers))
             self._cursors[cursor_id] = cursor
             self._cursor_rows += len(plan.ids)
             while len(self._cursors) > MAX_CURSORS or (self._cursor_rows > MAX_CURSOR_ROWS and

@@ -90,6 +90,16 @@ class RecordStore:
             self._stamps.insert(last, stamp_ms)
             self._stamp_ids.insert(last, record_id)
 
+    def replace_all(self, records: dict[str, dict]) -> None:
+        """Drop every record and hold `records` instead (a saved state coming back), indexes rebuilt."""
+        self.records = {}
+        for index in self.value_index.values():
+            index.clear()
+        for record_id, values in records.items():
+            self.records[record_id] = values
+            self._index_values(record_id, values)
+        self.compact()
+
     def _add_id(self, record_id: str) -> None:
         if not self.sorted_ids or record_id > self.sorted_ids[-1]:
             self.sorted_ids.append(record_id)

@@ -13,12 +13,12 @@ from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
 from tandem.emulator.model.directory import Directory
 from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.fields import FieldDef
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.records import from_ms, to_ms
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.model.values import coerce
 from tandem.emulator.model.writes import RecordWriter, stored
-from tandem.salesforce import ids
 
 SYSTEM_STAMPS = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 
@@ -46,7 +46,7 @@ def seed_directory(state: OrgState, directory: Directory, org_id: str, org_name:
                                                "Type": "Queue", "Email": queue.email, "OwnerId": admin}, admin)
     status = state.schema.objects["Lead"].fields["Status"]
     for order, entry in enumerate(status.picklist, start=1):
-        _system_row(state, "LeadStatus", ids.make_id("01J", order), {
+        _system_row(state, "LeadStatus", make_id("01J", order), {
             "MasterLabel": entry.label, "ApiName": entry.value, "SortOrder": order, "IsDefault": entry.default,
             "IsConverted": entry.converted}, admin)
     _system_row(state, "Organization", org_id, {"Name": org_name, "OrganizationType": "Developer Edition",

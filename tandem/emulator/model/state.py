@@ -2,58 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-
 from tandem.emulator.model.clock import StampClock
 from tandem.emulator.model.errors import ApiError, NotFound
+from tandem.emulator.model.ids import mint_id
 from tandem.emulator.model.records import RecordStore
 from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.emulator.model.transactions import UndoLog
 from tandem.salesforce import ids
-
-_CHUNK = 62**5
-_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def _digits(n: int, width: int) -> str:
-    chars = []
-    for _ in range(width):
-        n, rem = divmod(n, 62)
-        chars.append(ids.BASE62[rem])
-    return "".join(reversed(chars))
-
-
-def _upper_bits(text: str) -> int:
-    return sum(1 << i for i, char in enumerate(text) if "A" <= char <= "Z")
-
-
-@functools.lru_cache(maxsize=1)
-def _tables() -> tuple[list[str], list[int], list[str], list[int]]:
-    """Two- and three-digit base-62 strings with their uppercase bits, so minting an Id is two lookups."""
-    two = [_digits(n, 2) for n in range(62**2)]
-    three = [_digits(n, 3) for n in range(62**3)]
-    return two, [_upper_bits(t) for t in two], three, [_upper_bits(t) for t in three]
-
-
-def _chunk(n: int) -> tuple[str, str]:
-    """Five base-62 digits of `n` and the checksum letter of those five characters."""
-    two, two_bits, three, three_bits = _tables()
-    high, low = divmod(n, 62**3)
-    return two[high] + three[low], _SUFFIX[two_bits[high] | (three_bits[low] << 2)]
-
-
-@functools.lru_cache(maxsize=64)
-def _head(prefix: str, high: int) -> tuple[str, str, str]:
-    head = prefix + "5g"
-    high_text, high_letter = _chunk(high)
-    return head, high_text, ids.checksum(head + high_text + "00000")[0] + high_letter
-
-
-def mint_id(prefix: str, n: int) -> str:
-    """The same Id as `ids.make_id(prefix, n)`, minted faster for bulk loads."""
-    head, high_text, letters = _head(prefix, n // _CHUNK)
-    low_text, low_letter = _chunk(n % _CHUNK)
-    return head + high_text + low_text + letters + low_letter
 
 
 class OrgState:

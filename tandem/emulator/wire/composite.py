@@ -1,11 +1,13 @@
 """`composite` (referenceId chaining, allOrNone) and `composite/batch` (independent subrequests).
 
 Subrequests run through the same route table as direct calls, in this thread, so that an
-allOrNone composite can hold one model transaction around all of them.
+allOrNone composite can hold one model transaction around all of them. That table is the one
+these two routes are mounted in (`mount`): the data API owns it, composite only borrows it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import replace
@@ -16,8 +18,6 @@ from tandem.emulator.model.errors import ApiError
 from tandem.emulator.wire.calls import ApiCall, parse_version, require_json_object
 from tandem.emulator.wire.replies import Reply, error_entry, status_error
 from tandem.emulator.wire.routing import ApiRequest, RouteTable, split_data_url
-
-routes = RouteTable()
 
 MAX_SUBREQUESTS = 25
 _REFERENCE_ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -37,10 +37,9 @@ class _RollBack(Exception):
     """Raised inside the transaction to undo an allOrNone composite."""
 
 
-def run_subrequest(call: ApiCall, method: str, url: str, body: Any, headers: dict | None = None) -> Reply:
-    """Dispatch one subrequest through the data-API route table; errors come back as replies."""
-    from tandem.emulator.wire.data_api import DATA_ROUTES
-
+def run_subrequest(table: RouteTable, call: ApiCall, method: str, url: str, body: Any,
+                   headers: dict | None = None) -> Reply:
+    """Dispatch one subrequest through `table`; errors come back as replies."""
     try:
         version_segment, path, query = split_data_url(url)
         version = parse_version(call.org, version_segment)
@@ -50,7 +49,7 @@ def run_subrequest(call: ApiCall, method: str, url: str, body: Any, headers: dic
     merged.update({k.lower(): str(v) for k, v in (headers or {}).items()})
     sub_call = replace(call, version=version, headers=merged)
     raw = b"" if body is None else json.dumps(body).encode("utf-8")
-    return DATA_ROUTES.dispatch(sub_call, ApiRequest(method.upper(), path, query, raw))
+    return table.dispatch(sub_call, ApiRequest(method.upper(), path, query, raw))
 
 
 def _lookup(results: dict[str, Any], ref: str, path: str) -> Any:
@@ -108,7 +107,7 @@ def _halted(sub: dict, message: str = HALTED["message"]) -> dict:
             "httpStatusCode": 400, "referenceId": sub["referenceId"]}
 
 
-def _run_all(call: ApiCall, subrequests: list[dict], all_or_none: bool) -> list[dict]:
+def _run_all(table: RouteTable, call: ApiCall, subrequests: list[dict], all_or_none: bool) -> list[dict]:
     results: dict[str, Any] = {}
     entries: list[dict] = []
     for sub in subrequests:
@@ -120,7 +119,7 @@ def _run_all(call: ApiCall, subrequests: list[dict], all_or_none: bool) -> list[
             if all_or_none:
                 raise _RollBack(entries)
             continue
-        reply = run_subrequest(call, sub["method"], url, body, sub.get("httpHeaders"))
+        reply = run_subrequest(table, call, sub["method"], url, body, sub.get("httpHeaders"))
         entries.append(_entry(sub, reply))
         if reply.status < 400:
             results[sub["referenceId"]] = reply.body
@@ -129,15 +128,14 @@ def _run_all(call: ApiCall, subrequests: list[dict], all_or_none: bool) -> list[
     return entries
 
 
-@routes.route("POST", "composite")
-def composite(call: ApiCall, request: ApiRequest) -> Reply:
+def composite(table: RouteTable, call: ApiCall, request: ApiRequest) -> Reply:
     body = require_json_object(request.json())
     subrequests = _validate(body.get("compositeRequest"))
     if not (body.get("allOrNone") is True or str(body.get("allOrNone")).lower() == "true"):
-        return Reply(200, {"compositeResponse": _run_all(call, subrequests, False)})
+        return Reply(200, {"compositeResponse": _run_all(table, call, subrequests, False)})
     try:
         with call.org.transaction():
-            entries = _run_all(call, subrequests, True)
+            entries = _run_all(table, call, subrequests, True)
     except _RollBack as rollback:
         done = rollback.args[0]
         failed = done[-1]
@@ -146,8 +144,7 @@ def composite(call: ApiCall, request: ApiRequest) -> Reply:
     return Reply(200, {"compositeResponse": entries})
 
 
-@routes.route("POST", "composite/batch")
-def composite_batch(call: ApiCall, request: ApiRequest) -> Reply:
+def composite_batch(table: RouteTable, call: ApiCall, request: ApiRequest) -> Reply:
     body = require_json_object(request.json())
     batch = body.get("batchRequests")
     if not isinstance(batch, list) or not batch:
@@ -163,9 +160,15 @@ def composite_batch(call: ApiCall, request: ApiRequest) -> Reply:
             continue
         if not isinstance(sub, dict) or not sub.get("url") or not sub.get("method"):
             raise status_error(400, "INVALID_INPUT", "Each batch request needs method and url")
-        reply = run_subrequest(call, sub["method"], sub["url"], sub.get("richInput"))
+        reply = run_subrequest(table, call, sub["method"], sub["url"], sub.get("richInput"))
         results.append({"statusCode": reply.status, "result": reply.body})
         if reply.status >= 400:
             has_errors = True
             halted = halt
     return Reply(200, {"hasErrors": has_errors, "results": results})
+
+
+def mount(table: RouteTable) -> None:
+    """Serve `composite` and `composite/batch` from `table`, dispatching their subrequests through it."""
+    table.route("POST", "composite")(functools.partial(composite, table))
+    table.route("POST", "composite/batch")(functools.partial(composite_batch, table))

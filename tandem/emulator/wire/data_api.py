@@ -1,4 +1,7 @@
-"""The whole data API as one route table (order matters: fixed segments before `{record_id}`)."""
+"""The whole data API as one route table (order matters: fixed segments before `{record_id}`).
+
+`composite` and `composite/batch` are mounted into this table and run their subrequests through it.
+"""
 
 from __future__ import annotations
 
@@ -6,5 +9,7 @@ from tandem.emulator.wire import bulk, collections, composite, query, rest
 from tandem.emulator.wire.routing import RouteTable
 
 DATA_ROUTES = RouteTable()
-for _module in (rest, query, collections, composite, bulk):
+for _module in (rest, query, collections):
     DATA_ROUTES.extend(_module.routes)
+composite.mount(DATA_ROUTES)
+DATA_ROUTES.extend(bulk.routes)

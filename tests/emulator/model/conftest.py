@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from tandem.emulator.model import Org
-
-SAMPLE = Path(__file__).resolve().parents[3] / "tandem" / "emulator" / "orgs" / "sample-org.json"
+from tandem.emulator.sample_org import ADMIN, REP, SAMPLE_ORG_FILE, SYNC_USER
 START_MS = 1_780_000_000_000  # 2026-05-28, a fixed "now" so stamps are predictable
 
 
@@ -29,7 +27,7 @@ class FakeClock:
 
 @pytest.fixture
 def sample_definition() -> dict:
-    return json.loads(SAMPLE.read_text())
+    return json.loads(SAMPLE_ORG_FILE.read_text())
 
 
 @pytest.fixture
@@ -54,14 +52,14 @@ def login(org: Org, username: str, password: str):
 
 @pytest.fixture
 def admin(org):
-    return login(org, "admin@sample.example", "admin-pass-1")
+    return login(org, *ADMIN)
 
 
 @pytest.fixture
 def sync(org):
-    return login(org, "sync@sample.example", "sync-pass-1")
+    return login(org, *SYNC_USER)
 
 
 @pytest.fixture
 def rep(org):
-    return login(org, "rep@sample.example", "rep-pass-1")
+    return login(org, *REP)

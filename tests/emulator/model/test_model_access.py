@@ -5,22 +5,23 @@ from __future__ import annotations
 import pytest
 
 from tandem.emulator.model import AuthError, InvalidSession, LimitExceeded, Org
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, SYNC_USER
 
 
 def test_password_login_opens_a_session_for_that_user(org):
-    token = org.login_password("tandem-local", "tandem-local-secret", "sync@sample.example", "sync-pass-1")
+    token = org.login_password(*CONNECTED_APP, *SYNC_USER)
     ctx = org.context(token.access_token)
-    assert (ctx.user_id, ctx.username, ctx.profile, ctx.org_id) == (token.user_id, "sync@sample.example",
+    assert (ctx.user_id, ctx.username, ctx.profile, ctx.org_id) == (token.user_id, SYNC_USER.username,
                                                                      "Marketing Sync", org.org_id)
     assert token.access_token.startswith(org.org_id[:15] + "!")
     assert token.access_token not in repr(token) and isinstance(token.issued_at, int)
 
 
 @pytest.mark.parametrize(("client_id", "secret", "username", "password", "error"), [
-    ("nope", "tandem-local-secret", "sync@sample.example", "sync-pass-1", "invalid_client_id"),
-    ("tandem-local", "wrong", "sync@sample.example", "sync-pass-1", "invalid_client"),
-    ("tandem-local", "tandem-local-secret", "sync@sample.example", "wrong", "invalid_grant"),
-    ("tandem-local", "tandem-local-secret", "ghost@sample.example", "sync-pass-1", "invalid_grant"),
+    ("nope", CONNECTED_APP.client_secret, *SYNC_USER, "invalid_client_id"),
+    (CONNECTED_APP.client_id, "wrong", *SYNC_USER, "invalid_client"),
+    (*CONNECTED_APP, SYNC_USER.username, "wrong", "invalid_grant"),
+    (*CONNECTED_APP, "ghost@sample.example", SYNC_USER.password, "invalid_grant"),
 ])
 def test_bad_logins(org, client_id, secret, username, password, error):
     with pytest.raises(AuthError) as caught:
@@ -33,22 +34,22 @@ def test_bad_logins(org, client_id, secret, username, password, error):
 def test_security_token_is_accepted_when_the_file_gives_one(definition):
     definition["users"][1]["securityToken"] = "TOKEN123"
     org = Org.from_definition(definition)
-    assert org.login_username_password("sync@sample.example", "sync-pass-1TOKEN123").user_id
-    assert org.login_username_password("sync@sample.example", "sync-pass-1").user_id
+    assert org.login_username_password(SYNC_USER.username, SYNC_USER.password + "TOKEN123").user_id
+    assert org.login_username_password(*SYNC_USER).user_id
     with pytest.raises(AuthError):
-        org.login_username_password("sync@sample.example", "sync-pass-1WRONG")
+        org.login_username_password(SYNC_USER.username, SYNC_USER.password + "WRONG")
 
 
 def test_client_credentials_run_as_the_apps_user(org):
-    token = org.login_client_credentials("tandem-local", "tandem-local-secret")
-    assert org.context(token.access_token).username == "sync@sample.example"
+    token = org.login_client_credentials(*CONNECTED_APP)
+    assert org.context(token.access_token).username == SYNC_USER.username
     with pytest.raises(AuthError):
-        org.login_client_credentials("tandem-local", "bad")
+        org.login_client_credentials(CONNECTED_APP.client_id, "bad")
 
 
 def test_sessions_expire(org):
-    first = org.login_username_password("admin@sample.example", "admin-pass-1").access_token
-    second = org.login_username_password("sync@sample.example", "sync-pass-1").access_token
+    first = org.login_username_password(*ADMIN).access_token
+    second = org.login_username_password(*SYNC_USER).access_token
     assert first != second
     org.expire_session(first)
     with pytest.raises(InvalidSession) as caught:
@@ -65,7 +66,7 @@ def test_sessions_expire(org):
 def test_user_info(org, sync):
     info = org.user_info(sync)
     assert info["user_id"] == sync.user_id and info["organization_id"] == org.org_id
-    assert info["preferred_username"] == "sync@sample.example" and info["name"] == "Tandem Sync"
+    assert info["preferred_username"] == SYNC_USER.username and info["name"] == "Tandem Sync"
     assert info["given_name"] == "Tandem" and info["family_name"] == "Sync" and info["user_type"] == "STANDARD"
 
 

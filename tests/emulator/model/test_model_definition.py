@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tandem.emulator.model import Org, OrgDefinitionError
-
-from .conftest import SAMPLE
+from tandem.emulator.sample_org import ADMIN, REP, SAMPLE_ORG_FILE
 
 
 def test_sample_org_loads_every_section(org, admin):
@@ -30,11 +29,11 @@ def test_seed_references_resolve(org, admin):
     rows = org.query(admin, "SELECT LastName, Account.Name, Owner.Username FROM Contact ORDER BY LastName").records
     assert rows[0]["LastName"] == "Coyote" and rows[0]["Account"]["Name"] == "Acme Corp"
     acme = org.query(admin, "SELECT Owner.Username FROM Account WHERE Name = 'Acme Corp'").records[0]
-    assert acme["Owner"]["Username"] == "rep@sample.example"
+    assert acme["Owner"]["Username"] == REP.username
 
 
 def test_the_packaged_sample_loads_from_its_file():
-    assert Org.from_file(SAMPLE).name == "Sample org"
+    assert Org.from_file(SAMPLE_ORG_FILE).name == "Sample org"
 
 
 def _refuse(definition: dict) -> str:
@@ -77,7 +76,7 @@ BAD_FILES = [
      "customFields.Lead[0].name: custom field names end in __c"),
     ("duplicate @ref", lambda d: d["records"]["Account"][1].update({"@ref": "acme"}),
      "records.Account[1].@ref: duplicate @ref"),
-    ("@ref of the wrong object", lambda d: d["records"]["Contact"][0].update(AccountId="@user:rep@sample.example"),
+    ("@ref of the wrong object", lambda d: d["records"]["Contact"][0].update(AccountId=f"@user:{REP.username}"),
      "records.Contact[0].AccountId: MALFORMED_ID"),
     ("queue for an object without queues", lambda d: d["queues"][0].update(objects=["Contact"]),
      "queues[0].objects[0]: "),
@@ -118,13 +117,13 @@ def test_a_file_that_is_not_json_is_refused(tmp_path):
 def test_at_signs_in_text_values_are_text(definition):
     definition["records"]["Contact"][0]["Title"] = "@large"
     org = Org.from_definition(definition)
-    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*ADMIN).access_token)
     assert org.query(ctx, "SELECT Title FROM Contact WHERE LastName = 'Coyote'").records[0]["Title"] == "@large"
 
 
 def test_the_system_administrator_profile_exists_without_being_listed(definition):
     del definition["profiles"]["System Administrator"]
     org = Org.from_definition(definition)
-    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*ADMIN).access_token)
     fields = {f["name"]: f for f in org.describe(ctx, "Contact")["fields"]}
     assert fields["Internal_Notes__c"]["updateable"] is True

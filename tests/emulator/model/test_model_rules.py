@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tandem.emulator.model import ApiError, Org
+from tandem.emulator.sample_org import ADMIN, REP, SYNC_USER
 
 
 def _rule_error(call, *args) -> ApiError:
@@ -55,7 +56,7 @@ def test_ischanged_and_priorvalue_see_the_record_before_the_update(definition):
         {"name": "Score_Only_Up", "active": True, "errorConditionFormula": "Lead_Score__c < PRIORVALUE(Lead_Score__c)",
          "errorMessage": "Scores only go up", "errorDisplayField": "Lead_Score__c"},
     ])
-    ctx = org.context(org.login_username_password("sync@sample.example", "sync-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*SYNC_USER).access_token)
     record_id = org.create(ctx, "Contact", {"LastName": "Ng", "Email": "a@x.example", "Lead_Score__c": 5})
     assert _rule_error(org.update, ctx, "Contact", record_id, {"Email": "b@x.example"}).message == \
         "Email cannot change"
@@ -67,14 +68,14 @@ def test_ischanged_and_priorvalue_see_the_record_before_the_update(definition):
 def test_inactive_rules_do_not_run(definition):
     org = _org_with_rules(definition, [{"name": "Never", "active": False, "errorConditionFormula": "TRUE",
                                         "errorMessage": "no", "errorDisplayField": None}])
-    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*ADMIN).access_token)
     assert org.create(ctx, "Contact", {"LastName": "Ng"})
 
 
 def test_rule_without_display_field_reports_no_fields(definition):
     org = _org_with_rules(definition, [{"name": "Always", "active": True, "errorConditionFormula": "TRUE",
                                         "errorMessage": "nope"}])
-    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*ADMIN).access_token)
     assert _rule_error(org.create, ctx, "Contact", {"LastName": "Ng"}).fields == []
 
 
@@ -109,8 +110,8 @@ class TestAssignmentRules:
 
     def test_no_matching_entry_keeps_the_caller(self, definition):
         definition["assignmentRules"]["Lead"] = [{"when": "ISPICKVAL(LeadSource, \"Web\")",
-                                                  "assignTo": "@user:rep@sample.example"}]
+                                                  "assignTo": f"@user:{REP.username}"}]
         org = Org.from_definition(definition)
-        ctx = org.context(org.login_username_password("sync@sample.example", "sync-pass-1").access_token)
+        ctx = org.context(org.login_username_password(*SYNC_USER).access_token)
         lead_id = org.create(ctx, "Lead", {"LastName": "Ng", "Company": "X"}, assignment_rules=True)
         assert org.retrieve(ctx, "Lead", lead_id, ["OwnerId"])["OwnerId"] == ctx.user_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tandem.emulator.model import ApiError
+from tandem.emulator.sample_org import SYNC_USER
 
 
 @pytest.mark.parametrize("object_name", ["Contact", "Lead"])
@@ -88,7 +89,7 @@ def test_profile_default_read_makes_everything_read_only(definition):
 
     definition["profiles"]["Marketing Sync"]["default"] = "read"
     org = Org.from_definition(definition)
-    ctx = org.context(org.login_username_password("sync@sample.example", "sync-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*SYNC_USER).access_token)
     fields = {f["name"]: f for f in org.describe(ctx, "Contact")["fields"]}
     assert fields["Email"]["updateable"] is False and fields["Email"]["createable"] is False
     assert "Internal_Notes__c" not in fields

@@ -4,6 +4,7 @@ import pytest
 
 from tandem.emulator.model import Org
 from tandem.emulator.model.errors import ApiError
+from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
 
 
 @pytest.fixture
@@ -12,8 +13,7 @@ def org(sample_org_path):
 
 
 def sync_ctx(org):
-    return org.context(org.login_password("tandem-local", "tandem-local-secret", "sync@sample.example",
-                                          "sync-pass-1").access_token)
+    return org.context(org.login_password(*CONNECTED_APP, *SYNC_USER).access_token)
 
 
 def field_names(org, ctx, object_name="Contact"):

@@ -7,8 +7,7 @@ import threading
 import pytest
 
 from tandem.emulator.model import ApiError, Org
-
-from .conftest import SAMPLE
+from tandem.emulator.sample_org import ADMIN, REP, SAMPLE_ORG_FILE, SYNC_USER
 
 
 def _count(org, ctx, object_name="Contact"):
@@ -52,7 +51,7 @@ def test_a_failed_call_changes_nothing_on_its_own(org, admin):
 
 
 def test_reset_goes_back_to_the_seed_state(org):
-    token = org.login_username_password("admin@sample.example", "admin-pass-1").access_token
+    token = org.login_username_password(*ADMIN).access_token
     admin = org.context(token)
     seeded_ids = sorted(r["Id"] for r in org.query(admin, "SELECT Id FROM Contact").records)
     org.create(admin, "Contact", {"LastName": "Extra"})
@@ -64,7 +63,7 @@ def test_reset_goes_back_to_the_seed_state(org):
 
 def test_seed_inserts_as_the_admin_without_rules(org, admin, rep):
     ids = org.seed("Lead", [{"LastName": "A", "Company": "A", "LeadSource": "Web"},
-                            {"LastName": "B", "Company": "B", "OwnerId": "@user:rep@sample.example"}])
+                            {"LastName": "B", "Company": "B", "OwnerId": f"@user:{REP.username}"}])
     assert org.retrieve(admin, "Lead", ids[0], ["CreatedById"])["CreatedById"] == admin.user_id
     assert org.retrieve(admin, "Lead", ids[1], ["OwnerId"])["OwnerId"] == rep.user_id
 
@@ -84,14 +83,14 @@ def test_bulk_load_checks_types_and_stamps_in_order(org, admin):
 
 
 def test_state_survives_save_and_load(tmp_path, clock):
-    org = Org.from_file(SAMPLE, now_ms=clock)
-    admin = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
-    token = org.login_username_password("sync@sample.example", "sync-pass-1").access_token
+    org = Org.from_file(SAMPLE_ORG_FILE, now_ms=clock)
+    admin = org.context(org.login_username_password(*ADMIN).access_token)
+    token = org.login_username_password(*SYNC_USER).access_token
     created = org.create(admin, "Contact", {"LastName": "Saved", "External_Id__c": "S-1"})
     org.delete(admin, "Contact", org.query(admin, "SELECT Id FROM Contact WHERE LastName = 'Coyote'")
                .records[0]["Id"])
     org.save_state(tmp_path)
-    again = Org.load_state(SAMPLE, tmp_path, now_ms=clock)
+    again = Org.load_state(SAMPLE_ORG_FILE, tmp_path, now_ms=clock)
     ctx = again.context(token)
     assert again.retrieve(ctx, "Contact", created)["LastName"] == "Saved"
     assert again.query(ctx, "SELECT COUNT() FROM Contact").total_size == 4
@@ -103,7 +102,7 @@ def test_state_survives_save_and_load(tmp_path, clock):
 
 
 def test_load_state_without_a_saved_state_is_the_seed(tmp_path):
-    assert Org.load_state(SAMPLE, tmp_path / "empty").name == "Sample org"
+    assert Org.load_state(SAMPLE_ORG_FILE, tmp_path / "empty").name == "Sample org"
 
 
 def test_concurrent_writers_get_distinct_ids_and_stamps(org, admin):

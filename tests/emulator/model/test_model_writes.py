@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from tandem.emulator.model import ApiError, NotFound
-from tandem.salesforce.ids import make_id
+from tandem.emulator.model.ids import make_id
+from tandem.emulator.sample_org import ADMIN
 
 
 def _error(call, *args, **kwargs) -> ApiError:
@@ -214,7 +215,7 @@ def test_upsert_with_several_matches_answers_300_with_their_urls(definition):
     definition["customFields"]["Contact"].append(
         {"name": "Legacy_Key__c", "label": "Legacy Key", "type": "string", "length": 20, "externalId": True})
     org = Org.from_definition(definition)
-    ctx = org.context(org.login_username_password("admin@sample.example", "admin-pass-1").access_token)
+    ctx = org.context(org.login_username_password(*ADMIN).access_token)
     first = org.create(ctx, "Contact", {"LastName": "A", "Legacy_Key__c": "K"})
     second = org.create(ctx, "Contact", {"LastName": "B", "Legacy_Key__c": "k"})
     error = _error(org.upsert, ctx, "Contact", "Legacy_Key__c", "K", {"Title": "x"})

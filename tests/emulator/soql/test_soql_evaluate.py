@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.soql import (
     Bounds,
     SoqlFieldError,
@@ -15,7 +16,6 @@ from tandem.emulator.soql import (
     parse_soql,
     sort_key,
 )
-from tandem.salesforce.ids import make_id
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2024, 3, 15, 12, 0, tzinfo=UTC)  # a Friday

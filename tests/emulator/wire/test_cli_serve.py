@@ -9,7 +9,11 @@ import sys
 
 import requests
 
+from tandem.emulator.sample_org import CONNECTED_APP
+
 SERVE = [sys.executable, "-c", "from tandem.cli import app; app()", "emulator", "serve"]
+CLIENT_CREDENTIALS = {"grant_type": "client_credentials", "client_id": CONNECTED_APP.client_id,
+                      "client_secret": CONNECTED_APP.client_secret}
 
 
 class ServeProcess:
@@ -47,8 +51,7 @@ def test_serve_prints_url_and_ca_and_answers_https(tmp_path):
         assert served.ca_path == str(tmp_path / "ca.pem")
         versions = served.session.get(f"{served.base_url}/services/data/")
         assert versions.json()[-1]["version"] == "62.0"
-        token = served.session.post(f"{served.base_url}/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": "tandem-local", "client_secret": "tandem-local-secret"})
+        token = served.session.post(f"{served.base_url}/services/oauth2/token", data=CLIENT_CREDENTIALS)
         assert token.status_code == 200
     finally:
         served.stop()
@@ -57,9 +60,8 @@ def test_serve_prints_url_and_ca_and_answers_https(tmp_path):
 def test_persist_keeps_records_and_the_ca_across_restarts(tmp_path):
     first = ServeProcess(tmp_path, "--persist")
     try:
-        token = first.session.post(f"{first.base_url}/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": "tandem-local",
-            "client_secret": "tandem-local-secret"}).json()["access_token"]
+        token = first.session.post(f"{first.base_url}/services/oauth2/token",
+                                   data=CLIENT_CREDENTIALS).json()["access_token"]
         created = first.session.post(f"{first.base_url}/services/data/v62.0/sobjects/Contact",
                                      json={"LastName": "Persisted"}, headers={"Authorization": f"Bearer {token}"})
         assert created.status_code == 201, created.text
@@ -69,9 +71,8 @@ def test_persist_keeps_records_and_the_ca_across_restarts(tmp_path):
     second = ServeProcess(tmp_path, "--persist")
     try:
         assert (tmp_path / "ca.pem").read_bytes() == ca_before
-        token = second.session.post(f"{second.base_url}/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": "tandem-local",
-            "client_secret": "tandem-local-secret"}).json()["access_token"]
+        token = second.session.post(f"{second.base_url}/services/oauth2/token",
+                                    data=CLIENT_CREDENTIALS).json()["access_token"]
         found = second.session.get(f"{second.base_url}/services/data/v62.0/query",
                                    params={"q": "SELECT Id FROM Contact WHERE LastName = 'Persisted'"},
                                    headers={"Authorization": f"Bearer {token}"})

@@ -9,6 +9,8 @@ import asyncio
 
 import httpx
 
+from tandem.emulator.sample_org import ADMIN
+
 
 def set_faults(http, base_url, **settings):
     answer = http.put(f"{base_url}/_emulator/faults", json=settings)
@@ -90,8 +92,8 @@ def test_control_routes_refuse_non_loopback_clients(emulator):
 
 def test_unable_to_lock_row_reaches_soap_writes_as_a_fault(base_url, http, sf_token):
     login = ('<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Body>'
-             '<login xmlns="urn:partner.soap.sforce.com"><username>admin@sample.example</username>'
-             "<password>admin-pass-1</password></login></se:Body></se:Envelope>")
+             f'<login xmlns="urn:partner.soap.sforce.com"><username>{ADMIN.username}</username>'
+             f"<password>{ADMIN.password}</password></login></se:Body></se:Envelope>")
     merge = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
              'xmlns="urn:partner.soap.sforce.com"><soapenv:Header><SessionHeader>'
              f"<sessionId>{sf_token}</sessionId></SessionHeader></soapenv:Header><soapenv:Body><merge><request>"

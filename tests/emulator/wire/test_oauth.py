@@ -10,12 +10,15 @@ import pytest
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-CLIENT = {"client_id": "tandem-local", "client_secret": "tandem-local-secret"}
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, SYNC_USER
+
+CLIENT = {"client_id": CONNECTED_APP.client_id, "client_secret": CONNECTED_APP.client_secret}
+ADMIN_LOGIN = {"username": ADMIN.username, "password": ADMIN.password}
 
 
 def test_password_grant_returns_a_signed_token(base_url, http):
     answer = http.post(f"{base_url}/services/oauth2/token", data={
-        "grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "admin-pass-1"})
+        "grant_type": "password", **CLIENT, **ADMIN_LOGIN})
     assert answer.status_code == 200
     body = answer.json()
     assert body["token_type"] == "Bearer"
@@ -23,7 +26,7 @@ def test_password_grant_returns_a_signed_token(base_url, http):
     assert body["id"].startswith(f"{base_url}/id/00D")
     org_id, user_id = body["id"].rsplit("/", 2)[-2:]
     assert len(org_id) == 18 and user_id.startswith("005")
-    expected = hmac.new(b"tandem-local-secret", (body["id"] + body["issued_at"]).encode(), hashlib.sha256)
+    expected = hmac.new(CONNECTED_APP.client_secret.encode(), (body["id"] + body["issued_at"]).encode(), hashlib.sha256)
     assert body["signature"] == base64.b64encode(expected.digest()).decode()
     assert "sforce-limit-info" in answer.headers
 
@@ -31,20 +34,19 @@ def test_password_grant_returns_a_signed_token(base_url, http):
 def test_client_credentials_in_body_and_basic_header_run_as_the_apps_user(base_url, http):
     in_body = http.post(f"{base_url}/services/oauth2/token", data={"grant_type": "client_credentials", **CLIENT})
     assert in_body.status_code == 200, in_body.text
-    basic = base64.b64encode(b"tandem-local:tandem-local-secret").decode()
+    basic = base64.b64encode(":".join(CONNECTED_APP).encode()).decode()
     in_header = http.post(f"{base_url}/services/oauth2/token", data={"grant_type": "client_credentials"},
                           headers={"Authorization": f"Basic {basic}"})
     assert in_header.status_code == 200, in_header.text
     identity = http.get(in_header.json()["id"], headers={"Authorization": f"Bearer {in_header.json()['access_token']}"})
     assert identity.status_code == 200
-    assert identity.json()["username"] == "sync@sample.example"
+    assert identity.json()["username"] == SYNC_USER.username
 
 
 @pytest.mark.parametrize("form, error", [
-    ({"grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "wrong"}, "invalid_grant"),
-    ({"grant_type": "password", "client_id": "nope", "client_secret": "x", "username": "admin@sample.example",
-      "password": "admin-pass-1"}, None),
-    ({"grant_type": "client_credentials", "client_id": "tandem-local", "client_secret": "bad"}, None),
+    ({"grant_type": "password", **CLIENT, "username": ADMIN.username, "password": "wrong"}, "invalid_grant"),
+    ({"grant_type": "password", "client_id": "nope", "client_secret": "x", **ADMIN_LOGIN}, None),
+    ({"grant_type": "client_credentials", "client_id": CONNECTED_APP.client_id, "client_secret": "bad"}, None),
     ({"grant_type": "authorization_magic", **CLIENT}, "unsupported_grant_type"),
 ])
 def test_refused_grants_answer_oauth_json_400(base_url, http, form, error):
@@ -60,7 +62,7 @@ def test_refused_grants_answer_oauth_json_400(base_url, http, form, error):
 
 def test_identity_url_accepts_oauth_token_parameter(base_url, http, sf_token):
     token = http.post(f"{base_url}/services/oauth2/token", data={
-        "grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "admin-pass-1"}).json()
+        "grant_type": "password", **CLIENT, **ADMIN_LOGIN}).json()
     body = http.get(token["id"], params={"format": "json", "oauth_token": token["access_token"]}).json()
     assert body["user_id"] == token["id"].rsplit("/", 1)[-1]
     assert body["organization_id"] == token["id"].rsplit("/", 2)[-2]
@@ -76,8 +78,8 @@ def test_bad_bearer_is_401_invalid_session_for_simple_salesforce(base_url, new_s
 def test_soap_login_gives_a_session_usable_over_rest(base_url, http):
     envelope = (
         '<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Body>'
-        '<login xmlns="urn:partner.soap.sforce.com"><username>admin@sample.example</username>'
-        "<password>admin-pass-1</password></login></se:Body></se:Envelope>"
+        f'<login xmlns="urn:partner.soap.sforce.com"><username>{ADMIN.username}</username>'
+        f"<password>{ADMIN.password}</password></login></se:Body></se:Envelope>"
     )
     answer = http.post(f"{base_url}/services/Soap/u/59.0", data=envelope,
                        headers={"Content-Type": "text/xml", "SOAPAction": "login"})
@@ -95,7 +97,7 @@ def test_soap_login_gives_a_session_usable_over_rest(base_url, http):
 def test_soap_login_failure_is_a_login_fault(base_url, http):
     envelope = (
         '<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Body>'
-        '<login xmlns="urn:partner.soap.sforce.com"><username>admin@sample.example</username>'
+        f'<login xmlns="urn:partner.soap.sforce.com"><username>{ADMIN.username}</username>'
         "<password>nope</password></login></se:Body></se:Envelope>"
     )
     answer = http.post(f"{base_url}/services/Soap/u/59.0", data=envelope, headers={"Content-Type": "text/xml"})
@@ -109,10 +111,10 @@ def test_secrets_stay_out_of_the_logs(base_url, http, caplog):
 
     caplog.set_level(logging.DEBUG)
     token = http.post(f"{base_url}/services/oauth2/token", data={
-        "grant_type": "password", **CLIENT, "username": "admin@sample.example", "password": "admin-pass-1"}).json()
+        "grant_type": "password", **CLIENT, **ADMIN_LOGIN}).json()
     http.get(token["id"], params={"oauth_token": token["access_token"]})
     http.get(f"{base_url}/services/data/v62.0/query", params={"q": "SELECT Id FORM Contact"},
              headers={"Authorization": f"Bearer {token['access_token']}"})
     logged = caplog.text
-    for secret in (token["access_token"], "admin-pass-1", "tandem-local-secret"):
+    for secret in (token["access_token"], ADMIN.password, CONNECTED_APP.client_secret):
         assert secret not in logged

@@ -124,6 +124,7 @@ def test_past_the_daily_limit_calls_are_refused(tmp_path, new_session, sample_or
     from simple_salesforce.exceptions import SalesforceRefusedRequest
 
     from tandem.emulator.model import Org
+    from tandem.emulator.sample_org import ADMIN
     from tandem.emulator.server import EmulatorServer
 
     definition = json.loads(sample_org_path.read_text())
@@ -131,7 +132,7 @@ def test_past_the_daily_limit_calls_are_refused(tmp_path, new_session, sample_or
     with EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path) as server:
         session = new_session()
         session.verify = str(server.ca_path)
-        token = get_token(server.base_url, session, "admin@sample.example", "admin-pass-1")
+        token = get_token(server.base_url, session, *ADMIN)
         sf = Salesforce(instance_url=server.base_url, session_id=token, session=session)
         for _ in range(3):
             sf.limits()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tandem.emulator.sample_org import ADMIN
+
 
 @pytest.fixture
 def api(base_url, http, sf_token):
@@ -35,7 +37,7 @@ def test_every_api_answer_carries_the_usage_header(api):
 
 def test_userinfo_describes_the_caller(base_url, http, sf_token):
     body = http.get(f"{base_url}/services/oauth2/userinfo", headers={"Authorization": f"Bearer {sf_token}"}).json()
-    assert body["preferred_username"] == "admin@sample.example"
+    assert body["preferred_username"] == ADMIN.username
     assert body["sub"].startswith(f"{base_url}/id/00D")
 
 

@@ -10,6 +10,8 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP
+
 
 class LoginHostAdapter(HTTPAdapter):
     """Rewrites `https://login.salesforce.com/...` to the emulator's base URL before sending."""
@@ -32,21 +34,21 @@ def login_session(new_session, base_url):
 
 
 def test_soap_login_then_rest(login_session, base_url):
-    sf = Salesforce(username="admin@sample.example", password="admin-pass-1", security_token="",
+    sf = Salesforce(username=ADMIN.username, password=ADMIN.password, security_token="",
                     session=login_session)
     assert sf.sf_instance == urlsplit(base_url).netloc
     assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 2
 
 
 def test_oauth_password_login_then_rest(login_session, base_url):
-    sf = Salesforce(username="admin@sample.example", password="admin-pass-1", consumer_key="tandem-local",
-                    consumer_secret="tandem-local-secret", session=login_session)
+    sf = Salesforce(username=ADMIN.username, password=ADMIN.password, consumer_key=CONNECTED_APP.client_id,
+                    consumer_secret=CONNECTED_APP.client_secret, session=login_session)
     assert sf.base_url.startswith(f"{base_url}/services/data/v")
     assert sf.Contact.create({"LastName": "ViaOAuthLogin"})["success"] is True
 
 
 def test_expired_session_logs_in_again(login_session, base_url, http):
-    sf = Salesforce(username="admin@sample.example", password="admin-pass-1", security_token="",
+    sf = Salesforce(username=ADMIN.username, password=ADMIN.password, security_token="",
                     session=login_session)
     first = sf.session_id
     http.post(f"{base_url}/_emulator/expire-sessions").raise_for_status()
@@ -56,5 +58,5 @@ def test_expired_session_logs_in_again(login_session, base_url, http):
 
 def test_wrong_password_is_authentication_failed(login_session):
     with pytest.raises(SalesforceAuthenticationFailed) as raised:
-        Salesforce(username="admin@sample.example", password="nope", security_token="", session=login_session)
+        Salesforce(username=ADMIN.username, password="nope", security_token="", session=login_session)
     assert raised.value.code == "INVALID_LOGIN"

@@ -1,7 +1,7 @@
-"""pytest fixtures for any test suite that needs the emulator: one HTTPS server per session.
+"""The sample org served over HTTPS for the whole test session, and sessions that trust it.
 
-Load with `pytest_plugins = ["tandem.emulator.wire.pytest_fixtures"]` in a root conftest, or
-import the fixtures into a conftest. Each test that wants a clean org asks for `reset_emulator`.
+`tests/conftest.py` imports the fixtures, so every suite shares one emulator; a test that wants
+a clean org asks for `reset_emulator`.
 
 TLS trust: this machine sets REQUESTS_CA_BUNDLE, and requests lets that variable override a
 Session's `verify` (it merges environment settings into each `session.request`). Sessions built
@@ -15,11 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-import tandem.emulator
-
-SAMPLE_ORG = Path(tandem.emulator.__file__).resolve().parent / "orgs" / "sample-org.json"
-CLIENT_ID, CLIENT_SECRET = "tandem-local", "tandem-local-secret"
-ADMIN = ("admin@sample.example", "admin-pass-1")
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, SAMPLE_ORG_FILE
 
 
 def https_session(ca_path: Path | str) -> requests.Session:
@@ -32,7 +28,7 @@ def https_session(ca_path: Path | str) -> requests.Session:
 
 def password_token(base_url: str, session: requests.Session, username: str, password: str) -> str:
     answer = session.post(f"{base_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "grant_type": "password", "client_id": CONNECTED_APP.client_id, "client_secret": CONNECTED_APP.client_secret,
         "username": username, "password": password,
     })
     answer.raise_for_status()
@@ -45,7 +41,7 @@ def emulator(tmp_path_factory):
     from tandem.emulator.model import Org
     from tandem.emulator.server import EmulatorServer
 
-    server = EmulatorServer(Org.from_file(SAMPLE_ORG), host="127.0.0.1", port=0,
+    server = EmulatorServer(Org.from_file(SAMPLE_ORG_FILE), host="127.0.0.1", port=0,
                             state_dir=tmp_path_factory.mktemp("emulator-state"))
     server.start()
     yield server
@@ -64,7 +60,7 @@ def ca_path(emulator) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_org_path() -> Path:
-    return SAMPLE_ORG
+    return SAMPLE_ORG_FILE
 
 
 @pytest.fixture(scope="session")
