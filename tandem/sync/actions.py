@@ -28,7 +28,6 @@ from tandem.sync.values import to_salesforce
 from tandem.sync.plan import ActivityRecord, Tally
 from tandem.sync.workspace import Refusal, rejected
 
-INSTALLATION = ("Tandem", "installation")
 ACTION_SOURCE = "flow action"
 NEW_ACCOUNT_WARNING = (
     "a new Account was created: Tandem cannot see whether this company already has one; "
@@ -244,11 +243,7 @@ class PersonActions:
         return to_18(rows[0]["Id"]) if rows else None
 
     def external_id(self, person_id: int) -> str:
-        """Tandem's id for a person across databases: an installation id plus the person id."""
-        mark = self.store.get_watermark(*INSTALLATION)
-        if mark is None:
-            mark = self.store.set_watermark(*INSTALLATION, uuid.uuid4().hex[:16])
-        return f"{mark.value}-{person_id}"
+        return self.workspace.external_id(person_id)
 
     def lease(self):
         return _Lease(self.engine, self.owner, self.lease_wait_seconds)

@@ -61,6 +61,11 @@ class Catalog:
                 return rule
         return None
 
+    def described(self, object_name: str, sf_field: str) -> bool:
+        """Whether the sync user sees `sf_field` on the object (synced or not)."""
+        return any(r.sf_field.lower() == sf_field.lower() and r.sf_type is not None
+                   for r in self.rules.get(object_name, ()))
+
     def limited_to(self, person_fields: set[str]) -> Catalog:
         """The same catalog with every rule whose person field does not exist turned off."""
         rules = {

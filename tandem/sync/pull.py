@@ -17,7 +17,7 @@ from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
-from tandem.sync.fields import Direction
+from tandem.sync.fields import LINK_FIELD, Direction
 from tandem.sync.merge import Outcome, Winner, decide_field, same_value
 from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, conflict_activity
 from tandem.sync.records import PulledRecord, RecordParser, link_for
@@ -36,6 +36,8 @@ _SYSTEM_FIELDS = {
 
 def pull_query(object_name: str, catalog: Catalog, cursor: Cursor) -> str:
     wanted: list[str] = list(_SYSTEM_FIELDS[object_name])
+    if object_name != "Account" and catalog.described(object_name, LINK_FIELD):
+        wanted.append(LINK_FIELD)
     wanted += [r.sf_field for r in catalog.syncing(object_name)]
     if object_name == "Contact":
         wanted += [f"Account.{r.sf_field}" for r in catalog.syncing("Account")]
@@ -115,6 +117,7 @@ class Puller:
              pull_only: frozenset[str] = frozenset()) -> PagePlan:
         plan = PagePlan()
         persons = self.workspace.persons_by_sfdc_ids(related_ids(records))
+        self._claim_made_for(records, persons)
         adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
         for record in records:
@@ -130,6 +133,19 @@ class Puller:
                     self.fates.undeleted(person, record, plan)
                 self._plan_merge(person, record, state.get(person.id, FieldState()), pull_only, plan, tally)
         return plan
+
+    def _claim_made_for(self, records: list[PulledRecord], persons: dict[str, Person]) -> None:
+        """A record Tandem made for a person it has not linked yet (an action killed after Salesforce
+        committed) belongs to that person, known by the Tandem id the record carries."""
+        made_for = {r.id: pid for r in records if r.id not in persons
+                    and (pid := self.workspace.own_person_id(r.tandem_person_id)) is not None}
+        if not made_for:
+            return
+        found = self.workspace.persons(list(made_for.values()))
+        for record_id, pid in made_for.items():
+            person = found.get(pid)
+            if person is not None and (not person.linked or person.link.sfdc_is_deleted):
+                persons[record_id] = person
 
     def _plan_new(self, record: PulledRecord, plan: PagePlan, tally: Tally) -> None:
         if record.is_deleted or (record.object_name == "Lead" and record.is_converted):

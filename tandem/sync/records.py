@@ -16,7 +16,7 @@ from tandem.errors import InvalidInput
 from tandem.people.fields import PersonField
 from tandem.people.models import SalesforceLink
 from tandem.salesforce.ids import to_18
-from tandem.sync.fields import FieldRule
+from tandem.sync.fields import LINK_FIELD, FieldRule
 from tandem.sync.values import from_salesforce
 from tandem.sync.watermark import parse_stamp
 
@@ -49,6 +49,8 @@ class PulledRecord:
     converted_contact_id: str | None = None
     converted_account_id: str | None = None
     converted_opportunity_id: str | None = None
+    tandem_person_id: str | None = None
+    """Tandem's id for the person the record was made for (`Tandem_Person_Id__c`), where the org has it."""
 
 
 def _id(value: Any) -> str | None:
@@ -97,6 +99,7 @@ class RecordParser:
             converted_contact_id=_id(row.get("ConvertedContactId")),
             converted_account_id=_id(row.get("ConvertedAccountId")),
             converted_opportunity_id=_id(row.get("ConvertedOpportunityId")),
+            tandem_person_id=row.get(LINK_FIELD) or None,
         )
 
 

@@ -7,6 +7,7 @@ goes through here, so what a sync decision writes is found in one place.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from tandem.salesforce.results import RecordError
 from tandem.sync.plan import ActivityRecord, PagePlan
 from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
 
+INSTALLATION = ("Tandem", "installation")
 PULL_STREAM = "pull"
 SALESFORCE_OBJECT = "Salesforce"
 API_USAGE_STREAM = "api-usage"
@@ -73,6 +75,7 @@ class SyncWorkspace:
         self.store = store
         self.overlap = overlap
         self._person_fields: dict[str, PersonField] = {}
+        self._installation: str | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -103,6 +106,26 @@ class SyncWorkspace:
 
     def contacts_by_account_ids(self, account_ids: Sequence[str]) -> dict[str, list[Person]]:
         return self.store.persons_by_account_ids(account_ids, sfdc_type="Contact")
+
+    def installation_id(self) -> str:
+        """This database's id, the first part of the Tandem id a record made for a person carries."""
+        mark = self.store.get_watermark(*INSTALLATION)
+        if mark is None:
+            mark = self.store.set_watermark(*INSTALLATION, uuid.uuid4().hex[:16])
+        return mark.value
+
+    def external_id(self, person_id: int) -> str:
+        """Tandem's id for a person across databases: the installation id plus the person id."""
+        return f"{self.installation_id()}-{person_id}"
+
+    def own_person_id(self, external_id: str | None) -> int | None:
+        """The person id in a Tandem id of this database; None for another database's or none."""
+        prefix, dash, number = (external_id or "").rpartition("-")
+        if not dash or not number.isdigit():
+            return None
+        if self._installation is None:
+            self._installation = self.installation_id()
+        return int(number) if prefix == self._installation else None
 
     def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
         """Per person: the agreed bases and the pending change of each field."""

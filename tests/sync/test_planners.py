@@ -90,7 +90,8 @@ def test_pull_query_reads_everything_on_a_first_pull(catalog):
     assert "Account.Name" in query and "Account.Website" in query and "Title" in query
     assert "WHERE" not in query and query.endswith("FROM Contact ORDER BY SystemModstamp, Id")
     assert query.count("CreatedDate") == 1  # a synced field already among the system fields is asked once
-    assert "Tandem_Person_Id__c" not in query
+    assert "Tandem_Person_Id__c" in query  # described for the sync user: a record made for a person says so
+    assert "Tandem_Person_Id__c" not in pull_query("Lead", catalog, Cursor())  # not described on Lead here
 
 
 def test_pull_query_rereads_the_overlap_after_the_cursor(catalog):
