@@ -9,10 +9,12 @@
     ├── StoreError             the people store could not do what was asked
     ├── CycleBusy              another process holds the sync lock
     └── SalesforceError        Salesforce (or the emulator) answered with an error
-        ├── AuthenticationFailed   the login itself was refused
+        ├── AuthenticationFailed   the login itself was refused (bad password, secret, locked user)
+        ├── UntrustedCertificate   Salesforce's TLS certificate is not trusted (TANDEM_SF_CA_BUNDLE)
         ├── SessionExpired         the session is no longer valid (401 INVALID_SESSION_ID)
         ├── LimitExceeded          the org's API limit is spent (403 REQUEST_LIMIT_EXCEEDED)
         ├── TransientError         a fault worth retrying (5xx, UNABLE_TO_LOCK_ROW, dropped connection)
+        │   └── Unreachable        the login URL could not be reached (DNS, refused, timed out)
         └── RecordRejected         Salesforce refused a record (validation rule, required field, bad value)
 
 Messages never contain secrets: values of settings marked secret are never formatted into them.
@@ -89,7 +91,15 @@ class SalesforceError(TandemError):
 
 
 class AuthenticationFailed(SalesforceError):
-    pass
+    """The login was refused; trying again with the same settings cannot succeed (and locks the user)."""
+
+    hint = "check TANDEM_SF_USERNAME, TANDEM_SF_PASSWORD, TANDEM_SF_SECURITY_TOKEN and the connected app"
+
+
+class UntrustedCertificate(SalesforceError):
+    """The server's certificate does not verify against the trusted CAs."""
+
+    hint = "set TANDEM_SF_CA_BUNDLE to the CA file that signs the server's certificate"
 
 
 class SessionExpired(SalesforceError):
@@ -102,6 +112,12 @@ class LimitExceeded(SalesforceError):
 
 class TransientError(SalesforceError):
     pass
+
+
+class Unreachable(TransientError):
+    """No answer at all from the login URL: the sync waits, backing off, instead of retrying at once."""
+
+    hint = "check TANDEM_SF_LOGIN_URL and the network (proxy, firewall) from this machine"
 
 
 class RecordRejected(SalesforceError):

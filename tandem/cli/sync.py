@@ -34,6 +34,7 @@ def _report_json(report: CycleReport) -> dict[str, Any]:
         "endedAt": report.ended_at.isoformat() if report.ended_at else None,
         "apiCalls": report.api_calls,
         "stoppedByLimit": report.stopped_by_limit,
+        "failure": report.failure_message,
         "steps": [step_json(s) for s in report.steps],
     }
 
@@ -78,6 +79,8 @@ def sync(
             print_json(_report_json(report))
         else:
             _print_report(report)
+        if report.failure is not None:
+            typer.echo(f"FAILED: {report.failure_message}", err=True)
         if any(s.status is StepStatus.FAILED for s in report.steps):
             raise typer.Exit(1)
 
@@ -96,6 +99,9 @@ def run() -> None:
             def show(report: CycleReport | None) -> None:
                 if report is None:
                     typer.echo("another process is running a cycle; waiting")
+                    return
+                if report.failure is not None:
+                    typer.echo(f"{report.started_at:%H:%M:%S} cycle FAILED: {report.failure_message}")
                     return
                 totals = report.record_totals()
                 typer.echo(
@@ -133,6 +139,9 @@ def status(
                 table.add_row(s["object"], s["operation"], s["status"], *(str(s[k]) for k in
                               ("new", "updated", "deleted", "failed", "skipped", "apiCalls")))
             console.print(table)
+            for s in last["steps"]:
+                if s["status"] == StepStatus.FAILED.value:
+                    typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
         backlog = state["backlog"]
         typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} persons "
                    f"({backlog['failedChanges']} refused, waiting for a fix)")

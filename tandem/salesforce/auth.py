@@ -5,12 +5,13 @@ Tokens and passwords are held as `SecretStr` and never formatted into errors or 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import requests
 from pydantic import SecretStr
 
-from tandem.errors import AuthenticationFailed, TransientError
+from tandem.errors import AuthenticationFailed, TransientError, Unreachable, UntrustedCertificate
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,16 @@ class Credentials:
     @property
     def grant_type(self) -> str:
         return "password" if self.username else "client_credentials"
+
+    def fingerprint(self, salt: bytes) -> str:
+        """A slow salted hash of everything a login sends: equal only for the same settings, and no
+        way back to the secrets (it is kept to remember a refused login across processes)."""
+        secret = "\0".join([
+            self.login_url, self.client_id, self.username or "",
+            self.client_secret.get_secret_value() if self.client_secret else "",
+            self.password.get_secret_value() if self.password else "",
+        ])
+        return hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()
 
     def __repr__(self) -> str:
         return f"Credentials(login_url={self.login_url!r}, client_id={self.client_id!r}, username={self.username!r})"
@@ -50,6 +61,12 @@ def login(session: requests.Session, credentials: Credentials) -> Token:
     url = credentials.login_url.rstrip("/") + "/services/oauth2/token"
     try:
         response = session.post(url, data=form, headers={"Accept": "application/json"})
+    except requests.exceptions.SSLError:
+        raise UntrustedCertificate(f"the certificate of {credentials.login_url} is not trusted") from None
+    except requests.exceptions.Timeout:
+        raise Unreachable(f"{credentials.login_url} did not answer in time") from None
+    except requests.exceptions.ConnectionError:
+        raise Unreachable(f"{credentials.login_url} could not be reached (no such host, or refused)") from None
     except requests.RequestException as exc:
         raise TransientError(f"login to {credentials.login_url} failed: {type(exc).__name__}") from None
     if response.status_code >= 500:

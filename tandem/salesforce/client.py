@@ -4,11 +4,17 @@ Built on simple-salesforce, handed a `PinnedSession` so the configured CA wins. 
 OAuth, logs in again once when the session expires, retries transient faults with backoff, maps
 error answers to `tandem.errors`, counts its API calls and keeps the org's usage from the
 `Sforce-Limit-Info` header of the last answer.
+
+A refused login is never retried by itself: Salesforce locks a user after ten failed logins, so the
+client answers every call with the same refusal, without asking again, until `REFUSED_LOGIN_PAUSE`
+has passed (then it tries once). An unreachable login URL or an untrusted certificate is not retried
+within the call either: nothing a second try a moment later could change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
@@ -17,7 +23,7 @@ import tenacity
 from pydantic import SecretStr
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
-from tandem.errors import InvalidInput, SessionExpired, TransientError
+from tandem.errors import AuthenticationFailed, InvalidInput, SessionExpired, TransientError, Unreachable
 from tandem.salesforce.auth import Credentials, Token, login
 from tandem.salesforce.errors import error_for
 from tandem.salesforce.http import PinnedSession
@@ -35,6 +41,11 @@ from tandem.salesforce.soap import (
 
 T = TypeVar("T")
 COLLECTION_LIMIT = 200
+REFUSED_LOGIN_PAUSE = timedelta(hours=1)
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, TransientError) and not isinstance(error, Unreachable)
 
 
 class SalesforceClient:
@@ -46,6 +57,7 @@ class SalesforceClient:
         *,
         max_attempts: int = 5,
         backoff_seconds: float = 0.5,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.credentials = credentials
         self.session = session
@@ -53,6 +65,11 @@ class SalesforceClient:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.calls = 0
+        self.logins = 0
+        """Login attempts that reached the login URL (refused ones included)."""
+        self.clock = clock
+        self.refused: tuple[datetime, AuthenticationFailed] | None = None
+        """The last refused login and when, while it stands: no login is tried until the pause is over."""
         self._token: Token | None = None
         self._sf: simple_salesforce.Salesforce | None = None
 
@@ -91,10 +108,31 @@ class SalesforceClient:
         usage = self._sf.api_usage.get("api-usage") if self._sf else None
         return (usage.used, usage.total) if usage else None
 
+    def remember_refusal(self, at: datetime, error: AuthenticationFailed) -> None:
+        """A login with these credentials was refused at `at` (by this or another process)."""
+        if self.refused is None or at > self.refused[0]:
+            self.refused = (at, error)
+
+    def _login(self) -> Token:
+        if self.refused is not None:
+            at, error = self.refused
+            if self.clock() - at < REFUSED_LOGIN_PAUSE:
+                raise error
+        try:
+            token = login(self.session, self.credentials)
+        except AuthenticationFailed as error:
+            self.logins += 1
+            self.calls += 1
+            self.refused = (self.clock(), error)
+            raise
+        self.logins += 1
+        self.calls += 1
+        self.refused = None
+        return token
+
     def _connection(self) -> simple_salesforce.Salesforce:
         if self._sf is None:
-            self.calls += 1
-            self._token = login(self.session, self.credentials)
+            self._token = self._login()
             self._sf = simple_salesforce.Salesforce(
                 instance_url=self._token.instance_url,
                 session_id=self._token.access_token.get_secret_value(),
@@ -123,7 +161,7 @@ class SalesforceClient:
     def _call(self, operation: Callable[[simple_salesforce.Salesforce], T]) -> T:
         """An API call retried with exponential backoff while the failure is transient."""
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(TransientError),
+            retry=tenacity.retry_if_exception(_retryable),
             wait=tenacity.wait_exponential(multiplier=self.backoff_seconds, max=30),
             stop=tenacity.stop_after_attempt(self.max_attempts),
             reraise=True,

@@ -21,10 +21,12 @@ USER_AGENT = "tandem-sync"
 class PinnedSession(requests.Session):
     """A `requests.Session` whose `verify` wins over the CA-bundle variables of the environment."""
 
-    def __init__(self, ca_bundle: Path | str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, ca_bundle: Path | str | None = None, timeout: float = 60.0,
+                 connect_timeout: float = 10.0) -> None:
         super().__init__()
         self.verify = str(ca_bundle) if ca_bundle else True
-        self.timeout = timeout
+        self.timeout = (connect_timeout, timeout)
+        """(connect, read): an unreachable org fails within the connect timeout, a slow answer may take longer."""
         self.headers["User-Agent"] = USER_AGENT
         self.server_time: datetime | None = None
         """The `Date` of the last answer: the server's clock, which record stamps are written by."""

@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tandem.errors import CycleBusy, LimitExceeded, TandemError
+from tandem.errors import (
+    AuthenticationFailed,
+    CycleBusy,
+    LimitExceeded,
+    TandemError,
+    Unreachable,
+    UntrustedCertificate,
+)
 from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
@@ -54,6 +61,17 @@ class CycleReport:
     api_calls: int = 0
     stopped_by_limit: bool = False
     interrupted: bool = False
+    failure: TandemError | None = None
+    """What ended the cycle before its steps were done: a refused login, an unreachable org, an
+    untrusted certificate (nothing the next step could do better), or the spent API limit."""
+
+    @property
+    def failure_message(self) -> str | None:
+        """The failure with what to do about it, as `sync`, `run` and `status` show it."""
+        if self.failure is None:
+            return None
+        hint = getattr(self.failure, "hint", None)
+        return f"{self.failure}; {hint}" if hint else str(self.failure)
 
     @property
     def succeeded(self) -> bool:
@@ -104,7 +122,9 @@ class SyncEngine:
         calls_before = self.client.calls
         try:
             self._clean_up_dead_steps()
+            self.workspace.recall_refused_login()
             self._run_steps(report, retry_failed)
+            self.workspace.keep_refused_login()
         finally:
             report.api_calls = self.client.calls - calls_before
             report.ended_at = self.clock()
@@ -136,7 +156,7 @@ class SyncEngine:
             steps.append((name, StepOperation.PUSH_UPDATES,
                           lambda name=name: self.pusher().push(name, retry_failed=retry_failed)))
         for object_name, operation, run in steps:
-            if report.stopped_by_limit or self.stop_requested():
+            if report.failure is not None or self.stop_requested():
                 report.interrupted = report.interrupted or self.stop_requested()
                 break
             if operation in PULL_FOLLOW_UPS.get(object_name, ()) and (object_name, operation) not in self._pulled:
@@ -152,7 +172,12 @@ class SyncEngine:
             counts = run()
         except LimitExceeded as error:
             report.stopped_by_limit = True
+            report.failure = error
             return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses",
+                                self.client.calls - calls_before)
+        except (AuthenticationFailed, UntrustedCertificate, Unreachable) as error:
+            report.failure = error
+            return self._failed(step.id, object_name, operation, error, report.failure_message or str(error),
                                 self.client.calls - calls_before)
         except TandemError as error:
             return self._failed(step.id, object_name, operation, error, str(error), self.client.calls - calls_before)

@@ -10,10 +10,28 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from tandem.errors import CycleBusy
+from tandem.errors import AuthenticationFailed, CycleBusy, TransientError
+from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
 from tandem.sync.cycle import CycleReport, SyncEngine
 
 LIMIT_PAUSE = timedelta(hours=1)
+LONGEST_BACKOFF = timedelta(minutes=30)
+
+
+def pause_after(report: CycleReport | None, interval_seconds: float, failures_in_a_row: int,
+                limit_pause: timedelta = LIMIT_PAUSE) -> float:
+    """Seconds to rest after a cycle: the interval; an hour after a spent limit or a refused login
+    (the client would not log in again before that anyway); after transient failures (unreachable,
+    5xx) the interval doubled for each failed cycle in a row, up to half an hour."""
+    failure = report.failure if report is not None else None
+    if report is not None and report.stopped_by_limit:
+        return max(interval_seconds, limit_pause.total_seconds())
+    if isinstance(failure, AuthenticationFailed):
+        return max(interval_seconds, REFUSED_LOGIN_PAUSE.total_seconds())
+    if isinstance(failure, TransientError) and failures_in_a_row > 0:
+        longest = max(interval_seconds, LONGEST_BACKOFF.total_seconds())
+        return min(interval_seconds * 2 ** failures_in_a_row, longest)
+    return interval_seconds
 
 
 def run_forever(
@@ -26,6 +44,7 @@ def run_forever(
     """Run cycles until `stop` is set; returns how many ran. A spent API limit pauses longer."""
     engine.stop_requested = stop.is_set
     cycles = 0
+    failures_in_a_row = 0
     while not stop.is_set():
         try:
             report: CycleReport | None = engine.run_cycle()
@@ -33,8 +52,6 @@ def run_forever(
         except CycleBusy:
             report = None
         on_report(report)
-        pause = interval_seconds
-        if report is not None and report.stopped_by_limit:
-            pause = max(interval_seconds, limit_pause.total_seconds())
-        stop.wait(pause)
+        failures_in_a_row = failures_in_a_row + 1 if report is not None and report.failure is not None else 0
+        stop.wait(pause_after(report, interval_seconds, failures_in_a_row, limit_pause))
     return cycles

@@ -7,15 +7,17 @@ goes through here, so what a sync decision writes is found in one place.
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tandem.errors import RecordRejected
+from tandem.errors import AuthenticationFailed, RecordRejected
 from tandem.people import activities as types
 from tandem.people.fields import PersonField
 from tandem.people.models import ErrorLevel, PendingChange, Person, SalesforceLink
@@ -26,6 +28,7 @@ from tandem.sync.plan import ActivityRecord, PagePlan
 from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
 
 INSTALLATION = ("Tandem", "installation")
+REFUSED_LOGIN = ("Salesforce", "login-refused")
 PULL_STREAM = "pull"
 SALESFORCE_OBJECT = "Salesforce"
 API_USAGE_STREAM = "api-usage"
@@ -67,6 +70,10 @@ def rejected(error: RecordError | None, message: str) -> RecordRejected:
     """The typed error for a refused record, carrying Salesforce's code and fields."""
     return RecordRejected(message, error_code=error.code if error else None,
                           fields=list(error.fields) if error else [])
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SyncWorkspace:
@@ -239,6 +246,33 @@ class SyncWorkspace:
         return refusal.as_error()
 
     # -- bookkeeping ---------------------------------------------------------------------------
+
+    def recall_refused_login(self) -> None:
+        """Tell the client about a login another process had refused with the same settings."""
+        mark = self.store.get_watermark(*REFUSED_LOGIN)
+        if mark is None or self.client.refused is not None:
+            return
+        kept = json.loads(mark.value)
+        if kept and kept["fingerprint"] == self.client.credentials.fingerprint(bytes.fromhex(kept["salt"])):
+            self.client.remember_refusal(_aware(mark.set_at), AuthenticationFailed(
+                kept["reason"], error_code=kept["code"], status=kept.get("status")))
+
+    def keep_refused_login(self) -> None:
+        """Keep the client's standing refusal for other processes (or forget it once a login worked)."""
+        refused = self.client.refused
+        mark = self.store.get_watermark(*REFUSED_LOGIN)
+        if refused is None:
+            if mark is not None and mark.value != "{}" and self.client.logins:
+                self.store.set_watermark(*REFUSED_LOGIN, "{}")
+            return
+        at, error = refused
+        if mark is not None and mark.value != "{}" and _aware(mark.set_at) >= at:
+            return
+        salt = os.urandom(16)
+        self.store.set_watermark(*REFUSED_LOGIN, json.dumps({
+            "salt": salt.hex(), "fingerprint": self.client.credentials.fingerprint(salt),
+            "code": error.error_code, "reason": error.message, "status": error.status,
+        }), now=at)
 
     def record_api_usage(self) -> None:
         """Keep the org's API usage from the last answer, for `tandem status`."""
