@@ -8,6 +8,7 @@
     ├── AmbiguousReference     a reference (an email, say) that matches more than one thing
     ├── StoreError             the people store could not do what was asked
     ├── CycleBusy              another process holds the sync lock
+    ├── EmulatorUnavailable    the bundled emulator for a folder could not be started or stopped
     └── SalesforceError        Salesforce (or the emulator) answered with an error
         ├── AuthenticationFailed   the login itself was refused (bad password, secret, locked user)
         ├── UntrustedCertificate   Salesforce's TLS certificate is not trusted (TANDEM_SF_CA_BUNDLE)
@@ -69,6 +70,10 @@ class StoreError(TandemError):
 
 class CycleBusy(TandemError):
     """Another process holds the sync lock; the work was not started."""
+
+
+class EmulatorUnavailable(TandemError):
+    """The bundled emulator serving a state folder could not be started, found or stopped."""
 
 
 class SalesforceError(TandemError):

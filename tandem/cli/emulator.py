@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from tandem.cli import app
+from tandem.cli.output import reported_errors
 from tandem.emulator.sample_org import SAMPLE_ORG_FILE
 
 emulator_app = typer.Typer(help="The bundled Salesforce emulator.", no_args_is_help=True)
@@ -34,30 +36,59 @@ def serve(
                                    help="Holds ca.pem, the server certificate and, with --persist, the org state."),
     persist: bool = typer.Option(False, "--persist", help="Keep org state in --state-dir across restarts."),
     seed: Optional[int] = typer.Option(None, "--fault-seed", help="Override the fault-injection seed."),
+    idle_exit: Optional[float] = typer.Option(None, "--idle-exit", help="Stop after this many seconds without a request."),
 ) -> None:
-    """Serve ORG over HTTPS until interrupted; prints the base URL and the CA file to trust."""
+    """Serve ORG over HTTPS until interrupted; prints the base URL and the CA file to trust.
+
+    One emulator serves a state folder at a time: commands that need the bundled emulator use this
+    one while it runs, and a second `serve` on the same folder is refused.
+    """
+    from tandem.emulator.instance import ServerClaim, running
     from tandem.emulator.server import EmulatorServer
 
+    claim = ServerClaim.take(state_dir)
+    if claim is None:
+        other = running(state_dir)
+        where = f" at {other.base_url} (pid {other.pid})" if other else ""
+        typer.echo(f"an emulator already serves {state_dir}{where}; stop it with `tandem emulator stop`", err=True)
+        raise typer.Exit(2)
     try:
-        organisation = load_org(org, state_dir, persist)
-    except (ValueError, OSError) as exc:  # OrgDefinitionError is a ValueError
-        typer.echo(f"cannot serve {org}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if seed is not None:
-        organisation.fault_settings = organisation.fault_settings.model_copy(update={"seed": seed})
-    server = EmulatorServer(organisation, host=host, port=port, state_dir=state_dir, persist=persist)
-    try:
-        base_url = server.start()
-    except OSError as exc:
-        typer.echo(f"cannot listen on {host}:{port}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"Salesforce emulator for {organisation.name!r} at {base_url}")
-    typer.echo(f"CA certificate: {server.ca_path}")
-    typer.echo(f"Token URL: {base_url}/services/oauth2/token")
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    while not stopping.wait(1.0):
-        pass
-    server.stop()
-    typer.echo("stopped" + (f"; state saved in {state_dir}" if persist else ""))
+        try:
+            organisation = load_org(org, state_dir, persist)
+        except (ValueError, OSError) as exc:  # OrgDefinitionError is a ValueError
+            typer.echo(f"cannot serve {org}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if seed is not None:
+            organisation.fault_settings = organisation.fault_settings.model_copy(update={"seed": seed})
+        server = EmulatorServer(organisation, host=host, port=port, state_dir=state_dir, persist=persist)
+        try:
+            base_url = server.start()
+        except OSError as exc:
+            typer.echo(f"cannot listen on {host}:{port}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        claim.announce(base_url, server.ca_path.resolve())
+        typer.echo(f"Salesforce emulator for {organisation.name!r} at {base_url}")
+        typer.echo(f"CA certificate: {server.ca_path}")
+        typer.echo(f"Token URL: {base_url}/services/oauth2/token")
+        stopping = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopping.set())
+        while not stopping.wait(1.0):
+            if idle_exit is not None and time.monotonic() - server.last_request > idle_exit:
+                break
+        server.stop()
+        typer.echo("stopped" + (f"; state saved in {state_dir}" if persist else ""))
+    finally:
+        claim.release()
+
+
+@emulator_app.command("stop")
+def stop(
+    state_dir: Path = typer.Option(Path(".tandem/emulator"), "--state-dir", help="The folder whose emulator to stop."),
+) -> None:
+    """Stop the emulator serving a state folder (it saves its state first)."""
+    from tandem.emulator.instance import stop_running
+
+    with reported_errors():
+        stopped = stop_running(state_dir)
+    typer.echo(f"stopped the emulator at {stopped.base_url}" if stopped else f"no emulator serves {state_dir}")

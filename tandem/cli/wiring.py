@@ -2,13 +2,14 @@
 
 Every command opens what it needs with `store_for` and `engine_on`, which close it again.
 
-With no `TANDEM_SF_LOGIN_URL`, Tandem talks to the bundled emulator, started in this process
-with the sample org and its state kept in `.tandem/emulator` between runs; the client then logs
-in as the sample org's sync user. With a login URL it talks to that org.
+With no `TANDEM_SF_LOGIN_URL`, Tandem talks to the bundled emulator serving the sample org from
+`.tandem/emulator` (the one already running for that folder, else one started in the background),
+logged in as the sample org's sync user. With a login URL it talks to that org.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from tandem.config import Settings
+from tandem.emulator.instance import RunningEmulator, ensure_running
 from tandem.emulator.sample_org import CONNECTED_APP, SAMPLE_ORG_FILE, SYNC_USER, UserLogin
 from tandem.errors import StoreError
 from tandem.people.store import PersonStore
@@ -26,6 +28,7 @@ from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
+EMBEDDED_IDLE_EXIT = 1800.0
 
 
 def open_store(settings: Settings) -> PersonStore:
@@ -53,8 +56,19 @@ def salesforce_client(settings: Settings, state_dir: Path = EMBEDDED_STATE_DIR) 
     if settings.salesforce_target == "org":
         yield SalesforceClient.from_settings(settings)
         return
-    with embedded_emulator(state_dir) as server:
-        yield emulator_client(server.base_url, server.ca_path, settings.sf_api_version)
+    server = shared_emulator(state_dir)
+    yield emulator_client(server.base_url, server.ca_path, settings.sf_api_version)
+
+
+def shared_emulator(state_dir: Path = EMBEDDED_STATE_DIR) -> RunningEmulator:
+    """The bundled emulator serving `state_dir`, started in the background if none is running.
+
+    It keeps serving for the next commands (one server per folder, so no write is lost between
+    processes) and stops after half an hour without a request, or with `tandem emulator stop`.
+    """
+    folder = state_dir.resolve()
+    return ensure_running(folder, [sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir", str(folder),
+                                   "--port", "0", "--persist", "--idle-exit", str(int(EMBEDDED_IDLE_EXIT))])
 
 
 def emulator_client(base_url: str, ca_path: Path, api_version: str = "62.0", *,

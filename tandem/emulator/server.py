@@ -60,6 +60,8 @@ class EmulatorServer:
         self.state_dir = Path(state_dir)
         self.persist = persist
         self.app = create_app(org, state_dir=self.state_dir if persist else None)
+        self.last_request = time.monotonic()
+        """When the last request arrived (monotonic clock): an idle background server may stop."""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.tls = ensure_tls(self.state_dir)
@@ -86,12 +88,13 @@ class EmulatorServer:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app,
+            self._noting_requests,
             ssl_certfile=str(self.tls.cert_path),
             ssl_keyfile=str(self.tls.key_path),
             access_log=False,
             log_level="warning",
             lifespan="off",
+            interface="asgi3",
             timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)
@@ -106,6 +109,11 @@ class EmulatorServer:
         if not self._server.started:
             raise RuntimeError("the emulator server did not start")
         return self.base_url
+
+    async def _noting_requests(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.last_request = time.monotonic()
+        await self.app(scope, receive, send)
 
     def stop(self) -> None:
         """Stop serving; with `persist` the org's state is saved to the state directory first."""

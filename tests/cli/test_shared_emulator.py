@@ -1,0 +1,73 @@
+"""One bundled emulator per state folder: every command of a folder uses the same one, so a write
+made by one process is never lost when another stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from simple_salesforce import Salesforce
+
+from tandem.cli.wiring import shared_emulator
+from tandem.emulator.instance import running, stop_running
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP
+from tandem.salesforce.http import PinnedSession
+
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TANDEM_SYNC_INTERVAL_SECONDS": "1", "COLUMNS": "200"}
+
+
+def tandem(cwd, *args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "tandem", *args], cwd=cwd, env=ENV, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _admin(state_dir) -> Salesforce:
+    server = running(state_dir)
+    session = PinnedSession(server.ca_path)
+    token = session.post(f"{server.base_url}/services/oauth2/token", data={
+        "grant_type": "password", "client_id": CONNECTED_APP.client_id, "client_secret": CONNECTED_APP.client_secret,
+        "username": ADMIN.username, "password": ADMIN.password}).json()
+    return Salesforce(instance_url=server.base_url, session_id=token["access_token"], session=session)
+
+
+def test_concurrent_commands_start_one_emulator_for_a_folder(tmp_path):
+    state_dir = tmp_path / ".tandem" / "emulator"
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(shared_emulator(state_dir))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({(s.pid, s.base_url) for s in found}) == 1
+    assert running(state_dir) == found[0]
+    second = subprocess.run([sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir", str(state_dir),
+                             "--port", "0"], env=ENV, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 2 and "already serves" in second.stderr
+    assert stop_running(state_dir) == found[0] and running(state_dir) is None
+
+
+def test_a_lead_made_by_person_sync_while_run_runs_survives_both(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync").returncode == 0
+    run = subprocess.Popen([sys.executable, "-m", "tandem", "run"], cwd=tmp_path, env=ENV,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace",
+                      "company=Engines").returncode == 0
+        synced = tandem(tmp_path, "person", "sync", "ada@example.com", "--json")
+        assert synced.returncode == 0, synced.stderr
+        lead_id = json.loads(synced.stdout)["sfdc_id"]
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.communicate(timeout=60)
+    state_dir = tmp_path / ".tandem" / "emulator"
+    assert tandem(tmp_path, "emulator", "stop", "--state-dir", str(state_dir)).returncode == 0
+    assert tandem(tmp_path, "sync").returncode == 0  # a new emulator, from the saved state
+    lead = _admin(state_dir).Lead.get(lead_id)
+    assert lead["Email"] == "ada@example.com"
+    shown = json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)
+    assert shown["sfdcId"] == lead_id
