@@ -15,10 +15,11 @@ from tandem.config import Settings, load_settings
 from tandem.errors import InvalidInput
 from tandem.people.activities import ACTIVITY_TYPES
 from tandem.people.models import Activity, Person
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.runtime import open_store
 
-CLI_SOURCE = "cli"
+CLI_SOURCE = ChangeOrigin.CLI
 
 person_app = typer.Typer(help="Add, change and look at persons.", no_args_is_help=True)
 app.add_typer(person_app, name="person")
@@ -71,7 +72,7 @@ def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Add a person: tandem person add email=ann@example.com lastName=Lee"""
     with reported_errors():
         store = _store(database_url)
-        person = store.add_person(_assignments(assignments), source=CLI_SOURCE)
+        person = store.persons.add(_assignments(assignments), origin=CLI_SOURCE)
         typer.echo(f"Added person {person.id}")
 
 
@@ -81,8 +82,8 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
     with reported_errors():
         store = _store(database_url)
         fields = _assignments(assignments)
-        person = store.resolve_person(reference)
-        changed = store.update_person(person.id, fields, source=CLI_SOURCE)
+        person = store.persons.resolve(reference)
+        changed = store.persons.update(person.id, fields, origin=CLI_SOURCE)
         typer.echo(f"Person {person.id}: " + (f"changed {', '.join(changed)}" if changed else "nothing changed"))
 
 
@@ -90,7 +91,7 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
 def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's fields and Salesforce link."""
     with reported_errors():
-        person = _store(database_url).resolve_person(reference)
+        person = _store(database_url).persons.resolve(reference)
         if as_json:
             print_json(person.as_json())
         else:
@@ -102,8 +103,8 @@ def activity(reference: Reference, as_json: AsJson = False, database_url: Databa
     """Show a person's activity log, oldest first."""
     with reported_errors():
         store = _store(database_url)
-        person = store.resolve_person(reference)
-        log = store.list_activities(person.id)
+        person = store.persons.resolve(reference)
+        log = store.activities.find(person.id)
         if as_json:
             print_json([a.as_json() for a in log])
         else:

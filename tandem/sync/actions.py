@@ -17,6 +17,7 @@ from typing import Any
 from tandem.errors import InvalidInput, NotFound, RecordRejected
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, Person
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
 from tandem.salesforce.soap import LeadConvert
@@ -26,8 +27,7 @@ from tandem.sync.push import PersonPush, plan_person
 from tandem.sync.values import to_salesforce
 from tandem.sync.workspace import ActivityRecord
 
-INSTALLATION = ("Tandem", "installation")
-ACTION_SOURCE = "flow action"
+ACTION_SOURCE = ChangeOrigin.FLOW_ACTION
 NEW_ACCOUNT_WARNING = (
     "a new Account was created: Tandem cannot see whether this company already has one; "
     "pass an account id or use the account match to avoid duplicate accounts"
@@ -75,14 +75,14 @@ class PersonActions:
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
         with self.lease():
-            person = self.store.get_person(person_id)
+            person = self.store.persons.get(person_id)
             if person.linked and not person.link.sfdc_is_deleted:
                 return self._push_now(person)
             return self._create_lead(person, owner, queue, assignment_rules)
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
-        changes = self.store.list_pending_changes(person_ids=[person.id])
+        changes = self.store.outbox.find(person_ids=[person.id])
         plan = plan_person(self.engine.ensure_catalog(), object_name, person, changes)
         counts: dict[str, int] = {"updated": 0, "failed": 0, "skipped": 0}
         [result] = self.engine.pusher(source=ACTION_SOURCE).push_plans(object_name, [plan], counts)
@@ -115,10 +115,10 @@ class PersonActions:
         link = replace(person.link, sfdc_type="Lead", sfdc_id=lead_id, sfdc_lead_id=lead_id, sfdc_is_deleted=False)
         sent = self._sent_values(person, plan)
         with self.store.transaction():
-            self.store.set_salesforce_links([(person.id, link)], reason="Sync Person to SFDC")
-            self.store.clear_bases(person.id)
-            self.store.set_bases_many({person.id: sent})
-            self.store.clear_pending_changes([c.id for c in plan.sent])
+            self.store.persons.set_links([(person.id, link)], reason="Sync Person to SFDC")
+            self.store.bases.clear(person.id)
+            self.store.bases.set_many({person.id: sent})
+            self.store.outbox.clear([c.id for c in plan.sent])
             self.engine.pusher(source=ACTION_SOURCE).settle_not_synced("Lead", [plan])
             self.engine.workspace.log([ActivityRecord(person.id, types.SYNC_LEAD_TO_SFDC, lead_id, {
                 "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
@@ -129,7 +129,7 @@ class PersonActions:
     def _lead_plan(self, person: Person) -> PersonPush:
         """Every field that syncs Tandem → Salesforce, with the person's current values."""
         catalog = self.engine.ensure_catalog()
-        plan = plan_person(catalog, "Lead", person, self.store.list_pending_changes(person_ids=[person.id]))
+        plan = plan_person(catalog, "Lead", person, self.store.outbox.find(person_ids=[person.id]))
         for person_field, rule in catalog.pushable("Lead").items():
             value = person.fields.get(person_field)
             if value not in (None, "") and rule.sf_field not in plan.record:
@@ -142,17 +142,16 @@ class PersonActions:
 
     def _create_once(self, person: Person, record: dict[str, Any], auto_assign: bool):
         """Without the external-id field: find a Lead this action created before a lost answer, else create."""
-        marker = (f"Person:{person.id}", "lead-create")
-        earlier = self.store.get_watermark(*marker)
+        attempted = self.store.create_markers.get(person.id, "Lead")
         email = person.fields.get("email")
-        if earlier is not None and email:
-            since = earlier.set_at - timedelta(minutes=1)
+        if attempted is not None and email:
+            since = attempted - timedelta(minutes=1)
             found = list(self.client.query(
                 f"SELECT Id FROM Lead WHERE Email = {soql_text(email)} AND CreatedDate >= "
                 f"{since.strftime('%Y-%m-%dT%H:%M:%SZ')} ORDER BY CreatedDate LIMIT 1"))
             if found:
                 return RecordResult(id=found[0]["Id"], success=True, created=False)
-        self.store.set_watermark(*marker, "attempted")
+        self.store.create_markers.mark(person.id, "Lead")
         [result] = self.client.create_records("Lead", [record], auto_assign=auto_assign)
         return result
 
@@ -161,7 +160,7 @@ class PersonActions:
         code = error.code if error else "UNKNOWN_EXCEPTION"
         message = error.message if error else "Salesforce refused the record"
         with self.store.transaction():
-            self.store.record_sync_error(ErrorLevel.RECORD, code, message, object="Lead", person_id=person.id)
+            self.store.sync_errors.record(ErrorLevel.RECORD, code, message, object="Lead", person_id=person.id)
             self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, code, {
                 "Salesforce Type": "Lead", "Source": ACTION_SOURCE, "Operation": "create",
                 "Reason": "Sync Person to SFDC was refused; the person stays in Tandem only",
@@ -177,12 +176,12 @@ class PersonActions:
         """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
         if account_id and match_account:
             raise InvalidInput("account_id", "give an account id or ask for a match, not both")
-        person = self.store.get_person(person_id)
+        person = self.store.persons.get(person_id)
         if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
             raise InvalidInput("person", f"person {person_id} is already a Salesforce Contact ({person.link.sfdc_id})")
         if not person.linked or person.link.sfdc_is_deleted:
             self.sync_person(person_id)
-            person = self.store.get_person(person_id)
+            person = self.store.persons.get(person_id)
         with self.lease():
             lead_id = person.link.sfdc_id
             warnings: list[str] = []
@@ -227,8 +226,8 @@ class PersonActions:
         link = replace(person.link, sfdc_type="Contact", sfdc_id=to_18(contact_id), sfdc_contact_id=to_18(contact_id),
                        sfdc_account_id=to_18(account_id), sfdc_lead_id=lead_id, sfdc_is_deleted=False)
         with self.store.transaction():
-            self.store.set_salesforce_links([(person.id, link)], reason="Convert Person")
-            self.store.clear_bases(person.id)
+            self.store.persons.set_links([(person.id, link)], reason="Convert Person")
+            self.store.bases.clear(person.id)
             self.engine.workspace.log([ActivityRecord(person.id, types.CONVERT_LEAD, to_18(contact_id), {
                 "SFDC Lead Id": lead_id, "SFDC Account Id": to_18(account_id),
                 "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
@@ -237,8 +236,8 @@ class PersonActions:
     def _log_convert_failure(self, person: Person, error) -> None:
         code = error.code if error else "UNKNOWN_EXCEPTION"
         with self.store.transaction():
-            self.store.record_sync_error(ErrorLevel.RECORD, code, error.message if error else "", object="Lead",
-                                         sfdc_id=person.link.sfdc_id, person_id=person.id)
+            self.store.sync_errors.record(ErrorLevel.RECORD, code, error.message if error else "", object="Lead",
+                                          sfdc_id=person.link.sfdc_id, person_id=person.id)
             self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, code, {
                 "Salesforce Type": "Lead", "Salesforce Id": person.link.sfdc_id, "Source": ACTION_SOURCE,
                 "Operation": "convert", "Reason": "Convert Person was refused",
@@ -282,10 +281,7 @@ class PersonActions:
 
     def external_id(self, person_id: int) -> str:
         """Tandem's id for a person across databases: an installation id plus the person id."""
-        mark = self.store.get_watermark(*INSTALLATION)
-        if mark is None:
-            mark = self.store.set_watermark(*INSTALLATION, uuid.uuid4().hex[:16])
-        return f"{mark.value}-{person_id}"
+        return f"{self.store.installation.id()}-{person_id}"
 
     def lease(self):
         return _Lease(self.engine, self.owner, self.lease_wait_seconds)
@@ -300,12 +296,12 @@ class _Lease:
     def __enter__(self) -> None:
         waiter = threading.Event()
         waited = 0.0
-        while not self.engine.store.acquire_lease(LEASE_NAME, self.owner, self.engine.lease_ttl, now=self.engine.clock()):
+        while not self.engine.store.leases.acquire(LEASE_NAME, self.owner, self.engine.lease_ttl, now=self.engine.clock()):
             if waited >= self.wait_seconds:
                 raise CycleBusy("a sync cycle is running; the action was not started, try again shortly")
             waiter.wait(0.2)
             waited += 0.2
 
     def __exit__(self, *exc: object) -> None:
-        self.engine.store.release_lease(LEASE_NAME, self.owner)
+        self.engine.store.leases.release(LEASE_NAME, self.owner)
 

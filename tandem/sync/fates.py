@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.people import activities as types
 from tandem.people.models import Person, SalesforceLink
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.sync.workspace import ActivityRecord
 
@@ -67,7 +68,7 @@ class RecordFates:
             return
         plan.links[person.id] = replace(person.link, sfdc_is_deleted=True)
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_DELETED, person.link.sfdc_id, {
-            "Salesforce Type": object_name, "Source": "salesforce",
+            "Salesforce Type": object_name, "Source": ChangeOrigin.SALESFORCE,
             "Reason": "deleted in Salesforce; the person is kept and no longer pushed",
         }))
         self.deletes.deleted += 1
@@ -117,14 +118,14 @@ class RecordFates:
         plan.activities.append(ActivityRecord(winner.id, types.CONVERT_LEAD, contact_id, {
             "SFDC Lead Id": lead_id, "SFDC Account Id": account_id,
             "SFDC Opportunity Id": to_18(row["ConvertedOpportunityId"]) if row.get("ConvertedOpportunityId") else None,
-            "Source": "salesforce",
+            "Source": ChangeOrigin.SALESFORCE,
         }))
         self.conversions.updated += 1
 
     def _plan_undeleted(self, object_name: str, person: Person, plan: PagePlan) -> None:
         """The record is live again; the field merge that follows writes the cleared flag."""
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_UNDELETED, person.link.sfdc_id, {
-            "Salesforce Type": object_name, "Source": "salesforce", "Reason": "restored from the recycle bin",
+            "Salesforce Type": object_name, "Source": ChangeOrigin.SALESFORCE, "Reason": "restored from the recycle bin",
         }))
         self.deletes.updated += 1
 

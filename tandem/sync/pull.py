@@ -16,6 +16,7 @@ from typing import Any
 from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.models import Person, SalesforceLink, StepCounts
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import MergeOrder, RecordFates, adopt_masters, related_ids
@@ -155,7 +156,7 @@ class Puller(RecordFates):
             except InvalidInput as error:
                 problems.append(ActivityRecord(person_id, types.SFDC_VALUE_DROPPED, rule.person_field, {
                     "Field": rule.person_field, "Salesforce Type": object_name, "Salesforce Id": row["Id"],
-                    "Source": "salesforce", "Reason": error.reason, "Value": shown(raw),
+                    "Source": ChangeOrigin.SALESFORCE, "Reason": error.reason, "Value": shown(raw),
                 }))
         return values, problems
 
@@ -163,7 +164,7 @@ class Puller(RecordFates):
         """The person field (looked up once a pull: every row asks for the same few dozen)."""
         found = self._person_fields.get(name)
         if found is None:
-            found = self._person_fields[name] = self.workspace.store.field(name)
+            found = self._person_fields[name] = self.workspace.store.fields.get(name)
         return found
 
     def _raw_values(self, object_name: str, row: Mapping[str, Any]) -> Iterator[tuple[FieldRule, Any]]:
@@ -186,7 +187,7 @@ class Puller(RecordFates):
             sfdc_contact_id=record_id if object_name == "Contact" else link.sfdc_contact_id,
             sfdc_account_id=to_18(account) if account else None,
             sfdc_is_deleted=bool(row.get("IsDeleted")),
-            sfdc_created_date=from_salesforce(self.workspace.store.field("sfdcCreatedDate"), row.get("CreatedDate"))
+            sfdc_created_date=from_salesforce(self.workspace.store.fields.get("sfdcCreatedDate"), row.get("CreatedDate"))
             if row.get("CreatedDate") else link.sfdc_created_date,
         )
 
@@ -254,7 +255,7 @@ class Puller(RecordFates):
         winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
         return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
             "Field": name, "Salesforce Type": object_name, "Salesforce Id": to_18(row["Id"]),
-            "Source": "sync", "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
+            "Source": ChangeOrigin.SYNC_CYCLE, "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
             "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
             "Base Value": shown(base), "Winner": winner,
         })

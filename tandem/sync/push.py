@@ -14,6 +14,7 @@ from typing import Any
 
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, PendingChange, Person, StepCounts
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.results import RecordResult
 from tandem.sync.catalog import Catalog
@@ -51,7 +52,7 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
 
 
 class Pusher:
-    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: str = "sync cycle",
+    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE,
                  between_batches: Callable[[int], bool] = lambda done: False) -> None:
         self.workspace = workspace
         self.catalog = catalog
@@ -63,15 +64,15 @@ class Pusher:
         counts = defaultdict(int)
         after = 0
         while True:
-            changes = store.pending_for_push(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                             include_failed=retry_failed)
+            changes = store.outbox.for_push(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
+                                            include_failed=retry_failed)
             if not changes:
                 break
             by_person: dict[int, list[PendingChange]] = defaultdict(list)
             for change in changes:
                 by_person[change.person_id].append(change)
             after = max(by_person)
-            persons = {p.id: p for p in store.get_persons(list(by_person))}
+            persons = {p.id: p for p in store.persons.get_many(list(by_person))}
             plans = [plan_person(self.catalog, object_name, persons[pid], by_person[pid]) for pid in sorted(by_person)]
             self.push_plans(object_name, plans, counts)
             if self.between_batches(sum(counts.values())):
@@ -86,7 +87,7 @@ class Pusher:
         counts["skipped"] += len(plans) - len(outgoing)
         if not outgoing:
             return [None] * len(plans)
-        store.mark_push_attempt([c.id for p in outgoing for c in p.sent])
+        store.outbox.mark_attempt([c.id for p in outgoing for c in p.sent])
         results = self.workspace.client.update_records(object_name, [p.record for p in outgoing])
         by_person = {p.person.id: r for p, r in zip(outgoing, results, strict=True)}
         with store.transaction():
@@ -112,13 +113,13 @@ class Pusher:
             for p in plans for change, rule, reason in p.not_synced if rule is not None
         ]
         with self.workspace.store.transaction():
-            self.workspace.store.clear_pending_changes(drops)
+            self.workspace.store.outbox.clear(drops)
             self.workspace.log(records)
 
     def _succeeded(self, object_name: str, plan: PersonPush) -> None:
         store = self.workspace.store
-        store.clear_pending_changes([c.id for c in plan.sent])
-        store.set_bases_many({plan.person.id: {c.field: c.value for c in plan.sent}})
+        store.outbox.clear([c.id for c in plan.sent])
+        store.bases.set_many({plan.person.id: {c.field: c.value for c in plan.sent}})
         self.workspace.log([ActivityRecord(plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
             "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
             "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),
@@ -129,12 +130,12 @@ class Pusher:
         error = result.errors[0] if result.errors else None
         code = error.code if error else "UNKNOWN_EXCEPTION"
         message = error.message if error else "Salesforce gave no reason"
-        store.mark_push_failed([c.id for c in plan.sent], f"{code}: {message}")
+        store.outbox.mark_failed([c.id for c in plan.sent], f"{code}: {message}")
         if code == "ENTITY_IS_DELETED":
             deleted = replace(plan.person.link, sfdc_is_deleted=True)
-            store.set_salesforce_links([(plan.person.id, deleted)], reason="deleted in Salesforce")
-        store.record_sync_error(ErrorLevel.RECORD, code, message, object=object_name,
-                                sfdc_id=plan.person.link.sfdc_id, person_id=plan.person.id)
+            store.persons.set_links([(plan.person.id, deleted)], reason="deleted in Salesforce")
+        store.sync_errors.record(ErrorLevel.RECORD, code, message, object=object_name,
+                                 sfdc_id=plan.person.link.sfdc_id, person_id=plan.person.id)
         self.workspace.log([ActivityRecord(plan.person.id, types.SFDC_SYNC_FAILED, code, {
             "Field": ", ".join(sorted(c.field for c in plan.sent)), "Salesforce Type": object_name,
             "Salesforce Id": plan.person.link.sfdc_id, "Source": self.source,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.people.activities import ActivityType
 from tandem.people.models import PendingChange, Person
-from tandem.people.store import SALESFORCE, PersonStore
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
 
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from tandem.sync.pull import PagePlan
 
 PULL_STREAM = "pull"
-SALESFORCE_OBJECT = "Salesforce"
-API_USAGE_STREAM = "api-usage"
 
 
 @dataclass(frozen=True)
@@ -44,23 +43,23 @@ class SyncWorkspace:
         self.overlap = overlap
 
     def cursor(self, object_name: str) -> Cursor:
-        mark = self.store.get_watermark(object_name, PULL_STREAM)
+        mark = self.store.watermarks.get(object_name, PULL_STREAM)
         return Cursor.load(mark.value if mark else None, self.overlap)
 
     def save_cursor(self, object_name: str, cursor: Cursor) -> None:
-        self.store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+        self.store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
 
     def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
-        return self.store.persons_by_sfdc_ids(sfdc_ids)
+        return self.store.persons.by_sfdc_ids(sfdc_ids)
 
     def contacts_by_account_ids(self, account_ids: Sequence[str]) -> dict[str, list[Person]]:
-        return self.store.persons_by_account_ids(account_ids, sfdc_type="Contact")
+        return self.store.persons.by_account_ids(account_ids, sfdc_type="Contact")
 
     def field_state(self, person_ids: Sequence[int]) -> dict[int, tuple[dict[str, Any], dict[str, PendingChange]]]:
         """Per person: the agreed bases and the pending change of each field."""
-        bases = self.store.bases_for(person_ids)
+        bases = self.store.bases.for_persons(person_ids)
         pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
-        for change in self.store.list_pending_changes(person_ids=person_ids):
+        for change in self.store.outbox.find(person_ids=person_ids):
             pending[change.person_id][change.field] = change
         return {pid: (bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
 
@@ -70,30 +69,30 @@ class SyncWorkspace:
         with store.transaction():
             new_ids: list[int] = []
             if plan.new_persons:
-                new_ids = store.add_linked_persons(plan.new_persons, source=SALESFORCE)
-                store.set_bases_many({pid: {k: v for k, v in fields.items() if v is not None}
+                new_ids = store.persons.add_linked(plan.new_persons, origin=ChangeOrigin.SALESFORCE)
+                store.bases.set_many({pid: {k: v for k, v in fields.items() if v is not None}
                                       for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
             if plan.dropped_pending:
-                store.clear_pending_changes(plan.dropped_pending)
+                store.outbox.clear(plan.dropped_pending)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
             if updates:
-                store.update_persons(updates, source=SALESFORCE, reason="changed in Salesforce")
+                store.persons.update_many(updates, origin=ChangeOrigin.SALESFORCE, reason="changed in Salesforce")
             if plan.links:
-                store.set_salesforce_links(list(plan.links.items()), reason="changed in Salesforce")
+                store.persons.set_links(list(plan.links.items()), reason="changed in Salesforce")
             for pid in plan.forget_bases:
-                store.clear_bases(pid)
+                store.bases.clear(pid)
             if plan.bases:
-                store.set_bases_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
+                store.bases.set_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
             self.log(plan.activities, new_ids)
             for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
-                store.merge_persons(order.winner_id, order.loser_ids, source=SALESFORCE, link=order.link)
-            store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+                store.merges.merge(order.winner_id, order.loser_ids, origin=ChangeOrigin.SALESFORCE, link=order.link)
+            store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
 
     def record_api_usage(self) -> None:
         """Keep the org's API usage from the last answer, for `tandem status`."""
         usage = self.client.api_usage
         if usage is not None:
-            self.store.set_watermark(SALESFORCE_OBJECT, API_USAGE_STREAM, f"{usage[0]}/{usage[1]}")
+            self.store.api_usage.record(*usage)
 
     def log(self, records: Sequence[ActivityRecord], created: Sequence[int] = ()) -> None:
         rows = []
@@ -103,4 +102,4 @@ class SyncWorkspace:
                 continue
             rows.append((person_id, record.kind, record.primary_value, dict(record.attributes)))
         if rows:
-            self.store.log_activities(rows)
+            self.store.activities.log_many(rows)

@@ -8,11 +8,13 @@ import sqlalchemy as sa
 from tandem.errors import InvalidInput
 from tandem.people.database import normalize_url
 from tandem.people.fields import STANDARD_FIELDS
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.tables import metadata
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
-          "cycle_steps", "sync_errors", "leases", "person_tombstones", "alembic_version"}
+          "cycle_steps", "sync_errors", "leases", "person_tombstones", "installation", "create_markers",
+          "api_usage", "alembic_version"}
 
 
 def _inspect(url: str) -> tuple[set[str], dict[str, set[str]]]:
@@ -44,15 +46,15 @@ def test_every_catalog_field_has_its_column(store: PersonStore) -> None:
 
 
 def test_migrating_twice_changes_nothing_and_keeps_custom_columns(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
-    store.ensure_custom_field("Seats__c", "integer")
-    person = store.add_person({"Seats__c": 4, "email": "m@example.com"}, source="cli")
+    store.fields.ensure_custom("Seats__c", "integer")
+    person = store.persons.add({"Seats__c": 4, "email": "m@example.com"}, origin=ChangeOrigin.CLI)
     before = _inspect(store.url)
 
     again = open_store()
     again.migrate()
 
     assert _inspect(store.url) == before
-    assert again.get_person(person.id).fields["Seats__c"] == 4
+    assert again.persons.get(person.id).fields["Seats__c"] == 4
     assert not again.needs_migration()
 
 
