@@ -75,6 +75,13 @@ def test_sync_errors_record_and_filter(store: PersonStore) -> None:
     assert record.sfdc_id == "0035g00000XYZabAAB" and record.level is ErrorLevel.RECORD
 
 
+def test_old_sync_errors_are_pruned(store: PersonStore) -> None:
+    old = store.sync_errors.record(ErrorLevel.JOB, "REQUEST_LIMIT_EXCEEDED", "limit", now=T0 - timedelta(days=6))
+    new = store.sync_errors.record(ErrorLevel.JOB, "REQUEST_LIMIT_EXCEEDED", "limit", now=T0)
+    store.sync_errors.prune(before=T0 - timedelta(days=5))
+    assert store.sync_errors.recent() == [new] and old not in store.sync_errors.recent()
+
+
 def test_lease_is_exclusive_until_it_expires(store: PersonStore) -> None:
     assert store.leases.acquire("sync", "worker-a", TTL, now=T0)
     assert not store.leases.acquire("sync", "worker-b", TTL, now=T0 + timedelta(seconds=30))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -10,7 +11,9 @@ from tandem.errors import InvalidInput, RecordRejected
 from tandem.people import activities as types
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
-from tandem.sync.cycle import CycleBusy
+from tandem.sync.cycle import CycleBusy, SyncEngine
+from tandem.sync.fields import LINK_FIELD
+from tests.sync.conftest import sync_client
 from tests.sync.observe import activities_of, person
 
 
@@ -87,6 +90,45 @@ def test_lost_answer_after_lead_create_then_retry_gives_one_lead(actions, store,
     result = actions.sync_person(ada.id)
     assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'ada@example.com'")["totalSize"] == 1
     assert store.persons.get(ada.id).link.sfdc_id == result.sfdc_id
+
+
+def test_a_lead_carries_the_installation_id_and_person_id_as_its_external_id(actions, store, sf):
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    result = actions.sync_person(ada.id)
+    installation = store.installation.id()
+    assert sf.Lead.get(result.sfdc_id)[LINK_FIELD] == f"{installation}-{ada.id}"
+    assert actions.external_id(ada.id) == f"{installation}-{ada.id}"  # made once, kept
+
+
+@pytest.fixture
+def actions_without_link_field(emulator, reset_emulator, base_url, ca_path, store):
+    """Actions against an org whose sync user cannot see the Lead's external-id field."""
+    emulator.org.set_field_level("Marketing Sync", "Lead", LINK_FIELD, "none")
+    engine = SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0,
+                        overlap=timedelta(minutes=5))
+    engine.run_cycle()
+    yield PersonActions(engine)
+    emulator.org.reset()
+
+
+def test_without_the_external_id_field_a_lost_create_is_found_again(actions_without_link_field, store, sf,
+                                                                     monkeypatch):
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    real = store.persons.set_links
+
+    def crash(*args, **kwargs):
+        raise ConnectionError("died after Salesforce committed")
+
+    monkeypatch.setattr(store.persons, "set_links", crash)
+    with pytest.raises(ConnectionError):
+        actions_without_link_field.sync_person(ada.id)
+    monkeypatch.setattr(store.persons, "set_links", real)
+    attempted = store.create_markers.get(ada.id, "Lead")
+    assert attempted is not None
+    result = actions_without_link_field.sync_person(ada.id)
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'ada@example.com'")["totalSize"] == 1
+    assert store.persons.get(ada.id).link.sfdc_id == result.sfdc_id
+    assert store.create_markers.get(ada.id, "Lead") == attempted  # found, not created again
 
 
 def test_convert_creates_account_and_opportunity(actions, store, sf):
