@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.cli.wiring import embedded_emulator, emulator_client
 from tandem.sync.actions import PersonActions
@@ -41,10 +42,10 @@ def main() -> None:
         engine = SyncEngine(emulator_client(server.base_url, server.ca_path), store)
         engine.run_cycle()
         actions = PersonActions(engine)
-        ids = store.add_persons(
+        ids = store.persons.add_many(
             [{"email": f"bench{n}@example.com", "firstName": "Bench", "lastName": f"Person{n}",
               "company": f"Company {n % 50}", "title": "Buyer", "leadSource": "Other"} for n in range(args.persons)],
-            source="benchmark",
+            origin=ChangeOrigin.MARKETING,
         )
         calls_before = engine.client.calls
         latencies = []

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
 
@@ -68,17 +69,17 @@ def run(url: str, persons: int, updates: int, singles: int, batch: int, seed: in
     with Timer() as inserted:
         for start in range(0, persons, batch):
             records = [_person(i) for i in range(start, min(start + batch, persons))]
-            ids.extend(store.add_persons(records, source="benchmark"))
+            ids.extend(store.persons.add_many(records, origin=ChangeOrigin.MARKETING))
 
     chosen = random.sample(ids, updates + singles)
     with Timer() as updated:
         for start in range(0, updates, batch):
             chunk = chosen[start:min(start + batch, updates)]
-            store.update_persons([(pid, {"title": f"Title {pid}"}) for pid in chunk], source="benchmark")
+            store.persons.update_many([(pid, {"title": f"Title {pid}"}) for pid in chunk], origin=ChangeOrigin.MARKETING)
 
     with Timer() as singled:
         for pid in chosen[updates:]:
-            store.update_person(pid, {"title": f"Single {pid}"}, source="benchmark")
+            store.persons.update(pid, {"title": f"Single {pid}"}, origin=ChangeOrigin.MARKETING)
 
     dialect = sa.make_url(store.url).get_backend_name()
     result = {
@@ -100,7 +101,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--updates", type=int, default=10_000, help="one field each, in batches")
-    parser.add_argument("--singles", type=int, default=1_000, help="one update_person call each")
+    parser.add_argument("--singles", type=int, default=1_000, help="one store.persons.update call each")
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

@@ -3,7 +3,7 @@
 Starts the bundled emulator (sample org) in this process, bulk-loads N contacts last modified
 over the past year, and syncs them into a fresh store as the sync user. Then 1,000 contacts are
 changed in Salesforce (sObject Collections, as the admin) and 1,000 other persons in Tandem
-(`store.update_persons`), and one cycle brings both across; a cycle after that reads back its
+(`store.persons.update_many`), and one cycle brings both across; a cycle after that reads back its
 own pushes, and the next one is idle. Prints one JSON object.
 
     python benchmarks/sync.py                        # 100,000 contacts, SQLite in a temp dir
@@ -36,6 +36,7 @@ from simple_salesforce import Salesforce
 
 from tandem.emulator.sample_org import ADMIN, CONNECTED_APP
 from tandem.people.models import StepOperation
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.cli.wiring import embedded_emulator, emulator_client
 from tandem.sync.cycle import CycleReport, SyncEngine
@@ -162,7 +163,7 @@ def run(records: int, database_url: str | None, changes: int, workdir: Path) -> 
         contact_ids = sorted(r["Id"] for r in sf.query_all("SELECT Id FROM Contact")["records"])
         random.seed(7)
         chosen_ids = random.sample(contact_ids, 2 * changes)
-        persons = store.persons_by_sfdc_ids(chosen_ids)
+        persons = store.persons.by_sfdc_ids(chosen_ids)
         chosen = [persons[sfdc_id] for sfdc_id in chosen_ids]
         on_salesforce, in_tandem = chosen[:changes], chosen[changes:]
         for start in range(0, changes, BATCH):
@@ -170,7 +171,7 @@ def run(records: int, database_url: str | None, changes: int, workdir: Path) -> 
                     for n, p in enumerate(on_salesforce[start:start + BATCH], start)]
             answer = sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": True, "records": body})
             assert all(r["success"] for r in answer), answer
-        store.update_persons([(p.id, {"title": f"Changed in Tandem {p.id}"}) for p in in_tandem], source="benchmark")
+        store.persons.update_many([(p.id, {"title": f"Changed in Tandem {p.id}"}) for p in in_tandem], origin=ChangeOrigin.MARKETING)
 
         report, seconds = timed_cycle(engine)
         assert report.succeeded, report.steps

@@ -26,7 +26,7 @@ def sync_person(
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store:
-            person = store.resolve_person(reference)
+            person = store.persons.resolve(reference)
             with engine_on(settings, store) as engine:
                 result = PersonActions(engine).sync_person(
                     person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
@@ -60,7 +60,7 @@ def convert_person(
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store:
-            person = store.resolve_person(reference)
+            person = store.persons.resolve(reference)
             with engine_on(settings, store) as engine:
                 result = PersonActions(engine).convert_person(
                     person.id, converted_status=converted_status, owner=owner, notify=notify,

@@ -23,12 +23,13 @@ from tandem.cli.output import reported_errors
 from tandem.cli.wiring import embedded_emulator, emulator_client
 from tandem.emulator.sample_org import CONNECTED_APP, REP
 from tandem.people import activities as types
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
 
-MARKETER = "demo"
+MARKETER = ChangeOrigin.MARKETING
 _TYPE_NAMES = {t.id: t.name for t in types.ACTIVITY_TYPES}
 
 
@@ -81,7 +82,7 @@ class Demo:
                            f"lost {conflict.attribute('Lost Value')!r} (in the activity log)")
         self.show_activities(samir.id, "Samir: Salesforce refused the phone number; the change waits, nothing is lost")
         [failure] = self.latest(samir.id, types.SFDC_SYNC_FAILED)
-        pending = [c.value for c in self.store.list_pending_changes(person_ids=[samir.id])]
+        pending = [c.value for c in self.store.outbox.find(person_ids=[samir.id])]
         self.console.print(f"Salesforce refused Samir's phone: {failure.primary_attribute_value}: "
                            f"{failure.attribute('Error Message')}; still pending: {pending}")
         self.console.print(f"Peter's phone in Salesforce now: [green]{self.rep.retrieve('Contact', peter.link.sfdc_id)['Phone']}[/]")
@@ -93,7 +94,7 @@ class Demo:
         self.cycle("6. An idle sync costs almost nothing")
 
     def person(self, email: str):
-        [found] = self.store.find_persons_by_email(email)
+        [found] = self.store.persons.find_by_email(email)
         return found
 
     def cycle(self, title: str) -> CycleReport:
@@ -109,13 +110,13 @@ class Demo:
         return report
 
     def latest(self, person_id: int, kind: types.ActivityType) -> list:
-        return [a for a in self.store.list_activities(person_id=person_id) if a.activity_type_id == kind.id][-1:]
+        return [a for a in self.store.activities.find(person_id=person_id) if a.activity_type_id == kind.id][-1:]
 
     def show_persons(self) -> None:
         table = Table(title="Persons in Tandem")
         for column in ("id", "name", "email", "company", "SFDC type", "SFDC id"):
             table.add_column(column)
-        for p in self.store.get_persons(range(1, self.store.count_persons() + 1)):
+        for p in self.store.persons.get_many(range(1, self.store.persons.count() + 1)):
             name = " ".join(v for v in (p.fields.get("firstName"), p.fields.get("lastName")) if v)
             table.add_row(str(p.id), name, p.fields.get("email") or "", p.fields.get("company") or "",
                           p.link.sfdc_type or "", p.link.sfdc_id or "")
@@ -126,14 +127,14 @@ class Demo:
         self.console.print(f"[yellow]Salesforce[/] (the rep): {what} → {fields}")
 
     def marketer_edit(self, person_id: int, fields: dict, what: str) -> None:
-        self.store.update_person(person_id, fields, source=MARKETER)
+        self.store.persons.update(person_id, fields, origin=MARKETER)
         self.console.print(f"[blue]Tandem[/] (the marketer): person {person_id} → {fields} ({what})")
 
     def show_activities(self, person_id: int, title: str) -> None:
         table = Table(title=title, show_lines=False)
         for column in ("when", "activity", "about", "details"):
             table.add_column(column)
-        for activity in self.store.list_activities(person_id=person_id)[-5:]:
+        for activity in self.store.activities.find(person_id=person_id)[-5:]:
             details = ", ".join(f"{a['name']}: {a['value']}" for a in activity.attributes
                                 if a["value"] not in (None, "") and a["name"] not in ("Salesforce Id",))
             table.add_row(f"{activity.activity_date:%H:%M:%S}", _TYPE_NAMES.get(activity.activity_type_id, "?"),

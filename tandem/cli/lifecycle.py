@@ -27,8 +27,8 @@ def merge_persons(
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store:
-            winner_id = store.resolve_person(winner).id
-            loser_ids = [store.resolve_person(ref).id for ref in losers]
+            winner_id = store.persons.resolve(winner).id
+            loser_ids = [store.persons.resolve(ref).id for ref in losers]
             with engine_on(settings, store) as engine:
                 outcome = PersonLifecycle(engine).merge(winner_id, loser_ids)
         if as_json:
@@ -51,7 +51,7 @@ def delete_person(
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store:
-            person_id = store.resolve_person(reference).id
+            person_id = store.persons.resolve(reference).id
             with engine_on(settings, store) as engine:
                 outcome = PersonLifecycle(engine).delete(person_id, in_salesforce=in_salesforce)
         _report(outcome, as_json)
@@ -67,7 +67,7 @@ def delete_from_sfdc(
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store:
-            person_id = store.resolve_person(reference).id
+            person_id = store.persons.resolve(reference).id
             with engine_on(settings, store) as engine:
                 outcome = PersonLifecycle(engine).delete_from_salesforce(person_id, also_person=also_person)
         _report(outcome, as_json)

@@ -16,10 +16,11 @@ from tandem.config import Settings, load_settings
 from tandem.errors import InvalidInput
 from tandem.people.activities import ACTIVITY_TYPES
 from tandem.people.models import Activity, Person
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.cli.wiring import store_for
 
-CLI_SOURCE = "cli"
+CLI_SOURCE = ChangeOrigin.CLI
 
 person_app = typer.Typer(help="Add, change and look at persons.", no_args_is_help=True)
 app.add_typer(person_app, name="person")
@@ -71,7 +72,7 @@ def init(database_url: DatabaseUrl = None) -> None:
 def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Add a person: tandem person add email=ann@example.com lastName=Lee"""
     with reported_errors(), _store(database_url) as store:
-        person = store.add_person(_assignments(assignments), source=CLI_SOURCE)
+        person = store.persons.add(_assignments(assignments), origin=CLI_SOURCE)
         typer.echo(f"Added person {person.id}")
 
 
@@ -80,8 +81,8 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
     """Change fields of a person: tandem person set ann@example.com title=CTO"""
     with reported_errors(), _store(database_url) as store:
         fields = _assignments(assignments)
-        person = store.resolve_person(reference)
-        changed = store.update_person(person.id, fields, source=CLI_SOURCE)
+        person = store.persons.resolve(reference)
+        changed = store.persons.update(person.id, fields, origin=CLI_SOURCE)
         typer.echo(f"Person {person.id}: " + (f"changed {', '.join(changed)}" if changed else "nothing changed"))
 
 
@@ -89,7 +90,7 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
 def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's fields and Salesforce link."""
     with reported_errors(), _store(database_url) as store:
-        person = store.resolve_person(reference)
+        person = store.persons.resolve(reference)
         if as_json:
             print_json(person.as_json())
         else:
@@ -100,8 +101,8 @@ def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUr
 def activity(reference: Reference, as_json: AsJson = False, database_url: DatabaseUrl = None) -> None:
     """Show a person's activity log, oldest first."""
     with reported_errors(), _store(database_url) as store:
-        person = store.resolve_person(reference)
-        log = store.list_activities(person.id)
+        person = store.persons.resolve(reference)
+        log = store.activities.find(person.id)
         if as_json:
             print_json([a.as_json() for a in log])
         else:

@@ -93,11 +93,18 @@ class Database:
     def in_transaction(self) -> bool:
         return getattr(self._local, "connection", None) is not None
 
-    def migrate(self) -> None:
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to `revision`, the newest unless told (a test builds an older schema)."""
         with self.transaction() as connection:
             config = _alembic_config()
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
+
+    def downgrade(self, revision: str) -> None:
+        with self.transaction() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
 
     def revision(self) -> str | None:
         with self.engine.connect() as connection:

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tandem.people.origin import ChangeOrigin
 from tandem.people.validation import to_json_value
 
 
@@ -103,7 +104,7 @@ class PendingChange:
     field: str
     value: Any
     changed_at: datetime
-    origin: str
+    origin: ChangeOrigin
     state: PendingState
     attempts: int
     last_attempt_at: datetime | None
@@ -115,6 +116,8 @@ class PendingChange:
 
 @dataclass(frozen=True)
 class Watermark:
+    """How far the pull of one Salesforce object got (`stream` names the pull)."""
+
     object: str
     stream: str
     value: str
@@ -185,3 +188,12 @@ class Lease:
     owner: str
     acquired_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiUsageReading:
+    """The org's daily API usage as Salesforce last reported it."""
+
+    used: int
+    limit: int
+    recorded_at: datetime

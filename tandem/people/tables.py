@@ -91,6 +91,10 @@ def build_persons_table(custom_fields: list[PersonField]) -> sa.Table:
     return sa.Table("persons", sa.MetaData(), *columns)
 
 
+person_ids = sa.table("persons", sa.column("id"))
+"""Just the ids of `persons`, for components that never read a person's fields."""
+
+
 metadata = sa.MetaData()
 
 person_fields = sa.Table(
@@ -141,7 +145,7 @@ field_bases = sa.Table(
 )
 
 watermarks = sa.Table(
-    "watermarks", metadata,
+    "watermarks", metadata,  # the pull cursor of each Salesforce object, and nothing else
     sa.Column("object", sa.String(64), primary_key=True),
     sa.Column("stream", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
@@ -196,4 +200,36 @@ person_tombstones = sa.Table(
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("record", sa.JSON(), nullable=False),
     sa.Column("activities", sa.JSON()),
+)
+
+installation = sa.Table(
+    "installation", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),  # always 1: one row
+    sa.Column("installation_id", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+create_markers = sa.Table(
+    "create_markers", metadata,
+    sa.Column("person_id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("sfdc_type", sa.String(16), primary_key=True),
+    sa.Column("attempted_at", UtcDateTime(), nullable=False),
+)
+
+api_usage = sa.Table(
+    "api_usage", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),  # always 1: the latest reading
+    sa.Column("used", sa.Integer(), nullable=False),
+    sa.Column("daily_limit", sa.Integer(), nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+refused_logins = sa.Table(
+    "refused_logins", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),  # always 1: the standing refusal
+    sa.Column("refused_at", UtcDateTime(), nullable=False),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(128), nullable=False),
+    sa.Column("error_code", sa.String(100), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=False),
 )

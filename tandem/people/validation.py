@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from tandem.errors import InvalidInput
 from tandem.people.fields import FieldType, PersonField
@@ -20,6 +21,7 @@ _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
 _INTEGER_LIMIT = 2**31 - 1
 _TRUE = frozenset({"true", "yes", "1", "y", "on"})
 _FALSE = frozenset({"false", "no", "0", "n", "off"})
+E = TypeVar("E", bound=Enum)
 
 
 def coerce(field: PersonField, raw: Any) -> Any:
@@ -48,6 +50,15 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def enum_member(kind: type[E], value: object, name: str) -> E:
+    """The member of `kind` that `value` names, or an `InvalidInput` listing the allowed ones."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in kind)
+        raise InvalidInput(name, f"expected one of {allowed}, got {value!r}") from None
 
 
 def _shown(raw: Any) -> str:

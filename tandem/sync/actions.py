@@ -17,6 +17,7 @@ from typing import Any
 from tandem.errors import CycleBusy, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.models import Person
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordError, RecordResult
 from tandem.salesforce.soap import LeadConvert
@@ -28,7 +29,7 @@ from tandem.sync.values import to_salesforce
 from tandem.sync.plan import ActivityRecord, Tally
 from tandem.sync.workspace import Refusal, rejected
 
-ACTION_SOURCE = "flow action"
+ACTION_SOURCE = ChangeOrigin.FLOW_ACTION
 NEW_ACCOUNT_WARNING = (
     "a new Account was created: Tandem cannot see whether this company already has one; "
     "pass an account id or use the account match to avoid duplicate accounts"
@@ -135,17 +136,16 @@ class PersonActions:
 
     def _create_once(self, person: Person, record: dict[str, Any], auto_assign: bool):
         """Without the external-id field: find a Lead this action created before a lost answer, else create."""
-        marker = (f"Person:{person.id}", "lead-create")
-        earlier = self.store.get_watermark(*marker)
+        attempted = self.store.create_markers.get(person.id, "Lead")
         email = person.fields.get("email")
-        if earlier is not None and email:
-            since = earlier.set_at - timedelta(minutes=1)
+        if attempted is not None and email:
+            since = attempted - timedelta(minutes=1)
             found = list(self.client.query(
                 f"SELECT Id FROM Lead WHERE Email = {soql_text(email)} AND CreatedDate >= "
                 f"{since.strftime('%Y-%m-%dT%H:%M:%SZ')} ORDER BY CreatedDate LIMIT 1"))
             if found:
                 return RecordResult(id=found[0]["Id"], success=True, created=False)
-        self.store.set_watermark(*marker, "attempted")
+        self.store.create_markers.mark(person.id, "Lead")
         [result] = self.client.create_records("Lead", [record], auto_assign=auto_assign)
         return result
 
@@ -262,12 +262,12 @@ class _Lease:
     def __enter__(self) -> None:
         waiter = threading.Event()
         waited = 0.0
-        while not self.engine.store.acquire_lease(LEASE_NAME, self.owner, self.engine.lease_ttl, now=self.engine.clock()):
+        while not self.engine.store.leases.acquire(LEASE_NAME, self.owner, self.engine.lease_ttl, now=self.engine.clock()):
             if waited >= self.wait_seconds:
                 raise CycleBusy("a sync cycle is running; the action was not started, try again shortly")
             waiter.wait(0.2)
             waited += 0.2
 
     def __exit__(self, *exc: object) -> None:
-        self.engine.store.release_lease(LEASE_NAME, self.owner)
+        self.engine.store.leases.release(LEASE_NAME, self.owner)
 

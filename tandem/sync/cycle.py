@@ -21,6 +21,7 @@ from tandem.errors import (
     UntrustedCertificate,
 )
 from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.catalog import Catalog, build_catalog, describe_all
@@ -116,7 +117,7 @@ class SyncEngine:
     # -- the cycle -----------------------------------------------------------------------------
 
     def run_cycle(self, *, retry_failed: bool = False) -> CycleReport:
-        if not self.store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock()):
+        if not self.store.leases.acquire(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock()):
             raise CycleBusy("another sync cycle is running (the lease is held)")
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
@@ -129,8 +130,10 @@ class SyncEngine:
             report.api_calls = self.client.calls - calls_before
             report.ended_at = self.clock()
             self.workspace.record_api_usage()
-            self.store.prune_sync_history(before=self.clock() - HISTORY_KEPT)
-            self.store.release_lease(LEASE_NAME, self.owner)
+            kept_since = self.clock() - HISTORY_KEPT
+            self.store.steps.prune(before=kept_since)
+            self.store.sync_errors.prune(before=kept_since)
+            self.store.leases.release(LEASE_NAME, self.owner)
         return report
 
     def _clean_up_dead_steps(self) -> None:
@@ -138,10 +141,10 @@ class SyncEngine:
 
         Only the lease holder runs steps, so once we hold it none of them is still running.
         """
-        for step in self.store.list_cycle_steps(limit=RECENT_STEPS):
+        for step in self.store.steps.recent(limit=RECENT_STEPS):
             if step.status is StepStatus.IN_PROCESS:
-                self.store.finish_cycle_step(step.id, StepStatus.CLEANED_UP, step.counts, now=self.clock(),
-                                             message="the cycle stopped before this step finished")
+                self.store.steps.finish(step.id, StepStatus.CLEANED_UP, step.counts, now=self.clock(),
+                                        message="the cycle stopped before this step finished")
 
     def _run_steps(self, report: CycleReport, retry_failed: bool) -> None:
         steps: list[tuple[str, StepOperation, Callable[[], StepCounts]]] = []
@@ -165,7 +168,7 @@ class SyncEngine:
 
     def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
               run: Callable[[], StepCounts]) -> StepReport:
-        step = self.store.start_cycle_step(object_name, operation, cycle_id=report.cycle_id, now=self.clock())
+        step = self.store.steps.start(object_name, operation, cycle_id=report.cycle_id, now=self.clock())
         self.on_step(object_name, operation)
         calls_before = self.client.calls
         try:
@@ -185,17 +188,17 @@ class SyncEngine:
         status = StepStatus.SUCCEEDED if counts.failed == 0 and not stopped else StepStatus.INCOMPLETE
         message = "stopped before the step finished" if stopped else None
         calls = self.client.calls - calls_before
-        self.store.finish_cycle_step(step.id, status, counts, message=message, now=self.clock(), api_calls=calls)
-        self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
+        self.store.steps.finish(step.id, status, counts, message=message, now=self.clock(), api_calls=calls)
+        self.store.leases.renew(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
         return StepReport(object_name, operation, status, counts, message, calls)
 
     def _failed(self, step_id: int, object_name: str, operation: StepOperation, error: TandemError,
                 message: str, calls: int) -> StepReport:
         code = getattr(error, "error_code", None) or type(error).__name__
-        self.store.finish_cycle_step(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock(),
-                                     api_calls=calls)
-        self.store.record_sync_error(ErrorLevel.JOB, code, message, object=object_name, cycle_step_id=step_id,
-                                     now=self.clock())
+        self.store.steps.finish(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock(),
+                                api_calls=calls)
+        self.store.sync_errors.record(ErrorLevel.JOB, code, message, object=object_name, cycle_step_id=step_id,
+                                      now=self.clock())
         return StepReport(object_name, operation, StepStatus.FAILED, StepCounts(), message, calls)
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -203,18 +206,18 @@ class SyncEngine:
     def refresh_catalog(self) -> StepCounts:
         """The sync-schema step: describe, decide, add new custom person fields."""
         describes = describe_all(self.client.describe)
-        custom = {f.name: f.type.value for f in self.store.fields() if f.custom}
+        custom = {f.name: f.type.value for f in self.store.fields.all() if f.custom}
         catalog, wanted = build_catalog(describes, custom.get, now=self.clock())
         for spec in wanted:
             existing = custom.get(spec.name)
             if existing is None:
-                self.store.ensure_custom_field(spec.name, spec.type, spec.length, spec.label, spec.picklist_values)
-        known = {e.message for e in self.store.list_sync_errors(since=self.clock() - timedelta(days=1),
-                                                                 level=ErrorLevel.JOB)}
+                self.store.fields.ensure_custom(spec.name, spec.type, spec.length, spec.label, spec.picklist_values)
+        known = {e.message for e in self.store.sync_errors.recent(since=self.clock() - timedelta(days=1),
+                                                                   level=ErrorLevel.JOB)}
         for problem in catalog.problems:
             if problem not in known:
-                self.store.record_sync_error(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
-        self.catalog = catalog.limited_to({f.name for f in self.store.fields()})
+                self.store.sync_errors.record(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
+        self.catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
         added = sum(1 for spec in wanted if spec.name not in custom)
         return StepCounts(new=added, skipped=len(wanted) - added)
 
@@ -227,7 +230,7 @@ class SyncEngine:
     def _between_batches(self, done: int) -> bool:
         """Report progress and keep the lease while a long step runs; True when the step should stop here."""
         self.progress(done)
-        self.store.renew_lease(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
+        self.store.leases.renew(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
         return self.stop_requested()
 
     def _pull(self, object_name: str) -> StepCounts:
@@ -240,6 +243,6 @@ class SyncEngine:
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)
 
-    def pusher(self, source: str = "sync cycle") -> Pusher:
+    def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
         return Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
                       between_batches=self._between_batches)

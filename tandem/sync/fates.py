@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from tandem.people import activities as types
 from tandem.people.models import Person
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.plan import ActivityRecord, PagePlan, Tally
 from tandem.sync.records import PulledRecord
 
@@ -61,7 +62,7 @@ class RecordFates:
             return
         plan.links[person.id] = replace(person.link, sfdc_is_deleted=True)
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_DELETED, person.link.sfdc_id, {
-            "Salesforce Type": record.object_name, "Source": "salesforce",
+            "Salesforce Type": record.object_name, "Source": ChangeOrigin.SALESFORCE,
             "Reason": "deleted in Salesforce; the person is kept and no longer pushed",
         }))
         self.deletes.deleted += 1
@@ -109,13 +110,13 @@ class RecordFates:
         plan.forget_bases.append(winner.id)
         plan.activities.append(ActivityRecord(winner.id, types.CONVERT_LEAD, contact_id, {
             "SFDC Lead Id": lead_id, "SFDC Account Id": account_id,
-            "SFDC Opportunity Id": record.converted_opportunity_id, "Source": "salesforce",
+            "SFDC Opportunity Id": record.converted_opportunity_id, "Source": ChangeOrigin.SALESFORCE,
         }))
         self.conversions.updated += 1
 
     def undeleted(self, person: Person, record: PulledRecord, plan: PagePlan) -> None:
         """The record is live again; the field merge that follows writes the cleared flag."""
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_UNDELETED, person.link.sfdc_id, {
-            "Salesforce Type": record.object_name, "Source": "salesforce", "Reason": "restored from the recycle bin",
+            "Salesforce Type": record.object_name, "Source": ChangeOrigin.SALESFORCE, "Reason": "restored from the recycle bin",
         }))
         self.deletes.updated += 1

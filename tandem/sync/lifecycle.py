@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from tandem.errors import InvalidInput, RecordRejected, SalesforceError
 from tandem.people import activities as types
 from tandem.people.models import Person
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.soap import MERGE_LIMIT, LeadConvert
 from tandem.sync.actions import PersonActions
@@ -50,7 +51,7 @@ def _in_salesforce(person: Person) -> bool:
 
 
 class PersonLifecycle:
-    def __init__(self, engine: SyncEngine, *, source: str = "cli") -> None:
+    def __init__(self, engine: SyncEngine, *, source: ChangeOrigin = ChangeOrigin.CLI) -> None:
         self.engine = engine
         self.store = engine.store
         self.client = engine.client
@@ -61,8 +62,8 @@ class PersonLifecycle:
 
     def merge(self, winner_id: int, loser_ids: list[int]) -> MergeOutcome:
         with self._actions.lease():
-            winner = self.store.get_person(winner_id)
-            losers = [self.store.get_person(pid) for pid in dict.fromkeys(loser_ids)]
+            winner = self.store.persons.get(winner_id)
+            losers = [self.store.persons.get(pid) for pid in dict.fromkeys(loser_ids)]
             linked = [p for p in losers if _in_salesforce(p)]
             merged: list[str] = []
             converted: list[str] = []
@@ -71,7 +72,7 @@ class PersonLifecycle:
                 merged, converted = self._merge_in_salesforce(winner, linked)
                 if converted and not winner.link.sfdc_lead_id:
                     link = replace(winner.link, sfdc_lead_id=converted[0])
-            self.store.merge_persons(winner.id, [p.id for p in losers], source=self.source, link=link)
+            self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link)
         return MergeOutcome(winner.id, [p.id for p in losers], merged, converted)
 
     def _merge_in_salesforce(self, winner: Person, losers: list[Person]) -> tuple[list[str], list[str]]:
@@ -107,23 +108,23 @@ class PersonLifecycle:
 
     def delete(self, person_id: int, *, in_salesforce: bool = False) -> DeleteOutcome:
         with self._actions.lease():
-            person = self.store.get_person(person_id)
+            person = self.store.persons.get(person_id)
             removed = self._delete_record(person) if in_salesforce and _in_salesforce(person) else None
-            self.store.delete_person(person.id, source=self.source, remove_from_crm=in_salesforce)
+            self.store.persons.delete(person.id, origin=self.source, remove_from_crm=in_salesforce)
         return DeleteOutcome(person.id, True, removed)
 
     def delete_from_salesforce(self, person_id: int, *, also_person: bool = False) -> DeleteOutcome:
         with self._actions.lease():
-            person = self.store.get_person(person_id)
+            person = self.store.persons.get(person_id)
             if not _in_salesforce(person):
                 raise InvalidInput("person", f"person {person.id} has no Lead or Contact in Salesforce")
             removed = self._delete_record(person)
             if also_person:
-                self.store.delete_person(person.id, source=self.source, remove_from_crm=True)
+                self.store.persons.delete(person.id, origin=self.source, remove_from_crm=True)
             else:
                 with self.store.transaction():
-                    self.store.set_salesforce_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
-                                                    reason="Delete from SFDC")
+                    self.store.persons.set_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
+                                                 reason="Delete from SFDC")
                     self.engine.workspace.log([ActivityRecord(person.id, types.SFDC_RECORD_DELETED, removed, {
                         "Salesforce Type": person.link.sfdc_type, "Source": self.source,
                         "Reason": "Delete from SFDC; the person is kept and no longer pushed",

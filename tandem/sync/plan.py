@@ -14,6 +14,7 @@ from typing import Any
 from tandem.people import activities as types
 from tandem.people.activities import ActivityType
 from tandem.people.models import Person, SalesforceLink, StepCounts
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.merge import FieldDecision, Outcome
 from tandem.sync.values import shown
 
@@ -35,7 +36,7 @@ def conflict_activity(person: Person, object_name: str, sfdc_id: str | None, nam
     winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
     return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
         "Field": name, "Salesforce Type": object_name, "Salesforce Id": sfdc_id,
-        "Source": "sync", "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
+        "Source": ChangeOrigin.SYNC_CYCLE, "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
         "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
         "Base Value": shown(base), "Winner": winner,
     })

@@ -15,6 +15,7 @@ from typing import Any
 
 from tandem.people import activities as types
 from tandem.people.models import Person
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -223,5 +224,5 @@ def _dropped(record: PulledRecord, person_id: int | None, new_index: int | None 
     """The activities for a record's values that do not fit their person fields."""
     return [ActivityRecord(person_id, types.SFDC_VALUE_DROPPED, d.person_field, {
         "Field": d.person_field, "Salesforce Type": record.object_name, "Salesforce Id": record.id,
-        "Source": "salesforce", "Reason": d.reason, "Value": shown(d.raw),
+        "Source": ChangeOrigin.SALESFORCE, "Reason": d.reason, "Value": shown(d.raw),
     }, new_index=new_index) for d in record.dropped]

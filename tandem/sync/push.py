@@ -21,6 +21,7 @@ from typing import Any
 from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.models import PendingChange, Person, StepCounts
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
@@ -62,7 +63,7 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
 
 
 class Pusher:
-    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: str = "sync cycle",
+    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE,
                  policy: Mapping[str, Winner] | None = None,
                  between_batches: Callable[[int], bool] = lambda done: False) -> None:
         self.workspace = workspace

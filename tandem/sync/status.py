@@ -10,7 +10,7 @@ from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.cycle import PULL_ORDER, StepReport
 from tandem.sync.watermark import soql_datetime
-from tandem.sync.workspace import API_USAGE_STREAM, SALESFORCE_OBJECT, SyncWorkspace
+from tandem.sync.workspace import SyncWorkspace
 
 
 def step_json(step: CycleStep | StepReport) -> dict[str, Any]:
@@ -39,16 +39,14 @@ def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str
 
 def sync_status(store: PersonStore, now: datetime, error_window: timedelta = timedelta(days=5),
                 client: SalesforceClient | None = None) -> dict[str, Any]:
-    steps = store.list_cycle_steps(limit=50)
+    steps = store.steps.recent(limit=50)
     last_cycle = steps[0].cycle_id if steps else None
     last = [s for s in steps if s.cycle_id == last_cycle][::-1]
-    pending = store.list_pending_changes()
-    usage_mark = store.get_watermark(SALESFORCE_OBJECT, API_USAGE_STREAM)
-    usage = None
-    if usage_mark is not None:
-        used, _, limit = usage_mark.value.partition("/")
-        usage = {"used": int(used), "limit": int(limit), "at": usage_mark.set_at.isoformat()}
-    errors = store.list_sync_errors(since=now - error_window)
+    pending = store.outbox.find()
+    reading = store.api_usage.latest()
+    usage = None if reading is None else {
+        "used": reading.used, "limit": reading.limit, "at": reading.recorded_at.isoformat()}
+    errors = store.sync_errors.recent(since=now - error_window)
     return {
         "lastCycle": None if not last else {
             "cycleId": last_cycle,

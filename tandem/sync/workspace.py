@@ -7,31 +7,27 @@ goes through here, so what a sync decision writes is found in one place.
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tandem.errors import AuthenticationFailed, RecordRejected
 from tandem.people import activities as types
 from tandem.people.fields import PersonField
 from tandem.people.models import ErrorLevel, PendingChange, Person, SalesforceLink
-from tandem.people.store import SALESFORCE, PersonStore
+from tandem.people.origin import ChangeOrigin
+from tandem.people.refused_logins import RefusedLogin
+from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.results import RecordError
 from tandem.sync.plan import ActivityRecord, PagePlan
 from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
 
-INSTALLATION = ("Tandem", "installation")
-REFUSED_LOGIN = ("Salesforce", "login-refused")
 PULL_STREAM = "pull"
-SALESFORCE_OBJECT = "Salesforce"
-API_USAGE_STREAM = "api-usage"
 
 
 @dataclass(frozen=True)
@@ -72,10 +68,6 @@ def rejected(error: RecordError | None, message: str) -> RecordRejected:
                           fields=list(error.fields) if error else [])
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class SyncWorkspace:
     def __init__(self, client: SalesforceClient, store: PersonStore, overlap: timedelta = DEFAULT_OVERLAP) -> None:
         self.client = client
@@ -92,34 +84,31 @@ class SyncWorkspace:
     # -- reads ---------------------------------------------------------------------------------
 
     def cursor(self, object_name: str) -> Cursor:
-        mark = self.store.get_watermark(object_name, PULL_STREAM)
+        mark = self.store.watermarks.get(object_name, PULL_STREAM)
         return Cursor.load(mark.value if mark else None, self.overlap)
 
     def person_field(self, name: str) -> PersonField:
         """The person field (kept: a pull asks for the same few dozen on every row)."""
         found = self._person_fields.get(name)
         if found is None:
-            found = self._person_fields[name] = self.store.field(name)
+            found = self._person_fields[name] = self.store.fields.get(name)
         return found
 
     def person(self, person_id: int) -> Person:
-        return self.store.get_person(person_id)
+        return self.store.persons.get(person_id)
 
     def persons(self, person_ids: Sequence[int]) -> dict[int, Person]:
-        return {p.id: p for p in self.store.get_persons(list(person_ids))}
+        return {p.id: p for p in self.store.persons.get_many(list(person_ids))}
 
     def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
-        return self.store.persons_by_sfdc_ids(sfdc_ids)
+        return self.store.persons.by_sfdc_ids(sfdc_ids)
 
     def contacts_by_account_ids(self, account_ids: Sequence[str]) -> dict[str, list[Person]]:
-        return self.store.persons_by_account_ids(account_ids, sfdc_type="Contact")
+        return self.store.persons.by_account_ids(account_ids, sfdc_type="Contact")
 
     def installation_id(self) -> str:
         """This database's id, the first part of the Tandem id a record made for a person carries."""
-        mark = self.store.get_watermark(*INSTALLATION)
-        if mark is None:
-            mark = self.store.set_watermark(*INSTALLATION, uuid.uuid4().hex[:16])
-        return mark.value
+        return self.store.installation.id()
 
     def external_id(self, person_id: int) -> str:
         """Tandem's id for a person across databases: the installation id plus the person id."""
@@ -136,20 +125,20 @@ class SyncWorkspace:
 
     def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
         """Per person: the agreed bases and the pending change of each field."""
-        bases = self.store.bases_for(person_ids)
+        bases = self.store.bases.for_persons(person_ids)
         pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
-        for change in self.store.list_pending_changes(person_ids=person_ids):
+        for change in self.store.outbox.find(person_ids=person_ids):
             pending[change.person_id][change.field] = change
         return {pid: FieldState(bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
 
     def pending(self, person_id: int) -> list[PendingChange]:
-        return self.store.list_pending_changes(person_ids=[person_id])
+        return self.store.outbox.find(person_ids=[person_id])
 
     def pending_batch(self, object_name: str, *, after_person_id: int, max_persons: int,
                       include_failed: bool) -> dict[int, list[PendingChange]]:
         """The next persons' changes to push, by person id in ascending order."""
-        changes = self.store.pending_for_push(object_name, after_person_id=after_person_id,
-                                              max_persons=max_persons, include_failed=include_failed)
+        changes = self.store.outbox.for_push(object_name, after_person_id=after_person_id,
+                                             max_persons=max_persons, include_failed=include_failed)
         by_person: dict[int, list[PendingChange]] = defaultdict(list)
         for change in changes:
             by_person[change.person_id].append(change)
@@ -158,7 +147,7 @@ class SyncWorkspace:
     # -- the pull's writes ---------------------------------------------------------------------
 
     def save_cursor(self, object_name: str, cursor: Cursor) -> None:
-        self.store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+        self.store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
 
     def apply(self, plan: PagePlan, object_name: str | None = None, cursor: Cursor | None = None) -> None:
         """Write one page's plan and move the object's watermark past it (if given), in one transaction."""
@@ -166,31 +155,31 @@ class SyncWorkspace:
         with store.transaction():
             new_ids: list[int] = []
             if plan.new_persons:
-                new_ids = store.add_linked_persons(plan.new_persons, source=SALESFORCE)
-                store.set_bases_many({pid: {k: v for k, v in fields.items() if v is not None}
+                new_ids = store.persons.add_linked(plan.new_persons, origin=ChangeOrigin.SALESFORCE)
+                store.bases.set_many({pid: {k: v for k, v in fields.items() if v is not None}
                                       for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
             if plan.dropped_pending:
-                store.clear_pending_changes(plan.dropped_pending)
+                store.outbox.clear(plan.dropped_pending)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
             if updates:
-                store.update_persons(updates, source=SALESFORCE, reason="changed in Salesforce")
+                store.persons.update_many(updates, origin=ChangeOrigin.SALESFORCE, reason="changed in Salesforce")
             if plan.links:
-                store.set_salesforce_links(list(plan.links.items()), reason="changed in Salesforce")
+                store.persons.set_links(list(plan.links.items()), reason="changed in Salesforce")
             for pid in plan.forget_bases:
-                store.clear_bases(pid)
+                store.bases.clear(pid)
             if plan.bases:
-                store.set_bases_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
+                store.bases.set_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
             self.log(plan.activities, new_ids)
             for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
-                store.merge_persons(order.winner_id, order.loser_ids, source=SALESFORCE, link=order.link)
+                store.merges.merge(order.winner_id, order.loser_ids, origin=ChangeOrigin.SALESFORCE, link=order.link)
             if object_name is not None and cursor is not None:
-                store.set_watermark(object_name, PULL_STREAM, cursor.dump())
+                store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
 
     # -- the push's and the actions' writes ----------------------------------------------------
 
     def mark_in_flight(self, changes: Sequence[PendingChange]) -> None:
         """Before the call: these changes are being sent (a crash after it sends them again)."""
-        self.store.mark_push_attempt([c.id for c in changes])
+        self.store.outbox.mark_attempt([c.id for c in changes])
 
     def delivered(self, person_id: int, values: Mapping[str, Any], changes: Sequence[PendingChange],
                   activity: ActivityRecord, *, link: SalesforceLink | None = None, reason: str = "") -> None:
@@ -201,12 +190,12 @@ class SyncWorkspace:
         """
         with self.store.transaction():
             if link is not None:
-                self.store.set_salesforce_links([(person_id, link)], reason=reason)
-                self.store.clear_bases(person_id)
+                self.store.persons.set_links([(person_id, link)], reason=reason)
+                self.store.bases.clear(person_id)
             if changes:
-                self.store.clear_pending_changes([c.id for c in changes])
+                self.store.outbox.clear([c.id for c in changes])
             if values:
-                self.store.set_bases_many({person_id: dict(values)})
+                self.store.bases.set_many({person_id: dict(values)})
             self.log([activity])
 
     def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
@@ -216,7 +205,7 @@ class SyncWorkspace:
     def not_sent(self, drops: Sequence[int], records: Sequence[ActivityRecord]) -> None:
         """Changes to fields that do not go to Salesforce leave the outbox, each with its reason logged."""
         with self.store.transaction():
-            self.store.clear_pending_changes(drops)
+            self.store.outbox.clear(drops)
             self.log(records)
 
     def refuse(self, person: Person, refusal: Refusal) -> RecordRejected:
@@ -231,12 +220,12 @@ class SyncWorkspace:
         sfdc_id = refusal.sfdc_id or person.link.sfdc_id
         with self.store.transaction():
             if refusal.changes:
-                self.store.mark_push_failed([c.id for c in refusal.changes], f"{refusal.code}: {refusal.message}")
+                self.store.outbox.mark_failed([c.id for c in refusal.changes], f"{refusal.code}: {refusal.message}")
             if refusal.code == "ENTITY_IS_DELETED" and person.linked:
-                self.store.set_salesforce_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
-                                                reason="deleted in Salesforce")
-            self.store.record_sync_error(ErrorLevel.RECORD, refusal.code, refusal.message,
-                                         object=refusal.object_name, sfdc_id=sfdc_id, person_id=person.id)
+                self.store.persons.set_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
+                                             reason="deleted in Salesforce")
+            self.store.sync_errors.record(ErrorLevel.RECORD, refusal.code, refusal.message,
+                                          object=refusal.object_name, sfdc_id=sfdc_id, person_id=person.id)
             self.log([ActivityRecord(person.id, types.SFDC_SYNC_FAILED, refusal.code, {
                 "Field": ", ".join(sorted(c.field for c in refusal.changes)),
                 "Salesforce Type": refusal.object_name, "Salesforce Id": sfdc_id, "Source": refusal.source,
@@ -249,36 +238,32 @@ class SyncWorkspace:
 
     def recall_refused_login(self) -> None:
         """Tell the client about a login another process had refused with the same settings."""
-        mark = self.store.get_watermark(*REFUSED_LOGIN)
-        if mark is None or self.client.refused is not None:
+        kept = self.store.refused_logins.latest()
+        if kept is None or self.client.refused is not None:
             return
-        kept = json.loads(mark.value)
-        if kept and kept["fingerprint"] == self.client.credentials.fingerprint(bytes.fromhex(kept["salt"])):
-            self.client.remember_refusal(_aware(mark.set_at), AuthenticationFailed(
-                kept["reason"], error_code=kept["code"], status=kept.get("status")))
+        if kept.fingerprint == self.client.credentials.fingerprint(bytes.fromhex(kept.salt)):
+            self.client.remember_refusal(kept.refused_at, AuthenticationFailed(kept.reason, error_code=kept.error_code))
 
     def keep_refused_login(self) -> None:
         """Keep the client's standing refusal for other processes (or forget it once a login worked)."""
         refused = self.client.refused
-        mark = self.store.get_watermark(*REFUSED_LOGIN)
         if refused is None:
-            if mark is not None and mark.value != "{}" and self.client.logins:
-                self.store.set_watermark(*REFUSED_LOGIN, "{}")
+            if self.client.logins:
+                self.store.refused_logins.forget()
             return
         at, error = refused
-        if mark is not None and mark.value != "{}" and _aware(mark.set_at) >= at:
+        kept = self.store.refused_logins.latest()
+        if kept is not None and kept.refused_at >= at:
             return
         salt = os.urandom(16)
-        self.store.set_watermark(*REFUSED_LOGIN, json.dumps({
-            "salt": salt.hex(), "fingerprint": self.client.credentials.fingerprint(salt),
-            "code": error.error_code, "reason": error.message, "status": error.status,
-        }), now=at)
+        self.store.refused_logins.keep(RefusedLogin(at, salt.hex(), self.client.credentials.fingerprint(salt),
+                                                    error.error_code, error.message))
 
     def record_api_usage(self) -> None:
         """Keep the org's API usage from the last answer, for `tandem status`."""
         usage = self.client.api_usage
         if usage is not None:
-            self.store.set_watermark(SALESFORCE_OBJECT, API_USAGE_STREAM, f"{usage[0]}/{usage[1]}")
+            self.store.api_usage.record(*usage)
 
     def log(self, records: Sequence[ActivityRecord], created: Sequence[int] = ()) -> None:
         rows = []
@@ -288,4 +273,4 @@ class SyncWorkspace:
                 continue
             rows.append((person_id, record.kind, record.primary_value, dict(record.attributes)))
         if rows:
-            self.store.log_activities(rows)
+            self.store.activities.log_many(rows)

@@ -53,8 +53,8 @@ def _lead_ids(values: list[str] | None) -> list[int] | None:
 
 def _page(request: Request, cursor: ActivityCursor, size: int, type_ids: list[int],
           lead_ids: list[int] | None) -> tuple[list[Activity], str, bool]:
-    found = _store(request).activities_page(since=cursor.since, after_id=cursor.after_id, limit=size + 1,
-                                            type_ids=type_ids, person_ids=lead_ids)
+    found = _store(request).api.activities_page(since=cursor.since, after_id=cursor.after_id, limit=size + 1,
+                                                type_ids=type_ids, person_ids=lead_ids)
     more = len(found) > size
     found = found[:size]
     last = found[-1].id if found else cursor.after_id
@@ -101,7 +101,7 @@ def lead_changes(
     wanted = {}
     for name in names:
         try:
-            wanted[name] = store.field(name)
+            wanted[name] = store.fields.get(name)
         except InvalidInput:
             raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found") from None
     if listId:

@@ -17,12 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tandem.errors import InvalidInput
 from tandem.people.api_queries import LOOKUP_FIELDS
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.validation import coerce
 from tandem.web.envelope import ApiFailure, Codes, reason
 from tandem.web.parameters import MAX_ID
 
-API_SOURCE = "Web service API"
+API_SOURCE = ChangeOrigin.API
 
 
 class SyncAction(StrEnum):
@@ -69,7 +70,7 @@ class _Record:
 def check_lookup_field(store: PersonStore, name: str, action: SyncAction) -> None:
     if name not in LOOKUP_FIELDS:
         try:
-            store.field(name)
+            store.fields.get(name)
         except InvalidInput:
             raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found") from None
         raise ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{name}' not supported")
@@ -97,7 +98,7 @@ def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str |
         if name == keep_key:
             continue
         try:
-            person_field = store.field(name)
+            person_field = store.fields.get(name)
         except InvalidInput:
             return _Checked({}, _skipped(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found"))
         if person_field.read_only:
@@ -129,7 +130,7 @@ def _key_of(lookup: str, raw: Any) -> Any:
     return raw.strip().lower() if lookup == "email" else raw
 
 
-def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: str = API_SOURCE) -> list[dict[str, Any]]:
+def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: ChangeOrigin = API_SOURCE) -> list[dict[str, Any]]:
     """Create or update persons; one result per input record, in input order."""
     if not request.input:
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'input'")
@@ -159,7 +160,7 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
         record.outcome = checked.skip
         record.changes = checked.changes
     live = [r for r in records if r.outcome is None]
-    matches = store.person_ids_by(lookup, [r.key for r in live]) if action is not SyncAction.CREATE_DUPLICATE else {}
+    matches = store.api.person_ids_by(lookup, [r.key for r in live]) if action is not SyncAction.CREATE_DUPLICATE else {}
     creates: list[_Record] = []
     updates: list[tuple[_Record, int]] = []
     for record in live:
@@ -190,10 +191,10 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
     return [r.outcome or _skipped(Codes.SYSTEM_ERROR, "not processed") for r in records]
 
 
-def _write(store: PersonStore, creates: list[_Record], updates: list[tuple[_Record, int]], source: str) -> list[int]:
+def _write(store: PersonStore, creates: list[_Record], updates: list[tuple[_Record, int]], source: ChangeOrigin) -> list[int]:
     """All creates and updates in one transaction; any bad value rolls all of them back."""
     with store.transaction():
-        created = store.add_persons([r.changes for r in creates], source) if creates else []
+        created = store.persons.add_many([r.changes for r in creates], source) if creates else []
         if updates:
-            store.update_persons([(pid, r.changes) for r, pid in updates], source)
+            store.persons.update_many([(pid, r.changes) for r, pid in updates], source)
     return created

@@ -38,11 +38,11 @@ def _limits(request: Request) -> ApiLimits:
 def _fields(store: PersonStore, names: list[str]) -> list[str]:
     if not names:
         return list(DEFAULT_LEAD_FIELDS)
-    known = {f.name for f in store.fields()}
+    known = {f.name for f in store.fields.all()}
     for name in names:
         if name not in known:
             try:
-                store.field(name)
+                store.fields.get(name)
             except InvalidInput:
                 raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found") from None
     return list(dict.fromkeys(names))
@@ -58,7 +58,7 @@ def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[s
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'filterType'")
     if filter_type not in LOOKUP_FIELDS:
         try:
-            store.field(filter_type)
+            store.fields.get(filter_type)
         except InvalidInput:
             raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{filter_type}' not found") from None
         raise ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{filter_type}' not supported")
@@ -73,9 +73,9 @@ def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[s
     size = batch_size(one("batchSize"), limits.batch_size)
     token = one("nextPageToken")
     cursor = read_lead_token(token) if token else LeadCursor(0)
-    if cursor.after_id == 0 and store.count_persons_where(filter_type, values) > limits.filter_matches:
+    if cursor.after_id == 0 and store.api.count_persons_where(filter_type, values) > limits.filter_matches:
         raise ApiFailure(Codes.INVALID_DATA, "Too many results match the filter")
-    page = store.persons_page(filter_type, values, cursor.after_id, size + 1)
+    page = store.api.persons_page(filter_type, values, cursor.after_id, size + 1)
     more = len(page) > size
     page = page[:size]
     next_token = lead_token(LeadCursor(page[-1].id)) if more else None
@@ -141,7 +141,7 @@ async def push_leads(request: Request) -> Response:
 def get_lead(request: Request, lead_id: int, fields: list[str] | None = Query(None)) -> Response:
     store = _store(request)
     names = _fields(store, multi(fields))
-    found = store.get_persons(ids("id", [lead_id]))
+    found = store.persons.get_many(ids("id", [lead_id]))
     return success([lead_record(p, names) for p in found])
 
 
@@ -158,7 +158,7 @@ async def _delete(request: Request) -> Response:
     for value in wanted:
         found = ids("id", [_id_text(value)])
         numbers.append(found[0] if found else None)
-    deleted = set(await run_in_threadpool(_store(request).delete_persons, [n for n in numbers if n is not None]))
+    deleted = set(await run_in_threadpool(_store(request).api.delete_persons, [n for n in numbers if n is not None]))
     result = []
     for number in numbers:
         if number in deleted:
@@ -190,12 +190,12 @@ async def delete_leads_by_delete(request: Request) -> Response:
 
 @router.get("/rest/v1/leads/describe.json", summary="Describe Lead")
 def describe(request: Request) -> Response:
-    return success([describe_entry(f) for f in _store(request).fields()])
+    return success([describe_entry(f) for f in _store(request).fields.all()])
 
 
 @router.get("/rest/v1/leads/describe2.json", summary="Describe Lead2")
 def describe2(request: Request) -> Response:
-    fields = _store(request).fields()
+    fields = _store(request).fields.all()
     return success([{
         "name": "API Lead",
         "searchableFields": [[name] for name in LOOKUP_FIELDS],

@@ -101,7 +101,7 @@ def _failure_for(error: Exception) -> ApiFailure:
 
 def _person_id(request: Request, lead_id: int) -> int:
     """The person's id, checked here so an unknown id never opens the Salesforce client."""
-    if not 0 < lead_id <= MAX_ID or not request.app.state.store.get_persons([lead_id]):
+    if not 0 < lead_id <= MAX_ID or not request.app.state.store.persons.get_many([lead_id]):
         raise ApiFailure(Codes.LEAD_NOT_FOUND, "Lead not found")
     return lead_id
 

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tandem.cli import app
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
 
@@ -61,7 +62,7 @@ def test_add_set_show_json(tandem, database_url: str) -> None:  # type: ignore[n
     assert record["id"] == 1 and record["email"] == "ann@example.com"
     assert record["title"] == "CTO" and record["unsubscribed"] is True
     assert record["numberOfEmployees"] == 40 and record["sfdcType"] is None
-    assert PersonStore(database_url).get_person(1).fields["title"] == "CTO"
+    assert PersonStore(database_url).persons.get(1).fields["title"] == "CTO"
 
 
 def test_show_as_table(tandem) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +80,7 @@ def test_activity_json_lists_new_lead_and_changes(tandem) -> None:  # type: igno
     log = json.loads(result.stdout)
     assert [a["activityTypeId"] for a in log] == [12, 13]
     change = {item["name"]: item["value"] for item in log[1]["attributes"]}
-    assert change["Old Value"] == "VP" and change["New Value"] == "CTO" and change["Source"] == "cli"
+    assert change["Old Value"] == "VP" and change["New Value"] == "CTO" and change["Source"] == ChangeOrigin.CLI
     assert all(a["leadId"] == 1 for a in log)
     table = tandem("person", "activity", "1")
     assert table.exit_code == 0 and "Change Data Value" in table.output
@@ -94,8 +95,8 @@ def test_ambiguous_email_is_an_error_listing_the_ids_and_changes_nothing(tandem,
     assert "1, 2" in result.stderr
     assert "Traceback" not in result.output
     store = PersonStore(database_url)
-    assert [p.fields["title"] for p in store.get_persons([1, 2])] == ["A", "B"]
-    assert len(store.list_activities()) == 2
+    assert [p.fields["title"] for p in store.persons.get_many([1, 2])] == ["A", "B"]
+    assert len(store.activities.find()) == 2
 
 
 @pytest.mark.parametrize(
@@ -116,8 +117,8 @@ def test_errors_go_to_stderr_with_status_1_and_change_nothing(tandem, database_u
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert result.stdout == ""
     store = PersonStore(database_url)
-    assert store.get_person(1).fields["title"] == "VP"
-    assert len(store.list_activities()) == 1
+    assert store.persons.get(1).fields["title"] == "VP"
+    assert len(store.activities.find()) == 1
 
 
 def test_a_database_that_cannot_be_opened_is_a_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import pytest
 
 from tandem.errors import InvalidInput, NotFound
 from tandem.people import activities as types
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
 
@@ -28,12 +29,12 @@ def test_types_json_shape() -> None:
 
 
 def test_log_sync_failure_on_a_person(store: PersonStore) -> None:
-    person = store.add_person({"email": "f@example.com"}, source="cli")
-    logged = store.log_activity(
+    person = store.persons.add({"email": "f@example.com"}, origin=ChangeOrigin.CLI)
+    logged = store.activities.log(
         person.id, types.SFDC_SYNC_FAILED, "FIELD_CUSTOM_VALIDATION_EXCEPTION",
         {"Error Message": "Phone is required", "Field": "phone", "Salesforce Id": "0035g00000XYZabAAB"},
     )
-    [stored] = store.list_activities(person.id, type_ids=[types.SFDC_SYNC_FAILED.id])
+    [stored] = store.activities.find(person.id, type_ids=[types.SFDC_SYNC_FAILED.id])
     assert stored == logged
     assert stored.attribute("Error Message") == "Phone is required"
     assert stored.as_json()["leadId"] == person.id
@@ -41,19 +42,19 @@ def test_log_sync_failure_on_a_person(store: PersonStore) -> None:
 
 
 def test_log_refuses_undeclared_attributes_and_unknown_persons(store: PersonStore) -> None:
-    person = store.add_person({}, source="cli")
+    person = store.persons.add({}, origin=ChangeOrigin.CLI)
     with pytest.raises(InvalidInput):
-        store.log_activity(person.id, types.SFDC_SYNC_CONFLICT, "title", {"Colour": "red"})
+        store.activities.log(person.id, types.SFDC_SYNC_CONFLICT, "title", {"Colour": "red"})
     with pytest.raises(NotFound):
-        store.log_activity(person.id + 1, types.SFDC_SYNC_CONFLICT, "title", {"Lost Value": "x"})
-    assert len(store.list_activities()) == 1
+        store.activities.log(person.id + 1, types.SFDC_SYNC_CONFLICT, "title", {"Lost Value": "x"})
+    assert len(store.activities.find()) == 1
 
 
 def test_activity_paging_filters(store: PersonStore) -> None:
-    a = store.add_person({}, source="cli")
-    b = store.add_person({}, source="cli")
-    store.update_person(a.id, {"title": "X"}, source="cli")
-    all_ = store.list_activities()
+    a = store.persons.add({}, origin=ChangeOrigin.CLI)
+    b = store.persons.add({}, origin=ChangeOrigin.CLI)
+    store.persons.update(a.id, {"title": "X"}, origin=ChangeOrigin.CLI)
+    all_ = store.activities.find()
     assert [x.id for x in all_] == sorted(x.id for x in all_)
-    assert [x.person_id for x in store.list_activities(after_id=all_[0].id)] == [b.id, a.id]
-    assert len(store.list_activities(limit=2)) == 2
+    assert [x.person_id for x in store.activities.find(after_id=all_[0].id)] == [b.id, a.id]
+    assert len(store.activities.find(limit=2)) == 2

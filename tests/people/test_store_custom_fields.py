@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tandem.errors import InvalidInput
 from tandem.people.fields import FieldType
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
 CUSTOM = [
@@ -27,24 +28,24 @@ CUSTOM = [
 def test_custom_fields_survive_a_restart_with_typed_values(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
     for name, type_, _, _ in CUSTOM:
         values = ["Red", "Green", "Blue"] if type_ == "picklist" else None
-        store.ensure_custom_field(name, type_, picklist_values=values)
-    person = store.add_person({name: raw for name, _, raw, _ in CUSTOM}, source="cli")
+        store.fields.ensure_custom(name, type_, picklist_values=values)
+    person = store.persons.add({name: raw for name, _, raw, _ in CUSTOM}, origin=ChangeOrigin.CLI)
 
     restarted = open_store()
-    stored = restarted.get_person(person.id).fields
+    stored = restarted.persons.get(person.id).fields
     for name, _, _, expected in CUSTOM:
         assert stored[name] == expected, name
         assert type(stored[name]) is type(expected), name
-    field = restarted.field("Favorite_Color__c")
+    field = restarted.fields.get("Favorite_Color__c")
     assert field.custom and field.type is FieldType.PICKLIST
     assert field.picklist_values == ("Red", "Green", "Blue") and field.label == "Favorite Color"
     with pytest.raises(InvalidInput) as raised:
-        restarted.update_person(person.id, {"Favorite_Color__c": "Purple"}, source="cli")
+        restarted.persons.update(person.id, {"Favorite_Color__c": "Purple"}, origin=ChangeOrigin.CLI)
     assert raised.value.field == "Favorite_Color__c"
 
 
 def test_custom_field_is_a_real_column(store: PersonStore) -> None:
-    store.ensure_custom_field("Seats__c", "integer")
+    store.fields.ensure_custom("Seats__c", "integer")
     engine = sa.create_engine(store.url)
     try:
         columns = {c["name"] for c in sa.inspect(engine).get_columns("persons")}
@@ -55,26 +56,26 @@ def test_custom_field_is_a_real_column(store: PersonStore) -> None:
 
 def test_a_store_opened_before_the_field_existed_sees_it(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
     other = open_store()
-    store.ensure_custom_field("Seats__c", "integer")
-    person = other.add_person({"Seats__c": "3"}, source="cli")
-    assert other.get_person(person.id).fields["Seats__c"] == 3
+    store.fields.ensure_custom("Seats__c", "integer")
+    person = other.persons.add({"Seats__c": "3"}, origin=ChangeOrigin.CLI)
+    assert other.persons.get(person.id).fields["Seats__c"] == 3
 
 
 def test_ensure_is_idempotent_and_updates_label_and_values(store: PersonStore) -> None:
-    store.ensure_custom_field("Favorite_Color__c", "picklist", label="Colour", picklist_values=["Red"])
-    field = store.ensure_custom_field("Favorite_Color__c", "picklist", label="Favorite Color",
-                                      picklist_values=["Red", "Teal"])
+    store.fields.ensure_custom("Favorite_Color__c", "picklist", label="Colour", picklist_values=["Red"])
+    field = store.fields.ensure_custom("Favorite_Color__c", "picklist", label="Favorite Color",
+                                       picklist_values=["Red", "Teal"])
     assert field.label == "Favorite Color" and field.picklist_values == ("Red", "Teal")
-    assert [f.name for f in store.fields() if f.custom] == ["Favorite_Color__c"]
-    person = store.add_person({"Favorite_Color__c": "Teal"}, source="cli")
+    assert [f.name for f in store.fields.all() if f.custom] == ["Favorite_Color__c"]
+    person = store.persons.add({"Favorite_Color__c": "Teal"}, origin=ChangeOrigin.CLI)
     assert person.fields["Favorite_Color__c"] == "Teal"
 
 
 def test_custom_string_length_is_enforced(store: PersonStore) -> None:
-    store.ensure_custom_field("Code__c", "string", length=4)
+    store.fields.ensure_custom("Code__c", "string", length=4)
     with pytest.raises(InvalidInput, match="longer than 4"):
-        store.add_person({"Code__c": "ABCDE"}, source="cli")
-    assert store.count_persons() == 0
+        store.persons.add({"Code__c": "ABCDE"}, origin=ChangeOrigin.CLI)
+    assert store.persons.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -91,34 +92,34 @@ def test_custom_string_length_is_enforced(store: PersonStore) -> None:
 )
 def test_bad_definitions_are_refused(store: PersonStore, name: str, type_: str, kwargs: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(InvalidInput):
-        store.ensure_custom_field(name, type_, **kwargs)
-    assert [f for f in store.fields() if f.custom] == []
+        store.fields.ensure_custom(name, type_, **kwargs)
+    assert [f for f in store.fields.all() if f.custom] == []
 
 
 def test_type_change_is_refused(store: PersonStore) -> None:
-    store.ensure_custom_field("Seats__c", "integer")
+    store.fields.ensure_custom("Seats__c", "integer")
     with pytest.raises(InvalidInput) as raised:
-        store.ensure_custom_field("Seats__c", "string")
+        store.fields.ensure_custom("Seats__c", "string")
     assert raised.value.field == "Seats__c"
-    assert store.field("Seats__c").type is FieldType.INTEGER
+    assert store.fields.get("Seats__c").type is FieldType.INTEGER
 
 
 def test_change_of_custom_field_logs_and_queues(store: PersonStore) -> None:
-    field = store.ensure_custom_field("Seats__c", "integer")
-    person = store.add_person({}, source="cli")
-    store.update_person(person.id, {"Seats__c": 5}, source="cli")
-    [change] = store.list_activities(person.id, type_ids=[13])
+    field = store.fields.ensure_custom("Seats__c", "integer")
+    person = store.persons.add({}, origin=ChangeOrigin.CLI)
+    store.persons.update(person.id, {"Seats__c": 5}, origin=ChangeOrigin.CLI)
+    [change] = store.activities.find(person.id, type_ids=[13])
     assert change.primary_attribute_value_id == field.id
     assert change.attribute("New Value") == 5
-    assert [(c.field, c.value) for c in store.list_pending_changes()] == [("Seats__c", 5)]
+    assert [(c.field, c.value) for c in store.outbox.find()] == [("Seats__c", 5)]
 
 
 def test_a_custom_field_added_in_a_rolled_back_transaction_is_gone(store: PersonStore) -> None:
     with pytest.raises(RuntimeError), store.transaction():
-        store.ensure_custom_field("Seats__c", "integer")
+        store.fields.ensure_custom("Seats__c", "integer")
         raise RuntimeError
-    assert [f for f in store.fields() if f.custom] == []
-    person = store.add_person({"lastName": "Still works"}, source="cli")
-    assert "Seats__c" not in store.get_person(person.id).fields
-    store.ensure_custom_field("Seats__c", "integer")
-    assert store.get_person(person.id).fields["Seats__c"] is None
+    assert [f for f in store.fields.all() if f.custom] == []
+    person = store.persons.add({"lastName": "Still works"}, origin=ChangeOrigin.CLI)
+    assert "Seats__c" not in store.persons.get(person.id).fields
+    store.fields.ensure_custom("Seats__c", "integer")
+    assert store.persons.get(person.id).fields["Seats__c"] is None

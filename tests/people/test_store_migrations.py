@@ -1,18 +1,23 @@
-"""Migrations build the schema from nothing, are idempotent, and match the field catalog."""
+"""Migrations build the schema from nothing, are idempotent, match the field catalog, and keep data."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tandem.errors import InvalidInput
-from tandem.people.database import normalize_url
+from tandem.people.database import Database, normalize_url
 from tandem.people.fields import STANDARD_FIELDS
+from tandem.people.models import ApiUsageReading
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.people.tables import metadata
+from tandem.people.tables import metadata, watermarks
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
-          "cycle_steps", "sync_errors", "leases", "person_tombstones", "alembic_version"}
+          "cycle_steps", "sync_errors", "leases", "person_tombstones", "installation", "create_markers",
+          "api_usage", "refused_logins", "alembic_version"}
 
 
 def _inspect(url: str) -> tuple[set[str], dict[str, set[str]]]:
@@ -44,15 +49,15 @@ def test_every_catalog_field_has_its_column(store: PersonStore) -> None:
 
 
 def test_migrating_twice_changes_nothing_and_keeps_custom_columns(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
-    store.ensure_custom_field("Seats__c", "integer")
-    person = store.add_person({"Seats__c": 4, "email": "m@example.com"}, source="cli")
+    store.fields.ensure_custom("Seats__c", "integer")
+    person = store.persons.add({"Seats__c": 4, "email": "m@example.com"}, origin=ChangeOrigin.CLI)
     before = _inspect(store.url)
 
     again = open_store()
     again.migrate()
 
     assert _inspect(store.url) == before
-    assert again.get_person(person.id).fields["Seats__c"] == 4
+    assert again.persons.get(person.id).fields["Seats__c"] == 4
     assert not again.needs_migration()
 
 
@@ -78,3 +83,59 @@ def test_database_urls_are_normalised() -> None:
     assert normalize_url("sqlite:///tandem.db") == "sqlite:///tandem.db"
     with pytest.raises(InvalidInput):
         normalize_url("mysql://u@h/db")
+
+
+def test_upgrade_moves_installation_create_markers_and_api_usage_out_of_watermarks(database_url: str) -> None:
+    """A database at revision 0004 kept them as watermark rows under made-up keys."""
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    old = Database(database_url)
+    old.migrate("0004")
+    with old.transaction() as connection:
+        connection.execute(sa.insert(watermarks), [
+            {"object": "Contact", "stream": "pull", "value": '{"stamp": "2026-03-01T11:00:00Z"}', "set_at": at},
+            {"object": "Tandem", "stream": "installation", "value": "0a1b2c3d4e5f6071", "set_at": at},
+            {"object": "Person:7", "stream": "lead-create", "value": "attempted", "set_at": at + timedelta(hours=1)},
+            {"object": "Salesforce", "stream": "api-usage", "value": "1234/100000", "set_at": at + timedelta(hours=2)},
+        ])
+    old.dispose()
+
+    store = PersonStore(database_url)
+    try:
+        assert store.needs_migration()
+        store.migrate()
+        assert store.installation.id() == "0a1b2c3d4e5f6071"
+        assert store.create_markers.get(7, "Lead") == at + timedelta(hours=1)
+        assert store.api_usage.latest() == ApiUsageReading(used=1234, limit=100000, recorded_at=at + timedelta(hours=2))
+        [cursor] = store.watermarks.all()
+        assert (cursor.object, cursor.stream, cursor.set_at) == ("Contact", "pull", at)
+    finally:
+        store.close()
+
+
+def test_downgrade_puts_them_back_into_watermarks(database_url: str) -> None:
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    store = PersonStore(database_url)
+    try:
+        store.migrate()
+        store.watermarks.set("Lead", "pull", "{}", now=at)
+        installation = store.installation.id(now=at)
+        store.create_markers.mark(3, "Lead", now=at)
+        store.api_usage.record(5, 100, now=at)
+    finally:
+        store.close()
+    db = Database(database_url)
+    try:
+        db.downgrade("0004")
+        with db.transaction() as connection:
+            rows = {(r.object, r.stream): (r.value, r.set_at) for r in connection.execute(sa.select(watermarks))}
+        assert rows == {
+            ("Lead", "pull"): ("{}", at),
+            ("Tandem", "installation"): (installation, at),
+            ("Person:3", "lead-create"): ("attempted", at),
+            ("Salesforce", "api-usage"): ("5/100", at),
+        }
+        db.migrate()  # and up again, unchanged
+        with db.transaction() as connection:
+            assert connection.execute(sa.select(sa.func.count()).select_from(watermarks)).scalar_one() == 1
+    finally:
+        db.dispose()

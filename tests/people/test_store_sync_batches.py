@@ -9,6 +9,7 @@ import pytest
 from tandem.errors import InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.models import PendingState, SalesforceLink
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
@@ -25,103 +26,103 @@ def _contact(n: int, account: str = "0015g0000ACCT01AAA") -> SalesforceLink:
 
 
 def test_add_linked_persons_stores_the_link_and_queues_nothing(store: PersonStore) -> None:
-    ids = store.add_linked_persons([({"lastName": "Lead"}, _lead(1)), ({"lastName": "Con"}, _contact(1))])
-    lead, contact = store.get_persons(ids)
+    ids = store.persons.add_linked([({"lastName": "Lead"}, _lead(1)), ({"lastName": "Con"}, _contact(1))])
+    lead, contact = store.persons.get_many(ids)
     assert lead.link == _lead(1) and contact.link == _contact(1)
-    assert store.list_pending_changes() == []
-    new_leads = store.list_activities(type_ids=[types.NEW_LEAD.id])
+    assert store.outbox.find() == []
+    new_leads = store.activities.find(type_ids=[types.NEW_LEAD.id])
     assert [a.attribute("SFDC Type") for a in new_leads] == ["Lead", "Contact"]
     assert {a.attribute("Source Type") for a in new_leads} == {"salesforce"}
 
 
 def test_add_linked_persons_checks_fields_and_link(store: PersonStore) -> None:
     with pytest.raises(InvalidInput) as raised:
-        store.add_linked_persons([({"lastName": "X"}, SalesforceLink(sfdc_type="Account", sfdc_id="001"))])
+        store.persons.add_linked([({"lastName": "X"}, SalesforceLink(sfdc_type="Account", sfdc_id="001"))])
     assert raised.value.field == "sfdcType"
     with pytest.raises(InvalidInput) as raised:
-        store.add_linked_persons([({"numberOfEmployees": "many"}, _lead(1))])
+        store.persons.add_linked([({"numberOfEmployees": "many"}, _lead(1))])
     assert raised.value.field == "numberOfEmployees"
-    assert store.count_persons() == 0
+    assert store.persons.count() == 0
 
 
 def test_set_salesforce_links_in_one_batch(store: PersonStore) -> None:
-    a, b = store.add_persons([{"lastName": "A"}, {"lastName": "B"}], source="cli")
-    changed = store.set_salesforce_links([(a, _lead(1)), (b, _contact(2))], reason="created in Salesforce")
+    a, b = store.persons.add_many([{"lastName": "A"}, {"lastName": "B"}], origin=ChangeOrigin.CLI)
+    changed = store.persons.set_links([(a, _lead(1)), (b, _contact(2))], reason="created in Salesforce")
     assert [sorted(c) for c in changed] == [
         ["sfdcCreatedDate", "sfdcId", "sfdcLeadId", "sfdcType"],
         ["sfdcAccountId", "sfdcContactId", "sfdcId", "sfdcType"],
     ]
-    [reason] = {x.attribute("Reason") for x in store.list_activities(type_ids=[types.CHANGE_DATA_VALUE.id])}
+    [reason] = {x.attribute("Reason") for x in store.activities.find(type_ids=[types.CHANGE_DATA_VALUE.id])}
     assert reason == "created in Salesforce"
-    assert store.list_pending_changes() == []
+    assert store.outbox.find() == []
 
 
 def test_lookups_by_salesforce_and_account_ids(store: PersonStore) -> None:
-    ids = store.add_linked_persons([
+    ids = store.persons.add_linked([
         ({}, _lead(1)), ({}, _contact(1)), ({}, _contact(2)), ({}, _contact(3, account="0015g0000ACCT02AAA")),
     ])
-    by_sfdc = store.persons_by_sfdc_ids([_lead(1).sfdc_id, _contact(3).sfdc_id, "003000000000000AAA"])
+    by_sfdc = store.persons.by_sfdc_ids([_lead(1).sfdc_id, _contact(3).sfdc_id, "003000000000000AAA"])
     assert {k: p.id for k, p in by_sfdc.items()} == {_lead(1).sfdc_id: ids[0], _contact(3).sfdc_id: ids[3]}
-    by_account = store.persons_by_account_ids(["0015g0000ACCT01AAA", "0015g0000ACCT02AAA"], sfdc_type="Contact")
+    by_account = store.persons.by_account_ids(["0015g0000ACCT01AAA", "0015g0000ACCT02AAA"], sfdc_type="Contact")
     assert {k: [p.id for p in v] for k, v in by_account.items()} == {
         "0015g0000ACCT01AAA": [ids[1], ids[2]], "0015g0000ACCT02AAA": [ids[3]],
     }
 
 
 def test_pending_for_push_takes_linked_live_persons_of_the_type_in_pages(store: PersonStore) -> None:
-    leads = store.add_linked_persons([({}, _lead(n)) for n in range(1, 6)])
-    contact = store.add_linked_persons([({}, _contact(1))])[0]
-    unlinked = store.add_person({}, source="cli").id
-    deleted = store.add_linked_persons([({}, _lead(9))])[0]
-    store.set_salesforce_link(deleted, SalesforceLink(**{**vars(_lead(9)), "sfdc_is_deleted": True}))
+    leads = store.persons.add_linked([({}, _lead(n)) for n in range(1, 6)])
+    contact = store.persons.add_linked([({}, _contact(1))])[0]
+    unlinked = store.persons.add({}, origin=ChangeOrigin.CLI).id
+    deleted = store.persons.add_linked([({}, _lead(9))])[0]
+    store.persons.set_link(deleted, SalesforceLink(**{**vars(_lead(9)), "sfdc_is_deleted": True}))
     for person_id in [*leads, contact, unlinked, deleted]:
-        store.update_person(person_id, {"title": "CTO", "city": "Ghent"}, source="cli")
+        store.persons.update(person_id, {"title": "CTO", "city": "Ghent"}, origin=ChangeOrigin.CLI)
 
-    first = store.pending_for_push("Lead", max_persons=2)
+    first = store.outbox.for_push("Lead", max_persons=2)
     assert sorted({c.person_id for c in first}) == leads[:2]
     assert len(first) == 4 and [c.person_id for c in first] == sorted(c.person_id for c in first)
-    rest = store.pending_for_push("Lead", after_person_id=leads[1], max_persons=10)
+    rest = store.outbox.for_push("Lead", after_person_id=leads[1], max_persons=10)
     assert sorted({c.person_id for c in rest}) == leads[2:]
-    assert {c.person_id for c in store.pending_for_push("Contact")} == {contact}
+    assert {c.person_id for c in store.outbox.for_push("Contact")} == {contact}
 
 
 def test_pending_for_push_retries_in_flight_and_failed_only_when_asked(store: PersonStore) -> None:
-    a, b, c = store.add_linked_persons([({}, _lead(1)), ({}, _lead(2)), ({}, _lead(3))])
+    a, b, c = store.persons.add_linked([({}, _lead(1)), ({}, _lead(2)), ({}, _lead(3))])
     for person_id in (a, b, c):
-        store.update_person(person_id, {"title": "CTO"}, source="cli")
-    by_person = {ch.person_id: ch.id for ch in store.list_pending_changes()}
-    store.mark_push_attempt([by_person[b], by_person[c]])
-    store.mark_push_failed([by_person[c]], "REQUIRED_FIELD_MISSING")
-    assert {ch.person_id for ch in store.pending_for_push("Lead")} == {a, b}
-    retried = store.pending_for_push("Lead", include_failed=True)
+        store.persons.update(person_id, {"title": "CTO"}, origin=ChangeOrigin.CLI)
+    by_person = {ch.person_id: ch.id for ch in store.outbox.find()}
+    store.outbox.mark_attempt([by_person[b], by_person[c]])
+    store.outbox.mark_failed([by_person[c]], "REQUIRED_FIELD_MISSING")
+    assert {ch.person_id for ch in store.outbox.for_push("Lead")} == {a, b}
+    retried = store.outbox.for_push("Lead", include_failed=True)
     assert {ch.person_id for ch in retried} == {a, b, c}
     assert {ch.state for ch in retried} == {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
 
 
 def test_bases_for_many_persons(store: PersonStore) -> None:
-    a, b, c = store.add_persons([{}, {}, {}], source="cli")
-    store.set_bases_many({a: {"title": "VP", "leadScore": "3"}, b: {"unsubscribed": True}})
-    assert store.bases_for([a, b, c]) == {a: {"title": "VP", "leadScore": 3}, b: {"unsubscribed": True}}
-    store.set_bases_many({a: {"title": "CTO"}})
-    assert store.get_bases(a) == {"title": "CTO", "leadScore": 3}
+    a, b, c = store.persons.add_many([{}, {}, {}], origin=ChangeOrigin.CLI)
+    store.bases.set_many({a: {"title": "VP", "leadScore": "3"}, b: {"unsubscribed": True}})
+    assert store.bases.for_persons([a, b, c]) == {a: {"title": "VP", "leadScore": 3}, b: {"unsubscribed": True}}
+    store.bases.set_many({a: {"title": "CTO"}})
+    assert store.bases.get(a) == {"title": "CTO", "leadScore": 3}
 
 
 def test_log_activities_in_one_batch(store: PersonStore) -> None:
-    a, b = store.add_persons([{}, {}], source="cli")
-    store.log_activities([
+    a, b = store.persons.add_many([{}, {}], origin=ChangeOrigin.CLI)
+    store.activities.log_many([
         (a, types.SFDC_SYNC_CONFLICT, "title", {"Kept Value": "CTO", "Lost Value": "VP", "Winner": "Salesforce"}),
         (b, types.SFDC_VALUE_DROPPED, "Shoe_Size__c", {"Value": "44", "Reason": "not synced"}),
     ], now=T0)
-    logged = store.list_activities(type_ids=[types.SFDC_SYNC_CONFLICT.id, types.SFDC_VALUE_DROPPED.id])
+    logged = store.activities.find(type_ids=[types.SFDC_SYNC_CONFLICT.id, types.SFDC_VALUE_DROPPED.id])
     assert [(x.person_id, x.primary_attribute_value) for x in logged] == [(a, "title"), (b, "Shoe_Size__c")]
     assert logged[0].attribute("Lost Value") == "VP" and logged[0].activity_date == T0
 
 
 def test_log_activities_writes_nothing_when_one_entry_is_bad(store: PersonStore) -> None:
-    a = store.add_person({}, source="cli").id
+    a = store.persons.add({}, origin=ChangeOrigin.CLI).id
     good = (a, types.SFDC_SYNC_FAILED, "REQUIRED_FIELD_MISSING", {"Error Message": "Company"})
     with pytest.raises(InvalidInput):
-        store.log_activities([good, (a, types.SFDC_SYNC_FAILED, "X", {"Colour": "red"})])
+        store.activities.log_many([good, (a, types.SFDC_SYNC_FAILED, "X", {"Colour": "red"})])
     with pytest.raises(NotFound):
-        store.log_activities([good, (a + 5, types.SFDC_SYNC_FAILED, "X", {})])
-    assert len(store.list_activities()) == 1
+        store.activities.log_many([good, (a + 5, types.SFDC_SYNC_FAILED, "X", {})])
+    assert len(store.activities.find()) == 1

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from tandem.people import activities as types
-from tandem.people.outbox import PendingChangeLog
+from tandem.people.origin import ChangeOrigin
+from tandem.people.outbox import Outbox
 from tandem.people.store import PersonStore
 
 
@@ -17,29 +18,29 @@ class Boom(Exception):
 def test_failure_after_persons_and_activities_were_written_rolls_back_everything(
     store: PersonStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    person = store.add_person({"title": "VP"}, source="cli")
-    assert store.update_person(person.id, {"city": "Ghent"}, source="cli") == ["city"]
-    committed = store.list_activities(person.id)
+    person = store.persons.add({"title": "VP"}, origin=ChangeOrigin.CLI)
+    assert store.persons.update(person.id, {"city": "Ghent"}, origin=ChangeOrigin.CLI) == ["city"]
+    committed = store.activities.find(person.id)
 
-    def fail_midway(self: PendingChangeLog, connection: sa.Connection, *args: object, **kwargs: object) -> None:
+    def fail_midway(self: Outbox, connection: sa.Connection, *args: object, **kwargs: object) -> None:
         # By now the persons row and the Change Data Value rows are written in this transaction.
         written = connection.execute(sa.text("SELECT count(*) FROM activities")).scalar_one()
         assert written == len(committed) + 1
         raise Boom
 
-    monkeypatch.setattr(PendingChangeLog, "_write_pending", fail_midway)
+    monkeypatch.setattr(Outbox, "queue", fail_midway)
     with pytest.raises(Boom):
-        store.update_person(person.id, {"title": "CTO"}, source="cli")
+        store.persons.update(person.id, {"title": "CTO"}, origin=ChangeOrigin.CLI)
     monkeypatch.undo()
 
-    after = store.get_person(person.id)
+    after = store.persons.get(person.id)
     assert after.fields["title"] == "VP" and after.fields["city"] == "Ghent"
-    assert store.list_activities(person.id) == committed
-    assert [c.field for c in store.list_pending_changes()] == ["city"]
+    assert store.activities.find(person.id) == committed
+    assert [c.field for c in store.outbox.find()] == ["city"]
 
 
 def test_failing_insert_of_activities_leaves_no_person(store: PersonStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    store.add_person({"lastName": "Kept"}, source="cli")
+    store.persons.add({"lastName": "Kept"}, origin=ChangeOrigin.CLI)
     original = sa.Connection.execute
 
     def execute(self: sa.Connection, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -49,34 +50,34 @@ def test_failing_insert_of_activities_leaves_no_person(store: PersonStore, monke
 
     monkeypatch.setattr(sa.Connection, "execute", execute)
     with pytest.raises(Boom):
-        store.add_persons([{"lastName": "Lost 1"}, {"lastName": "Lost 2"}], source="cli")
+        store.persons.add_many([{"lastName": "Lost 1"}, {"lastName": "Lost 2"}], origin=ChangeOrigin.CLI)
     monkeypatch.undo()
 
-    assert store.count_persons() == 1
-    assert [a.activity_type_id for a in store.list_activities()] == [types.NEW_LEAD.id]
+    assert store.persons.count() == 1
+    assert [a.activity_type_id for a in store.activities.find()] == [types.NEW_LEAD.id]
 
 
 def test_store_transaction_groups_calls_into_one_commit(store: PersonStore) -> None:
-    person = store.add_person({"title": "VP"}, source="cli")
+    person = store.persons.add({"title": "VP"}, origin=ChangeOrigin.CLI)
     with pytest.raises(Boom), store.transaction():
-        store.update_person(person.id, {"title": "CTO"}, source="cli")
-        store.set_watermark("Contact", "updates", "2026-01-01T00:00:00Z")
-        assert store.get_person(person.id).fields["title"] == "CTO"  # visible inside
+        store.persons.update(person.id, {"title": "CTO"}, origin=ChangeOrigin.CLI)
+        store.watermarks.set("Contact", "updates", "2026-01-01T00:00:00Z")
+        assert store.persons.get(person.id).fields["title"] == "CTO"  # visible inside
         raise Boom
-    assert store.get_person(person.id).fields["title"] == "VP"
-    assert store.get_watermark("Contact", "updates") is None
-    assert len(store.list_activities(person.id)) == 1
+    assert store.persons.get(person.id).fields["title"] == "VP"
+    assert store.watermarks.get("Contact", "updates") is None
+    assert len(store.activities.find(person.id)) == 1
 
     with store.transaction():
-        store.update_person(person.id, {"title": "CTO"}, source="cli")
-        store.set_watermark("Contact", "updates", "2026-01-01T00:00:00Z")
-    assert store.get_person(person.id).fields["title"] == "CTO"
-    assert store.get_watermark("Contact", "updates") is not None
+        store.persons.update(person.id, {"title": "CTO"}, origin=ChangeOrigin.CLI)
+        store.watermarks.set("Contact", "updates", "2026-01-01T00:00:00Z")
+    assert store.persons.get(person.id).fields["title"] == "CTO"
+    assert store.watermarks.get("Contact", "updates") is not None
 
 
 def test_committed_changes_survive_a_new_store(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
-    person = store.add_person({"title": "VP"}, source="cli")
-    store.update_person(person.id, {"title": "CTO"}, source="cli")
+    person = store.persons.add({"title": "VP"}, origin=ChangeOrigin.CLI)
+    store.persons.update(person.id, {"title": "CTO"}, origin=ChangeOrigin.CLI)
     again = open_store()
-    assert again.get_person(person.id).fields["title"] == "CTO"
-    assert [a.activity_type_id for a in again.list_activities(person.id)] == [12, 13]
+    assert again.persons.get(person.id).fields["title"] == "CTO"
+    assert [a.activity_type_id for a in again.activities.find(person.id)] == [12, 13]

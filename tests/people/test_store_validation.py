@@ -8,13 +8,14 @@ import pytest
 
 from tandem.errors import InvalidInput
 from tandem.people.fields import STANDARD_BY_NAME
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.validation import coerce
 
 
 def _snapshot(store: PersonStore) -> tuple[object, ...]:
-    persons = [p.as_json() for p in store.get_persons(range(1, 100))]
-    return persons, store.list_activities(), store.list_pending_changes()
+    persons = [p.as_json() for p in store.persons.get_many(range(1, 100))]
+    return persons, store.activities.find(), store.outbox.find()
 
 
 BAD_VALUES = [
@@ -41,10 +42,10 @@ BAD_VALUES = [
 def test_bad_update_names_the_field_and_writes_nothing(
     store: PersonStore, field: str, value: object, reason: str
 ) -> None:
-    person = store.add_person({"email": "a@example.com", "title": "VP"}, source="cli")
+    person = store.persons.add({"email": "a@example.com", "title": "VP"}, origin=ChangeOrigin.CLI)
     before = _snapshot(store)
     with pytest.raises(InvalidInput) as raised:
-        store.update_person(person.id, {"title": "CTO", field: value}, source="cli")
+        store.persons.update(person.id, {"title": "CTO", field: value}, origin=ChangeOrigin.CLI)
     assert raised.value.field == field
     assert reason in raised.value.reason
     assert _snapshot(store) == before
@@ -52,18 +53,18 @@ def test_bad_update_names_the_field_and_writes_nothing(
 
 def test_bad_record_in_a_batch_add_writes_none_of_the_batch(store: PersonStore) -> None:
     with pytest.raises(InvalidInput) as raised:
-        store.add_persons([{"lastName": "Ok"}, {"numberOfEmployees": "lots"}], source="api")
+        store.persons.add_many([{"lastName": "Ok"}, {"numberOfEmployees": "lots"}], origin=ChangeOrigin.API)
     assert raised.value.field == "numberOfEmployees"
     assert "record 2" in raised.value.reason
-    assert store.count_persons() == 0
-    assert store.list_activities() == []
+    assert store.persons.count() == 0
+    assert store.activities.find() == []
 
 
 def test_bad_add_writes_nothing(store: PersonStore) -> None:
     with pytest.raises(InvalidInput) as raised:
-        store.add_person({"email": "x@example.com", "sfdcAccountId": "001000000000001AAA"}, source="cli")
+        store.persons.add({"email": "x@example.com", "sfdcAccountId": "001000000000001AAA"}, origin=ChangeOrigin.CLI)
     assert raised.value.field == "sfdcAccountId"
-    assert store.count_persons() == 0
+    assert store.persons.count() == 0
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,12 @@ from tandem.people import activities as types
 
 
 def person(store, email):
-    [found] = store.find_persons_by_email(email)
+    [found] = store.persons.find_by_email(email)
     return found
 
 
 def activities_of(store, person_id, kind):
-    return [a for a in store.list_activities(person_id=person_id) if a.activity_type_id == kind.id]
+    return [a for a in store.activities.find(person_id=person_id) if a.activity_type_id == kind.id]
 
 
 CONFLICT = types.SFDC_SYNC_CONFLICT

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
-from tandem.emulator.sample_org import ADMIN
 from tandem.errors import InvalidInput, RecordRejected
 from tandem.people import activities as types
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
 from tandem.errors import CycleBusy
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.fields import LINK_FIELD
+from tests.sync.conftest import sync_client
 from tests.sync.observe import activities_of, person
 
 
@@ -21,7 +25,7 @@ def actions(engine):
 
 
 def add(store, **fields):
-    return store.add_person(fields, source="cli")
+    return store.persons.add(fields, origin=ChangeOrigin.CLI)
 
 
 def owner_name(sf, record_id, object_name="Lead"):
@@ -38,28 +42,28 @@ def test_new_person_becomes_a_lead_owned_by_the_assignment_rules(actions, store,
     lead = sf.Lead.get(result.sfdc_id)
     assert (lead["LastName"], lead["Company"], lead["Email"]) == ("Lovelace", "Engines", "ada@example.com")
     assert owner_name(sf, result.sfdc_id) == "Inbound Leads"  # the Web rule sends it to the queue
-    linked = store.get_person(ada.id)
+    linked = store.persons.get(ada.id)
     assert (linked.link.sfdc_type, linked.link.sfdc_lead_id) == ("Lead", result.sfdc_id)
-    assert store.list_pending_changes(person_ids=[ada.id]) == []
+    assert store.outbox.find(person_ids=[ada.id]) == []
     assert activities_of(store, ada.id, types.SYNC_LEAD_TO_SFDC)
 
 
 def test_explicit_owner_and_queue(actions, store, sf):
     one = add(store, email="one@example.com", lastName="One", company="C")
     two = add(store, email="two@example.com", lastName="Two", company="C")
-    assert owner_name(sf, actions.sync_person(one.id, owner=ADMIN.username).sfdc_id) == ADMIN.username
+    assert owner_name(sf, actions.sync_person(one.id, owner="admin@sample.example").sfdc_id) == "admin@sample.example"
     assert owner_name(sf, actions.sync_person(two.id, queue="Inbound Leads").sfdc_id) == "Inbound Leads"
     with pytest.raises(InvalidInput):
-        actions.sync_person(one.id, owner=ADMIN.username, queue="Inbound Leads")
+        actions.sync_person(one.id, owner="admin@sample.example", queue="Inbound Leads")
 
 
 def test_linked_person_pushes_its_pending_changes_now(actions, store, sf):
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"title": "Genius"}, source="cli")
+    store.persons.update(wile.id, {"title": "Genius"}, origin=ChangeOrigin.CLI)
     result = actions.sync_person(wile.id)
     assert not result.created and result.fields == ["title"]
     assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Genius"
-    assert store.list_pending_changes(person_ids=[wile.id]) == []
+    assert store.outbox.find(person_ids=[wile.id]) == []
 
 
 def test_rejection_is_logged_and_raised(actions, store, sf):
@@ -69,24 +73,63 @@ def test_rejection_is_logged_and_raised(actions, store, sf):
     assert info.value.error_code == "REQUIRED_FIELD_MISSING"
     [failure] = activities_of(store, nobody.id, types.SFDC_SYNC_FAILED)
     assert failure.primary_attribute_value == "REQUIRED_FIELD_MISSING"
-    assert not store.get_person(nobody.id).linked
+    assert not store.persons.get(nobody.id).linked
 
 
 def test_lost_answer_after_lead_create_then_retry_gives_one_lead(actions, store, sf, monkeypatch):
     ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
-    real = store.set_salesforce_links
+    real = store.persons.set_links
 
     def crash(*args, **kwargs):
         raise ConnectionError("died after Salesforce committed")
 
-    monkeypatch.setattr(store, "set_salesforce_links", crash)
+    monkeypatch.setattr(store.persons, "set_links", crash)
     with pytest.raises(ConnectionError):
         actions.sync_person(ada.id)
-    monkeypatch.setattr(store, "set_salesforce_links", real)
-    assert not store.get_person(ada.id).linked
+    monkeypatch.setattr(store.persons, "set_links", real)
+    assert not store.persons.get(ada.id).linked
     result = actions.sync_person(ada.id)
     assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'ada@example.com'")["totalSize"] == 1
-    assert store.get_person(ada.id).link.sfdc_id == result.sfdc_id
+    assert store.persons.get(ada.id).link.sfdc_id == result.sfdc_id
+
+
+def test_a_lead_carries_the_installation_id_and_person_id_as_its_external_id(actions, store, sf):
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    result = actions.sync_person(ada.id)
+    installation = store.installation.id()
+    assert sf.Lead.get(result.sfdc_id)[LINK_FIELD] == f"{installation}-{ada.id}"
+    assert actions.external_id(ada.id) == f"{installation}-{ada.id}"  # made once, kept
+
+
+@pytest.fixture
+def actions_without_link_field(emulator, reset_emulator, base_url, ca_path, store):
+    """Actions against an org whose sync user cannot see the Lead's external-id field."""
+    emulator.org.set_field_level("Marketing Sync", "Lead", LINK_FIELD, "none")
+    engine = SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0,
+                        overlap=timedelta(minutes=5))
+    engine.run_cycle()
+    yield PersonActions(engine)
+    emulator.org.reset()
+
+
+def test_without_the_external_id_field_a_lost_create_is_found_again(actions_without_link_field, store, sf,
+                                                                     monkeypatch):
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    real = store.persons.set_links
+
+    def crash(*args, **kwargs):
+        raise ConnectionError("died after Salesforce committed")
+
+    monkeypatch.setattr(store.persons, "set_links", crash)
+    with pytest.raises(ConnectionError):
+        actions_without_link_field.sync_person(ada.id)
+    monkeypatch.setattr(store.persons, "set_links", real)
+    attempted = store.create_markers.get(ada.id, "Lead")
+    assert attempted is not None
+    result = actions_without_link_field.sync_person(ada.id)
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'ada@example.com'")["totalSize"] == 1
+    assert store.persons.get(ada.id).link.sfdc_id == result.sfdc_id
+    assert store.create_markers.get(ada.id, "Lead") == attempted  # found, not created again
 
 
 def test_convert_creates_account_and_opportunity(actions, store, sf):
@@ -97,7 +140,7 @@ def test_convert_creates_account_and_opportunity(actions, store, sf):
     contact = sf.Contact.get(result.contact_id)
     assert contact["LastName"] == "Waddams" and contact["AccountId"] == result.account_id
     assert sf.Account.get(result.account_id)["Name"] == "Initech"  # a second Initech: the duplicate warned of
-    after = store.get_person(milton.id)
+    after = store.persons.get(milton.id)
     assert (after.link.sfdc_type, after.link.sfdc_id, after.link.sfdc_lead_id) == ("Contact", result.contact_id, result.lead_id)
     [activity] = activities_of(store, milton.id, types.CONVERT_LEAD)
     assert activity.attribute("SFDC Account Id") == result.account_id
@@ -126,14 +169,14 @@ def test_convert_of_an_unsynced_person_syncs_it_first(actions, store, sf):
     ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
     result = actions.convert_person(ada.id, create_opportunity=False)
     assert sf.Lead.get(result.lead_id)["IsConverted"] is True
-    assert store.get_person(ada.id).link.sfdc_type == "Contact"
+    assert store.persons.get(ada.id).link.sfdc_type == "Contact"
 
 
 def test_convert_of_a_contact_is_refused(actions, store):
     wile = person(store, "wile@acme.example")
     with pytest.raises(InvalidInput, match="already a Salesforce Contact"):
         actions.convert_person(wile.id)
-    assert store.get_person(wile.id).link == wile.link
+    assert store.persons.get(wile.id).link == wile.link
 
 
 def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, store, sf, monkeypatch):
@@ -150,7 +193,7 @@ def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, stor
     monkeypatch.setattr(actions, "_follow", real_follow)
     result = actions.convert_person(milton.id)
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == accounts_before + 1
-    assert store.get_person(milton.id).link.sfdc_id == result.contact_id
+    assert store.persons.get(milton.id).link.sfdc_id == result.contact_id
 
 
 def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, store, sf):
@@ -176,5 +219,5 @@ def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, sto
     leads = sf.query("SELECT Id FROM Lead WHERE Company = 'Race'")["records"]
     assert len(leads) == 5
     for p in persons:
-        assert len(store.find_persons_by_email(f"race{p.id - persons[0].id}@example.com")) == 1
-    assert store.count_persons() == 6 + 5
+        assert len(store.persons.find_by_email(f"race{p.id - persons[0].id}@example.com")) == 1
+    assert store.persons.count() == 6 + 5

@@ -31,7 +31,7 @@ def test_limit_stops_the_cycle_and_is_recorded(tiny_org, store):
     assert report.stopped_by_limit
     failed = [s for s in report.steps if s.status is StepStatus.FAILED]
     assert len(failed) == 1 and report.steps[-1] is failed[0]  # nothing ran after it
-    [error] = store.list_sync_errors(level=ErrorLevel.JOB)
+    [error] = store.sync_errors.recent(level=ErrorLevel.JOB)
     assert error.error_code == "REQUEST_LIMIT_EXCEEDED"
     assert engine.client.calls <= 9  # no retry storm against a spent limit
 

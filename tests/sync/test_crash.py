@@ -22,12 +22,13 @@ import pytest
 
 from tandem.people import activities as types
 from tandem.people.models import StepStatus
+from tandem.people.origin import ChangeOrigin
 from tandem.errors import CycleBusy
 from tandem.sync.cycle import LEASE_NAME, SyncEngine
 from tests.sync.conftest import sync_client
 from tests.sync.observe import CONFLICT, SYNCED, activities_of, person
 
-CLI = "cli"
+CLI = ChangeOrigin.CLI
 BULK = 4500  # with the sample org's 4 contacts: pull pages of 2,000, 2,000 and 504
 SF_FIELDS = {"title": "Title", "phone": "Phone", "Favorite_Color__c": "Favorite_Color__c",
              "email": "Email", "lastName": "LastName"}
@@ -101,35 +102,35 @@ def salesforce_rows(sf) -> dict[str, dict[str, Any]]:
 def assert_converged(store, sf) -> None:
     """Both sides equal on the checked fields, one person per record, nothing left queued or in flight."""
     on_sf = salesforce_rows(sf)
-    persons = store.persons_by_sfdc_ids(list(on_sf))
+    persons = store.persons.by_sfdc_ids(list(on_sf))
     assert set(persons) == set(on_sf)
-    assert store.count_persons() == len(on_sf)
+    assert store.persons.count() == len(on_sf)
     for sfdc_id, row in on_sf.items():
         fields = persons[sfdc_id].fields
         for name, sf_name in SF_FIELDS.items():
             assert (fields[name] or None) == (row[sf_name] or None), f"{sfdc_id} {name}"
-    assert store.list_pending_changes() == []
-    steps = store.list_cycle_steps()
+    assert store.outbox.find() == []
+    steps = store.steps.recent()
     assert all(s.status is not StepStatus.IN_PROCESS for s in steps)
 
 
 def assert_no_duplicate_activities(store) -> None:
-    new_leads = Counter(a.person_id for a in store.list_activities(type_ids=[types.NEW_LEAD.id]))
-    assert set(new_leads.values()) == {1} and len(new_leads) == store.count_persons()
+    new_leads = Counter(a.person_id for a in store.activities.find(type_ids=[types.NEW_LEAD.id]))
+    assert set(new_leads.values()) == {1} and len(new_leads) == store.persons.count()
     from_salesforce = Counter(
         (a.person_id, a.attribute("Field"), str(a.attribute("Old Value")), str(a.attribute("New Value")))
-        for a in store.list_activities(type_ids=[types.CHANGE_DATA_VALUE.id])
-        if a.attribute("Source") == "salesforce"
+        for a in store.activities.find(type_ids=[types.CHANGE_DATA_VALUE.id])
+        if a.attribute("Source") == ChangeOrigin.SALESFORCE
     )
     assert not [key for key, times in from_salesforce.items() if times > 1]
     conflicts = Counter((a.person_id, a.attribute("Field"))
-                        for a in store.list_activities(type_ids=[CONFLICT.id]))
+                        for a in store.activities.find(type_ids=[CONFLICT.id]))
     assert not [key for key, times in conflicts.items() if times > 1]
 
 
 def finish(engine: SyncEngine, store, sf) -> None:
     """Cycles after the crash: the first finishes the work, the second finds nothing to do."""
-    assert store.get_lease(LEASE_NAME) is None  # the dying cycle still let go of it
+    assert store.leases.get(LEASE_NAME) is None  # the dying cycle still let go of it
     report = engine.run_cycle()
     assert report.succeeded, report.steps
     quiet = engine.run_cycle()
@@ -151,8 +152,8 @@ def contact_watermark(object_name: str, stream: str, *args: Any, **kwargs: Any) 
 PULL_CRASHES = {
     "after page 1 is stored": lambda e: Fault(e.workspace, "apply", nth=1, after=True, match=contact_page),
     "after page 2 is stored": lambda e: Fault(e.workspace, "apply", nth=2, after=True, match=contact_page),
-    "before page 2's watermark is written": lambda e: Fault(e.store, "set_watermark", nth=2, match=contact_watermark),
-    "while page 2's persons are inserted": lambda e: Fault(e.store, "add_linked_persons", nth=2, after=True),
+    "before page 2's watermark is written": lambda e: Fault(e.store.watermarks, "set", nth=2, match=contact_watermark),
+    "while page 2's persons are inserted": lambda e: Fault(e.store.persons, "add_linked", nth=2, after=True),
 }
 
 
@@ -160,10 +161,10 @@ PULL_CRASHES = {
 def test_initial_pull_killed_midway_resumes_without_duplicates(where, engine, store, sf, http, base_url):
     bulk_load(http, base_url, BULK)
     crash_cycle(engine, PULL_CRASHES[where](engine))
-    committed = store.count_persons()
+    committed = store.persons.count()
     assert committed in (2000, 4000)  # whole pages only
     finish(engine, store, sf)
-    assert store.count_persons() == BULK + 6
+    assert store.persons.count() == BULK + 6
 
 
 def test_pull_killed_while_reading_page_3_keeps_pages_1_and_2(engine, store, sf, http, base_url):
@@ -181,7 +182,7 @@ def test_pull_killed_while_reading_page_3_keeps_pages_1_and_2(engine, store, sf,
     with pytest.raises(Crash):
         engine.run_cycle()
     del client.query
-    assert store.count_persons() == 4000
+    assert store.persons.count() == 4000
     finish(engine, store, sf)
 
 
@@ -192,7 +193,7 @@ def test_cycle_killed_between_steps(step, engine, store, sf):
     engine.run_cycle()
     edits = tandem_edits(store)
     salesforce_edit(sf)
-    crash_cycle(engine, Fault(engine.store, "start_cycle_step", nth=step))
+    crash_cycle(engine, Fault(engine.store.steps, "start", nth=step))
     finish(engine, store, sf)
     assert_edits_landed(store, sf, edits)
 
@@ -210,7 +211,7 @@ def tandem_edits(store) -> dict[str, dict[str, Any]]:
         "milton@initech.example": {"title": "Collator"},
     }
     for email, changes in edits.items():
-        store.update_person(person(store, email).id, changes, source=CLI)
+        store.persons.update(person(store, email).id, changes, origin=CLI)
     return edits
 
 
@@ -238,10 +239,10 @@ def synced_activity(entries, *args: Any, **kwargs: Any) -> bool:
 
 
 PUSH_CRASHES = {
-    "after the attempt is marked": lambda e: Fault(e.store, "mark_push_attempt", after=True),
+    "after the attempt is marked": lambda e: Fault(e.store.outbox, "mark_attempt", after=True),
     "after Salesforce took the batch": lambda e: Fault(e.client, "update_records", after=True, match=pushing),
-    "in the middle of settling": lambda e: Fault(e.store, "log_activities", nth=2, after=True, match=synced_activity),
-    "after the Contact batch is settled": lambda e: Fault(e.store, "mark_push_attempt", nth=2),
+    "in the middle of settling": lambda e: Fault(e.store.activities, "log_many", nth=2, after=True, match=synced_activity),
+    "after the Contact batch is settled": lambda e: Fault(e.store.outbox, "mark_attempt", nth=2),
 }
 
 
@@ -278,7 +279,7 @@ def test_tandem_edit_after_the_crash_wins_over_the_in_flight_value(engine, store
     tandem_edits(store)
     crash_cycle(engine, PUSH_CRASHES["after Salesforce took the batch"](engine))
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"title": "Super Genius"}, source=CLI)
+    store.persons.update(wile.id, {"title": "Super Genius"}, origin=CLI)
     finish(engine, store, sf)
     [row] = sf.query("SELECT Title FROM Contact WHERE Email = 'wile@acme.example'")["records"]
     assert row["Title"] == "Super Genius"
@@ -287,12 +288,12 @@ def test_tandem_edit_after_the_crash_wins_over_the_in_flight_value(engine, store
 def test_push_of_two_batches_killed_between_them(engine, store, sf, http, base_url):
     bulk_load(http, base_url, 300)
     engine.run_cycle()
-    bulk = [p for p in store.persons_by_sfdc_ids(list(salesforce_rows(sf))).values()
+    bulk = [p for p in store.persons.by_sfdc_ids(list(salesforce_rows(sf))).values()
             if p.fields["lastName"] == "Loaded"]
-    store.update_persons([(p.id, {"title": f"Clerk {p.id}"}) for p in bulk], source=CLI)
-    crash_cycle(engine, Fault(engine.store, "mark_push_attempt", nth=2))
+    store.persons.update_many([(p.id, {"title": f"Clerk {p.id}"}) for p in bulk], origin=CLI)
+    crash_cycle(engine, Fault(engine.store.outbox, "mark_attempt", nth=2))
     finish(engine, store, sf)
-    synced = Counter(a.person_id for a in store.list_activities(type_ids=[SYNCED.id]))
+    synced = Counter(a.person_id for a in store.activities.find(type_ids=[SYNCED.id]))
     assert set(synced) == {p.id for p in bulk} and set(synced.values()) == {1}
 
 
@@ -314,8 +315,8 @@ def test_lease_of_a_killed_cycle_is_taken_over_after_it_expires(base_url, ca_pat
     edits = tandem_edits(store)
     salesforce_edit(sf)
     # Killed outright: not even the `finally` that lets go of the lease runs to the end.
-    crash_cycle(first, Fault(store, "mark_push_attempt", after=True), Fault(store, "release_lease"))
-    assert store.get_lease(LEASE_NAME).owner == "first"
+    crash_cycle(first, Fault(store.outbox, "mark_attempt", after=True), Fault(store.leases, "release"))
+    assert store.leases.get(LEASE_NAME).owner == "first"
 
     second = SyncEngine(sync_client(base_url, ca_path), store, lease_ttl=ttl, clock=clock, owner="second")
     with pytest.raises(CycleBusy):
@@ -323,6 +324,6 @@ def test_lease_of_a_killed_cycle_is_taken_over_after_it_expires(base_url, ca_pat
     clock.now += ttl + timedelta(seconds=1)
     report = second.run_cycle()
     assert report.succeeded, report.steps
-    assert store.get_lease(LEASE_NAME) is None
+    assert store.leases.get(LEASE_NAME) is None
     finish(second, store, sf)
     assert_edits_landed(store, sf, edits)

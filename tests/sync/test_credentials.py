@@ -44,7 +44,7 @@ def test_a_refused_login_ends_the_cycle_once_with_the_reason_and_a_hint(store, b
     assert [s.status for s in report.steps] == [StepStatus.FAILED]  # no step after the login ran
     assert "TANDEM_SF_PASSWORD" in report.failure_message
     assert engine.client.logins == 1
-    [error] = store.list_sync_errors(since=datetime.now(UTC) - timedelta(minutes=1))
+    [error] = store.sync_errors.recent(since=datetime.now(UTC) - timedelta(minutes=1))
     assert error.error_code == "invalid_grant" and "TANDEM_SF_PASSWORD" in error.message
     assert "not-the-password" not in error.message
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from tandem.people.models import StepOperation, StepStatus
+from tandem.people.origin import ChangeOrigin
 from tests.sync.observe import CHANGE, CONFLICT, DROPPED, FAILED, SYNCED, activities_of, person
 
-CLI = "cli"
+CLI = ChangeOrigin.CLI
 
 
 def contact(sf, email):
@@ -24,7 +25,7 @@ def step(report, object_name, operation):
 def test_first_cycle_brings_every_contact_and_lead(engine, store):
     report = engine.run_cycle()
     assert report.succeeded, report.steps
-    assert store.count_persons() == 6
+    assert store.persons.count() == 6
     wile = person(store, "wile@acme.example")
     assert wile.fields["firstName"] == "Wile"
     assert wile.fields["company"] == "Acme Corp"  # from the contact's Account
@@ -39,7 +40,7 @@ def test_first_cycle_brings_every_contact_and_lead(engine, store):
 
 def test_hidden_and_unmapped_fields_never_become_person_fields(engine, store):
     engine.run_cycle()
-    names = {f.name for f in store.fields()}
+    names = {f.name for f in store.fields.all()}
     assert "Internal_Notes__c" not in names  # hidden from the sync user
     assert "AssistantName" not in names and "Department" not in names  # standard, not in the mapping
     assert "Tandem_Person_Id__c" not in names  # the link's plumbing
@@ -53,19 +54,19 @@ def test_salesforce_change_reaches_the_person(engine, store, sf):
     wile = person(store, "wile@acme.example")
     assert wile.fields["title"] == "Super Genius"
     [change] = [a for a in activities_of(store, wile.id, CHANGE) if a.attribute("Field") == "title"][-1:]
-    assert change.attribute("Source") == "salesforce" and change.attribute("Old Value") == "Engineer"
+    assert change.attribute("Source") == ChangeOrigin.SALESFORCE and change.attribute("Old Value") == "Engineer"
     assert step(report, "Contact", StepOperation.PULL_UPDATES).counts.updated == 1
 
 
 def test_tandem_change_reaches_salesforce_and_does_not_echo(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"title": "Chief Engineer"}, source=CLI)
+    store.persons.update(wile.id, {"title": "Chief Engineer"}, origin=CLI)
     report = engine.run_cycle()
     assert contact(sf, "wile@acme.example")["Title"] == "Chief Engineer"
     assert step(report, "Contact", StepOperation.PUSH_UPDATES).counts.updated == 1
     assert activities_of(store, wile.id, SYNCED)
-    assert store.list_pending_changes(person_ids=[wile.id]) == []
+    assert store.outbox.find(person_ids=[wile.id]) == []
     changes_before = len(activities_of(store, wile.id, CHANGE))
     report = engine.run_cycle()
     assert len(activities_of(store, wile.id, CHANGE)) == changes_before  # the read-back is no change
@@ -76,7 +77,7 @@ def test_contact_conflict_salesforce_wins_and_the_lost_value_is_logged(engine, s
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
     sf.Contact.update(contact(sf, "wile@acme.example")["Id"], {"Title": "From Salesforce"})
-    store.update_person(wile.id, {"title": "From Tandem"}, source=CLI)
+    store.persons.update(wile.id, {"title": "From Tandem"}, origin=CLI)
     engine.run_cycle()
     assert person(store, "wile@acme.example").fields["title"] == "From Salesforce"
     assert contact(sf, "wile@acme.example")["Title"] == "From Salesforce"
@@ -84,14 +85,14 @@ def test_contact_conflict_salesforce_wins_and_the_lost_value_is_logged(engine, s
     assert conflict.attribute("Lost Value") == "From Tandem"
     assert conflict.attribute("Kept Value") == "From Salesforce"
     assert conflict.attribute("Winner") == "Salesforce"
-    assert store.list_pending_changes(person_ids=[wile.id]) == []
+    assert store.outbox.find(person_ids=[wile.id]) == []
 
 
 def test_different_fields_changed_on_each_side_both_land(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
     sf.Contact.update(contact(sf, "wile@acme.example")["Id"], {"Title": "Inventor"})
-    store.update_person(wile.id, {"phone": "+1 555 0199"}, source=CLI)
+    store.persons.update(wile.id, {"phone": "+1 555 0199"}, origin=CLI)
     engine.run_cycle()
     assert contact(sf, "wile@acme.example")["Title"] == "Inventor"
     assert contact(sf, "wile@acme.example")["Phone"] == "+1 555 0199"
@@ -104,7 +105,7 @@ def test_lead_conflict_tandem_wins(engine, store, sf):
     engine.run_cycle()
     milton = person(store, "milton@initech.example")
     sf.Lead.update(lead(sf, "milton@initech.example")["Id"], {"Title": "Stapler Keeper"})
-    store.update_person(milton.id, {"title": "Collator"}, source=CLI)
+    store.persons.update(milton.id, {"title": "Collator"}, origin=CLI)
     engine.run_cycle()
     assert lead(sf, "milton@initech.example")["Title"] == "Collator"
     assert person(store, "milton@initech.example").fields["title"] == "Collator"
@@ -119,13 +120,13 @@ def test_read_only_field_is_pulled_but_never_pushed(engine, store, sf):
     sf.Contact.update(contact(sf, "hank@globex.example")["Id"], {"Credit_Score__c": 720})
     engine.run_cycle()
     assert person(store, "hank@globex.example").fields["Credit_Score__c"] == 720
-    store.update_person(hank.id, {"Credit_Score__c": 1}, source=CLI)
+    store.persons.update(hank.id, {"Credit_Score__c": 1}, origin=CLI)
     engine.run_cycle()
     assert contact(sf, "hank@globex.example")["Credit_Score__c"] == 720
     [dropped] = activities_of(store, hank.id, DROPPED)
     assert dropped.attribute("Field") == "Credit_Score__c"
     assert "read-only" in dropped.attribute("Reason")
-    assert store.list_pending_changes(person_ids=[hank.id]) == []
+    assert store.outbox.find(person_ids=[hank.id]) == []
 
 
 def test_unmapped_standard_field_change_is_skipped(engine, store, sf):
@@ -139,7 +140,7 @@ def test_unmapped_standard_field_change_is_skipped(engine, store, sf):
 def test_custom_field_syncs_both_ways(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"Favorite_Color__c": "Blue"}, source=CLI)
+    store.persons.update(wile.id, {"Favorite_Color__c": "Blue"}, origin=CLI)
     engine.run_cycle()
     assert contact(sf, "wile@acme.example")["Favorite_Color__c"] == "Blue"
     sf.Contact.update(contact(sf, "wile@acme.example")["Id"], {"Favorite_Color__c": "Green"})
@@ -150,8 +151,8 @@ def test_custom_field_syncs_both_ways(engine, store, sf):
 def test_validation_failure_is_logged_and_the_rest_of_the_batch_lands(engine, store, sf):
     engine.run_cycle()
     wile, peter = person(store, "wile@acme.example"), person(store, "peter@initech.example")
-    store.update_person(wile.id, {"phone": "call me maybe"}, source=CLI)
-    store.update_person(peter.id, {"title": "Lead Programmer"}, source=CLI)
+    store.persons.update(wile.id, {"phone": "call me maybe"}, origin=CLI)
+    store.persons.update(peter.id, {"title": "Lead Programmer"}, origin=CLI)
     report = engine.run_cycle()
     push = step(report, "Contact", StepOperation.PUSH_UPDATES)
     assert (push.counts.updated, push.counts.failed, push.status) == (1, 1, StepStatus.INCOMPLETE)
@@ -161,17 +162,17 @@ def test_validation_failure_is_logged_and_the_rest_of_the_batch_lands(engine, st
     assert failure.primary_attribute_value == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
     assert failure.attribute("Error Message") == "Phone must contain only digits, spaces, + ( ) . -"
     assert failure.attribute("Error Fields") == "Phone"
-    [error] = store.list_sync_errors(person_id=wile.id)
+    [error] = store.sync_errors.recent(person_id=wile.id)
     assert error.error_code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
-    [pending] = store.list_pending_changes(person_ids=[wile.id])
+    [pending] = store.outbox.find(person_ids=[wile.id])
     assert pending.value == "call me maybe"  # nothing lost
 
     engine.run_cycle()  # not retried until the person changes again
     assert len(activities_of(store, wile.id, FAILED)) == 1
-    store.update_person(wile.id, {"phone": "+1 555 0142"}, source=CLI)
+    store.persons.update(wile.id, {"phone": "+1 555 0142"}, origin=CLI)
     engine.run_cycle()
     assert contact(sf, "wile@acme.example")["Phone"] == "+1 555 0142"
-    assert store.list_pending_changes(person_ids=[wile.id]) == []
+    assert store.outbox.find(person_ids=[wile.id]) == []
 
 
 def test_explicit_retry_of_failed_changes(engine, store, sf):
@@ -179,7 +180,7 @@ def test_explicit_retry_of_failed_changes(engine, store, sf):
     milton = person(store, "milton@initech.example")
     lead_id = milton.link.sfdc_id
     sf.Lead.update(lead_id, {"LeadSource": "Web"})
-    store.update_person(milton.id, {"email": "", "title": "Temp"}, source=CLI)
+    store.persons.update(milton.id, {"email": "", "title": "Temp"}, origin=CLI)
     report = engine.run_cycle()
     assert step(report, "Lead", StepOperation.PUSH_UPDATES).counts.failed == 1  # web leads need an email
     sf.Lead.update(lead_id, {"LeadSource": "Other"})
@@ -200,7 +201,7 @@ def test_idle_cycle_is_cheap(engine, store):
 
 def test_cycle_steps_are_recorded(engine, store):
     report = engine.run_cycle()
-    recorded = store.list_cycle_steps()
+    recorded = store.steps.recent()
     assert {(s.object, s.operation) for s in recorded} == {(s.object, s.operation) for s in report.steps}
     assert all(s.status is StepStatus.SUCCEEDED and s.ended_at is not None for s in recorded)
     assert {s.cycle_id for s in recorded} == {report.cycle_id}
@@ -210,11 +211,11 @@ def test_tandem_edit_undone_before_the_cycle_is_no_change(engine, store, sf):
     """A Tandem value back at the base is no change: a Salesforce change of the field just applies."""
     engine.run_cycle()
     milton = person(store, "milton@initech.example")
-    store.update_person(milton.id, {"title": "Collator"}, source=CLI)
-    store.update_person(milton.id, {"title": None}, source=CLI)
+    store.persons.update(milton.id, {"title": "Collator"}, origin=CLI)
+    store.persons.update(milton.id, {"title": None}, origin=CLI)
     sf.Lead.update(lead(sf, "milton@initech.example")["Id"], {"Title": "Stapler Keeper"})
     engine.run_cycle()
     assert lead(sf, "milton@initech.example")["Title"] == "Stapler Keeper"
     assert person(store, "milton@initech.example").fields["title"] == "Stapler Keeper"
     assert activities_of(store, milton.id, CONFLICT) == []
-    assert store.list_pending_changes(person_ids=[milton.id]) == []
+    assert store.outbox.find(person_ids=[milton.id]) == []

@@ -7,6 +7,7 @@ import pytest
 from tandem.errors import NotFound
 from tandem.people import activities as types
 from tandem.people.models import StepOperation
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.actions import PersonActions
 from tests.sync.observe import activities_of, person
 
@@ -45,17 +46,17 @@ def synced(engine):
 def test_delete_keeps_the_person_flagged_and_stops_its_push(synced, store, sf):
     wile = person(store, "wile@acme.example")
     sf.Contact.delete(wile.link.sfdc_id)
-    store.update_person(wile.id, {"title": "Ghost"}, source="cli")
+    store.persons.update(wile.id, {"title": "Ghost"}, origin=ChangeOrigin.CLI)
     report = synced.run_cycle()
     assert report.succeeded, report.steps
-    kept = store.get_person(wile.id)
+    kept = store.persons.get(wile.id)
     assert kept.link.sfdc_is_deleted and kept.fields["title"] == "Ghost"
     [deleted] = activities_of(store, wile.id, types.SFDC_RECORD_DELETED)
     assert deleted.primary_attribute_value == wile.link.sfdc_id
     assert step(report, "Contact", StepOperation.PULL_DELETES).counts.deleted == 1
     assert step(report, "Contact", StepOperation.PULL_UPDATES).counts.deleted == 0
     assert step(report, "Contact", StepOperation.PUSH_UPDATES).counts.updated == 0
-    assert [c.field for c in store.list_pending_changes(person_ids=[wile.id])] == ["title"]
+    assert [c.field for c in store.outbox.find(person_ids=[wile.id])] == ["title"]
     again = synced.run_cycle()  # the deleted row again (overlap) is no second activity
     assert len(activities_of(store, wile.id, types.SFDC_RECORD_DELETED)) == 1
     assert step(again, "Contact", StepOperation.PULL_DELETES).counts.deleted == 0
@@ -66,14 +67,14 @@ def test_sync_person_after_a_delete_creates_a_new_lead_and_clears_the_flag(synce
     old_lead = lisa.link.sfdc_id
     sf.Lead.delete(old_lead)
     synced.run_cycle()
-    assert store.get_person(lisa.id).link.sfdc_is_deleted
+    assert store.persons.get(lisa.id).link.sfdc_is_deleted
     result = PersonActions(synced).sync_person(lisa.id)
     assert result.created and result.sfdc_id != old_lead
-    relinked = store.get_person(lisa.id)
+    relinked = store.persons.get(lisa.id)
     assert not relinked.link.sfdc_is_deleted and relinked.link.sfdc_id == result.sfdc_id
     assert sf.Lead.get(result.sfdc_id)["Email"] == "lisa@springfield.example"
     report = synced.run_cycle()
-    assert report.succeeded and store.count_persons() == 6  # the old deleted Lead makes no new person
+    assert report.succeeded and store.persons.count() == 6  # the old deleted Lead makes no new person
 
 
 def test_undelete_clears_the_flag(synced, store, sf, http, base_url, sf_token):
@@ -82,11 +83,11 @@ def test_undelete_clears_the_flag(synced, store, sf, http, base_url, sf_token):
     synced.run_cycle()
     soap(http, base_url, sf_token, f"<undelete><ids>{wile.link.sfdc_id}</ids></undelete>")
     report = synced.run_cycle()
-    back = store.get_person(wile.id)
+    back = store.persons.get(wile.id)
     assert not back.link.sfdc_is_deleted and back.link.sfdc_id == wile.link.sfdc_id
     assert activities_of(store, wile.id, types.SFDC_RECORD_UNDELETED)
     assert step(report, "Contact", StepOperation.PULL_DELETES).counts.updated == 1
-    store.update_person(wile.id, {"title": "Returned"}, source="cli")
+    store.persons.update(wile.id, {"title": "Returned"}, origin=ChangeOrigin.CLI)
     synced.run_cycle()
     assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Returned"  # pushed again
 
@@ -99,24 +100,24 @@ def test_three_way_merge_in_salesforce_merges_the_persons(synced, store, sf):
     synced.run_cycle()
     ids = {last: person(store, f"{last.lower()}@merge.example").id for last in ("Master", "Second", "Third")}
     for last, score in (("Master", 10), ("Second", 5), ("Third", 7)):
-        store.update_person(ids[last], {"leadScore": score}, source="cli")
-    before = {a.id for pid in ids.values() for a in store.list_activities(pid)}
+        store.persons.update(ids[last], {"leadScore": score}, origin=ChangeOrigin.CLI)
+    before = {a.id for pid in ids.values() for a in store.activities.find(pid)}
 
     merged = synced.client.merge_records("Lead", master, [second, third])
     assert set(merged.merged_ids) == {second, third}
     report = synced.run_cycle()
 
     assert report.succeeded, report.steps
-    winner = store.get_person(ids["Master"])
+    winner = store.persons.get(ids["Master"])
     assert winner.fields["lastName"] == "Master" and winner.fields["email"] == "master@merge.example"
     assert winner.fields["title"] == "CTO" and winner.fields["city"] == "Oslo"  # values fill empty fields
     assert winner.fields["leadScore"] == 22
-    assert before <= {a.id for a in store.list_activities(winner.id)}
+    assert before <= {a.id for a in store.activities.find(winner.id)}
     [merge] = activities_of(store, winner.id, types.SFDC_MERGE_LEADS)
     assert merge.attribute("Master SFDC Id") == master
     for last in ("Second", "Third"):
         with pytest.raises(NotFound, match=f"merged into person {winner.id}"):
-            store.get_person(ids[last])
+            store.persons.get(ids[last])
     assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 2
     synced.run_cycle()
     assert sf.Lead.get(master)["Title"] == "CTO"  # the filled values reach the master record
@@ -126,11 +127,11 @@ def test_merge_racing_a_pending_change_on_the_loser(synced, store, sf):
     master, loser = new_lead(sf, "Keeper", Title="Boss"), new_lead(sf, "Folded")
     synced.run_cycle()
     keeper, folded = person(store, "keeper@merge.example"), person(store, "folded@merge.example")
-    store.update_person(folded.id, {"city": "Lima", "title": "Intern"}, source="cli")  # not pushed yet
-    store.update_person(keeper.id, {"title": "Chief"}, source="cli")
+    store.persons.update(folded.id, {"city": "Lima", "title": "Intern"}, origin=ChangeOrigin.CLI)  # not pushed yet
+    store.persons.update(keeper.id, {"title": "Chief"}, origin=ChangeOrigin.CLI)
     synced.client.merge_records("Lead", master, [loser])
     synced.run_cycle()
-    winner = store.get_person(keeper.id)
+    winner = store.persons.get(keeper.id)
     assert winner.fields["city"] == "Lima"  # the loser's change lands on the winner ...
     assert sf.Lead.get(master)["City"] == "Lima"  # ... and reaches Salesforce
     [conflict] = [a for a in activities_of(store, keeper.id, types.SFDC_SYNC_CONFLICT) if a.attribute("Field") == "title"]
@@ -145,8 +146,8 @@ def test_merge_into_a_master_without_a_person_relinks_the_loser(synced, store, s
     master = new_lead(sf, "Late")
     synced.client.merge_records("Lead", master, [loser])  # before any cycle saw the master
     synced.run_cycle()
-    assert store.get_person(early.id).link.sfdc_id == master
-    assert [p.id for p in store.find_persons_by_email("late@merge.example")] == [early.id]  # no second person
+    assert store.persons.get(early.id).link.sfdc_id == master
+    assert [p.id for p in store.persons.find_by_email("late@merge.example")] == [early.id]  # no second person
 
 
 # -- conversions ----------------------------------------------------------------------------------
@@ -165,12 +166,12 @@ def test_lead_converted_to_a_new_contact_is_followed_by_its_person(synced, store
     lisa = person(store, "lisa@springfield.example")
     outcome = convert(synced, lisa.link.sfdc_id)
     report = synced.run_cycle()
-    followed = store.get_person(lisa.id)
+    followed = store.persons.get(lisa.id)
     assert (followed.link.sfdc_type, followed.link.sfdc_id) == ("Contact", outcome.contact_id)
     assert followed.link.sfdc_lead_id == lisa.link.sfdc_id
-    assert store.count_persons() == 6  # the new Contact's person folded into the Lead's
+    assert store.persons.count() == 6  # the new Contact's person folded into the Lead's
     [converted] = activities_of(store, lisa.id, types.CONVERT_LEAD)
-    assert converted.attribute("Source") == "salesforce"
+    assert converted.attribute("Source") == ChangeOrigin.SALESFORCE
     assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
 
 
@@ -180,13 +181,13 @@ def test_lead_converted_into_an_existing_contact_merges_the_persons(synced, stor
     assert outcome.contact_id == peter.link.sfdc_id
     report = synced.run_cycle()
     assert report.succeeded, report.steps
-    winner = store.get_person(peter.id)
+    winner = store.persons.get(peter.id)
     assert winner.link.sfdc_type == "Contact" and winner.link.sfdc_id == peter.link.sfdc_id
     assert winner.link.sfdc_lead_id == milton.link.sfdc_id
     assert winner.fields["email"] == "peter@initech.example"
     with pytest.raises(NotFound, match=f"person {milton.id} was merged into person {peter.id}"):
-        store.get_person(milton.id)
-    assert activities_of(store, peter.id, types.CONVERT_LEAD)[0].attribute("Source") == "salesforce"
+        store.persons.get(milton.id)
+    assert activities_of(store, peter.id, types.CONVERT_LEAD)[0].attribute("Source") == ChangeOrigin.SALESFORCE
     assert activities_of(store, peter.id, types.SFDC_MERGE_LEADS)
     assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
 
@@ -209,12 +210,12 @@ def test_tandem_merge_of_two_leads_merges_them_in_salesforce(lifecycle, synced, 
     assert outcome.salesforce_merged == [loser]
     [gone] = synced.client.query(f"SELECT IsDeleted, MasterRecordId FROM Lead WHERE Id = '{loser}'", include_deleted=True)
     assert gone["IsDeleted"] is True and gone["MasterRecordId"] == master
-    assert store.get_person(alpha.id).fields["title"] == "Buyer"
+    assert store.persons.get(alpha.id).fields["title"] == "Buyer"
     assert activities_of(store, alpha.id, types.MERGE_LEADS)
     report = synced.run_cycle()
     assert report.succeeded, report.steps
     assert sf.Lead.get(master)["Title"] == "Buyer"
-    assert [p.id for p in store.find_persons_by_email("beta@merge.example")] == []
+    assert [p.id for p in store.persons.find_by_email("beta@merge.example")] == []
     assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 0  # already merged here
 
 
@@ -224,9 +225,9 @@ def test_tandem_merge_of_a_lead_into_a_contact_converts_the_lead(lifecycle, sync
     assert outcome.salesforce_converted == [milton.link.sfdc_id]
     lead = sf.Lead.get(milton.link.sfdc_id)
     assert lead["IsConverted"] is True and lead["ConvertedContactId"] == peter.link.sfdc_id
-    assert store.get_person(peter.id).link.sfdc_lead_id == milton.link.sfdc_id
+    assert store.persons.get(peter.id).link.sfdc_lead_id == milton.link.sfdc_id
     report = synced.run_cycle()
-    assert report.succeeded and store.count_persons() == 5
+    assert report.succeeded and store.persons.count() == 5
 
 
 def test_a_contact_cannot_be_merged_into_a_lead(lifecycle, store, sf):
@@ -235,7 +236,7 @@ def test_a_contact_cannot_be_merged_into_a_lead(lifecycle, store, sf):
     milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
     with pytest.raises(InvalidInput, match="Contact cannot be merged into a Lead"):
         lifecycle.merge(milton.id, [peter.id])
-    assert store.get_person(peter.id) and sf.Contact.get(peter.link.sfdc_id)["IsDeleted"] is False
+    assert store.persons.get(peter.id) and sf.Contact.get(peter.link.sfdc_id)["IsDeleted"] is False
 
 
 def test_delete_person_in_salesforce_too(lifecycle, synced, store, sf):
@@ -244,9 +245,9 @@ def test_delete_person_in_salesforce_too(lifecycle, synced, store, sf):
     assert outcome.salesforce_deleted == lisa.link.sfdc_id
     [gone] = synced.client.query(f"SELECT IsDeleted FROM Lead WHERE Id = '{lisa.link.sfdc_id}'", include_deleted=True)
     assert gone["IsDeleted"] is True
-    stone = store.tombstone(lisa.id)
+    stone = store.tombstones.get(lisa.id)
     assert stone.activities[-1].attribute("Remove from CRM") is True
-    assert synced.run_cycle().succeeded and store.count_persons() == 5
+    assert synced.run_cycle().succeeded and store.persons.count() == 5
 
 
 def test_delete_person_only_leaves_salesforce_alone(lifecycle, store, sf):
@@ -254,16 +255,16 @@ def test_delete_person_only_leaves_salesforce_alone(lifecycle, store, sf):
     assert lifecycle.delete(lisa.id).salesforce_deleted is None
     assert sf.Lead.get(lisa.link.sfdc_id)["IsDeleted"] is False
     with pytest.raises(NotFound, match="was deleted"):
-        store.get_person(lisa.id)
+        store.persons.get(lisa.id)
 
 
 def test_delete_from_sfdc_keeps_the_person_unless_asked(lifecycle, synced, store, sf):
     wile, lisa = person(store, "wile@acme.example"), person(store, "lisa@springfield.example")
     lifecycle.delete_from_salesforce(wile.id)
-    kept = store.get_person(wile.id)
+    kept = store.persons.get(wile.id)
     assert kept.link.sfdc_is_deleted and activities_of(store, wile.id, types.SFDC_RECORD_DELETED)
     lifecycle.delete_from_salesforce(lisa.id, also_person=True)
-    assert store.tombstone(lisa.id).fate == "deleted"
+    assert store.tombstones.get(lisa.id).fate == "deleted"
     report = synced.run_cycle()
     assert report.succeeded and len(activities_of(store, wile.id, types.SFDC_RECORD_DELETED)) == 1
-    assert store.count_persons() == 5
+    assert store.persons.count() == 5

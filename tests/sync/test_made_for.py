@@ -4,13 +4,14 @@ person on the next pull instead of becoming a second person."""
 
 from __future__ import annotations
 
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.actions import PersonActions
 from tests.sync.observe import person
 
 
 def _lead_made_but_not_linked(engine, store, sf, email="ada@example.com"):
-    ada = store.add_person({"email": email, "lastName": "Lovelace", "company": "Engines", "title": "Countess"},
-                           source="cli")
+    ada = store.persons.add({"email": email, "lastName": "Lovelace", "company": "Engines", "title": "Countess"},
+                            origin=ChangeOrigin.CLI)
     made = sf.Lead.create({"LastName": "Lovelace", "Company": "Engines", "Email": email, "Title": "Countess",
                            "Tandem_Person_Id__c": engine.workspace.external_id(ada.id)})
     return ada, made["id"]
@@ -19,12 +20,12 @@ def _lead_made_but_not_linked(engine, store, sf, email="ada@example.com"):
 def test_the_pull_links_a_lead_made_for_a_person_to_that_person(engine, store, sf):
     engine.run_cycle()
     ada, lead_id = _lead_made_but_not_linked(engine, store, sf)
-    before = store.count_persons()
+    before = store.persons.count()
     engine.run_cycle()
-    assert store.count_persons() == before
-    linked = store.get_person(ada.id)
+    assert store.persons.count() == before
+    linked = store.persons.get(ada.id)
     assert linked.link.sfdc_type == "Lead" and linked.link.sfdc_id == lead_id
-    assert store.list_pending_changes(person_ids=[ada.id]) == []  # Salesforce already holds its values
+    assert store.outbox.find(person_ids=[ada.id]) == []  # Salesforce already holds its values
 
 
 def test_an_action_retried_after_the_crash_updates_the_same_lead(engine, store, sf):
@@ -33,7 +34,7 @@ def test_an_action_retried_after_the_crash_updates_the_same_lead(engine, store, 
     result = PersonActions(engine).sync_person(ada.id)
     assert result.sfdc_id == lead_id
     engine.run_cycle()
-    assert len(store.find_persons_by_email("ada@example.com")) == 1
+    assert len(store.persons.find_by_email("ada@example.com")) == 1
     leads = sf.query("SELECT Id FROM Lead WHERE Email = 'ada@example.com'")["records"]
     assert [r["Id"] for r in leads] == [lead_id]
     assert person(store, "ada@example.com").link.sfdc_id == lead_id
@@ -41,9 +42,9 @@ def test_an_action_retried_after_the_crash_updates_the_same_lead(engine, store, 
 
 def test_a_tandem_id_of_another_database_makes_a_new_person(engine, store, sf):
     engine.run_cycle()
-    ada = store.add_person({"email": "ada@example.com", "lastName": "Lovelace"}, source="cli")
+    ada = store.persons.add({"email": "ada@example.com", "lastName": "Lovelace"}, origin=ChangeOrigin.CLI)
     sf.Lead.create({"LastName": "Other", "Company": "Elsewhere", "Email": "other@example.com",
                     "Tandem_Person_Id__c": f"0123456789abcdef-{ada.id}"})
     engine.run_cycle()
-    assert not store.get_person(ada.id).linked
+    assert not store.persons.get(ada.id).linked
     assert person(store, "other@example.com").id != ada.id

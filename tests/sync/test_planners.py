@@ -9,6 +9,7 @@ import pytest
 
 from tandem.people.fields import STANDARD_BY_NAME, FieldType, PersonField
 from tandem.people.models import PendingChange, PendingState, Person, SalesforceLink
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.catalog import build_catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import Direction
@@ -48,7 +49,7 @@ def catalog():
 
 def _change(change_id: int, field: str, value, person_id: int = 7) -> PendingChange:
     return PendingChange(id=change_id, person_id=person_id, field=field, value=value, changed_at=NOW,
-                         origin="cli", state=PendingState.PENDING, attempts=0, last_attempt_at=None, last_error=None)
+                         origin=ChangeOrigin.CLI, state=PendingState.PENDING, attempts=0, last_attempt_at=None, last_error=None)
 
 
 def _person(person_id: int = 7, link: SalesforceLink | None = None, **fields) -> Person:

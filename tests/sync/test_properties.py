@@ -26,13 +26,14 @@ from simple_salesforce import Salesforce
 
 from tandem.emulator.sample_org import ADMIN
 from tandem.people.models import StepOperation
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
 from tests.https_emulator import https_session, password_token
 from tests.sync.conftest import sync_client
 from tests.sync.observe import CHANGE, CONFLICT, DROPPED, FAILED, SYNCED
 
-CLI = "cli"
+CLI = ChangeOrigin.CLI
 SF_FIELD = {"title": "Title", "phone": "Phone", "Favorite_Color__c": "Favorite_Color__c"}
 VALUES = {
     "title": (None, "Engineer", "CEO", "Programmer", "Analyst", "Director"),
@@ -103,7 +104,7 @@ class SyncMachine(RuleBasedStateMachine):
         on_sf = self._salesforce_values()
         tracked = []
         for sfdc_id, (object_name, values) in sorted(on_sf.items(), key=lambda item: (item[1][0], item[0])):
-            [person] = self.store.persons_by_sfdc_ids([sfdc_id]).values()
+            [person] = self.store.persons.by_sfdc_ids([sfdc_id]).values()
             agreed = {name: blank(values[name]) for name in SF_FIELD}
             assert {name: blank(person.fields[name]) for name in SF_FIELD} == agreed
             tracked.append(Tracked(object_name, sfdc_id, person.id, agreed, dict(agreed), dict(agreed)))
@@ -119,7 +120,7 @@ class SyncMachine(RuleBasedStateMachine):
         return found
 
     def _last_activity_id(self) -> int:
-        found = self.store.list_activities()
+        found = self.store.activities.find()
         return found[-1].id if found else 0
 
     # -- rules ---------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ class SyncMachine(RuleBasedStateMachine):
         record = self.records[index]
         value = data.draw(st.sampled_from(VALUES[name]), label="value")
         with self.step():
-            self.store.update_person(record.person_id, {name: value}, source=CLI)
+            self.store.persons.update(record.person_id, {name: value}, origin=CLI)
         record.tandem[name] = value
 
     @rule(index=st.integers(0, RECORDS - 1), name=st.sampled_from(sorted(SF_FIELD)), data=st.data())
@@ -186,7 +187,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _assert_both_sides(self, expected: dict[tuple[int, str], Any]) -> None:
         on_sf = self._salesforce_values()
-        persons = {p.id: p for p in self.store.get_persons([r.person_id for r in self.records])}
+        persons = {p.id: p for p in self.store.persons.get_many([r.person_id for r in self.records])}
         for record in self.records:
             sf_values = on_sf[record.sfdc_id][1]
             for name in SF_FIELD:
@@ -195,12 +196,12 @@ class SyncMachine(RuleBasedStateMachine):
                 assert sf_values[name] == want, f"{where}: Salesforce has {sf_values[name]!r}, expected {want!r}"
                 have = blank(persons[record.person_id].fields[name])
                 assert have == want, f"{where}: Tandem has {have!r}, expected {want!r}"
-        assert self.store.list_pending_changes() == []
-        assert self.store.count_persons() == RECORDS
+        assert self.store.outbox.find() == []
+        assert self.store.persons.count() == RECORDS
 
     def _new_activities(self) -> dict[int, list]:
         found: dict[int, list] = {kind.id: [] for kind in (CONFLICT, FAILED, DROPPED, SYNCED, CHANGE)}
-        for activity in self.store.list_activities(after_id=self.last_activity):
+        for activity in self.store.activities.find(after_id=self.last_activity):
             found.setdefault(activity.activity_type_id, []).append(activity)
             self.last_activity = activity.id
         return found

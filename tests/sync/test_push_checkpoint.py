@@ -7,9 +7,10 @@ Lead pull), on the same field the marketer changed in Tandem.
 from __future__ import annotations
 
 from tandem.people.models import StepOperation
+from tandem.people.origin import ChangeOrigin
 from tests.sync.observe import CONFLICT, activities_of, person
 
-CLI = "cli"
+CLI = ChangeOrigin.CLI
 
 
 def _edit_before_push(engine, object_name, edit):
@@ -23,7 +24,7 @@ def _edit_before_push(engine, object_name, edit):
 def test_contact_edit_made_after_the_pull_wins_over_the_pending_tandem_value(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"title": "Marketing Title"}, source=CLI)
+    store.persons.update(wile.id, {"title": "Marketing Title"}, origin=CLI)
     _edit_before_push(engine, "Contact", lambda: sf.Contact.update(wile.link.sfdc_id, {"Title": "Rep Title"}))
     engine.run_cycle()
     engine.on_step = lambda *_: None
@@ -32,13 +33,13 @@ def test_contact_edit_made_after_the_pull_wins_over_the_pending_tandem_value(eng
     assert person(store, "wile@acme.example").fields["title"] == "Rep Title"
     [conflict] = activities_of(store, wile.id, CONFLICT)
     assert conflict.attribute("Lost Value") == "Marketing Title" and conflict.attribute("Winner") == "Salesforce"
-    assert store.list_pending_changes(person_ids=[wile.id]) == []
+    assert store.outbox.find(person_ids=[wile.id]) == []
 
 
 def test_lead_edit_made_after_the_pull_loses_and_is_logged(engine, store, sf):
     engine.run_cycle()
     lisa = person(store, "lisa@springfield.example")
-    store.update_person(lisa.id, {"title": "Marketing Title"}, source=CLI)
+    store.persons.update(lisa.id, {"title": "Marketing Title"}, origin=CLI)
     _edit_before_push(engine, "Lead", lambda: sf.Lead.update(lisa.link.sfdc_id, {"Title": "Rep Title"}))
     engine.run_cycle()
     engine.on_step = lambda *_: None
@@ -52,7 +53,7 @@ def test_lead_edit_made_after_the_pull_loses_and_is_logged(engine, store, sf):
 def test_a_salesforce_change_to_another_field_does_not_stop_the_push(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"title": "Marketing Title"}, source=CLI)
+    store.persons.update(wile.id, {"title": "Marketing Title"}, origin=CLI)
     _edit_before_push(engine, "Contact", lambda: sf.Contact.update(wile.link.sfdc_id, {"Phone": "5550001111"}))
     engine.run_cycle()
     engine.on_step = lambda *_: None
@@ -67,10 +68,10 @@ def test_a_salesforce_change_to_another_field_does_not_stop_the_push(engine, sto
 def test_salesforce_taking_the_same_value_meanwhile_is_agreement_not_a_push(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"title": "Same Title"}, source=CLI)
+    store.persons.update(wile.id, {"title": "Same Title"}, origin=CLI)
     _edit_before_push(engine, "Contact", lambda: sf.Contact.update(wile.link.sfdc_id, {"Title": "Same Title"}))
     report = engine.run_cycle()
     [push] = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
     assert push.counts.updated == 0 and push.counts.skipped == 1
-    assert store.list_pending_changes(person_ids=[wile.id]) == []
+    assert store.outbox.find(person_ids=[wile.id]) == []
     assert activities_of(store, wile.id, CONFLICT) == []

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from tandem.people.models import ErrorLevel
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.cycle import SyncEngine
 from tests.sync.conftest import sync_client
 from tests.sync.observe import person
@@ -24,15 +25,15 @@ def fresh_schema_engine(base_url, ca_path, org, store):
 
 def test_new_custom_field_is_picked_up_at_the_next_cycle(fresh_schema_engine, store, org, sf):
     fresh_schema_engine.run_cycle()
-    assert "Segment__c" not in {f.name for f in store.fields()}
+    assert "Segment__c" not in {f.name for f in store.fields.all()}
     org.define_custom_field("Contact", {"name": "Segment__c", "label": "Segment", "type": "string", "length": 40})
     wile_id = person(store, "wile@acme.example").link.sfdc_id
     sf.Contact.update(wile_id, {"Segment__c": "Enterprise"})
     fresh_schema_engine.run_cycle()
-    field = store.field("Segment__c")
+    field = store.fields.get("Segment__c")
     assert field.custom and field.label == "Segment"
     assert person(store, "wile@acme.example").fields["Segment__c"] == "Enterprise"
-    store.update_person(person(store, "wile@acme.example").id, {"Segment__c": "SMB"}, source="cli")
+    store.persons.update(person(store, "wile@acme.example").id, {"Segment__c": "SMB"}, origin=ChangeOrigin.CLI)
     fresh_schema_engine.run_cycle()
     assert sf.Contact.get(wile_id)["Segment__c"] == "SMB"
 
@@ -42,7 +43,7 @@ def test_field_hidden_from_the_sync_user_stops_syncing_and_keeps_values(fresh_sc
     wile = person(store, "wile@acme.example")
     org.set_field_level("Marketing Sync", "Contact", "Favorite_Color__c", "none")
     sf.Contact.update(wile.link.sfdc_id, {"Favorite_Color__c": "Blue"})
-    store.update_person(wile.id, {"Favorite_Color__c": "Green"}, source="cli")
+    store.persons.update(wile.id, {"Favorite_Color__c": "Green"}, origin=ChangeOrigin.CLI)
     report = fresh_schema_engine.run_cycle()
     assert report.succeeded
     assert person(store, "wile@acme.example").fields["Favorite_Color__c"] == "Green"  # kept, not pulled
@@ -58,8 +59,8 @@ def test_type_change_is_reported_once_and_not_applied(fresh_schema_engine, store
     org.define_custom_field("Lead", {"name": "Newsletter__c", "type": "string", "length": 20})
     fresh_schema_engine.run_cycle()
     fresh_schema_engine.run_cycle()
-    errors = [e for e in store.list_sync_errors(level=ErrorLevel.JOB) if e.error_code == "FIELD_TYPE_CHANGED"]
+    errors = [e for e in store.sync_errors.recent(level=ErrorLevel.JOB) if e.error_code == "FIELD_TYPE_CHANGED"]
     assert len(errors) == 1
     assert "Lead.Newsletter__c" in errors[0].message
-    assert store.field("Newsletter__c").type.value == "boolean"
+    assert store.fields.get("Newsletter__c").type.value == "boolean"
     assert person(store, "samir@initech.example").fields["Newsletter__c"] is True

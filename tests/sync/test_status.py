@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.status import sync_status
 from tests.sync.observe import person
 
@@ -9,8 +10,8 @@ from tests.sync.observe import person
 def test_status_reports_steps_backlog_and_errors(engine, store, sf):
     engine.run_cycle()
     wile = person(store, "wile@acme.example")
-    store.update_person(wile.id, {"phone": "not a phone"}, source="cli")
-    store.update_person(person(store, "hank@globex.example").id, {"title": "Boss"}, source="cli")
+    store.persons.update(wile.id, {"phone": "not a phone"}, origin=ChangeOrigin.CLI)
+    store.persons.update(person(store, "hank@globex.example").id, {"title": "Boss"}, origin=ChangeOrigin.CLI)
     sf.Lead.update(person(store, "lisa@springfield.example").link.sfdc_id, {"Rating": "Warm"})
     before = sync_status(store, datetime.now(UTC), client=engine.client)
     assert before["backlog"]["pendingChanges"] == 2 and before["backlog"]["pendingPersons"] == 2

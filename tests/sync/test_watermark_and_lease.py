@@ -25,30 +25,30 @@ def contacts(first, count):
 def test_tied_stamps_across_pages_and_cycles(engine, store, http, base_url):
     load(http, base_url, contacts(0, 2500))
     engine.run_cycle()
-    assert store.count_persons() == 2506
-    activities_before = len(store.list_activities())
+    assert store.persons.count() == 2506
+    activities_before = len(store.activities.find())
     load(http, base_url, contacts(2500, 1))  # committed late, with the same stamp as the rest
     engine.run_cycle()
-    assert store.count_persons() == 2507
-    new = store.list_activities(after_id=store.list_activities()[activities_before - 1].id)
+    assert store.persons.count() == 2507
+    new = store.activities.find(after_id=store.activities.find()[activities_before - 1].id)
     assert [a.activity_type_id for a in new] == [types.NEW_LEAD.id]
-    assert len(store.persons_by_sfdc_ids([p.link.sfdc_id for p in store.find_persons_by_email("tied2500@example.com")])) == 1
+    assert len(store.persons.by_sfdc_ids([p.link.sfdc_id for p in store.persons.find_by_email("tied2500@example.com")])) == 1
 
 
 def test_a_second_engine_waits_for_the_lease(engine, store, base_url, ca_path):
     other = SyncEngine(sync_client(base_url, ca_path), store, owner="other-process")
-    assert store.acquire_lease(LEASE_NAME, "other-process", timedelta(minutes=10))
+    assert store.leases.acquire(LEASE_NAME, "other-process", timedelta(minutes=10))
     with pytest.raises(CycleBusy):
         engine.run_cycle()
-    assert store.count_persons() == 0
-    store.release_lease(LEASE_NAME, "other-process")
+    assert store.persons.count() == 0
+    store.leases.release(LEASE_NAME, "other-process")
     assert engine.run_cycle().succeeded
-    assert other.store.get_lease(LEASE_NAME) is None  # released after the cycle
+    assert other.store.leases.get(LEASE_NAME) is None  # released after the cycle
 
 
 def test_an_expired_lease_is_taken_over(store, base_url, ca_path, reset_emulator):
     later = datetime.now(UTC) + timedelta(minutes=11)
-    store.acquire_lease(LEASE_NAME, "crashed-process", timedelta(minutes=10))
+    store.leases.acquire(LEASE_NAME, "crashed-process", timedelta(minutes=10))
     engine = SyncEngine(sync_client(base_url, ca_path), store, clock=lambda: later)
     assert engine.run_cycle().succeeded
-    assert store.count_persons() == 6
+    assert store.persons.count() == 6

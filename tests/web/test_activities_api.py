@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tandem.people.activities import ACTIVITY_TYPES
+from tandem.people.origin import ChangeOrigin
 
 T0 = datetime(2026, 3, 5, 14, 7, 9, 123456, tzinfo=UTC)
 
@@ -28,8 +29,8 @@ def test_paging_token_accepts_the_forms_clients_send(api) -> None:
 
 
 def test_pages_since_a_date_with_more_result_and_whole_second_dates(api, api_store) -> None:
-    old = api_store.add_persons([{"email": "old@example.com"}], "test", now=T0 - timedelta(days=2))
-    ids = api_store.add_persons([{"email": f"n{i}@example.com"} for i in range(5)], "test", now=T0)
+    old = api_store.persons.add_many([{"email": "old@example.com"}], ChangeOrigin.MARKETING, now=T0 - timedelta(days=2))
+    ids = api_store.persons.add_many([{"email": f"n{i}@example.com"} for i in range(5)], ChangeOrigin.MARKETING, now=T0)
     token = _token(api, "2026-03-05T00:00:00Z")
     seen, pages = [], 0
     while True:
@@ -48,7 +49,7 @@ def test_pages_since_a_date_with_more_result_and_whole_second_dates(api, api_sto
 
 
 def test_lead_ids_filter_and_limits(api, api_store) -> None:
-    ids = api_store.add_persons([{"email": f"l{i}@example.com"} for i in range(3)], "test", now=T0)
+    ids = api_store.persons.add_many([{"email": f"l{i}@example.com"} for i in range(3)], ChangeOrigin.MARKETING, now=T0)
     token = _token(api, "2026-01-01")
     page = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": "12,13",
                                                         "leadIds": [str(ids[0]), str(ids[2])]}).json()
@@ -59,8 +60,8 @@ def test_lead_ids_filter_and_limits(api, api_store) -> None:
 
 
 def test_lead_changes_only_for_the_requested_fields(api, api_store) -> None:
-    [pid] = api_store.add_persons([{"email": "ch@example.com", "title": "VP"}], "test", now=T0)
-    api_store.update_person(pid, {"title": "CTO", "city": "Ghent"}, "test", reason="promotion", now=T0)
+    [pid] = api_store.persons.add_many([{"email": "ch@example.com", "title": "VP"}], ChangeOrigin.MARKETING, now=T0)
+    api_store.persons.update(pid, {"title": "CTO", "city": "Ghent"}, ChangeOrigin.MARKETING, reason="promotion", now=T0)
     token = _token(api, "2026-01-01")
     page = api.get("/rest/v1/activities/leadchanges.json", params={"nextPageToken": token,
                                                                     "fields": "title,company"}).json()

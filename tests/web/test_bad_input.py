@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
 LEADS = "/rest/v1/leads.json"
@@ -18,8 +19,8 @@ def _error(answer) -> dict:
 
 
 def _nothing_written(store: PersonStore) -> None:
-    assert store.count_persons() == 0
-    assert store.list_activities() == []
+    assert store.persons.count() == 0
+    assert store.activities.find() == []
 
 
 def test_malformed_json_is_609(api, api_store) -> None:
@@ -79,7 +80,7 @@ def test_a_10_mb_body_is_413_with_an_envelope(api, api_store) -> None:
 
 
 def test_unknown_field_in_reads_is_1006(api, api_store) -> None:
-    api_store.add_persons([{"email": "a@x.com"}], "test")
+    api_store.persons.add_many([{"email": "a@x.com"}], ChangeOrigin.MARKETING)
     by_filter = api.get(LEADS, params={"filterType": "email", "filterValues": "a@x.com", "fields": "email,shoeSize"})
     assert _error(by_filter) == {"code": "1006", "message": "Field 'shoeSize' not found"}
     assert _error(api.get("/rest/v1/lead/1.json", params={"fields": "shoeSize"}))["code"] == "1006"
@@ -101,7 +102,7 @@ def test_injection_strings_are_stored_verbatim_and_returned_json_escaped(api, ap
     result = api.post(LEADS, json={"input": records}).json()["result"]
     assert all(r["status"] == "created" for r in result)
     ids = [r["id"] for r in result]
-    for person, text in zip(api_store.get_persons(ids), INJECTIONS, strict=True):
+    for person, text in zip(api_store.persons.get_many(ids), INJECTIONS, strict=True):
         assert person.fields["lastName"] == text and person.fields["personNotes"] == text
     answer = api.get(LEADS, params={"filterType": "id", "filterValues": ",".join(map(str, ids)),
                                     "fields": "lastName"})
@@ -110,7 +111,7 @@ def test_injection_strings_are_stored_verbatim_and_returned_json_escaped(api, ap
     for text in INJECTIONS:
         assert json.dumps(text, ensure_ascii=False)[1:-1].encode() in answer.content
     assert b'"}]}{"success"' not in answer.content
-    assert api_store.count_persons() == len(INJECTIONS)
+    assert api_store.persons.count() == len(INJECTIONS)
     filtered = api.get(LEADS, params={"filterType": "email", "filterValues": "' OR '1'='1"}).json()
     assert filtered["success"] is True and filtered["result"] == []
 
@@ -133,7 +134,7 @@ def test_an_unexpected_failure_is_611_without_a_trace(api, api_store, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire at /var/lib/secret/path")
 
-    monkeypatch.setattr(api_store, "persons_page", broken)
+    monkeypatch.setattr(api_store.api, "persons_page", broken)
     answer = api.get(LEADS, params={"filterType": "id", "filterValues": "1"})
     assert answer.status_code == 200
     assert _error(answer) == {"code": "611", "message": "System error"}

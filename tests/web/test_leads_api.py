@@ -4,6 +4,7 @@ push, delete, describe."""
 from __future__ import annotations
 
 from tandem.people import activities as types
+from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.web.limits import ApiLimits
 
@@ -11,7 +12,7 @@ LEADS = "/rest/v1/leads.json"
 
 
 def test_paging_by_token_visits_each_match_once_and_ends_without_a_token(api, api_store) -> None:
-    ids = api_store.add_persons([{"email": f"x{i}@example.com"} for i in range(7)], "test")
+    ids = api_store.persons.add_many([{"email": f"x{i}@example.com"} for i in range(7)], ChangeOrigin.MARKETING)
     params = {"filterType": "id", "filterValues": ",".join(map(str, ids)), "batchSize": "3", "fields": "id"}
     seen, tokens = [], []
     while True:
@@ -26,7 +27,7 @@ def test_paging_by_token_visits_each_match_once_and_ends_without_a_token(api, ap
 
 
 def test_post_with_method_get_in_the_form_body_and_repeated_fields(api, api_store) -> None:
-    api_store.add_persons([{"email": "ana@example.com", "firstName": "Ana", "city": "Oslo"}], "test")
+    api_store.persons.add_many([{"email": "ana@example.com", "firstName": "Ana", "city": "Oslo"}], ChangeOrigin.MARKETING)
     body = {"_method": "GET", "filterType": "email", "filterValues": "ana@example.com,,",
             "fields": ["email", "firstName,city"]}
     answer = api.post(LEADS, data=body).json()
@@ -38,9 +39,9 @@ def test_post_with_method_get_in_the_form_body_and_repeated_fields(api, api_stor
 def test_filter_on_salesforce_ids(api, api_store) -> None:
     from tandem.people.models import SalesforceLink
 
-    [pid] = api_store.add_persons([{"email": "c@example.com"}], "test")
-    api_store.set_salesforce_link(pid, SalesforceLink("Contact", "003000000000001AAA", None, "003000000000001AAA",
-                                                      "001000000000001AAA"))
+    [pid] = api_store.persons.add_many([{"email": "c@example.com"}], ChangeOrigin.MARKETING)
+    api_store.persons.set_link(pid, SalesforceLink("Contact", "003000000000001AAA", None, "003000000000001AAA",
+                                                   "001000000000001AAA"))
     for filter_type, value in [("sfdcContactId", "003000000000001AAA"), ("sfdcAccountId", "001000000000001AAA"),
                                ("sfdcId", "003000000000001AAA")]:
         answer = api.get(LEADS, params={"filterType": filter_type, "filterValues": value, "fields": "id,sfdcType"})
@@ -53,7 +54,7 @@ def test_too_many_matches_is_1003(make_app, api_store) -> None:
 
     from tests.web.conftest import bearer
 
-    api_store.add_persons([{"email": "same@example.com"} for _ in range(4)], "test")
+    api_store.persons.add_many([{"email": "same@example.com"} for _ in range(4)], ChangeOrigin.MARKETING)
     with TestClient(make_app(limits=ApiLimits(filter_matches=3, calls_per_window=1000))) as client:
         client.headers.update(bearer(client))
         answer = client.get(LEADS, params={"filterType": "email", "filterValues": "same@example.com"}).json()
@@ -61,7 +62,7 @@ def test_too_many_matches_is_1003(make_app, api_store) -> None:
 
 
 def test_duplicate_key_in_input_multiple_matches_and_create_duplicate(api, api_store: PersonStore) -> None:
-    api_store.add_persons([{"email": "twin@example.com"}, {"email": "twin@example.com"}], "test")
+    api_store.persons.add_many([{"email": "twin@example.com"}, {"email": "twin@example.com"}], ChangeOrigin.MARKETING)
     result = api.post(LEADS, json={"input": [
         {"email": "new@example.com", "firstName": "One"},
         {"email": "NEW@example.com", "firstName": "Two"},
@@ -72,26 +73,26 @@ def test_duplicate_key_in_input_multiple_matches_and_create_duplicate(api, api_s
     assert result[2]["reasons"][0]["code"] == "1007"
     dup = api.post(LEADS, json={"action": "createDuplicate", "input": [{"email": "new@example.com"}]}).json()
     assert dup["result"][0]["status"] == "created"
-    assert len(api_store.find_persons_by_email("new@example.com")) == 2
+    assert len(api_store.persons.find_by_email("new@example.com")) == 2
 
 
 def test_updates_log_change_activities_from_the_api(api, api_store) -> None:
-    [pid] = api_store.add_persons([{"email": "log@example.com", "title": "VP"}], "test")
+    [pid] = api_store.persons.add_many([{"email": "log@example.com", "title": "VP"}], ChangeOrigin.MARKETING)
     api.post(LEADS, json={"action": "updateOnly", "input": [{"email": "log@example.com", "title": "CEO"}]})
-    [change] = api_store.list_activities(pid, type_ids=[types.CHANGE_DATA_VALUE.id])
-    assert change.attribute("New Value") == "CEO" and change.attribute("Source") == "Web service API"
-    assert [c.field for c in api_store.list_pending_changes(person_ids=[pid])] == ["title"]
+    [change] = api_store.activities.find(pid, type_ids=[types.CHANGE_DATA_VALUE.id])
+    assert change.attribute("New Value") == "CEO" and change.attribute("Source") == ChangeOrigin.API
+    assert [c.field for c in api_store.outbox.find(person_ids=[pid])] == ["title"]
 
 
 def test_lookup_by_salesforce_id_updates_but_never_creates(api, api_store) -> None:
     answer = api.post(LEADS, json={"action": "createOrUpdate", "lookupField": "sfdcLeadId",
                                    "input": [{"sfdcLeadId": "00Q000000000009AAA", "title": "x"}]}).json()
     assert answer["result"][0]["reasons"][0]["code"] == "1004"
-    assert api_store.count_persons() == 0
+    assert api_store.persons.count() == 0
 
 
 def test_push_is_an_upsert(api, api_store) -> None:
-    [pid] = api_store.add_persons([{"email": "push@example.com"}], "test")
+    [pid] = api_store.persons.add_many([{"email": "push@example.com"}], ChangeOrigin.MARKETING)
     answer = api.post("/rest/v1/leads/push.json", json={"programName": "Webinar", "lookupField": "email", "input": [
         {"email": "push@example.com", "city": "Rome"}, {"email": "fresh@example.com"}]}).json()
     assert answer["result"][0] == {"id": pid, "status": "updated"}
@@ -99,12 +100,12 @@ def test_push_is_an_upsert(api, api_store) -> None:
 
 
 def test_delete_by_post_removes_the_person_keeping_a_tombstone(api, api_store) -> None:
-    ids = api_store.add_persons([{"email": "gone@example.com"}, {"email": "kept@example.com"}], "test")
+    ids = api_store.persons.add_many([{"email": "gone@example.com"}, {"email": "kept@example.com"}], ChangeOrigin.MARKETING)
     answer = api.post("/rest/v1/leads/delete.json", json={"input": [{"id": ids[0]}]}).json()
     assert answer["result"] == [{"id": ids[0], "status": "deleted"}]
-    assert [p.id for p in api_store.get_persons(ids)] == [ids[1]]
-    assert {a.person_id for a in api_store.list_activities()} == {ids[1]}
-    tombstone = api_store.tombstone(ids[0])
+    assert [p.id for p in api_store.persons.get_many(ids)] == [ids[1]]
+    assert {a.person_id for a in api_store.activities.find()} == {ids[1]}
+    tombstone = api_store.tombstones.get(ids[0])
     assert tombstone.record["email"] == "gone@example.com"
     assert [a.activity_type_id for a in tombstone.activities] == [types.NEW_LEAD.id, types.DELETE_LEAD.id]
     by_query = api.post(f"/rest/v1/leads/delete.json?id={ids[1]}").json()
@@ -112,7 +113,7 @@ def test_delete_by_post_removes_the_person_keeping_a_tombstone(api, api_store) -
 
 
 def test_describe_includes_custom_and_salesforce_fields(api, api_store) -> None:
-    api_store.ensure_custom_field("Favorite_Color__c", "string", 40, "Favorite Color")
+    api_store.fields.ensure_custom("Favorite_Color__c", "string", 40, "Favorite Color")
     described = {f["rest"]["name"]: f for f in api.get("/rest/v1/leads/describe.json").json()["result"]}
     assert described["Favorite_Color__c"] == {"id": described["Favorite_Color__c"]["id"], "displayName": "Favorite Color",
                                               "dataType": "string", "length": 40,

@@ -68,4 +68,4 @@ def test_declared_body_size_over_the_cap_is_refused_before_reading(make_app, api
                             headers=headers)
     assert small.json()["success"] is True
     assert large.status_code == 413 and large.json()["errors"][0]["code"] == "1001"
-    assert api_store.count_persons() == 1
+    assert api_store.persons.count() == 1

@@ -8,6 +8,8 @@ import pytest
 
 from tests.web.conftest import CLIENT_ID
 
+from tandem.people.origin import ChangeOrigin
+
 EPOCH = "2020-01-01T00:00:00Z"
 
 
@@ -57,14 +59,14 @@ def test_create_update_and_skip_with_reasons(marketo, api_store) -> None:
                               action="updateOnly", lookupField="id")
     assert missing[0]["reasons"][0]["code"] == "1004"
 
-    ada = api_store.get_person(ada_id)
+    ada = api_store.persons.get(ada_id)
     assert (ada.fields["title"], ada.fields["city"], ada.fields["firstName"]) == ("CTO", "Ghent", "Ada")
-    assert not api_store.find_persons_by_email("dee@example.com")
-    assert not api_store.find_persons_by_email("eve@example.com")
+    assert not api_store.persons.find_by_email("dee@example.com")
+    assert not api_store.persons.find_by_email("eve@example.com")
 
 
 def test_filter_by_email_and_id_with_paging(marketo, api_store) -> None:
-    ids = api_store.add_persons([{"email": f"p{i}@example.com", "lastName": f"P{i}"} for i in range(7)], "test")
+    ids = api_store.persons.add_many([{"email": f"p{i}@example.com", "lastName": f"P{i}"} for i in range(7)], ChangeOrigin.MARKETING)
     by_email = marketo.execute("get_multiple_leads_by_filter_type", filterType="email",
                                filterValues=["p1@example.com", "P2@example.com"], fields=["email", "lastName"])
     assert by_email == [{"email": "p1@example.com", "lastName": "P1"}, {"email": "p2@example.com", "lastName": "P2"}]
@@ -80,7 +82,7 @@ def test_filter_by_email_and_id_with_paging(marketo, api_store) -> None:
 
 
 def test_get_lead_by_id_and_describe(marketo, api_store) -> None:
-    [pid] = api_store.add_persons([{"email": "gil@example.com", "company": "Acme"}], "test")
+    [pid] = api_store.persons.add_many([{"email": "gil@example.com", "company": "Acme"}], ChangeOrigin.MARKETING)
     assert marketo.execute("get_lead_by_id", id=pid, fields=["email", "company", "sfdcType"]) == [
         {"email": "gil@example.com", "company": "Acme", "sfdcType": None}]
     assert marketo.execute("get_lead_by_id", id=pid + 100) == []
@@ -99,8 +101,8 @@ def test_activity_types_paging_token_activities_and_lead_changes(marketo, api_st
 
     token = marketo.execute("get_paging_token", sinceDatetime=EPOCH)
     assert token == token.upper() and token.rstrip("=")
-    ids = api_store.add_persons([{"email": f"a{i}@example.com"} for i in range(5)], "test")
-    api_store.update_person(ids[0], {"title": "CTO", "city": "Ghent"}, "test")
+    ids = api_store.persons.add_many([{"email": f"a{i}@example.com"} for i in range(5)], ChangeOrigin.MARKETING)
+    api_store.persons.update(ids[0], {"title": "CTO", "city": "Ghent"}, ChangeOrigin.MARKETING)
 
     activities = marketo.execute("get_lead_activities", activityTypeIds=["12"], nextPageToken=token, batchSize=2)
     assert [a["leadId"] for a in activities] == ids
@@ -116,15 +118,15 @@ def test_activity_types_paging_token_activities_and_lead_changes(marketo, api_st
 
 
 def test_delete_lead(marketo, api_store) -> None:
-    ids = api_store.add_persons([{"email": "del@example.com"}], "test")
+    ids = api_store.persons.add_many([{"email": "del@example.com"}], ChangeOrigin.MARKETING)
     result = marketo.execute("delete_lead", id=[ids[0], 424242])
     assert result[0] == {"id": ids[0], "status": "deleted"}
     assert result[1]["status"] == "skipped" and result[1]["reasons"][0]["code"] == "1004"
-    assert api_store.get_persons(ids) == []
+    assert api_store.persons.get_many(ids) == []
 
 
 def test_token_expiry_and_refresh(marketo, api_store, clock) -> None:
-    [pid] = api_store.add_persons([{"email": "tok@example.com"}], "test")
+    [pid] = api_store.persons.add_many([{"email": "tok@example.com"}], ChangeOrigin.MARKETING)
     marketo.authenticate()
     first = marketo.token
     clock.advance(1000)

@@ -16,6 +16,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.web.conftest import bearer
 
+from tandem.people.origin import ChangeOrigin
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -46,7 +48,7 @@ def _operations():
 
 @pytest.mark.parametrize("operation", _operations())
 def test_api_conforms_to_its_openapi_document(operation: str, app, api_store) -> None:
-    api_store.add_persons([{"email": f"s{i}@example.com", "firstName": "S"} for i in range(3)], "test")
+    api_store.persons.add_many([{"email": f"s{i}@example.com", "firstName": "S"} for i in range(3)], ChangeOrigin.MARKETING)
     with TestClient(app) as client:
         headers = bearer(client)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

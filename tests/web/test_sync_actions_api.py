@@ -41,7 +41,7 @@ def test_sync_then_convert_return_the_salesforce_ids(sf_api, api_store, opened) 
     synced = sf_api.post(f"/rest/v1/leads/{pid}/syncToSfdc.json", json={"assignmentRules": False}).json()
     [lead] = synced["result"]
     assert lead["status"] == "created" and lead["sfdcType"] == "Lead" and lead["sfdcId"].startswith("00Q")
-    assert api_store.get_person(pid).link.sfdc_lead_id == lead["sfdcId"]
+    assert api_store.persons.get(pid).link.sfdc_lead_id == lead["sfdcId"]
 
     converted = sf_api.post(f"/rest/v1/leads/{pid}/convertInSfdc.json",
                             json={"createOpportunity": False}).json()["result"][0]

@@ -1,0 +1,90 @@
+"""The base of each linked person's synced field: the last value both sides agreed on.
+
+On pull, a Salesforce value equal to the base is no change, which is how Tandem's own push reads
+back without an echo (DESIGN, "Hard parts").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from tandem.people.database import Database, in_chunks
+from tandem.people.field_catalog import FieldCatalog
+from tandem.people.tables import field_bases
+from tandem.people.validation import to_json_value
+
+_SQLITE_UPSERT_BASE = (
+    "INSERT INTO field_bases (person_id, field, value, agreed_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (person_id, field) DO UPDATE SET value = excluded.value, agreed_at = excluded.agreed_at"
+)
+
+
+class Bases:
+    def __init__(self, db: Database, fields: FieldCatalog) -> None:
+        self._db = db
+        self._fields = fields
+
+    def set(self, person_id: int, values: Mapping[str, Any], now: datetime | None = None) -> None:
+        """Record the values both sides now agree on for these fields of one person."""
+        self.set_many({person_id: values}, now)
+
+    def set_many(self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None) -> None:
+        """`set` for many persons in one upsert.
+
+        A pull sets every synced field of every person it reads (tens of rows a person), so on
+        SQLite the rows go straight to the driver, in the forms the table's types would store.
+        """
+        agreed_at = now or datetime.now(UTC)
+        rows = {
+            (person_id, name): None if value is None else to_json_value(self._fields.coerce(name, value))
+            for person_id, fields in values.items()
+            for name, value in fields.items()
+        }
+        if not rows:
+            return
+        with self._db.transaction() as connection:
+            if connection.dialect.name == "sqlite":
+                stamp = agreed_at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+                connection.exec_driver_sql(
+                    _SQLITE_UPSERT_BASE,
+                    [(person_id, name, "null" if value is None else json.dumps(value), stamp)
+                     for (person_id, name), value in rows.items()],
+                )
+                return
+            upsert = postgresql.insert(field_bases)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[field_bases.c.person_id, field_bases.c.field],
+                set_={"value": upsert.excluded.value, "agreed_at": upsert.excluded.agreed_at},
+            )
+            connection.execute(
+                upsert,
+                [
+                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
+                    for (person_id, name), value in rows.items()
+                ],
+            )
+
+    def get(self, person_id: int) -> dict[str, Any]:
+        """The agreed value per field of one person (fields never agreed on are absent)."""
+        return self.for_persons([person_id]).get(person_id, {})
+
+    def for_persons(self, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """`get` for many persons; persons with no agreed field are absent."""
+        found: dict[int, dict[str, Any]] = {}
+        with self._db.transaction() as connection:
+            for chunk in in_chunks(person_ids):
+                query = sa.select(field_bases).where(field_bases.c.person_id.in_(chunk))
+                for row in connection.execute(query):
+                    found.setdefault(row.person_id, {})[row.field] = self._fields.typed(row.field, row.value)
+        return found
+
+    def clear(self, person_id: int) -> None:
+        """Forget the agreement, e.g. when the person's Salesforce link changes."""
+        with self._db.transaction() as connection:
+            connection.execute(sa.delete(field_bases).where(field_bases.c.person_id == person_id))

@@ -1,0 +1,154 @@
+"""The fields a person has in this database: the standard ones plus custom fields added at run time.
+
+The catalog also holds the `persons` table as this database has it (custom fields are real
+columns), so every component reads and writes the same columns, and it turns input into typed
+values before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from tandem.errors import InvalidInput
+from tandem.people.custom_fields import (
+    define_custom_field,
+    load_custom_fields,
+    store_custom_field,
+    update_custom_field,
+)
+from tandem.people.database import Database
+from tandem.people.fields import EDITABLE_FIELDS, SFDC_TYPES, STANDARD_BY_NAME, FieldAccess, PersonField
+from tandem.people.models import Person, SalesforceLink
+from tandem.people.tables import build_persons_table
+from tandem.people.validation import coerce
+
+_EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
+
+
+class FieldCatalog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._custom: dict[str, PersonField] = {}
+        self._table = build_persons_table([])
+        self.refresh()
+
+    @property
+    def table(self) -> sa.Table:
+        """The `persons` table: standard columns plus this database's custom ones."""
+        return self._table
+
+    def refresh(self) -> None:
+        """Re-read the custom fields (another process may have added some, or a rollback removed one)."""
+        try:
+            with self._db.transaction() as connection:
+                custom = load_custom_fields(connection)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            custom = []  # not migrated yet
+        self._use(custom)
+
+    def _use(self, custom: list[PersonField]) -> None:
+        self._custom = {f.name: f for f in custom}
+        self._table = build_persons_table(custom)
+
+    def all(self) -> list[PersonField]:
+        """Every person field: system, standard, Salesforce link, then custom fields."""
+        return list(STANDARD_BY_NAME.values()) + list(self._custom.values())
+
+    def get(self, name: str) -> PersonField:
+        found = STANDARD_BY_NAME.get(name) or self._custom.get(name)
+        if found is None:
+            self.refresh()
+            found = self._custom.get(name)
+        if found is None:
+            raise InvalidInput(name, "unknown field")
+        return found
+
+    def ensure_custom(
+        self,
+        name: str,
+        type: str,
+        length: int | None = None,
+        label: str | None = None,
+        picklist_values: Sequence[str] | None = None,
+        now: datetime | None = None,
+    ) -> PersonField:
+        """Add a custom field (a real column) or bring its label, length and picklist up to date."""
+        wanted = define_custom_field(name, type, length, label, picklist_values)
+        try:
+            with self._db.transaction() as connection:
+                stored = {f.name: f for f in load_custom_fields(connection)}
+                if name in stored:
+                    result = update_custom_field(connection, stored[name], wanted)
+                else:
+                    result = store_custom_field(connection, wanted, now or datetime.now(UTC))
+                stored[name] = result
+        except IntegrityError:  # another process added it first
+            self.refresh()
+            if name not in self._custom:
+                raise
+            return self.ensure_custom(name, type, length, label, picklist_values, now)
+        self._use(list(stored.values()))
+        return result
+
+    # -- values -----------------------------------------------------------------------------
+
+    def editable_values(self, changes: Mapping[str, Any], position: int = 0, total: int = 1) -> dict[str, Any]:
+        """Typed values for user-writable fields; any bad name or value raises before a write.
+
+        In a batch (`total` > 1) the error names the record's place in it.
+        """
+        result = {}
+        for name, raw in changes.items():
+            field = self.get(name)
+            try:
+                if field.access is not FieldAccess.EDITABLE:
+                    raise InvalidInput(name, "is read-only")
+                result[name] = coerce(field, raw)
+            except InvalidInput as error:
+                if total > 1:
+                    raise InvalidInput(name, f"{error.reason} (record {position + 1})") from None
+                raise
+        return result
+
+    def link_values(self, link: SalesforceLink) -> dict[str, Any]:
+        """The link's typed values under their field names (`sfdcType`, `sfdcId`, ...)."""
+        if link.sfdc_type not in (*SFDC_TYPES, None):
+            raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
+        values = {name: coerce(self.get(name), value) for name, value in link.as_fields().items()}
+        values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
+        return values
+
+    def coerce(self, name: str, raw: Any) -> Any:
+        return coerce(self.get(name), raw)
+
+    def typed(self, name: str, stored: Any) -> Any:
+        """A stored JSON value back in its field's type; kept as is if the field is gone."""
+        try:
+            return coerce(self.get(name), stored)
+        except InvalidInput:
+            return stored
+
+    def person(self, row: sa.RowMapping) -> Person:
+        """A row of the `persons` table as a `Person`."""
+        link = SalesforceLink(
+            sfdc_type=row["sfdcType"],
+            sfdc_id=row["sfdcId"],
+            sfdc_lead_id=row["sfdcLeadId"],
+            sfdc_contact_id=row["sfdcContactId"],
+            sfdc_account_id=row["sfdcAccountId"],
+            sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
+            sfdc_created_date=row["sfdcCreatedDate"],
+        )
+        names = _EDITABLE_NAMES + tuple(self._custom)
+        return Person(
+            id=row["id"],
+            fields={name: row[name] for name in names},
+            link=link,
+            created_at=row["createdAt"],
+            updated_at=row["updatedAt"],
+        )

@@ -1,0 +1,294 @@
+"""Persons: adding, changing, linking, deleting and reading them.
+
+Every write validates all its input before writing anything, and writes its activities (and, for
+a change from the marketing side, its pending changes) in the same transaction as the change.
+Batch forms do the work with one statement per kind of row; the single-record forms are built on
+them. Reads resolve a reference from a user (an id or an email) to exactly one person or fail,
+and a gone id says where it went.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tandem.errors import AmbiguousReference, InvalidInput, NotFound
+from tandem.people import activities as types
+from tandem.people.activity_log import ActivityLog
+from tandem.people.activity_rows import change_row, new_lead_row
+from tandem.people.database import Database, in_chunks
+from tandem.people.field_catalog import FieldCatalog
+from tandem.people.fields import LINK_FIELDS
+from tandem.people.models import Person, SalesforceLink
+from tandem.people.origin import ChangeOrigin
+from tandem.people.outbox import Outbox
+from tandem.people.tables import activities
+from tandem.people.tombstones import DELETED, Tombstone, Tombstones
+
+
+class Persons:
+    def __init__(self, db: Database, fields: FieldCatalog, outbox: Outbox, activities: ActivityLog,
+                 tombstones: Tombstones) -> None:
+        self._db = db
+        self._fields = fields
+        self._outbox = outbox
+        self._activities = activities
+        self._tombstones = tombstones
+
+    # -- adding -----------------------------------------------------------------------------
+
+    def add(self, fields: Mapping[str, Any], origin: ChangeOrigin, now: datetime | None = None) -> Person:
+        [person_id] = self.add_many([fields], origin, now)
+        return self.get(person_id)
+
+    def add_many(
+        self, records: Sequence[Mapping[str, Any]], origin: ChangeOrigin, now: datetime | None = None
+    ) -> list[int]:
+        """Insert persons with a New Lead activity each; returns their ids in input order."""
+        origin = ChangeOrigin.of(origin)
+        rows = [self._fields.editable_values(fields, i, len(records)) for i, fields in enumerate(records)]
+        return self._insert(rows, [None] * len(rows), origin, now or datetime.now(UTC))
+
+    def add_linked(
+        self,
+        records: Sequence[tuple[Mapping[str, Any], SalesforceLink]],
+        origin: ChangeOrigin = ChangeOrigin.SALESFORCE,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """Insert persons that already have a Salesforce record (pulled by the sync)."""
+        origin = ChangeOrigin.of(origin)
+        rows = [self._fields.editable_values(fields, i, len(records)) for i, (fields, _) in enumerate(records)]
+        links = [self._fields.link_values(link) for _, link in records]
+        return self._insert(rows, links, origin, now or datetime.now(UTC))
+
+    def _insert(
+        self, rows: list[dict[str, Any]], links: list[dict[str, Any] | None], origin: ChangeOrigin, now: datetime
+    ) -> list[int]:
+        if not rows:
+            return []
+        columns = sorted({name for row in rows for name in row})
+        if any(links):
+            columns += [f.name for f in LINK_FIELDS]
+        params = [
+            {name: None for name in columns} | row | (link or {}) | {"createdAt": now, "updatedAt": now}
+            for row, link in zip(rows, links, strict=True)
+        ]
+        for values in params:
+            values["sfdcIsDeleted"] = bool(values.get("sfdcIsDeleted"))
+        table = self._fields.table
+        with self._db.transaction() as connection:
+            inserted = connection.execute(
+                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), params
+            )
+            ids = list(inserted.scalars())
+            connection.execute(
+                sa.insert(activities),
+                [new_lead_row(pid, values, origin, now) for pid, values in zip(ids, params, strict=True)],
+            )
+        return ids
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def update(
+        self,
+        person_id: int,
+        changes: Mapping[str, Any],
+        origin: ChangeOrigin,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Change some fields; returns the names of the fields whose value really changed."""
+        return self.update_many([(person_id, changes)], origin, reason, now)[0]
+
+    def update_many(
+        self,
+        updates: Sequence[tuple[int, Mapping[str, Any]]],
+        origin: ChangeOrigin,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> list[list[str]]:
+        """Apply changes to many persons in one transaction.
+
+        Only values that differ are written, each with a Change Data Value activity; a change from
+        the marketing side (`origin.queued_for_push`) also becomes a pending change per field, for
+        whichever person is linked now or gets linked later.
+        """
+        origin = ChangeOrigin.of(origin)
+        validated = [
+            (person_id, self._fields.editable_values(changes, i, len(updates)))
+            for i, (person_id, changes) in enumerate(updates)
+        ]
+        return self.apply(validated, origin, reason, now or datetime.now(UTC), queue=origin.queued_for_push)
+
+    def set_link(
+        self, person_id: int, link: SalesforceLink, reason: str | None = None, now: datetime | None = None
+    ) -> list[str]:
+        return self.set_links([(person_id, link)], reason, now)[0]
+
+    def set_links(
+        self, links: Sequence[tuple[int, SalesforceLink]], reason: str | None = None, now: datetime | None = None
+    ) -> list[list[str]]:
+        """The sync's way to write the read-only link fields; logged like any change, never queued."""
+        values = [(person_id, self._fields.link_values(link)) for person_id, link in links]
+        return self.apply(values, ChangeOrigin.SALESFORCE, reason, now or datetime.now(UTC), queue=False)
+
+    def apply(
+        self,
+        updates: Sequence[tuple[int, dict[str, Any]]],
+        origin: ChangeOrigin,
+        reason: str | None,
+        now: datetime,
+        queue: bool,
+    ) -> list[list[str]]:
+        """Write values already typed (validated, or moved between persons by a merge)."""
+        names = sorted({name for _, values in updates for name in values})
+        table = self._fields.table
+        changed_per_update: list[list[str]] = []
+        writes: dict[int, dict[str, Any]] = defaultdict(dict)
+        activity_rows: list[dict[str, Any]] = []
+        pending: dict[tuple[int, str], Any] = {}
+        with self._db.transaction() as connection:
+            current = self._current_values(connection, [pid for pid, _ in updates], names)
+            for person_id, values in updates:
+                if person_id not in current:
+                    raise NotFound(f"person {person_id} does not exist")
+                row = current[person_id]
+                changed = [name for name, value in values.items() if not _same(row[name], value)]
+                for name in changed:
+                    field = self._fields.get(name)
+                    activity_rows.append(change_row(person_id, field, row[name], values[name], origin, reason, now))
+                    row[name] = writes[person_id][name] = values[name]
+                    if queue:
+                        pending[(person_id, name)] = values[name]
+                changed_per_update.append(changed)
+            for columns, group in _group_by_columns(writes).items():
+                statement = (
+                    sa.update(table)
+                    .where(table.c.id == sa.bindparam("_id"))
+                    .values({name: sa.bindparam(name) for name in (*columns, "updatedAt")})
+                )
+                connection.execute(statement, [{"_id": pid, **vals, "updatedAt": now} for pid, vals in group])
+            if activity_rows:
+                connection.execute(sa.insert(activities), activity_rows)
+            if pending:
+                self._outbox.queue(connection, pending, origin, now)
+        return changed_per_update
+
+    def _current_values(
+        self, connection: sa.Connection, person_ids: list[int], names: list[str]
+    ) -> dict[int, dict[str, Any]]:
+        table = self._fields.table
+        columns = [table.c.id, *(table.c[name] for name in names)]
+        found: dict[int, dict[str, Any]] = {}
+        for chunk in in_chunks(person_ids):
+            for person_id, *values in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))):
+                found[person_id] = dict(zip(names, values, strict=True))
+        return found
+
+    # -- deleting ---------------------------------------------------------------------------
+
+    def delete(
+        self, person_id: int, origin: ChangeOrigin, now: datetime | None = None, *, remove_from_crm: bool = False
+    ) -> Tombstone:
+        """Delete a person; its record and whole activity log (ending with Delete Lead) stay in its tombstone."""
+        self.get(person_id)  # a gone id says where it went
+        self.delete_many([person_id], origin, now, remove_from_crm=remove_from_crm)
+        found = self._tombstones.get(person_id)
+        assert found is not None
+        return found
+
+    def delete_many(
+        self, person_ids: Sequence[int], origin: ChangeOrigin, now: datetime | None = None, *,
+        remove_from_crm: bool = False,
+    ) -> list[int]:
+        """`delete` for many in one transaction; returns the ids that existed, in order."""
+        origin = ChangeOrigin.of(origin)
+        now = now or datetime.now(UTC)
+        with self._db.transaction():
+            persons = self.get_many(person_ids)
+            if persons:
+                self._activities.log_many([(p.id, types.DELETE_LEAD, str(p.id),
+                                            {"Remove from CRM": remove_from_crm, "Source": origin.value})
+                                           for p in persons], now=now)
+                self._tombstones.bury(persons, DELETED, None, origin, now)
+        return [p.id for p in persons]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, person_id: int) -> Person:
+        found = self.get_many([person_id])
+        if not found:
+            raise NotFound(self._tombstones.gone_message(person_id))
+        return found[0]
+
+    def get_many(self, person_ids: Sequence[int]) -> list[Person]:
+        """The persons that exist among `person_ids`, in id order."""
+        return self._where(self._fields.table.c.id, person_ids)
+
+    def find_by_email(self, email: str) -> list[Person]:
+        """Every person with this email, ignoring case (Marketo allows duplicates)."""
+        table = self._fields.table
+        query = sa.select(table).where(sa.func.lower(table.c.email) == email.strip().lower()).order_by(table.c.id)
+        with self._db.transaction() as connection:
+            return [self._fields.person(row) for row in connection.execute(query).mappings()]
+
+    def by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
+        """The linked person per Salesforce Id (the lowest person id if several share one)."""
+        found: dict[str, Person] = {}
+        for person in self._where(self._fields.table.c.sfdcId, sfdc_ids):
+            found.setdefault(person.link.sfdc_id or "", person)
+        return found
+
+    def by_account_ids(self, account_ids: Sequence[str], sfdc_type: str | None = None) -> dict[str, list[Person]]:
+        """Persons per Salesforce Account Id, optionally only those linked to a Lead or Contact."""
+        found: dict[str, list[Person]] = defaultdict(list)
+        for person in self._where(self._fields.table.c.sfdcAccountId, account_ids):
+            if sfdc_type is None or person.link.sfdc_type == sfdc_type:
+                found[person.link.sfdc_account_id or ""].append(person)
+        return dict(found)
+
+    def resolve(self, reference: str | int) -> Person:
+        """A person named by id or by email; an email matching several persons is ambiguous."""
+        text = str(reference).strip()
+        if text.isdigit():
+            return self.get(int(text))
+        if "@" not in text:
+            raise InvalidInput("reference", f"expected a person id or an email address, got {text!r}")
+        matches = self.find_by_email(text)
+        if not matches:
+            raise NotFound(f"no person has the email {text!r}")
+        if len(matches) > 1:
+            raise AmbiguousReference(text, [p.id for p in matches])
+        return matches[0]
+
+    def count(self) -> int:
+        with self._db.transaction() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(self._fields.table)).scalar_one()
+
+    def _where(self, column: sa.Column[Any], values: Sequence[Any]) -> list[Person]:
+        """Persons whose `column` is one of `values`, in id order, queried a chunk at a time."""
+        result: list[Person] = []
+        table = self._fields.table
+        with self._db.transaction() as connection:
+            for chunk in in_chunks(values):
+                query = sa.select(table).where(column.in_(chunk))
+                result.extend(self._fields.person(row) for row in connection.execute(query).mappings())
+        return sorted(result, key=lambda person: person.id)
+
+
+def _same(old: Any, new: Any) -> bool:
+    return old is None and new is None or (old is not None and new is not None and old == new)
+
+
+def _group_by_columns(
+    writes: dict[int, dict[str, Any]],
+) -> dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]]:
+    """Rows that set the same columns share one executemany statement."""
+    groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for person_id, values in writes.items():
+        groups[tuple(sorted(values))].append((person_id, values))
+    return groups

@@ -1,0 +1,106 @@
+"""What is left of a merged or deleted person: a tombstone row, never a row in `persons`.
+
+Every query of live persons stays as it is. The tombstone says where a merged id went, and a
+deleted person's tombstone keeps its record and its whole activity log as JSON: reading a gone id
+raises `NotFound` with that story ("person 7 was merged into person 3").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tandem.people.activity_rows import activity_from_json, activity_from_row
+from tandem.people.database import Database
+from tandem.people.models import Activity, Person
+from tandem.people.origin import ChangeOrigin
+from tandem.people.tables import activities, field_bases, pending_changes, person_ids, person_tombstones
+
+MERGED = "merged"
+DELETED = "deleted"
+_MAX_HOPS = 50
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What is left of a person id: merged into another person, or deleted (with its log)."""
+
+    person_id: int
+    fate: str
+    merged_into: int | None
+    ended_at: datetime
+    origin: ChangeOrigin
+    record: dict[str, Any]
+    activities: list[Activity] | None
+
+
+class Tombstones:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, person_id: int) -> Tombstone | None:
+        with self._db.transaction() as connection:
+            row = connection.execute(
+                sa.select(person_tombstones).where(person_tombstones.c.person_id == person_id)
+            ).mappings().first()
+        if row is None:
+            return None
+        log = row["activities"]
+        return Tombstone(row["person_id"], row["fate"], row["merged_into"], row["ended_at"],
+                         ChangeOrigin.stored(row["source"]), dict(row["record"]),
+                         None if log is None else [activity_from_json(a) for a in log])
+
+    def merged_into(self, person_id: int) -> int | None:
+        """The live person a merged id ended up in (following later merges), else None."""
+        current = person_id
+        for _ in range(_MAX_HOPS):
+            stone = self.get(current)
+            if stone is None:
+                return current if current != person_id else None
+            if stone.fate != MERGED or stone.merged_into is None:
+                return None
+            current = stone.merged_into
+        return None
+
+    def gone_message(self, person_id: int) -> str:
+        """Why an id names no live person, for the `NotFound` a read raises."""
+        stone = self.get(person_id)
+        if stone is None:
+            return f"person {person_id} does not exist"
+        if stone.fate == DELETED:
+            return (f"person {person_id} was deleted on {stone.ended_at:%Y-%m-%d %H:%M} UTC ({stone.origin}); "
+                    f"its record and activity log are kept with its tombstone")
+        target = self.merged_into(person_id)
+        if target is None:
+            return f"person {person_id} was merged into person {stone.merged_into}, which no longer exists"
+        return f"person {person_id} was merged into person {target}"
+
+    def bury(self, persons: list[Person], fate: str, merged_into: int | None, origin: ChangeOrigin,
+             now: datetime) -> None:
+        """Replace person rows by tombstones: a deleted person keeps its log, a merged one's moves to the winner."""
+        ids = [p.id for p in persons]
+        keep_log = fate == DELETED
+        with self._db.transaction() as connection:
+            logs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+            if keep_log:
+                query = sa.select(activities).where(activities.c.person_id.in_(ids)).order_by(activities.c.id)
+                for row in connection.execute(query).mappings():
+                    logs[row["person_id"]].append(activity_from_row(row).as_json())
+                connection.execute(sa.delete(activities).where(activities.c.person_id.in_(ids)))
+            else:
+                connection.execute(sa.update(activities).where(activities.c.person_id.in_(ids))
+                                   .values(person_id=merged_into))
+            connection.execute(sa.delete(pending_changes).where(pending_changes.c.person_id.in_(ids)))
+            connection.execute(sa.delete(field_bases).where(field_bases.c.person_id.in_(ids)))
+            if merged_into is not None:  # ids merged into a loser earlier now point at the winner
+                connection.execute(sa.update(person_tombstones).where(person_tombstones.c.merged_into.in_(ids))
+                                   .values(merged_into=merged_into))
+            connection.execute(sa.insert(person_tombstones), [{
+                "person_id": p.id, "fate": fate, "merged_into": merged_into, "ended_at": now,
+                "source": origin.value, "record": p.as_json(), "activities": logs.get(p.id, []) if keep_log else None,
+            } for p in persons])
+            connection.execute(sa.delete(person_ids).where(person_ids.c.id.in_(ids)))

@@ -1,0 +1,39 @@
+"""Watermarks: how far the pull of each Salesforce object got (its cursor, as text).
+
+A watermark set inside `store.transaction()` commits with the records it covers, so it never
+moves past what was stored (DESIGN, "Crash safety").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from tandem.people.database import Database
+from tandem.people.models import Watermark
+from tandem.people.tables import watermarks
+
+
+class Watermarks:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, object: str, stream: str) -> Watermark | None:
+        query = sa.select(watermarks).where(watermarks.c.object == object, watermarks.c.stream == stream)
+        with self._db.transaction() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else Watermark(**row)
+
+    def set(self, object: str, stream: str, value: str, now: datetime | None = None) -> Watermark:
+        key = (watermarks.c.object == object) & (watermarks.c.stream == stream)
+        mark = Watermark(object=object, stream=stream, value=value, set_at=now or datetime.now(UTC))
+        with self._db.transaction() as connection:
+            connection.execute(sa.delete(watermarks).where(key))
+            connection.execute(sa.insert(watermarks).values(**vars(mark)))
+        return mark
+
+    def all(self) -> list[Watermark]:
+        query = sa.select(watermarks).order_by(watermarks.c.object, watermarks.c.stream)
+        with self._db.transaction() as connection:
+            return [Watermark(**row) for row in connection.execute(query).mappings()]

@@ -1,0 +1,46 @@
+"""The installation id, per-person create markers and the org's API usage, each kept in its own table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tandem.people.models import ApiUsageReading
+from tandem.people.store import PersonStore
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_installation_id_is_made_once_and_seen_by_every_store(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
+    made = store.installation.id(now=T0)
+    assert len(made) == 16 and made == store.installation.id()
+    assert open_store().installation.id() == made
+    assert store.watermarks.all() == []  # not a watermark any more
+
+
+def test_create_markers_per_person_and_record_type(store: PersonStore) -> None:
+    assert store.create_markers.get(1, "Lead") is None
+    assert store.create_markers.mark(1, "Lead", now=T0) == T0
+    store.create_markers.mark(2, "Lead", now=T0 + timedelta(minutes=1))
+    assert store.create_markers.get(1, "Lead") == T0
+    assert store.create_markers.get(1, "Contact") is None
+    store.create_markers.mark(1, "Lead", now=T0 + timedelta(minutes=5))  # a later attempt moves it
+    assert store.create_markers.get(1, "Lead") == T0 + timedelta(minutes=5)
+    assert store.create_markers.get(2, "Lead") == T0 + timedelta(minutes=1)
+
+
+def test_api_usage_keeps_the_latest_reading(store: PersonStore) -> None:
+    assert store.api_usage.latest() is None
+    store.api_usage.record(10, 100000, now=T0)
+    latest = store.api_usage.record(25, 100000, now=T0 + timedelta(minutes=5))
+    assert store.api_usage.latest() == latest == ApiUsageReading(25, 100000, T0 + timedelta(minutes=5))
+
+
+def test_bookkeeping_rolls_back_with_the_transaction(store: PersonStore) -> None:
+    try:
+        with store.transaction():
+            store.create_markers.mark(1, "Lead", now=T0)
+            store.api_usage.record(1, 2, now=T0)
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    assert store.create_markers.get(1, "Lead") is None and store.api_usage.latest() is None
