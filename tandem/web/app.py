@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -20,22 +20,20 @@ from starlette.responses import Response
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound, TandemError
 from tandem.people.store import PersonStore
 from tandem.web import activities, leads, sync_actions
-from tandem.web.auth import ApiCredentials, TokenIssuer, identity, token_from
+from tandem.web.auth import ApiCredentials, TokenIssuer, identity
 from tandem.web.envelope import ApiFailure, Codes, failure
-from tandem.web.limits import ApiLimits, LimitsMiddleware
-from tandem.web.parameters import form_params, media_type
+from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
+from tandem.web.throttle import TokenGuard
 
 log = logging.getLogger("tandem.web")
 bearer = HTTPBearer(auto_error=False, description="The access token from /identity/oauth/token")
 
 
 async def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    """601/602 unless the call carries a live token (header, query or form parameter)."""
-    form_token = None
-    if media_type(request) == "application/x-www-form-urlencoded":
-        form_token = ((await form_params(request)).get("access_token") or [None])[-1]
-    request.app.state.tokens.check(token_from(request, form_token))
+    """601 unless the limits middleware admitted the call for a client (it checks the token)."""
+    if not getattr(request.state, API_CLIENT, None):
+        raise ApiFailure(Codes.TOKEN_INVALID, "Access token invalid")
 
 
 def _validation_failure(error: RequestValidationError) -> Response:
@@ -59,15 +57,18 @@ def _tandem_failure(error: TandemError) -> Response:
 
 def create_app(
     store: PersonStore,
-    credentials: ApiCredentials,
+    credentials: ApiCredentials | Iterable[ApiCredentials],
     *,
     limits: ApiLimits | None = None,
     token_lifetime: int = 3600,
     clock: Callable[[], float] = time.time,
+    throttle_clock: Callable[[], float] = time.monotonic,
     salesforce: ClientFactory | None = None,
 ) -> FastAPI:
-    """The API over an open store; `salesforce` opens a client for the flow actions when first needed."""
+    """The API over an open store for one or more API clients; `salesforce` opens a client for the
+    flow actions when first needed."""
     limits = limits or ApiLimits()
+    tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
     holder = SalesforceActions(store, salesforce or _no_salesforce)
 
     @asynccontextmanager
@@ -85,7 +86,9 @@ def create_app(
     )
     app.state.store = store
     app.state.limits = limits
-    app.state.tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
+    app.state.tokens = tokens
+    app.state.token_guard = TokenGuard(limits.token_failures_per_address, limits.token_failures_per_client,
+                                       limits.token_failure_window_seconds, throttle_clock)
     app.state.salesforce = holder
     app.include_router(identity)
     for module in (leads, activities, sync_actions):
@@ -116,7 +119,7 @@ def create_app(
         log.exception("unexpected error", exc_info=error)
         return failure(Codes.SYSTEM_ERROR, "System error")
 
-    app.add_middleware(LimitsMiddleware, limits=limits)
+    app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock)
     return app
 
 
