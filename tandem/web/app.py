@@ -1,7 +1,8 @@
 """The REST API application: routers, the token check, limits, and the one place errors render.
 
 Every error leaves as Marketo's envelope (HTTP 200 with a string code, or 413), never a stack
-trace: an unexpected exception is logged here and answered with 611 System error.
+trace: an unexpected exception is logged and answered with 611 System error (`failures.py`), on a
+connection that stays open.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tandem.people.store import PersonStore
 from tandem.web import activities, leads, sync_actions
 from tandem.web.auth import ApiCredentials, TokenIssuer, identity
 from tandem.web.envelope import ApiFailure, Codes, failure
+from tandem.web.failures import SystemErrorMiddleware
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
@@ -114,12 +116,8 @@ def create_app(
     async def _tandem(_: Request, error: TandemError) -> Response:
         return _tandem_failure(error)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> Response:
-        log.exception("unexpected error", exc_info=error)
-        return failure(Codes.SYSTEM_ERROR, "System error")
-
     app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock)
+    app.add_middleware(SystemErrorMiddleware)
     return app
 
 
