@@ -22,6 +22,7 @@ from tandem.errors import AmbiguousReference, InvalidInput, NotFound, TandemErro
 from tandem.people.store import PersonStore
 from tandem.web import activities, leads, sync_actions
 from tandem.web.auth import ApiCredentials, TokenIssuer, identity
+from tandem.web.docs import mount_docs
 from tandem.web.envelope import ApiFailure, Codes, failure
 from tandem.web.failures import SystemErrorMiddleware
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
@@ -85,6 +86,8 @@ def create_app(
         version="1",
         description="Marketo-compatible REST API over Tandem's people store.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.limits = limits
@@ -93,6 +96,7 @@ def create_app(
                                        limits.token_failure_window_seconds, throttle_clock)
     app.state.salesforce = holder
     app.include_router(identity)
+    mount_docs(app)
     for module in (leads, activities, sync_actions):
         app.include_router(module.router, dependencies=[Depends(require_token)])
 
