@@ -19,7 +19,9 @@ from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, Person
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
+from tandem.salesforce.soql import quoted
 from tandem.salesforce.soap import LeadConvert
+from tandem.sync.account_match import AccountMatch
 from tandem.sync.cycle import LEASE_NAME, CycleBusy, SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
@@ -56,7 +58,7 @@ class ConvertResult:
 
 def soql_text(value: str) -> str:
     """A SOQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return quoted(value)
 
 
 class PersonActions:
@@ -266,19 +268,8 @@ class PersonActions:
         return rows[0]["Id"]
 
     def _matched_account(self, person: Person) -> str | None:
-        """The one Account whose Name is the person's company or whose Website has its email's domain."""
-        conditions = []
-        if person.fields.get("company"):
-            conditions.append(f"Name = {soql_text(person.fields['company'])}")
-        email = person.fields.get("email") or ""
-        if "@" in email:
-            conditions.append(f"Website LIKE {soql_text('%' + email.rsplit('@', 1)[1])}")
-        if not conditions:
-            raise InvalidInput("company", "an account match needs the person's company or email")
-        rows = list(self.client.query(f"SELECT Id FROM Account WHERE {' OR '.join(conditions)} LIMIT 3"))
-        if len(rows) > 1:
-            raise InvalidInput("matchAccount", f"{len(rows)} Accounts match; give the account id instead")
-        return to_18(rows[0]["Id"]) if rows else None
+        """The one Account whose Name is the person's company or whose website is on its email's domain."""
+        return AccountMatch.for_person(person.fields.get("company"), person.fields.get("email")).find(self.client)
 
     def external_id(self, person_id: int) -> str:
         """Tandem's id for a person across databases: an installation id plus the person id."""
