@@ -93,6 +93,9 @@ class EmulatorServer:
             log_level="warning",
             lifespan="off",
             timeout_keep_alive=30,
+            # Control routes trust only loopback peers: never take the peer from X-Forwarded-For,
+            # whatever FORWARDED_ALLOW_IPS says.
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
