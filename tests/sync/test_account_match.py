@@ -127,3 +127,13 @@ def test_a_name_and_a_website_pointing_at_two_accounts_is_refused(actions, store
     sf.Account.create({"Name": "Hooli XYZ", "Website": "https://xyz.hooli.example"})
     with pytest.raises(InvalidInput, match="2 Accounts match"):
         _convert(actions, store, "gavin@hooli.example", "Hooli")
+
+
+def test_converting_a_person_whose_email_domain_has_a_wildcard(actions, engine, store, sf) -> None:
+    """The probe's case end to end: eve@%h.example was converted into Initech (initech.example)."""
+    sf.Lead.create({"LastName": "Eve", "Company": "Eve Unlimited", "Email": "eve@valid.example"})
+    engine.run_cycle()
+    [eve] = store.find_persons_by_email("eve@valid.example")
+    store.update_person(eve.id, {"email": "eve@%h.example"}, source="cli")
+    result = actions.convert_person(eve.id, match_account=True, create_opportunity=False)
+    assert result.account_created and result.account_id[:15] != _initech(sf)[:15]
