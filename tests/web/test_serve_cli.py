@@ -107,7 +107,8 @@ def test_serve_over_https_for_every_configured_client(tmp_path) -> None:
                                "--tls-key", str(tmp_path / "key.pem")], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=str(tmp_path / "ca.pem")), timeout=5) as http:
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trusted, timeout=5) as http:
             deadline = time.monotonic() + 30
             while True:
                 assert server.poll() is None, server.stderr.read().decode()
