@@ -26,6 +26,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/emulator.py
+	$(BIN)/python benchmarks/like.py
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/actions.py
 	$(BIN)/python benchmarks/api.py

@@ -30,7 +30,7 @@ from tandem.people.store import PersonStore
 from tandem.web.auth import ApiCredentials
 
 BATCH = 300
-CREDENTIALS = ApiCredentials("bench", "bench-secret")
+CREDENTIALS = ApiCredentials("bench", "bench-secret-for-the-api-benchmark")
 
 
 def _person(i: int, generation: int) -> dict[str, object]:

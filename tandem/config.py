@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tandem.errors import ConfigError
@@ -20,6 +20,15 @@ from tandem.errors import ConfigError
 ENV_PREFIX = "TANDEM_"
 CONFIG_FILE_ENV = "TANDEM_CONFIG"
 DEFAULT_CONFIG_FILE = "tandem.toml"
+
+
+class ApiClientSetting(BaseModel):
+    """One more client of the REST API (`[[api_clients]]` in tandem.toml, or JSON in TANDEM_API_CLIENTS)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
 
 
 class Settings(BaseSettings):
@@ -41,6 +50,7 @@ class Settings(BaseSettings):
     sync_interval_seconds: int = Field(300, ge=1, le=86_400)
     api_client_id: str | None = None
     api_client_secret: SecretStr | None = None
+    api_clients: list[ApiClientSetting] = Field(default_factory=list)
 
     @field_validator("database_url")
     @classmethod

@@ -1,8 +1,9 @@
-"""`tandem serve`: the Marketo-compatible REST API on uvicorn."""
+"""`tandem serve`: the Marketo-compatible REST API on uvicorn, over HTTP or HTTPS."""
 
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,26 +18,46 @@ from tandem.errors import ConfigError
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    calls_per_window: Annotated[int, typer.Option(help="Calls allowed per window (606 beyond).")] = 100,
+    calls_per_window: Annotated[int, typer.Option(help="Calls allowed per client per window (606 beyond).")] = 100,
     window_seconds: Annotated[float, typer.Option(help="Length of the rate window in seconds.")] = 20.0,
-    concurrent_calls: Annotated[int, typer.Option(help="Calls in flight at once (615 beyond).")] = 10,
+    concurrent_calls: Annotated[int, typer.Option(help="Calls in flight per client at once (615 beyond).")] = 10,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers are believed (repeatable).")] = None,
 ) -> None:
-    """Serve the REST API (Marketo's wire format) for TANDEM_API_CLIENT_ID / TANDEM_API_CLIENT_SECRET."""
+    """Serve the REST API (Marketo's wire format) for the configured API clients."""
     import uvicorn
 
     from tandem.cli.wiring import salesforce_client, store_for
     from tandem.web.app import create_app
-    from tandem.web.auth import ApiCredentials
+    from tandem.web.clients import configured_clients
     from tandem.web.limits import ApiLimits
 
     with reported_errors():
         settings = load_settings()
-        if not settings.api_client_id or settings.api_client_secret is None:
-            raise ConfigError("TANDEM_API_CLIENT_ID", "set it and TANDEM_API_CLIENT_SECRET to serve the REST API")
+        clients = configured_clients(settings)
+        tls = _tls_files(tls_cert, tls_key)
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
-        credentials = ApiCredentials(settings.api_client_id, settings.api_client_secret.get_secret_value())
         with store_for(settings) as store:
-            api = create_app(store, credentials, limits=limits, salesforce=partial(salesforce_client, settings))
-            typer.echo(f"Tandem REST API on http://{host}:{port} (identity: /identity/oauth/token, REST: /rest/v1/...)")
-            uvicorn.run(api, host=host, port=port, log_level="warning")
+            api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings))
+            scheme = "https" if tls else "http"
+            typer.echo(f"Tandem REST API on {scheme}://{host}:{port} for {len(clients)} API client(s) "
+                       "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs)")
+            uvicorn.run(
+                api, host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=bool(trusted_proxy), forwarded_allow_ips=",".join(trusted_proxy or []) or None,
+                ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None,
+            )
+
+
+def _tls_files(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ConfigError("--tls-cert" if cert is None else "--tls-key", "give --tls-cert and --tls-key together")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise ConfigError(option, f"no such file: {path}")
+    return cert, key

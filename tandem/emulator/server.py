@@ -96,6 +96,9 @@ class EmulatorServer:
             lifespan="off",
             interface="asgi3",
             timeout_keep_alive=30,
+            # Control routes trust only loopback peers: never take the peer from X-Forwarded-For,
+            # whatever FORWARDED_ALLOW_IPS says.
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

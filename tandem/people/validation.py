@@ -72,6 +72,8 @@ def _integer(field: PersonField, raw: Any) -> int:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, str) and _WHOLE_NUMBER.match(raw.strip()):
+        if len(raw.strip().lstrip("+-")) > 19:
+            raise InvalidInput(field.name, f"{_shown(raw)} is out of range (at most {_INTEGER_LIMIT} either way)")
         raw = int(raw.strip())
     if not isinstance(raw, int):
         raise InvalidInput(field.name, f"expected a whole number, got {_shown(raw)}")

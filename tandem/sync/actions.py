@@ -21,7 +21,8 @@ from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordError, RecordResult
 from tandem.salesforce.soap import LeadConvert
-from tandem.salesforce.soql import soql_text
+from tandem.salesforce.soql import quoted
+from tandem.sync.account_match import AccountMatch
 from tandem.sync.cycle import LEASE_NAME, SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
@@ -141,7 +142,7 @@ class PersonActions:
         if attempted is not None and email:
             since = attempted - timedelta(minutes=1)
             found = list(self.client.query(
-                f"SELECT Id FROM Lead WHERE Email = {soql_text(email)} AND CreatedDate >= "
+                f"SELECT Id FROM Lead WHERE Email = {quoted(email)} AND CreatedDate >= "
                 f"{since.strftime('%Y-%m-%dT%H:%M:%SZ')} ORDER BY CreatedDate LIMIT 1"))
             if found:
                 return RecordResult(id=found[0]["Id"], success=True, created=False)
@@ -194,7 +195,7 @@ class PersonActions:
         """The result of a conversion Salesforce already made (an answer lost on the way back)."""
         [row] = list(self.client.query(
             f"SELECT IsConverted, ConvertedContactId, ConvertedAccountId, ConvertedOpportunityId FROM Lead "
-            f"WHERE Id = {soql_text(lead_id)}"))
+            f"WHERE Id = {quoted(lead_id)}"))
         if not row.get("IsConverted"):
             return None
         return row["ConvertedContactId"], row["ConvertedAccountId"], row.get("ConvertedOpportunityId"), False
@@ -216,31 +217,20 @@ class PersonActions:
         return rows[0]["MasterLabel"]
 
     def _user_id(self, username: str) -> str:
-        rows = list(self.client.query(f"SELECT Id FROM User WHERE Username = {soql_text(username)}"))
+        rows = list(self.client.query(f"SELECT Id FROM User WHERE Username = {quoted(username)}"))
         if not rows:
             raise NotFound(f"no Salesforce user {username!r}")
         return rows[0]["Id"]
 
     def _queue_id(self, name: str) -> str:
-        rows = list(self.client.query(f"SELECT Id FROM Group WHERE Type = 'Queue' AND Name = {soql_text(name)}"))
+        rows = list(self.client.query(f"SELECT Id FROM Group WHERE Type = 'Queue' AND Name = {quoted(name)}"))
         if not rows:
             raise NotFound(f"no Salesforce queue {name!r}")
         return rows[0]["Id"]
 
     def _matched_account(self, person: Person) -> str | None:
-        """The one Account whose Name is the person's company or whose Website has its email's domain."""
-        conditions = []
-        if person.fields.get("company"):
-            conditions.append(f"Name = {soql_text(person.fields['company'])}")
-        email = person.fields.get("email") or ""
-        if "@" in email:
-            conditions.append(f"Website LIKE {soql_text('%' + email.rsplit('@', 1)[1])}")
-        if not conditions:
-            raise InvalidInput("company", "an account match needs the person's company or email")
-        rows = list(self.client.query(f"SELECT Id FROM Account WHERE {' OR '.join(conditions)} LIMIT 3"))
-        if len(rows) > 1:
-            raise InvalidInput("matchAccount", f"{len(rows)} Accounts match; give the account id instead")
-        return to_18(rows[0]["Id"]) if rows else None
+        """The one Account whose Name is the person's company or whose website is on its email's domain."""
+        return AccountMatch.for_person(person.fields.get("company"), person.fields.get("email")).find(self.client)
 
     def external_id(self, person_id: int) -> str:
         return self.workspace.external_id(person_id)

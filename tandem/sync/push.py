@@ -25,7 +25,7 @@ from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
-from tandem.salesforce.soql import soql_text
+from tandem.salesforce.soql import quoted
 from tandem.sync.catalog import Catalog
 from tandem.sync.fields import FieldRule
 from tandem.sync.merge import DEFAULT_POLICY, Outcome, Winner, decide_field
@@ -114,7 +114,7 @@ class Pusher:
         if not plans:
             return plans
         fields = sorted({name for p in plans for name in p.record if name != "Id"})
-        ids = ", ".join(soql_text(p.person.link.sfdc_id) for p in plans)
+        ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
         rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
         current = {to_18(row["Id"]): row for row in rows}
         state = self.workspace.field_state([p.person.id for p in plans])

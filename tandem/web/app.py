@@ -1,14 +1,15 @@
 """The REST API application: routers, the token check, limits, and the one place errors render.
 
 Every error leaves as Marketo's envelope (HTTP 200 with a string code, or 413), never a stack
-trace: an unexpected exception is logged here and answered with 611 System error.
+trace: an unexpected exception is logged and answered with 611 System error (`failures.py`), on a
+connection that stays open.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -20,22 +21,22 @@ from starlette.responses import Response
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound, TandemError
 from tandem.people.store import PersonStore
 from tandem.web import activities, leads, sync_actions
-from tandem.web.auth import ApiCredentials, TokenIssuer, identity, token_from
+from tandem.web.auth import ApiCredentials, TokenIssuer, identity
+from tandem.web.docs import mount_docs
 from tandem.web.envelope import ApiFailure, Codes, failure
-from tandem.web.limits import ApiLimits, LimitsMiddleware
-from tandem.web.parameters import form_params, media_type
+from tandem.web.failures import SystemErrorMiddleware
+from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
+from tandem.web.throttle import TokenGuard
 
 log = logging.getLogger("tandem.web")
 bearer = HTTPBearer(auto_error=False, description="The access token from /identity/oauth/token")
 
 
 async def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    """601/602 unless the call carries a live token (header, query or form parameter)."""
-    form_token = None
-    if media_type(request) == "application/x-www-form-urlencoded":
-        form_token = ((await form_params(request)).get("access_token") or [None])[-1]
-    request.app.state.tokens.check(token_from(request, form_token))
+    """601 unless the limits middleware admitted the call for a client (it checks the token)."""
+    if not getattr(request.state, API_CLIENT, None):
+        raise ApiFailure(Codes.TOKEN_INVALID, "Access token invalid")
 
 
 def _validation_failure(error: RequestValidationError) -> Response:
@@ -59,15 +60,18 @@ def _tandem_failure(error: TandemError) -> Response:
 
 def create_app(
     store: PersonStore,
-    credentials: ApiCredentials,
+    credentials: ApiCredentials | Iterable[ApiCredentials],
     *,
     limits: ApiLimits | None = None,
     token_lifetime: int = 3600,
     clock: Callable[[], float] = time.time,
+    throttle_clock: Callable[[], float] = time.monotonic,
     salesforce: ClientFactory | None = None,
 ) -> FastAPI:
-    """The API over an open store; `salesforce` opens a client for the flow actions when first needed."""
+    """The API over an open store for one or more API clients; `salesforce` opens a client for the
+    flow actions when first needed."""
     limits = limits or ApiLimits()
+    tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
     holder = SalesforceActions(store, salesforce or _no_salesforce)
 
     @asynccontextmanager
@@ -82,12 +86,17 @@ def create_app(
         version="1",
         description="Marketo-compatible REST API over Tandem's people store.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.limits = limits
-    app.state.tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
+    app.state.tokens = tokens
+    app.state.token_guard = TokenGuard(limits.token_failures_per_address, limits.token_failures_per_client,
+                                       limits.token_failure_window_seconds, throttle_clock)
     app.state.salesforce = holder
     app.include_router(identity)
+    mount_docs(app)
     for module in (leads, activities, sync_actions):
         app.include_router(module.router, dependencies=[Depends(require_token)])
 
@@ -111,12 +120,8 @@ def create_app(
     async def _tandem(_: Request, error: TandemError) -> Response:
         return _tandem_failure(error)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> Response:
-        log.exception("unexpected error", exc_info=error)
-        return failure(Codes.SYSTEM_ERROR, "System error")
-
-    app.add_middleware(LimitsMiddleware, limits=limits)
+    app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock)
+    app.add_middleware(SystemErrorMiddleware)
     return app
 
 

@@ -1,111 +1,36 @@
-"""OAuth client-credentials tokens for the REST API.
+"""The identity endpoint (OAuth client-credentials grant) and where a call's token travels.
 
-Tokens are self-validating (issue time plus an HMAC keyed from the client secret), so a token stays
-good for its whole advertised lifetime across server restarts: marketorestpython does not renew a
-token its own clock still trusts. While a token lives, asking again returns the same token with
-its remaining lifetime. The first use after expiry answers 602, later uses 601.
+While a client's token lives, asking again returns the same token with its remaining lifetime.
+Failed token requests are throttled per remote address and per client id (HTTP 429 with
+Retry-After), and each refusal leaves one log line naming the client id and address, never the
+secret.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+import math
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from tandem.web.envelope import ApiFailure, Codes
+from tandem.web.throttle import TokenGuard
+from tandem.web.tokens import (
+    DEFAULT_TOKEN_LIFETIME,
+    ApiCredentials,
+    TokenIssuer,
+    TokenResponse,
+)
 
-DEFAULT_TOKEN_LIFETIME = 3600
+__all__ = ["DEFAULT_TOKEN_LIFETIME", "ApiCredentials", "TokenIssuer", "TokenResponse", "identity", "token_from"]
 
-
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: str
-    expires_in: int
-    scope: str
+log = logging.getLogger("tandem.web.auth")
 
 
 class IdentityError(BaseModel):
     error: str
     error_description: str
-
-
-@dataclass(frozen=True)
-class ApiCredentials:
-    client_id: str
-    client_secret: str
-    scope: str = "tandem-api@localhost"
-
-
-class TokenIssuer:
-    def __init__(
-        self,
-        credentials: ApiCredentials,
-        lifetime: int = DEFAULT_TOKEN_LIFETIME,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.credentials = credentials
-        self.lifetime = lifetime
-        self.clock = clock
-        self._key = hmac.new(credentials.client_secret.encode(), b"tandem-rest-token", hashlib.sha256).digest()
-        self._current: tuple[str, float] | None = None
-        self._reported_expired: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def credentials_match(self, client_id: str, client_secret: str) -> bool:
-        id_ok = hmac.compare_digest(client_id.encode(), self.credentials.client_id.encode())
-        secret_ok = hmac.compare_digest(client_secret.encode(), self.credentials.client_secret.encode())
-        return id_ok and secret_ok
-
-    def issue(self) -> TokenResponse:
-        now = self.clock()
-        with self._lock:
-            if self._current is None or self._current[1] - now < 1:
-                expires_at = now + self.lifetime
-                self._current = (self._sign(expires_at), expires_at)
-            token, expires_at = self._current
-        return TokenResponse(
-            access_token=token, token_type="bearer", expires_in=int(expires_at - now), scope=self.credentials.scope
-        )
-
-    def _sign(self, expires_at: float) -> str:
-        body = f"{int(expires_at * 1000):x}.{secrets.token_hex(8)}"
-        return f"{body}:{self._sign_body(body)}"
-
-    def check(self, token: str | None) -> None:
-        """Raise the 601/602 failure a Marketo client expects, or return for a live token."""
-        if not token:
-            raise ApiFailure(Codes.TOKEN_INVALID, "Access token invalid")
-        body, _, mac = token.rpartition(":")
-        expected = self._sign_body(body)
-        if not body or not hmac.compare_digest(mac.encode(), expected.encode()):
-            raise ApiFailure(Codes.TOKEN_INVALID, "Access token invalid")
-        try:
-            expires_at = int(body.split(".", 1)[0], 16) / 1000
-        except ValueError:
-            raise ApiFailure(Codes.TOKEN_INVALID, "Access token invalid") from None
-        if self.clock() < expires_at:
-            return
-        with self._lock:
-            if token in self._reported_expired:
-                raise ApiFailure(Codes.TOKEN_INVALID, "Access token invalid")
-            self._reported_expired[token] = None
-            while len(self._reported_expired) > 10_000:
-                self._reported_expired.popitem(last=False)
-        raise ApiFailure(Codes.TOKEN_EXPIRED, "Access token expired")
-
-    def _sign_body(self, body: str) -> str:
-        mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:12]
-        return base64.b32encode(mac).decode().rstrip("=").lower()
 
 
 def token_from(request: Request, form_token: str | None = None) -> str | None:
@@ -117,23 +42,54 @@ def token_from(request: Request, form_token: str | None = None) -> str | None:
     return request.query_params.get("access_token") or form_token
 
 
+def remote_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def shown(text: str | None) -> str:
+    """A caller-supplied name made safe for one log line."""
+    if text is None:
+        return "(none)"
+    printable = "".join(c if c.isprintable() else "?" for c in text[:64])
+    return repr(printable + ("..." if len(text) > 64 else ""))
+
+
 identity = APIRouter(tags=["identity"])
 _IDENTITY_RESPONSES = {
     401: {"model": IdentityError, "description": "Bad client credentials"},
     400: {"model": IdentityError, "description": "Unsupported grant type"},
+    429: {"model": IdentityError, "description": "Too many failed token requests from this address or for this "
+                                                 "client; retry after the seconds in Retry-After"},
 }
+
+
+def _refusal(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(IdentityError(error=error, error_description=description).model_dump(),
+                        status_code=status, headers=headers)
 
 
 def _token_endpoint(request: Request, grant_type: str | None, client_id: str | None,
                     client_secret: str | None) -> JSONResponse:
     issuer: TokenIssuer = request.app.state.tokens
+    guard: TokenGuard = request.app.state.token_guard
+    address = remote_address(request)
+    known_id = client_id if client_id and issuer.knows(client_id) else None
+    wait = guard.blocked(known_id, address)
+    if wait is not None:
+        log.warning("token request throttled: client id %s from %s", shown(client_id), address)
+        seconds = max(1, math.ceil(wait))
+        return _refusal(429, "too_many_requests",
+                        f"Too many failed token requests; retry in {seconds} seconds",
+                        headers={"Retry-After": str(seconds)})
     if grant_type != "client_credentials":
-        body = IdentityError(error="unsupported_grant_type", error_description="grant_type must be client_credentials")
-        return JSONResponse(body.model_dump(), status_code=400)
-    if not issuer.credentials_match(client_id or "", client_secret or ""):
-        body = IdentityError(error="invalid_client", error_description="Bad client credentials")
-        return JSONResponse(body.model_dump(), status_code=401)
-    return JSONResponse(issuer.issue().model_dump())
+        return _refusal(400, "unsupported_grant_type", "grant_type must be client_credentials")
+    credentials = issuer.authenticate(client_id or "", client_secret or "")
+    if credentials is None:
+        guard.failed(known_id, address)
+        reason = "wrong secret" if known_id else "unknown client id"
+        log.warning("token request refused (%s): client id %s from %s", reason, shown(client_id), address)
+        return _refusal(401, "invalid_client", "Bad client credentials")
+    return JSONResponse(issuer.issue(credentials).model_dump())
 
 
 @identity.get("/identity/oauth/token", response_model=TokenResponse, responses=_IDENTITY_RESPONSES)

@@ -121,9 +121,12 @@ def _key_of(lookup: str, raw: Any) -> Any:
     if raw is None or raw == "":
         return None
     if lookup == "id":
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
             return _INVALID_KEY
-        value = int(str(raw).strip())
+        text = str(raw).strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+            return _INVALID_KEY
+        value = int(text)
         return value if 0 < value <= MAX_ID else _INVALID_KEY
     if not isinstance(raw, str):
         return _INVALID_KEY

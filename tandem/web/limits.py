@@ -1,5 +1,10 @@
-"""Marketo's documented limits, enforced per server: calls per window (606), calls in flight (615),
-request body size (HTTP 413). Identity calls do not count, as at Marketo.
+"""Marketo's documented limits, counted per API client after its token is checked: calls per window
+(606) and calls in flight (615); plus the request body size (HTTP 413). Identity calls do not count,
+as at Marketo.
+
+A call without a valid token never touches a client's counts: such calls share a small window per
+remote address (606 past it), then get their 601/602. So one integration cannot starve another,
+and nobody can spend a client's calls without its token.
 
 This is plain ASGI middleware so that a refused call never reaches the application, and a body is
 read at most one byte past the cap whatever the client claims in `Content-Length`.
@@ -12,9 +17,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tandem.web.envelope import Codes, failure
+from tandem.web.envelope import ApiFailure, Codes, failure
+from tandem.web.throttle import KeyedWindows
+from tandem.web.tokens import TokenIssuer
+
+API_CLIENT = "api_client"
+"""The key under the request's `state` holding the id of the client a call was admitted for."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,10 @@ class ApiLimits:
     batch_size: int = 300
     body_bytes: int = 1_048_576
     filter_matches: int = 1000
+    unauthenticated_calls_per_window: int = 10
+    token_failures_per_address: int = 10
+    token_failures_per_client: int = 30
+    token_failure_window_seconds: float = 60.0
 
 
 class CallWindow:
@@ -51,11 +68,15 @@ class _TooLarge(Exception):
 
 
 class LimitsMiddleware:
-    def __init__(self, app: ASGIApp, limits: ApiLimits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, app: ASGIApp, limits: ApiLimits, tokens: TokenIssuer,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.limits = limits
-        self.window = CallWindow(limits.calls_per_window, limits.window_seconds, clock)
-        self.in_flight = 0
+        self.tokens = tokens
+        self.windows = {client_id: CallWindow(limits.calls_per_window, limits.window_seconds, clock)
+                        for client_id in tokens.client_ids}
+        self.anonymous = KeyedWindows(limits.unauthenticated_calls_per_window, limits.window_seconds, clock)
+        self.in_flight: dict[str, int] = dict.fromkeys(tokens.client_ids, 0)
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,34 +87,46 @@ class LimitsMiddleware:
             body = await self._read_body(scope, receive)
         except _TooLarge:
             cap = self.limits.body_bytes
-            await failure(Codes.INVALID_VALUE, f"Request body exceeds {cap} bytes", http_status=413)(scope, receive, send)
+            refused = failure(Codes.INVALID_VALUE, f"Request body exceeds {cap} bytes", http_status=413)
+            refused.headers["connection"] = "close"  # the rest of the body is not read
+            await refused(scope, receive, send)
             return
-        counted = scope["path"].startswith("/rest/")
-        if counted:
-            if not self.window.admit():
-                message = f"Max rate limit '{self.limits.calls_per_window}' exceeded with in '{self.limits.window_seconds:g}' secs"
-                await failure(Codes.RATE_LIMIT, message)(scope, receive, send)
-                return
-            with self._lock:
-                if self.in_flight >= self.limits.concurrent_calls:
-                    refused = True
-                else:
-                    refused = False
-                    self.in_flight += 1
-            if refused:
-                await failure(Codes.CONCURRENCY_LIMIT, "Concurrent access limit reached")(scope, receive, send)
-                return
+        if not scope["path"].startswith("/rest/"):
+            await self.app(scope, _replay(body, receive), send)
+            return
+        try:
+            client_id = self.tokens.check(_token(scope, body))
+        except ApiFailure as refusal:
+            address = scope["client"][0] if scope.get("client") else "unknown"
+            if not self.anonymous.admit(address):
+                refusal = ApiFailure(Codes.RATE_LIMIT, "Max rate limit "
+                                     f"'{self.limits.unauthenticated_calls_per_window}' exceeded with in "
+                                     f"'{self.limits.window_seconds:g}' secs for calls without a valid token")
+            await failure(refusal.code, refusal.message)(scope, receive, send)
+            return
+        if not self.windows[client_id].admit():
+            message = (f"Max rate limit '{self.limits.calls_per_window}' exceeded with in "
+                       f"'{self.limits.window_seconds:g}' secs")
+            await failure(Codes.RATE_LIMIT, message)(scope, receive, send)
+            return
+        with self._lock:
+            refused = self.in_flight[client_id] >= self.limits.concurrent_calls
+            if not refused:
+                self.in_flight[client_id] += 1
+        if refused:
+            await failure(Codes.CONCURRENCY_LIMIT, "Concurrent access limit reached")(scope, receive, send)
+            return
+        scope.setdefault("state", {})[API_CLIENT] = client_id
         try:
             await self.app(scope, _replay(body, receive), send)
         finally:
-            if counted:
-                with self._lock:
-                    self.in_flight -= 1
+            with self._lock:
+                self.in_flight[client_id] -= 1
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         cap = self.limits.body_bytes
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > cap:
+            if name == b"content-length" and value.isdigit() and (len(value) > 18 or int(value) > cap):
                 raise _TooLarge
         chunks: list[bytes] = []
         size = 0
@@ -111,6 +144,25 @@ class LimitsMiddleware:
         return b"".join(chunks)
 
 
+def _token(scope: Scope, body: bytes) -> str | None:
+    """The token from `Authorization: Bearer`, the `access_token` query parameter or form field."""
+    headers = Headers(scope=scope)
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    from_query = QueryParams(scope.get("query_string", b"")).get("access_token")
+    if from_query:
+        return from_query
+    if headers.get("content-type", "").split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        try:
+            form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return None
+        found = [value for name, value in form if name == "access_token"]
+        return found[-1] if found else None
+    return None
+
+
 def _replay(body: bytes, receive_more: Receive) -> Receive:
     """The body already read, then whatever the connection says next (a disconnect)."""
     sent = False
@@ -123,5 +175,3 @@ def _replay(body: bytes, receive_more: Receive) -> Receive:
         return await receive_more()
 
     return receive
-
-

@@ -1,7 +1,8 @@
 """Opaque page tokens: upper-case base32 (with `=` padding, as Marketo's) over a small cursor.
 
 Lead pages carry the last id served; activity pages the `sinceDatetime` they started from and the
-last activity id served. Ids only grow, so a token is never repeated and paging ends.
+last activity id served. Ids only grow, so a token is never repeated and paging ends. A token that
+is too long or carries an id out of range is refused as invalid (1003), never read further.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tandem.web.envelope import ApiFailure, Codes
+
+MAX_TOKEN_LENGTH = 160
+MAX_LEAD_ID = 2**31 - 1
+MAX_ACTIVITY_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,25 @@ def _encode(text: str) -> str:
     return base64.b32encode(text.encode()).decode()
 
 
+def _invalid() -> ApiFailure:
+    return ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken")
+
+
 def _decode(token: str) -> str:
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise _invalid()
     cleaned = token.strip().upper()
     cleaned += "=" * (-len(cleaned) % 8)
     try:
         return base64.b32decode(cleaned).decode("ascii")
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken") from None
+        raise _invalid() from None
+
+
+def _bounded_id(text: str, limit: int) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)) or int(text) > limit:
+        raise _invalid()
+    return int(text)
 
 
 def lead_token(cursor: LeadCursor) -> str:
@@ -44,9 +61,9 @@ def lead_token(cursor: LeadCursor) -> str:
 
 def read_lead_token(token: str) -> LeadCursor:
     kind, _, after = _decode(token).partition(",")
-    if kind != "lead" or not after.isdigit():
-        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken")
-    return LeadCursor(int(after))
+    if kind != "lead":
+        raise _invalid()
+    return LeadCursor(_bounded_id(after, MAX_LEAD_ID))
 
 
 def activity_token(cursor: ActivityCursor) -> str:
@@ -59,7 +76,5 @@ def read_activity_token(token: str) -> ActivityCursor:
     try:
         since = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
     except ValueError:
-        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken") from None
-    if not after.isdigit():
-        raise ApiFailure(Codes.INVALID_DATA, "Invalid nextPageToken")
-    return ActivityCursor(since.astimezone(UTC), int(after))
+        raise _invalid() from None
+    return ActivityCursor(since.astimezone(UTC), _bounded_id(after, MAX_ACTIVITY_ID))

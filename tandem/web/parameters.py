@@ -20,6 +20,8 @@ from starlette.requests import Request
 from tandem.web.envelope import ApiFailure, Codes
 
 MAX_ID = 2**31 - 1
+MAX_JSON_DIGITS = 40
+"""A JSON body's integers longer than this are refused (1001) before Python converts them."""
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -79,9 +81,16 @@ async def json_body(request: Request, *, empty: Any = None) -> Any:
     if media_type(request) not in ("application/json", "text/json", ""):
         raise ApiFailure(Codes.CONTENT_TYPE, "Invalid Content Type")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=_bounded_int)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ApiFailure(Codes.INVALID_JSON, "Invalid JSON") from None
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+        raise ApiFailure(Codes.INVALID_VALUE, f"Invalid value: a number in the body has {len(text.lstrip('-'))} "
+                                              f"digits; at most {MAX_JSON_DIGITS}")
+    return int(text)
 
 
 def since_datetime(text: str | None) -> datetime:

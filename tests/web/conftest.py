@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -20,8 +21,9 @@ from tandem.web.auth import ApiCredentials
 from tandem.web.limits import ApiLimits
 
 CLIENT_ID = "tandem-api-test"
-CLIENT_SECRET = "s3cret-for-tests"
+CLIENT_SECRET = "s3cret-for-tests-0123456789abcdef"
 CREDENTIALS = ApiCredentials(CLIENT_ID, CLIENT_SECRET)
+OTHER = ApiCredentials("tandem-api-other", "another-secret-for-tests-0123456789")
 ROOMY = ApiLimits(calls_per_window=100_000, window_seconds=20, concurrent_calls=100)
 
 
@@ -56,7 +58,8 @@ def make_app(api_store: PersonStore, clock: FakeClock) -> Callable[..., FastAPI]
     def make(**options) -> FastAPI:
         options.setdefault("limits", ROOMY)
         options.setdefault("clock", clock)
-        return create_app(api_store, CREDENTIALS, **options)
+        options.setdefault("throttle_clock", clock)
+        return create_app(api_store, options.pop("credentials", CREDENTIALS), **options)
 
     return make
 
@@ -66,11 +69,12 @@ def app(make_app) -> FastAPI:
     return make_app()
 
 
-def bearer(client: TestClient) -> dict[str, str]:
+def bearer(client, credentials: ApiCredentials = CREDENTIALS) -> dict[str, str]:
+    """The Authorization header for `credentials`, from a TestClient or an httpx client."""
     answer = client.get("/identity/oauth/token", params={
-        "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+        "grant_type": "client_credentials", "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret})
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
 
 
 @pytest.fixture
@@ -89,10 +93,18 @@ class LiveServer:
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[LiveServer]:
     """`app` on a real uvicorn server on a free loopback port, for the duration of the test."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with serving(app) as server:
+        yield server
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[LiveServer]:
+    """Any app on a real uvicorn server on a free loopback port, while the block runs."""
+    # IPPROTO_TCP lets asyncio set TCP_NODELAY: without it each answer waits for a delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import CLIENT_ID, CLIENT_SECRET
+from tandem.web.auth import ApiCredentials
+from tests.web.conftest import CLIENT_ID, CLIENT_SECRET, CREDENTIALS, OTHER, serving
 
 DESCRIBE = "/rest/v1/leads/describe.json"
 
@@ -92,3 +95,80 @@ def test_configurable_lifetime(make_app, clock) -> None:
         clock.advance(121)
         assert answer["expires_in"] == 120
         assert _code(client.get(DESCRIBE, headers={"Authorization": "Bearer " + answer["access_token"]})) == "602"
+
+
+def test_a_short_or_empty_secret_is_refused() -> None:
+    for secret in ("", "x" * 31):
+        with pytest.raises(ValueError, match="shorter than 32 characters.*secrets.token_urlsafe"):
+            ApiCredentials("someone", secret)
+    assert ApiCredentials("someone", "x" * 32).client_secret == "x" * 32
+    assert "x" * 32 not in repr(ApiCredentials("someone", "x" * 32))
+
+
+def test_a_token_living_longer_than_the_configured_lifetime_is_refused(make_app) -> None:
+    """Before, the expiry was not capped when checked: a token good for 115 days was accepted."""
+    with TestClient(make_app(token_lifetime=115 * 86_400)) as lenient:
+        long_lived = _token(lenient).json()["access_token"]
+        assert _code(lenient.get(DESCRIBE, headers={"Authorization": "Bearer " + long_lived})) is None
+    with TestClient(make_app()) as server:
+        assert _code(server.get(DESCRIBE, headers={"Authorization": "Bearer " + long_lived})) == "601"
+
+
+def test_rotating_the_secret_voids_the_old_tokens(make_app) -> None:
+    with TestClient(make_app()) as before:
+        old = _token(before).json()["access_token"]
+    rotated = ApiCredentials(CLIENT_ID, "a-brand-new-secret-0123456789-abcdef")
+    with TestClient(make_app(credentials=rotated)) as after:
+        assert _code(after.get(DESCRIBE, headers={"Authorization": "Bearer " + old})) == "601"
+        assert _token(after).status_code == 401
+        new = _token(after, client_secret=rotated.client_secret).json()["access_token"]
+        assert _code(after.get(DESCRIBE, headers={"Authorization": "Bearer " + new})) is None
+
+
+def test_each_client_gets_its_own_token(make_app) -> None:
+    with TestClient(make_app(credentials=[CREDENTIALS, OTHER])) as client:
+        mine = _token(client).json()["access_token"]
+        theirs = _token(client, client_id=OTHER.client_id, client_secret=OTHER.client_secret).json()["access_token"]
+        crossed = _token(client, client_id=OTHER.client_id)
+        for token in (mine, theirs):
+            assert _code(client.get(DESCRIBE, headers={"Authorization": "Bearer " + token})) is None
+    assert mine != theirs and crossed.status_code == 401
+
+
+def _guesses(url: str, address: str, count: int, secret: str = "not-the-secret") -> list[httpx.Response]:
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(base_url=url, transport=transport) as http:
+        return [http.get("/identity/oauth/token", params={
+            "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": secret})
+            for _ in range(count)]
+
+
+def test_failed_token_requests_are_throttled_per_address(make_app, clock, caplog) -> None:
+    """Before, one connection could try ~585 secrets a second."""
+    with serving(make_app()) as server:
+        guesses = _guesses(server.url, "127.0.0.2", 50)
+        right_but_blocked = _guesses(server.url, "127.0.0.2", 1, CLIENT_SECRET)[0]
+        elsewhere = _guesses(server.url, "127.0.0.3", 1, CLIENT_SECRET)[0]
+        clock.advance(61)
+        later = _guesses(server.url, "127.0.0.2", 1, CLIENT_SECRET)[0]
+    assert [g.status_code for g in guesses] == [401] * 10 + [429] * 40
+    assert guesses[-1].json()["error"] == "too_many_requests" and 1 <= int(guesses[-1].headers["retry-after"]) <= 60
+    assert right_but_blocked.status_code == 429
+    assert elsewhere.status_code == 200 and later.status_code == 200
+    refusals = [r.getMessage() for r in caplog.records if r.name == "tandem.web.auth"]
+    assert any(CLIENT_ID in line and "127.0.0.2" in line and "wrong secret" in line for line in refusals)
+    assert not any("not-the-secret" in line or CLIENT_SECRET in line for line in caplog.messages)
+
+
+def test_failed_token_requests_are_throttled_per_client_id(make_app, clock) -> None:
+    with serving(make_app(credentials=[CREDENTIALS, OTHER])) as server:
+        spread = [g for n in range(10, 20) for g in _guesses(server.url, f"127.0.0.{n}", 3)]
+        blocked = _guesses(server.url, "127.0.0.99", 1, CLIENT_SECRET)[0]
+        with httpx.Client(base_url=server.url) as http:
+            other = http.get("/identity/oauth/token", params={
+                "grant_type": "client_credentials", "client_id": OTHER.client_id,
+                "client_secret": OTHER.client_secret})
+        clock.advance(61)
+        later = _guesses(server.url, "127.0.0.99", 1, CLIENT_SECRET)[0]
+    assert {g.status_code for g in spread} == {401}
+    assert blocked.status_code == 429 and other.status_code == 200 and later.status_code == 200

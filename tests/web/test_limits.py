@@ -1,4 +1,5 @@
-"""Marketo's limits: calls per window (606), calls in flight (615), body size (413); identity is free."""
+"""Marketo's limits, per API client: calls per window (606), calls in flight (615), body size (413);
+identity is free; calls without a valid token have their own small window per address."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tandem.web.limits import ApiLimits, CallWindow, LimitsMiddleware
-from tests.web.conftest import FakeClock, bearer
+from tandem.web.tokens import TokenIssuer
+from tests.web.conftest import CREDENTIALS, OTHER, FakeClock, bearer, serving
+
+DESCRIBE = "/rest/v1/leads/describe.json"
+
+
+def _codes(answers: list[httpx.Response]) -> list[str | None]:
+    return [None if a.json()["success"] else a.json()["errors"][0]["code"] for a in answers]
 
 
 def test_call_window_slides_with_the_clock() -> None:
@@ -25,39 +33,82 @@ def test_rate_limit_is_606_and_identity_calls_do_not_count(make_app) -> None:
     with TestClient(make_app(limits=ApiLimits(calls_per_window=3))) as client:
         for _ in range(5):
             headers = bearer(client)
-        answers = [client.get("/rest/v1/leads/describe.json", headers=headers).json() for _ in range(4)]
+        answers = [client.get(DESCRIBE, headers=headers).json() for _ in range(4)]
     assert [a["success"] for a in answers] == [True, True, True, False]
     assert answers[3]["errors"] == [{"code": "606", "message": "Max rate limit '3' exceeded with in '20' secs"}]
 
 
-def test_concurrency_limit_is_615() -> None:
+def test_calls_without_a_token_do_not_spend_the_clients_window(make_app) -> None:
+    """100 calls with no token used to spend the window, and the valid client then got 606."""
+    app = make_app(limits=ApiLimits(calls_per_window=100))
+    with serving(app) as server, httpx.Client(base_url=server.url) as http:
+        anonymous = [http.get(DESCRIBE) for _ in range(100)]
+        headers = bearer(http)
+        served = [http.get(DESCRIBE, headers=headers) for _ in range(100)]
+    assert set(_codes(anonymous[:10])) == {"601"}
+    assert set(_codes(anonymous[10:])) == {"606"}
+    assert "without a valid token" in anonymous[-1].json()["errors"][0]["message"]
+    assert _codes(served) == [None] * 100
+
+
+def test_each_client_has_its_own_window(make_app) -> None:
+    app = make_app(credentials=[CREDENTIALS, OTHER], limits=ApiLimits(calls_per_window=5))
+    with serving(app) as server, httpx.Client(base_url=server.url) as http:
+        busy, quiet = bearer(http, CREDENTIALS), bearer(http, OTHER)
+        spent = [http.get(DESCRIBE, headers=busy) for _ in range(8)]
+        other = [http.get(DESCRIBE, headers=quiet) for _ in range(5)]
+    assert _codes(spent) == [None] * 5 + ["606"] * 3
+    assert _codes(other) == [None] * 5
+
+
+def test_forged_tokens_use_the_anonymous_window_not_a_clients(make_app) -> None:
+    app = make_app(limits=ApiLimits(calls_per_window=3, unauthenticated_calls_per_window=2))
+    with serving(app) as server, httpx.Client(base_url=server.url) as http:
+        token = bearer(http)["Authorization"]
+        forged = {"Authorization": token[:-2] + ("aa" if not token.endswith("aa") else "bb")}
+        refused = [http.get(DESCRIBE, headers=forged) for _ in range(4)]
+        served = [http.get(DESCRIBE, headers={"Authorization": token}) for _ in range(3)]
+    assert _codes(refused) == ["601", "601", "606", "606"]
+    assert _codes(served) == [None] * 3
+
+
+def _slow_app(wanted_inside: int):
     entered, release = asyncio.Event(), asyncio.Event()
     inside = 0
 
     async def slow(scope, receive, send) -> None:
         nonlocal inside
         inside += 1
-        if inside == 2:
+        if inside == wanted_inside:
             entered.set()
         await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    app = LimitsMiddleware(slow, ApiLimits(concurrent_calls=2))
+    return slow, entered, release
+
+
+def test_concurrency_limit_is_615_per_client() -> None:
+    slow, entered, release = _slow_app(wanted_inside=3)
+    issuer = TokenIssuer([CREDENTIALS, OTHER])
+    one = {"Authorization": "Bearer " + issuer.issue(CREDENTIALS).access_token}
+    two = {"Authorization": "Bearer " + issuer.issue(OTHER).access_token}
+    app = LimitsMiddleware(slow, ApiLimits(concurrent_calls=2), issuer)
 
     async def scenario() -> list[dict]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-            first = asyncio.create_task(client.get("/rest/v1/leads.json"))
-            second = asyncio.create_task(client.get("/rest/v1/leads.json"))
-            await entered.wait()
-            third = (await client.get("/rest/v1/leads.json")).json()
+            first = asyncio.create_task(client.get("/rest/v1/leads.json", headers=one))
+            second = asyncio.create_task(client.get("/rest/v1/leads.json", headers=one))
+            other = asyncio.create_task(client.get("/rest/v1/leads.json", headers=two))
+            await entered.wait()  # both of one's calls and the other client's are inside
+            third = (await client.get("/rest/v1/leads.json", headers=one)).json()
             release.set()
-            return [(await first).json(), (await second).json(), third]
+            return [(await first).json(), (await second).json(), third, (await other).json()]
 
-    first, second, third = asyncio.run(scenario())
-    assert first == second == {}
+    first, second, third, other = asyncio.run(scenario())
+    assert first == second == other == {}
     assert third["errors"] == [{"code": "615", "message": "Concurrent access limit reached"}]
-    assert app.in_flight == 0
+    assert app.in_flight == {CREDENTIALS.client_id: 0, OTHER.client_id: 0}
 
 
 def test_declared_body_size_over_the_cap_is_refused_before_reading(make_app, api_store) -> None:
@@ -68,4 +119,5 @@ def test_declared_body_size_over_the_cap_is_refused_before_reading(make_app, api
                             headers=headers)
     assert small.json()["success"] is True
     assert large.status_code == 413 and large.json()["errors"][0]["code"] == "1001"
+    assert large.headers["connection"] == "close"
     assert api_store.persons.count() == 1

@@ -30,6 +30,7 @@ from tandem.emulator.model.logins import Logins, user_info
 from tandem.emulator.model.merging import MergeResult, RecordMerger
 from tandem.emulator.model.persistence import restore, save
 from tandem.emulator.model.queries import QueryEngine, QueryPage
+from tandem.emulator.model.query_budget import QueryBudget
 from tandem.emulator.model.query_fields import no_such_column
 from tandem.emulator.model.reading import render_record
 from tandem.emulator.model.rule_loading import build_rules
@@ -96,13 +97,14 @@ class Org:
         self.sessions = SessionStore(self.org_id)
         self._logins = Logins(self.org_id, self.directory, self.sessions, now_ms)
         self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
+        self.query_budget = QueryBudget()
         self._load_seed_state()
 
     def _load_seed_state(self) -> None:
         self._state = OrgState(self.schema, StampClock(self._now_ms))
         self.rules.now = self._state.clock.now
         self._writer = RecordWriter(self._state, self.rules, self.directory.queue_objects())
-        self._queries = QueryEngine(self._state)
+        self._queries = QueryEngine(self._state, self.query_budget)
         seed_directory(self._state, self.directory, self.org_id, self.name)
         FileRecords(self.definition, self._state, self.directory, self._writer).load()
         self._converter = LeadConverter(self._state, self._writer, self.schema)

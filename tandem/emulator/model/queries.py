@@ -14,6 +14,7 @@ from datetime import datetime
 
 from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
 from tandem.emulator.model.ids import make_id
+from tandem.emulator.model.query_budget import CHECK_EVERY, QueryBudget
 from tandem.emulator.model.query_fields import PathResolver, ResolvedPath
 from tandem.emulator.model.reading import attributes
 from tandem.emulator.model.records import to_ms
@@ -100,8 +101,9 @@ def invalid_type(name: str) -> InvalidType:
 class QueryEngine:
     """Plans and runs the org's queries and keeps their cursors."""
 
-    def __init__(self, state: OrgState) -> None:
+    def __init__(self, state: OrgState, budget: QueryBudget | None = None) -> None:
         self.state = state
+        self.budget = budget or QueryBudget()
         self.rows_examined = 0
         self.last_rows_examined = 0
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()
@@ -221,8 +223,11 @@ class QueryEngine:
         def get(path: tuple[str, ...]) -> object:
             return accessors[path](current)
 
+        deadline = self.budget.deadline()
         for record_id in candidates:
             examined += 1
+            if not examined % CHECK_EVERY:
+                deadline.check()
             current = records.get(record_id)
             if current is None or (not include_deleted and current.get("IsDeleted")):
                 continue

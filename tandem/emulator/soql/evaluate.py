@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import re
 from collections.abc import Callable
 
 from tandem.emulator.soql import dates
@@ -172,12 +171,12 @@ class _Compiler:
         kind = self.field_type(expr.field)
         if kind not in TEXT_TYPES | ID_TYPES:
             raise SoqlTypeError(f"invalid operator on field '{expr.field.name}': LIKE needs a text field", _OPERATOR)
-        match = re.compile(expr.regex, re.IGNORECASE | re.DOTALL).fullmatch
+        matches = expr.matcher.matches
         path = expr.field.path
 
         def predicate(get: Getter) -> bool:
             value = get(path)
-            return value is not None and match(value) is not None
+            return isinstance(value, str) and matches(value)
 
         return predicate
 

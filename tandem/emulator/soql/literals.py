@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from tandem.emulator.soql.like import LikePattern
+
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _LIKE_ONLY_ESCAPES = {"%", "_"}
 
@@ -54,20 +56,10 @@ def unquote(token: str) -> str:
     return "".join(char for char, _ in _escapes(token[1:-1], like=False))
 
 
-def like_regex(token: str) -> str:
-    """A regular expression (for fullmatch, case-insensitive) equivalent to a LIKE pattern token.
-
-    `%` matches any run of characters and `_` exactly one; `\\%` and `\\_` match themselves.
-    """
-    parts = []
-    for char, escaped in _escapes(token[1:-1], like=True):
-        if not escaped and char == "%":
-            parts.append(".*")
-        elif not escaped and char == "_":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
+def like_pattern(token: str) -> LikePattern:
+    """The LIKE pattern of a quoted token: `%` matches any run of characters and `_` exactly one;
+    `\\%` and `\\_` match themselves."""
+    return LikePattern.from_items(_escapes(token[1:-1], like=True))
 
 
 def parse_datetime(text: str) -> dt.datetime:

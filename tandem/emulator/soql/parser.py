@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from tandem.emulator.soql import dates, literals
@@ -37,6 +37,11 @@ from tandem.emulator.soql.tree import (
 )
 
 _FIELDS_KINDS = {"STANDARD", "ALL", "CUSTOM"}
+MAX_LENGTH = 100_000
+"""Salesforce's limit on the length of a SOQL statement."""
+MAX_NESTING = 100
+"""How deep NOT, AND and OR may nest; the tree is built recursively, so deeper is refused up front."""
+_NESTING_RULES = {"not_", "and_", "or_"}
 
 
 class _LiteralError(Exception):
@@ -102,7 +107,7 @@ class _TreeBuilder(Transformer):
 
     def like(self, items):
         field, token = items
-        return Like(field, _checked(token, literals.unquote), _checked(token, literals.like_regex))
+        return Like(field, _checked(token, literals.unquote), _checked(token, literals.like_pattern))
 
     def in_list(self, items):
         return InList(items[0], tuple(items[1:]), negated=False)
@@ -202,15 +207,32 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> SoqlSyntaxError:
     return SoqlSyntaxError(_message(text, line, column, reason), line, column)
 
 
+def _nesting(tree: Tree) -> int:
+    """The deepest nesting of NOT, AND and OR, measured without recursion."""
+    deepest = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _NESTING_RULES:
+            depth += 1
+            deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+    return deepest
+
+
 @functools.lru_cache(maxsize=1024)
 def parse_soql(text: str) -> Query:
     """Parse one SOQL query; raises SoqlSyntaxError (the model's MALFORMED_QUERY) on bad text."""
     if not text or not text.strip():
         raise SoqlSyntaxError("empty query", 1, 1)
+    if len(text) > MAX_LENGTH:
+        raise SoqlSyntaxError(f"the query is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
+    if _nesting(tree) > MAX_NESTING:
+        raise SoqlSyntaxError(f"the WHERE clause nests NOT, AND and OR more than {MAX_NESTING} levels deep")
     try:
         return _BUILDER.transform(tree)
     except VisitError as exc:

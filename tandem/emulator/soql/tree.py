@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Union
 
+from tandem.emulator.soql.like import LikePattern
+
 
 @dataclass(frozen=True)
 class FieldRef:
@@ -104,11 +106,11 @@ class Comparison:
 
 @dataclass(frozen=True)
 class Like:
-    """`field LIKE 'pattern'`; `regex` is the pattern translated once at parse time."""
+    """`field LIKE 'pattern'`; `matcher` is the pattern compiled once at parse time."""
 
     field: FieldRef
     pattern: str
-    regex: str
+    matcher: LikePattern
 
 
 @dataclass(frozen=True)

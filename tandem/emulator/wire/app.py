@@ -1,8 +1,9 @@
 """The emulator's ASGI application: routes, the Sforce-Limit-Info header, faults, one REST error renderer.
 
-Layers, outermost first: fault injection, path normalisation + limit header, Starlette routing.
-Data-API requests all go through `data_endpoint`, which authenticates, counts and dispatches to
-the route table in a worker thread (the model is synchronous and thread-safe).
+Layers, outermost first: fault injection, path normalisation + limit header, Starlette routing with
+the last-resort error renderer (`internal_errors.py`). Data-API requests all go through
+`data_endpoint`, which authenticates, counts and dispatches to the route table in a worker thread
+(the model is synchronous and thread-safe).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +26,7 @@ from tandem.emulator.wire import control, oauth, soap
 from tandem.emulator.wire.calls import open_call, parse_version
 from tandem.emulator.wire.data_api import DATA_ROUTES
 from tandem.emulator.wire.fault_injection import FaultInjector, FaultMiddleware
+from tandem.emulator.wire.internal_errors import InternalErrorMiddleware, error_id, unknown_exception_message
 from tandem.emulator.wire.replies import Reply, error_reply, to_response
 from tandem.emulator.wire.routing import ApiRequest
 
@@ -54,8 +57,9 @@ def _serve(org: Any, version_segment: str, headers: dict[str, str], base_url: st
     except ApiError as exc:
         return error_reply(exc)
     except Exception:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
-        return error_reply(ApiError("An unexpected error occurred.", error_code="UNKNOWN_EXCEPTION", status=500))
+        reference = error_id()
+        log.exception("unexpected error %s serving %s %s", reference, request.method, request.path)
+        return error_reply(ApiError(unknown_exception_message(reference), error_code="UNKNOWN_EXCEPTION", status=500))
 
 
 async def data_endpoint(request: Request) -> Response:
@@ -124,7 +128,8 @@ def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings
         Route("/services/Soap/u/{version}/{org_id}", soap.endpoint, methods=["POST"]),
         Mount("/_emulator", routes=control.routes),
     ]
-    starlette = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    starlette = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found},
+                          middleware=[Middleware(InternalErrorMiddleware)])
     starlette.router.redirect_slashes = False
     injector = FaultInjector(faults or getattr(org, "fault_settings", None) or FaultSettings())
     starlette.state.org = org

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from tandem.emulator.soql.like import LikePattern
 from tandem.emulator.soql import (
     And,
     BooleanValue,
@@ -83,9 +84,10 @@ WHERE_CASES = [
     ("Name = 'O\\'Brien'", Comparison(F("Name"), "=", StringValue("O'Brien"))),
     ("Name = 'a\\\\b\\n\\t\\\"'", Comparison(F("Name"), "=", StringValue('a\\b\n\t"'))),
     ("Name = '\\u00e9t\\u00E9'", Comparison(F("Name"), "=", StringValue("été"))),
-    ("Email LIKE '%@acme.example'", Like(F("Email"), "%@acme.example", ".*@acme\\.example")),
-    ("Name LIKE 'a\\_b%'", Like(F("Name"), "a\\_b%", "a_b.*")),
-    ("Name LIKE '100\\%'", Like(F("Name"), "100\\%", "100%")),
+    ("Email LIKE '%@acme.example'",
+     Like(F("Email"), "%@acme.example", LikePattern(((), tuple("@acme.example")), True))),
+    ("Name LIKE 'a\\_b%'", Like(F("Name"), "a\\_b%", LikePattern((("a", "_", "b"), ()), True))),
+    ("Name LIKE '100\\%'", Like(F("Name"), "100\\%", LikePattern((tuple("100%"),), False))),
     ("Status IN ('Open', 'Closed')", InList(F("Status"), (StringValue("Open"), StringValue("Closed")))),
     ("Status NOT IN ('Open')", InList(F("Status"), (StringValue("Open"),), negated=True)),
     ("Lead_Score__c IN (1, 2.5, null)", InList(F("Lead_Score__c"), (NumberValue(1), NumberValue(2.5), NullValue()))),
@@ -236,3 +238,18 @@ def test_parsed_queries_are_cached_and_immutable():
 def test_count_query_is_flagged():
     assert parse_soql("SELECT COUNT() FROM Lead").is_count
     assert not parse_soql("SELECT Id FROM Lead").is_count
+
+
+def test_nesting_deeper_than_the_limit_is_a_syntax_error_not_a_crash() -> None:
+    """Before, 900 nested NOTs raised a RecursionError (answered as 500 UNKNOWN_EXCEPTION)."""
+    deep = parse_soql("SELECT Id FROM Account WHERE " + "NOT " * 100 + "Name = 'x'")
+    assert deep.where is not None
+    for where in ("NOT " * 900 + "Name = 'x'", "NOT (" * 101 + "Name = 'x'" + ")" * 101,
+                  "(Name = 'a' AND " * 500 + "Name = 'x'" + ")" * 500):
+        with pytest.raises(SoqlSyntaxError, match="more than 100 levels deep"):
+            parse_soql("SELECT Id FROM Account WHERE " + where)
+
+
+def test_a_query_over_the_length_limit_is_a_syntax_error() -> None:
+    with pytest.raises(SoqlSyntaxError, match="at most 100000"):
+        parse_soql("SELECT Id FROM Account WHERE Name IN (" + ", ".join(["'x'"] * 30_000) + ")")

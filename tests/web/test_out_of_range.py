@@ -1,0 +1,90 @@
+"""Numbers and page tokens out of range are clear 1001/1003 errors that change nothing, never 611."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from tests.web.conftest import bearer
+
+from tandem.people.origin import ChangeOrigin
+
+HUGE = "9" * 5000
+LEADS = "/rest/v1/leads.json"
+
+
+def _token(text: str) -> str:
+    return base64.b32encode(text.encode()).decode()
+
+
+@pytest.fixture
+def http(live_server, api_store):
+    api_store.persons.add_many([{"email": "a@x.com", "leadScore": 5}], ChangeOrigin.MARKETING)
+    with httpx.Client(base_url=live_server.url) as client:
+        client.headers.update(bearer(client))
+        yield client
+
+
+def _error(answer: httpx.Response) -> dict:
+    body = answer.json()
+    assert answer.status_code == 200 and body["success"] is False, body
+    return body["errors"][0]
+
+
+@pytest.mark.parametrize("body, code, named", [
+    ('{"input": [{"email": "b@x.com", "leadScore": %s}]}' % HUGE, "1001", "5000 digits"),
+    ('{"input": [{"email": "b@x.com", "leadScore": -%s}]}' % HUGE, "1001", "5000 digits"),
+    ('{"lookupField": "id", "action": "updateOnly", "input": [{"id": %s}]}' % ("9" * 41), "1001", "41 digits"),
+])
+def test_huge_numbers_in_a_body_are_1001(http, api_store, body, code, named) -> None:
+    error = _error(http.post(LEADS, content=body, headers={"Content-Type": "application/json"}))
+    assert error["code"] == code and named in error["message"]
+    assert api_store.persons.count() == 1
+
+
+@pytest.mark.parametrize("record, field", [
+    ({"email": "b@x.com", "leadScore": HUGE}, "leadScore"),
+    ({"email": "b@x.com", "leadScore": "-" + "9" * 25}, "leadScore"),
+])
+def test_huge_numbers_as_text_skip_the_record_naming_the_field(http, api_store, record, field) -> None:
+    body = http.post(LEADS, json={"input": [record]}).json()
+    assert body["success"] is True
+    [reason] = body["result"][0]["reasons"]
+    assert reason["code"] == "1003" and field in reason["message"] and "out of range" in reason["message"]
+    assert len(reason["message"]) < 300
+    assert api_store.persons.count() == 1
+
+
+@pytest.mark.parametrize("lookup_id", [HUGE, "²", "99999999999"])
+def test_unusable_lookup_ids_skip_the_record(http, api_store, lookup_id) -> None:
+    body = http.post(LEADS, json={"lookupField": "id", "action": "updateOnly",
+                                  "input": [{"id": lookup_id, "firstName": "X"}]}).json()
+    assert body["success"] is True and body["result"][0]["reasons"][0]["code"] == "1001"
+    assert api_store.persons.get_many([1])[0].fields.get("firstName") is None
+
+
+@pytest.mark.parametrize("path, params", [
+    (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": _token("lead," + HUGE)}),
+    (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": _token("lead," + "9" * 30)}),
+    (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": _token("lead,2147483648")}),
+    (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": "A" * 20_000}),
+    ("/rest/v1/activities.json", {"activityTypeIds": "1",
+                                  "nextPageToken": _token("2024-01-01T00:00:00.000+0000," + HUGE)}),
+    ("/rest/v1/activities.json", {"activityTypeIds": "1",
+                                  "nextPageToken": _token("2024-01-01T00:00:00.000+0000," + "9" * 20)}),
+    ("/rest/v1/activities/leadchanges.json", {"fields": "email", "nextPageToken": "B" * 20_000}),
+])
+def test_oversized_page_tokens_are_1003(http, path, params) -> None:
+    assert _error(http.get(path, params=params)) == {"code": "1003", "message": "Invalid nextPageToken"}
+
+
+def test_a_good_token_still_pages(http, api_store) -> None:
+    api_store.persons.add_many([{"email": f"p{n}@x.com"} for n in range(3)], ChangeOrigin.MARKETING)
+    first = http.get(LEADS, params={"filterType": "id", "filterValues": "1,2,3,4", "batchSize": "2"}).json()
+    second = http.get(LEADS, params={"filterType": "id", "filterValues": "1,2,3,4",
+                                     "nextPageToken": first["nextPageToken"]}).json()
+    assert [r["id"] for r in first["result"] + second["result"]] == [1, 2, 3, 4]
+    assert json.dumps(second).count('"611"') == 0
