@@ -236,17 +236,24 @@ class Persons:
         with self._db.transaction() as connection:
             return [self._fields.person(row) for row in connection.execute(query).mappings()]
 
-    def by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
-        """The linked person per Salesforce Id (the lowest person id if several share one)."""
+    def by_sfdc_ids(self, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
+        """The linked person per Salesforce Id (the lowest person id if several share one).
+
+        With `lock`, inside a transaction, the rows stay locked until it ends (PostgreSQL's
+        `FOR UPDATE`, in id order): another writer's change to them waits instead of landing
+        between what the caller read and what it writes. SQLite's write transactions are
+        exclusive already.
+        """
         found: dict[str, Person] = {}
-        for person in self._where(self._fields.table.c.sfdcId, sfdc_ids):
+        for person in self._where(self._fields.table.c.sfdcId, sfdc_ids, lock=lock):
             found.setdefault(person.link.sfdc_id or "", person)
         return found
 
-    def by_account_ids(self, account_ids: Sequence[str], sfdc_type: str | None = None) -> dict[str, list[Person]]:
+    def by_account_ids(self, account_ids: Sequence[str], sfdc_type: str | None = None, *,
+                       lock: bool = False) -> dict[str, list[Person]]:
         """Persons per Salesforce Account Id, optionally only those linked to a Lead or Contact."""
         found: dict[str, list[Person]] = defaultdict(list)
-        for person in self._where(self._fields.table.c.sfdcAccountId, account_ids):
+        for person in self._where(self._fields.table.c.sfdcAccountId, account_ids, lock=lock):
             if sfdc_type is None or person.link.sfdc_type == sfdc_type:
                 found[person.link.sfdc_account_id or ""].append(person)
         return dict(found)
@@ -269,13 +276,15 @@ class Persons:
         with self._db.transaction() as connection:
             return connection.execute(sa.select(sa.func.count()).select_from(self._fields.table)).scalar_one()
 
-    def _where(self, column: sa.Column[Any], values: Sequence[Any]) -> list[Person]:
+    def _where(self, column: sa.Column[Any], values: Sequence[Any], *, lock: bool = False) -> list[Person]:
         """Persons whose `column` is one of `values`, in id order, queried a chunk at a time."""
         result: list[Person] = []
         table = self._fields.table
         with self._db.transaction() as connection:
             for chunk in in_chunks(values):
                 query = sa.select(table).where(column.in_(chunk))
+                if lock:
+                    query = query.order_by(table.c.id).with_for_update()
                 result.extend(self._fields.person(row) for row in connection.execute(query).mappings())
         return sorted(result, key=lambda person: person.id)
 

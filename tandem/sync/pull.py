@@ -3,8 +3,10 @@
 One query per object (`queryAll`, so deletes and conversions arrive with the updates), read
 page by page; each row is parsed once into a typed record (`records.py`) and each page planned
 (here, and in `fates.py` for deletes, merges and conversions) into a `PagePlan`. Each page is
-applied in one store transaction together with the watermark that covers it, so a pull killed at
-any point resumes where its last committed page ended.
+planned and applied in one store transaction, on the persons, bases and pending changes that
+transaction reads (their rows locked), together with the watermark that covers it: a Tandem edit
+landing meanwhile is either seen by the plan or lands after it, never between the two. A pull
+killed at any point resumes where its last committed page ended.
 """
 
 from __future__ import annotations
@@ -84,12 +86,11 @@ class Puller:
             read += len(page)
             records = [parser.parse(row) for row in page]
             fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
-            if object_name == "Account":
-                plan = self.plan_accounts(fresh, tally)
-            else:
-                plan = self.plan(object_name, fresh, tally, pull_only)
             cursor = cursor.advance((r.id, r.stamp) for r in records)
-            self.workspace.apply(plan, object_name, cursor)
+            if object_name == "Account":
+                self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh, tally))
+            else:
+                self.workspace.apply_page(object_name, cursor, lambda: self.plan(object_name, fresh, tally, pull_only))
             if self.between_pages(read):
                 return self._counts(tally)
         finished = cursor.completed(read_at or self.workspace.client.server_time)
@@ -117,7 +118,7 @@ class Puller:
     def plan(self, object_name: str, records: list[PulledRecord], tally: Tally,
              pull_only: frozenset[str] = frozenset()) -> PagePlan:
         plan = PagePlan()
-        persons = self.workspace.persons_by_sfdc_ids(related_ids(records))
+        persons = self.workspace.persons_by_sfdc_ids(related_ids(records), lock=True)
         self._claim_made_for(records, persons)
         adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
@@ -198,7 +199,7 @@ class Puller:
     def plan_accounts(self, records: list[PulledRecord], tally: Tally) -> PagePlan:
         """Account changes feed the company fields of every person linked to one of its contacts."""
         plan = PagePlan()
-        by_account = self.workspace.contacts_by_account_ids([r.id for r in records])
+        by_account = self.workspace.contacts_by_account_ids([r.id for r in records], lock=True)
         for record in records:
             persons = by_account.get(record.id, [])
             if record.is_deleted or not persons:

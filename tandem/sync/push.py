@@ -117,21 +117,32 @@ class Pusher:
         ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
         rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
         current = {to_18(row["Id"]): row for row in rows}
-        state = self.workspace.field_state([p.person.id for p in plans])
         settle = PagePlan()
-        checked = [self._check(object_name, p, current.get(p.person.link.sfdc_id), state[p.person.id], settle)
-                   for p in plans]
-        if settle.updates or settle.dropped_pending or settle.activities:
-            self.workspace.apply(settle)
+        with self.workspace.transaction():  # decided on what this transaction reads, persons locked
+            fresh = self.workspace.persons_by_sfdc_ids([p.person.link.sfdc_id for p in plans], lock=True)
+            state = self.workspace.field_state([p.person.id for p in plans])
+            checked = []
+            for plan in plans:
+                person = fresh.get(plan.person.link.sfdc_id)
+                if person is not None and person.id == plan.person.id:
+                    plan = replace(plan, person=person)
+                row = current.get(plan.person.link.sfdc_id)
+                checked.append(self._check(object_name, plan, row, state[plan.person.id], settle))
+            if settle.updates or settle.dropped_pending or settle.activities:
+                self.workspace.apply(settle)
         return checked
 
     def _check(self, object_name: str, plan: PersonPush, row: Mapping[str, Any] | None, state: FieldState,
                settle: PagePlan) -> PersonPush:
-        if row is None:  # deleted meanwhile: the update's own answer says so
-            return plan
         pushable = self.catalog.pushable(object_name)
         keep: list[PendingChange] = []
         for change in plan.sent:
+            now_pending = state.pending.get(change.field)
+            if now_pending is None or now_pending.id != change.id:
+                continue  # settled meanwhile, or replaced by a newer edit that goes with the next push
+            if row is None:  # deleted meanwhile: the update's own answer says so
+                keep.append(change)
+                continue
             rule = pushable[change.field]
             try:
                 value = from_salesforce(self.workspace.person_field(change.field), row.get(rule.sf_field))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -100,11 +100,12 @@ class SyncWorkspace:
     def persons(self, person_ids: Sequence[int]) -> dict[int, Person]:
         return {p.id: p for p in self.store.persons.get_many(list(person_ids))}
 
-    def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str]) -> dict[str, Person]:
-        return self.store.persons.by_sfdc_ids(sfdc_ids)
+    def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
+        """Persons by their record's Id; with `lock`, held until the transaction ends (plan, then write)."""
+        return self.store.persons.by_sfdc_ids(sfdc_ids, lock=lock)
 
-    def contacts_by_account_ids(self, account_ids: Sequence[str]) -> dict[str, list[Person]]:
-        return self.store.persons.by_account_ids(account_ids, sfdc_type="Contact")
+    def contacts_by_account_ids(self, account_ids: Sequence[str], *, lock: bool = False) -> dict[str, list[Person]]:
+        return self.store.persons.by_account_ids(account_ids, sfdc_type="Contact", lock=lock)
 
     def installation_id(self) -> str:
         """This database's id, the first part of the Tandem id a record made for a person carries."""
@@ -148,6 +149,17 @@ class SyncWorkspace:
 
     def save_cursor(self, object_name: str, cursor: Cursor) -> None:
         self.store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
+
+    def apply_page(self, object_name: str, cursor: Cursor, plan_page: Callable[[], PagePlan]) -> PagePlan:
+        """Plan a page on what one transaction reads and write it there, with the watermark past it.
+
+        The planner's reads (persons locked, bases, pending changes) and the writes share the
+        transaction, so no edit can land between the decision and what it writes.
+        """
+        with self.store.transaction():
+            plan = plan_page()
+            self.apply(plan, object_name, cursor)
+        return plan
 
     def apply(self, plan: PagePlan, object_name: str | None = None, cursor: Cursor | None = None) -> None:
         """Write one page's plan and move the object's watermark past it (if given), in one transaction."""

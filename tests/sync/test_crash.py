@@ -141,7 +141,7 @@ def finish(engine: SyncEngine, store, sf) -> None:
 
 # -- pulls ---------------------------------------------------------------------------------------
 
-def contact_page(plan, object_name: str, *args: Any, **kwargs: Any) -> bool:
+def contact_page(object_name: str, *args: Any, **kwargs: Any) -> bool:
     return object_name == "Contact"
 
 
@@ -150,8 +150,8 @@ def contact_watermark(object_name: str, stream: str, *args: Any, **kwargs: Any) 
 
 
 PULL_CRASHES = {
-    "after page 1 is stored": lambda e: Fault(e.workspace, "apply", nth=1, after=True, match=contact_page),
-    "after page 2 is stored": lambda e: Fault(e.workspace, "apply", nth=2, after=True, match=contact_page),
+    "after page 1 is stored": lambda e: Fault(e.workspace, "apply_page", nth=1, after=True, match=contact_page),
+    "after page 2 is stored": lambda e: Fault(e.workspace, "apply_page", nth=2, after=True, match=contact_page),
     "before page 2's watermark is written": lambda e: Fault(e.store.watermarks, "set", nth=2, match=contact_watermark),
     "while page 2's persons are inserted": lambda e: Fault(e.store.persons, "add_linked", nth=2, after=True),
 }

@@ -1,0 +1,91 @@
+"""A Tandem edit landing while the pull decides a page is never swapped with Salesforce's value.
+
+The pull used to plan a page on persons, bases and pending changes read outside the transaction
+that wrote it: an edit landing in between was overwritten on the person by Salesforce's value,
+yet stayed pending and was pushed, so each side ended with the other's value, with no conflict
+logged. Here another writer (a second store, as another process) edits the person right after
+the planner has read it; both sides must end with the same value.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tandem.sync.cycle import SyncEngine
+from tests.people.conftest import _postgres_database
+from tests.sync.conftest import sync_client
+from tests.sync.observe import person
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tandem.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def shared_store(database_url) -> Iterator[PersonStore]:
+    store = PersonStore(database_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def shared_engine(base_url, ca_path, reset_emulator, shared_store) -> SyncEngine:
+    return SyncEngine(sync_client(base_url, ca_path), shared_store, overlap=timedelta(minutes=5))
+
+
+def _edit_after_the_planner_reads(engine: SyncEngine, edit) -> list[threading.Thread]:
+    """Run `edit` on another thread as soon as the pull has read a page's state, and give it a moment
+    to land (it may wait for the page's transaction instead, which is the point)."""
+    workspace = engine.workspace
+    real = workspace.field_state
+    started: list[threading.Thread] = []
+
+    def field_state(*args, **kwargs):
+        state = real(*args, **kwargs)
+        if not started:
+            thread = threading.Thread(target=edit)
+            started.append(thread)
+            thread.start()
+            thread.join(timeout=1.0)
+        return state
+
+    workspace.field_state = field_state
+    return started
+
+
+@pytest.mark.parametrize("object_name, email", [("Contact", "wile@acme.example"),
+                                                ("Lead", "lisa@springfield.example")])
+def test_an_edit_during_the_pull_ends_the_same_on_both_sides(object_name, email, shared_engine, shared_store,
+                                                             database_url, sf):
+    engine, store = shared_engine, shared_store
+    engine.run_cycle()
+    target = person(store, email)
+    getattr(sf, object_name).update(target.link.sfdc_id, {"Title": "Rep Title"})
+    other = PersonStore(database_url)  # another process's store
+    try:
+        threads = _edit_after_the_planner_reads(engine, lambda: other.persons.update(
+            target.id, {"title": "Marketing Title"}, origin=ChangeOrigin.API))
+        engine.run_cycle()
+        for thread in threads:
+            thread.join()
+        vars(engine.workspace).pop("field_state")
+        assert threads, "the pull never planned a page"
+        engine.run_cycle()
+        engine.run_cycle()
+    finally:
+        other.close()
+    in_salesforce = getattr(sf, object_name).get(target.link.sfdc_id)["Title"]
+    in_tandem = store.persons.get(target.id).fields["title"]
+    assert in_tandem == in_salesforce
+    assert store.outbox.find(person_ids=[target.id]) == []
