@@ -7,7 +7,7 @@ changed again in between keeps its new pending row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -97,16 +97,24 @@ class Outbox:
         after_person_id: int = 0,
         max_persons: int = 200,
         include_failed: bool = False,
+        now: datetime | None = None,
     ) -> list[PendingChange]:
         """The next persons' changes to push, by person id: linked to a live `sfdc_type` record.
 
-        Changes left in flight by a crashed push are included (replaying an update is harmless);
-        failed ones wait for the person to change again, unless `include_failed` asks to retry.
+        Changes left in flight by a crashed push are included (replaying an update is harmless).
+        A refused change goes again with the person's next change (the record is retried whole:
+        valid values refused together with a bad one are not left behind), when its back-off has
+        run out, or always with `include_failed`.
         """
         persons = self._fields.table
-        states = [PendingState.PENDING.value, PendingState.IN_FLIGHT.value]
+        due = pending_changes.c.state.in_([PendingState.PENDING.value, PendingState.IN_FLIGHT.value])
         if include_failed:
-            states.append(PendingState.FAILED.value)
+            due = due | (pending_changes.c.state == PendingState.FAILED.value)
+        else:
+            retry_at = pending_changes.c.retry_at
+            due = due | ((pending_changes.c.state == PendingState.FAILED.value)
+                         & (retry_at.is_(None) | (retry_at <= (now or datetime.now(UTC)))))
+        states = [PendingState.PENDING.value, PendingState.IN_FLIGHT.value, PendingState.FAILED.value]
         eligible = (
             sa.select(pending_changes.c.person_id)
             .join(persons, persons.c.id == pending_changes.c.person_id)
@@ -115,7 +123,7 @@ class Outbox:
                 persons.c.sfdcId.is_not(None),
                 persons.c.sfdcIsDeleted.is_(False),
                 pending_changes.c.person_id > after_person_id,
-                pending_changes.c.state.in_(states),
+                due,
             )
             .distinct()
             .order_by(pending_changes.c.person_id)
@@ -141,9 +149,19 @@ class Outbox:
             last_attempt_at=now or datetime.now(UTC),
         )
 
-    def mark_failed(self, change_ids: Sequence[int], error: str) -> None:
-        """Salesforce refused them: they stay queued until the person changes again or a retry."""
-        self._update(change_ids, state=PendingState.FAILED.value, last_error=error)
+    def mark_failed(self, change_ids: Sequence[int], error: str, now: datetime | None = None) -> None:
+        """Salesforce refused them: they stay queued, offered again with the person's next change or
+        once their back-off (`retry_delay` of their attempts so far) has run out."""
+        now = now or datetime.now(UTC)
+        attempts = sa.select(pending_changes.c.id, pending_changes.c.attempts)
+        with self._db.transaction() as connection:
+            by_attempts: dict[int, list[int]] = {}
+            for chunk in in_chunks(change_ids):
+                for change_id, tried in connection.execute(attempts.where(pending_changes.c.id.in_(chunk))):
+                    by_attempts.setdefault(tried, []).append(change_id)
+            for tried, ids in by_attempts.items():
+                self._update(ids, state=PendingState.FAILED.value, last_error=error,
+                             retry_at=now + retry_delay(tried))
 
     def clear(self, change_ids: Sequence[int]) -> int:
         """Drop changes that reached Salesforce; returns how many were still there."""
@@ -178,6 +196,16 @@ class Outbox:
             sent_in_doubt=row["sent"] is not None,
             sent_value=typed(row["field"], row["sent"]["value"]) if row["sent"] is not None else None,
         )
+
+
+RETRY_FIRST = timedelta(minutes=15)
+RETRY_LONGEST = timedelta(hours=24)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a refused change waits before it is offered again: 15 minutes, doubling with each
+    attempt, at most a day."""
+    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_LONGEST)
 
 
 def _pending_ids(connection: sa.Connection, keys: Iterable[tuple[int, str]]) -> list[int]:

@@ -133,6 +133,7 @@ pending_changes = sa.Table(
     sa.Column("last_attempt_at", UtcDateTime()),
     sa.Column("last_error", sa.Text()),
     sa.Column("sent", sa.JSON()),
+    sa.Column("retry_at", UtcDateTime()),  # a refused change is offered again from then on
     sa.UniqueConstraint("person_id", "field"),
 )
 

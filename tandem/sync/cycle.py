@@ -245,4 +245,4 @@ class SyncEngine:
 
     def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
         return Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
-                      between_batches=self._between_batches)
+                      between_batches=self._between_batches, clock=self.clock)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from tandem.errors import InvalidInput
@@ -62,21 +63,26 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
     return plan
 
 
+RETRIED = "the change stays pending: it goes again, whole, with the person's next change and on a back-off schedule"
+
+
 class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE,
                  policy: Mapping[str, Winner] | None = None,
-                 between_batches: Callable[[int], bool] = lambda done: False) -> None:
+                 between_batches: Callable[[int], bool] = lambda done: False,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
         self.policy = dict(DEFAULT_POLICY if policy is None else policy)
         self.between_batches = between_batches
+        self.clock = clock
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
         tally = Tally()
         after = 0
         while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                                    include_failed=retry_failed):
+                                                    include_failed=retry_failed, now=self.clock()):
             after = max(batch)
             persons = self.workspace.persons(list(batch))
             plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in batch.items()]
@@ -103,9 +109,8 @@ class Pusher:
                     tally.updated += 1
                 elif not result.retryable:
                     self.workspace.refuse(plan.person, Refusal(
-                        object_name, "update", self.source,
-                        "the change stays pending and is retried when the person changes again",
-                        result.errors[0] if result.errors else None, changes=plan.sent))
+                        object_name, "update", self.source, RETRIED, result.errors[0] if result.errors else None,
+                        changes=plan.sent), now=self.clock())
                     tally.failed += 1
         return [by_person.get(p.person.id) for p in plans]
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tandem.errors import AuthenticationFailed, RecordRejected
@@ -136,10 +136,10 @@ class SyncWorkspace:
         return self.store.outbox.find(person_ids=[person_id])
 
     def pending_batch(self, object_name: str, *, after_person_id: int, max_persons: int,
-                      include_failed: bool) -> dict[int, list[PendingChange]]:
+                      include_failed: bool, now: datetime | None = None) -> dict[int, list[PendingChange]]:
         """The next persons' changes to push, by person id in ascending order."""
         changes = self.store.outbox.for_push(object_name, after_person_id=after_person_id,
-                                             max_persons=max_persons, include_failed=include_failed)
+                                             max_persons=max_persons, include_failed=include_failed, now=now)
         by_person: dict[int, list[PendingChange]] = defaultdict(list)
         for change in changes:
             by_person[change.person_id].append(change)
@@ -220,7 +220,7 @@ class SyncWorkspace:
             self.store.outbox.clear(drops)
             self.log(records)
 
-    def refuse(self, person: Person, refusal: Refusal) -> RecordRejected:
+    def refuse(self, person: Person, refusal: Refusal, now: datetime | None = None) -> RecordRejected:
         """Salesforce refused the person's record: the one way a refusal is recorded.
 
         The refused changes stay pending (marked failed, retried with the person's next change or
@@ -232,7 +232,8 @@ class SyncWorkspace:
         sfdc_id = refusal.sfdc_id or person.link.sfdc_id
         with self.store.transaction():
             if refusal.changes:
-                self.store.outbox.mark_failed([c.id for c in refusal.changes], f"{refusal.code}: {refusal.message}")
+                self.store.outbox.mark_failed([c.id for c in refusal.changes], f"{refusal.code}: {refusal.message}",
+                                              now=now)
             if refusal.code == "ENTITY_IS_DELETED" and person.linked:
                 self.store.persons.set_links([(person.id, replace(person.link, sfdc_is_deleted=True))],
                                              reason="deleted in Salesforce")
