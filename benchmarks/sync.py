@@ -9,7 +9,7 @@ own pushes, and the next one is idle. Prints one JSON object.
     python benchmarks/sync.py                        # 100,000 contacts, SQLite in a temp dir
     python benchmarks/sync.py --records 20000 --database-url postgresql://postgres@127.0.0.1:5432/bench
 
-Targets: initial pull ≥ 2,000 records/s end to end; push ≤ 5.1 API calls per 1,000 records;
+Targets: initial pull ≥ 2,000 records/s end to end; push ≤ 10.1 API calls per 1,000 records (each batch of 200: one query reading the records as they are now, one update);
 RSS flat during the pull (pages are streamed); an idle cycle ≤ 3 API calls. The emulator shares
 this process, so its records are part of the RSS and its serving time part of the pull time.
 The first idle cycle runs right after the others, so its pulls still re-read their overlap window;
