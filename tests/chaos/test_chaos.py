@@ -1,0 +1,25 @@
+"""A bounded set of seeded chaos runs (the long runs are `benchmarks/chaos.py --runs N`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chaos.harness import ChaosConfig, ChaosRun
+from tests.people.conftest import _postgres_database
+
+SEEDS = (1, 2, 3)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tandem.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_nothing_lost_swapped_or_duplicated(seed, database_url, emulator, reset_emulator):
+    result = ChaosRun(ChaosConfig(seed=seed), database_url, emulator).run()
+    assert result.cycles and result.actions
+    assert result.violations == [], result.by_kind()
