@@ -244,6 +244,13 @@ class Org:
         return render_record(obj, record, fields, api_version or self.api_version)
 
     @contextmanager
+    def late_commit(self, lag_ms: int) -> Iterator[None]:
+        """Writes inside are stamped `lag_ms` in the past: a long transaction that commits late, whose
+        SystemModstamp a client paging by it may already have passed."""
+        with self._lock, self._state.clock.lagging(lag_ms):
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._lock:
             with self._state.undo.block():
@@ -268,6 +275,11 @@ class Org:
     @_locked
     def query_more(self, ctx: UserContext, locator: str, *, api_version: str | None = None) -> QueryPage:
         return self._queries.next_page(locator, api_version or self.api_version, ctx.user_id)
+
+    @_locked
+    def forget_query_locator(self, locator: str) -> None:
+        """Drop the cursor behind a `nextRecordsUrl`: its pages answer INVALID_QUERY_LOCATOR from now on."""
+        self._queries.drop_cursor(locator)
 
     def query_all_rows(self, ctx: UserContext, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
         """All result rows with native values, keyed by output name (`Id`, `Account.Name`), in SELECT order."""

@@ -273,6 +273,12 @@ class QueryEngine:
         self._cursors.move_to_end(cursor_id)
         return self._page(cursor, cursor_id, int(offset_text), api_version or cursor.api_version)
 
+    def drop_cursor(self, locator: str) -> None:
+        cursor_id = str(locator).rpartition("-")[0]
+        dropped = self._cursors.pop(cursor_id, None)
+        if dropped is not None:
+            self._cursor_rows -= len(dropped.plan.ids)
+
     def _page(self, cursor: Cursor, cursor_id: str | None, offset: int, api_version: str) -> QueryPage:
         plan = cursor.plan
         chunk = plan.ids[offset:offset + cursor.page_size]

@@ -201,7 +201,7 @@ class RecordWriter:
 
     def stamp(self, obj: ObjectSchema, record_id: str, values: dict, user_id: str | None) -> str:
         """Store `values` with a fresh SystemModstamp; a user's edit also moves LastModified*."""
-        moment = self.state.clock.next()
+        moment = self.state.clock.next(after=values.get("SystemModstamp"))
         values["SystemModstamp"] = moment
         if user_id is not None:
             values["LastModifiedDate"] = moment

@@ -25,7 +25,8 @@ from tandem.emulator.model.errors import ApiError
 from tandem.emulator.wire import control, oauth, soap
 from tandem.emulator.wire.calls import open_call, parse_version
 from tandem.emulator.wire.data_api import DATA_ROUTES
-from tandem.emulator.wire.fault_injection import FaultInjector, FaultMiddleware
+from tandem.emulator.wire.fault_injection import FaultMiddleware
+from tandem.emulator.wire.fault_plans import STATE_KEY, FaultInjector, RequestFaults
 from tandem.emulator.wire.internal_errors import InternalErrorMiddleware, error_id, unknown_exception_message
 from tandem.emulator.wire.replies import Reply, error_reply, to_response
 from tandem.emulator.wire.routing import ApiRequest
@@ -48,11 +49,17 @@ async def versions(request: Request) -> Response:
     ])
 
 
-def _serve(org: Any, version_segment: str, headers: dict[str, str], base_url: str, request: ApiRequest) -> Reply:
+def _serve(org: Any, version_segment: str, headers: dict[str, str], base_url: str, request: ApiRequest,
+           faults: RequestFaults | None = None) -> Reply:
     """Authenticate, count and dispatch one data-API request (runs in a worker thread)."""
+    faults = faults or RequestFaults()
     try:
         version = parse_version(org, version_segment)
         call = open_call(org, headers, version, base_url)
+        call.record_faults = faults.records
+        if faults.late_ms:
+            with org.late_commit(faults.late_ms):
+                return DATA_ROUTES.dispatch(call, request)
         return DATA_ROUTES.dispatch(call, request)
     except ApiError as exc:
         return error_reply(exc)
@@ -71,6 +78,7 @@ async def data_endpoint(request: Request) -> Response:
         {k.lower(): v for k, v in request.headers.items()},
         oauth.base_url_of(request),
         ApiRequest(request.method, request.path_params.get("path", ""), dict(request.query_params), body),
+        getattr(request.state, STATE_KEY, None),
     )
     return to_response(reply)
 

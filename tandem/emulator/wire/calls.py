@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from tandem.emulator.model.errors import ApiError, InvalidSession
 
@@ -31,6 +31,8 @@ class ApiCall:
     version: str  # without the leading "v", e.g. "62.0"
     headers: Mapping[str, str] = field(default_factory=dict)
     base_url: str = ""  # https://host:port, for absolute URLs such as the identity URL
+    record_faults: Callable[[str], str | None] | None = None
+    """Draws an injected failure for one record of a collection call (`fault_plans.py`), if any."""
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)

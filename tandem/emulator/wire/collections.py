@@ -1,7 +1,8 @@
 """sObject Collections: `composite/sobjects` create, update, upsert, delete and retrieve of up to 200 records.
 
 Per-record failures are results, not HTTP errors; with `allOrNone` the whole call runs in one
-model transaction that is rolled back when any record fails.
+model transaction that is rolled back when any record fails. Injected per-record failures
+(`record_faults.py`) are drawn just before a record is written.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Callable
 from tandem.emulator.model.errors import ApiError
 
 from tandem.emulator.wire.calls import ApiCall, require_json_object
+from tandem.emulator.wire.record_faults import refuse_if_drawn
 from tandem.emulator.wire.replies import Reply, status_error
 from tandem.emulator.wire.rest import auto_assign
 from tandem.emulator.wire.routing import ApiRequest, RouteTable
@@ -30,7 +32,8 @@ class _RollBack(Exception):
 
 
 def record_error(exc: ApiError) -> dict:
-    return {"statusCode": exc.error_code, "message": exc.message, "fields": list(exc.fields)}
+    return {"statusCode": exc.error_code, "message": exc.message, "fields": list(exc.fields),
+            **getattr(exc, "details", {})}
 
 
 def _too_many() -> ApiError:
@@ -108,7 +111,9 @@ def create_many(call: ApiCall, request: ApiRequest) -> Reply:
     assign = auto_assign(call)
 
     def create_one(record: dict) -> dict:
-        new_id = call.org.create(call.ctx, _record_type(record), _fields(record), assignment_rules=assign)
+        sobject = _record_type(record)
+        refuse_if_drawn(call, "create", sobject)
+        new_id = call.org.create(call.ctx, sobject, _fields(record), assignment_rules=assign)
         return {"id": new_id, "success": True, "errors": []}
 
     return Reply(200, run_each(call, records, all_or_none, create_one))
@@ -122,7 +127,9 @@ def update_many(call: ApiCall, request: ApiRequest) -> Reply:
         record_id = record.get("Id") or record.get("id")
         if not record_id:
             raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT")
-        call.org.update(call.ctx, _record_type(record), record_id, _fields(record, "Id"))
+        sobject = _record_type(record)
+        refuse_if_drawn(call, "update", sobject, record_id)
+        call.org.update(call.ctx, sobject, record_id, _fields(record, "Id"))
         return {"id": record_id, "success": True, "errors": []}
 
     return Reply(200, run_each(call, records, all_or_none, update_one))
@@ -138,6 +145,7 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
         value = next((v for k, v in record.items() if k.lower() == field.lower()), None)
         if value in (None, ""):
             raise ApiError(f"{field} not specified", error_code="MISSING_ARGUMENT", fields=[field])
+        refuse_if_drawn(call, "upsert", sobject)
         record_id, created = call.org.upsert(
             call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign
         )
@@ -160,6 +168,7 @@ def delete_many(call: ApiCall, request: ApiRequest) -> Reply:
         sobject = prefixes.get(record_id[:3])
         if sobject is None:
             raise ApiError(f"invalid record id: {record_id}", error_code="MALFORMED_ID")
+        refuse_if_drawn(call, "delete", sobject, record_id)
         call.org.delete(call.ctx, sobject, record_id)
         return {"id": record_id, "success": True, "errors": []}
 

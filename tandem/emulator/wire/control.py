@@ -80,16 +80,25 @@ async def bulk_load(request: Request) -> Response:
     return await _per_object(request, lambda org, name, rows: org.bulk_load(name, rows))
 
 
+_REPORTED_ONLY = ("injected", "inFlight")
+"""Keys a GET reports besides the settings; a PUT ignores them, so a GET's body can be PUT back."""
+
+
 async def faults(request: Request) -> Response:
+    """GET: the settings, the faults injected so far by kind, the API calls in flight.
+    PUT: new settings (keys left out are off), which also restart the seed and the counts."""
     if refused := _refuse(request):
         return refused
     injector = request.app.state.faults
     if request.method == "PUT":
         try:
-            injector.configure(FaultSettings.model_validate(await _json(request) or {}))
+            body = await _json(request) or {}
+            if isinstance(body, dict):
+                body = {k: v for k, v in body.items() if k not in _REPORTED_ONLY}
+            injector.configure(FaultSettings.model_validate(body))
         except (ValueError, ValidationError) as exc:
             return _problem(str(exc))
-    return JSONResponse(injector.settings.model_dump())
+    return JSONResponse(injector.report())
 
 
 async def expire_sessions(request: Request) -> Response:

@@ -1,71 +1,22 @@
-"""Fault injection: seeded per-request draws of 503, 500, slow answers, dropped connections,
-UNABLE_TO_LOCK_ROW on writes and session expiry, applied as ASGI middleware in front of the API.
+"""Fault injection as ASGI middleware in front of the API: the concurrency limit, then one seeded plan
+per request (`fault_plans.py`) applied around the call.
 
-Every active kind draws from one `random.Random(seed)` in a fixed order, so the same seed and the
-same sequence of requests give the same faults.
+Before the call: a delay, then at most one of an expired session, a dropped connection, an error
+answer (503, 500, UNABLE_TO_LOCK_ROW, REQUEST_LIMIT_EXCEEDED, QUERY_TIMEOUT, a refused login, a
+proxy's HTML 502/504) or a forgotten query cursor. After a write ran to the end: its answer lost
+(connection dropped, or a proxy's 502). The late commit and the per-record collection failures
+travel to the handlers in the request's state (`injected_faults`). Control routes are never faulted.
 """
 
 from __future__ import annotations
 
-import json
-import random
-import threading
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from tandem.emulator.faults import FaultSettings
-from tandem.emulator.wire.soap_xml import XML_TYPE, fault
-
-_WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
-_READ_ONLY_POSTS = ("/query", "/composite/batch")
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """What to do to one request: an optional delay, then at most one fault kind."""
-
-    delay: float = 0.0
-    kind: str | None = None  # "sessionExpiry" | "drop" | "http503" | "http500" | "unableToLockRow"
-
-
-class FaultInjector:
-    """Holds the current settings and the seeded generator; thread-safe."""
-
-    def __init__(self, settings: FaultSettings | None = None) -> None:
-        self._lock = threading.Lock()
-        self.configure(settings or FaultSettings())
-
-    def configure(self, settings: FaultSettings) -> None:
-        with self._lock:
-            self.settings = settings
-            self._rng = random.Random(settings.seed)
-
-    def draw(self, is_write: bool) -> FaultPlan:
-        with self._lock:
-            s = self.settings
-            if not s.any_active:
-                return FaultPlan()
-            delay = s.slowSeconds if s.slow and self._rng.random() < s.slow else 0.0
-            kind = None
-            for name in ("sessionExpiry", "drop", "http503", "http500", "unableToLockRow"):
-                rate = getattr(s, name)
-                if not rate:
-                    continue
-                hit = self._rng.random() < rate
-                if hit and kind is None and (name != "unableToLockRow" or is_write):
-                    kind = name
-            return FaultPlan(delay, kind)
-
-
-def is_write(method: str, path: str) -> bool:
-    """REST writes, and SOAP posts (the SOAP layer applies the fault only to convertLead and merge)."""
-    if method == "POST" and path.startswith("/services/Soap/"):
-        return True
-    if method not in _WRITE_METHODS or not path.startswith("/services/data/"):
-        return False
-    return not path.endswith(_READ_ONLY_POSTS)
+from tandem.emulator.wire.fault_answers import Answer, answer_for
+from tandem.emulator.wire.fault_plans import STATE_KEY, FaultInjector, FaultPlan, RequestFaults, Target, classify
+from tandem.emulator.wire.soap_xml import operation_and_session
 
 
 def _bearer(scope: dict) -> str | None:
@@ -76,16 +27,32 @@ def _bearer(scope: dict) -> str | None:
     return None
 
 
-_REST_BODIES = {
-    "http503": (503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry"),
-    "http500": (500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
-                                           "contact support: 0-emulator-fault"),
-    "unableToLockRow": (400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record"),
-}
+async def _read_body(receive: Any) -> tuple[bytes, Any]:
+    """The whole request body, and a `receive` that hands it to the app again."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    body, replayed = b"".join(chunks), False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+async def _discard(message: dict) -> None:
+    """Where a lost answer goes."""
 
 
 class FaultMiddleware:
-    """Applies the injector's plan to `/services/...` and identity requests; control routes are never faulted."""
+    """Applies the injector's plan to `/services/...` and identity requests."""
 
     def __init__(self, app: Any, injector: FaultInjector, org: Any) -> None:
         self.app, self.injector, self.org = app, injector, org
@@ -95,40 +62,60 @@ class FaultMiddleware:
         if scope["type"] != "http" or not (path.startswith("/services/") or path.startswith("/id/")):
             await self.app(scope, receive, send)
             return
-        plan = self.injector.draw(is_write(scope["method"], path))
+        session, operation = _bearer(scope), None
+        if path.startswith("/services/Soap/") and scope["method"] == "POST":
+            body, receive = await _read_body(receive)
+            operation, session = operation_and_session(body)
+        target = classify(scope["method"], path, session, operation)
+        ticket = self.injector.enter(target)
+        if ticket is None:
+            await self._answer(answer_for("concurrentRequestLimit", self.injector.settings, target.soap), send)
+            return
+        try:
+            await self._run(self.injector.plan(target), target, scope, receive, send)
+        finally:
+            self.injector.leave(ticket)
+
+    async def _run(self, plan: FaultPlan, target: Target, scope: dict, receive: Any, send: Any) -> None:
         if plan.delay:
             await anyio.sleep(plan.delay)
-        if plan.kind == "sessionExpiry":
-            token = _bearer(scope)
-            if token:
-                await anyio.to_thread.run_sync(self.org.expire_session, token)
-        elif plan.kind == "drop":
+        if plan.before == "drop":
             await self._drop(send)
             return
-        elif plan.kind == "unableToLockRow" and path.startswith("/services/Soap/"):
-            scope = dict(scope, state={**scope.get("state", {}), "fault": plan.kind})
-        elif plan.kind in _REST_BODIES:
-            await self._answer(path, plan.kind, send)
+        if plan.before == "sessionExpiry":
+            await anyio.to_thread.run_sync(self.org.expire_session, target.session)
+        elif plan.before == "invalidQueryLocator":
+            await anyio.to_thread.run_sync(self.org.forget_query_locator, target.locator)
+        elif plan.before is not None:
+            await self._answer(answer_for(plan.before, self.injector.settings, target.soap), send)
             return
-        await self.app(scope, receive, send)
-
-    async def _answer(self, path: str, kind: str, send: Any) -> None:
-        status, code, message = _REST_BODIES[kind]
-        if path.startswith("/services/Soap/"):
-            body, content_type = fault(code, message).encode(), XML_TYPE
-            status = 500 if status == 400 else status
+        faults = RequestFaults(late_ms=plan.late_ms, records=self.injector.draw_record)
+        scope = dict(scope, state={**scope.get("state", {}), STATE_KEY: faults})
+        if plan.after is None:
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, _discard)
+        if plan.after == "dropAfterCommit":
+            await self._drop(send)
         else:
-            body = json.dumps([{"message": message, "errorCode": code}]).encode()
-            content_type = "application/json;charset=UTF-8"
-        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            await self._answer(answer_for(plan.after, self.injector.settings, target.soap), send)
 
-    async def _drop(self, send: Any) -> None:
+    @staticmethod
+    async def _answer(answer: Answer, send: Any) -> None:
+        await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    @staticmethod
+    async def _drop(send: Any) -> None:
         """Close the connection without an answer (uvicorn's transport when reachable, else a cut-off body)."""
-        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        cycle = getattr(send, "__self__", None)
+        transport = getattr(cycle, "transport", None)
         if transport is not None:
             transport.abort()
+            for _ in range(20):  # let the server notice, so that it logs no missing answer
+                if getattr(cycle, "disconnected", True):
+                    break
+                await anyio.sleep(0)
             return
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
         raise ConnectionAbortedError("fault injection: connection dropped")

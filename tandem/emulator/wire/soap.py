@@ -18,6 +18,7 @@ from starlette.responses import Response
 from tandem.emulator.model.errors import ApiError, AuthError
 
 from tandem.emulator.wire.calls import parse_version
+from tandem.emulator.wire.fault_plans import STATE_KEY
 from tandem.emulator.wire.oauth import base_url_of
 from tandem.emulator.wire.soap_xml import (
     XML_TYPE,
@@ -164,12 +165,14 @@ def undelete(org: Any, ctx: Any, call: Element) -> str:
 _CALLS = {"convertLead": convert_lead, "merge": merge, "undelete": undelete}
 
 
-def handle(org: Any, payload: bytes, base: str, version_segment: str,
-           injected: str | None = None) -> tuple[int, str]:
+def handle(org: Any, payload: bytes, base: str, version_segment: str, late_ms: int = 0) -> tuple[int, str]:
     """One SOAP request → (HTTP status, envelope text); every failure becomes a fault here.
 
-    `injected` is an injected fault kind for this request (only `unableToLockRow` reaches SOAP).
+    `late_ms` is an injected late commit: the call's writes are stamped that far in the past.
     """
+    if late_ms:
+        with org.late_commit(late_ms):
+            return handle(org, payload, base, version_segment)
     try:
         version = parse_version(org, "v" + version_segment)
         try:
@@ -186,8 +189,6 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str,
         if operation not in _CALLS:
             raise SoapFault("INVALID_OPERATION", f"Unsupported operation: {operation}")
         ctx, _ = _session(org, root)
-        if injected == "unableToLockRow":
-            raise SoapFault("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
         handler = _CALLS[operation]
         used, limit = org.api_usage()
         return 200, envelope(handler(org, ctx, call), limit_info=(used, limit))
@@ -203,8 +204,8 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str,
 async def endpoint(request: Request) -> Response:
     org = request.app.state.org
     payload = await request.body()
+    faults = getattr(request.state, STATE_KEY, None)
     status, text = await run_in_threadpool(
-        handle, org, payload, base_url_of(request), request.path_params["version"],
-        getattr(request.state, "fault", None),
+        handle, org, payload, base_url_of(request), request.path_params["version"], faults.late_ms if faults else 0,
     )
     return Response(text.encode("utf-8"), status_code=status, media_type=XML_TYPE)

@@ -6,6 +6,8 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
+import defusedxml.ElementTree as SafeET
+
 from tandem.emulator.model.errors import ApiError
 
 XML_TYPE = "text/xml; charset=utf-8"
@@ -19,6 +21,19 @@ _ENVELOPE_OPEN = (
 
 def local(element: Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
+
+
+def operation_and_session(payload: bytes) -> tuple[str | None, str | None]:
+    """The call a SOAP request makes (`login`, `convertLead`, ...) and its SessionHeader's session Id."""
+    try:
+        root = SafeET.fromstring(payload)
+    except Exception:
+        return None, None
+    body = next((e for e in root if local(e) == "Body"), None)
+    operation = local(body[0]) if body is not None and len(body) else None
+    header = next((e for e in root.iter() if local(e) == "sessionId"), None)
+    session = (header.text or "").strip() if header is not None else ""
+    return operation, session or None
 
 
 def children(element: Element, name: str) -> list[Element]:

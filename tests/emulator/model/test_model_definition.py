@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tandem.emulator.faults import RATE_KEYS, FaultSettings
 from tandem.emulator.model import Org, OrgDefinitionError
 from tandem.emulator.sample_org import ADMIN, REP, SAMPLE_ORG_FILE
 
@@ -105,6 +106,16 @@ def test_faults_section_is_exposed(definition):
     definition["faults"] = {"seed": 7, "http503": 0.25}
     org = Org.from_definition(definition)
     assert org.fault_settings.seed == 7 and org.fault_settings.http503 == 0.25
+
+
+def test_every_fault_key_loads_from_the_faults_section(definition):
+    rates = {key: 0.5 for key in RATE_KEYS}
+    definition["faults"] = {"seed": 7, **rates, "slowSeconds": 0.5, "concurrentRequestLimit": 25,
+                            "longRunningSeconds": 20, "queryOutageAs": "QUERY_TIMEOUT", "lateCommitSeconds": 90}
+    settings = Org.from_definition(definition).fault_settings
+    assert settings.model_dump() == definition["faults"]
+    assert set(RATE_KEYS) == {name for name, value in FaultSettings().model_dump().items()
+                              if isinstance(value, float) and not name.endswith("Seconds")}
 
 
 def test_a_file_that_is_not_json_is_refused(tmp_path):

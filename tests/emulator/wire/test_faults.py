@@ -9,6 +9,7 @@ import asyncio
 
 import httpx
 
+from tandem.emulator.faults import FAULT_KINDS
 from tandem.emulator.sample_org import ADMIN
 
 
@@ -106,3 +107,53 @@ def test_unable_to_lock_row_reaches_soap_writes_as_a_fault(base_url, http, sf_to
     locked = http.post(f"{base_url}/services/Soap/u/62.0", data=merge, headers=headers)
     assert locked.status_code == 500
     assert "<faultcode>sf:UNABLE_TO_LOCK_ROW</faultcode>" in locked.text
+
+
+def test_the_report_holds_the_settings_the_counts_and_the_calls_in_flight(faults):
+    report = faults.set(seed=3, http503=0.25, queryOutageAs="QUERY_TIMEOUT")
+    assert report["seed"] == 3 and report["http503"] == 0.25 and report["queryOutageAs"] == "QUERY_TIMEOUT"
+    assert report["lateCommit"] == 0.0 and report["concurrentRequestLimit"] == 0
+    assert set(report["injected"]) == set(FAULT_KINDS) and not any(report["injected"].values())
+    assert report["inFlight"] == 0
+
+
+def test_a_report_can_be_put_back_and_unknown_keys_are_refused(http, base_url, faults):
+    report = faults.set(seed=5, gateway502=0.5, lateCommitSeconds=5)
+    assert faults.set(**report) == report
+    assert http.put(f"{base_url}/_emulator/faults", json={"noSuchFault": 0.5}).status_code == 400
+    assert http.put(f"{base_url}/_emulator/faults", json={"queryOutageAs": "http500"}).status_code == 400
+    assert http.put(f"{base_url}/_emulator/faults", json={"concurrentRequestLimit": -1}).status_code == 400
+
+
+def _mixed_outcomes(http, base_url, token) -> list[str]:
+    outcomes = []
+    for i in range(30):
+        try:
+            answer = http.post(f"{base_url}/services/data/v62.0/sobjects/Contact", json={"LastName": f"Mixed {i}"},
+                               headers={"Authorization": f"Bearer {token}"})
+            outcomes.append(str(answer.status_code))
+        except requests.exceptions.ConnectionError:
+            outcomes.append("dropped")
+    return outcomes
+
+
+def test_counts_add_up_and_a_put_or_a_reset_clears_them(http, base_url, sf_token, faults):
+    mixed = {"http503": 0.1, "http500": 0.1, "drop": 0.1, "requestLimitExceeded": 0.1, "gateway504": 0.1,
+             "dropAfterCommit": 0.1, "http502AfterCommit": 0.1, "slow": 0.2, "slowSeconds": 0}
+    faults.set(seed=3, **mixed)
+    outcomes = _mixed_outcomes(http, base_url, sf_token)
+    counts = faults.injected()
+    faulty = sum(1 for outcome in outcomes if outcome != "201")
+    assert sum(n for kind, n in counts.items() if kind != "slow") == faulty
+    assert len(counts) == 8
+    assert {kind: counts[kind] for kind in ("http503", "http500", "requestLimitExceeded", "gateway504",
+                                            "http502AfterCommit")} == {
+        "http503": outcomes.count("503"), "http500": outcomes.count("500"),
+        "requestLimitExceeded": outcomes.count("403"), "gateway504": outcomes.count("504"),
+        "http502AfterCommit": outcomes.count("502")}
+    assert counts["drop"] + counts["dropAfterCommit"] == outcomes.count("dropped")
+    faults.set(seed=3, **mixed)
+    assert faults.injected() == {}
+    assert _mixed_outcomes(http, base_url, sf_token) == outcomes
+    http.post(f"{base_url}/_emulator/reset").raise_for_status()
+    assert faults.injected() == {}
