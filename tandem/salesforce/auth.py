@@ -78,6 +78,8 @@ def login(session: requests.Session, credentials: Credentials) -> Token:
     if response.status_code != 200 or "access_token" not in body:
         error = body.get("error", f"HTTP {response.status_code}")
         reason = body.get("error_description", "no reason given")
+        if "rate exceeded" in str(reason).lower():  # too many logins of late: wait, it is not the password
+            raise TransientError(f"login refused for now: {reason}", status=response.status_code, error_code=error)
         raise AuthenticationFailed(reason, status=response.status_code, error_code=error)
     return Token(
         access_token=SecretStr(body["access_token"]),

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tandem.cli.wiring import emulator_client
@@ -39,8 +39,14 @@ from tandem.sync.cycle import SyncEngine
 
 FIELDS = {"title": "Title", "fax": "Fax"}
 """The fields both sides write: person field → Salesforce field (on Contacts and Leads alike)."""
-DEFAULT_FAULTS = {"http503": 0.04, "http500": 0.02, "drop": 0.02, "unableToLockRow": 0.04,
-                  "sessionExpiry": 0.02, "slow": 0.02, "slowSeconds": 1.5}
+DEFAULT_FAULTS = {
+    "http503": 0.03, "http500": 0.02, "drop": 0.02, "unableToLockRow": 0.03, "sessionExpiry": 0.02,
+    "slow": 0.02, "slowSeconds": 1.5, "dropAfterCommit": 0.02, "http502AfterCommit": 0.02,
+    "recordUnableToLockRow": 0.03, "recordEntityIsLocked": 0.02, "recordDuplicatesDetected": 0.01,
+    "recordTriggerRefusal": 0.01, "requestLimitExceeded": 0.01, "queryTimeout": 0.03,
+    "invalidQueryLocator": 0.05, "queryOutage": 0.02, "loginRateExceeded": 0.05, "loginAuthFailure": 0.02,
+    "gateway502": 0.01, "gateway504": 0.01, "lateCommit": 0.05, "lateCommitSeconds": 20,
+}
 CLIENT_TIMEOUT = 1.0
 """The sync client's read timeout: shorter than a slow answer, so some writes land unanswered."""
 
@@ -104,17 +110,20 @@ class ChaosRun:
             self._control("PUT", "/faults", json={"seed": self.config.seed, **self.config.faults})
             for number in range(self.config.rounds):
                 self._round(number, engine, store, marketer)
-            self.result.faults = self._control("GET", "/faults")
+            self.result.faults = self._control("GET", "/faults").get("injected", {})
             self._control("PUT", "/faults", json={})
-            self._settle(engine)
+            self._settle(self._engine(store, hours_later=1))  # a refused login is tried again after an hour
             self._check(store)
         finally:
             marketer.close()
             store.close()
         return self.result
 
-    def _engine(self, store: PersonStore) -> SyncEngine:
-        client = emulator_client(self.emulator.base_url, self.emulator.ca_path, backoff_seconds=0.01, max_attempts=4)
+    def _engine(self, store: PersonStore, hours_later: int = 0) -> SyncEngine:
+        def clock() -> datetime:
+            return datetime.now(UTC) + timedelta(hours=hours_later)
+        client = emulator_client(self.emulator.base_url, self.emulator.ca_path, backoff_seconds=0.01, max_attempts=4,
+                                 clock=clock)
         client.session.timeout = (CLIENT_TIMEOUT, CLIENT_TIMEOUT)
         return SyncEngine(client, store, overlap=timedelta(minutes=5))
 
