@@ -89,7 +89,9 @@ class ApiQueries:
         key = _lookup_column(table, field)
         for chunk in in_chunks(wanted):
             query = sa.select(key, table.c.id).where(key.in_(chunk)).order_by(table.c.id)
-            for value, person_id in connection.execute(query.with_for_update() if lock else query):
+            if lock:
+                query = query.with_for_update(key_share=True)  # as Persons locks them: see persons._locking
+            for value, person_id in connection.execute(query):
                 found[value].append(person_id)
         return dict(found)
 

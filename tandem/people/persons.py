@@ -189,7 +189,7 @@ class Persons:
         columns = [table.c.id, *(table.c[name] for name in names)]
         found: dict[int, dict[str, Any]] = {}
         for chunk in in_chunks(person_ids):
-            query = sa.select(*columns).where(table.c.id.in_(chunk)).order_by(table.c.id).with_for_update()
+            query = _locking(sa.select(*columns).where(table.c.id.in_(chunk)).order_by(table.c.id))
             for person_id, *values in connection.execute(query):
                 found[person_id] = dict(zip(names, values, strict=True))
         return found
@@ -201,7 +201,7 @@ class Persons:
         found: list[int] = []
         with self._db.transaction() as connection:
             for chunk in in_chunks(person_ids):
-                query = sa.select(table.c.id).where(table.c.id.in_(chunk)).order_by(table.c.id).with_for_update()
+                query = _locking(sa.select(table.c.id).where(table.c.id.in_(chunk)).order_by(table.c.id))
                 found.extend(connection.execute(query).scalars())
         return found
 
@@ -297,6 +297,13 @@ class Persons:
                 query = sa.select(table).where(table.c[column].in_(chunk))
                 result.extend(self._fields.person(row) for row in connection.execute(query).mappings())
         return sorted(result, key=lambda person: person.id)
+
+
+def _locking(query: sa.Select[Any]) -> sa.Select[Any]:
+    """`FOR NO KEY UPDATE` on PostgreSQL (nothing on SQLite): it excludes other writers of the
+    rows but not the key-share lock that inserting one of their activities or bases takes, so
+    those inserts never wait for it."""
+    return query.with_for_update(key_share=True)
 
 
 def _same(old: Any, new: Any) -> bool:

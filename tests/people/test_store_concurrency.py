@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from tandem.errors import StoreError
+from tandem.people import activities as types
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -179,3 +180,21 @@ def test_postgresql_deadlock_is_run_again(postgresql_only, store: PersonStore, o
     assert sorted(attempts) == [1, 2]
     titles = {store.persons.get(pid).fields["title"] for pid in (first, second)}
     assert len(titles) == 1  # both rows from the writer that committed last
+
+
+def test_postgresql_a_locked_person_still_takes_activities_from_another_writer(
+    postgresql_only, store: PersonStore, open_store
+) -> None:
+    """A writer's row lock (FOR NO KEY UPDATE) leaves the key-share lock an activity's foreign key
+    takes alone; with FOR UPDATE the sync's activity rows waited on every API caller's lock, the
+    waits that closed deadlocks."""
+    other = open_store()
+    person = store.persons.add({"email": "a@example.com"}, API)
+    logged = threading.Event()
+    with store.transaction():
+        assert store.persons.lock([person.id, 999]) == [person.id]
+        writer = threading.Thread(target=lambda: (other.activities.log(person.id, types.SFDC_SYNC_FAILED, "x"),
+                                                  logged.set()))
+        writer.start()
+        assert logged.wait(10), "the activity waited for the person's row lock"
+    writer.join(10)
