@@ -36,7 +36,7 @@ from tandem.people.models import Person, SalesforceLink
 from tandem.people.tables import build_persons_table, person_fields
 from tandem.people.validation import coerce
 
-_EDITABLE_NAMES = frozenset(f.name for f in EDITABLE_FIELDS)
+_EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,13 @@ class _Snapshot:
 
     custom: dict[str, PersonField]
     table: sa.Table
+    names: tuple[str, ...]
+    """The fields a `Person` carries: the editable standard ones, then the custom ones."""
 
     @classmethod
     def of(cls, custom: list[PersonField]) -> _Snapshot:
-        return cls({f.name: f for f in custom}, build_persons_table(custom))
+        return cls({f.name: f for f in custom}, build_persons_table(custom),
+                   _EDITABLE_NAMES + tuple(f.name for f in custom))
 
 
 class FieldCatalog:
@@ -163,9 +166,14 @@ class FieldCatalog:
             sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
             sfdc_created_date=row["sfdcCreatedDate"],
         )
+        try:
+            fields = {name: row[name] for name in self._now.names}
+        except KeyError:  # read with the table as it was before a refresh
+            fields = {name: row[name] for name in row.keys()
+                      if name in _EDITABLE_NAMES or name not in STANDARD_BY_NAME}
         return Person(
             id=row["id"],
-            fields={name: row[name] for name in row.keys() if name in _EDITABLE_NAMES or name not in STANDARD_BY_NAME},
+            fields=fields,
             link=link,
             created_at=row["createdAt"],
             updated_at=row["updatedAt"],

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 
 from tandem.errors import StoreError
 from tandem.people import activities as types
@@ -92,6 +93,18 @@ def test_the_table_stays_when_a_refresh_or_a_rollback_changes_no_field(store: Pe
     assert store.fields.table is table
     store.fields.ensure_custom("Rank__c", "integer")
     assert store.fields.table is not table and "Rank__c" in store.fields.table.c
+
+
+def test_a_row_read_before_a_custom_field_was_added_still_makes_a_person(store: PersonStore, open_store) -> None:
+    """Another thread's refresh may add a field between a query and the reading of its rows."""
+    [pid] = store.persons.add_many([{"email": "ann@example.com"}], API)
+    table = store.fields.table
+    with store._db.reading() as connection:
+        [row] = connection.execute(sa.select(table)).mappings()
+    open_store().fields.ensure_custom("Seats__c", "integer")
+    store.fields.refresh()
+    person = store.fields.person(row)
+    assert person.id == pid and person.fields["email"] == "ann@example.com" and "Seats__c" not in person.fields
 
 
 def test_a_write_inside_a_read_only_transaction_is_refused(store: PersonStore) -> None:
