@@ -121,19 +121,12 @@ def test_an_atomic_write_inside_an_open_transaction_is_left_to_the_outer_one(sto
     assert store.persons.count() == 0
 
 
-@pytest.fixture
-def sqlite_only(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's locking")
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-def postgresql_only(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL's deadlock detection")
-
-
-def test_sqlite_writer_waits_for_another_instead_of_failing(sqlite_only, store: PersonStore, open_store) -> None:
+@ON_SQLITE
+def test_sqlite_writer_waits_for_another_instead_of_failing(store: PersonStore, open_store) -> None:
     """Before, the first writer's transaction read, the second committed meanwhile, and the first's
     write then failed at once with "database is locked" (a read cannot be upgraded past a commit)."""
     other = open_store()
@@ -158,7 +151,8 @@ def test_sqlite_writer_waits_for_another_instead_of_failing(sqlite_only, store: 
     assert store.persons.get(person.id).fields["title"] == "second"
 
 
-def test_sqlite_reads_do_not_wait_for_a_writer(sqlite_only, store: PersonStore, open_store) -> None:
+@ON_SQLITE
+def test_sqlite_reads_do_not_wait_for_a_writer(store: PersonStore, open_store) -> None:
     reader = open_store()
     person = store.persons.add({"email": "a@example.com", "title": "before"}, API)
     seen: list[str] = []
@@ -170,7 +164,8 @@ def test_sqlite_reads_do_not_wait_for_a_writer(sqlite_only, store: PersonStore, 
         assert seen == ["before"], "a read queued behind the open write transaction"
 
 
-def test_postgresql_deadlock_is_run_again(postgresql_only, store: PersonStore, open_store) -> None:
+@ON_POSTGRESQL
+def test_postgresql_deadlock_is_run_again(store: PersonStore, open_store) -> None:
     """Two writers lock two persons in opposite orders: PostgreSQL aborts one, which runs again."""
     first, second = (store.persons.add({"email": f"{n}@example.com"}, API).id for n in ("a", "b"))
     stores = [open_store(), open_store()]
@@ -195,8 +190,9 @@ def test_postgresql_deadlock_is_run_again(postgresql_only, store: PersonStore, o
     assert len(titles) == 1  # both rows from the writer that committed last
 
 
+@ON_POSTGRESQL
 def test_postgresql_a_locked_person_still_takes_activities_from_another_writer(
-    postgresql_only, store: PersonStore, open_store
+    store: PersonStore, open_store
 ) -> None:
     """A writer's row lock (FOR NO KEY UPDATE) leaves the key-share lock an activity's foreign key
     takes alone; with FOR UPDATE the sync's activity rows waited on every API caller's lock, the
