@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/actions.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/concurrency.py
 	$(BIN)/python benchmarks/chaos.py --runs 20
 
 clean:

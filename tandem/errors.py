@@ -7,6 +7,7 @@
     ├── NotFound               a person, record or object that does not exist
     ├── AmbiguousReference     a reference (an email, say) that matches more than one thing
     ├── StoreError             the people store could not do what was asked
+    │   └── StoreBusy              other writers kept the database busy past every retry
     ├── CycleBusy              another process holds the sync lock
     ├── EmulatorUnavailable    the bundled emulator for a folder could not be started or stopped
     └── SalesforceError        Salesforce (or the emulator) answered with an error
@@ -66,6 +67,10 @@ class AmbiguousReference(TandemError):
 
 class StoreError(TandemError):
     pass
+
+
+class StoreBusy(StoreError):
+    """Other writers held the database (locks, deadlocks) through every attempt; trying later may work."""
 
 
 class CycleBusy(TandemError):

@@ -72,7 +72,8 @@ def init(database_url: DatabaseUrl = None) -> None:
 def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
     """Add a person: tandem person add email=ann@example.com lastName=Lee"""
     with reported_errors(), _store(database_url) as store:
-        person = store.persons.add(_assignments(assignments), origin=CLI_SOURCE)
+        fields = _assignments(assignments)
+        person = store.atomically(lambda: store.persons.add(fields, origin=CLI_SOURCE))
         typer.echo(f"Added person {person.id}")
 
 
@@ -82,7 +83,7 @@ def set_(reference: Reference, assignments: Assignments, database_url: DatabaseU
     with reported_errors(), _store(database_url) as store:
         fields = _assignments(assignments)
         person = store.persons.resolve(reference)
-        changed = store.persons.update(person.id, fields, origin=CLI_SOURCE)
+        changed = store.atomically(lambda: store.persons.update(person.id, fields, origin=CLI_SOURCE))
         typer.echo(f"Person {person.id}: " + (f"changed {', '.join(changed)}" if changed else "nothing changed"))
 
 

@@ -85,7 +85,7 @@ class ActivityLog:
             query = query.where(activities.c.id > after_id)
         if limit is not None:
             query = query.limit(limit)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [activity_from_row(row) for row in connection.execute(query).mappings()]
 
     @staticmethod

@@ -2,10 +2,15 @@
 
 Lookups by `email` ignore case (the `lower(email)` index), like `Persons.find_by_email`. A person
 deleted through the API leaves a tombstone with its record and log, as any deleted person does.
+
+A create-or-update decides on what `claim` finds: the keys are locked first (a PostgreSQL advisory
+lock per key, in sorted order; on SQLite the writer holds the whole database), so a concurrent
+caller with the same key waits and then finds the person the first one created.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -19,9 +24,13 @@ from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.persons import Persons
 from tandem.people.tables import activities
+from tandem.people.validation import storable
 
 LOOKUP_FIELDS = ("id", "email", "sfdcId", "sfdcLeadId", "sfdcContactId", "sfdcAccountId")
 """Fields a person can be looked up by (all indexed but the Lead and Contact ids, which are rare keys)."""
+
+KEY_LOCK_SPACE = 0x54414E44
+"""The first argument of `pg_advisory_xact_lock(int, int)` for lookup keys (its own key space)."""
 
 
 class ApiQueries:
@@ -40,34 +49,50 @@ class ApiQueries:
         table = self._fields.table
         query = (
             sa.select(table)
-            .where(self._lookup_column(field).in_(wanted), table.c.id > after_id)
+            .where(_lookup_column(table, field).in_(wanted), table.c.id > after_id)
             .order_by(table.c.id)
             .limit(limit)
         )
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [self._fields.person(row) for row in connection.execute(query).mappings()]
 
     def count_persons_where(self, field: str, values: Sequence[Any]) -> int:
         wanted = _lookup_values(field, values)
         if not wanted:
             return 0
-        query = (
-            sa.select(sa.func.count()).select_from(self._fields.table).where(self._lookup_column(field).in_(wanted))
-        )
-        with self._db.transaction() as connection:
+        table = self._fields.table
+        query = sa.select(sa.func.count()).select_from(table).where(_lookup_column(table, field).in_(wanted))
+        with self._db.reading() as connection:
             return connection.execute(query).scalar_one()
 
     def person_ids_by(self, field: str, values: Sequence[Any]) -> dict[Any, list[int]]:
         """Ids of the persons per key value (emails lower-cased), each list in id order."""
+        with self._db.reading() as connection:
+            return self._matches(connection, field, _lookup_values(field, values), lock=False)
+
+    def claim(self, field: str, values: Sequence[Any]) -> dict[Any, list[int]]:
+        """`person_ids_by` for a writer: the keys and the persons they match stay locked until the
+        transaction ends, so what it decides on them (create, update) no one else decides meanwhile."""
+        wanted = _lookup_values(field, values)
+        with self._db.transaction() as connection:
+            if connection.dialect.name == "postgresql" and wanted:
+                hashes = sorted({_key_hash(field, value) for value in wanted})
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:space, key) FROM unnest(CAST(:keys AS integer[])) AS key"),
+                    {"space": KEY_LOCK_SPACE, "keys": hashes},
+                )
+            return self._matches(connection, field, wanted, lock=True)
+
+    def _matches(self, connection: sa.Connection, field: str, wanted: list[Any], lock: bool) -> dict[Any, list[int]]:
         found: dict[Any, list[int]] = defaultdict(list)
         table = self._fields.table
-        raw = table.c[field]
-        key = sa.func.lower(raw) if field == "email" else raw
-        with self._db.transaction() as connection:
-            for chunk in in_chunks(_lookup_values(field, values)):
-                query = sa.select(key, table.c.id).where(key.in_(chunk)).order_by(table.c.id)
-                for value, person_id in connection.execute(query):
-                    found[value].append(person_id)
+        key = _lookup_column(table, field)
+        for chunk in in_chunks(wanted):
+            query = sa.select(key, table.c.id).where(key.in_(chunk)).order_by(table.c.id)
+            if lock:
+                query = query.with_for_update(key_share=True)  # as Persons locks them: see persons._locking
+            for value, person_id in connection.execute(query):
+                found[value].append(person_id)
         return dict(found)
 
     def delete_persons(self, person_ids: Sequence[int]) -> list[int]:
@@ -94,17 +119,25 @@ class ApiQueries:
             query = query.where(activities.c.activity_type_id.in_(list(type_ids)))
         if person_ids:
             query = query.where(activities.c.person_id.in_(list(person_ids)))
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [activity_from_row(row) for row in connection.execute(query).mappings()]
 
-    def _lookup_column(self, field: str) -> sa.ColumnElement[Any]:
-        if field not in LOOKUP_FIELDS:
-            raise ValueError(f"{field} is not a lookup field")
-        column = self._fields.table.c[field]
-        return sa.func.lower(column) if field == "email" else column
+
+def _lookup_column(table: sa.Table, field: str) -> sa.ColumnElement[Any]:
+    if field not in LOOKUP_FIELDS:
+        raise ValueError(f"{field} is not a lookup field")
+    column = table.c[field]
+    return sa.func.lower(column) if field == "email" else column
 
 
 def _lookup_values(field: str, values: Sequence[Any]) -> list[Any]:
+    """The distinct keys, sorted; text no database stores (NUL, a lone surrogate) matches nothing."""
     if field == "email":
-        return sorted({str(v).strip().lower() for v in values})
-    return sorted(set(values))
+        return sorted({text for text in (str(v).strip().lower() for v in values) if storable(text)})
+    return sorted({v for v in values if not isinstance(v, str) or storable(v)})
+
+
+def _key_hash(field: str, value: Any) -> int:
+    """A lookup key as a signed 32-bit number (two keys sharing one only wait for each other)."""
+    digest = hashlib.blake2b(f"{field}\x1f{value}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)

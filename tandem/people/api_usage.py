@@ -34,6 +34,6 @@ class ApiUsage:
         return reading
 
     def latest(self) -> ApiUsageReading | None:
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             row = connection.execute(sa.select(api_usage).where(api_usage.c.id == _ONLY_ROW)).mappings().first()
         return None if row is None else ApiUsageReading(row["used"], row["daily_limit"], row["recorded_at"])

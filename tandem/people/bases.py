@@ -77,7 +77,7 @@ class Bases:
     def for_persons(self, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """`get` for many persons; persons with no agreed field are absent."""
         found: dict[int, dict[str, Any]] = {}
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             for chunk in in_chunks(person_ids):
                 query = sa.select(field_bases).where(field_bases.c.person_id.in_(chunk))
                 for row in connection.execute(query):

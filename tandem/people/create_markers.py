@@ -39,5 +39,5 @@ class CreateMarkers:
         """When a create of a `sfdc_type` record for the person was last attempted, if ever."""
         query = sa.select(create_markers.c.attempted_at).where(
             create_markers.c.person_id == person_id, create_markers.c.sfdc_type == sfdc_type)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return connection.execute(query).scalar()

@@ -70,7 +70,7 @@ class CycleSteps:
             query = query.where(cycle_steps.c.started_at >= since)
         if limit is not None:
             query = query.limit(limit)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [_step(row) for row in connection.execute(query).mappings()]
 
     def prune(self, before: datetime) -> None:

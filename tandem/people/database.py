@@ -2,13 +2,24 @@
 
 SQLite runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints, fast commits) and real
 `BEGIN` transactions, so that DDL for custom fields commits or rolls back with the rest.
+
+Writers wait for each other instead of failing. On SQLite a transaction that may write begins
+`IMMEDIATE`, taking the write lock before it reads anything: a deferred transaction that read
+first and then found another writer's commit in the way fails at once ("database is locked"),
+busy timeout or not. Threads of one process queue for that lock in Python, other processes through
+the busy timeout. Read-only work (`Database.reading`) begins deferred and never waits. On
+PostgreSQL writers lock the rows they decide on, in a stable order; a deadlock or serialization
+failure that still happens is run again from the start by `PersonStore.atomically`.
 """
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,10 +30,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.pool import StaticPool
 
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, StoreBusy, StoreError
 
 DEFAULT_DATABASE_URL = "sqlite:///tandem.db"
+BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a SQLite writer waits for another one before its attempt fails (and is tried again)."""
 _IN_CHUNK = 500
+_WRITES = "tandem_writes"
+"""The execution option that tells the SQLite `begin` listener which BEGIN to issue."""
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_RETRIED_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 T = TypeVar("T", int, str)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -51,8 +68,14 @@ def create_engine(url: str) -> sa.Engine:
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = sa.create_engine(url, poolclass=StaticPool if in_memory else None)
     sa.event.listen(engine, "connect", _configure_sqlite)
-    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    sa.event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def _begin_sqlite(connection: sa.Connection) -> None:
+    """`BEGIN IMMEDIATE` unless the transaction was opened read-only (`Database.reading`)."""
+    writes = connection.get_execution_options().get(_WRITES, True)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -63,10 +86,36 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.execute("PRAGMA cache_size=-32000")
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
+
+
+def is_contention(error: BaseException) -> bool:
+    """True for failures another writer caused that the same work, run again, gets past: a SQLite
+    database locked past the busy timeout, a PostgreSQL deadlock or serialization failure."""
+    if isinstance(error, StoreBusy):
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _RETRIED_SQLSTATES:
+        return True
+    code = getattr(original, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+
+def backoff(attempt: int) -> None:
+    """A short random pause before attempt `attempt + 1`, so that the same two writers do not
+    collide again in lockstep."""
+    time.sleep(random.uniform(0.0, 0.02 * 2 ** min(attempt, 6)))
+
+
+@dataclass
+class _Open:
+    connection: sa.Connection
+    writes: bool
 
 
 class Database:
@@ -75,23 +124,59 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.engine = create_engine(self.url)
+        self.sqlite = self.engine.dialect.name == "sqlite"
         self._local = threading.local()
+        self._writer = threading.Lock()  # SQLite: this process's writers take turns here
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
-        """The thread's open transaction if there is one, else a new one committed on exit."""
-        if self.in_transaction():
-            yield self._local.connection
+        """The thread's open transaction if there is one, else a new one that may write, committed
+        on exit (on SQLite it holds the write lock from its first statement)."""
+        current = self._current()
+        if current is not None:
+            if not current.writes:
+                raise StoreError("a write was attempted inside a read-only transaction")
+            yield current.connection
             return
-        with self.engine.begin() as connection:
-            self._local.connection = connection
-            try:
+        if not self.sqlite:
+            with self._open(writes=True) as connection:
                 yield connection
-            finally:
-                self._local.connection = None
+            return
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise StoreBusy(f"another writer held the database for more than {BUSY_TIMEOUT_SECONDS:.0f} s")
+        try:
+            with self._open(writes=True) as connection:
+                yield connection
+        finally:
+            self._writer.release()
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """The thread's open transaction if there is one, else a new read-only one: it sees one
+        consistent state and neither takes nor waits for SQLite's write lock."""
+        current = self._current()
+        if current is not None:
+            yield current.connection
+            return
+        with self._open(writes=False) as connection:
+            yield connection
+
+    @contextmanager
+    def _open(self, writes: bool) -> Iterator[sa.Connection]:
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_WRITES: writes})
+            with connection.begin():
+                self._local.current = _Open(connection, writes)
+                try:
+                    yield connection
+                finally:
+                    self._local.current = None
+
+    def _current(self) -> _Open | None:
+        return getattr(self._local, "current", None)
 
     def in_transaction(self) -> bool:
-        return getattr(self._local, "connection", None) is not None
+        return self._current() is not None
 
     def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to `revision`, the newest unless told (a test builds an older schema)."""
@@ -107,7 +192,7 @@ class Database:
             command.downgrade(config, revision)
 
     def revision(self) -> str | None:
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def head_revision(self) -> str | None:

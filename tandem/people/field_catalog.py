@@ -2,12 +2,15 @@
 
 The catalog also holds the `persons` table as this database has it (custom fields are real
 columns), so every component reads and writes the same columns, and it turns input into typed
-values before anything is written.
+values before anything is written. Fields and table change together, as one snapshot, and only
+when the custom fields really changed: a statement built from two different `persons` tables
+reads `FROM persons, persons` ("ambiguous column name"), so each statement takes the table once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,48 +25,67 @@ from tandem.people.custom_fields import (
     update_custom_field,
 )
 from tandem.people.database import Database
-from tandem.people.fields import EDITABLE_FIELDS, SFDC_TYPES, STANDARD_BY_NAME, FieldAccess, PersonField
+from tandem.people.fields import (
+    EDITABLE_FIELDS,
+    SFDC_TYPES,
+    STANDARD_BY_NAME,
+    FieldAccess,
+    PersonField,
+)
 from tandem.people.models import Person, SalesforceLink
-from tandem.people.tables import build_persons_table
+from tandem.people.tables import build_persons_table, person_fields
 from tandem.people.validation import coerce
 
 _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The custom fields and the `persons` table that has their columns, swapped in one assignment."""
+
+    custom: dict[str, PersonField]
+    table: sa.Table
+    names: tuple[str, ...]
+    """The fields a `Person` carries: the editable standard ones, then the custom ones."""
+
+    @classmethod
+    def of(cls, custom: list[PersonField]) -> _Snapshot:
+        return cls({f.name: f for f in custom}, build_persons_table(custom),
+                   _EDITABLE_NAMES + tuple(f.name for f in custom))
+
+
 class FieldCatalog:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._custom: dict[str, PersonField] = {}
-        self._table = build_persons_table([])
+        self._now = _Snapshot.of([])
         self.refresh()
 
     @property
     def table(self) -> sa.Table:
-        """The `persons` table: standard columns plus this database's custom ones."""
-        return self._table
+        """The `persons` table: standard columns plus this database's custom ones (read it once
+        per statement: a refresh may put a new one in its place)."""
+        return self._now.table
 
     def refresh(self) -> None:
         """Re-read the custom fields (another process may have added some, or a rollback removed one)."""
-        try:
-            with self._db.transaction() as connection:
-                custom = load_custom_fields(connection)
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-            custom = []  # not migrated yet
+        with self._db.reading() as connection:
+            migrated = sa.inspect(connection).has_table(person_fields.name)
+            custom = load_custom_fields(connection) if migrated else []
         self._use(custom)
 
     def _use(self, custom: list[PersonField]) -> None:
-        self._custom = {f.name: f for f in custom}
-        self._table = build_persons_table(custom)
+        if list(self._now.custom.values()) != custom:
+            self._now = _Snapshot.of(custom)
 
     def all(self) -> list[PersonField]:
         """Every person field: system, standard, Salesforce link, then custom fields."""
-        return list(STANDARD_BY_NAME.values()) + list(self._custom.values())
+        return list(STANDARD_BY_NAME.values()) + list(self._now.custom.values())
 
     def get(self, name: str) -> PersonField:
-        found = STANDARD_BY_NAME.get(name) or self._custom.get(name)
+        found = STANDARD_BY_NAME.get(name) or self._now.custom.get(name)
         if found is None:
             self.refresh()
-            found = self._custom.get(name)
+            found = self._now.custom.get(name)
         if found is None:
             raise InvalidInput(name, "unknown field")
         return found
@@ -89,7 +111,7 @@ class FieldCatalog:
                 stored[name] = result
         except IntegrityError:  # another process added it first
             self.refresh()
-            if name not in self._custom:
+            if name not in self._now.custom:
                 raise
             return self.ensure_custom(name, type, length, label, picklist_values, now)
         self._use(list(stored.values()))
@@ -144,10 +166,14 @@ class FieldCatalog:
             sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
             sfdc_created_date=row["sfdcCreatedDate"],
         )
-        names = _EDITABLE_NAMES + tuple(self._custom)
+        try:
+            fields = {name: row[name] for name in self._now.names}
+        except KeyError:  # read with the table as it was before a refresh
+            fields = {name: row[name] for name in row.keys()
+                      if name in _EDITABLE_NAMES or name not in STANDARD_BY_NAME}
         return Person(
             id=row["id"],
-            fields={name: row[name] for name in names},
+            fields=fields,
             link=link,
             created_at=row["createdAt"],
             updated_at=row["updatedAt"],

@@ -3,8 +3,10 @@
 Every write validates all its input before writing anything, and writes its activities (and, for
 a change from the marketing side, its pending changes) in the same transaction as the change.
 Batch forms do the work with one statement per kind of row; the single-record forms are built on
-them. Reads resolve a reference from a user (an id or an email) to exactly one person or fail,
-and a gone id says where it went.
+them. A change reads the current values of its persons with their rows locked, in id order (on
+PostgreSQL; a SQLite writer holds the whole database), so that concurrent writers queue instead of
+deadlocking. Reads resolve a reference from a user (an id or an email) to exactly one person or
+fail, and a gone id says where it went.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tandem.people.origin import ChangeOrigin
 from tandem.people.outbox import Outbox
 from tandem.people.tables import activities
 from tandem.people.tombstones import DELETED, Tombstone, Tombstones
+from tandem.people.validation import storable
 
 
 class Persons:
@@ -181,12 +184,25 @@ class Persons:
     def _current_values(
         self, connection: sa.Connection, person_ids: list[int], names: list[str]
     ) -> dict[int, dict[str, Any]]:
+        """The persons' current values, their rows locked in id order until the transaction ends."""
         table = self._fields.table
         columns = [table.c.id, *(table.c[name] for name in names)]
         found: dict[int, dict[str, Any]] = {}
         for chunk in in_chunks(person_ids):
-            for person_id, *values in connection.execute(sa.select(*columns).where(table.c.id.in_(chunk))):
+            query = _locking(sa.select(*columns).where(table.c.id.in_(chunk)).order_by(table.c.id))
+            for person_id, *values in connection.execute(query):
                 found[person_id] = dict(zip(names, values, strict=True))
+        return found
+
+    def lock(self, person_ids: Sequence[int]) -> list[int]:
+        """Lock these persons' rows until the transaction ends, in id order; returns the ids that
+        exist. Call it inside a transaction before deciding on what they hold."""
+        table = self._fields.table
+        found: list[int] = []
+        with self._db.transaction() as connection:
+            for chunk in in_chunks(person_ids):
+                query = _locking(sa.select(table.c.id).where(table.c.id.in_(chunk)).order_by(table.c.id))
+                found.extend(connection.execute(query).scalars())
         return found
 
     # -- deleting ---------------------------------------------------------------------------
@@ -209,6 +225,7 @@ class Persons:
         origin = ChangeOrigin.of(origin)
         now = now or datetime.now(UTC)
         with self._db.transaction():
+            self.lock(person_ids)
             persons = self.get_many(person_ids)
             if persons:
                 self._activities.log_many([(p.id, types.DELETE_LEAD, str(p.id),
@@ -227,25 +244,26 @@ class Persons:
 
     def get_many(self, person_ids: Sequence[int]) -> list[Person]:
         """The persons that exist among `person_ids`, in id order."""
-        return self._where(self._fields.table.c.id, person_ids)
+        return self._where("id", person_ids)
 
     def find_by_email(self, email: str) -> list[Person]:
         """Every person with this email, ignoring case (Marketo allows duplicates)."""
+        if not storable(email):
+            return []  # no stored email holds a character the store refuses
         table = self._fields.table
         query = sa.select(table).where(sa.func.lower(table.c.email) == email.strip().lower()).order_by(table.c.id)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [self._fields.person(row) for row in connection.execute(query).mappings()]
 
     def by_sfdc_ids(self, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
         """The linked person per Salesforce Id (the lowest person id if several share one).
 
-        With `lock`, inside a transaction, the rows stay locked until it ends (PostgreSQL's
-        `FOR UPDATE`, in id order): another writer's change to them waits instead of landing
-        between what the caller read and what it writes. SQLite's write transactions are
-        exclusive already.
+        With `lock`, inside a transaction, the rows stay locked until it ends (in id order, as
+        `lock` takes them): another writer's change to them waits instead of landing between what
+        the caller read and what it writes. SQLite's write transactions are exclusive already.
         """
         found: dict[str, Person] = {}
-        for person in self._where(self._fields.table.c.sfdcId, sfdc_ids, lock=lock):
+        for person in self._where("sfdcId", sfdc_ids, lock=lock):
             found.setdefault(person.link.sfdc_id or "", person)
         return found
 
@@ -253,7 +271,7 @@ class Persons:
                        lock: bool = False) -> dict[str, list[Person]]:
         """Persons per Salesforce Account Id, optionally only those linked to a Lead or Contact."""
         found: dict[str, list[Person]] = defaultdict(list)
-        for person in self._where(self._fields.table.c.sfdcAccountId, account_ids, lock=lock):
+        for person in self._where("sfdcAccountId", account_ids, lock=lock):
             if sfdc_type is None or person.link.sfdc_type == sfdc_type:
                 found[person.link.sfdc_account_id or ""].append(person)
         return dict(found)
@@ -273,20 +291,27 @@ class Persons:
         return matches[0]
 
     def count(self) -> int:
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return connection.execute(sa.select(sa.func.count()).select_from(self._fields.table)).scalar_one()
 
-    def _where(self, column: sa.Column[Any], values: Sequence[Any], *, lock: bool = False) -> list[Person]:
+    def _where(self, column: str, values: Sequence[Any], *, lock: bool = False) -> list[Person]:
         """Persons whose `column` is one of `values`, in id order, queried a chunk at a time."""
         result: list[Person] = []
         table = self._fields.table
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             for chunk in in_chunks(values):
-                query = sa.select(table).where(column.in_(chunk))
+                query = sa.select(table).where(table.c[column].in_(chunk))
                 if lock:
-                    query = query.order_by(table.c.id).with_for_update()
+                    query = _locking(query.order_by(table.c.id))
                 result.extend(self._fields.person(row) for row in connection.execute(query).mappings())
         return sorted(result, key=lambda person: person.id)
+
+
+def _locking(query: sa.Select[Any]) -> sa.Select[Any]:
+    """`FOR NO KEY UPDATE` on PostgreSQL (nothing on SQLite): it excludes other writers of the
+    rows but not the key-share lock that inserting one of their activities or bases takes, so
+    those inserts never wait for it."""
+    return query.with_for_update(key_share=True)
 
 
 def _same(old: Any, new: Any) -> bool:

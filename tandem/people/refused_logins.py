@@ -34,7 +34,7 @@ class RefusedLogins:
 
     def latest(self) -> RefusedLogin | None:
         query = sa.select(refused_logins).where(refused_logins.c.id == _ONLY_ROW)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else RefusedLogin(
             row["refused_at"], row["salt"], row["fingerprint"], row["error_code"], row["reason"])

@@ -2,7 +2,8 @@
 
 The store opens one `Database` and builds a component per kind of record over it; each
 component is handed the others it needs. Calls made inside `with store.transaction():` share one
-commit, whichever components they go through.
+commit, whichever components they go through; `store.atomically(work)` does the same and runs the
+work again when another writer made the database give it up (a deadlock, a lock held too long).
 
     store.fields          the person field catalog (standard and custom fields)
     store.persons         add, change, link, delete and read persons
@@ -24,8 +25,10 @@ commit, whichever components they go through.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from tandem.people.activity_log import ActivityLog
 from tandem.people.api_queries import ApiQueries
@@ -33,7 +36,8 @@ from tandem.people.api_usage import ApiUsage
 from tandem.people.bases import Bases
 from tandem.people.create_markers import CreateMarkers
 from tandem.people.cycle_steps import CycleSteps
-from tandem.people.database import DEFAULT_DATABASE_URL, Database
+from tandem.errors import StoreBusy
+from tandem.people.database import DEFAULT_DATABASE_URL, Database, backoff, is_contention
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.installation import Installation
 from tandem.people.leases import Leases
@@ -44,6 +48,10 @@ from tandem.people.refused_logins import RefusedLogins
 from tandem.people.sync_errors import SyncErrors
 from tandem.people.tombstones import Tombstones
 from tandem.people.watermarks import Watermarks
+
+T = TypeVar("T")
+ATTEMPTS = 5
+log = logging.getLogger("tandem.people")
 
 
 class PersonStore:
@@ -90,6 +98,28 @@ class PersonStore:
         except BaseException:
             self.fields.refresh()  # a custom field added inside was rolled back too
             raise
+
+    def atomically(self, work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+        """`work()` in one transaction, run again from the start (at most `attempts` times in all)
+        when another writer made the database give it up; then `StoreBusy`.
+
+        `work` must be safe to repeat: store calls only, decisions made on what it reads inside.
+        Inside an open transaction it simply runs, and the outermost caller does the retrying.
+        """
+        if self._db.in_transaction():
+            return work()
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction():
+                    return work()
+            except Exception as error:
+                if not is_contention(error):
+                    raise
+                if attempt == attempts:
+                    raise StoreBusy(f"other writers kept the database busy through {attempts} attempts") from error
+                log.info("attempt %d gave way to another writer (%s); trying again", attempt, type(error).__name__)
+                backoff(attempt)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._db.dispose()

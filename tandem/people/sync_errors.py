@@ -54,7 +54,7 @@ class SyncErrors:
             query = query.where(sync_errors.c.person_id == person_id)
         if limit is not None:
             query = query.limit(limit)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [_error(row) for row in connection.execute(query).mappings()]
 
     def prune(self, before: datetime) -> None:

@@ -43,7 +43,7 @@ class Tombstones:
         self._db = db
 
     def get(self, person_id: int) -> Tombstone | None:
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             row = connection.execute(
                 sa.select(person_tombstones).where(person_tombstones.c.person_id == person_id)
             ).mappings().first()

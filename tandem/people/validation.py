@@ -1,8 +1,10 @@
 """Turn a value as given (CLI text, JSON, Python) into the typed value stored for a person field.
 
 Every check raises `InvalidInput` naming the field, and runs before anything is written, so that bad
-input changes nothing. `to_json_value` is the inverse used where values leave as JSON (activity
-attributes, pending changes, field bases).
+input changes nothing. Text must be storable on every database: no NUL (PostgreSQL refuses it) and
+no lone surrogate (JSON's `"\\ud800"` decodes to one; it has no UTF-8 form, so no database takes
+it). `to_json_value` is the inverse used where values leave as JSON (activity attributes, pending
+changes, field bases).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tandem.errors import InvalidInput
 from tandem.people.fields import FieldType, PersonField
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
 _INTEGER_LIMIT = 2**31 - 1
 _TRUE = frozenset({"true", "yes", "1", "y", "on"})
@@ -59,6 +62,21 @@ def enum_member(kind: type[E], value: object, name: str) -> E:
     except ValueError:
         allowed = ", ".join(str(member.value) for member in kind)
         raise InvalidInput(name, f"expected one of {allowed}, got {value!r}") from None
+
+
+def storable(text: str) -> bool:
+    """False for text holding a character no database here stores (NUL, a lone surrogate)."""
+    return _UNSTORABLE.search(text) is None
+
+
+def check_storable(name: str, text: str) -> None:
+    """Refuse text holding NUL or a lone surrogate, naming the field and the first such character."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return
+    char = found.group()
+    what = "a NUL character" if char == "\x00" else f"a lone surrogate (U+{ord(char):04X})"
+    raise InvalidInput(name, f"contains {what} at position {found.start() + 1}, which cannot be stored")
 
 
 def _shown(raw: Any) -> str:
@@ -136,12 +154,16 @@ def _datetime(field: PersonField, raw: Any) -> datetime:
         raise InvalidInput(field.name, f"expected an ISO 8601 date and time, got {_shown(raw)}")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field.name, f"{_shown(raw)} is out of range in UTC (years 1 to 9999)") from None
 
 
 def _text(field: PersonField, raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput(field.name, f"expected text, got {_shown(raw)}")
+    check_storable(field.name, raw)
     limit = field.max_length
     if limit is not None and len(raw) > limit:
         raise InvalidInput(field.name, f"longer than {limit} characters ({len(raw)})")

@@ -21,7 +21,7 @@ class Watermarks:
 
     def get(self, object: str, stream: str) -> Watermark | None:
         query = sa.select(watermarks).where(watermarks.c.object == object, watermarks.c.stream == stream)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else Watermark(**row)
 
@@ -35,5 +35,5 @@ class Watermarks:
 
     def all(self) -> list[Watermark]:
         query = sa.select(watermarks).order_by(watermarks.c.object, watermarks.c.stream)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             return [Watermark(**row) for row in connection.execute(query).mappings()]

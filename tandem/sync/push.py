@@ -103,6 +103,7 @@ class Pusher:
         results = self.workspace.client.update_records(object_name, [p.record for p in outgoing])
         by_person = {p.person.id: r for p, r in zip(outgoing, results, strict=True)}
         with self.workspace.transaction():
+            self.workspace.store.persons.lock(sorted(p.person.id for p in outgoing))
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
                     self._succeeded(object_name, plan)

@@ -165,6 +165,8 @@ class SyncWorkspace:
         """Write one page's plan and move the object's watermark past it (if given), in one transaction."""
         store = self.store
         with store.transaction():
+            store.persons.lock(sorted({*plan.updates, *plan.links, *plan.bases, *plan.forget_bases,
+                                       *(a.person_id for a in plan.activities if a.person_id is not None)}))
             new_ids: list[int] = []
             if plan.new_persons:
                 new_ids = store.persons.add_linked(plan.new_persons, origin=ChangeOrigin.SALESFORCE)
@@ -191,7 +193,9 @@ class SyncWorkspace:
 
     def mark_in_flight(self, changes: Sequence[PendingChange]) -> None:
         """Before the call: these changes are being sent (a crash after it sends them again)."""
-        self.store.outbox.mark_attempt([c.id for c in changes])
+        with self.store.transaction():
+            self.store.persons.lock(sorted({c.person_id for c in changes}))
+            self.store.outbox.mark_attempt([c.id for c in changes])
 
     def delivered(self, person_id: int, values: Mapping[str, Any], changes: Sequence[PendingChange],
                   activity: ActivityRecord, *, link: SalesforceLink | None = None, reason: str = "") -> None:
@@ -201,6 +205,7 @@ class SyncWorkspace:
         bases of the old record are forgotten.
         """
         with self.store.transaction():
+            self.store.persons.lock([person_id])
             if link is not None:
                 self.store.persons.set_links([(person_id, link)], reason=reason)
                 self.store.bases.clear(person_id)

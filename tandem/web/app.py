@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from tandem.errors import AmbiguousReference, InvalidInput, NotFound, TandemError
+from tandem.errors import AmbiguousReference, InvalidInput, NotFound, StoreBusy, TandemError
 from tandem.people.store import PersonStore
 from tandem.web import activities, leads, sync_actions
 from tandem.web.auth import ApiCredentials, TokenIssuer, identity
@@ -54,6 +54,9 @@ def _tandem_failure(error: TandemError) -> Response:
         return failure(Codes.LEAD_NOT_FOUND, "Lead not found")
     if isinstance(error, AmbiguousReference):
         return failure(Codes.MULTIPLE_MATCHES, "Multiple leads match the lookup criteria")
+    if isinstance(error, StoreBusy):
+        log.warning("a call gave up on a busy database: %s", error)
+        return failure(Codes.TRANSIENT, "Transient Error: the database is busy; try again")
     log.exception("request failed", exc_info=error)
     return failure(Codes.SYSTEM_ERROR, "System error")
 

@@ -78,7 +78,11 @@ def request_id() -> str:
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """UTF-8 JSON; text holding a lone surrogate (echoed from a request) goes out `\\u`-escaped."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
 
 
 def success(

@@ -1,10 +1,14 @@
-"""Sync Leads (create/update in batches): per-record decisions, then one transaction for the rest.
+"""Sync Leads (create/update in batches): per-record checks, then one transaction that decides and writes.
 
-A bad record is skipped with its reasons and the others are applied (MARKETO-API §5.3). Names are
-checked here first; values are checked by the store on write, and when it refuses the batch, each
-record's values are checked here, the bad ones skipped and the rest written: the store's
-all-or-nothing validation never turns one bad record into a failed batch, and a clean batch pays
-for one check only.
+A bad record is skipped with its reasons and the others are applied (MARKETO-API §5.3). Names and
+lookup keys are checked here first; values are checked by the store on write, and when it refuses
+the batch, each record's values are checked here, the bad ones skipped and the rest written: the
+store's all-or-nothing validation never turns one bad record into a failed batch, and a clean batch
+pays for one check only.
+
+Whether a key's person exists is read in the transaction that creates or updates it, with the key
+locked (`PersonStore.api.claim`), so concurrent callers with the same key never create two persons;
+a transaction another writer made the database give up is run again (`PersonStore.atomically`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from tandem.errors import InvalidInput
 from tandem.people.api_queries import LOOKUP_FIELDS
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.people.validation import coerce
+from tandem.people.validation import check_storable, coerce
 from tandem.web.envelope import ApiFailure, Codes, reason
 from tandem.web.parameters import MAX_ID
 
@@ -116,6 +120,17 @@ def _checked_changes(store: PersonStore, values: dict[str, Any], keep_key: str |
 _INVALID_KEY = object()
 
 
+def _key_problem(lookup: str, raw: Any) -> dict[str, Any] | None:
+    """The skip for a lookup value holding a character no database stores, naming the field."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        check_storable(lookup, raw)
+    except InvalidInput as error:
+        return _skipped(Codes.INVALID_DATA, f"Invalid value for field '{lookup}': {error.reason}")
+    return None
+
+
 def _key_of(lookup: str, raw: Any) -> Any:
     """The record's lookup value as the store compares it: None if absent, `_INVALID_KEY` if unusable."""
     if raw is None or raw == "":
@@ -148,6 +163,9 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
         record = _Record(position)
         records.append(record)
         if action is not SyncAction.CREATE_DUPLICATE:
+            record.outcome = _key_problem(lookup, values.get(lookup))
+            if record.outcome is not None:
+                continue
             record.key = _key_of(lookup, values.get(lookup))
             if record.key is None:
                 record.outcome = _skipped(Codes.MISSING_VALUE, f"Missing value for the required parameter '{lookup}'")
@@ -163,41 +181,57 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
         record.outcome = checked.skip
         record.changes = checked.changes
     live = [r for r in records if r.outcome is None]
-    matches = store.api.person_ids_by(lookup, [r.key for r in live]) if action is not SyncAction.CREATE_DUPLICATE else {}
-    creates: list[_Record] = []
-    updates: list[tuple[_Record, int]] = []
-    for record in live:
-        found = matches.get(record.key, [])
-        creatable = action is not SyncAction.UPDATE_ONLY and key_is_written
-        if action is SyncAction.CREATE_DUPLICATE or (not found and creatable):
-            creates.append(record)
-        elif not found:
-            record.outcome = _skipped(Codes.LEAD_NOT_FOUND, "Lead not found")
-        elif action is SyncAction.CREATE_ONLY:
-            record.outcome = _skipped(Codes.LEAD_EXISTS, "Lead already exists")
-        elif len(found) > 1:
-            record.outcome = _skipped(Codes.MULTIPLE_MATCHES, "Multiple leads match the lookup criteria")
-        else:
-            updates.append((record, found[0]))
     try:
-        created = _write(store, creates, updates, source)
+        outcomes = _write(store, live, lookup, action, source)
     except InvalidInput:  # some value is bad: find which records, skip them, write the others
-        for record in [*creates, *(r for r, _ in updates)]:
+        for record in live:
             record.outcome = _checked_changes(store, record.changes, None).skip
-        creates = [r for r in creates if r.outcome is None]
-        updates = [(r, pid) for r, pid in updates if r.outcome is None]
-        created = _write(store, creates, updates, source)
-    for record, person_id in zip(creates, created, strict=True):
-        record.outcome = {"id": person_id, "status": "created"}
-    for record, person_id in updates:
-        record.outcome = {"id": person_id, "status": "updated"}
+        outcomes = _write(store, [r for r in live if r.outcome is None], lookup, action, source)
+    for record in live:
+        record.outcome = outcomes.get(record.position, record.outcome)
     return [r.outcome or _skipped(Codes.SYSTEM_ERROR, "not processed") for r in records]
 
 
-def _write(store: PersonStore, creates: list[_Record], updates: list[tuple[_Record, int]], source: ChangeOrigin) -> list[int]:
-    """All creates and updates in one transaction; any bad value rolls all of them back."""
-    with store.transaction():
+def _write(store: PersonStore, live: list[_Record], lookup: str, action: SyncAction,
+           source: ChangeOrigin) -> dict[int, dict[str, Any]]:
+    """Decide and write every record in one transaction; the outcome per record position.
+
+    Any bad value rolls all of it back (InvalidInput). A deadlock or a lock held too long runs the
+    whole decision again, on what the database holds by then.
+    """
+    if not live:
+        return {}
+    key_is_written = lookup == "email"
+    creatable = action is not SyncAction.UPDATE_ONLY and key_is_written
+
+    def decide_and_write() -> dict[int, dict[str, Any]]:
+        outcomes: dict[int, dict[str, Any]] = {}
+        creates: list[_Record] = []
+        updates: list[tuple[_Record, int]] = []
+        if action is SyncAction.CREATE_DUPLICATE:
+            creates = list(live)
+        else:
+            matches = store.api.claim(lookup, [r.key for r in live])
+            for record in live:
+                found = matches.get(record.key, [])
+                if not found and creatable:
+                    creates.append(record)
+                elif not found:
+                    outcomes[record.position] = _skipped(Codes.LEAD_NOT_FOUND, "Lead not found")
+                elif action is SyncAction.CREATE_ONLY:
+                    outcomes[record.position] = _skipped(Codes.LEAD_EXISTS, "Lead already exists")
+                elif len(found) > 1:
+                    outcomes[record.position] = _skipped(Codes.MULTIPLE_MATCHES,
+                                                         "Multiple leads match the lookup criteria")
+                else:
+                    updates.append((record, found[0]))
         created = store.persons.add_many([r.changes for r in creates], source) if creates else []
         if updates:
             store.persons.update_many([(pid, r.changes) for r, pid in updates], source)
-    return created
+        for record, person_id in zip(creates, created, strict=True):
+            outcomes[record.position] = {"id": person_id, "status": "created"}
+        for record, person_id in updates:
+            outcomes[record.position] = {"id": person_id, "status": "updated"}
+        return outcomes
+
+    return store.atomically(decide_and_write)

@@ -158,7 +158,8 @@ async def _delete(request: Request) -> Response:
     for value in wanted:
         found = ids("id", [_id_text(value)])
         numbers.append(found[0] if found else None)
-    deleted = set(await run_in_threadpool(_store(request).api.delete_persons, [n for n in numbers if n is not None]))
+    store, existing = _store(request), [n for n in numbers if n is not None]
+    deleted = set(await run_in_threadpool(store.atomically, lambda: store.api.delete_persons(existing)))
     result = []
     for number in numbers:
         if number in deleted:

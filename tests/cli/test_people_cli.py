@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -106,6 +109,10 @@ def test_ambiguous_email_is_an_error_listing_the_ids_and_changes_nothing(tandem,
         (("person", "set", "1", "sfdcId=00Q000000000001AAA"), "sfdcId: is read-only"),
         (("person", "set", "1", "shoeSize=44"), "shoeSize: unknown field"),
         (("person", "set", "1", "title"), "title: expected FIELD=VALUE"),
+        (("person", "set", "1", "title=Chief\x00Officer"), "title: contains a NUL character at position 6"),
+        (("person", "set", "1", "lastName=Lee\udcff"), "lastName: contains a lone surrogate (U+DCFF) at position 4"),
+        (("person", "add", "email=ann@example.com", "city=Gh\x00ent"), "city: contains a NUL character"),
+        (("person", "add", "email=ann\ud800@example.com"), "email: contains a lone surrogate (U+D800)"),
         (("person", "show", "7"), "person 7 does not exist"),
         (("person", "activity", "nobody@example.com"), "no person has the email"),
     ],
@@ -127,3 +134,21 @@ def test_a_database_that_cannot_be_opened_is_a_one_line_error(tmp_path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot use the database")
     assert "Traceback" not in result.stderr
+
+
+def test_a_value_that_is_not_utf8_in_the_arguments_is_refused_naming_the_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Python hands a byte that is not UTF-8 in argv over as a lone surrogate; before, storing it
+    raised UnicodeEncodeError (a traceback)."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+           "TANDEM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def tandem(*args: str | bytes) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "tandem", *args], cwd=tmp_path, env=env, capture_output=True,
+                              timeout=120)
+
+    assert tandem("init").returncode == 0
+    result = tandem("person", "add", "email=ann@example.com", b"lastName=Lov\xe9lace")
+    assert result.returncode == 1, result
+    assert result.stderr.decode().strip() == (
+        "Error: lastName: contains a lone surrogate (U+DCE9) at position 4, which cannot be stored")
+    assert PersonStore(env["TANDEM_DATABASE_URL"]).persons.count() == 0

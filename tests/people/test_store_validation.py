@@ -35,6 +35,11 @@ BAD_VALUES = [
     ("createdAt", "2020-01-01T00:00:00Z", "read-only"),
     ("sfdcId", "00Q000000000001AAA", "read-only"),
     ("sfdcType", "Lead", "read-only"),
+    # no database stores these: PostgreSQL refuses NUL, and a lone surrogate has no UTF-8 form
+    ("title", "Chief\x00Officer", "contains a NUL character at position 6"),
+    ("lastName", "Lee\ud800", "contains a lone surrogate (U+D800) at position 4"),
+    ("email", "ann\udcff@example.com", "contains a lone surrogate (U+DCFF)"),
+    ("personNotes", "\x00", "contains a NUL character"),
 ]
 
 
@@ -92,3 +97,20 @@ def test_date_refuses_a_datetime() -> None:
     with pytest.raises(InvalidInput):
         coerce(STANDARD_BY_NAME["dateOfBirth"], datetime(2020, 1, 1, tzinfo=UTC))
     assert coerce(STANDARD_BY_NAME["dateOfBirth"], date(2020, 1, 1)) == date(2020, 1, 1)
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_datetime_out_of_range_once_in_utc_is_refused(raw: str) -> None:
+    """Before, the conversion to UTC raised OverflowError, which the REST API answered with 611."""
+    with pytest.raises(InvalidInput) as raised:
+        coerce(STANDARD_BY_NAME["sfdcCreatedDate"], raw)
+    assert "out of range" in raised.value.reason
+
+
+def test_a_custom_text_field_refuses_unstorable_characters_too(store: PersonStore) -> None:
+    store.fields.ensure_custom("Motto__c", "text")
+    person = store.persons.add({"email": "a@example.com"}, origin=ChangeOrigin.CLI)
+    with pytest.raises(InvalidInput) as raised:
+        store.persons.update(person.id, {"Motto__c": "carpe\x00diem"}, origin=ChangeOrigin.CLI)
+    assert raised.value.field == "Motto__c" and "NUL" in raised.value.reason
+    assert store.persons.get(person.id).fields["Motto__c"] is None
