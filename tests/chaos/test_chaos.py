@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.chaos.harness import ChaosConfig, ChaosRun
-from tests.people.conftest import _postgres_database
+from tests.postgres import postgres_database
 
 SEEDS = (1, 2, 3)
 
@@ -15,7 +15,7 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tandem.db'}"
     else:
-        yield from _postgres_database()
+        yield from postgres_database()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
