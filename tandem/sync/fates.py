@@ -24,7 +24,7 @@ from dataclasses import replace
 from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
-from tandem.sync.plan import ActivityRecord, PagePlan, Tally
+from tandem.sync.plan import ActivityRecord, PagePlan
 from tandem.sync.records import PulledRecord
 
 
@@ -47,25 +47,21 @@ def adopt_masters(records: list[PulledRecord], persons: dict[str, Person]) -> No
 
 
 class RecordFates:
-    """Plans deletes, merges, conversions and undeletes for one pull, counting each in its own step."""
-
-    def __init__(self) -> None:
-        self.deletes = Tally()
-        self.conversions = Tally()
+    """Plans deletes, merges, conversions and undeletes, counted on the page's plan for their own steps."""
 
     def deleted(self, person: Person, record: PulledRecord, persons: dict[str, Person], plan: PagePlan) -> None:
         if record.master_id is not None:
             self._merged(record.object_name, person, record.master_id, persons, plan)
             return
         if person.link.sfdc_is_deleted:
-            self.deletes.skipped += 1
+            plan.deletes_counted.skipped += 1
             return
         plan.links[person.id] = replace(person.link, sfdc_is_deleted=True)
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_DELETED, person.link.sfdc_id, {
             "Salesforce Type": record.object_name, "Source": ChangeOrigin.SALESFORCE,
             "Reason": "deleted in Salesforce; the person is kept and no longer pushed",
         }))
-        self.deletes.deleted += 1
+        plan.deletes_counted.deleted += 1
 
     def _merged(self, object_name: str, loser: Person, master_id: str, persons: dict[str, Person],
                 plan: PagePlan) -> None:
@@ -80,15 +76,15 @@ class RecordFates:
                 )
                 plan.forget_bases.append(loser.id)
             persons[master_id] = loser
-            self.deletes.updated += 1
+            plan.deletes_counted.updated += 1
             return
         plan.merge_into(master.id).loser_ids.append(loser.id)
-        self.deletes.deleted += 1
+        plan.deletes_counted.deleted += 1
 
     def converted(self, person: Person, record: PulledRecord, persons: dict[str, Person], plan: PagePlan) -> None:
         contact_id = record.converted_contact_id
         if contact_id is None or person.link.sfdc_type == "Contact":
-            self.conversions.skipped += 1
+            plan.conversions_counted.skipped += 1
             return
         account_id = record.converted_account_id
         lead_id = person.link.sfdc_lead_id or record.id
@@ -112,11 +108,11 @@ class RecordFates:
             "SFDC Lead Id": lead_id, "SFDC Account Id": account_id,
             "SFDC Opportunity Id": record.converted_opportunity_id, "Source": ChangeOrigin.SALESFORCE,
         }))
-        self.conversions.updated += 1
+        plan.conversions_counted.updated += 1
 
     def undeleted(self, person: Person, record: PulledRecord, plan: PagePlan) -> None:
         """The record is live again; the field merge that follows writes the cleared flag."""
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_UNDELETED, person.link.sfdc_id, {
             "Salesforce Type": record.object_name, "Source": ChangeOrigin.SALESFORCE, "Reason": "restored from the recycle bin",
         }))
-        self.deletes.updated += 1
+        plan.deletes_counted.updated += 1

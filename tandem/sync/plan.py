@@ -55,6 +55,10 @@ class Tally:
     def counts(self) -> StepCounts:
         return StepCounts(self.new, self.updated, self.deleted, self.failed, self.skipped)
 
+    def add(self, other: Tally) -> None:
+        for name in ("new", "updated", "deleted", "failed", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass
 class MergeOrder:
@@ -77,6 +81,11 @@ class PagePlan:
     forget_bases: list[int] = field(default_factory=list)
     activities: list[ActivityRecord] = field(default_factory=list)
     merges: list[MergeOrder] = field(default_factory=list)
+    updates_counted: Tally = field(default_factory=lambda: Tally())
+    deletes_counted: Tally = field(default_factory=lambda: Tally())
+    conversions_counted: Tally = field(default_factory=lambda: Tally())
+    """What the page counts for its three recorded steps (planned again from scratch if the
+    page's transaction has to run again, so nothing is counted twice)."""
 
     def merge_into(self, winner_id: int) -> MergeOrder:
         """The page's merge order for `winner_id`, started if there is none yet."""

@@ -22,7 +22,7 @@ from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
 from tandem.sync.merge import Outcome, Winner, decide_field, same_value
-from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, conflict_activity
+from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, conflict_activity
 from tandem.sync.records import PulledRecord, RecordParser, link_for
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
@@ -73,12 +73,11 @@ class Puller:
         self.fates = RecordFates()
 
     def pull(self, object_name: str) -> PullCounts:
-        self.fates = RecordFates()
         parser = self._parser(object_name)
         pull_only = self._pull_only(object_name)
         cursor = self.workspace.cursor(object_name)
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
-        tally = Tally()
+        counted = PagePlan()  # only its three tallies: the pull's counts so far
         read = 0
         read_at = None
         for page in pages(rows):
@@ -88,18 +87,18 @@ class Puller:
             fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
             cursor = cursor.advance((r.id, r.stamp) for r in records)
             if object_name == "Account":
-                self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh, tally))
+                plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh))
             else:
-                self.workspace.apply_page(object_name, cursor, lambda: self.plan(object_name, fresh, tally, pull_only))
+                plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan(object_name, fresh, pull_only))
+            counted.updates_counted.add(plan.updates_counted)
+            counted.deletes_counted.add(plan.deletes_counted)
+            counted.conversions_counted.add(plan.conversions_counted)
             if self.between_pages(read):
-                return self._counts(tally)
+                return _counts(counted)
         finished = cursor.completed(read_at or self.workspace.client.server_time)
         if finished != cursor:
             self.workspace.save_cursor(object_name, finished)
-        return self._counts(tally)
-
-    def _counts(self, tally: Tally) -> PullCounts:
-        return PullCounts(tally.counts(), self.fates.deletes.counts(), self.fates.conversions.counts())
+        return _counts(counted)
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []
@@ -115,8 +114,7 @@ class Puller:
 
     # -- Leads and Contacts -------------------------------------------------------------------
 
-    def plan(self, object_name: str, records: list[PulledRecord], tally: Tally,
-             pull_only: frozenset[str] = frozenset()) -> PagePlan:
+    def plan(self, object_name: str, records: list[PulledRecord], pull_only: frozenset[str] = frozenset()) -> PagePlan:
         plan = PagePlan()
         persons = self.workspace.persons_by_sfdc_ids(related_ids(records), lock=True)
         self._claim_made_for(records, persons)
@@ -125,7 +123,7 @@ class Puller:
         for record in records:
             person = persons.get(record.id)
             if person is None:
-                self._plan_new(record, plan, tally)
+                self._plan_new(record, plan)
             elif record.is_deleted:
                 self.fates.deleted(person, record, persons, plan)
             elif object_name == "Lead" and record.is_converted:
@@ -133,7 +131,7 @@ class Puller:
             else:
                 if person.link.sfdc_is_deleted and person.link.sfdc_id == record.id:
                     self.fates.undeleted(person, record, plan)
-                self._plan_merge(person, record, state.get(person.id, FieldState()), pull_only, plan, tally)
+                self._plan_merge(person, record, state.get(person.id, FieldState()), pull_only, plan)
         return plan
 
     def _claim_made_for(self, records: list[PulledRecord], persons: dict[str, Person]) -> None:
@@ -149,18 +147,18 @@ class Puller:
             if person is not None and (not person.linked or person.link.sfdc_is_deleted):
                 persons[record_id] = person
 
-    def _plan_new(self, record: PulledRecord, plan: PagePlan, tally: Tally) -> None:
+    def _plan_new(self, record: PulledRecord, plan: PagePlan) -> None:
         if record.is_deleted or (record.object_name == "Lead" and record.is_converted):
             # nothing of ours to update; a converted lead arrives as its contact
-            (self.fates.deletes if record.is_deleted else self.fates.conversions).skipped += 1
+            (plan.deletes_counted if record.is_deleted else plan.conversions_counted).skipped += 1
             return
         index = len(plan.new_persons)
         plan.activities.extend(_dropped(record, None, index))
         plan.new_persons.append((dict(record.values), link_for(record)))
-        tally.new += 1
+        plan.updates_counted.new += 1
 
     def _plan_merge(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],
-                    plan: PagePlan, tally: Tally) -> None:
+                    plan: PagePlan) -> None:
         object_name = record.object_name
         plan.activities.extend(_dropped(record, person.id))
         policy = self.policy.get(object_name, Winner.SALESFORCE)
@@ -190,15 +188,16 @@ class Puller:
             plan.links[person.id] = link
             changed = True
         if changed:
-            tally.updated += 1
+            plan.updates_counted.updated += 1
         else:
-            tally.skipped += 1
+            plan.updates_counted.skipped += 1
 
     # -- Accounts ------------------------------------------------------------------------------
 
-    def plan_accounts(self, records: list[PulledRecord], tally: Tally) -> PagePlan:
+    def plan_accounts(self, records: list[PulledRecord]) -> PagePlan:
         """Account changes feed the company fields of every person linked to one of its contacts."""
         plan = PagePlan()
+        tally = plan.updates_counted
         by_account = self.workspace.contacts_by_account_ids([r.id for r in records], lock=True)
         for record in records:
             persons = by_account.get(record.id, [])
@@ -227,3 +226,8 @@ def _dropped(record: PulledRecord, person_id: int | None, new_index: int | None 
         "Field": d.person_field, "Salesforce Type": record.object_name, "Salesforce Id": record.id,
         "Source": ChangeOrigin.SALESFORCE, "Reason": d.reason, "Value": shown(d.raw),
     }, new_index=new_index) for d in record.dropped]
+
+
+def _counts(counted: PagePlan) -> PullCounts:
+    return PullCounts(counted.updates_counted.counts(), counted.deletes_counted.counts(),
+                      counted.conversions_counted.counts())

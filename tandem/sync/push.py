@@ -102,17 +102,21 @@ class Pusher:
         self.workspace.mark_in_flight([c for p in outgoing for c in p.sent])
         results = self.workspace.client.update_records(object_name, [p.record for p in outgoing])
         by_person = {p.person.id: r for p, r in zip(outgoing, results, strict=True)}
-        with self.workspace.transaction():
-            self.workspace.store.persons.lock(sorted(p.person.id for p in outgoing))
+
+        def settle() -> Tally:
+            settled = Tally()
+            self.workspace.lock_persons([p.person.id for p in outgoing])
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
                     self._succeeded(object_name, plan)
-                    tally.updated += 1
+                    settled.updated += 1
                 elif not result.retryable:
                     self.workspace.refuse(plan.person, Refusal(
                         object_name, "update", self.source, RETRIED, result.errors[0] if result.errors else None,
                         changes=plan.sent), now=self.clock())
-                    tally.failed += 1
+                    settled.failed += 1
+            return settled
+        tally.add(self.workspace.atomically(settle))
         return [by_person.get(p.person.id) for p in plans]
 
     def checked(self, object_name: str, plans: list[PersonPush]) -> list[PersonPush]:
@@ -123,8 +127,9 @@ class Pusher:
         ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
         rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
         current = {to_18(row["Id"]): row for row in rows}
-        settle = PagePlan()
-        with self.workspace.transaction():  # decided on what this transaction reads, persons locked
+
+        def decide() -> list[PersonPush]:  # on what this transaction reads, the persons locked
+            settle = PagePlan()
             fresh = self.workspace.persons_by_sfdc_ids([p.person.link.sfdc_id for p in plans], lock=True)
             state = self.workspace.field_state([p.person.id for p in plans])
             checked = []
@@ -136,7 +141,8 @@ class Pusher:
                 checked.append(self._check(object_name, plan, row, state[plan.person.id], settle))
             if settle.updates or settle.dropped_pending or settle.activities:
                 self.workspace.apply(settle)
-        return checked
+            return checked
+        return self.workspace.atomically(decide)
 
     def _check(self, object_name: str, plan: PersonPush, row: Mapping[str, Any] | None, state: FieldState,
                settle: PagePlan) -> PersonPush:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tandem.errors import AuthenticationFailed, RecordRejected
 from tandem.people import activities as types
@@ -68,6 +68,9 @@ def rejected(error: RecordError | None, message: str) -> RecordRejected:
                           fields=list(error.fields) if error else [])
 
 
+T = TypeVar("T")
+
+
 class SyncWorkspace:
     def __init__(self, client: SalesforceClient, store: PersonStore, overlap: timedelta = DEFAULT_OVERLAP) -> None:
         self.client = client
@@ -80,6 +83,15 @@ class SyncWorkspace:
     def transaction(self) -> Iterator[None]:
         with self.store.transaction():
             yield
+
+    def atomically(self, work: Callable[[], T]) -> T:
+        """`work()` in one transaction, run again from the start if another writer made the
+        database give it up (so `work` decides only on what it reads inside)."""
+        return self.store.atomically(work)
+
+    def lock_persons(self, person_ids: Sequence[int]) -> None:
+        """Lock these persons until the transaction ends, in id order, as every writer does."""
+        self.store.persons.lock(sorted(person_ids))
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -154,12 +166,14 @@ class SyncWorkspace:
         """Plan a page on what one transaction reads and write it there, with the watermark past it.
 
         The planner's reads (persons locked, bases, pending changes) and the writes share the
-        transaction, so no edit can land between the decision and what it writes.
+        transaction, so no edit can land between the decision and what it writes. When another
+        writer makes the database give the transaction up, the page is planned and written again.
         """
-        with self.store.transaction():
+        def page() -> PagePlan:
             plan = plan_page()
             self.apply(plan, object_name, cursor)
-        return plan
+            return plan
+        return self.store.atomically(page)
 
     def apply(self, plan: PagePlan, object_name: str | None = None, cursor: Cursor | None = None) -> None:
         """Write one page's plan and move the object's watermark past it (if given), in one transaction."""

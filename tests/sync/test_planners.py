@@ -176,7 +176,7 @@ def test_a_merged_loser_whose_master_has_no_person_follows_the_master():
     fates, plan = RecordFates(), PagePlan()
     fates.deleted(loser, records[0], persons, plan)
     assert plan.links[1].sfdc_id == MASTER_ID and plan.links[1].sfdc_contact_id == MASTER_ID
-    assert plan.forget_bases == [1] and fates.deletes.counts().updated == 1
+    assert plan.forget_bases == [1] and plan.deletes_counted.counts().updated == 1
 
 
 def test_a_merged_loser_is_merged_into_the_masters_person():
@@ -185,7 +185,7 @@ def test_a_merged_loser_is_merged_into_the_masters_person():
     fates.deleted(loser, PulledRecord("Contact", CONTACT_ID, NOW, is_deleted=True, master_id=MASTER_ID),
                   {CONTACT_ID: loser, MASTER_ID: master}, plan)
     assert [(o.winner_id, o.loser_ids) for o in plan.merges] == [(2, [1])]
-    assert fates.deletes.counts().deleted == 1
+    assert plan.deletes_counted.counts().deleted == 1
 
 
 def test_a_deleted_record_flags_its_person_once():
@@ -195,8 +195,8 @@ def test_a_deleted_record_flags_its_person_once():
     fates.deleted(person, record, {CONTACT_ID: person}, plan)
     assert plan.links[1].sfdc_is_deleted and len(plan.activities) == 1
     flagged = _person(1, SalesforceLink("Contact", CONTACT_ID, sfdc_is_deleted=True))
-    fates.deleted(flagged, record, {CONTACT_ID: flagged}, PagePlan())
-    assert fates.deletes.counts().deleted == 1 and fates.deletes.counts().skipped == 1
+    fates.deleted(flagged, record, {CONTACT_ID: flagged}, plan)
+    assert plan.deletes_counted.counts().deleted == 1 and plan.deletes_counted.counts().skipped == 1
 
 
 def test_a_converted_lead_merges_into_the_contacts_older_person():
@@ -210,4 +210,4 @@ def test_a_converted_lead_merges_into_the_contacts_older_person():
     [order] = plan.merges
     assert (order.winner_id, order.loser_ids) == (2, [1])
     assert order.link.sfdc_type == "Contact" and order.link.sfdc_lead_id == LEAD_ID
-    assert order.link.sfdc_account_id == ACCOUNT_ID and fates.conversions.counts().updated == 1
+    assert order.link.sfdc_account_id == ACCOUNT_ID and plan.conversions_counted.counts().updated == 1
