@@ -16,6 +16,7 @@ commit, whichever components they go through.
     store.steps           cycle steps (the sync's history)
     store.sync_errors     what Salesforce refused
     store.leases          one sync cycle at a time
+    store.locks           locks that die with their holder: the cycle's, and claims on persons
     store.installation    this installation's id
     store.create_markers  Salesforce creates attempted per person
     store.api_usage       the org's API usage as last reported
@@ -37,6 +38,7 @@ from tandem.people.database import DEFAULT_DATABASE_URL, Database
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.installation import Installation
 from tandem.people.leases import Leases
+from tandem.people.locks import Locks
 from tandem.people.merging import Merges
 from tandem.people.outbox import Outbox
 from tandem.people.persons import Persons
@@ -61,6 +63,7 @@ class PersonStore:
         self.steps = CycleSteps(db)
         self.sync_errors = SyncErrors(db)
         self.leases = Leases(db)
+        self.locks = Locks(db)
         self.installation = Installation(db)
         self.create_markers = CreateMarkers(db)
         self.api_usage = ApiUsage(db)
@@ -92,4 +95,5 @@ class PersonStore:
             raise
 
     def close(self) -> None:
+        self.locks.close()
         self._db.dispose()
