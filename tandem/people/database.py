@@ -51,7 +51,7 @@ def create_engine(url: str) -> sa.Engine:
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = sa.create_engine(url, poolclass=StaticPool if in_memory else None)
     sa.event.listen(engine, "connect", _configure_sqlite)
-    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))  # writers wait, never fail
     return engine
 
 

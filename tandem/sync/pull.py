@@ -10,6 +10,7 @@ any point resumes where its last committed page ended.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 from typing import Any
 
@@ -63,11 +64,15 @@ class Puller:
     """Applies pulled records of one object to persons, under the object's conflict policy."""
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
-                 between_pages: Callable[[int], bool] = lambda done: False) -> None:
+                 between_pages: Callable[[int], bool] = lambda done: False,
+                 hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext()
+                 ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.policy = policy
         self.between_pages = between_pages
+        self.hold = hold
+        """Held while a page is planned and applied: the persons it names (`tandem.sync.claims`)."""
         self.fates = RecordFates()
 
     def pull(self, object_name: str) -> PullCounts:
@@ -84,12 +89,13 @@ class Puller:
             read += len(page)
             records = [parser.parse(row) for row in page]
             fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
-            if object_name == "Account":
-                plan = self.plan_accounts(fresh, tally)
-            else:
-                plan = self.plan(object_name, fresh, tally, pull_only)
-            cursor = cursor.advance((r.id, r.stamp) for r in records)
-            self.workspace.apply(plan, object_name, cursor)
+            with self.hold(object_name, fresh):
+                if object_name == "Account":
+                    plan = self.plan_accounts(fresh, tally)
+                else:
+                    plan = self.plan(object_name, fresh, tally, pull_only)
+                cursor = cursor.advance((r.id, r.stamp) for r in records)
+                self.workspace.apply(plan, object_name, cursor)
             if self.between_pages(read):
                 return self._counts(tally)
         finished = cursor.completed(read_at or self.workspace.client.server_time)

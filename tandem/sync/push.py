@@ -15,6 +15,7 @@ it costs one query per batch of up to 200 records.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,12 +66,17 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
 class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE,
                  policy: Mapping[str, Winner] | None = None,
-                 between_batches: Callable[[int], bool] = lambda done: False) -> None:
+                 between_batches: Callable[[int], bool] = lambda done: False,
+                 hold: Callable[[str, dict[int, list[PendingChange]], bool],
+                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b, f: nullcontext(b)
+                 ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
         self.policy = dict(DEFAULT_POLICY if policy is None else policy)
         self.between_batches = between_batches
+        self.hold = hold
+        """Held while a batch goes out: its persons no one else holds, with their changes re-read."""
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
         tally = Tally()
@@ -78,9 +84,10 @@ class Pusher:
         while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
                                                     include_failed=retry_failed):
             after = max(batch)
-            persons = self.workspace.persons(list(batch))
-            plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in batch.items()]
-            self.push_plans(object_name, plans, tally)
+            with self.hold(object_name, batch, retry_failed) as held:
+                persons = self.workspace.persons(list(held))
+                plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in held.items()]
+                self.push_plans(object_name, plans, tally)
             if self.between_batches(tally.updated + tally.failed + tally.skipped):
                 break
         return tally.counts()

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,8 +22,7 @@ import pytest
 from tandem.people import activities as types
 from tandem.people.models import StepStatus
 from tandem.people.origin import ChangeOrigin
-from tandem.errors import CycleBusy
-from tandem.sync.cycle import LEASE_NAME, SyncEngine
+from tandem.sync.cycle import SyncEngine
 from tests.sync.conftest import sync_client
 from tests.sync.observe import CONFLICT, SYNCED, activities_of, person
 
@@ -130,7 +128,9 @@ def assert_no_duplicate_activities(store) -> None:
 
 def finish(engine: SyncEngine, store, sf) -> None:
     """Cycles after the crash: the first finishes the work, the second finds nothing to do."""
-    assert store.leases.get(LEASE_NAME) is None  # the dying cycle still let go of it
+    free = store.locks.cycle("check")  # the dying cycle still let go of its lock
+    assert free is not None
+    free.release()
     report = engine.run_cycle()
     assert report.succeeded, report.steps
     quiet = engine.run_cycle()
@@ -295,35 +295,3 @@ def test_push_of_two_batches_killed_between_them(engine, store, sf, http, base_u
     finish(engine, store, sf)
     synced = Counter(a.person_id for a in store.activities.find(type_ids=[SYNCED.id]))
     assert set(synced) == {p.id for p in bulk} and set(synced.values()) == {1}
-
-
-# -- the lease ---------------------------------------------------------------------------------------
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def test_lease_of_a_killed_cycle_is_taken_over_after_it_expires(base_url, ca_path, reset_emulator, store, sf):
-    clock = Clock()
-    ttl = timedelta(minutes=1)
-    first = SyncEngine(sync_client(base_url, ca_path), store, lease_ttl=ttl, clock=clock, owner="first")
-    first.run_cycle()
-    edits = tandem_edits(store)
-    salesforce_edit(sf)
-    # Killed outright: not even the `finally` that lets go of the lease runs to the end.
-    crash_cycle(first, Fault(store.outbox, "mark_attempt", after=True), Fault(store.leases, "release"))
-    assert store.leases.get(LEASE_NAME).owner == "first"
-
-    second = SyncEngine(sync_client(base_url, ca_path), store, lease_ttl=ttl, clock=clock, owner="second")
-    with pytest.raises(CycleBusy):
-        second.run_cycle()
-    clock.now += ttl + timedelta(seconds=1)
-    report = second.run_cycle()
-    assert report.succeeded, report.steps
-    assert store.leases.get(LEASE_NAME) is None
-    finish(second, store, sf)
-    assert_edits_landed(store, sf, edits)

@@ -6,8 +6,6 @@ import pytest
 
 from tandem.people import activities as types
 from tandem.errors import CycleBusy
-from tandem.sync.cycle import LEASE_NAME, SyncEngine
-from tests.sync.conftest import sync_client
 
 # The newest stamp in the org, shared by every loaded record: ties sit right at the watermark.
 TIED = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
@@ -35,20 +33,14 @@ def test_tied_stamps_across_pages_and_cycles(engine, store, http, base_url):
     assert len(store.persons.by_sfdc_ids([p.link.sfdc_id for p in store.persons.find_by_email("tied2500@example.com")])) == 1
 
 
-def test_a_second_engine_waits_for_the_lease(engine, store, base_url, ca_path):
-    other = SyncEngine(sync_client(base_url, ca_path), store, owner="other-process")
-    assert store.leases.acquire(LEASE_NAME, "other-process", timedelta(minutes=10))
-    with pytest.raises(CycleBusy):
+def test_a_second_engine_is_refused_while_a_live_cycle_holds_the_lock(engine, store, open_second_store):
+    other = open_second_store()  # another process, as far as the lock can tell
+    held = other.locks.cycle("tandem run")
+    with pytest.raises(CycleBusy, match=r"another sync cycle is running \(tandem run, pid \d+ on "):
         engine.run_cycle()
     assert store.persons.count() == 0
-    store.leases.release(LEASE_NAME, "other-process")
+    held.release()
     assert engine.run_cycle().succeeded
-    assert other.store.leases.get(LEASE_NAME) is None  # released after the cycle
-
-
-def test_an_expired_lease_is_taken_over(store, base_url, ca_path, reset_emulator):
-    later = datetime.now(UTC) + timedelta(minutes=11)
-    store.leases.acquire(LEASE_NAME, "crashed-process", timedelta(minutes=10))
-    engine = SyncEngine(sync_client(base_url, ca_path), store, clock=lambda: later)
-    assert engine.run_cycle().succeeded
-    assert store.persons.count() == 6
+    released = other.locks.cycle("check")  # the engine let go of it after the cycle
+    assert released is not None
+    released.release()
