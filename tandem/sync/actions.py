@@ -185,7 +185,8 @@ class PersonActions:
             warnings: list[str] = []
             done = self._earlier_conversion(lead_id)
             if done is None:
-                account = to_18(account_id) if account_id else (self._matched_account(person) if match_account else None)
+                account = (to_18(account_id) if account_id
+                           else self._matched_account(person) if match_account else None)
                 if account is None:
                     warnings.append(NEW_ACCOUNT_WARNING)
                 request = LeadConvert(
