@@ -103,7 +103,6 @@ class PersonActions:
 
     def _create_lead(self, person: Person, owner: str | None, queue: str | None,
                      assignment_rules: bool | None) -> SyncPersonResult:
-        catalog = self.engine.ensure_catalog()
         plan = self._lead_plan(person)
         record = dict(plan.record)
         record.pop("Id", None)
@@ -112,7 +111,7 @@ class PersonActions:
         if queue:
             record["OwnerId"] = self._queue_id(queue)
         auto_assign = False if (owner or queue) else (True if assignment_rules is None else assignment_rules)
-        has_link_field = any(r.sf_field.lower() == LINK_FIELD.lower() for r in catalog.rules.get("Lead", ()))
+        has_link_field = self._lead_has_link_field()
         if has_link_field:
             record[LINK_FIELD] = self.external_id(person.id)
             [result] = self.client.upsert_records("Lead", LINK_FIELD, [record], auto_assign=auto_assign)
@@ -183,8 +182,10 @@ class PersonActions:
                 person = self.workspace.person(person_id)
             lead_id = person.link.sfdc_id
             warnings: list[str] = []
-            done = self._earlier_conversion(lead_id)
+            lead = self._lead_row(lead_id)
+            done = _earlier_conversion(lead)
             if done is None:
+                self._name_person_on_lead(person.id, lead)
                 account = (to_18(account_id) if account_id
                            else self._matched_account(person) if match_account else None)
                 if account is None:
@@ -208,14 +209,25 @@ class PersonActions:
         return ConvertResult(person.id, lead_id, to_18(contact_id), to_18(account), opportunity_id and to_18(opportunity_id),
                              account_created, warnings)
 
-    def _earlier_conversion(self, lead_id: str) -> tuple[str, str, str | None, bool] | None:
-        """The result of a conversion Salesforce already made (an answer lost on the way back)."""
-        [row] = list(self.client.query(
-            f"SELECT IsConverted, ConvertedContactId, ConvertedAccountId, ConvertedOpportunityId FROM Lead "
-            f"WHERE Id = {quoted(lead_id)}"))
-        if not row.get("IsConverted"):
-            return None
-        return row["ConvertedContactId"], row["ConvertedAccountId"], row.get("ConvertedOpportunityId"), False
+    def _lead_row(self, lead_id: str) -> dict[str, Any]:
+        fields = ["Id", "IsConverted", "ConvertedContactId", "ConvertedAccountId", "ConvertedOpportunityId"]
+        if self._lead_has_link_field():
+            fields.append(LINK_FIELD)
+        [row] = list(self.client.query(f"SELECT {', '.join(fields)} FROM Lead WHERE Id = {quoted(lead_id)}"))
+        return row
+
+    def _name_person_on_lead(self, person_id: int, lead: dict[str, Any]) -> None:
+        """Have the Lead carry the person's Tandem id before it is converted, so the Contact it becomes
+        carries it too (where the org maps the field), and a pull page reading that Contact waits for
+        this action instead of making a person of its own for it."""
+        wanted = self.external_id(person_id)
+        if LINK_FIELD in lead and lead[LINK_FIELD] != wanted:
+            # if Salesforce refuses, the Contact's twin person is merged afterwards (`_take_over_twins`)
+            self.client.update_records("Lead", [{"Id": lead["Id"], LINK_FIELD: wanted}])
+
+    def _lead_has_link_field(self) -> bool:
+        rules = self.engine.ensure_catalog().rules.get("Lead", ())
+        return any(r.sf_field.lower() == LINK_FIELD.lower() for r in rules)
 
     def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None) -> None:
         link = replace(person.link, sfdc_type="Contact", sfdc_id=to_18(contact_id), sfdc_contact_id=to_18(contact_id),
@@ -278,4 +290,11 @@ class PersonActions:
 
 def _first(errors: tuple[RecordError, ...] | list[RecordError] | None) -> RecordError | None:
     return errors[0] if errors else None
+
+
+def _earlier_conversion(lead: dict[str, Any]) -> tuple[str, str, str | None, bool] | None:
+    """The result of a conversion Salesforce already made (an answer lost on the way back)."""
+    if not lead.get("IsConverted"):
+        return None
+    return lead["ConvertedContactId"], lead["ConvertedAccountId"], lead.get("ConvertedOpportunityId"), False
 
