@@ -30,7 +30,7 @@ from tandem.salesforce.client import SalesforceClient
 from tandem.sync.catalog import Catalog, build_catalog, describe_all
 from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
 from tandem.sync.merge import DEFAULT_POLICY, Winner
-from tandem.sync.pull import Puller
+from tandem.sync.pull import PAGE_SIZE, Puller
 from tandem.sync.push import Pusher
 from tandem.sync.watermark import DEFAULT_OVERLAP
 from tandem.sync.workspace import SyncWorkspace
@@ -44,6 +44,10 @@ PUSH_ORDER = ("Contact", "Lead")
 PULL_FOLLOW_UPS = {"Contact": (StepOperation.PULL_DELETES,),
                    "Lead": (StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)}
 """Steps recorded from the same query as an object's pull updates, with counts of their own."""
+SQLITE_PAGE_SIZE = 250
+"""Records a pull page applies on SQLite. SQLite has one writer at a time, so a page's transaction
+is time every action waits for (250 new persons hold it ~50-100 ms); on PostgreSQL, which locks rows,
+pages keep `pull.PAGE_SIZE` (fewer round trips)."""
 LOCK_LOST = "the sync cycle's lock was lost (its database connection dropped); the cycle stops here"
 
 
@@ -115,6 +119,7 @@ class SyncEngine:
         self.clock = clock
         self.workspace = SyncWorkspace(client, store, overlap)
         self.claims = CycleClaims(self.workspace, store, claim_wait_seconds)
+        self.pull_page_size = SQLITE_PAGE_SIZE if store.url.startswith("sqlite") else PAGE_SIZE
         self._lock: CycleLock | None = None
         self.catalog: Catalog | None = None
         self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
@@ -268,7 +273,7 @@ class SyncEngine:
 
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches,
-                      hold=self.claims.page)
+                      hold=self.claims.page, page_size=self.pull_page_size)
 
     def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
         """The cycle's pusher claims each batch's persons; an action's holds its person already."""

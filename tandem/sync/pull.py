@@ -65,14 +65,15 @@ class Puller:
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
                  between_pages: Callable[[int], bool] = lambda done: False,
-                 hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext()
-                 ) -> None:
+                 hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext(),
+                 page_size: int = PAGE_SIZE) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.policy = policy
         self.between_pages = between_pages
         self.hold = hold
         """Held while a page is planned and applied: the persons it names (`tandem.sync.claims`)."""
+        self.page_size = page_size
         self.fates = RecordFates()
 
     def pull(self, object_name: str) -> PullCounts:
@@ -84,7 +85,7 @@ class Puller:
         tally = Tally()
         read = 0
         read_at = None
-        for page in pages(rows):
+        for page in pages(rows, self.page_size):
             read_at = read_at or self.workspace.client.server_time
             read += len(page)
             records = [parser.parse(row) for row in page]
