@@ -1,12 +1,17 @@
 """What the cycle claims before it touches persons, so that it never works on a person an action holds.
 
 Actions claim their persons for as long as they work (seconds), never the cycle's lock. A pull page
-claims every person its records name (linked to a record, its merge master or its converted Contact,
-named by the Tandem id a record carries, or linked to an Account's contacts) and then the page key,
-waiting for the actions that hold any of them; it reads those persons only once it holds them, so
-it plans on what the actions left. A push batch claims the persons no one holds and leaves the
-others to the action at work on them (or to the next cycle); it re-reads the changes of the persons
-it holds, since an action may have sent them since the batch was read.
+of Leads or Contacts claims every person its records name (linked to a record, its merge master or
+its converted Contact, or named by the Tandem id a record carries) and then the page key, waiting
+for the actions that hold any of them; it reads those persons only once it holds them, so it plans
+on what the actions left. A push batch claims the persons no one holds and leaves the others to the
+action at work on them (or to the next cycle); it re-reads the changes of the persons it holds,
+since an action may have sent them since the batch was read.
+
+An Account page claims no person: it writes only the Account fields of its contacts' persons, which
+come from Salesforce alone (no action sends or settles them), and one Account may have any number
+of contacts, more than PostgreSQL's lock table is sized for. A person an action deletes or merges
+away while such a page is planned makes the page fail; the next cycle runs it again.
 """
 
 from __future__ import annotations
@@ -38,12 +43,10 @@ class CycleClaims:
             yield
 
     def named(self, object_name: str, records: Sequence[PulledRecord]) -> set[int]:
-        """Every person a page may read or write (a superset is harmless)."""
-        lookup = self.store.api.person_ids_by
+        """Every person a page of Leads or Contacts may read or write (a superset is harmless)."""
         if object_name == "Account":
-            found = lookup("sfdcAccountId", [r.id for r in records])
-        else:
-            found = lookup("sfdcId", related_ids(list(records)))
+            return set()
+        found = self.store.api.person_ids_by("sfdcId", related_ids(list(records)))
         named = {pid for ids in found.values() for pid in ids}
         named.update(pid for r in records if (pid := self.workspace.own_person_id(r.tandem_person_id)) is not None)
         return named
