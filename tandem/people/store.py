@@ -15,7 +15,6 @@ commit, whichever components they go through.
     store.watermarks      each Salesforce object's pull cursor
     store.steps           cycle steps (the sync's history)
     store.sync_errors     what Salesforce refused
-    store.leases          one sync cycle at a time
     store.locks           locks that die with their holder: the cycle's, and claims on persons
     store.installation    this installation's id
     store.create_markers  Salesforce creates attempted per person
@@ -37,7 +36,6 @@ from tandem.people.cycle_steps import CycleSteps
 from tandem.people.database import DEFAULT_DATABASE_URL, Database
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.installation import Installation
-from tandem.people.leases import Leases
 from tandem.people.locks import Locks
 from tandem.people.merging import Merges
 from tandem.people.outbox import Outbox
@@ -62,7 +60,6 @@ class PersonStore:
         self.watermarks = Watermarks(db)
         self.steps = CycleSteps(db)
         self.sync_errors = SyncErrors(db)
-        self.leases = Leases(db)
         self.locks = Locks(db)
         self.installation = Installation(db)
         self.create_markers = CreateMarkers(db)
