@@ -54,7 +54,7 @@ class AdvisoryLocks:
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
                     " AND classid::bigint = :c AND objid::bigint = 0 AND objsubid = 2 AND granted"),
                     {"c": _CYCLE_CLASS}).scalar())
-            except sa.exc.DBAPIError:
+            except sa.exc.SQLAlchemyError:  # the session is gone, and its locks with it
                 return False
 
         return CycleLock(still_held, lambda: _let_go(connection))
@@ -121,7 +121,7 @@ def _let_go(connection: sa.Connection) -> None:
     try:
         connection.execute(sa.text(
             "SELECT pg_advisory_unlock_all(), set_config('application_name', 'tandem lock', false)"))
-    except sa.exc.DBAPIError:
+    except sa.exc.SQLAlchemyError:  # the session is gone: nothing of it stays held
         _discard(connection)
         return
     connection.close()
