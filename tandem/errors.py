@@ -9,6 +9,7 @@
     ├── StoreError             the people store could not do what was asked
     │   └── StoreBusy              other writers kept the database busy past every retry
     ├── CycleBusy              another process holds the sync lock
+    │   └── PersonBusy         an action or the cycle holds a person the work needs
     ├── EmulatorUnavailable    the bundled emulator for a folder could not be started or stopped
     └── SalesforceError        Salesforce (or the emulator) answered with an error
         ├── AuthenticationFailed   the login itself was refused (bad password, secret, locked user)
@@ -75,6 +76,10 @@ class StoreBusy(StoreError):
 
 class CycleBusy(TandemError):
     """Another process holds the sync lock; the work was not started."""
+
+
+class PersonBusy(CycleBusy):
+    """An action or the cycle holds a person (or a pull page) the work needs, past the wait."""
 
 
 class EmulatorUnavailable(TandemError):

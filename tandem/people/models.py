@@ -183,14 +183,6 @@ class SyncError:
 
 
 @dataclass(frozen=True)
-class Lease:
-    name: str
-    owner: str
-    acquired_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class ApiUsageReading:
     """The org's daily API usage as Salesforce last reported it."""
 

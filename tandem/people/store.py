@@ -16,7 +16,7 @@ work again when another writer made the database give it up (a deadlock, a lock 
     store.watermarks      each Salesforce object's pull cursor
     store.steps           cycle steps (the sync's history)
     store.sync_errors     what Salesforce refused
-    store.leases          one sync cycle at a time
+    store.locks           locks that die with their holder: the cycle's, and claims on persons
     store.installation    this installation's id
     store.create_markers  Salesforce creates attempted per person
     store.api_usage       the org's API usage as last reported
@@ -40,7 +40,7 @@ from tandem.errors import StoreBusy
 from tandem.people.database import DEFAULT_DATABASE_URL, Database, backoff, is_contention
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.installation import Installation
-from tandem.people.leases import Leases
+from tandem.people.locks import Locks
 from tandem.people.merging import Merges
 from tandem.people.outbox import Outbox
 from tandem.people.persons import Persons
@@ -68,7 +68,7 @@ class PersonStore:
         self.watermarks = Watermarks(db)
         self.steps = CycleSteps(db)
         self.sync_errors = SyncErrors(db)
-        self.leases = Leases(db)
+        self.locks = Locks(db)
         self.installation = Installation(db)
         self.create_markers = CreateMarkers(db)
         self.api_usage = ApiUsage(db)
@@ -122,4 +122,5 @@ class PersonStore:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        self.locks.close()
         self._db.dispose()

@@ -184,14 +184,6 @@ sync_errors = sa.Table(
     sa.Column("cycle_step_id", sa.Integer()),
 )
 
-leases = sa.Table(
-    "leases", metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("owner", sa.String(255), nullable=False),
-    sa.Column("acquired_at", UtcDateTime(), nullable=False),
-    sa.Column("expires_at", UtcDateTime(), nullable=False),
-)
-
 person_tombstones = sa.Table(
     "person_tombstones", metadata,
     sa.Column("person_id", sa.Integer(), primary_key=True, autoincrement=False),

@@ -1,29 +1,38 @@
 """The flow actions: *Sync Person to SFDC* (now, not at the next cycle) and *Convert Person*.
 
-Both hold the sync lease while they work, so a cycle never sees a half-linked person, and both
-are safe to repeat after a lost answer: a Lead is created by upsert on Tandem's external-id field
-(or found again by email and creation time where the org lacks that field), and a conversion first
-checks whether Salesforce already converted the Lead.
+Both run while a cycle runs. Each claims its person for as long as it works (`Locks.claim`, a lock
+that dies with its holder), never the cycle's lock: the cycle's pull pages and push batches claim
+their persons too (`tandem.sync.claims`), so the two never work on one person at once, and a second
+action on the same person waits for the first (one Lead, never two). A record this action creates
+names its person by the Tandem id it carries, which a pull page reading it waits on; where it cannot
+(the org lacks the field, or a conversion's Contact does not get it), a person the pull made from the
+record meanwhile is merged into this one once the page in progress is done.
+
+Both are safe to repeat after a lost answer: a Lead is created by upsert on Tandem's external-id
+field (or found again by email and creation time where the org lacks that field), and a conversion
+first checks whether Salesforce already converted the Lead. An action needs a SyncEngine of its own,
+not one a cycle is running on (a cycle reads the client's clock).
 """
 
 from __future__ import annotations
 
-import threading
-import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from tandem.errors import CycleBusy, InvalidInput, NotFound
+from tandem.errors import InvalidInput, NotFound
 from tandem.people import activities as types
-from tandem.people.models import Person
+from tandem.people.locks import PAGE, Claim
+from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordError, RecordResult
 from tandem.salesforce.soap import LeadConvert
 from tandem.salesforce.soql import quoted
 from tandem.sync.account_match import AccountMatch
-from tandem.sync.cycle import LEASE_NAME, SyncEngine
+from tandem.sync.claims import CLAIM_WAIT_SECONDS
+from tandem.sync.cycle import SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
 from tandem.sync.values import to_salesforce
@@ -58,13 +67,13 @@ class ConvertResult:
 
 
 class PersonActions:
-    def __init__(self, engine: SyncEngine, *, lease_wait_seconds: float = 60.0) -> None:
+    def __init__(self, engine: SyncEngine, *, claim_wait_seconds: float = CLAIM_WAIT_SECONDS) -> None:
         self.engine = engine
         self.store = engine.store
         self.workspace = engine.workspace
         self.client = engine.client
-        self.lease_wait_seconds = lease_wait_seconds
-        self.owner = f"action-{uuid.uuid4()}"
+        self.claim_wait_seconds = claim_wait_seconds
+        """How long an action waits for another action or a cycle page at work on its person."""
 
     # -- Sync Person to SFDC ---------------------------------------------------------------------
 
@@ -73,11 +82,15 @@ class PersonActions:
         """Create the person in Salesforce as a Lead, or push its pending changes if it is linked."""
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
-        with self.lease():
-            person = self.workspace.person(person_id)
-            if person.linked and not person.link.sfdc_is_deleted:
-                return self._push_now(person)
-            return self._create_lead(person, owner, queue, assignment_rules)
+        with self.claimed([person_id]):
+            return self._sync_claimed(person_id, owner, queue, assignment_rules)
+
+    def _sync_claimed(self, person_id: int, owner: str | None = None, queue: str | None = None,
+                      assignment_rules: bool | None = None) -> SyncPersonResult:
+        person = self.workspace.person(person_id)
+        if person.linked and not person.link.sfdc_is_deleted:
+            return self._push_now(person)
+        return self._create_lead(person, owner, queue, assignment_rules)
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
@@ -90,7 +103,6 @@ class PersonActions:
 
     def _create_lead(self, person: Person, owner: str | None, queue: str | None,
                      assignment_rules: bool | None) -> SyncPersonResult:
-        catalog = self.engine.ensure_catalog()
         plan = self._lead_plan(person)
         record = dict(plan.record)
         record.pop("Id", None)
@@ -99,7 +111,7 @@ class PersonActions:
         if queue:
             record["OwnerId"] = self._queue_id(queue)
         auto_assign = False if (owner or queue) else (True if assignment_rules is None else assignment_rules)
-        has_link_field = any(r.sf_field.lower() == LINK_FIELD.lower() for r in catalog.rules.get("Lead", ()))
+        has_link_field = self._lead_has_link_field()
         if has_link_field:
             record[LINK_FIELD] = self.external_id(person.id)
             [result] = self.client.upsert_records("Lead", LINK_FIELD, [record], auto_assign=auto_assign)
@@ -119,6 +131,8 @@ class PersonActions:
                     "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
                     "Reason": "Sync Person to SFDC",
                 }), link=link, reason="Sync Person to SFDC")
+        if not has_link_field:
+            self._take_over_twins(person.id, link, "Sync Person to SFDC")
         return SyncPersonResult(person.id, "Lead", lead_id, True, sorted(sent))
 
     def _lead_plan(self, person: Person) -> PersonPush:
@@ -158,18 +172,22 @@ class PersonActions:
         """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
         if account_id and match_account:
             raise InvalidInput("account_id", "give an account id or ask for a match, not both")
-        person = self.workspace.person(person_id)
-        if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
-            raise InvalidInput("person", f"person {person_id} is already a Salesforce Contact ({person.link.sfdc_id})")
-        if not person.linked or person.link.sfdc_is_deleted:
-            self.sync_person(person_id)
+        with self.claimed([person_id]):
             person = self.workspace.person(person_id)
-        with self.lease():
+            if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
+                raise InvalidInput("person",
+                                   f"person {person_id} is already a Salesforce Contact ({person.link.sfdc_id})")
+            if not person.linked or person.link.sfdc_is_deleted:
+                self._sync_claimed(person_id)
+                person = self.workspace.person(person_id)
             lead_id = person.link.sfdc_id
             warnings: list[str] = []
-            done = self._earlier_conversion(lead_id)
+            lead = self._lead_row(lead_id)
+            done = _earlier_conversion(lead)
             if done is None:
-                account = to_18(account_id) if account_id else (self._matched_account(person) if match_account else None)
+                self._name_person_on_lead(person.id, lead)
+                account = (to_18(account_id) if account_id
+                           else self._matched_account(person) if match_account else None)
                 if account is None:
                     warnings.append(NEW_ACCOUNT_WARNING)
                 request = LeadConvert(
@@ -191,14 +209,25 @@ class PersonActions:
         return ConvertResult(person.id, lead_id, to_18(contact_id), to_18(account), opportunity_id and to_18(opportunity_id),
                              account_created, warnings)
 
-    def _earlier_conversion(self, lead_id: str) -> tuple[str, str, str | None, bool] | None:
-        """The result of a conversion Salesforce already made (an answer lost on the way back)."""
-        [row] = list(self.client.query(
-            f"SELECT IsConverted, ConvertedContactId, ConvertedAccountId, ConvertedOpportunityId FROM Lead "
-            f"WHERE Id = {quoted(lead_id)}"))
-        if not row.get("IsConverted"):
-            return None
-        return row["ConvertedContactId"], row["ConvertedAccountId"], row.get("ConvertedOpportunityId"), False
+    def _lead_row(self, lead_id: str) -> dict[str, Any]:
+        fields = ["Id", "IsConverted", "ConvertedContactId", "ConvertedAccountId", "ConvertedOpportunityId"]
+        if self._lead_has_link_field():
+            fields.append(LINK_FIELD)
+        [row] = list(self.client.query(f"SELECT {', '.join(fields)} FROM Lead WHERE Id = {quoted(lead_id)}"))
+        return row
+
+    def _name_person_on_lead(self, person_id: int, lead: dict[str, Any]) -> None:
+        """Have the Lead carry the person's Tandem id before it is converted, so the Contact it becomes
+        carries it too (where the org maps the field), and a pull page reading that Contact waits for
+        this action instead of making a person of its own for it."""
+        wanted = self.external_id(person_id)
+        if LINK_FIELD in lead and lead[LINK_FIELD] != wanted:
+            # if Salesforce refuses, the Contact's twin person is merged afterwards (`_take_over_twins`)
+            self.client.update_records("Lead", [{"Id": lead["Id"], LINK_FIELD: wanted}])
+
+    def _lead_has_link_field(self) -> bool:
+        rules = self.engine.ensure_catalog().rules.get("Lead", ())
+        return any(r.sf_field.lower() == LINK_FIELD.lower() for r in rules)
 
     def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None) -> None:
         link = replace(person.link, sfdc_type="Contact", sfdc_id=to_18(contact_id), sfdc_contact_id=to_18(contact_id),
@@ -207,6 +236,25 @@ class PersonActions:
             "SFDC Lead Id": lead_id, "SFDC Account Id": to_18(account_id),
             "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
         }), reason="Convert Person")
+        self._take_over_twins(person.id, link, "Convert Person")
+
+    def _take_over_twins(self, person_id: int, link: SalesforceLink, action: str) -> None:
+        """Merge into the person any other person linked to the record it was just linked to.
+
+        A pull page that read the record before the link, and could not tell it was this person's,
+        made a person of its own for it. Once the page in progress is done (its key is free), every
+        such person is visible and every later page reads the link; the twin holds Salesforce's
+        values only, so the merge (native rules: the action's person wins) loses nothing.
+        """
+        with self.store.locks.claim([PAGE], wait=self.claim_wait_seconds):
+            pass
+        record_id = link.sfdc_id or ""
+        twins = [pid for pid in self.store.api.person_ids_by("sfdcId", [record_id]).get(record_id, [])
+                 if pid != person_id]
+        if twins:
+            with self.claimed(twins):
+                self.store.merges.merge(person_id, twins, origin=ACTION_SOURCE, link=link,
+                                        reason=f"made from {record_id} by a pull while {action} linked it")
 
     # -- look-ups -------------------------------------------------------------------------------
 
@@ -235,29 +283,18 @@ class PersonActions:
     def external_id(self, person_id: int) -> str:
         return self.workspace.external_id(person_id)
 
-    def lease(self):
-        return _Lease(self.engine, self.owner, self.lease_wait_seconds)
+    def claimed(self, person_ids: Iterable[int]) -> Claim:
+        """Hold these persons while the action works on them, waiting for an action or cycle page that holds one."""
+        return self.store.locks.claim(person_ids, wait=self.claim_wait_seconds)
 
 
 def _first(errors: tuple[RecordError, ...] | list[RecordError] | None) -> RecordError | None:
     return errors[0] if errors else None
 
 
-class _Lease:
-    """Hold the sync lease for one action, waiting a while for a running cycle to finish."""
-
-    def __init__(self, engine: SyncEngine, owner: str, wait_seconds: float) -> None:
-        self.engine, self.owner, self.wait_seconds = engine, owner, wait_seconds
-
-    def __enter__(self) -> None:
-        waiter = threading.Event()
-        waited = 0.0
-        while not self.engine.store.leases.acquire(LEASE_NAME, self.owner, self.engine.lease_ttl, now=self.engine.clock()):
-            if waited >= self.wait_seconds:
-                raise CycleBusy("a sync cycle is running; the action was not started, try again shortly")
-            waiter.wait(0.2)
-            waited += 0.2
-
-    def __exit__(self, *exc: object) -> None:
-        self.engine.store.leases.release(LEASE_NAME, self.owner)
+def _earlier_conversion(lead: dict[str, Any]) -> tuple[str, str, str | None, bool] | None:
+    """The result of a conversion Salesforce already made (an answer lost on the way back)."""
+    if not lead.get("IsConverted"):
+        return None
+    return lead["ConvertedContactId"], lead["ConvertedAccountId"], lead.get("ConvertedOpportunityId"), False
 

@@ -1,8 +1,10 @@
 """One sync cycle: sync schema → pull (Account, Contact, Lead) → push (Contact, Lead).
 
-A lease row in the database keeps two processes from running cycles at once. Every step is
-recorded with its status and counts; a step that fails is logged as a job-level sync error and
-the next step still runs, except when the org's API limit is spent, which ends the cycle.
+One cycle runs at a time: the cycle holds the store's cycle lock, which dies with its holder
+(`tandem.people.locks`), so a killed cycle blocks no other. Actions never take that lock: they
+claim their persons, and the cycle's pages and batches claim theirs (`tandem.sync.claims`).
+Every step is recorded with its status and counts; a step that fails is logged as a job-level sync
+error and the next step still runs, except when the org's API limit is spent, which ends the cycle.
 """
 
 from __future__ import annotations
@@ -20,18 +22,19 @@ from tandem.errors import (
     Unreachable,
     UntrustedCertificate,
 )
+from tandem.people.locks import CycleLock
 from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.catalog import Catalog, build_catalog, describe_all
+from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
 from tandem.sync.merge import DEFAULT_POLICY, Winner
-from tandem.sync.pull import Puller
+from tandem.sync.pull import PAGE_SIZE, Puller
 from tandem.sync.push import Pusher
 from tandem.sync.watermark import DEFAULT_OVERLAP
 from tandem.sync.workspace import SyncWorkspace
 
-LEASE_NAME = "sync-cycle"
 HISTORY_KEPT = timedelta(days=5)
 """How long cycle steps and sync errors are kept (the status dashboard's window)."""
 PULL_ORDER = ("Account", "Contact", "Lead")
@@ -41,6 +44,15 @@ PUSH_ORDER = ("Contact", "Lead")
 PULL_FOLLOW_UPS = {"Contact": (StepOperation.PULL_DELETES,),
                    "Lead": (StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)}
 """Steps recorded from the same query as an object's pull updates, with counts of their own."""
+SQLITE_PAGE_SIZE = 250
+"""Records a pull page applies on SQLite. SQLite has one writer at a time, so a page's transaction
+is time every action waits for (250 new persons hold it ~50-100 ms); on PostgreSQL, which locks rows,
+pages keep `pull.PAGE_SIZE` (fewer round trips)."""
+LOCK_LOST = "the sync cycle's lock was lost (its database connection dropped); the cycle stops here"
+
+
+class LockLost(CycleBusy):
+    """The cycle's lock went away while the cycle ran (its database session was lost): the cycle ends."""
 
 
 @dataclass(frozen=True)
@@ -93,19 +105,22 @@ class SyncEngine:
         *,
         policy: Mapping[str, Winner] | None = None,
         schema_max_age_seconds: float = 3600,
-        lease_ttl: timedelta = timedelta(minutes=10),
         overlap: timedelta = DEFAULT_OVERLAP,
-        owner: str | None = None,
+        owner: str = "tandem sync",
+        claim_wait_seconds: float = CLAIM_WAIT_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.store = store
         self.policy = dict(DEFAULT_POLICY if policy is None else policy)
         self.schema_max_age_seconds = schema_max_age_seconds
-        self.lease_ttl = lease_ttl
-        self.owner = owner or f"tandem-{uuid.uuid4()}"
+        self.owner = owner
+        """Names the cycle's holder, for the message another process gets while this one runs."""
         self.clock = clock
         self.workspace = SyncWorkspace(client, store, overlap)
+        self.claims = CycleClaims(self.workspace, store, claim_wait_seconds)
+        self.pull_page_size = SQLITE_PAGE_SIZE if store.url.startswith("sqlite") else PAGE_SIZE
+        self._lock: CycleLock | None = None
         self.catalog: Catalog | None = None
         self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
         self.stop_requested: Callable[[], bool] = lambda: False
@@ -117,8 +132,11 @@ class SyncEngine:
     # -- the cycle -----------------------------------------------------------------------------
 
     def run_cycle(self, *, retry_failed: bool = False) -> CycleReport:
-        if not self.store.leases.acquire(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock()):
-            raise CycleBusy("another sync cycle is running (the lease is held)")
+        lock = self.store.locks.cycle(self.owner)
+        if lock is None:
+            holder = self.store.locks.cycle_holder()
+            raise CycleBusy("another sync cycle is running" + (f" ({holder})" if holder else ""))
+        self._lock = lock
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
         try:
@@ -133,13 +151,14 @@ class SyncEngine:
             kept_since = self.clock() - HISTORY_KEPT
             self.store.steps.prune(before=kept_since)
             self.store.sync_errors.prune(before=kept_since)
-            self.store.leases.release(LEASE_NAME, self.owner)
+            self._lock = None
+            lock.release()
         return report
 
     def _clean_up_dead_steps(self) -> None:
         """Close the steps a killed cycle left In Process: what they committed stays, this cycle carries on.
 
-        Only the lease holder runs steps, so once we hold it none of them is still running.
+        Only the cycle lock's holder runs steps, so once we hold it none of them is still running.
         """
         for step in self.store.steps.recent(limit=RECENT_STEPS):
             if step.status is StepStatus.IN_PROCESS:
@@ -159,6 +178,8 @@ class SyncEngine:
             steps.append((name, StepOperation.PUSH_UPDATES,
                           lambda name=name: self.pusher().push(name, retry_failed=retry_failed)))
         for object_name, operation, run in steps:
+            if report.failure is None and not self._still_locked():
+                report.failure = LockLost(LOCK_LOST)
             if report.failure is not None or self.stop_requested():
                 report.interrupted = report.interrupted or self.stop_requested()
                 break
@@ -178,7 +199,7 @@ class SyncEngine:
             report.failure = error
             return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses",
                                 self.client.calls - calls_before)
-        except (AuthenticationFailed, UntrustedCertificate, Unreachable) as error:
+        except (AuthenticationFailed, UntrustedCertificate, Unreachable, LockLost) as error:
             report.failure = error
             return self._failed(step.id, object_name, operation, error, report.failure_message or str(error),
                                 self.client.calls - calls_before)
@@ -189,7 +210,6 @@ class SyncEngine:
         message = "stopped before the step finished" if stopped else None
         calls = self.client.calls - calls_before
         self.store.steps.finish(step.id, status, counts, message=message, now=self.clock(), api_calls=calls)
-        self.store.leases.renew(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
         return StepReport(object_name, operation, status, counts, message, calls)
 
     def _failed(self, step_id: int, object_name: str, operation: StepOperation, error: TandemError,
@@ -203,11 +223,18 @@ class SyncEngine:
 
     # -- pieces ----------------------------------------------------------------------------------
 
-    def refresh_catalog(self) -> StepCounts:
-        """The sync-schema step: describe, decide, add new custom person fields."""
+    def refresh_catalog(self, *, add_fields: bool = True) -> StepCounts:
+        """The sync-schema step: describe, decide, add new custom person fields.
+
+        Without `add_fields` (an action, which does not hold the cycle's lock) the store's fields
+        stay as they are: only the cycle changes the person schema, so two processes never race to.
+        """
         describes = describe_all(self.client.describe)
         custom = {f.name: f.type.value for f in self.store.fields.all() if f.custom}
         catalog, wanted = build_catalog(describes, custom.get, now=self.clock())
+        if not add_fields:
+            self.catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
+            return StepCounts(skipped=len(wanted))
         for spec in wanted:
             existing = custom.get(spec.name)
             if existing is None:
@@ -223,15 +250,19 @@ class SyncEngine:
 
     def ensure_catalog(self) -> Catalog:
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
-            self.refresh_catalog()
+            self.refresh_catalog(add_fields=self._lock is not None)
         assert self.catalog is not None
         return self.catalog
 
     def _between_batches(self, done: int) -> bool:
-        """Report progress and keep the lease while a long step runs; True when the step should stop here."""
+        """Report progress while a long step runs; True when the step should stop here."""
         self.progress(done)
-        self.store.leases.renew(LEASE_NAME, self.owner, self.lease_ttl, now=self.clock())
+        if not self._still_locked():
+            raise LockLost(LOCK_LOST)
         return self.stop_requested()
+
+    def _still_locked(self) -> bool:
+        return self._lock is None or self._lock.held()
 
     def _pull(self, object_name: str) -> StepCounts:
         """Pull one object; keep the counts of its deletes and conversions for their own steps."""
@@ -241,8 +272,13 @@ class SyncEngine:
         return counts.updates
 
     def _puller(self) -> Puller:
-        return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches)
+        return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches,
+                      hold=self.claims.page, page_size=self.pull_page_size)
 
     def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
-        return Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
-                      between_batches=self._between_batches, clock=self.clock)
+        """The cycle's pusher claims each batch's persons; an action's holds its person already."""
+        pusher = Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
+                        between_batches=self._between_batches, clock=self.clock)
+        if source is ChangeOrigin.SYNC_CYCLE:
+            pusher.hold = self.claims.batch
+        return pusher

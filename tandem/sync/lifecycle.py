@@ -10,7 +10,8 @@
 - *Delete from SFDC*: the Salesforce record is deleted; the person stays, flagged deleted (as when
   Salesforce deletes it), unless `also_person` deletes it as well.
 
-Each holds the sync lease, so a running cycle never pulls a half-done merge.
+Each claims its persons (never the cycle's lock), so it runs while a cycle runs, and the cycle's pull
+pages, which claim the persons they name, never plan on a half-done merge or delete.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class PersonLifecycle:
     # -- merge -----------------------------------------------------------------------------------
 
     def merge(self, winner_id: int, loser_ids: list[int]) -> MergeOutcome:
-        with self._actions.lease():
+        with self._actions.claimed([winner_id, *loser_ids]):
             winner = self.store.persons.get(winner_id)
             losers = [self.store.persons.get(pid) for pid in dict.fromkeys(loser_ids)]
             linked = [p for p in losers if _in_salesforce(p)]
@@ -107,14 +108,14 @@ class PersonLifecycle:
     # -- delete ----------------------------------------------------------------------------------
 
     def delete(self, person_id: int, *, in_salesforce: bool = False) -> DeleteOutcome:
-        with self._actions.lease():
+        with self._actions.claimed([person_id]):
             person = self.store.persons.get(person_id)
             removed = self._delete_record(person) if in_salesforce and _in_salesforce(person) else None
             self.store.persons.delete(person.id, origin=self.source, remove_from_crm=in_salesforce)
         return DeleteOutcome(person.id, True, removed)
 
     def delete_from_salesforce(self, person_id: int, *, also_person: bool = False) -> DeleteOutcome:
-        with self._actions.lease():
+        with self._actions.claimed([person_id]):
             person = self.store.persons.get(person_id)
             if not _in_salesforce(person):
                 raise InvalidInput("person", f"person {person.id} has no Lead or Contact in Salesforce")

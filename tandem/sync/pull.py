@@ -12,6 +12,7 @@ killed at any point resumes where its last committed page ended.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 from typing import Any
 
@@ -65,11 +66,16 @@ class Puller:
     """Applies pulled records of one object to persons, under the object's conflict policy."""
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
-                 between_pages: Callable[[int], bool] = lambda done: False) -> None:
+                 between_pages: Callable[[int], bool] = lambda done: False,
+                 hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext(),
+                 page_size: int = PAGE_SIZE) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.policy = policy
         self.between_pages = between_pages
+        self.hold = hold
+        """Held while a page is planned and applied: the persons it names (`tandem.sync.claims`)."""
+        self.page_size = page_size
         self.fates = RecordFates()
 
     def pull(self, object_name: str) -> PullCounts:
@@ -80,16 +86,18 @@ class Puller:
         counted = PagePlan()  # only its three tallies: the pull's counts so far
         read = 0
         read_at = None
-        for page in pages(rows):
+        for page in pages(rows, self.page_size):
             read_at = read_at or self.workspace.client.server_time
             read += len(page)
             records = [parser.parse(row) for row in page]
             fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
             cursor = cursor.advance((r.id, r.stamp) for r in records)
-            if object_name == "Account":
-                plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh))
-            else:
-                plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan(object_name, fresh, pull_only))
+            with self.hold(object_name, fresh):
+                if object_name == "Account":
+                    plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh))
+                else:
+                    plan = self.workspace.apply_page(object_name, cursor,
+                                                     lambda: self.plan(object_name, fresh, pull_only))
             counted.updates_counted.add(plan.updates_counted)
             counted.deletes_counted.add(plan.deletes_counted)
             counted.conversions_counted.add(plan.conversions_counted)

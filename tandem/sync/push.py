@@ -15,6 +15,7 @@ it costs one query per batch of up to 200 records.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -70,13 +71,18 @@ class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE,
                  policy: Mapping[str, Winner] | None = None,
                  between_batches: Callable[[int], bool] = lambda done: False,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 hold: Callable[[str, dict[int, list[PendingChange]]],
+                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b: nullcontext(b)
+                 ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
         self.policy = dict(DEFAULT_POLICY if policy is None else policy)
         self.between_batches = between_batches
         self.clock = clock
+        self.hold = hold
+        """Held while a batch goes out: its persons no one else holds, with their changes re-read."""
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
         tally = Tally()
@@ -84,9 +90,10 @@ class Pusher:
         while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
                                                     include_failed=retry_failed, now=self.clock()):
             after = max(batch)
-            persons = self.workspace.persons(list(batch))
-            plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in batch.items()]
-            self.push_plans(object_name, plans, tally)
+            with self.hold(object_name, batch) as held:
+                persons = self.workspace.persons(list(held))
+                plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in held.items()]
+                self.push_plans(object_name, plans, tally)
             if self.between_batches(tally.updated + tally.failed + tally.skipped):
                 break
         return tally.counts()

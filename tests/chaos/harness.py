@@ -179,7 +179,7 @@ class ChaosRun:
                                     "title": "New"}, origin=ChangeOrigin.API)
         self.result.actions += 1
         with self._maybe_killed(engine):
-            PersonActions(engine, lease_wait_seconds=0).sync_person(person.id)
+            PersonActions(engine).sync_person(person.id)
 
     @contextmanager
     def _maybe_killed(self, engine: SyncEngine) -> Iterator[None]:

@@ -16,7 +16,7 @@ from tandem.people.store import PersonStore
 from tandem.people.tables import metadata, watermarks
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
-          "cycle_steps", "sync_errors", "leases", "person_tombstones", "installation", "create_markers",
+          "cycle_steps", "sync_errors", "person_tombstones", "installation", "create_markers",
           "api_usage", "refused_logins", "alembic_version"}
 
 

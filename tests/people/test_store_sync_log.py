@@ -1,4 +1,4 @@
-"""Watermarks, cycle steps, sync errors and the lease."""
+"""Watermarks, cycle steps and sync errors."""
 
 from __future__ import annotations
 
@@ -80,43 +80,3 @@ def test_old_sync_errors_are_pruned(store: PersonStore) -> None:
     new = store.sync_errors.record(ErrorLevel.JOB, "REQUEST_LIMIT_EXCEEDED", "limit", now=T0)
     store.sync_errors.prune(before=T0 - timedelta(days=5))
     assert store.sync_errors.recent() == [new] and old not in store.sync_errors.recent()
-
-
-def test_lease_is_exclusive_until_it_expires(store: PersonStore) -> None:
-    assert store.leases.acquire("sync", "worker-a", TTL, now=T0)
-    assert not store.leases.acquire("sync", "worker-b", TTL, now=T0 + timedelta(seconds=30))
-    assert store.leases.acquire("sync", "worker-a", TTL, now=T0 + timedelta(seconds=30))  # re-entrant
-    lease = store.leases.get("sync")
-    assert lease is not None and lease.owner == "worker-a"
-    assert lease.expires_at == T0 + timedelta(seconds=30) + TTL
-
-
-def test_expired_lease_is_taken_over_and_the_old_owner_cannot_renew(store: PersonStore) -> None:
-    assert store.leases.acquire("sync", "worker-a", TTL, now=T0)
-    assert store.leases.renew("sync", "worker-a", TTL, now=T0 + timedelta(minutes=1))
-    expired = T0 + timedelta(minutes=1) + TTL
-    assert store.leases.acquire("sync", "worker-b", TTL, now=expired)
-    assert store.leases.get("sync").owner == "worker-b"  # type: ignore[union-attr]
-    assert not store.leases.renew("sync", "worker-a", TTL, now=expired)
-    store.leases.release("sync", "worker-a")  # not the owner: no effect
-    assert store.leases.get("sync").owner == "worker-b"  # type: ignore[union-attr]
-    store.leases.release("sync", "worker-b")
-    assert store.leases.get("sync") is None
-    assert store.leases.acquire("sync", "worker-a", TTL, now=expired)
-
-
-def test_lease_cannot_be_renewed_after_expiry_even_if_nobody_took_it(store: PersonStore) -> None:
-    assert store.leases.acquire("sync", "worker-a", TTL, now=T0)
-    assert not store.leases.renew("sync", "worker-a", TTL, now=T0 + TTL)
-    assert store.leases.acquire("sync", "worker-a", TTL, now=T0 + TTL)
-
-
-def test_two_stores_race_for_the_lease(store: PersonStore, open_store) -> None:  # type: ignore[no-untyped-def]
-    other = open_store()
-    assert store.leases.acquire("sync", "process-1", TTL, now=T0)
-    with other.transaction():
-        assert not other.leases.acquire("sync", "process-2", TTL, now=T0 + timedelta(seconds=1))
-        other.watermarks.set("Lead", "updates", "x")  # the caller's transaction is still usable
-    assert other.watermarks.get("Lead", "updates") is not None
-    assert other.leases.acquire("sync", "process-2", TTL, now=T0 + TTL)
-    assert not store.leases.renew("sync", "process-1", TTL, now=T0 + TTL)

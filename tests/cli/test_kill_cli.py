@@ -1,0 +1,144 @@
+"""`tandem sync` and `tandem person sync` killed with SIGKILL in the middle of their work: the next cycle
+and the next action run at once, and the killed cycle's step is closed as Cleaned up.
+
+The commands talk to the test session's emulator (as a real org, by its login URL), slowed with its
+`slow` fault so that they are caught mid-work; the test sees that from the database they share.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
+from tandem.people.models import StepStatus
+from tandem.people.store import PersonStore
+
+PROMPT_SECONDS = 45.0
+"""Far below the wait the old ten-minute lease imposed (60 s, then refused), far above a normal run."""
+
+
+@pytest.fixture
+def cli(tmp_path, base_url, ca_path):
+    """`cli(*args)` runs a command to its end; `cli.start(*args)` starts one in the background."""
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "TANDEM_SF_LOGIN_URL": base_url,
+           "TANDEM_SF_CA_BUNDLE": str(ca_path), "TANDEM_SF_CLIENT_ID": CONNECTED_APP.client_id,
+           "TANDEM_SF_CLIENT_SECRET": CONNECTED_APP.client_secret, "TANDEM_SF_USERNAME": SYNC_USER.username,
+           "TANDEM_SF_PASSWORD": SYNC_USER.password}
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    command = [sys.executable, "-m", "tandem"]
+    started: list[subprocess.Popen] = []
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=PROMPT_SECONDS)
+
+    def start(*args: str) -> subprocess.Popen:
+        started.append(subprocess.Popen([*command, *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+        return started[-1]
+
+    run.start = start  # type: ignore[attr-defined]
+    yield run
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def faults(http, base_url, reset_emulator):
+    """`faults(**settings)` sets the emulator's faults; none are left on after the test."""
+
+    def configure(**settings: float) -> None:
+        http.put(f"{base_url}/_emulator/faults", json=settings).raise_for_status()
+
+    yield configure
+    configure()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """The commands' database, as the test reads it."""
+    opened: list[PersonStore] = []
+
+    def open_() -> PersonStore:
+        opened.append(PersonStore(f"sqlite:///{tmp_path / 'tandem.db'}"))
+        return opened[-1]
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the command never got there"
+        threading.Event().wait(0.05)
+
+
+def killed(process: subprocess.Popen) -> None:
+    process.kill()  # SIGKILL: no finally, no atexit, nothing let go of by the process itself
+    assert process.wait(timeout=10) == -9
+
+
+def held_elsewhere(store: PersonStore, person_id: int) -> bool:
+    with store.locks.claim_free([person_id]) as claim:
+        return person_id not in claim.keys
+
+
+def test_a_killed_cycle_blocks_neither_an_action_nor_the_next_cycle(cli, faults, store, sf):
+    assert cli("init").returncode == 0
+    assert cli("person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines").returncode == 0
+    db = store()
+    faults(slow=1.0, slowSeconds=60)
+    cycle = cli.start("sync")
+    wait_until(lambda: any(s.status is StepStatus.IN_PROCESS for s in db.steps.recent()))
+    killed(cycle)
+    faults()
+
+    began = time.monotonic()
+    action = cli("person", "sync", "ada@example.com", "--json")
+    assert action.returncode == 0, action.stderr
+    lead_id = json.loads(action.stdout)["sfdc_id"]
+    after = cli("sync", "--json")
+    assert after.returncode == 0, after.stderr
+    assert "another sync cycle is running" not in after.stderr
+    assert time.monotonic() - began < PROMPT_SECONDS
+    assert [r["Id"] for r in sf.query("SELECT Id FROM Lead WHERE Email = 'ada@example.com'")["records"]] == [lead_id]
+    statuses = [s.status for s in db.steps.recent()]
+    assert StepStatus.IN_PROCESS not in statuses
+    assert statuses.count(StepStatus.CLEANED_UP) == 1  # the step the killed cycle left open
+
+
+def test_a_killed_action_blocks_neither_the_next_cycle_nor_a_retry(cli, faults, store, sf):
+    assert cli("init").returncode == 0
+    assert cli("sync").returncode == 0
+    assert cli("person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines").returncode == 0
+    db = store()
+    [ada] = db.persons.find_by_email("ada@example.com")
+    faults(slow=1.0, slowSeconds=60)
+    action = cli.start("person", "sync", "ada@example.com")
+    wait_until(lambda: held_elsewhere(db, ada.id))  # the action holds its person
+    killed(action)
+    faults()
+
+    began = time.monotonic()
+    cycle = cli("sync", "--json")
+    assert cycle.returncode == 0, cycle.stderr
+    assert "another sync cycle is running" not in cycle.stderr
+    retry = cli("person", "sync", "ada@example.com", "--json")
+    assert retry.returncode == 0, retry.stderr
+    assert time.monotonic() - began < PROMPT_SECONDS
+    leads = sf.query("SELECT Id FROM Lead WHERE Email = 'ada@example.com'")["records"]
+    assert [r["Id"] for r in leads] == [json.loads(retry.stdout)["sfdc_id"]]
+    assert db.persons.get(ada.id).link.sfdc_id == leads[0]["Id"]
