@@ -19,7 +19,9 @@ class FileLocks:
 
     def __init__(self, database_path: str) -> None:
         self._cycle_path = f"{database_path}-cycle.lock"
-        self._claims = ByteLocks.open(f"{database_path}-claims.lock")
+        self._claims_path = f"{database_path}-claims.lock"
+        self._claims: ByteLocks | None = None
+        self._opening = threading.Lock()
 
     def take_cycle(self, description: str) -> CycleLock | None:
         handle = os.open(self._cycle_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -51,10 +53,14 @@ class FileLocks:
             return None
 
     def take(self, keys: list[int], deadline: float | None) -> Claim | None:
+        with self._opening:  # on first use: a store is opened before its folder is known to exist
+            if self._claims is None:
+                self._claims = ByteLocks.open(self._claims_path)
         return self._claims.take(keys, deadline)
 
     def close(self) -> None:
-        self._claims.close()
+        if self._claims is not None:
+            self._claims.close()
 
 
 class ByteLocks:
