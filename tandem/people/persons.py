@@ -290,6 +290,16 @@ class Persons:
             raise AmbiguousReference(text, [p.id for p in matches])
         return matches[0]
 
+    def refresh_statistics(self) -> None:
+        """Let PostgreSQL's planner see how many persons there are now: after a large load a plan
+        made for an empty table turns each lookup by Salesforce Id into a scan. (SQLite's planner
+        needs no statistics for these lookups.)"""
+        if self._db.sqlite:
+            return
+        with self._db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                f"ANALYZE {self._fields.table.name}")
+
     def count(self) -> int:
         with self._db.reading() as connection:
             return connection.execute(sa.select(sa.func.count()).select_from(self._fields.table)).scalar_one()

@@ -30,6 +30,8 @@ from tandem.sync.watermark import Cursor
 from tandem.sync.workspace import FieldState, SyncWorkspace
 
 PAGE_SIZE = 2000
+ANALYZE_AFTER = 2000
+"""Persons a pull adds before it refreshes the database's statistics (then each time the table doubles)."""
 _SYSTEM_FIELDS = {
     "Contact": ("Id", "SystemModstamp", "IsDeleted", "CreatedDate", "MasterRecordId", "AccountId"),
     "Lead": ("Id", "SystemModstamp", "IsDeleted", "CreatedDate", "MasterRecordId", "IsConverted",
@@ -84,6 +86,7 @@ class Puller:
         cursor = self.workspace.cursor(object_name)
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
         counted = PagePlan()  # only its three tallies: the pull's counts so far
+        known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
         read_at = None
         for page in pages(rows, self.page_size):
@@ -99,6 +102,10 @@ class Puller:
                     plan = self.workspace.apply_page(object_name, cursor,
                                                      lambda: self.plan(object_name, fresh, pull_only))
             counted.updates_counted.add(plan.updates_counted)
+            added += plan.updates_counted.new
+            if added >= max(ANALYZE_AFTER, known):  # the table at least doubled: plans made for it go stale
+                self.workspace.refresh_statistics()
+                known, added = known + added, 0
             counted.deletes_counted.add(plan.deletes_counted)
             counted.conversions_counted.add(plan.conversions_counted)
             if self.between_pages(read):

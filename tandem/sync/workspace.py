@@ -159,6 +159,10 @@ class SyncWorkspace:
 
     # -- the pull's writes ---------------------------------------------------------------------
 
+    def refresh_statistics(self) -> None:
+        """After many persons were added: the database's planner learns the table's new size."""
+        self.store.persons.refresh_statistics()
+
     def save_cursor(self, object_name: str, cursor: Cursor) -> None:
         self.store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
 
