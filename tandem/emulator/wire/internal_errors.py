@@ -14,6 +14,8 @@ import logging
 import os
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from tandem.emulator.wire.soap_xml import XML_TYPE, fault
 
 log = logging.getLogger("tandem.emulator")
@@ -61,6 +63,8 @@ class InternalErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return  # the caller hung up before its body arrived: no one to answer, nothing went wrong here
         except Exception:
             if started:
                 raise
