@@ -124,13 +124,14 @@ class PersonActions:
         lead_id = to_18(result.id)
         link = replace(person.link, sfdc_type="Lead", sfdc_id=lead_id, sfdc_lead_id=lead_id, sfdc_is_deleted=False)
         sent = self._sent_values(person, plan)
-        with self.workspace.transaction():
+        def settle() -> None:
             self.engine.pusher(source=ACTION_SOURCE).settle_not_synced("Lead", [plan])
             self.workspace.delivered(person.id, sent, plan.sent, ActivityRecord(
                 person.id, types.SYNC_LEAD_TO_SFDC, lead_id, {
                     "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
                     "Reason": "Sync Person to SFDC",
                 }), link=link, reason="Sync Person to SFDC")
+        self.workspace.atomically(settle)
         if not has_link_field:
             self._take_over_twins(person.id, link, "Sync Person to SFDC")
         return SyncPersonResult(person.id, "Lead", lead_id, True, sorted(sent))

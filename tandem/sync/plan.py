@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tandem.people import activities as types
@@ -53,10 +53,10 @@ class Tally:
     skipped: int = 0
 
     def counts(self) -> StepCounts:
-        return StepCounts(self.new, self.updated, self.deleted, self.failed, self.skipped)
+        return StepCounts(**asdict(self))
 
     def add(self, other: Tally) -> None:
-        for name in ("new", "updated", "deleted", "failed", "skipped"):
+        for name in asdict(self):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 

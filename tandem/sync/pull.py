@@ -23,7 +23,7 @@ from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
 from tandem.sync.merge import Outcome, Winner, decide_field, same_value
-from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, conflict_activity
+from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, conflict_activity
 from tandem.sync.records import PulledRecord, RecordParser, link_for
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
@@ -85,7 +85,7 @@ class Puller:
         pull_only = self._pull_only(object_name)
         cursor = self.workspace.cursor(object_name)
         rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
-        counted = PagePlan()  # only its three tallies: the pull's counts so far
+        updates, deletes, conversions = Tally(), Tally(), Tally()  # the pull's counts so far
         known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
         read_at = None
@@ -101,19 +101,20 @@ class Puller:
                 else:
                     plan = self.workspace.apply_page(object_name, cursor,
                                                      lambda: self.plan(object_name, fresh, pull_only))
-            counted.updates_counted.add(plan.updates_counted)
+            updates.add(plan.updates_counted)
             added += plan.updates_counted.new
             if added >= max(ANALYZE_AFTER, known):  # the table at least doubled: plans made for it go stale
                 self.workspace.refresh_statistics()
                 known, added = known + added, 0
-            counted.deletes_counted.add(plan.deletes_counted)
-            counted.conversions_counted.add(plan.conversions_counted)
+            deletes.add(plan.deletes_counted)
+            conversions.add(plan.conversions_counted)
             if self.between_pages(read):
-                return _counts(counted)
-        finished = cursor.completed(read_at or self.workspace.client.server_time)
-        if finished != cursor:
-            self.workspace.save_cursor(object_name, finished)
-        return _counts(counted)
+                break  # stopped: the cursor stays where the last applied page left it
+        else:  # read to the end: the window Salesforce had when the read began is done
+            finished = cursor.completed(read_at or self.workspace.client.server_time)
+            if finished != cursor:
+                self.workspace.save_cursor(object_name, finished)
+        return PullCounts(updates.counts(), deletes.counts(), conversions.counts())
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []
@@ -242,7 +243,3 @@ def _dropped(record: PulledRecord, person_id: int | None, new_index: int | None 
         "Source": ChangeOrigin.SALESFORCE, "Reason": d.reason, "Value": shown(d.raw),
     }, new_index=new_index) for d in record.dropped]
 
-
-def _counts(counted: PagePlan) -> PullCounts:
-    return PullCounts(counted.updates_counted.counts(), counted.deletes_counted.counts(),
-                      counted.conversions_counted.counts())

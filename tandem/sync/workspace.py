@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -78,11 +77,6 @@ class SyncWorkspace:
         self.overlap = overlap
         self._person_fields: dict[str, PersonField] = {}
         self._installation: str | None = None
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.store.transaction():
-            yield
 
     def atomically(self, work: Callable[[], T]) -> T:
         """`work()` in one transaction, run again from the start if another writer made the
