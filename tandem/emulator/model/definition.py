@@ -110,6 +110,13 @@ class ValidationRuleDef(_Strict):
     description: str | None = None
 
 
+class AsyncApiDef(_Strict):
+    """Bulk API 1.0 (`/services/async`): off answers every call `FeatureNotEnabled`, as orgs without it do."""
+
+    enabled: bool = True
+    resultChunkRows: int = Field(100_000, ge=1, le=10_000_000)
+
+
 class OrgDefinition(_Strict):
     format: str
     name: str = "Emulated org"
@@ -124,6 +131,7 @@ class OrgDefinition(_Strict):
     assignmentRules: dict[str, list[AssignmentRuleEntryDef]] = Field(default_factory=dict)
     validationRules: dict[str, list[ValidationRuleDef]] = Field(default_factory=dict)
     faults: FaultSettings | None = None
+    asyncApi: AsyncApiDef = Field(default_factory=AsyncApiDef)
     records: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
 
 

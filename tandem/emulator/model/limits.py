@@ -28,9 +28,10 @@ DEFAULT_LIMITS = {
 class ApiCallCounter:
     """Counts calls in the last 24 hours; past the daily limit a call is refused before it runs."""
 
-    def __init__(self, limit: int, now_ms: Callable[[], int]) -> None:
+    def __init__(self, limit: int, now_ms: Callable[[], int], refusal: str = "TotalRequests Limit exceeded.") -> None:
         self.limit = limit
         self.now_ms = now_ms
+        self.refusal = refusal
         self._calls: deque[int] = deque()
 
     def _expire(self, now: int) -> None:
@@ -43,7 +44,7 @@ class ApiCallCounter:
         now = self.now_ms()
         self._expire(now)
         if len(self._calls) >= self.limit:
-            raise LimitExceeded("TotalRequests Limit exceeded.")
+            raise LimitExceeded(self.refusal)
         self._calls.append(now)
 
     def used(self) -> int:
@@ -54,8 +55,10 @@ class ApiCallCounter:
         self._calls.clear()
 
 
-def limits_body(configured: dict[str, int], api_used: int, bulk_query_jobs: int, storage_mb: int) -> dict:
+def limits_body(configured: dict[str, int], api_used: int, bulk_query_jobs: int, storage_mb: int, *,
+                bulk_batches: int = 0) -> dict:
     """`{"Name": {"Max", "Remaining"}}` for every limit, with the ones the org tracks counted down."""
     maxima = {**DEFAULT_LIMITS, **configured}
-    used = {"DailyApiRequests": api_used, "DailyBulkV2QueryJobs": bulk_query_jobs, "DataStorageMB": storage_mb}
+    used = {"DailyApiRequests": api_used, "DailyBulkV2QueryJobs": bulk_query_jobs, "DataStorageMB": storage_mb,
+            "DailyBulkApiBatches": bulk_batches}
     return {name: {"Max": top, "Remaining": max(top - used.get(name, 0), 0)} for name, top in maxima.items()}

@@ -13,7 +13,7 @@ import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tandem.emulator.faults import FaultSettings
@@ -97,7 +97,10 @@ class Org:
         self.sessions = SessionStore(self.org_id)
         self._logins = Logins(self.org_id, self.directory, self.sessions, now_ms)
         self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
+        self.bulk_batches = ApiCallCounter(definition.limits.get("DailyBulkApiBatches", 15000), now_ms,
+                                           "ApiBatchItems Limit exceeded.")
         self.query_budget = QueryBudget()
+        self.schema_modified = datetime.fromtimestamp(now_ms() // 1000, timezone.utc)
         self._load_seed_state()
 
     def _load_seed_state(self) -> None:
@@ -169,6 +172,11 @@ class Org:
         self.api_calls.count()
 
     @_locked
+    def count_bulk_batch(self) -> None:
+        """One Bulk API batch against the rolling 24-hour batch allocation (raises LimitExceeded past it)."""
+        self.bulk_batches.count()
+
+    @_locked
     def api_usage(self) -> tuple[int, int]:
         return self.api_calls.used(), self.api_calls.limit
 
@@ -176,12 +184,19 @@ class Org:
     def limits(self) -> dict:
         rows = sum(len(store) for store in self._state.stores.values())
         storage_mb = rows * 2 // 1024
-        return limits_body(self.definition.limits, self.api_calls.used(), 0, storage_mb)
+        return limits_body(self.definition.limits, self.api_calls.used(), 0, storage_mb,
+                           bulk_batches=self.bulk_batches.used())
 
     # -- metadata ------------------------------------------------------------------------------
 
     def _profile(self, ctx: UserContext) -> Profile:
         return self.profiles[ctx.profile]
+
+    def _stamp_schema(self) -> datetime:
+        """Describe's `Last-Modified` after a change: now to the second (HTTP dates carry no fraction),
+        and always later than the stamp before, so a change within the same second is still seen."""
+        now = datetime.fromtimestamp(self._now_ms() // 1000, timezone.utc)
+        return max(now, self.schema_modified + timedelta(seconds=1))
 
     @_locked
     def describe_global(self, ctx: UserContext) -> dict:
@@ -331,14 +346,19 @@ class Org:
     @_locked
     def reset(self) -> None:
         """Back to the file: its setup (undoing run-time setup changes), its records, no API calls."""
+        if self._setup.added_fields or self._setup.overridden:
+            self.schema_modified = self._stamp_schema()
         self._setup.undo(self.schema, self.profiles)
         self._load_seed_state()
         self.api_calls.reset()
+        self.bulk_batches.reset()
 
     @_locked
     def define_custom_field(self, object_name: str, spec: dict) -> str:
         """Add a custom field as an admin would in Setup (`spec` as in the file's customFields)."""
-        return self._setup.add_custom_field(self.schema, object_name, spec)
+        added = self._setup.add_custom_field(self.schema, object_name, spec)
+        self.schema_modified = self._stamp_schema()
+        return added
 
     @_locked
     def set_field_level(self, profile_name: str, object_name: str, field_name: str, level: str) -> None:
@@ -347,6 +367,7 @@ class Org:
         if profile is None:
             raise NotFound(f"no profile named {profile_name!r}", error_code="INVALID_FIELD")
         self._setup.set_field_level(self.schema, profile, object_name, field_name, level)
+        self.schema_modified = self._stamp_schema()
 
     @_atomic
     def seed(self, object_name: str, records: list[dict]) -> list[str]:

@@ -1,7 +1,8 @@
 """The emulator's ASGI application: routes, the Sforce-Limit-Info header, faults, one REST error renderer.
 
-Layers, outermost first: fault injection, path normalisation + limit header, Starlette routing with
-the last-resort error renderer (`internal_errors.py`). Data-API requests all go through
+Layers, outermost first: request-body inflation (`compression.py`), fault injection, gzip answers,
+path normalisation + limit header, Starlette routing with the last-resort error renderer
+(`internal_errors.py`); unknown paths answer in their API's shape (`shaped_errors.py`). Data-API requests all go through
 `data_endpoint`, which authenticates, counts and dispatches to the route table in a worker thread
 (the model is synchronous and thread-safe).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,17 +24,21 @@ from starlette.routing import Mount, Route
 from tandem.emulator.faults import FaultSettings
 from tandem.emulator.model.errors import ApiError
 
-from tandem.emulator.wire import control, oauth, soap
+from tandem.emulator.wire import async_api, control, oauth, soap
 from tandem.emulator.wire.calls import open_call, parse_version
+from tandem.emulator.wire.compression import RequestDecompression
 from tandem.emulator.wire.data_api import DATA_ROUTES
 from tandem.emulator.wire.fault_injection import FaultMiddleware
 from tandem.emulator.wire.fault_plans import STATE_KEY, FaultInjector, RequestFaults
 from tandem.emulator.wire.internal_errors import InternalErrorMiddleware, error_id, unknown_exception_message
 from tandem.emulator.wire.replies import Reply, error_reply, to_response
 from tandem.emulator.wire.routing import ApiRequest
+from tandem.emulator.wire.shaped_errors import shaped_error
 
 log = logging.getLogger("tandem.emulator")
 _ALL_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
+RESPONSE_GZIP_MIN_BYTES = 500
+RESPONSE_GZIP_LEVEL = 5
 
 
 def release_label(major: int) -> str:
@@ -114,12 +120,13 @@ class ApiHeadersMiddleware:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    status = getattr(exc, "status_code", 404)
-    if status == 405:
-        body = ApiError(f"HTTP Method '{request.method}' not allowed", error_code="METHOD_NOT_ALLOWED", status=405)
-    else:
-        body = ApiError("The requested resource does not exist", error_code="NOT_FOUND", status=404)
-    return to_response(error_reply(body))
+    """An unknown path or method, answered in the shape of the API the path falls under."""
+    content_type = request.headers.get("content-type")
+    if getattr(exc, "status_code", 404) == 405:
+        return shaped_error(request.url.path, 405, "METHOD_NOT_ALLOWED",
+                            f"HTTP Method '{request.method}' not allowed", content_type=content_type)
+    return shaped_error(request.url.path, 404, "NOT_FOUND", "The requested resource does not exist",
+                        content_type=content_type)
 
 
 def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings | None = None) -> Any:
@@ -134,6 +141,7 @@ def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings
         Route("/id/{org_id}/{user_id}", oauth.identity, methods=["GET", "POST"]),
         Route("/services/Soap/u/{version}", soap.endpoint, methods=["POST"]),
         Route("/services/Soap/u/{version}/{org_id}", soap.endpoint, methods=["POST"]),
+        Route("/services/async/{version}/{path:path}", async_api.endpoint, methods=async_api.METHODS),
         Mount("/_emulator", routes=control.routes),
     ]
     starlette = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found},
@@ -143,6 +151,8 @@ def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings
     starlette.state.org = org
     starlette.state.faults = injector
     starlette.state.state_dir = state_dir
-    app = FaultMiddleware(ApiHeadersMiddleware(starlette, org), injector, org)
+    answers = GZipMiddleware(ApiHeadersMiddleware(starlette, org), minimum_size=RESPONSE_GZIP_MIN_BYTES,
+                             compresslevel=RESPONSE_GZIP_LEVEL)
+    app = RequestDecompression(FaultMiddleware(answers, injector, org))
     app.state = starlette.state
     return app

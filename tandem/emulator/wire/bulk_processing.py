@@ -109,7 +109,7 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
     for row in rows:
         cells = dict(zip(header, row + [""] * (len(header) - len(row))))
         try:
-            record_id, created = _apply(org, ctx, job, catalog, cells)
+            record_id, created = apply_row(org, ctx, job, catalog, cells)
             job.successful.append([record_id, "true" if created else "false", *row])
         except ApiError as exc:
             job.failures.append([cells.get("Id", "") or "", error_text(exc), *row])
@@ -125,12 +125,16 @@ def _fail(job: IngestJob, message: str, rows: list[list[str]]) -> None:
     job.move_to("Failed")
 
 
-def _apply(org: Any, ctx: Any, job: IngestJob, catalog: FieldCatalog, cells: dict[str, str]) -> tuple[str, bool]:
-    record_id = next((v for k, v in cells.items() if k.lower() == "id"), "")
+def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[str, Any],
+              fields: dict[str, Any] | None = None) -> tuple[str, bool]:
+    """Write one row by the job's operation (`operation`, `external_id_field`, `assignment_rule_id`);
+    `fields` are the typed values to write, drawn from the CSV `cells` when not given."""
+    record_id = str(next((v for k, v in cells.items() if k.lower() == "id"), "") or "")
     if job.operation in ("delete", "hardDelete"):
         org.delete(ctx, catalog.object_name, record_id)
         return record_id, False
-    fields = dict(catalog.typed(k, v) for k, v in cells.items() if v != "" and k.lower() != "id")
+    if fields is None:
+        fields = dict(catalog.typed(k, v) for k, v in cells.items() if v != "" and k.lower() != "id")
     if job.operation == "insert":
         return org.create(ctx, catalog.object_name, fields, assignment_rules=bool(job.assignment_rule_id)), True
     if job.operation == "update":
@@ -139,7 +143,7 @@ def _apply(org: Any, ctx: Any, job: IngestJob, catalog: FieldCatalog, cells: dic
         org.update(ctx, catalog.object_name, record_id, fields)
         return record_id, False
     ext_field = job.external_id_field or "Id"
-    ext_value = next((v for k, v in cells.items() if k.lower() == ext_field.lower()), "")
+    ext_value = str(next((v for k, v in cells.items() if k.lower() == ext_field.lower()), "") or "")
     if not ext_value:
         raise ApiError(f"{ext_field} not specified", error_code="MISSING_ARGUMENT", fields=[ext_field])
     fields = {k: v for k, v in fields.items() if k.lower() != ext_field.lower()}

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from tandem.emulator.wire import bulk, collections, composite, query, rest
+from tandem.emulator.wire import bulk, collections, composite, query, resources, rest
 from tandem.emulator.wire.routing import RouteTable
 
 DATA_ROUTES = RouteTable()
@@ -13,3 +13,4 @@ for _module in (rest, query, collections):
     DATA_ROUTES.extend(_module.routes)
 composite.mount(DATA_ROUTES)
 DATA_ROUTES.extend(bulk.routes)
+resources.mount(DATA_ROUTES)

@@ -1,4 +1,4 @@
-"""REST resources over records and metadata: resource list, describe, CRUD, upsert, replication, limits.
+"""REST resources over records and metadata: describe, CRUD, upsert, replication, limits.
 
 Each handler reads parameters, makes one or two `Org` calls and shapes the reply; the rules live
 in the model.
@@ -7,6 +7,7 @@ in the model.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from tandem.emulator.model.errors import ApiError, NotFound
@@ -17,16 +18,6 @@ from tandem.emulator.wire.routing import ApiRequest, RouteTable
 from tandem.salesforce.ids import is_well_formed
 
 routes = RouteTable()
-
-_RESOURCES = (
-    "tooling", "metadata", "eclair", "folders", "prechatForms", "jsonxform", "chatter", "tabs",
-    "appMenu", "quickActions", "queryAll", "commerce", "wave", "iot", "analytics", "search",
-    "smartdatadiscovery", "composite", "parameterizedSearch", "fingerprint", "theme", "nouns",
-    "domino", "event", "serviceTemplates", "recent", "connect", "licensing", "limits",
-    "process", "dedupe", "async-queries", "query", "match", "emailConnect", "compactLayouts",
-    "knowledgeManagement", "sobjects", "actions", "support",
-)
-
 
 def identity_url(call: ApiCall) -> str:
     return f"{call.base_url}/id/{call.org.org_id}/{user_id_of(call.ctx)}"
@@ -42,22 +33,35 @@ def auto_assign(call: ApiCall) -> bool:
     return value.upper() != "FALSE"
 
 
-@routes.route("GET", "")
-def resource_list(call: ApiCall, request: ApiRequest) -> Reply:
-    base = f"/services/data/v{call.version}"
-    body = {name: f"{base}/{name}" for name in _RESOURCES}
-    body["identity"] = identity_url(call)
-    return Reply(200, body)
-
-
 @routes.route("GET", "limits")
 def limits(call: ApiCall, request: ApiRequest) -> Reply:
     return Reply(200, call.org.limits())
 
 
+def _describe_reply(call: ApiCall, body: dict) -> Reply:
+    """Describe with `Last-Modified` (the schema's last change); 304 to an `If-Modified-Since` not older."""
+    modified = call.org.schema_modified
+    headers = {"Last-Modified": format_datetime(modified, usegmt=True)}
+    since = _http_date(call.header("if-modified-since"))
+    if since is not None and modified <= since:
+        return Reply(304, headers=headers)
+    return Reply(200, body, headers)
+
+
+def _http_date(text: str | None) -> datetime | None:
+    """An HTTP date as sent in `If-Modified-Since`; one that does not parse is ignored, as HTTP says."""
+    if not text:
+        return None
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 @routes.route("GET", "sobjects")
 def describe_global(call: ApiCall, request: ApiRequest) -> Reply:
-    return Reply(200, call.org.describe_global(call.ctx))
+    return _describe_reply(call, call.org.describe_global(call.ctx))
 
 
 @routes.route("GET", "sobjects/{sobject}")
@@ -78,7 +82,7 @@ def create(call: ApiCall, request: ApiRequest) -> Reply:
 
 @routes.route("GET", "sobjects/{sobject}/describe")
 def describe(call: ApiCall, request: ApiRequest) -> Reply:
-    return Reply(200, call.org.describe(call.ctx, request.params["sobject"]))
+    return _describe_reply(call, call.org.describe(call.ctx, request.params["sobject"]))
 
 
 @routes.route("GET", "sobjects/{sobject}/updated")

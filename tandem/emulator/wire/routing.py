@@ -49,10 +49,14 @@ class Route:
 
 
 class RouteTable:
-    """An ordered list of routes; `{name}` in a pattern captures one path segment."""
+    """An ordered list of routes; `{name}` in a pattern captures one path segment.
 
-    def __init__(self) -> None:
+    `render_error` turns an ApiError into the API's own error reply (REST's JSON list by default).
+    """
+
+    def __init__(self, render_error: Callable[[ApiError], Reply] = error_reply) -> None:
         self.routes: list[Route] = []
+        self.render_error = render_error
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
         regex = re.compile(
@@ -69,13 +73,13 @@ class RouteTable:
         self.routes.extend(other.routes)
 
     def dispatch(self, call: ApiCall, request: ApiRequest) -> Reply:
-        """Run the matching handler; every ApiError becomes the REST error reply here."""
+        """Run the matching handler; every ApiError becomes the API's error reply here."""
         try:
             handler, params = self._match(request.method.upper(), request.path.strip("/"))
             request.params = params
             return handler(call, request)
         except ApiError as exc:
-            return error_reply(exc)
+            return self.render_error(exc)
 
     def _match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         allowed = []
