@@ -42,6 +42,7 @@ from tandem.emulator.wire.routing import ApiRequest, RouteTable
 
 log = logging.getLogger("tandem.emulator")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+STATUS_WAIT_SECONDS = 0.5
 
 
 def _propagate(exc: ApiError) -> Reply:
@@ -143,7 +144,7 @@ def set_job_state(call: ApiCall, request: ApiRequest) -> Reply:
             job.move_to("Aborted")
             for batch in job.batches:
                 if batch.state == "Queued":
-                    batch.move_to("NotProcessed")
+                    job.settle(batch, "NotProcessed")
         else:
             raise AsyncError("InvalidJobState", f"state must be Closed or Aborted, not '{wanted}'")
     return formats.info_reply(200, _as_json(job), "jobInfo", formats.job_info(job))
@@ -176,6 +177,7 @@ def list_batches(call: ApiCall, request: ApiRequest) -> Reply:
 def get_batch(call: ApiCall, request: ApiRequest) -> Reply:
     job = _job(call, request)
     batch = job.batch(request.params["batch_id"])
+    job.wait_until_done(batch, STATUS_WAIT_SECONDS)
     with job.lock:
         return formats.info_reply(200, _as_json(job), "batchInfo", formats.batch_info(batch))
 

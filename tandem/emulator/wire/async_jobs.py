@@ -123,6 +123,22 @@ class ClassicJob(Job):
     pk_chunking: PkChunking | None = None
     batches: list[Batch] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    changed: threading.Condition = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+
+    def settle(self, batch: Batch, batch_state: str) -> None:
+        """Move a batch on and wake whoever waits on this job's batches."""
+        with self.changed:
+            batch.move_to(batch_state)
+            self.changed.notify_all()
+
+    def wait_until_done(self, batch: Batch, timeout: float) -> None:
+        """Give a batch that is about to end a moment to do so, so a status poll sees the end state
+        instead of sending its client to sleep for seconds (simple-salesforce sleeps 5 s between polls)."""
+        with self.changed:
+            self.changed.wait_for(lambda: batch.state in TERMINAL_BATCH_STATES, timeout)
 
     @property
     def is_query(self) -> bool:

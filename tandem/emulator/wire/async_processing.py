@@ -77,7 +77,7 @@ def run_batch(call: ApiCall, job: ClassicJob, batch: Batch, chunk_rows: int) -> 
         if batch.state != "Queued":
             return
         if job.state == "Aborted":
-            batch.move_to("NotProcessed")
+            job.settle(batch, "NotProcessed")
             return
         batch.move_to("InProgress")
     started = time.monotonic()
@@ -97,9 +97,10 @@ def run_batch(call: ApiCall, job: ClassicJob, batch: Batch, chunk_rows: int) -> 
     except Exception:
         log.exception("unexpected error running batch %s", batch.id)
         final, message = "Failed", "Unknown : an unexpected error occurred while processing the batch"
-    with job.lock:
+    with job.changed:
         batch.processing_ms = int((time.monotonic() - started) * 1000)
         batch.move_to(final, message)
+        job.changed.notify_all()
 
 
 def _run_ingest(call: ApiCall, job: ClassicJob, batch: Batch) -> None:
@@ -203,8 +204,9 @@ def _split_into_chunks(call: ApiCall, job: ClassicJob, original: Batch, chunking
         chunk_soql = chunk_query(soql, low, high)
         call.org.count_bulk_batch()
         batches.append(Batch(MINT.next("751"), job.id, chunk_soql.encode("utf-8"), soql=chunk_soql))
-    with job.lock:
+    with job.changed:
         job.batches.extend(batches)
         original.move_to("NotProcessed")
+        job.changed.notify_all()
     for batch in batches:
         enqueue(call, job, batch, chunk_rows)
