@@ -21,6 +21,7 @@ from tandem.emulator.model.errors import ApiError
 
 from tandem.emulator.wire.async_formats import read_records
 from tandem.emulator.wire.async_jobs import MINT, AsyncError, Batch, ClassicJob, PkChunking, RecordResult, ResultChunk
+from tandem.emulator.wire.bulk import jobs_for
 from tandem.emulator.wire.bulk_processing import FieldCatalog, apply_row
 from tandem.emulator.wire.calls import ApiCall
 from tandem.emulator.wire.record_faults import refuse_if_drawn
@@ -114,6 +115,8 @@ def _run_ingest(call: ApiCall, job: ClassicJob, batch: Batch) -> None:
     text_cells = job.content_type != "JSON"
     operation = _FAULT_OPERATIONS[job.operation]
     for cells in records:
+        if not _still_held(call, job):
+            raise AsyncError("InvalidBatch", "The org was reset while the batch ran; the rest was not processed")
         record_id = str(next((v for k, v in cells.items() if k.lower() == "id"), "") or "") or None
         try:
             refuse_if_drawn(call, operation, catalog.object_name, record_id)
@@ -126,6 +129,15 @@ def _run_ingest(call: ApiCall, job: ClassicJob, batch: Batch) -> None:
             batch.results.append(result)
             batch.processed += 1
             batch.failed += 0 if result.success else 1
+
+
+def _still_held(call: ApiCall, job: ClassicJob) -> bool:
+    """False once the org is reset (its job store cleared): a batch then stops writing."""
+    try:
+        jobs_for(call.org).get(job.id, ClassicJob)
+    except ApiError:
+        return False
+    return True
 
 
 def _fields(catalog: FieldCatalog, cells: dict[str, Any], text_cells: bool) -> dict[str, Any]:

@@ -156,7 +156,7 @@ def test_abort_leaves_queued_batches_unprocessed(bulk, sf):
     """One worker runs batches in order: long batches ahead keep the aborted job's batch queued."""
     ahead = bulk.create_insert_job("Contact", contentType="CSV")
     rows = "".join(f"Ahead {n}\n" for n in range(10_000))
-    long_batch, _ = (bulk.post_batch(ahead, f"LastName\n{rows}".encode()) for _ in range(2))
+    long_batch, last_batch = (bulk.post_batch(ahead, f"LastName\n{rows}".encode()) for _ in range(2))
     job = bulk.create_insert_job("Contact", contentType="CSV")
     queued = bulk.post_batch(job, b"LastName\nNever Written\n")
     bulk.abort_job(job)
@@ -164,6 +164,7 @@ def test_abort_leaves_queued_batches_unprocessed(bulk, sf):
 
     assert wait_done(bulk, job, queued)["state"] == "NotProcessed"
     assert wait_done(bulk, ahead, long_batch, timeout=120)["state"] == "Completed"
+    assert wait_done(bulk, ahead, last_batch, timeout=120)["state"] == "Completed"
     assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Never Written'")["totalSize"] == 0
     with pytest.raises(BulkApiError, match="InvalidBatch"):
         bulk.get_batch_results(queued, job)
