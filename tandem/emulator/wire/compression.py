@@ -62,7 +62,7 @@ class RequestDecompression:
             return
         body = await _whole_body(receive)
         try:
-            plain = inflate(body, coding)
+            plain = inflate(body, coding) if body else body
         except InflateError as exc:
             answer = shaped_error(scope["path"], 400, "INVALID_CONTENT_ENCODING",
                                   f"Content-Encoding {coding}: {exc}", content_type=content_type)
