@@ -68,3 +68,30 @@ def test_inflate(coding, packed):
 def test_a_body_that_does_not_inflate_says_why(packed, reason):
     with pytest.raises(InflateError, match=reason):
         inflate(packed, "gzip")
+
+
+def _definition(**sections) -> dict:
+    return {"format": "tandem-org/1", "users": [{"username": "a@x.example", "password": "p", "name": "A",
+                                                 "profile": "System Administrator"}], **sections}
+
+
+def test_the_async_api_section_is_optional_and_on_by_default():
+    from tandem.emulator.model.definition import parse_definition
+
+    assert parse_definition(_definition()).asyncApi.enabled is True
+    assert parse_definition(_definition()).asyncApi.resultChunkRows == 100_000
+    off = parse_definition(_definition(asyncApi={"enabled": False, "resultChunkRows": 7})).asyncApi
+    assert (off.enabled, off.resultChunkRows) == (False, 7)
+
+
+@pytest.mark.parametrize("section, path", [
+    ({"resultChunkRows": 0}, "asyncApi.resultChunkRows"),
+    ({"enabled": "sometimes"}, "asyncApi.enabled"),
+    ({"enable": False}, "asyncApi.enable"),
+])
+def test_a_bad_async_api_section_names_its_place_in_the_file(section, path):
+    from tandem.emulator.model.definition import OrgDefinitionError, parse_definition
+
+    with pytest.raises(OrgDefinitionError) as refused:
+        parse_definition(_definition(asyncApi=section))
+    assert refused.value.path == path
