@@ -19,6 +19,7 @@ import defusedxml.ElementTree as SafeET
 
 from tandem.emulator.jobs import bulk_value, write_csv
 from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.values import render_native
 
 from tandem.emulator.wire.async_jobs import NAMESPACE, AsyncError, Batch, ClassicJob, RecordResult, ResultChunk
 from tandem.emulator.wire.replies import Reply
@@ -298,7 +299,7 @@ def _json_record(row: dict[str, Any], object_name: str, version: str, references
             elif isinstance(value, (datetime, date)):
                 out[name] = epoch_ms(value)
             else:
-                out[name] = value
+                out[name] = render_native(value)
         return out
 
     return convert(_nest(row), object_name, True)

@@ -48,19 +48,19 @@ class PkChunking:
 
     @classmethod
     def parse(cls, header: str | None) -> "PkChunking | None":
-        """`true`, `false`, or `chunkSize=N; startRow=ID` (the `parent` option is not served)."""
-        if header is None or header.strip().lower() in ("", "false"):
+        """`false`, or `true` and/or options: `chunkSize=N; startRow=ID; parent=Object` (`parent`, which
+        chunks a share or history object by its parent's Ids, is accepted and chunks by the object's own)."""
+        tokens = [part.strip() for part in (header or "").split(";") if part.strip()]
+        if not tokens or [t.lower() for t in tokens] == ["false"]:
             return None
-        if header.strip().lower() == "true":
-            return cls()
         options: dict[str, str] = {}
-        for part in header.split(";"):
-            if not part.strip():
+        for token in tokens:
+            if token.lower() == "true":
                 continue
-            name, sep, value = part.partition("=")
-            if not sep or name.strip() not in ("chunkSize", "startRow"):
-                raise AsyncError("InvalidJob", f"Sforce-Enable-PKChunking: unsupported option '{part.strip()}' "
-                                 "(chunkSize and startRow are served)")
+            name, sep, value = token.partition("=")
+            if not sep or name.strip() not in ("chunkSize", "startRow", "parent"):
+                raise AsyncError("InvalidJob", f"Sforce-Enable-PKChunking: unsupported option '{token}' "
+                                 "(true, chunkSize, startRow and parent are)")
             options[name.strip()] = value.strip()
         size_text = options.get("chunkSize", str(DEFAULT_CHUNK_SIZE))
         if not size_text.isdigit() or not 1 <= int(size_text) <= MAX_CHUNK_SIZE:

@@ -18,6 +18,8 @@ from tandem.emulator.wire.compression import InflateError, inflate
     ("TRUE", PkChunking(100_000, None)),
     ("chunkSize=50000;", PkChunking(50_000, None)),
     ("chunkSize=10; startRow=00130000000132G", PkChunking(10, "00130000000132G")),
+    ("true; chunkSize=2500;", PkChunking(2500, None)),  # as tap-salesforce sends it
+    ("true; chunkSize=100000; parent=Account", PkChunking(100_000, None)),
 ])
 def test_pk_chunking_header(header, expected):
     assert PkChunking.parse(header) == expected
@@ -27,7 +29,8 @@ def test_pk_chunking_header(header, expected):
     ("chunkSize=0", "chunkSize"),
     ("chunkSize=250001", "chunkSize"),
     ("chunkSize=ten", "chunkSize"),
-    ("parent=Account", "parent=Account"),
+    ("chunkSize=5; size=6", "size=6"),
+    ("maybe", "maybe"),
 ])
 def test_a_bad_pk_chunking_header_names_what_is_wrong(header, named):
     with pytest.raises(AsyncError) as refused:
