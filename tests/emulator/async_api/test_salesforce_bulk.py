@@ -177,3 +177,21 @@ def test_a_missing_session_is_invalid_session_id(base_url, trust_emulator_everyw
     assert refused.value.status_code == 400
     assert "<exceptionCode>InvalidSessionId</exceptionCode>" in str(refused.value)
     assert "<exceptionMessage>Invalid session id</exceptionMessage>" in str(refused.value)
+
+
+def test_a_reset_stops_a_running_batch(bulk, base_url, http, sf):
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    rows = "".join(f"Interrupted {n}\n" for n in range(10_000))
+    batch = bulk.post_batch(job, f"LastName\n{rows}".encode())
+    deadline = time.monotonic() + 30
+    while {b["id"]: b["state"] for b in bulk.get_batch_list(job)}[batch] == "Queued":
+        assert time.monotonic() < deadline
+    assert http.post(f"{base_url}/_emulator/reset").status_code == 200
+
+    def written() -> int:
+        return sf.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'Interrupted%'")["totalSize"]
+
+    counts = [written(), written()]
+    while counts[-1] != counts[-2]:
+        counts.append(written())
+    assert counts[-1] <= 1  # at most the record in flight when the reset landed
