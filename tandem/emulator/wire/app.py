@@ -2,9 +2,10 @@
 
 Layers, outermost first: request-body inflation (`compression.py`), fault injection, gzip answers,
 path normalisation + limit header, Starlette routing with the last-resort error renderer
-(`internal_errors.py`); unknown paths answer in their API's shape (`shaped_errors.py`). Data-API requests all go through
-`data_endpoint`, which authenticates, counts and dispatches to the route table in a worker thread
-(the model is synchronous and thread-safe).
+(`internal_errors.py`); unknown paths answer in their API's shape (`shaped_errors.py`). Data-API
+requests all go through `data_endpoint`, which authenticates, counts and dispatches to the route
+table in a worker thread (the model is synchronous and thread-safe); Bulk API 1.0 requests go
+through `async_api.endpoint` the same way.
 """
 
 from __future__ import annotations

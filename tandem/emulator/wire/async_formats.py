@@ -21,7 +21,7 @@ from tandem.emulator.jobs import bulk_value, write_csv
 from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.values import render_native
 
-from tandem.emulator.wire.async_jobs import NAMESPACE, AsyncError, Batch, ClassicJob, RecordResult, ResultChunk
+from tandem.emulator.wire.async_jobs import NAMESPACE, AsyncError, Batch, ClassicJob, ResultChunk
 from tandem.emulator.wire.replies import Reply
 
 XML = "application/xml"

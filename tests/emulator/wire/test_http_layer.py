@@ -7,8 +7,8 @@ import gzip
 import json
 import time
 import zlib
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 from defusedxml import ElementTree as SafeET
@@ -66,7 +66,8 @@ def test_bulk_accepts_a_gzip_batch(base_url, http, sf_token):
 
 def test_soap_accepts_a_gzip_body(base_url, http):
     envelope = (
-        '<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
         ' xmlns:urn="urn:partner.soap.sforce.com"><soapenv:Body><urn:login>'
         f"<urn:username>{ADMIN[0]}</urn:username><urn:password>{ADMIN[1]}</urn:password>"
         "</urn:login></soapenv:Body></soapenv:Envelope>"
