@@ -43,8 +43,8 @@ async def reset(request: Request) -> Response:
     if refused := _refuse(request):
         return refused
     state = request.app.state
+    jobs_for(state.org).clear()  # first, so that a running Bulk batch stops before the org is reset
     await run_in_threadpool(state.org.reset)
-    jobs_for(state.org).clear()
     state.faults.configure(state.org.fault_settings or FaultSettings())
     return JSONResponse({"reset": True})
 
