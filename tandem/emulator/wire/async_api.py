@@ -43,6 +43,7 @@ from tandem.emulator.wire.routing import ApiRequest, RouteTable
 log = logging.getLogger("tandem.emulator")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 STATUS_WAIT_SECONDS = 0.5
+MAX_BATCH_BYTES = 10_000_000
 
 
 def _propagate(exc: ApiError) -> Reply:
@@ -157,6 +158,8 @@ def add_batch(call: ApiCall, request: ApiRequest) -> Reply:
         raise AsyncError("InvalidJobState", f"Job {job.id} is {job.state}: batches can be added to an Open job only")
     if not request.body.strip():
         raise AsyncError("InvalidBatch", "The batch is empty")
+    if len(request.body) > MAX_BATCH_BYTES:
+        raise AsyncError("InvalidBatch", f"The batch is {len(request.body)} bytes; the limit is {MAX_BATCH_BYTES}")
     call.org.count_bulk_batch()
     batch = Batch(MINT.next("751"), job.id, request.body)
     with job.lock:

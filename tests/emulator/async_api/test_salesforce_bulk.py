@@ -170,6 +170,17 @@ def test_abort_leaves_queued_batches_unprocessed(bulk, sf):
         bulk.get_batch_results(queued, job)
 
 
+def test_an_empty_or_oversized_batch_is_refused(bulk):
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    with pytest.raises(BulkApiError, match="InvalidBatch.*empty"):
+        bulk.post_batch(job, b"  \n")
+    oversized = b"LastName\n" + b"x" * 10_000_000
+    with pytest.raises(BulkApiError, match="InvalidBatch.*limit is 10000000") as refused:
+        bulk.post_batch(job, oversized)
+    assert refused.value.status_code == 400
+    assert bulk.job_status(job)["numberBatchesTotal"] == "0"
+
+
 def test_a_missing_session_is_invalid_session_id(base_url, trust_emulator_everywhere):
     bulk = SalesforceBulk(sessionId="not-a-session", host=base_url, API_version=API_VERSION)
     with pytest.raises(BulkApiError) as refused:
