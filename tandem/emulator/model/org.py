@@ -157,6 +157,15 @@ class Org:
         self.sessions.expire_all()
 
     @_locked
+    def profile_id(self, ctx: UserContext) -> str:
+        return self._profile(ctx).id
+
+    @_locked
+    def now(self) -> datetime:
+        """The org's clock (the one its stamps use)."""
+        return self._state.clock.now()
+
+    @_locked
     def user_info(self, ctx: UserContext) -> dict:
         record = self._state.stores["User"].get(ctx.user_id) or {}
         modified = _render_optional(record.get("LastModifiedDate"))

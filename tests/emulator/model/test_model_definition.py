@@ -18,7 +18,7 @@ def test_sample_org_loads_every_section(org, admin):
     assert org.query(admin, "SELECT COUNT() FROM Account").total_size == 3
     assert org.query(admin, "SELECT COUNT() FROM Contact").total_size == 4
     assert org.query(admin, "SELECT COUNT() FROM Lead").total_size == 2
-    assert org.query(admin, "SELECT COUNT() FROM User").total_size == 3
+    assert org.query(admin, "SELECT COUNT() FROM User").total_size == 4
     queue = org.query(admin, "SELECT Id, Name, Type FROM Group").records
     assert [(q["Name"], q["Type"]) for q in queue] == [("Inbound Leads", "Queue")]
     assert queue[0]["Id"].startswith("00G")

@@ -1,0 +1,70 @@
+"""Partner calls pyforce does not make (queryAll, describeSObject), gzip bodies posted by hand, and the
+SOAP endpoints the emulator does not serve answering SOAP faults."""
+
+from __future__ import annotations
+
+import gzip
+from xml.etree import ElementTree
+
+import pytest
+
+NS = "{urn:partner.soap.sforce.com}"
+ENVELOPE = (
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns="urn:partner.soap.sforce.com" xmlns:ens="urn:sobject.partner.soap.sforce.com">'
+    "<soapenv:Header><SessionHeader><sessionId>{token}</sessionId></SessionHeader></soapenv:Header>"
+    "<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+)
+SOBJECT_NS = "{urn:sobject.partner.soap.sforce.com}"
+
+
+def post_soap(http, base_url, token, body):
+    return http.post(f"{base_url}/services/Soap/u/62.0", data=ENVELOPE.format(token=token, body=body),
+                     headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'})
+
+
+def test_query_all_includes_deleted_records(sf, base_url, http, sf_token):
+    gone = sf.Contact.create({"LastName": "Binned"})["id"]
+    sf.Contact.delete(gone)
+    body = "<queryAll><queryString>SELECT Id, IsDeleted FROM Contact WHERE LastName = 'Binned'</queryString></queryAll>"
+    answer = post_soap(http, base_url, sf_token, body)
+    assert answer.status_code == 200, answer.text
+    record = ElementTree.fromstring(answer.content).find(f".//{NS}records")
+    assert record.find(f"{SOBJECT_NS}Id").text == gone and record.find(f"{SOBJECT_NS}IsDeleted").text == "true"
+    plain = post_soap(http, base_url, sf_token, body.replace("queryAll", "query"))
+    assert ElementTree.fromstring(plain.content).find(f".//{NS}size").text == "0"
+
+
+def test_describe_sobject_and_gzip_body(base_url, http, sf_token):
+    text = ENVELOPE.format(token=sf_token, body="<describeSObject><sObjectType>Lead</sObjectType></describeSObject>")
+    answer = http.post(f"{base_url}/services/Soap/u/62.0", data=gzip.compress(text.encode()),
+                       headers={"Content-Type": "text/xml", "Content-Encoding": "gzip", "SOAPAction": '""'})
+    assert answer.status_code == 200, answer.text
+    result = ElementTree.fromstring(answer.content).find(f".//{NS}result")
+    assert result.find(f"{NS}name").text == "Lead"
+    names = [f.find(f"{NS}name").text for f in result.findall(f"{NS}fields")]
+    assert "Favorite_Color__c" in names and "Email" in names
+
+
+def test_a_corrupt_gzip_body_is_a_fault(base_url, http):
+    answer = http.post(f"{base_url}/services/Soap/u/62.0", data=b"\x1f\x8bnot really gzip",
+                       headers={"Content-Type": "text/xml", "Content-Encoding": "gzip"})
+    assert answer.status_code == 500 and "<faultcode>sf:INVALID_XML</faultcode>" in answer.text
+
+
+@pytest.mark.parametrize("api", ["m", "c"])
+@pytest.mark.parametrize("suffix", ["/62.0", "/62.0/00D000000000001"])
+def test_unserved_soap_apis_answer_soap_faults(base_url, http, sf_token, api, suffix):
+    answer = http.post(f"{base_url}/services/Soap/{api}{suffix}", data=ENVELOPE.format(token=sf_token, body="<x/>"),
+                       headers={"Content-Type": "text/xml", "SOAPAction": '""'})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/xml")
+    fault = ElementTree.fromstring(answer.content).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+    assert fault.find("faultcode").text == "sf:FUNCTIONALITY_NOT_ENABLED"
+
+
+def test_too_many_records_in_one_create_is_a_fault(base_url, http, sf_token):
+    records = "".join("<sObjects><ens:type>Contact</ens:type><ens:LastName>X</ens:LastName></sObjects>"
+                      for _ in range(201))
+    answer = post_soap(http, base_url, sf_token, f"<create>{records}</create>")
+    assert answer.status_code == 500 and "sf:EXCEEDED_ID_LIMIT" in answer.text
