@@ -20,7 +20,7 @@ from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.queries import QueryEngine, QueryPage, invalid_type
 from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.emulator.model.security import EDIT, FieldAccess, Profile
-from tandem.emulator.model.standard_objects import audit_fields, flag, id_field, number, ref, text
+from tandem.emulator.model.standard_fields import audit_fields, flag, id_field, number, ref, text
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.soql import SoqlError, parse_soql
 
