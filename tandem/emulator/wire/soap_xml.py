@@ -33,9 +33,12 @@ class UnreadableBody(ValueError):
 def decoded_body(payload: bytes, content_encoding: str | None = None) -> bytes:
     """The request body with its `Content-Encoding` (gzip or deflate) undone.
 
-    Without a header, a body that starts with gzip's magic bytes is still inflated: XML never does.
+    Without a header, a body that starts with gzip's magic bytes is still inflated: XML never does;
+    and a body that already reads as XML is left alone (a middleware may have inflated it).
     """
     encoding = (content_encoding or "").strip().lower()
+    if payload.lstrip()[:1] == b"<":
+        return payload
     try:
         if encoding == "gzip" or (not encoding and payload[:2] == b"\x1f\x8b"):
             return gzip.decompress(payload)

@@ -68,3 +68,14 @@ def test_too_many_records_in_one_create_is_a_fault(base_url, http, sf_token):
                       for _ in range(201))
     answer = post_soap(http, base_url, sf_token, f"<create>{records}</create>")
     assert answer.status_code == 500 and "sf:EXCEEDED_ID_LIMIT" in answer.text
+
+
+def test_simple_salesforce_mdapi_gets_a_soap_fault(sf, ca_path, monkeypatch):
+    """simple-salesforce's Metadata API client (zeep, whose session trusts the environment's CA bundle)
+    reads the fault instead of choking on JSON."""
+    from zeep.exceptions import Fault
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_path))
+    with pytest.raises(Fault) as raised:
+        sf.mdapi.CustomObject.read("Contact")
+    assert "FUNCTIONALITY_NOT_ENABLED" in str(raised.value.message)

@@ -83,3 +83,16 @@ def test_tooling_describe(sf):
     assert described["urls"]["describe"].endswith("/tooling/sobjects/ValidationRule/describe")
     listed = {o["name"] for o in sf.toolingexecute("sobjects")["sobjects"]}
     assert {"FieldDefinition", "EntityDefinition", "CustomField", "ValidationRule"} <= listed
+
+
+def test_the_sync_user_finds_the_fields_hidden_from_it(base_url, new_session, get_token):
+    """The sync user may view setup, so FieldDefinition shows it the field its profile hides."""
+    from tandem.emulator.sample_org import SYNC_USER
+
+    session = new_session()
+    sync = Salesforce(instance_url=base_url, session_id=get_token(base_url, session, *SYNC_USER), session=session,
+                      version="62.0")
+    described = {f["name"] for f in sync.Lead.describe()["fields"]}
+    listed = {r["QualifiedApiName"] for r in tooling_query(
+        sync, "SELECT QualifiedApiName FROM FieldDefinition WHERE EntityDefinition.QualifiedApiName = 'Lead'")["records"]}
+    assert "Internal_Notes__c" not in described and "Internal_Notes__c" in listed
