@@ -1,5 +1,5 @@
-"""The partner API's data calls: query, queryMore, queryAll, retrieve, create, update, upsert, delete,
-getUpdated and getDeleted, each one `Org` call per record as REST makes them (same FLS, rules, counting).
+"""The partner API's data calls: query, queryMore, queryAll, search, retrieve, create, update, upsert,
+delete, getUpdated and getDeleted, each one `Org` call per record as REST makes them (same FLS, rules, counting).
 
 A record that fails is a `success=false` result beside the others (the partner default without
 `AllOrNoneHeader`); a failure of the whole call (bad query, unknown field) is a fault.
@@ -10,6 +10,8 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from tandem.emulator.model.errors import ApiError, MalformedQuery
+from tandem.emulator.model.search import run_search
+from tandem.emulator.soql.sosl import SoslError, parse_sosl
 
 from tandem.emulator.wire.rest import parse_datetime
 from tandem.salesforce import ids as record_ids
@@ -59,6 +61,17 @@ def query_more(call: SoapCall) -> str:
     locator = text_of(call.operation, "queryLocator") or ""
     page = call.org.query_more(call.ctx, locator, api_version=call.version)
     return f"<queryMoreResponse>{_query_result(page)}</queryMoreResponse>"
+
+
+def search(call: SoapCall) -> str:
+    """SOSL over SOAP: `<searchRecords><record xsi:type="sf:sObject">…</record></searchRecords>` per match."""
+    try:
+        parsed = parse_sosl(text_of(call.operation, "searchString") or "")
+    except SoslError as exc:
+        raise SoapFault("MALFORMED_SEARCH", exc.message) from None
+    rows = run_search(call.org, call.ctx, parsed, call.version)
+    records = "".join(f"<searchRecords>{sobject('record', row)}</searchRecords>" for row in rows)
+    return f"<searchResponse><result>{records}</result></searchResponse>"
 
 
 def retrieve(call: SoapCall) -> str:
@@ -229,7 +242,7 @@ def get_deleted(call: SoapCall) -> str:
 
 
 CALLS = {
-    "query": query, "queryAll": query_all, "queryMore": query_more, "retrieve": retrieve,
+    "query": query, "queryAll": query_all, "queryMore": query_more, "retrieve": retrieve, "search": search,
     "create": create, "update": update, "upsert": upsert, "delete": delete,
     "getUpdated": get_updated, "getDeleted": get_deleted,
 }

@@ -79,3 +79,20 @@ def test_simple_salesforce_mdapi_gets_a_soap_fault(sf, ca_path, monkeypatch):
     with pytest.raises(Fault) as raised:
         sf.mdapi.CustomObject.read("Contact")
     assert "FUNCTIONALITY_NOT_ENABLED" in str(raised.value.message)
+
+
+def test_soap_search_and_call_counting(base_url, http, sf_token):
+    """Each authenticated SOAP call counts once, reported in LimitInfoHeader as in /limits."""
+    first = post_soap(http, base_url, sf_token,
+                      "<search><searchString>FIND {initech} RETURNING Contact(LastName ORDER BY LastName)"
+                      "</searchString></search>")
+    assert first.status_code == 200, first.text
+    root = ElementTree.fromstring(first.content)
+    names = [r.find(f"{SOBJECT_NS}LastName").text for r in root.iter(f"{NS}record")]
+    assert names == ["Gibbons", "Nagheenanajar"]
+    used_then = int(root.find(f".//{NS}LimitInfoHeader/{NS}limitInfo/{NS}current").text)
+    second = post_soap(http, base_url, sf_token, "<getServerTimestamp/>")
+    used_now = int(ElementTree.fromstring(second.content).find(f".//{NS}limitInfo/{NS}current").text)
+    assert used_now == used_then + 1
+    malformed = post_soap(http, base_url, sf_token, "<search><searchString>FIND x</searchString></search>")
+    assert malformed.status_code == 500 and "sf:MALFORMED_SEARCH" in malformed.text
