@@ -19,7 +19,7 @@ from tandem.emulator.model.fields import FieldDef
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.queries import QueryEngine, QueryPage, invalid_type
 from tandem.emulator.model.schema import ObjectSchema, Schema
-from tandem.emulator.model.security import EDIT, FieldAccess, Profile
+from tandem.emulator.model.security import EDIT, Profile
 from tandem.emulator.model.standard_fields import audit_fields, flag, id_field, number, ref, text
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.soql import SoqlError, parse_soql
@@ -128,6 +128,12 @@ def data_type(f: FieldDef) -> str:
             "encryptedstring": f"Text (Encrypted)({f.length})"}.get(kind, kind)
 
 
+def _extra_type_info(f: FieldDef) -> str | None:
+    if f.type == "textarea":
+        return "plaintextarea"
+    return "personname" if f.extra.get("compound") and f.name == "Name" else None
+
+
 def _value_type(f: FieldDef) -> str:
     return {"reference": "id", "textarea": "string", "email": "string", "phone": "string", "url": "string",
             "picklist": "string", "multipicklist": "string", "combobox": "string", "currency": "double",
@@ -197,7 +203,7 @@ class SetupCatalog:
             "Id": field_id, "DurableId": durable, "QualifiedApiName": f.name,
             "DeveloperName": f.name.removesuffix("__c"), "Label": f.label, "EntityDefinitionId": entity_id,
             "DataType": data_type(f), "ValueTypeId": _value_type(f),
-            "ExtraTypeInfo": describing.field_entry(f, FieldAccess(True, True, True))["extraTypeInfo"],
+            "ExtraTypeInfo": _extra_type_info(f),
             "RelationshipName": f.relationship_name, "ReferenceTo": ",".join(f.reference_to) or None,
             "NamespacePrefix": None, "Description": f.extra.get("description"), "Length": f.length,
             "Precision": f.precision, "Scale": f.scale, "Digits": f.digits,
