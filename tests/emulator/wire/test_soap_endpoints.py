@@ -96,3 +96,23 @@ def test_soap_search_and_call_counting(base_url, http, sf_token):
     assert used_now == used_then + 1
     malformed = post_soap(http, base_url, sf_token, "<search><searchString>FIND x</searchString></search>")
     assert malformed.status_code == 500 and "sf:MALFORMED_SEARCH" in malformed.text
+
+
+def _create_lead(http, base_url, token, header: str, last_name: str) -> str:
+    text = ENVELOPE.format(token=token, body=(
+        f"<create><sObjects><ens:type>Lead</ens:type><ens:LastName>{last_name}</ens:LastName>"
+        f"<ens:Company>Soap Co</ens:Company><ens:Email>{last_name}@soap.example</ens:Email>"
+        "<ens:LeadSource>Web</ens:LeadSource></sObjects></create>"))
+    text = text.replace("</SessionHeader>", "</SessionHeader>" + header)
+    answer = http.post(f"{base_url}/services/Soap/u/62.0", data=text, headers={"Content-Type": "text/xml"})
+    assert answer.status_code == 200, answer.text
+    return ElementTree.fromstring(answer.content).find(f".//{NS}id").text
+
+
+def test_assignment_rules_run_only_when_the_header_asks(sf, base_url, http, sf_token):
+    ruled = _create_lead(http, base_url, sf_token,
+                         "<AssignmentRuleHeader><useDefaultRule>true</useDefaultRule></AssignmentRuleHeader>", "Ruled")
+    plain = _create_lead(http, base_url, sf_token, "", "Plain")
+    owners = {r["LastName"]: r["Owner"]["Name"] for r in sf.query(
+        f"SELECT LastName, Owner.Name FROM Lead WHERE Id IN ('{ruled}', '{plain}')")["records"]}
+    assert owners["Ruled"] == "Inbound Leads" and owners["Plain"] != "Inbound Leads"
