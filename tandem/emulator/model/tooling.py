@@ -20,7 +20,7 @@ from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.queries import QueryEngine, QueryPage, invalid_type
 from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.emulator.model.security import EDIT, Profile
-from tandem.emulator.model.standard_fields import audit_fields, flag, id_field, number, ref, text
+from tandem.emulator.model.standard_fields import audit_fields, flag, id_field, number, text
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.soql import SoqlError, parse_soql
 
@@ -35,7 +35,23 @@ def _complex(name: str, label: str) -> FieldDef:
 
 
 def _entity_ref() -> FieldDef:
-    return ref("EntityDefinitionId", "Entity Definition ID", "EntityDefinition", "EntityDefinition")
+    """A text field holding the entity's DurableId (`Contact`), through which `EntityDefinition.…` reads."""
+    return FieldDef("EntityDefinitionId", "Entity Definition ID", "string", length=255,
+                    reference_to=("EntityDefinition",), relationship_name="EntityDefinition")
+
+
+class _SetupState(OrgState):
+    """Setup records, whose references to an entity name it (`Contact`) rather than give its Id."""
+
+    def __init__(self, schema: Schema, clock: StampClock) -> None:
+        super().__init__(schema, clock)
+        self.entities: dict[str, str] = {}
+
+    def stored_parent(self, record_id: str):
+        entity = self.entities.get(record_id)
+        if entity is not None:
+            return self.schema.objects["EntityDefinition"], self.stores["EntityDefinition"].records[entity]
+        return super().stored_parent(record_id)
 
 
 def _entity_definition_fields() -> list[FieldDef]:
@@ -164,19 +180,20 @@ class SetupCatalog:
         self.reader = Profile("Tooling reader", EDIT, {})
 
     def _state(self) -> OrgState:
-        state = OrgState(self.tooling, self.clock)
+        state = _SetupState(self.tooling, self.clock)
         stamp = self.clock.now()
         audit = {"CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp}
         put = {name: state.stores[name].put for name in TOOLING_OBJECTS}
         for obj in self.schema.objects.values():
             entity_id = _stable_id("4ie", obj.name)
+            state.entities[obj.name] = entity_id
             put["EntityDefinition"](entity_id, {
                 "Id": entity_id, "DurableId": obj.name, "QualifiedApiName": obj.name,
                 "DeveloperName": obj.name.removesuffix("__c"), "Label": obj.label, "PluralLabel": obj.label_plural,
                 "KeyPrefix": obj.key_prefix, "NamespacePrefix": None, "IsCustomizable": obj.api_writable,
                 "IsQueryable": True, "IsCustomSetting": False, "IsApexTriggerable": obj.api_writable, **audit})
             for f in obj.fields.values():
-                self._field_rows(put, obj, f, entity_id, audit)
+                self._field_rows(put, obj, f, audit)
         for object_name, rules in self.definition.validationRules.items():
             obj = self.schema.object(object_name)
             for rule in rules:
@@ -185,7 +202,7 @@ class SetupCatalog:
                 display = obj.field(rule.errorDisplayField).name if rule.errorDisplayField else None
                 put["ValidationRule"](rule_id, {
                     "Id": rule_id, "ValidationName": rule.name, "Active": rule.active,
-                    "Description": rule.description, "EntityDefinitionId": _stable_id("4ie", obj.name),
+                    "Description": rule.description, "EntityDefinitionId": obj.name,
                     "ErrorDisplayField": display, "ErrorMessage": rule.errorMessage, "NamespacePrefix": None,
                     "ManageableState": "unmanaged", "FullName": full_name,
                     "Metadata": {"active": rule.active, "description": rule.description,
@@ -196,12 +213,12 @@ class SetupCatalog:
         return state
 
     @staticmethod
-    def _field_rows(put, obj: ObjectSchema, f: FieldDef, entity_id: str, audit: dict) -> None:
+    def _field_rows(put, obj: ObjectSchema, f: FieldDef, audit: dict) -> None:
         durable = f"{obj.name}.{f.name}"
         field_id = _stable_id("4if", durable)
         put["FieldDefinition"](field_id, {
             "Id": field_id, "DurableId": durable, "QualifiedApiName": f.name,
-            "DeveloperName": f.name.removesuffix("__c"), "Label": f.label, "EntityDefinitionId": entity_id,
+            "DeveloperName": f.name.removesuffix("__c"), "Label": f.label, "EntityDefinitionId": obj.name,
             "DataType": data_type(f), "ValueTypeId": _value_type(f),
             "ExtraTypeInfo": _extra_type_info(f),
             "RelationshipName": f.relationship_name, "ReferenceTo": ",".join(f.reference_to) or None,
@@ -216,7 +233,7 @@ class SetupCatalog:
             custom_id = _stable_id("00N", durable)
             put["CustomField"](custom_id, {
                 "Id": custom_id, "DeveloperName": f.name.removesuffix("__c"), "TableEnumOrId": obj.name,
-                "EntityDefinitionId": entity_id, "NamespacePrefix": None, "Description": f.extra.get("description"),
+                "EntityDefinitionId": obj.name, "NamespacePrefix": None, "Description": f.extra.get("description"),
                 "InlineHelpText": None, "FullName": durable, "Metadata": _custom_field_metadata(f), **audit})
 
     def query(self, profile: Profile, soql: str, api_version: str, owner: str, now: datetime) -> QueryPage:

@@ -96,3 +96,13 @@ def test_the_sync_user_finds_the_fields_hidden_from_it(base_url, new_session, ge
     listed = {r["QualifiedApiName"] for r in tooling_query(
         sync, "SELECT QualifiedApiName FROM FieldDefinition WHERE EntityDefinition.QualifiedApiName = 'Lead'")["records"]}
     assert "Internal_Notes__c" not in described and "Internal_Notes__c" in listed
+
+
+def test_entity_definition_id_is_the_object_name(sf):
+    """As in a real org, standard objects' EntityDefinitionId is their name, so both filters work."""
+    by_id = tooling_query(sf, "SELECT QualifiedApiName, EntityDefinitionId, EntityDefinition.DurableId "
+                              "FROM FieldDefinition WHERE EntityDefinitionId = 'Lead'")["records"]
+    by_path = tooling_query(sf, "SELECT QualifiedApiName FROM FieldDefinition "
+                                "WHERE EntityDefinition.QualifiedApiName = 'Lead'")["records"]
+    assert {r["QualifiedApiName"] for r in by_id} == {r["QualifiedApiName"] for r in by_path}
+    assert all(r["EntityDefinitionId"] == "Lead" and r["EntityDefinition"]["DurableId"] == "Lead" for r in by_id)
