@@ -22,7 +22,7 @@ from tandem.emulator.wire import soap_data, soap_describe
 from tandem.emulator.wire.calls import parse_version
 from tandem.emulator.wire.fault_plans import STATE_KEY
 from tandem.emulator.wire.oauth import base_url_of
-from tandem.emulator.wire.soap_call import SoapCall, SoapFault, check_record_count
+from tandem.emulator.wire.soap_call import SoapCall, SoapFault
 from tandem.emulator.wire.soap_xml import (
     XML_TYPE,
     UnreadableBody,
@@ -82,7 +82,6 @@ def convert_lead(org: Any, ctx: Any, call: Element) -> str:
     from tandem.emulator.model import ConvertLeadRequest
 
     results = []
-    check_record_count(len(children(call, "leadConverts")))
     for item in children(call, "leadConverts"):
         lead_id = text_of(item, "leadId") or ""
         try:
