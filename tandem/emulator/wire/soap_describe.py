@@ -23,9 +23,6 @@ def _soap_describe(body: dict, base_url: str) -> dict:
     entry["urlDetail"] = f"{base_url}/{{ID}}"
     entry["urlEdit"] = f"{base_url}/{{ID}}/e"
     entry["urlNew"] = f"{base_url}/{prefix}/e"
-    entry["fields"] = [{k: v for k, v in f.items() if v != []} | {
-        "picklistValues": f.get("picklistValues") or [], "referenceTo": f.get("referenceTo") or []}
-        for f in body.get("fields", [])]
     return dict(sorted(entry.items()))
 
 
