@@ -24,6 +24,8 @@ from tandem.emulator.model.standard_fields import audit_fields, flag, id_field, 
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.soql import SoqlError, parse_soql
 
+MAX_ROWS = 2000
+"""Setup queries answer in one page (there is no cursor to page a catalog rebuilt per call)."""
 ONE_ROW_ONLY = ("Metadata", "FullName")
 """Columns Salesforce serves only when the query matches at most one row."""
 
@@ -249,7 +251,10 @@ class SetupCatalog:
         if one_row and len(plan.ids) > 1:
             raise MalformedQuery(f"When retrieving results with Metadata or FullName fields, the query must select "
                                  f"no more than one row. Result size: {len(plan.ids)}")
-        return engine.first_page(plan, 2000, api_version, owner)
+        if len(plan.ids) > MAX_ROWS and not plan.count_only and plan.aggregate is None:
+            raise MalformedQuery(f"A Tooling query here answers at most {MAX_ROWS} rows in one page; this one matches "
+                                 f"{len(plan.ids)}: narrow it with a WHERE clause (e.g. on EntityDefinitionId)")
+        return engine.first_page(plan, MAX_ROWS, api_version, owner)
 
     def describe(self, profile: Profile, name: str, api_version: str) -> dict:
         obj = self.tooling.object(name)
