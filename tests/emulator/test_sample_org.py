@@ -5,20 +5,21 @@ from __future__ import annotations
 import json
 
 from tandem.emulator.model import Org
-from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, REP, SAMPLE_ORG_FILE, SYNC_USER
+from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, LIMITED, REP, SAMPLE_ORG_FILE, SYNC_USER
 
 
 def test_every_user_of_the_file_is_named_once():
     definition = json.loads(SAMPLE_ORG_FILE.read_text())
     in_file = {(user["username"], user["password"]) for user in definition["users"]}
-    assert in_file == {ADMIN, SYNC_USER, REP}
+    assert in_file == {ADMIN, SYNC_USER, REP, LIMITED}
     apps = [(app["clientId"], app["clientSecret"]) for app in definition["connectedApps"]]
     assert apps == [CONNECTED_APP]
 
 
 def test_each_user_logs_in_through_the_connected_app():
     org = Org.from_file(SAMPLE_ORG_FILE)
-    profiles = {ADMIN: "System Administrator", SYNC_USER: "Marketing Sync", REP: "System Administrator"}
+    profiles = {ADMIN: "System Administrator", SYNC_USER: "Marketing Sync", REP: "System Administrator",
+                LIMITED: "Limited Sales"}
     for user, profile in profiles.items():
         ctx = org.context(org.login_password(*CONNECTED_APP, *user).access_token)
         assert (ctx.username, ctx.profile) == (user.username, profile)
@@ -27,3 +28,18 @@ def test_each_user_logs_in_through_the_connected_app():
 def test_the_connected_app_runs_as_the_sync_user():
     org = Org.from_file(SAMPLE_ORG_FILE)
     assert org.context(org.login_client_credentials(*CONNECTED_APP).access_token).username == SYNC_USER.username
+
+
+def test_the_limited_user_edits_leads_and_contacts_but_not_title_nor_favorite_color():
+    org = Org.from_file(SAMPLE_ORG_FILE)
+    ctx = org.context(org.login_username_password(*LIMITED).access_token)
+    for name in ("Lead", "Contact"):
+        fields = {f["name"]: f for f in org.describe(ctx, name)["fields"]}
+        assert "Favorite_Color__c" not in fields
+        assert fields["Title"]["updateable"] is False and fields["Title"]["createable"] is False
+        assert fields["Email"]["updateable"] is True
+    lead = org.create(ctx, "Lead", {"LastName": "Limit", "Company": "Limits Inc"})
+    org.update(ctx, "Lead", lead, {"Email": "limit@limits.example"})
+    contact = org.create(ctx, "Contact", {"LastName": "Limit"})
+    assert org.retrieve(ctx, "Contact", contact, ["LastName"])["LastName"] == "Limit"
+    assert org.profiles[ctx.profile].view_setup is False

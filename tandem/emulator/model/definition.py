@@ -56,9 +56,16 @@ class ConnectedAppDef(_Strict):
     name: str | None = None
 
 
+class ProfilePermissionsDef(_Strict):
+    """System permissions, named as on Salesforce's Profile (`PermissionsViewSetup` → `ViewSetup`)."""
+
+    ViewSetup: bool = True
+
+
 class ProfileDef(_Strict):
     default: AccessLevel = "edit"
     fields: dict[str, AccessLevel] = Field(default_factory=dict)
+    permissions: ProfilePermissionsDef = Field(default_factory=ProfilePermissionsDef)
 
 
 class CustomFieldDef(_Strict):

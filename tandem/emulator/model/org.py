@@ -40,6 +40,7 @@ from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_directory
 from tandem.emulator.model.setup import SetupChanges
 from tandem.emulator.model.sessions import SessionStore, Token, UserContext
 from tandem.emulator.model.state import OrgState
+from tandem.emulator.model.tooling import SetupCatalog
 from tandem.emulator.model.undeleting import undelete
 from tandem.emulator.model.values import render_native
 from tandem.emulator.model.writes import RecordWriter
@@ -94,6 +95,7 @@ class Org:
         self.directory = Directory(definition, self.schema, self.profiles)
         self.rules = build_rules(definition, self.schema, self.directory)
         self._setup = SetupChanges()
+        self._catalog = SetupCatalog(self.schema, definition, StampClock(now_ms))
         self.sessions = SessionStore(self.org_id)
         self._logins = Logins(self.org_id, self.directory, self.sessions, now_ms)
         self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
@@ -160,6 +162,15 @@ class Org:
         self.sessions.expire_all()
 
     @_locked
+    def profile_id(self, ctx: UserContext) -> str:
+        return self._profile(ctx).id
+
+    @_locked
+    def now(self) -> datetime:
+        """The org's clock (the one its stamps use)."""
+        return self._state.clock.now()
+
+    @_locked
     def user_info(self, ctx: UserContext) -> dict:
         record = self._state.stores["User"].get(ctx.user_id) or {}
         modified = _render_optional(record.get("LastModifiedDate"))
@@ -211,6 +222,21 @@ class Org:
     def sobject_basic_info(self, ctx: UserContext, object_name: str, api_version: str | None = None) -> dict:
         obj = self._state.object(object_name)
         return describing.basic_info(obj, [], api_version or self.api_version)
+
+    # -- setup (the Tooling API's read side) ---------------------------------------------------
+
+    @_locked
+    def tooling_query(self, ctx: UserContext, soql: str, api_version: str | None = None) -> QueryPage:
+        return self._catalog.query(self._profile(ctx), soql, api_version or self.api_version, ctx.user_id,
+                                   self._state.clock.now())
+
+    @_locked
+    def tooling_describe(self, ctx: UserContext, object_name: str, api_version: str | None = None) -> dict:
+        return self._catalog.describe(self._profile(ctx), object_name, api_version or self.api_version)
+
+    @_locked
+    def tooling_describe_global(self, ctx: UserContext, api_version: str | None = None) -> dict:
+        return self._catalog.describe_global(self._profile(ctx), api_version or self.api_version)
 
     # -- records -------------------------------------------------------------------------------
 

@@ -7,10 +7,12 @@ hidden.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
 from tandem.emulator.model.fields import FieldDef
+from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.schema import ObjectSchema, Schema
 
 EDIT, READ, NONE = "edit", "read", "none"
@@ -29,12 +31,19 @@ HIDDEN = FieldAccess(False, False, False)
 
 
 class Profile:
-    """One profile's field levels, resolved lazily per (object, field)."""
+    """One profile's field levels, resolved lazily per (object, field), and its system permissions.
 
-    def __init__(self, name: str, default: str, overrides: dict[tuple[str, str], str]) -> None:
+    `view_setup` is "View Setup and Configuration": without it, setup entities (the Tooling API's
+    FieldDefinition, ValidationRule, ...) do not exist for the user.
+    """
+
+    def __init__(self, name: str, default: str, overrides: dict[tuple[str, str], str],
+                 view_setup: bool = True) -> None:
         self.name = name
+        self.id = make_id("00e", zlib.crc32(name.encode()) % (62**7))
         self.default = default
         self.overrides = overrides
+        self.view_setup = view_setup
         self._cache: dict[tuple[str, str], FieldAccess] = {}
 
     def level(self, object_name: str, field_name: str) -> str:
@@ -80,6 +89,6 @@ def build_profiles(definition: OrgDefinition, schema: Schema) -> dict[str, Profi
             if level == NONE and f.always_visible:
                 raise OrgDefinitionError(path, f"{obj.name}.{f.name} is always visible and cannot be hidden")
             overrides[(obj.name, f.name)] = level
-        profiles[name] = Profile(name, spec.default, overrides)
+        profiles[name] = Profile(name, spec.default, overrides, view_setup=spec.permissions.ViewSetup)
     profiles.setdefault(BUILT_IN_ADMIN, Profile(BUILT_IN_ADMIN, EDIT, {}))
     return profiles

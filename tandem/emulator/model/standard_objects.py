@@ -7,102 +7,34 @@ sees the fields it expects (every field of Tandem's default mapping, and common 
 from __future__ import annotations
 
 from tandem.emulator.model.fields import FieldDef, PicklistValue
-
-
-def _values(*values: str, default: str | None = None) -> tuple[PicklistValue, ...]:
-    return tuple(PicklistValue(value=v, label=v, default=(v == default)) for v in values)
-
-
-def text(name, label, length=80, **kw) -> FieldDef:
-    return FieldDef(name, label, "string", length=length, **kw)
-
-
-def area(name, label, length=255, **kw) -> FieldDef:
-    return FieldDef(name, label, "textarea", length=length, **kw)
-
-
-def phone(name, label) -> FieldDef:
-    return FieldDef(name, label, "phone", length=40)
-
-
-def email(name, label) -> FieldDef:
-    return FieldDef(name, label, "email", length=80)
-
-
-def url(name, label) -> FieldDef:
-    return FieldDef(name, label, "url", length=255)
-
-
-def pick(name, label, values=(), **kw) -> FieldDef:
-    return FieldDef(name, label, "picklist", length=255, picklist=_values(*values), **kw)
-
-
-def flag(name, label, **kw) -> FieldDef:
-    return FieldDef(name, label, "boolean", nillable=False, defaulted_on_create=True, **kw)
-
-
-def money(name, label, precision=18, scale=0, **kw) -> FieldDef:
-    return FieldDef(name, label, "currency", precision=precision, scale=scale, **kw)
-
-
-def number(name, label, digits=8, **kw) -> FieldDef:
-    return FieldDef(name, label, "int", digits=digits, **kw)
-
-
-def day(name, label, **kw) -> FieldDef:
-    return FieldDef(name, label, "date", **kw)
-
-
-def ref(name, label, to, relationship, **kw) -> FieldDef:
-    targets = (to,) if isinstance(to, str) else tuple(to)
-    return FieldDef(name, label, "reference", length=18, reference_to=targets, relationship_name=relationship, **kw)
-
-
-def system(f: FieldDef) -> FieldDef:
-    f.createable = False
-    f.updateable = False
-    f.system = True
-    f.always_visible = True
-    return f
-
-
-def id_field() -> FieldDef:
-    return system(FieldDef("Id", "Record ID", "id", length=18, nillable=False, id_lookup=True,
-                           defaulted_on_create=True))
-
-
-def audit_fields() -> list[FieldDef]:
-    """The audit fields every object carries; the org sets them on each write."""
-    return [
-        system(FieldDef("CreatedDate", "Created Date", "datetime", nillable=False, defaulted_on_create=True)),
-        system(ref("CreatedById", "Created By ID", "User", "CreatedBy", nillable=False, defaulted_on_create=True)),
-        system(FieldDef("LastModifiedDate", "Last Modified Date", "datetime", nillable=False,
-                        defaulted_on_create=True)),
-        system(ref("LastModifiedById", "Last Modified By ID", "User", "LastModifiedBy", nillable=False,
-                   defaulted_on_create=True)),
-        system(FieldDef("SystemModstamp", "System Modstamp", "datetime", nillable=False, defaulted_on_create=True)),
-    ]
-
-
-def owner(to=("User",)) -> FieldDef:
-    f = ref("OwnerId", "Owner ID", to, "Owner", nillable=False, defaulted_on_create=True)
-    f.extra["polymorphicForeignKey"] = len(f.reference_to) > 1
-    return f
-
-
-def deleted_flag() -> FieldDef:
-    return system(flag("IsDeleted", "Deleted"))
-
-
-def full_name(label: str = "Full Name") -> FieldDef:
-    """The compound Name of people: composed by the org from its parts, never written."""
-    f = FieldDef("Name", label, "string", length=121, name_field=True, nillable=False, defaulted_on_create=True)
-    f.createable = False
-    f.updateable = False
-    f.always_visible = True
-    f.extra["compound"] = True
-    return f
-
+from tandem.emulator.model.sales_objects import (
+    event_fields,
+    opportunity_contact_role_fields,
+    opportunity_line_item_fields,
+    pricebook_entry_fields,
+    pricebook_fields,
+    product_fields,
+    user_role_fields,
+)
+from tandem.emulator.model.standard_fields import (
+    area,
+    audit_fields,
+    day,
+    deleted_flag,
+    email,
+    flag,
+    full_name,
+    id_field,
+    money,
+    number,
+    owner,
+    phone,
+    pick,
+    ref,
+    system,
+    text,
+    url,
+)
 
 SALUTATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx.")
 LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
@@ -230,6 +162,8 @@ def opportunity_fields() -> list[FieldDef]:
         system(pick("ForecastCategoryName", "Forecast Category", ("Omitted", "Pipeline", "Best Case", "Commit",
                                                                   "Closed"))),
         ref("ContactId", "Contact ID", "Contact", "Contact"),
+        ref("Pricebook2Id", "Price Book ID", "Pricebook2", "Pricebook2"),
+        ref("CampaignId", "Campaign ID", "Campaign", "Campaign"),
         owner(), *audit_fields(), system(day("LastActivityDate", "Last Activity")),
     ]
 
@@ -240,7 +174,8 @@ def user_fields() -> list[FieldDef]:
         *person_name_fields()[:2], full_name(), text("CompanyName", "Company Name", 80), email("Email", "Email"),
         text("Alias", "Alias", 8), flag("IsActive", "Active"), text("Title", "Title", 80),
         text("Department", "Department", 80), text("ProfileName", "Profile", 255),
-        pick("UserType", "User Type", ("Standard",)), pick("TimeZoneSidKey", "Time Zone", ("America/Los_Angeles",)),
+        pick("UserType", "User Type", ("Standard",)), ref("UserRoleId", "Role ID", "UserRole", "UserRole"),
+        pick("TimeZoneSidKey", "Time Zone", ("America/Los_Angeles",)),
         pick("LocaleSidKey", "Locale", ("en_US",)), pick("LanguageLocaleKey", "Language", ("en_US",)),
         *audit_fields(),
     ]
@@ -331,6 +266,15 @@ STANDARD_OBJECTS = {
     "Campaign": ("Campaign", "Campaigns", "701", campaign_fields, True, False),
     "CampaignMember": ("Campaign Member", "Campaign Members", "00v", campaign_member_fields, True, False),
     "Task": ("Task", "Tasks", "00T", task_fields, True, False),
+    "Event": ("Event", "Events", "00U", event_fields, True, False),
+    "UserRole": ("Role", "Roles", "00E", user_role_fields, True, False),
+    "Product2": ("Product", "Products", "01t", product_fields, True, False),
+    "Pricebook2": ("Price Book", "Price Books", "01s", pricebook_fields, True, False),
+    "PricebookEntry": ("Price Book Entry", "Price Book Entries", "01u", pricebook_entry_fields, True, False),
+    "OpportunityLineItem": ("Opportunity Product", "Opportunity Line Items", "00k", opportunity_line_item_fields,
+                            True, False),
+    "OpportunityContactRole": ("Opportunity Contact Role", "Opportunity Contact Roles", "00K",
+                               opportunity_contact_role_fields, True, False),
     "User": ("User", "Users", "005", user_fields, False, False),
     "Group": ("Group", "Groups", "00G", group_fields, False, False),
     "LeadStatus": ("Lead Status Value", "Lead Status Values", "01J", lead_status_fields, False, False),

@@ -143,6 +143,10 @@ def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings
         Route("/services/Soap/u/{version}", soap.endpoint, methods=["POST"]),
         Route("/services/Soap/u/{version}/{org_id}", soap.endpoint, methods=["POST"]),
         Route("/services/async/{version}/{path:path}", async_api.endpoint, methods=async_api.METHODS),
+        Route("/services/Soap/m/{version}", soap.unserved_endpoint, methods=_ALL_METHODS),
+        Route("/services/Soap/m/{version}/{org_id}", soap.unserved_endpoint, methods=_ALL_METHODS),
+        Route("/services/Soap/c/{version}", soap.unserved_endpoint, methods=_ALL_METHODS),
+        Route("/services/Soap/c/{version}/{org_id}", soap.unserved_endpoint, methods=_ALL_METHODS),
         Mount("/_emulator", routes=control.routes),
     ]
     starlette = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found},

@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from tandem.emulator.wire import bulk, collections, composite, query, resources, rest
+from tandem.emulator.wire import bulk, collections, composite, layouts, query, resources, rest, search, tooling
 from tandem.emulator.wire.routing import RouteTable
 
 DATA_ROUTES = RouteTable()
-for _module in (rest, query, collections):
+for _module in (layouts, rest, query, collections, tooling, search):
     DATA_ROUTES.extend(_module.routes)
 composite.mount(DATA_ROUTES)
 DATA_ROUTES.extend(bulk.routes)

@@ -21,7 +21,7 @@ from tandem.emulator.faults import FAULT_KINDS, FaultSettings
 
 _WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 _READ_ONLY_POSTS = ("/query", "/composite/batch")
-SOAP_WRITES = frozenset({"convertLead", "merge", "undelete"})
+SOAP_WRITES = frozenset({"convertLead", "merge", "undelete", "create", "update", "upsert", "delete"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The partner SOAP endpoint for what REST lacks: login, convertLead, merge and undelete, with errors as SOAP faults.
+"""The partner SOAP endpoint (`/services/Soap/u/{v}`): login, the data and describe calls, and what REST
+lacks (convertLead, merge, undelete), with every failure as a SOAP fault.
 
 Requests are parsed with defusedxml and matched on local names, so any namespace prefixes work
 (jsforce writes sObject fields in the default namespace, simple-salesforce and the WSDL use `ens:`).
@@ -17,13 +18,17 @@ from starlette.responses import Response
 
 from tandem.emulator.model.errors import ApiError, AuthError
 
+from tandem.emulator.wire import soap_data, soap_describe
 from tandem.emulator.wire.calls import parse_version
 from tandem.emulator.wire.fault_plans import STATE_KEY
 from tandem.emulator.wire.oauth import base_url_of
+from tandem.emulator.wire.soap_call import SoapCall, SoapFault
 from tandem.emulator.wire.soap_xml import (
     XML_TYPE,
+    UnreadableBody,
     api_fault,
     children,
+    decoded_body,
     envelope,
     fault,
     local,
@@ -33,12 +38,6 @@ from tandem.emulator.wire.soap_xml import (
 )
 
 log = logging.getLogger("tandem.emulator")
-
-
-class SoapFault(Exception):
-    def __init__(self, code: str, message: str, detail_type: str = "UnexpectedErrorFault") -> None:
-        super().__init__(message)
-        self.code, self.message, self.detail_type = code, message, detail_type
 
 
 def _boolean(element: Element, name: str, default: bool = False) -> bool:
@@ -64,16 +63,7 @@ def login(org: Any, call: Element, base: str, version: str) -> str:
             "INVALID_LOGIN", "Invalid username, password, security token; or user locked out.", "LoginFault"
         ) from None
     ctx = org.context(issued.access_token)
-    info = org.user_info(ctx)
     server_url = f"{base}/services/Soap/u/{version}/{org.org_id}"
-    user_info = {
-        "organizationId": org.org_id,
-        "organizationName": org.name,
-        "userEmail": info.get("email", ""),
-        "userFullName": info.get("name") or info.get("display_name", ""),
-        "userId": issued.user_id,
-        "userName": info.get("preferred_username") or info.get("username", ""),
-    }
     body = (
         "<loginResponse><result>"
         + value("metadataServerUrl", f"{base}/services/Soap/m/{version}/{org.org_id}")
@@ -82,7 +72,7 @@ def login(org: Any, call: Element, base: str, version: str) -> str:
         + value("serverUrl", server_url)
         + value("sessionId", issued.access_token)
         + value("userId", issued.user_id)
-        + "<userInfo>" + "".join(value(k, v) for k, v in user_info.items()) + "</userInfo>"
+        + "<userInfo>" + soap_describe.user_info_elements(org, ctx) + "</userInfo>"
         + "</result></loginResponse>"
     )
     return body
@@ -162,7 +152,13 @@ def undelete(org: Any, ctx: Any, call: Element) -> str:
     return "<undeleteResponse>" + "".join(results) + "</undeleteResponse>"
 
 
-_CALLS = {"convertLead": convert_lead, "merge": merge, "undelete": undelete}
+_CALLS = {
+    "convertLead": lambda call: convert_lead(call.org, call.ctx, call.operation),
+    "merge": lambda call: merge(call.org, call.ctx, call.operation),
+    "undelete": lambda call: undelete(call.org, call.ctx, call.operation),
+    **soap_data.CALLS,
+    **soap_describe.CALLS,
+}
 
 
 def handle(org: Any, payload: bytes, base: str, version_segment: str, late_ms: int = 0) -> tuple[int, str]:
@@ -189,9 +185,10 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str, late_ms: i
         if operation not in _CALLS:
             raise SoapFault("INVALID_OPERATION", f"Unsupported operation: {operation}")
         ctx, _ = _session(org, root)
-        handler = _CALLS[operation]
+        header = next((e for e in root if local(e) == "Header"), None)
+        answer = _CALLS[operation](SoapCall(org, ctx, call, header, base, version))
         used, limit = org.api_usage()
-        return 200, envelope(handler(org, ctx, call), limit_info=(used, limit))
+        return 200, envelope(answer, limit_info=(used, limit))
     except SoapFault as exc:
         return 500, fault(exc.code, exc.message, exc.detail_type)
     except ApiError as exc:
@@ -203,9 +200,27 @@ def handle(org: Any, payload: bytes, base: str, version_segment: str, late_ms: i
 
 async def endpoint(request: Request) -> Response:
     org = request.app.state.org
-    payload = await request.body()
+    try:
+        payload = decoded_body(await request.body(), request.headers.get("content-encoding"))
+    except UnreadableBody as exc:
+        return Response(fault("INVALID_XML", str(exc)).encode("utf-8"), status_code=500, media_type=XML_TYPE)
     faults = getattr(request.state, STATE_KEY, None)
     status, text = await run_in_threadpool(
         handle, org, payload, base_url_of(request), request.path_params["version"], faults.late_ms if faults else 0,
     )
     return Response(text.encode("utf-8"), status_code=status, media_type=XML_TYPE)
+
+
+_UNSERVED = {
+    "m": "Metadata API",
+    "c": "enterprise API",
+}
+
+
+async def unserved_endpoint(request: Request) -> Response:
+    """`/services/Soap/m/…` and `/services/Soap/c/…`: a SOAP fault, so SOAP clients fail cleanly."""
+    api = request.url.path.split("/")[3]
+    name = _UNSERVED[api]
+    text = fault("FUNCTIONALITY_NOT_ENABLED", f"The {name} is not served by this emulated org; use the partner API "
+                 "(/services/Soap/u) or REST")
+    return Response(text.encode("utf-8"), status_code=500, media_type=XML_TYPE)

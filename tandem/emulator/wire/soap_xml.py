@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import re
+import zlib
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -23,10 +26,33 @@ def local(element: Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
 
+class UnreadableBody(ValueError):
+    """A request body whose Content-Encoding cannot be undone."""
+
+
+def decoded_body(payload: bytes, content_encoding: str | None = None) -> bytes:
+    """The request body with its `Content-Encoding` (gzip or deflate) undone.
+
+    Without a header, a body that starts with gzip's magic bytes is still inflated: XML never does;
+    and a body that already reads as XML is left alone (a middleware may have inflated it).
+    """
+    encoding = (content_encoding or "").strip().lower()
+    if payload.lstrip()[:1] == b"<":
+        return payload
+    try:
+        if encoding == "gzip" or (not encoding and payload[:2] == b"\x1f\x8b"):
+            return gzip.decompress(payload)
+        if encoding == "deflate":
+            return zlib.decompress(payload)
+    except (OSError, EOFError, zlib.error):
+        raise UnreadableBody(f"the request body is not valid {encoding or 'gzip'} data") from None
+    return payload
+
+
 def operation_and_session(payload: bytes) -> tuple[str | None, str | None]:
     """The call a SOAP request makes (`login`, `convertLead`, ...) and its SessionHeader's session Id."""
     try:
-        root = SafeET.fromstring(payload)
+        root = SafeET.fromstring(decoded_body(payload))
     except Exception:
         return None, None
     body = next((e for e in root if local(e) == "Body"), None)
@@ -85,6 +111,59 @@ def fault(code: str, message: str, detail_type: str = "UnexpectedErrorFault") ->
     )
 
 
+_FAULT_TYPES = {
+    "MALFORMED_ID": "InvalidIdFault",
+    "INVALID_ID_FIELD": "InvalidIdFault",
+    "INVALID_FIELD": "InvalidFieldFault",
+    "MALFORMED_QUERY": "MalformedQueryFault",
+    "INVALID_QUERY_FILTER_OPERATOR": "MalformedQueryFault",
+    "INVALID_QUERY_LOCATOR": "InvalidQueryLocatorFault",
+    "INVALID_TYPE": "InvalidSObjectFault",
+    "INVALID_LOGIN": "LoginFault",
+}
+
+
 def api_fault(exc: ApiError) -> str:
-    detail = "InvalidIdFault" if exc.error_code in ("MALFORMED_ID", "INVALID_ID_FIELD") else "UnexpectedErrorFault"
-    return fault(exc.error_code, exc.message, detail)
+    """A model error as the typed fault the partner WSDL declares for its code."""
+    return fault(exc.error_code, exc.message, _FAULT_TYPES.get(exc.error_code, "UnexpectedErrorFault"))
+
+
+_REST_DATETIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\+0000$")
+
+
+def soap_scalar(content: Any) -> Any:
+    """A REST-rendered value as the partner API writes it (datetimes end in `Z`)."""
+    if isinstance(content, str):
+        found = _REST_DATETIME.match(content)
+        if found:
+            return found.group(1) + "Z"
+    return content
+
+
+def element(name: str, content: Any) -> str:
+    """A JSON-shaped value as partner-namespace XML: dicts nest, lists repeat the element."""
+    if isinstance(content, list):
+        return "".join(element(name, item) for item in content)
+    if isinstance(content, dict):
+        return f"<{name}>" + "".join(element(k, v) for k, v in content.items()) + f"</{name}>"
+    return value(name, soap_scalar(content))
+
+
+def sobject(tag: str, row: dict) -> str:
+    """A REST record row (with `attributes`) as an `sf:sObject`; parent records nest the same way."""
+    kind = (row.get("attributes") or {}).get("type", "")
+    parts = [f'<{tag} xsi:type="sf:sObject">', f"<sf:type>{escape(kind)}</sf:type>"]
+    for key, content in row.items():
+        if key == "attributes":
+            continue
+        if isinstance(content, dict) and "attributes" in content:
+            parts.append(sobject(f"sf:{key}", content))
+        elif content is None:
+            parts.append(f'<sf:{key} xsi:nil="true"/>')
+        else:
+            content = soap_scalar(content)
+            if isinstance(content, bool):
+                content = "true" if content else "false"
+            parts.append(f"<sf:{key}>{escape(str(content))}</sf:{key}>")
+    parts.append(f"</{tag}>")
+    return "".join(parts)

@@ -18,7 +18,7 @@ def test_sample_org_loads_every_section(org, admin):
     assert org.query(admin, "SELECT COUNT() FROM Account").total_size == 3
     assert org.query(admin, "SELECT COUNT() FROM Contact").total_size == 4
     assert org.query(admin, "SELECT COUNT() FROM Lead").total_size == 2
-    assert org.query(admin, "SELECT COUNT() FROM User").total_size == 3
+    assert org.query(admin, "SELECT COUNT() FROM User").total_size == 4
     queue = org.query(admin, "SELECT Id, Name, Type FROM Group").records
     assert [(q["Name"], q["Type"]) for q in queue] == [("Inbound Leads", "Queue")]
     assert queue[0]["Id"].startswith("00G")
@@ -138,3 +138,16 @@ def test_the_system_administrator_profile_exists_without_being_listed(definition
     ctx = org.context(org.login_username_password(*ADMIN).access_token)
     fields = {f["name"]: f for f in org.describe(ctx, "Contact")["fields"]}
     assert fields["Internal_Notes__c"]["updateable"] is True
+
+
+def test_profiles_view_setup_unless_the_file_says_otherwise(definition):
+    definition["profiles"]["Marketing Sync"]["permissions"] = {"ViewSetup": False}
+    org = Org.from_definition(definition)
+    assert org.profiles["Marketing Sync"].view_setup is False
+    assert org.profiles["System Administrator"].view_setup is True
+    assert org.profiles["Limited Sales"].view_setup is False
+
+
+def test_an_unknown_profile_permission_is_refused_by_path(definition):
+    definition["profiles"]["Marketing Sync"]["permissions"] = {"ModifyAllData": True}
+    assert _refuse(definition).startswith("profiles.Marketing Sync.permissions.ModifyAllData:")

@@ -16,11 +16,12 @@ def _ids(org, ctx, soql):
 def test_account_merge_reparents_contacts_and_moves_their_stamp(org, admin, clock):
     acme, globex, initech = _ids(org, admin, "SELECT Id FROM Account ORDER BY Name")
     moved = _ids(org, admin, f"SELECT Id FROM Contact WHERE AccountId IN ('{globex}', '{initech}') ORDER BY Id")
+    deals = _ids(org, admin, f"SELECT Id FROM Opportunity WHERE AccountId IN ('{globex}', '{initech}') ORDER BY Id")
     stamp_before = org.retrieve(admin, "Contact", moved[0], ["SystemModstamp"])["SystemModstamp"]
     clock.advance(1000)
     result = org.merge(admin, "Account", acme, {"Phone": "+1 555 0000"}, [globex, initech])
     assert result.id == acme and result.merged_record_ids == [globex, initech]
-    assert sorted(result.updated_related_ids) == moved
+    assert sorted(result.updated_related_ids) == sorted(moved + deals)
     assert org.retrieve(admin, "Account", acme, ["Phone"])["Phone"] == "+1 555 0000"
     for contact_id in moved:
         body = org.retrieve(admin, "Contact", contact_id, ["AccountId", "SystemModstamp"])
