@@ -114,3 +114,25 @@ def test_a_holder_killed_outright_blocks_nothing(stores):
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_a_cycle_in_another_database_on_the_same_server_is_not_this_ones(tmp_path):
+    """Two installations on one PostgreSQL server: each database has its own cycle lock and holder."""
+    from tests.postgres import postgres_database
+
+    first_db, second_db = postgres_database(), postgres_database()
+    first, second = PersonStore(next(first_db)), PersonStore(next(second_db))
+    try:
+        held = first.locks.cycle("tandem run elsewhere")
+        assert held is not None
+        assert second.locks.cycle_holder() is None
+        ours = second.locks.cycle("tandem sync")
+        assert ours is not None
+        assert second.locks.cycle_holder().startswith(f"tandem sync, pid {os.getpid()} on ")
+        ours.release()
+        held.release()
+    finally:
+        first.close()
+        second.close()
+        for database in (first_db, second_db):
+            next(database, None)
