@@ -54,11 +54,15 @@ def test_a_slow_query_times_out_and_others_are_served_meanwhile(query, base_url,
     latencies: list[float] = []
     answers: list[int] = []
     done = threading.Event()
+    # The neighbour reads a small object, so the budget it runs under never cuts its own query short.
+    neighbour_query = "SELECT Id FROM Contact WHERE LastName != null"
+    contacts = query(neighbour_query).json()["totalSize"]
+    assert contacts > 0
 
     def others() -> None:
         while not done.is_set():
             started = time.monotonic()
-            answers.append(query("SELECT Id FROM Account WHERE Name = 'Initech'").json()["totalSize"])
+            answers.append(query(neighbour_query).json()["totalSize"])
             latencies.append(time.monotonic() - started)
 
     neighbour = threading.Thread(target=others)
@@ -73,4 +77,4 @@ def test_a_slow_query_times_out_and_others_are_served_meanwhile(query, base_url,
     assert answer.status_code == 400 and answer.json() == [
         {"message": "Your query request was running for too long.", "errorCode": "QUERY_TIMEOUT", "fields": []}]
     assert took < 3
-    assert answers and set(answers) == {1} and max(latencies) < 3
+    assert answers and set(answers) == {contacts} and max(latencies) < 3
