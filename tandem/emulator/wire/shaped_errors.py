@@ -13,6 +13,7 @@ from tandem.emulator.wire import async_formats
 from tandem.emulator.wire.replies import error_reply, to_response
 from tandem.emulator.wire.soap_xml import XML_TYPE, fault
 
+_SOAP_CODES = {"INVALID_CONTENT_ENCODING": "INVALID_XML", "UNSUPPORTED_MEDIA_TYPE": "INVALID_XML"}
 _OAUTH_ERRORS = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
@@ -35,7 +36,9 @@ def shaped_error(path: str, status: int, error_code: str, message: str, *, conte
         reply = async_formats.error_reply(ApiError(message, error_code=error_code, status=status),
                                           async_formats.wants_json(content_type))
         return to_response(reply)
-    if api == "soap":
+    if api == "soap":  # a SOAP fault: HTTP 500 but for a path that does not exist, a body never read as XML
+        if status not in (404, 405):
+            status, error_code = 500, _SOAP_CODES.get(error_code, error_code)
         return Response(fault(error_code, message).encode("utf-8"), status_code=status, media_type=XML_TYPE)
     if api == "oauth":
         body = {"error": _OAUTH_ERRORS.get(status, "invalid_request"), "error_description": message}

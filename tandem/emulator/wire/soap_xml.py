@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -26,33 +24,10 @@ def local(element: Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
 
-class UnreadableBody(ValueError):
-    """A request body whose Content-Encoding cannot be undone."""
-
-
-def decoded_body(payload: bytes, content_encoding: str | None = None) -> bytes:
-    """The request body with its `Content-Encoding` (gzip or deflate) undone.
-
-    Without a header, a body that starts with gzip's magic bytes is still inflated: XML never does;
-    and a body that already reads as XML is left alone (a middleware may have inflated it).
-    """
-    encoding = (content_encoding or "").strip().lower()
-    if payload.lstrip()[:1] == b"<":
-        return payload
-    try:
-        if encoding == "gzip" or (not encoding and payload[:2] == b"\x1f\x8b"):
-            return gzip.decompress(payload)
-        if encoding == "deflate":
-            return zlib.decompress(payload)
-    except (OSError, EOFError, zlib.error):
-        raise UnreadableBody(f"the request body is not valid {encoding or 'gzip'} data") from None
-    return payload
-
-
 def operation_and_session(payload: bytes) -> tuple[str | None, str | None]:
     """The call a SOAP request makes (`login`, `convertLead`, ...) and its SessionHeader's session Id."""
     try:
-        root = SafeET.fromstring(decoded_body(payload))
+        root = SafeET.fromstring(payload)
     except Exception:
         return None, None
     body = next((e for e in root if local(e) == "Body"), None)
