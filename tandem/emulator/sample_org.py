@@ -33,4 +33,5 @@ SYNC_USER = UserLogin("sync@sample.example", "sync-pass-1")
 REP = UserLogin("rep@sample.example", "rep-pass-1")
 """Sam Seller, a sales rep (System Administrator); the Lead assignment rules give Leads to this user."""
 CONNECTED_APP = ClientCredentials("tandem-local", "tandem-local-secret")
-"""The one connected app; its client-credentials sessions run as `SYNC_USER`."""
+"""The one connected app; its client-credentials sessions run as `SYNC_USER`, and its scopes
+(`api refresh_token`) give password logins a refresh token."""

@@ -99,6 +99,9 @@ class EmulatorServer:
             # Control routes trust only loopback peers: never take the peer from X-Forwarded-For,
             # whatever FORWARDED_ALLOW_IPS says.
             proxy_headers=False,
+            # uvicorn writes these two in lowercase; the app's header layer adds `Date` itself.
+            server_header=False,
+            date_header=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

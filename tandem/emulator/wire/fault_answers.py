@@ -8,6 +8,7 @@ proxy in front of Salesforce sends it.
 from __future__ import annotations
 
 import json
+from email.utils import formatdate
 from dataclasses import dataclass
 
 from tandem.emulator.faults import FaultSettings
@@ -50,7 +51,8 @@ class Answer:
 
     @property
     def headers(self) -> list[tuple[bytes, bytes]]:
-        return [(b"content-type", self.content_type.encode()), (b"content-length", str(len(self.body)).encode())]
+        return [(b"Content-Type", self.content_type.encode()), (b"Content-Length", str(len(self.body)).encode()),
+                (b"Date", formatdate(usegmt=True).encode())]
 
 
 def gateway_page(status: int, title: str, text: str) -> bytes:
