@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -392,6 +393,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--upsert-csv", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop the tool and the emulator
     if args.client:
         client_main(args.client, args.base_url, args.ca, args.folder, args.upsert_csv)
         return

@@ -219,28 +219,46 @@ class ProcessRun:
         return _TOKEN_RE.sub("<token>", "\n".join(text[-lines:]))
 
 
+def peak_rss_mb(pid: int, last: float) -> float:
+    """The process's resident high-water mark (`VmHWM`, reset at exec), or `last` once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return max(last, int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return last
+
+
 def run_process(argv: Sequence[str], env: dict[str, str], workdir: Path, label: str,
                 timeout: float = 3600.0) -> ProcessRun:
-    """Run `argv` to its end; wall time, the child's CPU and peak RSS (its rusage, children included)."""
+    """Run `argv` to its end: wall time, CPU (its rusage, waited-for children included), peak RSS.
+
+    Peak RSS is polled from /proc rather than taken from rusage: a child's `ru_maxrss` starts from
+    the RSS of the parent it was forked from."""
     stdout, stderr = workdir / f"{label}.out", workdir / f"{label}.err"
+    peak = 0.0
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         began = time.perf_counter()
         process = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                                    cwd=workdir)
-        deadline = began + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.02)
+        try:
+            while True:
+                peak = peak_rss_mb(process.pid, peak)
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > began + timeout:
+                    process.kill()
+                time.sleep(0.02)
+        except BaseException:
+            process.kill()
+            os.wait4(process.pid, 0)
+            raise
         wall = time.perf_counter() - began
     process.returncode = os.waitstatus_to_exitcode(status)
-    return ProcessRun(process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-                      stdout, stderr)
+    return ProcessRun(process.returncode, wall, usage.ru_utime + usage.ru_stime, peak, stdout, stderr)
 
 
 def singer_records(path: Path, stream: str) -> int:
