@@ -1,8 +1,7 @@
 """The emulator's ASGI application: routes, the Sforce-Limit-Info header, faults, one REST error renderer.
 
-Layers, outermost first: fault injection (its own answers spell header names as Salesforce
-does), header names in Salesforce's capitalisation, path normalisation + limit header, Starlette
-routing with the last-resort error renderer (`internal_errors.py`). Data-API requests all go through
+Layers, outermost first: fault injection, path normalisation + limit header, Starlette routing with
+the last-resort error renderer (`internal_errors.py`). Data-API requests all go through
 `data_endpoint`, which authenticates, counts and dispatches to the route table in a worker thread
 (the model is synchronous and thread-safe).
 """
@@ -28,7 +27,6 @@ from tandem.emulator.wire.calls import open_call, parse_version
 from tandem.emulator.wire.data_api import DATA_ROUTES
 from tandem.emulator.wire.fault_injection import FaultMiddleware
 from tandem.emulator.wire.fault_plans import STATE_KEY, FaultInjector, RequestFaults
-from tandem.emulator.wire.header_names import HeaderNamesMiddleware
 from tandem.emulator.wire.internal_errors import InternalErrorMiddleware, error_id, unknown_exception_message
 from tandem.emulator.wire.replies import Reply, error_reply, to_response
 from tandem.emulator.wire.routing import ApiRequest
@@ -145,6 +143,6 @@ def create_app(org: Any, *, state_dir: Path | None = None, faults: FaultSettings
     starlette.state.org = org
     starlette.state.faults = injector
     starlette.state.state_dir = state_dir
-    app = FaultMiddleware(HeaderNamesMiddleware(ApiHeadersMiddleware(starlette, org)), injector, org)
+    app = FaultMiddleware(ApiHeadersMiddleware(starlette, org), injector, org)
     app.state = starlette.state
     return app

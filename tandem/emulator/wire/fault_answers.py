@@ -8,7 +8,6 @@ proxy in front of Salesforce sends it.
 from __future__ import annotations
 
 import json
-from email.utils import formatdate
 from dataclasses import dataclass
 
 from tandem.emulator.faults import FaultSettings
@@ -51,8 +50,7 @@ class Answer:
 
     @property
     def headers(self) -> list[tuple[bytes, bytes]]:
-        return [(b"Content-Type", self.content_type.encode()), (b"Content-Length", str(len(self.body)).encode()),
-                (b"Date", formatdate(usegmt=True).encode())]
+        return [(b"content-type", self.content_type.encode()), (b"content-length", str(len(self.body)).encode())]
 
 
 def gateway_page(status: int, title: str, text: str) -> bytes:

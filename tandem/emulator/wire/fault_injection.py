@@ -117,5 +117,5 @@ class FaultMiddleware:
                     break
                 await anyio.sleep(0)
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"Content-Length", b"100")]})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
         raise ConnectionAbortedError("fault injection: connection dropped")
