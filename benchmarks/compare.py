@@ -111,7 +111,9 @@ def measured(bench: Bench, plan: Callable[[], Outcome]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ok": process.returncode == 0, "records": records, "wall_s": round(process.wall_s, 2),
         "records_per_s": round(records / process.wall_s, 1) if process.wall_s else None,
-        "cpu_s": round(process.cpu_s, 2), "peak_rss_mb": round(process.peak_rss_mb, 1), "api_calls": calls,
+        "cpu_s": round(process.cpu_s, 2),
+        "cpu_us_per_record": round(process.cpu_s / records * 1e6, 1) if records else None,
+        "peak_rss_mb": round(process.peak_rss_mb, 1), "api_calls": calls,
     }
     if process.returncode != 0:
         result.update(exit_code=process.returncode, stderr_tail=process.tail())
