@@ -66,7 +66,7 @@ def _token_grant(org: Any, form: dict[str, str], authorization: str) -> tuple[An
         if not client_id:
             raise AuthError("invalid_client_id", "client identifier invalid")
         token = org.login_refresh_token(client_id, secret, form["refresh_token"])
-        return token, org.directory.apps[client_id].client_secret
+        return token, org.client_secret(client_id)
     if not grant:
         raise AuthError("invalid_request", "missing grant type")
     raise AuthError("unsupported_grant_type", "grant type not supported")
