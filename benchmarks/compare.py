@@ -346,7 +346,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
 
 def markdown(report: dict[str, Any]) -> str:
     lines = ["| tool | added latency | wall s | records | records/s | client CPU s | API calls | peak RSS MB "
-             "| wall ÷ Tandem (same task and latency) |", "|---|---|---|---|---|---|---|---|---|"]
+             "| wall ÷ Tandem (same work and latency) |", "|---|---|---|---|---|---|---|---|---|"]
     for tag, results in report["rounds"].items():
         for name, figures in results.items():
             base = results.get("tandem-push" if name in PUSHES else "tandem-sqlite")
