@@ -36,4 +36,5 @@ LIMITED = UserLogin("limited@sample.example", "limited-pass-1")
 """Lee Limited, profile Limited Sales: reads and edits Leads and Contacts, but Title is read-only,
 Favorite_Color__c hidden, and setup (the Tooling API's FieldDefinition) out of reach."""
 CONNECTED_APP = ClientCredentials("tandem-local", "tandem-local-secret")
-"""The one connected app; its client-credentials sessions run as `SYNC_USER`."""
+"""The one connected app; its client-credentials sessions run as `SYNC_USER`, and its scopes
+(`api refresh_token`) give password logins a refresh token."""

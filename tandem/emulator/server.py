@@ -19,6 +19,7 @@ import trustme
 import uvicorn
 
 from tandem.emulator.wire import create_app
+from tandem.emulator.wire.header_names import HeaderNamesMiddleware
 
 log = logging.getLogger("tandem.emulator")
 SERVER_NAMES = ("127.0.0.1", "localhost", "::1")
@@ -59,7 +60,7 @@ class EmulatorServer:
         self.org, self.host, self.port = org, host, port
         self.state_dir = Path(state_dir)
         self.persist = persist
-        self.app = create_app(org, state_dir=self.state_dir if persist else None)
+        self.app = HeaderNamesMiddleware(create_app(org, state_dir=self.state_dir if persist else None))
         self.last_request = time.monotonic()
         """When the last request arrived (monotonic clock): an idle background server may stop."""
         self._server: uvicorn.Server | None = None
@@ -99,6 +100,9 @@ class EmulatorServer:
             # Control routes trust only loopback peers: never take the peer from X-Forwarded-For,
             # whatever FORWARDED_ALLOW_IPS says.
             proxy_headers=False,
+            # uvicorn writes these two in lowercase; HeaderNamesMiddleware adds `Date` itself.
+            server_header=False,
+            date_header=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

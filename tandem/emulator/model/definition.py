@@ -49,11 +49,20 @@ class UserDef(_Strict):
     active: bool = True
 
 
+OAuthScope = Literal["api", "refresh_token", "offline_access", "full", "web", "id", "openid", "profile", "email",
+                "address", "phone", "chatter_api", "custom_permissions", "visualforce", "wave_api", "eclair_api",
+                "pardot_api", "lightning", "content", "cdp_query_api", "cdp_profile_api", "cdp_ingest_api"]
+
+
 class ConnectedAppDef(_Strict):
     clientId: str
     clientSecret: str
     runAs: str | None = None
     name: str | None = None
+    scopes: list[OAuthScope] = Field(default_factory=lambda: ["api"], min_length=1)
+    """The app's selected OAuth scopes; with `refresh_token` or `offline_access` its password
+    logins also return a refresh token."""
+    requireSecretForRefresh: bool = True
 
 
 class ProfilePermissionsDef(_Strict):

@@ -46,6 +46,13 @@ class ConnectedApp:
     client_id: str
     client_secret: str
     run_as: str | None
+    scopes: tuple[str, ...] = ("api",)
+    require_secret_for_refresh: bool = True
+
+    @property
+    def offline(self) -> bool:
+        """Whether the app may hold refresh tokens (Salesforce's `refresh_token`/`offline_access` scope)."""
+        return "refresh_token" in self.scopes or "offline_access" in self.scopes
 
     def __repr__(self) -> str:
         return f"ConnectedApp(client_id={self.client_id!r})"
@@ -79,7 +86,8 @@ class Directory:
         for i, spec in enumerate(definition.connectedApps):
             if spec.runAs is not None and spec.runAs.lower() not in self.users:
                 raise OrgDefinitionError(f"connectedApps[{i}].runAs", f"unknown user \"{spec.runAs}\"")
-            self.apps[spec.clientId] = ConnectedApp(spec.clientId, spec.clientSecret, spec.runAs)
+            self.apps[spec.clientId] = ConnectedApp(spec.clientId, spec.clientSecret, spec.runAs,
+                                                    tuple(dict.fromkeys(spec.scopes)), spec.requireSecretForRefresh)
         self.queues: dict[str, Queue] = {}
         for i, spec in enumerate(definition.queues):
             if spec.name in self.queues:

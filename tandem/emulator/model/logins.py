@@ -1,4 +1,4 @@
-"""Logging in: the password and client-credentials checks, the sessions they open, who a session is.
+"""Logging in: the password, client-credentials and refresh-token checks, the sessions they open, who a session is.
 
 Answers as Salesforce's token endpoint does (`invalid_client_id`, `invalid_client`,
 `invalid_grant`), so the OAuth and SOAP faces only translate them to their format.
@@ -42,10 +42,14 @@ class Logins:
         return app
 
     def password(self, client_id: str, client_secret: str, username: str, password: str) -> Token:
-        """The OAuth password grant: a connected app and a user's password (plus security token)."""
-        self._check_client(client_id, client_secret)
+        """The OAuth password grant: a connected app and a user's password (plus security token).
+
+        An app whose scopes allow offline access also gets a refresh token for that user."""
+        app = self._check_client(client_id, client_secret)
         user = self._check_password(username, password)
-        return self.sessions.open(user.id, self._now_ms(), client_id)
+        now = self._now_ms()
+        refresh = self.sessions.issue_refresh_token(user.id, client_id, now) if app.offline else None
+        return self.sessions.open(user.id, now, client_id, scopes=app.scopes, refresh_token=refresh)
 
     def client_credentials(self, client_id: str, client_secret: str) -> Token:
         """The OAuth client-credentials grant: a session for the app's run-as user."""
@@ -53,7 +57,27 @@ class Logins:
         user = self.directory.user(app.run_as) if app.run_as else None
         if user is None or not user.active:
             raise AuthError("invalid_grant", "no client credentials user enabled")
-        return self.sessions.open(user.id, self._now_ms(), client_id)
+        return self.sessions.open(user.id, self._now_ms(), client_id, scopes=app.scopes)
+
+    def refresh(self, client_id: str, client_secret: str | None, refresh_token: str) -> Token:
+        """The OAuth refresh-token grant: a new session for the token's user; the refresh token
+        itself is not rotated, so the answer carries none."""
+        app = self.directory.apps.get(client_id)
+        if app is None:
+            raise AuthError("invalid_client_id", "client identifier invalid")
+        secret_missing = client_secret is None or client_secret == ""
+        if (secret_missing and app.require_secret_for_refresh) or (
+                not secret_missing and client_secret != app.client_secret):
+            raise AuthError("invalid_client", "invalid client credentials")
+        grant = self.sessions.find_refresh_token(refresh_token)
+        user = self.directory.users_by_id.get(grant.user_id) if grant is not None else None
+        if grant is None or grant.client_id != client_id or user is None or not app.offline:
+            raise AuthError("invalid_grant", "expired access/refresh token")
+        if not user.active:
+            raise AuthError("invalid_grant", "authentication failure")
+        session = self.sessions.open(user.id, self._now_ms(), client_id, scopes=app.scopes,
+                                     refresh_token=refresh_token)
+        return Token(session.access_token, session.user_id, session.issued_at, session.scopes)
 
     def username_password(self, username: str, password: str) -> Token:
         """The SOAP login: a user's password alone, no connected app."""

@@ -146,6 +146,19 @@ class Org:
         return self._logins.client_credentials(client_id, client_secret)
 
     @_locked
+    def login_refresh_token(self, client_id: str, client_secret: str | None, refresh_token: str) -> Token:
+        return self._logins.refresh(client_id, client_secret, refresh_token)
+
+    def client_secret(self, client_id: str) -> str:
+        """The connected app's secret, which signs its token answers (the app must exist)."""
+        return self.directory.apps[client_id].client_secret
+
+    @_locked
+    def revoke_token(self, token: str) -> None:
+        """The revoke endpoint: an access token ends its session; a refresh token ends itself and its sessions."""
+        self.sessions.revoke(token)
+
+    @_locked
     def login_username_password(self, username: str, password: str) -> Token:
         return self._logins.username_password(username, password)
 

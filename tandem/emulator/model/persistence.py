@@ -1,4 +1,4 @@
-"""--persist: an org's records, Id counters, clock and sessions saved to a directory and back.
+"""--persist: an org's records, Id counters, clock, sessions and refresh tokens saved to a directory and back.
 
 The schema and rules come from the definition file each time; only the state is saved. This
 module knows the state (`OrgState`, `SessionStore`), not the `Org` facade that holds it.
@@ -26,6 +26,7 @@ def save(directory: Path, org_id: str, state: OrgState, sessions: SessionStore) 
         "sequences": state.sequences,
         "last_stamp_ms": state.clock.last_ms,
         "sessions": sessions.export(),
+        "refresh_tokens": sessions.export_refresh_tokens(),
     }
     temporary = directory / (STATE_FILE + ".tmp")
     # the file holds live session tokens: readable by its owner only
@@ -51,3 +52,4 @@ def restore(directory: Path, org_id: str, state: OrgState, sessions: SessionStor
     state.sequences = dict(payload["sequences"])
     state.clock.observe(payload["last_stamp_ms"])
     sessions.import_(payload.get("sessions", {}))
+    sessions.import_refresh_tokens(payload.get("refresh_tokens", {}))

@@ -60,6 +60,13 @@ def _token_grant(org: Any, form: dict[str, str], authorization: str) -> tuple[An
         if not client_id:
             raise AuthError("invalid_client_id", "client identifier invalid")
         return org.login_client_credentials(client_id, secret or ""), secret or ""
+    if grant == "refresh_token":
+        if not form.get("refresh_token"):
+            raise AuthError("invalid_request", "missing parameter: refresh_token")
+        if not client_id:
+            raise AuthError("invalid_client_id", "client identifier invalid")
+        token = org.login_refresh_token(client_id, secret, form["refresh_token"])
+        return token, org.client_secret(client_id)
     if not grant:
         raise AuthError("invalid_request", "missing grant type")
     raise AuthError("unsupported_grant_type", "grant type not supported")
@@ -75,15 +82,18 @@ async def token(request: Request) -> Response:
     base = base_url_of(request)
     identity = f"{base}/id/{org.org_id}/{issued.user_id}"
     issued_at = str(issued.issued_at)
-    return JSONResponse({
-        "access_token": issued.access_token,
+    body = {"access_token": issued.access_token}
+    if issued.refresh_token:
+        body["refresh_token"] = issued.refresh_token
+    body.update({
+        "signature": sign(secret, identity, issued_at),
+        "scope": " ".join(issued.scopes),
         "instance_url": base,
         "id": identity,
         "token_type": "Bearer",
         "issued_at": issued_at,
-        "signature": sign(secret, identity, issued_at),
-        "scope": "api",
     })
+    return JSONResponse(body)
 
 
 def _identity_body(org: Any, token_text: str, base: str) -> dict:
@@ -130,5 +140,5 @@ async def revoke(request: Request) -> Response:
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     token_text = form.get("token") or request.query_params.get("token")
     if token_text:
-        await run_in_threadpool(request.app.state.org.expire_session, token_text)
+        await run_in_threadpool(request.app.state.org.revoke_token, token_text)
     return Response(b"", status_code=200)
