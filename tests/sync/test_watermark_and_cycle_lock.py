@@ -60,7 +60,8 @@ def _take_the_lock_away(store):
     engine = sa.create_engine(store.url)
     with engine.begin() as connection:
         connection.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                   " WHERE application_name LIKE 'tandem sync, pid %%'")
+                                   " WHERE application_name LIKE 'tandem sync, pid %%'"
+                                   " AND datname = current_database()")  # this test's own database only
     engine.dispose()
 
 
