@@ -64,6 +64,12 @@ def _as_json(job: ClassicJob) -> bool:
     return job.content_type == "JSON"
 
 
+def _answer_as_json(call: ApiCall) -> bool:
+    """A posted jobInfo is answered in the request's own format (a CSV job made with a JSON jobInfo
+    gets JSON back); reads answer in the job's format."""
+    return formats.wants_json(call.header("content-type"))
+
+
 def _chunk_rows(call: ApiCall) -> int:
     return call.org.definition.asyncApi.resultChunkRows
 
@@ -110,7 +116,7 @@ def create_job(call: ApiCall, request: ApiRequest) -> Reply:
         concurrency_mode=_concurrency(fields.get("concurrencyMode")),
         pk_chunking=pk_chunking,
     )
-    return formats.info_reply(201, _as_json(job), "jobInfo", formats.job_info(job))
+    return formats.info_reply(201, _answer_as_json(call), "jobInfo", formats.job_info(job))
 
 
 def _external_id_field(describe: dict, name: str | None) -> str:
@@ -148,7 +154,7 @@ def set_job_state(call: ApiCall, request: ApiRequest) -> Reply:
                     job.settle(batch, "NotProcessed")
         else:
             raise AsyncError("InvalidJobState", f"state must be Closed or Aborted, not '{wanted}'")
-    return formats.info_reply(200, _as_json(job), "jobInfo", formats.job_info(job))
+    return formats.info_reply(200, _answer_as_json(call), "jobInfo", formats.job_info(job))
 
 
 @routes.route("POST", "job/{job_id}/batch")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from defusedxml import ElementTree as SafeET
 
 from tests.emulator.async_api.conftest import API_VERSION
@@ -83,3 +85,24 @@ def test_an_xml_query_job_answers_xml_records(bulk, sf):
     assert first.find(f"{NS}Account").findtext(f"{NS}Name") == expected[0]["Account"]["Name"]
     nil = "{http://www.w3.org/2001/XMLSchema-instance}nil"
     assert all(r.find(f"{NS}Birthdate").get(nil) == "true" or r.findtext(f"{NS}Birthdate") for r in records)
+
+
+def test_a_csv_job_made_with_a_json_job_info_answers_json_to_its_posts_and_xml_to_its_reads(base_url, http, sf_token):
+    """The pattern of tap-salesforce's Bulk reader: JSON headers on every call, the job's own XML on reads."""
+    headers = {"X-SFDC-Session": sf_token, "Content-Type": "application/json"}
+    jobs = f"{base_url}/services/async/62.0/job"
+    made = http.post(jobs, headers=headers,
+                     data=json.dumps({"operation": "queryAll", "object": "Contact", "contentType": "CSV"}))
+    assert made.status_code == 201 and made.headers["Content-Type"] == "application/json"
+    job_id = made.json()["id"]
+    batch = http.post(f"{jobs}/{job_id}/batch", headers=dict(headers, **{"Content-Type": "text/csv"}),
+                      data="SELECT Id FROM Contact")
+    assert batch.status_code == 201 and batch.headers["Content-Type"] == "application/xml"
+    batch_id = SafeET.fromstring(batch.content).findtext(f"{NS}id")
+    read = http.get(f"{jobs}/{job_id}/batch/{batch_id}", headers=headers)
+    assert read.headers["Content-Type"] == "application/xml"
+    assert SafeET.fromstring(read.content).findtext(f"{NS}id") == batch_id
+    closed = http.post(f"{jobs}/{job_id}", headers=headers, data=json.dumps({"state": "Closed"}))
+    assert closed.status_code == 200 and closed.json()["state"] == "Closed"
+    missing = http.get(f"{jobs}/750000000000000AAA", headers=headers)
+    assert missing.status_code == 400 and missing.json()["exceptionCode"] == "InvalidJob"
