@@ -82,8 +82,11 @@ class PersonActions:
         """Create the person in Salesforce as a Lead, or push its pending changes if it is linked."""
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
-        with self.claimed([person_id]):
-            return self._sync_claimed(person_id, owner, queue, assignment_rules)
+        try:
+            with self.claimed([person_id]):
+                return self._sync_claimed(person_id, owner, queue, assignment_rules)
+        finally:
+            self.engine.charge_calls()  # the actions' lane of the API budget
 
     def _sync_claimed(self, person_id: int, owner: str | None = None, queue: str | None = None,
                       assignment_rules: bool | None = None) -> SyncPersonResult:
