@@ -260,6 +260,10 @@ def _parse_fields(table: Mapping[str, Any]) -> dict[tuple[str | None, str], Decl
                                      "API name, or a custom __c field)")
         if scope == "Account" and rule not in ACCOUNT_RULES:
             raise ConfigError(where, "Account fields only flow into Tandem: from-salesforce-only or off")
+        earlier = declared.get((scope, name.lower()))
+        if earlier is not None and earlier.rule is not rule:
+            raise ConfigError(where, f"conflicts with {earlier.key}: both name {name}, as {rule.value} and "
+                                     f"{earlier.rule.value}")
         declared[(scope, name.lower())] = DeclaredRule(rule, where)
     _refuse_conflicts(declared)
     return declared

@@ -12,7 +12,7 @@ each recorded, and `leaving` applies to the person as on the pull side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 from tandem.errors import ConfigError, TandemError
 from tandem.people import activities as types
@@ -26,9 +26,17 @@ from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
 from tandem.sync.workspace import SyncWorkspace
 
-if TYPE_CHECKING:
-    from tandem.sync.push import PersonPush
 
+
+class _PersonPush(Protocol):
+    """What the push filter needs of a push's plan (`tandem.sync.push.PersonPush`)."""
+
+    person: Person
+    sent: list[Any]
+    not_synced: list[tuple[Any, Any, str]]
+
+
+P = TypeVar("P", bound=_PersonPush)
 OUTSIDE_FILTER = "OUTSIDE_SYNC_FILTER"
 """The sync error code of a flagged person."""
 
@@ -84,7 +92,7 @@ class FilterEffects:
 
     # -- push --------------------------------------------------------------------------------------
 
-    def push_inside(self, object_name: str, plans: Sequence[PersonPush]) -> list[PersonPush]:
+    def push_inside(self, object_name: str, plans: Sequence[P]) -> list[P]:
         """The plans of persons inside the push filter; the others' changes leave the outbox, recorded."""
         condition = self.policy.push_filter
         if condition is None:

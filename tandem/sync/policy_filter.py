@@ -71,6 +71,17 @@ _UNESCAPE = re.compile(r"\\(.)")
 _ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
+class SoqlString(str):
+    """A string literal's value, keeping its text as written (a LIKE pattern reads its escapes)."""
+
+    raw: str
+
+    def __new__(cls, value: str, raw: str) -> SoqlString:
+        made = super().__new__(cls, value)
+        made.raw = raw
+        return made
+
+
 @dataclass(frozen=True)
 class DateLiteral:
     """A relative date literal (TODAY, LAST_N_DAYS:30): Salesforce resolves it; Tandem does not."""
@@ -137,7 +148,7 @@ class _Tree(Transformer[Token, Node]):
 
     def string(self, parts: list[Token]) -> str:
         body = str(parts[0])[1:-1]
-        return _UNESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), body)
+        return SoqlString(_UNESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), body), body)
 
     def number(self, parts: list[Token]) -> Decimal:
         return Decimal(str(parts[0]))
@@ -234,7 +245,7 @@ def _compare(node: Comparison, actual: Any) -> bool:
     if op == "!=":
         return not _equal(actual, wanted)
     if op == "like":
-        return _like(str(actual), str(wanted))
+        return _like(str(actual), getattr(wanted, "raw", str(wanted)))
     left, right = _comparable(actual, wanted)
     if left is None:
         return False

@@ -155,4 +155,5 @@ async def convert_in_sfdc(request: Request, lead_id: int) -> Response:
 def sfdc_status(request: Request) -> Response:
     from tandem.sync.status import sync_status
 
-    return success([sync_status(request.app.state.store, now=datetime.now(UTC))])
+    return success([sync_status(request.app.state.store, now=datetime.now(UTC),
+                                policy=getattr(request.app.state, "policy", None))])
