@@ -1,9 +1,9 @@
 """The next cycle, read-only: what it would pull, create, update, push, settle and filter out.
 
 A dry run runs the cycle's own planners on what Salesforce and the store hold now, and writes
-nothing: Salesforce is only queried (pulls, never a write), the store is read in one read-only
-transaction (a write attempted inside it fails instead of landing), no watermark moves, and its
-calls are not charged to the budget. `compare` runs it under two policies (`tandem policy check`).
+nothing: Salesforce is only queried (pulls, never a write), the store is only read (through a
+workspace whose writes refuse, without row locks), no watermark moves, and its calls are not
+charged to the budget. `compare` runs it under two policies (`tandem policy check`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
+from tandem.errors import StoreError
 from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.salesforce.client import COLLECTION_LIMIT
@@ -32,6 +33,12 @@ LISTED = 200
 
 class _ReadOnlyWorkspace(SyncWorkspace):
     """The engine's workspace that reads without row locks and refuses every write."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise StoreError("a dry run writes nothing")
+
+    apply = apply_page = save_cursor = mark_in_flight = delivered = relinked = not_sent = refuse = _refuse
+    refresh_statistics = record_api_usage = keep_refused_login = recall_refused_login = log = _refuse
 
     def __init__(self, source: SyncWorkspace) -> None:
         super().__init__(source.client, source.store, source.overlap)
@@ -70,12 +77,11 @@ class DryRun:
         calls_before = self.client.calls
         catalog = self._catalog()
         report = DryRunReport()
-        with self.engine.store.reading():
-            puller = Puller(self.workspace, catalog, self.policy)
-            for object_name in PULL_ORDER:
-                report.pull[object_name] = self._pull(puller, object_name, catalog, report)
-            for object_name in PUSH_ORDER:
-                report.push[object_name] = self._push(object_name, catalog, report)
+        puller = Puller(self.workspace, catalog, self.policy)
+        for object_name in PULL_ORDER:
+            report.pull[object_name] = self._pull(puller, object_name, catalog, report)
+        for object_name in PUSH_ORDER:
+            report.push[object_name] = self._push(object_name, catalog, report)
         spent = self.client.calls - calls_before
         pushes = sum(ceil(p["persons"] / COLLECTION_LIMIT) * 2 for p in report.push.values())
         report.api_calls = {"spentByThisDryRun": spent, "pull": spent, "push": pushes, "cycle": spent + pushes}
