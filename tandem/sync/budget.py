@@ -1,9 +1,11 @@
 """The day's API budget, split into lanes: real-time actions first, then the cycle, then retries and backfills.
 
-Each lane may spend until the day's total (every lane's calls, counted from Tandem's own client)
-reaches its limit: actions the whole budget, the cycle the budget less `actions_reserve`,
-retries and backfills (`--retry-failed`, an object's first full pull) less `cycle_reserve` too.
-So a flood of changes spends the cycle's lane and stops there, while actions keep their reserve.
+Each lane may spend until the day's calls (every lane's, counted from Tandem's own client) reach
+its limit: actions the whole budget, the cycle the budget less `actions_reserve`, retries and
+backfills (`--retry-failed`, an object's first full pull) less `cycle_reserve` too. What a lane
+spends inside its own reserve does not count against the lanes after it, so actions using their
+reserve never stop the cycle; a flood of changes spends the cycle's lane and stops there, while
+actions keep their reserve.
 Days are UTC days; a spent lane opens again at the next midnight UTC.
 """
 
@@ -67,9 +69,20 @@ class BudgetState:
         return {Lane.ACTIONS: self.budget, Lane.CYCLE: self.budget - self.actions_reserve,
                 Lane.RETRIES: self.budget - self.actions_reserve - self.cycle_reserve}[lane]
 
+    def counted_against(self, lane: Lane) -> int:
+        """The day's calls that count against `lane`'s limit: every lane's, except what the lanes
+        before it spent inside their own reserve (actions their `actions_reserve`, the cycle its
+        `cycle_reserve`), which was never the later lane's to spend."""
+        actions, cycle = self.spent.get(Lane.ACTIONS, 0), self.spent.get(Lane.CYCLE, 0)
+        if lane is Lane.ACTIONS:
+            return self.total
+        if lane is Lane.CYCLE:
+            return self.total - min(actions, self.actions_reserve)
+        return self.total - min(actions, self.actions_reserve) - min(cycle, self.cycle_reserve)
+
     def exhausted(self, lane: Lane) -> bool:
         limit = self.limit(lane)
-        return limit is not None and self.total >= limit
+        return limit is not None and self.counted_against(lane) >= limit
 
     @property
     def resets_at(self) -> datetime:
@@ -82,13 +95,13 @@ class BudgetState:
         remaining = (self.resets_at - self.now).total_seconds()
         rate = self.total / elapsed
         projected = self.total + int(rate * remaining)
-        cycle_limit = self.limit(Lane.CYCLE)
+        cycle_limit, counted = self.limit(Lane.CYCLE), self.counted_against(Lane.CYCLE)
         runs_out = None
-        if cycle_limit is not None and rate > 0 and self.total < cycle_limit:
-            at = self.now + timedelta(seconds=(cycle_limit - self.total) / rate)
-            runs_out = at.isoformat() if at < self.resets_at else None
-        elif cycle_limit is not None and self.total >= cycle_limit:
+        if cycle_limit is not None and counted >= cycle_limit:
             runs_out = self.now.isoformat()
+        elif cycle_limit is not None and rate > 0:
+            at = self.now + timedelta(seconds=(cycle_limit - counted) / rate)
+            runs_out = at.isoformat() if at < self.resets_at else None
         return {"callsPerHour": round(rate * 3600, 1), "projectedCalls": projected,
                 "cycleLaneRunsOutAt": runs_out, "endOfDay": self.resets_at.isoformat()}
 
@@ -136,7 +149,7 @@ class ApiBudget:
         if state.exhausted(lane):
             limit = state.limit(lane)
             assert limit is not None
-            raise BudgetSpent(lane, state.total, limit, state.resets_at)
+            raise BudgetSpent(lane, state.counted_against(lane), limit, state.resets_at)
 
 
 class LaneMeter:
