@@ -99,12 +99,6 @@ class PersonStore:
             self.fields.refresh()  # a custom field added inside was rolled back too
             raise
 
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """One read-only transaction for the block: its reads see one state, and a write inside it fails."""
-        with self._db.reading():
-            yield
-
     def atomically(self, work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
         """`work()` in one transaction, run again from the start (at most `attempts` times in all)
         when another writer made the database give it up; then `StoreBusy`.
