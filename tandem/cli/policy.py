@@ -87,7 +87,7 @@ def print_dry_run(out: Console, result: dict[str, Any]) -> None:
     for key, section in result["filteredOut"].items():
         typer.echo(f"filtered out by {key}: {_count(section)} ({section['filter']}; leaving: {section['leaving']})")
     calls = result["apiCalls"]
-    typer.echo(f"API calls: the cycle would spend about {calls['cycle']} ({calls['pull']} pulling, "
+    typer.echo(f"API calls: the cycle would spend about {calls['cycle']} ({calls['read']} reading the org, "
                f"{calls['push']} pushing); this dry run spent {calls['spentByThisDryRun']}")
 
 

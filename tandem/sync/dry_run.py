@@ -84,7 +84,7 @@ class DryRun:
             report.push[object_name] = self._push(object_name, catalog, report)
         spent = self.client.calls - calls_before
         pushes = sum(ceil(p["persons"] / COLLECTION_LIMIT) * 2 for p in report.push.values())
-        report.api_calls = {"spentByThisDryRun": spent, "pull": spent, "push": pushes, "cycle": spent + pushes}
+        report.api_calls = {"spentByThisDryRun": spent, "read": spent, "push": pushes, "cycle": spent + pushes}
         return report
 
     def _catalog(self) -> Catalog:
@@ -212,6 +212,15 @@ def compare(engine: SyncEngine, new_policy: SyncPolicy) -> dict[str, Any]:
         for c in then["conflicts"] if (key := (c["personId"], c["field"])) in rules_now
         and rules_now[key]["winner"] != c["winner"]
     ]
-    changes["filteredOut"] = {key: {"now": now["filteredOut"].get(key), "new": value}
-                              for key, value in then["filteredOut"].items() if now["filteredOut"].get(key) != value}
+    changes["filteredOut"] = {key: {"now": now["filteredOut"].get(key), "new": then["filteredOut"].get(key)}
+                              for key in sorted({*now["filteredOut"], *then["filteredOut"]})
+                              if _dropped(now["filteredOut"].get(key)) != _dropped(then["filteredOut"].get(key))}
     return {"now": now, "new": then, "changes": changes}
+
+
+def _dropped(section: dict[str, Any] | None) -> tuple[Any, ...]:
+    """What a filter section drops (records or persons), whatever its condition's text."""
+    if section is None:
+        return ()
+    return (section.get("records"), section.get("persons"), section.get("ids"),
+            [p["personId"] for p in section.get("listed", ())])
