@@ -73,7 +73,7 @@ SYNC_LEAD_TO_SFDC = ActivityType(
     19, "Sync Lead to SFDC", "Person created or updated in Salesforce",
     ActivityAttribute("SFDC Id", "string"),
     _attrs(("Salesforce Type", "string"), ("Operation", "string"), ("Source", "string"),
-           ("Reason", "string"), ("Rule", "string")),
+           ("Reason", "string")),
 )
 CONVERT_LEAD = ActivityType(
     21, "Convert Lead", "Lead converted to a contact in Salesforce",

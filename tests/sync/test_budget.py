@@ -202,3 +202,22 @@ def test_a_flood_stops_the_cycle_at_its_lane_while_actions_keep_their_reserve(
     [again] = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES]
     assert again.counts.new > 0
     assert again.counts.new + applied <= FLOOD
+
+
+def test_no_cycle_starts_in_quiet_hours(base_url, ca_path, reset_emulator, store):
+    clock = Clock(datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    engine = engine_for(base_url, ca_path, store, parse_policy({"quiet_hours": "22:00-06:00"}), clock)
+    waits: list[float] = []
+    said: list[str] = []
+
+    class OneWait:
+        def is_set(self) -> bool:
+            return bool(waits)
+
+        def wait(self, timeout: float) -> bool:
+            waits.append(timeout)
+            return True
+
+    assert run_forever(engine, 300, OneWait(), on_wait=said.append) == 0
+    assert waits == [6.5 * 3600] and said == ["quiet hours: the next cycle starts at 06:00 UTC"]
+    assert store.steps.recent(limit=1) == []
