@@ -133,6 +133,8 @@ class SyncEngine:
         self.pull_page_size = SQLITE_PAGE_SIZE if store.url.startswith("sqlite") else PAGE_SIZE
         self._lock: CycleLock | None = None
         self.catalog: Catalog | None = None
+        self.org_catalog: Catalog | None = None
+        """The catalog as the org and the person fields allow it, before the policy narrows it."""
         self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
         self.stop_requested: Callable[[], bool] = lambda: False
         self.progress: Callable[[int], None] = lambda done: None
@@ -254,7 +256,7 @@ class SyncEngine:
         custom = {f.name: f.type.value for f in self.store.fields.all() if f.custom}
         catalog, wanted = build_catalog(describes, custom.get, now=self.clock())
         if not add_fields:
-            self.catalog = applied_to(self.policy, catalog.limited_to({f.name for f in self.store.fields.all()}))
+            self._settle_catalog(catalog)
             return StepCounts(skipped=len(wanted))
         for spec in wanted:
             existing = custom.get(spec.name)
@@ -265,9 +267,14 @@ class SyncEngine:
         for problem in catalog.problems:
             if problem not in known:
                 self.store.sync_errors.record(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
-        self.catalog = applied_to(self.policy, catalog.limited_to({f.name for f in self.store.fields.all()}))
+        self._settle_catalog(catalog)
         added = sum(1 for spec in wanted if spec.name not in custom)
         return StepCounts(new=added, skipped=len(wanted) - added)
+
+    def _settle_catalog(self, catalog: Catalog) -> None:
+        """Keep the org's catalog (the fields that exist as person fields) and the one the policy narrows."""
+        self.org_catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
+        self.catalog = applied_to(self.policy, self.org_catalog)
 
     def ensure_catalog(self) -> Catalog:
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):

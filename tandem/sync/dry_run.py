@@ -88,20 +88,10 @@ class DryRun:
         return report
 
     def _catalog(self) -> Catalog:
-        """The engine's catalog, as the sync user sees the org now, under this dry run's policy."""
-        engine_policy = self.engine.policy
+        """The org's catalog as the sync user sees it now, under this dry run's policy."""
         self.engine.refresh_catalog(add_fields=False)
-        assert self.engine.catalog is not None
-        if self.policy is engine_policy:
-            return self.engine.catalog
-        self.engine.policy = SyncPolicy()  # no declarations: the org's catalog as it is, for the new policy
-        try:
-            self.engine.refresh_catalog(add_fields=False)
-            assert self.engine.catalog is not None
-            return applied_to(self.policy, self.engine.catalog)
-        finally:
-            self.engine.policy = engine_policy
-            self.engine.catalog = None
+        assert self.engine.org_catalog is not None
+        return applied_to(self.policy, self.engine.org_catalog)
 
     # -- pull ----------------------------------------------------------------------------------------
 

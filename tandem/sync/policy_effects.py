@@ -86,7 +86,8 @@ class FilterEffects:
                 flagged.append(person)
             return page
 
-        self.workspace.apply_page(object_name, finished.advance(seen), plan)
+        # remembered, not advanced to: the watermark never moves past what the pull itself read
+        self.workspace.apply_page(object_name, finished.remember(seen), plan)
         self._flag(flagged, object_name, reason)
         return len(flagged)
 
