@@ -176,6 +176,15 @@ class PersonActions:
         """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
         if account_id and match_account:
             raise InvalidInput("account_id", "give an account id or ask for a match, not both")
+        try:
+            return self._convert(person_id, converted_status, owner, notify, create_opportunity, opportunity_name,
+                                 account_id, match_account)
+        finally:
+            self.engine.charge_calls()  # the actions' lane of the API budget
+
+    def _convert(self, person_id: int, converted_status: str | None, owner: str | None, notify: bool,
+                 create_opportunity: bool, opportunity_name: str | None, account_id: str | None,
+                 match_account: bool) -> ConvertResult:
         with self.claimed([person_id]):
             person = self.workspace.person(person_id)
             if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
