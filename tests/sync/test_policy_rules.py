@@ -169,6 +169,28 @@ def test_newest_wins_by_change_time_on_each_side(engine_with, store, sf):
     assert person(store, "hank@globex.example").fields["title"] == "Chairman"
     assert conflict_on(store, WILE, "title").attribute("Rule") == "sync.fields.title = newest-wins"
     assert conflict_on(store, "hank@globex.example", "title").attribute("Winner") == "Tandem"
+    # on a Lead (where Tandem wins by default), Salesforce's newer value wins
+    edit(store, MILTON, title="Collator")
+    sf.Lead.update(lead(sf)["Id"], {"Title": "Stapler Keeper"})
+    engine.run_cycle()
+    assert lead(sf)["Title"] == "Stapler Keeper" and person(store, MILTON).fields["title"] == "Stapler Keeper"
+    assert conflict_on(store, MILTON, "title").attribute("Winner") == "Salesforce"
+
+
+@pytest.mark.parametrize(("fields", "kept", "winner", "rule"), [
+    ({}, "Super Genius", "Salesforce", "default: Contact salesforce-wins"),
+    ({"Contact.title": "tandem-wins"}, "Chief Engineer", "Tandem", 'sync.fields."Contact.title" = tandem-wins'),
+])
+def test_the_push_settles_a_change_it_has_not_pulled_by_the_same_rule(engine_with, store, sf, fields, kept, winner,
+                                                                      rule):
+    engine = engine_with(fields)
+    engine.run_cycle()
+    edit(store, WILE, title="Chief Engineer")
+    sf.Contact.update(contact(sf)["Id"], {"Title": "Super Genius"})  # after the pull, before the push
+    engine.pusher().push("Contact")
+    assert contact(sf)["Title"] == kept and person(store, WILE).fields["title"] == kept
+    conflict = conflict_on(store, WILE, "title")
+    assert (conflict.attribute("Winner"), conflict.attribute("Rule")) == (winner, rule)
 
 
 def test_to_salesforce_only_pushes_and_never_pulls(engine_with, store, sf):
