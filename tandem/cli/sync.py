@@ -39,6 +39,9 @@ def _report_json(report: CycleReport) -> dict[str, Any]:
         "endedAt": report.ended_at.isoformat() if report.ended_at else None,
         "apiCalls": report.api_calls,
         "stoppedByLimit": report.stopped_by_limit,
+        "budgetStop": None if report.budget_stop is None else {
+            "lane": report.budget_stop.lane.value, "spent": report.budget_stop.spent,
+            "limit": report.budget_stop.limit, "until": report.budget_stop.until.isoformat()},
         "failure": report.failure_message,
         "steps": [step_json(s) for s in report.steps],
     }
