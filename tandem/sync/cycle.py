@@ -5,6 +5,9 @@ One cycle runs at a time: the cycle holds the store's cycle lock, which dies wit
 claim their persons, and the cycle's pages and batches claim theirs (`tandem.sync.claims`).
 Every step is recorded with its status and counts; a step that fails is logged as a job-level sync
 error and the next step still runs, except when the org's API limit is spent, which ends the cycle.
+The cycle's calls are counted in the API budget's lanes (`tandem.sync.budget`): with its lane spent
+a cycle does not start (`BudgetSpent`, saying until when), and one running stops after its page.
+The sync policy (`tandem.sync.policy`) narrows the field catalog and decides each field's conflicts.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ page by page; each row is parsed once into a typed record (`records.py`) and eac
 planned and applied in one store transaction, on the persons, bases and pending changes that
 transaction reads (their rows locked), together with the watermark that covers it: a Tandem edit
 landing meanwhile is either seen by the plan or lands after it, never between the two. A pull
-killed at any point resumes where its last committed page ended.
+killed at any point resumes where its last committed page ended. A pull filter of the sync policy
+is part of the query; what leaves it is handled by `tandem.sync.policy_effects`.
 """
 
 from __future__ import annotations
