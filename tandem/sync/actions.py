@@ -97,8 +97,10 @@ class PersonActions:
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
-        plan = plan_person(self.engine.ensure_catalog(), object_name, person, self.workspace.pending(person.id))
-        [result] = self.engine.pusher(source=ACTION_SOURCE).push_plans(object_name, [plan], Tally())
+        pusher = self.engine.pusher(source=ACTION_SOURCE)
+        plan = plan_person(pusher.catalog, object_name, person, self.workspace.pending(person.id),
+                           pusher.rules_of(object_name))
+        [result] = pusher.push_plans(object_name, [plan], Tally())
         if result is not None and not result.success:
             error = result.errors[0] if result.errors else None
             raise rejected(error, error.message if error else "Salesforce refused the record")

@@ -80,7 +80,7 @@ def create_app(
     flow actions when first needed."""
     limits = limits or ApiLimits()
     tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
-    holder = SalesforceActions(store, salesforce or _no_salesforce)
+    holder = SalesforceActions(store, salesforce or _no_salesforce, policy)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -221,3 +221,21 @@ def test_from_salesforce_only_pulls_and_never_pushes(engine_with, store, sf):
     [dropped] = [a for a in activities_of(store, milton.id, DROPPED) if a.attribute("Field") == "rating"]
     assert dropped.attribute("Rule") == 'sync.fields."Lead.rating" = from-salesforce-only'
     assert store.outbox.find(person_ids=[milton.id]) == []
+
+
+def test_sync_person_to_sfdc_sends_only_what_the_policy_lets_through(engine_with, store, sf):
+    from tandem.sync.actions import PersonActions
+
+    engine = engine_with({"personNotes": "off", "Lead.title": "prefer-tandem-unless-blank"})
+    engine.run_cycle()
+    sf.Lead.update(lead(sf)["Id"], {"Title": "Stapler Keeper"})
+    engine.run_cycle()
+    edit(store, MILTON, personNotes="a note", title=None, phone="+1 555 0300")
+    actions = PersonActions(engine_with({"personNotes": "off", "Lead.title": "prefer-tandem-unless-blank"}))
+    result = actions.sync_person(person(store, MILTON).id)
+    assert result.fields == ["phone"]
+    row = lead(sf)
+    assert (row["Phone"], row["Title"], row["Description"]) == ("+1 555 0300", "Stapler Keeper", None)
+    reasons = {a.attribute("Field"): a.attribute("Rule") for a in activities_of(store, person(store, MILTON).id, DROPPED)}
+    assert reasons["personNotes"] == "sync.fields.personNotes = off"
+    assert "prefer-tandem-unless-blank" in reasons["title"]
