@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     api_client_id: str | None = None
     api_client_secret: SecretStr | None = None
     api_clients: list[ApiClientSetting] = Field(default_factory=list)
+    sync: dict[str, Any] = Field(default_factory=dict, description="tandem.toml's [sync] policy table, "
+                                 "checked by tandem.sync.policy (TANDEM_SYNC as JSON)")
 
     @field_validator("database_url")
     @classmethod

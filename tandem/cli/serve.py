@@ -30,6 +30,7 @@ def serve(
     import uvicorn
 
     from tandem.cli.wiring import salesforce_client, store_for
+    from tandem.sync.policy import load_policy
     from tandem.web.app import create_app
     from tandem.web.clients import configured_clients
     from tandem.web.limits import ApiLimits
@@ -41,7 +42,8 @@ def serve(
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
         with store_for(settings) as store:
-            api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings))
+            api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings),
+                             policy=load_policy(settings))
             scheme = "https" if tls else "http"
             typer.echo(f"Tandem REST API on {scheme}://{host}:{port} for {len(clients)} API client(s) "
                        "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs)")

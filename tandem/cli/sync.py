@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -16,10 +17,14 @@ from rich.table import Table
 
 from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
+from tandem.cli.policy import print_dry_run, print_forecast
 from tandem.config import load_settings
 from tandem.people.models import StepOperation, StepStatus
 from tandem.cli.wiring import engine_on, salesforce_client, store_for
+from tandem.sync.budget import BudgetSpent
 from tandem.sync.cycle import CycleReport, SyncEngine
+from tandem.sync.dry_run import DryRun
+from tandem.sync.policy import load_policy
 from tandem.sync.scheduler import run_forever
 from tandem.sync.status import step_json, sync_status
 
@@ -34,6 +39,9 @@ def _report_json(report: CycleReport) -> dict[str, Any]:
         "endedAt": report.ended_at.isoformat() if report.ended_at else None,
         "apiCalls": report.api_calls,
         "stoppedByLimit": report.stopped_by_limit,
+        "budgetStop": None if report.budget_stop is None else {
+            "lane": report.budget_stop.lane.value, "spent": report.budget_stop.spent,
+            "limit": report.budget_stop.limit, "until": report.budget_stop.until.isoformat()},
         "failure": report.failure_message,
         "steps": [step_json(s) for s in report.steps],
     }
@@ -68,21 +76,43 @@ def _progress(engine: SyncEngine) -> Iterator[None]:
 def sync(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also retry changes Salesforce refused.")] = False,
     as_json: AsJson = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what the next cycle would do; read-only "
+                                          "against the org and the database.")] = False,
+    ignore_budget: Annotated[bool, typer.Option("--ignore-budget", help="Run even when the API budget's "
+                                                "cycle lane is spent.")] = False,
 ) -> None:
-    """Run one sync cycle now and show what each step did."""
+    """Run one sync cycle now and show what each step did (with a spent cycle lane: wait for it first)."""
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store, engine_on(settings, store) as engine:
+            if dry_run:
+                result = DryRun(engine).run().as_json()
+                print_json(result) if as_json else print_dry_run(console, result)
+                return
             with _progress(engine) if not as_json else nullcontext():
-                report = engine.run_cycle(retry_failed=retry_failed)
+                report = _cycle_when_budget_allows(engine, retry_failed, ignore_budget)
         if as_json:
             print_json(_report_json(report))
         else:
             _print_report(report)
+        if report.budget_stop is not None:
+            typer.echo(f"STOPPED: {report.budget_stop}; the rest waits for the next cycle "
+                       "(--ignore-budget overrides)", err=True)
         if report.failure is not None:
             typer.echo(f"FAILED: {report.failure_message}", err=True)
         if any(s.status is StepStatus.FAILED for s in report.steps):
             raise typer.Exit(1)
+
+
+def _cycle_when_budget_allows(engine: SyncEngine, retry_failed: bool, ignore_budget: bool) -> CycleReport:
+    """The cycle, once the budget's cycle lane allows it: until then, wait and say until when."""
+    while True:
+        try:
+            return engine.run_cycle(retry_failed=retry_failed, ignore_budget=ignore_budget)
+        except BudgetSpent as spent:
+            typer.echo(f"waiting: {spent}; --ignore-budget runs it now, Ctrl-C stops", err=True)
+            while (left := (spent.until - engine.clock()).total_seconds()) > 0:
+                time.sleep(min(left, 60.0))
 
 
 @app.command()
@@ -94,7 +124,8 @@ def run() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         with store_for(settings) as store, engine_on(settings, store) as engine:
-            typer.echo(f"syncing every {settings.sync_interval_seconds} s; Ctrl-C or SIGTERM stops")
+            interval = engine.policy.interval_seconds
+            typer.echo(f"syncing every {interval} s; Ctrl-C or SIGTERM stops")
 
             def show(report: CycleReport | None) -> None:
                 if report is None:
@@ -110,7 +141,7 @@ def run() -> None:
                     f"{report.api_calls} API calls" + (" (API limit reached: pausing)" if report.stopped_by_limit else "")
                 )
 
-            run_forever(engine, settings.sync_interval_seconds, stop, show)
+            run_forever(engine, interval, stop, show, on_wait=lambda message: typer.echo(message))
         typer.echo("stopped")
 
 
@@ -124,7 +155,8 @@ def status(
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store, salesforce_client(settings) if salesforce else nullcontext() as client:
-            state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), client=client)
+            state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), client=client,
+                                policy=load_policy(settings))
         if as_json:
             print_json(state)
             return
@@ -149,6 +181,7 @@ def status(
             waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
                                 for name, n in backlog["salesforceChanges"].items())
             typer.echo(f"changed in Salesforce since the last pull: {waiting}")
+        print_forecast(backlog["forecast"], state["budget"])
         usage = state["apiUsage"]
         if usage:
             typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")

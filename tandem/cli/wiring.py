@@ -26,6 +26,7 @@ from tandem.salesforce.auth import Credentials
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
+from tandem.sync.policy import load_policy
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
 EMBEDDED_IDLE_EXIT = 1800.0
@@ -101,6 +102,8 @@ def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = T
 
 @contextmanager
 def engine_on(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
-    """A sync engine over the store and the configured org (or the bundled emulator), for the block."""
+    """A sync engine over the store and the configured org (or the bundled emulator), under the
+    settings' sync policy, for the block."""
+    policy = load_policy(settings)
     with salesforce_client(settings) as client:
-        yield SyncEngine(client, store)
+        yield SyncEngine(client, store, policy=policy)

@@ -56,6 +56,7 @@ _SYNC_ATTRIBUTES = _attrs(
     ("Salesforce Id", "string"),
     ("Source", "string"),
     ("Reason", "string"),
+    ("Rule", "string"),
 )
 
 NEW_LEAD = ActivityType(
@@ -123,11 +124,18 @@ SFDC_RECORD_UNDELETED = ActivityType(
     ActivityAttribute("Salesforce Id", "string"),
     _attrs(("Salesforce Type", "string"), ("Source", "string"), ("Reason", "string")),
 )
+SFDC_SYNC_FILTER = ActivityType(
+    100009, "SFDC Sync Filter",
+    "The person's Lead or Contact left a sync filter; what the policy did about it",
+    ActivityAttribute("Salesforce Id", "string"),
+    _attrs(("Salesforce Type", "string"), ("Source", "string"), ("Reason", "string"), ("Rule", "string"),
+           ("Outcome", "string")),
+)
 
 ACTIVITY_TYPES: tuple[ActivityType, ...] = (
     NEW_LEAD, CHANGE_DATA_VALUE, SYNC_LEAD_TO_SFDC, CONVERT_LEAD, SFDC_MERGE_LEADS, MERGE_LEADS,
     DELETE_LEAD, SFDC_SYNC_CONFLICT, SFDC_SYNC_FAILED, SFDC_VALUE_DROPPED, SFDC_RECORD_DELETED,
-    SFDC_RECORD_UNDELETED,
+    SFDC_RECORD_UNDELETED, SFDC_SYNC_FILTER,
 )
 _BY_ID = {t.id: t for t in ACTIVITY_TYPES}
 

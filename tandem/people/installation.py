@@ -21,6 +21,12 @@ class Installation:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def existing(self) -> str | None:
+        """The installation id if one was made, without making one."""
+        query = sa.select(installation.c.installation_id).where(installation.c.id == _ONLY_ROW)
+        with self._db.reading() as connection:
+            return connection.execute(query).scalar()
+
     def id(self, now: datetime | None = None) -> str:
         """The installation id, made on first use (two processes asking at once get the same one)."""
         query = sa.select(installation.c.installation_id).where(installation.c.id == _ONLY_ROW)

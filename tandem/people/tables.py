@@ -217,6 +217,13 @@ api_usage = sa.Table(
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
+api_lane_spend = sa.Table(
+    "api_lane_spend", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),  # the UTC day, 2026-11-30
+    sa.Column("lane", sa.String(16), primary_key=True),  # actions, cycle, retries
+    sa.Column("calls", sa.Integer(), nullable=False),
+)
+
 refused_logins = sa.Table(
     "refused_logins", metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),  # always 1: the standing refusal

@@ -82,8 +82,11 @@ class PersonActions:
         """Create the person in Salesforce as a Lead, or push its pending changes if it is linked."""
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
-        with self.claimed([person_id]):
-            return self._sync_claimed(person_id, owner, queue, assignment_rules)
+        try:
+            with self.claimed([person_id]):
+                return self._sync_claimed(person_id, owner, queue, assignment_rules)
+        finally:
+            self.engine.charge_calls()  # the actions' lane of the API budget
 
     def _sync_claimed(self, person_id: int, owner: str | None = None, queue: str | None = None,
                       assignment_rules: bool | None = None) -> SyncPersonResult:
@@ -94,8 +97,10 @@ class PersonActions:
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
-        plan = plan_person(self.engine.ensure_catalog(), object_name, person, self.workspace.pending(person.id))
-        [result] = self.engine.pusher(source=ACTION_SOURCE).push_plans(object_name, [plan], Tally())
+        pusher = self.engine.pusher(source=ACTION_SOURCE)
+        plan = plan_person(pusher.catalog, object_name, person, self.workspace.pending(person.id),
+                           pusher.rules_of(object_name))
+        [result] = pusher.push_plans(object_name, [plan], Tally())
         if result is not None and not result.success:
             error = result.errors[0] if result.errors else None
             raise rejected(error, error.message if error else "Salesforce refused the record")
@@ -173,6 +178,15 @@ class PersonActions:
         """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
         if account_id and match_account:
             raise InvalidInput("account_id", "give an account id or ask for a match, not both")
+        try:
+            return self._convert(person_id, converted_status, owner, notify, create_opportunity, opportunity_name,
+                                 account_id, match_account)
+        finally:
+            self.engine.charge_calls()  # the actions' lane of the API budget
+
+    def _convert(self, person_id: int, converted_status: str | None, owner: str | None, notify: bool,
+                 create_opportunity: bool, opportunity_name: str | None, account_id: str | None,
+                 match_account: bool) -> ConvertResult:
         with self.claimed([person_id]):
             person = self.workspace.person(person_id)
             if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:

@@ -49,11 +49,13 @@ class Catalog:
     problems: tuple[str, ...] = field(default=())
 
     def syncing(self, object_name: str) -> list[FieldRule]:
-        return [r for r in self.rules.get(object_name, ()) if r.syncs]
+        """The fields a pull reads: both ways, or into Tandem only."""
+        return [r for r in self.rules.get(object_name, ()) if r.direction in (Direction.BOTH, Direction.PULL)]
 
     def pushable(self, object_name: str) -> dict[str, FieldRule]:
         """Person field → rule for the fields Tandem may write on this object."""
-        return {r.person_field: r for r in self.syncing(object_name) if r.direction is Direction.BOTH and r.person_field}
+        return {r.person_field: r for r in self.rules.get(object_name, ())
+                if r.direction in (Direction.BOTH, Direction.PUSH) and r.person_field}
 
     def for_person_field(self, object_name: str, person_field: str) -> FieldRule | None:
         for rule in self.rules.get(object_name, ()):

@@ -5,6 +5,9 @@ One cycle runs at a time: the cycle holds the store's cycle lock, which dies wit
 claim their persons, and the cycle's pages and batches claim theirs (`tandem.sync.claims`).
 Every step is recorded with its status and counts; a step that fails is logged as a job-level sync
 error and the next step still runs, except when the org's API limit is spent, which ends the cycle.
+The cycle's calls are counted in the API budget's lanes (`tandem.sync.budget`): with its lane spent
+a cycle does not start (`BudgetSpent`, saying until when), and one running stops after its page.
+The sync policy (`tandem.sync.policy`) narrows the field catalog and decides each field's conflicts.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.catalog import Catalog, build_catalog, describe_all
 from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
-from tandem.sync.merge import DEFAULT_POLICY, Winner
+from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, LaneMeter
+from tandem.sync.merge import Winner
+from tandem.sync.policy import SyncPolicy, as_policy
+from tandem.sync.policy_fields import applied_to
 from tandem.sync.pull import PAGE_SIZE, Puller
 from tandem.sync.push import Pusher
 from tandem.sync.watermark import DEFAULT_OVERLAP
@@ -74,6 +80,8 @@ class CycleReport:
     api_calls: int = 0
     stopped_by_limit: bool = False
     interrupted: bool = False
+    budget_stop: BudgetSpent | None = None
+    """The API budget's lane the cycle spent, and until when it waits; the cycle stopped after a page."""
     failure: TandemError | None = None
     """What ended the cycle before its steps were done: a refused login, an unreachable org, an
     untrusted certificate (nothing the next step could do better), or the spent API limit."""
@@ -103,7 +111,7 @@ class SyncEngine:
         client: SalesforceClient,
         store: PersonStore,
         *,
-        policy: Mapping[str, Winner] | None = None,
+        policy: SyncPolicy | Mapping[str, Winner] | None = None,
         schema_max_age_seconds: float = 3600,
         overlap: timedelta = DEFAULT_OVERLAP,
         owner: str = "tandem sync",
@@ -112,16 +120,24 @@ class SyncEngine:
     ) -> None:
         self.client = client
         self.store = store
-        self.policy = dict(DEFAULT_POLICY if policy is None else policy)
+        self.policy = as_policy(policy)
         self.schema_max_age_seconds = schema_max_age_seconds
         self.owner = owner
         """Names the cycle's holder, for the message another process gets while this one runs."""
         self.clock = clock
         self.workspace = SyncWorkspace(client, store, overlap)
+        self.budget = ApiBudget(store, self.policy.budget, clock)
+        self.meter = LaneMeter(self.budget, lambda: client.calls)
+        """Charges this engine's calls to a lane: the cycle's own while a cycle runs, else the actions'."""
+        self.ignore_budget = False
+        self._budget_stop: BudgetSpent | None = None
+        self._retry_failed = False
         self.claims = CycleClaims(self.workspace, store, claim_wait_seconds)
         self.pull_page_size = SQLITE_PAGE_SIZE if store.url.startswith("sqlite") else PAGE_SIZE
         self._lock: CycleLock | None = None
         self.catalog: Catalog | None = None
+        self.org_catalog: Catalog | None = None
+        """The catalog as the org and the person fields allow it, before the policy narrows it."""
         self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
         self.stop_requested: Callable[[], bool] = lambda: False
         self.progress: Callable[[int], None] = lambda done: None
@@ -131,12 +147,17 @@ class SyncEngine:
 
     # -- the cycle -----------------------------------------------------------------------------
 
-    def run_cycle(self, *, retry_failed: bool = False) -> CycleReport:
+    def run_cycle(self, *, retry_failed: bool = False, ignore_budget: bool = False) -> CycleReport:
+        """Run one cycle; `BudgetSpent` (before anything runs) when the cycle's lane of the API budget is spent."""
+        self.meter.charge()
+        if not ignore_budget:
+            self.budget.check(Lane.CYCLE)
         lock = self.store.locks.cycle(self.owner)
         if lock is None:
             holder = self.store.locks.cycle_holder()
             raise CycleBusy("another sync cycle is running" + (f" ({holder})" if holder else ""))
         self._lock = lock
+        self.ignore_budget, self._budget_stop, self._retry_failed = ignore_budget, None, retry_failed
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
         try:
@@ -146,6 +167,8 @@ class SyncEngine:
             self.workspace.keep_refused_login()
         finally:
             report.api_calls = self.client.calls - calls_before
+            report.budget_stop = self._budget_stop
+            self.meter.switch(Lane.ACTIONS)
             report.ended_at = self.clock()
             self.workspace.record_api_usage()
             kept_since = self.clock() - HISTORY_KEPT
@@ -180,7 +203,7 @@ class SyncEngine:
         for object_name, operation, run in steps:
             if report.failure is None and not self._still_locked():
                 report.failure = LockLost(LOCK_LOST)
-            if report.failure is not None or self.stop_requested():
+            if report.failure is not None or self.stop_requested() or self._budget_stop is not None:
                 report.interrupted = report.interrupted or self.stop_requested()
                 break
             if operation in PULL_FOLLOW_UPS.get(object_name, ()) and (object_name, operation) not in self._pulled:
@@ -190,6 +213,7 @@ class SyncEngine:
     def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
               run: Callable[[], StepCounts]) -> StepReport:
         step = self.store.steps.start(object_name, operation, cycle_id=report.cycle_id, now=self.clock())
+        self.meter.switch(self._lane_of(object_name, operation))
         self.on_step(object_name, operation)
         calls_before = self.client.calls
         try:
@@ -205,9 +229,11 @@ class SyncEngine:
                                 self.client.calls - calls_before)
         except TandemError as error:
             return self._failed(step.id, object_name, operation, error, str(error), self.client.calls - calls_before)
-        stopped = self.stop_requested()
+        self.meter.charge()
+        stopped = self.stop_requested() or self._budget_stop is not None
         status = StepStatus.SUCCEEDED if counts.failed == 0 and not stopped else StepStatus.INCOMPLETE
-        message = "stopped before the step finished" if stopped else None
+        message = ("stopped before the step finished" if self._budget_stop is None
+                   else f"stopped: {self._budget_stop}") if stopped else None
         calls = self.client.calls - calls_before
         self.store.steps.finish(step.id, status, counts, message=message, now=self.clock(), api_calls=calls)
         return StepReport(object_name, operation, status, counts, message, calls)
@@ -233,7 +259,7 @@ class SyncEngine:
         custom = {f.name: f.type.value for f in self.store.fields.all() if f.custom}
         catalog, wanted = build_catalog(describes, custom.get, now=self.clock())
         if not add_fields:
-            self.catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
+            self._settle_catalog(catalog)
             return StepCounts(skipped=len(wanted))
         for spec in wanted:
             existing = custom.get(spec.name)
@@ -244,9 +270,14 @@ class SyncEngine:
         for problem in catalog.problems:
             if problem not in known:
                 self.store.sync_errors.record(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
-        self.catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
+        self._settle_catalog(catalog)
         added = sum(1 for spec in wanted if spec.name not in custom)
         return StepCounts(new=added, skipped=len(wanted) - added)
+
+    def _settle_catalog(self, catalog: Catalog) -> None:
+        """Keep the org's catalog (the fields that exist as person fields) and the one the policy narrows."""
+        self.org_catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
+        self.catalog = applied_to(self.policy, self.org_catalog)
 
     def ensure_catalog(self) -> Catalog:
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
@@ -259,7 +290,31 @@ class SyncEngine:
         self.progress(done)
         if not self._still_locked():
             raise LockLost(LOCK_LOST)
-        return self.stop_requested()
+        return self.stop_requested() or self._over_budget()
+
+    def _over_budget(self) -> bool:
+        """Charge the calls so far; True (and the cycle stops after this page) once the lane is spent."""
+        self.meter.charge()
+        if self._lock is None or self.ignore_budget:
+            return False
+        try:
+            self.budget.check(self.meter.lane)
+        except BudgetSpent as spent:
+            self._budget_stop = spent
+            return True
+        return False
+
+    def _lane_of(self, object_name: str, operation: StepOperation) -> Lane:
+        """Retries of refused changes and first, full pulls (backfills) spend the lowest lane."""
+        if operation is StepOperation.PUSH_UPDATES and self._retry_failed:
+            return Lane.RETRIES
+        if operation is StepOperation.PULL_UPDATES and self.workspace.cursor(object_name).stamp is None:
+            return Lane.RETRIES
+        return Lane.CYCLE
+
+    def charge_calls(self) -> None:
+        """Count the calls made since the last count (an action's) in their lane of the budget."""
+        self.meter.charge()
 
     def _still_locked(self) -> bool:
         return self._lock is None or self._lock.held()

@@ -18,6 +18,8 @@ LINK_FIELD = "Tandem_Person_Id__c"
 class Direction(str, Enum):
     BOTH = "both"
     PULL = "pull"
+    PUSH = "push"
+    """Tandem to Salesforce only (the policy's to-salesforce-only): never selected by a pull."""
     NONE = "none"
 
 

@@ -31,14 +31,25 @@ class ActivityRecord:
 
 
 def conflict_activity(person: Person, object_name: str, sfdc_id: str | None, name: str, decision: FieldDecision,
-                      base: Any) -> ActivityRecord:
-    """The *SFDC Sync Conflict* activity that keeps a conflict's losing value."""
+                      base: Any, rule: str | None = None) -> ActivityRecord:
+    """The *SFDC Sync Conflict* activity that keeps a conflict's losing value, naming the rule that decided."""
     winner = "Salesforce" if decision.outcome is Outcome.CONFLICT_SALESFORCE_WINS else "Tandem"
+    rule = rule or f"default: {object_name} {'salesforce' if winner == 'Salesforce' else 'tandem'}-wins"
     return ActivityRecord(person.id, types.SFDC_SYNC_CONFLICT, name, {
         "Field": name, "Salesforce Type": object_name, "Salesforce Id": sfdc_id,
-        "Source": ChangeOrigin.SYNC_CYCLE, "Reason": f"changed on both sides; {winner} wins ({object_name} policy)",
+        "Source": ChangeOrigin.SYNC_CYCLE, "Reason": f"changed on both sides; {winner} wins ({rule})",
         "Kept Value": shown(decision.value), "Lost Value": shown(decision.lost),
-        "Base Value": shown(base), "Winner": winner,
+        "Base Value": shown(base), "Winner": winner, "Rule": rule,
+    })
+
+
+def blank_ignored_activity(person: Person, object_name: str, sfdc_id: str | None, name: str,
+                           decision: FieldDecision, rule: str) -> ActivityRecord:
+    """Salesforce cleared a field whose rule keeps Tandem's value over a blank: the blank is not applied."""
+    return ActivityRecord(person.id, types.SFDC_VALUE_DROPPED, name, {
+        "Field": name, "Salesforce Type": object_name, "Salesforce Id": sfdc_id, "Source": ChangeOrigin.SALESFORCE,
+        "Reason": "Salesforce cleared the field; Tandem keeps its value", "Rule": rule,
+        "Value": shown(decision.lost),
     })
 
 

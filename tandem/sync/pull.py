@@ -6,7 +6,8 @@ page by page; each row is parsed once into a typed record (`records.py`) and eac
 planned and applied in one store transaction, on the persons, bases and pending changes that
 transaction reads (their rows locked), together with the watermark that covers it: a Tandem edit
 landing meanwhile is either seen by the plan or lands after it, never between the two. A pull
-killed at any point resumes where its last committed page ended.
+killed at any point resumes where its last committed page ended. A pull filter of the sync policy
+is part of the query; what leaves it is handled by `tandem.sync.policy_effects`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from tandem.people.origin import ChangeOrigin
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
-from tandem.sync.merge import Outcome, Winner, decide_field, same_value
-from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, conflict_activity
+from tandem.sync.merge import Outcome, Rule, Winner, decide_field, same_value
+from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, blank_ignored_activity, conflict_activity
+from tandem.sync.policy import DecidingRule, SyncPolicy, as_policy
+from tandem.sync.policy_effects import FilterEffects
+from tandem.sync.policy_fields import field_rules
 from tandem.sync.records import PulledRecord, RecordParser, link_for
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
@@ -40,7 +44,9 @@ _SYSTEM_FIELDS = {
 }
 
 
-def pull_query(object_name: str, catalog: Catalog, cursor: Cursor) -> str:
+def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> str:
+    """The object's pull: the catalog's pulled fields (never an `off` one) changed in the cursor's window,
+    within the policy's filter `condition` when there is one."""
     wanted: list[str] = list(_SYSTEM_FIELDS[object_name])
     if object_name != "Account" and catalog.described(object_name, LINK_FIELD):
         wanted.append(LINK_FIELD)
@@ -50,7 +56,7 @@ def pull_query(object_name: str, catalog: Catalog, cursor: Cursor) -> str:
     fields: dict[str, str] = {}
     for name in wanted:
         fields.setdefault(name.lower(), name)
-    where = cursor.where_clause()
+    where = " AND ".join(part for part in (cursor.where_clause(), f"({condition})" if condition else "") if part)
     return (
         f"SELECT {', '.join(fields.values())} FROM {object_name}"
         + (f" WHERE {where}" if where else "")
@@ -67,13 +73,15 @@ def pages(rows: Iterable[dict[str, Any]], size: int = PAGE_SIZE) -> Iterator[lis
 class Puller:
     """Applies pulled records of one object to persons, under the object's conflict policy."""
 
-    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
+    def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: SyncPolicy | Mapping[str, Winner] | None,
                  between_pages: Callable[[int], bool] = lambda done: False,
                  hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext(),
                  page_size: int = PAGE_SIZE) -> None:
         self.workspace = workspace
         self.catalog = catalog
-        self.policy = policy
+        self.policy = as_policy(policy)
+        self.filters = FilterEffects(workspace, self.policy)
+        self._rules: dict[str, dict[str, DecidingRule]] = {}
         self.between_pages = between_pages
         self.hold = hold
         """Held while a page is planned and applied: the persons it names (`tandem.sync.claims`)."""
@@ -83,8 +91,10 @@ class Puller:
     def pull(self, object_name: str) -> PullCounts:
         parser = self._parser(object_name)
         pull_only = self._pull_only(object_name)
-        cursor = self.workspace.cursor(object_name)
-        rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
+        cursor = window = self.workspace.cursor(object_name)
+        condition = self.filters.pull_condition(object_name, self.catalog)
+        rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor, condition),
+                                           include_deleted=True)
         updates, deletes, conversions = Tally(), Tally(), Tally()  # the pull's counts so far
         known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
@@ -114,12 +124,20 @@ class Puller:
             finished = cursor.completed(read_at or self.workspace.client.server_time)
             if finished != cursor:
                 self.workspace.save_cursor(object_name, finished)
+            if condition:
+                self.filters.pull_leavers(object_name, window, finished)
         return PullCounts(updates.counts(), deletes.counts(), conversions.counts())
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []
         return RecordParser(object_name, self.catalog.syncing(object_name), account_rules,
                             self.workspace.person_field)
+
+    def rules(self, object_name: str) -> dict[str, DecidingRule]:
+        """Person field → the policy's rule for it on this object (looked up once per pull)."""
+        if object_name not in self._rules:
+            self._rules[object_name] = field_rules(self.policy, self.catalog, object_name)
+        return self._rules[object_name]
 
     def _pull_only(self, object_name: str) -> frozenset[str]:
         """Person fields that sync into Tandem only: Salesforce's value always wins them."""
@@ -177,16 +195,19 @@ class Puller:
                     plan: PagePlan) -> None:
         object_name = record.object_name
         plan.activities.extend(_dropped(record, person.id))
-        policy = self.policy.get(object_name, Winner.SALESFORCE)
+        rules = self.rules(object_name)
         changed = False
         for name, value in record.values.items():
             change = state.pending.get(name)
             base = state.bases.get(name)  # no stored base: the value both sides agreed on was empty
+            deciding = rules.get(name) or self.policy.rule_for(object_name, name)
             decision = decide_field(
                 salesforce=value,
                 base=base,
                 current=person.fields.get(name),
-                winner=Winner.SALESFORCE if name in pull_only else policy,
+                winner=Rule.FROM_SALESFORCE_ONLY if name in pull_only else deciding.rule,
+                salesforce_changed_at=record.stamp,
+                tandem_changed_at=change.changed_at if change is not None else None,
                 **({"pending": change.value} if change is not None else {}),
                 **({"sent": change.sent_value} if change is not None and change.sent_in_doubt else {}),
             )
@@ -198,7 +219,11 @@ class Puller:
             if decision.drops_pending and change is not None:
                 plan.dropped_pending.append(change.id)
             if decision.outcome in (Outcome.CONFLICT_SALESFORCE_WINS, Outcome.CONFLICT_TANDEM_WINS):
-                plan.activities.append(conflict_activity(person, object_name, record.id, name, decision, base))
+                plan.activities.append(conflict_activity(person, object_name, record.id, name, decision, base,
+                                                         deciding.source))
+            elif decision.outcome is Outcome.BLANK_IGNORED:
+                plan.activities.append(blank_ignored_activity(person, object_name, record.id, name, decision,
+                                                              deciding.source))
         link = link_for(record, person.link)
         if link != person.link:
             plan.links[person.id] = link

@@ -30,9 +30,13 @@ from tandem.salesforce.results import RecordResult
 from tandem.salesforce.soql import quoted
 from tandem.sync.catalog import Catalog
 from tandem.sync.fields import FieldRule
-from tandem.sync.merge import DEFAULT_POLICY, Outcome, Winner, decide_field
+from tandem.sync.merge import Outcome, Winner, decide_field, keeps_salesforce_value
 from tandem.sync.plan import ActivityRecord, PagePlan, Tally, conflict_activity
+from tandem.sync.policy import DecidingRule, SyncPolicy, as_policy
+from tandem.sync.policy_effects import FilterEffects
+from tandem.sync.policy_fields import field_rules
 from tandem.sync.values import from_salesforce, shown, to_salesforce
+from tandem.sync.watermark import parse_stamp
 from tandem.sync.workspace import FieldState, Refusal, SyncWorkspace
 
 
@@ -46,12 +50,18 @@ class PersonPush:
     not_synced: list[tuple[PendingChange, FieldRule | None, str]] = field(default_factory=list)
 
 
-def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Sequence[PendingChange]) -> PersonPush:
-    """Sort a person's pending changes into the record to send and the changes that cannot go."""
+def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Sequence[PendingChange],
+                rules: Mapping[str, DecidingRule] | None = None) -> PersonPush:
+    """Sort a person's pending changes into the record to send and the changes that cannot go
+    (with `rules`, a blank under prefer-tandem-unless-blank does not go either)."""
     pushable = catalog.pushable(object_name)
     plan = PersonPush(person=person, record={"Id": person.link.sfdc_id})
     for change in changes:
         rule = pushable.get(change.field)
+        deciding = (rules or {}).get(change.field)
+        if rule is not None and deciding is not None and keeps_salesforce_value(deciding.rule, change.value):
+            plan.not_synced.append((change, rule, f"blank: {deciding.source} keeps Salesforce's value"))
+            continue
         if rule is not None:
             plan.record[rule.sf_field] = to_salesforce(change.value)
             plan.sent.append(change)
@@ -69,7 +79,7 @@ RETRIED = "the change stays pending: it goes again, whole, with the person's nex
 
 class Pusher:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, *, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE,
-                 policy: Mapping[str, Winner] | None = None,
+                 policy: SyncPolicy | Mapping[str, Winner] | None = None,
                  between_batches: Callable[[int], bool] = lambda done: False,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  hold: Callable[[str, dict[int, list[PendingChange]]],
@@ -78,7 +88,9 @@ class Pusher:
         self.workspace = workspace
         self.catalog = catalog
         self.source = source
-        self.policy = dict(DEFAULT_POLICY if policy is None else policy)
+        self.policy = as_policy(policy)
+        self.filters = FilterEffects(workspace, self.policy)
+        self.rules = field_rules(self.policy, catalog, "Contact"), field_rules(self.policy, catalog, "Lead")
         self.between_batches = between_batches
         self.clock = clock
         self.hold = hold
@@ -92,11 +104,17 @@ class Pusher:
             after = max(batch)
             with self.hold(object_name, batch) as held:
                 persons = self.workspace.persons(list(held))
-                plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in held.items()]
-                self.push_plans(object_name, plans, tally)
+                plans = [plan_person(self.catalog, object_name, persons[pid], changes, self.rules_of(object_name))
+                         for pid, changes in held.items()]
+                inside = self.filters.push_inside(object_name, plans)
+                tally.skipped += len(plans) - len(inside)
+                self.push_plans(object_name, inside, tally)
             if self.between_batches(tally.updated + tally.failed + tally.skipped):
                 break
         return tally.counts()
+
+    def rules_of(self, object_name: str) -> dict[str, DecidingRule]:
+        return self.rules[0] if object_name == "Contact" else self.rules[1]
 
     def push_plans(self, object_name: str, plans: Sequence[PersonPush], tally: Tally) -> list[RecordResult | None]:
         """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
@@ -130,7 +148,8 @@ class Pusher:
         """The plans as they may go out once checked against Salesforce's records as they are now."""
         if not plans:
             return plans
-        fields = sorted({name for p in plans for name in p.record if name != "Id"})
+        fields = sorted({name for p in plans for name in p.record if name not in ("Id", "SystemModstamp")})
+        fields.append("SystemModstamp")
         ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
         rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
         current = {to_18(row["Id"]): row for row in rows}
@@ -169,12 +188,15 @@ class Pusher:
                 keep.append(change)
                 continue
             base = state.bases.get(change.field)
+            deciding = self.rules_of(object_name).get(change.field) or self.policy.rule_for(object_name, change.field)
+            stamp = row.get("SystemModstamp")
             decision = decide_field(
                 salesforce=value, base=base, current=plan.person.fields.get(change.field),
-                pending=change.value, winner=self.policy.get(object_name, Winner.SALESFORCE),
+                pending=change.value, winner=deciding.rule,
+                salesforce_changed_at=parse_stamp(stamp) if stamp else None, tandem_changed_at=change.changed_at,
                 **({"sent": change.sent_value} if change.sent_in_doubt else {}),
             )
-            if decision.outcome in (Outcome.UNCHANGED, Outcome.CONFLICT_TANDEM_WINS):
+            if decision.outcome in (Outcome.UNCHANGED, Outcome.CONFLICT_TANDEM_WINS, Outcome.BLANK_IGNORED):
                 keep.append(change)
             else:
                 settle.dropped_pending.append(change.id)
@@ -183,7 +205,7 @@ class Pusher:
                     settle.updates[plan.person.id][change.field] = decision.value
             if decision.outcome in (Outcome.CONFLICT_SALESFORCE_WINS, Outcome.CONFLICT_TANDEM_WINS):
                 settle.activities.append(conflict_activity(plan.person, object_name, plan.person.link.sfdc_id,
-                                                           change.field, decision, base))
+                                                           change.field, decision, base, deciding.source))
         if len(keep) == len(plan.sent):
             return plan
         kept = {c.field for c in keep}
@@ -199,6 +221,7 @@ class Pusher:
             ActivityRecord(p.person.id, types.SFDC_VALUE_DROPPED, change.field, {
                 "Field": change.field, "Salesforce Type": object_name, "Salesforce Id": p.person.link.sfdc_id,
                 "Source": change.origin, "Reason": f"not sent to Salesforce: {reason}", "Value": shown(change.value),
+                "Rule": reason,
             })
             for p in plans for change, rule, reason in p.not_synced if rule is not None
         ]

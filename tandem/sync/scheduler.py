@@ -1,4 +1,11 @@
-"""Continuous sync: a cycle, a pause of the configured interval, another cycle, until stopped.
+"""Continuous sync: a cycle, a pause, another cycle, until stopped.
+
+The pause is the policy's interval, longer when there is a reason: the org is quiet (each cycle
+that found nothing to do doubles it, up to `idle_interval_max_seconds`; a Tandem change queued
+meanwhile, or the first cycle that finds one, brings it back to the interval), quiet hours (no
+cycle starts inside them), the API budget's cycle lane spent (until it opens again at midnight
+UTC; actions keep running in their own lane), the org's own limit spent or a refused login (an
+hour), transient failures (doubling, up to half an hour).
 
 Stopping is cooperative: a stop request ends the running cycle after its current page or batch
 (each is committed whole), so SIGTERM never leaves half a page applied.
@@ -11,7 +18,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tandem.errors import AuthenticationFailed, CycleBusy, TransientError
+from tandem.people.models import PendingState
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
+from tandem.sync.budget import BudgetSpent
 from tandem.sync.cycle import CycleReport, SyncEngine
 
 LIMIT_PAUSE = timedelta(hours=1)
@@ -34,24 +43,73 @@ def pause_after(report: CycleReport | None, interval_seconds: float, failures_in
     return interval_seconds
 
 
+def quiet(report: CycleReport | None) -> bool:
+    """A cycle that ran whole and moved nothing either way."""
+    if report is None or report.failure is not None or report.budget_stop is not None or report.interrupted:
+        return False
+    totals = report.record_totals()
+    return totals.new + totals.updated + totals.deleted + totals.failed == 0
+
+
+def idle_interval(interval_seconds: float, quiet_cycles: int, longest_seconds: float) -> float:
+    """The polling interval after `quiet_cycles` quiet cycles in a row: doubled each, up to `longest_seconds`."""
+    return min(interval_seconds * 2 ** min(quiet_cycles, 30), max(longest_seconds, interval_seconds))
+
+
 def run_forever(
     engine: SyncEngine,
     interval_seconds: float,
     stop: threading.Event,
     on_report: Callable[[CycleReport | None], None] = lambda report: None,
     limit_pause: timedelta = LIMIT_PAUSE,
+    on_wait: Callable[[str], None] = lambda message: None,
 ) -> int:
-    """Run cycles until `stop` is set; returns how many ran. A spent API limit pauses longer."""
+    """Run cycles until `stop` is set; returns how many ran. `on_wait` hears why a longer pause is taken."""
     engine.stop_requested = stop.is_set
+    policy = engine.policy
     cycles = 0
     failures_in_a_row = 0
+    quiet_cycles = 0
     while not stop.is_set():
+        now = engine.clock()
+        if policy.quiet_hours is not None and policy.quiet_hours.contains(now):
+            until = policy.quiet_hours.ends_after(now)
+            on_wait(f"quiet hours: the next cycle starts at {until:%H:%M} UTC")
+            stop.wait((until - now).total_seconds())
+            continue
         try:
             report: CycleReport | None = engine.run_cycle()
             cycles += 1
         except CycleBusy:
             report = None
+        except BudgetSpent as spent:
+            on_wait(f"waiting: {spent}; actions still run")
+            stop.wait(max((spent.until - engine.clock()).total_seconds(), 1.0))
+            continue
         on_report(report)
+        if report is not None and report.budget_stop is not None:
+            on_wait(f"waiting: {report.budget_stop}; actions still run")
+            stop.wait(max((report.budget_stop.until - engine.clock()).total_seconds(), 1.0))
+            continue
         failures_in_a_row = failures_in_a_row + 1 if report is not None and report.failure is not None else 0
-        stop.wait(pause_after(report, interval_seconds, failures_in_a_row, limit_pause))
+        quiet_cycles = quiet_cycles + 1 if quiet(report) else 0
+        interval = idle_interval(interval_seconds, quiet_cycles, policy.idle_interval_max_seconds)
+        pause = pause_after(report, interval, failures_in_a_row, limit_pause)
+        if quiet_cycles and pause == interval and interval > interval_seconds:
+            on_wait(f"the org is quiet: next cycle in {interval:g} s (sooner if a change is queued)")
+            _rest_until_change(engine, stop, pause, interval_seconds)
+        else:
+            stop.wait(pause)
     return cycles
+
+
+def _rest_until_change(engine: SyncEngine, stop: threading.Event, pause: float, interval_seconds: float) -> None:
+    """Rest `pause` seconds, looking every interval for a Tandem change to push (no API call)."""
+    waited = 0.0
+    while waited < pause and not stop.is_set():
+        step = min(interval_seconds, pause - waited)
+        if stop.wait(step):
+            return
+        waited += step
+        if engine.store.outbox.find(states=[PendingState.PENDING], limit=1):
+            return

@@ -1,14 +1,20 @@
-"""What `tandem status` shows: the last cycle, the backlog both ways, API usage, recent errors."""
+"""What `tandem status` shows: the last cycle, the backlog both ways (and how long it will take, at what
+API cost), the API budget's lanes with the forecast to the end of the day, recent errors."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from math import ceil
 from typing import Any
 
-from tandem.people.models import CycleStep, PendingState
+from tandem.people.models import CycleStep, PendingState, StepOperation
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
+from tandem.salesforce.client import COLLECTION_LIMIT
+from tandem.sync.budget import ApiBudget
 from tandem.sync.cycle import PULL_ORDER, StepReport
+from tandem.sync.policy import SyncPolicy
+from tandem.sync.pull import PAGE_SIZE
 from tandem.sync.watermark import soql_datetime
 from tandem.sync.workspace import SyncWorkspace
 
@@ -37,8 +43,28 @@ def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str
     return backlog
 
 
+def measured_rate(steps: list[CycleStep], operation: StepOperation) -> float | None:
+    """Records per second the recent steps of `operation` handled (None before any took measurable time)."""
+    records, seconds = 0, 0.0
+    for step in steps:
+        if step.operation is not operation or step.ended_at is None:
+            continue
+        c = step.counts
+        records += c.new + c.updated + c.deleted + c.failed + c.skipped
+        seconds += (step.ended_at - step.started_at).total_seconds()
+    return records / seconds if records and seconds > 0 else None
+
+
+def backlog_forecast(waiting: int | None, rate: float | None, per_call: int, calls_per_batch: int) -> dict[str, Any]:
+    """How long `waiting` records take at `rate`, and the API calls they cost."""
+    if waiting is None:
+        return {"records": None, "seconds": None, "apiCalls": None}
+    return {"records": waiting, "seconds": None if rate is None else round(waiting / rate, 1),
+            "apiCalls": ceil(waiting / per_call) * calls_per_batch}
+
+
 def sync_status(store: PersonStore, now: datetime, error_window: timedelta = timedelta(days=5),
-                client: SalesforceClient | None = None) -> dict[str, Any]:
+                client: SalesforceClient | None = None, policy: SyncPolicy | None = None) -> dict[str, Any]:
     steps = store.steps.recent(limit=50)
     last_cycle = steps[0].cycle_id if steps else None
     last = [s for s in steps if s.cycle_id == last_cycle][::-1]
@@ -47,6 +73,11 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     usage = None if reading is None else {
         "used": reading.used, "limit": reading.limit, "at": reading.recorded_at.isoformat()}
     errors = store.sync_errors.recent(since=now - error_window)
+    waiting_persons = len({c.person_id for c in pending if c.state is not PendingState.FAILED})
+    from_salesforce = salesforce_backlog(store, client) if client is not None else None
+    pull_waiting = (None if from_salesforce is None or any(n is None for n in from_salesforce.values())
+                    else sum(n or 0 for n in from_salesforce.values()))
+    budget = ApiBudget(store, (policy or SyncPolicy()).budget, clock=lambda: now).state()
     return {
         "lastCycle": None if not last else {
             "cycleId": last_cycle,
@@ -58,8 +89,15 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
             "pendingChanges": len(pending),
             "pendingPersons": len({c.person_id for c in pending}),
             "failedChanges": sum(1 for c in pending if c.state is PendingState.FAILED),
-            "salesforceChanges": salesforce_backlog(store, client) if client is not None else None,
+            "salesforceChanges": from_salesforce,
+            "forecast": {
+                "toSalesforce": backlog_forecast(waiting_persons, measured_rate(steps, StepOperation.PUSH_UPDATES),
+                                                 COLLECTION_LIMIT, 2),
+                "fromSalesforce": backlog_forecast(pull_waiting, measured_rate(steps, StepOperation.PULL_UPDATES),
+                                                   PAGE_SIZE, 1),
+            },
         },
+        "budget": budget.as_json(),
         "apiUsage": usage,
         "errors": [
             {"occurredAt": e.occurred_at.isoformat(), "level": e.level.value, "errorCode": e.error_code,

@@ -78,6 +78,11 @@ class Cursor:
         stamp = max(self.stamp, newest) if self.stamp else newest
         return replace(self, stamp=stamp, seen=frozenset((*self.seen, *rows))).forget_before_floor()
 
+    def remember(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
+        """The cursor that knows `rows` as handled without moving its stamp (rows read by a second
+        query over the same window, such as the records that left a sync filter)."""
+        return replace(self, seen=frozenset((*self.seen, *((i, _canonical(s)) for i, s in rows))))
+
     def completed(self, read_at: datetime | None) -> Cursor:
         """The cursor once a whole pull that began reading at `read_at` (Salesforce's clock) is applied."""
         if read_at is None or self.stamp is None:

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +29,9 @@ from tandem.web.failures import SystemErrorMiddleware
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
+
+if TYPE_CHECKING:
+    from tandem.sync.policy import SyncPolicy
 
 log = logging.getLogger("tandem.web")
 bearer = HTTPBearer(auto_error=False, description="The access token from /identity/oauth/token")
@@ -70,12 +74,13 @@ def create_app(
     clock: Callable[[], float] = time.time,
     throttle_clock: Callable[[], float] = time.monotonic,
     salesforce: ClientFactory | None = None,
+    policy: SyncPolicy | None = None,
 ) -> FastAPI:
     """The API over an open store for one or more API clients; `salesforce` opens a client for the
     flow actions when first needed."""
     limits = limits or ApiLimits()
     tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
-    holder = SalesforceActions(store, salesforce or _no_salesforce)
+    holder = SalesforceActions(store, salesforce or _no_salesforce, policy)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +98,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.store = store
+    app.state.policy = policy
+    """The sync policy in force (`tandem.sync.policy.SyncPolicy`): the status shows its budget's lanes."""
     app.state.limits = limits
     app.state.tokens = tokens
     app.state.token_guard = TokenGuard(limits.token_failures_per_address, limits.token_failures_per_client,

@@ -59,9 +59,11 @@ class ConvertInSfdcRequest(BaseModel):
 class SalesforceActions:
     """Opens the Salesforce client and builds the engine and actions lazily, once."""
 
-    def __init__(self, store: PersonStore, client_factory: ClientFactory) -> None:
+    def __init__(self, store: PersonStore, client_factory: ClientFactory, policy: Any = None) -> None:
         self.store = store
         self.client_factory = client_factory
+        self.policy = policy
+        """The sync policy in force: the actions send what it lets through and count in its budget."""
         self._stack = ExitStack()
         self._actions: Any = None
         self._lock = threading.Lock()
@@ -73,7 +75,7 @@ class SalesforceActions:
                 from tandem.sync.cycle import SyncEngine
 
                 client = self._stack.enter_context(self.client_factory())
-                self._actions = PersonActions(SyncEngine(client, self.store))
+                self._actions = PersonActions(SyncEngine(client, self.store, policy=self.policy))
             return self._actions
 
     def close(self) -> None:
@@ -155,4 +157,5 @@ async def convert_in_sfdc(request: Request, lead_id: int) -> Response:
 def sfdc_status(request: Request) -> Response:
     from tandem.sync.status import sync_status
 
-    return success([sync_status(request.app.state.store, now=datetime.now(UTC))])
+    return success([sync_status(request.app.state.store, now=datetime.now(UTC),
+                                policy=getattr(request.app.state, "policy", None))])

@@ -13,7 +13,7 @@ from tandem.people.store import PersonStore
 def test_type_ids_are_unique_and_tandem_types_are_custom_range() -> None:
     ids = [t.id for t in types.ACTIVITY_TYPES]
     assert len(ids) == len(set(ids))
-    assert {t.id for t in types.ACTIVITY_TYPES if t.name.startswith("SFDC Sync")} == {100001, 100002}
+    assert {t.id for t in types.ACTIVITY_TYPES if t.name.startswith("SFDC Sync")} == {100001, 100002, 100009}
     assert (types.NEW_LEAD.id, types.CHANGE_DATA_VALUE.id, types.SYNC_LEAD_TO_SFDC.id,
             types.CONVERT_LEAD.id, types.MERGE_LEADS.id, types.DELETE_LEAD.id) == (12, 13, 19, 21, 32, 37)
     assert types.activity_type(100002) is types.SFDC_SYNC_FAILED

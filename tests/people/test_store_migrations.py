@@ -17,7 +17,7 @@ from tandem.people.tables import metadata, watermarks
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
           "cycle_steps", "sync_errors", "person_tombstones", "installation", "create_markers",
-          "api_usage", "refused_logins", "alembic_version"}
+          "api_usage", "api_lane_spend", "refused_logins", "alembic_version"}
 
 
 def _inspect(url: str) -> tuple[set[str], dict[str, set[str]]]:

@@ -1,0 +1,91 @@
+"""The sync policy from the command line: `tandem policy check`, `tandem sync --dry-run`, the budget
+in `tandem status`, and `tandem sync` waiting for a spent cycle lane."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+POLICY = """
+[sync]
+interval_seconds = 300
+
+[sync.fields]
+title = "salesforce-wins"
+"Lead.rating" = "from-salesforce-only"
+personNotes = "off"
+
+[sync.filter]
+Contact = "MailingCountry != 'Antarctica'"
+Lead = "IsConverted = false"
+push = "leadSource != 'Partner'"
+
+[sync.budget]
+daily_calls = 5000
+actions_reserve = 1000
+"""
+
+
+def tandem(folder, *args, check=True):
+    env = {"PATH": "/usr/bin:/bin", **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
+    done = subprocess.run([sys.executable, "-m", "tandem", *args], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_policy_check_shows_what_a_new_policy_changes_and_writes_nothing(tmp_path):
+    tandem(tmp_path, "init")
+    tandem(tmp_path, "sync")
+    tandem(tmp_path, "person", "set", "milton@initech.example", "title=Collator")
+    (tmp_path / "new.toml").write_text(POLICY.replace('title = "salesforce-wins"', 'title = "off"'))
+    status_before = json.loads(tandem(tmp_path, "status", "--json").stdout)
+    checked = json.loads(tandem(tmp_path, "policy", "check", "new.toml", "--json").stdout)
+    assert checked["changes"]["push"]["Lead"]["persons"] == {"now": 1, "new": 0}
+    assert checked["now"]["push"]["Lead"]["records"][0]["email"] == "milton@initech.example"
+    shown = tandem(tmp_path, "policy", "check", "new.toml").stdout
+    assert "new.toml: the policy is valid" in shown and "persons" in shown
+    status_after = json.loads(tandem(tmp_path, "status", "--json").stdout)
+    assert status_after["backlog"] == status_before["backlog"]  # nothing pushed, nothing settled
+    assert status_after["lastCycle"] == status_before["lastCycle"]
+    (tmp_path / "bad.toml").write_text('[sync.fields]\ntitle = "loudest-wins"\n')
+    refused = tandem(tmp_path, "policy", "check", "bad.toml", check=False)
+    assert refused.returncode == 1 and "sync.fields.title: unknown rule 'loudest-wins'" in refused.stderr
+
+
+def test_dry_run_and_status_under_the_policy_in_force(tmp_path):
+    (tmp_path / "tandem.toml").write_text(POLICY)
+    tandem(tmp_path, "init")
+    dry = json.loads(tandem(tmp_path, "sync", "--dry-run", "--json").stdout)
+    assert {"pull", "push", "conflicts", "filteredOut", "apiCalls"} <= set(dry)
+    assert dry["pull"]["Contact"]["create"] == 4 and dry["pull"]["Lead"]["create"] == 2
+    assert dry["pull"]["Lead"]["filter"] == "IsConverted = false"
+    assert json.loads(tandem(tmp_path, "status", "--json").stdout)["lastCycle"] is None  # nothing ran
+    tandem(tmp_path, "sync")
+    status = json.loads(tandem(tmp_path, "status", "--json").stdout)
+    lanes = {lane["lane"]: lane for lane in status["budget"]["lanes"]}
+    assert status["budget"]["budget"] == 5000 and lanes["cycle"]["limit"] == 4000
+    assert status["budget"]["spent"] > 0 and lanes["retries"]["spent"] > 0  # the first pulls were backfills
+    assert status["budget"]["forecast"]["projectedCalls"] >= status["budget"]["spent"]
+    assert status["backlog"]["forecast"]["toSalesforce"]["records"] == 0
+    shown = tandem(tmp_path, "status").stdout
+    assert "API budget today:" in shown and "forecast to the end of the day" in shown
+
+
+def test_sync_waits_for_a_spent_cycle_lane_and_says_until_when(tmp_path):
+    (tmp_path / "tandem.toml").write_text("[sync.budget]\ndaily_calls = 3\nactions_reserve = 1\n")
+    tandem(tmp_path, "init")
+    tandem(tmp_path, "sync", "--ignore-budget")
+    env = {"PATH": "/usr/bin:/bin", **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
+    process = subprocess.Popen([sys.executable, "-m", "tandem", "sync"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()  # blocks until the command says why it waits
+    finally:
+        process.kill()
+        process.communicate(timeout=60)
+    assert line.startswith("waiting: the API budget's cycle lane is spent")
+    assert "opens again at" in line and "--ignore-budget" in line

@@ -1,0 +1,223 @@
+"""The API budget's lanes: counted from Tandem's own calls, the cycle stopping at its lane while actions
+still run, and the cycle resuming the next day (a fake clock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tandem.people.models import StepOperation, StepStatus
+from tandem.sync.actions import PersonActions
+from tandem.sync.budget import ApiBudget, BudgetSpent, BudgetState, Lane
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.policy import BudgetPolicy, parse_policy
+from tandem.sync.scheduler import run_forever
+from tests.sync.conftest import sync_client
+
+FLOOD = 50_000
+NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_lanes_stop_in_order_with_the_reserves_kept():
+    state = BudgetState(now=NOON, budget=1000, spent={Lane.ACTIONS: 0, Lane.CYCLE: 50, Lane.RETRIES: 700},
+                        actions_reserve=200, cycle_reserve=100)
+    assert (state.limit(Lane.ACTIONS), state.limit(Lane.CYCLE), state.limit(Lane.RETRIES)) == (1000, 800, 700)
+    assert state.exhausted(Lane.RETRIES) and not state.exhausted(Lane.CYCLE) and not state.exhausted(Lane.ACTIONS)
+    spent = BudgetState(now=NOON, budget=1000, spent={Lane.CYCLE: 800}, actions_reserve=200)
+    assert spent.exhausted(Lane.CYCLE) and not spent.exhausted(Lane.ACTIONS)
+    # actions spending inside their reserve leave the cycle's lane alone: the reserve left stays theirs
+    inside = BudgetState(now=NOON, budget=1000, spent={Lane.ACTIONS: 100, Lane.CYCLE: 700}, actions_reserve=200)
+    assert inside.counted_against(Lane.CYCLE) == 700 and not inside.exhausted(Lane.CYCLE)
+    assert BudgetState(now=NOON, budget=1000, spent={Lane.ACTIONS: 100, Lane.CYCLE: 800},
+                       actions_reserve=200).exhausted(Lane.CYCLE)  # 100 calls of reserve left, for actions only
+    assert spent.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
+    forecast = spent.forecast()
+    assert forecast["projectedCalls"] == 1600  # 800 by noon: 1,600 by midnight at that rate
+    assert forecast["cycleLaneRunsOutAt"] == NOON.isoformat()
+    assert BudgetState(now=NOON, budget=None, spent={Lane.CYCLE: 10 ** 6}).exhausted(Lane.CYCLE) is False
+
+
+def test_a_share_of_the_orgs_daily_limit():
+    assert BudgetPolicy(share=0.2).daily_budget(15000) == 3000
+    assert BudgetPolicy(share=0.2).daily_budget(None) is None  # not known before the first reading
+
+
+def test_spend_is_counted_per_lane_and_day_across_processes(store, open_second_store):
+    clock = Clock(NOON)
+    first, second = ApiBudget(store, BudgetPolicy(daily_calls=100), clock), \
+        ApiBudget(open_second_store(), BudgetPolicy(daily_calls=100), clock)
+    first.charge(Lane.CYCLE, 30)
+    second.charge(Lane.CYCLE, 45)
+    second.charge(Lane.ACTIONS, 5)
+    assert dict(first.state().spent) == {Lane.ACTIONS: 5, Lane.CYCLE: 75, Lane.RETRIES: 0}
+    clock.now += timedelta(days=1)
+    assert first.state().total == 0
+
+
+def engine_for(base_url, ca_path, store, policy, clock):
+    return SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy, clock=clock)
+
+
+def test_the_cycle_counts_its_calls_and_a_spent_lane_says_until_when(base_url, ca_path, reset_emulator, store):
+    clock = Clock(datetime.now(UTC))
+    engine = engine_for(base_url, ca_path, store, parse_policy({"budget": {"daily_calls": 10_000}}), clock)
+    engine.run_cycle()  # a first cycle: its pulls are backfills
+    state = engine.budget.state()
+    assert state.total == engine.client.calls and state.spent[Lane.RETRIES] > 0
+    before = state.spent[Lane.CYCLE]
+    report = engine.run_cycle()
+    assert engine.budget.state().spent[Lane.CYCLE] - before == report.api_calls > 0
+    assert engine.budget.state().total == engine.client.calls
+    state = engine.budget.state()
+    tight = parse_policy({"budget": {"daily_calls": state.total + 5, "actions_reserve": 5}})
+    engine = engine_for(base_url, ca_path, store, tight, clock)
+    with pytest.raises(BudgetSpent) as spent:
+        engine.run_cycle()
+    assert spent.value.lane is Lane.CYCLE and spent.value.until == datetime.combine(
+        clock.now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert "opens again at" in str(spent.value)
+    assert engine.run_cycle(ignore_budget=True).succeeded  # --ignore-budget overrides
+
+
+def test_continuous_sync_waits_until_the_lane_opens(base_url, ca_path, reset_emulator, store):
+    clock = Clock(datetime.now(UTC))
+    engine = engine_for(base_url, ca_path, store, parse_policy({"budget": {"daily_calls": 2}}), clock)
+    said: list[str] = []
+
+    class OneWait:
+        waits: list[float] = []
+
+        def is_set(self) -> bool:
+            return bool(self.waits)
+
+        def wait(self, timeout: float) -> bool:
+            self.waits.append(timeout)
+            return True
+
+    engine.budget.charge(Lane.CYCLE, 2)
+    stop = OneWait()
+    run_forever(engine, 300, stop, on_wait=said.append)
+    midnight = datetime.combine(clock.now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert stop.waits == [pytest.approx((midnight - clock.now).total_seconds(), abs=1)]
+    assert said and "actions still run" in said[0] and "cycle lane is spent" in said[0]
+
+
+def test_polling_backs_off_when_the_org_is_quiet_and_returns_on_a_change(base_url, ca_path, reset_emulator, store):
+    engine = engine_for(base_url, ca_path, store, parse_policy({"interval_seconds": 10,
+                                                                "idle_interval_max_seconds": 40}),
+                        Clock(datetime.now(UTC)))
+    engine.run_cycle()
+    events: list[object] = []
+    said: list[str] = []
+
+    class Waits:
+        def is_set(self) -> bool:
+            return len(events) >= 12
+
+        def wait(self, timeout: float) -> bool:
+            events.append(timeout)
+            if len([e for e in events if e != "cycle"]) == 3:  # a Tandem change lands in the 40 s pause
+                [someone] = store.persons.find_by_email("wile@acme.example")
+                store.persons.update(someone.id, {"title": "Back"}, origin=ChangeOrigin.CLI)
+            return False
+
+    run_forever(engine, 10, Waits(), on_report=lambda report: events.append("cycle"), on_wait=said.append)
+    assert events[:9] == ["cycle", 10, 10,  # quiet: 20 s, looked at every 10 s
+                          "cycle", 10,  # quiet again: 40 s, cut short by the change after one look
+                          "cycle", 10,  # the change went out: the interval again
+                          "cycle", 10]  # quiet: 20 s again
+    assert said[:2] == ["the org is quiet: next cycle in 20 s (sooner if a change is queued)",
+                        "the org is quiet: next cycle in 40 s (sooner if a change is queued)"]
+
+
+def test_a_flood_stops_the_cycle_at_its_lane_while_actions_keep_their_reserve(
+        base_url, ca_path, reset_emulator, store, http):
+    clock = Clock(datetime.now(UTC))
+    engine = engine_for(base_url, ca_path, store, None, clock)
+    engine.run_cycle()  # the sample org, and every object's watermark
+    first_day, cycle_before = engine.budget.state().total, engine.budget.state().spent[Lane.CYCLE]
+    rows = [{"LastName": f"Flood{i:05d}", "Email": f"flood{i}@flood.example"} for i in range(FLOOD)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    budget = {"daily_calls": first_day + 300 + 8, "actions_reserve": 300}  # the cycle: 8 more calls today
+    policy = parse_policy({"budget": budget})
+    engine = engine_for(base_url, ca_path, store, policy, clock)
+    actions_store = PersonStore(store.url)
+    actions = PersonActions(engine_for(base_url, ca_path, actions_store, policy, clock))
+    ids = [store.persons.add({"email": f"rt{i}@realtime.example", "lastName": f"RT{i}", "company": "Acme"},
+                             origin=ChangeOrigin.CLI).id for i in range(50)]
+    actions.engine.ensure_catalog()  # logged in and described: the actions engine is warm, as a server's is
+
+    # `tandem run` meets the flood: its cycle stops at the lane, then it waits for the next day
+    stop, said = threading.Event(), []
+    runner = threading.Thread(target=run_forever, args=(engine, 300, stop),
+                              kwargs={"on_wait": said.append, "on_report": lambda r: said.append(r)})
+    runner.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any(isinstance(w, str) and w.startswith("waiting") for w in said) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        timings = []
+        for person_id in ids:  # real-time actions while the cycle waits on its spent lane
+            started = time.perf_counter()
+            actions.sync_person(person_id)
+            timings.append(time.perf_counter() - started)
+    finally:
+        stop.set()
+        runner.join(60)
+        actions_store.close()
+    [report] = [r for r in said if not isinstance(r, str)]
+    assert report.budget_stop is not None and report.budget_stop.lane is Lane.CYCLE
+    assert any("cycle lane is spent" in w and "actions still run" in w for w in said if isinstance(w, str))
+    pulled = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES][0]
+    assert pulled.status is StepStatus.INCOMPLETE and "cycle lane is spent" in (pulled.message or "")
+    applied = pulled.counts.new
+    assert 0 < applied < FLOOD
+    state = engine.budget.state()
+    assert state.spent[Lane.ACTIONS] >= len(ids)  # one call or more each, counted in their own lane
+    assert 8 <= state.spent[Lane.CYCLE] - cycle_before <= 8 + 1  # it stops within one call past its lane
+    assert all(store.persons.get(pid).linked for pid in ids)
+    timings.sort()
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    print(f"Sync Person to SFDC while the cycle waits: p50 {timings[len(timings) // 2] * 1000:.0f} ms, "
+          f"p99 {p99 * 1000:.0f} ms; the cycle applied {applied} of {FLOOD} before its lane")
+    assert p99 <= 0.300, f"Sync Person to SFDC p99 {p99 * 1000:.0f} ms: {[round(t * 1000) for t in timings]}"
+    with pytest.raises(BudgetSpent):
+        engine.run_cycle()  # still today: the cycle waits
+    clock.now += timedelta(days=1)
+    engine.stop_requested = lambda: False  # `tandem run` was stopped; this is the next day's cycle
+    report = engine.run_cycle()  # the next day: it resumes where it stopped
+    [again] = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES]
+    assert again.counts.new > 0
+    assert again.counts.new + applied <= FLOOD
+
+
+def test_no_cycle_starts_in_quiet_hours(base_url, ca_path, reset_emulator, store):
+    clock = Clock(datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    engine = engine_for(base_url, ca_path, store, parse_policy({"quiet_hours": "22:00-06:00"}), clock)
+    waits: list[float] = []
+    said: list[str] = []
+
+    class OneWait:
+        def is_set(self) -> bool:
+            return bool(waits)
+
+        def wait(self, timeout: float) -> bool:
+            waits.append(timeout)
+            return True
+
+    assert run_forever(engine, 300, OneWait(), on_wait=said.append) == 0
+    assert waits == [6.5 * 3600] and said == ["quiet hours: the next cycle starts at 06:00 UTC"]
+    assert store.steps.recent(limit=1) == []

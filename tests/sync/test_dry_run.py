@@ -1,0 +1,108 @@
+"""The dry run: what the next cycle would do, with no write anywhere (emulator and database compared)."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tandem.emulator.model.persistence import STATE_FILE
+from tandem.people.origin import ChangeOrigin
+from tandem.people.tables import metadata
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.dry_run import DryRun, compare
+from tandem.sync.policy import parse_policy
+from tests.sync.conftest import sync_client
+from tests.sync.observe import person
+
+CLI = ChangeOrigin.CLI
+
+
+def org_state(emulator, folder):
+    """Every record, id sequence and the stamp clock of the emulator's org, as its save writes them."""
+    emulator.org.save_state(folder)
+    payload = pickle.loads((folder / STATE_FILE).read_bytes())
+    return payload["records"], payload["sequences"], payload["last_stamp_ms"]
+
+
+def database_rows(store):
+    engine = sa.create_engine(store.url)
+    try:
+        with engine.connect() as connection:
+            return {table.name: sorted(map(repr, connection.execute(sa.select(table)).all()))
+                    for table in metadata.sorted_tables}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def changed_both_sides(engine, store, sf):
+    """A synced org, then: a new Contact, a Salesforce edit, a Tandem edit, and a conflict."""
+    engine.run_cycle()
+    sf.Contact.create({"LastName": "Runner", "FirstName": "Road", "Email": "road@acme.example"})
+    wile = sf.query("SELECT Id FROM Contact WHERE Email = 'wile@acme.example'")["records"][0]["Id"]
+    sf.Contact.update(wile, {"Phone": "+1 555 0777"})
+    store.persons.update(person(store, "milton@initech.example").id, {"title": "Collator"}, origin=CLI)
+    hank = sf.query("SELECT Id FROM Contact WHERE Email = 'hank@globex.example'")["records"][0]["Id"]
+    sf.Contact.update(hank, {"Title": "Volcano Owner"})
+    store.persons.update(person(store, "hank@globex.example").id, {"title": "Chairman"}, origin=CLI)
+
+
+def test_a_dry_run_writes_nothing_on_either_side(engine, store, emulator, tmp_path, changed_both_sides):
+    org_before, rows_before = org_state(emulator, tmp_path / "before"), database_rows(store)
+    report = DryRun(engine).run().as_json()
+    assert org_state(emulator, tmp_path / "after") == org_before
+    assert database_rows(store) == rows_before
+    assert report["apiCalls"]["spentByThisDryRun"] > 0  # it did read the org
+
+
+def test_a_dry_run_says_what_the_cycle_would_do(engine, store, changed_both_sides):
+    report = DryRun(engine).run().as_json()
+    assert {"pull", "push", "conflicts", "filteredOut", "apiCalls"} <= set(report)
+    contacts = report["pull"]["Contact"]
+    assert contacts["create"] == 1 and contacts["created"] == ["road@acme.example"]
+    updated = {u["personId"]: u["fields"] for u in contacts["updated"]}
+    assert "phone" in updated[person(store, "wile@acme.example").id]
+    [conflict] = report["conflicts"]
+    assert (conflict["field"], conflict["winner"], conflict["rule"]) == ("title", "Salesforce",
+                                                                         "default: Contact salesforce-wins")
+    leads = report["push"]["Lead"]
+    assert leads["persons"] == 1 and leads["records"][0]["email"] == "milton@initech.example"
+    assert leads["records"][0]["fields"] == ["title"]
+    assert report["push"]["Contact"]["persons"] == 1  # Hank, whose change the pull settles first
+    assert report["apiCalls"]["push"] == 4  # per object: one check query and one update for the batch
+    # ... and the cycle then does just that.
+    cycle = engine.run_cycle()
+    assert store.persons.find_by_email("road@acme.example")
+    assert person(store, "hank@globex.example").fields["title"] == "Volcano Owner"
+    assert cycle.succeeded
+
+
+def test_a_dry_run_lists_what_the_filters_drop(base_url, ca_path, reset_emulator, store, sf):
+    policy = parse_policy({"filter": {"Contact": "Title != 'CEO'", "push": "leadSource != 'Partner'"}})
+    engine = SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy)
+    engine.run_cycle()
+    peter = person(store, "peter@initech.example")
+    store.persons.update(peter.id, {"leadSource": "Partner"}, origin=CLI)
+    report = DryRun(engine).run().as_json()
+    hank = sf.query("SELECT Id FROM Contact WHERE Email = 'hank@globex.example'")["records"][0]["Id"]
+    assert report["filteredOut"]["Contact"]["ids"][:1] and any(i.startswith(hank[:15])
+                                                               for i in report["filteredOut"]["Contact"]["ids"])
+    assert [p["personId"] for p in report["filteredOut"]["push.Contact"]["listed"]] == [peter.id]
+    assert report["push"]["Contact"]["persons"] == 0
+
+
+def test_policy_check_shows_what_a_new_policy_would_change(engine, store, emulator, tmp_path, changed_both_sides):
+    org_before, rows_before = org_state(emulator, tmp_path / "before"), database_rows(store)
+    new = parse_policy({"fields": {"Contact.title": "tandem-wins", "title": "off"},
+                        "filter": {"Contact": "Title != 'Volcano Owner'"}})
+    result = compare(engine, new)
+    changes = result["changes"]
+    assert result["new"]["conflicts"] == []  # Hank's record now falls outside the filter: no conflict
+    assert changes["pull"]["Contact"]["records"]["new"] == changes["pull"]["Contact"]["records"]["now"] - 1
+    assert changes["push"]["Lead"]["persons"] == {"now": 1, "new": 0}  # the lead's title is off
+    assert changes["filteredOut"]["Contact"]["new"]["records"] == 1
+    assert org_state(emulator, tmp_path / "after") == org_before
+    assert database_rows(store) == rows_before

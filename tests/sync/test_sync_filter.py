@@ -1,0 +1,119 @@
+"""Sync filters on both sides against the emulator: what is pulled, what is pushed, and what happens to a
+record that leaves the filter (kept, unlinked or flagged, as the policy says)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tandem.errors import ConfigError
+from tandem.people import activities as types
+from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.origin import ChangeOrigin
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.policy import parse_policy
+from tests.sync.conftest import sync_client
+from tests.sync.observe import DROPPED, activities_of, person
+
+CLI = ChangeOrigin.CLI
+FILTERED = types.SFDC_SYNC_FILTER
+WILE, PETER = "wile@acme.example", "peter@initech.example"
+
+
+@pytest.fixture
+def engine_with(base_url, ca_path, reset_emulator, store):
+    def make(filters, **more):
+        policy = parse_policy({"filter": filters, **more})
+        return SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy)
+    return make
+
+
+def contact_id(sf, email):
+    return sf.query(f"SELECT Id FROM Contact WHERE Email = '{email}'")["records"][0]["Id"]
+
+
+
+def test_a_pull_filter_keeps_records_outside_it_out(engine_with, store, sf):
+    engine = engine_with({"Contact": "Title != 'CEO'", "Lead": "LeadSource != 'Web'"})
+    report = engine.run_cycle()
+    assert report.succeeded, report.steps
+    assert store.persons.find_by_email("hank@globex.example") == []  # CEO
+    assert store.persons.find_by_email("lisa@springfield.example") == []  # a Web lead
+    assert person(store, WILE).link.sfdc_type == "Contact"
+    assert person(store, "milton@initech.example").link.sfdc_type == "Lead"
+
+
+@pytest.mark.parametrize("leaving", ["kept", "unlinked", "flagged"])
+def test_a_record_leaving_the_pull_filter(engine_with, store, sf, leaving):
+    engine = engine_with({"Contact": "Title != 'Retired'", "leaving": leaving})
+    engine.run_cycle()
+    wile = person(store, WILE)
+    sf.Contact.update(contact_id(sf, WILE), {"Title": "Retired", "Phone": "+1 555 0999"})
+    engine.run_cycle()
+    after = person(store, WILE)
+    assert after.fields["title"] == "Engineer" and after.fields["phone"] == "+1 555 0100"  # nothing pulled
+    [left] = activities_of(store, wile.id, FILTERED)
+    assert left.attribute("Rule") == "sync.filter.Contact"
+    assert leaving in left.attribute("Outcome")
+    assert after.linked is (leaving != "unlinked")
+    flagged = [e for e in store.sync_errors.recent(since=after.created_at - timedelta(days=1), level=ErrorLevel.RECORD)
+               if e.error_code == "OUTSIDE_SYNC_FILTER"]
+    assert [e.person_id for e in flagged] == ([wile.id] if leaving == "flagged" else [])
+    engine.run_cycle()  # the same change is handled once
+    assert len(activities_of(store, wile.id, FILTERED)) == 1
+
+
+def test_a_record_coming_back_into_the_filter_is_pulled_again(engine_with, store, sf):
+    engine = engine_with({"Contact": "Title != 'Retired'"})
+    engine.run_cycle()
+    sf.Contact.update(contact_id(sf, WILE), {"Title": "Retired"})
+    engine.run_cycle()
+    sf.Contact.update(contact_id(sf, WILE), {"Title": "Consultant"})
+    engine.run_cycle()
+    assert person(store, WILE).fields["title"] == "Consultant"
+
+
+@pytest.mark.parametrize("leaving", ["kept", "unlinked"])
+def test_the_push_filter_holds_back_persons_outside_it(engine_with, store, sf, leaving):
+    engine = engine_with({"push": "leadSource != 'Partner'", "leaving": leaving})
+    engine.run_cycle()
+    peter, wile = person(store, PETER), person(store, WILE)
+    store.persons.update(peter.id, {"leadSource": "Partner", "title": "Partner Manager"}, origin=CLI)
+    store.persons.update(wile.id, {"title": "Chief Engineer"}, origin=CLI)  # leadSource empty: != matches
+    report = engine.run_cycle()
+    row = sf.query(f"SELECT Title, LeadSource FROM Contact WHERE Email = '{PETER}'")["records"][0]
+    assert (row["Title"], row["LeadSource"]) == ("Programmer", "Trade Show")
+    assert sf.query(f"SELECT Title FROM Contact WHERE Email = '{WILE}'")["records"][0]["Title"] == "Chief Engineer"
+    not_sent = {a.attribute("Field") for a in activities_of(store, peter.id, DROPPED)
+                if a.attribute("Rule") == "sync.filter.push"}
+    assert not_sent == {"leadSource", "title"}
+    assert store.outbox.find(person_ids=[peter.id]) == []
+    [left] = activities_of(store, peter.id, FILTERED)
+    assert left.attribute("Rule") == "sync.filter.push"
+    assert person(store, PETER).linked is (leaving == "kept")
+    [push] = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
+    assert push.status is StepStatus.SUCCEEDED and push.counts.updated == 1 and push.counts.skipped >= 1
+
+
+def test_a_pull_filter_on_a_field_the_sync_user_cannot_see_fails_its_step_naming_the_key(engine_with, store):
+    engine = engine_with({"Contact": "Internal_Notes__c = 'x'"})
+    report = engine.run_cycle()
+    [pull] = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES]
+    assert pull.status is StepStatus.FAILED
+    assert "sync.filter.Contact" in pull.message and "Internal_Notes__c" in pull.message
+
+
+def test_a_push_filter_on_an_unknown_person_field_fails_naming_the_key(engine_with, store):
+    engine = engine_with({"push": "shoeSize > 40"})
+    engine.run_cycle()
+    store.persons.update(person(store, WILE).id, {"title": "x"}, origin=CLI)
+    report = engine.run_cycle()
+    [push] = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
+    assert push.status is StepStatus.FAILED and "sync.filter.push" in push.message
+    assert store.outbox.find(person_ids=[person(store, WILE).id])  # nothing was dropped
+
+
+def test_filters_are_checked_when_the_policy_loads():
+    with pytest.raises(ConfigError, match="sync.filter.Lead"):
+        parse_policy({"filter": {"Lead": "IsConverted = "}})
