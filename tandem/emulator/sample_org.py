@@ -32,5 +32,7 @@ SYNC_USER = UserLogin("sync@sample.example", "sync-pass-1")
 """Tandem Sync, profile Marketing Sync: Tandem's own user, and the connected app's run-as user."""
 REP = UserLogin("rep@sample.example", "rep-pass-1")
 """Sam Seller, a sales rep (System Administrator); the Lead assignment rules give Leads to this user."""
+LIMITED = UserLogin("limited@sample.example", "limited-pass-1")
+"""Lee Limited, profile Limited: cannot edit Title on Lead and Contact nor read Favorite_Color__c."""
 CONNECTED_APP = ClientCredentials("tandem-local", "tandem-local-secret")
 """The one connected app; its client-credentials sessions run as `SYNC_USER`."""
