@@ -195,6 +195,30 @@ class SalesforceClient:
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.limits())
 
+    def identity(self) -> dict[str, Any]:
+        """Who the session is: the OAuth identity of the logged-in user (username, names, org id)."""
+        self._connection()
+        assert self._token is not None
+        url = self._token.identity_url or f"{self._token.instance_url}/services/oauth2/userinfo"
+
+        def fetch(sf: simple_salesforce.Salesforce) -> dict[str, Any]:
+            response = self.session.get(url, headers={"Authorization": f"Bearer {sf.session_id}"})
+            if response.status_code >= 300:
+                raise error_for(response.status_code, response.content)
+            return response.json()
+
+        return self._call(fetch)
+
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """Every row of a Tooling API query (setup metadata such as FieldDefinition)."""
+        page = self._call(lambda sf: sf.restful("tooling/query/", params={"q": soql}))
+        rows = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            locator = page["nextRecordsUrl"]
+            page = self._call(lambda sf: sf.query_more(locator, identifier_is_url=True))
+            rows.extend(page.get("records", []))
+        return rows
+
     # --- single-record writes -------------------------------------------------------------------
 
     def create(self, object_name: str, fields: dict[str, Any]) -> str:
