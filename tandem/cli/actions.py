@@ -42,11 +42,13 @@ def sync_person(
 @person_app.command("convert")
 def convert_person(
     reference: Reference,
-    converted_status: Annotated[Optional[str], typer.Option("--converted-status")] = None,
+    converted_status: Annotated[Optional[str], typer.Option(
+        "--converted-status", help="Lead status for the converted Lead (default: the org's converted status).")] = None,
     owner: Annotated[Optional[str], typer.Option("--owner", help="Salesforce username to own the records.")] = None,
     notify: Annotated[bool, typer.Option("--notify", help="Have Salesforce email the owner.")] = False,
-    no_opportunity: Annotated[bool, typer.Option("--no-opportunity")] = False,
-    opportunity_name: Annotated[Optional[str], typer.Option("--opportunity-name")] = None,
+    no_opportunity: Annotated[bool, typer.Option("--no-opportunity", help="Create no Opportunity.")] = False,
+    opportunity_name: Annotated[Optional[str], typer.Option(
+        "--opportunity-name", help="Name of the new Opportunity (default: Salesforce's).")] = None,
     account_id: Annotated[Optional[str], typer.Option("--account-id", help="Convert into this Account.")] = None,
     match_account: Annotated[bool, typer.Option(
         "--match-account", help="Use the one Account named like the person's company or with its email domain.")] = False,

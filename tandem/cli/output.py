@@ -19,7 +19,7 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except TandemError as error:
-        typer.echo(f"Error: {error}", err=True)
+        typer.echo(f"Error: {one_line(error)}", err=True)
         raise typer.Exit(1) from None
     except sa.exc.OperationalError as error:
         typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
@@ -28,3 +28,9 @@ def reported_errors() -> Iterator[None]:
 
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: what happened, then what to do about it when something can be done."""
+    hint = getattr(error, "hint", None)
+    return f"{error}; {hint}" if hint else str(error)

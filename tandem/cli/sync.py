@@ -15,13 +15,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tandem.cli import app
-from tandem.cli.output import print_json, reported_errors
+from tandem.cli.output import one_line, print_json, reported_errors
 from tandem.config import load_settings
+from tandem.errors import SalesforceError
 from tandem.people.models import StepOperation, StepStatus
 from tandem.cli.wiring import engine_on, salesforce_client, store_for
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
-from tandem.sync.status import step_json, sync_status
+from tandem.sync.status import salesforce_backlog, step_json, sync_status
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 console = Console()
@@ -39,14 +40,28 @@ def _report_json(report: CycleReport) -> dict[str, Any]:
     }
 
 
+def _step_table(title: str, steps: list[dict[str, Any]]) -> Table:
+    """Steps in eight narrow columns (fits 80 columns); their messages go below, not in a cell."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("object", no_wrap=True)
+    table.add_column("step", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for heading in ("new", "upd", "del", "fail", "skip"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for s in steps:
+        table.add_row(s["object"], s["operation"], s["status"],
+                      *(str(s[k]) for k in ("new", "updated", "deleted", "failed", "skipped")))
+    return table
+
+
 def _print_report(report: CycleReport) -> None:
-    table = Table(title=f"Sync cycle {report.cycle_id[:8]} · {report.api_calls} API calls")
-    for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped", "note"):
-        table.add_column(column)
-    for s in report.steps:
-        table.add_row(s.object, s.operation.value, s.status.value, str(s.counts.new), str(s.counts.updated),
-                      str(s.counts.deleted), str(s.counts.failed), str(s.counts.skipped), s.message or "")
-    console.print(table)
+    if report.failure is not None:
+        return  # the one FAILED line says it all
+    steps = [step_json(s) for s in report.steps]
+    console.print(_step_table(f"Sync cycle {report.cycle_id[:8]} · {report.api_calls} API calls", steps))
+    for s in steps:
+        if s["message"]:
+            typer.echo(f"{s['object']} {s['operation']}: {s['message']}")
 
 
 @contextmanager
@@ -123,38 +138,60 @@ def status(
     """The last cycle, the backlog in both directions, API usage and recent sync errors."""
     with reported_errors():
         settings = load_settings()
-        with store_for(settings) as store, salesforce_client(settings) if salesforce else nullcontext() as client:
-            state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), client=client)
+        problem = None
+        with store_for(settings) as store:
+            state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))
+            if salesforce:
+                state["backlog"]["salesforceChanges"], problem = _salesforce_backlog(settings, store)
+                state["salesforce"] = {"reachable": problem is None, "problem": problem}
+            people = store.persons.get_many(sorted({e["personId"] for e in state["errors"] if e["personId"]}))
+            emails = {p.id: p.as_json().get("email") for p in people}
+            for error in state["errors"]:
+                error["email"] = emails.get(error["personId"])
         if as_json:
             print_json(state)
             return
-        last = state["lastCycle"]
-        if last is None:
-            typer.echo("no sync cycle has run yet")
-        else:
-            table = Table(title=f"Last cycle {last['cycleId'][:8]} · started {last['startedAt']}")
-            for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped", "API calls"):
-                table.add_column(column)
-            for s in last["steps"]:
-                table.add_row(s["object"], s["operation"], s["status"], *(str(s[k]) for k in
-                              ("new", "updated", "deleted", "failed", "skipped", "apiCalls")))
-            console.print(table)
-            for s in last["steps"]:
-                if s["status"] == StepStatus.FAILED.value:
-                    typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
-        backlog = state["backlog"]
-        typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} persons "
-                   f"({backlog['failedChanges']} refused, waiting for a fix)")
-        if backlog["salesforceChanges"] is not None:
-            waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
-                                for name, n in backlog["salesforceChanges"].items())
-            typer.echo(f"changed in Salesforce since the last pull: {waiting}")
-        usage = state["apiUsage"]
-        if usage:
-            typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")
-        typer.echo(f"sync errors in the last 5 days: {len(state['errors'])}")
-        for error in state["errors"][:10]:
-            typer.echo(f"  {error['occurredAt']} {error['level']} {error['errorCode']}: {error['message']}")
+        _print_status(state)
+        if problem:
+            typer.echo(f"Salesforce unreachable: {problem}")
+
+
+def _salesforce_backlog(settings: Any, store: Any) -> tuple[dict[str, int | None] | None, str | None]:
+    """Records waiting in Salesforce, or None and the one-line reason Salesforce could not say."""
+    try:
+        with salesforce_client(settings) as client:
+            return salesforce_backlog(store, client), None
+    except SalesforceError as error:
+        return None, one_line(error)
+
+
+def _print_status(state: dict[str, Any]) -> None:
+    last = state["lastCycle"]
+    if last is None:
+        typer.echo("no sync cycle has run yet")
+    else:
+        started = last["startedAt"][:19].replace("T", " ")
+        console.print(_step_table(f"Last cycle {last['cycleId'][:8]} · started {started} UTC", last["steps"]))
+        for s in last["steps"]:
+            if s["status"] == StepStatus.FAILED.value:
+                typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
+    backlog = state["backlog"]
+    typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
+               f"persons ({backlog['failedChanges']} refused, waiting for a fix)")
+    if backlog["salesforceChanges"] is not None:
+        waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
+                            for name, n in backlog["salesforceChanges"].items())
+        typer.echo(f"changed in Salesforce since the last pull: {waiting}")
+    usage = state["apiUsage"]
+    if usage:
+        typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")
+    typer.echo(f"sync errors in the last 5 days: {len(state['errors'])}")
+    for error in state["errors"][:10]:
+        who = f"person {error['personId']}" + (f" <{error['email']}>" if error.get("email") else "") \
+            if error["personId"] is not None else error["object"] or "the cycle"
+        fields = f" ({', '.join(error['fields'])})" if error.get("fields") else ""
+        typer.echo(f"  {error['occurredAt'][:16].replace('T', ' ')} {who}{fields}: {error['errorCode']}: "
+                   f"{error['message']}")
 
 
 @app.command()
