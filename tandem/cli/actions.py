@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from tandem.cli.output import print_json, reported_errors
+from tandem.cli.output import camel_json, print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
 from tandem.cli.wiring import engine_on, store_for
@@ -31,7 +31,7 @@ def sync_person(
                 result = PersonActions(engine).sync_person(
                     person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
         if as_json:
-            print_json(result.__dict__)
+            print_json(camel_json(result))
         elif result.created:
             typer.echo(f"Person {result.person_id} created in Salesforce as Lead {result.sfdc_id}")
         else:
@@ -69,7 +69,7 @@ def convert_person(
                     create_opportunity=not no_opportunity, opportunity_name=opportunity_name,
                     account_id=account_id, match_account=match_account)
         if as_json:
-            print_json(result.__dict__)
+            print_json(camel_json(result))
             return
         typer.echo(f"Person {result.person_id}: Lead {result.lead_id} converted to Contact {result.contact_id}")
         typer.echo(f"Account {result.account_id}" + (" (new)" if result.account_created else " (existing)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,3 +35,28 @@ def one_line(error: BaseException) -> str:
     """An error as one line: what happened, then what to do about it when something can be done."""
     hint = getattr(error, "hint", None)
     return f"{error}; {hint}" if hint else str(error)
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camel_json(value: Any) -> Any:
+    """A dataclass, dict or list with every key in camelCase, as all of Tandem's JSON is."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {camel_case(str(k)): camel_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [camel_json(v) for v in value]
+    return value
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before a destructive command; `--yes` answers for the user. No (or no answer) stops it."""
+    if yes:
+        return
+    if not typer.confirm(question, default=False, err=True):
+        typer.echo("Nothing done.", err=True)
+        raise typer.Exit(1)

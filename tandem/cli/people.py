@@ -13,12 +13,12 @@ from rich.table import Table
 from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import Settings, load_settings
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, StoreError
 from tandem.people.activities import ACTIVITY_TYPES
 from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.cli.wiring import store_for
+from tandem.cli.wiring import create_store, shown_url, store_for
 
 CLI_SOURCE = ChangeOrigin.CLI
 
@@ -59,13 +59,15 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
 def init(database_url: DatabaseUrl = None) -> None:
     """Create the database's tables, or bring them up to date."""
     with reported_errors():
-        store = PersonStore(_settings(database_url).database_url)
+        url = _settings(database_url).database_url
+        store = create_store(url)
         try:
             store.migrate()
+        except sa.exc.OperationalError as error:
+            raise StoreError(f"cannot set up the database {shown_url(url)}: {str(error.orig).strip()}") from None
         finally:
             store.close()
-        shown = sa.make_url(store.url).render_as_string(hide_password=True)
-        typer.echo(f"Database ready: {shown}")
+        typer.echo(f"Database ready: {shown_url(url)}")
 
 
 @person_app.command("add")

@@ -1,5 +1,6 @@
 """`tandem demo` runs the whole story on the bundled emulator and exits by itself."""
 
+import os
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import sys
 def test_demo_runs_end_to_end(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tandem", "demo"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem"},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "COLUMNS": "200", "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem"},
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
