@@ -57,6 +57,11 @@ def confirm(question: str, yes: bool) -> None:
     """Ask before a destructive command; `--yes` answers for the user. No (or no answer) stops it."""
     if yes:
         return
-    if not typer.confirm(question, default=False, err=True):
+    try:
+        agreed = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # no terminal, or the input ended
+        agreed = False
+        typer.echo("", err=True)
+    if not agreed:
         typer.echo("Nothing done.", err=True)
         raise typer.Exit(1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import sqlalchemy as sa
 import typer
@@ -15,7 +15,7 @@ from tandem.cli.output import print_json, reported_errors
 from tandem.config import Settings, load_settings
 from tandem.errors import InvalidInput, StoreError
 from tandem.people.activities import ACTIVITY_TYPES
-from tandem.people.models import Activity, Person
+from tandem.people.models import Activity, ErrorLevel, PendingState, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.cli.wiring import create_store, shown_url, store_for
@@ -94,10 +94,13 @@ def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUr
     """Show a person's fields and Salesforce link."""
     with reported_errors(), _store(database_url) as store:
         person = store.persons.resolve(reference)
+        state = sync_state(store, person)
         if as_json:
-            print_json(person.as_json())
+            print_json({**person.as_json(), "syncState": state})
         else:
             Console().print(_person_table(person))
+            for line in _sync_lines(state):
+                typer.echo(line)
 
 
 @person_app.command("activity")
@@ -110,6 +113,36 @@ def activity(reference: Reference, as_json: AsJson = False, database_url: Databa
             print_json([a.as_json() for a in log])
         else:
             Console().print(_activity_table(person, log))
+
+
+def sync_state(store: PersonStore, person: Person) -> dict[str, Any]:
+    """The person's link to Salesforce, the fields waiting to go there, and Salesforce's last refusal."""
+    pending = store.outbox.find(person_ids=[person.id])
+    refusals = store.sync_errors.recent(person_id=person.id, level=ErrorLevel.RECORD, limit=1)
+    link = person.link
+    return {
+        "linked": f"{link.sfdc_type} {link.sfdc_id}" if link.sfdc_id else None,
+        "pendingFields": [{"field": c.field, "state": c.state.value, "attempts": c.attempts,
+                           "lastError": c.last_error} for c in pending],
+        "lastRefusal": {"occurredAt": refusals[0].occurred_at.isoformat(), "errorCode": refusals[0].error_code,
+                        "message": refusals[0].message,
+                        "resolved": not any(c.state is PendingState.FAILED for c in pending)} if refusals else None,
+    }
+
+
+def _sync_lines(state: dict[str, Any]) -> list[str]:
+    lines = [f"Salesforce: {state['linked'] or 'not linked (tandem person sync creates its Lead)'}"]
+    if state["pendingFields"]:
+        waiting = ", ".join(f"{c['field']}" + (" (refused)" if c["state"] == PendingState.FAILED.value else "")
+                            for c in state["pendingFields"])
+        lines.append(f"Waiting to go to Salesforce: {waiting}")
+    else:
+        lines.append("Waiting to go to Salesforce: nothing")
+    refusal = state["lastRefusal"]
+    if refusal:
+        lines.append(f"Last refusal ({refusal['occurredAt'][:16].replace('T', ' ')}): {refusal['errorCode']}: "
+                     f"{refusal['message']}" + (" [resolved]" if refusal["resolved"] else ""))
+    return lines
 
 
 def _person_table(person: Person) -> Table:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tandem.cli import app
+from tandem.cli import app, sync_errors
 from tandem.cli.output import one_line, print_json, reported_errors
 from tandem.config import load_settings
 from tandem.errors import SalesforceError
@@ -22,6 +22,8 @@ from tandem.people.models import StepOperation, StepStatus
 from tandem.cli.wiring import engine_on, salesforce_client, store_for
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.scheduler import run_forever
+from tandem.salesforce.org_check import hidden_fields
+from tandem.sync.field_report import hidden_rules
 from tandem.sync.status import salesforce_backlog, step_json, sync_status
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -90,10 +92,13 @@ def sync(
         with store_for(settings) as store, engine_on(settings, store) as engine:
             with _progress(engine) if not as_json else nullcontext():
                 report = engine.run_cycle(retry_failed=retry_failed)
+            refusals = sync_errors.refusals_since(store, report.started_at) if not as_json else []
         if as_json:
             print_json(_report_json(report))
         else:
             _print_report(report)
+            for refusal in refusals:
+                typer.echo(f"refused: {refusal}")
         if report.failure is not None:
             typer.echo(f"FAILED: {report.failure_message}", err=True)
         if any(s.status is StepStatus.FAILED for s in report.steps):
@@ -124,6 +129,9 @@ def run() -> None:
                     f"{totals.updated} updated, {totals.failed} failed, "
                     f"{report.api_calls} API calls" + (" (API limit reached: pausing)" if report.stopped_by_limit else "")
                 )
+                if totals.failed:
+                    for refusal in sync_errors.refusals_since(store, report.started_at):
+                        typer.echo(f"  refused: {refusal}")
 
             run_forever(engine, settings.sync_interval_seconds, stop, show)
         typer.echo("stopped")
@@ -144,10 +152,8 @@ def status(
             if salesforce:
                 state["backlog"]["salesforceChanges"], problem = _salesforce_backlog(settings, store)
                 state["salesforce"] = {"reachable": problem is None, "problem": problem}
-            people = store.persons.get_many(sorted({e["personId"] for e in state["errors"] if e["personId"]}))
-            emails = {p.id: p.as_json().get("email") for p in people}
-            for error in state["errors"]:
-                error["email"] = emails.get(error["personId"])
+            sync_errors.annotate(store, state["errors"])
+            state["errors"].sort(key=lambda e: e["resolved"])
         if as_json:
             print_json(state)
             return
@@ -185,13 +191,10 @@ def _print_status(state: dict[str, Any]) -> None:
     usage = state["apiUsage"]
     if usage:
         typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")
-    typer.echo(f"sync errors in the last 5 days: {len(state['errors'])}")
+    open_errors = sum(1 for e in state["errors"] if not e["resolved"])
+    typer.echo(f"sync errors in the last 5 days: {len(state['errors'])} ({open_errors} not resolved)")
     for error in state["errors"][:10]:
-        who = f"person {error['personId']}" + (f" <{error['email']}>" if error.get("email") else "") \
-            if error["personId"] is not None else error["object"] or "the cycle"
-        fields = f" ({', '.join(error['fields'])})" if error.get("fields") else ""
-        typer.echo(f"  {error['occurredAt'][:16].replace('T', ' ')} {who}{fields}: {error['errorCode']}: "
-                   f"{error['message']}")
+        typer.echo(f"  {sync_errors.line(error)}")
 
 
 @app.command()
@@ -201,12 +204,20 @@ def fields(as_json: AsJson = False) -> None:
         settings = load_settings()
         with store_for(settings) as store, engine_on(settings, store) as engine:
             engine.refresh_catalog()
-        catalog = engine.catalog
-        assert catalog is not None
+            catalog = engine.catalog
+            assert catalog is not None
+            rules = [r for name in catalog.rules for r in catalog.rules[name]]
+            unlisted: list[str] = []
+            for name in catalog.rules:
+                visible = {r.sf_field.lower() for r in catalog.rules[name] if r.sf_type is not None}
+                hidden, why = hidden_fields(engine.client, name, visible)
+                if hidden is None:
+                    unlisted.append(f"{name}: fields hidden from the sync user cannot be listed: {why}")
+                rules += hidden_rules(name, hidden, (r.sf_field for r in catalog.rules[name]))
         rows = [
             {"object": r.object_name, "field": r.sf_field, "personField": r.person_field,
              "direction": r.direction.value, "reason": r.reason, "type": r.sf_type}
-            for name in catalog.rules for r in catalog.rules[name]
+            for r in rules
         ]
         if as_json:
             print_json(rows)
@@ -217,3 +228,5 @@ def fields(as_json: AsJson = False) -> None:
         for row in rows:
             table.add_row(row["object"], row["field"], row["personField"] or "", row["direction"], row["reason"])
         console.print(table)
+        for note in unlisted:
+            typer.echo(note)

@@ -16,8 +16,11 @@ def field_rules(object_name: str, described_fields: Iterable[Mapping[str, Any]],
     """The sync's rule for each described field, then one for each field hidden from the sync user."""
     rules = [replace(r, reason=HIDDEN_REASON) if r.sf_type is None else r
              for r in decide(object_name, described_fields)]
-    known = {r.sf_field.lower() for r in rules}
-    for name in hidden or ():
-        if name.lower() not in known:
-            rules.append(FieldRule(object_name, name, None, Direction.NONE, HIDDEN_REASON, None, name.endswith("__c")))
-    return rules
+    return rules + hidden_rules(object_name, hidden, {r.sf_field for r in rules})
+
+
+def hidden_rules(object_name: str, hidden: Iterable[str] | None, known: Iterable[str]) -> list[FieldRule]:
+    """A rule for each hidden field that has none among `known` yet."""
+    seen = {name.lower() for name in known}
+    return [FieldRule(object_name, name, None, Direction.NONE, HIDDEN_REASON, None, name.endswith("__c"))
+            for name in hidden or () if name.lower() not in seen]

@@ -12,9 +12,11 @@ def test_demo_runs_end_to_end(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Conflict on Wile's title: kept 'Super Genius', lost 'Chief Coyote'" in out
+    assert "Conflict on Wile's title: kept \"Super Genius\", lost \"Chief Coyote\"" in out
     assert "Salesforce refused Samir's phone: FIELD_CUSTOM_VALIDATION_EXCEPTION" in out
-    assert "still pending: ['call me maybe']" in out
+    assert "still waiting to go: phone \"call me maybe\"" in out
+    assert "Title set to \"Super Genius\"" in out and "{'" not in out
+    assert "What next" in out and "tandem check" in out
     assert "Samir's phone in Salesforce now: +1 555 0142" in out
     assert "Peter's phone in Salesforce now: +1 555 0123" in out
     assert "Lisa's rating in Tandem now: Hot" in out
