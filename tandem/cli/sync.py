@@ -183,7 +183,7 @@ def _print_status(state: dict[str, Any]) -> None:
                 typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
     backlog = state["backlog"]
     typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
-               f"persons ({backlog['failedChanges']} refused, waiting for a fix)")
+               f"persons ({backlog['failedChanges']} refused)")
     if backlog["salesforceChanges"] is not None:
         waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
                             for name, n in backlog["salesforceChanges"].items())
