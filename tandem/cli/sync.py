@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from tandem.salesforce.org_check import hidden_fields
 from tandem.sync.field_report import hidden_rules
 from tandem.sync.status import salesforce_backlog, step_json, sync_status
 
+log = logging.getLogger("tandem.cli")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 console = Console()
 
@@ -115,6 +117,7 @@ def run() -> None:
             signal.signal(signum, lambda *_: stop.set())
         with store_for(settings) as store, engine_on(settings, store) as engine:
             typer.echo(f"syncing every {settings.sync_interval_seconds} s; Ctrl-C or SIGTERM stops")
+            engine.on_step = lambda name, operation: log.info("step: %s %s", name, operation.value)
 
             def show(report: CycleReport | None) -> None:
                 if report is None:
