@@ -9,7 +9,9 @@ import typer
 from tandem.cli.output import camel_json, print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
+from tandem.errors import InvalidSalesforceId
 from tandem.cli.wiring import engine_on, store_for
+from tandem.salesforce.ids import is_well_formed
 from tandem.sync.actions import PersonActions
 
 
@@ -60,6 +62,8 @@ def convert_person(
     possible: pass --account-id, or --match-account to look for the company's Account first.
     """
     with reported_errors():
+        if account_id is not None and not is_well_formed(account_id):
+            raise InvalidSalesforceId(account_id, "not a 15- or 18-character Account Id", field="--account-id")
         settings = load_settings()
         with store_for(settings) as store:
             person = store.persons.resolve(reference)

@@ -75,3 +75,12 @@ def test_action_json_is_camel_case(tmp_path):
     outcome = json.loads(merged.stdout)
     assert outcome["winnerId"] == 1 and outcome["mergedIds"] == [2]
     assert all("_" not in key for key in outcome)
+
+
+def test_a_malformed_account_id_is_refused_naming_the_option(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=one@example.com", "lastName=X").returncode == 0
+    refused = tandem(tmp_path, "person", "convert", "1", "--account-id", "001xx")
+    assert refused.returncode == 1
+    assert refused.stderr == "Error: --account-id: not a 15- or 18-character Account Id: '001xx'\n"
+    assert not (tmp_path / ".tandem").exists()
