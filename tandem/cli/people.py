@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from contextlib import AbstractContextManager
 from typing import Annotated, Any, Optional
 
@@ -112,7 +114,8 @@ def activity(reference: Reference, as_json: AsJson = False, database_url: Databa
         if as_json:
             print_json([a.as_json() for a in log])
         else:
-            Console().print(_activity_table(person, log))
+            for line in _activity_lines(person, log):
+                typer.echo(line)
 
 
 def sync_state(store: PersonStore, person: Person) -> dict[str, Any]:
@@ -156,21 +159,15 @@ def _person_table(person: Person) -> Table:
     return table
 
 
-def _activity_table(person: Person, log: list[Activity]) -> Table:
-    table = Table(title=f"Activity of person {person.id}")
-    for column in ("Id", "Date (UTC)", "Type"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Primary")
-    table.add_column("Details")
+def _activity_lines(person: Person, log: list[Activity]) -> list[str]:
+    """Each activity as a heading line and its details wrapped below: readable at any width."""
+    width = max(60, shutil.get_terminal_size().columns)
+    lines = [f"Activity of person {person.id}, oldest first (dates in UTC)"]
     for entry in log:
-        details = "\n".join(
-            f"{item['name']}: {item['value']}" for item in entry.attributes if item["value"] is not None
-        )
-        table.add_row(
-            str(entry.id),
-            entry.activity_date.strftime("%Y-%m-%d %H:%M:%S"),
-            _types.get(entry.activity_type_id, str(entry.activity_type_id)),
-            entry.primary_attribute_value or "",
-            details,
-        )
-    return table
+        kind = _types.get(entry.activity_type_id, str(entry.activity_type_id))
+        heading = f"#{entry.id}  {entry.activity_date:%Y-%m-%d %H:%M:%S}  {kind}"
+        lines.append(heading + (f": {entry.primary_attribute_value}" if entry.primary_attribute_value else ""))
+        details = " · ".join(f"{item['name']}: {item['value']}" for item in entry.attributes if item["value"] is not None)
+        if details:
+            lines.extend(textwrap.wrap(details, width, initial_indent="    ", subsequent_indent="    "))
+    return lines

@@ -225,11 +225,11 @@ def fields(as_json: AsJson = False) -> None:
         if as_json:
             print_json(rows)
             return
-        table = Table(title="Salesforce fields as the sync user sees them")
-        for column in ("object", "field", "person field", "syncs", "why"):
+        table = Table(title="Salesforce fields as the sync user sees them", title_justify="left")
+        for column in ("Salesforce field", "person field", "syncs", "why"):
             table.add_column(column)
         for row in rows:
-            table.add_row(row["object"], row["field"], row["personField"] or "", row["direction"], row["reason"])
+            table.add_row(f"{row['object']}.{row['field']}", row["personField"] or "", row["direction"], row["reason"])
         console.print(table)
         for note in unlisted:
             typer.echo(note)
