@@ -18,7 +18,7 @@ from rich.table import Table
 from tandem.cli import app, sync_errors
 from tandem.cli.output import one_line, print_json, reported_errors
 from tandem.config import load_settings
-from tandem.errors import SalesforceError
+from tandem.errors import EmulatorUnavailable, SalesforceError
 from tandem.people.models import StepOperation, StepStatus
 from tandem.cli.wiring import engine_on, salesforce_client, store_for
 from tandem.sync.cycle import CycleReport, SyncEngine
@@ -170,7 +170,7 @@ def _salesforce_backlog(settings: Any, store: Any) -> tuple[dict[str, int | None
     try:
         with salesforce_client(settings) as client:
             return salesforce_backlog(store, client), None
-    except SalesforceError as error:
+    except (SalesforceError, EmulatorUnavailable) as error:
         return None, one_line(error)
 
 

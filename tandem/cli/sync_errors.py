@@ -43,14 +43,20 @@ def _last_good_cycle(store: PersonStore) -> datetime | None:
 
 def who(error: dict[str, Any]) -> str:
     if error["personId"] is None:
-        return error.get("object") or "the cycle"
+        return error["object"] if error.get("object") not in (None, "All") else "the cycle"
     fields = f" ({', '.join(error['refusedFields'])})" if error.get("refusedFields") else ""
     return f"person {error['personId']}" + (f" <{error['email']}>" if error.get("email") else "") + fields
 
 
+def code(error: dict[str, Any]) -> str:
+    """Salesforce's error code (`FIELD_CUSTOM_VALIDATION_EXCEPTION`, `invalid_grant`), never a class name."""
+    value = error.get("errorCode") or ""
+    return "" if not value or ("_" not in value and not value.isupper()) else f"{value}: "
+
+
 def line(error: dict[str, Any]) -> str:
     mark = " [resolved]" if error.get("resolved") else ""
-    return f"{error['occurredAt'][:16].replace('T', ' ')} {who(error)}: {error['errorCode']}: {error['message']}{mark}"
+    return f"{error['occurredAt'][:16].replace('T', ' ')} {who(error)}: {code(error)}{error['message']}{mark}"
 
 
 def refusals_since(store: PersonStore, since: datetime) -> list[str]:
@@ -58,4 +64,4 @@ def refusals_since(store: PersonStore, since: datetime) -> list[str]:
     found = store.sync_errors.recent(since=since, level=ErrorLevel.RECORD, limit=20)
     errors = [{"occurredAt": e.occurred_at.isoformat(), "personId": e.person_id, "object": e.object,
                "errorCode": e.error_code, "message": e.message} for e in found]
-    return [f"{who(e)}: {e['errorCode']}: {e['message']}" for e in annotate(store, errors)]
+    return [f"{who(e)}: {code(e)}{e['message']}" for e in annotate(store, errors)]
