@@ -137,7 +137,8 @@ _LOGIN_HINTS: tuple[tuple[str, str], ...] = (
     ("inactive", "the sync user is inactive: activate it in Setup > Users"),
 )
 _BAD_PASSWORD_HINT = ("check TANDEM_SF_USERNAME, TANDEM_SF_PASSWORD and TANDEM_SF_SECURITY_TOKEN (the token is "
-                      "needed from outside the org's trusted IP ranges; reset it in the user's settings)")
+                      "needed from outside the org's trusted IP ranges; reset it in the user's settings); Salesforce "
+                      "answers the same for a locked or inactive user: see Setup > Users")
 
 
 class AuthenticationFailed(SalesforceError):
