@@ -93,3 +93,30 @@ def test_untrusted_certificate_is_explained(tmp_path, base_url):
     assert result.returncode == 1
     assert f"the certificate of {base_url} is not trusted: no trusted CA signs its certificate" in flat(result.stdout)
     assert "TANDEM_SF_CA_BUNDLE" in result.stdout
+
+
+def test_an_org_without_the_link_field_cannot_sync_and_is_told_how_to_create_it(tmp_path):
+    from tandem.emulator.model import Org
+    from tandem.emulator.sample_org import SAMPLE_ORG_FILE
+    from tandem.emulator.server import EmulatorServer
+
+    definition = json.loads(SAMPLE_ORG_FILE.read_text())
+    definition["customFields"]["Lead"] = [f for f in definition["customFields"]["Lead"]
+                                          if f["name"] != "Tandem_Person_Id__c"]
+    org_file = tmp_path / "no-link-field.json"
+    org_file.write_text(json.dumps(definition))
+    server = EmulatorServer(Org.from_file(org_file), port=0, state_dir=tmp_path / "state")
+    base_url = server.start()
+    try:
+        result = tandem(tmp_path, "check", "--json", env=org_env(base_url, server.ca_path, SYNC_USER))
+    finally:
+        server.stop()
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["canSync"] is False
+    [problem] = [f for f in report["findings"] if f["level"] == "problem"]
+    assert problem["subject"] == "Lead.Tandem_Person_Id__c"
+    assert problem["text"].startswith("the link field is missing")
+    assert "Setup > Object Manager > Lead > Fields & Relationships > New" in problem["fix"]
+    assert "External ID, Unique" in problem["fix"]
+    assert {f["subject"]: f["level"] for f in report["findings"]}["Contact.Tandem_Person_Id__c"] == "ok"
