@@ -131,7 +131,8 @@ def hidden_fields(client: SalesforceClient, object_name: str, visible: set[str])
     except SalesforceError as error:
         if error.status == 404 or error.error_code == "NOT_FOUND":
             why = "this org does not answer the Tooling API (FieldDefinition)"
-        elif error.error_code in ("INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY") or error.status == 403:
+        elif error.error_code in ("INVALID_TYPE", "INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY") \
+                or error.status == 403:  # without View Setup, Salesforce says FieldDefinition is no type it knows
             why = "the sync user may not read setup (it needs the View Setup and Configuration permission)"
         else:
             why = f"the Tooling API refused: {error}"

@@ -120,3 +120,17 @@ def test_an_org_without_the_link_field_cannot_sync_and_is_told_how_to_create_it(
     assert "Setup > Object Manager > Lead > Fields & Relationships > New" in problem["fix"]
     assert "External ID, Unique" in problem["fix"]
     assert {f["subject"]: f["level"] for f in report["findings"]}["Contact.Tandem_Person_Id__c"] == "ok"
+
+
+def test_fields_hidden_from_the_sync_user_are_listed_by_check_and_fields(tmp_path, base_url, ca_path, reset_emulator):
+    """Needs the emulator's Tooling API (FieldDefinition, readable by the sync user): fails on a 404."""
+    env = org_env(base_url, ca_path, SYNC_USER)
+    report = json.loads(tandem(tmp_path, "check", "--json", env=env).stdout)
+    for name in ("Lead", "Contact"):
+        assert report["objects"][name]["hiddenFields"] == ["Internal_Notes__c"], report["objects"][name]
+    assert tandem(tmp_path, "init", env=env).returncode == 0
+    listed = tandem(tmp_path, "fields", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    hidden = {(r["object"], r["field"]): r["reason"] for r in json.loads(listed.stdout) if r["direction"] == "none"}
+    for name in ("Lead", "Contact"):
+        assert hidden[(name, "Internal_Notes__c")] == "hidden from the sync user (field-level security): never synced"
