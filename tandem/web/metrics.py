@@ -70,10 +70,9 @@ class SyncCollector(Collector):
         backlog = GaugeMetricFamily(
             "tandem_sync_backlog", "Records waiting: changes to push by the person's Salesforce object, and "
             "records the last cycle's pull left for the next (failed or skipped).", labels=["object", "direction"])
-        pending = self.store.outbox.find()
-        kinds = {p.id: p.link.sfdc_type or "none" for p in self.store.persons.get_many(sorted({c.person_id for c in pending}))}
-        for name, count in sorted(Counter(kinds.get(c.person_id, "none") for c in pending).items()):
-            backlog.add_metric([name, "to_salesforce"], count)
+        waiting = {kind or "none": count for kind, count in self.store.outbox.count_by_object().items()}
+        for name in ("Lead", "Contact", "none"):
+            backlog.add_metric([name, "to_salesforce"], waiting.get(name, 0))
         last = [s for s in steps if s.cycle_id == steps[0].cycle_id] if steps else []
         left: Counter[str] = Counter()
         for step in last:

@@ -118,3 +118,26 @@ def test_the_access_log_has_a_line_per_request_without_the_query_string(make_app
     assert [(r.method, r.path, r.status) for r in lines] == [("GET", "/identity/oauth/token", 200),
                                                              ("GET", "/health", 200)]
     assert all(CLIENT_SECRET not in r.getMessage() for r in lines)
+
+
+def test_the_backlog_is_counted_in_the_database_on_postgresql(clock):
+    from tandem.web.app import create_app
+    from tests.postgres import postgres_database
+    from tests.web.conftest import CREDENTIALS
+
+    databases = postgres_database()
+    store = PersonStore(next(databases))
+    try:
+        store.migrate()
+        for n in range(3):
+            person = store.persons.add({"email": f"pg{n}@example.com", "lastName": "Pg"}, origin=ChangeOrigin.API)
+            store.persons.update(person.id, {"title": f"T{n}"}, origin=ChangeOrigin.API)
+        with TestClient(create_app(store, CREDENTIALS, clock=clock)) as client:
+            samples = _samples(client.get("/metrics").text)
+        waiting = {labels: value for (name, labels), value in samples.items() if name == "tandem_sync_backlog"
+                   and ("direction", "to_salesforce") in labels}
+        assert sum(waiting.values()) == len(store.outbox.find()) > 0
+        assert samples[("tandem_sync_cycles_total", (("outcome", "succeeded"),))] == 0
+    finally:
+        store.close()
+        next(databases, None)
