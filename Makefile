@@ -1,29 +1,36 @@
-# Two commands from a fresh clone: `make demo` and `make test`. Both build .venv on first use.
+# Two commands from a fresh clone: `make demo` and `make test`. Both build .venv on first use:
+# `make demo` installs what Tandem runs on, `make test` adds the test tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
 
 .PHONY: demo test test-fast bench clean venv
 
-venv: $(STAMP)
+venv: $(DEV)
 
-$(STAMP): pyproject.toml requirements.lock
+$(RUNTIME): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) -e .
+	touch $(RUNTIME)
 
-demo: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(PIP) -e '.[dev]'
+	touch $(DEV)
+
+demo: $(RUNTIME)
 	$(BIN)/tandem demo
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
-test-fast: $(STAMP)
+test-fast: $(DEV)
 	$(BIN)/python -m pytest -q -x
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/emulator.py
 	$(BIN)/python benchmarks/like.py

@@ -1,3 +1,3 @@
-from tandem.cli import app
+from tandem.cli import main
 
-app(prog_name="tandem")
+main()

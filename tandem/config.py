@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite:", "postgresql:", "postgresql+")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
+            raise ValueError(f"must be a sqlite:/// or postgresql:// URL, got {value.split(':')[0]!r} "
+                             "(e.g. sqlite:///tandem.db or postgresql://user@host:5432/tandem)")
         return value
 
     @field_validator("sf_login_url")

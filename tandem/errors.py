@@ -87,7 +87,12 @@ class EmulatorUnavailable(TandemError):
 
 
 class SalesforceError(TandemError):
-    """An error answer from Salesforce: HTTP status, Salesforce's errorCode, message and fields."""
+    """An error answer from Salesforce: HTTP status, Salesforce's errorCode, message and fields.
+
+    `hint` says what to do about it, when something can be done (see `PERMISSION_HINTS`).
+    """
+
+    default_hint: str | None = None
 
     def __init__(
         self,
@@ -96,25 +101,60 @@ class SalesforceError(TandemError):
         status: int | None = None,
         error_code: str | None = None,
         fields: list[str] | None = None,
+        hint: str | None = None,
     ) -> None:
         self.status = status
         self.error_code = error_code
         self.fields = list(fields or [])
         self.message = message
+        self.hint = hint or PERMISSION_HINTS.get(error_code or "") or self.default_hint
         prefix = f"{error_code}: " if error_code else ""
         super().__init__(f"{prefix}{message}")
+
+
+_SETUP_API = ("give the sync user's profile or a permission set 'API Enabled' "
+              "(Setup > Users > Profiles or Permission Sets > System Permissions)")
+PERMISSION_HINTS: dict[str, str] = {
+    "API_DISABLED_FOR_ORG": "this org's edition has no API access: use Enterprise, Unlimited, Developer or Performance",
+    "API_CURRENTLY_DISABLED": _SETUP_API,
+    "INSUFFICIENT_ACCESS": "give the sync user read and edit access to Lead, Contact and Account "
+                           "(object permissions and field-level security on its profile or a permission set)",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "give the sync user edit access to the record (object permission, "
+                                       "sharing, field-level security)",
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "give the sync user access to the record this one points at "
+                                                     "(owner, account or queue)",
+}
+
+_LOGIN_HINTS: tuple[tuple[str, str], ...] = (
+    ("locked", "the sync user is locked out: unlock it in Setup > Users (or wait for the lockout to end), "
+               "then check TANDEM_SF_PASSWORD and TANDEM_SF_SECURITY_TOKEN"),
+    ("invalid_client_id", "TANDEM_SF_CLIENT_ID is not the Consumer Key of a connected app in this org"),
+    ("invalid_client", "TANDEM_SF_CLIENT_SECRET is not the connected app's Consumer Secret"),
+    ("unsupported_grant_type", "allow the flow: Setup > OAuth and OpenID Connect Settings > Allow OAuth "
+                               "Username-Password Flows (or enable Client Credentials Flow on the connected app)"),
+    ("no client credentials user", "set a Run As user for the connected app's Client Credentials Flow "
+                                   "(Setup > App Manager > the app > Manage > Edit Policies)"),
+    ("inactive", "the sync user is inactive: activate it in Setup > Users"),
+)
+_BAD_PASSWORD_HINT = ("check TANDEM_SF_USERNAME, TANDEM_SF_PASSWORD and TANDEM_SF_SECURITY_TOKEN (the token is "
+                      "needed from outside the org's trusted IP ranges; reset it in the user's settings); Salesforce "
+                      "answers the same for a locked or inactive user: see Setup > Users")
 
 
 class AuthenticationFailed(SalesforceError):
     """The login was refused; trying again with the same settings cannot succeed (and locks the user)."""
 
-    hint = "check TANDEM_SF_USERNAME, TANDEM_SF_PASSWORD, TANDEM_SF_SECURITY_TOKEN and the connected app"
+    def __init__(self, message: str, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        if not kwargs.get("hint"):
+            said = f"{self.error_code or ''} {message}".lower()
+            self.hint = next((hint for word, hint in _LOGIN_HINTS if word in said), _BAD_PASSWORD_HINT)
 
 
 class UntrustedCertificate(SalesforceError):
     """The server's certificate does not verify against the trusted CAs."""
 
-    hint = "set TANDEM_SF_CA_BUNDLE to the CA file that signs the server's certificate"
+    default_hint = "set TANDEM_SF_CA_BUNDLE to the CA file that signs the server's certificate"
 
 
 class SessionExpired(SalesforceError):
@@ -132,7 +172,7 @@ class TransientError(SalesforceError):
 class Unreachable(TransientError):
     """No answer at all from the login URL: the sync waits, backing off, instead of retrying at once."""
 
-    hint = "check TANDEM_SF_LOGIN_URL and the network (proxy, firewall) from this machine"
+    default_hint = "check TANDEM_SF_LOGIN_URL and the network (proxy, firewall) from this machine"
 
 
 class RecordRejected(SalesforceError):

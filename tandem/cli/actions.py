@@ -6,10 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from tandem.cli.output import print_json, reported_errors
+from tandem.cli.output import camel_json, print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
+from tandem.errors import InvalidSalesforceId
 from tandem.cli.wiring import engine_on, store_for
+from tandem.salesforce.ids import is_well_formed
 from tandem.sync.actions import PersonActions
 
 
@@ -31,7 +33,7 @@ def sync_person(
                 result = PersonActions(engine).sync_person(
                     person.id, owner=owner, queue=queue, assignment_rules=assignment_rules)
         if as_json:
-            print_json(result.__dict__)
+            print_json(camel_json(result))
         elif result.created:
             typer.echo(f"Person {result.person_id} created in Salesforce as Lead {result.sfdc_id}")
         else:
@@ -42,11 +44,13 @@ def sync_person(
 @person_app.command("convert")
 def convert_person(
     reference: Reference,
-    converted_status: Annotated[Optional[str], typer.Option("--converted-status")] = None,
+    converted_status: Annotated[Optional[str], typer.Option(
+        "--converted-status", help="Lead status for the converted Lead (default: the org's converted status).")] = None,
     owner: Annotated[Optional[str], typer.Option("--owner", help="Salesforce username to own the records.")] = None,
     notify: Annotated[bool, typer.Option("--notify", help="Have Salesforce email the owner.")] = False,
-    no_opportunity: Annotated[bool, typer.Option("--no-opportunity")] = False,
-    opportunity_name: Annotated[Optional[str], typer.Option("--opportunity-name")] = None,
+    no_opportunity: Annotated[bool, typer.Option("--no-opportunity", help="Create no Opportunity.")] = False,
+    opportunity_name: Annotated[Optional[str], typer.Option(
+        "--opportunity-name", help="Name of the new Opportunity (default: Salesforce's).")] = None,
     account_id: Annotated[Optional[str], typer.Option("--account-id", help="Convert into this Account.")] = None,
     match_account: Annotated[bool, typer.Option(
         "--match-account", help="Use the one Account named like the person's company or with its email domain.")] = False,
@@ -58,6 +62,8 @@ def convert_person(
     possible: pass --account-id, or --match-account to look for the company's Account first.
     """
     with reported_errors():
+        if account_id is not None and not is_well_formed(account_id):
+            raise InvalidSalesforceId(account_id, "not a 15- or 18-character Account Id", field="--account-id")
         settings = load_settings()
         with store_for(settings) as store:
             person = store.persons.resolve(reference)
@@ -67,7 +73,7 @@ def convert_person(
                     create_opportunity=not no_opportunity, opportunity_name=opportunity_name,
                     account_id=account_id, match_account=match_account)
         if as_json:
-            print_json(result.__dict__)
+            print_json(camel_json(result))
             return
         typer.echo(f"Person {result.person_id}: Lead {result.lead_id} converted to Contact {result.contact_id}")
         typer.echo(f"Account {result.account_id}" + (" (new)" if result.account_created else " (existing)")

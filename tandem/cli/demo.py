@@ -21,7 +21,8 @@ from rich.table import Table
 from tandem.cli import app
 from tandem.cli.output import reported_errors
 from tandem.cli.wiring import embedded_emulator, emulator_client
-from tandem.emulator.sample_org import CONNECTED_APP, REP
+from tandem.cli.connection_help import connection_help
+from tandem.emulator.sample_org import REP, SAMPLE_ORG_FILE
 from tandem.people import activities as types
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -47,17 +48,34 @@ def run_demo(console: Console, *, serve: bool = False, stop: threading.Event | N
         engine = SyncEngine(emulator_client(server.base_url, server.ca_path), store)
         rep = emulator_client(server.base_url, server.ca_path, user=REP)
         Demo(console, store, engine, rep).play()
-        if serve:
-            console.rule("Serving: syncing every %g s until Ctrl-C" % interval_seconds)
-            console.print(f"Point a Salesforce client at {server.base_url} (CA {server.ca_path}); "
-                          f"log in with OAuth as {REP.username} / {REP.password}, client {CONNECTED_APP.client_id}.")
-            run_forever(engine, interval_seconds, stop or threading.Event(), lambda r: r and _summary(console, r))
+        if not serve:
+            _what_next(console)
+            return
+        console.rule("Serving: syncing every %g s until Ctrl-C" % interval_seconds)
+        for line in connection_help(server.base_url, server.ca_path, SAMPLE_ORG_FILE, store.url):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        run_forever(engine, interval_seconds, stop or threading.Event(), lambda r: r and _summary(console, r))
 
 
 def _summary(console: Console, report: CycleReport) -> None:
     totals = report.record_totals()
     console.print(f"cycle {report.cycle_id[:8]}: {totals.new} new, {totals.updated} updated, "
                   f"{totals.failed} failed, {report.api_calls} API calls")
+
+
+def _what_next(console: Console) -> None:
+    console.rule("What next")
+    for line in (
+        "- `tandem demo --serve` keeps this emulator and the sync running and prints how to connect to them.",
+        "- With your own org: `tandem check` says whether a sync can run and what to fix (README: "
+        "\"Connect your Salesforce org\").",
+        "- Then `tandem init`, `tandem sync`, `tandem status`, and `tandem serve` for the REST API.",
+    ):
+        console.print(line, markup=False, highlight=False)
+
+
+def _plain(fields: dict) -> str:
+    return ", ".join(f"{name} set to \"{value}\"" for name, value in fields.items())
 
 
 class Demo:
@@ -78,13 +96,13 @@ class Demo:
         self.cycle("3. Second sync")
         self.show_activities(wile.id, "Wile: Salesforce wins the conflict on a contact; Tandem's value is kept in the log")
         [conflict] = self.latest(wile.id, types.SFDC_SYNC_CONFLICT)
-        self.console.print(f"Conflict on Wile's title: kept {conflict.attribute('Kept Value')!r}, "
-                           f"lost {conflict.attribute('Lost Value')!r} (in the activity log)")
+        self.console.print(f"Conflict on Wile's title: kept \"{conflict.attribute('Kept Value')}\", "
+                           f"lost \"{conflict.attribute('Lost Value')}\" (in the activity log)")
         self.show_activities(samir.id, "Samir: Salesforce refused the phone number; the change waits, nothing is lost")
         [failure] = self.latest(samir.id, types.SFDC_SYNC_FAILED)
-        pending = [c.value for c in self.store.outbox.find(person_ids=[samir.id])]
+        pending = ", ".join(f"{c.field} \"{c.value}\"" for c in self.store.outbox.find(person_ids=[samir.id]))
         self.console.print(f"Salesforce refused Samir's phone: {failure.primary_attribute_value}: "
-                           f"{failure.attribute('Error Message')}; still pending: {pending}")
+                           f"{failure.attribute('Error Message')}; still waiting to go: {pending}")
         self.console.print(f"Peter's phone in Salesforce now: [green]{self.rep.retrieve('Contact', peter.link.sfdc_id)['Phone']}[/]")
         self.console.print(f"Lisa's rating in Tandem now: [green]{self.person('lisa@springfield.example').fields['rating']}[/]")
         self.console.rule("4. The marketer fixes Samir's phone")
@@ -101,8 +119,8 @@ class Demo:
         self.console.rule(title)
         report = self.engine.run_cycle()
         table = Table(title=f"{report.api_calls} API calls")
-        for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped"):
-            table.add_column(column)
+        for column in ("object", "step", "status", "new", "upd", "del", "fail", "skip"):
+            table.add_column(column, no_wrap=True)
         for s in report.steps:
             table.add_row(s.object, s.operation.value, s.status.value, *(str(v) for v in (
                 s.counts.new, s.counts.updated, s.counts.deleted, s.counts.failed, s.counts.skipped)))
@@ -124,11 +142,11 @@ class Demo:
 
     def rep_edit(self, object_name: str, record_id: str, fields: dict, what: str) -> None:
         self.rep.update(object_name, record_id, fields)
-        self.console.print(f"[yellow]Salesforce[/] (the rep): {what} → {fields}")
+        self.console.print(f"[yellow]Salesforce[/] (the rep): {what}: {_plain(fields)}")
 
     def marketer_edit(self, person_id: int, fields: dict, what: str) -> None:
         self.store.persons.update(person_id, fields, origin=MARKETER)
-        self.console.print(f"[blue]Tandem[/] (the marketer): person {person_id} → {fields} ({what})")
+        self.console.print(f"[blue]Tandem[/] (the marketer): person {person_id}: {_plain(fields)} ({what})")
 
     def show_activities(self, person_id: int, title: str) -> None:
         table = Table(title=title, show_lines=False)

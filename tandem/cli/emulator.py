@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from tandem.cli import app
+from tandem.cli.connection_help import connection_help
 from tandem.cli.output import reported_errors
 from tandem.emulator.sample_org import SAMPLE_ORG_FILE
 
@@ -30,7 +31,7 @@ def load_org(org_file: Path, state_dir: Path, persist: bool):
 @emulator_app.command("serve")
 def serve(
     org: Path = typer.Option(SAMPLE_ORG_FILE, "--org", help="Org-definition file (tandem-org/1)."),
-    host: str = typer.Option("127.0.0.1", "--host"),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8443, "--port", help="0 picks a free port."),
     state_dir: Path = typer.Option(Path(".tandem/emulator"), "--state-dir",
                                    help="Holds ca.pem, the server certificate and, with --persist, the org state."),
@@ -68,8 +69,8 @@ def serve(
             raise typer.Exit(2) from None
         claim.announce(base_url, server.ca_path.resolve())
         typer.echo(f"Salesforce emulator for {organisation.name!r} at {base_url}")
-        typer.echo(f"CA certificate: {server.ca_path}")
-        typer.echo(f"Token URL: {base_url}/services/oauth2/token")
+        for line in connection_help(base_url, server.ca_path, org):
+            typer.echo(line)
         stopping = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopping.set())

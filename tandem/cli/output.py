@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except TandemError as error:
-        typer.echo(f"Error: {error}", err=True)
+        typer.echo(f"Error: {one_line(error)}", err=True)
         raise typer.Exit(1) from None
     except sa.exc.OperationalError as error:
         typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
@@ -28,3 +29,39 @@ def reported_errors() -> Iterator[None]:
 
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: what happened, then what to do about it when something can be done."""
+    hint = getattr(error, "hint", None)
+    return f"{error}; {hint}" if hint else str(error)
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camel_json(value: Any) -> Any:
+    """A dataclass, dict or list with every key in camelCase, as all of Tandem's JSON is."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {camel_case(str(k)): camel_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [camel_json(v) for v in value]
+    return value
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before a destructive command; `--yes` answers for the user. No (or no answer) stops it."""
+    if yes:
+        return
+    try:
+        agreed = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # no terminal, or the input ended
+        agreed = False
+        typer.echo("", err=True)
+    if not agreed:
+        typer.echo("Nothing done.", err=True)
+        raise typer.Exit(1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from contextlib import AbstractContextManager
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import sqlalchemy as sa
 import typer
@@ -13,12 +15,12 @@ from rich.table import Table
 from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import Settings, load_settings
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, StoreError
 from tandem.people.activities import ACTIVITY_TYPES
-from tandem.people.models import Activity, Person
+from tandem.people.models import Activity, ErrorLevel, PendingState, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.cli.wiring import store_for
+from tandem.cli.wiring import create_store, shown_url, store_for
 
 CLI_SOURCE = ChangeOrigin.CLI
 
@@ -59,13 +61,15 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
 def init(database_url: DatabaseUrl = None) -> None:
     """Create the database's tables, or bring them up to date."""
     with reported_errors():
-        store = PersonStore(_settings(database_url).database_url)
+        url = _settings(database_url).database_url
+        store = create_store(url)
         try:
             store.migrate()
+        except sa.exc.OperationalError as error:
+            raise StoreError(f"cannot set up the database {shown_url(url)}: {str(error.orig).strip()}") from None
         finally:
             store.close()
-        shown = sa.make_url(store.url).render_as_string(hide_password=True)
-        typer.echo(f"Database ready: {shown}")
+        typer.echo(f"Database ready: {shown_url(url)}")
 
 
 @person_app.command("add")
@@ -92,10 +96,13 @@ def show(reference: Reference, as_json: AsJson = False, database_url: DatabaseUr
     """Show a person's fields and Salesforce link."""
     with reported_errors(), _store(database_url) as store:
         person = store.persons.resolve(reference)
+        state = sync_state(store, person)
         if as_json:
-            print_json(person.as_json())
+            print_json({**person.as_json(), "syncState": state})
         else:
             Console().print(_person_table(person))
+            for line in _sync_lines(state):
+                typer.echo(line)
 
 
 @person_app.command("activity")
@@ -107,7 +114,38 @@ def activity(reference: Reference, as_json: AsJson = False, database_url: Databa
         if as_json:
             print_json([a.as_json() for a in log])
         else:
-            Console().print(_activity_table(person, log))
+            for line in _activity_lines(person, log):
+                typer.echo(line)
+
+
+def sync_state(store: PersonStore, person: Person) -> dict[str, Any]:
+    """The person's link to Salesforce, the fields waiting to go there, and Salesforce's last refusal."""
+    pending = store.outbox.find(person_ids=[person.id])
+    refusals = store.sync_errors.recent(person_id=person.id, level=ErrorLevel.RECORD, limit=1)
+    link = person.link
+    return {
+        "linked": f"{link.sfdc_type} {link.sfdc_id}" if link.sfdc_id else None,
+        "pendingFields": [{"field": c.field, "state": c.state.value, "attempts": c.attempts,
+                           "lastError": c.last_error} for c in pending],
+        "lastRefusal": {"occurredAt": refusals[0].occurred_at.isoformat(), "errorCode": refusals[0].error_code,
+                        "message": refusals[0].message,
+                        "resolved": not any(c.state is PendingState.FAILED for c in pending)} if refusals else None,
+    }
+
+
+def _sync_lines(state: dict[str, Any]) -> list[str]:
+    lines = [f"Salesforce: {state['linked'] or 'not linked (tandem person sync creates its Lead)'}"]
+    if state["pendingFields"]:
+        waiting = ", ".join(f"{c['field']}" + (" (refused)" if c["state"] == PendingState.FAILED.value else "")
+                            for c in state["pendingFields"])
+        lines.append(f"Waiting to go to Salesforce: {waiting}")
+    else:
+        lines.append("Waiting to go to Salesforce: nothing")
+    refusal = state["lastRefusal"]
+    if refusal:
+        lines.append(f"Last refusal ({refusal['occurredAt'][:16].replace('T', ' ')}): {refusal['errorCode']}: "
+                     f"{refusal['message']}" + (" [resolved]" if refusal["resolved"] else ""))
+    return lines
 
 
 def _person_table(person: Person) -> Table:
@@ -121,21 +159,15 @@ def _person_table(person: Person) -> Table:
     return table
 
 
-def _activity_table(person: Person, log: list[Activity]) -> Table:
-    table = Table(title=f"Activity of person {person.id}")
-    for column in ("Id", "Date (UTC)", "Type"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Primary")
-    table.add_column("Details")
+def _activity_lines(person: Person, log: list[Activity]) -> list[str]:
+    """Each activity as a heading line and its details wrapped below: readable at any width."""
+    width = max(60, shutil.get_terminal_size().columns)
+    lines = [f"Activity of person {person.id}, oldest first (dates in UTC)"]
     for entry in log:
-        details = "\n".join(
-            f"{item['name']}: {item['value']}" for item in entry.attributes if item["value"] is not None
-        )
-        table.add_row(
-            str(entry.id),
-            entry.activity_date.strftime("%Y-%m-%d %H:%M:%S"),
-            _types.get(entry.activity_type_id, str(entry.activity_type_id)),
-            entry.primary_attribute_value or "",
-            details,
-        )
-    return table
+        kind = _types.get(entry.activity_type_id, str(entry.activity_type_id))
+        heading = f"#{entry.id}  {entry.activity_date:%Y-%m-%d %H:%M:%S}  {kind}"
+        lines.append(heading + (f": {entry.primary_attribute_value}" if entry.primary_attribute_value else ""))
+        details = " · ".join(f"{item['name']}: {item['value']}" for item in entry.attributes if item["value"] is not None)
+        if details:
+            lines.extend(textwrap.wrap(details, width, initial_indent="    ", subsequent_indent="    "))
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,8 @@ def serve(
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
     trusted_proxy: Annotated[list[str] | None, typer.Option(
         help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers are believed (repeatable).")] = None,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log",
+                                             help="Log a line per request (never its query string).")] = True,
 ) -> None:
     """Serve the REST API (Marketo's wire format) for the configured API clients."""
     import uvicorn
@@ -41,12 +44,16 @@ def serve(
         tls = _tls_files(tls_cert, tls_key)
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
+        policy = load_policy(settings)
         with store_for(settings) as store:
             api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings),
-                             policy=load_policy(settings))
+                             policy=policy, sync_interval_seconds=policy.interval_seconds)
+            if access_log:
+                logging.getLogger("tandem.web.access").setLevel(logging.INFO)
             scheme = "https" if tls else "http"
             typer.echo(f"Tandem REST API on {scheme}://{host}:{port} for {len(clients)} API client(s) "
-                       "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs)")
+                       "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs, "
+                       "health: /health, /ready, metrics: /metrics)")
             uvicorn.run(
                 api, host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=bool(trusted_proxy), forwarded_allow_ips=",".join(trusted_proxy or []) or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 import threading
@@ -15,10 +16,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tandem.cli import app
-from tandem.cli.output import print_json, reported_errors
+from tandem.cli import app, sync_errors
+from tandem.cli.output import one_line, print_json, reported_errors
 from tandem.cli.policy import print_dry_run, print_forecast
 from tandem.config import load_settings
+from tandem.errors import EmulatorUnavailable, SalesforceError
 from tandem.people.models import StepOperation, StepStatus
 from tandem.cli.wiring import engine_on, salesforce_client, store_for
 from tandem.sync.budget import BudgetSpent
@@ -26,8 +28,11 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.dry_run import DryRun
 from tandem.sync.policy import load_policy
 from tandem.sync.scheduler import run_forever
+from tandem.salesforce.org_check import hidden_fields
+from tandem.sync.field_report import hidden_rules
 from tandem.sync.status import step_json, sync_status
 
+log = logging.getLogger("tandem.cli")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 console = Console()
 
@@ -47,14 +52,28 @@ def _report_json(report: CycleReport) -> dict[str, Any]:
     }
 
 
+def _step_table(title: str, steps: list[dict[str, Any]]) -> Table:
+    """Steps in eight narrow columns (fits 80 columns); their messages go below, not in a cell."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("object", no_wrap=True)
+    table.add_column("step", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for heading in ("new", "upd", "del", "fail", "skip"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for s in steps:
+        table.add_row(s["object"], s["operation"], s["status"],
+                      *(str(s[k]) for k in ("new", "updated", "deleted", "failed", "skipped")))
+    return table
+
+
 def _print_report(report: CycleReport) -> None:
-    table = Table(title=f"Sync cycle {report.cycle_id[:8]} · {report.api_calls} API calls")
-    for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped", "note"):
-        table.add_column(column)
-    for s in report.steps:
-        table.add_row(s.object, s.operation.value, s.status.value, str(s.counts.new), str(s.counts.updated),
-                      str(s.counts.deleted), str(s.counts.failed), str(s.counts.skipped), s.message or "")
-    console.print(table)
+    if report.failure is not None:
+        return  # the one FAILED line says it all
+    steps = [step_json(s) for s in report.steps]
+    console.print(_step_table(f"Sync cycle {report.cycle_id[:8]} · {report.api_calls} API calls", steps))
+    for s in steps:
+        if s["message"]:
+            typer.echo(f"{s['object']} {s['operation']}: {s['message']}")
 
 
 @contextmanager
@@ -91,10 +110,13 @@ def sync(
                 return
             with _progress(engine) if not as_json else nullcontext():
                 report = _cycle_when_budget_allows(engine, retry_failed, ignore_budget)
+            refusals = sync_errors.refusals_since(store, report.started_at) if not as_json else []
         if as_json:
             print_json(_report_json(report))
         else:
             _print_report(report)
+            for refusal in refusals:
+                typer.echo(f"refused: {refusal}")
         if report.budget_stop is not None:
             typer.echo(f"STOPPED: {report.budget_stop}; the rest waits for the next cycle "
                        "(--ignore-budget overrides)", err=True)
@@ -126,6 +148,7 @@ def run() -> None:
         with store_for(settings) as store, engine_on(settings, store) as engine:
             interval = engine.policy.interval_seconds
             typer.echo(f"syncing every {interval} s; Ctrl-C or SIGTERM stops")
+            engine.on_step = lambda name, operation: log.info("step: %s %s", name, operation.value)
 
             def show(report: CycleReport | None) -> None:
                 if report is None:
@@ -140,6 +163,9 @@ def run() -> None:
                     f"{totals.updated} updated, {totals.failed} failed, "
                     f"{report.api_calls} API calls" + (" (API limit reached: pausing)" if report.stopped_by_limit else "")
                 )
+                if totals.failed:
+                    for refusal in sync_errors.refusals_since(store, report.started_at):
+                        typer.echo(f"  refused: {refusal}")
 
             run_forever(engine, interval, stop, show, on_wait=lambda message: typer.echo(message))
         typer.echo("stopped")
@@ -154,40 +180,56 @@ def status(
     """The last cycle, the backlog in both directions, API usage and recent sync errors."""
     with reported_errors():
         settings = load_settings()
-        with store_for(settings) as store, salesforce_client(settings) if salesforce else nullcontext() as client:
-            state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), client=client,
-                                policy=load_policy(settings))
+        problem = None
+        policy = load_policy(settings)
+        with store_for(settings) as store:
+            state = None
+            if salesforce:
+                try:
+                    with salesforce_client(settings) as client:
+                        state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5),
+                                            client=client, policy=policy)
+                except (SalesforceError, EmulatorUnavailable) as error:
+                    problem = one_line(error)
+            if state is None:  # the local status stands on its own when Salesforce cannot be asked
+                state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), policy=policy)
+            if salesforce:
+                state["salesforce"] = {"reachable": problem is None, "problem": problem}
+            sync_errors.annotate(store, state["errors"])
+            state["errors"].sort(key=lambda e: e["resolved"])
         if as_json:
             print_json(state)
             return
-        last = state["lastCycle"]
-        if last is None:
-            typer.echo("no sync cycle has run yet")
-        else:
-            table = Table(title=f"Last cycle {last['cycleId'][:8]} · started {last['startedAt']}")
-            for column in ("object", "step", "status", "new", "updated", "deleted", "failed", "skipped", "API calls"):
-                table.add_column(column)
-            for s in last["steps"]:
-                table.add_row(s["object"], s["operation"], s["status"], *(str(s[k]) for k in
-                              ("new", "updated", "deleted", "failed", "skipped", "apiCalls")))
-            console.print(table)
-            for s in last["steps"]:
-                if s["status"] == StepStatus.FAILED.value:
-                    typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
-        backlog = state["backlog"]
-        typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} persons "
-                   f"({backlog['failedChanges']} refused, waiting for a fix)")
-        if backlog["salesforceChanges"] is not None:
-            waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
-                                for name, n in backlog["salesforceChanges"].items())
-            typer.echo(f"changed in Salesforce since the last pull: {waiting}")
-        print_forecast(backlog["forecast"], state["budget"])
-        usage = state["apiUsage"]
-        if usage:
-            typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")
-        typer.echo(f"sync errors in the last 5 days: {len(state['errors'])}")
-        for error in state["errors"][:10]:
-            typer.echo(f"  {error['occurredAt']} {error['level']} {error['errorCode']}: {error['message']}")
+        _print_status(state)
+        if problem:
+            typer.echo(f"Salesforce unreachable: {problem}")
+
+
+def _print_status(state: dict[str, Any]) -> None:
+    last = state["lastCycle"]
+    if last is None:
+        typer.echo("no sync cycle has run yet")
+    else:
+        started = last["startedAt"][:19].replace("T", " ")
+        console.print(_step_table(f"Last cycle {last['cycleId'][:8]} · started {started} UTC", last["steps"]))
+        for s in last["steps"]:
+            if s["status"] == StepStatus.FAILED.value:
+                typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
+    backlog = state["backlog"]
+    typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
+               f"persons ({backlog['failedChanges']} refused)")
+    if backlog["salesforceChanges"] is not None:
+        waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
+                            for name, n in backlog["salesforceChanges"].items())
+        typer.echo(f"changed in Salesforce since the last pull: {waiting}")
+    print_forecast(backlog["forecast"], state["budget"])
+    usage = state["apiUsage"]
+    if usage:
+        typer.echo(f"API usage: {usage['used']} of {usage['limit']} in the last 24 h")
+    open_errors = sum(1 for e in state["errors"] if not e["resolved"])
+    typer.echo(f"sync errors in the last 5 days: {len(state['errors'])} ({open_errors} not resolved)")
+    for error in state["errors"][:10]:
+        typer.echo(f"  {sync_errors.line(error)}")
 
 
 @app.command()
@@ -197,19 +239,29 @@ def fields(as_json: AsJson = False) -> None:
         settings = load_settings()
         with store_for(settings) as store, engine_on(settings, store) as engine:
             engine.refresh_catalog()
-        catalog = engine.catalog
-        assert catalog is not None
+            catalog = engine.catalog
+            assert catalog is not None
+            rules = [r for name in catalog.rules for r in catalog.rules[name]]
+            unlisted: list[str] = []
+            for name in catalog.rules:
+                visible = {r.sf_field.lower() for r in catalog.rules[name] if r.sf_type is not None}
+                hidden, why = hidden_fields(engine.client, name, visible)
+                if hidden is None:
+                    unlisted.append(f"{name}: fields hidden from the sync user cannot be listed: {why}")
+                rules += hidden_rules(name, hidden, (r.sf_field for r in catalog.rules[name]))
         rows = [
             {"object": r.object_name, "field": r.sf_field, "personField": r.person_field,
              "direction": r.direction.value, "reason": r.reason, "type": r.sf_type}
-            for name in catalog.rules for r in catalog.rules[name]
+            for r in rules
         ]
         if as_json:
             print_json(rows)
             return
-        table = Table(title="Salesforce fields as the sync user sees them")
-        for column in ("object", "field", "person field", "syncs", "why"):
+        table = Table(title="Salesforce fields as the sync user sees them", title_justify="left")
+        for column in ("Salesforce field", "person field", "syncs", "why"):
             table.add_column(column)
         for row in rows:
-            table.add_row(row["object"], row["field"], row["personField"] or "", row["direction"], row["reason"])
+            table.add_row(f"{row['object']}.{row['field']}", row["personField"] or "", row["direction"], row["reason"])
         console.print(table)
+        for note in unlisted:
+            typer.echo(note)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import SecretStr
 
 from tandem.config import Settings
@@ -32,12 +33,47 @@ EMBEDDED_STATE_DIR = Path(".tandem/emulator")
 EMBEDDED_IDLE_EXIT = 1800.0
 
 
+def shown_url(url: str) -> str:
+    """A database URL as it may be shown: its password hidden, a SQLite file as its full path."""
+    parsed = sa.make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        return str(Path(parsed.database).resolve())
+    return parsed.render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    parsed = sa.make_url(url) if url.startswith("sqlite") else None
+    return Path(parsed.database) if parsed is not None and parsed.database not in (None, "", ":memory:") else None
+
+
+def create_store(url: str) -> PersonStore:
+    """The store at `url`, which may be new; a database that cannot be opened is named in the error."""
+    path = sqlite_file(url)
+    if path is not None and not path.resolve().parent.is_dir():
+        raise StoreError(f"cannot create the database {path.resolve()}: the folder {path.resolve().parent} "
+                         "does not exist")
+    try:
+        return PersonStore(url)
+    except sa.exc.OperationalError as error:
+        raise StoreError(f"cannot open the database {shown_url(url)}: {str(error.orig).strip()}") from None
+
+
 def open_store(settings: Settings) -> PersonStore:
-    """The people store, which must be set up (`tandem init`); the caller closes it."""
-    store = PersonStore(settings.database_url)
-    if store.needs_migration():
+    """The people store, which must be set up (`tandem init`); the caller closes it. Nothing is created."""
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        raise StoreError(f"no database at {path.resolve()}: run `tandem init` first")
+    store = create_store(settings.database_url)
+    try:
+        missing = store.needs_migration()
+    except sa.exc.OperationalError as error:
         store.close()
-        raise StoreError("the database is not set up (or out of date): run `tandem init`")
+        raise StoreError(f"cannot open the database {shown_url(settings.database_url)}: "
+                         f"{str(error.orig).strip()}") from None
+    if missing:
+        store.close()
+        raise StoreError(f"the database {shown_url(settings.database_url)} is not set up (or out of date): "
+                         "run `tandem init`")
     return store
 
 

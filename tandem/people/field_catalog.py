@@ -9,6 +9,7 @@ reads `FROM persons, persons` ("ambiguous column name"), so each statement takes
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,8 +88,15 @@ class FieldCatalog:
             self.refresh()
             found = self._now.custom.get(name)
         if found is None:
-            raise InvalidInput(name, "unknown field")
+            raise InvalidInput(name, "unknown field" + self._suggestion(name))
         return found
+
+    def _suggestion(self, name: str) -> str:
+        """"; did you mean title?" for `Title` or `titel`, or nothing when no field is close."""
+        names = [f.name for f in self.all()]
+        same = [n for n in names if n.lower() == name.lower()]
+        close = same or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        return f"; did you mean {close[0]}?" if close else ""
 
     def ensure_custom(
         self,

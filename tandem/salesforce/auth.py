@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import requests
 from pydantic import SecretStr
 
-from tandem.errors import AuthenticationFailed, TransientError, Unreachable, UntrustedCertificate
+from tandem.errors import AuthenticationFailed, TransientError
+from tandem.salesforce.network import connection_failure
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,8 @@ def login(session: requests.Session, credentials: Credentials) -> Token:
     url = credentials.login_url.rstrip("/") + "/services/oauth2/token"
     try:
         response = session.post(url, data=form, headers={"Accept": "application/json"})
-    except requests.exceptions.SSLError:
-        raise UntrustedCertificate(f"the certificate of {credentials.login_url} is not trusted") from None
-    except requests.exceptions.Timeout:
-        raise Unreachable(f"{credentials.login_url} did not answer in time") from None
-    except requests.exceptions.ConnectionError:
-        raise Unreachable(f"{credentials.login_url} could not be reached (no such host, or refused)") from None
     except requests.RequestException as exc:
-        raise TransientError(f"login to {credentials.login_url} failed: {type(exc).__name__}") from None
+        raise connection_failure(credentials.login_url, exc) from None
     if response.status_code >= 500:
         raise TransientError(f"login answered HTTP {response.status_code}", status=response.status_code)
     try:

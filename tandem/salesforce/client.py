@@ -13,6 +13,7 @@ within the call either: nothing a second try a moment later could change.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -40,6 +41,7 @@ from tandem.salesforce.soap import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("tandem.salesforce")
 COLLECTION_LIMIT = 200
 REFUSED_LOGIN_PAUSE = timedelta(hours=1)
 
@@ -118,6 +120,7 @@ class SalesforceClient:
             at, error = self.refused
             if self.clock() - at < REFUSED_LOGIN_PAUSE:
                 raise error
+        log.info("logging in to %s (%s flow)", self.credentials.login_url, self.credentials.grant_type)
         try:
             token = login(self.session, self.credentials)
         except AuthenticationFailed as error:
@@ -128,6 +131,7 @@ class SalesforceClient:
         self.logins += 1
         self.calls += 1
         self.refused = None
+        log.info("logged in; instance %s", token.instance_url)
         return token
 
     def _connection(self) -> simple_salesforce.Salesforce:
@@ -146,6 +150,7 @@ class SalesforceClient:
         for attempt in (1, 2):
             sf = self._connection()
             self.calls += 1
+            log.debug("Salesforce API call %d", self.calls)
             try:
                 return operation(sf)
             except LibraryError as exc:
@@ -165,6 +170,9 @@ class SalesforceClient:
             wait=tenacity.wait_exponential(multiplier=self.backoff_seconds, max=30),
             stop=tenacity.stop_after_attempt(self.max_attempts),
             reraise=True,
+            before_sleep=lambda state: log.warning("Salesforce call failed (%s); try %d of %d next",
+                                                   state.outcome.exception() if state.outcome else "?",
+                                                   state.attempt_number + 1, self.max_attempts),
         )
         return retrying(self._call_once, operation)
 
@@ -194,6 +202,30 @@ class SalesforceClient:
 
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.limits())
+
+    def identity(self) -> dict[str, Any]:
+        """Who the session is: the OAuth identity of the logged-in user (username, names, org id)."""
+        self._connection()
+        assert self._token is not None
+        url = self._token.identity_url or f"{self._token.instance_url}/services/oauth2/userinfo"
+
+        def fetch(sf: simple_salesforce.Salesforce) -> dict[str, Any]:
+            response = self.session.get(url, headers={"Authorization": f"Bearer {sf.session_id}"})
+            if response.status_code >= 300:
+                raise error_for(response.status_code, response.content)
+            return response.json()
+
+        return self._call(fetch)
+
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """Every row of a Tooling API query (setup metadata such as FieldDefinition)."""
+        page = self._call(lambda sf: sf.restful("tooling/query/", params={"q": soql}))
+        rows = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            locator = page["nextRecordsUrl"]
+            page = self._call(lambda sf: sf.query_more(locator, identifier_is_url=True))
+            rows.extend(page.get("records", []))
+        return rows
 
     # --- single-record writes -------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+from datetime import UTC, datetime
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,12 +22,14 @@ from starlette.responses import Response
 
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound, StoreBusy, TandemError
 from tandem.people.store import PersonStore
-from tandem.web import activities, leads, sync_actions
+from tandem.web import activities, health, leads, metrics, sync_actions
+from tandem.web.access_log import AccessLogMiddleware
 from tandem.web.auth import ApiCredentials, TokenIssuer, identity
 from tandem.web.docs import mount_docs
 from tandem.web.envelope import ApiFailure, Codes, failure
 from tandem.web.failures import SystemErrorMiddleware
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
+from tandem.web.metrics import Metrics
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
 
@@ -75,6 +78,8 @@ def create_app(
     throttle_clock: Callable[[], float] = time.monotonic,
     salesforce: ClientFactory | None = None,
     policy: SyncPolicy | None = None,
+    sync_interval_seconds: float = 300,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """The API over an open store for one or more API clients; `salesforce` opens a client for the
     flow actions when first needed."""
@@ -105,6 +110,11 @@ def create_app(
     app.state.token_guard = TokenGuard(limits.token_failures_per_address, limits.token_failures_per_client,
                                        limits.token_failure_window_seconds, throttle_clock)
     app.state.salesforce = holder
+    app.state.sync_interval_seconds = sync_interval_seconds
+    app.state.now = now
+    app.state.metrics = Metrics(store, now)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(identity)
     mount_docs(app)
     for module in (leads, activities, sync_actions):
@@ -132,6 +142,7 @@ def create_app(
 
     app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock)
     app.add_middleware(SystemErrorMiddleware)
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     return app
 
 

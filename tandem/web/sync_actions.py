@@ -7,6 +7,7 @@ and closed when the server stops; one SyncEngine serves every call.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict
@@ -112,12 +113,21 @@ async def _run(request: Request, call: Callable[[Any], Any]) -> Any:
     from tandem.errors import CycleBusy
 
     holder: SalesforceActions = request.app.state.salesforce
+    action = request.url.path.rsplit("/", 1)[-1].removesuffix(".json")
+    metrics = getattr(request.app.state, "metrics", None)
 
     def work() -> Any:
+        started = time.perf_counter()
+        outcome = "failed"
         try:
-            return call(holder.actions())
+            result = call(holder.actions())
+            outcome = "succeeded"
+            return result
         except (CycleBusy, SalesforceError, InvalidInput, NotFound) as error:
             raise _failure_for(error) from None
+        finally:
+            if metrics is not None:
+                metrics.time_action(action, started, outcome)
 
     return await run_in_threadpool(work)
 

@@ -1,13 +1,14 @@
 """`tandem sync`, `tandem person sync` and `tandem person convert` through the embedded emulator."""
 
 import json
+import os
 import subprocess
 import sys
 
 
 def tandem(cwd, *args):
     return subprocess.run([sys.executable, "-m", "tandem", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "COLUMNS": "200"})
 
 
 def test_sync_then_person_sync_and_convert(tmp_path):
@@ -19,7 +20,7 @@ def test_sync_then_person_sync_and_convert(tmp_path):
     assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines").returncode == 0
     synced = tandem(tmp_path, "person", "sync", "ada@example.com", "--json")
     assert synced.returncode == 0, synced.stderr
-    lead_id = json.loads(synced.stdout)["sfdc_id"]
+    lead_id = json.loads(synced.stdout)["sfdcId"]
     converted = tandem(tmp_path, "person", "convert", "ada@example.com", "--no-opportunity")
     assert converted.returncode == 0, converted.stderr
     assert f"Lead {lead_id} converted to Contact" in converted.stdout

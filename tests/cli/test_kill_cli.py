@@ -28,7 +28,7 @@ PROMPT_SECONDS = 45.0
 @pytest.fixture
 def cli(tmp_path, base_url, ca_path):
     """`cli(*args)` runs a command to its end; `cli.start(*args)` starts one in the background."""
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "TANDEM_SF_LOGIN_URL": base_url,
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "COLUMNS": "200", "TANDEM_SF_LOGIN_URL": base_url,
            "TANDEM_SF_CA_BUNDLE": str(ca_path), "TANDEM_SF_CLIENT_ID": CONNECTED_APP.client_id,
            "TANDEM_SF_CLIENT_SECRET": CONNECTED_APP.client_secret, "TANDEM_SF_USERNAME": SYNC_USER.username,
            "TANDEM_SF_PASSWORD": SYNC_USER.password}
@@ -109,7 +109,7 @@ def test_a_killed_cycle_blocks_neither_an_action_nor_the_next_cycle(cli, faults,
     began = time.monotonic()
     action = cli("person", "sync", "ada@example.com", "--json")
     assert action.returncode == 0, action.stderr
-    lead_id = json.loads(action.stdout)["sfdc_id"]
+    lead_id = json.loads(action.stdout)["sfdcId"]
     after = cli("sync", "--json")
     assert after.returncode == 0, after.stderr
     assert "another sync cycle is running" not in after.stderr
@@ -140,5 +140,5 @@ def test_a_killed_action_blocks_neither_the_next_cycle_nor_a_retry(cli, faults, 
     assert retry.returncode == 0, retry.stderr
     assert time.monotonic() - began < PROMPT_SECONDS
     leads = sf.query("SELECT Id FROM Lead WHERE Email = 'ada@example.com'")["records"]
-    assert [r["Id"] for r in leads] == [json.loads(retry.stdout)["sfdc_id"]]
+    assert [r["Id"] for r in leads] == [json.loads(retry.stdout)["sfdcId"]]
     assert db.persons.get(ada.id).link.sfdc_id == leads[0]["Id"]

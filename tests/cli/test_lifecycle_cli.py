@@ -1,13 +1,15 @@
 """`tandem person merge`, `delete` and `delete-from-sfdc` through the embedded emulator."""
 
 import json
+import os
 import subprocess
 import sys
 
 
 def tandem(cwd, *args):
     return subprocess.run([sys.executable, "-m", "tandem", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200",
+                               "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
 
 
 def person_id(cwd, reference):
@@ -22,9 +24,9 @@ def test_merge_then_show_the_merged_id_says_where_it_went(tmp_path):
         added = tandem(tmp_path, "person", "add", f"email={email}", f"leadScore={score}", "lastName=X")
         assert added.returncode == 0, added.stderr
     one, two, three = (person_id(tmp_path, f"{n}@example.com") for n in ("one", "two", "three"))
-    merged = tandem(tmp_path, "person", "merge", str(one), str(two), "three@example.com", "--json")
+    merged = tandem(tmp_path, "person", "merge", str(one), str(two), "three@example.com", "--json", "--yes")
     assert merged.returncode == 0, merged.stderr
-    assert json.loads(merged.stdout)["merged_ids"] == [two, three]
+    assert json.loads(merged.stdout)["mergedIds"] == [two, three]
     winner = json.loads(tandem(tmp_path, "person", "show", str(one), "--json").stdout)
     assert winner["leadScore"] == 12
     gone = tandem(tmp_path, "person", "show", str(two))
@@ -36,11 +38,11 @@ def test_delete_and_delete_from_sfdc(tmp_path):
     assert tandem(tmp_path, "sync").returncode == 0
     wile = person_id(tmp_path, "wile@acme.example")
     lisa = person_id(tmp_path, "lisa@springfield.example")
-    from_sfdc = tandem(tmp_path, "person", "delete-from-sfdc", "wile@acme.example")
+    from_sfdc = tandem(tmp_path, "person", "delete-from-sfdc", "wile@acme.example", "--yes")
     assert from_sfdc.returncode == 0, from_sfdc.stderr
     assert "kept, flagged as deleted" in from_sfdc.stdout
     assert json.loads(tandem(tmp_path, "person", "show", str(wile), "--json").stdout)["sfdcIsDeleted"] is True
-    deleted = tandem(tmp_path, "person", "delete", "lisa@springfield.example", "--in-salesforce")
+    deleted = tandem(tmp_path, "person", "delete", "lisa@springfield.example", "--in-salesforce", "-y")
     assert deleted.returncode == 0, deleted.stderr
     assert "Salesforce record 00Q" in deleted.stdout and "kept with its tombstone" in deleted.stdout
     gone = tandem(tmp_path, "person", "show", str(lisa))
@@ -49,5 +51,5 @@ def test_delete_and_delete_from_sfdc(tmp_path):
     assert cycle.returncode == 0, cycle.stderr
     steps = {(s["object"], s["operation"]) for s in json.loads(cycle.stdout)["steps"]}
     assert {("Contact", "pull deletes"), ("Lead", "pull deletes"), ("Lead", "pull conversions")} <= steps
-    again = tandem(tmp_path, "person", "delete-from-sfdc", str(wile))
+    again = tandem(tmp_path, "person", "delete-from-sfdc", str(wile), "--yes")
     assert again.returncode == 1 and "no Lead or Contact in Salesforce" in again.stderr

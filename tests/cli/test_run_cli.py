@@ -1,12 +1,13 @@
 """`tandem run` syncs continuously and stops cleanly on SIGTERM."""
 
+import os
 import signal
 import subprocess
 import sys
 
 
 def test_run_cycles_until_sigterm(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "TANDEM_SYNC_INTERVAL_SECONDS": "1"}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "TANDEM_SYNC_INTERVAL_SECONDS": "1"}
     assert subprocess.run([sys.executable, "-m", "tandem", "init"], cwd=tmp_path, env=env).returncode == 0
     process = subprocess.Popen([sys.executable, "-m", "tandem", "run"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

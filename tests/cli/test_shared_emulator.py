@@ -17,7 +17,7 @@ from tandem.emulator.instance import running, stop_running
 from tandem.emulator.sample_org import ADMIN, CONNECTED_APP
 from tandem.salesforce.http import PinnedSession
 
-ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TANDEM_SYNC_INTERVAL_SECONDS": "1", "COLUMNS": "200"}
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "TANDEM_SYNC_INTERVAL_SECONDS": "1", "COLUMNS": "200"}
 
 
 def tandem(cwd, *args, timeout=120):
@@ -60,7 +60,7 @@ def test_a_lead_made_by_person_sync_while_run_runs_survives_both(tmp_path):
                       "company=Engines").returncode == 0
         synced = tandem(tmp_path, "person", "sync", "ada@example.com", "--json")
         assert synced.returncode == 0, synced.stderr
-        lead_id = json.loads(synced.stdout)["sfdc_id"]
+        lead_id = json.loads(synced.stdout)["sfdcId"]
     finally:
         run.send_signal(signal.SIGTERM)
         run.communicate(timeout=60)

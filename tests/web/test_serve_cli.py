@@ -129,8 +129,13 @@ def test_serve_over_https_for_every_configured_client(tmp_path) -> None:
                 "grant_type": "client_credentials", "client_id": "crm", "client_secret": "wrong"}).status_code
                 for n in range(12)]
             assert guesses == [401] * 10 + [429] * 2
+            assert http.get("/health").json() == {"status": "ok"}
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5)
     finally:
         server.terminate()
         server.wait(10)
+    logged = server.stderr.read().decode()
+    assert "INFO tandem.web.access: GET /identity/oauth/token 200 " in logged
+    assert "INFO tandem.web.access: GET /health 200 " in logged
+    assert GOOD not in logged and "client_secret" not in logged

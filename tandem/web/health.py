@@ -1,0 +1,57 @@
+"""`/health` and `/ready` for load balancers and orchestrators: plain JSON, never Marketo's envelope.
+
+`/health` is liveness: 200 while the process serves. `/ready` is 200 when the database answers and
+the sync is keeping up: the last cycle did not fail and one started within three intervals. Before
+any cycle has run it is ready (nothing has failed yet); otherwise 503 with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from tandem.people.models import StepStatus
+from tandem.people.store import PersonStore
+
+router = APIRouter(include_in_schema=False)
+STALE_INTERVALS = 3
+
+
+@router.get("/health")
+async def health() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/ready")
+async def ready(request: Request) -> JSONResponse:
+    state = request.app.state
+    body = await run_in_threadpool(readiness, state.store, state.sync_interval_seconds, state.now)
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+
+def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dict[str, Any]:
+    """Whether the service may take traffic, and why not."""
+    try:
+        steps = store.steps.recent(limit=50)
+    except Exception as error:  # any failure to read is "the database does not answer"
+        return {"ready": False, "reason": f"the database does not answer: {type(error).__name__}"}
+    if not steps:
+        return {"ready": True, "reason": "no sync cycle has run yet"}
+    cycle_id = steps[0].cycle_id
+    last = [s for s in steps if s.cycle_id == cycle_id]
+    started = min(s.started_at for s in last)
+    failed = [s for s in last if s.status is StepStatus.FAILED]
+    if failed:
+        step = failed[0]
+        return {"ready": False, "reason": f"the last sync cycle failed: {step.object} {step.operation.value}: "
+                                          f"{step.message or 'no message'}", "lastCycleStartedAt": started.isoformat()}
+    if now() - started > timedelta(seconds=interval_seconds * STALE_INTERVALS):
+        return {"ready": False, "reason": f"no sync cycle has started for {STALE_INTERVALS} intervals "
+                                          f"(the last at {started.isoformat()})", "lastCycleStartedAt": started.isoformat()}
+    return {"ready": True, "reason": "the database answers and the sync keeps up",
+            "lastCycleStartedAt": started.isoformat()}

@@ -1,0 +1,86 @@
+"""The small things a newcomer trips over: no database before init, databases named in errors,
+postgres:// URLs, "did you mean", confirmations, merging a person into itself, camelCase JSON."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.running import tandem
+
+
+def test_a_command_before_init_creates_no_database_and_says_what_to_run(tmp_path):
+    shown = tandem(tmp_path, "person", "show", "1")
+    assert shown.returncode == 1
+    assert shown.stderr == f"Error: no database at {tmp_path / 'tandem.db'}: run `tandem init` first\n"
+    assert not (tmp_path / "tandem.db").exists()
+    assert tandem(tmp_path, "status").returncode == 1 and not (tmp_path / "tandem.db").exists()
+
+
+def test_postgres_urls_are_accepted_and_other_schemes_get_an_example(tmp_path):
+    postgres = tandem(tmp_path, "person", "show", "1",
+                      env={"TANDEM_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/tandem_no_such_db"})
+    assert postgres.returncode == 1
+    assert postgres.stderr.startswith("Error: cannot open the database "
+                                      "postgresql://postgres@127.0.0.1:5432/tandem_no_such_db: ")
+    mysql = tandem(tmp_path, "init", env={"TANDEM_DATABASE_URL": "mysql://me@db/x"})
+    assert mysql.returncode == 1
+    assert mysql.stderr == ("Error: TANDEM_DATABASE_URL: must be a sqlite:/// or postgresql:// URL, got 'mysql' "
+                            "(e.g. sqlite:///tandem.db or postgresql://user@host:5432/tandem)\n")
+
+
+def test_a_misspelt_field_gets_a_suggestion_and_errors_have_one_prefix(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace").returncode == 0
+    for typed in ("Title", "titel"):
+        refused = tandem(tmp_path, "person", "set", "ada@example.com", f"{typed}=Countess")
+        assert refused.returncode == 1
+        assert refused.stderr == f"Error: {typed}: unknown field; did you mean title?\n"
+    nothing_close = tandem(tmp_path, "person", "set", "ada@example.com", "shoeSize=44")
+    assert nothing_close.stderr == "Error: shoeSize: unknown field\n"
+    missing = tandem(tmp_path, "person", "show", "99")
+    assert missing.stderr == "Error: person 99 does not exist\n"
+
+
+def test_destructive_commands_ask_first_and_merging_a_person_into_itself_is_refused_locally(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    for email in ("one@example.com", "two@example.com"):
+        assert tandem(tmp_path, "person", "add", f"email={email}", "lastName=X").returncode == 0
+    itself = tandem(tmp_path, "person", "merge", "1", "1")
+    assert itself.returncode == 1 and itself.stderr == "Error: losers: person 1 cannot be merged into itself\n"
+    assert not (tmp_path / ".tandem").exists()  # no Salesforce connection was opened
+    for args, question in (
+        (("person", "delete", "1"), "Delete person 1 <one@example.com> (Salesforce is left alone)?"),
+        (("person", "delete", "1", "--in-salesforce"), "Delete person 1 <one@example.com> and its Lead or Contact"),
+        (("person", "delete-from-sfdc", "1"), "Delete the Salesforce Lead or Contact of person 1 <one@example.com>?"),
+        (("person", "merge", "1", "2"), "Merge person(s) 2 into person 1?"),
+    ):
+        declined = tandem(tmp_path, *args, stdin="n\n")
+        assert declined.returncode == 1, args
+        assert question in declined.stderr and "Nothing done." in declined.stderr
+        unanswered = tandem(tmp_path, *args, stdin="")
+        assert unanswered.returncode == 1 and "Nothing done." in unanswered.stderr
+    assert not (tmp_path / ".tandem").exists()
+    assert json.loads(tandem(tmp_path, "person", "show", "2", "--json").stdout)["id"] == 2
+    deleted = tandem(tmp_path, "person", "delete", "2", stdin="y\n")
+    assert deleted.returncode == 0, deleted.stderr
+    assert tandem(tmp_path, "person", "show", "2").stderr.startswith("Error: person 2 was deleted")
+
+
+def test_action_json_is_camel_case(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=one@example.com", "lastName=X").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=two@example.com", "lastName=Y").returncode == 0
+    merged = tandem(tmp_path, "person", "merge", "1", "2", "--yes", "--json")
+    assert merged.returncode == 0, merged.stderr
+    outcome = json.loads(merged.stdout)
+    assert outcome["winnerId"] == 1 and outcome["mergedIds"] == [2]
+    assert all("_" not in key for key in outcome)
+
+
+def test_a_malformed_account_id_is_refused_naming_the_option(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=one@example.com", "lastName=X").returncode == 0
+    refused = tandem(tmp_path, "person", "convert", "1", "--account-id", "001xx")
+    assert refused.returncode == 1
+    assert refused.stderr == "Error: --account-id: not a 15- or 18-character Account Id: '001xx'\n"
+    assert not (tmp_path / ".tandem").exists()

@@ -1,0 +1,64 @@
+"""Sync errors a person can act on: status, sync and person show name who, what and whether it is
+fixed; an unreachable org degrades `status --salesforce` and fails `sync` in one explained line."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from tests.cli.running import flat, tandem
+
+SAMIR = "samir@initech.example"
+
+
+def test_a_refusal_names_the_person_and_field_until_it_is_fixed(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync").returncode == 0
+    samir = json.loads(tandem(tmp_path, "person", "show", SAMIR, "--json").stdout)["id"]
+    assert tandem(tmp_path, "person", "set", SAMIR, "phone=call me maybe").returncode == 0
+    cycle = tandem(tmp_path, "sync")
+    assert cycle.returncode == 0, cycle.stderr
+    assert f"refused: person {samir} <{SAMIR}> (phone): FIELD_CUSTOM_VALIDATION_EXCEPTION" in flat(cycle.stdout)
+    status = tandem(tmp_path, "status")
+    assert "sync errors in the last 5 days: 1 (1 not resolved)" in status.stdout
+    assert f"person {samir} <{SAMIR}> (phone): FIELD_CUSTOM_VALIDATION_EXCEPTION" in flat(status.stdout)
+    assert "[resolved]" not in status.stdout
+    shown = tandem(tmp_path, "person", "show", SAMIR)
+    assert "Salesforce: Contact 003" in shown.stdout
+    assert "Waiting to go to Salesforce: phone (refused)" in shown.stdout
+    assert "Last refusal (" in shown.stdout and "FIELD_CUSTOM_VALIDATION_EXCEPTION" in shown.stdout
+    state = json.loads(tandem(tmp_path, "person", "show", SAMIR, "--json").stdout)["syncState"]
+    assert [f["field"] for f in state["pendingFields"]] == ["phone"] and state["lastRefusal"]["resolved"] is False
+
+    assert tandem(tmp_path, "person", "set", SAMIR, "phone=+1 555 0142").returncode == 0
+    assert tandem(tmp_path, "sync").returncode == 0
+    fixed = tandem(tmp_path, "status", "--json")
+    [error] = json.loads(fixed.stdout)["errors"]
+    assert (error["personId"], error["email"], error["resolved"]) == (samir, SAMIR, True)
+    assert "(0 not resolved)" in tandem(tmp_path, "status").stdout
+    assert "Waiting to go to Salesforce: nothing" in tandem(tmp_path, "person", "show", SAMIR).stdout
+
+
+def test_an_unreachable_org_fails_sync_in_one_line_and_status_still_shows_the_local_state(tmp_path, ca_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    org = {"TANDEM_SF_LOGIN_URL": f"https://127.0.0.1:{port}", "TANDEM_SF_CLIENT_ID": "app",
+           "TANDEM_SF_CLIENT_SECRET": "secret", "TANDEM_SF_CA_BUNDLE": str(ca_path)}
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync").returncode == 0  # the bundled emulator: every object has been pulled once
+    cycle = tandem(tmp_path, "sync", env=org)
+    assert cycle.returncode == 1
+    assert cycle.stderr == (f"FAILED: https://127.0.0.1:{port} refused the connection; check the port and scheme "
+                            "in TANDEM_SF_LOGIN_URL, and that the server runs\n")
+    assert "┃" not in cycle.stdout
+    status = tandem(tmp_path, "status", "--salesforce", env=org)
+    assert status.returncode == 0, status.stderr
+    assert "waiting to go to Salesforce: 0 changes" in status.stdout
+    assert "changed in Salesforce since the last pull" not in status.stdout
+    assert status.stdout.rstrip().endswith(f"Salesforce unreachable: https://127.0.0.1:{port} refused the "
+                                           "connection; check the port and scheme in TANDEM_SF_LOGIN_URL, and "
+                                           "that the server runs")
+    as_json = json.loads(tandem(tmp_path, "status", "--salesforce", "--json", env=org).stdout)
+    assert as_json["salesforce"]["reachable"] is False and as_json["backlog"]["salesforceChanges"] is None
+    assert all(len(line) <= 80 for line in status.stdout.splitlines() if not line.startswith(("FAILED", "Salesforce", "  ")))

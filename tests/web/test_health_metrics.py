@@ -1,0 +1,143 @@
+"""`/health`, `/ready` and `/metrics`: plain JSON and Prometheus text, no token needed, read from the
+real store after real cycles against the emulator; the access log names no secret."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from tandem.cli.wiring import emulator_client
+from tandem.emulator.sample_org import UserLogin
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tandem.sync.cycle import SyncEngine
+from tests.web.conftest import CLIENT_ID, CLIENT_SECRET, bearer
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_health_answers_without_a_token_in_plain_json(make_app):
+    with TestClient(make_app()) as client:
+        answer = client.get("/health")
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+
+
+def test_ready_before_any_cycle_then_not_after_a_failed_one(make_app, api_store, base_url, ca_path, reset_emulator):
+    with TestClient(make_app()) as client:
+        first = client.get("/ready")
+        assert (first.status_code, first.json()["ready"]) == (200, True)
+        refused = emulator_client(base_url, ca_path, user=UserLogin("sync@sample.example", "not-it"))
+        assert SyncEngine(refused, api_store).run_cycle().failure is not None
+        failed = client.get("/ready")
+    assert failed.status_code == 503
+    assert failed.json()["ready"] is False
+    assert failed.json()["reason"].startswith("the last sync cycle failed: ")
+    assert "authentication failure" in failed.json()["reason"]
+    assert "not-it" not in failed.text
+
+
+def test_ready_until_three_intervals_pass_without_a_cycle(make_app, api_store, base_url, ca_path, reset_emulator):
+    SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
+    later = {"now": datetime.now(UTC)}
+    with TestClient(make_app(sync_interval_seconds=60, now=lambda: later["now"])) as client:
+        assert client.get("/ready").status_code == 200
+        later["now"] += timedelta(seconds=179)
+        assert client.get("/ready").status_code == 200
+        later["now"] += timedelta(seconds=2)
+        stale = client.get("/ready")
+    assert stale.status_code == 503
+    assert stale.json()["reason"].startswith("no sync cycle has started for 3 intervals")
+
+
+def test_ready_says_the_database_does_not_answer(make_app, tmp_path, clock):
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = PersonStore(f"sqlite:///{folder / 'gone.db'}")
+    store.migrate()
+    from tandem.web.app import create_app
+    from tests.web.conftest import CREDENTIALS
+
+    app = create_app(store, CREDENTIALS, clock=clock)
+    shutil.rmtree(folder)
+    store._db.dispose()
+    with TestClient(app) as client:
+        answer = client.get("/ready")
+    store.close()
+    assert answer.status_code == 503
+    assert answer.json()["reason"].startswith("the database does not answer")
+
+
+def test_metrics_parse_and_count_cycles_calls_backlog_errors_and_actions(make_app, api_store, base_url, ca_path,
+                                                                         reset_emulator):
+    engine = SyncEngine(emulator_client(base_url, ca_path), api_store, overlap=timedelta(minutes=5))
+    first = engine.run_cycle()
+    assert first.failure is None
+
+    @contextmanager
+    def salesforce():
+        yield emulator_client(base_url, ca_path)
+
+    with TestClient(make_app(salesforce=salesforce)) as client:
+        client.headers.update(bearer(client))
+        created = client.post("/rest/v1/leads.json", json={"input": [
+            {"email": "metrics@example.com", "lastName": "Metrics", "company": "Gauges"}]}).json()
+        person = created["result"][0]["id"]
+        synced = client.post(f"/rest/v1/leads/{person}/syncToSfdc.json").json()
+        assert synced["success"] is True
+        api_store.persons.update(person, {"title": "Counter"}, origin=ChangeOrigin.API)
+        answer = client.get("/metrics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    samples = _samples(answer.text)
+    assert samples[("tandem_sync_cycles_total", (("outcome", "succeeded"),))] == 1
+    assert samples[("tandem_sync_cycles_total", (("outcome", "failed"),))] == 0
+    assert samples[("tandem_salesforce_api_calls_total", ())] == first.api_calls > 0
+    assert samples[("tandem_sync_backlog", (("direction", "to_salesforce"), ("object", "Lead")))] == 1
+    assert samples[("tandem_sync_backlog", (("direction", "from_salesforce"), ("object", "Contact")))] == 0
+    assert samples[("tandem_sync_errors", (("level", "job"),))] == 0
+    assert samples[("tandem_action_seconds_count", (("action", "syncToSfdc"), ("outcome", "succeeded")))] == 1
+    assert samples[("tandem_http_request_seconds_count",
+                    (("route", "/rest/v1/leads/{lead_id}/syncToSfdc.json"), ("status", "200")))] == 1
+
+
+def test_the_access_log_has_a_line_per_request_without_the_query_string(make_app, caplog):
+    caplog.set_level(logging.INFO, logger="tandem.web.access")
+    with TestClient(make_app()) as client:
+        client.get("/identity/oauth/token", params={"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                                                     "client_secret": CLIENT_SECRET})
+        client.get("/health")
+    lines = [r for r in caplog.records if r.name == "tandem.web.access"]
+    assert [(r.method, r.path, r.status) for r in lines] == [("GET", "/identity/oauth/token", 200),
+                                                             ("GET", "/health", 200)]
+    assert all(CLIENT_SECRET not in r.getMessage() for r in lines)
+
+
+def test_the_backlog_is_counted_in_the_database_on_postgresql(clock):
+    from tandem.web.app import create_app
+    from tests.postgres import postgres_database
+    from tests.web.conftest import CREDENTIALS
+
+    databases = postgres_database()
+    store = PersonStore(next(databases))
+    try:
+        store.migrate()
+        for n in range(3):
+            person = store.persons.add({"email": f"pg{n}@example.com", "lastName": "Pg"}, origin=ChangeOrigin.API)
+            store.persons.update(person.id, {"title": f"T{n}"}, origin=ChangeOrigin.API)
+        with TestClient(create_app(store, CREDENTIALS, clock=clock)) as client:
+            samples = _samples(client.get("/metrics").text)
+        waiting = {labels: value for (name, labels), value in samples.items() if name == "tandem_sync_backlog"
+                   and ("direction", "to_salesforce") in labels}
+        assert sum(waiting.values()) == len(store.outbox.find()) > 0
+        assert samples[("tandem_sync_cycles_total", (("outcome", "succeeded"),))] == 0
+    finally:
+        store.close()
+        next(databases, None)
