@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     api_client_id: str | None = None
     api_client_secret: SecretStr | None = None
     api_clients: list[ApiClientSetting] = Field(default_factory=list)
+    secret_key: SecretStr | None = Field(
+        None, description="Signs the web UI's session cookies; unset means a key made once and kept in the database"
+    )
 
     @field_validator("database_url")
     @classmethod

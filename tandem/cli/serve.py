@@ -41,10 +41,12 @@ def serve(
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
         with store_for(settings) as store:
-            api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings))
+            api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings),
+                             ui_secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None,
+                             sync_interval_seconds=settings.sync_interval_seconds)
             scheme = "https" if tls else "http"
             typer.echo(f"Tandem REST API on {scheme}://{host}:{port} for {len(clients)} API client(s) "
-                       "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs)")
+                       "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs; web UI: /ui/)")
             uvicorn.run(
                 api, host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=bool(trusted_proxy), forwarded_allow_ips=",".join(trusted_proxy or []) or None,

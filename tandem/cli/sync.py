@@ -110,7 +110,14 @@ def run() -> None:
                     f"{report.api_calls} API calls" + (" (API limit reached: pausing)" if report.stopped_by_limit else "")
                 )
 
-            run_forever(engine, settings.sync_interval_seconds, stop, show)
+            said: list[str] = []
+
+            def paused(reason: str) -> None:
+                if said != [reason]:
+                    typer.echo(f"sync {reason}; no cycle starts until it is resumed")
+                    said[:] = [reason]
+
+            run_forever(engine, settings.sync_interval_seconds, stop, show, on_paused=paused)
         typer.echo("stopped")
 
 

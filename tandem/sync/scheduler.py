@@ -1,5 +1,8 @@
 """Continuous sync: a cycle, a pause of the configured interval, another cycle, until stopped.
 
+While the store's pause switch is on (the web UI's Pause sync), no cycle starts; the switch is
+looked at again every `PAUSE_CHECK_SECONDS` at most, so Resume sync takes effect soon.
+
 Stopping is cooperative: a stop request ends the running cycle after its current page or batch
 (each is committed whole), so SIGTERM never leaves half a page applied.
 """
@@ -16,6 +19,7 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 
 LIMIT_PAUSE = timedelta(hours=1)
 LONGEST_BACKOFF = timedelta(minutes=30)
+PAUSE_CHECK_SECONDS = 5.0
 
 
 def pause_after(report: CycleReport | None, interval_seconds: float, failures_in_a_row: int,
@@ -40,12 +44,18 @@ def run_forever(
     stop: threading.Event,
     on_report: Callable[[CycleReport | None], None] = lambda report: None,
     limit_pause: timedelta = LIMIT_PAUSE,
+    on_paused: Callable[[str], None] = lambda reason: None,
 ) -> int:
     """Run cycles until `stop` is set; returns how many ran. A spent API limit pauses longer."""
     engine.stop_requested = stop.is_set
     cycles = 0
     failures_in_a_row = 0
     while not stop.is_set():
+        pause = engine.store.sync_pause.current()
+        if pause is not None:
+            on_paused(f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
+            stop.wait(min(interval_seconds, PAUSE_CHECK_SECONDS))
+            continue
         try:
             report: CycleReport | None = engine.run_cycle()
             cycles += 1

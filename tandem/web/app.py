@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound, StoreBusy, TandemError
 from tandem.people.store import PersonStore
@@ -28,6 +28,7 @@ from tandem.web.failures import SystemErrorMiddleware
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
+from tandem.web.ui import close_ui, ui_app
 
 log = logging.getLogger("tandem.web")
 bearer = HTTPBearer(auto_error=False, description="The access token from /identity/oauth/token")
@@ -70,18 +71,23 @@ def create_app(
     clock: Callable[[], float] = time.time,
     throttle_clock: Callable[[], float] = time.monotonic,
     salesforce: ClientFactory | None = None,
+    ui_secret_key: str | None = None,
+    sync_interval_seconds: float = 300,
 ) -> FastAPI:
     """The API over an open store for one or more API clients; `salesforce` opens a client for the
-    flow actions when first needed."""
+    flow actions when first needed. The web UI is mounted at /ui/ (`tandem.web.ui`)."""
     limits = limits or ApiLimits()
     tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
     holder = SalesforceActions(store, salesforce or _no_salesforce)
+    pages = ui_app(store, holder, salesforce or _no_salesforce, secret_key=ui_secret_key,
+                   interval_seconds=sync_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            close_ui(pages)
             holder.close()
 
     app = FastAPI(
@@ -100,6 +106,9 @@ def create_app(
     app.state.salesforce = holder
     app.include_router(identity)
     mount_docs(app)
+    app.add_api_route("/", _to_ui, include_in_schema=False)
+    app.add_api_route("/ui", _to_ui, include_in_schema=False)
+    app.mount("/ui", pages)
     for module in (leads, activities, sync_actions):
         app.include_router(module.router, dependencies=[Depends(require_token)])
 
@@ -126,6 +135,10 @@ def create_app(
     app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock)
     app.add_middleware(SystemErrorMiddleware)
     return app
+
+
+def _to_ui() -> Response:
+    return RedirectResponse("/ui/", status_code=307)
 
 
 def _no_salesforce() -> object:
