@@ -33,16 +33,18 @@ class Backlog:
     waiting: int
     per_hour: float
     """Records handled per hour over the last 24 hours."""
+    per_second: float | None
+    """Records handled per second of the steps that handled them over 5 days (None: none did)."""
     growing: bool
 
     @property
     def clears_in(self) -> timedelta | None:
-        """At the last 24 hours' pace; None when nothing moved although records wait."""
+        """At the pace the steps worked at; None when no step has handled a record yet."""
         if self.waiting == 0:
             return timedelta(0)
-        if self.per_hour <= 0:
+        if not self.per_second:
             return None
-        return timedelta(hours=self.waiting / self.per_hour)
+        return timedelta(seconds=self.waiting / self.per_second)
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,13 @@ def backlog_picture(store: PersonStore, now: datetime) -> BacklogPicture:
     backlogs = []
     for object_name, direction in SERIES:
         handled = sum(r.records for r in recent if r.object == object_name and r.direction == direction)
+        working = [r for r in records if r.object == object_name and r.direction == direction and r.ended_at]
+        busy_seconds = sum(max((r.ended_at - r.started_at).total_seconds(), 0.001) for r in working if r.ended_at)
+        done = sum(r.records for r in working)
         waiting = (last_pull.get(object_name, 0) if direction == "pull"
                    else waiting_out[object_name].persons if object_name in waiting_out else 0)
         backlogs.append(Backlog(object_name, direction, waiting, handled / THROUGHPUT_HOURS,
-                                growing(trends[(object_name, direction)])))
+                                done / busy_seconds if done else None, growing(trends[(object_name, direction)])))
     return BacklogPicture(backlogs, trends, trend_starts, throughput(recent, hour_starts, timedelta(hours=1)),
                           hour_starts)
 

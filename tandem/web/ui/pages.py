@@ -183,8 +183,8 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
 
 def duration(span: timedelta | None) -> str:
     if span is None:
-        return "unknown (nothing moved in 24 h)"
+        return "unknown (no step has handled a record yet)"
     minutes = int(span.total_seconds() // 60)
     if minutes == 0:
-        return "clear" if span.total_seconds() == 0 else "under a minute"
+        return "clear" if span.total_seconds() == 0 else f"{max(span.total_seconds(), 1):.0f} s"
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
