@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean venv
+.PHONY: demo test test-fast test-ui bench clean venv
 
 venv: $(STAMP)
 
@@ -20,6 +20,10 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
+# The web UI in Debian's Chromium (apt-get install chromium; Playwright never downloads a browser).
+test-ui: $(STAMP)
+	$(BIN)/python -m pytest tests/ui -q
+
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x
 
@@ -32,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/concurrency.py
 	$(BIN)/python benchmarks/chaos.py --runs 20
+	$(BIN)/python benchmarks/ui.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tandem.db

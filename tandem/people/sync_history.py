@@ -1,6 +1,7 @@
 """The sync's history as the web UI reads it: steps and errors filtered in SQL, whether an error
-has since been resolved, the records each step found waiting (throughput and backlog trend), and
-the changes waiting to go to Salesforce per object.
+has since been resolved, the records steps found waiting (throughput, backlog trend, pace; summed
+and bucketed in SQL, so 5 days of cycles cost the page a few hundred rows), and the changes
+waiting to go to Salesforce per object.
 
 An error is resolved when what failed later worked: a record error once its person was synced to
 Salesforce after it (a *Sync Lead to SFDC* activity), a job error once a later step of the same
@@ -10,7 +11,8 @@ object and operation succeeded. Nothing is written to mark it: it is read from w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,7 +21,7 @@ from tandem.people.cycle_steps import _step
 from tandem.people.database import Database
 from tandem.people.models import CycleStep, ErrorLevel, PendingState, StepOperation, StepStatus, SyncError
 from tandem.people.sync_errors import _error
-from tandem.people.tables import activities, cycle_steps, pending_changes, sync_errors
+from tandem.people.tables import UtcDateTime, activities, cycle_steps, pending_changes, sync_errors
 
 PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
 PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
@@ -52,16 +54,17 @@ class ListedError:
     resolved: bool
 
 
-@dataclass(frozen=True)
-class StepRecords:
-    """How many records one step handled: what was waiting on its side when it ran."""
+Series = tuple[str, str]
+"""(object, direction): direction is "pull" (Salesforce → Tandem) or "push" (Tandem → Salesforce)."""
 
-    cycle_id: str | None
-    object: str
-    direction: str  # "pull" (Salesforce → Tandem) or "push" (Tandem → Salesforce)
-    started_at: datetime
-    ended_at: datetime | None
+
+@dataclass(frozen=True)
+class Pace:
+    """Records handled by finished steps, and the seconds those steps took."""
+
     records: int
+    seconds: float
+    steps: int
 
 
 @dataclass(frozen=True)
@@ -104,17 +107,81 @@ class SyncHistory:
         step = None if row is None else _step(row)
         return step if step is not None and step.status is StepStatus.IN_PROCESS else None
 
-    def step_records(self, since: datetime) -> list[StepRecords]:
-        """Records each pull and push step since `since` handled, oldest first."""
+    def most_waiting(self, start: datetime, bucket: timedelta, buckets: int) -> dict[Series, list[int | None]]:
+        """Per (object, direction), the most records one cycle's steps handled in each bucket from
+        `start` (None where no cycle ran): what was waiting on that side when the cycle came."""
         c = cycle_steps.c
-        records = c.new_count + c.updated_count + c.deleted_count + c.failed_count + c.skipped_count
-        query = (sa.select(c.cycle_id, c.object, c.operation, c.started_at, c.ended_at, records)
-                 .where(c.started_at >= since, c.operation.in_([op.value for op in PULLS + PUSHES]))
-                 .order_by(c.id))
-        pulls = {op.value for op in PULLS}
+        index = self._bucket_index(c.started_at, start, bucket).label("bucket")
+        direction = _direction().label("direction")
+        per_cycle = (sa.select(index, c.object, direction, sa.func.sum(_records()).label("records"))
+                     .where(c.started_at >= start, c.operation.in_(_SYNCING))
+                     .group_by(index, c.cycle_id, c.object, direction).subquery())
+        query = (sa.select(per_cycle.c.bucket, per_cycle.c.object, per_cycle.c.direction,
+                           sa.func.max(per_cycle.c.records))
+                 .group_by(per_cycle.c.bucket, per_cycle.c.object, per_cycle.c.direction))
+        values: dict[Series, list[int | None]] = {}
         with self._db.reading() as connection:
-            return [StepRecords(cycle_id, object_name, "pull" if operation in pulls else "push", started, ended, int(n))
-                    for cycle_id, object_name, operation, started, ended, n in connection.execute(query)]
+            for at, object_name, way, most in connection.execute(query):
+                if 0 <= int(at) < buckets:
+                    values.setdefault((object_name, way), [None] * buckets)[int(at)] = int(most)
+        return values
+
+    def handled(self, start: datetime, bucket: timedelta, buckets: int) -> dict[str, list[int]]:
+        """Records pull and push steps handled per object in each bucket from `start` (by when they ended)."""
+        c = cycle_steps.c
+        ended = sa.func.coalesce(c.ended_at, c.started_at)
+        index = self._bucket_index(ended, start, bucket).label("bucket")
+        query = (sa.select(index, c.object, sa.func.sum(_records()))
+                 .where(ended >= start, c.operation.in_(_SYNCING)).group_by(index, c.object))
+        values: dict[str, list[int]] = {}
+        with self._db.reading() as connection:
+            for at, object_name, total in connection.execute(query):
+                if 0 <= int(at) < buckets:
+                    values.setdefault(object_name, [0] * buckets)[int(at)] += int(total)
+        return values
+
+    def pace(self, since: datetime) -> dict[Series, Pace]:
+        """Per (object, direction), the records finished steps handled since `since` and the seconds they took."""
+        c = cycle_steps.c
+        direction = _direction().label("direction")
+        busy = sa.func.sum(self._seconds(c.ended_at, c.started_at))
+        query = (sa.select(c.object, direction, sa.func.sum(_records()), busy, sa.func.count())
+                 .where(c.started_at >= since, c.ended_at.is_not(None), c.operation.in_(_SYNCING))
+                 .group_by(c.object, direction))
+        with self._db.reading() as connection:
+            return {(object_name, way): Pace(int(records or 0), float(seconds or 0), int(steps))
+                    for object_name, way, records, seconds, steps in connection.execute(query)}
+
+    def last_pulls(self, look_back: int = 40) -> dict[str, int]:
+        """Per object, the records its latest cycle's pull steps handled (among the last `look_back` steps)."""
+        c = cycle_steps.c
+        query = (sa.select(c.cycle_id, c.object, c.operation, _records()).order_by(c.id.desc()).limit(look_back))
+        pulls = {op.value for op in PULLS}
+        found: dict[str, int] = {}
+        cycle_of: dict[str, str | None] = {}
+        with self._db.reading() as connection:
+            for cycle_id, object_name, operation, records in connection.execute(query):
+                if operation not in pulls or cycle_of.setdefault(object_name, cycle_id) != cycle_id:
+                    continue
+                found[object_name] = found.get(object_name, 0) + int(records)
+        return found
+
+    def api_calls_since(self, since: datetime) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.sum(cycle_steps.c.api_calls), 0)).where(
+            cycle_steps.c.started_at >= since)
+        with self._db.reading() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def _seconds(self, later: Any, earlier: Any) -> sa.ColumnElement[float]:
+        if self._db.sqlite:
+            return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+        return sa.func.extract("epoch", later - earlier)
+
+    def _bucket_index(self, moment: Any, start: datetime, bucket: timedelta) -> sa.ColumnElement[int]:
+        offset = self._seconds(moment, sa.literal(start, UtcDateTime())) / bucket.total_seconds()
+        if self._db.sqlite:
+            return sa.cast(offset, sa.Integer)  # never negative here: truncation is the floor
+        return sa.cast(sa.func.floor(offset), sa.Integer)
 
     def errors(self, since: datetime, where: ErrorFilter = ErrorFilter(), limit: int | None = None) -> list[ListedError]:
         """Errors that occurred since `since`, newest first, each with whether it is resolved."""
@@ -156,6 +223,18 @@ class SyncHistory:
         with self._db.reading() as connection:
             return {kind or "": Waiting(int(changes), int(persons), int(failed or 0))
                     for kind, changes, persons, failed in connection.execute(query)}
+
+
+_SYNCING = [op.value for op in PULLS + PUSHES]
+
+
+def _records() -> sa.ColumnElement[int]:
+    c = cycle_steps.c
+    return c.new_count + c.updated_count + c.deleted_count + c.failed_count + c.skipped_count
+
+
+def _direction() -> sa.ColumnElement[str]:
+    return sa.case((cycle_steps.c.operation.in_([op.value for op in PULLS]), "pull"), else_="push")
 
 
 def _resolved() -> sa.ColumnElement[bool]:

@@ -41,7 +41,7 @@ def dashboard(request: Request) -> Response:
     trend_lines = [Line(f"{o} {'in' if d == 'pull' else 'out'}", values) for (o, d), values in picture.trend.items()]
     throughput_lines = [Line(name, values) for name, values in picture.throughput.items()]
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    calls_today = sum(s.api_calls for s in store.history.steps(since=midnight))
+    calls_today = store.history.api_calls_since(midnight)
     return render(
         request, "dashboard.html", page="Dashboard",
         state=sync_state(store, now, ui(request).interval_seconds),
