@@ -77,6 +77,14 @@ class Settings(BaseSettings):
             raise ValueError("must look like 62.0")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("shorter than 32 characters; make one with "
+                             "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+        return value
+
     @field_validator("sf_ca_bundle")
     @classmethod
     def _ca_exists(cls, value: Path | None) -> Path | None:

@@ -69,3 +69,16 @@ def test_a_wrong_password_or_name_is_refused_alike(store):
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/ui/", "/ui/\\evil", "/rest/v1/x"])
 def test_sign_in_never_sends_anyone_elsewhere(store, target):
     assert sign_in(client_for(store), next_page=target).headers["location"] == "/ui/"
+
+
+def test_a_short_secret_key_setting_is_refused_without_showing_it(monkeypatch):
+    from tandem.config import load_settings
+    from tandem.errors import ConfigError
+
+    monkeypatch.setenv("TANDEM_SECRET_KEY", "tiny-key-9")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "TANDEM_SECRET_KEY" in str(refused.value) and "shorter than 32 characters" in str(refused.value)
+    assert "tiny-key-9" not in str(refused.value)
+    monkeypatch.setenv("TANDEM_SECRET_KEY", "k" * 32)
+    assert load_settings().secret_key.get_secret_value() == "k" * 32

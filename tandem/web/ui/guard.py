@@ -26,6 +26,8 @@ class UiContext:
     salesforce: SalesforceActions
     templates: Jinja2Templates
     interval_seconds: float
+    catalog_failure: tuple[float, str] | None = None
+    """When Salesforce last could not be asked for the field catalog, and why (asked again after a minute)."""
 
 
 class SignInNeeded(Exception):

@@ -6,6 +6,7 @@ are the field catalog's describes (cached for an hour) and the convert page's ac
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
 PAGE_ROWS = 500
+CATALOG_RETRY_SECONDS = 60.0
 STANDING_OUT = {types.SFDC_SYNC_CONFLICT.id: "conflict", types.SFDC_SYNC_FAILED.id: "refused",
                 types.SFDC_VALUE_DROPPED.id: "dropped"}
 
@@ -162,12 +164,21 @@ async def fields(request: Request) -> Response:
 
 def _catalog_and_instance(request: Request) -> tuple[Any, str | None, str | None]:
     """The field catalog as the sync user sees it (described at most once an hour) and the org's
-    address; (None, why, None) when Salesforce cannot be asked."""
+    address; (None, why, None) when Salesforce cannot be asked, and for a minute after that, so an
+    unreachable org does not hold every person page up."""
+    context = ui(request)
+    failed = context.catalog_failure
+    if failed is not None and time.monotonic() - failed[0] < CATALOG_RETRY_SECONDS:
+        return None, failed[1], None
     try:
-        actions = ui(request).salesforce.actions()
-        return actions.engine.ensure_catalog(), None, actions.client.instance_url
+        actions = context.salesforce.actions()
+        found = actions.engine.ensure_catalog(), None, actions.client.instance_url
     except Exception as error:  # noqa: BLE001 - a Salesforce error, or no connection configured (the API's 608)
-        return None, f"Salesforce could not be asked for the field catalog: {error}", None
+        why = f"Salesforce could not be asked for the field catalog: {getattr(error, 'message', None) or error}"
+        context.catalog_failure = (time.monotonic(), why)
+        return None, why, None
+    context.catalog_failure = None
+    return found
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
