@@ -4,7 +4,8 @@ Fills a fresh store: N persons (half Contacts, a third Leads, the rest not in Sa
 activities each, 5,000 changes waiting, and 5 days of a cycle every 5 minutes (9 steps each, with
 failures and sync errors sprinkled in). Then starts `tandem serve` (its own process, on the bundled
 emulator, which it starts itself) and, signed in as an operator, requests each page several times
-after one warm-up request: median and p95 per page, in milliseconds. Prints one JSON object.
+after one warm-up request: median and p95 per page, in milliseconds; the dashboard also with a new
+step written before each request (it sums the steps again only then). Prints one JSON object.
 
     python benchmarks/ui.py                          # 100,000 persons, a fresh SQLite file in /tmp
     python benchmarks/ui.py --persons 20000 --requests 10
@@ -123,6 +124,11 @@ def fill(store: PersonStore, persons: int, now: datetime) -> dict[str, int]:
             "conflict_person": person_ids[0]}
 
 
+def new_step(store: PersonStore) -> None:
+    step = store.steps.start("Contact", StepOperation.PUSH_UPDATES, cycle_id=str(uuid.uuid4()))
+    store.steps.finish(step.id, StepStatus.SUCCEEDED)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -151,12 +157,13 @@ def serve(database_url: str, folder: Path) -> tuple[str, subprocess.Popen[bytes]
     sys.exit("tandem serve did not start")
 
 
-def measure(client: httpx.Client, path: str, requests: int) -> dict[str, float]:
+def measure(client: httpx.Client, path: str, requests: int, before=lambda: None) -> dict[str, float]:
     answer = client.get(path)  # warm-up (the field catalog is described once)
     if answer.status_code != 200:
         sys.exit(f"{path}: HTTP {answer.status_code}")
     times = []
     for _ in range(requests):
+        before()
         began = time.perf_counter()
         answer = client.get(path)
         times.append((time.perf_counter() - began) * 1000)
@@ -198,6 +205,12 @@ def main() -> None:
                 "person": f"/ui/persons/{pid}", "fields": "/ui/fields",
             }
             results = {name: measure(client, path, args.requests) for name, path in pages.items()}
+            writer = PersonStore(url)
+            try:  # a step written before each request: the dashboard sums 5 days of steps again each time
+                results["dashboard, a new step before each request"] = measure(
+                    client, "/ui/", args.requests, before=lambda: new_step(writer))
+            finally:
+                writer.close()
     finally:
         server.terminate()
         server.wait(30)

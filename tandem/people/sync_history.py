@@ -99,6 +99,14 @@ class SyncHistory:
         with self._db.reading() as connection:
             return [_step(row) for row in connection.execute(query).mappings()]
 
+    def newest(self) -> tuple[int, str, datetime | None] | None:
+        """The newest step's id, status and end: these change whenever any step is written."""
+        c = cycle_steps.c
+        query = sa.select(c.id, c.status, c.ended_at).order_by(c.id.desc()).limit(1)
+        with self._db.reading() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else (row[0], row[1], row[2])
+
     def running(self) -> CycleStep | None:
         """The step in process now, if the newest step is one."""
         query = sa.select(cycle_steps).order_by(cycle_steps.c.id.desc()).limit(1)

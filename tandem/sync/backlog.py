@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tandem.people.store import PersonStore
-from tandem.people.sync_history import Series
+from tandem.people.sync_history import Pace, Series
 from tandem.sync.cycle import PULL_ORDER, PUSH_ORDER
 
 TREND_DAYS = 5
@@ -70,24 +70,47 @@ def growing(values: list[int | None], run: int = GROWING_RUN) -> bool:
     return len(seen) == run and all(b > a for a, b in zip(seen, seen[1:]))
 
 
-def backlog_picture(store: PersonStore, now: datetime) -> BacklogPicture:
+@dataclass(frozen=True)
+class StepFigures:
+    """What the steps say, summed: it changes only when a step is written or the hour turns."""
+
+    trend: dict[Series, list[int | None]]
+    trend_starts: list[datetime]
+    throughput: dict[str, list[int]]
+    throughput_starts: list[datetime]
+    pace: dict[Series, Pace]
+    last_pulls: dict[str, int]
+
+
+def step_figures(store: PersonStore, now: datetime) -> StepFigures:
     trend_starts = bucket_starts(now, TREND_BUCKET, TREND_DAYS * 24 // 4)
     hour_starts = bucket_starts(now, timedelta(hours=1), THROUGHPUT_HOURS)
     history = store.history
     found = history.most_waiting(trend_starts[0], TREND_BUCKET, len(trend_starts))
-    trend = {series: found.get(series, [None] * len(trend_starts)) for series in SERIES}
     handled = history.handled(hour_starts[0], timedelta(hours=1), len(hour_starts))
-    throughput = {name: handled.get(name, [0] * len(hour_starts)) for name in PULL_ORDER}
-    pace = history.pace(hour_starts[0])
-    waiting_out = history.waiting()
-    last_pulls = history.last_pulls()
+    return StepFigures(
+        trend={series: found.get(series, [None] * len(trend_starts)) for series in SERIES},
+        trend_starts=trend_starts,
+        throughput={name: handled.get(name, [0] * len(hour_starts)) for name in PULL_ORDER},
+        throughput_starts=hour_starts,
+        pace=history.pace(hour_starts[0]),
+        last_pulls=history.last_pulls(),
+    )
+
+
+def backlog_picture(store: PersonStore, now: datetime, figures: StepFigures | None = None) -> BacklogPicture:
+    """The backlog now: `figures` (as `step_figures` made them, maybe a little earlier) and the outbox."""
+    figures = figures or step_figures(store, now)
+    waiting_out = store.history.waiting()
     backlogs = []
     for object_name, direction in SERIES:
         series = (object_name, direction)
-        worked = pace.get(series)
-        waiting = (last_pulls.get(object_name, 0) if direction == "pull"
+        worked = figures.pace.get(series)
+        waiting = (figures.last_pulls.get(object_name, 0) if direction == "pull"
                    else waiting_out[object_name].persons if object_name in waiting_out else 0)
         per_hour = worked.records / THROUGHPUT_HOURS if worked else 0.0
         per_second = worked.records / max(worked.seconds, 0.001) if worked and worked.records else None
-        backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second, growing(trend[series])))
-    return BacklogPicture(backlogs, trend, trend_starts, throughput, hour_starts)
+        backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second,
+                                growing(figures.trend[series])))
+    return BacklogPicture(backlogs, figures.trend, figures.trend_starts, figures.throughput,
+                          figures.throughput_starts)

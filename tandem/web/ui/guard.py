@@ -26,6 +26,8 @@ class UiContext:
     salesforce: SalesforceActions
     templates: Jinja2Templates
     interval_seconds: float
+    step_figures: tuple[Any, Any] | None = None
+    """The dashboard's step sums and the newest step and hour they were made for (`pages._figures`)."""
     catalog_failure: tuple[float, str] | None = None
     """When Salesforce last could not be asked for the field catalog, and why (asked again after a minute)."""
 

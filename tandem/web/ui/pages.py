@@ -19,7 +19,7 @@ from tandem.errors import NotFound, TandemError
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
-from tandem.sync.backlog import backlog_picture
+from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.sync_state import sync_state
 from tandem.web.ui import exports
 from tandem.web.ui.charts import Line, line_chart
@@ -39,7 +39,7 @@ def dashboard(request: Request) -> Response:
     store, now = ui(request).store, datetime.now(UTC)
     steps = store.steps.recent(limit=20)
     last = [s for s in steps if steps and s.cycle_id == steps[0].cycle_id][::-1]
-    picture = backlog_picture(store, now)
+    picture = backlog_picture(store, now, _figures(request, now))
     trend_lines = [Line(f"{o} {'in' if d == 'pull' else 'out'}", values) for (o, d), values in picture.trend.items()]
     throughput_lines = [Line(name, values) for name, values in picture.throughput.items()]
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -160,6 +160,16 @@ async def fields(request: Request) -> Response:
     rules = [rule for name in sorted(catalog.rules) for rule in catalog.rules[name]] if catalog else []
     return render(request, "fields.html", page="Fields", rules=rules, problem=problem,
                   fetched_at=catalog.fetched_at if catalog else None)
+
+
+def _figures(request: Request, now: datetime) -> StepFigures:
+    """The steps' sums, made again only once a step was written or the hour turned."""
+    context = ui(request)
+    key = (context.store.history.newest(), now.replace(minute=0, second=0, microsecond=0))
+    kept = context.step_figures
+    if kept is None or kept[0] != key:
+        kept = context.step_figures = (key, step_figures(context.store, now))
+    return kept[1]
 
 
 def _catalog_and_instance(request: Request) -> tuple[Any, str | None, str | None]:

@@ -1,4 +1,5 @@
-"""The web UI's users and session-signing key, and the sync's pause switch that `tandem run` honours.
+"""The web UI's users and session-signing key, the sync's pause switch that `tandem run` honours,
+and indexes for finding persons by the start of their first or last name.
 
 Revision ID: 0009
 Revises: 0008
@@ -36,9 +37,13 @@ def upgrade() -> None:
         sa.Column("paused_by", sa.String(64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
     )
+    op.create_index("ix_persons_first_name_lower", "persons", [sa.text('lower("firstName")')])
+    op.create_index("ix_persons_last_name_lower", "persons", [sa.text('lower("lastName")')])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_persons_last_name_lower", "persons")
+    op.drop_index("ix_persons_first_name_lower", "persons")
     op.drop_table("sync_pause")
     op.drop_table("ui_signing_key")
     op.drop_table("ui_users")
