@@ -211,3 +211,21 @@ def test_posts_without_the_csrf_token_are_refused(page, server):
     assert server.store.persons.get(person.id).link.sfdc_id is None
     page.goto("/ui/")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # the forged sign-out did nothing
+
+
+def test_convert_person_shows_the_matched_account_before_converting_into_it(page, server, sf):
+    sign_in(page, OPERATOR)
+    sync_now(page)
+    [milton] = server.store.persons.find_by_email("milton@initech.example")
+    [initech] = sf.query("SELECT Id FROM Account WHERE Name = 'Initech'")["records"]
+    page.goto(f"/ui/persons/{milton.id}")
+    page.get_by_role("button", name="Convert Person").click()
+    expect(page.locator("#matched-account")).to_contain_text(f"Initech ({initech['Id']})")
+    expect(page.get_by_role("radio", name="The matched Account")).to_be_checked()
+    screenshot(page, "convert-matched")
+    assert server.store.persons.get(milton.id).link.sfdc_type == "Lead"  # nothing happened before confirming
+    page.get_by_role("button", name="Confirm conversion").click()
+    expect(page.get_by_role("status")).to_contain_text(f"on Account {initech['Id']}")
+    converted = server.store.persons.get(milton.id).link
+    assert (converted.sfdc_type, converted.sfdc_account_id) == ("Contact", initech["Id"])
+    expect(page.locator("#salesforce-link")).to_contain_text(f"Contact {converted.sfdc_id}")

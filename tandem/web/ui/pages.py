@@ -27,7 +27,7 @@ from tandem.web.ui.filters import OBJECTS, WINDOW, error_filter, step_filter
 from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
-PAGE_ROWS = 500
+PAGE_ROWS = 200
 CATALOG_RETRY_SECONDS = 60.0
 STANDING_OUT = {types.SFDC_SYNC_CONFLICT.id: "conflict", types.SFDC_SYNC_FAILED.id: "refused",
                 types.SFDC_VALUE_DROPPED.id: "dropped"}
