@@ -82,3 +82,12 @@ def test_a_short_secret_key_setting_is_refused_without_showing_it(monkeypatch):
     assert "tiny-key-9" not in str(refused.value)
     monkeypatch.setenv("TANDEM_SECRET_KEY", "k" * 32)
     assert load_settings().secret_key.get_secret_value() == "k" * 32
+
+
+def test_pages_are_never_framed_cached_or_fed_outside_scripts(store):
+    client = client_for(store)
+    for path in ("/ui/signin", "/ui/static/ui.css"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "default-src 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store"

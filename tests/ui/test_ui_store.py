@@ -130,3 +130,15 @@ def test_what_waits_for_salesforce_per_object(stores):
     assert "" not in waiting  # a new person has nothing pending: Sync Person to SFDC sends it whole
     store.persons.update(unlinked.id, {"title": "C"}, origin=ChangeOrigin.CLI)
     assert store.history.waiting()[""] == Waiting(changes=1, persons=1, refused=0)
+
+
+def test_a_persons_newest_activities_come_first(stores):
+    store, _ = stores
+    person = store.persons.add({"email": "log@x.example"}, origin=ChangeOrigin.CLI)
+    other = store.persons.add({"email": "other@x.example"}, origin=ChangeOrigin.CLI)
+    for title in ("A", "B", "C"):
+        store.persons.update(person.id, {"title": title}, origin=ChangeOrigin.CLI)
+    store.persons.update(other.id, {"title": "Z"}, origin=ChangeOrigin.CLI)
+    newest = store.activities.newest(person.id, 2)
+    assert [a.attribute("New Value") for a in newest] == ["C", "B"]
+    assert [a.id for a in store.activities.newest(person.id, 10)] == [a.id for a in store.activities.find(person.id)][::-1]

@@ -61,11 +61,39 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
         return render(request, "missing.html", status=404, page="Not found", message="no such page")
 
     app.add_middleware(PageErrorMiddleware)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
 def close_ui(app: FastAPI) -> None:
     app.state.ui.runner.close()
+
+
+HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                                 b"form-action 'self'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+]
+"""Every UI answer: scripts, styles and forms from the UI itself only, never framed, never cached."""
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class PageErrorMiddleware:

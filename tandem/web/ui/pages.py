@@ -29,6 +29,7 @@ from tandem.web.ui.guard import render, ui, viewer
 router = APIRouter()
 PAGE_ROWS = 200
 CATALOG_RETRY_SECONDS = 60.0
+ACTIVITY_ROWS = 500
 STANDING_OUT = {types.SFDC_SYNC_CONFLICT.id: "conflict", types.SFDC_SYNC_FAILED.id: "refused",
                 types.SFDC_VALUE_DROPPED.id: "dropped"}
 
@@ -125,9 +126,10 @@ async def person(request: Request, person_id: int) -> Response:
         rule = catalog.for_person_field(kind, field.name) if catalog is not None else None
         rows.append({"field": field, "value": found.fields.get(field.name, found.link.as_fields().get(field.name)),
                      "rule": rule, "pending": pending.get(field.name)})
-    log = store.activities.find(person_id=person_id)[::-1]
+    log = store.activities.newest(person_id, ACTIVITY_ROWS + 1)
     return render(request, "person.html", page="Persons", person=found, rows=rows, kind=kind,
-                  catalog_problem=catalog_problem, activities=log, activity_type=types.activity_type,
+                  catalog_problem=catalog_problem, activities=log[:ACTIVITY_ROWS],
+                  more_activities=len(log) > ACTIVITY_ROWS, activity_type=types.activity_type,
                   standing_out=STANDING_OUT, instance_url=instance,
                   errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
 
