@@ -194,8 +194,9 @@ class SyncHistory:
     def errors(self, since: datetime, where: ErrorFilter = ErrorFilter(), limit: int | None = None) -> list[ListedError]:
         """Errors that occurred since `since`, newest first, each with whether it is resolved."""
         e = sync_errors.c
-        resolved = _resolved().label("resolved")
-        query = sa.select(sync_errors, resolved).where(e.occurred_at >= since).order_by(e.id.desc())
+        joined, resolved = _listing()
+        query = (sa.select(sync_errors, resolved.label("resolved")).select_from(joined)
+                 .where(e.occurred_at >= since).order_by(e.id.desc()))
         if where.level is not None:
             query = query.where(e.level == where.level.value)
         if where.object:
@@ -209,14 +210,16 @@ class SyncHistory:
         if where.end is not None:
             query = query.where(e.occurred_at < where.end)
         if where.resolved is not None:
-            query = query.where(_resolved() if where.resolved else sa.not_(_resolved()))
+            query = query.where(resolved if where.resolved else sa.not_(resolved))
         if limit is not None:
             query = query.limit(limit)
         with self._db.reading() as connection:
             return [ListedError(_error(row), bool(row["resolved"])) for row in connection.execute(query).mappings()]
 
     def error(self, error_id: int) -> ListedError | None:
-        query = sa.select(sync_errors, _resolved().label("resolved")).where(sync_errors.c.id == error_id)
+        joined, resolved = _listing()
+        query = (sa.select(sync_errors, resolved.label("resolved")).select_from(joined)
+                 .where(sync_errors.c.id == error_id))
         with self._db.reading() as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else ListedError(_error(row), bool(row["resolved"]))
@@ -245,21 +248,29 @@ def _direction() -> sa.ColumnElement[str]:
     return sa.case((cycle_steps.c.operation.in_([op.value for op in PULLS]), "pull"), else_="push")
 
 
-def _resolved() -> sa.ColumnElement[bool]:
+def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """`sync_errors` joined to what tells whether each is resolved, and that verdict.
+
+    A record error asks its person's latest sync to Salesforce (by the person's index); a job error
+    the latest success of its step's object and operation, summed once per query.
+    """
     e = sync_errors.c
-    later = cycle_steps.alias("later")
+    steps = cycle_steps.c
     failed_step = cycle_steps.alias("failed_step")
-    synced_since = sa.exists().where(
-        activities.c.person_id == e.person_id,
-        activities.c.activity_type_id == types.SYNC_LEAD_TO_SFDC.id,
-        activities.c.activity_date > e.occurred_at)
-    succeeded_since = sa.exists().where(
-        later.c.object == e.object,
-        later.c.status == StepStatus.SUCCEEDED.value,
-        later.c.started_at > e.occurred_at,
-        later.c.operation == sa.select(failed_step.c.operation).where(failed_step.c.id == e.cycle_step_id)
-        .scalar_subquery())
-    return sa.case(
-        (sa.and_(e.level == ErrorLevel.RECORD.value, e.person_id.is_not(None)), synced_since),
-        (sa.and_(e.level == ErrorLevel.JOB.value, e.cycle_step_id.is_not(None)), succeeded_since),
+    succeeded = (sa.select(steps.object, steps.operation, sa.func.max(steps.started_at).label("last"))
+                 .where(steps.status == StepStatus.SUCCEEDED.value)
+                 .group_by(steps.object, steps.operation).subquery("succeeded"))
+    last_synced = (sa.select(sa.func.max(activities.c.activity_date))
+                   .where(activities.c.person_id == e.person_id,
+                          activities.c.activity_type_id == types.SYNC_LEAD_TO_SFDC.id)
+                   .correlate(sync_errors).scalar_subquery())
+    joined = (sync_errors.outerjoin(failed_step, failed_step.c.id == e.cycle_step_id)
+              .outerjoin(succeeded, sa.and_(succeeded.c.object == e.object,
+                                            succeeded.c.operation == failed_step.c.operation)))
+    resolved = sa.case(
+        (sa.and_(e.level == ErrorLevel.RECORD.value, e.person_id.is_not(None)),
+         sa.func.coalesce(last_synced > e.occurred_at, sa.false())),
+        (sa.and_(e.level == ErrorLevel.JOB.value, e.cycle_step_id.is_not(None)),
+         sa.func.coalesce(succeeded.c.last > e.occurred_at, sa.false())),
         else_=sa.false())
+    return joined, resolved

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tandem.people.store import PersonStore
-from tandem.people.sync_history import Pace, Series
+from tandem.people.sync_history import Pace, Series, Waiting
 from tandem.sync.cycle import PULL_ORDER, PUSH_ORDER
 
 TREND_DAYS = 5
@@ -55,6 +55,8 @@ class BacklogPicture:
     throughput: dict[str, list[int]]
     """Records handled per object, per hour of the last 24 (oldest first), pulls and pushes together."""
     throughput_starts: list[datetime]
+    unlinked: Waiting | None = None
+    """Changes of persons not in Salesforce yet (they go with Sync Person to SFDC)."""
 
 
 def bucket_starts(now: datetime, size: timedelta, count: int) -> list[datetime]:
@@ -113,4 +115,4 @@ def backlog_picture(store: PersonStore, now: datetime, figures: StepFigures | No
         backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second,
                                 growing(figures.trend[series])))
     return BacklogPicture(backlogs, figures.trend, figures.trend_starts, figures.throughput,
-                          figures.throughput_starts)
+                          figures.throughput_starts, waiting_out.get(""))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,12 +33,7 @@ START_SECONDS = 60.0
 class Server:
     url: str
     store: PersonStore
-    env: dict[str, str]
-    folder: Path
-
-    def tandem(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "tandem", *args], cwd=self.folder, env=self.env, input=stdin,
-                              capture_output=True, text=True, timeout=60)
+    """Another store on the server's database, for the test to arrange and check through."""
 
 
 def tandem_env(folder: Path, base_url: str, ca_path: Path) -> dict[str, str]:
@@ -93,7 +86,7 @@ def server(tmp_path, base_url, ca_path, reset_emulator) -> Iterator[Server]:
         time.sleep(0.02)
     port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", store, env, tmp_path)
+        yield Server(f"http://127.0.0.1:{port}", store)
     finally:
         uvicorn_server.should_exit = True
         thread.join(30)

@@ -96,8 +96,13 @@ def test_an_error_is_resolved_once_what_failed_later_worked(stores):
                                    cycle_step_id=step.id, now=start + timedelta(seconds=1))
     record = store.sync_errors.record(ErrorLevel.RECORD, "INVALID_PHONE", "bad phone", object="Contact",
                                       sfdc_id=CONTACT_ID, person_id=person.id, now=start + timedelta(seconds=2))
+    lead_step = store.steps.start("Lead", StepOperation.PULL_UPDATES, cycle_id="c1", now=start)
+    store.steps.finish(lead_step.id, StepStatus.FAILED, now=start + timedelta(seconds=1))
+    lead_job = store.sync_errors.record(ErrorLevel.JOB, "QUERY_TIMEOUT", "slow", object="Lead",
+                                        cycle_step_id=lead_step.id, now=start + timedelta(seconds=3))
     since = start - timedelta(minutes=1)
-    assert {e.error.id: e.resolved for e in store.history.errors(since)} == {job.id: False, record.id: False}
+    assert {e.error.id: e.resolved for e in store.history.errors(since)} == {
+        job.id: False, record.id: False, lead_job.id: False}
     pulled = store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="c2", now=start + timedelta(minutes=5))
     store.steps.finish(pulled.id, StepStatus.SUCCEEDED, now=start + timedelta(minutes=6))  # another operation
     store.activities.log(person.id, types.CHANGE_DATA_VALUE, "phone", {"Field": "phone"},
@@ -107,11 +112,13 @@ def test_an_error_is_resolved_once_what_failed_later_worked(stores):
     store.steps.finish(pushed.id, StepStatus.SUCCEEDED, StepCounts(updated=1), now=start + timedelta(minutes=8))
     store.activities.log(person.id, types.SYNC_LEAD_TO_SFDC, CONTACT_ID, {"Salesforce Type": "Contact"},
                          now=start + timedelta(minutes=8))
-    assert {e.error.id: e.resolved for e in store.history.errors(since)} == {job.id: True, record.id: True}
-    assert [e.error.id for e in store.history.errors(since, ErrorFilter(resolved=False))] == []
+    assert {e.error.id: e.resolved for e in store.history.errors(since)} == {
+        job.id: True, record.id: True, lead_job.id: False}  # the Lead's pull has not worked since
+    assert [e.error.id for e in store.history.errors(since, ErrorFilter(resolved=False))] == [lead_job.id]
+    assert store.history.error(job.id).resolved and not store.history.error(lead_job.id).resolved
     assert [e.error.id for e in store.history.errors(since, ErrorFilter(level=ErrorLevel.RECORD))] == [record.id]
     assert [e.error.id for e in store.history.errors(since, ErrorFilter(person_id=person.id))] == [record.id]
-    assert [s.id for s in store.history.steps(since, StepFilter(status=StepStatus.FAILED))] == [step.id]
+    assert [s.id for s in store.history.steps(since, StepFilter(status=StepStatus.FAILED))] == [lead_step.id, step.id]
     assert [s.id for s in store.history.steps(since, StepFilter(operation=StepOperation.PUSH_UPDATES))] == [
         pushed.id, step.id]
 

@@ -39,7 +39,7 @@ def dashboard(request: Request) -> Response:
     viewer(request)
     store, now = ui(request).store, datetime.now(UTC)
     steps = store.steps.recent(limit=20)
-    last = [s for s in steps if steps and s.cycle_id == steps[0].cycle_id][::-1]
+    last = [s for s in steps if s.cycle_id == steps[0].cycle_id][::-1]
     picture = backlog_picture(store, now, _figures(request, now))
     trend_lines = [Line(f"{o} {'in' if d == 'pull' else 'out'}", values) for (o, d), values in picture.trend.items()]
     throughput_lines = [Line(name, values) for name, values in picture.throughput.items()]
@@ -50,7 +50,7 @@ def dashboard(request: Request) -> Response:
         state=sync_state(store, now, ui(request).interval_seconds),
         progress=ui(request).runner.progress(), running_step=store.history.running(),
         last_cycle=last, pause=store.sync_pause.current(), backlogs=picture.backlogs,
-        unlinked=store.history.waiting().get(""), usage=store.api_usage.latest(), calls_today=calls_today,
+        unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
         trend_chart=line_chart("Backlog, 5 days in 4-hour buckets (records a cycle found waiting)",
                                [f"{s:%a %H}h" for s in picture.trend_starts], trend_lines, every=6),
         throughput_chart=line_chart("Records per hour per object, last 24 hours",
