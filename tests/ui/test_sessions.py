@@ -91,3 +91,11 @@ def test_pages_are_never_framed_cached_or_fed_outside_scripts(store):
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert "default-src 'self'" in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/ui/persons/not-a-number", "/ui/persons/99999", "/ui/no-such-page"])
+def test_a_page_that_does_not_exist_is_a_404_page(store, path):
+    client = client_for(store)
+    assert sign_in(client).status_code == 303
+    answer = client.get(path)
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -57,6 +58,7 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
         return render(request, "refused.html", status=refusal.status, page="Refused", message=refusal.message)
 
     @app.exception_handler(404)
+    @app.exception_handler(RequestValidationError)
     async def _missing(request: Request, _: Exception) -> Response:
         return render(request, "missing.html", status=404, page="Not found", message="no such page")
 
