@@ -229,3 +229,19 @@ def test_convert_person_shows_the_matched_account_before_converting_into_it(page
     converted = server.store.persons.get(milton.id).link
     assert (converted.sfdc_type, converted.sfdc_account_id) == ("Contact", initech["Id"])
     expect(page.locator("#salesforce-link")).to_contain_text(f"Contact {converted.sfdc_id}")
+
+
+def test_a_live_progress_bar_while_sync_now_runs(page, server, http, base_url):
+    sign_in(page, OPERATOR)
+    http.put(f"{base_url}/_emulator/faults", json={"slow": 1, "slowSeconds": 2}).raise_for_status()
+    try:
+        page.get_by_role("button", name="Sync now").click()
+        bar = page.get_by_role("progressbar", name=re.compile(r"^Cycle running: "))
+        expect(bar).to_be_visible()
+        expect(page.locator(".state")).to_contain_text("Running")
+        screenshot(page, "dashboard-running")
+    finally:
+        http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
+    expect(page.locator("#progress")).to_contain_text("cycle finished", timeout=CYCLE_SECONDS)  # the page reloaded
+    expect(bar).to_have_count(0)
+    expect(page.locator(".state")).to_contain_text("Waiting")
