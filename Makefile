@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c requi
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast bench clean venv
+.PHONY: demo test test-fast test-ui bench clean venv
 
 venv: $(DEV)
 
@@ -27,6 +27,10 @@ test: $(DEV)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
+# The web UI in Debian's Chromium (apt-get install chromium; Playwright never downloads a browser).
+test-ui: $(DEV)
+	$(BIN)/python -m pytest tests/ui -q
+
 test-fast: $(DEV)
 	$(BIN)/python -m pytest -q -x
 
@@ -39,6 +43,8 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/concurrency.py
 	$(BIN)/python benchmarks/chaos.py --runs 20
+	$(BIN)/python benchmarks/budget.py
+	$(BIN)/python benchmarks/ui.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tandem.db

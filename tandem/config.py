@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     api_clients: list[ApiClientSetting] = Field(default_factory=list)
     sync: dict[str, Any] = Field(default_factory=dict, description="tandem.toml's [sync] policy table, "
                                  "checked by tandem.sync.policy (TANDEM_SYNC as JSON)")
+    secret_key: SecretStr | None = Field(
+        None, description="Signs the web UI's session cookies; unset means a key made once and kept in the database"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -75,6 +78,14 @@ class Settings(BaseSettings):
         major, dot, minor = value.partition(".")
         if not (major.isdigit() and dot and minor == "0"):
             raise ValueError("must look like 62.0")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("shorter than 32 characters; make one with "
+                             "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
         return value
 
     @field_validator("sf_ca_bundle")

@@ -47,13 +47,14 @@ def serve(
         policy = load_policy(settings)
         with store_for(settings) as store:
             api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings),
-                             policy=policy, sync_interval_seconds=policy.interval_seconds)
+                             policy=policy, sync_interval_seconds=policy.interval_seconds,
+                             ui_secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None)
             if access_log:
                 logging.getLogger("tandem.web.access").setLevel(logging.INFO)
             scheme = "https" if tls else "http"
             typer.echo(f"Tandem REST API on {scheme}://{host}:{port} for {len(clients)} API client(s) "
                        "(identity: /identity/oauth/token, REST: /rest/v1/..., docs: /docs, "
-                       "health: /health, /ready, metrics: /metrics)")
+                       "health: /health, /ready, metrics: /metrics; web UI: /ui/)")
             uvicorn.run(
                 api, host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=bool(trusted_proxy), forwarded_allow_ips=",".join(trusted_proxy or []) or None,

@@ -167,7 +167,14 @@ def run() -> None:
                     for refusal in sync_errors.refusals_since(store, report.started_at):
                         typer.echo(f"  refused: {refusal}")
 
-            run_forever(engine, interval, stop, show, on_wait=lambda message: typer.echo(message))
+            said: list[str] = []
+
+            def paused(reason: str) -> None:
+                if said != [reason]:
+                    typer.echo(f"sync {reason}; no cycle starts until it is resumed")
+                    said[:] = [reason]
+
+            run_forever(engine, interval, stop, show, on_wait=lambda message: typer.echo(message), on_paused=paused)
         typer.echo("stopped")
 
 

@@ -88,6 +88,13 @@ class ActivityLog:
         with self._db.reading() as connection:
             return [activity_from_row(row) for row in connection.execute(query).mappings()]
 
+    def newest(self, person_id: int, limit: int) -> list[Activity]:
+        """A person's latest `limit` activities, newest first (the UI's activity log)."""
+        query = (sa.select(activities).where(activities.c.person_id == person_id)
+                 .order_by(activities.c.id.desc()).limit(limit))
+        with self._db.reading() as connection:
+            return [activity_from_row(row) for row in connection.execute(query).mappings()]
+
     @staticmethod
     def _live(connection: sa.Connection, ids: Sequence[int] | set[int]) -> set[int]:
         found: set[int] = set()

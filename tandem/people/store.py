@@ -21,6 +21,10 @@ work again when another writer made the database give it up (a deadlock, a lock 
     store.create_markers  Salesforce creates attempted per person
     store.api_usage       the org's API usage as last reported
     store.refused_logins  a login Salesforce refused, so no process tries it again at once
+    store.ui_accounts     the web UI's users and its session-signing key
+    store.sync_pause      the sync's pause switch, which `tandem run` honours
+    store.person_search   persons by email, name or Salesforce Id
+    store.history         steps and errors filtered for the web UI, backlog and throughput
 """
 
 from __future__ import annotations
@@ -44,9 +48,13 @@ from tandem.people.locks import Locks
 from tandem.people.merging import Merges
 from tandem.people.outbox import Outbox
 from tandem.people.persons import Persons
+from tandem.people.person_search import PersonSearch
 from tandem.people.refused_logins import RefusedLogins
 from tandem.people.sync_errors import SyncErrors
+from tandem.people.sync_history import SyncHistory
+from tandem.people.sync_pause import SyncPause
 from tandem.people.tombstones import Tombstones
+from tandem.people.ui_accounts import UiAccounts
 from tandem.people.watermarks import Watermarks
 
 T = TypeVar("T")
@@ -73,6 +81,10 @@ class PersonStore:
         self.create_markers = CreateMarkers(db)
         self.api_usage = ApiUsage(db)
         self.refused_logins = RefusedLogins(db)
+        self.ui_accounts = UiAccounts(db)
+        self.sync_pause = SyncPause(db)
+        self.person_search = PersonSearch(db, self.fields)
+        self.history = SyncHistory(db)
 
     @property
     def url(self) -> str:

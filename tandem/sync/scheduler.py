@@ -7,6 +7,9 @@ cycle starts inside them), the API budget's cycle lane spent (until it opens aga
 UTC; actions keep running in their own lane), the org's own limit spent or a refused login (an
 hour), transient failures (doubling, up to half an hour).
 
+While the store's pause switch is on (the web UI's Pause sync), no cycle starts; the switch is
+looked at again every `PAUSE_CHECK_SECONDS` at most, so Resume sync takes effect soon.
+
 Stopping is cooperative: a stop request ends the running cycle after its current page or batch
 (each is committed whole), so SIGTERM never leaves half a page applied.
 """
@@ -25,6 +28,7 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 
 LIMIT_PAUSE = timedelta(hours=1)
 LONGEST_BACKOFF = timedelta(minutes=30)
+PAUSE_CHECK_SECONDS = 5.0
 
 
 def pause_after(report: CycleReport | None, interval_seconds: float, failures_in_a_row: int,
@@ -63,6 +67,7 @@ def run_forever(
     on_report: Callable[[CycleReport | None], None] = lambda report: None,
     limit_pause: timedelta = LIMIT_PAUSE,
     on_wait: Callable[[str], None] = lambda message: None,
+    on_paused: Callable[[str], None] = lambda reason: None,
 ) -> int:
     """Run cycles until `stop` is set; returns how many ran. `on_wait` hears why a longer pause is taken."""
     engine.stop_requested = stop.is_set
@@ -71,6 +76,11 @@ def run_forever(
     failures_in_a_row = 0
     quiet_cycles = 0
     while not stop.is_set():
+        pause = engine.store.sync_pause.current()
+        if pause is not None:
+            on_paused(f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
+            stop.wait(min(interval_seconds, PAUSE_CHECK_SECONDS))
+            continue
         now = engine.clock()
         if policy.quiet_hours is not None and policy.quiet_hours.contains(now):
             until = policy.quiet_hours.ends_after(now)

@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound, StoreBusy, TandemError
 from tandem.people.store import PersonStore
@@ -32,6 +32,7 @@ from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.metrics import Metrics
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
+from tandem.web.ui import close_ui, ui_app
 
 if TYPE_CHECKING:
     from tandem.sync.policy import SyncPolicy
@@ -80,18 +81,22 @@ def create_app(
     policy: SyncPolicy | None = None,
     sync_interval_seconds: float = 300,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ui_secret_key: str | None = None,
 ) -> FastAPI:
     """The API over an open store for one or more API clients; `salesforce` opens a client for the
-    flow actions when first needed."""
+    flow actions when first needed. The web UI is mounted at /ui/ (`tandem.web.ui`)."""
     limits = limits or ApiLimits()
     tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
     holder = SalesforceActions(store, salesforce or _no_salesforce, policy)
+    pages = ui_app(store, holder, salesforce or _no_salesforce, secret_key=ui_secret_key,
+                   interval_seconds=sync_interval_seconds, policy=policy)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            close_ui(pages)
             holder.close()
 
     app = FastAPI(
@@ -117,6 +122,9 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(identity)
     mount_docs(app)
+    app.add_api_route("/", _to_ui, include_in_schema=False)
+    app.add_api_route("/ui", _to_ui, include_in_schema=False)
+    app.mount("/ui", pages)
     for module in (leads, activities, sync_actions):
         app.include_router(module.router, dependencies=[Depends(require_token)])
 
@@ -144,6 +152,10 @@ def create_app(
     app.add_middleware(SystemErrorMiddleware)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _to_ui() -> Response:
+    return RedirectResponse("/ui/", status_code=307)
 
 
 def _no_salesforce() -> object:

@@ -14,10 +14,12 @@ from tandem.people.models import ApiUsageReading
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.tables import metadata, watermarks
+from tandem.people.ui_tables import metadata as ui_metadata
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
           "cycle_steps", "sync_errors", "person_tombstones", "installation", "create_markers",
-          "api_usage", "api_lane_spend", "refused_logins", "alembic_version"}
+          "api_usage", "api_lane_spend", "refused_logins", "alembic_version", "ui_users", "ui_signing_key",
+          "sync_pause"}
 
 
 def _inspect(url: str) -> tuple[set[str], dict[str, set[str]]]:
@@ -39,7 +41,7 @@ def test_migrate_from_empty_creates_every_table(open_store) -> None:  # type: ig
     tables, columns = _inspect(store.url)
     assert tables == TABLES
     assert not store.needs_migration()
-    for table in metadata.sorted_tables:
+    for table in metadata.sorted_tables + ui_metadata.sorted_tables:
         assert {c.name for c in table.columns} == columns[table.name], table.name
 
 

@@ -1,0 +1,72 @@
+"""Finding persons by what a marketer types: an email, a name, or a Salesforce Id."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from tandem.people.database import Database
+from tandem.people.field_catalog import FieldCatalog
+from tandem.people.models import Person
+from tandem.people.validation import storable
+
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_ABOVE = "\uffff"
+"""Appended to a prefix for an indexable range instead of LIKE (which SQLite will not index here)."""
+
+
+class PersonSearch:
+    def __init__(self, db: Database, fields: FieldCatalog) -> None:
+        self._db = db
+        self._fields = fields
+
+    def find(self, text: str, limit: int = 50) -> list[Person]:
+        """Persons whose email, first name, last name or "first last" starts with `text` (any case),
+        or linked to the Salesforce Id `text` (15 or 18 characters: the current record, else the
+        Lead or Contact it was); at most `limit` of them, in id order. Each condition is an index range,
+        except the look-up by a former Lead or Contact Id, made only when nothing else matched."""
+        text = " ".join((text or "").split())
+        if not text or not storable(text):
+            return []
+        table = self._fields.table
+        lowered = text.lower()
+        conditions: list[sa.ColumnElement[bool]] = [_starts(sa.func.lower(table.c.email), lowered)]
+        salesforce_id = SALESFORCE_ID.fullmatch(text) is not None
+        if salesforce_id:
+            conditions.append(_id_range(table.c.sfdcId, text))
+        elif "@" not in text:
+            first, last = sa.func.lower(table.c.firstName), sa.func.lower(table.c.lastName)
+            conditions += [_starts(first, lowered), _starts(last, lowered)]
+            given, _, family = lowered.partition(" ")
+            if family:
+                conditions.append(sa.and_(first == given, _starts(last, family)))
+        found = self._persons(sa.or_(*conditions), limit)
+        if not found and salesforce_id:
+            found = self._persons(sa.or_(_id_range(table.c.sfdcLeadId, text), _id_range(table.c.sfdcContactId, text)),
+                                  limit)
+        return found
+
+    def _persons(self, where: sa.ColumnElement[bool], limit: int) -> list[Person]:
+        table = self._fields.table
+        query = sa.select(table).where(where).limit(limit)  # no ORDER BY: it would make SQLite walk every id
+        with self._db.reading() as connection:
+            found = [self._fields.person(row) for row in connection.execute(query).mappings()]
+        return sorted(found, key=lambda person: person.id)
+
+    def newest(self, limit: int = 50) -> list[Person]:
+        """The persons added last, newest first."""
+        table = self._fields.table
+        query = sa.select(table).order_by(table.c.id.desc()).limit(limit)
+        with self._db.reading() as connection:
+            return [self._fields.person(row) for row in connection.execute(query).mappings()]
+
+
+def _id_range(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
+    """The 18-character Ids whose first 15 are `text`'s (the last three are a checksum of them)."""
+    prefix = text[:15]
+    return column.between(prefix, prefix + "ZZZ")
+
+
+def _starts(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= prefix, column < prefix + _ABOVE)

@@ -1,0 +1,276 @@
+"""The sync's history as the web UI reads it: steps and errors filtered in SQL, whether an error
+has since been resolved, the records steps found waiting (throughput, backlog trend, pace; summed
+and bucketed in SQL, so 5 days of cycles cost the page a few hundred rows), and the changes
+waiting to go to Salesforce per object.
+
+An error is resolved when what failed later worked: a record error once its person was synced to
+Salesforce after it (a *Sync Lead to SFDC* activity), a job error once a later step of the same
+object and operation succeeded. Nothing is written to mark it: it is read from what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tandem.people import activities as types
+from tandem.people.cycle_steps import _step
+from tandem.people.database import Database
+from tandem.people.models import CycleStep, ErrorLevel, PendingState, StepOperation, StepStatus, SyncError
+from tandem.people.sync_errors import _error
+from tandem.people.tables import UtcDateTime, activities, cycle_steps, pending_changes, sync_errors
+
+PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
+PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
+_persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"))
+
+
+@dataclass(frozen=True)
+class StepFilter:
+    object: str | None = None
+    operation: StepOperation | None = None
+    status: StepStatus | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ErrorFilter:
+    level: ErrorLevel | None = None
+    object: str | None = None
+    code: str | None = None
+    resolved: bool | None = None
+    person_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListedError:
+    error: SyncError
+    resolved: bool
+
+
+Series = tuple[str, str]
+"""(object, direction): direction is "pull" (Salesforce → Tandem) or "push" (Tandem → Salesforce)."""
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Records handled by finished steps, and the seconds those steps took."""
+
+    records: int
+    seconds: float
+    steps: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Changes waiting to go to Salesforce for persons linked to one object (or to none yet)."""
+
+    changes: int
+    persons: int
+    refused: int
+
+
+class SyncHistory:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def steps(self, since: datetime, where: StepFilter = StepFilter(), limit: int | None = None) -> list[CycleStep]:
+        """Steps started since `since`, newest first."""
+        c = cycle_steps.c
+        query = sa.select(cycle_steps).where(c.started_at >= since).order_by(c.id.desc())
+        if where.object:
+            query = query.where(c.object == where.object)
+        if where.operation is not None:
+            query = query.where(c.operation == where.operation.value)
+        if where.status is not None:
+            query = query.where(c.status == where.status.value)
+        if where.start is not None:
+            query = query.where(c.started_at >= where.start)
+        if where.end is not None:
+            query = query.where(c.started_at < where.end)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.reading() as connection:
+            return [_step(row) for row in connection.execute(query).mappings()]
+
+    def newest(self) -> tuple[int, str, datetime | None] | None:
+        """The newest step's id, status and end: these change whenever any step is written."""
+        c = cycle_steps.c
+        query = sa.select(c.id, c.status, c.ended_at).order_by(c.id.desc()).limit(1)
+        with self._db.reading() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def running(self) -> CycleStep | None:
+        """The step in process now, if the newest step is one."""
+        query = sa.select(cycle_steps).order_by(cycle_steps.c.id.desc()).limit(1)
+        with self._db.reading() as connection:
+            row = connection.execute(query).mappings().first()
+        step = None if row is None else _step(row)
+        return step if step is not None and step.status is StepStatus.IN_PROCESS else None
+
+    def most_waiting(self, start: datetime, bucket: timedelta, buckets: int) -> dict[Series, list[int | None]]:
+        """Per (object, direction), the most records one cycle's steps handled in each bucket from
+        `start` (None where no cycle ran): what was waiting on that side when the cycle came."""
+        c = cycle_steps.c
+        index = self._bucket_index(c.started_at, start, bucket).label("bucket")
+        direction = _direction().label("direction")
+        per_cycle = (sa.select(index, c.object, direction, sa.func.sum(_records()).label("records"))
+                     .where(c.started_at >= start, c.operation.in_(_SYNCING))
+                     .group_by(index, c.cycle_id, c.object, direction).subquery())
+        query = (sa.select(per_cycle.c.bucket, per_cycle.c.object, per_cycle.c.direction,
+                           sa.func.max(per_cycle.c.records))
+                 .group_by(per_cycle.c.bucket, per_cycle.c.object, per_cycle.c.direction))
+        values: dict[Series, list[int | None]] = {}
+        with self._db.reading() as connection:
+            for at, object_name, way, most in connection.execute(query):
+                if 0 <= int(at) < buckets:
+                    values.setdefault((object_name, way), [None] * buckets)[int(at)] = int(most)
+        return values
+
+    def handled(self, start: datetime, bucket: timedelta, buckets: int) -> dict[str, list[int]]:
+        """Records pull and push steps handled per object in each bucket from `start` (by when they ended)."""
+        c = cycle_steps.c
+        ended = sa.func.coalesce(c.ended_at, c.started_at)
+        index = self._bucket_index(ended, start, bucket).label("bucket")
+        query = (sa.select(index, c.object, sa.func.sum(_records()))
+                 .where(ended >= start, c.operation.in_(_SYNCING)).group_by(index, c.object))
+        values: dict[str, list[int]] = {}
+        with self._db.reading() as connection:
+            for at, object_name, total in connection.execute(query):
+                if 0 <= int(at) < buckets:
+                    values.setdefault(object_name, [0] * buckets)[int(at)] += int(total)
+        return values
+
+    def pace(self, since: datetime) -> dict[Series, Pace]:
+        """Per (object, direction), the records finished steps handled since `since` and the seconds they took."""
+        c = cycle_steps.c
+        direction = _direction().label("direction")
+        busy = sa.func.sum(self._seconds(c.ended_at, c.started_at))
+        query = (sa.select(c.object, direction, sa.func.sum(_records()), busy, sa.func.count())
+                 .where(c.started_at >= since, c.ended_at.is_not(None), c.operation.in_(_SYNCING))
+                 .group_by(c.object, direction))
+        with self._db.reading() as connection:
+            return {(object_name, way): Pace(int(records or 0), float(seconds or 0), int(steps))
+                    for object_name, way, records, seconds, steps in connection.execute(query)}
+
+    def last_pulls(self, look_back: int = 40) -> dict[str, int]:
+        """Per object, the records its latest cycle's pull steps handled (among the last `look_back` steps)."""
+        c = cycle_steps.c
+        query = (sa.select(c.cycle_id, c.object, c.operation, _records()).order_by(c.id.desc()).limit(look_back))
+        pulls = {op.value for op in PULLS}
+        found: dict[str, int] = {}
+        cycle_of: dict[str, str | None] = {}
+        with self._db.reading() as connection:
+            for cycle_id, object_name, operation, records in connection.execute(query):
+                if operation not in pulls or cycle_of.setdefault(object_name, cycle_id) != cycle_id:
+                    continue
+                found[object_name] = found.get(object_name, 0) + int(records)
+        return found
+
+    def api_calls_since(self, since: datetime) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.sum(cycle_steps.c.api_calls), 0)).where(
+            cycle_steps.c.started_at >= since)
+        with self._db.reading() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def _seconds(self, later: Any, earlier: Any) -> sa.ColumnElement[float]:
+        if self._db.sqlite:
+            return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+        return sa.func.extract("epoch", later - earlier)
+
+    def _bucket_index(self, moment: Any, start: datetime, bucket: timedelta) -> sa.ColumnElement[int]:
+        offset = self._seconds(moment, sa.literal(start, UtcDateTime())) / bucket.total_seconds()
+        if self._db.sqlite:
+            return sa.cast(offset, sa.Integer)  # never negative here: truncation is the floor
+        return sa.cast(sa.func.floor(offset), sa.Integer)
+
+    def errors(self, since: datetime, where: ErrorFilter = ErrorFilter(), limit: int | None = None) -> list[ListedError]:
+        """Errors that occurred since `since`, newest first, each with whether it is resolved."""
+        e = sync_errors.c
+        joined, resolved = _listing()
+        query = (sa.select(sync_errors, resolved.label("resolved")).select_from(joined)
+                 .where(e.occurred_at >= since).order_by(e.id.desc()))
+        if where.level is not None:
+            query = query.where(e.level == where.level.value)
+        if where.object:
+            query = query.where(e.object == where.object)
+        if where.code:
+            query = query.where(e.error_code == where.code)
+        if where.person_id is not None:
+            query = query.where(e.person_id == where.person_id)
+        if where.start is not None:
+            query = query.where(e.occurred_at >= where.start)
+        if where.end is not None:
+            query = query.where(e.occurred_at < where.end)
+        if where.resolved is not None:
+            query = query.where(resolved if where.resolved else sa.not_(resolved))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.reading() as connection:
+            return [ListedError(_error(row), bool(row["resolved"])) for row in connection.execute(query).mappings()]
+
+    def error(self, error_id: int) -> ListedError | None:
+        joined, resolved = _listing()
+        query = (sa.select(sync_errors, resolved.label("resolved")).select_from(joined)
+                 .where(sync_errors.c.id == error_id))
+        with self._db.reading() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else ListedError(_error(row), bool(row["resolved"]))
+
+    def waiting(self) -> dict[str, Waiting]:
+        """Pending changes per Salesforce object of their person ("Lead", "Contact", or "" when unlinked)."""
+        p = pending_changes.c
+        refused = sa.func.sum(sa.case((p.state == PendingState.FAILED.value, 1), else_=0))
+        query = (sa.select(_persons.c.sfdcType, sa.func.count(), sa.func.count(sa.distinct(p.person_id)), refused)
+                 .select_from(pending_changes.join(_persons, _persons.c.id == p.person_id))
+                 .group_by(_persons.c.sfdcType))
+        with self._db.reading() as connection:
+            return {kind or "": Waiting(int(changes), int(persons), int(failed or 0))
+                    for kind, changes, persons, failed in connection.execute(query)}
+
+
+_SYNCING = [op.value for op in PULLS + PUSHES]
+
+
+def _records() -> sa.ColumnElement[int]:
+    c = cycle_steps.c
+    return c.new_count + c.updated_count + c.deleted_count + c.failed_count + c.skipped_count
+
+
+def _direction() -> sa.ColumnElement[str]:
+    return sa.case((cycle_steps.c.operation.in_([op.value for op in PULLS]), "pull"), else_="push")
+
+
+def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """`sync_errors` joined to what tells whether each is resolved, and that verdict.
+
+    A record error asks its person's latest sync to Salesforce (by the person's index); a job error
+    the latest success of its step's object and operation, summed once per query.
+    """
+    e = sync_errors.c
+    steps = cycle_steps.c
+    failed_step = cycle_steps.alias("failed_step")
+    succeeded = (sa.select(steps.object, steps.operation, sa.func.max(steps.started_at).label("last"))
+                 .where(steps.status == StepStatus.SUCCEEDED.value)
+                 .group_by(steps.object, steps.operation).subquery("succeeded"))
+    last_synced = (sa.select(sa.func.max(activities.c.activity_date))
+                   .where(activities.c.person_id == e.person_id,
+                          activities.c.activity_type_id == types.SYNC_LEAD_TO_SFDC.id)
+                   .correlate(sync_errors).scalar_subquery())
+    joined = (sync_errors.outerjoin(failed_step, failed_step.c.id == e.cycle_step_id)
+              .outerjoin(succeeded, sa.and_(succeeded.c.object == e.object,
+                                            succeeded.c.operation == failed_step.c.operation)))
+    resolved = sa.case(
+        (sa.and_(e.level == ErrorLevel.RECORD.value, e.person_id.is_not(None)),
+         sa.func.coalesce(last_synced > e.occurred_at, sa.false())),
+        (sa.and_(e.level == ErrorLevel.JOB.value, e.cycle_step_id.is_not(None)),
+         sa.func.coalesce(succeeded.c.last > e.occurred_at, sa.false())),
+        else_=sa.false())
+    return joined, resolved

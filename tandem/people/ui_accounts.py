@@ -1,0 +1,106 @@
+"""Who may sign in to the web UI (name, role, password hash) and the key that signs its sessions.
+
+Only hashes are kept: hashing and checking passwords is the web layer's (`tandem.web.ui.passwords`).
+The signing key is made once, on first use, and kept here so every `tandem serve` on this database
+accepts the same sessions without a new setting; `TANDEM_SECRET_KEY` overrides it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from tandem.errors import InvalidInput
+from tandem.people.database import Database
+from tandem.people.ui_tables import ui_signing_key, ui_users
+from tandem.people.validation import enum_member
+
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_ONLY_ROW = 1
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    """Sees every page; starts nothing."""
+    OPERATOR = "operator"
+    """Also starts actions: Sync now, pause, retries, Sync Person to SFDC, Convert Person."""
+
+
+@dataclass(frozen=True)
+class UiUser:
+    id: int
+    username: str
+    role: Role
+    password_hash: str
+    created_at: datetime
+
+    @property
+    def operates(self) -> bool:
+        return self.role is Role.OPERATOR
+
+
+class UiAccounts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, username: str, password_hash: str, role: Role | str = Role.VIEWER,
+            now: datetime | None = None) -> UiUser:
+        """A new user; InvalidInput naming the field when the name is malformed or taken."""
+        username = check_username(username)
+        role = enum_member(Role, role, "role")
+        row = {"username": username, "password_hash": password_hash, "role": role.value,
+               "created_at": now or datetime.now(UTC)}
+        try:
+            with self._db.transaction() as connection:
+                user_id = connection.execute(sa.insert(ui_users).values(row)).inserted_primary_key[0]
+        except IntegrityError:
+            raise InvalidInput("username", f"a user named {username!r} already exists") from None
+        return UiUser(user_id, username, role, password_hash, row["created_at"])
+
+    def get(self, username: str) -> UiUser | None:
+        query = sa.select(ui_users).where(ui_users.c.username == username)
+        with self._db.reading() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _user(row)
+
+    def all(self) -> list[UiUser]:
+        with self._db.reading() as connection:
+            return [_user(row) for row in connection.execute(sa.select(ui_users).order_by(ui_users.c.username)).mappings()]
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        """A rehash of the same password with newer parameters (done at sign-in)."""
+        with self._db.transaction() as connection:
+            connection.execute(sa.update(ui_users).where(ui_users.c.username == username)
+                               .values(password_hash=password_hash))
+
+    def signing_key(self, now: datetime | None = None) -> str:
+        """The session-signing key, made on first use (two processes asking at once get the same one)."""
+        query = sa.select(ui_signing_key.c.secret).where(ui_signing_key.c.id == _ONLY_ROW)
+        with self._db.transaction() as connection:
+            found = connection.execute(query).scalar()
+            if found is not None:
+                return found
+            made = secrets.token_urlsafe(48)
+            try:
+                with connection.begin_nested():
+                    connection.execute(sa.insert(ui_signing_key).values(
+                        id=_ONLY_ROW, secret=made, created_at=now or datetime.now(UTC)))
+            except IntegrityError:  # another process made it first
+                return connection.execute(query).scalar_one()
+            return made
+
+
+def check_username(username: str) -> str:
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        raise InvalidInput("username", "use 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
+    return username
+
+
+def _user(row: sa.RowMapping) -> UiUser:
+    return UiUser(row["id"], row["username"], Role(row["role"]), row["password_hash"], row["created_at"])

@@ -1,0 +1,32 @@
+"""What *Convert Person* would do about the Account, shown before anyone confirms: the one Account
+the match finds (by company name or email domain), or a warning that a new one will be made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tandem.errors import InvalidInput
+from tandem.people.models import Person
+from tandem.salesforce.client import SalesforceClient
+from tandem.salesforce.soql import quoted
+from tandem.sync.account_match import AccountMatch
+from tandem.sync.actions import NEW_ACCOUNT_WARNING
+
+
+@dataclass(frozen=True)
+class AccountPreview:
+    account_id: str | None
+    account_name: str | None
+    warning: str | None
+
+
+def preview_account(client: SalesforceClient, person: Person) -> AccountPreview:
+    try:
+        found = AccountMatch.for_person(person.fields.get("company"), person.fields.get("email")).find(client)
+    except InvalidInput as error:
+        return AccountPreview(None, None, f"no Account can be matched ({error.reason}): {NEW_ACCOUNT_WARNING}")
+    if found is None:
+        return AccountPreview(None, None, f"no Account matches this person's company or email domain: "
+                                          f"{NEW_ACCOUNT_WARNING}")
+    rows = list(client.query(f"SELECT Id, Name FROM Account WHERE Id = {quoted(found)}"))
+    return AccountPreview(found, rows[0].get("Name") if rows else None, None)

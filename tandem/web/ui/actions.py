@@ -1,0 +1,123 @@
+"""What operators start from the UI: Sync now, Pause/Resume sync, Retry and Retry all, Sync Person
+to SFDC and Convert Person. Each post is checked for its CSRF token, then for the operator role,
+then runs and comes back to the page it was started from with what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tandem.errors import InvalidInput, NotFound, RecordRejected, TandemError
+from tandem.people.models import ErrorLevel
+from tandem.web.ui.guard import back, checked_form, operator, ui
+
+router = APIRouter()
+
+
+@router.post("/sync-now")
+async def sync_now(request: Request) -> Response:
+    await checked_form(request)
+    user = operator(request, "Sync now")
+    busy = ui(request).runner.start(by=user.username)
+    return back(request, "/ui/", busy or "Sync now: a cycle started")
+
+
+@router.post("/pause")
+async def pause(request: Request) -> Response:
+    form = await checked_form(request)
+    user = operator(request, "Pause sync")
+    try:
+        ui(request).store.sync_pause.pause(user.username, str(form.get("reason") or ""))
+    except InvalidInput as error:
+        return back(request, "/ui/", f"Pause sync refused: {error}")
+    return back(request, "/ui/", "Sync paused: `tandem run` starts no cycle until it is resumed")
+
+
+@router.post("/resume")
+async def resume(request: Request) -> Response:
+    await checked_form(request)
+    operator(request, "Resume sync")
+    resumed = ui(request).store.sync_pause.resume()
+    return back(request, "/ui/", "Sync resumed" if resumed else "The sync was not paused")
+
+
+@router.post("/errors/{error_id}/retry")
+async def retry(request: Request, error_id: int) -> Response:
+    await checked_form(request)
+    operator(request, "Retry")
+    listed = ui(request).store.history.error(error_id)
+    if listed is None:
+        return back(request, "/ui/errors", f"Retry: no sync error {error_id} (errors are kept 5 days)")
+    error = listed.error
+    if error.level is ErrorLevel.JOB or error.person_id is None:
+        busy = ui(request).runner.start(retry_failed=True, by=request.state.ui_user.username)
+        return back(request, "/ui/errors", busy or "Retry: a cycle started that runs the failed step again")
+    notice = await _sync_person(request, error.person_id, "Retry")
+    return back(request, "/ui/errors", notice)
+
+
+@router.post("/errors/retry-all")
+async def retry_all(request: Request) -> Response:
+    await checked_form(request)
+    user = operator(request, "Retry all")
+    busy = ui(request).runner.start(retry_failed=True, by=user.username)
+    return back(request, "/ui/errors", busy or "Retry all: a cycle started that offers every refused change again")
+
+
+@router.post("/persons/{person_id}/sync")
+async def sync_person(request: Request, person_id: int) -> Response:
+    await checked_form(request)
+    operator(request, "Sync Person to SFDC")
+    return back(request, f"/ui/persons/{person_id}", await _sync_person(request, person_id, "Sync Person to SFDC"))
+
+
+@router.post("/persons/{person_id}/convert")
+async def convert(request: Request, person_id: int) -> Response:
+    form = await checked_form(request)
+    operator(request, "Convert Person")
+    account = str(form.get("account") or "match")
+    options: dict[str, Any] = {
+        "converted_status": str(form.get("convertedStatus") or "").strip() or None,
+        "create_opportunity": form.get("createOpportunity") == "on",
+        "opportunity_name": str(form.get("opportunityName") or "").strip() or None,
+        "notify": form.get("notify") == "on",
+        "account_id": str(form.get("accountId") or "").strip() or None if account == "id" else None,
+        "match_account": account == "match",
+    }
+    if account == "id" and not options["account_id"]:
+        return back(request, f"/ui/persons/{person_id}/convert", "Convert Person refused: accountId: give the Account Id")
+
+    def work() -> str:
+        result = ui(request).salesforce.actions().convert_person(person_id, **options)
+        said = f"Converted: Contact {result.contact_id} on Account {result.account_id}"
+        if result.opportunity_id:
+            said += f", Opportunity {result.opportunity_id}"
+        return "; ".join([said, *result.warnings])
+
+    return back(request, f"/ui/persons/{person_id}", await _action(work, "Convert Person"))
+
+
+async def _sync_person(request: Request, person_id: int, action: str) -> str:
+    def work() -> str:
+        result = ui(request).salesforce.actions().sync_person(person_id)
+        verb = "created" if result.created else "updated"
+        return f"{action}: {result.sfdc_type} {result.sfdc_id} {verb}" + (
+            f" ({', '.join(result.fields)})" if result.fields else "")
+
+    return await _action(work, action)
+
+
+async def _action(work: Any, action: str) -> str:
+    try:
+        return await run_in_threadpool(work)
+    except RecordRejected as error:
+        fields = f" (fields: {', '.join(error.fields)})" if error.fields else ""
+        return f"{action} refused by Salesforce: {error}{fields}"
+    except (InvalidInput, NotFound) as error:
+        return f"{action} refused: {error}"
+    except TandemError as error:
+        return f"{action} failed: {error}"

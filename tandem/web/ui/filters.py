@@ -1,0 +1,73 @@
+"""The history and error pages' filters, read from the query string once into typed records.
+
+A bad filter value is named with its reason on the page and filters nothing, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from starlette.datastructures import QueryParams
+
+from tandem.errors import InvalidInput
+from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.sync_history import ErrorFilter, StepFilter
+from tandem.people.validation import enum_member
+
+WINDOW = timedelta(days=5)
+OBJECTS = ("All", "Account", "Contact", "Lead")
+
+
+def _day(params: QueryParams, name: str, problems: list[str]) -> datetime | None:
+    text = (params.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+    except ValueError:
+        problems.append(f"{name}: expected a date like 2026-11-30, got {text!r}")
+        return None
+
+
+def _member(kind, params: QueryParams, name: str, problems: list[str]):
+    text = (params.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return enum_member(kind, text, name)
+    except InvalidInput as error:
+        problems.append(str(error))
+        return None
+
+
+def _object(params: QueryParams, problems: list[str]) -> str | None:
+    text = (params.get("object") or "").strip()
+    if text and text not in OBJECTS:
+        problems.append(f"object: expected one of {', '.join(OBJECTS)}, got {text!r}")
+        return None
+    return text or None
+
+
+def step_filter(params: QueryParams) -> tuple[StepFilter, list[str]]:
+    problems: list[str] = []
+    start, end = _day(params, "from", problems), _day(params, "to", problems)
+    return StepFilter(
+        object=_object(params, problems),
+        operation=_member(StepOperation, params, "operation", problems),
+        status=_member(StepStatus, params, "status", problems),
+        start=start, end=end + timedelta(days=1) if end else None,
+    ), problems
+
+
+def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
+    problems: list[str] = []
+    start, end = _day(params, "from", problems), _day(params, "to", problems)
+    resolved_text = (params.get("resolved") or "").strip()
+    resolved = {"": None, "yes": True, "no": False}.get(resolved_text)
+    if resolved_text not in ("", "yes", "no"):
+        problems.append(f"resolved: expected yes or no, got {resolved_text!r}")
+    code = (params.get("code") or "").strip()[:64] or None
+    return ErrorFilter(
+        level=_member(ErrorLevel, params, "level", problems), object=_object(params, problems), code=code,
+        resolved=resolved, start=start, end=end + timedelta(days=1) if end else None,
+    ), problems

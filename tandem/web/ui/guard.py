@@ -1,0 +1,99 @@
+"""Who is asking, and may they: the signed-in user from the session, operators for actions, and
+the CSRF token every form must carry (a post without it is refused with 403 and changes nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from tandem.people.store import PersonStore
+from tandem.people.ui_accounts import UiUser
+from tandem.web.sync_actions import SalesforceActions
+from tandem.web.ui.cycle_runner import CycleRunner
+from tandem.web.ui.sessions import CSRF_FIELD, SessionSigner, UiSession, anonymous
+
+
+@dataclass
+class UiContext:
+    store: PersonStore
+    signer: SessionSigner
+    runner: CycleRunner
+    salesforce: SalesforceActions
+    templates: Jinja2Templates
+    interval_seconds: float
+    step_figures: tuple[Any, Any] | None = None
+    """The dashboard's step sums and the newest step and hour they were made for (`pages._figures`)."""
+    catalog_failure: tuple[float, str] | None = None
+    """When Salesforce last could not be asked for the field catalog, and why (asked again after a minute)."""
+
+
+class SignInNeeded(Exception):
+    pass
+
+
+class Refused(Exception):
+    """The request is not allowed: answered with `status` and a page saying why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def ui(request: Request) -> UiContext:
+    return request.app.state.ui
+
+
+def session(request: Request) -> UiSession:
+    found = getattr(request.state, "ui_session", None)
+    if found is None:
+        found = ui(request).signer.read(request) or anonymous()
+        request.state.ui_session = found
+    return found
+
+
+def viewer(request: Request) -> UiUser:
+    """The signed-in user (any role); SignInNeeded otherwise."""
+    name = session(request).username
+    user = ui(request).store.ui_accounts.get(name) if name else None
+    if user is None:
+        raise SignInNeeded()
+    request.state.ui_user = user
+    return user
+
+
+def operator(request: Request, action: str) -> UiUser:
+    user = viewer(request)
+    if not user.operates:
+        raise Refused(403, f"{action}: only operators can start actions; {user.username} is a viewer")
+    return user
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form once its CSRF token matches the session's; Refused (403) otherwise."""
+    form = await request.form()
+    if not session(request).accepts(form.get(CSRF_FIELD)):
+        raise Refused(403, "the form's security token is missing or stale: reload the page and try again")
+    return form
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> Response:
+    """A page with the signed-in user, the CSRF token for its forms and the pending notice (shown once)."""
+    current = session(request)
+    response = ui(request).templates.TemplateResponse(request, template, {
+        "user": getattr(request.state, "ui_user", None), "csrf_token": current.csrf, "notice": current.notice,
+        **values}, status_code=status)
+    ui(request).signer.write(request, response, current.with_notice(None))
+    return response
+
+
+def back(request: Request, to: str, notice: str | None = None, new_session: UiSession | None = None) -> Response:
+    """303 to `to` (after a post), carrying `notice` to the next page."""
+    response = RedirectResponse(to, status_code=303)
+    ui(request).signer.write(request, response, (new_session or session(request)).with_notice(notice))
+    return response

@@ -1,0 +1,213 @@
+"""The UI's pages: Dashboard, Sync history, Sync errors, Persons (and a person), Fields.
+
+Every page reads through the store's and the engine's public functions; the only Salesforce calls
+are the field catalog's describes (cached for an hour) and the convert page's account match.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tandem.errors import NotFound, TandemError
+from tandem.people import activities as types
+from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.sync_history import ErrorFilter
+from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
+from tandem.sync.sync_state import sync_state
+from tandem.web.ui import exports
+from tandem.web.ui.charts import Line, line_chart
+from tandem.web.ui.filters import OBJECTS, WINDOW, error_filter, step_filter
+from tandem.web.ui.guard import render, ui, viewer
+
+router = APIRouter()
+PAGE_ROWS = 200
+CATALOG_RETRY_SECONDS = 60.0
+ACTIVITY_ROWS = 500
+STANDING_OUT = {types.SFDC_SYNC_CONFLICT.id: "conflict", types.SFDC_SYNC_FAILED.id: "refused",
+                types.SFDC_VALUE_DROPPED.id: "dropped"}
+
+
+@router.get("/")
+def dashboard(request: Request) -> Response:
+    viewer(request)
+    store, now = ui(request).store, datetime.now(UTC)
+    steps = store.steps.recent(limit=20)
+    last = [s for s in steps if s.cycle_id == steps[0].cycle_id][::-1]
+    picture = backlog_picture(store, now, _figures(request, now))
+    trend_lines = [Line(f"{o} {'in' if d == 'pull' else 'out'}", values) for (o, d), values in picture.trend.items()]
+    throughput_lines = [Line(name, values) for name, values in picture.throughput.items()]
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    calls_today = store.history.api_calls_since(midnight)
+    return render(
+        request, "dashboard.html", page="Dashboard",
+        state=sync_state(store, now, ui(request).interval_seconds),
+        progress=ui(request).runner.progress(), running_step=store.history.running(),
+        last_cycle=last, pause=store.sync_pause.current(), backlogs=picture.backlogs,
+        unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
+        trend_chart=line_chart("Backlog, 5 days in 4-hour buckets (records a cycle found waiting)",
+                               [f"{s:%a %H}h" for s in picture.trend_starts], trend_lines, every=6),
+        throughput_chart=line_chart("Records per hour per object, last 24 hours",
+                                    [f"{s:%H}h" for s in picture.throughput_starts], throughput_lines, every=3),
+        trend=picture.trend, trend_starts=picture.trend_starts,
+        throughput=picture.throughput, throughput_starts=picture.throughput_starts,
+    )
+
+
+@router.get("/progress")
+def progress(request: Request) -> Response:
+    viewer(request)
+    return render(request, "progress.html", progress=ui(request).runner.progress(),
+                  running_step=ui(request).store.history.running())
+
+
+@router.get("/history")
+def history(request: Request) -> Response:
+    viewer(request)
+    where, problems = step_filter(request.query_params)
+    steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
+    return render(request, "history.html", page="Sync history", steps=steps[:PAGE_ROWS],
+                  more=len(steps) > PAGE_ROWS, problems=problems, params=request.query_params,
+                  objects=OBJECTS, operations=list(StepOperation), statuses=list(StepStatus))
+
+
+@router.get("/history.csv")
+def history_csv(request: Request) -> Response:
+    viewer(request)
+    where, _ = step_filter(request.query_params)
+    steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=where)
+    return exports.steps_csv(steps)
+
+
+@router.get("/errors")
+def errors(request: Request) -> Response:
+    viewer(request)
+    where, problems = error_filter(request.query_params)
+    rows = ui(request).store.history.errors(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
+    return render(request, "errors.html", page="Sync errors", errors=rows[:PAGE_ROWS], more=len(rows) > PAGE_ROWS,
+                  problems=problems, params=request.query_params, objects=OBJECTS, levels=list(ErrorLevel))
+
+
+@router.get("/errors.csv")
+def errors_csv(request: Request) -> Response:
+    viewer(request)
+    where, _ = error_filter(request.query_params)
+    return exports.errors_csv(ui(request).store.history.errors(since=datetime.now(UTC) - WINDOW, where=where))
+
+
+@router.get("/persons")
+def persons(request: Request) -> Response:
+    viewer(request)
+    query = (request.query_params.get("q") or "").strip()[:200]
+    store = ui(request).store
+    found = store.person_search.find(query) if query else store.person_search.newest()
+    return render(request, "persons.html", page="Persons", query=query, persons=found)
+
+
+@router.get("/persons/{person_id}")
+async def person(request: Request, person_id: int) -> Response:
+    viewer(request)
+    store = ui(request).store
+    try:
+        found = store.persons.get(person_id)
+    except NotFound as error:
+        return render(request, "missing.html", status=404, page="Persons", message=str(error))
+    kind = found.link.sfdc_type or "Lead"
+    catalog, catalog_problem, instance = await run_in_threadpool(_catalog_and_instance, request)
+    pending = {c.field: c for c in store.outbox.find(person_ids=[person_id])}
+    rows = []
+    for field in store.fields.all():
+        rule = catalog.for_person_field(kind, field.name) if catalog is not None else None
+        rows.append({"field": field, "value": found.fields.get(field.name, found.link.as_fields().get(field.name)),
+                     "rule": rule, "pending": pending.get(field.name)})
+    log = store.activities.newest(person_id, ACTIVITY_ROWS + 1)
+    return render(request, "person.html", page="Persons", person=found, rows=rows, kind=kind,
+                  catalog_problem=catalog_problem, activities=log[:ACTIVITY_ROWS],
+                  more_activities=len(log) > ACTIVITY_ROWS, activity_type=types.activity_type,
+                  standing_out=STANDING_OUT, instance_url=instance,
+                  errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
+
+
+@router.get("/persons/{person_id}/convert")
+async def convert_page(request: Request, person_id: int) -> Response:
+    viewer(request)
+    store = ui(request).store
+    try:
+        found = store.persons.get(person_id)
+    except NotFound as error:
+        return render(request, "missing.html", status=404, page="Persons", message=str(error))
+
+    def look() -> Any:
+        from tandem.sync.conversion_preview import preview_account
+
+        return preview_account(ui(request).salesforce.actions().client, found)
+
+    try:
+        preview, problem = await run_in_threadpool(look), None
+    except TandemError as error:
+        preview, problem = None, f"the account match could not be checked: {error}"
+    return render(request, "convert.html", page="Persons", person=found, preview=preview, problem=problem)
+
+
+@router.get("/fields")
+async def fields(request: Request) -> Response:
+    viewer(request)
+    catalog, problem, _ = await run_in_threadpool(_catalog_and_instance, request)
+    rules = [rule for name in sorted(catalog.rules) for rule in catalog.rules[name]] if catalog else []
+    return render(request, "fields.html", page="Fields", rules=rules, problem=problem,
+                  fetched_at=catalog.fetched_at if catalog else None)
+
+
+def _figures(request: Request, now: datetime) -> StepFigures:
+    """The steps' sums, made again only once a step was written or the hour turned."""
+    context = ui(request)
+    key = (context.store.history.newest(), now.replace(minute=0, second=0, microsecond=0))
+    kept = context.step_figures
+    if kept is None or kept[0] != key:
+        kept = context.step_figures = (key, step_figures(context.store, now))
+    return kept[1]
+
+
+def _catalog_and_instance(request: Request) -> tuple[Any, str | None, str | None]:
+    """The field catalog as the sync user sees it (described at most once an hour) and the org's
+    address; (None, why, None) when Salesforce cannot be asked, and for a minute after that, so an
+    unreachable org does not hold every person page up."""
+    context = ui(request)
+    failed = context.catalog_failure
+    if failed is not None and time.monotonic() - failed[0] < CATALOG_RETRY_SECONDS:
+        return None, failed[1], None
+    try:
+        actions = context.salesforce.actions()
+        found = actions.engine.ensure_catalog(), None, actions.client.instance_url
+    except Exception as error:  # noqa: BLE001 - a Salesforce error, or no connection configured (the API's 608)
+        why = f"Salesforce could not be asked for the field catalog: {getattr(error, 'message', None) or error}"
+        context.catalog_failure = (time.monotonic(), why)
+        return None, why, None
+    context.catalog_failure = None
+    return found
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    if moment is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 90:
+        return f"{seconds} s ago"
+    if seconds < 5400:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def duration(span: timedelta | None) -> str:
+    if span is None:
+        return "unknown (no step has handled a record yet)"
+    minutes = int(span.total_seconds() // 60)
+    if minutes == 0:
+        return "clear" if span.total_seconds() == 0 else f"{max(span.total_seconds(), 1):.0f} s"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"

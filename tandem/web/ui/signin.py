@@ -1,0 +1,55 @@
+"""Sign in and Sign out. A failed sign-in says only that the name or password is wrong."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from tandem.web.ui import passwords
+from tandem.web.ui.guard import back, checked_form, render, session, ui
+from tandem.web.ui.sessions import anonymous
+
+router = APIRouter()
+log = logging.getLogger("tandem.web.ui")
+
+
+@router.get("/signin")
+def signin_page(request: Request) -> Response:
+    return render(request, "signin.html", page="Sign in", next=_next(request.query_params.get("next")), failed=False)
+
+
+@router.post("/signin")
+async def signin(request: Request) -> Response:
+    form = await checked_form(request)
+    username, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
+    accounts = ui(request).store.ui_accounts
+    user = accounts.get(username) if username else None
+    if not await run_in_threadpool(passwords.matches, user.password_hash if user else None, password) or user is None:
+        log.info("a sign-in to the web UI was refused")
+        return render(request, "signin.html", status=401, page="Sign in", next=_next(form.get("next")), failed=True)
+    if passwords.needs_rehash(user.password_hash):
+        accounts.set_password_hash(user.username, await run_in_threadpool(passwords.hash_password, password))
+    return back(request, _next(form.get("next")), f"Signed in as {user.username} ({user.role.value})",
+                new_session=session(request).signed_in(user.username))
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    await checked_form(request)
+    response = RedirectResponse("/ui/signin", status_code=303)
+    ui(request).signer.write(request, response, anonymous().with_notice("Signed out"))
+    return response
+
+
+def _next(value: object) -> str:
+    """Only a path inside the UI: never another site (an open redirect)."""
+    text = value if isinstance(value, str) else ""
+    parts = urlsplit(text)
+    if parts.scheme or parts.netloc or not text.startswith("/ui/") or "\\" in text:
+        return "/ui/"
+    return text

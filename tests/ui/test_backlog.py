@@ -1,0 +1,76 @@
+"""The dashboard's backlog figures: buckets, the trend and throughput summed in SQL on both
+databases, the time to clear, Growing/Normal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tandem.people.models import StepCounts, StepOperation, StepStatus
+from tandem.sync.backlog import Backlog, backlog_picture, bucket_starts, growing
+from tests.ui.test_ui_store import stores, url  # noqa: F401 - the two-database fixtures
+
+NOW = datetime(2026, 11, 30, 13, 30, tzinfo=UTC)
+FOUR_HOURS = timedelta(hours=4)
+
+
+def step(store, cycle, at, object_name, operation, updated, seconds=10.0):
+    made = store.steps.start(object_name, operation, cycle_id=cycle, now=at)
+    store.steps.finish(made.id, StepStatus.SUCCEEDED, StepCounts(updated=updated), now=at + timedelta(seconds=seconds))
+
+
+def test_buckets_end_with_the_one_holding_now_aligned_on_midnight():
+    starts = bucket_starts(NOW, FOUR_HOURS, 30)
+    assert len(starts) == 30 and starts[-1] == datetime(2026, 11, 30, 12, tzinfo=UTC)
+    assert starts[0] == starts[-1] - 29 * FOUR_HOURS
+
+
+def test_the_trend_keeps_the_most_one_cycle_found_waiting_per_bucket(stores):
+    store, _ = stores
+    starts = bucket_starts(NOW, FOUR_HOURS, 30)
+    at = starts[-1] + timedelta(minutes=5)
+    step(store, "c1", at, "Lead", StepOperation.PULL_UPDATES, 7)
+    step(store, "c1", at, "Lead", StepOperation.PULL_DELETES, 3)  # same cycle: 10 in all
+    step(store, "c2", at + timedelta(minutes=5), "Lead", StepOperation.PULL_UPDATES, 4)
+    step(store, "c3", starts[-2] + timedelta(hours=3, minutes=59), "Lead", StepOperation.PUSH_UPDATES, 2)
+    step(store, "c0", starts[0] - timedelta(minutes=1), "Lead", StepOperation.PULL_UPDATES, 99)  # before the window
+    step(store, "c1", at, "All", StepOperation.SYNC_SCHEMA, 50)  # counts fields, not records
+    values = store.history.most_waiting(starts[0], FOUR_HOURS, 30)
+    assert values[("Lead", "pull")] == [None] * 29 + [10]
+    assert values[("Lead", "push")] == [None] * 28 + [2, None]
+    assert set(values) == {("Lead", "pull"), ("Lead", "push")}
+
+
+def test_throughput_and_pace_per_object(stores):
+    store, _ = stores
+    starts = bucket_starts(NOW, timedelta(hours=1), 24)
+    step(store, "c1", NOW - timedelta(minutes=20), "Contact", StepOperation.PULL_UPDATES, 5, seconds=2)
+    step(store, "c1", NOW - timedelta(minutes=19), "Contact", StepOperation.PUSH_UPDATES, 2, seconds=4)
+    step(store, "c0", starts[-3] + timedelta(minutes=1), "Account", StepOperation.PULL_UPDATES, 1, seconds=1)
+    handled = store.history.handled(starts[0], timedelta(hours=1), 24)
+    assert handled["Contact"][-1] == 7 and handled["Account"][-3] == 1 and set(handled) == {"Contact", "Account"}
+    pace = store.history.pace(starts[0])
+    assert (pace[("Contact", "pull")].records, round(pace[("Contact", "pull")].seconds)) == (5, 2)
+    assert (pace[("Contact", "push")].records, round(pace[("Contact", "push")].seconds)) == (2, 4)
+
+
+def test_the_picture_from_real_steps(stores):
+    store, _ = stores
+    now = datetime.now(UTC)
+    step(store, "c1", now - timedelta(minutes=10), "Contact", StepOperation.PULL_UPDATES, 600, seconds=60)
+    step(store, "c1", now - timedelta(minutes=9), "Contact", StepOperation.PULL_DELETES, 0)
+    picture = backlog_picture(store, now)
+    [contact_in] = [b for b in picture.backlogs if (b.object, b.direction) == ("Contact", "pull")]
+    assert contact_in.waiting == 600 and contact_in.per_hour == 25.0
+    assert round(contact_in.clears_in.total_seconds(), 2) == 70.0  # 600 records took 70 s of step time
+    assert sum(picture.throughput["Contact"]) == 600 and len(picture.trend_starts) == 30
+
+
+def test_growing_needs_three_buckets_in_a_row_each_above_the_last():
+    assert growing([1, None, 2, None, 3])
+    assert not growing([1, 2, 2]) and not growing([3, 2, 4]) and not growing([None, 1, 2])
+
+
+def test_the_time_to_clear_is_at_the_pace_the_steps_worked():
+    assert Backlog("Lead", "push", 0, 0.0, None, False).clears_in == timedelta(0)
+    assert Backlog("Lead", "push", 600, 1.0, 2.0, False).clears_in == timedelta(minutes=5)
+    assert Backlog("Lead", "push", 5, 0.0, None, False).clears_in is None

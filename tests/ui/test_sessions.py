@@ -1,0 +1,101 @@
+"""Sessions and keys: a changed cookie is ignored, TANDEM_SECRET_KEY signs when set, a signed-out
+or expired session is no session; the sign-in page never sends anyone to another site."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from tandem.people.store import PersonStore
+from tandem.web.app import create_app
+from tandem.web.tokens import ApiCredentials
+from tandem.web.ui.passwords import hash_password, matches
+from tandem.web.ui.sessions import COOKIE
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = PersonStore(f"sqlite:///{tmp_path / 'tandem.db'}")
+    opened.migrate()
+    opened.ui_accounts.add("olive", hash_password(PASSWORD), "operator")
+    yield opened
+    opened.close()
+
+
+def client_for(store: PersonStore, **options) -> TestClient:
+    return TestClient(create_app(store, [ApiCredentials("c", "x" * 40)], **options), base_url="http://testserver")
+
+
+def sign_in(client: TestClient, password: str = PASSWORD, next_page: str = "/ui/"):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/signin").text).group(1)
+    return client.post("/ui/signin", data={"username": "olive", "password": password, "csrf_token": token,
+                                           "next": next_page}, follow_redirects=False)
+
+
+def test_a_changed_cookie_is_no_session(store):
+    client = client_for(store)
+    assert sign_in(client).status_code == 303
+    assert client.get("/ui/", follow_redirects=False).status_code == 200
+    cookie = client.cookies[COOKIE]
+    client.cookies.clear()
+    client.cookies.set(COOKIE, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"), path="/ui")
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+
+def test_the_secret_key_setting_signs_sessions_instead_of_the_stored_key(store):
+    with_setting = client_for(store, ui_secret_key="a setting of at least thirty-two characters!")
+    assert sign_in(with_setting).status_code == 303
+    cookie = with_setting.cookies[COOKIE]
+    stored_key = client_for(store)
+    stored_key.cookies.set(COOKIE, cookie, path="/ui")
+    assert stored_key.get("/ui/", follow_redirects=False).status_code == 303  # another key: not signed in
+    same_setting = client_for(store, ui_secret_key="a setting of at least thirty-two characters!")
+    same_setting.cookies.set(COOKIE, cookie, path="/ui")
+    assert same_setting.get("/ui/", follow_redirects=False).status_code == 200  # a restart keeps sessions
+
+
+def test_a_wrong_password_or_name_is_refused_alike(store):
+    client = client_for(store)
+    refused = sign_in(client, password="not the password")
+    assert refused.status_code == 401 and "Wrong username or password." in refused.text
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
+    assert not matches(None, PASSWORD) and not matches("not a hash", PASSWORD)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/ui/", "/ui/\\evil", "/rest/v1/x"])
+def test_sign_in_never_sends_anyone_elsewhere(store, target):
+    assert sign_in(client_for(store), next_page=target).headers["location"] == "/ui/"
+
+
+def test_a_short_secret_key_setting_is_refused_without_showing_it(monkeypatch):
+    from tandem.config import load_settings
+    from tandem.errors import ConfigError
+
+    monkeypatch.setenv("TANDEM_SECRET_KEY", "tiny-key-9")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "TANDEM_SECRET_KEY" in str(refused.value) and "shorter than 32 characters" in str(refused.value)
+    assert "tiny-key-9" not in str(refused.value)
+    monkeypatch.setenv("TANDEM_SECRET_KEY", "k" * 32)
+    assert load_settings().secret_key.get_secret_value() == "k" * 32
+
+
+def test_pages_are_never_framed_cached_or_fed_outside_scripts(store):
+    client = client_for(store)
+    for path in ("/ui/signin", "/ui/static/ui.css"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "default-src 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/ui/persons/not-a-number", "/ui/persons/99999", "/ui/no-such-page"])
+def test_a_page_that_does_not_exist_is_a_404_page(store, path):
+    client = client_for(store)
+    assert sign_in(client).status_code == 303
+    answer = client.get(path)
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")

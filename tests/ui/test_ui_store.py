@@ -1,0 +1,151 @@
+"""The store's parts the UI adds, on SQLite and PostgreSQL: users and the signing key, the pause
+switch, person search, errors' resolution and what waits per object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tandem.errors import InvalidInput
+from tandem.people import activities as types
+from tandem.people.models import ErrorLevel, SalesforceLink, StepCounts, StepOperation, StepStatus
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tandem.people.sync_history import ErrorFilter, StepFilter, Waiting
+from tests.postgres import postgres_database
+
+LEAD_ID = "00Q000000000001AAA"
+CONTACT_ID = "003000000000002AAA"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tandem.db'}"
+    else:
+        yield from postgres_database()
+
+
+@pytest.fixture
+def stores(url) -> Iterator[list[PersonStore]]:
+    """Two stores on one migrated database (two processes, as far as the database can tell)."""
+    first = PersonStore(url)
+    first.migrate()
+    opened = [first, PersonStore(url)]
+    yield opened
+    for store in opened:
+        store.close()
+
+
+def test_the_signing_key_is_made_once_and_shared(stores):
+    first, second = stores
+    key = second.ui_accounts.signing_key()
+    assert len(key) >= 48 and first.ui_accounts.signing_key() == key == second.ui_accounts.signing_key()
+
+
+def test_users_are_named_once_and_bad_names_are_refused(stores):
+    store, other = stores
+    made = store.ui_accounts.add("ops.lead@example", "$argon2id$hash", "operator")
+    assert other.ui_accounts.get("ops.lead@example") == made and made.operates
+    with pytest.raises(InvalidInput, match="username: a user named 'ops.lead@example' already exists"):
+        other.ui_accounts.add("ops.lead@example", "$argon2id$other", "viewer")
+    for bad in ("", "with space", "-dash-first", "x" * 65):
+        with pytest.raises(InvalidInput, match="^username: "):
+            store.ui_accounts.add(bad, "$argon2id$hash")
+    with pytest.raises(InvalidInput, match="role: expected one of viewer, operator, got 'admin'"):
+        store.ui_accounts.add("ann", "$argon2id$hash", "admin")
+    assert [u.username for u in store.ui_accounts.all()] == ["ops.lead@example"]
+
+
+def test_a_pause_is_seen_by_every_process_and_the_first_one_stands(stores):
+    first, second = stores
+    assert first.sync_pause.current() is None and not first.sync_pause.resume()
+    made = first.sync_pause.pause("olive", "quarter-end")
+    again = second.sync_pause.pause("victor", "other reason")
+    assert again == made == second.sync_pause.current()
+    assert (made.paused_by, made.reason) == ("olive", "quarter-end")
+    with pytest.raises(InvalidInput, match="reason: longer than 500"):
+        second.sync_pause.pause("victor", "x" * 501)
+    assert second.sync_pause.resume() and first.sync_pause.current() is None
+
+
+def test_person_search_by_email_name_and_salesforce_id(stores):
+    store, _ = stores
+    wile = store.persons.add({"email": "Wile@Acme.example", "firstName": "Wile", "lastName": "Coyote"},
+                             origin=ChangeOrigin.CLI)
+    [road] = store.persons.add_linked([({"email": "road@runner.example", "firstName": "Road", "lastName": "Runner"},
+                                        SalesforceLink("Contact", CONTACT_ID, sfdc_lead_id=LEAD_ID,
+                                                       sfdc_contact_id=CONTACT_ID))])
+    found = lambda text: [p.id for p in store.person_search.find(text)]  # noqa: E731
+    assert found("wile@acme") == [wile.id] and found("WILE@ACME.EXAMPLE") == [wile.id]
+    assert found("coy") == [wile.id] and found("wile coyote") == [wile.id] and found("road  runner") == [road]
+    assert found(CONTACT_ID) == [road] and found(CONTACT_ID[:15]) == [road] and found(LEAD_ID) == [road]
+    assert found("nobody") == [] and found("") == [] and found("bad\x00text") == []
+    assert [p.id for p in store.person_search.newest()] == [road, wile.id]
+
+
+def test_an_error_is_resolved_once_what_failed_later_worked(stores):
+    store, _ = stores
+    start = datetime.now(UTC) - timedelta(hours=2)
+    person = store.persons.add({"email": "samir@initech.example"}, origin=ChangeOrigin.CLI)
+    step = store.steps.start("Contact", StepOperation.PUSH_UPDATES, cycle_id="c1", now=start)
+    store.steps.finish(step.id, StepStatus.FAILED, now=start + timedelta(seconds=1))
+    job = store.sync_errors.record(ErrorLevel.JOB, "UNABLE_TO_LOCK_ROW", "locked", object="Contact",
+                                   cycle_step_id=step.id, now=start + timedelta(seconds=1))
+    record = store.sync_errors.record(ErrorLevel.RECORD, "INVALID_PHONE", "bad phone", object="Contact",
+                                      sfdc_id=CONTACT_ID, person_id=person.id, now=start + timedelta(seconds=2))
+    lead_step = store.steps.start("Lead", StepOperation.PULL_UPDATES, cycle_id="c1", now=start)
+    store.steps.finish(lead_step.id, StepStatus.FAILED, now=start + timedelta(seconds=1))
+    lead_job = store.sync_errors.record(ErrorLevel.JOB, "QUERY_TIMEOUT", "slow", object="Lead",
+                                        cycle_step_id=lead_step.id, now=start + timedelta(seconds=3))
+    since = start - timedelta(minutes=1)
+    assert {e.error.id: e.resolved for e in store.history.errors(since)} == {
+        job.id: False, record.id: False, lead_job.id: False}
+    pulled = store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="c2", now=start + timedelta(minutes=5))
+    store.steps.finish(pulled.id, StepStatus.SUCCEEDED, now=start + timedelta(minutes=6))  # another operation
+    store.activities.log(person.id, types.CHANGE_DATA_VALUE, "phone", {"Field": "phone"},
+                         now=start + timedelta(minutes=6))  # not a sync to Salesforce
+    assert not any(e.resolved for e in store.history.errors(since))
+    pushed = store.steps.start("Contact", StepOperation.PUSH_UPDATES, cycle_id="c2", now=start + timedelta(minutes=7))
+    store.steps.finish(pushed.id, StepStatus.SUCCEEDED, StepCounts(updated=1), now=start + timedelta(minutes=8))
+    store.activities.log(person.id, types.SYNC_LEAD_TO_SFDC, CONTACT_ID, {"Salesforce Type": "Contact"},
+                         now=start + timedelta(minutes=8))
+    assert {e.error.id: e.resolved for e in store.history.errors(since)} == {
+        job.id: True, record.id: True, lead_job.id: False}  # the Lead's pull has not worked since
+    assert [e.error.id for e in store.history.errors(since, ErrorFilter(resolved=False))] == [lead_job.id]
+    assert store.history.error(job.id).resolved and not store.history.error(lead_job.id).resolved
+    assert [e.error.id for e in store.history.errors(since, ErrorFilter(level=ErrorLevel.RECORD))] == [record.id]
+    assert [e.error.id for e in store.history.errors(since, ErrorFilter(person_id=person.id))] == [record.id]
+    assert [s.id for s in store.history.steps(since, StepFilter(status=StepStatus.FAILED))] == [lead_step.id, step.id]
+    assert [s.id for s in store.history.steps(since, StepFilter(operation=StepOperation.PUSH_UPDATES))] == [
+        pushed.id, step.id]
+
+
+def test_what_waits_for_salesforce_per_object(stores):
+    store, _ = stores
+    [lead, contact] = store.persons.add_linked([
+        ({"email": "l@x.example"}, SalesforceLink("Lead", LEAD_ID)),
+        ({"email": "c@x.example"}, SalesforceLink("Contact", CONTACT_ID))])
+    unlinked = store.persons.add({"email": "u@x.example"}, origin=ChangeOrigin.CLI)
+    store.persons.update(lead, {"title": "A", "phone": "1"}, origin=ChangeOrigin.CLI)
+    store.persons.update(contact, {"title": "B"}, origin=ChangeOrigin.CLI)
+    waiting = store.history.waiting()
+    assert (waiting["Lead"].changes, waiting["Lead"].persons) == (2, 1)
+    assert (waiting["Contact"].changes, waiting["Contact"].persons) == (1, 1)
+    assert "" not in waiting  # a new person has nothing pending: Sync Person to SFDC sends it whole
+    store.persons.update(unlinked.id, {"title": "C"}, origin=ChangeOrigin.CLI)
+    assert store.history.waiting()[""] == Waiting(changes=1, persons=1, refused=0)
+
+
+def test_a_persons_newest_activities_come_first(stores):
+    store, _ = stores
+    person = store.persons.add({"email": "log@x.example"}, origin=ChangeOrigin.CLI)
+    other = store.persons.add({"email": "other@x.example"}, origin=ChangeOrigin.CLI)
+    for title in ("A", "B", "C"):
+        store.persons.update(person.id, {"title": title}, origin=ChangeOrigin.CLI)
+    store.persons.update(other.id, {"title": "Z"}, origin=ChangeOrigin.CLI)
+    newest = store.activities.newest(person.id, 2)
+    assert [a.attribute("New Value") for a in newest] == ["C", "B"]
+    assert [a.id for a in store.activities.newest(person.id, 10)] == [a.id for a in store.activities.find(person.id)][::-1]
