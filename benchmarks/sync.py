@@ -199,7 +199,7 @@ def run(records: int, database_url: str | None, changes: int, workdir: Path) -> 
         }
         # A quiet org: once no record has changed within the overlap window, a cycle reads one empty page
         # per object. The window is shortened to two seconds here so the benchmark need not wait five minutes.
-        quiet = SyncEngine(engine.client, store, overlap=timedelta(seconds=2))
+        quiet = SyncEngine(engine.client, store)
         quiet.catalog = engine.catalog
         time.sleep(3)
         report, seconds = timed_cycle(quiet)

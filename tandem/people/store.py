@@ -21,6 +21,7 @@ work again when another writer made the database give it up (a deadlock, a lock 
     store.create_markers  Salesforce creates attempted per person
     store.api_usage       the org's API usage as last reported
     store.refused_logins  a login Salesforce refused, so no process tries it again at once
+    store.describes       the Salesforce describes the field catalog is built from
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from tandem.people.bases import Bases
 from tandem.people.create_markers import CreateMarkers
 from tandem.people.cycle_steps import CycleSteps
 from tandem.errors import StoreBusy
+from tandem.people.describes import Describes
 from tandem.people.database import DEFAULT_DATABASE_URL, Database, backoff, is_contention
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.installation import Installation
@@ -73,6 +75,7 @@ class PersonStore:
         self.create_markers = CreateMarkers(db)
         self.api_usage = ApiUsage(db)
         self.refused_logins = RefusedLogins(db)
+        self.describes = Describes(db)
 
     @property
     def url(self) -> str:

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
+
+from tandem.errors import TandemError
+from tandem.salesforce.bulk import RESULT_CHUNK, csv_rows, query_job, result_texts
 
 from tandem.people import activities as types
 from tandem.people.models import Person
@@ -24,12 +28,18 @@ from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
 from tandem.sync.merge import Outcome, Winner, decide_field, same_value
 from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, conflict_activity
+from tandem.sync.prefetch import prefetched
 from tandem.sync.records import PulledRecord, RecordParser, link_for
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
 from tandem.sync.workspace import FieldState, SyncWorkspace
 
 PAGE_SIZE = 2000
+BULK_PULL_THRESHOLD = 20_000
+"""Records a pull window holds before it is read with a Bulk API 2.0 query job instead of REST pages."""
+READ_AHEAD = 2
+"""Answers read ahead while the pages before them are written (REST answers of 2,000 rows, or Bulk
+result chunks): the network and the database work at the same time, memory stays bounded."""
 ANALYZE_AFTER = 2000
 """Persons a pull adds before it refreshes the database's statistics (then each time the table doubles)."""
 _SYSTEM_FIELDS = {
@@ -64,14 +74,64 @@ def pages(rows: Iterable[dict[str, Any]], size: int = PAGE_SIZE) -> Iterator[lis
         yield page
 
 
+def repaged(answers: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Answers of any size cut into pages of `size` rows (the last one may be shorter)."""
+    held: list[dict[str, Any]] = []
+    for answer in answers:
+        held.extend(answer)
+        while len(held) >= size:
+            yield held[:size]
+            held = held[size:]
+    if held:
+        yield held
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How a pull reads: REST pages below `bulk_threshold` records, a Bulk query job above it."""
+
+    bulk_threshold: int = BULK_PULL_THRESHOLD
+    read_ahead: int = READ_AHEAD
+    bulk_chunk: int = RESULT_CHUNK
+
+
+@dataclass(frozen=True)
+class PreparedPull:
+    """A pull's window and query, with its first answer when that was read already (in the
+    cycle's composite call), or the error that answer was."""
+
+    cursor: Cursor
+    soql: str
+    first_page: Mapping[str, Any] | None = None
+    error: TandemError | None = None
+
+
+def prepare_pull(object_name: str, catalog: Catalog, cursor: Cursor) -> PreparedPull:
+    return PreparedPull(cursor, pull_query(object_name, catalog, cursor))
+
+
+def bulk_types(object_name: str, catalog: Catalog) -> dict[str, str]:
+    """Column (lower case) → describe type, for the pull query's columns that are not text."""
+    types = {"isdeleted": "boolean", "isconverted": "boolean"}
+    for rule in catalog.rules.get(object_name, ()):
+        if rule.sf_type:
+            types[rule.sf_field.lower()] = rule.sf_type
+    if object_name == "Contact":
+        for rule in catalog.rules.get("Account", ()):
+            if rule.sf_type:
+                types[f"account.{rule.sf_field.lower()}"] = rule.sf_type
+    return types
+
+
 class Puller:
     """Applies pulled records of one object to persons, under the object's conflict policy."""
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: Mapping[str, Winner],
                  between_pages: Callable[[int], bool] = lambda done: False,
                  hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext(),
-                 page_size: int = PAGE_SIZE) -> None:
+                 page_size: int = PAGE_SIZE, fetch: FetchSettings | None = None) -> None:
         self.workspace = workspace
+        self.fetch = fetch or FetchSettings()
         self.catalog = catalog
         self.policy = policy
         self.between_pages = between_pages
@@ -80,17 +140,25 @@ class Puller:
         self.page_size = page_size
         self.fates = RecordFates()
 
-    def pull(self, object_name: str) -> PullCounts:
+    def prepared(self, object_name: str) -> PreparedPull:
+        """The object's window as of now, and its query."""
+        cursor = self.workspace.cursor(object_name).reading_to(self.workspace.pull_bound())
+        return prepare_pull(object_name, self.catalog, cursor)
+
+    def pull(self, object_name: str, prepared: PreparedPull | None = None) -> PullCounts:
         parser = self._parser(object_name)
         pull_only = self._pull_only(object_name)
-        cursor = self.workspace.cursor(object_name)
-        rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor), include_deleted=True)
+        prepared = prepared or self.prepared(object_name)
+        if prepared.error is not None:
+            raise prepared.error
+        cursor = prepared.cursor
+        if cursor.empty_window:
+            return PullCounts(Tally().counts(), Tally().counts(), Tally().counts())
+        answers = self.answers(object_name, prepared)
         updates, deletes, conversions = Tally(), Tally(), Tally()  # the pull's counts so far
         known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
-        read_at = None
-        for page in pages(rows, self.page_size):
-            read_at = read_at or self.workspace.client.server_time
+        for page in repaged(answers, self.page_size):
             read += len(page)
             records = [parser.parse(row) for row in page]
             fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
@@ -110,11 +178,32 @@ class Puller:
             conversions.add(plan.conversions_counted)
             if self.between_pages(read):
                 break  # stopped: the cursor stays where the last applied page left it
-        else:  # read to the end: the window Salesforce had when the read began is done
-            finished = cursor.completed(read_at or self.workspace.client.server_time)
-            if finished != cursor:
+        else:  # read to the end: the whole window is applied, the next pull starts at its bound
+            finished = cursor.completed()
+            if finished.dump() != cursor.dump():
                 self.workspace.save_cursor(object_name, finished)
         return PullCounts(updates.counts(), deletes.counts(), conversions.counts())
+
+    def answers(self, object_name: str, prepared: PreparedPull) -> Iterator[list[dict[str, Any]]]:
+        """The window's rows in `(SystemModstamp, Id)` order, answer by answer, read ahead.
+
+        A window larger than the Bulk threshold (as its first REST answer's `totalSize` tells) is
+        read by a Bulk query job over the same query instead."""
+        client = self.workspace.client
+        first = prepared.first_page
+        if first is None:
+            first = client.query_page(prepared.soql, include_deleted=True)
+        if int(first.get("totalSize") or 0) > self.fetch.bulk_threshold:
+            return self._bulk_answers(object_name, prepared.soql)
+        return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
+                          self.fetch.read_ahead)
+
+    def _bulk_answers(self, object_name: str, soql: str) -> Iterator[list[dict[str, Any]]]:
+        client = self.workspace.client
+        job_id = query_job(client, soql, include_deleted=True)
+        types = bulk_types(object_name, self.catalog)
+        for text in prefetched(result_texts(client, job_id, chunk=self.fetch.bulk_chunk), self.fetch.read_ahead - 1):
+            yield from csv_rows(text, types, PAGE_SIZE)
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []

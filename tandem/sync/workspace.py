@@ -24,7 +24,7 @@ from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.results import RecordError
 from tandem.sync.plan import ActivityRecord, PagePlan
-from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
+from tandem.sync.watermark import DEFAULT_COMMIT_LAG, Cursor
 
 PULL_STREAM = "pull"
 
@@ -71,10 +71,12 @@ T = TypeVar("T")
 
 
 class SyncWorkspace:
-    def __init__(self, client: SalesforceClient, store: PersonStore, overlap: timedelta = DEFAULT_OVERLAP) -> None:
+    def __init__(self, client: SalesforceClient, store: PersonStore,
+                 commit_lag: timedelta = DEFAULT_COMMIT_LAG) -> None:
         self.client = client
         self.store = store
-        self.overlap = overlap
+        self.commit_lag = commit_lag
+        """How late Salesforce may commit a write after stamping it (`tandem.sync.watermark`)."""
         self._person_fields: dict[str, PersonField] = {}
         self._installation: str | None = None
 
@@ -91,7 +93,14 @@ class SyncWorkspace:
 
     def cursor(self, object_name: str) -> Cursor:
         mark = self.store.watermarks.get(object_name, PULL_STREAM)
-        return Cursor.load(mark.value if mark else None, self.overlap)
+        return Cursor.load(mark.value if mark else None)
+
+    def pull_bound(self) -> datetime | None:
+        """Where a pull starting now reads to: Salesforce's clock less the commit lag (None: to the end)."""
+        if not self.commit_lag:
+            return None
+        now = self.client.server_now()
+        return None if now is None else now - self.commit_lag
 
     def person_field(self, name: str) -> PersonField:
         """The person field (kept: a pull asks for the same few dozen on every row)."""
