@@ -316,7 +316,7 @@ class SyncEngine:
                     for name in PULL_ORDER}
         asked = [SubRequest(name, query_path(p.soql, include_deleted=True))
                  for name, p in prepared.items() if not p.cursor.empty_window]
-        if len(asked) < 2:
+        if not self.fetch.composite or len(asked) < 2:
             return prepared
         answers = composite(self.client, asked)
         for name, answer in answers.items():

@@ -93,6 +93,8 @@ class FetchSettings:
     bulk_threshold: int = BULK_PULL_THRESHOLD
     read_ahead: int = READ_AHEAD
     bulk_chunk: int = RESULT_CHUNK
+    composite: bool = True
+    """Whether a cycle reads its objects' first answers in one composite call (else a call each)."""
 
 
 @dataclass(frozen=True)

@@ -13,25 +13,27 @@ from tandem.people.store import PersonStore
 from tandem.sync.cycle import LockLost, SyncEngine
 from tests.sync.conftest import sync_client
 
-# The newest stamp in the org, shared by every loaded record: ties sit right at the watermark.
-TIED = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+def newest_stamp() -> str:
+    """A stamp newer than any in the org, to share between loaded records: ties sit right at the watermark."""
+    return (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def load(http, base_url, rows):
     http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
 
 
-def contacts(first, count):
-    return [{"LastName": f"Tied{n}", "Email": f"tied{n}@example.com", "SystemModstamp": TIED,
-             "CreatedDate": TIED, "LastModifiedDate": TIED} for n in range(first, first + count)]
+def contacts(first, count, stamp):
+    return [{"LastName": f"Tied{n}", "Email": f"tied{n}@example.com", "SystemModstamp": stamp,
+             "CreatedDate": stamp, "LastModifiedDate": stamp} for n in range(first, first + count)]
 
 
 def test_tied_stamps_across_pages_and_cycles(engine, store, http, base_url):
-    load(http, base_url, contacts(0, 2500))
+    tied = newest_stamp()
+    load(http, base_url, contacts(0, 2500, tied))
     engine.run_cycle()
     assert store.persons.count() == 2506
     activities_before = len(store.activities.find())
-    load(http, base_url, contacts(2500, 1))  # committed late, with the same stamp as the rest
+    load(http, base_url, contacts(2500, 1, tied))  # committed late, with the same stamp as the rest
     engine.run_cycle()
     assert store.persons.count() == 2507
     new = store.activities.find(after_id=store.activities.find()[activities_before - 1].id)
