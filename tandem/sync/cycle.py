@@ -35,7 +35,7 @@ from tandem.sync.catalog import SYNCED_OBJECTS, Catalog, build_catalog
 from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
 from tandem.sync.merge import DEFAULT_POLICY, Winner
 from tandem.sync.pull import PAGE_SIZE, FetchSettings, PreparedPull, Puller, prepare_pull
-from tandem.sync.push import Pusher
+from tandem.sync.push import Pusher, PushSettings
 from tandem.sync.watermark import DEFAULT_COMMIT_LAG
 from tandem.sync.workspace import SyncWorkspace
 
@@ -111,6 +111,7 @@ class SyncEngine:
         schema_max_age_seconds: float = 3600,
         commit_lag: timedelta = DEFAULT_COMMIT_LAG,
         fetch: FetchSettings | None = None,
+        push: PushSettings | None = None,
         owner: str = "tandem sync",
         claim_wait_seconds: float = CLAIM_WAIT_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -124,6 +125,7 @@ class SyncEngine:
         self.clock = clock
         self.workspace = SyncWorkspace(client, store, commit_lag)
         self.fetch = fetch or FetchSettings()
+        self.push_settings = push or PushSettings()
         self.claims = CycleClaims(self.workspace, store, claim_wait_seconds)
         self.pull_page_size = SQLITE_PAGE_SIZE if store.url.startswith("sqlite") else PAGE_SIZE
         self._lock: CycleLock | None = None
@@ -333,7 +335,7 @@ class SyncEngine:
     def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
         """The cycle's pusher claims each batch's persons; an action's holds its person already."""
         pusher = Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
-                        between_batches=self._between_batches, clock=self.clock)
+                        between_batches=self._between_batches, clock=self.clock, settings=self.push_settings)
         if source is ChangeOrigin.SYNC_CYCLE:
             pusher.hold = self.claims.batch
         return pusher

@@ -15,7 +15,8 @@ it costs one query per batch of up to 200 records.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.people.origin import ChangeOrigin
+from tandem.salesforce.bulk_ingest import update_job
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
@@ -64,6 +66,24 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
     return plan
 
 
+CONCURRENCY = 4
+"""Batches in flight at once (each its check query, then its update call)."""
+BULK_PUSH_THRESHOLD = 10_000
+"""Persons with changes to push at or above which an object's push goes by Bulk API 2.0 ingest jobs."""
+BULK_JOB_PERSONS = 2_000
+"""Persons per ingest job: each job's persons are claimed until it is settled (as a pull page's are)."""
+BULK_CONCURRENCY = 2
+"""Ingest jobs in flight at once (their claims together stay within PostgreSQL's lock table)."""
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    concurrency: int = CONCURRENCY
+    bulk_threshold: int = BULK_PUSH_THRESHOLD
+    bulk_job_persons: int = BULK_JOB_PERSONS
+    bulk_concurrency: int = BULK_CONCURRENCY
+
+
 RETRIED = "the change stays pending: it goes again, whole, with the person's next change and on a back-off schedule"
 
 
@@ -73,7 +93,8 @@ class Pusher:
                  between_batches: Callable[[int], bool] = lambda done: False,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  hold: Callable[[str, dict[int, list[PendingChange]]],
-                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b: nullcontext(b)
+                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b: nullcontext(b),
+                 settings: PushSettings | None = None,
                  ) -> None:
         self.workspace = workspace
         self.catalog = catalog
@@ -83,31 +104,87 @@ class Pusher:
         self.clock = clock
         self.hold = hold
         """Held while a batch goes out: its persons no one else holds, with their changes re-read."""
+        self.settings = settings or PushSettings()
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
+        """Every due change of the object, several batches in flight (or Bulk ingest jobs when many
+        persons have changes); each batch is claimed, checked, sent and settled on its own."""
+        settings = self.settings
+        due = dict(max_persons=settings.bulk_threshold, include_failed=retry_failed, now=self.clock())
+        bulk = settings.bulk_threshold > 0 and len(
+            self.workspace.pending_batch(object_name, after_person_id=0, **due)) >= settings.bulk_threshold
+        size = settings.bulk_job_persons if bulk else COLLECTION_LIMIT
+        in_flight = max(1, settings.bulk_concurrency if bulk else settings.concurrency)
         tally = Tally()
         after = 0
-        while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                                    include_failed=retry_failed, now=self.clock()):
-            after = max(batch)
+        running: set[Future[Tally]] = set()
+        with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="tandem-push") as pool:
+            try:
+                while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=size,
+                                                            include_failed=retry_failed, now=self.clock()):
+                    after = max(batch)
+                    running.add(pool.submit(self._batch, object_name, batch, bulk))
+                    if len(running) < in_flight:
+                        continue
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        tally.add(future.result())
+                    if self.between_batches(tally.updated + tally.failed + tally.skipped):
+                        break
+            finally:
+                finished, _ = wait(running)
+            for future in finished:
+                tally.add(future.result())
+        return tally.counts()
+
+    def _batch(self, object_name: str, batch: dict[int, list[PendingChange]], bulk: bool) -> Tally:
+        tally = Tally()
+        if not bulk:
             with self.hold(object_name, batch) as held:
                 persons = self.workspace.persons(list(held))
                 plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in held.items()]
                 self.push_plans(object_name, plans, tally)
-            if self.between_batches(tally.updated + tally.failed + tally.skipped):
-                break
-        return tally.counts()
+            return tally
+        with ExitStack() as holding:  # a job's persons stay claimed until its outcomes are settled
+            plans: list[PersonPush] = []
+            ids = list(batch)
+            for start in range(0, len(ids), COLLECTION_LIMIT):
+                part = {pid: batch[pid] for pid in ids[start:start + COLLECTION_LIMIT]}
+                held = holding.enter_context(self.hold(object_name, part))
+                persons = self.workspace.persons(list(held))
+                part_plans = [plan_person(self.catalog, object_name, persons[pid], changes)
+                              for pid, changes in held.items()]
+                self.settle_not_synced(object_name, part_plans)
+                plans += self.checked(object_name, [p for p in part_plans if p.sent])  # one query per 200
+                tally.skipped += sum(1 for p in part_plans if not p.sent)
+            self.send_checked(object_name, plans, tally, bulk=True)
+        return tally
 
     def push_plans(self, object_name: str, plans: Sequence[PersonPush], tally: Tally) -> list[RecordResult | None]:
         """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
         self.settle_not_synced(object_name, plans)
         plans = self.checked(object_name, [p for p in plans if p.sent]) + [p for p in plans if not p.sent]
+        return self.send_checked(object_name, plans, tally)
+
+    def send_checked(self, object_name: str, plans: Sequence[PersonPush], tally: Tally, *,
+                     bulk: bool = False) -> list[RecordResult | None]:
+        """Send checked plans (a collection call, or an ingest job with `bulk`) and settle each outcome."""
         outgoing = [p for p in plans if p.sent]
         tally.skipped += len(plans) - len(outgoing)
         if not outgoing:
             return [None] * len(plans)
         self.workspace.mark_in_flight([c for p in outgoing for c in p.sent])
-        results = self.workspace.client.update_records(object_name, [p.record for p in outgoing])
+        records = [p.record for p in outgoing]
+        if bulk:
+            results = update_job(self.workspace.client, object_name, records)
+            again = [i for i, r in enumerate(results) if r.retryable]  # sent again as a collection call would
+            for start in range(0, len(again), COLLECTION_LIMIT):
+                part = again[start:start + COLLECTION_LIMIT]
+                for index, result in zip(part, self.workspace.client.update_records(
+                        object_name, [records[i] for i in part]), strict=True):
+                    results[index] = result
+        else:
+            results = self.workspace.client.update_records(object_name, records)
         by_person = {p.person.id: r for p, r in zip(outgoing, results, strict=True)}
 
         def settle() -> Tally:
