@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from tandem.salesforce.auth import Credentials
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
+from tandem.sync.pull import FetchSettings
+from tandem.sync.push import PushSettings
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
 EMBEDDED_IDLE_EXIT = 1800.0
@@ -103,4 +106,8 @@ def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = T
 def engine_on(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
     """A sync engine over the store and the configured org (or the bundled emulator), for the block."""
     with salesforce_client(settings) as client:
-        yield SyncEngine(client, store)
+        yield SyncEngine(
+            client, store, commit_lag=timedelta(seconds=settings.commit_lag_seconds),
+            fetch=FetchSettings(bulk_threshold=settings.sync_pull_bulk_threshold),
+            push=PushSettings(concurrency=settings.sync_concurrency, bulk_threshold=settings.sync_push_bulk_threshold),
+        )
