@@ -146,7 +146,7 @@ class Pusher:
                 self.push_plans(object_name, plans, tally)
             return tally
         with ExitStack() as holding:  # a job's persons stay claimed until its outcomes are settled
-            plans: list[PersonPush] = []
+            parts: list[list[PersonPush]] = []
             ids = list(batch)
             for start in range(0, len(ids), COLLECTION_LIMIT):
                 part = {pid: batch[pid] for pid in ids[start:start + COLLECTION_LIMIT]}
@@ -155,8 +155,13 @@ class Pusher:
                 part_plans = [plan_person(self.catalog, object_name, persons[pid], changes)
                               for pid, changes in held.items()]
                 self.settle_not_synced(object_name, part_plans)
-                plans += self.checked(object_name, [p for p in part_plans if p.sent])  # one query per 200
                 tally.skipped += sum(1 for p in part_plans if not p.sent)
+                parts.append([p for p in part_plans if p.sent])
+            # One check query per 200 records, several in flight; then each part decided on what it read.
+            with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
+                                    thread_name_prefix="tandem-check") as reading:
+                current = list(reading.map(lambda plans: self.current_rows(object_name, plans), parts))
+            plans = [p for part, rows in zip(parts, current, strict=True) for p in self.checked(object_name, part, rows)]
             self.send_checked(object_name, plans, tally, bulk=True)
         return tally
 
@@ -203,14 +208,23 @@ class Pusher:
         tally.add(self.workspace.atomically(settle))
         return [by_person.get(p.person.id) for p in plans]
 
-    def checked(self, object_name: str, plans: list[PersonPush]) -> list[PersonPush]:
-        """The plans as they may go out once checked against Salesforce's records as they are now."""
+    def current_rows(self, object_name: str, plans: Sequence[PersonPush]) -> dict[str, dict[str, Any]]:
+        """The plans' records as Salesforce has them now (one query, up to 200 records)."""
         if not plans:
-            return plans
+            return {}
         fields = sorted({name for p in plans for name in p.record if name != "Id"})
         ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
         rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
-        current = {to_18(row["Id"]): row for row in rows}
+        return {to_18(row["Id"]): row for row in rows}
+
+    def checked(self, object_name: str, plans: list[PersonPush],
+                current: Mapping[str, Mapping[str, Any]] | None = None) -> list[PersonPush]:
+        """The plans as they may go out once checked against Salesforce's records as they are now
+        (`current`, when they were read already)."""
+        if not plans:
+            return plans
+        if current is None:
+            current = self.current_rows(object_name, plans)
 
         def decide() -> list[PersonPush]:  # on what this transaction reads, the persons locked
             settle = PagePlan()
