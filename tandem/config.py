@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     )
     sync_pull_bulk_threshold: int = Field(20_000, ge=0, description="records in a pull window read by a Bulk query job")
     sync_push_bulk_threshold: int = Field(10_000, ge=0, description="persons to push at which Bulk ingest jobs go; 0: never")
-    sync_concurrency: int = Field(4, ge=1, le=25, description="push batches in flight at once")
+    sync_concurrency: int = Field(8, ge=1, le=25, description="push batches in flight at once")
     api_client_id: str | None = None
     api_client_secret: SecretStr | None = None
     api_clients: list[ApiClientSetting] = Field(default_factory=list)

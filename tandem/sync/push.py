@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -66,14 +66,15 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
     return plan
 
 
-CONCURRENCY = 4
-"""Batches in flight at once (each its check query, then its update call)."""
+CONCURRENCY = 8
+"""Batches in flight at once (each its check query, then its update call); short calls, which
+Salesforce does not count among its 25 concurrent long-running requests."""
 BULK_PUSH_THRESHOLD = 10_000
 """Persons with changes to push at or above which an object's push goes by Bulk API 2.0 ingest jobs."""
 BULK_JOB_PERSONS = 2_000
 """Persons per ingest job: each job's persons are claimed until it is settled (as a pull page's are)."""
-BULK_CONCURRENCY = 2
-"""Ingest jobs in flight at once (their claims together stay within PostgreSQL's lock table)."""
+BULK_CONCURRENCY = 3
+"""Ingest jobs in flight at once (their claims together stay within PostgreSQL's default lock table)."""
 
 
 @dataclass(frozen=True)
@@ -145,24 +146,19 @@ class Pusher:
                 plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in held.items()]
                 self.push_plans(object_name, plans, tally)
             return tally
-        with ExitStack() as holding:  # a job's persons stay claimed until its outcomes are settled
-            parts: list[list[PersonPush]] = []
-            ids = list(batch)
-            for start in range(0, len(ids), COLLECTION_LIMIT):
-                part = {pid: batch[pid] for pid in ids[start:start + COLLECTION_LIMIT]}
-                held = holding.enter_context(self.hold(object_name, part))
-                persons = self.workspace.persons(list(held))
-                part_plans = [plan_person(self.catalog, object_name, persons[pid], changes)
-                              for pid, changes in held.items()]
-                self.settle_not_synced(object_name, part_plans)
-                tally.skipped += sum(1 for p in part_plans if not p.sent)
-                parts.append([p for p in part_plans if p.sent])
+        with self.hold(object_name, batch) as held:  # the job's persons stay claimed until it is settled
+            persons = self.workspace.persons(list(held))
+            plans = [plan_person(self.catalog, object_name, persons[pid], changes) for pid, changes in held.items()]
+            self.settle_not_synced(object_name, plans)
+            tally.skipped += sum(1 for p in plans if not p.sent)
+            sent = [p for p in plans if p.sent]
+            parts = [sent[start:start + COLLECTION_LIMIT] for start in range(0, len(sent), COLLECTION_LIMIT)]
             # One check query per 200 records, several in flight; then each part decided on what it read.
             with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
                                     thread_name_prefix="tandem-check") as reading:
-                current = list(reading.map(lambda plans: self.current_rows(object_name, plans), parts))
-            plans = [p for part, rows in zip(parts, current, strict=True) for p in self.checked(object_name, part, rows)]
-            self.send_checked(object_name, plans, tally, bulk=True)
+                current = list(reading.map(lambda part: self.current_rows(object_name, part), parts))
+            checked = [p for part, rows in zip(parts, current, strict=True) for p in self.checked(object_name, part, rows)]
+            self.send_checked(object_name, checked, tally, bulk=True)
         return tally
 
     def push_plans(self, object_name: str, plans: Sequence[PersonPush], tally: Tally) -> list[RecordResult | None]:
