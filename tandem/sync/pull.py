@@ -7,6 +7,11 @@ planned and applied in one store transaction, on the persons, bases and pending 
 transaction reads (their rows locked), together with the watermark that covers it: a Tandem edit
 landing meanwhile is either seen by the plan or lands after it, never between the two. A pull
 killed at any point resumes where its last committed page ended.
+
+The query reads one window of `SystemModstamp` (`watermark.py`). Its answers are read ahead while
+the pages before them are written (`prefetch.py`); a window larger than `FetchSettings.bulk_threshold`
+records is read by a Bulk API 2.0 query job instead, its CSV rows typed back to the REST shape. The
+cycle may hand a pull its first answer, read with the other objects' in one composite call.
 """
 
 from __future__ import annotations
@@ -18,11 +23,10 @@ from itertools import islice
 from typing import Any
 
 from tandem.errors import TandemError
-from tandem.salesforce.bulk import RESULT_CHUNK, csv_rows, query_job, result_texts
-
 from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
+from tandem.salesforce.bulk import RESULT_CHUNK, csv_rows, query_job, result_texts
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -79,9 +83,10 @@ def repaged(answers: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list
     held: list[dict[str, Any]] = []
     for answer in answers:
         held.extend(answer)
-        while len(held) >= size:
-            yield held[:size]
-            held = held[size:]
+        whole = len(held) - len(held) % size
+        for start in range(0, whole, size):
+            yield held[start:start + size]
+        del held[:whole]
     if held:
         yield held
 

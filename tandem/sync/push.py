@@ -10,6 +10,11 @@ last agreement is settled by the conflict rule there and then: where Salesforce 
 goes to the person and Tandem's is logged as lost; where Tandem wins, Tandem's value is sent and
 Salesforce's is logged. What remains is the time between that query and the update (one round trip);
 it costs one query per batch of up to 200 records.
+
+Several batches are in flight at once (`PushSettings.concurrency`), each claimed, checked, sent and
+settled on its own. When many persons have changes (`bulk_threshold`), batches of 2,000 go as Bulk
+API 2.0 ingest jobs instead: their check queries still read 200 records each (several at once),
+and each record's outcome in the job's results is settled exactly as a collection call's.
 """
 
 from __future__ import annotations

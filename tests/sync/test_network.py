@@ -250,3 +250,26 @@ def test_refused_records_of_a_push_are_handled_alike_by_bulk_and_by_collections(
         assert not store.outbox.find(person_ids=[sent.id]) and activities_of(store, sent.id, SYNCED)
     codes = sorted(e.error_code for e in store.sync_errors.recent(level=ErrorLevel.RECORD))
     assert codes == ["ENTITY_IS_DELETED", "STRING_TOO_LONG"]
+
+
+def test_push_batches_go_out_together_and_each_settles(store, http, base_url, ca_path, sf, reset_emulator):
+    import threading
+    load_contacts(http, base_url, 450)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, push=PushSettings(concurrency=3, bulk_threshold=0))
+    engine.run_cycle()
+    linked = [p for p in everyone(store) if p.link.sfdc_type == "Contact"]
+    store.persons.update_many([(p.id, {"title": f"Batch {p.id}"}) for p in linked], origin=ChangeOrigin.CLI)
+    together = threading.Barrier(3, timeout=20)  # three batches of 200: all three calls in flight at once
+    real = engine.client.update_records
+
+    def meeting(object_name, records):
+        together.wait()
+        return real(object_name, records)
+
+    engine.client.update_records = meeting
+    report = engine.run_cycle()
+    [push] = [s for s in report.steps if s.operation is StepOperation.PUSH_UPDATES and s.object == "Contact"]
+    assert push.status is StepStatus.SUCCEEDED and push.counts.updated == len(linked) == 454
+    titles = {r["Id"]: r["Title"] for r in sf.query_all("SELECT Id, Title FROM Contact")["records"]}
+    assert all(titles[p.link.sfdc_id] == f"Batch {p.id}" for p in linked)
+    assert not store.outbox.find(person_ids=[p.id for p in linked])
