@@ -19,7 +19,7 @@ and each record's outcome in the job's results is settled exactly as a collectio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -116,19 +116,32 @@ class Pusher:
         """Every due change of the object, several batches in flight (or Bulk ingest jobs when many
         persons have changes); each batch is claimed, checked, sent and settled on its own."""
         settings = self.settings
-        due = dict(max_persons=settings.bulk_threshold, include_failed=retry_failed, now=self.clock())
-        bulk = settings.bulk_threshold > 0 and len(
-            self.workspace.pending_batch(object_name, after_person_id=0, **due)) >= settings.bulk_threshold
+        window = max(settings.bulk_threshold, COLLECTION_LIMIT)  # persons read from the outbox at a time
+
+        def due(after: int) -> dict[int, list[PendingChange]]:
+            return self.workspace.pending_batch(object_name, after_person_id=after, max_persons=window,
+                                                include_failed=retry_failed, now=self.clock())
+
+        first = due(0)
+        bulk = settings.bulk_threshold > 0 and len(first) >= settings.bulk_threshold
         size = settings.bulk_job_persons if bulk else COLLECTION_LIMIT
         in_flight = max(1, settings.bulk_concurrency if bulk else settings.concurrency)
+
+        def batches() -> Iterator[dict[int, list[PendingChange]]]:
+            read = first
+            while read:
+                ids = list(read)
+                for start in range(0, len(ids), size):
+                    yield {pid: read[pid] for pid in ids[start:start + size]}
+                if len(read) < window:
+                    return
+                read = due(max(read))
+
         tally = Tally()
-        after = 0
         running: set[Future[Tally]] = set()
         with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="tandem-push") as pool:
             try:
-                while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=size,
-                                                            include_failed=retry_failed, now=self.clock()):
-                    after = max(batch)
+                for batch in batches():
                     running.add(pool.submit(self._batch, object_name, batch, bulk))
                     if len(running) < in_flight:
                         continue
