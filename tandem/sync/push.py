@@ -209,9 +209,10 @@ class Pusher:
         def settle() -> Tally:
             settled = Tally()
             self.workspace.lock_persons([p.person.id for p in outgoing])
+            self.workspace.delivered_many([self._delivery(object_name, plan)
+                                           for plan, result in zip(outgoing, results, strict=True) if result.success])
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
-                    self._succeeded(object_name, plan)
                     settled.updated += 1
                 elif not result.retryable:
                     self.workspace.refuse(plan.person, Refusal(
@@ -309,8 +310,10 @@ class Pusher:
         ]
         self.workspace.not_sent(drops, records)
 
-    def _succeeded(self, object_name: str, plan: PersonPush) -> None:
-        self.workspace.delivered(plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
+    def _delivery(self, object_name: str, plan: PersonPush
+                  ) -> tuple[int, dict[str, Any], list[PendingChange], ActivityRecord]:
+        """What Salesforce taking a person's record writes: its values agreed, its changes gone, logged."""
+        return (plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
             plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
                 "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
                 "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),

@@ -236,6 +236,24 @@ class SyncWorkspace:
                 self.store.bases.set_many({person_id: dict(values)})
             self.log([activity])
 
+    def delivered_many(self, outcomes: Sequence[tuple[int, Mapping[str, Any], Sequence[PendingChange], ActivityRecord]]
+                       ) -> None:
+        """`delivered` for many persons at once, each (person id, values, changes, activity), in
+        one transaction and a statement per kind of write."""
+        if not outcomes:
+            return
+        with self.store.transaction():
+            self.store.persons.lock(sorted({pid for pid, _, _, _ in outcomes}))
+            cleared = [c.id for _, _, changes, _ in outcomes for c in changes]
+            if cleared:
+                self.store.outbox.clear(cleared)
+            bases: dict[int, dict[str, Any]] = defaultdict(dict)
+            for pid, values, _, _ in outcomes:
+                bases[pid].update(values)
+            if any(bases.values()):
+                self.store.bases.set_many({pid: b for pid, b in bases.items() if b})
+            self.log([activity for _, _, _, activity in outcomes])
+
     def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
         """The person follows its record to a new link (converted, deleted in Salesforce), logged."""
         self.delivered(person_id, {}, (), activity, link=link, reason=reason)
