@@ -24,7 +24,7 @@ class _Failed:
 
 
 def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """`items`, read up to `depth` ahead in a background thread."""
+    """`items`, read up to `depth` ahead in a background thread that starts reading at once."""
     handed: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
 
@@ -48,6 +48,10 @@ def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
 
     reader = threading.Thread(target=read, name="tandem-prefetch", daemon=True)
     reader.start()
+    return _taken(handed, stop, reader)
+
+
+def _taken(handed: queue.Queue[object], stop: threading.Event, reader: threading.Thread) -> Iterator[T]:
     try:
         while True:
             item = handed.get()

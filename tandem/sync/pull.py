@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from tandem.errors import TandemError
@@ -168,7 +168,8 @@ class Puller:
         for page in repaged(answers, self.page_size):
             read += len(page)
             records = [parser.parse(row) for row in page]
-            fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
+            fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)
+                     and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
             cursor = cursor.advance((r.id, r.stamp) for r in records)
             with self.hold(object_name, fresh):
                 if object_name == "Account":
@@ -201,7 +202,9 @@ class Puller:
         if first is None:
             first = client.query_page(prepared.soql, include_deleted=True)
         if int(first.get("totalSize") or 0) > self.fetch.bulk_threshold:
-            return self._bulk_answers(object_name, prepared.soql)
+            # The first answer is written while the job runs; the job's rows before it are skipped.
+            job = prefetched(self._bulk_answers(object_name, prepared.soql), self.fetch.read_ahead)
+            return chain([first["records"]], job)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 
