@@ -40,7 +40,6 @@ from tandem.people.store import PersonStore
 LOAD_CHUNK = 20_000
 COMMIT_LAG = 2.0
 """The emulator commits in stamp order (no lateCommit fault here): a short lag keeps the run short."""
-_ASKED = 0
 
 
 def control(server: RunningEmulator) -> requests.Session:
@@ -50,15 +49,20 @@ def control(server: RunningEmulator) -> requests.Session:
     return http
 
 
-def api_used(server: RunningEmulator, http: requests.Session) -> int:
-    """The org's API calls so far, less the `/limits` calls that asked (this one and the one before)."""
-    token = admin_token(server, http)
-    answer = http.get(f"{server.base_url}/services/data/v62.0/limits", headers={"Authorization": f"Bearer {token}"})
-    answer.raise_for_status()
-    limit = answer.json()["DailyApiRequests"]
-    global _ASKED
-    _ASKED += 1
-    return limit["Max"] - limit["Remaining"] - _ASKED
+class ApiCalls:
+    """The org's API calls so far, less the `/limits` calls that asked."""
+
+    def __init__(self, server: RunningEmulator, http: requests.Session) -> None:
+        self.server, self.http, self.asked = server, http, 0
+
+    def __call__(self) -> int:
+        token = admin_token(self.server, self.http)
+        answer = self.http.get(f"{self.server.base_url}/services/data/v62.0/limits",
+                               headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+        self.asked += 1
+        limit = answer.json()["DailyApiRequests"]
+        return limit["Max"] - limit["Remaining"] - self.asked
 
 
 def admin_token(server: RunningEmulator, http: requests.Session) -> str:
@@ -137,47 +141,48 @@ def run(records: int, changes: int, latency: float, workdir: str) -> dict[str, A
     result: dict[str, Any] = {"records": records, "changes": changes, "latency_s": latency}
     try:
         http = control(server)
+        api_used = ApiCalls(server, http)
         load_contacts(server, http, records)
         database_url = f"sqlite:///{workdir}/tandem.db"
         PersonStore(database_url).migrate()
         set_latency(server, http, latency)
 
-        before = api_used(server, http)
+        before = api_used()
         seconds, report = tandem_sync(server, database_url, workdir)
         result["initial_pull"] = {"seconds": round(seconds, 2), "records_per_s": round(records / seconds),
-                                  "api_calls": api_used(server, http) - before}
-        before = api_used(server, http)
+                                  "api_calls": api_used() - before}
+        before = api_used()
         seconds, report = tandem_sync(server, database_url, workdir)
-        result["cycle_after_load"] = {"seconds": round(seconds, 2), "api_calls": api_used(server, http) - before}
-        before = api_used(server, http)
+        result["cycle_after_load"] = {"seconds": round(seconds, 2), "api_calls": api_used() - before}
+        before = api_used()
         seconds, report = tandem_sync(server, database_url, workdir)
-        result["idle_one_shot"] = {"seconds": round(seconds, 2), "api_calls": api_used(server, http) - before}
+        result["idle_one_shot"] = {"seconds": round(seconds, 2), "api_calls": api_used() - before}
 
         store = PersonStore(database_url)
         changed = store.persons.get_many(list(range(1, changes + 1)))
         store.persons.update_many([(p.id, {"title": f"Pushed {p.id}"}) for p in changed], origin=ChangeOrigin.API)
         store.close()
-        before = api_used(server, http)
+        before = api_used()
         seconds, report = tandem_sync(server, database_url, workdir)
-        result["push"] = {"seconds": round(seconds, 2), "api_calls": api_used(server, http) - before,
+        result["push"] = {"seconds": round(seconds, 2), "api_calls": api_used() - before,
                           "steps": steps(report)}
         csv_path = Path(workdir) / "update.csv"
         lines = ["Id,Title"] + [f"{p.link.sfdc_id},Peer {p.id}" for p in changed]
         csv_path.write_text("\n".join(lines) + "\n")
-        before = api_used(server, http)
+        before = api_used()
         peer = bulk2_update(server, csv_path)
-        result["simple_salesforce_bulk2_update"] = {"seconds": round(peer, 2), "api_calls": api_used(server, http) - before}
+        result["simple_salesforce_bulk2_update"] = {"seconds": round(peer, 2), "api_calls": api_used() - before}
         result["push_ratio_to_bulk2"] = round(result["push"]["seconds"] / peer, 2)
 
         # Steady state: the peer's 10,000 changes are read once by the next cycle, and not again.
         time.sleep(COMMIT_LAG + 0.5)  # their window is settled
-        before = api_used(server, http)
+        before = api_used()
         seconds, report = tandem_sync(server, database_url, workdir)
-        result["steady_cycle"] = {"seconds": round(seconds, 2), "api_calls": api_used(server, http) - before,
+        result["steady_cycle"] = {"seconds": round(seconds, 2), "api_calls": api_used() - before,
                                   "steps": steps(report)}
-        before = api_used(server, http)
+        before = api_used()
         seconds, report = tandem_sync(server, database_url, workdir)
-        result["cycle_after_steady"] = {"seconds": round(seconds, 2), "api_calls": api_used(server, http) - before,
+        result["cycle_after_steady"] = {"seconds": round(seconds, 2), "api_calls": api_used() - before,
                                         "steps": steps(report)}
         set_latency(server, http, 0)
     finally:
