@@ -20,6 +20,8 @@ from tandem.errors import ConfigError
 ENV_PREFIX = "TANDEM_"
 CONFIG_FILE_ENV = "TANDEM_CONFIG"
 DEFAULT_CONFIG_FILE = "tandem.toml"
+ORG_COMMIT_LAG_SECONDS = 120.0
+"""A real org's writes are read once they are this old: a transaction commits within this after stamping."""
 
 
 class ApiClientSetting(BaseModel):
@@ -48,6 +50,13 @@ class Settings(BaseSettings):
     sf_ca_bundle: Path | None = Field(None, description="CA file trusted for Salesforce HTTPS")
     sf_api_version: str = "62.0"
     sync_interval_seconds: int = Field(300, ge=1, le=86_400)
+    sync_commit_lag_seconds: float | None = Field(
+        None, ge=0, le=3600,
+        description="how late Salesforce may commit a write after stamping it; unset: 120 for an org, 0 for the emulator",
+    )
+    sync_pull_bulk_threshold: int = Field(20_000, ge=0, description="records in a pull window read by a Bulk query job")
+    sync_push_bulk_threshold: int = Field(10_000, ge=0, description="persons to push at which Bulk ingest jobs go; 0: never")
+    sync_concurrency: int = Field(8, ge=1, le=25, description="push batches in flight at once")
     api_client_id: str | None = None
     api_client_secret: SecretStr | None = None
     api_clients: list[ApiClientSetting] = Field(default_factory=list)
@@ -109,6 +118,13 @@ class Settings(BaseSettings):
                 "for the client-credentials flow"
             )
         return self
+
+    @property
+    def commit_lag_seconds(self) -> float:
+        """The commit lag the pull allows for (`sync_commit_lag_seconds`, or the target's default)."""
+        if self.sync_commit_lag_seconds is not None:
+            return self.sync_commit_lag_seconds
+        return 0.0 if self.salesforce_target == "emulator" else ORG_COMMIT_LAG_SECONDS
 
     @property
     def salesforce_target(self) -> Literal["emulator", "org"]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.http import PinnedSession
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.policy import load_policy
+from tandem.sync.pull import FetchSettings
+from tandem.sync.push import PushSettings
 
 EMBEDDED_STATE_DIR = Path(".tandem/emulator")
 EMBEDDED_IDLE_EXIT = 1800.0
@@ -142,4 +145,8 @@ def engine_on(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
     settings' sync policy, for the block."""
     policy = load_policy(settings)
     with salesforce_client(settings) as client:
-        yield SyncEngine(client, store, policy=policy)
+        yield SyncEngine(
+            client, store, policy=policy, commit_lag=timedelta(seconds=settings.commit_lag_seconds),
+            fetch=FetchSettings(bulk_threshold=settings.sync_pull_bulk_threshold),
+            push=PushSettings(concurrency=settings.sync_concurrency, bulk_threshold=settings.sync_push_bulk_threshold),
+        )

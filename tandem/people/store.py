@@ -25,6 +25,7 @@ work again when another writer made the database give it up (a deadlock, a lock 
     store.sync_pause      the sync's pause switch, which `tandem run` honours
     store.person_search   persons by email, name or Salesforce Id
     store.history         steps and errors filtered for the web UI, backlog and throughput
+    store.describes       the Salesforce describes the field catalog is built from
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tandem.people.bases import Bases
 from tandem.people.create_markers import CreateMarkers
 from tandem.people.cycle_steps import CycleSteps
 from tandem.errors import StoreBusy
+from tandem.people.describes import Describes
 from tandem.people.database import DEFAULT_DATABASE_URL, Database, backoff, is_contention
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.installation import Installation
@@ -85,6 +87,7 @@ class PersonStore:
         self.sync_pause = SyncPause(db)
         self.person_search = PersonSearch(db, self.fields)
         self.history = SyncHistory(db)
+        self.describes = Describes(db)
 
     @property
     def url(self) -> str:

@@ -233,3 +233,11 @@ refused_logins = sa.Table(
     sa.Column("error_code", sa.String(100), nullable=True),
     sa.Column("reason", sa.Text(), nullable=False),
 )
+
+salesforce_describes = sa.Table(
+    "salesforce_describes", metadata,  # the field catalog's source: each synced object's describe
+    sa.Column("object", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("last_modified", sa.String(64), nullable=True),
+    sa.Column("checked_at", UtcDateTime(), nullable=False),
+)

@@ -14,7 +14,7 @@ within the call either: nothing a second try a moment later could change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -104,6 +104,14 @@ class SalesforceClient:
         """Salesforce's clock at its last answer (from the `Date` header), if the session keeps it."""
         return getattr(self.session, "server_time", None)
 
+    def server_now(self) -> datetime | None:
+        """Salesforce's clock now as far as its answers tell (never ahead of it); logs in if no answer came yet."""
+        now = getattr(self.session, "server_now", lambda: None)()
+        if now is None:
+            self._connection()
+            now = getattr(self.session, "server_now", lambda: None)()
+        return now
+
     @property
     def api_usage(self) -> tuple[int, int] | None:
         """(used, limit) from the last answer's Sforce-Limit-Info header, if any."""
@@ -181,17 +189,52 @@ class SalesforceClient:
     def describe(self, object_name: str) -> dict[str, Any]:
         return self._call(lambda sf: getattr(sf, object_name).describe())
 
-    def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+    def query(self, soql: str, *, include_deleted: bool = False,
+              first_page: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every row of a SOQL query, page by page (`queryAll` when deletes are wanted)."""
-        page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
+        for page in self.query_pages(soql, include_deleted=include_deleted, first_page=first_page):
+            yield from page
+
+    def query_page(self, soql: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        """The first page of a query as Salesforce answers it (`totalSize`, `records`, `nextRecordsUrl`)."""
+        return self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
+
+    def query_pages(self, soql: str, *, include_deleted: bool = False,
+                    first_page: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """A query's rows, one answer (up to 2,000 rows) at a time; `first_page` is its first answer
+        when that was already read (in a composite call)."""
+        page = first_page if first_page is not None else self.query_page(soql, include_deleted=include_deleted)
         while True:
-            yield from page["records"]
+            if page["records"]:
+                yield page["records"]
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             locator = page["nextRecordsUrl"]
             page = self._call(
                 lambda sf: sf.query_more(locator, identifier_is_url=True, include_deleted=include_deleted)
             )
+
+    def request(self, method: str, path: str, *, json: Any = None, data: bytes | None = None,
+                headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
+                not_modified_ok: bool = False) -> requests.Response:
+        """One data-API call (`path` under `/services/data/vNN.N/`), retried like every other.
+
+        An error answer raises its typed error; with `not_modified_ok`, a 304 comes back as it is."""
+
+        def send(sf: simple_salesforce.Salesforce) -> requests.Response:
+            url = f"{self.instance_url}/services/data/v{self.api_version}/{path.lstrip('/')}"
+            response = self.session.request(
+                method, url, json=json, data=data, params=params,
+                headers={"Authorization": f"Bearer {sf.session_id}", "Accept": "application/json",
+                         **(headers or {})},
+            )
+            if response.status_code == 304 and not_modified_ok:
+                return response
+            if response.status_code >= 300:
+                raise LibraryError(url, response.status_code, path, response.content)
+            return response
+
+        return self._call(send)
 
     def count(self, soql: str, *, include_deleted: bool = False) -> int:
         """The row count of a `SELECT COUNT() ...` query."""

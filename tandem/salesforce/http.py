@@ -8,7 +8,8 @@ environment's proxy settings.
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class PinnedSession(requests.Session):
         self.headers["User-Agent"] = USER_AGENT
         self.server_time: datetime | None = None
         """The `Date` of the last answer: the server's clock, which record stamps are written by."""
+        self._server_time_at = 0.0
         self.hooks["response"].append(self._note_server_time)
 
     def _note_server_time(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -37,8 +39,16 @@ class PinnedSession(requests.Session):
         if date:
             try:
                 self.server_time = parsedate_to_datetime(date)
+                self._server_time_at = time.monotonic()
             except (TypeError, ValueError):
                 pass
+
+    def server_now(self) -> datetime | None:
+        """Salesforce's clock now, never ahead of it: the last `Date` (whole seconds, cut down) plus
+        the time since it arrived."""
+        if self.server_time is None:
+            return None
+        return self.server_time + timedelta(seconds=time.monotonic() - self._server_time_at)
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any

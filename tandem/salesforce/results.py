@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-RETRYABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+NOT_PROCESSED = "NOT_PROCESSED"
+"""A record a Bulk job ended without processing: not written, so it may be sent again."""
+RETRYABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", NOT_PROCESSED})
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ being applied, so no stored value is silently mangled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -161,6 +161,3 @@ def _check_custom(
     wanted.setdefault(spec.name, spec)
     return rule
 
-
-def describe_all(describe: Callable[[str], Mapping[str, Any]], objects: Iterable[str] = SYNCED_OBJECTS) -> dict[str, Mapping[str, Any]]:
-    return {name: describe(name) for name in objects}

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from tandem.errors import (
     AuthenticationFailed,
+    ConfigError,
     CycleBusy,
     LimitExceeded,
+    SalesforceError,
     TandemError,
+    TransientError,
     Unreachable,
     UntrustedCertificate,
 )
@@ -30,15 +33,17 @@ from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStat
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
-from tandem.sync.catalog import Catalog, build_catalog, describe_all
+from tandem.salesforce.composite import SubRequest, composite, query_path
+from tandem.salesforce.describes import describe_changed
+from tandem.sync.catalog import SYNCED_OBJECTS, Catalog, build_catalog
 from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
 from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, LaneMeter
 from tandem.sync.merge import Winner
 from tandem.sync.policy import SyncPolicy, as_policy
 from tandem.sync.policy_fields import applied_to
-from tandem.sync.pull import PAGE_SIZE, Puller
-from tandem.sync.push import Pusher
-from tandem.sync.watermark import DEFAULT_OVERLAP
+from tandem.sync.pull import PAGE_SIZE, FetchSettings, PreparedPull, Puller
+from tandem.sync.push import Pusher, PushSettings
+from tandem.sync.watermark import DEFAULT_COMMIT_LAG
 from tandem.sync.workspace import SyncWorkspace
 
 HISTORY_KEPT = timedelta(days=5)
@@ -113,7 +118,9 @@ class SyncEngine:
         *,
         policy: SyncPolicy | Mapping[str, Winner] | None = None,
         schema_max_age_seconds: float = 3600,
-        overlap: timedelta = DEFAULT_OVERLAP,
+        commit_lag: timedelta = DEFAULT_COMMIT_LAG,
+        fetch: FetchSettings | None = None,
+        push: PushSettings | None = None,
         owner: str = "tandem sync",
         claim_wait_seconds: float = CLAIM_WAIT_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -125,13 +132,15 @@ class SyncEngine:
         self.owner = owner
         """Names the cycle's holder, for the message another process gets while this one runs."""
         self.clock = clock
-        self.workspace = SyncWorkspace(client, store, overlap)
+        self.workspace = SyncWorkspace(client, store, commit_lag)
         self.budget = ApiBudget(store, self.policy.budget, clock)
         self.meter = LaneMeter(self.budget, lambda: client.calls)
         """Charges this engine's calls to a lane: the cycle's own while a cycle runs, else the actions'."""
         self.ignore_budget = False
         self._budget_stop: BudgetSpent | None = None
         self._retry_failed = False
+        self.fetch = fetch or FetchSettings()
+        self.push_settings = push or PushSettings()
         self.claims = CycleClaims(self.workspace, store, claim_wait_seconds)
         self.pull_page_size = SQLITE_PAGE_SIZE if store.url.startswith("sqlite") else PAGE_SIZE
         self._lock: CycleLock | None = None
@@ -139,6 +148,7 @@ class SyncEngine:
         self.org_catalog: Catalog | None = None
         """The catalog as the org and the person fields allow it, before the policy narrows it."""
         self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
+        self._prepared: dict[str, PreparedPull] | None = None
         self.stop_requested: Callable[[], bool] = lambda: False
         self.progress: Callable[[int], None] = lambda done: None
         """Called between pages and batches with how many records the running step has handled."""
@@ -193,6 +203,7 @@ class SyncEngine:
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
             steps.append(("All", StepOperation.SYNC_SCHEMA, self.refresh_catalog))
         self._pulled = {}
+        self._prepared = None
         for name in PULL_ORDER:
             steps.append((name, StepOperation.PULL_UPDATES, lambda name=name: self._pull(name)))
             for follow_up in PULL_FOLLOW_UPS.get(name, ()):
@@ -249,15 +260,19 @@ class SyncEngine:
 
     # -- pieces ----------------------------------------------------------------------------------
 
-    def refresh_catalog(self, *, add_fields: bool = True) -> StepCounts:
+    def refresh_catalog(self, *, add_fields: bool = True, keep_describes: bool = True) -> StepCounts:
         """The sync-schema step: describe, decide, add new custom person fields.
 
-        Without `add_fields` (an action, which does not hold the cycle's lock) the store's fields
-        stay as they are: only the cycle changes the person schema, so two processes never race to.
+        The describes come from the store while they are younger than `schema_max_age_seconds`
+        (another process may have fetched them); older ones are revalidated with
+        `If-Modified-Since` in one composite call. Without `add_fields` (an action, which does not
+        hold the cycle's lock) the store's fields stay as they are: only the cycle changes the
+        person schema, so two processes never race to. Without `keep_describes` (a dry run) nothing
+        read is kept.
         """
-        describes = describe_all(self.client.describe)
+        describes, checked_at = self._describes(keep=keep_describes)
         custom = {f.name: f.type.value for f in self.store.fields.all() if f.custom}
-        catalog, wanted = build_catalog(describes, custom.get, now=self.clock())
+        catalog, wanted = build_catalog(describes, custom.get, now=checked_at)
         if not add_fields:
             self._settle_catalog(catalog)
             return StepCounts(skipped=len(wanted))
@@ -278,6 +293,21 @@ class SyncEngine:
         """Keep the org's catalog (the fields that exist as person fields) and the one the policy narrows."""
         self.org_catalog = catalog.limited_to({f.name for f in self.store.fields.all()})
         self.catalog = applied_to(self.policy, self.org_catalog)
+
+    def _describes(self, keep: bool = True) -> tuple[dict[str, Mapping], datetime]:
+        """Every synced object's describe, and when the oldest was last known current."""
+        held = self.store.describes.all()
+        now = self.clock()
+        if all(name in held for name in SYNCED_OBJECTS):
+            oldest = min(held[name].checked_at for name in SYNCED_OBJECTS)
+            if (now - oldest).total_seconds() < self.schema_max_age_seconds:
+                return {name: held[name].body for name in SYNCED_OBJECTS}, oldest
+        answers = describe_changed(self.client, {
+            name: held[name].last_modified if name in held else None for name in SYNCED_OBJECTS})
+        changed = {name: (a.body, a.last_modified) for name, a in answers.items() if a.body is not None}
+        if keep:
+            self.store.describes.keep(changed, [name for name, a in answers.items() if a.body is None], now=now)
+        return {name: (a.body if a.body is not None else held[name].body) for name, a in answers.items()}, now
 
     def ensure_catalog(self) -> Catalog:
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
@@ -321,19 +351,53 @@ class SyncEngine:
 
     def _pull(self, object_name: str) -> StepCounts:
         """Pull one object; keep the counts of its deletes and conversions for their own steps."""
-        counts = self._puller().pull(object_name)
+        if self._prepared is None:
+            self._prepared = {}  # a failed composite call leaves each object to its own query
+            self._prepared = self._prepare_pulls()
+        try:
+            counts = self._puller().pull(object_name, self._prepared.pop(object_name, None))
+        except SalesforceError as error:
+            if error.error_code == "INVALID_FIELD":  # the org's fields changed: describe afresh next time
+                self.store.describes.forget()
+                self.catalog = None
+            raise
         self._pulled[(object_name, StepOperation.PULL_DELETES)] = counts.deletes
         self._pulled[(object_name, StepOperation.PULL_CONVERSIONS)] = counts.conversions
         return counts.updates
 
+    def _prepare_pulls(self) -> dict[str, PreparedPull]:
+        """Every object's window, and the first answer of each query, read in one composite call.
+
+        A subrequest that failed stays with its own object: a transient failure is asked again
+        by that object's pull alone, any other fails that pull's step and no other."""
+        puller = self._puller()
+        bound = self.workspace.pull_bound()
+        prepared: dict[str, PreparedPull] = {}
+        for name in PULL_ORDER:
+            try:
+                prepared[name] = puller.prepared(name, bound)
+            except ConfigError:  # a pull filter the org cannot run: that object's pull step says so
+                continue
+        asked = [SubRequest(name, query_path(p.soql, include_deleted=True))
+                 for name, p in prepared.items() if not p.cursor.empty_window]
+        if not self.fetch.composite or len(asked) < 2:
+            return prepared
+        answers = composite(self.client, asked)
+        for name, answer in answers.items():
+            if answer.ok:
+                prepared[name] = replace(prepared[name], first_page=answer.body)
+            elif not isinstance(error := answer.error(), TransientError):
+                prepared[name] = replace(prepared[name], error=error)
+        return prepared
+
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches,
-                      hold=self.claims.page, page_size=self.pull_page_size)
+                      hold=self.claims.page, page_size=self.pull_page_size, fetch=self.fetch)
 
     def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
         """The cycle's pusher claims each batch's persons; an action's holds its person already."""
         pusher = Pusher(self.workspace, self.ensure_catalog(), source=source, policy=self.policy,
-                        between_batches=self._between_batches, clock=self.clock)
+                        between_batches=self._between_batches, clock=self.clock, settings=self.push_settings)
         if source is ChangeOrigin.SYNC_CYCLE:
             pusher.hold = self.claims.batch
         return pusher

@@ -37,11 +37,11 @@ class _ReadOnlyWorkspace(SyncWorkspace):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise StoreError("a dry run writes nothing")
 
-    apply = apply_page = save_cursor = mark_in_flight = delivered = relinked = not_sent = refuse = _refuse
+    apply = apply_page = save_cursor = mark_in_flight = delivered = delivered_many = relinked = not_sent = refuse = _refuse
     refresh_statistics = record_api_usage = keep_refused_login = recall_refused_login = log = _refuse
 
     def __init__(self, source: SyncWorkspace) -> None:
-        super().__init__(source.client, source.store, source.overlap)
+        super().__init__(source.client, source.store, source.commit_lag)
 
     def persons_by_sfdc_ids(self, sfdc_ids: Any, *, lock: bool = False) -> dict[str, Person]:
         return super().persons_by_sfdc_ids(sfdc_ids, lock=False)
@@ -89,7 +89,7 @@ class DryRun:
 
     def _catalog(self) -> Catalog:
         """The org's catalog as the sync user sees it now, under this dry run's policy."""
-        self.engine.refresh_catalog(add_fields=False)
+        self.engine.refresh_catalog(add_fields=False, keep_describes=False)
         assert self.engine.org_catalog is not None
         return applied_to(self.policy, self.engine.org_catalog)
 

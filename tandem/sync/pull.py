@@ -8,18 +8,27 @@ transaction reads (their rows locked), together with the watermark that covers i
 landing meanwhile is either seen by the plan or lands after it, never between the two. A pull
 killed at any point resumes where its last committed page ended. A pull filter of the sync policy
 is part of the query; what leaves it is handled by `tandem.sync.policy_effects`.
+
+The query reads one window of `SystemModstamp` (`watermark.py`). Its answers are read ahead while
+the pages before them are written (`prefetch.py`); a window larger than `FetchSettings.bulk_threshold`
+records is read by a Bulk API 2.0 query job instead, its CSV rows typed back to the REST shape. The
+cycle may hand a pull its first answer, read with the other objects' in one composite call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from itertools import islice
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain, islice
 from typing import Any
 
+from tandem.errors import TandemError
 from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
+from tandem.salesforce.bulk import RESULT_CHUNK, csv_rows, query_job, result_texts
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -28,12 +37,18 @@ from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, blank_
 from tandem.sync.policy import DecidingRule, SyncPolicy, as_policy
 from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
+from tandem.sync.prefetch import prefetched
 from tandem.sync.records import PulledRecord, RecordParser, link_for
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
 from tandem.sync.workspace import FieldState, SyncWorkspace
 
 PAGE_SIZE = 2000
+BULK_PULL_THRESHOLD = 20_000
+"""Records a pull window holds before it is read with a Bulk API 2.0 query job instead of REST pages."""
+READ_AHEAD = 2
+"""Answers read ahead while the pages before them are written (REST answers of 2,000 rows, or Bulk
+result chunks): the network and the database work at the same time, memory stays bounded."""
 ANALYZE_AFTER = 2000
 """Persons a pull adds before it refreshes the database's statistics (then each time the table doubles)."""
 _SYSTEM_FIELDS = {
@@ -70,14 +85,69 @@ def pages(rows: Iterable[dict[str, Any]], size: int = PAGE_SIZE) -> Iterator[lis
         yield page
 
 
+def repaged(answers: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Answers of any size cut into pages of `size` rows (the last one may be shorter)."""
+    held: list[dict[str, Any]] = []
+    for answer in answers:
+        held.extend(answer)
+        whole = len(held) - len(held) % size
+        for start in range(0, whole, size):
+            yield held[start:start + size]
+        del held[:whole]
+    if held:
+        yield held
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How a pull reads: REST pages below `bulk_threshold` records, a Bulk query job above it."""
+
+    bulk_threshold: int = BULK_PULL_THRESHOLD
+    read_ahead: int = READ_AHEAD
+    bulk_chunk: int = RESULT_CHUNK
+    composite: bool = True
+    """Whether a cycle reads its objects' first answers in one composite call (else a call each)."""
+
+
+@dataclass(frozen=True)
+class PreparedPull:
+    """A pull's window and query, with its first answer when that was read already (in the
+    cycle's composite call), or the error that answer was."""
+
+    cursor: Cursor
+    soql: str
+    first_page: Mapping[str, Any] | None = None
+    error: TandemError | None = None
+    condition: str | None = None
+    """The sync policy's pull filter, part of `soql`."""
+
+
+def prepare_pull(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> PreparedPull:
+    return PreparedPull(cursor, pull_query(object_name, catalog, cursor, condition), condition=condition)
+
+
+def bulk_types(object_name: str, catalog: Catalog) -> dict[str, str]:
+    """Column (lower case) → describe type, for the pull query's columns that are not text."""
+    types = {"isdeleted": "boolean", "isconverted": "boolean"}
+    for rule in catalog.rules.get(object_name, ()):
+        if rule.sf_type:
+            types[rule.sf_field.lower()] = rule.sf_type
+    if object_name == "Contact":
+        for rule in catalog.rules.get("Account", ()):
+            if rule.sf_type:
+                types[f"account.{rule.sf_field.lower()}"] = rule.sf_type
+    return types
+
+
 class Puller:
     """Applies pulled records of one object to persons, under the object's conflict policy."""
 
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: SyncPolicy | Mapping[str, Winner] | None,
                  between_pages: Callable[[int], bool] = lambda done: False,
                  hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext(),
-                 page_size: int = PAGE_SIZE) -> None:
+                 page_size: int = PAGE_SIZE, fetch: FetchSettings | None = None) -> None:
         self.workspace = workspace
+        self.fetch = fetch or FetchSettings()
         self.catalog = catalog
         self.policy = as_policy(policy)
         self.filters = FilterEffects(workspace, self.policy)
@@ -88,22 +158,30 @@ class Puller:
         self.page_size = page_size
         self.fates = RecordFates()
 
-    def pull(self, object_name: str) -> PullCounts:
+    def prepared(self, object_name: str, bound: datetime | None = None) -> PreparedPull:
+        """The object's window as of now (up to `bound` when given), and its query within the pull filter."""
+        cursor = self.workspace.cursor(object_name).reading_to(bound or self.workspace.pull_bound())
+        return prepare_pull(object_name, self.catalog, cursor, self.filters.pull_condition(object_name, self.catalog))
+
+    def pull(self, object_name: str, prepared: PreparedPull | None = None) -> PullCounts:
         parser = self._parser(object_name)
         pull_only = self._pull_only(object_name)
-        cursor = window = self.workspace.cursor(object_name)
-        condition = self.filters.pull_condition(object_name, self.catalog)
-        rows = self.workspace.client.query(pull_query(object_name, self.catalog, cursor, condition),
-                                           include_deleted=True)
+        prepared = prepared or self.prepared(object_name)
+        if prepared.error is not None:
+            raise prepared.error
+        cursor = window = prepared.cursor
+        condition = prepared.condition
+        if cursor.empty_window:
+            return PullCounts(Tally().counts(), Tally().counts(), Tally().counts())
+        answers = self.answers(object_name, prepared)
         updates, deletes, conversions = Tally(), Tally(), Tally()  # the pull's counts so far
         known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
-        read_at = None
-        for page in pages(rows, self.page_size):
-            read_at = read_at or self.workspace.client.server_time
+        for page in repaged(answers, self.page_size):
             read += len(page)
             records = [parser.parse(row) for row in page]
-            fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
+            fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)
+                     and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
             cursor = cursor.advance((r.id, r.stamp) for r in records)
             with self.hold(object_name, fresh):
                 if object_name == "Account":
@@ -120,13 +198,36 @@ class Puller:
             conversions.add(plan.conversions_counted)
             if self.between_pages(read):
                 break  # stopped: the cursor stays where the last applied page left it
-        else:  # read to the end: the window Salesforce had when the read began is done
-            finished = cursor.completed(read_at or self.workspace.client.server_time)
-            if finished != cursor:
+        else:  # read to the end: the whole window is applied, the next pull starts at its bound
+            finished = cursor.completed()
+            if finished.dump() != cursor.dump():
                 self.workspace.save_cursor(object_name, finished)
             if condition:
                 self.filters.pull_leavers(object_name, window, finished)
         return PullCounts(updates.counts(), deletes.counts(), conversions.counts())
+
+    def answers(self, object_name: str, prepared: PreparedPull) -> Iterator[list[dict[str, Any]]]:
+        """The window's rows in `(SystemModstamp, Id)` order, answer by answer, read ahead.
+
+        A window larger than the Bulk threshold (as its first REST answer's `totalSize` tells) is
+        read by a Bulk query job over the same query instead."""
+        client = self.workspace.client
+        first = prepared.first_page
+        if first is None:
+            first = client.query_page(prepared.soql, include_deleted=True)
+        if int(first.get("totalSize") or 0) > self.fetch.bulk_threshold:
+            # The first answer is written while the job runs; the job's rows before it are skipped.
+            job = prefetched(self._bulk_answers(object_name, prepared.soql), self.fetch.read_ahead)
+            return chain([first["records"]], job)
+        return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
+                          self.fetch.read_ahead)
+
+    def _bulk_answers(self, object_name: str, soql: str) -> Iterator[list[dict[str, Any]]]:
+        client = self.workspace.client
+        job_id = query_job(client, soql, include_deleted=True)
+        types = bulk_types(object_name, self.catalog)
+        for text in prefetched(result_texts(client, job_id, chunk=self.fetch.bulk_chunk), self.fetch.read_ahead - 1):
+            yield from csv_rows(text, types, PAGE_SIZE)
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []

@@ -10,11 +10,17 @@ last agreement is settled by the conflict rule there and then: where Salesforce 
 goes to the person and Tandem's is logged as lost; where Tandem wins, Tandem's value is sent and
 Salesforce's is logged. What remains is the time between that query and the update (one round trip);
 it costs one query per batch of up to 200 records.
+
+Several batches are in flight at once (`PushSettings.concurrency`), each claimed, checked, sent and
+settled on its own. When many persons have changes (`bulk_threshold`), batches of 2,000 go as Bulk
+API 2.0 ingest jobs instead: their check queries still read 200 records each (several at once),
+and each record's outcome in the job's results is settled exactly as a collection call's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,6 +30,7 @@ from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.people.origin import ChangeOrigin
+from tandem.salesforce.bulk_ingest import update_job
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
@@ -74,6 +81,25 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
     return plan
 
 
+CONCURRENCY = 8
+"""Batches in flight at once (each its check query, then its update call); short calls, which
+Salesforce does not count among its 25 concurrent long-running requests."""
+BULK_PUSH_THRESHOLD = 10_000
+"""Persons with changes to push at or above which an object's push goes by Bulk API 2.0 ingest jobs."""
+BULK_JOB_PERSONS = 2_000
+"""Persons per ingest job: each job's persons are claimed until it is settled (as a pull page's are)."""
+BULK_CONCURRENCY = 3
+"""Ingest jobs in flight at once (their claims together stay within PostgreSQL's default lock table)."""
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    concurrency: int = CONCURRENCY
+    bulk_threshold: int = BULK_PUSH_THRESHOLD
+    bulk_job_persons: int = BULK_JOB_PERSONS
+    bulk_concurrency: int = BULK_CONCURRENCY
+
+
 RETRIED = "the change stays pending: it goes again, whole, with the person's next change and on a back-off schedule"
 
 
@@ -83,7 +109,8 @@ class Pusher:
                  between_batches: Callable[[int], bool] = lambda done: False,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  hold: Callable[[str, dict[int, list[PendingChange]]],
-                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b: nullcontext(b)
+                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b: nullcontext(b),
+                 settings: PushSettings | None = None,
                  ) -> None:
         self.workspace = workspace
         self.catalog = catalog
@@ -95,23 +122,74 @@ class Pusher:
         self.clock = clock
         self.hold = hold
         """Held while a batch goes out: its persons no one else holds, with their changes re-read."""
+        self.settings = settings or PushSettings()
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
+        """Every due change of the object, several batches in flight (or Bulk ingest jobs when many
+        persons have changes); each batch is claimed, checked, sent and settled on its own."""
+        settings = self.settings
+        window = max(settings.bulk_threshold, COLLECTION_LIMIT)  # persons read from the outbox at a time
+
+        def due(after: int) -> dict[int, list[PendingChange]]:
+            return self.workspace.pending_batch(object_name, after_person_id=after, max_persons=window,
+                                                include_failed=retry_failed, now=self.clock())
+
+        first = due(0)
+        bulk = settings.bulk_threshold > 0 and len(first) >= settings.bulk_threshold
+        size = settings.bulk_job_persons if bulk else COLLECTION_LIMIT
+        in_flight = max(1, settings.bulk_concurrency if bulk else settings.concurrency)
+
+        def batches() -> Iterator[dict[int, list[PendingChange]]]:
+            read = first
+            while read:
+                ids = list(read)
+                for start in range(0, len(ids), size):
+                    yield {pid: read[pid] for pid in ids[start:start + size]}
+                if len(read) < window:
+                    return
+                read = due(max(read))
+
         tally = Tally()
-        after = 0
-        while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                                    include_failed=retry_failed, now=self.clock()):
-            after = max(batch)
-            with self.hold(object_name, batch) as held:
-                persons = self.workspace.persons(list(held))
-                plans = [plan_person(self.catalog, object_name, persons[pid], changes, self.rules_of(object_name))
-                         for pid, changes in held.items()]
-                inside = self.filters.push_inside(object_name, plans)
-                tally.skipped += len(plans) - len(inside)
-                self.push_plans(object_name, inside, tally)
-            if self.between_batches(tally.updated + tally.failed + tally.skipped):
-                break
+        running: set[Future[Tally]] = set()
+        with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="tandem-push") as pool:
+            try:
+                for batch in batches():
+                    running.add(pool.submit(self._batch, object_name, batch, bulk))
+                    if len(running) < in_flight:
+                        continue
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        tally.add(future.result())
+                    if self.between_batches(tally.updated + tally.failed + tally.skipped):
+                        break
+            finally:
+                finished, _ = wait(running)
+            for future in finished:
+                tally.add(future.result())
         return tally.counts()
+
+    def _batch(self, object_name: str, batch: dict[int, list[PendingChange]], bulk: bool) -> Tally:
+        tally = Tally()
+        with self.hold(object_name, batch) as held:  # a Bulk job's persons stay claimed until it is settled
+            persons = self.workspace.persons(list(held))
+            planned = [plan_person(self.catalog, object_name, persons[pid], changes, self.rules_of(object_name))
+                       for pid, changes in held.items()]
+            plans = self.filters.push_inside(object_name, planned)
+            tally.skipped += len(planned) - len(plans)
+            if not bulk:
+                self.push_plans(object_name, plans, tally)
+                return tally
+            self.settle_not_synced(object_name, plans)
+            tally.skipped += sum(1 for p in plans if not p.sent)
+            sent = [p for p in plans if p.sent]
+            parts = [sent[start:start + COLLECTION_LIMIT] for start in range(0, len(sent), COLLECTION_LIMIT)]
+            # One check query per 200 records, several in flight; then each part decided on what it read.
+            with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
+                                    thread_name_prefix="tandem-check") as reading:
+                current = list(reading.map(lambda part: self.current_rows(object_name, part), parts))
+            checked = [p for part, rows in zip(parts, current, strict=True) for p in self.checked(object_name, part, rows)]
+            self.send_checked(object_name, checked, tally, bulk=True)
+        return tally
 
     def rules_of(self, object_name: str) -> dict[str, DecidingRule]:
         return self.rules[0] if object_name == "Contact" else self.rules[1]
@@ -120,20 +198,36 @@ class Pusher:
         """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
         self.settle_not_synced(object_name, plans)
         plans = self.checked(object_name, [p for p in plans if p.sent]) + [p for p in plans if not p.sent]
+        return self.send_checked(object_name, plans, tally)
+
+    def send_checked(self, object_name: str, plans: Sequence[PersonPush], tally: Tally, *,
+                     bulk: bool = False) -> list[RecordResult | None]:
+        """Send checked plans (a collection call, or an ingest job with `bulk`) and settle each outcome."""
         outgoing = [p for p in plans if p.sent]
         tally.skipped += len(plans) - len(outgoing)
         if not outgoing:
             return [None] * len(plans)
         self.workspace.mark_in_flight([c for p in outgoing for c in p.sent])
-        results = self.workspace.client.update_records(object_name, [p.record for p in outgoing])
+        records = [p.record for p in outgoing]
+        if bulk:
+            results = update_job(self.workspace.client, object_name, records)
+            again = [i for i, r in enumerate(results) if r.retryable]  # sent again as a collection call would
+            for start in range(0, len(again), COLLECTION_LIMIT):
+                part = again[start:start + COLLECTION_LIMIT]
+                for index, result in zip(part, self.workspace.client.update_records(
+                        object_name, [records[i] for i in part]), strict=True):
+                    results[index] = result
+        else:
+            results = self.workspace.client.update_records(object_name, records)
         by_person = {p.person.id: r for p, r in zip(outgoing, results, strict=True)}
 
         def settle() -> Tally:
             settled = Tally()
             self.workspace.lock_persons([p.person.id for p in outgoing])
+            self.workspace.delivered_many([self._delivery(object_name, plan)
+                                           for plan, result in zip(outgoing, results, strict=True) if result.success])
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
-                    self._succeeded(object_name, plan)
                     settled.updated += 1
                 elif not result.retryable:
                     self.workspace.refuse(plan.person, Refusal(
@@ -144,15 +238,24 @@ class Pusher:
         tally.add(self.workspace.atomically(settle))
         return [by_person.get(p.person.id) for p in plans]
 
-    def checked(self, object_name: str, plans: list[PersonPush]) -> list[PersonPush]:
-        """The plans as they may go out once checked against Salesforce's records as they are now."""
+    def current_rows(self, object_name: str, plans: Sequence[PersonPush]) -> dict[str, dict[str, Any]]:
+        """The plans' records as Salesforce has them now (one query, up to 200 records)."""
         if not plans:
-            return plans
+            return {}
         fields = sorted({name for p in plans for name in p.record if name not in ("Id", "SystemModstamp")})
         fields.append("SystemModstamp")
         ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
         rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
-        current = {to_18(row["Id"]): row for row in rows}
+        return {to_18(row["Id"]): row for row in rows}
+
+    def checked(self, object_name: str, plans: list[PersonPush],
+                current: Mapping[str, Mapping[str, Any]] | None = None) -> list[PersonPush]:
+        """The plans as they may go out once checked against Salesforce's records as they are now
+        (`current`, when they were read already)."""
+        if not plans:
+            return plans
+        if current is None:
+            current = self.current_rows(object_name, plans)
 
         def decide() -> list[PersonPush]:  # on what this transaction reads, the persons locked
             settle = PagePlan()
@@ -227,8 +330,10 @@ class Pusher:
         ]
         self.workspace.not_sent(drops, records)
 
-    def _succeeded(self, object_name: str, plan: PersonPush) -> None:
-        self.workspace.delivered(plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
+    def _delivery(self, object_name: str, plan: PersonPush
+                  ) -> tuple[int, dict[str, Any], list[PendingChange], ActivityRecord]:
+        """What Salesforce taking a person's record writes: its values agreed, its changes gone, logged."""
+        return (plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
             plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
                 "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
                 "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),

@@ -33,11 +33,14 @@ def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str
     backlog: dict[str, int | None] = {}
     for object_name in PULL_ORDER:
         cursor = workspace.cursor(object_name)
-        if cursor.stamp is None:
+        floor = cursor.floor
+        if floor is None:
             backlog[object_name] = None  # never pulled: everything is backlog
             continue
+        # A completed window's bound was not read itself; the newest applied stamp was.
+        after = ">=" if cursor.read_to is not None and cursor.read_to == floor else ">"
         backlog[object_name] = client.count(
-            f"SELECT COUNT() FROM {object_name} WHERE SystemModstamp > {soql_datetime(cursor.stamp)}",
+            f"SELECT COUNT() FROM {object_name} WHERE SystemModstamp {after} {soql_datetime(floor)}",
             include_deleted=True,
         )
     return backlog

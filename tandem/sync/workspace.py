@@ -24,7 +24,7 @@ from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.results import RecordError
 from tandem.sync.plan import ActivityRecord, PagePlan
-from tandem.sync.watermark import DEFAULT_OVERLAP, Cursor
+from tandem.sync.watermark import DEFAULT_COMMIT_LAG, Cursor
 
 PULL_STREAM = "pull"
 
@@ -71,10 +71,12 @@ T = TypeVar("T")
 
 
 class SyncWorkspace:
-    def __init__(self, client: SalesforceClient, store: PersonStore, overlap: timedelta = DEFAULT_OVERLAP) -> None:
+    def __init__(self, client: SalesforceClient, store: PersonStore,
+                 commit_lag: timedelta = DEFAULT_COMMIT_LAG) -> None:
         self.client = client
         self.store = store
-        self.overlap = overlap
+        self.commit_lag = commit_lag
+        """How late Salesforce may commit a write after stamping it (`tandem.sync.watermark`)."""
         self._person_fields: dict[str, PersonField] = {}
         self._installation: str | None = None
 
@@ -91,7 +93,14 @@ class SyncWorkspace:
 
     def cursor(self, object_name: str) -> Cursor:
         mark = self.store.watermarks.get(object_name, PULL_STREAM)
-        return Cursor.load(mark.value if mark else None, self.overlap)
+        return Cursor.load(mark.value if mark else None)
+
+    def pull_bound(self) -> datetime | None:
+        """Where a pull starting now reads to: Salesforce's clock less the commit lag (None: to the end)."""
+        if not self.commit_lag:
+            return None
+        now = self.client.server_now()
+        return None if now is None else now - self.commit_lag
 
     def person_field(self, name: str) -> PersonField:
         """The person field (kept: a pull asks for the same few dozen on every row)."""
@@ -226,6 +235,24 @@ class SyncWorkspace:
             if values:
                 self.store.bases.set_many({person_id: dict(values)})
             self.log([activity])
+
+    def delivered_many(self, outcomes: Sequence[tuple[int, Mapping[str, Any], Sequence[PendingChange], ActivityRecord]]
+                       ) -> None:
+        """`delivered` for many persons at once, each (person id, values, changes, activity), in
+        one transaction and a statement per kind of write."""
+        if not outcomes:
+            return
+        with self.store.transaction():
+            self.store.persons.lock(sorted({pid for pid, _, _, _ in outcomes}))
+            cleared = [c.id for _, _, changes, _ in outcomes for c in changes]
+            if cleared:
+                self.store.outbox.clear(cleared)
+            bases: dict[int, dict[str, Any]] = defaultdict(dict)
+            for pid, values, _, _ in outcomes:
+                bases[pid].update(values)
+            if any(bases.values()):
+                self.store.bases.set_many({pid: b for pid, b in bases.items() if b})
+            self.log([activity for _, _, _, activity in outcomes])
 
     def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
         """The person follows its record to a new link (converted, deleted in Salesforce), logged."""

@@ -125,7 +125,7 @@ class ChaosRun:
         client = emulator_client(self.emulator.base_url, self.emulator.ca_path, backoff_seconds=0.01, max_attempts=4,
                                  clock=clock)
         client.session.timeout = (CLIENT_TIMEOUT, CLIENT_TIMEOUT)
-        return SyncEngine(client, store, overlap=timedelta(minutes=5))
+        return SyncEngine(client, store)
 
     def _round(self, number: int, engine: SyncEngine, store: PersonStore, marketer: PersonStore) -> None:
         linked = [p for p in self._persons(store) if p.linked and not p.link.sfdc_is_deleted]

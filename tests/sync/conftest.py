@@ -4,7 +4,6 @@ empty PostgreSQL database for what must hold on both."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 
@@ -30,7 +29,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def engine(base_url, ca_path, reset_emulator, store):
-    return SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5))
+    return SyncEngine(sync_client(base_url, ca_path), store)
 
 
 @pytest.fixture

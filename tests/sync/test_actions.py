@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 
@@ -104,8 +103,7 @@ def test_a_lead_carries_the_installation_id_and_person_id_as_its_external_id(act
 def actions_without_link_field(emulator, reset_emulator, base_url, ca_path, store):
     """Actions against an org whose sync user cannot see the Lead's external-id field."""
     emulator.org.set_field_level("Marketing Sync", "Lead", LINK_FIELD, "none")
-    engine = SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0,
-                        overlap=timedelta(minutes=5))
+    engine = SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0)
     engine.run_cycle()
     yield PersonActions(engine)
     emulator.org.reset()
@@ -198,7 +196,7 @@ def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, stor
 def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, store, sf, base_url, ca_path):
     persons = [add(store, email=f"race{n}@example.com", lastName=f"Race{n}", company="Race") for n in range(5)]
     errors: list[BaseException] = []
-    cycling = SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5))  # as `tandem run`
+    cycling = SyncEngine(sync_client(base_url, ca_path), store)  # as `tandem run`
 
     def cycles():
         for _ in range(3):

@@ -13,12 +13,12 @@ from tests.sync.conftest import sync_client
 
 @pytest.fixture
 def tiny_org(tmp_path, sample_org_path):
-    """The sample org with a daily limit of five API calls, on a server of its own."""
+    """The sample org with a daily limit of one API call (a cycle needs two), on a server of its own."""
     from tandem.emulator.model import Org
     from tandem.emulator.server import EmulatorServer
 
     definition = json.loads(sample_org_path.read_text())
-    definition["limits"]["DailyApiRequests"] = 5
+    definition["limits"]["DailyApiRequests"] = 1
     server = EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path / "emulator")
     server.start()
     yield server

@@ -68,7 +68,7 @@ def test_spend_is_counted_per_lane_and_day_across_processes(store, open_second_s
 
 
 def engine_for(base_url, ca_path, store, policy, clock):
-    return SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy, clock=clock)
+    return SyncEngine(sync_client(base_url, ca_path), store, policy=policy, clock=clock)
 
 
 def test_the_cycle_counts_its_calls_and_a_spent_lane_says_until_when(base_url, ca_path, reset_emulator, store):

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -114,7 +113,7 @@ def party(base_url, ca_path, open_second_store):
     """`party()` → a SyncEngine on a store of its own over the test's database (another process)."""
 
     def make() -> SyncEngine:
-        return SyncEngine(sync_client(base_url, ca_path), open_second_store(), overlap=timedelta(minutes=5))
+        return SyncEngine(sync_client(base_url, ca_path), open_second_store())
 
     return make
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 
@@ -41,7 +40,7 @@ def shared_store(database_url) -> Iterator[PersonStore]:
 
 @pytest.fixture
 def shared_engine(base_url, ca_path, reset_emulator, shared_store) -> SyncEngine:
-    return SyncEngine(sync_client(base_url, ca_path), shared_store, overlap=timedelta(minutes=5))
+    return SyncEngine(sync_client(base_url, ca_path), shared_store)
 
 
 def _edit_after_the_planner_reads(engine: SyncEngine, edit) -> list[threading.Thread]:

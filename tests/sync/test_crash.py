@@ -170,18 +170,19 @@ def test_initial_pull_killed_midway_resumes_without_duplicates(where, engine, st
 def test_pull_killed_while_reading_page_3_keeps_pages_1_and_2(engine, store, sf, http, base_url):
     bulk_load(http, base_url, BULK)
     client = engine.client
-    real_query = client.query
+    real_pages = client.query_pages
 
-    def dying_query(soql: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        for number, row in enumerate(real_query(soql, **kwargs)):
+    def dying_pages(soql: str, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+        rows = (row for answer in real_pages(soql, **kwargs) for row in answer)
+        for number, row in enumerate(rows):
             if "FROM Contact" in soql and number == 2 * engine.pull_page_size + 100:
                 raise Crash("connection lost in page 3")
-            yield row
+            yield [row]
 
-    client.query = dying_query
+    client.query_pages = dying_pages
     with pytest.raises(Crash):
         engine.run_cycle()
-    del client.query
+    del client.query_pages
     assert store.persons.count() == 2 * engine.pull_page_size
     finish(engine, store, sf)
 

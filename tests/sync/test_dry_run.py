@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -82,7 +81,7 @@ def test_a_dry_run_says_what_the_cycle_would_do(engine, store, changed_both_side
 
 def test_a_dry_run_lists_what_the_filters_drop(base_url, ca_path, reset_emulator, store, sf):
     policy = parse_policy({"filter": {"Contact": "Title != 'CEO'", "push": "leadSource != 'Partner'"}})
-    engine = SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, policy=policy)
     engine.run_cycle()
     peter = person(store, "peter@initech.example")
     store.persons.update(peter.id, {"leadSource": "Partner"}, origin=CLI)

@@ -8,6 +8,7 @@ import pytest
 
 from tandem.people.models import StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
+from tandem.sync.pull import FetchSettings
 from tests.sync.observe import CONFLICT, activities_of, person
 
 
@@ -31,6 +32,7 @@ def test_a_push_after_a_failed_pull_writes_nothing_over_an_unseen_change(
     getattr(sf, object_name).update(target.link.sfdc_id, {"Title": "Rep Title"})
     store.persons.update(target.id, {"title": "Marketing Title"}, origin=ChangeOrigin.CLI)
     queries_fail(1.0)
+    engine.fetch = FetchSettings(composite=False)  # the emulator's query outage hits query calls, not subrequests
     report = engine.run_cycle()
     pulls = [s for s in report.steps if s.operation is StepOperation.PULL_UPDATES]
     assert pulls and all(s.status is StepStatus.FAILED for s in pulls)

@@ -95,10 +95,13 @@ def test_pull_query_reads_everything_on_a_first_pull(catalog):
     assert "Tandem_Person_Id__c" not in pull_query("Lead", catalog, Cursor())  # not described on Lead here
 
 
-def test_pull_query_rereads_the_overlap_after_the_cursor(catalog):
+def test_pull_query_reads_the_window_from_the_cursor_to_its_bound(catalog):
     cursor = Cursor(stamp=datetime(2026, 1, 5, 10, 0, tzinfo=UTC))
     query = pull_query("Lead", catalog, cursor)
-    assert "WHERE SystemModstamp >= 2026-01-05T09:55:00.000Z ORDER BY" in query
+    assert "WHERE SystemModstamp >= 2026-01-05T10:00:00.000Z ORDER BY" in query
+    bounded = pull_query("Lead", catalog, cursor.reading_to(datetime(2026, 1, 5, 10, 1, 30, 123456, tzinfo=UTC)))
+    assert ("WHERE SystemModstamp >= 2026-01-05T10:00:00.000Z AND SystemModstamp < 2026-01-05T10:01:30.123Z "
+            "ORDER BY") in bounded
     assert "ConvertedContactId" in query and "Account." not in query
 
 

@@ -3,7 +3,6 @@ and `off` fields never read nor written. Every decision names its rule in the ac
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 
@@ -23,7 +22,7 @@ WILE, MILTON = "wile@acme.example", "milton@initech.example"
 def engine_with(base_url, ca_path, reset_emulator, store):
     def make(fields):
         policy = parse_policy({"fields": fields})
-        return SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy)
+        return SyncEngine(sync_client(base_url, ca_path), store, policy=policy)
     return make
 
 

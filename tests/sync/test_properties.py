@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.directory = Path(tempfile.mkdtemp(prefix="tandem-properties-"))
         self.store = PersonStore(f"sqlite:///{self.directory / 'tandem.db'}")
         self.store.migrate()
-        self.engine = SyncEngine(sync_client(self.base_url, self.ca_path), self.store, overlap=timedelta(minutes=5))
+        self.engine = SyncEngine(sync_client(self.base_url, self.ca_path), self.store)
         report = self.engine.run_cycle()
         assert report.succeeded, report.steps
         self.records = self._track()

@@ -1,6 +1,5 @@
 """The sync-schema step follows the org: new fields are picked up, hidden ones stop, types are checked."""
 
-from datetime import timedelta
 
 import pytest
 
@@ -20,7 +19,7 @@ def org(emulator, reset_emulator):
 @pytest.fixture
 def fresh_schema_engine(base_url, ca_path, org, store):
     """An engine that describes the org at every cycle (no schema cache)."""
-    return SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0, overlap=timedelta(minutes=5))
+    return SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0)
 
 
 def test_new_custom_field_is_picked_up_at_the_next_cycle(fresh_schema_engine, store, org, sf):

@@ -25,7 +25,7 @@ WILE, PETER = "wile@acme.example", "peter@initech.example"
 def engine_with(base_url, ca_path, reset_emulator, store):
     def make(filters, **more):
         policy = parse_policy({"filter": filters, **more})
-        return SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5), policy=policy)
+        return SyncEngine(sync_client(base_url, ca_path), store, policy=policy)
     return make
 
 

@@ -13,9 +13,8 @@ from tandem.people.store import PersonStore
 from tandem.sync.cycle import LockLost, SyncEngine
 from tests.sync.conftest import sync_client
 
-def tied_stamp() -> str:
-    """The newest stamp in the org, shared by every loaded record: ties sit right at the watermark.
-    Taken when the test runs (not when the module is imported, which may be minutes earlier)."""
+def newest_stamp() -> str:
+    """A stamp newer than any in the org, to share between loaded records: ties sit right at the watermark."""
     return (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
@@ -29,7 +28,7 @@ def contacts(first, count, stamp):
 
 
 def test_tied_stamps_across_pages_and_cycles(engine, store, http, base_url):
-    tied = tied_stamp()
+    tied = newest_stamp()
     load(http, base_url, contacts(0, 2500, tied))
     engine.run_cycle()
     assert store.persons.count() == 2506

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
@@ -17,7 +16,7 @@ def test_no_cycle_starts_while_paused_and_one_does_once_resumed(tmp_path, base_u
     store = PersonStore(f"sqlite:///{tmp_path / 'tandem.db'}")
     store.migrate()
     switch = PersonStore(store.url)  # the UI's process
-    engine = SyncEngine(sync_client(base_url, ca_path), store, overlap=timedelta(minutes=5))
+    engine = SyncEngine(sync_client(base_url, ca_path), store)
     switch.sync_pause.pause("olive", "quarter-end")
     stop, paused, ran = threading.Event(), threading.Event(), threading.Event()
     said: list[str] = []

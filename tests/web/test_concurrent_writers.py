@@ -12,7 +12,6 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -156,8 +155,7 @@ def test_api_writers_beside_running_sync_cycles_never_fail(database_url: str, ba
     PostgreSQL callers created duplicate persons and died in deadlocks."""
     api_store, sync_store = PersonStore(database_url), PersonStore(database_url)
     api_store.migrate()
-    engine = SyncEngine(emulator_client(base_url, ca_path, backoff_seconds=0.01), sync_store,
-                        overlap=timedelta(minutes=5))
+    engine = SyncEngine(emulator_client(base_url, ca_path, backoff_seconds=0.01), sync_store)
     contacts = [{"attributes": {"type": "Contact"}, "LastName": f"Busy {n}", "Email": f"busy{n}@example.com"}
                 for n in range(CONTACTS)]
     assert all(r["success"] for r in sf.restful("composite/sobjects", method="POST",

@@ -78,7 +78,7 @@ def test_ready_says_the_database_does_not_answer(make_app, tmp_path, clock):
 
 def test_metrics_parse_and_count_cycles_calls_backlog_errors_and_actions(make_app, api_store, base_url, ca_path,
                                                                          reset_emulator):
-    engine = SyncEngine(emulator_client(base_url, ca_path), api_store, overlap=timedelta(minutes=5))
+    engine = SyncEngine(emulator_client(base_url, ca_path), api_store)
     first = engine.run_cycle()
     assert first.failure is None
 

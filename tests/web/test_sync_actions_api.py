@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,7 +25,7 @@ def sf_api(make_app, base_url, ca_path, reset_emulator, api_store, opened):
         yield emulator_client(base_url, ca_path)
         opened.append("closed")
 
-    SyncEngine(emulator_client(base_url, ca_path), api_store, overlap=timedelta(minutes=5)).run_cycle()
+    SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
     with TestClient(make_app(salesforce=salesforce)) as client:
         client.headers.update(bearer(client))
         yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
@@ -18,7 +17,7 @@ def test_status_shows_lanes_and_forecast(make_app, base_url, ca_path, reset_emul
     def salesforce():
         yield emulator_client(base_url, ca_path)
 
-    SyncEngine(emulator_client(base_url, ca_path), api_store, overlap=timedelta(minutes=5)).run_cycle()
+    SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
     policy = parse_policy({"budget": {"daily_calls": 2000, "actions_reserve": 500}})
     with TestClient(make_app(salesforce=salesforce, policy=policy)) as client:
         client.headers.update(bearer(client))

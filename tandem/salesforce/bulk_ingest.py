@@ -1,0 +1,102 @@
+"""Bulk API 2.0 ingest: one job updates many records; its results come back per record, typed as
+the sObject Collections' (`RecordResult`), in the order the records were given.
+
+A record the job did not process (the job failed or was aborted) comes back as `NOT_PROCESSED`,
+which is retryable: it was not written, so it may be sent again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tandem.errors import InvalidInput
+from tandem.salesforce.ids import to_18
+from tandem.salesforce.results import NOT_PROCESSED, RecordError, RecordResult
+
+if TYPE_CHECKING:
+    from tandem.salesforce.client import SalesforceClient
+
+NULL = "#N/A"
+"""How a Bulk CSV sets a field to null (an empty cell leaves it as it is)."""
+_ENDED = frozenset({"JobComplete", "Failed", "Aborted"})
+
+
+def ingest_csv(records: Sequence[Mapping[str, Any]]) -> bytes:
+    """Records as a Bulk CSV: the union of their fields as columns, `Id` first."""
+    columns: dict[str, None] = {"Id": None}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_cell(record[c]) if c in record else "" for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_error(text: str) -> RecordError:
+    """`CODE:message:field1,field2 --` (a Bulk result's `sf__Error`) as a RecordError."""
+    text = text.strip().removesuffix("--").strip()
+    code, _, rest = text.partition(":")
+    message, colon, fields = rest.rpartition(":")
+    if not colon:
+        message, fields = rest, ""
+    return RecordError(code=code.strip() or "UNKNOWN_EXCEPTION", message=message.strip(),
+                       fields=tuple(f.strip() for f in fields.split(",") if f.strip()))
+
+
+def update_job(client: SalesforceClient, object_name: str, records: Sequence[Mapping[str, Any]], *,
+               pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0) -> list[RecordResult]:
+    """Update the records (each with its `Id`) in one ingest job; one result per record, in order."""
+    for index, record in enumerate(records):
+        if not record.get("Id"):
+            raise InvalidInput(f"records[{index}].Id", "an update needs the record's Id")
+    if not records:
+        return []
+    job = client.request("POST", "jobs/ingest", json={
+        "object": object_name, "operation": "update", "contentType": "CSV",
+        "lineEnding": "LF", "columnDelimiter": "COMMA",
+    }).json()
+    job_id = str(job["id"])
+    client.request("PUT", f"jobs/ingest/{job_id}/batches", data=ingest_csv(records),
+                   headers={"Content-Type": "text/csv"})
+    state = client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json().get("state")
+    wait = 0.0
+    while state not in _ENDED:
+        pause(wait)
+        state = client.request("GET", f"jobs/ingest/{job_id}").json().get("state")
+        wait = min(max(wait * 2, 0.5), longest_pause)
+    outcome: dict[str, RecordResult] = {}
+    if state == "JobComplete":
+        for row in _rows(client, job_id, "successfulResults"):
+            record_id = to_18(row.get("sf__Id") or row.get("Id") or "")
+            outcome[record_id] = RecordResult(id=record_id, success=True, created=row.get("sf__Created") == "true")
+        for row in _rows(client, job_id, "failedResults"):
+            record_id = row.get("Id") or row.get("sf__Id") or ""
+            if record_id:
+                record_id = to_18(record_id)
+                outcome[record_id] = RecordResult(id=record_id, success=False,
+                                                  errors=(parse_error(row.get("sf__Error", "")),))
+    not_processed = (RecordError(NOT_PROCESSED, f"the Bulk job ended {state} before this record"),)
+    results = []
+    for record in records:
+        record_id = to_18(str(record["Id"]))
+        results.append(outcome.get(record_id) or RecordResult(id=record_id, success=False, errors=not_processed))
+    return results
+
+
+def _rows(client: SalesforceClient, job_id: str, kind: str) -> list[dict[str, str]]:
+    text = client.request("GET", f"jobs/ingest/{job_id}/{kind}", headers={"Accept": "text/csv"}).content
+    return list(csv.DictReader(io.StringIO(text.decode("utf-8"))))

@@ -1,0 +1,108 @@
+"""Composite calls, Bulk 2.0 query and ingest jobs, and the conditional describe, against the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem.errors import TransientError
+from tandem.salesforce.bulk import csv_rows, query_job, result_texts, typed_row
+from tandem.salesforce.bulk_ingest import ingest_csv, parse_error, update_job
+from tandem.salesforce.composite import SubRequest, composite, query_path
+from tandem.salesforce.describes import describe_changed
+from tandem.sync.prefetch import prefetched
+from tests.salesforce.test_client import make_client
+
+
+@pytest.fixture
+def client(base_url, ca_path, reset_emulator):
+    return make_client(base_url, ca_path)
+
+
+def test_composite_answers_each_subrequest_on_its_own_in_one_call(client):
+    client.instance_url  # logged in
+    before = client.calls
+    answers = composite(client, [
+        SubRequest("good", query_path("SELECT Id FROM Contact", include_deleted=True)),
+        SubRequest("bad", query_path("SELECT Nope__c FROM Contact")),
+    ])
+    assert client.calls - before == 1
+    assert answers["good"].ok and answers["good"].body["totalSize"] == 4
+    assert not answers["bad"].ok and answers["bad"].error().error_code == "INVALID_FIELD"
+
+
+def test_a_bulk_query_reads_chunks_typed_as_rest_answers(client):
+    soql = "SELECT Id, Email, Newsletter__c, Lead_Score__c, Account.Name FROM Contact ORDER BY Email"
+    rest = list(client.query(soql))
+    job_id = query_job(client, soql, pause=lambda s: None)
+    types = {"newsletter__c": "boolean", "lead_score__c": "double"}
+    chunks = list(result_texts(client, job_id, chunk=3))
+    assert len(chunks) == 2  # four rows, three per results request
+    rows = [row for text in chunks for page in csv_rows(text, types, 3) for row in page]
+    assert [r["Email"] for r in rows] == [r["Email"] for r in rest]
+    for bulk_row, rest_row in zip(rows, rest, strict=True):
+        assert bulk_row["Newsletter__c"] == rest_row["Newsletter__c"]
+        assert bulk_row["Lead_Score__c"] == rest_row["Lead_Score__c"]
+        assert (bulk_row["Account"] or {}).get("Name") == (rest_row["Account"] or {}).get("Name")
+
+
+def test_typed_row_nests_relationships_and_reads_nulls():
+    row = typed_row({"Id": "003", "IsDeleted": "false", "Account.Name": "", "Score__c": "4.5", "Note": ""},
+                    {"isdeleted": "boolean", "score__c": "double"})
+    assert row == {"Id": "003", "IsDeleted": False, "Account": None, "Score__c": 4.5, "Note": None}
+
+
+def test_an_ingest_job_answers_per_record_in_request_order(client, sf):
+    ids = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Email")][:3]
+    sf.Contact.delete(ids[1])
+    results = update_job(client, "Contact", [
+        {"Id": ids[0], "Title": "One"}, {"Id": ids[1], "Title": "Gone"}, {"Id": ids[2], "Title": "x" * 200},
+    ], pause=lambda s: None)
+    assert [r.success for r in results] == [True, False, False]
+    assert results[1].errors[0].code == "ENTITY_IS_DELETED"
+    assert results[2].errors[0].code == "STRING_TOO_LONG" and results[2].errors[0].fields == ("Title",)
+    assert sf.Contact.get(ids[0])["Title"] == "One"
+
+
+def test_ingest_csv_writes_null_as_na_and_leaves_absent_fields_empty():
+    text = ingest_csv([{"Id": "1", "Title": None, "Flag": True}, {"Id": "2", "Fax": "5"}]).decode()
+    assert text.splitlines() == ["Id,Title,Flag,Fax", "1,#N/A,true,", "2,,,5"]
+    error = parse_error("REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --")
+    assert (error.code, error.message, error.fields) == ("REQUIRED_FIELD_MISSING",
+                                                         "Required fields are missing: [LastName]", ("LastName",))
+
+
+def test_describes_come_in_one_call_and_keep_what_to_revalidate_with(client):
+    client.instance_url
+    before = client.calls
+    found = describe_changed(client, {"Contact": None, "Lead": None})
+    assert client.calls - before == 1
+    assert found["Contact"].body["name"] == "Contact" and found["Contact"].last_modified
+    again = describe_changed(client, {"Contact": found["Contact"].last_modified})
+    assert again["Contact"].body is None or again["Contact"].body["name"] == "Contact"  # 304, or the emulator's 200
+
+
+def test_prefetched_hands_over_items_in_order_and_an_error_after_them():
+    def items():
+        yield 1
+        yield 2
+        raise TransientError("lost")
+
+    got = []
+    with pytest.raises(TransientError):
+        for item in prefetched(items(), depth=1):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_prefetched_reads_the_next_item_while_the_consumer_works_on_this_one():
+    import threading
+    read = [threading.Event() for _ in range(3)]
+
+    def items():
+        for n in range(3):
+            read[n].set()
+            yield n
+
+    for n in prefetched(items(), depth=2):
+        if n + 1 < len(read):
+            assert read[n + 1].wait(timeout=10), "the next item was not read ahead"

@@ -1,0 +1,275 @@
+"""How the sync uses the network: one call when idle, composite answers each on its own, Bulk
+jobs for large windows and pushes, pages read ahead, a window read once and late commits caught."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tandem.sync.cycle import SyncEngine
+from tandem.sync.pull import FetchSettings
+from tandem.sync.push import PushSettings
+from tests.sync.conftest import sync_client
+from tests.sync.observe import FAILED, SYNCED, activities_of, person
+
+
+class Crash(Exception):
+    """The process dies here."""
+
+
+def everyone(store) -> list:
+    return store.persons.get_many(list(range(1, store.persons.count() + 50)))
+
+
+def api_calls(emulator) -> int:
+    """The org's count of API calls (logins are not API calls)."""
+    return emulator.org.api_usage()[0]
+
+
+def load_contacts(http, base_url: str, count: int, first: int = 0) -> None:
+    rows = [{"FirstName": f"Net{i}", "LastName": "Loaded", "Email": f"net{i}@load.example", "Title": f"T{i % 7}",
+             "Lead_Score__c": i % 100, "Newsletter__c": i % 2 == 0, "Favorite_Color__c": ["Red", "Blue", None][i % 3]}
+            for i in range(first, first + count)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+
+
+def rows_read(client, object_name: str) -> list[str]:
+    """Record Ids the client's queries of `object_name` answer, as they arrive (observed, not changed)."""
+    seen: list[str] = []
+    real = client.query_pages
+
+    def counting(soql: str, **kwargs: Any):
+        for answer in real(soql, **kwargs):
+            if f"FROM {object_name} " in soql:
+                seen.extend(row["Id"] for row in answer)
+            yield answer
+
+    client.query_pages = counting
+    return seen
+
+
+# -- one call when idle --------------------------------------------------------------------------
+
+def test_an_idle_cycle_costs_one_api_call_for_tandem_run_and_for_a_one_shot_sync(
+        emulator, engine, store, base_url, ca_path):
+    engine.run_cycle()
+    before = api_calls(emulator)
+    report = engine.run_cycle()  # `tandem run`: the same engine, cycle after cycle
+    assert report.succeeded and api_calls(emulator) - before == 1
+    one_shot = SyncEngine(sync_client(base_url, ca_path), store)  # `tandem sync`: a new process, a new client
+    before = api_calls(emulator)
+    report = one_shot.run_cycle()
+    assert report.succeeded and api_calls(emulator) - before == 1
+    assert [s.operation for s in report.steps][0] is StepOperation.SYNC_SCHEMA  # from the stored describes
+
+
+def test_the_cycle_after_a_large_load_costs_at_most_two_calls(emulator, store, http, base_url, ca_path,
+                                                              reset_emulator):
+    load_contacts(http, base_url, 5000)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, fetch=FetchSettings(bulk_threshold=1000))
+    engine.run_cycle()
+    assert store.persons.count() == 5000 + 6
+    before = api_calls(emulator)
+    assert engine.run_cycle().succeeded
+    assert api_calls(emulator) - before <= 2
+
+
+def test_a_steady_stream_of_changes_is_read_once_each(engine, store, sf):
+    engine.run_cycle()
+    read = rows_read(engine.client, "Contact")
+    ids = [p.link.sfdc_id for p in everyone(store) if p.link.sfdc_type == "Contact"]
+    for round_number in range(3):
+        for record_id in ids:
+            sf.Contact.update(record_id, {"Title": f"Round {round_number}"})
+        engine.run_cycle()
+    assert sorted(read) == sorted(ids * 3)  # each change once: no window read twice
+    assert {p.fields["title"] for p in everyone(store) if p.link.sfdc_type == "Contact"} == {"Round 2"}
+
+
+def test_the_catalog_is_revalidated_once_stale_in_one_call(emulator, store, base_url, ca_path, reset_emulator):
+    clock_now = [None]
+
+    def clock():
+        from datetime import UTC, datetime
+        return clock_now[0] or datetime.now(UTC)
+
+    SyncEngine(sync_client(base_url, ca_path), store).run_cycle()
+    held = store.describes.all()
+    assert set(held) == {"Account", "Contact", "Lead"}
+    from datetime import UTC, datetime
+    clock_now[0] = datetime.now(UTC) + timedelta(hours=2)
+    later = SyncEngine(sync_client(base_url, ca_path), store, clock=clock)
+    before = api_calls(emulator)
+    assert later.run_cycle().succeeded
+    assert api_calls(emulator) - before == 2  # the describes in one composite call, the queries in another
+    assert all(d.checked_at > held[d.object].checked_at for d in store.describes.all().values())
+
+
+def test_an_unchanged_schema_answers_304_and_keeps_the_stored_describes(emulator, store, base_url, ca_path,
+                                                                      http, reset_emulator):
+    engine = SyncEngine(sync_client(base_url, ca_path), store)
+    engine.run_cycle()
+    held = store.describes.all()
+    since = held["Contact"].last_modified
+    answer = engine.client.request("GET", "sobjects/Contact/describe", headers={"If-Modified-Since": since},
+                                   not_modified_ok=True)
+    if answer.status_code != 304:
+        pytest.skip("the emulator answers describes without honouring If-Modified-Since")
+    again = SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0)
+    assert again.run_cycle().succeeded
+    after = store.describes.all()
+    assert after["Contact"].body == held["Contact"].body and after["Contact"].checked_at > held["Contact"].checked_at
+
+
+# -- the composite call ----------------------------------------------------------------------------
+
+def test_a_failing_subrequest_fails_only_its_own_pull(emulator, engine, store, sf):
+    engine.run_cycle()
+    wile = person(store, "wile@acme.example")
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Chief Coyote"})
+    # The sync user stops seeing a Lead field while the stored catalog still names it.
+    emulator.org.set_field_level("Marketing Sync", "Lead", "Lead_Score__c", "none")
+    try:
+        report = engine.run_cycle()
+        pulls = {s.object: s for s in report.steps if s.operation is StepOperation.PULL_UPDATES}
+        assert pulls["Lead"].status is StepStatus.FAILED
+        assert pulls["Account"].status is StepStatus.SUCCEEDED and pulls["Contact"].status is StepStatus.SUCCEEDED
+        assert person(store, "wile@acme.example").fields["title"] == "Chief Coyote"
+        [error] = [e for e in store.sync_errors.recent(level=ErrorLevel.JOB) if e.object == "Lead"]
+        assert error.error_code == "INVALID_FIELD"
+        assert engine.run_cycle().succeeded  # described afresh: the Lead pull goes on without that field
+    finally:
+        emulator.org.reset()
+
+
+# -- Bulk query pulls ------------------------------------------------------------------------------
+
+def test_a_bulk_pull_applies_exactly_what_rest_pages_apply(store, tmp_path, http, base_url, ca_path, reset_emulator):
+    load_contacts(http, base_url, 3000)
+    rest_store = PersonStore(f"sqlite:///{tmp_path / 'rest.db'}")
+    rest_store.migrate()
+    try:
+        by_bulk = SyncEngine(sync_client(base_url, ca_path), store,
+                             fetch=FetchSettings(bulk_threshold=100, bulk_chunk=700))
+        by_rest = SyncEngine(sync_client(base_url, ca_path), rest_store, fetch=FetchSettings(bulk_threshold=10**9))
+        assert by_bulk.run_cycle().succeeded and by_rest.run_cycle().succeeded
+
+        def view(of):
+            return {p.fields["email"]: (p.fields, p.link.sfdc_id, p.link.sfdc_account_id) for p in everyone(of)}
+
+        assert len(view(store)) == 3006
+        assert view(store) == view(rest_store)
+        assert view(store)["net4@load.example"][0]["Newsletter__c"] is True
+        assert view(store)["net5@load.example"][0]["Favorite_Color__c"] is None
+    finally:
+        rest_store.close()
+
+
+def test_a_bulk_pull_killed_midway_keeps_whole_pages_and_resumes(store, http, base_url, ca_path, reset_emulator):
+    load_contacts(http, base_url, 3000)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, fetch=FetchSettings(bulk_threshold=100, bulk_chunk=500))
+    real = engine.workspace.apply_page
+    pages = []
+
+    def dying(object_name, cursor, plan):
+        if object_name == "Contact":
+            if len(pages) == 3:
+                raise Crash("killed while the fourth page was read")
+            pages.append(object_name)
+        return real(object_name, cursor, plan)
+
+    engine.workspace.apply_page = dying
+    with pytest.raises(Crash):
+        engine.run_cycle()
+    del engine.workspace.apply_page
+    assert store.persons.count() == 3 * engine.pull_page_size  # whole pages, the watermark right behind them
+    assert engine.run_cycle().succeeded
+    assert store.persons.count() == 3006
+    emails = [p.fields["email"] for p in everyone(store)]
+    assert len(emails) == len(set(emails))
+
+
+# -- late commits ------------------------------------------------------------------------------------
+
+def test_a_record_committed_late_is_still_pulled(store, http, base_url, ca_path, sf, reset_emulator):
+    lag = timedelta(seconds=3)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, commit_lag=lag)
+    read = rows_read(engine.client, "Contact")
+    engine.run_cycle()
+    first = sf.Contact.create({"LastName": "Early", "Email": "early@late.example"})["id"]
+    engine.run_cycle()
+    http.put(f"{base_url}/_emulator/faults", json={"lateCommit": 1.0, "lateCommitSeconds": 2}).raise_for_status()
+    try:
+        late = sf.Contact.create({"LastName": "Late", "Email": "late@late.example"})["id"]
+    finally:
+        http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
+    deadline = time.monotonic() + 30
+    while not (store.persons.find_by_email("late@late.example") and store.persons.find_by_email("early@late.example")
+               ) and time.monotonic() < deadline:
+        engine.run_cycle()
+        time.sleep(0.2)
+    assert store.persons.find_by_email("late@late.example") and store.persons.find_by_email("early@late.example")
+    assert sorted(r for r in read if r in (first, late)) == sorted([first, late])  # each read once
+
+
+# -- Bulk ingest pushes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("by", ["bulk", "collections"])
+def test_refused_records_of_a_push_are_handled_alike_by_bulk_and_by_collections(by, store, sf, base_url, ca_path,
+                                                                                reset_emulator):
+    threshold = 2 if by == "bulk" else 0
+    engine = SyncEngine(sync_client(base_url, ca_path), store, push=PushSettings(bulk_threshold=threshold))
+    engine.run_cycle()
+    contacts = [p for p in everyone(store) if p.link.sfdc_type == "Contact"]
+    fine, too_long, gone, also_fine = contacts[:4]
+    for p, title in ((fine, "Fine"), (too_long, "x" * 200), (gone, "Gone"), (also_fine, "Also Fine")):
+        store.persons.update(p.id, {"title": title}, origin=ChangeOrigin.CLI)
+
+    def delete_before_the_push(object_name, operation):  # deleted after the pull read the org
+        if (object_name, operation) == ("Contact", StepOperation.PUSH_UPDATES):
+            sf.Contact.delete(gone.link.sfdc_id)
+
+    engine.on_step = delete_before_the_push
+    report = engine.run_cycle()
+    jobs = engine.client.request("GET", "jobs/ingest").json()["records"]
+    assert len(jobs) == (1 if by == "bulk" else 0)
+    [push] = [s for s in report.steps if s.operation is StepOperation.PUSH_UPDATES and s.object == "Contact"]
+    assert (push.counts.updated, push.counts.failed) == (2, 2)
+    assert sf.Contact.get(fine.link.sfdc_id)["Title"] == "Fine"
+    assert sf.Contact.get(also_fine.link.sfdc_id)["Title"] == "Also Fine"
+    for refused in (too_long, gone):
+        assert store.outbox.find(person_ids=[refused.id]), "the refused change stays pending"
+        assert activities_of(store, refused.id, FAILED)
+    for sent in (fine, also_fine):
+        assert not store.outbox.find(person_ids=[sent.id]) and activities_of(store, sent.id, SYNCED)
+    codes = sorted(e.error_code for e in store.sync_errors.recent(level=ErrorLevel.RECORD))
+    assert codes == ["ENTITY_IS_DELETED", "STRING_TOO_LONG"]
+
+
+def test_push_batches_go_out_together_and_each_settles(store, http, base_url, ca_path, sf, reset_emulator):
+    import threading
+    load_contacts(http, base_url, 450)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, push=PushSettings(concurrency=3, bulk_threshold=0))
+    engine.run_cycle()
+    linked = [p for p in everyone(store) if p.link.sfdc_type == "Contact"]
+    store.persons.update_many([(p.id, {"title": f"Batch {p.id}"}) for p in linked], origin=ChangeOrigin.CLI)
+    together = threading.Barrier(3, timeout=20)  # three batches of 200: all three calls in flight at once
+    real = engine.client.update_records
+
+    def meeting(object_name, records):
+        together.wait()
+        return real(object_name, records)
+
+    engine.client.update_records = meeting
+    report = engine.run_cycle()
+    [push] = [s for s in report.steps if s.operation is StepOperation.PUSH_UPDATES and s.object == "Contact"]
+    assert push.status is StepStatus.SUCCEEDED and push.counts.updated == len(linked) == 454
+    titles = {r["Id"]: r["Title"] for r in sf.query_all("SELECT Id, Title FROM Contact")["records"]}
+    assert all(titles[p.link.sfdc_id] == f"Batch {p.id}" for p in linked)
+    assert not store.outbox.find(person_ids=[p.id for p in linked])
