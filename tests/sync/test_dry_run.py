@@ -85,8 +85,9 @@ def test_a_dry_run_lists_what_the_filters_drop(base_url, ca_path, reset_emulator
     engine.run_cycle()
     peter = person(store, "peter@initech.example")
     store.persons.update(peter.id, {"leadSource": "Partner"}, origin=CLI)
-    report = DryRun(engine).run().as_json()
     hank = sf.query("SELECT Id FROM Contact WHERE Email = 'hank@globex.example'")["records"][0]["Id"]
+    sf.Contact.update(hank, {"Title": "CEO"})  # leaves the filter in the window the next cycle reads
+    report = DryRun(engine).run().as_json()
     assert report["filteredOut"]["Contact"]["ids"][:1] and any(i.startswith(hank[:15])
                                                                for i in report["filteredOut"]["Contact"]["ids"])
     assert [p["personId"] for p in report["filteredOut"]["push.Contact"]["listed"]] == [peter.id]
