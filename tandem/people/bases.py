@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from tandem.people.database import Database, in_chunks
+from tandem.people.checked import Checked
+from tandem.people.database import Database, in_chunks, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.tables import field_bases
 from tandem.people.validation import to_json_value
@@ -39,10 +40,13 @@ class Bases:
 
         A pull sets every synced field of every person it reads (tens of rows a person), so on
         SQLite the rows go straight to the driver, in the forms the table's types would store.
+        `Checked` values are stored as they are.
         """
         agreed_at = now or datetime.now(UTC)
+        coerce = self._fields.coerce
         rows = {
-            (person_id, name): None if value is None else to_json_value(self._fields.coerce(name, value))
+            (person_id, name): None if value is None else to_json_value(
+                value if isinstance(fields, Checked) else coerce(name, value))
             for person_id, fields in values.items()
             for name, value in fields.items()
         }
@@ -79,12 +83,17 @@ class Bases:
         found: dict[int, dict[str, Any]] = {}
         with self._db.reading() as connection:
             for chunk in in_chunks(person_ids):
-                query = sa.select(field_bases).where(field_bases.c.person_id.in_(chunk))
+                query = sa.select(field_bases).where(one_of(connection, field_bases.c.person_id, chunk))
                 for row in connection.execute(query):
                     found.setdefault(row.person_id, {})[row.field] = self._fields.typed(row.field, row.value)
         return found
 
     def clear(self, person_id: int) -> None:
         """Forget the agreement, e.g. when the person's Salesforce link changes."""
+        self.clear_many([person_id])
+
+    def clear_many(self, person_ids: Sequence[int]) -> None:
+        """`clear` for many persons."""
         with self._db.transaction() as connection:
-            connection.execute(sa.delete(field_bases).where(field_bases.c.person_id == person_id))
+            for chunk in in_chunks(person_ids):
+                connection.execute(sa.delete(field_bases).where(one_of(connection, field_bases.c.person_id, chunk)))

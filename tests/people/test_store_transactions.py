@@ -41,14 +41,20 @@ def test_failure_after_persons_and_activities_were_written_rolls_back_everything
 
 def test_failing_insert_of_activities_leaves_no_person(store: PersonStore, monkeypatch: pytest.MonkeyPatch) -> None:
     store.persons.add({"lastName": "Kept"}, origin=ChangeOrigin.CLI)
-    original = sa.Connection.execute
+    original, original_sql = sa.Connection.execute, sa.Connection.exec_driver_sql
 
     def execute(self: sa.Connection, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
         if isinstance(statement, sa.Insert) and statement.table.name == "activities":
             raise Boom
         return original(self, statement, *args, **kwargs)
 
+    def exec_driver_sql(self: sa.Connection, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO activities"):  # SQLite: the rows go straight to the driver
+            raise Boom
+        return original_sql(self, statement, *args, **kwargs)
+
     monkeypatch.setattr(sa.Connection, "execute", execute)
+    monkeypatch.setattr(sa.Connection, "exec_driver_sql", exec_driver_sql)
     with pytest.raises(Boom):
         store.persons.add_many([{"lastName": "Lost 1"}, {"lastName": "Lost 2"}], origin=ChangeOrigin.CLI)
     monkeypatch.undo()
