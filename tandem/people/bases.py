@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from tandem.people.checked import Checked
-from tandem.people.database import Database, in_chunks, one_of
+from tandem.people.database import Database, in_chunks, insert_rows, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.tables import field_bases
 from tandem.people.validation import to_json_value
@@ -24,6 +23,14 @@ _SQLITE_UPSERT_BASE = (
     "INSERT INTO field_bases (person_id, field, value, agreed_at) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (person_id, field) DO UPDATE SET value = excluded.value, agreed_at = excluded.agreed_at"
 )
+
+
+_POSTGRESQL_UPSERT_BASES = (
+    "INSERT INTO field_bases (person_id, field, value, agreed_at) "
+    "SELECT person_id, field, value, %s FROM unnest(%s::integer[], %s::text[], %s::json[]) AS v(person_id, field, value) "
+    "ON CONFLICT (person_id, field) DO UPDATE SET value = excluded.value, agreed_at = excluded.agreed_at"
+)
+"""One statement for any number of bases: three arrays, so PostgreSQL plans it once."""
 
 
 class Bases:
@@ -35,12 +42,14 @@ class Bases:
         """Record the values both sides now agree on for these fields of one person."""
         self.set_many({person_id: values}, now)
 
-    def set_many(self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None) -> None:
+    def set_many(self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None, *,
+                 new_persons: bool = False) -> None:
         """`set` for many persons in one upsert.
 
-        A pull sets every synced field of every person it reads (tens of rows a person), so on
-        SQLite the rows go straight to the driver, in the forms the table's types would store.
-        `Checked` values are stored as they are.
+        A pull sets every synced field of every person it reads (tens of rows a person), so the
+        rows go straight to the driver, in the forms the table's types would store. `Checked`
+        values are stored as they are. With `new_persons` (persons added in this transaction, who
+        have no base yet) the rows are inserted, not upserted (PostgreSQL: one `COPY`).
         """
         agreed_at = now or datetime.now(UTC)
         coerce = self._fields.coerce
@@ -53,6 +62,11 @@ class Bases:
         if not rows:
             return
         with self._db.transaction() as connection:
+            if new_persons and connection.dialect.name != "sqlite":
+                insert_rows(connection, field_bases, [
+                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
+                    for (person_id, name), value in rows.items()])
+                return
             if connection.dialect.name == "sqlite":
                 stamp = agreed_at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
                 connection.exec_driver_sql(
@@ -61,18 +75,10 @@ class Bases:
                      for (person_id, name), value in rows.items()],
                 )
                 return
-            upsert = postgresql.insert(field_bases)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[field_bases.c.person_id, field_bases.c.field],
-                set_={"value": upsert.excluded.value, "agreed_at": upsert.excluded.agreed_at},
-            )
-            connection.execute(
-                upsert,
-                [
-                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
-                    for (person_id, name), value in rows.items()
-                ],
-            )
+            connection.exec_driver_sql(_POSTGRESQL_UPSERT_BASES, (
+                agreed_at.astimezone(UTC).replace(tzinfo=None), [person_id for person_id, _ in rows],
+                [name for _, name in rows], [json.dumps(value) for value in rows.values()],
+            ))
 
     def get(self, person_id: int) -> dict[str, Any]:
         """The agreed value per field of one person (fields never agreed on are absent)."""

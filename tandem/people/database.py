@@ -72,19 +72,30 @@ def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Seq
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows that all set the same columns, in one statement.
 
-    On SQLite the rows go straight to the driver's `executemany`, each value through its column
-    type's own bind processor, so they are stored exactly as SQLAlchemy would store them, without
-    its per-row bookkeeping (the store's hottest writes: a pull's persons and activities).
+    The rows go straight to the driver, each value through its column type's own bind processor,
+    so they are stored exactly as SQLAlchemy would store them, without its per-row bookkeeping
+    (the store's hottest writes: a pull's persons and activities): on SQLite one `executemany`,
+    on PostgreSQL one `COPY`.
     """
     if not rows:
         return
-    if connection.dialect.name != "sqlite":
-        connection.execute(sa.insert(table), rows)
-        return
     names = list(rows[0])
+    values = _driver_values(connection, table, names, rows)
     quote = connection.dialect.identifier_preparer.quote
-    statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-                 f"VALUES ({', '.join('?' * len(names))})")
+    columns = ", ".join(quote(n) for n in names)
+    if connection.dialect.name != "sqlite":
+        with connection.connection.cursor() as cursor, \
+                cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})",
+                               values)
+
+
+def _driver_values(connection: sa.Connection, table: sa.Table, names: list[str],
+                   rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as tuples of `names`, each value as its column type binds it for this database."""
     processors = [(i, p) for i, name in enumerate(names)
                   if (p := _bind_processor(connection.dialect, table.c[name].type)) is not None]
     if any(len(row) != len(names) for row in rows):
@@ -103,7 +114,7 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str,
                     last[k] = (value, processed)
                 one[i] = processed
             values[n] = tuple(one)
-    connection.exec_driver_sql(statement, values)
+    return values
 
 
 def insert_returning_ids(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
@@ -111,14 +122,17 @@ def insert_returning_ids(connection: sa.Connection, table: sa.Table, rows: list[
 
     SQLite's `RETURNING` promises no order, so there the rows are inserted one after another under
     the transaction's write lock (which no other writer shares), each `AUTOINCREMENT` id above the
-    last, and the new ids read back in order. PostgreSQL returns them in order from multi-row
-    statements (SQLAlchemy's *insertmanyvalues*).
+    last, and the new ids read back in order. On PostgreSQL the ids are drawn from the table's
+    sequence first (as its default would draw them) and copied in with the rows.
     """
     if not rows:
         return []
     if connection.dialect.name != "sqlite":
-        inserted = connection.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        return list(inserted.scalars())
+        drawn = connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})")
+        ids = sorted(drawn.scalars())
+        insert_rows(connection, table, [{"id": pid, **row} for pid, row in zip(ids, rows, strict=True)])
+        return ids
     id_column = table.c.id
     before = connection.execute(sa.select(sa.func.coalesce(sa.func.max(id_column), 0))).scalar_one()
     insert_rows(connection, table, rows)

@@ -192,7 +192,8 @@ class SyncWorkspace:
             if plan.new_persons:
                 new_ids = store.persons.add_linked(plan.new_persons, origin=ChangeOrigin.SALESFORCE)
                 store.bases.set_many({pid: Checked({k: v for k, v in fields.items() if v is not None})
-                                      for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
+                                      for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)},
+                                     new_persons=True)
             if plan.dropped_pending:
                 store.outbox.clear(plan.dropped_pending)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
