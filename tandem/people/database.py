@@ -84,10 +84,14 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str,
     quote = connection.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in names)
     if connection.dialect.name != "sqlite":
-        with connection.connection.cursor() as cursor, \
-                cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        driver_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in values:
+                    copy.write_row(row)
+        except driver_error as error:  # the same typed error SQLAlchemy raises (a deadlock is retried)
+            raise sa.exc.DBAPIError.instance(statement, None, error, driver_error) from error
         return
     connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})",
                                values)

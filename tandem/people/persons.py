@@ -24,7 +24,6 @@ from tandem.people.activity_log import ActivityLog
 from tandem.people.activity_rows import change_row, new_lead_row
 from tandem.people.database import Database, in_chunks, insert_returning_ids, insert_rows, one_of
 from tandem.people.field_catalog import FieldCatalog
-from tandem.people.fields import LINK_FIELDS
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.outbox import Outbox
@@ -73,15 +72,19 @@ class Persons:
     ) -> list[int]:
         if not rows:
             return []
-        columns = sorted({name for row in rows for name in row})
-        if any(links):
-            columns += [f.name for f in LINK_FIELDS]
-        params = [
-            {name: None for name in columns} | row | (link or {}) | {"createdAt": now, "updatedAt": now}
-            for row, link in zip(rows, links, strict=True)
-        ]
-        for values in params:
+        # Only columns some row sets: a column left out is NULL, as the value None would make it.
+        columns = {name for row in (*rows, *(link for link in links if link)) for name, value in row.items()
+                   if value is not None}
+        blank = dict.fromkeys(sorted(columns - {"sfdcIsDeleted"}))
+        params = []
+        for row, link in zip(rows, links, strict=True):
+            values = blank.copy()
+            values.update((name, value) for name, value in row.items() if value is not None)
+            if link:
+                values.update((name, value) for name, value in link.items() if value is not None)
             values["sfdcIsDeleted"] = bool(values.get("sfdcIsDeleted"))
+            values["createdAt"] = values["updatedAt"] = now
+            params.append(values)
         table = self._fields.table
         with self._db.transaction() as connection:
             ids = insert_returning_ids(connection, table, params)
