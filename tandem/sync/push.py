@@ -33,7 +33,7 @@ from tandem.sync.fields import FieldRule
 from tandem.sync.merge import DEFAULT_POLICY, Outcome, Winner, decide_field
 from tandem.sync.plan import ActivityRecord, PagePlan, Tally, conflict_activity
 from tandem.sync.values import from_salesforce, shown, to_salesforce
-from tandem.sync.workspace import FieldState, Refusal, SyncWorkspace
+from tandem.sync.workspace import Delivery, FieldState, Refusal, SyncWorkspace
 
 
 @dataclass
@@ -113,9 +113,10 @@ class Pusher:
         def settle() -> Tally:
             settled = Tally()
             self.workspace.lock_persons([p.person.id for p in outgoing])
+            self.workspace.delivered_many([self._delivery(object_name, plan) for plan, result
+                                           in zip(outgoing, results, strict=True) if result.success])
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
-                    self._succeeded(object_name, plan)
                     settled.updated += 1
                 elif not result.retryable:
                     self.workspace.refuse(plan.person, Refusal(
@@ -204,8 +205,8 @@ class Pusher:
         ]
         self.workspace.not_sent(drops, records)
 
-    def _succeeded(self, object_name: str, plan: PersonPush) -> None:
-        self.workspace.delivered(plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
+    def _delivery(self, object_name: str, plan: PersonPush) -> Delivery:
+        return Delivery(plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
             plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
                 "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
                 "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),

@@ -68,6 +68,16 @@ def rejected(error: RecordError | None, message: str) -> RecordRejected:
                           fields=list(error.fields) if error else [])
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Salesforce took `values` for a person: `changes` leave the outbox, `activity` says so."""
+
+    person_id: int
+    values: Mapping[str, Any]
+    changes: Sequence[PendingChange]
+    activity: ActivityRecord
+
+
 T = TypeVar("T")
 
 
@@ -233,11 +243,23 @@ class SyncWorkspace:
             if link is not None:
                 self.store.persons.set_links([(person_id, link)], reason=reason)
                 self.store.bases.clear(person_id)
-            if changes:
-                self.store.outbox.clear([c.id for c in changes])
-            if values:
-                self.store.bases.set_many({person_id: dict(values)})
-            self.log([activity])
+            self.delivered_many([Delivery(person_id, values, changes, activity)])
+
+    def delivered_many(self, deliveries: Sequence[Delivery]) -> None:
+        """`delivered` for many persons of one push batch: their rows locked in one statement,
+        then one statement per kind of row written."""
+        if not deliveries:
+            return
+        with self.store.transaction():
+            person_ids = sorted({d.person_id for d in deliveries})
+            existing = self.store.persons.lock(person_ids)
+            cleared = [c.id for d in deliveries for c in d.changes]
+            if cleared:
+                self.store.outbox.clear(cleared)
+            bases = {d.person_id: d.values for d in deliveries if d.values}
+            if bases:
+                self.store.bases.set_many(bases)
+            self.log([d.activity for d in deliveries], existing=existing)
 
     def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
         """The person follows its record to a new link (converted, deleted in Salesforce), logged."""

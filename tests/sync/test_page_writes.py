@@ -1,5 +1,6 @@
 """A pull page is planned and written in one transaction: its persons are read once, with their rows
-locked, and a record that appears twice in one page makes one person, with its latest values."""
+locked, and a record that appears twice in one page makes one person, with its latest values. A push
+batch's results are settled together, one statement per kind of row."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.pull import Puller
 from tandem.sync.workspace import SyncWorkspace
-from tests.sync.observe import CHANGE, CONFLICT, activities_of
+from tests.sync.observe import CHANGE, CONFLICT, SYNCED, activities_of
 from tests.sync.observe import person as person_by_email
 
 NEW_LEAD_ID = 12
@@ -98,3 +99,41 @@ def test_small_pages_write_every_person_once(engine, store, page_size):
     assert len({p.link.sfdc_id for p in linked}) == len(linked) > page_size
     for p in linked:
         assert [a.activity_type_id for a in store.activities.find(p.id)][:1] == [NEW_LEAD_ID]
+
+
+class StatementLog:
+    """The SQL statements the store sends while a block runs."""
+
+    def __init__(self, store) -> None:
+        self.engine = store._db.engine  # noqa: SLF001
+        self.statements: list[str] = []
+
+    def _seen(self, conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementLog:
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def starting(self, prefix: str) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith(prefix.upper())]
+
+
+def test_a_push_batch_settles_its_persons_together(engine, store, sf):
+    engine.run_cycle()
+    contacts = [p for p in store.persons.get_many(range(1, 1000)) if p.link.sfdc_type == "Contact"]
+    assert len(contacts) >= 3
+    for n, p in enumerate(contacts):
+        store.persons.update(p.id, {"title": f"Pushed {n}"}, origin=ChangeOrigin.CLI)
+    with StatementLog(store) as log:
+        report = engine.run_cycle()
+    assert report.succeeded
+    for n, p in enumerate(contacts):
+        assert sf.Contact.get(p.link.sfdc_id)["Title"] == f"Pushed {n}"
+        assert store.bases.get(p.id)["title"] == f"Pushed {n}"
+        assert store.outbox.find(person_ids=[p.id]) == []
+        assert activities_of(store, p.id, SYNCED)[-1].attribute("Reason") == "fields: title"
+    assert len(log.starting("INSERT INTO field_bases")) == 1, log.starting("INSERT INTO field_bases")
