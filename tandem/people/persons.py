@@ -162,9 +162,12 @@ class Persons:
         activity_rows: list[dict[str, Any]] = []
         pending: dict[tuple[int, str], Any] = {}
         with self._db.transaction() as connection:
-            known = read or {}
+            known: dict[int, dict[str, Any]] = {}
+            for person_id, _ in updates:
+                if read and person_id in read and (row := _row_of(read[person_id], names)) is not None:
+                    known[person_id] = row
             current = self._current_values(connection, [pid for pid, _ in updates if pid not in known], names)
-            current.update((pid, _row_of(known[pid], names)) for pid, _ in updates if pid in known)
+            current.update(known)
             for person_id, values in updates:
                 if person_id not in current:
                     raise NotFound(f"person {person_id} does not exist")
@@ -332,9 +335,12 @@ def _locking(query: sa.Select[Any]) -> sa.Select[Any]:
     return query.with_for_update(key_share=True)
 
 
-def _row_of(person: Person, names: Sequence[str]) -> dict[str, Any]:
-    """A person's values of these columns as its row holds them (fields and link fields)."""
+def _row_of(person: Person, names: Sequence[str]) -> dict[str, Any] | None:
+    """A person's values of these columns as its row holds them (fields and link fields); None when
+    the person was read without one of them (a custom field added since)."""
     fields, link = person.fields, person.link.as_fields()
+    if any(name not in fields and name not in link for name in names):
+        return None
     return {name: fields[name] if name in fields else link[name] for name in names}
 
 
