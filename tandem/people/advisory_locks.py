@@ -65,9 +65,7 @@ class AdvisoryLocks:
                 "SELECT a.application_name, host(a.client_addr)"
                 " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.classid::bigint = :c AND l.objid::bigint = 0"
-                " AND l.objsubid = 2 AND l.granted"  # advisory locks are per database; pg_locks shows all
-                " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-                {"c": _CYCLE_CLASS}).first()
+                " AND l.objsubid = 2 AND l.granted"), {"c": _CYCLE_CLASS}).first()
         if row is None:
             return None
         return f"{row[0]} (from {row[1]})" if row[1] else row[0]
