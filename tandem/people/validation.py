@@ -57,8 +57,13 @@ def converter(field: PersonField) -> Callable[[Any], Any]:
     Same results and same errors as `coerce(field, raw)`.
     """
     if field.type not in TEXT_TYPES:
+        check = _TYPED_CHECKS[field.type]
+        boolean = field.type is FieldType.BOOLEAN
+
         def typed(raw: Any) -> Any:
-            return None if raw is None or raw == "" else coerce(field, raw)
+            if boolean and (raw is True or raw is False):
+                return raw
+            return None if raw is None or raw == "" else check(field, raw)
         return typed
     name, limit = field.name, field.max_length
     email = field.type is FieldType.EMAIL
@@ -190,6 +195,11 @@ def _datetime(field: PersonField, raw: Any) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(field.name, f"{_shown(raw)} is out of range in UTC (years 1 to 9999)") from None
+
+
+_TYPED_CHECKS = {FieldType.INTEGER: _integer, FieldType.FLOAT: _number, FieldType.CURRENCY: _number,
+                 FieldType.BOOLEAN: _boolean, FieldType.DATE: _date, FieldType.DATETIME: _datetime}
+"""The check `coerce` runs for each type that is not text."""
 
 
 def _text(field: PersonField, raw: Any) -> str:
