@@ -155,11 +155,13 @@ def test_lookup_by_salesforce_ids_keeps_its_index_as_the_table_grows(store: Pers
             wanted = [_sfdc_id(n) for n in range(0, added, max(1, added // 40))]
             found = store.persons.by_sfdc_ids(wanted)
             assert sorted(found) == sorted(wanted)
+            assert sorted(store.api.person_ids_by("sfdcId", wanted)) == sorted(wanted)  # a pull page's claim
     with store._db.engine.connect() as connection:  # noqa: SLF001 - the pool's one connection: the session that ran them
         prepared = connection.exec_driver_sql(
             "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%%\"sfdcId\" = ANY%%'").scalars().all()
-        assert len(prepared) == 1, "the lookup is one statement, prepared once"
+        assert len(prepared) == 2, "each lookup is one statement, prepared once"
         ids = "{" + f"{_sfdc_id(5)},{_sfdc_id(7)}" + "}"
-        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) EXECUTE {prepared[0]}('{ids}')").scalar_one()
-    text = json.dumps(plan)
-    assert "ix_persons_sfdcId" in text and '"Node Type": "Seq Scan"' not in text, text
+        for name in prepared:
+            plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) EXECUTE {name}('{ids}')").scalar_one()
+            text = json.dumps(plan)
+            assert "ix_persons_sfdcId" in text and '"Node Type": "Seq Scan"' not in text, text
