@@ -9,6 +9,13 @@ own pushes, and the next one is idle. Prints one JSON object.
     python benchmarks/sync.py                        # 100,000 contacts, SQLite in a temp dir
     python benchmarks/sync.py --records 20000 --database-url postgresql://postgres@127.0.0.1:5432/bench
 
+Initial pulls only, each in a process of its own (so process CPU and peak RSS are the pull's, not
+the emulator's), alternating with another checkout's code against the same org, medians of N rounds:
+
+    python benchmarks/sync.py --pulls 3 --compare-with /path/to/other/checkout [--database-url postgresql://…]
+
+Each pull prints CPU per record (process CPU / records), records/s and peak RSS.
+
 Targets: initial pull ≥ 2,000 records/s end to end; push ≤ 10.1 API calls per 1,000 records (each batch of 200: one query reading the records as they are now, one update);
 RSS flat during the pull (pages are streamed); an idle cycle 1 API call. The emulator shares
 this process, so its records are part of the RSS and its serving time part of the pull time.
@@ -20,15 +27,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 import requests
 from simple_salesforce import Salesforce
@@ -52,6 +65,12 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS (`VmHWM`: unlike `ru_maxrss` it starts afresh at exec, so a pull
+    started from the emulator's process is not charged with that process's memory)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -144,14 +163,17 @@ def run(records: int, database_url: str | None, changes: int, workdir: Path) -> 
         engine.refresh_catalog()  # the schema step, kept out of the pull's timing
 
         rss_before = rss_mb()
+        cpu_before = time.thread_time()
         with RssSampler() as sampler:
             report, seconds = timed_cycle(engine)
+        cpu = time.thread_time() - cpu_before
         assert report.succeeded, report.steps
         pulled = step_counts(report, StepOperation.PULL_UPDATES)["new"]
         result["initial_pull"] = {
             "persons": pulled,
             "seconds": round(seconds, 2),
             "records_per_s": round(pulled / seconds, 1),
+            "engine_thread_cpu_us_per_record": round(cpu / max(pulled, 1) * 1e6, 1),
             "api_calls": report.api_calls,
             "rss_before_mb": round(rss_before, 1),
             "rss_during": sampler.summary(),
@@ -216,16 +238,108 @@ def run(records: int, database_url: str | None, changes: int, workdir: Path) -> 
     return result
 
 
+# -- initial pulls, each in a process of its own ----------------------------------------------------
+
+
+def pull_once(base_url: str, ca_path: Path, database_url: str) -> dict[str, Any]:
+    """One initial pull into an empty store, in this process: what a `--pull-once` child prints."""
+    store = PersonStore(database_url)
+    store.migrate()
+    engine = SyncEngine(emulator_client(base_url, ca_path), store)
+    engine.refresh_catalog()
+    rss_before = rss_mb()
+    cpu_before, started = time.process_time(), time.perf_counter()
+    with RssSampler() as sampler:
+        report = engine.run_cycle()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+    assert report.succeeded, report.steps
+    pulled = step_counts(report, StepOperation.PULL_UPDATES)["new"]
+    assert store.persons.count() == pulled
+    store.close()
+    return {"persons": pulled, "seconds": round(seconds, 2), "records_per_s": round(pulled / seconds, 1),
+            "cpu_s": round(cpu, 2), "cpu_us_per_record": round(cpu / max(pulled, 1) * 1e6, 1),
+            "rss_before_mb": round(rss_before, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "rss_during": sampler.summary()}
+
+
+def _fresh_database(server_url: str | None, workdir: Path) -> tuple[str, Any]:
+    """An empty database for one pull, and how to drop it afterwards."""
+    if server_url is None:
+        path = workdir / f"pull-{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite:///{path}", lambda: [p.unlink(missing_ok=True) for p in workdir.glob(f"{path.name}*")]
+    admin_url = sa.make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"tandem_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def compare_pulls(records: int, rounds: int, trees: dict[str, Path], server_url: str | None,
+                  workdir: Path) -> dict[str, Any]:
+    """`rounds` initial pulls of `records` contacts per code tree, alternating, against one emulator."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    with embedded_emulator(workdir / "emulator", persist=False) as server:
+        load_contacts(server.org, records)
+        for _ in range(rounds):
+            for name, tree in trees.items():
+                database_url, drop = _fresh_database(server_url, workdir)
+                try:
+                    child = subprocess.run(
+                        [sys.executable, __file__, "--pull-once", server.base_url, str(server.ca_path), database_url],
+                        env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tree, capture_output=True, text=True,
+                        check=False)
+                finally:
+                    drop()
+                if child.returncode != 0:
+                    raise RuntimeError(f"the pull with {name}'s code failed:\n{child.stderr[-3000:]}")
+                runs[name].append(json.loads(child.stdout))
+    result: dict[str, Any] = {"records": records, "rounds": rounds,
+                              "database": "postgresql" if server_url else "sqlite", "runs": runs}
+    medians = {name: {key: statistics.median(r[key] for r in found)
+                      for key in ("cpu_us_per_record", "records_per_s", "seconds", "peak_rss_mb")}
+               for name, found in runs.items()}
+    result["medians"] = medians
+    if len(trees) == 2:
+        this, other = list(trees)
+        result["ratios_other_over_this"] = {
+            "cpu_per_record": round(medians[other]["cpu_us_per_record"] / medians[this]["cpu_us_per_record"], 2),
+            "records_per_s": round(medians[this]["records_per_s"] / medians[other]["records_per_s"], 2),
+        }
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=1000, help="changes on each side in the incremental cycle")
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory "
+                        "(with --pulls: a PostgreSQL server URL, a database is made for each pull)")
+    parser.add_argument("--pulls", type=int, default=0, metavar="ROUNDS",
+                        help="only initial pulls, each in a process of its own, ROUNDS times; medians")
+    parser.add_argument("--compare-with", type=Path, default=None, metavar="CHECKOUT",
+                        help="with --pulls: alternate with the code of another checkout, same org")
+    parser.add_argument("--pull-once", nargs=3, metavar=("BASE_URL", "CA_PATH", "DATABASE_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.records < 2 * args.changes:
-        parser.error("--records must be at least twice --changes")
-    with tempfile.TemporaryDirectory(prefix="tandem-bench-") as workdir:
-        result = run(args.records, args.database_url, args.changes, Path(workdir))
+    if args.pull_once:
+        base_url, ca_path, database_url = args.pull_once
+        result = pull_once(base_url, Path(ca_path), database_url)
+    elif args.pulls:
+        trees = {"this": Path(__file__).resolve().parent.parent}
+        if args.compare_with:
+            trees["other"] = args.compare_with.resolve()
+        with tempfile.TemporaryDirectory(prefix="tandem-bench-") as workdir:
+            result = compare_pulls(args.records, args.pulls, trees, args.database_url, Path(workdir))
+    else:
+        if args.records < 2 * args.changes:
+            parser.error("--records must be at least twice --changes")
+        with tempfile.TemporaryDirectory(prefix="tandem-bench-") as workdir:
+            result = run(args.records, args.database_url, args.changes, Path(workdir))
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

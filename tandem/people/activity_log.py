@@ -7,7 +7,7 @@ an activity (a merge moves rows to the winner; a delete keeps them in the tombst
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from tandem.errors import NotFound
 from tandem.people.activities import ActivityType, check_attributes
 from tandem.people.activity_rows import ActivityEntry, activity_from_row, activity_row
-from tandem.people.database import Database, in_chunks
+from tandem.people.database import Database, in_chunks, insert_rows, one_of
 from tandem.people.models import Activity
 from tandem.people.tables import activities, person_ids
 from tandem.people.tombstones import Tombstones
@@ -49,8 +49,13 @@ class ActivityLog:
             activity_id = connection.execute(sa.insert(activities).values(row)).inserted_primary_key[0]
         return activity_from_row({**row, "id": activity_id})
 
-    def log_many(self, entries: Sequence[ActivityEntry], now: datetime | None = None) -> None:
-        """Append many activities in one statement: (person id, type, primary value, attributes)."""
+    def log_many(self, entries: Sequence[ActivityEntry], now: datetime | None = None,
+                 existing: Collection[int] = ()) -> None:
+        """Append many activities in one statement: (person id, type, primary value, attributes).
+
+        Persons in `existing` are known to exist (locked by the caller's transaction); the others
+        are looked up, and a gone one refuses the whole batch.
+        """
         now = now or datetime.now(UTC)
         rows = []
         for person_id, kind, primary_value, attributes in entries:
@@ -58,12 +63,12 @@ class ActivityLog:
             rows.append(activity_row(person_id, kind, now, None, primary_value, attributes))
         if not rows:
             return
-        wanted = {row["person_id"] for row in rows}
+        wanted = {row["person_id"] for row in rows}.difference(existing)
         with self._db.transaction() as connection:
-            missing = wanted - self._live(connection, wanted)
+            missing = wanted - self._live(connection, wanted) if wanted else set()
             if missing:
                 raise NotFound(f"person {min(missing)} does not exist")
-            connection.execute(sa.insert(activities), rows)
+            insert_rows(connection, activities, rows)
 
     def find(
         self,
@@ -99,5 +104,6 @@ class ActivityLog:
     def _live(connection: sa.Connection, ids: Sequence[int] | set[int]) -> set[int]:
         found: set[int] = set()
         for chunk in in_chunks(ids):
-            found.update(connection.execute(sa.select(person_ids.c.id).where(person_ids.c.id.in_(chunk))).scalars())
+            found.update(connection.execute(
+                sa.select(person_ids.c.id).where(one_of(connection, person_ids.c.id, chunk))).scalars())
         return found

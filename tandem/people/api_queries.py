@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.activity_rows import activity_from_row
-from tandem.people.database import Database, in_chunks
+from tandem.people.database import Database, in_chunks, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
@@ -88,7 +88,7 @@ class ApiQueries:
         table = self._fields.table
         key = _lookup_column(table, field)
         for chunk in in_chunks(wanted):
-            query = sa.select(key, table.c.id).where(key.in_(chunk)).order_by(table.c.id)
+            query = sa.select(key, table.c.id).where(one_of(connection, key, chunk)).order_by(table.c.id)
             if lock:
                 query = query.with_for_update(key_share=True)  # as Persons locks them: see persons._locking
             for value, person_id in connection.execute(query):

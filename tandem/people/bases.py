@@ -7,14 +7,15 @@ back without an echo (DESIGN, "Hard parts").
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
-from tandem.people.database import Database, in_chunks
+from tandem.people.checked import Checked
+from tandem.people.database import Database, in_chunks, insert_rows, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.tables import field_bases
 from tandem.people.validation import to_json_value
@@ -23,6 +24,26 @@ _SQLITE_UPSERT_BASE = (
     "INSERT INTO field_bases (person_id, field, value, agreed_at) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (person_id, field) DO UPDATE SET value = excluded.value, agreed_at = excluded.agreed_at"
 )
+
+
+_POSTGRESQL_UPSERT_BASES = (
+    "INSERT INTO field_bases (person_id, field, value, agreed_at) "
+    "SELECT person_id, field, value, %s FROM unnest(%s::integer[], %s::text[], %s::json[]) AS v(person_id, field, value) "
+    "ON CONFLICT (person_id, field) DO UPDATE SET value = excluded.value, agreed_at = excluded.agreed_at"
+)
+"""One statement for any number of bases: three arrays, so PostgreSQL plans it once."""
+
+
+def _json_text(value: Any) -> str:
+    """`json.dumps(value)`, with a shortcut for the common JSON values a pull stores by the million."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    return json.dumps(value)
 
 
 class Bases:
@@ -34,41 +55,42 @@ class Bases:
         """Record the values both sides now agree on for these fields of one person."""
         self.set_many({person_id: values}, now)
 
-    def set_many(self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None) -> None:
+    def set_many(self, values: Mapping[int, Mapping[str, Any]], now: datetime | None = None, *,
+                 new_persons: bool = False) -> None:
         """`set` for many persons in one upsert.
 
-        A pull sets every synced field of every person it reads (tens of rows a person), so on
-        SQLite the rows go straight to the driver, in the forms the table's types would store.
+        A pull sets every synced field of every person it reads (tens of rows a person), so the
+        rows go straight to the driver, in the forms the table's types would store. `Checked`
+        values are stored as they are. With `new_persons` (persons added in this transaction, who
+        have no base yet) the rows are inserted, not upserted (PostgreSQL: one `COPY`).
         """
         agreed_at = now or datetime.now(UTC)
+        coerce = self._fields.coerce
         rows = {
-            (person_id, name): None if value is None else to_json_value(self._fields.coerce(name, value))
+            (person_id, name): None if value is None else to_json_value(
+                value if isinstance(fields, Checked) else coerce(name, value))
             for person_id, fields in values.items()
             for name, value in fields.items()
         }
         if not rows:
             return
         with self._db.transaction() as connection:
+            if new_persons and connection.dialect.name != "sqlite":
+                insert_rows(connection, field_bases, [
+                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
+                    for (person_id, name), value in rows.items()])
+                return
             if connection.dialect.name == "sqlite":
                 stamp = agreed_at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
                 connection.exec_driver_sql(
                     _SQLITE_UPSERT_BASE,
-                    [(person_id, name, "null" if value is None else json.dumps(value), stamp)
-                     for (person_id, name), value in rows.items()],
+                    [(person_id, name, _json_text(value), stamp) for (person_id, name), value in rows.items()],
                 )
                 return
-            upsert = postgresql.insert(field_bases)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[field_bases.c.person_id, field_bases.c.field],
-                set_={"value": upsert.excluded.value, "agreed_at": upsert.excluded.agreed_at},
-            )
-            connection.execute(
-                upsert,
-                [
-                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
-                    for (person_id, name), value in rows.items()
-                ],
-            )
+            connection.exec_driver_sql(_POSTGRESQL_UPSERT_BASES, (
+                agreed_at.astimezone(UTC).replace(tzinfo=None), [person_id for person_id, _ in rows],
+                [name for _, name in rows], [_json_text(value) for value in rows.values()],
+            ))
 
     def get(self, person_id: int) -> dict[str, Any]:
         """The agreed value per field of one person (fields never agreed on are absent)."""
@@ -79,12 +101,17 @@ class Bases:
         found: dict[int, dict[str, Any]] = {}
         with self._db.reading() as connection:
             for chunk in in_chunks(person_ids):
-                query = sa.select(field_bases).where(field_bases.c.person_id.in_(chunk))
+                query = sa.select(field_bases).where(one_of(connection, field_bases.c.person_id, chunk))
                 for row in connection.execute(query):
                     found.setdefault(row.person_id, {})[row.field] = self._fields.typed(row.field, row.value)
         return found
 
     def clear(self, person_id: int) -> None:
         """Forget the agreement, e.g. when the person's Salesforce link changes."""
+        self.clear_many([person_id])
+
+    def clear_many(self, person_ids: Sequence[int]) -> None:
+        """`clear` for many persons."""
         with self._db.transaction() as connection:
-            connection.execute(sa.delete(field_bases).where(field_bases.c.person_id == person_id))
+            for chunk in in_chunks(person_ids):
+                connection.execute(sa.delete(field_bases).where(one_of(connection, field_bases.c.person_id, chunk)))

@@ -17,9 +17,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.pool import StaticPool
 
 from tandem.errors import InvalidInput, StoreBusy, StoreError
@@ -49,6 +51,111 @@ def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
     unique = sorted(set(values))
     for start in range(0, len(unique), _IN_CHUNK):
         yield unique[start:start + _IN_CHUNK]
+
+
+def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`.
+
+    One array parameter gives one statement text whatever the number of values, so PostgreSQL
+    plans it once per connection, and plans it again when `ANALYZE` changes the table's
+    statistics; an `IN` list of N parameters is another statement for each N, each prepared
+    after five runs with the plan of the moment.
+    """
+    if connection.dialect.name == "sqlite" or not values:
+        return column.in_(values)
+    element = column.type
+    if isinstance(element, sa.types.NullType):  # a lightweight `sa.table` column
+        element = sa.BigInteger() if isinstance(values[0], int) else sa.Text()
+    return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(element)))
+
+
+def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all set the same columns, in one statement.
+
+    The rows go straight to the driver, each value through its column type's own bind processor,
+    so they are stored exactly as SQLAlchemy would store them, without its per-row bookkeeping
+    (the store's hottest writes: a pull's persons and activities): on SQLite one `executemany`,
+    on PostgreSQL one `COPY`.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    values = _driver_values(connection, table, names, rows)
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    if connection.dialect.name != "sqlite":
+        statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        driver_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in values:
+                    copy.write_row(row)
+        except driver_error as error:  # the same typed error SQLAlchemy raises (a deadlock is retried)
+            raise sa.exc.DBAPIError.instance(statement, None, error, driver_error) from error
+        return
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})",
+                               values)
+
+
+def _driver_values(connection: sa.Connection, table: sa.Table, names: list[str],
+                   rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as tuples of `names`, each value as its column type binds it for this database."""
+    processors = [(i, p) for i, name in enumerate(names)
+                  if (p := _bind_processor(connection.dialect, table.c[name].type)) is not None]
+    if any(len(row) != len(names) for row in rows):
+        raise StoreError(f"rows inserted together into {table.name} must set the same columns")
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    values: list[Any] = [pick(row) for row in rows]
+    if processors:
+        last: list[Any] = [(_UNSET, None)] * len(processors)  # rows often share a value (a timestamp)
+        for n, picked in enumerate(values):
+            one = list(picked)
+            for k, (i, process) in enumerate(processors):
+                value = one[i]
+                seen, processed = last[k]
+                if value is not seen:
+                    processed = process(value)
+                    last[k] = (value, processed)
+                one[i] = processed
+            values[n] = tuple(one)
+    return values
+
+
+def insert_returning_ids(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """`insert_rows` for a table with an autoincrement `id`: the new ids, in the order of `rows`.
+
+    SQLite's `RETURNING` promises no order, so there the rows are inserted one after another under
+    the transaction's write lock (which no other writer shares), each `AUTOINCREMENT` id above the
+    last, and the new ids read back in order. On PostgreSQL the ids are drawn from the table's
+    sequence first (as its default would draw them) and copied in with the rows.
+    """
+    if not rows:
+        return []
+    if connection.dialect.name != "sqlite":
+        drawn = connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})")
+        ids = sorted(drawn.scalars())
+        insert_rows(connection, table, [{"id": pid, **row} for pid, row in zip(ids, rows, strict=True)])
+        return ids
+    id_column = table.c.id
+    before = connection.execute(sa.select(sa.func.coalesce(sa.func.max(id_column), 0))).scalar_one()
+    insert_rows(connection, table, rows)
+    ids = list(connection.execute(sa.select(id_column).where(id_column > before).order_by(id_column)).scalars())
+    if len(ids) != len(rows):
+        raise StoreError(f"expected {len(rows)} new rows in {table.name}, found {len(ids)}")
+    return ids
+
+
+def _bind_processor(dialect: sa.Dialect, type_: sa.types.TypeEngine[Any]) -> Any:
+    key = (dialect.name, type_)
+    found = _PROCESSORS.get(key, _UNSET)
+    if found is _UNSET:
+        found = _PROCESSORS[key] = type_.dialect_impl(dialect).bind_processor(dialect)
+    return found
+
+
+_PROCESSORS: dict[tuple[str, Any], Any] = {}
+_UNSET = object()
 
 
 def normalize_url(url: str) -> str:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tandem.errors import InvalidInput
+from tandem.people.checked import Checked
 from tandem.people.custom_fields import (
     define_custom_field,
     load_custom_fields,
@@ -28,6 +29,7 @@ from tandem.people.custom_fields import (
 from tandem.people.database import Database
 from tandem.people.fields import (
     EDITABLE_FIELDS,
+    LINK_FIELDS,
     SFDC_TYPES,
     STANDARD_BY_NAME,
     FieldAccess,
@@ -35,9 +37,10 @@ from tandem.people.fields import (
 )
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.tables import build_persons_table, person_fields
-from tandem.people.validation import coerce
+from tandem.people.validation import coerce, converter
 
 _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
+_LINK_CONVERTERS = {f.name: converter(f) for f in LINK_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,13 @@ class _Snapshot:
     table: sa.Table
     names: tuple[str, ...]
     """The fields a `Person` carries: the editable standard ones, then the custom ones."""
+    editable_sets: set[tuple[str, ...]]
+    """Field names of `Checked` values already known to be editable fields of this snapshot."""
 
     @classmethod
     def of(cls, custom: list[PersonField]) -> _Snapshot:
         return cls({f.name: f for f in custom}, build_persons_table(custom),
-                   _EDITABLE_NAMES + tuple(f.name for f in custom))
+                   _EDITABLE_NAMES + tuple(f.name for f in custom), set())
 
 
 class FieldCatalog:
@@ -130,8 +135,18 @@ class FieldCatalog:
     def editable_values(self, changes: Mapping[str, Any], position: int = 0, total: int = 1) -> dict[str, Any]:
         """Typed values for user-writable fields; any bad name or value raises before a write.
 
-        In a batch (`total` > 1) the error names the record's place in it.
+        In a batch (`total` > 1) the error names the record's place in it. `Checked` values are
+        taken as they are once their names are known to be editable fields.
         """
+        if isinstance(changes, Checked):
+            names = tuple(changes)
+            known = self._now.editable_sets
+            if names not in known:
+                for name in names:
+                    if self.get(name).access is not FieldAccess.EDITABLE:
+                        raise InvalidInput(name, "is read-only")
+                known.add(names)
+            return changes
         result = {}
         for name, raw in changes.items():
             field = self.get(name)
@@ -149,7 +164,7 @@ class FieldCatalog:
         """The link's typed values under their field names (`sfdcType`, `sfdcId`, ...)."""
         if link.sfdc_type not in (*SFDC_TYPES, None):
             raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
-        values = {name: coerce(self.get(name), value) for name, value in link.as_fields().items()}
+        values = {name: _LINK_CONVERTERS[name](value) for name, value in link.as_fields().items()}
         values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
         return values
 

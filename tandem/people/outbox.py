@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tandem.people.database import Database, in_chunks
+from tandem.people.database import Database, in_chunks, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.origin import ChangeOrigin
@@ -82,13 +82,13 @@ class Outbox:
     ) -> list[PendingChange]:
         """Pending changes, oldest first."""
         query = sa.select(pending_changes).order_by(pending_changes.c.id)
-        if person_ids is not None:
-            query = query.where(pending_changes.c.person_id.in_(list(person_ids)))
         if states is not None:
             query = query.where(pending_changes.c.state.in_([s.value for s in states]))
         if limit is not None:
             query = query.limit(limit)
         with self._db.transaction() as connection:
+            if person_ids is not None:
+                query = query.where(one_of(connection, pending_changes.c.person_id, list(person_ids)))
             return [self._pending(row) for row in connection.execute(query).mappings()]
 
     def for_push(

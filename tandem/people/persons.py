@@ -22,9 +22,8 @@ from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
 from tandem.people.activity_rows import change_row, new_lead_row
-from tandem.people.database import Database, in_chunks
+from tandem.people.database import Database, in_chunks, insert_returning_ids, insert_rows, one_of
 from tandem.people.field_catalog import FieldCatalog
-from tandem.people.fields import LINK_FIELDS
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.outbox import Outbox
@@ -73,25 +72,24 @@ class Persons:
     ) -> list[int]:
         if not rows:
             return []
-        columns = sorted({name for row in rows for name in row})
-        if any(links):
-            columns += [f.name for f in LINK_FIELDS]
-        params = [
-            {name: None for name in columns} | row | (link or {}) | {"createdAt": now, "updatedAt": now}
-            for row, link in zip(rows, links, strict=True)
-        ]
-        for values in params:
+        # Only columns some row sets: a column left out is NULL, as the value None would make it.
+        columns = {name for row in (*rows, *(link for link in links if link)) for name, value in row.items()
+                   if value is not None}
+        blank = dict.fromkeys(sorted(columns - {"sfdcIsDeleted"}))
+        params = []
+        for row, link in zip(rows, links, strict=True):
+            values = blank.copy()
+            values.update((name, value) for name, value in row.items() if value is not None)
+            if link:
+                values.update((name, value) for name, value in link.items() if value is not None)
             values["sfdcIsDeleted"] = bool(values.get("sfdcIsDeleted"))
+            values["createdAt"] = values["updatedAt"] = now
+            params.append(values)
         table = self._fields.table
         with self._db.transaction() as connection:
-            inserted = connection.execute(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), params
-            )
-            ids = list(inserted.scalars())
-            connection.execute(
-                sa.insert(activities),
-                [new_lead_row(pid, values, origin, now) for pid, values in zip(ids, params, strict=True)],
-            )
+            ids = insert_returning_ids(connection, table, params)
+            insert_rows(connection, activities,
+                        [new_lead_row(pid, values, origin, now) for pid, values in zip(ids, params, strict=True)])
         return ids
 
     # -- changing ---------------------------------------------------------------------------
@@ -113,19 +111,22 @@ class Persons:
         origin: ChangeOrigin,
         reason: str | None = None,
         now: datetime | None = None,
+        *,
+        read: Mapping[int, Person] | None = None,
     ) -> list[list[str]]:
         """Apply changes to many persons in one transaction.
 
         Only values that differ are written, each with a Change Data Value activity; a change from
         the marketing side (`origin.queued_for_push`) also becomes a pending change per field, for
-        whichever person is linked now or gets linked later.
+        whichever person is linked now or gets linked later. `read` are persons this transaction
+        has already read with their rows locked: their current values are taken from there.
         """
         origin = ChangeOrigin.of(origin)
         validated = [
             (person_id, self._fields.editable_values(changes, i, len(updates)))
             for i, (person_id, changes) in enumerate(updates)
         ]
-        return self.apply(validated, origin, reason, now or datetime.now(UTC), queue=origin.queued_for_push)
+        return self.apply(validated, origin, reason, now or datetime.now(UTC), queue=origin.queued_for_push, read=read)
 
     def set_link(
         self, person_id: int, link: SalesforceLink, reason: str | None = None, now: datetime | None = None
@@ -133,11 +134,12 @@ class Persons:
         return self.set_links([(person_id, link)], reason, now)[0]
 
     def set_links(
-        self, links: Sequence[tuple[int, SalesforceLink]], reason: str | None = None, now: datetime | None = None
+        self, links: Sequence[tuple[int, SalesforceLink]], reason: str | None = None, now: datetime | None = None,
+        *, read: Mapping[int, Person] | None = None,
     ) -> list[list[str]]:
         """The sync's way to write the read-only link fields; logged like any change, never queued."""
         values = [(person_id, self._fields.link_values(link)) for person_id, link in links]
-        return self.apply(values, ChangeOrigin.SALESFORCE, reason, now or datetime.now(UTC), queue=False)
+        return self.apply(values, ChangeOrigin.SALESFORCE, reason, now or datetime.now(UTC), queue=False, read=read)
 
     def apply(
         self,
@@ -146,8 +148,13 @@ class Persons:
         reason: str | None,
         now: datetime,
         queue: bool,
+        read: Mapping[int, Person] | None = None,
     ) -> list[list[str]]:
-        """Write values already typed (validated, or moved between persons by a merge)."""
+        """Write values already typed (validated, or moved between persons by a merge).
+
+        Persons in `read` were read in this transaction with their rows locked, and not changed
+        since in the columns written here: their values are compared as read, not read again.
+        """
         names = sorted({name for _, values in updates for name in values})
         table = self._fields.table
         changed_per_update: list[list[str]] = []
@@ -155,7 +162,12 @@ class Persons:
         activity_rows: list[dict[str, Any]] = []
         pending: dict[tuple[int, str], Any] = {}
         with self._db.transaction() as connection:
-            current = self._current_values(connection, [pid for pid, _ in updates], names)
+            known: dict[int, dict[str, Any]] = {}
+            for person_id, _ in updates:
+                if read and person_id in read and (row := _row_of(read[person_id], names)) is not None:
+                    known[person_id] = row
+            current = self._current_values(connection, [pid for pid, _ in updates if pid not in known], names)
+            current.update(known)
             for person_id, values in updates:
                 if person_id not in current:
                     raise NotFound(f"person {person_id} does not exist")
@@ -175,8 +187,7 @@ class Persons:
                     .values({name: sa.bindparam(name) for name in (*columns, "updatedAt")})
                 )
                 connection.execute(statement, [{"_id": pid, **vals, "updatedAt": now} for pid, vals in group])
-            if activity_rows:
-                connection.execute(sa.insert(activities), activity_rows)
+            insert_rows(connection, activities, activity_rows)
             if pending:
                 self._outbox.queue(connection, pending, origin, now)
         return changed_per_update
@@ -189,7 +200,7 @@ class Persons:
         columns = [table.c.id, *(table.c[name] for name in names)]
         found: dict[int, dict[str, Any]] = {}
         for chunk in in_chunks(person_ids):
-            query = _locking(sa.select(*columns).where(table.c.id.in_(chunk)).order_by(table.c.id))
+            query = _locking(sa.select(*columns).where(one_of(connection, table.c.id, chunk)).order_by(table.c.id))
             for person_id, *values in connection.execute(query):
                 found[person_id] = dict(zip(names, values, strict=True))
         return found
@@ -201,7 +212,7 @@ class Persons:
         found: list[int] = []
         with self._db.transaction() as connection:
             for chunk in in_chunks(person_ids):
-                query = _locking(sa.select(table.c.id).where(table.c.id.in_(chunk)).order_by(table.c.id))
+                query = _locking(sa.select(table.c.id).where(one_of(connection, table.c.id, chunk)).order_by(table.c.id))
                 found.extend(connection.execute(query).scalars())
         return found
 
@@ -242,9 +253,9 @@ class Persons:
             raise NotFound(self._tombstones.gone_message(person_id))
         return found[0]
 
-    def get_many(self, person_ids: Sequence[int]) -> list[Person]:
-        """The persons that exist among `person_ids`, in id order."""
-        return self._where("id", person_ids)
+    def get_many(self, person_ids: Sequence[int], *, lock: bool = False) -> list[Person]:
+        """The persons that exist among `person_ids`, in id order (with `lock`, as `by_sfdc_ids`)."""
+        return self._where("id", person_ids, lock=lock)
 
     def find_by_email(self, email: str) -> list[Person]:
         """Every person with this email, ignoring case (Marketo allows duplicates)."""
@@ -310,7 +321,7 @@ class Persons:
         table = self._fields.table
         with self._db.reading() as connection:
             for chunk in in_chunks(values):
-                query = sa.select(table).where(table.c[column].in_(chunk))
+                query = sa.select(table).where(one_of(connection, table.c[column], chunk))
                 if lock:
                     query = _locking(query.order_by(table.c.id))
                 result.extend(self._fields.person(row) for row in connection.execute(query).mappings())
@@ -322,6 +333,15 @@ def _locking(query: sa.Select[Any]) -> sa.Select[Any]:
     rows but not the key-share lock that inserting one of their activities or bases takes, so
     those inserts never wait for it."""
     return query.with_for_update(key_share=True)
+
+
+def _row_of(person: Person, names: Sequence[str]) -> dict[str, Any] | None:
+    """A person's values of these columns as its row holds them (fields and link fields); None when
+    the person was read without one of them (a custom field added since)."""
+    fields, link = person.fields, person.link.as_fields()
+    if any(name not in fields and name not in link for name in names):
+        return None
+    return {name: fields[name] if name in fields else link[name] for name in names}
 
 
 def _same(old: Any, new: Any) -> bool:

@@ -13,6 +13,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 from enum import Enum
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tandem.errors import InvalidInput
@@ -25,6 +26,10 @@ _INTEGER_LIMIT = 2**31 - 1
 _TRUE = frozenset({"true", "yes", "1", "y", "on"})
 _FALSE = frozenset({"false", "no", "0", "n", "off"})
 E = TypeVar("E", bound=Enum)
+TEXT_TYPES = frozenset(
+    {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL, FieldType.PICKLIST}
+)
+"""The types `coerce` checks as text."""
 
 
 def coerce(field: PersonField, raw: Any) -> Any:
@@ -44,6 +49,38 @@ def coerce(field: PersonField, raw: Any) -> Any:
             return _datetime(field, raw)
         case _:
             return _text(field, raw)
+
+
+def converter(field: PersonField) -> Callable[[Any], Any]:
+    """`coerce` bound to one field, its checks chosen once: a pull converts millions of values.
+
+    Same results and same errors as `coerce(field, raw)`.
+    """
+    if field.type not in TEXT_TYPES:
+        check = _TYPED_CHECKS[field.type]
+        boolean = field.type is FieldType.BOOLEAN
+
+        def typed(raw: Any) -> Any:
+            if boolean and (raw is True or raw is False):
+                return raw
+            return None if raw is None or raw == "" else check(field, raw)
+        return typed
+    name, limit = field.name, field.max_length
+    email = field.type is FieldType.EMAIL
+    picklist = field.picklist_values if field.type is FieldType.PICKLIST else ()
+
+    def text(raw: Any) -> Any:
+        if raw is None or raw == "":
+            return None
+        if type(raw) is not str:
+            return _text(field, raw)  # the slow path names the problem
+        if _UNSTORABLE.search(raw) is not None:
+            check_storable(name, raw)
+        if limit is not None and len(raw) > limit or email and not _EMAIL.match(raw) \
+                or picklist and raw not in picklist:
+            return _text(field, raw)
+        return raw
+    return text
 
 
 def to_json_value(value: Any) -> Any:
@@ -158,6 +195,11 @@ def _datetime(field: PersonField, raw: Any) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(field.name, f"{_shown(raw)} is out of range in UTC (years 1 to 9999)") from None
+
+
+_TYPED_CHECKS = {FieldType.INTEGER: _integer, FieldType.FLOAT: _number, FieldType.CURRENCY: _number,
+                 FieldType.BOOLEAN: _boolean, FieldType.DATE: _date, FieldType.DATETIME: _datetime}
+"""The check `coerce` runs for each type that is not text."""
 
 
 def _text(field: PersonField, raw: Any) -> str:

@@ -14,26 +14,29 @@ _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID_RE = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
 
 
+_UPPER_BITS = str.maketrans({c: "1" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} | {c: "0" for c in
+                                                                                "abcdefghijklmnopqrstuvwxyz0123456789"})
+"""An Id's characters as bits: 1 for an upper-case letter (the checksum reads each chunk's bits from its end)."""
+
+
 def checksum(id15: str) -> str:
     """The 3-character suffix for a 15-character Id (one letter per 5-character chunk)."""
     if not isinstance(id15, str) or len(id15) != 15:
         raise InvalidSalesforceId(id15, "a 15-character Id is needed")
-    letters = []
-    for start in (0, 5, 10):
-        bits = 0
-        for position, char in enumerate(id15[start : start + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << position
-        letters.append(_SUFFIX_ALPHABET[bits])
-    return "".join(letters)
+    bits = id15.translate(_UPPER_BITS)
+    alphabet = _SUFFIX_ALPHABET
+    return alphabet[int(bits[4::-1], 2)] + alphabet[int(bits[9:4:-1], 2)] + alphabet[int(bits[14:9:-1], 2)]
 
 
 def to_18(record_id: str) -> str:
     """The 18-character form of a 15- or 18-character Id; an 18-character Id is re-checksummed."""
-    if not is_well_formed(record_id):
+    if not isinstance(record_id, str) or not _ID_RE.match(record_id):
         raise InvalidSalesforceId(record_id)
     id15 = record_id[:15]
-    return id15 + checksum(id15)
+    suffix = checksum(id15)
+    if len(record_id) == 18 and record_id[15:].upper() != suffix:
+        raise InvalidSalesforceId(record_id)
+    return id15 + suffix
 
 
 def is_well_formed(value: object) -> bool:

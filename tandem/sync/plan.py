@@ -13,6 +13,7 @@ from typing import Any
 
 from tandem.people import activities as types
 from tandem.people.activities import ActivityType
+from tandem.people.checked import Checked
 from tandem.people.models import Person, SalesforceLink, StepCounts
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.merge import FieldDecision, Outcome
@@ -82,12 +83,19 @@ class MergeOrder:
 
 @dataclass
 class PagePlan:
-    """Everything one page changes, written by the workspace in one transaction."""
+    """Everything one page changes, written by the workspace in one transaction.
 
-    new_persons: list[tuple[dict[str, Any], SalesforceLink]] = field(default_factory=list)
-    updates: dict[int, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    Person values in `new_persons`, `updates` and `bases` are Salesforce's, as the record parser
+    converted and checked them (`Checked`): the write takes them as they are. `read` holds the
+    persons the planner read, their rows locked, in the page's transaction: the write takes their
+    current values from there instead of reading them again.
+    """
+
+    new_persons: list[tuple[Checked, SalesforceLink]] = field(default_factory=list)
+    updates: dict[int, Checked] = field(default_factory=lambda: defaultdict(Checked))
     links: dict[int, SalesforceLink] = field(default_factory=dict)
-    bases: dict[int, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    bases: dict[int, Checked] = field(default_factory=lambda: defaultdict(Checked))
+    read: dict[int, Person] = field(default_factory=dict)
     dropped_pending: list[int] = field(default_factory=list)
     forget_bases: list[int] = field(default_factory=list)
     activities: list[ActivityRecord] = field(default_factory=list)

@@ -26,6 +26,7 @@ from typing import Any
 
 from tandem.errors import TandemError
 from tandem.people import activities as types
+from tandem.people.checked import Checked
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.bulk import RESULT_CHUNK, csv_rows, query_job, result_texts
@@ -38,7 +39,7 @@ from tandem.sync.policy import DecidingRule, SyncPolicy, as_policy
 from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
 from tandem.sync.prefetch import prefetched
-from tandem.sync.records import PulledRecord, RecordParser, link_for
+from tandem.sync.records import PulledRecord, RecordParser, link_for, unique_by_id
 from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor
 from tandem.sync.workspace import FieldState, SyncWorkspace
@@ -180,7 +181,7 @@ class Puller:
         for page in repaged(answers, self.page_size):
             read += len(page)
             records = [parser.parse(row) for row in page]
-            fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)
+            fresh = [r for r in unique_by_id(records) if not cursor.already_applied(r.id, r.stamp)
                      and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
             cursor = cursor.advance((r.id, r.stamp) for r in records)
             with self.hold(object_name, fresh):
@@ -252,7 +253,8 @@ class Puller:
     def plan(self, object_name: str, records: list[PulledRecord], pull_only: frozenset[str] = frozenset()) -> PagePlan:
         plan = PagePlan()
         persons = self.workspace.persons_by_sfdc_ids(related_ids(records), lock=True)
-        self._claim_made_for(records, persons)
+        plan.read.update((p.id, p) for p in persons.values())
+        self._claim_made_for(records, persons, plan)
         adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
         for record in records:
@@ -269,14 +271,15 @@ class Puller:
                 self._plan_merge(person, record, state.get(person.id, FieldState()), pull_only, plan)
         return plan
 
-    def _claim_made_for(self, records: list[PulledRecord], persons: dict[str, Person]) -> None:
+    def _claim_made_for(self, records: list[PulledRecord], persons: dict[str, Person], plan: PagePlan) -> None:
         """A record Tandem made for a person it has not linked yet (an action killed after Salesforce
         committed) belongs to that person, known by the Tandem id the record carries."""
         made_for = {r.id: pid for r in records if r.id not in persons
                     and (pid := self.workspace.own_person_id(r.tandem_person_id)) is not None}
         if not made_for:
             return
-        found = self.workspace.persons(list(made_for.values()))
+        found = self.workspace.persons(list(made_for.values()), lock=True)
+        plan.read.update(found)
         for record_id, pid in made_for.items():
             person = found.get(pid)
             if person is not None and (not person.linked or person.link.sfdc_is_deleted):
@@ -289,7 +292,7 @@ class Puller:
             return
         index = len(plan.new_persons)
         plan.activities.extend(_dropped(record, None, index))
-        plan.new_persons.append((dict(record.values), link_for(record)))
+        plan.new_persons.append((Checked(record.values), link_for(record)))
         plan.updates_counted.new += 1
 
     def _plan_merge(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],

@@ -44,7 +44,7 @@ from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
 from tandem.sync.values import from_salesforce, shown, to_salesforce
 from tandem.sync.watermark import parse_stamp
-from tandem.sync.workspace import FieldState, Refusal, SyncWorkspace
+from tandem.sync.workspace import Delivery, FieldState, Refusal, SyncWorkspace
 
 
 @dataclass
@@ -224,8 +224,8 @@ class Pusher:
         def settle() -> Tally:
             settled = Tally()
             self.workspace.lock_persons([p.person.id for p in outgoing])
-            self.workspace.delivered_many([self._delivery(object_name, plan)
-                                           for plan, result in zip(outgoing, results, strict=True) if result.success])
+            self.workspace.delivered_many([self._delivery(object_name, plan) for plan, result
+                                           in zip(outgoing, results, strict=True) if result.success])
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
                     settled.updated += 1
@@ -330,10 +330,8 @@ class Pusher:
         ]
         self.workspace.not_sent(drops, records)
 
-    def _delivery(self, object_name: str, plan: PersonPush
-                  ) -> tuple[int, dict[str, Any], list[PendingChange], ActivityRecord]:
-        """What Salesforce taking a person's record writes: its values agreed, its changes gone, logged."""
-        return (plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
+    def _delivery(self, object_name: str, plan: PersonPush) -> Delivery:
+        return Delivery(plan.person.id, {c.field: c.value for c in plan.sent}, plan.sent, ActivityRecord(
             plan.person.id, types.SYNC_LEAD_TO_SFDC, plan.person.link.sfdc_id, {
                 "Salesforce Type": object_name, "Operation": "update", "Source": self.source,
                 "Reason": "fields: " + ", ".join(sorted(c.field for c in plan.sent)),

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from tandem.errors import InvalidInput
-from tandem.people.fields import PersonField
+from tandem.people.fields import FieldType, PersonField
+from tandem.people.checked import Checked
+from tandem.people.validation import converter
 from tandem.people.models import SalesforceLink
 from tandem.salesforce.ids import to_18
 from tandem.sync.fields import LINK_FIELD, FieldRule
-from tandem.sync.values import from_salesforce
 from tandem.sync.watermark import parse_stamp
 
 LINK_PERSON_FIELDS = frozenset({"sfdcCreatedDate", "sfdcIsDeleted", "sfdcConvertedDate", "sfdcIsConverted"})
@@ -38,8 +39,8 @@ class PulledRecord:
     object_name: str
     id: str
     stamp: datetime
-    values: Mapping[str, Any] = field(default_factory=dict)
-    """Person field → value in that field's type."""
+    values: Mapping[str, Any] = field(default_factory=Checked)
+    """Person field → value in that field's type, already checked."""
     dropped: tuple[DroppedValue, ...] = ()
     is_deleted: bool = False
     created_date: datetime | None = None
@@ -61,7 +62,9 @@ class RecordParser:
     """Turns the pull query's rows of one object into `PulledRecord`s.
 
     `rules` are the object's syncing rules; a Contact's also take the Account's rules, read from
-    the row's `Account` relationship. `person_field` names the person field a rule writes.
+    the row's `Account` relationship. `person_field` names the person field a rule writes. Each
+    value is converted and checked once, here, by a converter chosen per field when the parser is
+    built; what the record carries is written as it is (`Checked`), never checked again.
     """
 
     def __init__(self, object_name: str, rules: Sequence[FieldRule], account_rules: Sequence[FieldRule],
@@ -71,36 +74,67 @@ class RecordParser:
         self._account_rules = [r for r in account_rules if r.person_field and r.person_field not in LINK_PERSON_FIELDS]
         self._fields = {r.person_field: person_field(r.person_field)
                         for r in (*self._rules, *self._account_rules) if r.person_field}
-        self._created = person_field("sfdcCreatedDate")
+        self._own = [_reader(r, self._fields) for r in self._rules]
+        self._account = [_reader(r, self._fields) for r in self._account_rules]
+        self._created = converter(person_field("sfdcCreatedDate"))
 
     def parse(self, row: Mapping[str, Any]) -> PulledRecord:
-        values: dict[str, Any] = {}
+        values = Checked()
         dropped: list[DroppedValue] = []
-        account = row.get("Account") or {} if self._account_rules else {}
-        for rules, source in ((self._rules, row), (self._account_rules, account)):
-            for rule in rules:
-                raw = source.get(rule.sf_field)
+        readers = ((self._own, row), (self._account, row.get("Account") or {})) if self._account else ((self._own, row),)
+        for fields, source in readers:
+            get = source.get
+            for sf_field, name, convert in fields:
+                raw = get(sf_field)
+                if raw is None:
+                    values[name] = None
+                    continue
                 try:
-                    values[rule.person_field] = from_salesforce(self._fields[rule.person_field], raw)
+                    values[name] = convert(raw)
                 except InvalidInput as error:
-                    dropped.append(DroppedValue(rule.person_field, raw, error.reason))
+                    dropped.append(DroppedValue(name, raw, error.reason))
         created = row.get("CreatedDate")
+        get = row.get
         return PulledRecord(
             object_name=self.object_name,
             id=to_18(row["Id"]),
             stamp=parse_stamp(row["SystemModstamp"]),
             values=values,
             dropped=tuple(dropped),
-            is_deleted=bool(row.get("IsDeleted")),
-            created_date=from_salesforce(self._created, created) if created else None,
-            master_id=_id(row.get("MasterRecordId")),
-            account_id=_id(row.get("AccountId")),
-            is_converted=bool(row.get("IsConverted")),
-            converted_contact_id=_id(row.get("ConvertedContactId")),
-            converted_account_id=_id(row.get("ConvertedAccountId")),
-            converted_opportunity_id=_id(row.get("ConvertedOpportunityId")),
-            tandem_person_id=row.get(LINK_FIELD) or None,
+            is_deleted=bool(get("IsDeleted")),
+            created_date=self._created(_utc_offset(created)) if created else None,
+            master_id=_id(get("MasterRecordId")),
+            account_id=_id(get("AccountId")),
+            is_converted=bool(get("IsConverted")),
+            converted_contact_id=_id(get("ConvertedContactId")),
+            converted_account_id=_id(get("ConvertedAccountId")),
+            converted_opportunity_id=_id(get("ConvertedOpportunityId")),
+            tandem_person_id=get(LINK_FIELD) or None,
         )
+
+
+def _reader(rule: FieldRule, fields: Mapping[str, PersonField]) -> tuple[str, str, Callable[[Any], Any]]:
+    """(Salesforce field, person field, converter) for one rule."""
+    assert rule.person_field is not None
+    field = fields[rule.person_field]
+    convert = converter(field)
+    if field.type is FieldType.DATETIME:
+        return rule.sf_field, rule.person_field, lambda raw: convert(_utc_offset(raw))
+    return rule.sf_field, rule.person_field, convert
+
+
+def _utc_offset(raw: Any) -> Any:
+    """Salesforce writes UTC as `+0000`; ISO 8601 as Python reads it wants `+00:00`."""
+    return raw[:-5] + "+00:00" if isinstance(raw, str) and raw.endswith("+0000") else raw
+
+
+def unique_by_id(records: Sequence[PulledRecord]) -> list[PulledRecord]:
+    """A page's records with each Id once: its last row, which Salesforce stamped latest (a record
+    changed while a pull read it can appear twice)."""
+    last = {record.id: record for record in records}
+    if len(last) == len(records):
+        return list(records)
+    return [record for record in records if last[record.id] is record]
 
 
 def link_for(record: PulledRecord, previous: SalesforceLink | None = None) -> SalesforceLink:

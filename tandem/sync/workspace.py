@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from tandem.errors import AuthenticationFailed, RecordRejected
 from tandem.people import activities as types
+from tandem.people.checked import Checked
 from tandem.people.fields import PersonField
 from tandem.people.models import ErrorLevel, PendingChange, Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
@@ -67,6 +68,16 @@ def rejected(error: RecordError | None, message: str) -> RecordRejected:
                           fields=list(error.fields) if error else [])
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Salesforce took `values` for a person: `changes` leave the outbox, `activity` says so."""
+
+    person_id: int
+    values: Mapping[str, Any]
+    changes: Sequence[PendingChange]
+    activity: ActivityRecord
+
+
 T = TypeVar("T")
 
 
@@ -112,8 +123,9 @@ class SyncWorkspace:
     def person(self, person_id: int) -> Person:
         return self.store.persons.get(person_id)
 
-    def persons(self, person_ids: Sequence[int]) -> dict[int, Person]:
-        return {p.id: p for p in self.store.persons.get_many(list(person_ids))}
+    def persons(self, person_ids: Sequence[int], *, lock: bool = False) -> dict[int, Person]:
+        """Persons by id; with `lock`, held until the transaction ends."""
+        return {p.id: p for p in self.store.persons.get_many(list(person_ids), lock=lock)}
 
     def persons_by_sfdc_ids(self, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
         """Persons by their record's Id; with `lock`, held until the transaction ends (plan, then write)."""
@@ -183,28 +195,38 @@ class SyncWorkspace:
         return self.store.atomically(page)
 
     def apply(self, plan: PagePlan, object_name: str | None = None, cursor: Cursor | None = None) -> None:
-        """Write one page's plan and move the object's watermark past it (if given), in one transaction."""
+        """Write one page's plan and move the object's watermark past it (if given), in one transaction.
+
+        The persons the plan read in this transaction (`plan.read`, locked) are neither locked nor
+        read again; any other person it touches is locked first.
+        """
         store = self.store
+        read = plan.read
         with store.transaction():
-            store.persons.lock(sorted({*plan.updates, *plan.links, *plan.bases, *plan.forget_bases,
-                                       *(a.person_id for a in plan.activities if a.person_id is not None)}))
+            touched = {*plan.updates, *plan.links, *plan.bases, *plan.forget_bases,
+                       *(a.person_id for a in plan.activities if a.person_id is not None)}
+            unread = sorted(touched - read.keys())
+            existing = {*(touched & read.keys()), *(store.persons.lock(unread) if unread else ())}
             new_ids: list[int] = []
             if plan.new_persons:
                 new_ids = store.persons.add_linked(plan.new_persons, origin=ChangeOrigin.SALESFORCE)
-                store.bases.set_many({pid: {k: v for k, v in fields.items() if v is not None}
-                                      for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)})
+                store.bases.set_many({pid: Checked({k: v for k, v in fields.items() if v is not None})
+                                      for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)},
+                                     new_persons=True)
             if plan.dropped_pending:
                 store.outbox.clear(plan.dropped_pending)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
             if updates:
-                store.persons.update_many(updates, origin=ChangeOrigin.SALESFORCE, reason="changed in Salesforce")
+                store.persons.update_many(updates, origin=ChangeOrigin.SALESFORCE, reason="changed in Salesforce",
+                                          read=read)
             if plan.links:
-                store.persons.set_links(list(plan.links.items()), reason="changed in Salesforce")
-            for pid in plan.forget_bases:
-                store.bases.clear(pid)
+                store.persons.set_links(list(plan.links.items()), reason="changed in Salesforce", read=read)
+            if plan.forget_bases:
+                store.bases.clear_many(plan.forget_bases)
             if plan.bases:
-                store.bases.set_many({pid: b for pid, b in plan.bases.items() if pid not in plan.forget_bases})
-            self.log(plan.activities, new_ids)
+                forgotten = set(plan.forget_bases)
+                store.bases.set_many({pid: b for pid, b in plan.bases.items() if pid not in forgotten})
+            self.log(plan.activities, new_ids, existing=existing)
             for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
                 store.merges.merge(order.winner_id, order.loser_ids, origin=ChangeOrigin.SALESFORCE, link=order.link)
             if object_name is not None and cursor is not None:
@@ -230,29 +252,23 @@ class SyncWorkspace:
             if link is not None:
                 self.store.persons.set_links([(person_id, link)], reason=reason)
                 self.store.bases.clear(person_id)
-            if changes:
-                self.store.outbox.clear([c.id for c in changes])
-            if values:
-                self.store.bases.set_many({person_id: dict(values)})
-            self.log([activity])
+            self.delivered_many([Delivery(person_id, values, changes, activity)])
 
-    def delivered_many(self, outcomes: Sequence[tuple[int, Mapping[str, Any], Sequence[PendingChange], ActivityRecord]]
-                       ) -> None:
-        """`delivered` for many persons at once, each (person id, values, changes, activity), in
-        one transaction and a statement per kind of write."""
-        if not outcomes:
+    def delivered_many(self, deliveries: Sequence[Delivery]) -> None:
+        """`delivered` for many persons of one push batch: their rows locked in one statement,
+        then one statement per kind of row written."""
+        if not deliveries:
             return
         with self.store.transaction():
-            self.store.persons.lock(sorted({pid for pid, _, _, _ in outcomes}))
-            cleared = [c.id for _, _, changes, _ in outcomes for c in changes]
+            person_ids = sorted({d.person_id for d in deliveries})
+            existing = self.store.persons.lock(person_ids)
+            cleared = [c.id for d in deliveries for c in d.changes]
             if cleared:
                 self.store.outbox.clear(cleared)
-            bases: dict[int, dict[str, Any]] = defaultdict(dict)
-            for pid, values, _, _ in outcomes:
-                bases[pid].update(values)
-            if any(bases.values()):
-                self.store.bases.set_many({pid: b for pid, b in bases.items() if b})
-            self.log([activity for _, _, _, activity in outcomes])
+            bases = {d.person_id: d.values for d in deliveries if d.values}
+            if bases:
+                self.store.bases.set_many(bases)
+            self.log([d.activity for d in deliveries], existing=existing)
 
     def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
         """The person follows its record to a new link (converted, deleted in Salesforce), logged."""
@@ -322,7 +338,10 @@ class SyncWorkspace:
         if usage is not None:
             self.store.api_usage.record(*usage)
 
-    def log(self, records: Sequence[ActivityRecord], created: Sequence[int] = ()) -> None:
+    def log(self, records: Sequence[ActivityRecord], created: Sequence[int] = (),
+            existing: Collection[int] = ()) -> None:
+        """Append the records' activities; `created` are the ids of the persons the page added
+        (`new_index`), `existing` persons known to exist (locked in this transaction)."""
         rows = []
         for record in records:
             person_id = record.person_id if record.new_index is None else created[record.new_index]
@@ -330,4 +349,4 @@ class SyncWorkspace:
                 continue
             rows.append((person_id, record.kind, record.primary_value, dict(record.attributes)))
         if rows:
-            self.store.activities.log_many(rows)
+            self.store.activities.log_many(rows, existing={*existing, *created})

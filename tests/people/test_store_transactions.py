@@ -39,19 +39,21 @@ def test_failure_after_persons_and_activities_were_written_rolls_back_everything
     assert [c.field for c in store.outbox.find()] == ["city"]
 
 
-def test_failing_insert_of_activities_leaves_no_person(store: PersonStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failing_insert_of_activities_leaves_no_person(store: PersonStore) -> None:
     store.persons.add({"lastName": "Kept"}, origin=ChangeOrigin.CLI)
-    original = sa.Connection.execute
-
-    def execute(self: sa.Connection, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if isinstance(statement, sa.Insert) and statement.table.name == "activities":
-            raise Boom
-        return original(self, statement, *args, **kwargs)
-
-    monkeypatch.setattr(sa.Connection, "execute", execute)
-    with pytest.raises(Boom):
+    with store._db.transaction() as connection:  # noqa: SLF001 - a trigger that refuses some activities
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_lost BEFORE INSERT ON activities WHEN NEW.primary_attribute_value LIKE 'Lost%' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse_lost() RETURNS trigger AS $$ BEGIN IF NEW.primary_attribute_value LIKE 'Lost%%' "
+                "THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
+            connection.exec_driver_sql("CREATE TRIGGER refuse_lost BEFORE INSERT ON activities FOR EACH ROW "
+                                       "EXECUTE FUNCTION refuse_lost()")
+    with pytest.raises(sa.exc.DBAPIError, match="refused"):
         store.persons.add_many([{"lastName": "Lost 1"}, {"lastName": "Lost 2"}], origin=ChangeOrigin.CLI)
-    monkeypatch.undo()
 
     assert store.persons.count() == 1
     assert [a.activity_type_id for a in store.activities.find()] == [types.NEW_LEAD.id]

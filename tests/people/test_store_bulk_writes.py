@@ -1,0 +1,167 @@
+"""The store's multi-row writes: values converted once, rows written together, lookups by many ids.
+
+A pull writes its persons, their activities and their bases with one statement per table and
+page; these tests hold those statements to what the row-at-a-time forms did: same stored values,
+ids in input order, all or nothing, and (PostgreSQL) lookups that keep using their index as the
+table grows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from tandem.errors import InvalidInput
+from tandem.people import activities as types
+from tandem.people.checked import Checked
+from tandem.people.database import insert_returning_ids, insert_rows
+from tandem.people.fields import FieldType, PersonField
+from tandem.people.models import SalesforceLink
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tandem.people.tables import field_bases
+from tandem.people.validation import coerce, converter
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _sfdc_id(n: int) -> str:
+    return f"003{n:012d}AAA"
+
+
+def _link(n: int) -> SalesforceLink:
+    return SalesforceLink("Contact", _sfdc_id(n), None, _sfdc_id(n), None, False, NOW)
+
+
+# -- one conversion per value ----------------------------------------------------------------------
+
+_SAMPLES = ["", None, "text", " 42 ", "42", 42, 4.5, 4.0, True, False, "yes", "off", "maybe", "2026-02-30",
+            "2026-02-01", "2026-02-01T10:00:00+02:00", "2026-02-01T10:00:00", date(2026, 1, 1),
+            datetime(2026, 1, 1, 8, tzinfo=UTC), "a@b.example", "not an email", "x" * 300, "nul\x00", "\ud800",
+            float("nan"), 2**40, "99999999999999999999", ["a"], {"a": 1}, "Hot", "Cold"]
+_FIELDS = [PersonField(1, f"f_{t.value}", t, t.value, picklist_values=("Hot", "Warm") if t is FieldType.PICKLIST else ())
+           for t in FieldType] + [PersonField(2, "short", FieldType.STRING, "short", length=5)]
+
+
+@pytest.mark.parametrize("field", _FIELDS, ids=lambda f: f.name)
+def test_a_fields_converter_gives_what_coerce_gives_and_the_same_errors(field: PersonField) -> None:
+    convert = converter(field)
+    for raw in _SAMPLES:
+        try:
+            expected: object = ("value", coerce(field, raw))
+        except InvalidInput as error:
+            expected = ("error", error.field, error.reason)
+        try:
+            got: object = ("value", convert(raw))
+        except InvalidInput as error:
+            got = ("error", error.field, error.reason)
+        assert got == expected, (field.type, raw)
+
+
+def test_checked_values_still_name_only_editable_fields(store: PersonStore) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        store.persons.add_linked([(Checked({"lastName": "Ok", "sfdcId": _sfdc_id(1)}), _link(1))])
+    assert refused.value.field == "sfdcId" and "read-only" in refused.value.reason
+    assert store.persons.count() == 0
+
+
+# -- multi-row statements --------------------------------------------------------------------------
+
+
+def test_persons_added_together_get_ids_in_input_order_and_their_values_back(store: PersonStore) -> None:
+    store.persons.add({"lastName": "Before"}, origin=ChangeOrigin.CLI)
+    rows = [(Checked({"lastName": f"L{n}", "email": f"p{n}@example.com", "dateOfBirth": date(1990, 1, n + 1),
+                      "unsubscribed": n % 2 == 0, "annualRevenue": 10.5 * n, "numberOfEmployees": n,
+                      "title": None}), _link(n)) for n in range(5)]
+    ids = store.persons.add_linked(rows, now=NOW)
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    for person_id, (values, link) in zip(ids, rows, strict=True):
+        person = store.persons.get(person_id)
+        assert {name: person.fields[name] for name in values} == dict(values)
+        assert person.link == link and person.created_at == NOW
+        [new_lead] = store.activities.find(person_id)
+        assert new_lead.activity_type_id == types.NEW_LEAD.id
+        assert new_lead.primary_attribute_value == values["lastName"] and new_lead.activity_date == NOW
+        assert new_lead.attribute("SFDC Type") == "Contact"
+
+
+def test_rows_written_straight_to_the_driver_read_back_as_sqlalchemy_writes_them(store: PersonStore) -> None:
+    person = store.persons.add({"lastName": "Base"}, origin=ChangeOrigin.CLI)
+    values = {"text": "x", "number": 1.5, "flag": True, "nothing": None, "list": [1, "two"]}
+    row = {"person_id": person.id, "field": "probe", "value": None, "agreed_at": NOW}
+    with store.transaction(), store._db.transaction() as connection:  # noqa: SLF001 - the store's own connection
+        insert_rows(connection, field_bases, [{**row, "field": name, "value": value} for name, value in values.items()])
+        connection.execute(sa.insert(field_bases), [{**row, "field": f"orm {name}", "value": value}
+                                                   for name, value in values.items()])
+    with store._db.reading() as connection:  # noqa: SLF001
+        read = {r.field: (r.value, r.agreed_at) for r in connection.execute(sa.select(field_bases))}
+    for name in values:
+        assert read[name] == read[f"orm {name}"]
+        assert read[name][1].replace(tzinfo=UTC) == NOW
+
+
+def test_one_bad_row_in_a_multi_row_write_leaves_nothing_written(store: PersonStore) -> None:
+    person = store.persons.add({"lastName": "Kept"}, origin=ChangeOrigin.CLI)
+    rows = [{"person_id": person.id, "field": f"f{n}", "value": "v", "agreed_at": NOW} for n in range(4)]
+    rows[2]["person_id"] = person.id + 1000  # no such person: the foreign key refuses it
+    with pytest.raises(sa.exc.IntegrityError), store.transaction(), store._db.transaction() as connection:  # noqa: SLF001
+        insert_rows(connection, field_bases, rows)
+    assert store.bases.get(person.id) == {}
+    with pytest.raises(InvalidInput), store.transaction():  # a bad page refuses its persons before writing any
+        store.persons.add_linked([(Checked({"lastName": "A"}), _link(1)),
+                                  ({"lastName": "B", "email": "not an email"}, _link(2))])
+    assert store.persons.count() == 1
+
+
+def test_rows_inserted_together_must_set_the_same_columns(store: PersonStore) -> None:
+    with pytest.raises(Exception, match="same columns"), store._db.transaction() as connection:  # noqa: SLF001
+        insert_returning_ids(connection, store.fields.table, [
+            {"lastName": "A", "createdAt": NOW, "updatedAt": NOW},
+            {"createdAt": NOW, "updatedAt": NOW},
+        ])
+    assert store.persons.count() == 0
+
+
+def test_bases_of_new_persons_are_inserted_and_later_ones_replace_them(store: PersonStore) -> None:
+    [first, second] = store.persons.add_linked([(Checked({"lastName": "A"}), _link(1)),
+                                                (Checked({"lastName": "B"}), _link(2))])
+    with store.transaction():
+        store.bases.set_many({first: Checked({"lastName": "A", "title": None}), second: Checked({"lastName": "B"})},
+                             new_persons=True)
+    store.bases.set_many({first: Checked({"lastName": "A2"}), second: {"numberOfEmployees": "7"}})
+    assert store.bases.get(first) == {"lastName": "A2", "title": None}
+    assert store.bases.get(second) == {"lastName": "B", "numberOfEmployees": 7}
+    store.bases.clear_many([first, second])
+    assert store.bases.for_persons([first, second]) == {}
+
+
+# -- lookups by many ids ---------------------------------------------------------------------------
+
+
+def test_lookup_by_salesforce_ids_keeps_its_index_as_the_table_grows(store: PersonStore) -> None:
+    """PostgreSQL prepares a statement run five times and may keep its plan: the lookup takes one
+    array of ids, so it is one statement whose plan is made again once `ANALYZE` sees the table grow."""
+    if store._db.sqlite:  # noqa: SLF001
+        pytest.skip("SQLite prepares no plan across statements")
+    added = 0
+    for batch in (10, 100, 3000):
+        store.persons.add_linked([(Checked({"lastName": f"L{n}"}), _link(n)) for n in range(added, added + batch)])
+        added += batch
+        store.persons.refresh_statistics()
+        for _ in range(7):
+            wanted = [_sfdc_id(n) for n in range(0, added, max(1, added // 40))]
+            found = store.persons.by_sfdc_ids(wanted)
+            assert sorted(found) == sorted(wanted)
+            assert sorted(store.api.person_ids_by("sfdcId", wanted)) == sorted(wanted)  # a pull page's claim
+    with store._db.engine.connect() as connection:  # noqa: SLF001 - the pool's one connection: the session that ran them
+        prepared = connection.exec_driver_sql(
+            "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%%\"sfdcId\" = ANY%%'").scalars().all()
+        assert len(prepared) == 2, "each lookup is one statement, prepared once"
+        ids = "{" + f"{_sfdc_id(5)},{_sfdc_id(7)}" + "}"
+        for name in prepared:
+            plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) EXECUTE {name}('{ids}')").scalar_one()
+            text = json.dumps(plan)
+            assert "ix_persons_sfdcId" in text and '"Node Type": "Seq Scan"' not in text, text
