@@ -114,7 +114,11 @@ class SalesforceClient:
 
     @property
     def api_usage(self) -> tuple[int, int] | None:
-        """(used, limit) from the last answer's Sforce-Limit-Info header, if any."""
+        """(used, limit) from the last answer's Sforce-Limit-Info header, if any (any call: the
+        library's, composite, Bulk, SOAP)."""
+        noted = getattr(self.session, "api_usage", None)
+        if noted is not None:
+            return noted
         usage = self._sf.api_usage.get("api-usage") if self._sf else None
         return (usage.used, usage.total) if usage else None
 

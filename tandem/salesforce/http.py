@@ -8,6 +8,7 @@ environment's proxy settings.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,9 @@ from typing import Any
 import requests
 
 USER_AGENT = "tandem-sync"
+
+
+_API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
 class PinnedSession(requests.Session):
@@ -32,9 +36,14 @@ class PinnedSession(requests.Session):
         self.server_time: datetime | None = None
         """The `Date` of the last answer: the server's clock, which record stamps are written by."""
         self._server_time_at = 0.0
+        self.api_usage: tuple[int, int] | None = None
+        """(used, limit) from the last answer's `Sforce-Limit-Info: api-usage=N/M`, whatever made the call."""
         self.hooks["response"].append(self._note_server_time)
 
     def _note_server_time(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        usage = _API_USAGE.search(response.headers.get("Sforce-Limit-Info") or "")
+        if usage:
+            self.api_usage = (int(usage.group(1)), int(usage.group(2)))
         date = response.headers.get("Date")
         if date:
             try:

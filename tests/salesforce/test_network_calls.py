@@ -106,3 +106,16 @@ def test_prefetched_reads_the_next_item_while_the_consumer_works_on_this_one():
     for n in prefetched(items(), depth=2):
         if n + 1 < len(read):
             assert read[n + 1].wait(timeout=10), "the next item was not read ahead"
+
+
+def test_api_usage_is_read_from_every_answer_a_composite_one_too(client):
+    """An idle cycle makes one composite call and nothing else: the org's usage still comes with it."""
+    client.instance_url  # logged in
+    before = client.api_usage[0] if client.api_usage else 0
+    composite(client, [SubRequest("all", query_path("SELECT Id FROM Contact", include_deleted=True)),
+                       SubRequest("leads", query_path("SELECT Id FROM Lead", include_deleted=True))])
+    used, limit = client.api_usage
+    assert before < used <= limit
+    composite(client, [SubRequest("again", query_path("SELECT Id FROM Account")),
+                       SubRequest("more", query_path("SELECT Id FROM Lead"))])
+    assert client.api_usage[0] == used + 1

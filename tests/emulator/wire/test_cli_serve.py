@@ -25,7 +25,7 @@ class ServeProcess:
         lines = []
         for line in self.process.stdout:
             lines.append(line)
-            if line.startswith("CA certificate:"):
+            if line.startswith("CA file:"):
                 break
         output = "".join(lines)
         found = re.search(r"at (https://127\.0\.0\.1:\d+)", output)
@@ -33,7 +33,7 @@ class ServeProcess:
             self.process.kill()
             raise AssertionError(f"serve printed no URL: {output!r} {self.process.stderr.read()}")
         self.base_url = found.group(1)
-        self.ca_path = output.split("CA certificate:", 1)[1].strip()
+        self.ca_path = output.split("CA file:", 1)[1].strip()
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.verify = self.ca_path
