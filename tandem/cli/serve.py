@@ -32,7 +32,7 @@ def serve(
     """Serve the REST API (Marketo's wire format) for the configured API clients."""
     import uvicorn
 
-    from tandem.cli.wiring import salesforce_client, store_for
+    from tandem.cli.wiring import engine_maker, salesforce_client, store_for
     from tandem.sync.policy import load_policy
     from tandem.web.app import create_app
     from tandem.web.clients import configured_clients
@@ -48,7 +48,8 @@ def serve(
         with store_for(settings) as store:
             api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings),
                              policy=policy, sync_interval_seconds=policy.interval_seconds,
-                             ui_secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None)
+                             ui_secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None,
+                             make_engine=engine_maker(settings))
             if access_log:
                 logging.getLogger("tandem.web.access").setLevel(logging.INFO)
             scheme = "https" if tls else "http"

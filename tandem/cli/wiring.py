@@ -10,7 +10,7 @@ logged in as the sample org's sync user. With a login URL it talks to that org.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -143,10 +143,20 @@ def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = T
 def engine_on(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
     """A sync engine over the store and the configured org (or the bundled emulator), under the
     settings' sync policy, for the block."""
-    policy = load_policy(settings)
     with salesforce_client(settings) as client:
-        yield SyncEngine(
-            client, store, policy=policy, commit_lag=timedelta(seconds=settings.commit_lag_seconds),
+        yield engine_maker(settings)(client, store, "tandem sync")
+
+
+def engine_maker(settings: Settings) -> Callable[[SalesforceClient, PersonStore, str], SyncEngine]:
+    """Makes sync engines as the settings say (policy, commit lag, Bulk thresholds, concurrency):
+    `(client, store, owner) → SyncEngine`, for the commands and for `tandem serve`'s Sync now."""
+    policy = load_policy(settings)
+
+    def make(client: SalesforceClient, store: PersonStore, owner: str) -> SyncEngine:
+        return SyncEngine(
+            client, store, policy=policy, owner=owner, commit_lag=timedelta(seconds=settings.commit_lag_seconds),
             fetch=FetchSettings(bulk_threshold=settings.sync_pull_bulk_threshold),
             push=PushSettings(concurrency=settings.sync_concurrency, bulk_threshold=settings.sync_push_bulk_threshold),
         )
+
+    return make

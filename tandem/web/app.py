@@ -32,7 +32,9 @@ from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.metrics import Metrics
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
+from tandem.sync.cycle import SyncEngine
 from tandem.web.ui import close_ui, ui_app
+from tandem.web.ui.cycle_runner import EngineMaker
 
 if TYPE_CHECKING:
     from tandem.sync.policy import SyncPolicy
@@ -82,6 +84,7 @@ def create_app(
     sync_interval_seconds: float = 300,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ui_secret_key: str | None = None,
+    make_engine: EngineMaker | None = None,
 ) -> FastAPI:
     """The API over an open store for one or more API clients; `salesforce` opens a client for the
     flow actions when first needed. The web UI is mounted at /ui/ (`tandem.web.ui`)."""
@@ -89,7 +92,9 @@ def create_app(
     tokens = TokenIssuer(credentials, lifetime=token_lifetime, clock=clock)
     holder = SalesforceActions(store, salesforce or _no_salesforce, policy)
     pages = ui_app(store, holder, salesforce or _no_salesforce, secret_key=ui_secret_key,
-                   interval_seconds=sync_interval_seconds, policy=policy)
+                   interval_seconds=sync_interval_seconds,
+                   make_engine=make_engine or (lambda client, store, owner: SyncEngine(client, store, owner=owner,
+                                                                                      policy=policy)))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

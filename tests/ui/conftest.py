@@ -42,7 +42,8 @@ def tandem_env(folder: Path, base_url: str, ca_path: Path) -> dict[str, str]:
            "TANDEM_SF_CLIENT_ID": CONNECTED_APP.client_id, "TANDEM_SF_CLIENT_SECRET": CONNECTED_APP.client_secret,
            "TANDEM_SF_USERNAME": SYNC_USER.username, "TANDEM_SF_PASSWORD": SYNC_USER.password,
            "TANDEM_API_CLIENT_ID": "ui-tests", "TANDEM_API_CLIENT_SECRET": "a-perfectly-long-secret-0123456789abcdef",
-           "TANDEM_SYNC_INTERVAL_SECONDS": "300"}
+           "TANDEM_SYNC_INTERVAL_SECONDS": "300",
+           "TANDEM_SYNC_COMMIT_LAG_SECONDS": "0"}  # the test org commits its writes in stamp order
     if "PYTHONPATH" in os.environ:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return env
@@ -94,8 +95,10 @@ def server(tmp_path, base_url, ca_path, reset_emulator) -> Iterator[Server]:
         store.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright's event loop runs on this thread while it is open, so it
+    closes before the next module's tests (which may run an event loop of their own) start."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed (/usr/bin/chromium): `apt-get install -y chromium`")
     from playwright.sync_api import sync_playwright

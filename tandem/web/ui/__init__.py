@@ -22,10 +22,9 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem.people.store import PersonStore
-from tandem.sync.policy import SyncPolicy
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.ui import actions, pages, signin
-from tandem.web.ui.cycle_runner import CycleRunner
+from tandem.web.ui.cycle_runner import CycleRunner, EngineMaker
 from tandem.web.ui.guard import Refused, SignInNeeded, UiContext, render
 from tandem.web.ui.sessions import SessionSigner
 
@@ -34,15 +33,14 @@ log = logging.getLogger("tandem.web.ui")
 
 
 def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: ClientFactory, *,
-           secret_key: str | None = None, interval_seconds: float = 300,
-           policy: SyncPolicy | None = None) -> FastAPI:
+           make_engine: EngineMaker, secret_key: str | None = None, interval_seconds: float = 300) -> FastAPI:
     """The UI as an app of its own, to mount at /ui; `secret_key` signs sessions (else the store's key)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(ago=pages.ago, duration=pages.duration)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ui = UiContext(
         store=store, signer=SessionSigner((lambda: secret_key) if secret_key else store.ui_accounts.signing_key),
-        runner=CycleRunner(store, client_factory, policy), salesforce=salesforce, templates=templates,
+        runner=CycleRunner(store, client_factory, make_engine), salesforce=salesforce, templates=templates,
         interval_seconds=interval_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (signin, pages, actions):

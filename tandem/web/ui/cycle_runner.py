@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,9 +18,11 @@ from typing import Any
 from tandem.errors import CycleBusy, TandemError
 from tandem.people.models import StepOperation
 from tandem.people.store import PersonStore
-from tandem.sync.policy import SyncPolicy
 from tandem.sync.cycle import PULL_FOLLOW_UPS, PULL_ORDER, PUSH_ORDER, SyncEngine
 from tandem.web.sync_actions import ClientFactory
+
+EngineMaker = Callable[[Any, PersonStore, str], SyncEngine]
+"""`(client, store, owner) → SyncEngine`: how `tandem serve` makes the engine of its Sync now."""
 
 log = logging.getLogger("tandem.web.ui")
 STEPS_IN_A_CYCLE = 1 + len(PULL_ORDER) + sum(len(v) for v in PULL_FOLLOW_UPS.values()) + len(PUSH_ORDER)
@@ -41,10 +44,10 @@ class Progress:
 
 
 class CycleRunner:
-    def __init__(self, store: PersonStore, client_factory: ClientFactory, policy: SyncPolicy | None = None) -> None:
+    def __init__(self, store: PersonStore, client_factory: ClientFactory, make_engine: EngineMaker) -> None:
         self.store = store
         self.client_factory = client_factory
-        self.policy = policy
+        self.make_engine = make_engine
         self._stack = ExitStack()
         self._engine: SyncEngine | None = None
         self._lock = threading.Lock()
@@ -91,7 +94,7 @@ class CycleRunner:
     def _engine_now(self) -> SyncEngine:
         if self._engine is None:
             client: Any = self._stack.enter_context(self.client_factory())
-            engine = SyncEngine(client, self.store, owner="tandem serve (Sync now)", policy=self.policy)
+            engine = self.make_engine(client, self.store, "tandem serve (Sync now)")
             engine.on_step = self._on_step
             engine.progress = self._on_records
             self._engine = engine
