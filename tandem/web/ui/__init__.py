@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem.people.store import PersonStore
+from tandem.web.failures import LastResortMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.ui import actions, pages, signin
 from tandem.web.ui.cycle_runner import CycleRunner, EngineMaker
@@ -62,7 +63,7 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
     async def _missing(request: Request, _: Exception) -> Response:
         return render(request, "missing.html", status=404, page="Not found", message="no such page")
 
-    app.add_middleware(PageErrorMiddleware)
+    app.add_middleware(LastResortMiddleware, answer=_error_page)
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -98,30 +99,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class PageErrorMiddleware:
-    """An unexpected error becomes a plain page (logged, never its details shown), on a connection
-    that stays open."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unexpected error serving %s %s", scope.get("method"), scope.get("path"))
-            if started:
-                raise
-            page = HTMLResponse("<!doctype html><title>Error</title><p>Something went wrong; "
-                                "the server's log has the details. <a href='/ui/'>Dashboard</a></p>", status_code=500)
-            await page(scope, receive, send)
+def _error_page() -> HTMLResponse:
+    """The UI's answer to an unexpected error: a plain page, never its details (they are logged)."""
+    return HTMLResponse("<!doctype html><title>Error</title><p>Something went wrong; "
+                        "the server's log has the details. <a href='/ui/'>Dashboard</a></p>", status_code=500)
