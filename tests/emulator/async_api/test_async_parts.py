@@ -59,7 +59,7 @@ def test_the_last_chunk_has_no_upper_bound():
     ("x-gzip", gzip.compress(b"payload")),
     ("deflate", zlib.compress(b"payload")),
     ("deflate", zlib.compress(b"payload")[2:-4]),
-])
+], ids=["gzip", "x-gzip", "zlib-deflate", "raw-deflate"])  # gzip bytes hold a time: no ids from them
 def test_inflate(coding, packed):
     assert inflate(packed, coding) == b"payload"
 
@@ -67,7 +67,7 @@ def test_inflate(coding, packed):
 @pytest.mark.parametrize("packed, reason", [
     (b"plain text", "not valid gzip"),
     (gzip.compress(b"payload")[:-12], "ends early"),
-])
+], ids=["plain", "truncated"])
 def test_a_body_that_does_not_inflate_says_why(packed, reason):
     with pytest.raises(InflateError, match=reason):
         inflate(packed, "gzip")
