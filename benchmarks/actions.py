@@ -109,7 +109,8 @@ def cycle_process(server: RunningEmulator, database_url: str, workdir: str) -> s
     env = {**os.environ, "TANDEM_DATABASE_URL": database_url, "TANDEM_SF_LOGIN_URL": server.base_url,
            "TANDEM_SF_CA_BUNDLE": str(server.ca_path), "TANDEM_SF_CLIENT_ID": CONNECTED_APP.client_id,
            "TANDEM_SF_CLIENT_SECRET": CONNECTED_APP.client_secret, "TANDEM_SF_USERNAME": SYNC_USER.username,
-           "TANDEM_SF_PASSWORD": SYNC_USER.password}
+           "TANDEM_SF_PASSWORD": SYNC_USER.password,
+           "TANDEM_SYNC_COMMIT_LAG_SECONDS": "0"}  # the emulator commits in stamp order: read the load at once
     return subprocess.Popen([sys.executable, "-m", "tandem", "sync", "--json"], cwd=workdir, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -70,6 +70,7 @@ def _environment(database_url: str, emulator: Any) -> dict[str, str]:
         TANDEM_SF_CLIENT_ID=CONNECTED_APP.client_id, TANDEM_SF_CLIENT_SECRET=CONNECTED_APP.client_secret,
         TANDEM_SF_USERNAME=SYNC_USER.username, TANDEM_SF_PASSWORD=SYNC_USER.password,
         TANDEM_API_CLIENT_ID=CREDENTIALS.client_id, TANDEM_API_CLIENT_SECRET=CREDENTIALS.client_secret,
+        TANDEM_SYNC_COMMIT_LAG_SECONDS="0",  # the emulator commits in stamp order: each cycle reads it all
     )
     return env
 
