@@ -42,6 +42,7 @@ def connection_help(base_url: str, ca_path: Path, org_file: Path, database_url: 
         f"  export TANDEM_SF_LOGIN_URL={base_url} TANDEM_SF_CA_BUNDLE={ca}",
         f"  export TANDEM_SF_CLIENT_ID={client_id} TANDEM_SF_CLIENT_SECRET={secret}",
         f"  export TANDEM_SF_USERNAME={sync_user[0]} TANDEM_SF_PASSWORD={sync_user[1]}",
+        "  export TANDEM_SYNC_COMMIT_LAG_SECONDS=0  # the emulator commits in stamp order: sync at once",
     ]
     if database_url:
         lines.append(f"  export TANDEM_DATABASE_URL={database_url}")

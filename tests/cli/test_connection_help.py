@@ -45,7 +45,8 @@ def test_emulator_serve_prints_credentials_and_working_snippets(tmp_path):
         exports = {}
         for line in lines:
             if line.strip().startswith("export "):
-                exports |= dict(pair.split("=", 1) for pair in shlex.split(line.strip())[1:])
+                exports |= dict(pair.split("=", 1) for pair in shlex.split(line.strip(), comments=True)[1:])
+        assert exports["TANDEM_SYNC_COMMIT_LAG_SECONDS"] == "0"
         checked = tandem(tmp_path, "check", env=exports)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "logged in as sync@sample.example" in checked.stdout
