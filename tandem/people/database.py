@@ -17,9 +17,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from tandem.errors import InvalidInput, StoreBusy, StoreError
@@ -156,6 +158,25 @@ def _bind_processor(dialect: sa.Dialect, type_: sa.types.TypeEngine[Any]) -> Any
 
 _PROCESSORS: dict[tuple[str, Any], Any] = {}
 _UNSET = object()
+
+
+def made_once(db: Database, column: sa.Column[Any], make: Callable[[], str], now: datetime | None = None) -> str:
+    """The value of `column` in its table's one row (id 1), made on first use: two processes asking
+    at once both get the one that was inserted first."""
+    table = column.table
+    query = sa.select(column).where(table.c.id == 1)
+    with db.transaction() as connection:
+        found = connection.execute(query).scalar()
+        if found is not None:
+            return found
+        made = make()
+        try:
+            with connection.begin_nested():
+                connection.execute(sa.insert(table).values(
+                    {"id": 1, column.name: made, "created_at": now or datetime.now(UTC)}))
+        except IntegrityError:  # another process made it first
+            return connection.execute(query).scalar_one()
+        return made
 
 
 def normalize_url(url: str) -> str:

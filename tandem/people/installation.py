@@ -6,12 +6,11 @@ It is what Tandem writes to Salesforce's external-id field, so it must never cha
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from tandem.people.database import Database
+from tandem.people.database import Database, made_once
 from tandem.people.tables import installation
 
 _ONLY_ROW = 1
@@ -29,16 +28,4 @@ class Installation:
 
     def id(self, now: datetime | None = None) -> str:
         """The installation id, made on first use (two processes asking at once get the same one)."""
-        query = sa.select(installation.c.installation_id).where(installation.c.id == _ONLY_ROW)
-        with self._db.transaction() as connection:
-            found = connection.execute(query).scalar()
-            if found is not None:
-                return found
-            made = uuid.uuid4().hex[:16]
-            try:
-                with connection.begin_nested():
-                    connection.execute(sa.insert(installation).values(
-                        id=_ONLY_ROW, installation_id=made, created_at=now or datetime.now(UTC)))
-            except IntegrityError:  # another process made it first
-                return connection.execute(query).scalar_one()
-            return made
+        return made_once(self._db, installation.c.installation_id, lambda: uuid.uuid4().hex[:16], now)

@@ -17,12 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tandem.errors import InvalidInput
-from tandem.people.database import Database
+from tandem.people.database import Database, made_once
 from tandem.people.ui_tables import ui_signing_key, ui_users
 from tandem.people.validation import enum_member
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_ONLY_ROW = 1
 
 
 class Role(StrEnum):
@@ -81,19 +80,7 @@ class UiAccounts:
 
     def signing_key(self, now: datetime | None = None) -> str:
         """The session-signing key, made on first use (two processes asking at once get the same one)."""
-        query = sa.select(ui_signing_key.c.secret).where(ui_signing_key.c.id == _ONLY_ROW)
-        with self._db.transaction() as connection:
-            found = connection.execute(query).scalar()
-            if found is not None:
-                return found
-            made = secrets.token_urlsafe(48)
-            try:
-                with connection.begin_nested():
-                    connection.execute(sa.insert(ui_signing_key).values(
-                        id=_ONLY_ROW, secret=made, created_at=now or datetime.now(UTC)))
-            except IntegrityError:  # another process made it first
-                return connection.execute(query).scalar_one()
-            return made
+        return made_once(self._db, ui_signing_key.c.secret, lambda: secrets.token_urlsafe(48), now)
 
 
 def check_username(username: str) -> str:

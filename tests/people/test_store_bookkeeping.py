@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from tandem.people.models import ApiUsageReading
@@ -15,6 +17,21 @@ def test_installation_id_is_made_once_and_seen_by_every_store(store: PersonStore
     assert len(made) == 16 and made == store.installation.id()
     assert open_store().installation.id() == made
     assert store.watermarks.all() == []  # not a watermark any more
+
+
+def test_stores_asking_at_once_for_the_first_installation_id_and_signing_key_get_one_each(store, open_store) -> None:  # type: ignore[no-untyped-def]
+    """Every store reads none, makes one and inserts at once: the first insert wins for all of them."""
+    stores = [store] + [open_store() for _ in range(3)]
+    start = threading.Barrier(len(stores))
+
+    def ask(one: PersonStore) -> tuple[str, str]:
+        start.wait()
+        return one.installation.id(), one.ui_accounts.signing_key()
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        answers = list(pool.map(ask, stores))
+    assert len(set(answers)) == 1
+    assert answers[0] == (store.installation.id(), store.ui_accounts.signing_key())
 
 
 def test_create_markers_per_person_and_record_type(store: PersonStore) -> None:
