@@ -22,15 +22,9 @@ class ApiUsage:
         """Keep this reading in place of the last one."""
         reading = ApiUsageReading(used=used, limit=limit, recorded_at=now or datetime.now(UTC))
         values = {"used": used, "daily_limit": limit, "recorded_at": reading.recorded_at}
-        update = sa.update(api_usage).where(api_usage.c.id == _ONLY_ROW).values(values)
         with self._db.transaction() as connection:
-            if connection.execute(update).rowcount:
-                return reading
-            try:
-                with connection.begin_nested():
-                    connection.execute(sa.insert(api_usage).values(id=_ONLY_ROW, **values))
-            except IntegrityError:  # recorded by another process meanwhile
-                connection.execute(update)
+            _update_else_insert(connection, sa.update(api_usage).where(api_usage.c.id == _ONLY_ROW).values(values),
+                                sa.insert(api_usage).values(id=_ONLY_ROW, **values))
         return reading
 
     def latest(self) -> ApiUsageReading | None:
@@ -47,13 +41,8 @@ class ApiUsage:
         key = (api_lane_spend.c.day == day.isoformat()) & (api_lane_spend.c.lane == lane)
         update = sa.update(api_lane_spend).where(key).values(calls=api_lane_spend.c.calls + calls)
         with self._db.transaction() as connection:
-            if connection.execute(update).rowcount:
-                return
-            try:
-                with connection.begin_nested():
-                    connection.execute(sa.insert(api_lane_spend).values(day=day.isoformat(), lane=lane, calls=calls))
-            except IntegrityError:  # another process counted the day's first call meanwhile
-                connection.execute(update)
+            _update_else_insert(connection, update,
+                                sa.insert(api_lane_spend).values(day=day.isoformat(), lane=lane, calls=calls))
 
     def spent(self, day: date) -> dict[str, int]:
         """Lane → calls Tandem spent on `day`."""
@@ -64,3 +53,15 @@ class ApiUsage:
     def prune_spend(self, before: date) -> None:
         with self._db.transaction() as connection:
             connection.execute(sa.delete(api_lane_spend).where(api_lane_spend.c.day < before.isoformat()))
+
+
+def _update_else_insert(connection: sa.Connection, update: sa.Update, insert: sa.Insert) -> None:
+    """Update the row; insert it when there is none, and update after all when another process
+    inserted it meanwhile."""
+    if connection.execute(update).rowcount:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(insert)
+    except IntegrityError:
+        connection.execute(update)

@@ -61,3 +61,19 @@ def test_bookkeeping_rolls_back_with_the_transaction(store: PersonStore) -> None
     except RuntimeError:
         pass
     assert store.create_markers.get(1, "Lead") is None and store.api_usage.latest() is None
+
+
+def test_lane_spend_counted_by_stores_at_once_adds_up(store, open_store) -> None:  # type: ignore[no-untyped-def]
+    """The day's first call counted by several processes at once: one row, every call in it."""
+    stores = [store] + [open_store() for _ in range(3)]
+    start = threading.Barrier(len(stores))
+    day = T0.date()
+
+    def count(one: PersonStore) -> None:
+        start.wait()
+        for _ in range(5):
+            one.api_usage.spend("cycle", 2, day)
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        list(pool.map(count, stores))
+    assert store.api_usage.spent(day) == {"cycle": len(stores) * 5 * 2}
