@@ -27,6 +27,12 @@ _DONE = "JobComplete"
 _FAILED = frozenset({"Failed", "Aborted"})
 
 
+def bulk_job_calls(rows: int, chunk: int = RESULT_CHUNK) -> int:
+    """The fewest calls a query job of `rows` rows costs: its start, one look at its state, and a
+    results request per `chunk` rows."""
+    return 2 + max(1, -(-rows // chunk))
+
+
 def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = False,
               pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0) -> str:
     """Start a query job and wait for it to complete; returns the job's Id."""

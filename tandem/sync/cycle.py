@@ -334,6 +334,15 @@ class SyncEngine:
             return True
         return False
 
+    def _calls_left(self) -> int | None:
+        """The calls the lane at work may still spend today (None: no limit, or not counted now)."""
+        self.meter.charge()
+        if self._lock is None or self.ignore_budget:
+            return None
+        state = self.budget.state()
+        limit = state.limit(self.meter.lane)
+        return None if limit is None else max(0, limit - state.counted_against(self.meter.lane))
+
     def _lane_of(self, object_name: str, operation: StepOperation) -> Lane:
         """Retries of refused changes and first, full pulls (backfills) spend the lowest lane."""
         if operation is StepOperation.PUSH_UPDATES and self._retry_failed:
@@ -392,7 +401,8 @@ class SyncEngine:
 
     def _puller(self) -> Puller:
         return Puller(self.workspace, self.ensure_catalog(), self.policy, between_pages=self._between_batches,
-                      hold=self.claims.page, page_size=self.pull_page_size, fetch=self.fetch)
+                      hold=self.claims.page, page_size=self.pull_page_size, fetch=self.fetch,
+                      calls_left=self._calls_left)
 
     def pusher(self, source: ChangeOrigin = ChangeOrigin.SYNC_CYCLE) -> Pusher:
         """The cycle's pusher claims each batch's persons; an action's holds its person already."""

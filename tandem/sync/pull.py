@@ -29,7 +29,7 @@ from tandem.people import activities as types
 from tandem.people.checked import Checked
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
-from tandem.salesforce.bulk import RESULT_CHUNK, csv_rows, query_job, result_texts
+from tandem.salesforce.bulk import RESULT_CHUNK, bulk_job_calls, csv_rows, query_job, result_texts
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -146,7 +146,8 @@ class Puller:
     def __init__(self, workspace: SyncWorkspace, catalog: Catalog, policy: SyncPolicy | Mapping[str, Winner] | None,
                  between_pages: Callable[[int], bool] = lambda done: False,
                  hold: Callable[[str, list[PulledRecord]], AbstractContextManager[object]] = lambda o, r: nullcontext(),
-                 page_size: int = PAGE_SIZE, fetch: FetchSettings | None = None) -> None:
+                 page_size: int = PAGE_SIZE, fetch: FetchSettings | None = None,
+                 calls_left: Callable[[], int | None] = lambda: None) -> None:
         self.workspace = workspace
         self.fetch = fetch or FetchSettings()
         self.catalog = catalog
@@ -154,6 +155,8 @@ class Puller:
         self.filters = FilterEffects(workspace, self.policy)
         self._rules: dict[str, dict[str, DecidingRule]] = {}
         self.between_pages = between_pages
+        self.calls_left = calls_left
+        """The calls the budget's lane still allows today (None: no limit)."""
         self.hold = hold
         """Held while a page is planned and applied: the persons it names (`tandem.sync.claims`)."""
         self.page_size = page_size
@@ -216,12 +219,21 @@ class Puller:
         first = prepared.first_page
         if first is None:
             first = client.query_page(prepared.soql, include_deleted=True)
-        if int(first.get("totalSize") or 0) > self.fetch.bulk_threshold:
+        if self._bulk_pays(int(first.get("totalSize") or 0)):
             # The first answer is written while the job runs; the job's rows before it are skipped.
             job = prefetched(self._bulk_answers(object_name, prepared.soql), self.fetch.read_ahead)
             return chain([first["records"]], job)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
+
+    def _bulk_pays(self, total: int) -> bool:
+        """Whether a window this large is read by a Bulk query job: above the threshold, and only
+        when the budget's lane can pay for the whole job. A job the lane cannot finish today would
+        keep Salesforce busy for rows never read; REST pages read what the lane affords instead."""
+        if total <= self.fetch.bulk_threshold:
+            return False
+        left = self.calls_left()
+        return left is None or left >= bulk_job_calls(total, self.fetch.bulk_chunk)
 
     def _bulk_answers(self, object_name: str, soql: str) -> Iterator[list[dict[str, Any]]]:
         client = self.workspace.client

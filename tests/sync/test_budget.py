@@ -3,12 +3,14 @@ still run, and the cycle resuming the next day (a fake clock)."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tandem.emulator.instance import ensure_running, stop_running
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.models import StepOperation, StepStatus
@@ -16,12 +18,15 @@ from tandem.sync.actions import PersonActions
 from tandem.sync.budget import ApiBudget, BudgetSpent, BudgetState, Lane
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.policy import BudgetPolicy, parse_policy
-from tandem.sync.pull import READ_AHEAD
+from tandem.sync.pull import READ_AHEAD, FetchSettings
 from tandem.sync.scheduler import run_forever
+from tests.https_emulator import https_session
 from tests.sync.conftest import sync_client
 
 FLOOD = 50_000
 LANE = 3
+ACTIONS = 200
+"""Timed actions: enough that their p99 is not simply the slowest one."""
 """Calls the flood's cycle may spend today: fewer than the flood costs even read by a Bulk query job."""
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -146,8 +151,50 @@ def test_polling_backs_off_when_the_org_is_quiet_and_returns_on_a_change(base_ur
                         "the org is quiet: next cycle in 40 s (sooner if a change is queued)"]
 
 
-def test_a_flood_stops_the_cycle_at_its_lane_while_actions_keep_their_reserve(
-        base_url, ca_path, reset_emulator, store, http):
+def test_a_pull_starts_no_bulk_job_its_lane_cannot_pay_for(base_url, ca_path, reset_emulator, store, http):
+    clock = Clock(datetime.now(UTC))
+    fetch = FetchSettings(bulk_threshold=100, bulk_chunk=5000)
+    engine_for(base_url, ca_path, store, None, clock).run_cycle()  # the sample org, and every watermark
+    rows = [{"LastName": f"Wide{i:04d}", "Email": f"wide{i}@wide.example"} for i in range(10_000)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    spent = ApiBudget(store, BudgetPolicy(), clock).state().total
+    jobs = sync_client(base_url, ca_path)
+
+    def query_jobs() -> int:
+        return len(jobs.request("GET", "jobs/query").json()["records"])
+
+    before = query_jobs()
+    # a job for 10,000 rows in chunks of 5,000 costs 4 calls; the lane has 3 left once the cycle starts
+    tight = parse_policy({"budget": {"daily_calls": spent + 4}})
+    engine = SyncEngine(sync_client(base_url, ca_path), store, policy=tight, clock=clock, fetch=fetch)
+    report = engine.run_cycle()
+    pulled = [s for s in report.steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES][0]
+    assert report.budget_stop is not None and pulled.status is StepStatus.INCOMPLETE
+    assert 0 < pulled.counts.new < 10_000  # REST pages, as many as the lane paid for
+    assert query_jobs() == before  # no job was started only to be left unread
+
+    roomy = parse_policy({"budget": {"daily_calls": 100}})
+    engine = SyncEngine(sync_client(base_url, ca_path), store, policy=roomy, clock=clock, fetch=fetch)
+    report = engine.run_cycle()
+    assert report.budget_stop is None and report.succeeded
+    assert query_jobs() == before + 1
+    assert len(store.persons.find_by_email("wide9999@wide.example")) == 1
+
+
+@pytest.fixture
+def own_emulator(tmp_path):
+    """The sample org in a process of its own, as Salesforce is: the flood's 50,000 records then live
+    in that process, so collecting their garbage never pauses the actions being timed."""
+    state_dir = tmp_path / "emulator"
+    server = ensure_running(state_dir, [sys.executable, "-m", "tandem", "emulator", "serve",
+                                        "--state-dir", str(state_dir), "--port", "0"])
+    yield server
+    stop_running(state_dir)
+
+
+def test_a_flood_stops_the_cycle_at_its_lane_while_actions_keep_their_reserve(own_emulator, store):
+    base_url, ca_path = own_emulator.base_url, own_emulator.ca_path
+    http = https_session(ca_path)
     clock = Clock(datetime.now(UTC))
     engine = engine_for(base_url, ca_path, store, None, clock)
     engine.run_cycle()  # the sample org, and every object's watermark
@@ -160,8 +207,9 @@ def test_a_flood_stops_the_cycle_at_its_lane_while_actions_keep_their_reserve(
     actions_store = PersonStore(store.url)
     actions = PersonActions(engine_for(base_url, ca_path, actions_store, policy, clock))
     ids = [store.persons.add({"email": f"rt{i}@realtime.example", "lastName": f"RT{i}", "company": "Acme"},
-                             origin=ChangeOrigin.CLI).id for i in range(50)]
-    actions.engine.ensure_catalog()  # logged in and described: the actions engine is warm, as a server's is
+                             origin=ChangeOrigin.CLI).id for i in range(ACTIONS + 1)]
+    # warm, as a server is after its first action: logged in, described, its statements compiled
+    actions.sync_person(ids.pop())
 
     # `tandem run` meets the flood: its cycle stops at the lane, then it waits for the next day
     stop, said = threading.Event(), []
