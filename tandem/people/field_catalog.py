@@ -178,9 +178,10 @@ class FieldCatalog:
         except InvalidInput:
             return stored
 
-    def person(self, row: sa.RowMapping) -> Person:
-        """A row of the `persons` table as a `Person`."""
-        link = SalesforceLink(
+    @staticmethod
+    def link(row: sa.RowMapping) -> SalesforceLink:
+        """The Salesforce link columns of a `persons` row."""
+        return SalesforceLink(
             sfdc_type=row["sfdcType"],
             sfdc_id=row["sfdcId"],
             sfdc_lead_id=row["sfdcLeadId"],
@@ -189,6 +190,10 @@ class FieldCatalog:
             sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
             sfdc_created_date=row["sfdcCreatedDate"],
         )
+
+    def person(self, row: sa.RowMapping) -> Person:
+        """A row of the `persons` table as a `Person`."""
+        link = self.link(row)
         try:
             fields = {name: row[name] for name in self._now.names}
         except KeyError:  # read with the table as it was before a refresh

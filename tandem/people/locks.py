@@ -39,6 +39,11 @@ PAGE = 2**31 - 1
 """The key a pull page holds while it reads, plans and applies (the highest key: taken last)."""
 
 
+CLAIMABLE_ON_POSTGRESQL = 6_000
+"""Person keys that claims may hold together on PostgreSQL: each is an advisory lock in the server's
+shared lock table, which holds 6,400 by default (64 per connection, 100 connections)."""
+
+
 class _Backend(Protocol):
     def take_cycle(self, description: str) -> CycleLock | None: ...
     def cycle_holder(self) -> str | None: ...
@@ -76,6 +81,11 @@ class Locks:
         """Those of `keys` no one holds now (possibly none), without waiting."""
         ordered = sorted(set(keys))
         return (self._backend.take(ordered, None) if ordered else None) or Claim((), lambda: None)
+
+    @property
+    def claimable(self) -> int | None:
+        """How many keys claims may hold together (None: as many as wanted)."""
+        return CLAIMABLE_ON_POSTGRESQL if isinstance(self._backend, AdvisoryLocks) else None
 
     def close(self) -> None:
         self._backend.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,19 +58,33 @@ def parse_error(text: str) -> RecordError:
                        fields=tuple(f.strip() for f in fields.split(",") if f.strip()))
 
 
-def update_job(client: SalesforceClient, object_name: str, records: Sequence[Mapping[str, Any]], *,
-               pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0) -> list[RecordResult]:
-    """Update the records (each with its `Id`) in one ingest job; one result per record, in order."""
-    for index, record in enumerate(records):
-        if not record.get("Id"):
-            raise InvalidInput(f"records[{index}].Id", "an update needs the record's Id")
-    if not records:
-        return []
+def open_update_job(client: SalesforceClient, object_name: str) -> str:
+    """Create an update job, open for its data; returns its Id."""
     job = client.request("POST", "jobs/ingest", json={
         "object": object_name, "operation": "update", "contentType": "CSV",
         "lineEnding": "LF", "columnDelimiter": "COMMA",
     }).json()
-    job_id = str(job["id"])
+    return str(job["id"])
+
+
+def abort_job(client: SalesforceClient, job_id: str) -> None:
+    """Abort a job that was opened and will get no data."""
+    client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "Aborted"})
+
+
+def update_job(client: SalesforceClient, object_name: str, records: Sequence[Mapping[str, Any]], *,
+               job_id: str | None = None, pause: Callable[[float], None] = time.sleep,
+               longest_pause: float = 10.0) -> list[RecordResult]:
+    """Update the records (each with its `Id`) in one ingest job (`job_id`: one opened already, else
+    a new one); one result per record, in order."""
+    for index, record in enumerate(records):
+        if not record.get("Id"):
+            raise InvalidInput(f"records[{index}].Id", "an update needs the record's Id")
+    if not records:
+        if job_id is not None:
+            abort_job(client, job_id)
+        return []
+    job_id = job_id or open_update_job(client, object_name)
     client.request("PUT", f"jobs/ingest/{job_id}/batches", data=ingest_csv(records),
                    headers={"Content-Type": "text/csv"})
     state = client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json().get("state")
@@ -80,10 +95,13 @@ def update_job(client: SalesforceClient, object_name: str, records: Sequence[Map
         wait = min(max(wait * 2, 0.5), longest_pause)
     outcome: dict[str, RecordResult] = {}
     if state == "JobComplete":
-        for row in _rows(client, job_id, "successfulResults"):
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tandem-results") as reading:
+            succeeded, failed = reading.map(lambda kind: _rows(client, job_id, kind),
+                                            ("successfulResults", "failedResults"))
+        for row in succeeded:
             record_id = to_18(row.get("sf__Id") or row.get("Id") or "")
             outcome[record_id] = RecordResult(id=record_id, success=True, created=row.get("sf__Created") == "true")
-        for row in _rows(client, job_id, "failedResults"):
+        for row in failed:
             record_id = row.get("Id") or row.get("sf__Id") or ""
             if record_id:
                 record_id = to_18(record_id)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from tandem.sync.fields import Direction, FieldRule, decide
@@ -52,10 +54,16 @@ class Catalog:
         """The fields a pull reads: both ways, or into Tandem only."""
         return [r for r in self.rules.get(object_name, ()) if r.direction in (Direction.BOTH, Direction.PULL)]
 
-    def pushable(self, object_name: str) -> dict[str, FieldRule]:
+    def pushable(self, object_name: str) -> Mapping[str, FieldRule]:
         """Person field → rule for the fields Tandem may write on this object."""
-        return {r.person_field: r for r in self.rules.get(object_name, ())
-                if r.direction in (Direction.BOTH, Direction.PUSH) and r.person_field}
+        return self._pushable.get(object_name, {})
+
+    @cached_property
+    def _pushable(self) -> dict[str, Mapping[str, FieldRule]]:
+        """`pushable` of every object, worked out once (a push asks for every person it plans)."""
+        return {object_name: MappingProxyType({r.person_field: r for r in rules
+                                               if r.direction in (Direction.BOTH, Direction.PUSH) and r.person_field})
+                for object_name, rules in self.rules.items()}
 
     def for_person_field(self, object_name: str, person_field: str) -> FieldRule | None:
         for rule in self.rules.get(object_name, ()):

@@ -64,13 +64,13 @@ class CycleClaims:
         # The outbox chose these persons as due: every change they hold goes, refused ones too (a
         # refused record is retried whole), whether or not this is an explicit retry.
         states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
-        persons = self.workspace.persons(person_ids)
-        live = [pid for pid, p in persons.items()
-                if p.link.sfdc_type == object_name and p.link.sfdc_id and not p.link.sfdc_is_deleted]
-        state = self.workspace.field_state(live)
+        links = self.store.persons.links(person_ids)
+        live = [pid for pid, link in sorted(links.items())
+                if link.sfdc_type == object_name and link.sfdc_id and not link.sfdc_is_deleted]
+        pending = self.workspace.pending_changes(live)
         fresh: dict[int, list[PendingChange]] = {}
         for pid in live:
-            changes = sorted((c for c in state[pid].pending.values() if c.state in states), key=lambda c: c.id)
+            changes = sorted((c for c in pending.get(pid, {}).values() if c.state in states), key=lambda c: c.id)
             if changes:
                 fresh[pid] = changes
         return fresh

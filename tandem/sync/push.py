@@ -21,17 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, TandemError
 from tandem.people import activities as types
 from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.people.origin import ChangeOrigin
-from tandem.salesforce.bulk_ingest import update_job
+from tandem.salesforce.bulk_ingest import abort_job, open_update_job, update_job
 from tandem.salesforce.client import COLLECTION_LIMIT
+from tandem.salesforce.composite import MAX_SUBREQUESTS, SubRequest, composite, query_path
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
 from tandem.salesforce.soql import quoted
@@ -88,8 +89,9 @@ BULK_PUSH_THRESHOLD = 10_000
 """Persons with changes to push at or above which an object's push goes by Bulk API 2.0 ingest jobs."""
 BULK_JOB_PERSONS = 2_000
 """Persons per ingest job: each job's persons are claimed until it is settled (as a pull page's are)."""
-BULK_CONCURRENCY = 3
-"""Ingest jobs in flight at once (their claims together stay within PostgreSQL's default lock table)."""
+BULK_CONCURRENCY = 8
+"""Ingest jobs in flight at once at most; fewer where the store limits how many persons claims may
+hold together (PostgreSQL's lock table: `Locks.claimable`), since each job's persons stay claimed."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,14 @@ class PushSettings:
 
 
 RETRIED = "the change stays pending: it goes again, whole, with the person's next change and on a back-off schedule"
+
+
+def _check_query(object_name: str, plans: Sequence[PersonPush]) -> str:
+    """The query reading the plans' records as they are now: every field they send, and when it last changed."""
+    fields = sorted({name for p in plans for name in p.record if name not in ("Id", "SystemModstamp")})
+    fields.append("SystemModstamp")
+    ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
+    return f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})"
 
 
 class Pusher:
@@ -137,7 +147,7 @@ class Pusher:
         first = due(0)
         bulk = settings.bulk_threshold > 0 and len(first) >= settings.bulk_threshold
         size = settings.bulk_job_persons if bulk else COLLECTION_LIMIT
-        in_flight = max(1, settings.bulk_concurrency if bulk else settings.concurrency)
+        in_flight = max(1, self._jobs_at_once(size) if bulk else settings.concurrency)
 
         def batches() -> Iterator[dict[int, list[PendingChange]]]:
             read = first
@@ -168,6 +178,12 @@ class Pusher:
                 tally.add(future.result())
         return tally.counts()
 
+    def _jobs_at_once(self, persons_per_job: int) -> int:
+        claimable = self.workspace.store.locks.claimable
+        if claimable is None:
+            return self.settings.bulk_concurrency
+        return min(self.settings.bulk_concurrency, claimable // persons_per_job)
+
     def _batch(self, object_name: str, batch: dict[int, list[PendingChange]], bulk: bool) -> Tally:
         tally = Tally()
         with self.hold(object_name, batch) as held:  # a Bulk job's persons stay claimed until it is settled
@@ -183,12 +199,23 @@ class Pusher:
             tally.skipped += sum(1 for p in plans if not p.sent)
             sent = [p for p in plans if p.sent]
             parts = [sent[start:start + COLLECTION_LIMIT] for start in range(0, len(sent), COLLECTION_LIMIT)]
-            # One check query per 200 records, several in flight; then each part decided on what it read.
-            with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
-                                    thread_name_prefix="tandem-check") as reading:
-                current = list(reading.map(lambda part: self.current_rows(object_name, part), parts))
-            checked = [p for part, rows in zip(parts, current, strict=True) for p in self.checked(object_name, part, rows)]
-            self.send_checked(object_name, checked, tally, bulk=True)
+            if not sent:
+                return tally
+            client = self.workspace.client
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-job") as opening:
+                job = opening.submit(open_update_job, client, object_name)  # opened while the check reads
+                try:
+                    # One check query per 200 records, up to 25 of them in one composite call; then
+                    # each part decided on what it read.
+                    current = self.current_rows_of_parts(object_name, parts)
+                    checked = [p for part, rows in zip(parts, current, strict=True)
+                               for p in self.checked(object_name, part, rows)]
+                except BaseException:
+                    if job.exception() is None:
+                        with suppress(TandemError):
+                            abort_job(client, job.result())  # it would get no data
+                    raise
+            self.send_checked(object_name, checked, tally, job_id=job.result())
         return tally
 
     def rules_of(self, object_name: str) -> dict[str, DecidingRule]:
@@ -201,16 +228,18 @@ class Pusher:
         return self.send_checked(object_name, plans, tally)
 
     def send_checked(self, object_name: str, plans: Sequence[PersonPush], tally: Tally, *,
-                     bulk: bool = False) -> list[RecordResult | None]:
-        """Send checked plans (a collection call, or an ingest job with `bulk`) and settle each outcome."""
+                     job_id: str | None = None) -> list[RecordResult | None]:
+        """Send checked plans (a collection call, or the ingest job `job_id`) and settle each outcome."""
         outgoing = [p for p in plans if p.sent]
         tally.skipped += len(plans) - len(outgoing)
         if not outgoing:
+            if job_id is not None:
+                abort_job(self.workspace.client, job_id)  # everything was settled by the check
             return [None] * len(plans)
         self.workspace.mark_in_flight([c for p in outgoing for c in p.sent])
         records = [p.record for p in outgoing]
-        if bulk:
-            results = update_job(self.workspace.client, object_name, records)
+        if job_id is not None:
+            results = update_job(self.workspace.client, object_name, records, job_id=job_id)
             again = [i for i, r in enumerate(results) if r.retryable]  # sent again as a collection call would
             for start in range(0, len(again), COLLECTION_LIMIT):
                 part = again[start:start + COLLECTION_LIMIT]
@@ -242,11 +271,25 @@ class Pusher:
         """The plans' records as Salesforce has them now (one query, up to 200 records)."""
         if not plans:
             return {}
-        fields = sorted({name for p in plans for name in p.record if name not in ("Id", "SystemModstamp")})
-        fields.append("SystemModstamp")
-        ids = ", ".join(quoted(p.person.link.sfdc_id) for p in plans)
-        rows = self.workspace.client.query(f"SELECT Id, {', '.join(fields)} FROM {object_name} WHERE Id IN ({ids})")
+        rows = self.workspace.client.query(_check_query(object_name, plans))
         return {to_18(row["Id"]): row for row in rows}
+
+    def current_rows_of_parts(self, object_name: str, parts: Sequence[Sequence[PersonPush]]
+                              ) -> list[dict[str, dict[str, Any]]]:
+        """`current_rows` of each part (up to 200 records each), their queries 25 to a composite call.
+        A query whose answer failed or did not fit in it is asked again on its own."""
+        found: list[dict[str, dict[str, Any]]] = []
+        for start in range(0, len(parts), MAX_SUBREQUESTS):
+            chunk = parts[start:start + MAX_SUBREQUESTS]
+            answers = composite(self.workspace.client, [
+                SubRequest(str(i), query_path(_check_query(object_name, part))) for i, part in enumerate(chunk) if part])
+            for i, part in enumerate(chunk):
+                answer = answers.get(str(i))
+                if answer is None or not answer.ok or not (answer.body or {}).get("done", False):
+                    found.append(self.current_rows(object_name, part))
+                else:
+                    found.append({to_18(row["Id"]): row for row in answer.body.get("records", [])})
+        return found
 
     def checked(self, object_name: str, plans: list[PersonPush],
                 current: Mapping[str, Mapping[str, Any]] | None = None) -> list[PersonPush]:
@@ -260,7 +303,7 @@ class Pusher:
         def decide() -> list[PersonPush]:  # on what this transaction reads, the persons locked
             settle = PagePlan()
             fresh = self.workspace.persons_by_sfdc_ids([p.person.link.sfdc_id for p in plans], lock=True)
-            state = self.workspace.field_state([p.person.id for p in plans])
+            state = self.workspace.field_state([p.person.id for p in plans], {c.field for p in plans for c in p.sent})
             checked = []
             for plan in plans:
                 person = fresh.get(plan.person.link.sfdc_id)

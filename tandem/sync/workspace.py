@@ -151,13 +151,18 @@ class SyncWorkspace:
             self._installation = self.installation_id()
         return int(number) if prefix == self._installation else None
 
-    def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
-        """Per person: the agreed bases and the pending change of each field."""
-        bases = self.store.bases.for_persons(person_ids)
+    def field_state(self, person_ids: Sequence[int], fields: Collection[str] | None = None) -> dict[int, FieldState]:
+        """Per person: the agreed bases (of `fields` only, when given) and the pending change of each field."""
+        bases = self.store.bases.for_persons(person_ids, fields)
+        pending = self.pending_changes(person_ids)
+        return {pid: FieldState(bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
+
+    def pending_changes(self, person_ids: Sequence[int]) -> dict[int, dict[str, PendingChange]]:
+        """Per person with any: the pending change of each field."""
         pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
         for change in self.store.outbox.find(person_ids=person_ids):
             pending[change.person_id][change.field] = change
-        return {pid: FieldState(bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
+        return pending
 
     def pending(self, person_id: int) -> list[PendingChange]:
         return self.store.outbox.find(person_ids=[person_id])
