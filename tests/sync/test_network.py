@@ -273,3 +273,87 @@ def test_push_batches_go_out_together_and_each_settles(store, http, base_url, ca
     titles = {r["Id"]: r["Title"] for r in sf.query_all("SELECT Id, Title FROM Contact")["records"]}
     assert all(titles[p.link.sfdc_id] == f"Batch {p.id}" for p in linked)
     assert not store.outbox.find(person_ids=[p.id for p in linked])
+
+
+
+def _watch_the_contact_push(engine, before_call):
+    """Call `before_call(method, path, kwargs)` before each request the engine makes during its Contact push;
+    returns the calls made then, as (method, path)."""
+    real, calls, pushing = engine.client.request, [], []
+
+    def watched(method, path, **kwargs):
+        if pushing:
+            calls.append((method, path))
+            before_call(method, path, kwargs)
+        return real(method, path, **kwargs)
+
+    def on_step(object_name, operation):
+        pushing[:] = [True] if (object_name, operation) == ("Contact", StepOperation.PUSH_UPDATES) else []
+
+    engine.client.request, engine.on_step = watched, on_step
+    return calls
+
+
+def _is_check(method, path, kwargs) -> bool:
+    subrequests = (kwargs.get("json") or {}).get("compositeRequest", [])
+    return (method, path) == ("POST", "composite") and all("WHERE%20Id%20IN" in s["url"] for s in subrequests)
+
+
+def _bulk_push_of_450(store, http, base_url, ca_path):
+    load_contacts(http, base_url, 450)
+    SyncEngine(sync_client(base_url, ca_path), store).run_cycle()
+    linked = [p for p in everyone(store) if p.link.sfdc_type == "Contact"]
+    store.persons.update_many([(p.id, {"title": f"Bulk {p.id}"}) for p in linked], origin=ChangeOrigin.CLI)
+    # every changed person at the threshold: one ingest job, its check three queries of up to 200
+    return SyncEngine(sync_client(base_url, ca_path), store, push=PushSettings(bulk_threshold=len(linked))), linked
+
+
+def _pushed(report, store, sf, linked) -> None:
+    [push] = [s for s in report.steps if s.operation is StepOperation.PUSH_UPDATES and s.object == "Contact"]
+    assert push.status is StepStatus.SUCCEEDED and push.counts.updated == len(linked) == 454
+    titles = {r["Id"]: r["Title"] for r in sf.query_all("SELECT Id, Title FROM Contact")["records"]}
+    assert all(titles[p.link.sfdc_id] == f"Bulk {p.id}" for p in linked)
+    assert not store.outbox.find(person_ids=[p.id for p in linked])
+
+
+def test_a_bulk_push_checks_its_records_in_one_composite_call_and_opens_its_job_meanwhile(
+        store, http, base_url, ca_path, sf, reset_emulator):
+    import threading
+    engine, linked = _bulk_push_of_450(store, http, base_url, ca_path)
+    together = threading.Barrier(2, timeout=20)  # the check and the job's creation in flight at once
+
+    def meet(method, path, kwargs):
+        if _is_check(method, path, kwargs) or (method, path) == ("POST", "jobs/ingest"):
+            together.wait()
+
+    calls = _watch_the_contact_push(engine, meet)
+    _pushed(engine.run_cycle(), store, sf, linked)
+    assert calls.count(("POST", "composite")) == 1  # 454 records: three check queries in one call
+    assert calls.count(("POST", "jobs/ingest")) == 1
+
+
+def test_a_check_query_whose_subrequest_failed_is_asked_again_on_its_own(
+        store, http, base_url, ca_path, sf, reset_emulator):
+    import json
+    engine, linked = _bulk_push_of_450(store, http, base_url, ca_path)
+    calls = _watch_the_contact_push(engine, lambda method, path, kwargs: None)
+    watched = engine.client.request
+
+    def one_busy(method, path, **kwargs):  # Salesforce answers the second check query 503 inside the composite
+        answer = watched(method, path, **kwargs)
+        if _is_check(method, path, kwargs):
+            body = answer.json()
+            body["compositeResponse"][1] = {"referenceId": body["compositeResponse"][1]["referenceId"],
+                                            "httpStatusCode": 503, "httpHeaders": {},
+                                            "body": [{"errorCode": "SERVER_UNAVAILABLE", "message": "busy"}]}
+            answer._content = json.dumps(body).encode()
+        return answer
+
+    alone: list[str] = []
+    query = engine.client.query
+    engine.client.request = one_busy
+    engine.client.query = lambda soql, **kwargs: alone.append(soql) or query(soql, **kwargs)
+    _pushed(engine.run_cycle(), store, sf, linked)
+    assert calls.count(("POST", "composite")) == 1
+    [again] = [q for q in alone if "WHERE Id IN" in q]  # that one query, asked on its own
+    assert again.count("'003") == 200
