@@ -86,7 +86,7 @@ class Outbox:
             query = query.where(pending_changes.c.state.in_([s.value for s in states]))
         if limit is not None:
             query = query.limit(limit)
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             if person_ids is not None:
                 query = query.where(one_of(connection, pending_changes.c.person_id, list(person_ids)))
             return [self._pending(row) for row in connection.execute(query).mappings()]
@@ -129,7 +129,7 @@ class Outbox:
             .order_by(pending_changes.c.person_id)
             .limit(max_persons)
         )
-        with self._db.transaction() as connection:
+        with self._db.reading() as connection:
             person_ids = list(connection.execute(eligible).scalars())
             if not person_ids:
                 return []
