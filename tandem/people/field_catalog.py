@@ -178,10 +178,9 @@ class FieldCatalog:
         except InvalidInput:
             return stored
 
-    @staticmethod
-    def link(row: sa.RowMapping) -> SalesforceLink:
-        """The Salesforce link columns of a `persons` row."""
-        return SalesforceLink(
+    def person(self, row: sa.RowMapping) -> Person:
+        """A row of the `persons` table as a `Person`."""
+        link = SalesforceLink(
             sfdc_type=row["sfdcType"],
             sfdc_id=row["sfdcId"],
             sfdc_lead_id=row["sfdcLeadId"],
@@ -190,10 +189,6 @@ class FieldCatalog:
             sfdc_is_deleted=bool(row["sfdcIsDeleted"]),
             sfdc_created_date=row["sfdcCreatedDate"],
         )
-
-    def person(self, row: sa.RowMapping) -> Person:
-        """A row of the `persons` table as a `Person`."""
-        link = self.link(row)
         try:
             fields = {name: row[name] for name in self._now.names}
         except KeyError:  # read with the table as it was before a refresh

@@ -257,17 +257,6 @@ class Persons:
         """The persons that exist among `person_ids`, in id order (with `lock`, as `by_sfdc_ids`)."""
         return self._where("id", person_ids, lock=lock)
 
-    def links(self, person_ids: Sequence[int]) -> dict[int, SalesforceLink]:
-        """The Salesforce link of each person that exists, read without the rest of the person."""
-        table = self._fields.table
-        columns = [table.c.id, *(table.c[name] for name in SalesforceLink().as_fields())]
-        found: dict[int, SalesforceLink] = {}
-        with self._db.reading() as connection:
-            for chunk in in_chunks(person_ids):
-                for row in connection.execute(sa.select(*columns).where(one_of(connection, table.c.id, chunk))).mappings():
-                    found[row["id"]] = self._fields.link(row)
-        return found
-
     def find_by_email(self, email: str) -> list[Person]:
         """Every person with this email, ignoring case (Marketo allows duplicates)."""
         if not storable(email):

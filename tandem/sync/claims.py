@@ -23,6 +23,7 @@ from tandem.people.locks import PAGE
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.store import PersonStore
 from tandem.sync.fates import related_ids
+from tandem.sync.push import HeldBatch
 from tandem.sync.records import PulledRecord
 from tandem.sync.workspace import SyncWorkspace
 
@@ -52,25 +53,24 @@ class CycleClaims:
         return named
 
     @contextmanager
-    def batch(self, object_name: str, batch: Mapping[int, Sequence[PendingChange]]
-              ) -> Iterator[dict[int, list[PendingChange]]]:
-        """Hold the batch's persons that no one holds now; yields their changes as they are once held."""
+    def batch(self, object_name: str, batch: Mapping[int, Sequence[PendingChange]]) -> Iterator[HeldBatch]:
+        """Hold the batch's persons that no one holds now; yields them, and their changes, as they are once held."""
         with self.store.locks.claim_free(batch) as claim:
             yield self._still_pending(object_name, sorted(claim.keys))
 
-    def _still_pending(self, object_name: str, person_ids: list[int]) -> dict[int, list[PendingChange]]:
+    def _still_pending(self, object_name: str, person_ids: list[int]) -> HeldBatch:
         if not person_ids:
-            return {}
+            return HeldBatch({}, {})
         # The outbox chose these persons as due: every change they hold goes, refused ones too (a
         # refused record is retried whole), whether or not this is an explicit retry.
         states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
-        links = self.store.persons.links(person_ids)
-        live = [pid for pid, link in sorted(links.items())
-                if link.sfdc_type == object_name and link.sfdc_id and not link.sfdc_is_deleted]
+        persons = self.workspace.persons(person_ids)
+        live = [pid for pid, p in persons.items()
+                if p.link.sfdc_type == object_name and p.link.sfdc_id and not p.link.sfdc_is_deleted]
         pending = self.workspace.pending_changes(live)
         fresh: dict[int, list[PendingChange]] = {}
         for pid in live:
             changes = sorted((c for c in pending.get(pid, {}).values() if c.state in states), key=lambda c: c.id)
             if changes:
                 fresh[pid] = changes
-        return fresh
+        return HeldBatch({pid: persons[pid] for pid in fresh}, fresh)

@@ -58,6 +58,14 @@ class PersonPush:
     not_synced: list[tuple[PendingChange, FieldRule | None, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class HeldBatch:
+    """A push batch once its persons are held: each person as read then, with the changes it has now."""
+
+    persons: Mapping[int, Person]
+    changes: Mapping[int, Sequence[PendingChange]]
+
+
 def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Sequence[PendingChange],
                 rules: Mapping[str, DecidingRule] | None = None) -> PersonPush:
     """Sort a person's pending changes into the record to send and the changes that cannot go
@@ -119,7 +127,7 @@ class Pusher:
                  between_batches: Callable[[int], bool] = lambda done: False,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  hold: Callable[[str, dict[int, list[PendingChange]]],
-                                AbstractContextManager[dict[int, list[PendingChange]]]] = lambda o, b: nullcontext(b),
+                                AbstractContextManager[HeldBatch]] | None = None,
                  settings: PushSettings | None = None,
                  ) -> None:
         self.workspace = workspace
@@ -130,7 +138,7 @@ class Pusher:
         self.rules = field_rules(self.policy, catalog, "Contact"), field_rules(self.policy, catalog, "Lead")
         self.between_batches = between_batches
         self.clock = clock
-        self.hold = hold
+        self.hold = hold or self._unclaimed
         """Held while a batch goes out: its persons no one else holds, with their changes re-read."""
         self.settings = settings or PushSettings()
 
@@ -178,6 +186,10 @@ class Pusher:
                 tally.add(future.result())
         return tally.counts()
 
+    def _unclaimed(self, object_name: str, batch: dict[int, list[PendingChange]]) -> AbstractContextManager[HeldBatch]:
+        """Without claims: the batch as the outbox gave it, its persons read now."""
+        return nullcontext(HeldBatch(self.workspace.persons(list(batch)), batch))
+
     def _jobs_at_once(self, persons_per_job: int) -> int:
         claimable = self.workspace.store.locks.claimable
         if claimable is None:
@@ -187,9 +199,8 @@ class Pusher:
     def _batch(self, object_name: str, batch: dict[int, list[PendingChange]], bulk: bool) -> Tally:
         tally = Tally()
         with self.hold(object_name, batch) as held:  # a Bulk job's persons stay claimed until it is settled
-            persons = self.workspace.persons(list(held))
-            planned = [plan_person(self.catalog, object_name, persons[pid], changes, self.rules_of(object_name))
-                       for pid, changes in held.items()]
+            planned = [plan_person(self.catalog, object_name, held.persons[pid], changes, self.rules_of(object_name))
+                       for pid, changes in held.changes.items()]
             plans = self.filters.push_inside(object_name, planned)
             tally.skipped += len(planned) - len(plans)
             if not bulk:

@@ -109,13 +109,6 @@ def test_bases_for_many_persons(store: PersonStore) -> None:
     assert store.bases.for_persons([a, b], fields=()) == {}
 
 
-def test_links_of_many_persons_without_the_rest(store: PersonStore) -> None:
-    lead, contact = store.persons.add_linked([({"email": "l@x.example"}, _lead(1)), ({}, _contact(1))])
-    plain = store.persons.add({"email": "p@x.example"}, origin=ChangeOrigin.CLI).id
-    links = store.persons.links([lead, contact, plain, 10**6])
-    assert links == {lead: _lead(1), contact: _contact(1), plain: SalesforceLink()}
-
-
 def test_claims_say_how_many_persons_they_may_hold_together(store: PersonStore) -> None:
     from tandem.sync.push import BULK_JOB_PERSONS, BULK_CONCURRENCY
     if store.url.startswith("postgresql"):  # advisory locks fill the server's shared lock table
