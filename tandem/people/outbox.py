@@ -99,10 +99,31 @@ class Outbox:
         include_failed: bool = False,
         now: datetime | None = None,
     ) -> list[PendingChange]:
-        """The next persons' changes to push, by person id: linked to a live `sfdc_type` record.
+        """The changes of `due_persons`, by person id (every change they hold, refused ones too)."""
+        with self._db.reading() as connection:
+            person_ids = self.due_persons(sfdc_type, after_person_id, max_persons, include_failed, now)
+            if not person_ids:
+                return []
+            states = [PendingState.PENDING.value, PendingState.IN_FLIGHT.value, PendingState.FAILED.value]
+            query = (
+                sa.select(pending_changes)
+                .where(pending_changes.c.person_id.in_(person_ids), pending_changes.c.state.in_(states))
+                .order_by(pending_changes.c.person_id, pending_changes.c.id)
+            )
+            return [self._pending(row) for row in connection.execute(query).mappings()]
 
-        Changes left in flight by a crashed push are included (replaying an update is harmless).
-        A refused change goes again with the person's next change (the record is retried whole:
+    def due_persons(
+        self,
+        sfdc_type: str,
+        after_person_id: int = 0,
+        max_persons: int = 200,
+        include_failed: bool = False,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """The next persons with changes to push, in id order: linked to a live `sfdc_type` record.
+
+        Changes left in flight by a crashed push are due (replaying an update is harmless). A
+        refused change is due again with the person's next change (the record is retried whole:
         valid values refused together with a bad one are not left behind), when its back-off has
         run out, or always with `include_failed`.
         """
@@ -114,7 +135,6 @@ class Outbox:
             retry_at = pending_changes.c.retry_at
             due = due | ((pending_changes.c.state == PendingState.FAILED.value)
                          & (retry_at.is_(None) | (retry_at <= (now or datetime.now(UTC)))))
-        states = [PendingState.PENDING.value, PendingState.IN_FLIGHT.value, PendingState.FAILED.value]
         eligible = (
             sa.select(pending_changes.c.person_id)
             .join(persons, persons.c.id == pending_changes.c.person_id)
@@ -130,15 +150,7 @@ class Outbox:
             .limit(max_persons)
         )
         with self._db.reading() as connection:
-            person_ids = list(connection.execute(eligible).scalars())
-            if not person_ids:
-                return []
-            query = (
-                sa.select(pending_changes)
-                .where(pending_changes.c.person_id.in_(person_ids), pending_changes.c.state.in_(states))
-                .order_by(pending_changes.c.person_id, pending_changes.c.id)
-            )
-            return [self._pending(row) for row in connection.execute(query).mappings()]
+            return list(connection.execute(eligible).scalars())
 
     def mark_attempt(self, change_ids: Sequence[int], now: datetime | None = None) -> None:
         """Record, before calling Salesforce, that these changes are being pushed."""

@@ -20,12 +20,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from tandem.people.locks import PAGE
-from tandem.people.models import PendingChange, PendingState
 from tandem.people.store import PersonStore
 from tandem.sync.fates import related_ids
-from tandem.sync.push import HeldBatch
 from tandem.sync.records import PulledRecord
-from tandem.sync.workspace import SyncWorkspace
+from tandem.sync.workspace import HeldBatch, SyncWorkspace
 
 CLAIM_WAIT_SECONDS = 30.0
 """How long a pull page or an action waits for the holders of the persons it needs."""
@@ -53,24 +51,7 @@ class CycleClaims:
         return named
 
     @contextmanager
-    def batch(self, object_name: str, batch: Mapping[int, Sequence[PendingChange]]) -> Iterator[HeldBatch]:
+    def batch(self, object_name: str, person_ids: Sequence[int]) -> Iterator[HeldBatch]:
         """Hold the batch's persons that no one holds now; yields them, and their changes, as they are once held."""
-        with self.store.locks.claim_free(batch) as claim:
-            yield self._still_pending(object_name, sorted(claim.keys))
-
-    def _still_pending(self, object_name: str, person_ids: list[int]) -> HeldBatch:
-        if not person_ids:
-            return HeldBatch({}, {})
-        # The outbox chose these persons as due: every change they hold goes, refused ones too (a
-        # refused record is retried whole), whether or not this is an explicit retry.
-        states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
-        persons = self.workspace.persons(person_ids)
-        live = [pid for pid, p in persons.items()
-                if p.link.sfdc_type == object_name and p.link.sfdc_id and not p.link.sfdc_is_deleted]
-        pending = self.workspace.pending_changes(live)
-        fresh: dict[int, list[PendingChange]] = {}
-        for pid in live:
-            changes = sorted((c for c in pending.get(pid, {}).values() if c.state in states), key=lambda c: c.id)
-            if changes:
-                fresh[pid] = changes
-        return HeldBatch({pid: persons[pid] for pid in fresh}, fresh)
+        with self.store.locks.claim_free(person_ids) as claim:
+            yield self.workspace.held_batch(object_name, sorted(claim.keys))

@@ -45,7 +45,7 @@ from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
 from tandem.sync.values import from_salesforce, shown, to_salesforce
 from tandem.sync.watermark import parse_stamp
-from tandem.sync.workspace import Delivery, FieldState, Refusal, SyncWorkspace
+from tandem.sync.workspace import Delivery, FieldState, HeldBatch, Refusal, SyncWorkspace
 
 
 @dataclass
@@ -56,14 +56,6 @@ class PersonPush:
     record: dict[str, Any]
     sent: list[PendingChange] = field(default_factory=list)
     not_synced: list[tuple[PendingChange, FieldRule | None, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class HeldBatch:
-    """A push batch once its persons are held: each person as read then, with the changes it has now."""
-
-    persons: Mapping[int, Person]
-    changes: Mapping[int, Sequence[PendingChange]]
 
 
 def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Sequence[PendingChange],
@@ -126,8 +118,7 @@ class Pusher:
                  policy: SyncPolicy | Mapping[str, Winner] | None = None,
                  between_batches: Callable[[int], bool] = lambda done: False,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 hold: Callable[[str, dict[int, list[PendingChange]]],
-                                AbstractContextManager[HeldBatch]] | None = None,
+                 hold: Callable[[str, Sequence[int]], AbstractContextManager[HeldBatch]] | None = None,
                  settings: PushSettings | None = None,
                  ) -> None:
         self.workspace = workspace
@@ -148,24 +139,23 @@ class Pusher:
         settings = self.settings
         window = max(settings.bulk_threshold, COLLECTION_LIMIT)  # persons read from the outbox at a time
 
-        def due(after: int) -> dict[int, list[PendingChange]]:
-            return self.workspace.pending_batch(object_name, after_person_id=after, max_persons=window,
-                                                include_failed=retry_failed, now=self.clock())
+        def due(after: int) -> list[int]:
+            return self.workspace.due_persons(object_name, after_person_id=after, max_persons=window,
+                                              include_failed=retry_failed, now=self.clock())
 
         first = due(0)
         bulk = settings.bulk_threshold > 0 and len(first) >= settings.bulk_threshold
         size = settings.bulk_job_persons if bulk else COLLECTION_LIMIT
         in_flight = max(1, self._jobs_at_once(size) if bulk else settings.concurrency)
 
-        def batches() -> Iterator[dict[int, list[PendingChange]]]:
+        def batches() -> Iterator[list[int]]:
             read = first
             while read:
-                ids = list(read)
-                for start in range(0, len(ids), size):
-                    yield {pid: read[pid] for pid in ids[start:start + size]}
+                for start in range(0, len(read), size):
+                    yield read[start:start + size]
                 if len(read) < window:
                     return
-                read = due(max(read))
+                read = due(read[-1])
 
         tally = Tally()
         running: set[Future[Tally]] = set()
@@ -186,9 +176,9 @@ class Pusher:
                 tally.add(future.result())
         return tally.counts()
 
-    def _unclaimed(self, object_name: str, batch: dict[int, list[PendingChange]]) -> AbstractContextManager[HeldBatch]:
-        """Without claims: the batch as the outbox gave it, its persons read now."""
-        return nullcontext(HeldBatch(self.workspace.persons(list(batch)), batch))
+    def _unclaimed(self, object_name: str, person_ids: Sequence[int]) -> AbstractContextManager[HeldBatch]:
+        """Without claims: the batch's persons and changes as they are now."""
+        return nullcontext(self.workspace.held_batch(object_name, person_ids))
 
     def _jobs_at_once(self, persons_per_job: int) -> int:
         claimable = self.workspace.store.locks.claimable
@@ -196,7 +186,7 @@ class Pusher:
             return self.settings.bulk_concurrency
         return min(self.settings.bulk_concurrency, claimable // persons_per_job)
 
-    def _batch(self, object_name: str, batch: dict[int, list[PendingChange]], bulk: bool) -> Tally:
+    def _batch(self, object_name: str, batch: list[int], bulk: bool) -> Tally:
         tally = Tally()
         with self.hold(object_name, batch) as held:  # a Bulk job's persons stay claimed until it is settled
             planned = [plan_person(self.catalog, object_name, held.persons[pid], changes, self.rules_of(object_name))

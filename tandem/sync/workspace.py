@@ -18,7 +18,7 @@ from tandem.errors import AuthenticationFailed, RecordRejected
 from tandem.people import activities as types
 from tandem.people.checked import Checked
 from tandem.people.fields import PersonField
-from tandem.people.models import ErrorLevel, PendingChange, Person, SalesforceLink
+from tandem.people.models import ErrorLevel, PendingChange, PendingState, Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.refused_logins import RefusedLogin
 from tandem.people.store import PersonStore
@@ -79,6 +79,14 @@ class Delivery:
 
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HeldBatch:
+    """A push batch once its persons are held: each person as read then, with the changes it has now."""
+
+    persons: Mapping[int, Person]
+    changes: Mapping[int, Sequence[PendingChange]]
 
 
 class SyncWorkspace:
@@ -166,6 +174,29 @@ class SyncWorkspace:
 
     def pending(self, person_id: int) -> list[PendingChange]:
         return self.store.outbox.find(person_ids=[person_id])
+
+    def due_persons(self, object_name: str, *, after_person_id: int, max_persons: int, include_failed: bool,
+                    now: datetime | None = None) -> list[int]:
+        """The next persons with changes to push, in ascending id order."""
+        return self.store.outbox.due_persons(object_name, after_person_id=after_person_id, max_persons=max_persons,
+                                             include_failed=include_failed, now=now)
+
+    def held_batch(self, object_name: str, person_ids: Sequence[int]) -> HeldBatch:
+        """Persons chosen for a push, as they are now: those still linked to a live record of the
+        object, each with every change it holds (refused ones too: a refused record is retried whole)."""
+        if not person_ids:
+            return HeldBatch({}, {})
+        states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
+        persons = self.persons(person_ids)
+        live = [pid for pid, p in persons.items()
+                if p.link.sfdc_type == object_name and p.link.sfdc_id and not p.link.sfdc_is_deleted]
+        pending = self.pending_changes(live)
+        changes: dict[int, list[PendingChange]] = {}
+        for pid in live:
+            held = sorted((c for c in pending.get(pid, {}).values() if c.state in states), key=lambda c: c.id)
+            if held:
+                changes[pid] = held
+        return HeldBatch({pid: persons[pid] for pid in changes}, changes)
 
     def pending_batch(self, object_name: str, *, after_person_id: int, max_persons: int,
                       include_failed: bool, now: datetime | None = None) -> dict[int, list[PendingChange]]:
