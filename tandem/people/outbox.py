@@ -91,6 +91,17 @@ class Outbox:
                 query = query.where(one_of(connection, pending_changes.c.person_id, list(person_ids)))
             return [self._pending(row) for row in connection.execute(query).mappings()]
 
+    def current_ids(self, person_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Per person with any: the id of each field's pending change (a change replaced has a new id)."""
+        found: dict[int, dict[str, int]] = {}
+        query = sa.select(pending_changes.c.person_id, pending_changes.c.field, pending_changes.c.id)
+        with self._db.reading() as connection:
+            for chunk in in_chunks(person_ids):
+                for person_id, name, change_id in connection.execute(
+                        query.where(one_of(connection, pending_changes.c.person_id, chunk))):
+                    found.setdefault(person_id, {})[name] = change_id
+        return found
+
     def for_push(
         self,
         sfdc_type: str,

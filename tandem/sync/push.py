@@ -45,7 +45,7 @@ from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
 from tandem.sync.values import from_salesforce, shown, to_salesforce
 from tandem.sync.watermark import parse_stamp
-from tandem.sync.workspace import Delivery, FieldState, HeldBatch, Refusal, SyncWorkspace
+from tandem.sync.workspace import Delivery, HeldBatch, Refusal, SyncWorkspace
 
 
 @dataclass
@@ -304,26 +304,30 @@ class Pusher:
         def decide() -> list[PersonPush]:  # on what this transaction reads, the persons locked
             settle = PagePlan()
             fresh = self.workspace.persons_by_sfdc_ids([p.person.link.sfdc_id for p in plans], lock=True)
-            state = self.workspace.field_state([p.person.id for p in plans], {c.field for p in plans for c in p.sent})
+            person_ids = [p.person.id for p in plans]
+            bases = self.workspace.bases(person_ids, {c.field for p in plans for c in p.sent})
+            pending = self.workspace.pending_ids(person_ids)
             checked = []
             for plan in plans:
                 person = fresh.get(plan.person.link.sfdc_id)
                 if person is not None and person.id == plan.person.id:
                     plan = replace(plan, person=person)
                 row = current.get(plan.person.link.sfdc_id)
-                checked.append(self._check(object_name, plan, row, state[plan.person.id], settle))
+                checked.append(self._check(object_name, plan, row, bases.get(plan.person.id, {}),
+                                           pending.get(plan.person.id, {}), settle))
             if settle.updates or settle.dropped_pending or settle.activities:
                 self.workspace.apply(settle)
             return checked
         return self.workspace.atomically(decide)
 
-    def _check(self, object_name: str, plan: PersonPush, row: Mapping[str, Any] | None, state: FieldState,
-               settle: PagePlan) -> PersonPush:
+    def _check(self, object_name: str, plan: PersonPush, row: Mapping[str, Any] | None, bases: Mapping[str, Any],
+               pending_ids: Mapping[str, int], settle: PagePlan) -> PersonPush:
+        """One plan against its record as Salesforce has it now; `bases` are the agreed values of
+        the fields it sends, `pending_ids` the id of each field's pending change now."""
         pushable = self.catalog.pushable(object_name)
         keep: list[PendingChange] = []
         for change in plan.sent:
-            now_pending = state.pending.get(change.field)
-            if now_pending is None or now_pending.id != change.id:
+            if pending_ids.get(change.field) != change.id:
                 continue  # settled meanwhile, or replaced by a newer edit that goes with the next push
             if row is None:  # deleted meanwhile: the update's own answer says so
                 keep.append(change)
@@ -334,7 +338,7 @@ class Pusher:
             except InvalidInput:
                 keep.append(change)
                 continue
-            base = state.bases.get(change.field)
+            base = bases.get(change.field)
             deciding = self.rules_of(object_name).get(change.field) or self.policy.rule_for(object_name, change.field)
             stamp = row.get("SystemModstamp")
             decision = decide_field(

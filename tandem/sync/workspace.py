@@ -159,11 +159,19 @@ class SyncWorkspace:
             self._installation = self.installation_id()
         return int(number) if prefix == self._installation else None
 
-    def field_state(self, person_ids: Sequence[int], fields: Collection[str] | None = None) -> dict[int, FieldState]:
-        """Per person: the agreed bases (of `fields` only, when given) and the pending change of each field."""
-        bases = self.store.bases.for_persons(person_ids, fields)
+    def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
+        """Per person: the agreed bases and the pending change of each field."""
+        bases = self.store.bases.for_persons(person_ids)
         pending = self.pending_changes(person_ids)
         return {pid: FieldState(bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
+
+    def bases(self, person_ids: Sequence[int], fields: Collection[str]) -> dict[int, dict[str, Any]]:
+        """Per person with any: the agreed bases of these fields."""
+        return self.store.bases.for_persons(person_ids, fields)
+
+    def pending_ids(self, person_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Per person with any: the id of each field's pending change."""
+        return self.store.outbox.current_ids(person_ids)
 
     def pending_changes(self, person_ids: Sequence[int]) -> dict[int, dict[str, PendingChange]]:
         """Per person with any: the pending change of each field."""
