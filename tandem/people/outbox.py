@@ -102,27 +102,6 @@ class Outbox:
                     found.setdefault(person_id, {})[name] = change_id
         return found
 
-    def for_push(
-        self,
-        sfdc_type: str,
-        after_person_id: int = 0,
-        max_persons: int = 200,
-        include_failed: bool = False,
-        now: datetime | None = None,
-    ) -> list[PendingChange]:
-        """The changes of `due_persons`, by person id (every change they hold, refused ones too)."""
-        with self._db.reading() as connection:
-            person_ids = self.due_persons(sfdc_type, after_person_id, max_persons, include_failed, now)
-            if not person_ids:
-                return []
-            states = [PendingState.PENDING.value, PendingState.IN_FLIGHT.value, PendingState.FAILED.value]
-            query = (
-                sa.select(pending_changes)
-                .where(pending_changes.c.person_id.in_(person_ids), pending_changes.c.state.in_(states))
-                .order_by(pending_changes.c.person_id, pending_changes.c.id)
-            )
-            return [self._pending(row) for row in connection.execute(query).mappings()]
-
     def due_persons(
         self,
         sfdc_type: str,

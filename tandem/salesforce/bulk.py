@@ -18,7 +18,7 @@ from tandem.errors import SalesforceError
 if TYPE_CHECKING:
     from tandem.salesforce.client import SalesforceClient
 
-RESULT_CHUNK = 50_000
+RESULT_CHUNK = 25_000
 """Rows per results request: a few megabytes of CSV, held at most twice while the next one downloads."""
 _BOOLEAN = frozenset({"boolean"})
 _INTEGER = frozenset({"int", "long"})

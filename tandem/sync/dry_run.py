@@ -158,12 +158,12 @@ class DryRun:
         outside: list[dict[str, Any]] = []
         not_sent = 0
         fields: Counter[str] = Counter()
-        while batch := self.workspace.pending_batch(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                                    include_failed=False, now=self.engine.clock()):
-            after = max(batch)
-            persons = self.workspace.persons(list(batch))
-            for person_id, changes in batch.items():
-                person = persons[person_id]
+        while due := self.workspace.due_persons(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
+                                                include_failed=False, now=self.engine.clock()):
+            after = due[-1]
+            batch = self.workspace.held_batch(object_name, due)  # what the push would plan on
+            for person_id, changes in batch.changes.items():
+                person = batch.persons[person_id]
                 plan = plan_person(catalog, object_name, person, changes, rules)
                 entry = {"personId": person_id, "email": person.fields.get("email"),
                          "salesforceId": person.link.sfdc_id, "fields": sorted(c.field for c in plan.sent)}

@@ -206,16 +206,6 @@ class SyncWorkspace:
                 changes[pid] = held
         return HeldBatch({pid: persons[pid] for pid in changes}, changes)
 
-    def pending_batch(self, object_name: str, *, after_person_id: int, max_persons: int,
-                      include_failed: bool, now: datetime | None = None) -> dict[int, list[PendingChange]]:
-        """The next persons' changes to push, by person id in ascending order."""
-        changes = self.store.outbox.for_push(object_name, after_person_id=after_person_id,
-                                             max_persons=max_persons, include_failed=include_failed, now=now)
-        by_person: dict[int, list[PendingChange]] = defaultdict(list)
-        for change in changes:
-            by_person[change.person_id].append(change)
-        return dict(sorted(by_person.items()))
-
     # -- the pull's writes ---------------------------------------------------------------------
 
     def refresh_statistics(self) -> None:

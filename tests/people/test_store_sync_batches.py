@@ -8,7 +8,7 @@ import pytest
 
 from tandem.errors import InvalidInput, NotFound
 from tandem.people import activities as types
-from tandem.people.models import PendingState, SalesforceLink
+from tandem.people.models import SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
@@ -78,12 +78,9 @@ def test_pending_for_push_takes_linked_live_persons_of_the_type_in_pages(store: 
     for person_id in [*leads, contact, unlinked, deleted]:
         store.persons.update(person_id, {"title": "CTO", "city": "Ghent"}, origin=ChangeOrigin.CLI)
 
-    first = store.outbox.for_push("Lead", max_persons=2)
-    assert sorted({c.person_id for c in first}) == leads[:2]
-    assert len(first) == 4 and [c.person_id for c in first] == sorted(c.person_id for c in first)
-    rest = store.outbox.for_push("Lead", after_person_id=leads[1], max_persons=10)
-    assert sorted({c.person_id for c in rest}) == leads[2:]
-    assert {c.person_id for c in store.outbox.for_push("Contact")} == {contact}
+    assert store.outbox.due_persons("Lead", max_persons=2) == leads[:2]
+    assert store.outbox.due_persons("Lead", after_person_id=leads[1], max_persons=10) == leads[2:]
+    assert store.outbox.due_persons("Contact") == [contact]
 
 
 def test_pending_for_push_retries_in_flight_and_failed_only_when_asked(store: PersonStore) -> None:
@@ -93,10 +90,8 @@ def test_pending_for_push_retries_in_flight_and_failed_only_when_asked(store: Pe
     by_person = {ch.person_id: ch.id for ch in store.outbox.find()}
     store.outbox.mark_attempt([by_person[b], by_person[c]])
     store.outbox.mark_failed([by_person[c]], "REQUIRED_FIELD_MISSING")
-    assert {ch.person_id for ch in store.outbox.for_push("Lead")} == {a, b}
-    retried = store.outbox.for_push("Lead", include_failed=True)
-    assert {ch.person_id for ch in retried} == {a, b, c}
-    assert {ch.state for ch in retried} == {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
+    assert store.outbox.due_persons("Lead") == [a, b]
+    assert store.outbox.due_persons("Lead", include_failed=True) == [a, b, c]
 
 
 def test_bases_for_many_persons(store: PersonStore) -> None:
