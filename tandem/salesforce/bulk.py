@@ -13,13 +13,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tandem.errors import SalesforceError
+import requests
+import urllib3
+
+from tandem.errors import SalesforceError, TransientError
 
 if TYPE_CHECKING:
     from tandem.salesforce.client import SalesforceClient
 
-RESULT_CHUNK = 25_000
-"""Rows per results request: a few megabytes of CSV, held at most twice while the next one downloads."""
+RESULT_CHUNK = 50_000
+"""Rows per results request (each is read as it downloads, never held whole)."""
+_READ_SIZE = 1 << 20
+"""Bytes of a results download read at a time."""
 _BOOLEAN = frozenset({"boolean"})
 _INTEGER = frozenset({"int", "long"})
 _NUMBER = frozenset({"double", "currency", "percent"})
@@ -54,35 +59,59 @@ def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = Fa
         wait = min(max(wait * 2, 0.5), longest_pause)
 
 
-def result_texts(client: SalesforceClient, job_id: str, *, chunk: int = RESULT_CHUNK) -> Iterator[str]:
-    """The job's results as CSV texts, one results request (up to `chunk` rows) each."""
+def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str], size: int, *,
+                chunk: int = RESULT_CHUNK, attempts: int = 3) -> Iterator[list[dict[str, Any]]]:
+    """The job's rows, typed as REST answers them, `size` at a time, read as they download (one
+    results request per `chunk` rows): no results request is ever held whole in memory.
+
+    A download that breaks off is asked again from the same place, the rows already handed over
+    skipped (a job's results are fixed: the same request answers the same rows)."""
     locator: str | None = None
     while True:
         params: dict[str, Any] = {"maxRecords": chunk}
         if locator:
             params["locator"] = locator
-        response = client.request("GET", f"jobs/query/{job_id}/results", params=params,
-                                  headers={"Accept": "text/csv"})
-        yield response.content.decode("utf-8")
+        handed = 0
+        for attempt in range(1, attempts + 1):
+            response = client.request("GET", f"jobs/query/{job_id}/results", params=params,
+                                      headers={"Accept": "text/csv"}, stream=True)
+            try:
+                for batch in _streamed_rows(response, types, size, skip=handed):
+                    handed += len(batch)
+                    yield batch
+                break
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+                if attempt == attempts:
+                    raise TransientError(f"the Bulk query job {job_id}'s results broke off "
+                                         f"({type(error).__name__}) {attempts} times") from None
+            finally:
+                response.close()
         following = response.headers.get("Sforce-Locator")
         if not following or following == "null":
             return
         locator = following
 
 
-def csv_rows(text: str, types: Mapping[str, str], size: int) -> Iterator[list[dict[str, Any]]]:
-    """The rows of one CSV text, typed as REST answers them, `size` at a time."""
-    reader = csv.reader(io.StringIO(text))
+def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: int,
+                   skip: int = 0) -> Iterator[list[dict[str, Any]]]:
+    response.raw.decode_content = True  # a gzip answer is inflated as it is read
+    response.raw.auto_close = False  # at its end the body answers b"", as a file wrapped in text does
+    text = io.TextIOWrapper(io.BufferedReader(response.raw, _READ_SIZE), encoding="utf-8", newline="")
+    reader = csv.reader(text)
     header = next(reader, None)
     if not header:
         return
     batch: list[dict[str, Any]] = []
     for cells in reader:
-        if cells:
-            batch.append(typed_row(dict(zip(header, cells)), types))
-            if len(batch) >= size:
-                yield batch
-                batch = []
+        if not cells:
+            continue
+        if skip:
+            skip -= 1
+            continue
+        batch.append(typed_row(dict(zip(header, cells)), types))
+        if len(batch) >= size:
+            yield batch
+            batch = []
     if batch:
         yield batch
 

@@ -220,15 +220,16 @@ class SalesforceClient:
 
     def request(self, method: str, path: str, *, json: Any = None, data: bytes | None = None,
                 headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
-                not_modified_ok: bool = False) -> requests.Response:
+                not_modified_ok: bool = False, stream: bool = False) -> requests.Response:
         """One data-API call (`path` under `/services/data/vNN.N/`), retried like every other.
 
-        An error answer raises its typed error; with `not_modified_ok`, a 304 comes back as it is."""
+        An error answer raises its typed error; with `not_modified_ok`, a 304 comes back as it is.
+        With `stream`, a successful answer's body is left to be read (and the answer closed) by the caller."""
 
         def send(sf: simple_salesforce.Salesforce) -> requests.Response:
             url = f"{self.instance_url}/services/data/v{self.api_version}/{path.lstrip('/')}"
             response = self.session.request(
-                method, url, json=json, data=data, params=params,
+                method, url, json=json, data=data, params=params, stream=stream,
                 headers={"Authorization": f"Bearer {sf.session_id}", "Accept": "application/json",
                          **(headers or {})},
             )

@@ -29,7 +29,7 @@ from tandem.people import activities as types
 from tandem.people.checked import Checked
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
-from tandem.salesforce.bulk import RESULT_CHUNK, bulk_job_calls, csv_rows, query_job, result_texts
+from tandem.salesforce.bulk import RESULT_CHUNK, bulk_job_calls, query_job, result_rows
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -239,8 +239,7 @@ class Puller:
         client = self.workspace.client
         job_id = query_job(client, soql, include_deleted=True)
         types = bulk_types(object_name, self.catalog)
-        for text in prefetched(result_texts(client, job_id, chunk=self.fetch.bulk_chunk), self.fetch.read_ahead - 1):
-            yield from csv_rows(text, types, PAGE_SIZE)
+        yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk)
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []

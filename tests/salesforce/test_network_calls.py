@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+import urllib3
 
 from tandem.errors import TransientError
-from tandem.salesforce.bulk import csv_rows, query_job, result_texts, typed_row
+from tandem.salesforce.bulk import query_job, result_rows, typed_row
 from tandem.salesforce.bulk_ingest import ingest_csv, parse_error, update_job
 from tandem.salesforce.composite import SubRequest, composite, query_path
 from tandem.salesforce.describes import describe_changed
@@ -30,19 +33,61 @@ def test_composite_answers_each_subrequest_on_its_own_in_one_call(client):
     assert not answers["bad"].ok and answers["bad"].error().error_code == "INVALID_FIELD"
 
 
+BULK_SOQL = "SELECT Id, Email, Newsletter__c, Lead_Score__c, Account.Name FROM Contact ORDER BY Email"
+BULK_TYPES = {"newsletter__c": "boolean", "lead_score__c": "double"}
+
+
 def test_a_bulk_query_reads_chunks_typed_as_rest_answers(client):
-    soql = "SELECT Id, Email, Newsletter__c, Lead_Score__c, Account.Name FROM Contact ORDER BY Email"
-    rest = list(client.query(soql))
-    job_id = query_job(client, soql, pause=lambda s: None)
-    types = {"newsletter__c": "boolean", "lead_score__c": "double"}
-    chunks = list(result_texts(client, job_id, chunk=3))
-    assert len(chunks) == 2  # four rows, three per results request
-    rows = [row for text in chunks for page in csv_rows(text, types, 3) for row in page]
+    rest = list(client.query(BULK_SOQL))
+    job_id = query_job(client, BULK_SOQL, pause=lambda s: None)
+    before = client.calls
+    pages = list(result_rows(client, job_id, BULK_TYPES, 2, chunk=3))
+    assert client.calls - before == 2  # four rows, three per results request
+    assert [len(p) for p in pages] == [2, 1, 1]  # pages of two, each results request read as it came
+    rows = [row for page in pages for row in page]
     assert [r["Email"] for r in rows] == [r["Email"] for r in rest]
     for bulk_row, rest_row in zip(rows, rest, strict=True):
         assert bulk_row["Newsletter__c"] == rest_row["Newsletter__c"]
         assert bulk_row["Lead_Score__c"] == rest_row["Lead_Score__c"]
         assert (bulk_row["Account"] or {}).get("Name") == (rest_row["Account"] or {}).get("Name")
+
+
+class _BrokenOff(io.RawIOBase):
+    """A download that stops after `body` with the connection lost."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body, self.decode_content = body, True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self._body:
+            raise urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead")
+        size = min(len(buffer), len(self._body))
+        buffer[:size], self._body = self._body[:size], self._body[size:]
+        return size
+
+
+def test_a_results_download_that_breaks_off_is_asked_again_past_the_rows_handed_over(client):
+    rest = [r["Email"] for r in client.query(BULK_SOQL)]
+    job_id = query_job(client, BULK_SOQL, pause=lambda s: None)
+    real, broken = client.request, []
+
+    def breaking(method, path, **kwargs):
+        response = real(method, path, **kwargs)
+        if kwargs.get("stream") and not broken:  # the first results request: header and two rows arrive
+            body = response.raw.read(decode_content=True)
+            lines = body.split(b"\n")
+            broken.append(body)
+            response.raw = _BrokenOff(b"\n".join(lines[:3]) + b"\n" + lines[3][:5])
+        return response
+
+    client.request = breaking
+    before = client.calls
+    rows = [row["Email"] for page in result_rows(client, job_id, BULK_TYPES, 1) for row in page]
+    assert broken and client.calls - before == 2  # asked once more, from the same place
+    assert rows == rest  # each row once, in order
 
 
 def test_typed_row_nests_relationships_and_reads_nulls():
