@@ -16,7 +16,7 @@ away while such a page is planned makes the page fail; the next cycle runs it ag
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from tandem.people.locks import PAGE

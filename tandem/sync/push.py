@@ -13,8 +13,10 @@ it costs one query per batch of up to 200 records.
 
 Several batches are in flight at once (`PushSettings.concurrency`), each claimed, checked, sent and
 settled on its own. When many persons have changes (`bulk_threshold`), batches of 2,000 go as Bulk
-API 2.0 ingest jobs instead: their check queries still read 200 records each (several at once),
-and each record's outcome in the job's results is settled exactly as a collection call's.
+API 2.0 ingest jobs instead: their check queries still read 200 records each, 25 to a composite
+call, while the job is opened (its data goes up only once the check has decided what to send), and
+each record's outcome in the job's results is settled exactly as a collection call's. The cycle
+picks the due persons by id and reads them and their changes once it holds them (`held_batch`).
 """
 
 from __future__ import annotations
