@@ -1,6 +1,6 @@
 """Seeded chaos runs of the real engine against the bundled emulator, with faults and kills.
 
-    python benchmarks/chaos.py --runs 1000 [--database-url URL] [--rounds 8] [--first-seed 1]
+    python benchmarks/chaos.py --runs 1000 [--database-url URL] [--rounds 8] [--first-seed 1] [--bulk]
 
 Each run (see tests/chaos/harness.py) loads an org, syncs it, then has writers on both sides,
 Sync Person to SFDC and sync cycles run under injected faults (5xx, gateway pages, dropped and
@@ -8,7 +8,8 @@ slow answers, answers lost after the write committed, record-level refusals, lim
 timeouts and lost cursors, login refusals, late commits) while calls are killed at random
 points; then it settles and checks the end state. Prints JSON: runs, faults by kind, kills,
 violations by kind, and the first violations found with their seeds. With a PostgreSQL URL each
-run gets a database of its own on that server.
+run gets a database of its own on that server. With `--bulk`, every pull window and every push goes
+by Bulk API 2.0 jobs (small thresholds), so the faults land on job calls and result downloads.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--database-url", default=None, help="default: SQLite files in a temporary directory")
+    parser.add_argument("--bulk", action="store_true", help="every pull window and push by Bulk API 2.0 jobs")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tandem-chaos-"))
     server = EmulatorServer(Org.from_file(SAMPLE_ORG_FILE), state_dir=folder / "emulator")
@@ -69,7 +71,7 @@ def main() -> None:
         for seed in range(args.first_seed, args.first_seed + args.runs):
             url, drop = _database(args.database_url, folder, seed)
             try:
-                result = ChaosRun(ChaosConfig(seed=seed, rounds=args.rounds), url, server).run()
+                result = ChaosRun(ChaosConfig(seed=seed, rounds=args.rounds, bulk=args.bulk), url, server).run()
             finally:
                 drop()
             faults.update({k: v for k, v in result.faults.items() if v})
@@ -79,7 +81,7 @@ def main() -> None:
     finally:
         server.stop()
     print(json.dumps({
-        "runs": args.runs, "database": (args.database_url or "sqlite").split(":")[0],
+        "runs": args.runs, "database": (args.database_url or "sqlite").split(":")[0], "bulk": args.bulk,
         "seconds": round(time.monotonic() - started, 1), "cycles": cycles, "actions": actions, "kills": kills,
         "faults": dict(sorted(faults.items())), "violations": dict(violations), "examples": examples[:20],
     }, indent=2))

@@ -36,6 +36,8 @@ from tandem.people.store import PersonStore
 from tandem.salesforce.http import PinnedSession
 from tandem.sync.actions import PersonActions
 from tandem.sync.cycle import SyncEngine
+from tandem.sync.pull import FetchSettings
+from tandem.sync.push import PushSettings
 
 FIELDS = {"title": "Title", "fax": "Fax"}
 """The fields both sides write: person field → Salesforce field (on Contacts and Leads alike)."""
@@ -65,6 +67,8 @@ class ChaosConfig:
     new_persons_per_round: int = 2
     kill_rate: float = 0.35
     faults: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FAULTS))
+    bulk: bool = False
+    """Every pull window and every push by Bulk API 2.0 jobs (small thresholds, jobs and result requests)."""
 
 
 @dataclass
@@ -125,7 +129,10 @@ class ChaosRun:
         client = emulator_client(self.emulator.base_url, self.emulator.ca_path, backoff_seconds=0.01, max_attempts=4,
                                  clock=clock)
         client.session.timeout = (CLIENT_TIMEOUT, CLIENT_TIMEOUT)
-        return SyncEngine(client, store)
+        if not self.config.bulk:
+            return SyncEngine(client, store)
+        return SyncEngine(client, store, push=PushSettings(bulk_threshold=1, bulk_job_persons=25),
+                          fetch=FetchSettings(bulk_threshold=10, bulk_chunk=40))
 
     def _round(self, number: int, engine: SyncEngine, store: PersonStore, marketer: PersonStore) -> None:
         linked = [p for p in self._persons(store) if p.linked and not p.link.sfdc_is_deleted]

@@ -8,6 +8,7 @@ from tests.chaos.harness import ChaosConfig, ChaosRun
 from tests.postgres import postgres_database
 
 SEEDS = (1, 2, 3)
+BULK_SEEDS = (4, 5)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -21,5 +22,12 @@ def database_url(request, tmp_path):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_nothing_lost_swapped_or_duplicated(seed, database_url, emulator, reset_emulator):
     result = ChaosRun(ChaosConfig(seed=seed), database_url, emulator).run()
+    assert result.cycles and result.actions
+    assert result.violations == [], result.by_kind()
+
+
+@pytest.mark.parametrize("seed", BULK_SEEDS)
+def test_nothing_lost_swapped_or_duplicated_by_bulk_jobs(seed, database_url, emulator, reset_emulator):
+    result = ChaosRun(ChaosConfig(seed=seed, bulk=True), database_url, emulator).run()
     assert result.cycles and result.actions
     assert result.violations == [], result.by_kind()
