@@ -21,9 +21,10 @@ picks the due persons by id and reads them and their changes once it holds them 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -134,6 +135,7 @@ class Pusher:
         self.hold = hold or self._unclaimed
         """Held while a batch goes out: its persons no one else holds, with their changes re-read."""
         self.settings = settings or PushSettings()
+        self._planning = threading.Lock()
 
     def push(self, object_name: str, *, retry_failed: bool = False) -> StepCounts:
         """Every due change of the object, several batches in flight (or Bulk ingest jobs when many
@@ -190,9 +192,11 @@ class Pusher:
 
     def _batch(self, object_name: str, batch: list[int], bulk: bool) -> Tally:
         tally = Tally()
-        with self.hold(object_name, batch) as held:  # a Bulk job's persons stay claimed until it is settled
-            planned = [plan_person(self.catalog, object_name, held.persons[pid], changes, self.rules_of(object_name))
-                       for pid, changes in held.changes.items()]
+        with ExitStack() as holding:
+            with self._planning:  # one batch plans at a time: the first goes out while the next plans
+                held = holding.enter_context(self.hold(object_name, batch))  # until the batch is settled
+                planned = [plan_person(self.catalog, object_name, held.persons[pid], changes,
+                                       self.rules_of(object_name)) for pid, changes in held.changes.items()]
             plans = self.filters.push_inside(object_name, planned)
             tally.skipped += len(planned) - len(plans)
             if not bulk:
