@@ -25,9 +25,9 @@ from tests.sync.conftest import sync_client
 
 FLOOD = 50_000
 LANE = 3
+"""Calls the flood's cycle may spend today: fewer than the flood costs even read by a Bulk query job."""
 ACTIONS = 200
 """Timed actions: enough that their p99 is not simply the slowest one."""
-"""Calls the flood's cycle may spend today: fewer than the flood costs even read by a Bulk query job."""
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
