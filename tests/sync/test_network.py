@@ -275,7 +275,6 @@ def test_push_batches_go_out_together_and_each_settles(store, http, base_url, ca
     assert not store.outbox.find(person_ids=[p.id for p in linked])
 
 
-
 def _watch_the_contact_push(engine, before_call):
     """Call `before_call(method, path, kwargs)` before each request the engine makes during its Contact push;
     returns the calls made then, as (method, path)."""
