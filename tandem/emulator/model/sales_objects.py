@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tandem.emulator.model.fields import FieldDef
 from tandem.emulator.model.standard_fields import (
+    activity_links,
     area,
     audit_fields,
     day,
@@ -36,10 +37,7 @@ def _read_only(f: FieldDef) -> FieldDef:
 
 
 def event_fields() -> list[FieldDef]:
-    who = ref("WhoId", "Name ID", ("Contact", "Lead"), "Who")
-    what = ref("WhatId", "Related To ID", ("Account", "Opportunity", "Campaign"), "What")
-    for f in (who, what):
-        f.extra["polymorphicForeignKey"] = True
+    who, what = activity_links()
     return [
         id_field(), deleted_flag(), who, what, FieldDef("Subject", "Subject", "combobox", length=255),
         text("Location", "Location", 255), flag("IsAllDayEvent", "All-Day Event"),

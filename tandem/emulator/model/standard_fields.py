@@ -64,6 +64,15 @@ def system(f: FieldDef) -> FieldDef:
     return f
 
 
+def activity_links() -> list[FieldDef]:
+    """A Task's or an Event's `WhoId` (a Contact or Lead) and `WhatId` (what it is about), both polymorphic."""
+    links = [ref("WhoId", "Name ID", ("Contact", "Lead"), "Who"),
+             ref("WhatId", "Related To ID", ("Account", "Opportunity", "Campaign"), "What")]
+    for f in links:
+        f.extra["polymorphicForeignKey"] = True
+    return links
+
+
 def id_field() -> FieldDef:
     return system(FieldDef("Id", "Record ID", "id", length=18, nillable=False, id_lookup=True,
                            defaulted_on_create=True))

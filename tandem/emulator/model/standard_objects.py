@@ -17,6 +17,7 @@ from tandem.emulator.model.sales_objects import (
     user_role_fields,
 )
 from tandem.emulator.model.standard_fields import (
+    activity_links,
     area,
     audit_fields,
     day,
@@ -245,10 +246,7 @@ def task_fields() -> list[FieldDef]:
     priority = pick("Priority", "Priority", (), nillable=False, defaulted_on_create=True)
     priority.picklist = (PicklistValue("High", "High"), PicklistValue("Normal", "Normal", default=True),
                          PicklistValue("Low", "Low"))
-    who = ref("WhoId", "Name ID", ("Contact", "Lead"), "Who")
-    what = ref("WhatId", "Related To ID", ("Account", "Opportunity", "Campaign"), "What")
-    for f in (who, what):
-        f.extra["polymorphicForeignKey"] = True
+    who, what = activity_links()
     return [
         id_field(), deleted_flag(), who, what, FieldDef("Subject", "Subject", "combobox", length=255),
         day("ActivityDate", "Due Date Only"), status, priority, system(flag("IsClosed", "Closed")),
