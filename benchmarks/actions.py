@@ -35,7 +35,7 @@ import requests
 import sqlalchemy as sa
 
 from tandem.cli.wiring import emulator_client
-from tandem.emulator.instance import RunningEmulator, ensure_running, stop_running
+from tandem.emulator.instance import RunningEmulator, serve_in_background, stop_running
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
 from tandem.people.database import normalize_url
 from tandem.people.origin import ChangeOrigin
@@ -145,8 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as workdir:
         state_dir = Path(workdir) / "emulator"
-        server = ensure_running(state_dir, [sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir",
-                                            str(state_dir), "--port", "0"])
+        server = serve_in_background(state_dir)
         try:
             quiet_store = fresh_store(f"sqlite:///{workdir}/quiet.db")
             SyncEngine(emulator_client(server.base_url, server.ca_path), quiet_store).run_cycle()

@@ -26,7 +26,7 @@ from typing import Any
 from actions import cycle_process, fresh_store, new_persons, timed_actions
 
 from tandem.cli.wiring import emulator_client
-from tandem.emulator.instance import ensure_running, stop_running
+from tandem.emulator.instance import serve_in_background, stop_running
 from tandem.sync.actions import PersonActions
 from tandem.sync.budget import ApiBudget, Lane
 from tandem.sync.cycle import SyncEngine
@@ -51,8 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as workdir:
         state_dir = Path(workdir) / "emulator"
-        server = ensure_running(state_dir, [sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir",
-                                            str(state_dir), "--port", "0"])
+        server = serve_in_background(state_dir)
         try:
             url = args.database_url or f"sqlite:///{workdir}/tandem.db"
             store = fresh_store(url)

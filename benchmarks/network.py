@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-from tandem.emulator.instance import RunningEmulator, ensure_running, stop_running
+from tandem.emulator.instance import RunningEmulator, serve_in_background, stop_running
 from tandem.emulator.sample_org import ADMIN, CONNECTED_APP, SYNC_USER
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -136,8 +136,7 @@ def steps(report: dict[str, Any]) -> dict[str, Any]:
 
 def run(records: int, changes: int, latency: float, workdir: str) -> dict[str, Any]:
     state_dir = Path(workdir) / "emulator"
-    server = ensure_running(state_dir, [sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir",
-                                        str(state_dir), "--port", "0"])
+    server = serve_in_background(state_dir)
     result: dict[str, Any] = {"records": records, "changes": changes, "latency_s": latency}
     try:
         http = control(server)

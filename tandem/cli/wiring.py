@@ -9,7 +9,6 @@ logged in as the sample org's sync user. With a login URL it talks to that org.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from tandem.config import Settings
-from tandem.emulator.instance import RunningEmulator, ensure_running
+from tandem.emulator.instance import RunningEmulator, serve_in_background
 from tandem.emulator.sample_org import CONNECTED_APP, SAMPLE_ORG_FILE, SYNC_USER, UserLogin
 from tandem.errors import StoreError
 from tandem.people.store import PersonStore
@@ -107,8 +106,7 @@ def shared_emulator(state_dir: Path = EMBEDDED_STATE_DIR) -> RunningEmulator:
     processes) and stops after half an hour without a request, or with `tandem emulator stop`.
     """
     folder = state_dir.resolve()
-    return ensure_running(folder, [sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir", str(folder),
-                                   "--port", "0", "--persist", "--idle-exit", str(int(EMBEDDED_IDLE_EXIT))])
+    return serve_in_background(folder, "--persist", "--idle-exit", str(int(EMBEDDED_IDLE_EXIT)))
 
 
 def emulator_client(base_url: str, ca_path: Path, api_version: str = "62.0", *,

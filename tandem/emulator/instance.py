@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -131,6 +132,13 @@ def ensure_running(state_dir: Path, command: Sequence[str], timeout: float = STA
             ticker.wait(0.05)
         process.terminate()
         raise EmulatorUnavailable(f"the bundled emulator did not start within {timeout:.0f} s")
+
+
+def serve_in_background(state_dir: Path, *options: str) -> RunningEmulator:
+    """`tandem emulator serve` for `state_dir` on a free port (with `options`), started in the
+    background unless one serves that folder already."""
+    return ensure_running(state_dir, [sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir", str(state_dir),
+                                      "--port", "0", *options])
 
 
 def stop_running(state_dir: Path, timeout: float = 30.0) -> RunningEmulator | None:

@@ -3,14 +3,13 @@ still run, and the cycle resuming the next day (a fake clock)."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tandem.emulator.instance import ensure_running, stop_running
+from tandem.emulator.instance import serve_in_background, stop_running
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.models import StepOperation, StepStatus
@@ -186,8 +185,7 @@ def own_emulator(tmp_path):
     """The sample org in a process of its own, as Salesforce is: the flood's 50,000 records then live
     in that process, so collecting their garbage never pauses the actions being timed."""
     state_dir = tmp_path / "emulator"
-    server = ensure_running(state_dir, [sys.executable, "-m", "tandem", "emulator", "serve",
-                                        "--state-dir", str(state_dir), "--port", "0"])
+    server = serve_in_background(state_dir)
     yield server
     stop_running(state_dir)
 
