@@ -356,3 +356,30 @@ def test_a_check_query_whose_subrequest_failed_is_asked_again_on_its_own(
     assert calls.count(("POST", "composite")) == 1
     [again] = [q for q in alone if "WHERE Id IN" in q]  # that one query, asked on its own
     assert again.count("'003") == 200
+
+
+def test_an_edit_made_while_the_check_reads_goes_with_the_next_push_not_the_value_it_replaced(
+        store, http, base_url, ca_path, sf, reset_emulator):
+    engine, linked = _bulk_push_of_450(store, http, base_url, ca_path)
+    edited = linked[7]
+    marketer = PersonStore(store.url)  # another process's store
+
+    def edit_during_the_check(method, path, kwargs):
+        if _is_check(method, path, kwargs):
+            marketer.persons.update(edited.id, {"title": "Newer"}, origin=ChangeOrigin.MARKETING)
+
+    unwatched = engine.client.request
+    _watch_the_contact_push(engine, edit_during_the_check)
+    try:
+        engine.run_cycle()
+    finally:
+        marketer.close()
+    assert sf.Contact.get(edited.link.sfdc_id)["Title"] != f"Bulk {edited.id}"  # the replaced value never went
+    [pending] = store.outbox.find(person_ids=[edited.id])
+    assert pending.value == "Newer"
+    others = [p for p in linked if p.id != edited.id]
+    assert not store.outbox.find(person_ids=[p.id for p in others])
+    engine.client.request, engine.on_step = unwatched, lambda object_name, operation: None
+    engine.run_cycle()  # the next push
+    assert sf.Contact.get(edited.link.sfdc_id)["Title"] == "Newer"
+    assert not store.outbox.find(person_ids=[edited.id])
