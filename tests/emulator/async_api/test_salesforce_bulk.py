@@ -156,11 +156,11 @@ def test_abort_leaves_queued_batches_unprocessed(bulk, sf):
     """One worker runs batches in order: long batches ahead keep the aborted job's batch queued."""
     ahead = bulk.create_insert_job("Contact", contentType="CSV")
     rows = "".join(f"Ahead {n}\n" for n in range(10_000))
-    long_batch, last_batch = (bulk.post_batch(ahead, f"LastName\n{rows}".encode()) for _ in range(2))
+    long_batch, *_, last_batch = (bulk.post_batch(ahead, f"LastName\n{rows}".encode()) for _ in range(4))
     job = bulk.create_insert_job("Contact", contentType="CSV")
     queued = bulk.post_batch(job, b"LastName\nNever Written\n")
     bulk.abort_job(job)
-    # the worker is still on the 20,000 rows ahead (the first batch may be done): the job's batch waited
+    # the worker is still on the 40,000 rows ahead (the first batches may be done): the job's batch waited
     assert {b["id"]: b["state"] for b in bulk.get_batch_list(ahead)}[last_batch] in ("Queued", "InProgress")
 
     assert wait_done(bulk, job, queued)["state"] == "NotProcessed"
