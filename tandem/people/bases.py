@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.checked import Checked
-from tandem.people.database import Database, in_chunks, insert_rows, one_of
+from tandem.people.database import Database, in_chunks, insert_tuples, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.tables import field_bases
 from tandem.people.validation import to_json_value
@@ -35,7 +35,8 @@ _POSTGRESQL_UPSERT_BASES = (
 
 
 def _json_text(value: Any) -> str:
-    """`json.dumps(value)`, with a shortcut for the common JSON values a pull stores by the million."""
+    """The JSON text of a value (dates and datetimes as ISO 8601), with a shortcut for the common
+    values a pull stores by the million."""
     kind = type(value)
     if kind is str:
         return encode_basestring_ascii(value)
@@ -43,7 +44,12 @@ def _json_text(value: Any) -> str:
         return "null"
     if kind is bool:
         return "true" if value else "false"
-    return json.dumps(value)
+    return json.dumps(to_json_value(value))
+
+
+_RAW_BASES = sa.table("field_bases", sa.column("person_id"), sa.column("field"), sa.column("value"),
+                      sa.column("agreed_at"))
+"""`field_bases` without column types: its rows are handed to the driver already in stored form."""
 
 
 class Bases:
@@ -62,35 +68,27 @@ class Bases:
         A pull sets every synced field of every person it reads (tens of rows a person), so the
         rows go straight to the driver, in the forms the table's types would store. `Checked`
         values are stored as they are. With `new_persons` (persons added in this transaction, who
-        have no base yet) the rows are inserted, not upserted (PostgreSQL: one `COPY`).
+        have no base yet) the rows are inserted, not upserted (PostgreSQL: one `COPY`), and
+        empty values are left out: no stored base already means the agreed value was empty.
         """
-        agreed_at = now or datetime.now(UTC)
+        agreed_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         coerce = self._fields.coerce
-        rows = {
-            (person_id, name): None if value is None else to_json_value(
-                value if isinstance(fields, Checked) else coerce(name, value))
-            for person_id, fields in values.items()
-            for name, value in fields.items()
-        }
+        rows = [(person_id, name, _json_text(value if value is None or type(fields) is Checked else coerce(name, value)))
+                for person_id, fields in values.items()
+                for name, value in fields.items() if not (new_persons and value is None)]
         if not rows:
             return
         with self._db.transaction() as connection:
-            if new_persons and connection.dialect.name != "sqlite":
-                insert_rows(connection, field_bases, [
-                    {"person_id": person_id, "field": name, "value": value, "agreed_at": agreed_at}
-                    for (person_id, name), value in rows.items()])
-                return
-            if connection.dialect.name == "sqlite":
-                stamp = agreed_at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-                connection.exec_driver_sql(
-                    _SQLITE_UPSERT_BASE,
-                    [(person_id, name, _json_text(value), stamp) for (person_id, name), value in rows.items()],
-                )
-                return
-            connection.exec_driver_sql(_POSTGRESQL_UPSERT_BASES, (
-                agreed_at.astimezone(UTC).replace(tzinfo=None), [person_id for person_id, _ in rows],
-                [name for _, name in rows], [_json_text(value) for value in rows.values()],
-            ))
+            sqlite = connection.dialect.name == "sqlite"
+            stamp: Any = agreed_at.isoformat(sep=" ", timespec="microseconds") if sqlite else agreed_at
+            if new_persons:
+                insert_tuples(connection, _RAW_BASES, _RAW_BASES.c.keys(),
+                              [(person_id, name, value, stamp) for person_id, name, value in rows])
+            elif sqlite:
+                connection.exec_driver_sql(_SQLITE_UPSERT_BASE, [(*row, stamp) for row in rows])
+            else:
+                connection.exec_driver_sql(_POSTGRESQL_UPSERT_BASES, (
+                    stamp, [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]))
 
     def get(self, person_id: int) -> dict[str, Any]:
         """The agreed value per field of one person (fields never agreed on are absent)."""

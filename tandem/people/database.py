@@ -72,7 +72,19 @@ def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Seq
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all set the same columns, in one statement.
+    """Insert rows that all set the same columns, in one statement (`insert_tuples`)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise StoreError(f"rows inserted together into {table.name} must set the same columns")
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    insert_tuples(connection, table, names, list(map(pick, rows)))
+
+
+def insert_tuples(connection: sa.Connection, table: sa.Table, names: Sequence[str],
+                  rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows given as tuples of the columns `names`, in one statement.
 
     The rows go straight to the driver, each value through its column type's own bind processor,
     so they are stored exactly as SQLAlchemy would store them, without its per-row bookkeeping
@@ -81,7 +93,8 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str,
     """
     if not rows:
         return
-    names = list(rows[0])
+    if any(len(row) != len(names) for row in rows):
+        raise StoreError(f"rows inserted together into {table.name} must set the same columns")
     values = _driver_values(connection, table, names, rows)
     quote = connection.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in names)
@@ -99,32 +112,36 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str,
                                values)
 
 
-def _driver_values(connection: sa.Connection, table: sa.Table, names: list[str],
-                   rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The rows as tuples of `names`, each value as its column type binds it for this database."""
+def _driver_values(connection: sa.Connection, table: sa.Table, names: Sequence[str],
+                   rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows with each value as its column type binds it for this database, a column at a time."""
     processors = [(i, p) for i, name in enumerate(names)
                   if (p := _bind_processor(connection.dialect, table.c[name].type)) is not None]
-    if any(len(row) != len(names) for row in rows):
-        raise StoreError(f"rows inserted together into {table.name} must set the same columns")
-    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-    values: list[Any] = [pick(row) for row in rows]
-    if processors:
-        last: list[Any] = [(_UNSET, None)] * len(processors)  # rows often share a value (a timestamp)
-        for n, picked in enumerate(values):
-            one = list(picked)
-            for k, (i, process) in enumerate(processors):
-                value = one[i]
-                seen, processed = last[k]
-                if value is not seen:
-                    processed = process(value)
-                    last[k] = (value, processed)
-                one[i] = processed
-            values[n] = tuple(one)
-    return values
+    if not processors:
+        return rows
+    columns = list(zip(*rows))
+    for i, process in processors:
+        columns[i] = _processed(columns[i], process)
+    return list(zip(*columns))
 
 
-def insert_returning_ids(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-    """`insert_rows` for a table with an autoincrement `id`: the new ids, in the order of `rows`.
+def _processed(column: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` of each value, once per distinct object: rows often share one (a timestamp, a
+    list of attributes). The column holds its objects while this runs, so their ids stay theirs."""
+    done: dict[int, Any] = {}
+    result = []
+    for value in column:
+        key = id(value)
+        if key in done:
+            result.append(done[key])
+        else:
+            result.append(done.setdefault(key, process(value)))
+    return result
+
+
+def insert_returning_ids(connection: sa.Connection, table: sa.Table, names: Sequence[str],
+                         rows: list[tuple[Any, ...]]) -> list[int]:
+    """`insert_tuples` for a table with an autoincrement `id`: the new ids, in the order of `rows`.
 
     SQLite's `RETURNING` promises no order, so there the rows are inserted one after another under
     the transaction's write lock (which no other writer shares), each `AUTOINCREMENT` id above the
@@ -137,11 +154,11 @@ def insert_returning_ids(connection: sa.Connection, table: sa.Table, rows: list[
         drawn = connection.exec_driver_sql(
             f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})")
         ids = sorted(drawn.scalars())
-        insert_rows(connection, table, [{"id": pid, **row} for pid, row in zip(ids, rows, strict=True)])
+        insert_tuples(connection, table, ["id", *names], [(pid, *row) for pid, row in zip(ids, rows, strict=True)])
         return ids
     id_column = table.c.id
     before = connection.execute(sa.select(sa.func.coalesce(sa.func.max(id_column), 0))).scalar_one()
-    insert_rows(connection, table, rows)
+    insert_tuples(connection, table, names, rows)
     ids = list(connection.execute(sa.select(id_column).where(id_column > before).order_by(id_column)).scalars())
     if len(ids) != len(rows):
         raise StoreError(f"expected {len(rows)} new rows in {table.name}, found {len(ids)}")

@@ -164,7 +164,8 @@ class FieldCatalog:
         """The link's typed values under their field names (`sfdcType`, `sfdcId`, ...)."""
         if link.sfdc_type not in (*SFDC_TYPES, None):
             raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
-        values = {name: _LINK_CONVERTERS[name](value) for name, value in link.as_fields().items()}
+        values = {name: None if value is None else _LINK_CONVERTERS[name](value)
+                  for name, value in link.as_fields().items()}
         values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
         return values
 

@@ -12,6 +12,7 @@ fail, and a gone id says where it went.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain, repeat
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
-from tandem.people.activity_rows import change_row, new_lead_row
+from tandem.people.activity_rows import change_row, new_lead_rows
 from tandem.people.database import Database, in_chunks, insert_returning_ids, insert_rows, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import Person, SalesforceLink
@@ -72,24 +73,25 @@ class Persons:
     ) -> list[int]:
         if not rows:
             return []
-        # Only columns some row sets: a column left out is NULL, as the value None would make it.
-        columns = {name for row in (*rows, *(link for link in links if link)) for name, value in row.items()
-                   if value is not None}
-        blank = dict.fromkeys(sorted(columns - {"sfdcIsDeleted"}))
-        params = []
-        for row, link in zip(rows, links, strict=True):
-            values = blank.copy()
-            values.update((name, value) for name, value in row.items() if value is not None)
-            if link:
-                values.update((name, value) for name, value in link.items() if value is not None)
-            values["sfdcIsDeleted"] = bool(values.get("sfdcIsDeleted"))
-            values["createdAt"] = values["updatedAt"] = now
-            params.append(values)
-        table = self._fields.table
+        # Only columns some row sets (a column left out is NULL, as the value None would make it;
+        # each value bound costs, and a page of new persons leaves most columns empty). The one
+        # column with a default, sfdcIsDeleted, is always set.
+        names = list(dict.fromkeys(chain.from_iterable(rows)))
+        link_names = [name for name in dict.fromkeys(chain.from_iterable(link for link in links if link))
+                      if name != "sfdcIsDeleted"]
+        no_link: dict[str, Any] = {}
+        columns = list(zip(*([*map(row.get, names), *map((link or no_link).get, link_names)]
+                             for row, link in zip(rows, links, strict=True))))
+        kept = [i for i, column in enumerate(columns) if column.count(None) < len(column)]
+        deleted = [bool(link and link.get("sfdcIsDeleted")) for link in links]
+        params = list(zip(*(columns[i] for i in kept), deleted, repeat(now), repeat(now)))
+        every = (*names, *link_names)
+        names = [every[i] for i in kept]
         with self._db.transaction() as connection:
-            ids = insert_returning_ids(connection, table, params)
-            insert_rows(connection, activities,
-                        [new_lead_row(pid, values, origin, now) for pid, values in zip(ids, params, strict=True)])
+            ids = insert_returning_ids(connection, self._fields.table,
+                                       [*names, "sfdcIsDeleted", "createdAt", "updatedAt"], params)
+            insert_rows(connection, activities, new_lead_rows(
+                ids, rows, [link.get("sfdcType") if link else None for link in links], origin, now))
         return ids
 
     # -- changing ---------------------------------------------------------------------------

@@ -25,9 +25,6 @@ RESULT_CHUNK = 50_000
 """Rows per results request (each is read as it downloads, never held whole)."""
 _READ_SIZE = 1 << 20
 """Bytes of a results download read at a time."""
-_BOOLEAN = frozenset({"boolean"})
-_INTEGER = frozenset({"int", "long"})
-_NUMBER = frozenset({"double", "currency", "percent"})
 _DONE = "JobComplete"
 _FAILED = frozenset({"Failed", "Aborted"})
 
@@ -101,6 +98,7 @@ def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: 
     header = next(reader, None)
     if not header:
         return
+    shape = _RowShape(header, types)
     batch: list[dict[str, Any]] = []
     for cells in reader:
         if not cells:
@@ -108,7 +106,7 @@ def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: 
         if skip:
             skip -= 1
             continue
-        batch.append(typed_row(dict(zip(header, cells)), types))
+        batch.append(shape.row(cells))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -119,34 +117,52 @@ def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: 
 def typed_row(cells: Mapping[str, str], types: Mapping[str, str]) -> dict[str, Any]:
     """A CSV row as the REST query would answer it; `types` names the describe type of a column
     (case-insensitive) where it is not text."""
-    row: dict[str, Any] = {}
-    for column, text in cells.items():
-        value: Any = None if text == "" else _typed(text, types.get(column.lower()))
-        head, dot, tail = column.partition(".")
-        if dot:
-            parent = row.get(head)
-            if parent is None:
-                parent = row[head] = {}
-            parent[tail] = value
-        else:
-            row[column] = value
-    for name, value in list(row.items()):  # a relationship with nothing in it is null, as REST says
-        if isinstance(value, dict) and all(v is None for v in value.values()):
-            row[name] = None
-    return row
+    return _RowShape(list(cells), types).row(list(cells.values()))
 
 
-def _typed(text: str, sf_type: str | None) -> Any:
-    if sf_type in _BOOLEAN:
-        return text.lower() == "true"
-    if sf_type in _INTEGER:
+class _RowShape:
+    """How the rows under one results header become REST-shaped rows, worked out once per header:
+    which columns are typed and how, and which belong to a relationship (`Account.Name`)."""
+
+    def __init__(self, header: list[str], types: Mapping[str, str]) -> None:
+        self.header = header
+        self.typed = [(column, convert) for column in header
+                      if (convert := _CONVERTERS.get(types.get(column.lower(), ""))) is not None]
+        nested: dict[str, list[tuple[str, str]]] = {}
+        for column in header:
+            head, dot, tail = column.partition(".")
+            if dot:
+                nested.setdefault(head, []).append((column, tail))
+        self.nested = list(nested.items())
+
+    def row(self, cells: list[str]) -> dict[str, Any]:
+        row: dict[str, Any] = {column: text or None for column, text in zip(self.header, cells)}  # empty: null
+        for column, convert in self.typed:
+            text = row[column]
+            if text is not None:
+                row[column] = convert(text)
+        for head, parts in self.nested:
+            related = {tail: row.pop(column) for column, tail in parts}
+            # a relationship with nothing in it is null, as REST says
+            row[head] = related if any(value is not None for value in related.values()) else None
+        return row
+
+
+def _boolean(text: str) -> bool:
+    return text.lower() == "true"
+
+
+def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
         try:
-            return int(text)
+            return kind(text)
         except ValueError:
             return text
-    if sf_type in _NUMBER:
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    return text
+    return convert
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "boolean": _boolean, "int": _number(int), "long": _number(int),
+    **dict.fromkeys(("double", "currency", "percent"), _number(float)),
+}
+"""Describe type → how its CSV text becomes the REST value (text types are kept as they are)."""

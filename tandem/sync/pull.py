@@ -301,9 +301,10 @@ class Puller:
             # nothing of ours to update; a converted lead arrives as its contact
             (plan.deletes_counted if record.is_deleted else plan.conversions_counted).skipped += 1
             return
-        index = len(plan.new_persons)
-        plan.activities.extend(_dropped(record, None, index))
-        plan.new_persons.append((Checked(record.values), link_for(record)))
+        if record.dropped:
+            plan.activities.extend(_dropped(record, None, len(plan.new_persons)))
+        values = record.values
+        plan.new_persons.append((values if isinstance(values, Checked) else Checked(values), link_for(record)))
         plan.updates_counted.new += 1
 
     def _plan_merge(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],

@@ -8,9 +8,10 @@ that does not fit its person field is kept as a `DroppedValue` (logged by the pl
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from tandem.errors import InvalidInput
 from tandem.people.fields import FieldType, PersonField
@@ -34,13 +35,14 @@ class DroppedValue:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class PulledRecord:
+class PulledRecord(NamedTuple):
+    """One row of the pull query, typed (a named tuple: a pull makes one for every row it reads)."""
+
     object_name: str
     id: str
     stamp: datetime
-    values: Mapping[str, Any] = field(default_factory=Checked)
-    """Person field → value in that field's type, already checked."""
+    values: Mapping[str, Any] = MappingProxyType({})
+    """Person field → value in that field's type, already checked (`Checked`, as the parser makes it)."""
     dropped: tuple[DroppedValue, ...] = ()
     is_deleted: bool = False
     created_date: datetime | None = None
@@ -93,23 +95,23 @@ class RecordParser:
                     values[name] = convert(raw)
                 except InvalidInput as error:
                     dropped.append(DroppedValue(name, raw, error.reason))
-        created = row.get("CreatedDate")
         get = row.get
-        return PulledRecord(
-            object_name=self.object_name,
-            id=to_18(row["Id"]),
-            stamp=parse_stamp(row["SystemModstamp"]),
-            values=values,
-            dropped=tuple(dropped),
-            is_deleted=bool(get("IsDeleted")),
-            created_date=self._created(_utc_offset(created)) if created else None,
-            master_id=_id(get("MasterRecordId")),
-            account_id=_id(get("AccountId")),
-            is_converted=bool(get("IsConverted")),
-            converted_contact_id=_id(get("ConvertedContactId")),
-            converted_account_id=_id(get("ConvertedAccountId")),
-            converted_opportunity_id=_id(get("ConvertedOpportunityId")),
-            tandem_person_id=get(LINK_FIELD) or None,
+        created = get("CreatedDate")
+        return PulledRecord(  # in field order: a pull makes millions
+            self.object_name,
+            to_18(row["Id"]),
+            parse_stamp(row["SystemModstamp"]),
+            values,
+            tuple(dropped),
+            bool(get("IsDeleted")),
+            self._created(_utc_offset(created)) if created else None,
+            _id(get("MasterRecordId")),
+            _id(get("AccountId")),
+            bool(get("IsConverted")),
+            _id(get("ConvertedContactId")),
+            _id(get("ConvertedAccountId")),
+            _id(get("ConvertedOpportunityId")),
+            get(LINK_FIELD) or None,
         )
 
 
@@ -139,10 +141,9 @@ def unique_by_id(records: Sequence[PulledRecord]) -> list[PulledRecord]:
 
 def link_for(record: PulledRecord, previous: SalesforceLink | None = None) -> SalesforceLink:
     """The person's Salesforce link as this record shows it (keeping what the record does not say)."""
-    link = previous or SalesforceLink()
+    link = previous or _NO_LINK
     is_lead, is_contact = record.object_name == "Lead", record.object_name == "Contact"
-    return replace(
-        link,
+    return SalesforceLink(
         sfdc_type=record.object_name,
         sfdc_id=record.id,
         sfdc_lead_id=record.id if is_lead else link.sfdc_lead_id,
@@ -151,3 +152,6 @@ def link_for(record: PulledRecord, previous: SalesforceLink | None = None) -> Sa
         sfdc_is_deleted=record.is_deleted,
         sfdc_created_date=record.created_date or link.sfdc_created_date,
     )
+
+
+_NO_LINK = SalesforceLink()

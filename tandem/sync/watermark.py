@@ -105,12 +105,15 @@ class Cursor:
 
     def advance(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
         """The cursor after applying `rows` of (Id, SystemModstamp), read in stamp order."""
-        rows = [(record_id, _canonical(stamp)) for record_id, stamp in rows]
+        rows = [(record_id, stamp if isinstance(stamp, datetime) else parse_stamp(stamp)) for record_id, stamp in rows]
         if not rows:
             return self
-        newest = max(parse_stamp(stamp) for _, stamp in rows)
+        newest = max(stamp for _, stamp in rows)
         stamp = max(self.stamp, newest) if self.stamp else newest
-        return replace(self, stamp=stamp, seen=frozenset((*self.seen, *rows))).forget_before_floor()
+        floor = max(stamp, self.read_to) if self.read_to else stamp
+        # Only the rows at the floor are remembered (every row below it is applied).
+        at_floor = [(record_id, _canonical(at)) for record_id, at in rows if at >= floor]
+        return replace(self, stamp=stamp, seen=frozenset((*self.seen, *at_floor))).forget_before_floor()
 
     def remember(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
         """The cursor that knows `rows` as handled without moving its stamp (rows read by a second

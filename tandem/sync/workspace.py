@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from tandem.errors import AuthenticationFailed, RecordRejected
 from tandem.people import activities as types
-from tandem.people.checked import Checked
 from tandem.people.fields import PersonField
 from tandem.people.models import ErrorLevel, PendingChange, PendingState, Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
@@ -244,8 +243,7 @@ class SyncWorkspace:
             new_ids: list[int] = []
             if plan.new_persons:
                 new_ids = store.persons.add_linked(plan.new_persons, origin=ChangeOrigin.SALESFORCE)
-                store.bases.set_many({pid: Checked({k: v for k, v in fields.items() if v is not None})
-                                      for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)},
+                store.bases.set_many({pid: fields for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)},
                                      new_persons=True)
             if plan.dropped_pending:
                 store.outbox.clear(plan.dropped_pending)
