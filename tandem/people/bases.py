@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tandem.people.checked import Checked
 from tandem.people.database import Database, in_chunks, insert_tuples, one_of
 from tandem.people.field_catalog import FieldCatalog
-from tandem.people.tables import field_bases
+from tandem.people.tables import field_bases, person_bases
 from tandem.people.validation import to_json_value
 
 _SQLITE_UPSERT_BASE = (
@@ -47,9 +47,14 @@ def _json_text(value: Any) -> str:
     return json.dumps(to_json_value(value))
 
 
-_RAW_BASES = sa.table("field_bases", sa.column("person_id"), sa.column("field"), sa.column("value"),
-                      sa.column("agreed_at"))
-"""`field_bases` without column types: its rows are handed to the driver already in stored form."""
+_RAW_PERSON_BASES = sa.table("person_bases", sa.column("person_id"), sa.column("bases"), sa.column("agreed_at"))
+"""`person_bases` without column types: its rows are handed to the driver already in stored form."""
+
+
+def _json_object(values: Mapping[str, Any]) -> str:
+    """The JSON object of a person's values that are not empty."""
+    return "{" + ",".join(f"{encode_basestring_ascii(name)}:{_json_text(value)}"
+                          for name, value in values.items() if value is not None) + "}"
 
 
 class Bases:
@@ -68,44 +73,61 @@ class Bases:
         A pull sets every synced field of every person it reads (tens of rows a person), so the
         rows go straight to the driver, in the forms the table's types would store. `Checked`
         values are stored as they are. With `new_persons` (persons added in this transaction, who
-        have no base yet) the rows are inserted, not upserted (PostgreSQL: one `COPY`), and
-        empty values are left out: no stored base already means the agreed value was empty.
+        have no base yet) each person's bases are one `person_bases` row, and its empty values
+        are left out: no stored base already means the agreed value was empty. A base set later
+        is a `field_bases` row, which takes the field's place from then on.
         """
         agreed_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-        coerce = self._fields.coerce
-        rows = [(person_id, name, _json_text(value if value is None or type(fields) is Checked else coerce(name, value)))
-                for person_id, fields in values.items()
-                for name, value in fields.items() if not (new_persons and value is None)]
-        if not rows:
-            return
         with self._db.transaction() as connection:
             sqlite = connection.dialect.name == "sqlite"
             stamp: Any = agreed_at.isoformat(sep=" ", timespec="microseconds") if sqlite else agreed_at
             if new_persons:
-                insert_tuples(connection, _RAW_BASES, _RAW_BASES.c.keys(),
-                              [(person_id, name, value, stamp) for person_id, name, value in rows])
-            elif sqlite:
+                insert_tuples(connection, _RAW_PERSON_BASES, _RAW_PERSON_BASES.c.keys(), [
+                    (person_id, _json_object(fields if type(fields) is Checked else self._checked(fields)), stamp)
+                    for person_id, fields in values.items() if any(v is not None for v in fields.values())])
+                return
+            coerce = self._fields.coerce
+            rows = [(person_id, name, _json_text(value if value is None or type(fields) is Checked
+                                                 else coerce(name, value)))
+                    for person_id, fields in values.items() for name, value in fields.items()]
+            if not rows:
+                return
+            if sqlite:
                 connection.exec_driver_sql(_SQLITE_UPSERT_BASE, [(*row, stamp) for row in rows])
             else:
                 connection.exec_driver_sql(_POSTGRESQL_UPSERT_BASES, (
                     stamp, [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]))
+
+    def _checked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: self._fields.coerce(name, value) for name, value in fields.items()}
 
     def get(self, person_id: int) -> dict[str, Any]:
         """The agreed value per field of one person (fields never agreed on are absent)."""
         return self.for_persons([person_id]).get(person_id, {})
 
     def for_persons(self, person_ids: Sequence[int], fields: Collection[str] | None = None) -> dict[int, dict[str, Any]]:
-        """`get` for many persons (only `fields`' bases when given); persons with no agreed field are absent."""
+        """`get` for many persons (only `fields`' bases when given); persons with no agreed field are absent.
+
+        A person's bases are those it was added with (`person_bases`), each replaced by the
+        field's own row once there is one (`field_bases`)."""
         found: dict[int, dict[str, Any]] = {}
         if fields is not None and not fields:
             return found
+        typed = self._fields.typed
         with self._db.reading() as connection:
             for chunk in in_chunks(person_ids):
+                first = sa.select(person_bases.c.person_id, person_bases.c.bases).where(
+                    one_of(connection, person_bases.c.person_id, chunk))
+                for person_id, text in connection.execute(first):
+                    added = {name: typed(name, value) for name, value in json.loads(text).items()
+                             if fields is None or name in fields}
+                    if added:
+                        found[person_id] = added
                 query = sa.select(field_bases).where(one_of(connection, field_bases.c.person_id, chunk))
                 if fields is not None:
                     query = query.where(one_of(connection, field_bases.c.field, sorted(fields)))
                 for row in connection.execute(query):
-                    found.setdefault(row.person_id, {})[row.field] = self._fields.typed(row.field, row.value)
+                    found.setdefault(row.person_id, {})[row.field] = typed(row.field, row.value)
         return found
 
     def clear(self, person_id: int) -> None:
@@ -117,3 +139,4 @@ class Bases:
         with self._db.transaction() as connection:
             for chunk in in_chunks(person_ids):
                 connection.execute(sa.delete(field_bases).where(one_of(connection, field_bases.c.person_id, chunk)))
+                connection.execute(sa.delete(person_bases).where(one_of(connection, person_bases.c.person_id, chunk)))

@@ -43,6 +43,12 @@ _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 _LINK_CONVERTERS = {f.name: converter(f) for f in LINK_FIELDS}
 
 
+def _plain_id(value: Any) -> bool:
+    """An 18-character text of ASCII letters and digits: what a Salesforce Id is, and what its
+    field's converter takes as it is (a link carries four; a pull writes millions)."""
+    return type(value) is str and len(value) == 18 and value.isascii() and value.isalnum()
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     """The custom fields and the `persons` table that has their columns, swapped in one assignment."""
@@ -164,8 +170,10 @@ class FieldCatalog:
         """The link's typed values under their field names (`sfdcType`, `sfdcId`, ...)."""
         if link.sfdc_type not in (*SFDC_TYPES, None):
             raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
-        values = {name: None if value is None else _LINK_CONVERTERS[name](value)
-                  for name, value in link.as_fields().items()}
+        values = link.as_fields()
+        for name, value in values.items():
+            if value is not None and not _plain_id(value):
+                values[name] = _LINK_CONVERTERS[name](value)
         values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
         return values
 

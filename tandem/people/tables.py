@@ -145,6 +145,13 @@ field_bases = sa.Table(
     sa.Column("agreed_at", UtcDateTime(), nullable=False),
 )
 
+person_bases = sa.Table(
+    "person_bases", metadata,  # the bases a pull added a person with, as one JSON object (`bases.py`)
+    sa.Column("person_id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("bases", sa.Text(), nullable=False),
+    sa.Column("agreed_at", UtcDateTime(), nullable=False),
+)
+
 watermarks = sa.Table(
     "watermarks", metadata,  # the pull cursor of each Salesforce object, and nothing else
     sa.Column("object", sa.String(64), primary_key=True),

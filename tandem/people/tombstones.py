@@ -18,7 +18,8 @@ from tandem.people.activity_rows import activity_from_json, activity_from_row
 from tandem.people.database import Database
 from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
-from tandem.people.tables import activities, field_bases, pending_changes, person_ids, person_tombstones
+from tandem.people.tables import (activities, field_bases, pending_changes, person_bases, person_ids,
+                                  person_tombstones)
 
 MERGED = "merged"
 DELETED = "deleted"
@@ -96,6 +97,7 @@ class Tombstones:
                                    .values(person_id=merged_into))
             connection.execute(sa.delete(pending_changes).where(pending_changes.c.person_id.in_(ids)))
             connection.execute(sa.delete(field_bases).where(field_bases.c.person_id.in_(ids)))
+            connection.execute(sa.delete(person_bases).where(person_bases.c.person_id.in_(ids)))
             if merged_into is not None:  # ids merged into a loser earlier now point at the winner
                 connection.execute(sa.update(person_tombstones).where(person_tombstones.c.merged_into.in_(ids))
                                    .values(merged_into=merged_into))

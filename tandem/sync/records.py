@@ -76,25 +76,24 @@ class RecordParser:
         self._account_rules = [r for r in account_rules if r.person_field and r.person_field not in LINK_PERSON_FIELDS]
         self._fields = {r.person_field: person_field(r.person_field)
                         for r in (*self._rules, *self._account_rules) if r.person_field}
-        self._own = [_reader(r, self._fields) for r in self._rules]
-        self._account = [_reader(r, self._fields) for r in self._account_rules]
+        from_account = {r.person_field for r in self._account_rules}
+        self._own = _readers([r for r in self._rules if r.person_field not in from_account], self._fields)  # the Account's wins
+        self._account = _readers(self._account_rules, self._fields)
+        self._blank = dict.fromkeys(r.person_field for r in (*self._rules, *self._account_rules))
         self._created = converter(person_field("sfdcCreatedDate"))
 
     def parse(self, row: Mapping[str, Any]) -> PulledRecord:
-        values = Checked()
+        values = Checked(self._blank)
         dropped: list[DroppedValue] = []
-        readers = ((self._own, row), (self._account, row.get("Account") or {})) if self._account else ((self._own, row),)
-        for fields, source in readers:
-            get = source.get
-            for sf_field, name, convert in fields:
-                raw = get(sf_field)
-                if raw is None:
-                    values[name] = None
-                    continue
-                try:
-                    values[name] = convert(raw)
-                except InvalidInput as error:
-                    dropped.append(DroppedValue(name, raw, error.reason))
+        readers = ((self._own, row), (self._account, row.get("Account") or {})) if self._account[0] else ((self._own, row),)
+        for (sf_fields, names, converts), source in readers:
+            for name, convert, raw in zip(names, converts, map(source.get, sf_fields)):
+                if raw is not None:
+                    try:
+                        values[name] = convert(raw)
+                    except InvalidInput as error:
+                        del values[name]
+                        dropped.append(DroppedValue(name, raw, error.reason))
         get = row.get
         created = get("CreatedDate")
         return PulledRecord(  # in field order: a pull makes millions
@@ -113,6 +112,13 @@ class RecordParser:
             _id(get("ConvertedOpportunityId")),
             get(LINK_FIELD) or None,
         )
+
+
+def _readers(rules: Sequence[FieldRule], fields: Mapping[str, PersonField]
+             ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Callable[[Any], Any], ...]]:
+    """The rules' Salesforce fields, person fields and converters, as three parallel tuples."""
+    read = [_reader(r, fields) for r in rules]
+    return tuple(r[0] for r in read), tuple(r[1] for r in read), tuple(r[2] for r in read)
 
 
 def _reader(rule: FieldRule, fields: Mapping[str, PersonField]) -> tuple[str, str, Callable[[Any], Any]]:

@@ -143,6 +143,34 @@ def test_bases_of_new_persons_are_inserted_and_later_ones_replace_them(store: Pe
     assert store.bases.for_persons([first, second]) == {}
 
 
+def test_a_new_persons_bases_are_one_row_each_field_replaced_by_its_own_row_later(store: PersonStore) -> None:
+    born = date(1990, 5, 17)
+    [person, other] = store.persons.add_linked([(Checked({"lastName": "A"}), _link(1)),
+                                                (Checked({"lastName": "B"}), _link(2))])
+    with store.transaction():
+        store.bases.set_many({
+            person: Checked({"lastName": "A", "title": "CEO", "dateOfBirth": born, "numberOfEmployees": 12,
+                             "unsubscribed": False, "city": None}),
+            other: Checked({"title": None}),  # nothing to agree on: no row
+        }, new_persons=True)
+    with store._db.reading() as connection:  # noqa: SLF001
+        assert connection.execute(sa.select(sa.func.count()).select_from(field_bases)).scalar_one() == 0
+    assert store.bases.get(person) == {"lastName": "A", "title": "CEO", "dateOfBirth": born,
+                                       "numberOfEmployees": 12, "unsubscribed": False}
+    assert store.bases.for_persons([person, other], fields={"title", "city"}) == {person: {"title": "CEO"}}
+    assert store.bases.for_persons([other]) == {}
+
+    store.bases.set_many({person: Checked({"title": "CTO", "city": "Ghent"})})  # agreed later: its own rows win
+    assert store.bases.for_persons([person], fields={"title", "city", "lastName"}) == {
+        person: {"title": "CTO", "city": "Ghent", "lastName": "A"}}
+    store.bases.set(person, {"title": None})
+    assert store.bases.get(person)["title"] is None
+
+    store.persons.delete(person, origin=ChangeOrigin.CLI)  # a deleted person's bases go with it
+    with store._db.reading() as connection:  # noqa: SLF001
+        assert connection.execute(sa.text("SELECT count(*) FROM person_bases")).scalar_one() == 0
+
+
 # -- lookups by many ids ---------------------------------------------------------------------------
 
 

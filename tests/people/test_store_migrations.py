@@ -10,15 +10,16 @@ import sqlalchemy as sa
 from tandem.errors import InvalidInput
 from tandem.people.database import Database, normalize_url
 from tandem.people.fields import STANDARD_FIELDS
-from tandem.people.models import ApiUsageReading
+from tandem.people.checked import Checked
+from tandem.people.models import ApiUsageReading, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.people.tables import metadata, watermarks
+from tandem.people.tables import field_bases, metadata, watermarks
 from tandem.people.ui_tables import metadata as ui_metadata
 
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
           "cycle_steps", "sync_errors", "person_tombstones", "installation", "create_markers",
-          "api_usage", "api_lane_spend", "refused_logins", "alembic_version", "ui_users", "ui_signing_key",
+          "api_usage", "api_lane_spend", "refused_logins", "alembic_version", "ui_users", "ui_signing_key", "person_bases",
           "salesforce_describes",
           "sync_pause"}
 
@@ -142,3 +143,31 @@ def test_downgrade_puts_them_back_into_watermarks(database_url: str) -> None:
             assert connection.execute(sa.select(sa.func.count()).select_from(watermarks)).scalar_one() == 1
     finally:
         db.dispose()
+
+
+def test_downgrade_turns_the_bases_persons_were_added_with_into_field_rows(database_url: str) -> None:
+    store = PersonStore(database_url)
+    try:
+        store.migrate()
+        [person] = store.persons.add_linked([(Checked({"lastName": "A"}), SalesforceLink("Contact", "003000000000001AAA"))],
+                                            origin=ChangeOrigin.SALESFORCE)
+        with store.transaction():
+            store.bases.set_many({person: Checked({"lastName": "A", "title": "CEO"})}, new_persons=True)
+        store.bases.set(person, {"title": "CTO"})  # newer than the row it was added with
+    finally:
+        store.close()
+    db = Database(database_url)
+    try:
+        db.downgrade("0011")
+        with db.transaction() as connection:
+            rows = {(r.field, r.value) for r in connection.execute(sa.select(field_bases))}
+        assert rows == {("lastName", "A"), ("title", "CTO")}
+        db.migrate()
+    finally:
+        db.dispose()
+    store = PersonStore(database_url)
+    try:
+        assert store.bases.get(person) == {"lastName": "A", "title": "CTO"}
+    finally:
+        store.close()
+
