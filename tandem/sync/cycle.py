@@ -138,6 +138,8 @@ class SyncEngine:
         """Charges this engine's calls to a lane: the cycle's own while a cycle runs, else the actions'."""
         self.ignore_budget = False
         self._budget_stop: BudgetSpent | None = None
+        self._budget_seen = False
+        """Whether the running cycle has looked at its lane since its last call."""
         self._retry_failed = False
         self.fetch = fetch or FetchSettings()
         self.push_settings = push or PushSettings()
@@ -168,6 +170,7 @@ class SyncEngine:
             raise CycleBusy("another sync cycle is running" + (f" ({holder})" if holder else ""))
         self._lock = lock
         self.ignore_budget, self._budget_stop, self._retry_failed = ignore_budget, None, retry_failed
+        self._budget_seen = False
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
         try:
@@ -323,8 +326,13 @@ class SyncEngine:
         return self.stop_requested() or self._over_budget()
 
     def _over_budget(self) -> bool:
-        """Charge the calls so far; True (and the cycle stops after this page) once the lane is spent."""
-        self.meter.charge()
+        """Charge the calls so far; True (and the cycle stops after this page) once the lane is spent.
+
+        Pages that cost no call since the last look (a Bulk result chunk holds many) spend nothing:
+        the lane is looked at again with the next call."""
+        if not self.meter.charge() and self._budget_seen:
+            return False
+        self._budget_seen = True
         if self._lock is None or self.ignore_budget:
             return False
         try:

@@ -101,7 +101,7 @@ class Cursor:
         return self.bound is not None and self.floor is not None and self.bound <= self.floor
 
     def already_applied(self, record_id: str, stamp: datetime | str) -> bool:
-        return (record_id, _canonical(stamp)) in self.seen
+        return bool(self.seen) and (record_id, _canonical(stamp)) in self.seen
 
     def advance(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
         """The cursor after applying `rows` of (Id, SystemModstamp), read in stamp order."""

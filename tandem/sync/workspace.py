@@ -160,6 +160,8 @@ class SyncWorkspace:
 
     def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
         """Per person: the agreed bases and the pending change of each field."""
+        if not person_ids:
+            return {}
         bases = self.store.bases.for_persons(person_ids)
         pending = self.pending_changes(person_ids)
         return {pid: FieldState(bases.get(pid, {}), pending.get(pid, {})) for pid in person_ids}
