@@ -43,10 +43,15 @@ _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 _LINK_CONVERTERS = {f.name: converter(f) for f in LINK_FIELDS}
 
 
-def _plain_id(value: Any) -> bool:
-    """An 18-character text of ASCII letters and digits: what a Salesforce Id is, and what its
-    field's converter takes as it is (a link carries four; a pull writes millions)."""
-    return type(value) is str and len(value) == 18 and value.isascii() and value.isalnum()
+_LINK_TYPES = frozenset((*SFDC_TYPES, None))
+
+
+def _link_id(name: str, value: Any) -> Any:
+    """A link's Id as its field stores it. An 18-character text of ASCII letters and digits (what
+    a Salesforce Id is) is what the field's converter takes as it is: a pull writes millions."""
+    if value is None or type(value) is str and len(value) == 18 and value.isascii() and value.isalnum():
+        return value
+    return _LINK_CONVERTERS[name](value)
 
 
 @dataclass(frozen=True)
@@ -168,14 +173,18 @@ class FieldCatalog:
 
     def link_values(self, link: SalesforceLink) -> dict[str, Any]:
         """The link's typed values under their field names (`sfdcType`, `sfdcId`, ...)."""
-        if link.sfdc_type not in (*SFDC_TYPES, None):
+        if link.sfdc_type not in _LINK_TYPES:
             raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
-        values = link.as_fields()
-        for name, value in values.items():
-            if value is not None and not _plain_id(value):
-                values[name] = _LINK_CONVERTERS[name](value)
-        values["sfdcIsDeleted"] = bool(values["sfdcIsDeleted"])
-        return values
+        deleted, created = link.sfdc_is_deleted, link.sfdc_created_date
+        return {
+            "sfdcType": link.sfdc_type,
+            "sfdcId": _link_id("sfdcId", link.sfdc_id),
+            "sfdcLeadId": _link_id("sfdcLeadId", link.sfdc_lead_id),
+            "sfdcContactId": _link_id("sfdcContactId", link.sfdc_contact_id),
+            "sfdcAccountId": _link_id("sfdcAccountId", link.sfdc_account_id),
+            "sfdcIsDeleted": deleted if type(deleted) is bool else bool(_LINK_CONVERTERS["sfdcIsDeleted"](deleted)),
+            "sfdcCreatedDate": None if created is None else _LINK_CONVERTERS["sfdcCreatedDate"](created),
+        }
 
     def coerce(self, name: str, raw: Any) -> Any:
         return coerce(self.get(name), raw)
