@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         description="how late Salesforce may commit a write after stamping it; unset: 120 for an org, 0 for the emulator",
     )
     sync_pull_bulk_threshold: int = Field(20_000, ge=0, description="records in a pull window read by a Bulk query job")
+    sync_pull_rest_while_bulk: bool = Field(
+        True, description="read and write REST pages while a pull's Bulk query job runs (false: wait for the job, "
+                          "fewer calls)")
     sync_push_bulk_threshold: int = Field(10_000, ge=0, description="persons to push at which Bulk ingest jobs go; 0: never")
     sync_concurrency: int = Field(8, ge=1, le=25, description="push batches in flight at once")
     api_client_id: str | None = None

@@ -153,7 +153,8 @@ def engine_maker(settings: Settings) -> Callable[[SalesforceClient, PersonStore,
     def make(client: SalesforceClient, store: PersonStore, owner: str) -> SyncEngine:
         return SyncEngine(
             client, store, policy=policy, owner=owner, commit_lag=timedelta(seconds=settings.commit_lag_seconds),
-            fetch=FetchSettings(bulk_threshold=settings.sync_pull_bulk_threshold),
+            fetch=FetchSettings(bulk_threshold=settings.sync_pull_bulk_threshold,
+                                rest_while_bulk=settings.sync_pull_rest_while_bulk),
             push=PushSettings(concurrency=settings.sync_concurrency, bulk_threshold=settings.sync_push_bulk_threshold),
         )
 

@@ -35,24 +35,34 @@ def bulk_job_calls(rows: int, chunk: int = RESULT_CHUNK) -> int:
     return 2 + max(1, -(-rows // chunk))
 
 
-def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = False,
-              pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0) -> str:
-    """Start a query job and wait for it to complete; returns the job's Id."""
+def start_query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = False) -> str:
+    """Start a query job (CSV, comma, LF); returns its Id."""
     job = client.request("POST", "jobs/query", json={
         "operation": "queryAll" if include_deleted else "query", "query": soql,
         "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF",
     }).json()
-    job_id = str(job["id"])
+    return str(job["id"])
+
+
+def query_job_done(client: SalesforceClient, job_id: str) -> bool:
+    """One look at a query job: True once its results are ready; a failed or aborted job raises."""
+    info = client.request("GET", f"jobs/query/{job_id}").json()
+    state = info.get("state")
+    if state in _FAILED:
+        raise SalesforceError(f"the Bulk query job {job_id} ended {state}: "
+                              f"{info.get('errorMessage') or 'no reason given'}", error_code=f"BULK_{state}".upper())
+    return state == _DONE
+
+
+def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = False,
+              pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0) -> str:
+    """Start a query job and wait for it to complete; returns the job's Id."""
+    job_id = start_query_job(client, soql, include_deleted=include_deleted)
     wait = 0.0
     while True:
         pause(wait)
-        info = client.request("GET", f"jobs/query/{job_id}").json()
-        state = info.get("state")
-        if state == _DONE:
+        if query_job_done(client, job_id):
             return job_id
-        if state in _FAILED:
-            raise SalesforceError(f"the Bulk query job {job_id} ended {state}: "
-                                  f"{info.get('errorMessage') or 'no reason given'}", error_code=f"BULK_{state}".upper())
         wait = min(max(wait * 2, 0.5), longest_pause)
 
 

@@ -11,17 +11,19 @@ is part of the query; what leaves it is handled by `tandem.sync.policy_effects`.
 
 The query reads one window of `SystemModstamp` (`watermark.py`). Its answers are read ahead while
 the pages before them are written (`prefetch.py`); a window larger than `FetchSettings.bulk_threshold`
-records is read by a Bulk API 2.0 query job instead, its CSV rows typed back to the REST shape. The
+records is read by a Bulk API 2.0 query job instead, its CSV rows typed back to the REST shape (REST
+answers go on being read and written until the job is ready, and its rows behind them are skipped). The
 cycle may hand a pull its first answer, read with the other objects' in one composite call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 from tandem.errors import TandemError
@@ -29,7 +31,8 @@ from tandem.people import activities as types
 from tandem.people.checked import Checked
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
-from tandem.salesforce.bulk import RESULT_CHUNK, bulk_job_calls, query_job, result_rows
+from tandem.salesforce.bulk import (RESULT_CHUNK, bulk_job_calls, query_job, query_job_done, result_rows,
+                                    start_query_job)
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -41,7 +44,7 @@ from tandem.sync.policy_fields import field_rules
 from tandem.sync.prefetch import prefetched
 from tandem.sync.records import PulledRecord, RecordParser, link_for, unique_by_id
 from tandem.sync.values import shown
-from tandem.sync.watermark import Cursor
+from tandem.sync.watermark import Cursor, parse_stamp
 from tandem.sync.workspace import FieldState, SyncWorkspace
 
 PAGE_SIZE = 2000
@@ -104,6 +107,9 @@ class FetchSettings:
     """How a pull reads: REST pages below `bulk_threshold` records, a Bulk query job above it."""
 
     bulk_threshold: int = BULK_PULL_THRESHOLD
+    rest_while_bulk: bool = True
+    """Whether REST answers go on being read and written while the Bulk job runs (one look at the
+    job after each, two calls per answer), or the pull waits for the job (fewer calls)."""
     read_ahead: int = READ_AHEAD
     bulk_chunk: int = RESULT_CHUNK
     composite: bool = True
@@ -183,6 +189,9 @@ class Puller:
         read = 0
         for page in repaged(answers, self.page_size):
             read += len(page)
+            if cursor.stamp is not None and parse_stamp(page[0]["SystemModstamp"]) < cursor.stamp:
+                # rows a Bulk job reads again behind the cursor: dropped before they are parsed
+                page = [row for row in page if parse_stamp(row["SystemModstamp"]) >= cursor.stamp]
             records = [parser.parse(row) for row in page]
             fresh = [r for r in unique_by_id(records) if not cursor.already_applied(r.id, r.stamp)
                      and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
@@ -220,9 +229,7 @@ class Puller:
         if first is None:
             first = client.query_page(prepared.soql, include_deleted=True)
         if self._bulk_pays(int(first.get("totalSize") or 0)):
-            # The first answer is written while the job runs; the job's rows before it are skipped.
-            job = prefetched(self._bulk_answers(object_name, prepared.soql), self.fetch.read_ahead)
-            return chain([first["records"]], job)
+            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first), self.fetch.read_ahead)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 
@@ -235,9 +242,31 @@ class Puller:
         left = self.calls_left()
         return left is None or left >= bulk_job_calls(total, self.fetch.bulk_chunk)
 
-    def _bulk_answers(self, object_name: str, soql: str) -> Iterator[list[dict[str, Any]]]:
+    def _rest_until_bulk(self, object_name: str, soql: str, first: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """REST answers while a Bulk query job over the same query runs, then the job's rows.
+
+        Nothing waits for the job: the answers read meanwhile are written, one look at the job
+        after each once it has started, and the job's rows up to where they reached are skipped by
+        the pull (they are behind its cursor). When REST reads the whole window first, the job's rows are not read.
+        Without `rest_while_bulk`, the first answer is written while the job runs to its end."""
         client = self.workspace.client
-        job_id = query_job(client, soql, include_deleted=True)
+        job_id: str | None = None
+        if not self.fetch.rest_while_bulk:
+            yield first["records"]
+            job_id = query_job(client, soql, include_deleted=True)
+        else:
+            # The job is started beside the REST answers: some servers answer its start only once ready.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-bulk-start") as starter:
+                starting: Future[str] | None = None
+                for answer in client.query_pages(soql, include_deleted=True, first_page=first):
+                    yield answer
+                    if starting is None:
+                        starting = starter.submit(start_query_job, client, soql, include_deleted=True)
+                    elif starting.done() and query_job_done(client, job_id := starting.result()):
+                        break
+                else:
+                    return
+        assert job_id is not None
         types = bulk_types(object_name, self.catalog)
         yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk)
 

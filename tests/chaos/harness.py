@@ -132,7 +132,7 @@ class ChaosRun:
         if not self.config.bulk:
             return SyncEngine(client, store)
         return SyncEngine(client, store, push=PushSettings(bulk_threshold=1, bulk_job_persons=25),
-                          fetch=FetchSettings(bulk_threshold=10, bulk_chunk=40))
+                          fetch=FetchSettings(bulk_threshold=10, bulk_chunk=40, rest_while_bulk=False))
 
     def _round(self, number: int, engine: SyncEngine, store: PersonStore, marketer: PersonStore) -> None:
         linked = [p for p in self._persons(store) if p.linked and not p.link.sfdc_is_deleted]

@@ -4,11 +4,13 @@ jobs for large windows and pushes, pages read ahead, a window read once and late
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -150,25 +152,93 @@ def test_a_failing_subrequest_fails_only_its_own_pull(emulator, engine, store, s
 
 # -- Bulk query pulls ------------------------------------------------------------------------------
 
-def test_a_bulk_pull_applies_exactly_what_rest_pages_apply(store, tmp_path, http, base_url, ca_path, reset_emulator):
-    load_contacts(http, base_url, 3000)
+def _pull_views(store, http, base_url, ca_path, tmp_path, fetch: FetchSettings, count: int) -> tuple[dict, dict]:
+    """What a pull with `fetch` makes of `count` loaded contacts, beside what REST pages alone make."""
+    load_contacts(http, base_url, count)
     rest_store = PersonStore(f"sqlite:///{tmp_path / 'rest.db'}")
     rest_store.migrate()
     try:
-        by_bulk = SyncEngine(sync_client(base_url, ca_path), store,
-                             fetch=FetchSettings(bulk_threshold=100, bulk_chunk=700))
+        by_bulk = SyncEngine(sync_client(base_url, ca_path), store, fetch=fetch)
         by_rest = SyncEngine(sync_client(base_url, ca_path), rest_store, fetch=FetchSettings(bulk_threshold=10**9))
         assert by_bulk.run_cycle().succeeded and by_rest.run_cycle().succeeded
 
         def view(of):
             return {p.fields["email"]: (p.fields, p.link.sfdc_id, p.link.sfdc_account_id) for p in everyone(of)}
 
-        assert len(view(store)) == 3006
-        assert view(store) == view(rest_store)
-        assert view(store)["net4@load.example"][0]["Newsletter__c"] is True
-        assert view(store)["net5@load.example"][0]["Favorite_Color__c"] is None
+        return view(store), view(rest_store)
     finally:
         rest_store.close()
+
+
+def test_a_bulk_pull_applies_exactly_what_rest_pages_apply(store, tmp_path, http, base_url, ca_path, reset_emulator):
+    bulk, rest = _pull_views(store, http, base_url, ca_path, tmp_path,
+                             FetchSettings(bulk_threshold=100, bulk_chunk=700, rest_while_bulk=False), 3000)
+    assert len(bulk) == 3006
+    assert bulk == rest
+    assert bulk["net4@load.example"][0]["Newsletter__c"] is True
+    assert bulk["net5@load.example"][0]["Favorite_Color__c"] is None
+
+
+class _Inline:
+    """An executor that runs what it is given at once, in the caller's thread."""
+
+    def __init__(self, **options: Any) -> None:
+        pass
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def submit(self, work, *args, **kwargs) -> Future:
+        done: Future = Future()
+        done.set_result(work(*args, **kwargs))
+        return done
+
+
+def test_rest_pages_read_while_the_bulk_job_runs_are_not_applied_again(store, tmp_path, http, base_url, ca_path,
+                                                                      monkeypatch, reset_emulator):
+    """Two REST answers (4,000 rows) are written before the job is ready; its rows take over there."""
+    import tandem.sync.pull as pulling
+    real_done, looks, handed = pulling.query_job_done, [], []
+    real_rows = pulling.result_rows
+
+    def look(client, job_id):  # the job is ready by the first look (REST answers were slow)
+        deadline = time.monotonic() + 30
+        while not real_done(client, job_id):
+            assert time.monotonic() < deadline, "the emulator never finished the query job"
+            time.sleep(0.05)
+        looks.append(job_id)
+        return True
+
+    def counted(*args, **kwargs):
+        for rows in real_rows(*args, **kwargs):
+            handed.extend(rows)
+            yield rows
+
+    monkeypatch.setattr(pulling, "query_job_done", look)
+    monkeypatch.setattr(pulling, "result_rows", counted)
+    monkeypatch.setattr(pulling, "ThreadPoolExecutor", _Inline)  # the job's start answered before the next answer
+    bulk, rest = _pull_views(store, http, base_url, ca_path, tmp_path,
+                             FetchSettings(bulk_threshold=100, bulk_chunk=2500), 5000)
+    contacts = {sfdc_id for _, sfdc_id, _ in rest.values() if sfdc_id.startswith("003")}
+    assert len(looks) == 1 and {row["Id"] for row in handed} == contacts  # every row; those behind REST skipped
+    assert len(bulk) == 5006
+    assert bulk == rest
+    new_leads = store.activities.find(type_ids=[types.NEW_LEAD.id])
+    assert len(new_leads) == 5006 and len({a.person_id for a in new_leads}) == 5006
+    assert store.activities.find(type_ids=[types.CHANGE_DATA_VALUE.id]) == []  # nothing applied twice
+
+
+def test_a_window_rest_pages_finish_first_reads_no_job_results(store, tmp_path, http, base_url, ca_path,
+                                                               monkeypatch, reset_emulator):
+    import tandem.sync.pull as pulling
+    monkeypatch.setattr(pulling, "query_job_done", lambda client, job_id: False)  # a job that is slow to finish
+    monkeypatch.setattr(pulling, "result_rows", lambda *a, **k: pytest.fail("the job's results were read"))
+    bulk, rest = _pull_views(store, http, base_url, ca_path, tmp_path,
+                             FetchSettings(bulk_threshold=100, bulk_chunk=2500), 5000)
+    assert len(bulk) == 5006 and bulk == rest
 
 
 def test_a_bulk_pull_killed_midway_keeps_whole_pages_and_resumes(store, http, base_url, ca_path, reset_emulator):
