@@ -207,7 +207,8 @@ def tandem_push(bench: Bench, label: str, contact_ids: list[str], latency: float
     store = PersonStore(database_url)
     try:
         persons = store.persons.by_sfdc_ids(contact_ids)
-        store.persons.update_many([(persons[sfdc_id].id, {"title": f"Changed in Tandem {n}"})
+        # a title no earlier run left on the record, or the change would be no change
+        store.persons.update_many([(persons[sfdc_id].id, {"title": f"Changed in Tandem {n} ({label})"})
                                    for n, sfdc_id in enumerate(contact_ids) if sfdc_id in persons],
                                   origin=ChangeOrigin.MARKETING)
     finally:

@@ -89,6 +89,8 @@ def write_csv(header: list[str], rows: Iterable[list[str]], delimiter: str = ","
 
 def bulk_value(value: Any) -> str:
     """A raw model value as a Bulk CSV cell: null and empty both empty, datetimes with `Z`."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -12,9 +12,9 @@ fail, and a gone id says where it went.
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import chain, repeat
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import chain, repeat
 from typing import Any
 
 import sqlalchemy as sa

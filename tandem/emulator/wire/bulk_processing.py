@@ -158,13 +158,15 @@ def run_query(org: Any, ctx: Any, job: QueryJob) -> None:
     columns = select_list(job.query)
     lowered = [c.lower() for c in columns]
     header: list[str] | None = None
+    keys: list[str] = []
     for record in rows:
-        flat = flatten(record)
-        by_lower = {k.lower(): v for k, v in flat.items()}
-        if header is None:
-            names = {k.lower(): k for k in flat}
-            header = [names.get(c, col) for c, col in zip(lowered, columns)] if columns else list(flat)
-        job.rows.append([bulk_value(by_lower.get(c)) for c in (lowered or [h.lower() for h in header])])
+        if any(type(value) is dict for value in record.values()):
+            record = flatten(record)
+        if header is None:  # the rows' own names, in SELECT order
+            names = {k.lower(): k for k in record}
+            header = [names.get(c, col) for c, col in zip(lowered, columns)] if columns else list(record)
+            keys = [names.get(name.lower(), name) for name in header]
+        job.rows.append([bulk_value(record.get(key)) for key in keys])
     job.columns = header if header is not None else columns
     job.processed = len(job.rows)
     job.processing_ms = int((time.monotonic() - started) * 1000)
