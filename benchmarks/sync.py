@@ -105,6 +105,8 @@ class RssSampler:
             "max_mb": round(max(samples), 1),
             "first_quarter_mean_mb": round(sum(first) / len(first), 1),
             "last_quarter_mean_mb": round(sum(last) / len(last), 1),
+            "tenths_mean_mb": [round(sum(part) / len(part), 1) for n in range(10)
+                               if (part := samples[n * len(samples) // 10:(n + 1) * len(samples) // 10])],
         }
 
 
