@@ -77,6 +77,8 @@ class Bases:
         are left out: no stored base already means the agreed value was empty. A base set later
         is a `field_bases` row, which takes the field's place from then on.
         """
+        if not values:
+            return
         agreed_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         with self._db.transaction() as connection:
             sqlite = connection.dialect.name == "sqlite"

@@ -247,8 +247,9 @@ class Puller:
 
         Nothing waits for the job: the answers read meanwhile are written, one look at the job
         after each once it has started, and the job's rows up to where they reached are skipped by
-        the pull (they are behind its cursor). When REST reads the whole window first, the job's rows are not read.
-        Without `rest_while_bulk`, the first answer is written while the job runs to its end."""
+        the pull (they are behind its cursor). When REST reads the whole window first, the job's
+        rows are not read. Without `rest_while_bulk`, the first answer is written while the job
+        runs to its end."""
         client = self.workspace.client
         job_id: str | None = None
         if not self.fetch.rest_while_bulk:
