@@ -228,8 +228,10 @@ class Puller:
         first = prepared.first_page
         if first is None:
             first = client.query_page(prepared.soql, include_deleted=True)
-        if self._bulk_pays(int(first.get("totalSize") or 0)):
-            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first), self.fetch.read_ahead)
+        total = int(first.get("totalSize") or 0)
+        if self._bulk_pays(total):
+            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, self._overlap_pays(total)),
+                              self.fetch.read_ahead)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 
@@ -242,17 +244,27 @@ class Puller:
         left = self.calls_left()
         return left is None or left >= bulk_job_calls(total, self.fetch.bulk_chunk)
 
-    def _rest_until_bulk(self, object_name: str, soql: str, first: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    def _overlap_pays(self, total: int) -> bool:
+        """Whether REST answers are read while the job runs: when set to, and when the lane could pay
+        for the job and for reading the whole window that way too (two calls an answer: the answer
+        and a look at the job), so the job's rows are never left unread for want of calls."""
+        if not self.fetch.rest_while_bulk:
+            return False
+        left = self.calls_left()
+        return left is None or left >= bulk_job_calls(total, self.fetch.bulk_chunk) + 2 * -(-total // PAGE_SIZE)
+
+    def _rest_until_bulk(self, object_name: str, soql: str, first: Mapping[str, Any],
+                         overlap: bool) -> Iterator[list[dict[str, Any]]]:
         """REST answers while a Bulk query job over the same query runs, then the job's rows.
 
         Nothing waits for the job: the answers read meanwhile are written, one look at the job
         after each once it has started, and the job's rows up to where they reached are skipped by
         the pull (they are behind its cursor). When REST reads the whole window first, the job's
-        rows are not read. Without `rest_while_bulk`, the first answer is written while the job
-        runs to its end."""
+        rows are not read. Without `overlap`, the first answer is written while the job runs to
+        its end."""
         client = self.workspace.client
         job_id: str | None = None
-        if not self.fetch.rest_while_bulk:
+        if not overlap:
             yield first["records"]
             job_id = query_job(client, soql, include_deleted=True)
         else:

@@ -180,6 +180,29 @@ def test_a_pull_starts_no_bulk_job_its_lane_cannot_pay_for(base_url, ca_path, re
     assert len(store.persons.find_by_email("wide9999@wide.example")) == 1
 
 
+def test_a_lane_that_pays_for_the_job_only_waits_for_it_instead_of_reading_rest_pages(
+        base_url, ca_path, reset_emulator, store, http):
+    clock = Clock(datetime.now(UTC))
+    fetch = FetchSettings(bulk_threshold=100, bulk_chunk=5000)
+    engine_for(base_url, ca_path, store, None, clock).run_cycle()
+    rows = [{"LastName": f"Wide{i:04d}", "Email": f"wide{i}@wide.example"} for i in range(10_000)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    spent = ApiBudget(store, BudgetPolicy(), clock).state().total
+    # 7 calls left once the cycle starts: the job's 4 fit, the job and 5 REST answers with a look each (14) do not
+    tight = parse_policy({"budget": {"daily_calls": spent + 8}})
+    engine = SyncEngine(sync_client(base_url, ca_path), store, policy=tight, clock=clock, fetch=fetch)
+    real = engine.client.query_pages
+
+    def pages(soql, **kwargs):
+        assert "FROM Contact " not in soql, "Contact REST answers were read while the job ran"
+        return real(soql, **kwargs)
+
+    engine.client.query_pages = pages
+    report = engine.run_cycle()
+    assert report.budget_stop is None and report.succeeded
+    assert len(store.persons.find_by_email("wide9999@wide.example")) == 1
+
+
 @pytest.fixture
 def own_emulator(tmp_path):
     """The sample org in a process of its own, as Salesforce is: the flood's 50,000 records then live
