@@ -54,7 +54,7 @@ class ApiQueries:
             .limit(limit)
         )
         with self._db.reading() as connection:
-            return [self._fields.person(row) for row in connection.execute(query).mappings()]
+            return self._fields.persons(connection.execute(query))
 
     def count_persons_where(self, field: str, values: Sequence[Any]) -> int:
         wanted = _lookup_values(field, values)

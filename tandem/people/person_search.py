@@ -51,7 +51,7 @@ class PersonSearch:
         table = self._fields.table
         query = sa.select(table).where(where).limit(limit)  # no ORDER BY: it would make SQLite walk every id
         with self._db.reading() as connection:
-            found = [self._fields.person(row) for row in connection.execute(query).mappings()]
+            found = self._fields.persons(connection.execute(query))
         return sorted(found, key=lambda person: person.id)
 
     def newest(self, limit: int = 50) -> list[Person]:
@@ -59,7 +59,7 @@ class PersonSearch:
         table = self._fields.table
         query = sa.select(table).order_by(table.c.id.desc()).limit(limit)
         with self._db.reading() as connection:
-            return [self._fields.person(row) for row in connection.execute(query).mappings()]
+            return self._fields.persons(connection.execute(query))
 
 
 def _id_range(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:

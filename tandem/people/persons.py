@@ -266,7 +266,7 @@ class Persons:
         table = self._fields.table
         query = sa.select(table).where(sa.func.lower(table.c.email) == email.strip().lower()).order_by(table.c.id)
         with self._db.reading() as connection:
-            return [self._fields.person(row) for row in connection.execute(query).mappings()]
+            return self._fields.persons(connection.execute(query))
 
     def by_sfdc_ids(self, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
         """The linked person per Salesforce Id (the lowest person id if several share one).
@@ -326,7 +326,7 @@ class Persons:
                 query = sa.select(table).where(one_of(connection, table.c[column], chunk))
                 if lock:
                     query = _locking(query.order_by(table.c.id))
-                result.extend(self._fields.person(row) for row in connection.execute(query).mappings())
+                result.extend(self._fields.persons(connection.execute(query)))
         return sorted(result, key=lambda person: person.id)
 
 

@@ -100,10 +100,10 @@ def test_a_row_read_before_a_custom_field_was_added_still_makes_a_person(store: 
     [pid] = store.persons.add_many([{"email": "ann@example.com"}], API)
     table = store.fields.table
     with store._db.reading() as connection:
-        [row] = connection.execute(sa.select(table)).mappings()
+        read = connection.execute(sa.select(table)).freeze()
     open_store().fields.ensure_custom("Seats__c", "integer")
     store.fields.refresh()
-    person = store.fields.person(row)
+    [person] = store.fields.persons(read())
     assert person.id == pid and person.fields["email"] == "ann@example.com" and "Seats__c" not in person.fields
 
 
