@@ -76,8 +76,8 @@ class RecordParser:
         self._account_rules = [r for r in account_rules if r.person_field and r.person_field not in LINK_PERSON_FIELDS]
         self._fields = {r.person_field: person_field(r.person_field)
                         for r in (*self._rules, *self._account_rules) if r.person_field}
-        from_account = {r.person_field for r in self._account_rules}
-        self._own = _readers([r for r in self._rules if r.person_field not in from_account], self._fields)  # the Account's wins
+        from_account = {r.person_field for r in self._account_rules}  # a field both write is the Account's
+        self._own = _readers([r for r in self._rules if r.person_field not in from_account], self._fields)
         self._account = _readers(self._account_rules, self._fields)
         self._blank = dict.fromkeys(r.person_field for r in (*self._rules, *self._account_rules))
         self._created = converter(person_field("sfdcCreatedDate"))
