@@ -161,14 +161,11 @@ class LaneMeter:
         self._charged = calls()
         self.lane = lane
 
-    def charge(self) -> int:
-        """Charge the calls made since the last charge; returns how many that was."""
+    def charge(self) -> None:
         now = self._calls()
-        spent = now - self._charged
-        if spent > 0:
-            self.budget.charge(self.lane, spent)
+        if now > self._charged:
+            self.budget.charge(self.lane, now - self._charged)
         self._charged = now
-        return max(spent, 0)
 
     def switch(self, lane: Lane) -> Lane:
         """Charge what was spent so far to the current lane, then count for `lane`; returns the old one."""

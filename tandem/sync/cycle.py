@@ -138,8 +138,8 @@ class SyncEngine:
         """Charges this engine's calls to a lane: the cycle's own while a cycle runs, else the actions'."""
         self.ignore_budget = False
         self._budget_stop: BudgetSpent | None = None
-        self._budget_seen = False
-        """Whether the running cycle has looked at its lane since its last call."""
+        self._looked_at: int | None = None
+        """The client's call count when the running cycle last looked at its lane."""
         self._retry_failed = False
         self.fetch = fetch or FetchSettings()
         self.push_settings = push or PushSettings()
@@ -170,7 +170,7 @@ class SyncEngine:
             raise CycleBusy("another sync cycle is running" + (f" ({holder})" if holder else ""))
         self._lock = lock
         self.ignore_budget, self._budget_stop, self._retry_failed = ignore_budget, None, retry_failed
-        self._budget_seen = False
+        self._looked_at = None
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
         try:
@@ -330,9 +330,11 @@ class SyncEngine:
 
         Pages that cost no call since the last look (a Bulk result chunk holds many) spend nothing:
         the lane is looked at again with the next call."""
-        if not self.meter.charge() and self._budget_seen:
+        calls = self.client.calls  # read first: a call the read-ahead makes meanwhile is looked at next time
+        self.meter.charge()
+        if calls == self._looked_at:
             return False
-        self._budget_seen = True
+        self._looked_at = calls
         if self._lock is None or self.ignore_budget:
             return False
         try:

@@ -228,30 +228,28 @@ class Puller:
         first = prepared.first_page
         if first is None:
             first = client.query_page(prepared.soql, include_deleted=True)
-        total = int(first.get("totalSize") or 0)
-        if self._bulk_pays(total):
-            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, self._overlap_pays(total)),
-                              self.fetch.read_ahead)
+        bulk, overlap = self._bulk_pays(int(first.get("totalSize") or 0))
+        if bulk:
+            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, overlap), self.fetch.read_ahead)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 
-    def _bulk_pays(self, total: int) -> bool:
-        """Whether a window this large is read by a Bulk query job: above the threshold, and only
-        when the budget's lane can pay for the whole job. A job the lane cannot finish today would
-        keep Salesforce busy for rows never read; REST pages read what the lane affords instead."""
-        if total <= self.fetch.bulk_threshold:
-            return False
-        left = self.calls_left()
-        return left is None or left >= bulk_job_calls(total, self.fetch.bulk_chunk)
+    def _bulk_pays(self, total: int) -> tuple[bool, bool]:
+        """Whether a window this large is read by a Bulk query job, and whether REST answers are
+        read while it runs.
 
-    def _overlap_pays(self, total: int) -> bool:
-        """Whether REST answers are read while the job runs: when set to, and when the lane could pay
-        for the job and for reading the whole window that way too (two calls an answer: the answer
-        and a look at the job), so the job's rows are never left unread for want of calls."""
-        if not self.fetch.rest_while_bulk:
-            return False
+        A job: above the threshold, and only when the budget's lane can pay for the whole job. A job
+        the lane cannot finish today would keep Salesforce busy for rows never read; REST pages read
+        what the lane affords instead. REST answers meanwhile: when set to, and when the lane could
+        pay for the job and for reading the whole window that way too (two calls an answer: the
+        answer and a look at the job), so the job's rows are never left unread for want of calls."""
+        if total <= self.fetch.bulk_threshold:
+            return False, False
         left = self.calls_left()
-        return left is None or left >= bulk_job_calls(total, self.fetch.bulk_chunk) + 2 * -(-total // PAGE_SIZE)
+        job = bulk_job_calls(total, self.fetch.bulk_chunk)
+        if left is not None and left < job:
+            return False, False
+        return True, self.fetch.rest_while_bulk and (left is None or left >= job + 2 * -(-total // PAGE_SIZE))
 
     def _rest_until_bulk(self, object_name: str, soql: str, first: Mapping[str, Any],
                          overlap: bool) -> Iterator[list[dict[str, Any]]]:
