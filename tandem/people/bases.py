@@ -77,7 +77,8 @@ class Bases:
         are left out: no stored base already means the agreed value was empty. A base set later
         is a `field_bases` row, which takes the field's place from then on.
         """
-        if not values:
+        typed = {person_id: self._checked(fields) for person_id, fields in values.items()}
+        if not typed:
             return
         agreed_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         with self._db.transaction() as connection:
@@ -85,13 +86,11 @@ class Bases:
             stamp: Any = agreed_at.isoformat(sep=" ", timespec="microseconds") if sqlite else agreed_at
             if new_persons:
                 insert_tuples(connection, _RAW_PERSON_BASES, _RAW_PERSON_BASES.c.keys(), [
-                    (person_id, _json_object(fields if type(fields) is Checked else self._checked(fields)), stamp)
-                    for person_id, fields in values.items() if any(v is not None for v in fields.values())])
+                    (person_id, _json_object(fields), stamp)
+                    for person_id, fields in typed.items() if any(v is not None for v in fields.values())])
                 return
-            coerce = self._fields.coerce
-            rows = [(person_id, name, _json_text(value if value is None or type(fields) is Checked
-                                                 else coerce(name, value)))
-                    for person_id, fields in values.items() for name, value in fields.items()]
+            rows = [(person_id, name, _json_text(value))
+                    for person_id, fields in typed.items() for name, value in fields.items()]
             if not rows:
                 return
             if sqlite:
@@ -100,8 +99,12 @@ class Bases:
                 connection.exec_driver_sql(_POSTGRESQL_UPSERT_BASES, (
                     stamp, [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]))
 
-    def _checked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: self._fields.coerce(name, value) for name, value in fields.items()}
+    def _checked(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The values in their fields' types: `Checked` ones as they are, others converted (None kept)."""
+        if type(fields) is Checked:
+            return fields
+        coerce = self._fields.coerce
+        return {name: None if value is None else coerce(name, value) for name, value in fields.items()}
 
     def get(self, person_id: int) -> dict[str, Any]:
         """The agreed value per field of one person (fields never agreed on are absent)."""

@@ -42,7 +42,7 @@ from tandem.people.validation import coerce, converter
 
 _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 _LINK_CONVERTERS = {f.name: converter(f) for f in LINK_FIELDS}
-_LINK_NAMES = ("sfdcType", "sfdcId", "sfdcLeadId", "sfdcContactId", "sfdcAccountId", "sfdcIsDeleted", "sfdcCreatedDate")
+_LINK_NAMES = tuple(SalesforceLink().as_fields())
 """The link's fields in `SalesforceLink`'s order."""
 
 

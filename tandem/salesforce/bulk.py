@@ -108,7 +108,7 @@ def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: 
     header = next(reader, None)
     if not header:
         return
-    shape = _RowShape(header, types)
+    shape = RowShape(header, types)
     batch: list[dict[str, Any]] = []
     for cells in reader:
         if not cells:
@@ -124,15 +124,10 @@ def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: 
         yield batch
 
 
-def typed_row(cells: Mapping[str, str], types: Mapping[str, str]) -> dict[str, Any]:
-    """A CSV row as the REST query would answer it; `types` names the describe type of a column
-    (case-insensitive) where it is not text."""
-    return _RowShape(list(cells), types).row(list(cells.values()))
-
-
-class _RowShape:
+class RowShape:
     """How the rows under one results header become REST-shaped rows, worked out once per header:
-    which columns are typed and how, and which belong to a relationship (`Account.Name`)."""
+    which columns are typed and how (`types` names the describe type of a column, in lower case,
+    where it is not text), and which belong to a relationship (`Account.Name`)."""
 
     def __init__(self, header: list[str], types: Mapping[str, str]) -> None:
         self.header = header

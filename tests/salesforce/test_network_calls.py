@@ -8,7 +8,7 @@ import pytest
 import urllib3
 
 from tandem.errors import TransientError
-from tandem.salesforce.bulk import query_job, result_rows, typed_row
+from tandem.salesforce.bulk import RowShape, query_job, result_rows
 from tandem.salesforce.bulk_ingest import ingest_csv, parse_error, update_job
 from tandem.salesforce.composite import SubRequest, composite, query_path
 from tandem.salesforce.describes import describe_changed
@@ -90,9 +90,9 @@ def test_a_results_download_that_breaks_off_is_asked_again_past_the_rows_handed_
     assert rows == rest  # each row once, in order
 
 
-def test_typed_row_nests_relationships_and_reads_nulls():
-    row = typed_row({"Id": "003", "IsDeleted": "false", "Account.Name": "", "Score__c": "4.5", "Note": ""},
-                    {"isdeleted": "boolean", "score__c": "double"})
+def test_a_row_shape_nests_relationships_and_reads_nulls():
+    shape = RowShape(["Id", "IsDeleted", "Account.Name", "Score__c", "Note"], {"isdeleted": "boolean", "score__c": "double"})
+    row = shape.row(["003", "false", "", "4.5", ""])
     assert row == {"Id": "003", "IsDeleted": False, "Account": None, "Score__c": 4.5, "Note": None}
 
 
