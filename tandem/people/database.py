@@ -14,6 +14,7 @@ failure that still happens is run again from the start by `PersonStore.atomicall
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -56,15 +57,21 @@ def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
 
 
 def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`.
+    """`column IN (values)`: on PostgreSQL `column = ANY(:array)`, on SQLite `column IN (SELECT value
+    FROM json_each(:json))` (for text or integer values).
 
-    One array parameter gives one statement text whatever the number of values, so PostgreSQL
+    One array or JSON parameter gives one statement text whatever the number of values, so PostgreSQL
     plans it once per connection, and plans it again when `ANALYZE` changes the table's
     statistics; an `IN` list of N parameters is another statement for each N, each prepared
-    after five runs with the plan of the moment.
+    after five runs with the plan of the moment (and on SQLite compiled and prepared anew).
     """
-    if connection.dialect.name == "sqlite" or not values:
+    if not values:
         return column.in_(values)
+    if connection.dialect.name == "sqlite":
+        if {type(value) for value in values} not in ({str}, {int}):
+            return column.in_(values)
+        listed = sa.func.json_each(sa.bindparam(None, json.dumps(list(values))))
+        return column.in_(sa.select(sa.column("value")).select_from(listed))
     element = column.type
     if isinstance(element, sa.types.NullType):  # a lightweight `sa.table` column
         element = sa.BigInteger() if isinstance(values[0], int) else sa.Text()

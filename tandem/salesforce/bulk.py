@@ -11,6 +11,7 @@ import csv
 import io
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -71,32 +72,53 @@ def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str],
     """The job's rows, typed as REST answers them, `size` at a time, read as they download (one
     results request per `chunk` rows): no results request is ever held whole in memory.
 
-    A download that breaks off is asked again from the same place, the rows already handed over
-    skipped (a job's results are fixed: the same request answers the same rows)."""
+    While one results request is read, the next (its locator comes in the answer's headers) is
+    already asked, so the wait for its answer passes while the rows before it are used. A download
+    that breaks off is asked again from the same place, the rows already handed over skipped (a
+    job's results are fixed: the same request answers the same rows)."""
+
+    def ask(locator: str | None) -> requests.Response:
+        params: dict[str, Any] = {"maxRecords": chunk, **({"locator": locator} if locator else {})}
+        return client.request("GET", f"jobs/query/{job_id}/results", params=params,
+                              headers={"Accept": "text/csv"}, stream=True)
+
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-bulk-results")
     locator: str | None = None
-    while True:
-        params: dict[str, Any] = {"maxRecords": chunk}
-        if locator:
-            params["locator"] = locator
-        handed = 0
-        for attempt in range(1, attempts + 1):
-            response = client.request("GET", f"jobs/query/{job_id}/results", params=params,
-                                      headers={"Accept": "text/csv"}, stream=True)
-            try:
-                for batch in _streamed_rows(response, types, size, skip=handed):
-                    handed += len(batch)
-                    yield batch
-                break
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-                if attempt == attempts:
-                    raise TransientError(f"the Bulk query job {job_id}'s results broke off "
-                                         f"({type(error).__name__}) {attempts} times") from None
-            finally:
-                response.close()
-        following = response.headers.get("Sforce-Locator")
-        if not following or following == "null":
-            return
-        locator = following
+    response = ask(locator)
+    following: Future[requests.Response] | None = None
+    try:
+        while True:
+            next_locator = response.headers.get("Sforce-Locator")
+            if next_locator and next_locator != "null":
+                following = ahead.submit(ask, next_locator)
+            handed, attempt = 0, 1
+            while True:
+                try:
+                    for batch in _streamed_rows(response, types, size, skip=handed):
+                        handed += len(batch)
+                        yield batch
+                    break
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+                    if attempt == attempts:
+                        raise TransientError(f"the Bulk query job {job_id}'s results broke off "
+                                             f"({type(error).__name__}) {attempts} times") from None
+                    attempt += 1
+                    response.close()
+                    response = ask(locator)
+            response.close()
+            if following is None:
+                return
+            locator, response, following = next_locator, following.result(), None
+    finally:
+        response.close()
+        if following is not None:  # asked ahead and never read: closed when it comes
+            following.add_done_callback(_close_answer)
+        ahead.shutdown(wait=False)
+
+
+def _close_answer(asked: Future[requests.Response]) -> None:
+    if asked.exception() is None:
+        asked.result().close()
 
 
 def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: int,

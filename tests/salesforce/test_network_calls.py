@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 import pytest
 import urllib3
@@ -50,6 +52,44 @@ def test_a_bulk_query_reads_chunks_typed_as_rest_answers(client):
         assert bulk_row["Newsletter__c"] == rest_row["Newsletter__c"]
         assert bulk_row["Lead_Score__c"] == rest_row["Lead_Score__c"]
         assert (bulk_row["Account"] or {}).get("Name") == (rest_row["Account"] or {}).get("Name")
+
+
+def test_the_next_results_request_is_asked_while_the_one_before_is_read(client):
+    job_id = query_job(client, BULK_SOQL, pause=lambda s: None)
+    real, asked = client.request, []
+    second_asked = threading.Event()
+
+    def noting(method, path, **kwargs):
+        asked.append(kwargs["params"].get("locator"))
+        if len(asked) == 2:
+            second_asked.set()
+        return real(method, path, **kwargs)
+
+    client.request = noting
+    rows = result_rows(client, job_id, BULK_TYPES, 1, chunk=3)
+    first = next(rows)
+    assert second_asked.wait(timeout=30), "the second results request waited for the first to be read"
+    assert asked[0] is None and asked[1]  # the second from the locator the first answered
+    rest = [row for page in rows for row in page]
+    assert len(first) + len(rest) == 4 and len(asked) == 2
+
+
+def test_a_results_request_asked_ahead_is_closed_when_the_reader_stops(client):
+    job_id = query_job(client, BULK_SOQL, pause=lambda s: None)
+    real, answers = client.request, []
+
+    def keeping(method, path, **kwargs):
+        answers.append(real(method, path, **kwargs))
+        return answers[-1]
+
+    client.request = keeping
+    rows = result_rows(client, job_id, BULK_TYPES, 1, chunk=3)
+    next(rows)
+    rows.close()  # the reader stopped after one row
+    deadline = time.monotonic() + 30
+    while len(answers) < 2 or any(not a.raw.closed for a in answers):
+        assert time.monotonic() < deadline, "an answer was left open"
+        time.sleep(0.01)
 
 
 class _BrokenOff(io.RawIOBase):
