@@ -30,8 +30,8 @@ def checksum(id15: str) -> str:
 
 def to_18(record_id: str) -> str:
     """The 18-character form of a 15- or 18-character Id; an 18-character Id is re-checksummed."""
-    if not isinstance(record_id, str) or not _ID_RE.match(record_id):
-        raise InvalidSalesforceId(record_id)
+    if type(record_id) is not str or len(record_id) not in (15, 18) or not (record_id.isascii() and record_id.isalnum()):
+        raise InvalidSalesforceId(record_id)  # an Id is 15 or 18 ASCII letters and digits
     id15 = record_id[:15]
     suffix = checksum(id15)
     if len(record_id) == 18 and record_id[15:].upper() != suffix:

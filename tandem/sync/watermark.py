@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_COMMIT_LAG = timedelta(0)
@@ -101,7 +102,12 @@ class Cursor:
         return self.bound is not None and self.floor is not None and self.bound <= self.floor
 
     def already_applied(self, record_id: str, stamp: datetime | str) -> bool:
-        return bool(self.seen) and (record_id, _canonical(stamp)) in self.seen
+        return record_id in self._seen_ids and (record_id, _canonical(stamp)) in self.seen
+
+    @cached_property
+    def _seen_ids(self) -> frozenset[str]:
+        """The Ids in `seen`: most rows a pull reads are not among them, known without their stamp's text."""
+        return frozenset(record_id for record_id, _ in self.seen)
 
     def advance(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
         """The cursor after applying `rows` of (Id, SystemModstamp), read in stamp order."""
