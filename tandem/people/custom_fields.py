@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 
 from tandem.errors import InvalidInput
 from tandem.people.fields import (
@@ -76,6 +74,9 @@ def store_custom_field(connection: sa.Connection, field: PersonField, now: datet
             created_at=now,
         )
     ).inserted_primary_key[0]
+    from alembic.operations import Operations  # imported here: slow to load, and only a new field needs it
+    from alembic.runtime.migration import MigrationContext
+
     Operations(MigrationContext.configure(connection)).add_column("persons", person_column(field))
     return _with_id(field, row_id)
 

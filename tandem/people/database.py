@@ -27,10 +27,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -47,6 +43,7 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _RETRIED_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 T = TypeVar("T", int, str)
 MIGRATIONS = Path(__file__).parent / "migrations"
+_VERSION_TABLE = "alembic_version"
 
 
 def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
@@ -333,28 +330,38 @@ class Database:
     def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to `revision`, the newest unless told (a test builds an older schema)."""
         with self.transaction() as connection:
+            from alembic import command  # imported here: only a migration needs it, and it is slow to load
+
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
     def downgrade(self, revision: str) -> None:
         with self.transaction() as connection:
+            from alembic import command
+
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.downgrade(config, revision)
 
     def revision(self) -> str | None:
+        """The schema's revision as the store records it (None before the first migration)."""
         with self.reading() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not sa.inspect(connection).has_table(_VERSION_TABLE):
+                return None
+            return connection.exec_driver_sql(f"SELECT version_num FROM {_VERSION_TABLE}").scalar()
 
-    def head_revision(self) -> str | None:
-        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    def head_revision(self) -> str:
+        """The newest revision: each migration's revision is the number its file name starts with."""
+        return max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from lark import Lark, Token, Transformer, UnexpectedInput
@@ -66,7 +67,13 @@ FIELD: /[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*/
 %ignore WS
 """
 
-_PARSER = Lark(_GRAMMAR, parser="lalr", maybe_placeholders=False)
+
+@cache
+def _parser() -> Lark:
+    """The filter grammar's parser, built when a filter is first read (a sync without filters never builds it)."""
+    return Lark(_GRAMMAR, parser="lalr", maybe_placeholders=False)
+
+
 _UNESCAPE = re.compile(r"\\(.)")
 _ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
@@ -193,7 +200,7 @@ def parse_condition(text: str, key: str) -> Condition:
     if not text.strip():
         raise ConfigError(key, "the condition is empty")
     try:
-        tree = _Tree().transform(_PARSER.parse(text))
+        tree = _Tree().transform(_parser().parse(text))
     except UnexpectedInput as exc:
         column = getattr(exc, "column", "?")
         raise ConfigError(key, f"not a SOQL condition (at column {column} of {text!r})") from None

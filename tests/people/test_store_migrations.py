@@ -47,6 +47,27 @@ def test_migrate_from_empty_creates_every_table(open_store) -> None:  # type: ig
         assert {c.name for c in table.columns} == columns[table.name], table.name
 
 
+def test_the_store_names_its_revisions_as_alembic_does(open_store) -> None:  # type: ignore[no-untyped-def]
+    """Whether a store needs migrating is read without Alembic (it is slow to load): the newest
+    revision from the migrations' file names, the store's from its version table."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from tandem.people.database import _alembic_config
+
+    store = open_store()
+    db = Database(store.url)
+    assert db.head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert db.revision() is None
+    db.migrate("0003")
+    with db.reading() as connection:
+        assert db.revision() == MigrationContext.configure(connection).get_current_revision() == "0003"
+    assert store.needs_migration()
+    store.migrate()
+    assert db.revision() == db.head_revision() and not store.needs_migration()
+    db.dispose()
+
+
 def test_every_catalog_field_has_its_column(store: PersonStore) -> None:
     _, columns = _inspect(store.url)
     assert columns["persons"] == {f.name for f in STANDARD_FIELDS}
