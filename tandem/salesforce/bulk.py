@@ -12,6 +12,7 @@ import io
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -26,6 +27,7 @@ RESULT_CHUNK = 50_000
 """Rows per results request (each is read as it downloads, never held whole)."""
 _READ_SIZE = 1 << 20
 """Bytes of a results download read at a time."""
+_STAMP = "SystemModstamp"
 _DONE = "JobComplete"
 _FAILED = frozenset({"Failed", "Aborted"})
 
@@ -68,9 +70,13 @@ def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = Fa
 
 
 def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str], size: int, *,
-                chunk: int = RESULT_CHUNK, attempts: int = 3) -> Iterator[list[dict[str, Any]]]:
+                chunk: int = RESULT_CHUNK, attempts: int = 3,
+                stamped_from: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
     """The job's rows, typed as REST answers them, `size` at a time, read as they download (one
     results request per `chunk` rows): no results request is ever held whole in memory.
+
+    With `stamped_from`, for a query in `SystemModstamp` order whose reader has its earlier rows
+    already, the leading rows stamped before it are passed over without being shaped.
 
     While one results request is read, the next (its locator comes in the answer's headers) is
     already asked, so the wait for its answer passes while the rows before it are used. A download
@@ -91,10 +97,10 @@ def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str],
             next_locator = response.headers.get("Sforce-Locator")
             if next_locator and next_locator != "null":
                 following = ahead.submit(ask, next_locator)
-            handed, attempt = 0, 1
+            handed, attempt, passing = 0, 1, stamped_from
             while True:
                 try:
-                    for batch in _streamed_rows(response, types, size, skip=handed):
+                    for batch in _streamed_rows(response, types, size, skip=handed, stamped_from=passing):
                         handed += len(batch)
                         yield batch
                     break
@@ -106,6 +112,8 @@ def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str],
                     response.close()
                     response = ask(locator)
             response.close()
+            if stamped_from is not None and handed:
+                stamped_from = None  # rows in stamp order: once one was kept, every later one is
             if following is None:
                 return
             locator, response, following = next_locator, following.result(), None
@@ -122,7 +130,9 @@ def _close_answer(asked: Future[requests.Response]) -> None:
 
 
 def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: int,
-                   skip: int = 0) -> Iterator[list[dict[str, Any]]]:
+                   skip: int = 0, stamped_from: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
+    """The answer's rows shaped, `size` at a time: those stamped before `stamped_from` passed over
+    first, then `skip` rows (handed over by an attempt that broke off)."""
     response.raw.decode_content = True  # a gzip answer is inflated as it is read
     response.raw.auto_close = False  # at its end the body answers b"", as a file wrapped in text does
     text = io.TextIOWrapper(io.BufferedReader(response.raw, _READ_SIZE), encoding="utf-8", newline="")
@@ -131,10 +141,15 @@ def _streamed_rows(response: requests.Response, types: Mapping[str, str], size: 
     if not header:
         return
     shape = RowShape(header, types)
+    stamp_at = header.index(_STAMP) if stamped_from is not None and _STAMP in header else None
     batch: list[dict[str, Any]] = []
     for cells in reader:
         if not cells:
             continue
+        if stamp_at is not None:
+            if datetime.fromisoformat(cells[stamp_at]) < stamped_from:
+                continue
+            stamp_at = None
         if skip:
             skip -= 1
             continue

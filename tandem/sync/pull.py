@@ -256,14 +256,17 @@ class Puller:
         """REST answers while a Bulk query job over the same query runs, then the job's rows.
 
         Nothing waits for the job: the answers read meanwhile are written, one look at the job
-        after each once it has started, and the job's rows up to where they reached are skipped by
-        the pull (they are behind its cursor). When REST reads the whole window first, the job's
+        after each once it has started, and the job's rows stamped before the last row they
+        answered are passed over as they download (they are behind the pull's cursor). When REST reads the whole window first, the job's
         rows are not read. Without `overlap`, the first answer is written while the job runs to
         its end."""
         client = self.workspace.client
         job_id: str | None = None
+        read_to: datetime | None = None  # the stamp of the last row REST answered
         if not overlap:
             yield first["records"]
+            if first["records"]:
+                read_to = parse_stamp(first["records"][-1]["SystemModstamp"])
             job_id = query_job(client, soql, include_deleted=True)
         else:
             # The job is started beside the REST answers: some servers answer its start only once ready.
@@ -271,6 +274,7 @@ class Puller:
                 starting: Future[str] | None = None
                 for answer in client.query_pages(soql, include_deleted=True, first_page=first):
                     yield answer
+                    read_to = parse_stamp(answer[-1]["SystemModstamp"])
                     if starting is None:
                         starting = starter.submit(start_query_job, client, soql, include_deleted=True)
                     elif starting.done() and query_job_done(client, job_id := starting.result()):
@@ -279,7 +283,7 @@ class Puller:
                     return
         assert job_id is not None
         types = bulk_types(object_name, self.catalog)
-        yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk)
+        yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk, stamped_from=read_to)
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []
