@@ -168,26 +168,38 @@ class RowShape:
 
     def __init__(self, header: list[str], types: Mapping[str, str]) -> None:
         self.header = header
-        self.typed = [(column, convert) for column in header
-                      if (convert := _CONVERTERS.get(types.get(column.lower(), ""))) is not None]
-        nested: dict[str, list[tuple[str, str]]] = {}
-        for column in header:
-            head, dot, tail = column.partition(".")
-            if dot:
-                nested.setdefault(head, []).append((column, tail))
-        self.nested = list(nested.items())
+        own: list[int] = []
+        nested: dict[str, list[int]] = {}
+        for i, column in enumerate(header):
+            head, dot, _ = column.partition(".")
+            (nested.setdefault(head, []) if dot else own).append(i)
+        self._own = _Columns(header, own, types)
+        self._nested = [(head, _Columns(header, at, types)) for head, at in nested.items()]
 
     def row(self, cells: list[str]) -> dict[str, Any]:
-        row: dict[str, Any] = {column: text or None for column, text in zip(self.header, cells)}  # empty: null
-        for column, convert in self.typed:
-            text = row[column]
-            if text is not None:
-                row[column] = convert(text)
-        for head, parts in self.nested:
-            related = {tail: row.pop(column) for column, tail in parts}
+        row = self._own.values(cells)
+        for head, columns in self._nested:
             # a relationship with nothing in it is null, as REST says
-            row[head] = related if any(value is not None for value in related.values()) else None
+            row[head] = columns.values(cells) if any(cells[i] for i in columns.at) else None
         return row
+
+
+class _Columns:
+    """Some columns of a results header, under their names (a relationship's without its prefix)."""
+
+    def __init__(self, header: list[str], at: list[int], types: Mapping[str, str]) -> None:
+        self.at = at
+        self.names = [header[i].partition(".")[2] or header[i] for i in at]
+        self.typed = [(name, convert) for name, i in zip(self.names, at)
+                      if (convert := _CONVERTERS.get(types.get(header[i].lower(), ""))) is not None]
+
+    def values(self, cells: list[str]) -> dict[str, Any]:
+        values: dict[str, Any] = dict(zip(self.names, [cells[i] or None for i in self.at]))  # empty: null
+        for name, convert in self.typed:
+            text = values[name]
+            if text is not None:
+                values[name] = convert(text)
+        return values
 
 
 def _boolean(text: str) -> bool:
