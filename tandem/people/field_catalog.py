@@ -186,7 +186,8 @@ class FieldCatalog:
             "sfdcContactId": _link_id("sfdcContactId", link.sfdc_contact_id),
             "sfdcAccountId": _link_id("sfdcAccountId", link.sfdc_account_id),
             "sfdcIsDeleted": deleted if type(deleted) is bool else bool(_LINK_CONVERTERS["sfdcIsDeleted"](deleted)),
-            "sfdcCreatedDate": None if created is None else _LINK_CONVERTERS["sfdcCreatedDate"](created),
+            "sfdcCreatedDate": created if created is None or type(created) is datetime and created.tzinfo is UTC
+            else _LINK_CONVERTERS["sfdcCreatedDate"](created),
         }
 
     def coerce(self, name: str, raw: Any) -> Any:

@@ -35,7 +35,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+            value = (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
         if dialect.name == "sqlite":
             return value.isoformat(sep=" ", timespec="microseconds")
         return value
