@@ -69,14 +69,24 @@ def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = Fa
         wait = min(max(wait * 2, 0.5), longest_pause)
 
 
+def results_answer(client: SalesforceClient, job_id: str, chunk: int = RESULT_CHUNK,
+                   locator: str | None = None) -> requests.Response:
+    """One results request of a completed query job (`chunk` rows from `locator`), its body left
+    to be read (and the answer closed) by the caller."""
+    params: dict[str, Any] = {"maxRecords": chunk, **({"locator": locator} if locator else {})}
+    return client.request("GET", f"jobs/query/{job_id}/results", params=params,
+                          headers={"Accept": "text/csv"}, stream=True)
+
+
 def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str], size: int, *,
-                chunk: int = RESULT_CHUNK, attempts: int = 3,
-                stamped_from: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
+                chunk: int = RESULT_CHUNK, attempts: int = 3, stamped_from: datetime | None = None,
+                first: requests.Response | None = None) -> Iterator[list[dict[str, Any]]]:
     """The job's rows, typed as REST answers them, `size` at a time, read as they download (one
     results request per `chunk` rows): no results request is ever held whole in memory.
 
     With `stamped_from`, for a query in `SystemModstamp` order whose reader has its earlier rows
-    already, the leading rows stamped before it are passed over without being shaped.
+    already, the leading rows stamped before it are passed over without being shaped. `first` is
+    the first results request's answer when it was asked already (`results_answer`).
 
     While one results request is read, the next (its locator comes in the answer's headers) is
     already asked, so the wait for its answer passes while the rows before it are used. A download
@@ -84,13 +94,11 @@ def result_rows(client: SalesforceClient, job_id: str, types: Mapping[str, str],
     job's results are fixed: the same request answers the same rows)."""
 
     def ask(locator: str | None) -> requests.Response:
-        params: dict[str, Any] = {"maxRecords": chunk, **({"locator": locator} if locator else {})}
-        return client.request("GET", f"jobs/query/{job_id}/results", params=params,
-                              headers={"Accept": "text/csv"}, stream=True)
+        return results_answer(client, job_id, chunk, locator)
 
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-bulk-results")
     locator: str | None = None
-    response = ask(locator)
+    response = first if first is not None else ask(locator)
     following: Future[requests.Response] | None = None
     try:
         while True:

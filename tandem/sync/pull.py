@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from tandem.errors import TandemError
 from tandem.people import activities as types
@@ -32,7 +32,8 @@ from tandem.people.checked import Checked
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.bulk import (RESULT_CHUNK, bulk_job_calls, query_job, query_job_done, result_rows,
-                                    start_query_job)
+                                    results_answer, start_query_job)
+from tandem.salesforce.client import SalesforceClient
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -144,6 +145,27 @@ def bulk_types(object_name: str, catalog: Catalog) -> dict[str, str]:
             if rule.sf_type:
                 types[f"account.{rule.sf_field.lower()}"] = rule.sf_type
     return types
+
+
+class _JobLook(NamedTuple):
+    job_id: str
+    results: Any
+    """The first results request's answer (its body unread) once the job is done, else None."""
+
+
+def _look_at_job(client: SalesforceClient, soql: str, job_id: str | None, chunk: int) -> _JobLook:
+    """Start the pull's query job (when `job_id` is None) and look at it once; a job that is done
+    has its first results asked at once."""
+    if job_id is None:
+        job_id = start_query_job(client, soql, include_deleted=True)
+    if not query_job_done(client, job_id):
+        return _JobLook(job_id, None)
+    return _JobLook(job_id, results_answer(client, job_id, chunk))
+
+
+def _close_results(looking: Future[_JobLook]) -> None:
+    if looking.exception() is None and (results := looking.result().results) is not None:
+        results.close()
 
 
 class Puller:
@@ -262,6 +284,7 @@ class Puller:
         its end."""
         client = self.workspace.client
         job_id: str | None = None
+        first_results: Any = None
         read_to: datetime | None = None  # the stamp of the last row REST answered
         if not overlap:
             yield first["records"]
@@ -269,21 +292,32 @@ class Puller:
                 read_to = parse_stamp(first["records"][-1]["SystemModstamp"])
             job_id = query_job(client, soql, include_deleted=True)
         else:
-            # The job is started beside the REST answers: some servers answer its start only once ready.
+            # The job is started, looked at and its first results asked beside the REST answers
+            # (some servers answer a job's start only once it is ready), a look after each answer.
+            looked: _JobLook | None = None
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-bulk-start") as starter:
-                starting: Future[str] | None = None
-                for answer in client.query_pages(soql, include_deleted=True, first_page=first):
-                    yield answer
-                    read_to = parse_stamp(answer[-1]["SystemModstamp"])
-                    if starting is None:
-                        starting = starter.submit(start_query_job, client, soql, include_deleted=True)
-                    elif starting.done() and query_job_done(client, job_id := starting.result()):
-                        break
-                else:
-                    return
+                looking: Future[_JobLook] | None = None
+                try:
+                    for answer in client.query_pages(soql, include_deleted=True, first_page=first):
+                        yield answer
+                        read_to = parse_stamp(answer[-1]["SystemModstamp"])
+                        if looking is None or looking.done():
+                            looked = looking.result() if looking is not None else None
+                            if looked is not None and looked.results is not None:
+                                break
+                            looking = starter.submit(_look_at_job, client, soql, looked and looked.job_id,
+                                                     self.fetch.bulk_chunk)
+                    else:
+                        return
+                finally:
+                    if looking is not None and (looked is None or looked.results is None):
+                        looking.add_done_callback(_close_results)  # asked, never read
+            assert looked is not None
+            job_id, first_results = looked
         assert job_id is not None
         types = bulk_types(object_name, self.catalog)
-        yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk, stamped_from=read_to)
+        yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk, stamped_from=read_to,
+                               first=first_results)
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []

@@ -3,6 +3,7 @@ jobs for large windows and pushes, pages read ahead, a window read once and late
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future
 from datetime import timedelta
@@ -233,6 +234,47 @@ def test_rest_pages_read_while_the_bulk_job_runs_are_not_applied_again(store, tm
     new_leads = store.activities.find(type_ids=[types.NEW_LEAD.id])
     assert len(new_leads) == 5006 and len({a.person_id for a in new_leads}) == 5006
     assert store.activities.find(type_ids=[types.CHANGE_DATA_VALUE.id]) == []  # nothing applied twice
+
+
+def test_a_done_jobs_first_results_are_asked_while_rest_answers_go_on(store, tmp_path, http, base_url, ca_path,
+                                                                       monkeypatch, reset_emulator):
+    """The job is started, looked at and its first results asked in a thread of its own: the REST
+    answer after the first is read only once those results are being asked, and they are asked
+    only once that answer is read. Asked one after the other in one thread, neither would come."""
+    import tandem.sync.pull as pulling
+    from tandem.salesforce.client import SalesforceClient
+
+    real_done, real_answer, real_pages = pulling.query_job_done, pulling.results_answer, SalesforceClient.query_pages
+    asked_in: list[str] = []
+    results_asked, second_read = threading.Event(), threading.Event()
+
+    def look(client, job_id):  # the job is done by the time it is looked at
+        deadline = time.monotonic() + 30
+        while not real_done(client, job_id):
+            assert time.monotonic() < deadline, "the emulator never finished the query job"
+            time.sleep(0.05)
+        return True
+
+    def asking(client, job_id, chunk):
+        asked_in.append(threading.current_thread().name)
+        results_asked.set()
+        assert second_read.wait(30), "REST answers stopped while the job's results were asked"
+        return real_answer(client, job_id, chunk)
+
+    def pages(self, soql, **kwargs):
+        for number, answer in enumerate(real_pages(self, soql, **kwargs), 1):
+            if number == 2:
+                assert results_asked.wait(30), "the job's results were not asked beside the REST answers"
+                second_read.set()
+            yield answer
+
+    monkeypatch.setattr(pulling, "query_job_done", look)
+    monkeypatch.setattr(pulling, "results_answer", asking)
+    monkeypatch.setattr(SalesforceClient, "query_pages", pages)
+    bulk, rest = _pull_views(store, http, base_url, ca_path, tmp_path,
+                             FetchSettings(bulk_threshold=100, bulk_chunk=2500), 5000)
+    assert asked_in and asked_in[0].startswith("tandem-bulk-start")
+    assert len(bulk) == 5006 and bulk == rest
 
 
 def test_a_window_rest_pages_finish_first_reads_no_job_results(store, tmp_path, http, base_url, ca_path,
