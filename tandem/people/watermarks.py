@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tandem.people.database import Database
 from tandem.people.models import Watermark
@@ -26,11 +27,12 @@ class Watermarks:
         return None if row is None else Watermark(**row)
 
     def set(self, object: str, stream: str, value: str, now: datetime | None = None) -> Watermark:
-        key = (watermarks.c.object == object) & (watermarks.c.stream == stream)
         mark = Watermark(object=object, stream=stream, value=value, set_at=now or datetime.now(UTC))
         with self._db.transaction() as connection:
-            connection.execute(sa.delete(watermarks).where(key))
-            connection.execute(sa.insert(watermarks).values(**vars(mark)))
+            insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(watermarks)
+            connection.execute(insert.values(**vars(mark)).on_conflict_do_update(
+                index_elements=[watermarks.c.object, watermarks.c.stream],
+                set_={"value": insert.excluded.value, "set_at": insert.excluded.set_at}))
         return mark
 
     def all(self) -> list[Watermark]:
