@@ -96,7 +96,7 @@ def bulk_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

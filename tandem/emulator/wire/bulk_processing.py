@@ -160,7 +160,7 @@ def run_query(org: Any, ctx: Any, job: QueryJob) -> None:
     header: list[str] | None = None
     keys: list[str] = []
     for record in rows:
-        if any(type(value) is dict for value in record.values()):
+        if dict in map(type, record.values()):  # a compound field (an address) becomes its columns
             record = flatten(record)
         if header is None:  # the rows' own names, in SELECT order
             names = {k.lower(): k for k in record}
