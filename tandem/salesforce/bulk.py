@@ -57,10 +57,16 @@ def query_job_done(client: SalesforceClient, job_id: str) -> bool:
     return state == _DONE
 
 
+def abort_query_job(client: SalesforceClient, job_id: str) -> None:
+    """Stop a query job whose rows are no longer wanted."""
+    client.request("PATCH", f"jobs/query/{job_id}", json={"state": "Aborted"})
+
+
 def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = False,
-              pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0) -> str:
-    """Start a query job and wait for it to complete; returns the job's Id."""
-    job_id = start_query_job(client, soql, include_deleted=include_deleted)
+              pause: Callable[[float], None] = time.sleep, longest_pause: float = 10.0,
+              started: str | None = None) -> str:
+    """Start a query job (unless it was: `started`) and wait for it to complete; returns its Id."""
+    job_id = started or start_query_job(client, soql, include_deleted=include_deleted)
     wait = 0.0
     while True:
         pause(wait)

@@ -151,6 +151,8 @@ class SyncEngine:
         """The catalog as the org and the person fields allow it, before the policy narrows it."""
         self._pulled: dict[tuple[str, StepOperation], StepCounts] = {}
         self._prepared: dict[str, PreparedPull] | None = None
+        self._window_sizes: dict[str, int] = {}
+        """Rows in each pull window, counted with the describes when they were read this cycle."""
         self.stop_requested: Callable[[], bool] = lambda: False
         self.progress: Callable[[int], None] = lambda done: None
         """Called between pages and batches with how many records the running step has handled."""
@@ -207,6 +209,7 @@ class SyncEngine:
             steps.append(("All", StepOperation.SYNC_SCHEMA, self.refresh_catalog))
         self._pulled = {}
         self._prepared = None
+        self._window_sizes = {}
         for name in PULL_ORDER:
             steps.append((name, StepOperation.PULL_UPDATES, lambda name=name: self._pull(name)))
             for follow_up in PULL_FOLLOW_UPS.get(name, ()):
@@ -305,12 +308,25 @@ class SyncEngine:
             oldest = min(held[name].checked_at for name in SYNCED_OBJECTS)
             if (now - oldest).total_seconds() < self.schema_max_age_seconds:
                 return {name: held[name].body for name in SYNCED_OBJECTS}, oldest
-        answers = describe_changed(self.client, {
-            name: held[name].last_modified if name in held else None for name in SYNCED_OBJECTS})
+        counting = self._window_counts() if keep and self._lock is not None else None
+        answers, self._window_sizes = describe_changed(self.client, {
+            name: held[name].last_modified if name in held else None for name in SYNCED_OBJECTS}, counting=counting)
         changed = {name: (a.body, a.last_modified) for name, a in answers.items() if a.body is not None}
         if keep:
             self.store.describes.keep(changed, [name for name, a in answers.items() if a.body is None], now=now)
         return {name: (a.body if a.body is not None else held[name].body) for name, a in answers.items()}, now
+
+    def _window_counts(self) -> dict[str, str]:
+        """A count of each pull window as it stands (without the policy's pull filter, which is
+        checked against the catalog these describes bring): how large the pulls after them will be."""
+        bound = self.workspace.pull_bound()
+        counts = {}
+        for name in PULL_ORDER:
+            cursor = self.workspace.cursor(name).reading_to(bound)
+            if not cursor.empty_window:
+                where = cursor.where_clause()
+                counts[name] = f"SELECT COUNT() FROM {name}" + (f" WHERE {where}" if where else "")
+        return counts
 
     def ensure_catalog(self) -> Catalog:
         if self.catalog is None or self.catalog.is_stale(self.clock(), self.schema_max_age_seconds):
@@ -397,6 +413,9 @@ class SyncEngine:
                 prepared[name] = puller.prepared(name, bound)
             except ConfigError:  # a pull filter the org cannot run: that object's pull step says so
                 continue
+        for name, size in self._window_sizes.items():  # counted with the describes: a large window's
+            if name in prepared and not prepared[name].cursor.empty_window:  # job starts beside the composite
+                prepared[name] = puller.started_early(prepared[name], size)
         asked = [SubRequest(name, query_path(p.soql, include_deleted=True))
                  for name, p in prepared.items() if not p.cursor.empty_window]
         if not self.fetch.composite or len(asked) < 2:

@@ -18,21 +18,22 @@ cycle may hand a pull its first answer, read with the other objects' in one comp
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from tandem.errors import TandemError
 from tandem.people import activities as types
 from tandem.people.checked import Checked
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
-from tandem.salesforce.bulk import (RESULT_CHUNK, bulk_job_calls, query_job, query_job_done, result_rows,
-                                    results_answer, start_query_job)
+from tandem.salesforce.bulk import (RESULT_CHUNK, abort_query_job, bulk_job_calls, query_job, query_job_done,
+                                    result_rows, results_answer, start_query_job)
 from tandem.salesforce.client import SalesforceClient
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
@@ -48,6 +49,8 @@ from tandem.sync.values import shown
 from tandem.sync.watermark import Cursor, parse_stamp
 from tandem.sync.workspace import FieldState, SyncWorkspace
 
+log = logging.getLogger("tandem.sync")
+T = TypeVar("T")
 PAGE_SIZE = 2000
 BULK_PULL_THRESHOLD = 20_000
 """Records a pull window holds before it is read with a Bulk API 2.0 query job instead of REST pages."""
@@ -128,6 +131,8 @@ class PreparedPull:
     error: TandemError | None = None
     condition: str | None = None
     """The sync policy's pull filter, part of `soql`."""
+    job: Future[str] | None = None
+    """A Bulk query job over `soql` started before the first answer came (its Id once started)."""
 
 
 def prepare_pull(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> PreparedPull:
@@ -153,14 +158,33 @@ class _JobLook(NamedTuple):
     """The first results request's answer (its body unread) once the job is done, else None."""
 
 
-def _look_at_job(client: SalesforceClient, soql: str, job_id: str | None, chunk: int) -> _JobLook:
-    """Start the pull's query job (when `job_id` is None) and look at it once; a job that is done
-    has its first results asked at once."""
-    if job_id is None:
+def _look_at_job(client: SalesforceClient, soql: str, job: str | Future[str] | None, chunk: int) -> _JobLook:
+    """Start the pull's query job (when `job` is None; when it is being started, wait for that) and
+    look at it once; a job that is done has its first results asked at once."""
+    if job is None:
         job_id = start_query_job(client, soql, include_deleted=True)
+    else:
+        job_id = job if isinstance(job, str) else job.result()
     if not query_job_done(client, job_id):
         return _JobLook(job_id, None)
     return _JobLook(job_id, results_answer(client, job_id, chunk))
+
+
+def _in_background(work: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """`work(*args, **kwargs)` in a thread of its own."""
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-bulk-start")
+    try:
+        return runner.submit(work, *args, **kwargs)
+    finally:
+        runner.shutdown(wait=False)
+
+
+def _abandon_job(client: SalesforceClient, starting: Future[str]) -> None:
+    """Abort a query job started early that the pull does not read (its window proved small)."""
+    try:
+        abort_query_job(client, starting.result())
+    except TandemError as error:  # an unread job only costs Salesforce; the pull goes on without it
+        log.warning("could not abort the unneeded Bulk query job: %s", error)
 
 
 def _close_results(looking: Future[_JobLook]) -> None:
@@ -252,7 +276,10 @@ class Puller:
             first = client.query_page(prepared.soql, include_deleted=True)
         bulk, overlap = self._bulk_pays(int(first.get("totalSize") or 0))
         if bulk:
-            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, overlap), self.fetch.read_ahead)
+            return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, overlap, prepared.job),
+                              self.fetch.read_ahead)
+        if prepared.job is not None:
+            _in_background(_abandon_job, client, prepared.job)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 
@@ -273,8 +300,16 @@ class Puller:
             return False, False
         return True, self.fetch.rest_while_bulk and (left is None or left >= job + 2 * -(-total // PAGE_SIZE))
 
+    def started_early(self, prepared: PreparedPull, size: int) -> PreparedPull:
+        """The pull with its Bulk query job starting now, when a window of `size` rows (counted
+        before its first answer) will be read by one with REST answers beside it."""
+        if self._bulk_pays(size) != (True, True):
+            return prepared
+        client = self.workspace.client
+        return replace(prepared, job=_in_background(start_query_job, client, prepared.soql, include_deleted=True))
+
     def _rest_until_bulk(self, object_name: str, soql: str, first: Mapping[str, Any],
-                         overlap: bool) -> Iterator[list[dict[str, Any]]]:
+                         overlap: bool, started: Future[str] | None = None) -> Iterator[list[dict[str, Any]]]:
         """REST answers while a Bulk query job over the same query runs, then the job's rows.
 
         Nothing waits for the job: the answers read meanwhile are written, one look at the job
@@ -290,7 +325,7 @@ class Puller:
             yield first["records"]
             if first["records"]:
                 read_to = parse_stamp(first["records"][-1]["SystemModstamp"])
-            job_id = query_job(client, soql, include_deleted=True)
+            job_id = query_job(client, soql, include_deleted=True, started=started and started.result())
         else:
             # The job is started, looked at and its first results asked beside the REST answers
             # (some servers answer a job's start only once it is ready), a look after each answer.
@@ -305,7 +340,7 @@ class Puller:
                             looked = looking.result() if looking is not None else None
                             if looked is not None and looked.results is not None:
                                 break
-                            looking = starter.submit(_look_at_job, client, soql, looked and looked.job_id,
+                            looking = starter.submit(_look_at_job, client, soql, looked.job_id if looked else started,
                                                      self.fetch.bulk_chunk)
                     else:
                         return

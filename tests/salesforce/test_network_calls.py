@@ -198,10 +198,12 @@ def test_ingest_csv_writes_null_as_na_and_leaves_absent_fields_empty():
 def test_describes_come_in_one_call_and_keep_what_to_revalidate_with(client):
     client.instance_url
     before = client.calls
-    found = describe_changed(client, {"Contact": None, "Lead": None})
+    found, counts = describe_changed(client, {"Contact": None, "Lead": None}, counting={
+        "Contact": "SELECT COUNT() FROM Contact", "Lead": "SELECT COUNT() FROM Nope"})
     assert client.calls - before == 1
     assert found["Contact"].body["name"] == "Contact" and found["Contact"].last_modified
-    again = describe_changed(client, {"Contact": found["Contact"].last_modified})
+    assert counts == {"Contact": client.count("SELECT COUNT() FROM Contact", include_deleted=True)}  # the bad one left out
+    again, _ = describe_changed(client, {"Contact": found["Contact"].last_modified})
     assert again["Contact"].body is None or again["Contact"].body["name"] == "Contact"  # 304, or the emulator's 200
 
 

@@ -198,6 +198,9 @@ class _Inline:
         done.set_result(work(*args, **kwargs))
         return done
 
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
 
 def test_rest_pages_read_while_the_bulk_job_runs_are_not_applied_again(store, tmp_path, http, base_url, ca_path,
                                                                       monkeypatch, reset_emulator):
@@ -275,6 +278,68 @@ def test_a_done_jobs_first_results_are_asked_while_rest_answers_go_on(store, tmp
                              FetchSettings(bulk_threshold=100, bulk_chunk=2500), 5000)
     assert asked_in and asked_in[0].startswith("tandem-bulk-start")
     assert len(bulk) == 5006 and bulk == rest
+
+
+def test_a_window_counted_large_with_the_describes_starts_its_job_beside_the_first_answers(
+        store, tmp_path, http, base_url, ca_path, monkeypatch, reset_emulator):
+    """The first answers' composite call goes out only once the job's start has: one after the
+    other, the composite would wait for ever."""
+    import tandem.sync.cycle as cycling
+    import tandem.sync.pull as pulling
+
+    real_start, real_composite = pulling.start_query_job, cycling.composite
+    starting = threading.Event()
+
+    def start(client, soql, **kwargs):
+        starting.set()
+        return real_start(client, soql, **kwargs)
+
+    def composite(client, asked):
+        assert starting.wait(30), "the first answers were asked before the job was started"
+        return real_composite(client, asked)
+
+    monkeypatch.setattr(pulling, "start_query_job", start)
+    monkeypatch.setattr(cycling, "composite", composite)
+    bulk, rest = _pull_views(store, http, base_url, ca_path, tmp_path,
+                             FetchSettings(bulk_threshold=100, bulk_chunk=2500), 3000)
+    assert starting.is_set() and len(bulk) == 3006 and bulk == rest
+
+
+def test_a_job_started_early_for_a_window_that_proves_small_is_aborted(store, http, base_url, ca_path, monkeypatch,
+                                                                       reset_emulator):
+    """A count says more rows than the pull reads (its filter is not in the count): the job the
+    count started is aborted and the pull reads REST answers."""
+    import tandem.sync.cycle as cycling
+    import tandem.sync.pull as pulling
+
+    load_contacts(http, base_url, 300)
+    real_describes, real_start, real_abort = cycling.describe_changed, pulling.start_query_job, pulling.abort_query_job
+    started, aborted = [], []
+
+    def overcounted(client, held, **kwargs):
+        found, counts = real_describes(client, held, **kwargs)
+        return found, {name: count * 1000 for name, count in counts.items()}
+
+    def start(client, soql, **kwargs):
+        started.append(real_start(client, soql, **kwargs))
+        return started[-1]
+
+    def abort(client, job_id):
+        real_abort(client, job_id)
+        aborted.append(job_id)
+
+    monkeypatch.setattr(cycling, "describe_changed", overcounted)
+    monkeypatch.setattr(pulling, "start_query_job", start)
+    monkeypatch.setattr(pulling, "abort_query_job", abort)
+    monkeypatch.setattr(pulling, "result_rows", lambda *a, **k: pytest.fail("the job's results were read"))
+    client = sync_client(base_url, ca_path)
+    engine = SyncEngine(client, store, fetch=FetchSettings(bulk_threshold=1000))
+    assert engine.run_cycle().succeeded
+    assert started and store.persons.count() == 306  # a job for each object the count made look large
+    deadline = time.monotonic() + 30
+    while sorted(aborted) != sorted(started):  # asked in the background (the emulator's jobs are done by then)
+        assert time.monotonic() < deadline, "an unneeded job was not aborted"
+        time.sleep(0.05)
 
 
 def test_a_window_rest_pages_finish_first_reads_no_job_results(store, tmp_path, http, base_url, ca_path,
