@@ -68,7 +68,9 @@ class ChaosConfig:
     kill_rate: float = 0.35
     faults: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FAULTS))
     bulk: bool = False
-    """Every pull window and every push by Bulk API 2.0 jobs (small thresholds, jobs and result requests)."""
+    """Every pull window and every push by Bulk API 2.0 jobs (small thresholds, jobs and result requests).
+    With an odd seed REST answers are read beside the pull's jobs (and a window counted with the
+    describes starts its job early), so faults land on jobs started, looked at and dropped meanwhile."""
 
 
 @dataclass
@@ -132,7 +134,8 @@ class ChaosRun:
         if not self.config.bulk:
             return SyncEngine(client, store)
         return SyncEngine(client, store, push=PushSettings(bulk_threshold=1, bulk_job_persons=25),
-                          fetch=FetchSettings(bulk_threshold=10, bulk_chunk=40, rest_while_bulk=False))
+                          fetch=FetchSettings(bulk_threshold=10, bulk_chunk=40,
+                                              rest_while_bulk=self.config.seed % 2 == 1))
 
     def _round(self, number: int, engine: SyncEngine, store: PersonStore, marketer: PersonStore) -> None:
         linked = [p for p in self._persons(store) if p.linked and not p.link.sfdc_is_deleted]
