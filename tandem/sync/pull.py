@@ -179,17 +179,22 @@ def _in_background(work: Callable[..., T], *args: Any, **kwargs: Any) -> Future[
         runner.shutdown(wait=False)
 
 
-def _abandon_job(client: SalesforceClient, starting: Future[str]) -> None:
-    """Abort a query job started early that the pull does not read (its window proved small)."""
-    try:
-        abort_query_job(client, starting.result())
-    except TandemError as error:  # an unread job only costs Salesforce; the pull goes on without it
-        log.warning("could not abort the unneeded Bulk query job: %s", error)
+def _drop_job(client: SalesforceClient, job: Future[str] | Future[_JobLook]) -> None:
+    """A query job the pull will not read (REST read its window first, the window proved small, or
+    the pull stopped): once started, its first results answer is closed and the job aborted, in
+    the background."""
 
+    def drop() -> None:
+        found = job.result()  # a job that never started leaves its error here, unread
+        job_id = found if isinstance(found, str) else found.job_id
+        if isinstance(found, _JobLook) and found.results is not None:
+            found.results.close()
+        try:
+            abort_query_job(client, job_id)
+        except TandemError as error:  # an unread job only costs Salesforce; the pull goes on without it
+            log.warning("could not abort the unneeded Bulk query job %s: %s", job_id, error)
 
-def _close_results(looking: Future[_JobLook]) -> None:
-    if looking.exception() is None and (results := looking.result().results) is not None:
-        results.close()
+    _in_background(drop)
 
 
 class Puller:
@@ -279,7 +284,7 @@ class Puller:
             return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, overlap, prepared.job),
                               self.fetch.read_ahead)
         if prepared.job is not None:
-            _in_background(_abandon_job, client, prepared.job)
+            _drop_job(client, prepared.job)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 
@@ -314,9 +319,9 @@ class Puller:
 
         Nothing waits for the job: the answers read meanwhile are written, one look at the job
         after each once it has started, and the job's rows stamped before the last row they
-        answered are passed over as they download (they are behind the pull's cursor). When REST reads the whole window first, the job's
-        rows are not read. Without `overlap`, the first answer is written while the job runs to
-        its end."""
+        answered are passed over as they download (they are behind the pull's cursor). When REST
+        reads the whole window first, the job's rows are not read and the job is aborted. Without
+        `overlap`, the first answer is written while the job runs to its end."""
         client = self.workspace.client
         job_id: str | None = None
         first_results: Any = None
@@ -345,8 +350,9 @@ class Puller:
                     else:
                         return
                 finally:
-                    if looking is not None and (looked is None or looked.results is None):
-                        looking.add_done_callback(_close_results)  # asked, never read
+                    unread = looking or started
+                    if unread is not None and (looked is None or looked.results is None):
+                        _drop_job(client, unread)
             assert looked is not None
             job_id, first_results = looked
         assert job_id is not None

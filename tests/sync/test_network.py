@@ -345,11 +345,14 @@ def test_a_job_started_early_for_a_window_that_proves_small_is_aborted(store, ht
 def test_a_window_rest_pages_finish_first_reads_no_job_results(store, tmp_path, http, base_url, ca_path,
                                                                monkeypatch, reset_emulator):
     import tandem.sync.pull as pulling
+    aborted = threading.Event()
     monkeypatch.setattr(pulling, "query_job_done", lambda client, job_id: False)  # a job that is slow to finish
     monkeypatch.setattr(pulling, "result_rows", lambda *a, **k: pytest.fail("the job's results were read"))
+    monkeypatch.setattr(pulling, "abort_query_job", lambda client, job_id: aborted.set())
     bulk, rest = _pull_views(store, http, base_url, ca_path, tmp_path,
                              FetchSettings(bulk_threshold=100, bulk_chunk=2500), 5000)
     assert len(bulk) == 5006 and bulk == rest
+    assert aborted.wait(30), "the job whose rows were not needed was left running"
 
 
 def test_a_bulk_pull_killed_midway_keeps_whole_pages_and_resumes(store, http, base_url, ca_path, reset_emulator):
