@@ -41,7 +41,7 @@ from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, LaneMeter
 from tandem.sync.merge import Winner
 from tandem.sync.policy import SyncPolicy, as_policy
 from tandem.sync.policy_fields import applied_to
-from tandem.sync.pull import PAGE_SIZE, FetchSettings, PreparedPull, Puller
+from tandem.sync.pull import PAGE_SIZE, FetchSettings, PreparedPull, Puller, drop_unread_job
 from tandem.sync.push import Pusher, PushSettings
 from tandem.sync.watermark import DEFAULT_COMMIT_LAG
 from tandem.sync.workspace import SyncWorkspace
@@ -217,15 +217,19 @@ class SyncEngine:
         for name in PUSH_ORDER:
             steps.append((name, StepOperation.PUSH_UPDATES,
                           lambda name=name: self.pusher().push(name, retry_failed=retry_failed)))
-        for object_name, operation, run in steps:
-            if report.failure is None and not self._still_locked():
-                report.failure = LockLost(LOCK_LOST)
-            if report.failure is not None or self.stop_requested() or self._budget_stop is not None:
-                report.interrupted = report.interrupted or self.stop_requested()
-                break
-            if operation in PULL_FOLLOW_UPS.get(object_name, ()) and (object_name, operation) not in self._pulled:
-                continue  # its pull failed: nothing to count
-            report.steps.append(self._step(report, object_name, operation, run))
+        try:
+            for object_name, operation, run in steps:
+                if report.failure is None and not self._still_locked():
+                    report.failure = LockLost(LOCK_LOST)
+                if report.failure is not None or self.stop_requested() or self._budget_stop is not None:
+                    report.interrupted = report.interrupted or self.stop_requested()
+                    break
+                if operation in PULL_FOLLOW_UPS.get(object_name, ()) and (object_name, operation) not in self._pulled:
+                    continue  # its pull failed: nothing to count
+                report.steps.append(self._step(report, object_name, operation, run))
+        finally:
+            for prepared in (self._prepared or {}).values():  # pulls the cycle stopped before
+                drop_unread_job(self.client, prepared)
 
     def _step(self, report: CycleReport, object_name: str, operation: StepOperation,
               run: Callable[[], StepCounts]) -> StepReport:
@@ -420,7 +424,12 @@ class SyncEngine:
                  for name, p in prepared.items() if not p.cursor.empty_window]
         if not self.fetch.composite or len(asked) < 2:
             return prepared
-        answers = composite(self.client, asked)
+        try:
+            answers = composite(self.client, asked)
+        except BaseException:
+            for started in prepared.values():
+                drop_unread_job(self.client, started)
+            raise
         for name, answer in answers.items():
             if answer.ok:
                 prepared[name] = replace(prepared[name], first_page=answer.body)

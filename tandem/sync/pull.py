@@ -197,6 +197,12 @@ def _drop_job(client: SalesforceClient, job: Future[str] | Future[_JobLook]) -> 
     _in_background(drop)
 
 
+def drop_unread_job(client: SalesforceClient, prepared: PreparedPull) -> None:
+    """Abort the query job started early for a pull that will not read it (`_drop_job`)."""
+    if prepared.job is not None:
+        _drop_job(client, prepared.job)
+
+
 class Puller:
     """Applies pulled records of one object to persons, under the object's conflict policy."""
 
@@ -229,6 +235,7 @@ class Puller:
         pull_only = self._pull_only(object_name)
         prepared = prepared or self.prepared(object_name)
         if prepared.error is not None:
+            drop_unread_job(self.workspace.client, prepared)
             raise prepared.error
         cursor = window = prepared.cursor
         condition = prepared.condition
@@ -283,8 +290,7 @@ class Puller:
         if bulk:
             return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, overlap, prepared.job),
                               self.fetch.read_ahead)
-        if prepared.job is not None:
-            _drop_job(client, prepared.job)
+        drop_unread_job(client, prepared)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
                           self.fetch.read_ahead)
 

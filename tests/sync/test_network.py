@@ -342,6 +342,67 @@ def test_a_job_started_early_for_a_window_that_proves_small_is_aborted(store, ht
         time.sleep(0.05)
 
 
+def _early_jobs(monkeypatch) -> tuple[list[str], list[str]]:
+    """The Ids of the query jobs the pull starts, and of those it aborts, as they happen."""
+    import tandem.sync.pull as pulling
+
+    real_start, real_abort = pulling.start_query_job, pulling.abort_query_job
+    started: list[str] = []
+    aborted: list[str] = []
+
+    def start(client, soql, **kwargs):
+        started.append(real_start(client, soql, **kwargs))
+        return started[-1]
+
+    def abort(client, job_id):
+        real_abort(client, job_id)
+        aborted.append(job_id)
+
+    monkeypatch.setattr(pulling, "start_query_job", start)
+    monkeypatch.setattr(pulling, "abort_query_job", abort)
+    return started, aborted
+
+
+def _aborted_in_time(started: list[str], aborted: list[str]) -> bool:
+    deadline = time.monotonic() + 30
+    while not started or not set(started[:1]) <= set(aborted):  # aborted in the background
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_job_started_early_is_aborted_when_the_first_answers_call_fails(store, http, base_url, ca_path,
+                                                                          monkeypatch, reset_emulator):
+    import tandem.sync.cycle as cycling
+    from tandem.errors import TransientError
+
+    load_contacts(http, base_url, 3000)
+    started, aborted = _early_jobs(monkeypatch)
+
+    def failing(client, asked):
+        raise TransientError("the composite call was lost")
+
+    monkeypatch.setattr(cycling, "composite", failing)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, fetch=FetchSettings(bulk_threshold=100))
+    engine.run_cycle()
+    assert _aborted_in_time(started, aborted), "the job started beside the failed call was left running"
+
+
+def test_a_job_started_early_is_aborted_when_the_cycle_stops_before_its_pull(store, http, base_url, ca_path,
+                                                                             monkeypatch, reset_emulator):
+    load_contacts(http, base_url, 3000)
+    started, aborted = _early_jobs(monkeypatch)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, fetch=FetchSettings(bulk_threshold=100))
+    begun: list[str] = []
+    engine.on_step = lambda object_name, operation: begun.append(object_name)
+    engine.stop_requested = lambda: "Account" in begun  # stops after the Account pull, before the Contact one
+    report = engine.run_cycle()
+    assert report.interrupted and "Contact" not in begun
+    assert started and _aborted_in_time(started, aborted), "the Contact pull's early job was left running"
+    assert store.persons.count() == 0
+
+
 def test_a_window_rest_pages_finish_first_reads_no_job_results(store, tmp_path, http, base_url, ca_path,
                                                                monkeypatch, reset_emulator):
     import tandem.sync.pull as pulling
