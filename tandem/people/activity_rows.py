@@ -59,6 +59,13 @@ def activity_row(
     primary_value: str | None,
     attributes: Mapping[str, Any],
 ) -> dict[str, Any]:
+    return _row(person_id, kind, now, primary_id, primary_value,
+                [{"name": k, "value": to_json_value(v)} for k, v in attributes.items()])
+
+
+def _row(person_id: int, kind: ActivityType, now: datetime, primary_id: int | None, primary_value: str | None,
+         attributes: list[dict[str, Any]]) -> dict[str, Any]:
+    """An activity row with its attributes already in stored form (rows may share one list)."""
     return {
         "marketo_guid": _guid(),
         "person_id": person_id,
@@ -66,7 +73,7 @@ def activity_row(
         "activity_type_id": kind.id,
         "primary_attribute_value_id": primary_id,
         "primary_attribute_value": primary_value,
-        "attributes": [{"name": k, "value": to_json_value(v)} for k, v in attributes.items()],
+        "attributes": attributes,
     }
 
 
@@ -89,11 +96,7 @@ def new_lead_rows(person_ids: Sequence[int], values: Sequence[Mapping[str, Any]]
             attributes = made[(lead_source, sfdc_type)] = [{"name": k, "value": v} for k, v in shown.items()]
         first, last = get("firstName"), get("lastName")
         name = (f"{first} {last}" if first and last else first or last) or get("email") or f"Person {person_id}"
-        rows.append({
-            "marketo_guid": _guid(), "person_id": person_id, "activity_date": now,
-            "activity_type_id": types.NEW_LEAD.id, "primary_attribute_value_id": person_id,
-            "primary_attribute_value": name, "attributes": attributes,
-        })
+        rows.append(_row(person_id, types.NEW_LEAD, now, person_id, name, attributes))
     return rows
 
 

@@ -427,8 +427,8 @@ class SyncEngine:
         try:
             answers = composite(self.client, asked)
         except BaseException:
-            for started in prepared.values():
-                drop_unread_job(self.client, started)
+            for pull in prepared.values():  # a job started beside the call goes unread
+                drop_unread_job(self.client, pull)
             raise
         for name, answer in answers.items():
             if answer.ok:

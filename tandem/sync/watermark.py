@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 DEFAULT_COMMIT_LAG = timedelta(0)
 LEGACY_OVERLAP = timedelta(minutes=5)
