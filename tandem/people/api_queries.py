@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.activity_rows import activity_from_row
-from tandem.people.database import Database, in_chunks, one_of
+from tandem.people.database import Database, lookup_chunks, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
@@ -87,7 +87,7 @@ class ApiQueries:
         found: dict[Any, list[int]] = defaultdict(list)
         table = self._fields.table
         key = _lookup_column(table, field)
-        for chunk in in_chunks(wanted):
+        for chunk in lookup_chunks(connection, wanted):
             query = sa.select(key, table.c.id).where(one_of(connection, key, chunk)).order_by(table.c.id)
             if lock:
                 query = query.with_for_update(key_share=True)  # as Persons locks them: see persons._locking
@@ -134,6 +134,8 @@ def _lookup_values(field: str, values: Sequence[Any]) -> list[Any]:
     """The distinct keys, sorted; text no database stores (NUL, a lone surrogate) matches nothing."""
     if field == "email":
         return sorted({text for text in (str(v).strip().lower() for v in values) if storable(text)})
+    if all(type(v) is str for v in values) and storable("".join(values)):  # one check for a page of Ids
+        return sorted(set(values))
     return sorted({v for v in values if not isinstance(v, str) or storable(v)})
 
 

@@ -51,10 +51,12 @@ _RAW_PERSON_BASES = sa.table("person_bases", sa.column("person_id"), sa.column("
 """`person_bases` without column types: its rows are handed to the driver already in stored form."""
 
 
+_ENCODE_OBJECT = json.JSONEncoder(separators=(",", ":"), default=to_json_value).encode
+
+
 def _json_object(values: Mapping[str, Any]) -> str:
-    """The JSON object of a person's values that are not empty."""
-    return "{" + ",".join(f"{encode_basestring_ascii(name)}:{_json_text(value)}"
-                          for name, value in values.items() if value is not None) + "}"
+    """The JSON object of a person's values that are not empty (the same texts `_json_text` makes)."""
+    return _ENCODE_OBJECT({name: value for name, value in values.items() if value is not None})
 
 
 class Bases:

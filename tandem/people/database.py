@@ -53,6 +53,21 @@ def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
         yield unique[start:start + _IN_CHUNK]
 
 
+def lookup_chunks(connection: sa.Connection, values: Iterable[T]) -> Iterator[list[T]]:
+    """`in_chunks` for lookups by `one_of`: all the values in one chunk when it binds them as one
+    parameter (a JSON list or an array, which no parameter cap limits), so one statement runs."""
+    unique = list(dict.fromkeys(values))  # one chunk needs no order: the statement's result has its own
+    if unique and _one_parameter(connection, unique):
+        yield unique
+    else:
+        yield from in_chunks(unique)
+
+
+def _one_parameter(connection: sa.Connection, values: Sequence[Any]) -> bool:
+    """Whether `one_of` binds these (non-empty) values as one parameter."""
+    return connection.dialect.name != "sqlite" or {type(value) for value in values} in ({str}, {int})
+
+
 def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
     """`column IN (values)`: on PostgreSQL `column = ANY(:array)`, on SQLite `column IN (SELECT value
     FROM json_each(:json))` (for text or integer values).
@@ -62,11 +77,9 @@ def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Seq
     statistics; an `IN` list of N parameters is another statement for each N, each prepared
     after five runs with the plan of the moment (and on SQLite compiled and prepared anew).
     """
-    if not values:
+    if not values or not _one_parameter(connection, values):
         return column.in_(values)
     if connection.dialect.name == "sqlite":
-        if {type(value) for value in values} not in ({str}, {int}):
-            return column.in_(values)
         listed = sa.func.json_each(sa.bindparam(None, json.dumps(list(values))))
         return column.in_(sa.select(sa.column("value")).select_from(listed))
     element = column.type

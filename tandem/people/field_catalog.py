@@ -42,7 +42,7 @@ from tandem.people.validation import coerce, converter
 
 _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 _LINK_CONVERTERS = {f.name: converter(f) for f in LINK_FIELDS}
-_LINK_NAMES = tuple(SalesforceLink().as_fields())
+LINK_NAMES = tuple(SalesforceLink().as_fields())
 """The link's fields in `SalesforceLink`'s order."""
 
 
@@ -176,19 +176,23 @@ class FieldCatalog:
 
     def link_values(self, link: SalesforceLink) -> dict[str, Any]:
         """The link's typed values under their field names (`sfdcType`, `sfdcId`, ...)."""
+        return dict(zip(LINK_NAMES, self.link_row(link), strict=True))
+
+    def link_row(self, link: SalesforceLink) -> tuple[Any, ...]:
+        """The link's typed values in the order of `LINK_NAMES`."""
         if link.sfdc_type not in _LINK_TYPES:
             raise InvalidInput("sfdcType", f"expected Lead, Contact or empty, got {link.sfdc_type!r}")
         deleted, created = link.sfdc_is_deleted, link.sfdc_created_date
-        return {
-            "sfdcType": link.sfdc_type,
-            "sfdcId": _link_id("sfdcId", link.sfdc_id),
-            "sfdcLeadId": _link_id("sfdcLeadId", link.sfdc_lead_id),
-            "sfdcContactId": _link_id("sfdcContactId", link.sfdc_contact_id),
-            "sfdcAccountId": _link_id("sfdcAccountId", link.sfdc_account_id),
-            "sfdcIsDeleted": deleted if type(deleted) is bool else bool(_LINK_CONVERTERS["sfdcIsDeleted"](deleted)),
-            "sfdcCreatedDate": created if created is None or type(created) is datetime and created.tzinfo is UTC
+        return (
+            link.sfdc_type,
+            _link_id("sfdcId", link.sfdc_id),
+            _link_id("sfdcLeadId", link.sfdc_lead_id),
+            _link_id("sfdcContactId", link.sfdc_contact_id),
+            _link_id("sfdcAccountId", link.sfdc_account_id),
+            deleted if type(deleted) is bool else bool(_LINK_CONVERTERS["sfdcIsDeleted"](deleted)),
+            created if created is None or type(created) is datetime and created.tzinfo is UTC
             else _LINK_CONVERTERS["sfdcCreatedDate"](created),
-        }
+        )
 
     def coerce(self, name: str, raw: Any) -> Any:
         return coerce(self.get(name), raw)
@@ -209,7 +213,7 @@ class FieldCatalog:
         if any(name not in at for name in names):  # read with the table as it was before a refresh
             names = [name for name in keys if name in _EDITABLE_NAMES or name not in STANDARD_BY_NAME]
         values = itemgetter(*(at[name] for name in names))
-        link = itemgetter(*(at[name] for name in _LINK_NAMES))
+        link = itemgetter(*(at[name] for name in LINK_NAMES))
         person_id, created_at, updated_at = at["id"], at["createdAt"], at["updatedAt"]
         found = []
         for row in result:

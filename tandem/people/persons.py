@@ -23,14 +23,18 @@ from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
 from tandem.people.activity_rows import change_row, new_lead_rows
-from tandem.people.database import Database, in_chunks, insert_returning_ids, insert_rows, one_of
-from tandem.people.field_catalog import FieldCatalog
+from tandem.people.database import Database, in_chunks, insert_returning_ids, insert_rows, lookup_chunks, one_of
+from tandem.people.field_catalog import LINK_NAMES, FieldCatalog
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.outbox import Outbox
 from tandem.people.tables import activities
 from tandem.people.tombstones import DELETED, Tombstone, Tombstones
 from tandem.people.validation import storable
+
+
+_NO_LINK = tuple(SalesforceLink().as_fields().values())
+"""The link row of a person with no Salesforce record."""
 
 
 class Persons:
@@ -54,7 +58,7 @@ class Persons:
         """Insert persons with a New Lead activity each; returns their ids in input order."""
         origin = ChangeOrigin.of(origin)
         rows = [self._fields.editable_values(fields, i, len(records)) for i, fields in enumerate(records)]
-        return self._insert(rows, [None] * len(rows), origin, now or datetime.now(UTC))
+        return self._insert(rows, [_NO_LINK] * len(rows), origin, now or datetime.now(UTC))
 
     def add_linked(
         self,
@@ -65,33 +69,27 @@ class Persons:
         """Insert persons that already have a Salesforce record (pulled by the sync)."""
         origin = ChangeOrigin.of(origin)
         rows = [self._fields.editable_values(fields, i, len(records)) for i, (fields, _) in enumerate(records)]
-        links = [self._fields.link_values(link) for _, link in records]
+        links = [self._fields.link_row(link) for _, link in records]
         return self._insert(rows, links, origin, now or datetime.now(UTC))
 
     def _insert(
-        self, rows: list[dict[str, Any]], links: list[dict[str, Any] | None], origin: ChangeOrigin, now: datetime
+        self, rows: list[dict[str, Any]], links: list[tuple[Any, ...]], origin: ChangeOrigin, now: datetime
     ) -> list[int]:
+        """Insert persons: their values, and their links as `FieldCatalog.link_row` gives them."""
         if not rows:
             return []
         # Only columns some row sets (a column left out is NULL, as the value None would make it;
-        # each value bound costs, and a page of new persons leaves most columns empty). The one
-        # column with a default, sfdcIsDeleted, is always set.
+        # each value bound costs, and a page of new persons leaves most columns empty). The link's
+        # sfdcIsDeleted, the one column with a default, is never None, so always set.
         names = list(dict.fromkeys(chain.from_iterable(rows)))
-        link_names = [name for name in dict.fromkeys(chain.from_iterable(link for link in links if link))
-                      if name != "sfdcIsDeleted"]
-        no_link: dict[str, Any] = {}
-        columns = list(zip(*([*map(row.get, names), *map((link or no_link).get, link_names)]
-                             for row, link in zip(rows, links, strict=True))))
+        columns = list(zip(*([*map(row.get, names), *link] for row, link in zip(rows, links, strict=True))))
         kept = [i for i, column in enumerate(columns) if column.count(None) < len(column)]
-        deleted = [bool(link and link.get("sfdcIsDeleted")) for link in links]
-        params = list(zip(*(columns[i] for i in kept), deleted, repeat(now), repeat(now)))
-        every = (*names, *link_names)
-        names = [every[i] for i in kept]
+        params = list(zip(*(columns[i] for i in kept), repeat(now), repeat(now)))
+        every = (*names, *LINK_NAMES)
         with self._db.transaction() as connection:
             ids = insert_returning_ids(connection, self._fields.table,
-                                       [*names, "sfdcIsDeleted", "createdAt", "updatedAt"], params)
-            insert_rows(connection, activities, new_lead_rows(
-                ids, rows, [link.get("sfdcType") if link else None for link in links], origin, now))
+                                       [*(every[i] for i in kept), "createdAt", "updatedAt"], params)
+            insert_rows(connection, activities, new_lead_rows(ids, rows, [link[0] for link in links], origin, now))
         return ids
 
     # -- changing ---------------------------------------------------------------------------
@@ -318,11 +316,11 @@ class Persons:
             return connection.execute(sa.select(sa.func.count()).select_from(self._fields.table)).scalar_one()
 
     def _where(self, column: str, values: Sequence[Any], *, lock: bool = False) -> list[Person]:
-        """Persons whose `column` is one of `values`, in id order, queried a chunk at a time."""
+        """Persons whose `column` is one of `values`, in id order."""
         result: list[Person] = []
         table = self._fields.table
         with self._db.reading() as connection:
-            for chunk in in_chunks(values):
+            for chunk in lookup_chunks(connection, values):
                 query = sa.select(table).where(one_of(connection, table.c[column], chunk))
                 if lock:
                     query = _locking(query.order_by(table.c.id))

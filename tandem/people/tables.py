@@ -40,6 +40,16 @@ class UtcDateTime(TypeDecorator[datetime]):
             return value.isoformat(sep=" ", timespec="microseconds")
         return value
 
+    def bind_processor(self, dialect: sa.Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def sqlite_text(value: datetime | None) -> Any:
+            if value is not None and value.tzinfo is UTC:  # the common case, without a naive copy
+                return value.isoformat(sep=" ", timespec="microseconds")[:26]
+            return self.process_bind_param(value, dialect)
+        return sqlite_text
+
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None

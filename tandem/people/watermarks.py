@@ -16,6 +16,17 @@ from tandem.people.models import Watermark
 from tandem.people.tables import watermarks
 
 
+def _upsert(dialect: str) -> sa.Insert:
+    """Insert a watermark or move the one there (built once per database kind: a pull sets one a page)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(watermarks)
+    return insert.values({name: sa.bindparam(name) for name in ("object", "stream", "value", "set_at")}) \
+        .on_conflict_do_update(index_elements=[watermarks.c.object, watermarks.c.stream],
+                               set_={"value": insert.excluded.value, "set_at": insert.excluded.set_at})
+
+
+_UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
+
+
 class Watermarks:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -29,10 +40,7 @@ class Watermarks:
     def set(self, object: str, stream: str, value: str, now: datetime | None = None) -> Watermark:
         mark = Watermark(object=object, stream=stream, value=value, set_at=now or datetime.now(UTC))
         with self._db.transaction() as connection:
-            insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(watermarks)
-            connection.execute(insert.values(**vars(mark)).on_conflict_do_update(
-                index_elements=[watermarks.c.object, watermarks.c.stream],
-                set_={"value": insert.excluded.value, "set_at": insert.excluded.set_at}))
+            connection.execute(_UPSERTS[connection.dialect.name], vars(mark))
         return mark
 
     def all(self) -> list[Watermark]:

@@ -19,13 +19,17 @@ _UPPER_BITS = str.maketrans({c: "1" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} | {c:
 """An Id's characters as bits: 1 for an upper-case letter (the checksum reads each chunk's bits from its end)."""
 
 
+_CHUNK_LETTER = {format(n, "05b")[::-1]: letter for n, letter in enumerate(_SUFFIX_ALPHABET)}
+"""A chunk's bits, read from its start, → its suffix letter (the number they make read from the end)."""
+
+
 def checksum(id15: str) -> str:
     """The 3-character suffix for a 15-character Id (one letter per 5-character chunk)."""
     if not isinstance(id15, str) or len(id15) != 15:
         raise InvalidSalesforceId(id15, "a 15-character Id is needed")
     bits = id15.translate(_UPPER_BITS)
-    alphabet = _SUFFIX_ALPHABET
-    return alphabet[int(bits[4::-1], 2)] + alphabet[int(bits[9:4:-1], 2)] + alphabet[int(bits[14:9:-1], 2)]
+    letter = _CHUNK_LETTER
+    return letter[bits[:5]] + letter[bits[5:10]] + letter[bits[10:]]
 
 
 def to_18(record_id: str) -> str:
