@@ -37,6 +37,7 @@ from tandem.salesforce.composite import SubRequest, composite, query_path
 from tandem.salesforce.describes import describe_changed
 from tandem.sync.catalog import SYNCED_OBJECTS, Catalog, build_catalog
 from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
+from tandem.sync.collections_spaced import collections_spaced
 from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, LaneMeter
 from tandem.sync.merge import Winner
 from tandem.sync.policy import SyncPolicy, as_policy
@@ -176,10 +177,11 @@ class SyncEngine:
         report = CycleReport(cycle_id=str(uuid.uuid4()), started_at=self.clock())
         calls_before = self.client.calls
         try:
-            self._clean_up_dead_steps()
-            self.workspace.recall_refused_login()
-            self._run_steps(report, retry_failed)
-            self.workspace.keep_refused_login()
+            with collections_spaced():
+                self._clean_up_dead_steps()
+                self.workspace.recall_refused_login()
+                self._run_steps(report, retry_failed)
+                self.workspace.keep_refused_login()
         finally:
             report.api_calls = self.client.calls - calls_before
             report.budget_stop = self._budget_stop
