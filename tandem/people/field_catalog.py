@@ -38,7 +38,7 @@ from tandem.people.fields import (
 )
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.tables import build_persons_table, person_fields
-from tandem.people.validation import coerce, converter
+from tandem.people.validation import TEXT_TYPES, coerce, converter
 
 _EDITABLE_NAMES = tuple(f.name for f in EDITABLE_FIELDS)
 _LINK_CONVERTERS = {f.name: converter(f) for f in LINK_FIELDS}
@@ -198,9 +198,13 @@ class FieldCatalog:
         return coerce(self.get(name), raw)
 
     def typed(self, name: str, stored: Any) -> Any:
-        """A stored JSON value back in its field's type; kept as is if the field is gone."""
+        """A stored JSON value back in its field's type; kept as is if the field is gone or the
+        value no longer fits it."""
         try:
-            return coerce(self.get(name), stored)
+            field = self.get(name)
+            if type(stored) is str and field.type in TEXT_TYPES:
+                return stored or None  # what `coerce` gives text that fits, and what is kept otherwise
+            return coerce(field, stored)
         except InvalidInput:
             return stored
 

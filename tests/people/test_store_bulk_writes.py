@@ -171,6 +171,17 @@ def test_a_new_persons_bases_are_one_row_each_field_replaced_by_its_own_row_late
         assert connection.execute(sa.text("SELECT count(*) FROM person_bases")).scalar_one() == 0
 
 
+def test_stored_bases_read_back_in_their_fields_types_and_kept_when_they_no_longer_fit(store: PersonStore) -> None:
+    [person] = store.persons.add_linked([(Checked({"lastName": "A"}), _link(1))])
+    with store._db.transaction() as connection:  # noqa: SLF001  (values written before the fields changed)
+        connection.execute(sa.insert(field_bases), [
+            {"person_id": person, "field": field, "value": value, "agreed_at": NOW}
+            for field, value in (("email", "not an address"), ("title", ""), ("lastName", 5),
+                                 ("dateOfBirth", "1990-05-17"), ("numberOfEmployees", "12"))])
+    assert store.bases.get(person) == {"email": "not an address", "title": None, "lastName": 5,
+                                       "dateOfBirth": date(1990, 5, 17), "numberOfEmployees": 12}
+
+
 # -- lookups by many ids ---------------------------------------------------------------------------
 
 
