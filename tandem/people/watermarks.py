@@ -7,6 +7,7 @@ moves past what was stored (DESIGN, "Crash safety").
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,15 +17,13 @@ from tandem.people.models import Watermark
 from tandem.people.tables import watermarks
 
 
+@cache
 def _upsert(dialect: str) -> sa.Insert:
     """Insert a watermark or move the one there (built once per database kind: a pull sets one a page)."""
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(watermarks)
     return insert.values({name: sa.bindparam(name) for name in ("object", "stream", "value", "set_at")}) \
         .on_conflict_do_update(index_elements=[watermarks.c.object, watermarks.c.stream],
                                set_={"value": insert.excluded.value, "set_at": insert.excluded.set_at})
-
-
-_UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
 
 
 class Watermarks:
@@ -40,7 +39,7 @@ class Watermarks:
     def set(self, object: str, stream: str, value: str, now: datetime | None = None) -> Watermark:
         mark = Watermark(object=object, stream=stream, value=value, set_at=now or datetime.now(UTC))
         with self._db.transaction() as connection:
-            connection.execute(_UPSERTS[connection.dialect.name], vars(mark))
+            connection.execute(_upsert(connection.dialect.name), vars(mark))
         return mark
 
     def all(self) -> list[Watermark]:
