@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from tandem.errors import NotFound
 from tandem.people.activities import ActivityType, check_attributes
 from tandem.people.activity_rows import ActivityEntry, activity_from_row, activity_row
-from tandem.people.database import Database, in_chunks, insert_rows, one_of
+from tandem.people.database import Database, insert_rows, lookup_chunks, one_of
 from tandem.people.models import Activity
 from tandem.people.tables import activities, person_ids
 from tandem.people.tombstones import Tombstones
@@ -103,7 +103,7 @@ class ActivityLog:
     @staticmethod
     def _live(connection: sa.Connection, ids: Sequence[int] | set[int]) -> set[int]:
         found: set[int] = set()
-        for chunk in in_chunks(ids):
+        for chunk in lookup_chunks(connection, ids):
             found.update(connection.execute(
                 sa.select(person_ids.c.id).where(one_of(connection, person_ids.c.id, chunk))).scalars())
         return found

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.checked import Checked
-from tandem.people.database import Database, in_chunks, insert_tuples, one_of
+from tandem.people.database import Database, insert_tuples, lookup_chunks, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.tables import field_bases, person_bases
 from tandem.people.validation import to_json_value
@@ -122,7 +122,7 @@ class Bases:
             return found
         typed = self._fields.typed
         with self._db.reading() as connection:
-            for chunk in in_chunks(person_ids):
+            for chunk in lookup_chunks(connection, person_ids):
                 first = sa.select(person_bases.c.person_id, person_bases.c.bases).where(
                     one_of(connection, person_bases.c.person_id, chunk))
                 for person_id, text in connection.execute(first):
@@ -144,6 +144,6 @@ class Bases:
     def clear_many(self, person_ids: Sequence[int]) -> None:
         """`clear` for many persons."""
         with self._db.transaction() as connection:
-            for chunk in in_chunks(person_ids):
+            for chunk in lookup_chunks(connection, person_ids):
                 connection.execute(sa.delete(field_bases).where(one_of(connection, field_bases.c.person_id, chunk)))
                 connection.execute(sa.delete(person_bases).where(one_of(connection, person_bases.c.person_id, chunk)))

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tandem.people.database import Database, in_chunks, one_of
+from tandem.people.database import Database, in_chunks, lookup_chunks, one_of
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import PendingChange, PendingState
 from tandem.people.origin import ChangeOrigin
@@ -96,7 +96,7 @@ class Outbox:
         found: dict[int, dict[str, int]] = {}
         query = sa.select(pending_changes.c.person_id, pending_changes.c.field, pending_changes.c.id)
         with self._db.reading() as connection:
-            for chunk in in_chunks(person_ids):
+            for chunk in lookup_chunks(connection, person_ids):
                 for person_id, name, change_id in connection.execute(
                         query.where(one_of(connection, pending_changes.c.person_id, chunk))):
                     found.setdefault(person_id, {})[name] = change_id

@@ -23,7 +23,7 @@ from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
 from tandem.people.activity_rows import change_row, new_lead_rows
-from tandem.people.database import Database, in_chunks, insert_returning_ids, insert_rows, lookup_chunks, one_of
+from tandem.people.database import Database, insert_returning_ids, insert_rows, lookup_chunks, one_of
 from tandem.people.field_catalog import LINK_NAMES, FieldCatalog
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
@@ -199,7 +199,7 @@ class Persons:
         table = self._fields.table
         columns = [table.c.id, *(table.c[name] for name in names)]
         found: dict[int, dict[str, Any]] = {}
-        for chunk in in_chunks(person_ids):
+        for chunk in lookup_chunks(connection, person_ids):
             query = _locking(sa.select(*columns).where(one_of(connection, table.c.id, chunk)).order_by(table.c.id))
             for person_id, *values in connection.execute(query):
                 found[person_id] = dict(zip(names, values, strict=True))
@@ -211,7 +211,7 @@ class Persons:
         table = self._fields.table
         found: list[int] = []
         with self._db.transaction() as connection:
-            for chunk in in_chunks(person_ids):
+            for chunk in lookup_chunks(connection, person_ids):
                 query = _locking(sa.select(table.c.id).where(one_of(connection, table.c.id, chunk)).order_by(table.c.id))
                 found.extend(connection.execute(query).scalars())
         return found

@@ -208,3 +208,30 @@ def test_lookup_by_salesforce_ids_keeps_its_index_as_the_table_grows(store: Pers
             plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) EXECUTE {name}('{ids}')").scalar_one()
             text = json.dumps(plan)
             assert "ix_persons_sfdcId" in text and '"Node Type": "Seq Scan"' not in text, text
+
+
+def test_a_lookup_by_more_ids_than_one_in_list_holds_is_one_statement_and_finds_them_all(store: PersonStore) -> None:
+    """A JSON list (SQLite) or an array (PostgreSQL) has no parameter cap: the lookups, locks and
+    reads of a page's 1,200 persons run one statement each."""
+    count = 1200
+    ids = store.persons.add_linked([(Checked({"lastName": f"L{n}"}), _link(n)) for n in range(count)])
+    with store.transaction():
+        store.bases.set_many({pid: Checked({"title": f"T{pid}"}) for pid in ids})
+    selects: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+    sa.event.listen(store._db.engine, "before_cursor_execute", seen)  # noqa: SLF001
+    try:
+        wanted = [_sfdc_id(n) for n in range(count)]
+        assert len(store.persons.by_sfdc_ids(wanted)) == count
+        assert len(store.api.person_ids_by("sfdcId", wanted)) == count
+        with store.transaction():
+            assert store.persons.lock(ids) == ids
+        assert len(store.bases.for_persons(ids, {"title"})) == count
+    finally:
+        sa.event.remove(store._db.engine, "before_cursor_execute", seen)  # noqa: SLF001
+    # one each for the lookup, the claim's lookup and the lock; person_bases and field_bases for the bases
+    assert len(selects) == 5, selects
+
