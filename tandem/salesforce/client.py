@@ -154,6 +154,9 @@ class SalesforceClient:
                 session_id=self._token.access_token.get_secret_value(),
                 session=self.session,
                 version=self.api_version,
+                # answers decoded into plain dicts by the C decoder (the library's default builds an
+                # OrderedDict per object in Python: twice the time for a 2,000-row query page)
+                object_pairs_hook=None,
             )
         return self._sf
 
