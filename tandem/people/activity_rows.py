@@ -51,6 +51,13 @@ def _guid() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{_noise.take(20)}"
 
 
+def _guids(count: int) -> list[str]:
+    """`count` ids made in one millisecond (`_guid`'s form), the clock read once."""
+    now = f"{time.time_ns() // 1_000_000:012x}"
+    digits = os.urandom(10 * count).hex()
+    return [now + digits[i:i + 20] for i in range(0, 20 * count, 20)]
+
+
 def activity_row(
     person_id: int,
     kind: ActivityType,
@@ -77,13 +84,21 @@ def _row(person_id: int, kind: ActivityType, now: datetime, primary_id: int | No
     }
 
 
+NEW_LEAD_COLUMNS = ("marketo_guid", "person_id", "activity_date", "activity_type_id",
+                    "primary_attribute_value_id", "primary_attribute_value", "attributes")
+"""The columns of `new_lead_rows`' tuples, in order."""
+
+
 def new_lead_rows(person_ids: Sequence[int], values: Sequence[Mapping[str, Any]], sfdc_types: Sequence[str | None],
-                  origin: ChangeOrigin, now: datetime) -> list[dict[str, Any]]:
-    """The New Lead activity of each person just added, with the values it was added with."""
+                  origin: ChangeOrigin, now: datetime) -> list[tuple[Any, ...]]:
+    """The New Lead activity of each person just added, with the values it was added with, as
+    tuples of `NEW_LEAD_COLUMNS` (a pull writes them by the hundred thousand)."""
     made: dict[tuple[Any, Any], list[dict[str, Any]]] = {}  # persons added together share their attributes
     created = now.date().isoformat()
+    kind = types.NEW_LEAD.id
     rows = []
-    for person_id, fields, sfdc_type in zip(person_ids, values, sfdc_types, strict=True):
+    for guid, person_id, fields, sfdc_type in zip(_guids(len(person_ids)), person_ids, values, sfdc_types,
+                                                  strict=True):
         get = fields.get
         lead_source = get("leadSource")
         attributes = made.get((lead_source, sfdc_type))
@@ -96,7 +111,7 @@ def new_lead_rows(person_ids: Sequence[int], values: Sequence[Mapping[str, Any]]
             attributes = made[(lead_source, sfdc_type)] = [{"name": k, "value": v} for k, v in shown.items()]
         first, last = get("firstName"), get("lastName")
         name = (f"{first} {last}" if first and last else first or last) or get("email") or f"Person {person_id}"
-        rows.append(_row(person_id, types.NEW_LEAD, now, person_id, name, attributes))
+        rows.append((guid, person_id, now, kind, person_id, name, attributes))
     return rows
 
 

@@ -52,11 +52,7 @@ _RAW_PERSON_BASES = sa.table("person_bases", sa.column("person_id"), sa.column("
 
 
 _ENCODE_OBJECT = json.JSONEncoder(separators=(",", ":"), default=to_json_value).encode
-
-
-def _json_object(values: Mapping[str, Any]) -> str:
-    """The JSON object of a person's values that are not empty (the same texts `_json_text` makes)."""
-    return _ENCODE_OBJECT({name: value for name, value in values.items() if value is not None})
+"""The JSON object of a person's values (the same texts `_json_text` makes)."""
 
 
 class Bases:
@@ -87,9 +83,10 @@ class Bases:
             sqlite = connection.dialect.name == "sqlite"
             stamp: Any = agreed_at.isoformat(sep=" ", timespec="microseconds") if sqlite else agreed_at
             if new_persons:
-                insert_tuples(connection, _RAW_PERSON_BASES, _RAW_PERSON_BASES.c.keys(), [
-                    (person_id, _json_object(fields), stamp)
-                    for person_id, fields in typed.items() if any(v is not None for v in fields.values())])
+                kept = [(person_id, agreed) for person_id, fields in typed.items()
+                        if (agreed := {name: value for name, value in fields.items() if value is not None})]
+                insert_tuples(connection, _RAW_PERSON_BASES, _RAW_PERSON_BASES.c.keys(),
+                              [(person_id, _ENCODE_OBJECT(agreed), stamp) for person_id, agreed in kept])
                 return
             rows = [(person_id, name, _json_text(value))
                     for person_id, fields in typed.items() for name, value in fields.items()]

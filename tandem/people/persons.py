@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
-from tandem.people.activity_rows import change_row, new_lead_rows
-from tandem.people.database import Database, insert_returning_ids, insert_rows, lookup_chunks, one_of
+from tandem.people.activity_rows import NEW_LEAD_COLUMNS, change_row, new_lead_rows
+from tandem.people.database import Database, insert_returning_ids, insert_rows, insert_tuples, lookup_chunks, one_of
 from tandem.people.field_catalog import LINK_NAMES, FieldCatalog
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
@@ -89,7 +89,8 @@ class Persons:
         with self._db.transaction() as connection:
             ids = insert_returning_ids(connection, self._fields.table,
                                        [*(every[i] for i in kept), "createdAt", "updatedAt"], params)
-            insert_rows(connection, activities, new_lead_rows(ids, rows, [link[0] for link in links], origin, now))
+            insert_tuples(connection, activities, NEW_LEAD_COLUMNS,
+                          new_lead_rows(ids, rows, [link[0] for link in links], origin, now))
         return ids
 
     # -- changing ---------------------------------------------------------------------------

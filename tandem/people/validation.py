@@ -74,7 +74,7 @@ def converter(field: PersonField) -> Callable[[Any], Any]:
             return None
         if type(raw) is not str:
             return _text(field, raw)  # the slow path names the problem
-        if _UNSTORABLE.search(raw) is not None:
+        if not storable(raw):
             check_storable(name, raw)
         if limit is not None and len(raw) > limit or email and not _EMAIL.match(raw) \
                 or picklist and raw not in picklist:
@@ -103,7 +103,8 @@ def enum_member(kind: type[E], value: object, name: str) -> E:
 
 def storable(text: str) -> bool:
     """False for text holding a character no database here stores (NUL, a lone surrogate)."""
-    return _UNSTORABLE.search(text) is None
+    # ASCII without NUL first: one pass in C, several times quicker than the search
+    return "\x00" not in text and text.isascii() or _UNSTORABLE.search(text) is None
 
 
 def check_storable(name: str, text: str) -> None:

@@ -58,3 +58,17 @@ def test_activity_paging_filters(store: PersonStore) -> None:
     assert [x.id for x in all_] == sorted(x.id for x in all_)
     assert [x.person_id for x in store.activities.find(after_id=all_[0].id)] == [b.id, a.id]
     assert len(store.activities.find(limit=2)) == 2
+
+
+def test_persons_added_together_get_new_lead_activities_with_distinct_time_ordered_guids(store: PersonStore) -> None:
+    first = store.persons.add_many([{"email": f"g{i}@example.com"} for i in range(300)], origin=ChangeOrigin.CLI)
+    later = store.persons.add_many([{"email": "late@example.com"}], origin=ChangeOrigin.CLI)
+    logged = store.activities.find(type_ids=[types.NEW_LEAD.id], limit=300) + \
+        store.activities.find(type_ids=[types.NEW_LEAD.id], after_id=300)
+    guids = [a.marketo_guid for a in logged]
+    assert [a.person_id for a in logged] == [*first, *later]
+    assert len(set(guids)) == 301
+    assert all(len(g) == 32 and int(g, 16) >= 0 for g in guids)
+    # the millisecond leads: ids made later sort after, so the unique index grows at one end
+    assert guids[-1][:12] >= max(g[:12] for g in guids[:-1])
+    assert {a.primary_attribute_value for a in logged[:3]} == {"g0@example.com", "g1@example.com", "g2@example.com"}
