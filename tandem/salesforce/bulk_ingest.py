@@ -87,14 +87,17 @@ def update_job(client: SalesforceClient, object_name: str, records: Sequence[Map
     job_id = job_id or open_update_job(client, object_name)
     client.request("PUT", f"jobs/ingest/{job_id}/batches", data=ingest_csv(records),
                    headers={"Content-Type": "text/csv"})
-    state = client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json().get("state")
+    info = client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json()
     wait = 0.0
-    while state not in _ENDED:
+    while (state := info.get("state")) not in _ENDED:
         pause(wait)
-        state = client.request("GET", f"jobs/ingest/{job_id}").json().get("state")
+        info = client.request("GET", f"jobs/ingest/{job_id}").json()
         wait = min(max(wait * 2, 0.5), longest_pause)
+    # every record processed and none failed: each was updated, and no results need reading
+    all_updated = state == "JobComplete" and info.get("numberRecordsFailed") == 0 \
+        and info.get("numberRecordsProcessed") == len(records)
     outcome: dict[str, RecordResult] = {}
-    if state == "JobComplete":
+    if state == "JobComplete" and not all_updated:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tandem-results") as reading:
             succeeded, failed = reading.map(lambda kind: _rows(client, job_id, kind),
                                             ("successfulResults", "failedResults"))
@@ -111,7 +114,10 @@ def update_job(client: SalesforceClient, object_name: str, records: Sequence[Map
     results = []
     for record in records:
         record_id = to_18(str(record["Id"]))
-        results.append(outcome.get(record_id) or RecordResult(id=record_id, success=False, errors=not_processed))
+        if all_updated:
+            results.append(RecordResult(id=record_id, success=True, created=False))
+        else:
+            results.append(outcome.get(record_id) or RecordResult(id=record_id, success=False, errors=not_processed))
     return results
 
 

@@ -187,6 +187,31 @@ def test_an_ingest_job_answers_per_record_in_request_order(client, sf):
     assert sf.Contact.get(ids[0])["Title"] == "One"
 
 
+def test_an_ingest_job_whose_every_record_was_updated_reads_no_results(client, sf):
+    ids = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Email")][:3]
+    asked, request = [], client.request
+    client.request = lambda method, path, **kwargs: asked.append((method, path)) or request(method, path, **kwargs)
+    results = update_job(client, "Contact", [{"Id": i, "Title": f"All {n}"} for n, i in enumerate(ids)],
+                         pause=lambda s: None)
+    assert [(r.id, r.success, r.created, r.errors) for r in results] == [(i, True, False, ()) for i in ids]
+    assert [sf.Contact.get(i)["Title"] for i in ids] == ["All 0", "All 1", "All 2"]
+    # the job's counts say all were processed and none failed: no results are read
+    assert not [path for _, path in asked if path.endswith(("Results", "unprocessedrecords"))]
+    assert [method for method, _ in asked] == ["POST", "PUT", "PATCH", "GET"]
+
+
+def test_an_ingest_job_with_a_failure_reads_its_results(client, sf):
+    ids = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Email")][:2]
+    asked, request = [], client.request
+    client.request = lambda method, path, **kwargs: asked.append(path) or request(method, path, **kwargs)
+    results = update_job(client, "Contact", [{"Id": ids[0], "Title": "Fine"}, {"Id": ids[1], "Title": "x" * 200}],
+                         pause=lambda s: None)
+    assert [r.success for r in results] == [True, False]
+    assert results[1].errors[0].code == "STRING_TOO_LONG"
+    assert sorted(p.rsplit("/", 1)[1] for p in asked if p.endswith("Results")) == ["failedResults",
+                                                                                     "successfulResults"]
+
+
 def test_ingest_csv_writes_null_as_na_and_leaves_absent_fields_empty():
     text = ingest_csv([{"Id": "1", "Title": None, "Flag": True}, {"Id": "2", "Fax": "5"}]).decode()
     assert text.splitlines() == ["Id,Title,Flag,Fax", "1,#N/A,true,", "2,,,5"]
