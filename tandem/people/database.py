@@ -136,10 +136,26 @@ def _driver_values(connection: sa.Connection, table: sa.Table, names: Sequence[s
                   if (p := _bind_processor(connection.dialect, table.c[name].type)) is not None]
     if not processors:
         return rows
+    if connection.dialect.name != "sqlite":
+        processors = [(i, _json_text(p) if isinstance(table.c[names[i]].type, sa.JSON) else p) for i, p in processors]
     columns = list(zip(*rows))
     for i, process in processors:
         columns[i] = _processed(columns[i], process)
     return list(zip(*columns))
+
+
+def _json_text(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processor for `COPY`: the value's JSON text, as psycopg would write it.
+    (The processor gives a psycopg wrapper, which `COPY` would encode again for every row holding
+    the value; as text it is encoded once per distinct value, `_processed`.)"""
+    from psycopg.types.json import Json, Jsonb
+
+    def text(value: Any) -> Any:
+        bound = process(value)
+        if isinstance(bound, (Json, Jsonb)):
+            return (bound.dumps or json.dumps)(bound.obj)
+        return bound
+    return text
 
 
 def _processed(column: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:

@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.checked import Checked
-from tandem.people.database import insert_returning_ids, insert_rows
+from tandem.people.database import _driver_values, insert_returning_ids, insert_rows
 from tandem.people.fields import FieldType, PersonField
 from tandem.people.models import SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.people.tables import field_bases
+from tandem.people.tables import activities, field_bases
 from tandem.people.validation import coerce, converter
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -101,6 +101,17 @@ def test_rows_written_straight_to_the_driver_read_back_as_sqlalchemy_writes_them
     for name in values:
         assert read[name] == read[f"orm {name}"]
         assert read[name][1].replace(tzinfo=UTC) == NOW
+
+
+def test_a_json_value_rows_share_goes_to_the_driver_as_its_text_made_once(store: PersonStore) -> None:
+    # a page's New Lead activities share one attributes list: encoded once, not once a row (on
+    # PostgreSQL the driver's own JSON wrapper would be encoded again for every row of the COPY)
+    shared = [{"name": "Source Type", "value": "salesforce"}]
+    rows = [(shared,), (shared,), ([{"name": "Other", "value": 1}],)]
+    with store._db.reading() as connection:  # noqa: SLF001
+        first, second, other = (row[0] for row in _driver_values(connection, activities, ["attributes"], rows))
+    assert type(first) is str and json.loads(first) == shared and first is second
+    assert json.loads(other) == [{"name": "Other", "value": 1}]
 
 
 def test_one_bad_row_in_a_multi_row_write_leaves_nothing_written(store: PersonStore) -> None:
