@@ -81,8 +81,15 @@ class Persons:
         # Only columns some row sets (a column left out is NULL, as the value None would make it;
         # each value bound costs, and a page of new persons leaves most columns empty). The link's
         # sfdcIsDeleted, the one column with a default, is never None, so always set.
-        names = list(dict.fromkeys(chain.from_iterable(rows)))
-        columns = list(zip(*([*map(row.get, names), *link] for row, link in zip(rows, links, strict=True))))
+        names = list(rows[0])
+        if all(list(row) == names for row in rows):  # a page the parser made: one field order, taken as it is
+            values = zip(*(row.values() for row in rows))
+        else:
+            names = list(dict.fromkeys(chain.from_iterable(rows)))
+            values = zip(*(map(row.get, names) for row in rows))
+        if len(links) != len(rows):
+            raise ValueError(f"{len(rows)} persons with {len(links)} links")
+        columns = [*values, *zip(*links)]
         kept = [i for i, column in enumerate(columns) if column.count(None) < len(column)]
         params = list(zip(*(columns[i] for i in kept), repeat(now), repeat(now)))
         every = (*names, *LINK_NAMES)

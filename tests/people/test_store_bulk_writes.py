@@ -88,6 +88,23 @@ def test_persons_added_together_get_ids_in_input_order_and_their_values_back(sto
         assert new_lead.attribute("SFDC Type") == "Contact"
 
 
+@pytest.mark.parametrize("orders", [
+    [("lastName", "email", "title"), ("lastName", "email", "title")],  # one order: taken as it is
+    [("lastName", "email", "title"), ("title", "lastName", "email")],  # same fields, another order
+    [("lastName", "email"), ("email", "title"), ("company",)],  # different fields
+])
+def test_persons_added_together_keep_each_value_in_its_field_whatever_the_order_they_name_them(
+        store: PersonStore, orders: list[tuple[str, ...]]) -> None:
+    sample = {"lastName": "Last", "email": "e@example.com", "title": "Title", "company": "Company"}
+    rows = [{name: f"{n}-{sample[name]}" if name != "email" else f"p{n}@example.com" for name in order}
+            for n, order in enumerate(orders)]
+    ids = store.persons.add_linked([(Checked(row), _link(n)) for n, row in enumerate(rows)], now=NOW)
+    for n, (person_id, row) in enumerate(zip(ids, rows, strict=True)):
+        person = store.persons.get(person_id)
+        assert {name: person.fields[name] for name in sample} == {name: row.get(name) for name in sample}
+        assert person.link == _link(n)
+
+
 def test_rows_written_straight_to_the_driver_read_back_as_sqlalchemy_writes_them(store: PersonStore) -> None:
     person = store.persons.add({"lastName": "Base"}, origin=ChangeOrigin.CLI)
     values = {"text": "x", "number": 1.5, "flag": True, "nothing": None, "list": [1, "two"]}
