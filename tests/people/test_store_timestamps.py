@@ -24,6 +24,7 @@ def test_stored_text_is_read_as_utc(stored, read):
 
 @pytest.mark.parametrize("written", [
     datetime(2026, 1, 2, 3, 4, 5, 123, tzinfo=UTC),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # whole seconds keep their six zeros
     datetime(2026, 1, 2, 5, 4, 5, 123, tzinfo=timezone(timedelta(hours=2))),
     datetime(1, 1, 1, tzinfo=UTC),
     datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
