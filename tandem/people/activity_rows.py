@@ -45,15 +45,20 @@ def _fresh_noise() -> None:
 os.register_at_fork(after_in_child=_fresh_noise)
 
 
+def _millisecond() -> str:
+    """The clock's millisecond as 12 hex digits, the leading part of an activity's id."""
+    return f"{time.time_ns() // 1_000_000:012x}"
+
+
 def _guid() -> str:
     """A unique id that sorts by creation time (like UUIDv7), so its unique index grows at one end:
     the millisecond, then 80 random bits."""
-    return f"{time.time_ns() // 1_000_000:012x}{_noise.take(20)}"
+    return _millisecond() + _noise.take(20)
 
 
 def _guids(count: int) -> list[str]:
-    """`count` ids made in one millisecond (`_guid`'s form), the clock read once."""
-    now = f"{time.time_ns() // 1_000_000:012x}"
+    """`count` ids in `_guid`'s form, the clock read once (a page's New Lead activities)."""
+    now = _millisecond()
     digits = os.urandom(10 * count).hex()
     return [now + digits[i:i + 20] for i in range(0, 20 * count, 20)]
 

@@ -136,8 +136,6 @@ def _driver_values(connection: sa.Connection, table: sa.Table, names: Sequence[s
                   if (p := _bind_processor(connection.dialect, table.c[name].type)) is not None]
     if not processors:
         return rows
-    if connection.dialect.name != "sqlite":
-        processors = [(i, _json_text(p) if isinstance(table.c[names[i]].type, sa.JSON) else p) for i, p in processors]
     columns = list(zip(*rows))
     for i, process in processors:
         columns[i] = _processed(columns[i], process)
@@ -199,10 +197,14 @@ def insert_returning_ids(connection: sa.Connection, table: sa.Table, names: Sequ
 
 
 def _bind_processor(dialect: sa.Dialect, type_: sa.types.TypeEngine[Any]) -> Any:
+    """The column type's bind processor for rows handed straight to the driver (made once per type)."""
     key = (dialect.name, type_)
     found = _PROCESSORS.get(key, _UNSET)
     if found is _UNSET:
-        found = _PROCESSORS[key] = type_.dialect_impl(dialect).bind_processor(dialect)
+        found = type_.dialect_impl(dialect).bind_processor(dialect)
+        if found is not None and dialect.name != "sqlite" and isinstance(type_, sa.JSON):
+            found = _json_text(found)
+        _PROCESSORS[key] = found
     return found
 
 
