@@ -175,9 +175,11 @@ def insert_returning_ids(connection: sa.Connection, table: sa.Table, names: Sequ
     """`insert_tuples` for a table with an autoincrement `id`: the new ids, in the order of `rows`.
 
     SQLite's `RETURNING` promises no order, so there the rows are inserted one after another under
-    the transaction's write lock (which no other writer shares), each `AUTOINCREMENT` id above the
-    last, and the new ids read back in order. On PostgreSQL the ids are drawn from the table's
-    sequence first (as its default would draw them) and copied in with the rows.
+    the transaction's write lock (which no other writer shares), each new id one above the table's
+    highest: when the table's `AUTOINCREMENT` sequence moved by exactly the number of rows, the new
+    ids are the numbers it moved over; otherwise they are the table's highest ids, read back. On
+    PostgreSQL the ids are drawn from the table's sequence first (as its default would draw them)
+    and copied in with the rows.
     """
     if not rows:
         return []
@@ -187,13 +189,22 @@ def insert_returning_ids(connection: sa.Connection, table: sa.Table, names: Sequ
         ids = sorted(drawn.scalars())
         insert_tuples(connection, table, ["id", *names], [(pid, *row) for pid, row in zip(ids, rows, strict=True)])
         return ids
-    id_column = table.c.id
-    before = connection.execute(sa.select(sa.func.coalesce(sa.func.max(id_column), 0))).scalar_one()
+    before = _sqlite_sequence(connection, table)
     insert_tuples(connection, table, names, rows)
-    ids = list(connection.execute(sa.select(id_column).where(id_column > before).order_by(id_column)).scalars())
+    after = _sqlite_sequence(connection, table)
+    if after - before == len(rows):
+        return list(range(before + 1, after + 1))
+    id_column = table.c.id
+    ids = list(connection.execute(sa.select(id_column).order_by(id_column.desc()).limit(len(rows))).scalars())[::-1]
     if len(ids) != len(rows):
         raise StoreError(f"expected {len(rows)} new rows in {table.name}, found {len(ids)}")
     return ids
+
+
+def _sqlite_sequence(connection: sa.Connection, table: sa.Table) -> int:
+    """The last `AUTOINCREMENT` id SQLite gave in `table` (0 before the first)."""
+    last = connection.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (table.name,)).scalar()
+    return last or 0
 
 
 def _bind_processor(dialect: sa.Dialect, type_: sa.types.TypeEngine[Any]) -> Any:

@@ -144,6 +144,28 @@ def test_one_bad_row_in_a_multi_row_write_leaves_nothing_written(store: PersonSt
     assert store.persons.count() == 1
 
 
+def test_persons_added_together_get_their_own_ids_in_order_even_when_the_id_sequence_is_behind(
+        store: PersonStore) -> None:
+    def add(names: list[str]) -> dict[str, int]:
+        ids = store.persons.add_linked([(Checked({"lastName": name}), _link(n)) for n, name in enumerate(names)])
+        return dict(zip(names, ids, strict=True))
+
+    def stored(ids: dict[str, int]) -> dict[str, str]:
+        return {name: store.persons.get(pid).fields["lastName"] for name, pid in ids.items()}
+
+    first = add(["A", "B", "C"])
+    assert stored(first) == {"A": "A", "B": "B", "C": "C"}
+    assert list(first.values()) == sorted(first.values())
+    with store._db.transaction() as connection:  # noqa: SLF001
+        if connection.dialect.name == "sqlite":
+            # the sequence forgotten (or set back by hand): new ids still come above the highest row
+            connection.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'persons'")
+    later = add(["D", "E"])
+    assert stored(later) == {"D": "D", "E": "E"}
+    assert min(later.values()) > max(first.values())
+    assert add(["F"]) == {"F": max(later.values()) + 1}
+
+
 def test_rows_inserted_together_must_set_the_same_columns(store: PersonStore) -> None:
     with pytest.raises(Exception, match="same columns"), store._db.transaction() as connection:  # noqa: SLF001
         insert_returning_ids(connection, store.fields.table, ["lastName", "createdAt", "updatedAt"], [
