@@ -62,6 +62,23 @@ def test_concurrent_upserts_by_email_make_one_person_per_email(store: PersonStor
     assert store.persons.count() == len(EMAILS)
 
 
+def test_pages_of_new_persons_written_at_once_by_several_writers_each_get_their_own_ids(
+        store: PersonStore, open_store) -> None:
+    stores = [open_store() for _ in range(4)]
+    returned: dict[str, int] = {}
+
+    def write(n: int) -> None:
+        for page in range(5):
+            names = [f"w{n}-p{page}-{i}" for i in range(40)]
+            ids = stores[n].persons.add_many([{"lastName": name} for name in names], API)
+            returned.update(zip(names, ids, strict=True))
+
+    assert _in_threads(4, write) == []
+    assert len(returned) == 4 * 5 * 40 == len(set(returned.values())) == store.persons.count()
+    for name, person_id in returned.items():
+        assert store.persons.get(person_id).fields["lastName"] == name
+
+
 def test_every_statement_takes_the_persons_table_once(store: PersonStore, monkeypatch) -> None:
     """A refresh may put a new `persons` table in place at any moment; a statement built from the
     old one and the new one read `FROM persons, persons` ("ambiguous column name", a 611)."""
