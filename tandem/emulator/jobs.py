@@ -93,10 +93,12 @@ def bulk_value(value: Any) -> str:
         return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

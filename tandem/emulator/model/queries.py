@@ -343,8 +343,9 @@ class QueryEngine:
     def raw_rows(self, plan: QueryPlan) -> Iterator[dict]:
         """Rows for Bulk query results: output names (`Account.Name`) to native values, in SELECT order."""
         records = self.state.stores[plan.obj.name].records
-        getters = [(column.output_name, plan.resolver.accessor(column.path)) for column in plan.columns]
+        names = [column.output_name for column in plan.columns]
+        read = plan.resolver.row_reader([column.path for column in plan.columns])
         for record_id in plan.ids:
             record = records.get(record_id)
             if record is not None:
-                yield {name: getter(record) for name, getter in getters}
+                yield dict(zip(names, read(record)))

@@ -55,6 +55,10 @@ def bad_relationship(soql: str, name: str) -> InvalidField:
     )
 
 
+_NEVER_STORED = "\0 not a stored field"
+"""A key no stored record has: its value reads as None (filled in afterwards)."""
+
+
 class PathResolver:
     """Resolves and caches the paths of one query for one profile."""
 
@@ -120,6 +124,47 @@ class PathResolver:
             return field_value(parent_obj, parent, parent_field) if parent_field else None
 
         return parent_value
+
+    def row_reader(self, paths: list[tuple[str, ...]]) -> Callable[[dict], list[object]]:
+        """A function from a stored record to the native values at `paths`, in their order: the
+        record's own stored values read in one pass, each parent record (`Account` for
+        `Account.Name`, `Account.Type`, …) looked up once a row."""
+        keys: list[str] = []  # the stored key of each path read as it is stored
+        derived: list[tuple[int, Callable[[dict], object]]] = []  # booleans and person names
+        parents: dict[str, list[tuple[int, str]]] = {}
+        for at, path in enumerate(paths):
+            resolved = self.resolve(path)
+            f = resolved.field
+            key = _NEVER_STORED
+            if resolved.via is not None:
+                parents.setdefault(resolved.via.name, []).append((at, f.name))
+            elif f.type == "boolean" or (f.name == "Name" and self.obj.has_person_name):
+                derived.append((at, self.accessor(path)))
+            else:
+                key = f.name
+            keys.append(key)
+        lookup = self.state.stored_parent
+        kinds: dict[tuple[str, str], list[tuple[int, FieldDef]]] = {}  # the fields each parent kind has
+
+        def read(record: dict) -> list[object]:
+            values = list(map(record.get, keys))
+            for at, getter in derived:
+                values[at] = getter(record)
+            for via_name, fields in parents.items():
+                parent_id = record.get(via_name)
+                found = lookup(parent_id) if parent_id else None
+                if found is not None:
+                    parent_obj, parent = found
+                    kind = (via_name, parent_obj.name)  # a polymorphic lookup's parents differ
+                    known = kinds.get(kind)
+                    if known is None:
+                        known = kinds[kind] = [(at, f) for at, name in fields
+                                               if (f := parent_obj.field(name)) is not None]
+                    for at, parent_field in known:
+                        values[at] = field_value(parent_obj, parent, parent_field)
+            return values
+
+        return read
 
     def visible_fields(self, kind: str) -> list[tuple[str, ...]]:
         """The paths FIELDS(ALL|STANDARD|CUSTOM) stands for."""

@@ -188,6 +188,32 @@ def test_query_all_rows_gives_native_values_in_select_order(org, admin):
     assert len(rows) == 4
 
 
+def test_query_all_rows_read_each_parent_as_a_rest_query_reads_it(org, admin):
+    """Bulk rows read a parent once per row for all its fields: the values must be those a REST query
+    nests, for parents of different kinds behind one lookup (a Lead's owner: a user or a queue), for
+    a record without a parent, for booleans stored as absent and for a person's compound Name."""
+    queue = org.query(admin, "SELECT Id FROM Group").records[0]["Id"]
+    org.create(admin, "Lead", {"LastName": "Queued", "Company": "Q", "OwnerId": queue})
+    org.create(admin, "Lead", {"FirstName": "Ann", "LastName": "Owned", "Company": "U", "HasOptedOutOfEmail": True})
+    soql = "SELECT Name, LastName, Owner.Name, Owner.Email, HasOptedOutOfEmail, Company FROM Lead ORDER BY LastName"
+    flat = list(org.query_all_rows(admin, soql))
+    nested = org.query(admin, soql).records
+    assert [list(row) for row in flat] == [["Name", "LastName", "Owner.Name", "Owner.Email", "HasOptedOutOfEmail",
+                                            "Company"]] * len(nested)
+    for row, rest in zip(flat, nested, strict=True):
+        owner = rest["Owner"] or {}
+        assert row == {"Name": rest["Name"], "LastName": rest["LastName"], "Owner.Name": owner.get("Name"),
+                       "Owner.Email": owner.get("Email"), "HasOptedOutOfEmail": rest["HasOptedOutOfEmail"],
+                       "Company": rest["Company"]}
+    by_name = {row["LastName"]: row for row in flat}
+    assert by_name["Queued"]["Owner.Name"] == "Inbound Leads" and by_name["Owned"]["Owner.Name"] == "Ada Admin"
+    assert by_name["Owned"]["Name"] == "Ann Owned" and by_name["Owned"]["HasOptedOutOfEmail"] is True
+    assert by_name["Queued"]["HasOptedOutOfEmail"] is False
+    loner = org.create(admin, "Contact", {"LastName": "Alone"})
+    [row] = org.query_all_rows(admin, f"SELECT Account.Name, Account.Type, LastName FROM Contact WHERE Id = '{loner}'")
+    assert row == {"Account.Name": None, "Account.Type": None, "LastName": "Alone"}
+
+
 def test_count_of_a_field_is_an_aggregate_row(org, admin):
     page = org.query(admin, "SELECT COUNT(LeadSource) FROM Contact")
     assert page.total_size == 1 and page.records == [{"attributes": {"type": "AggregateResult"}, "expr0": 1}]
