@@ -85,7 +85,8 @@ class RecordParser:
     def parse(self, row: Mapping[str, Any]) -> PulledRecord:
         values = Checked(self._blank)
         dropped: list[DroppedValue] = []
-        readers = ((self._own, row), (self._account, row.get("Account") or {})) if self._account[0] else ((self._own, row),)
+        account = row.get("Account") if self._account[0] else None  # a contact without one reads none of its fields
+        readers = ((self._own, row), (self._account, account)) if account else ((self._own, row),)
         for (sf_fields, names, converts), source in readers:
             for name, convert, raw in zip(names, converts, map(source.get, sf_fields)):
                 if raw is not None:

@@ -154,6 +154,19 @@ def test_a_row_is_parsed_once_into_typed_values_and_18_character_ids(catalog):
     assert [(d.person_field, d.raw) for d in record.dropped] == [("Score__c", "not a number")]
 
 
+def test_a_contact_without_an_account_has_every_account_field_empty(catalog):
+    """Salesforce writes a missing parent as null (REST) or leaves it out: the Account's fields are
+    then empty values of the record, which clear what a person held."""
+    parser = _parser(catalog)
+    account_fields = {r.person_field for r in catalog.syncing("Account") if r.person_field}
+    assert "company" in account_fields
+    base = {"Id": CONTACT_ID, "SystemModstamp": "2026-01-05T10:00:00.000+0000", "Title": "CTO"}
+    for row in ({**base, "Account": None}, base, {**base, "Account": {}}):
+        record = parser.parse(row)
+        assert {name: record.values[name] for name in account_fields} == dict.fromkeys(account_fields)
+        assert record.values["title"] == "CTO" and record.dropped == ()
+
+
 def test_link_for_follows_the_record_and_keeps_what_it_does_not_say():
     previous = SalesforceLink("Lead", LEAD_ID, sfdc_lead_id=LEAD_ID, sfdc_account_id=None)
     record = PulledRecord("Contact", CONTACT_ID, NOW, account_id=ACCOUNT_ID, created_date=NOW)
