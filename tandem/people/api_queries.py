@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.activity_rows import activity_from_row
-from tandem.people.database import Database, lookup_chunks, one_of
+from tandem.people.database import Database, Lookups
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
@@ -38,6 +38,7 @@ class ApiQueries:
         self._db = db
         self._fields = fields
         self._persons = persons
+        self._lookups = Lookups()
 
     def persons_page(
         self, field: str, values: Sequence[Any], after_id: int = 0, limit: int = 300
@@ -87,11 +88,13 @@ class ApiQueries:
         found: dict[Any, list[int]] = defaultdict(list)
         table = self._fields.table
         key = _lookup_column(table, field)
-        for chunk in lookup_chunks(connection, wanted):
-            query = sa.select(key, table.c.id).where(one_of(connection, key, chunk)).order_by(table.c.id)
-            if lock:
-                query = query.with_for_update(key_share=True)  # as Persons locks them: see persons._locking
-            for value, person_id in connection.execute(query):
+
+        def query(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
+            matching = sa.select(key, table.c.id).where(condition).order_by(table.c.id)
+            # as Persons locks them: see persons._locking
+            return matching.with_for_update(key_share=True) if lock else matching
+        for result in self._lookups.results(connection, (table, field, lock), key, wanted, query):
+            for value, person_id in result:
                 found[value].append(person_id)
         return dict(found)
 

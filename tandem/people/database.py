@@ -79,13 +79,57 @@ def one_of(connection: sa.Connection, column: sa.ColumnElement[Any], values: Seq
     """
     if not values or not _one_parameter(connection, values):
         return column.in_(values)
+    return _in_one_parameter(connection, column, values, bound=True)
+
+
+def _in_one_parameter(connection: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any], *,
+                      bound: bool) -> sa.ColumnElement[bool]:
+    """`one_of`'s condition for values it binds as one parameter: bound to these values, or (not
+    `bound`) left for the values given at execution as `_ONE_OF_VALUES`."""
     if connection.dialect.name == "sqlite":
-        listed = sa.func.json_each(sa.bindparam(None, json.dumps(list(values))))
-        return column.in_(sa.select(sa.column("value")).select_from(listed))
+        listed = sa.bindparam(None, json.dumps(list(values))) if bound else sa.bindparam(_ONE_OF_VALUES)
+        return column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(listed)))
     element = column.type
     if isinstance(element, sa.types.NullType):  # a lightweight `sa.table` column
         element = sa.BigInteger() if isinstance(values[0], int) else sa.Text()
-    return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(element)))
+    kind = postgresql.ARRAY(element)
+    return column == sa.any_(sa.bindparam(None, list(values), type_=kind) if bound
+                             else sa.bindparam(_ONE_OF_VALUES, type_=kind))
+
+
+_ONE_OF_VALUES = "one_of_values"
+
+
+class Lookups:
+    """Statements that select rows whose column is one of many values, each built once and run
+    with the values bound at execution: a lookup a pull makes for every page neither builds its
+    statement nor works out its cache key again.
+
+    `build` makes the statement from its `column IN (values)` condition (`one_of`'s form, the
+    values a parameter); `key` names what `build` makes, for the table it reads (a table given
+    new columns is another key)."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[Any, ...], sa.Executable] = {}
+
+    def results(self, connection: sa.Connection, key: tuple[Any, ...], column: sa.ColumnElement[Any],
+                values: Iterable[Any], build: Callable[[sa.ColumnElement[bool]], sa.Executable]
+                ) -> Iterator[sa.CursorResult[Any]]:
+        """The results of `build`'s statement for these values: one, or one per chunk of values
+        `one_of` cannot bind as one parameter (none for no values)."""
+        unique = list(dict.fromkeys(values))
+        if not unique:
+            return
+        if not _one_parameter(connection, unique):
+            for chunk in in_chunks(unique):
+                yield connection.execute(build(column.in_(chunk)))
+            return
+        full_key = (connection.dialect.name, type(unique[0]), *key)
+        statement = self._built.get(full_key)
+        if statement is None:
+            statement = self._built[full_key] = build(_in_one_parameter(connection, column, unique, bound=False))
+        sqlite = connection.dialect.name == "sqlite"
+        yield connection.execute(statement, {_ONE_OF_VALUES: json.dumps(unique) if sqlite else unique})
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:

@@ -23,7 +23,8 @@ from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
 from tandem.people.activity_rows import NEW_LEAD_COLUMNS, change_row, new_lead_rows
-from tandem.people.database import Database, insert_returning_ids, insert_rows, insert_tuples, lookup_chunks, one_of
+from tandem.people.database import (Database, Lookups, insert_returning_ids, insert_rows, insert_tuples,
+                                    lookup_chunks, one_of)
 from tandem.people.field_catalog import LINK_NAMES, FieldCatalog
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
@@ -45,6 +46,7 @@ class Persons:
         self._outbox = outbox
         self._activities = activities
         self._tombstones = tombstones
+        self._lookups = Lookups()
 
     # -- adding -----------------------------------------------------------------------------
 
@@ -325,15 +327,16 @@ class Persons:
 
     def _where(self, column: str, values: Sequence[Any], *, lock: bool = False) -> list[Person]:
         """Persons whose `column` is one of `values`, in id order."""
-        result: list[Person] = []
         table = self._fields.table
+
+        def query(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
+            return _locking(sa.select(table).where(condition).order_by(table.c.id)) if lock \
+                else sa.select(table).where(condition)
+        found: list[Person] = []
         with self._db.reading() as connection:
-            for chunk in lookup_chunks(connection, values):
-                query = sa.select(table).where(one_of(connection, table.c[column], chunk))
-                if lock:
-                    query = _locking(query.order_by(table.c.id))
-                result.extend(self._fields.persons(connection.execute(query)))
-        return sorted(result, key=lambda person: person.id)
+            for result in self._lookups.results(connection, (table, column, lock), table.c[column], values, query):
+                found.extend(self._fields.persons(result))
+        return sorted(found, key=lambda person: person.id)
 
 
 def _locking(query: sa.Select[Any]) -> sa.Select[Any]:

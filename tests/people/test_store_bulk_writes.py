@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.checked import Checked
-from tandem.people.database import _driver_values, insert_returning_ids, insert_rows
+from tandem.people.database import Lookups, _driver_values, insert_returning_ids, insert_rows
 from tandem.people.fields import FieldType, PersonField
 from tandem.people.models import SalesforceLink
 from tandem.people.origin import ChangeOrigin
@@ -258,6 +258,48 @@ def test_lookup_by_salesforce_ids_keeps_its_index_as_the_table_grows(store: Pers
             plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) EXECUTE {name}('{ids}')").scalar_one()
             text = json.dumps(plan)
             assert "ix_persons_sfdcId" in text and '"Node Type": "Seq Scan"' not in text, text
+
+
+def test_a_lookup_built_once_finds_what_each_run_asks_for(store: PersonStore) -> None:
+    """The lookups a pull runs for every page are built once and run with each page's values: each
+    run finds its own persons (never the first run's), locked or not, and a person read after a
+    custom field was added carries that field."""
+    ids = store.persons.add_linked([(Checked({"lastName": f"L{n}", "email": f"p{n}@x.com"}), _link(n))
+                                    for n in range(6)])
+    for wanted in ([0, 1], [2, 3, 4], [5], [1, 5], []):
+        sfdc_ids = [_sfdc_id(n) for n in wanted]
+        assert {k: p.id for k, p in store.persons.by_sfdc_ids(sfdc_ids).items()} == \
+            {_sfdc_id(n): ids[n] for n in wanted}
+        with store.transaction():
+            assert {k: p.id for k, p in store.persons.by_sfdc_ids(sfdc_ids, lock=True).items()} == \
+                {_sfdc_id(n): ids[n] for n in wanted}
+        assert store.api.person_ids_by("sfdcId", sfdc_ids) == {_sfdc_id(n): [ids[n]] for n in wanted}
+        assert store.api.person_ids_by("email", [f"P{n}@X.com" for n in wanted]) == \
+            {f"p{n}@x.com": [ids[n]] for n in wanted}
+        with store.transaction():
+            assert store.api.claim("sfdcId", sfdc_ids) == {_sfdc_id(n): [ids[n]] for n in wanted}
+    store.fields.ensure_custom("Shoe_Size__c", "integer")
+    store.persons.update(ids[2], {"Shoe_Size__c": 44}, origin=ChangeOrigin.API)
+    assert store.persons.by_sfdc_ids([_sfdc_id(2)])[_sfdc_id(2)].fields["Shoe_Size__c"] == 44
+
+
+def test_a_lookup_by_values_neither_text_nor_numbers_finds_them_all(store: PersonStore) -> None:
+    """Values one JSON parameter cannot carry (dates, on SQLite) are looked up in chunks instead,
+    with the same answer; PostgreSQL binds them as one array of the column's type."""
+    days = [date(1990, 1, n) for n in range(1, 4)]
+    ids = store.persons.add_linked([(Checked({"lastName": f"L{n}", "dateOfBirth": day}), _link(n))
+                                    for n, day in enumerate(days)])
+    table = store.persons._fields.table  # noqa: SLF001
+    lookups = Lookups()
+
+    def born(values: list[date]) -> list[int]:
+        with store._db.reading() as connection:  # noqa: SLF001
+            found = lookups.results(connection, ("born",), table.c.dateOfBirth, values,
+                                    lambda condition: sa.select(table.c.id).where(condition))
+            return sorted(person_id for result in found for (person_id,) in result)
+    assert born([days[0], days[2]]) == [ids[0], ids[2]]
+    assert born([days[1], date(2000, 1, 1)]) == [ids[1]]
+    assert born([]) == []
 
 
 def test_a_lookup_by_more_ids_than_one_in_list_holds_is_one_statement_and_finds_them_all(store: PersonStore) -> None:
