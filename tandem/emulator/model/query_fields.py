@@ -158,8 +158,8 @@ class PathResolver:
                     kind = (via_name, parent_obj.name)  # a polymorphic lookup's parents differ
                     known = kinds.get(kind)
                     if known is None:
-                        known = kinds[kind] = [(at, f) for at, name in fields
-                                               if (f := parent_obj.field(name)) is not None]
+                        known = kinds[kind] = [(at, field) for at, name in fields
+                                               if (field := parent_obj.field(name)) is not None]
                     for at, parent_field in known:
                         values[at] = field_value(parent_obj, parent, parent_field)
             return values
