@@ -117,19 +117,16 @@ class Lookups:
                 ) -> Iterator[sa.CursorResult[Any]]:
         """The results of `build`'s statement for these values: one, or one per chunk of values
         `one_of` cannot bind as one parameter (none for no values)."""
-        unique = list(dict.fromkeys(values))
-        if not unique:
-            return
-        if not _one_parameter(connection, unique):
-            for chunk in in_chunks(unique):
+        for chunk in lookup_chunks(connection, values):
+            if not _one_parameter(connection, chunk):
                 yield connection.execute(build(column.in_(chunk)))
-            return
-        full_key = (connection.dialect.name, type(unique[0]), *key)
-        statement = self._built.get(full_key)
-        if statement is None:
-            statement = self._built[full_key] = build(_in_one_parameter(connection, column, unique, bound=False))
-        sqlite = connection.dialect.name == "sqlite"
-        yield connection.execute(statement, {_ONE_OF_VALUES: json.dumps(unique) if sqlite else unique})
+                continue
+            full_key = (connection.dialect.name, type(chunk[0]), *key)
+            statement = self._built.get(full_key)
+            if statement is None:
+                statement = self._built[full_key] = build(_in_one_parameter(connection, column, chunk, bound=False))
+            sqlite = connection.dialect.name == "sqlite"
+            yield connection.execute(statement, {_ONE_OF_VALUES: json.dumps(chunk) if sqlite else chunk})
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
