@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tandem.errors import StoreError
 from tandem.people import activities as types
 from tandem.people.field_catalog import FieldCatalog
+from tandem.people.models import SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.tables import build_persons_table
@@ -224,3 +225,31 @@ def test_postgresql_a_locked_person_still_takes_activities_from_another_writer(
         writer.start()
         assert logged.wait(10), "the activity waited for the person's row lock"
     writer.join(10)
+
+
+@ON_POSTGRESQL
+@pytest.mark.parametrize("lookup", ["plan", "claim"])
+def test_postgresql_a_lookup_built_once_still_locks_what_it_finds(store: PersonStore, open_store, lookup: str) -> None:
+    """The pull page's lookups by Salesforce Id are built once and run again with each page's Ids: the
+    locked form (the plan's read, an API upsert's claim) must hold the rows it finds on every run, so
+    another writer's change to them waits for the transaction instead of landing under its decision."""
+    other = open_store()
+    sfdc_ids = ["003000000000001AAA", "003000000000002AAA"]
+    persons = [store.persons.add({"email": f"{n}@example.com", "title": "before"}, API) for n in range(2)]
+    for person, sfdc_id in zip(persons, sfdc_ids, strict=True):
+        store.persons.set_link(person.id, SalesforceLink("Contact", sfdc_id, sfdc_contact_id=sfdc_id), reason="test")
+    for run, (person, sfdc_id) in enumerate(zip(persons, sfdc_ids, strict=True)):  # the second run reuses the statement
+        landed = threading.Event()
+        writer = threading.Thread(target=lambda pid=person.id: (other.persons.update(pid, {"title": "other"}, API),
+                                                               landed.set()))
+        with store.transaction():
+            if lookup == "plan":
+                assert store.persons.by_sfdc_ids([sfdc_id], lock=True)[sfdc_id].id == person.id
+            else:
+                assert store.api.claim("sfdcId", [sfdc_id]) == {sfdc_id: [person.id]}
+            writer.start()
+            assert not landed.wait(0.5), f"run {run + 1}: another writer changed a person the lookup had locked"
+            store.persons.update(person.id, {"title": f"decided in run {run + 1}"}, API)
+        writer.join(30)
+        assert landed.is_set()
+        assert store.persons.get(person.id).fields["title"] == "other"
