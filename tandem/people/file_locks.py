@@ -2,7 +2,8 @@
 holding process dies (a SQLite database lives on one machine, so nothing else has to notice).
 
 `NAME-cycle.lock` is the cycle's lock (`flock`, so two openings in one process exclude each other
-too); its content names the holder. `NAME-claims.lock` holds one byte per claimed key.
+too); its content names the holder, and stays behind a holder that was killed: whether anyone holds
+the lock is asked of the lock itself. `NAME-claims.lock` holds one byte per claimed key.
 """
 
 from __future__ import annotations
@@ -10,8 +11,14 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 
 from tandem.people.holds import Claim, CycleLock, remaining
+
+_LOOKING_SECONDS = 0.2
+"""How long taking the cycle's lock keeps trying while it is held: `cycle_holder` holds it shared for
+a moment to see whether anyone holds it, which must not make a cycle starting then fail."""
+_HOLDER_STARTING = "another process (starting)"
 
 
 class FileLocks:
@@ -25,11 +32,16 @@ class FileLocks:
 
     def take_cycle(self, description: str) -> CycleLock | None:
         handle = os.open(self._cycle_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(handle)
-            return None
+        deadline = time.monotonic() + _LOOKING_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(handle)
+                    return None
+                time.sleep(0.005)
         os.ftruncate(handle, 0)
         os.pwrite(handle, description.encode(), 0)
 
@@ -47,10 +59,17 @@ class FileLocks:
 
     def cycle_holder(self) -> str | None:
         try:
-            with open(self._cycle_path, encoding="utf-8", errors="replace") as handle:
-                return handle.read().strip() or None
+            handle = os.open(self._cycle_path, os.O_RDONLY)
         except FileNotFoundError:
             return None
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # held: the file names the holder (a new one may not have yet)
+                return os.pread(handle, 4096, 0).decode("utf-8", errors="replace").strip() or _HOLDER_STARTING
+            return None  # free: whoever the file names died holding it
+        finally:
+            os.close(handle)  # and with it the shared lock, if taken
 
     def take(self, keys: list[int], deadline: float | None) -> Claim | None:
         with self._opening:  # on first use: a store is opened before its folder is known to exist

@@ -103,6 +103,7 @@ def test_a_holder_killed_outright_blocks_nothing(stores):
         assert store.locks.claim_free([5, 6, 7]).keys == {6}
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=10)
+        assert store.locks.cycle_holder() is None  # what the dead holder wrote names no one
         began = time.monotonic()
         with store.locks.claim([5, 7], wait=5) as claim:
             assert claim.keys == {5, 7}
@@ -114,6 +115,28 @@ def test_a_holder_killed_outright_blocks_nothing(stores):
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_looking_at_the_cycle_lock_never_keeps_a_cycle_from_taking_it(stores):
+    """Dashboards ask who holds the cycle's lock all the time; a cycle starting meanwhile still gets it."""
+    first, second = stores(), stores()
+    looking, seen = threading.Event(), []
+
+    def look() -> None:
+        while not looking.is_set():
+            seen.append(second.locks.cycle_holder())
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    try:
+        for _ in range(200):
+            held = first.locks.cycle("tandem run")
+            assert held is not None
+            held.release()
+    finally:
+        looking.set()
+        watcher.join()
+    assert len(seen) > 10  # it looked while the cycle was taken and let go
 
 
 def test_a_cycle_in_another_database_on_the_same_server_is_not_this_ones(tmp_path):

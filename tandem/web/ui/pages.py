@@ -20,7 +20,7 @@ from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
-from tandem.sync.sync_state import sync_state
+from tandem.sync.sync_state import running_step, sync_state
 from tandem.web.ui import exports
 from tandem.web.ui.charts import Line, line_chart
 from tandem.web.ui.filters import OBJECTS, WINDOW, error_filter, step_filter
@@ -48,7 +48,7 @@ def dashboard(request: Request) -> Response:
     return render(
         request, "dashboard.html", page="Dashboard",
         state=sync_state(store, now, ui(request).interval_seconds),
-        progress=ui(request).runner.progress(), running_step=store.history.running(),
+        progress=ui(request).runner.progress(), running_step=running_step(store),
         last_cycle=last, pause=store.sync_pause.current(), backlogs=picture.backlogs,
         unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
         trend_chart=line_chart("Backlog, 5 days in 4-hour buckets (records a cycle found waiting)",
@@ -64,7 +64,7 @@ def dashboard(request: Request) -> Response:
 def progress(request: Request) -> Response:
     viewer(request)
     return render(request, "progress.html", progress=ui(request).runner.progress(),
-                  running_step=ui(request).store.history.running())
+                  running_step=running_step(ui(request).store))
 
 
 @router.get("/history")

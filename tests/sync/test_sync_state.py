@@ -1,0 +1,78 @@
+"""What the sync is doing now, as the dashboard tells it: a cycle killed outright is not running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tandem.people.models import StepCounts, StepOperation, StepStatus
+from tandem.people.refused_logins import RefusedLogin
+from tandem.people.store import PersonStore
+from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
+from tandem.sync.sync_state import FAILING, RUNNING, WAITING, running_step, sync_state
+
+CYCLE = """
+import sys
+from tandem.people.models import StepOperation
+from tandem.people.store import PersonStore
+store = PersonStore(sys.argv[1])
+cycle = store.locks.cycle("tandem sync")
+store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="killed")
+print("running" if cycle is not None else "refused", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'tandem.db'}"
+
+
+def test_a_cycle_killed_in_a_step_is_not_shown_running(url):
+    store = PersonStore(url)
+    store.migrate()
+    cycle = subprocess.Popen([sys.executable, "-c", CYCLE, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env={**os.environ})
+    try:
+        assert cycle.stdout.readline().strip() == "running"
+        now = datetime.now(UTC)
+        state = sync_state(store, now, 300)
+        assert state.kind == RUNNING and state.reason.startswith("Contact: pull updates (tandem sync, pid ")
+        assert running_step(store).object == "Contact"
+        cycle.send_signal(signal.SIGKILL)
+        cycle.wait(timeout=10)
+        state = sync_state(store, now, 300)
+        assert state.kind == WAITING
+        assert "stopped during Contact: pull updates without finishing" in state.reason
+        assert running_step(store) is None
+        assert store.history.running() is not None  # the step stays as it was until the next cycle closes it
+    finally:
+        if cycle.poll() is None:
+            cycle.kill()
+            cycle.wait()
+        store.close()
+
+
+def test_a_refused_login_is_shown_failing_until_it_may_be_tried_again(url):
+    store = PersonStore(url)
+    store.migrate()
+    try:
+        began = datetime.now(UTC) - timedelta(minutes=3)
+        step = store.steps.start("All", StepOperation.SYNC_SCHEMA, cycle_id="refused", now=began)
+        store.steps.finish(step.id, StepStatus.FAILED, StepCounts(), message="login refused",
+                           now=began + timedelta(seconds=1))
+        store.refused_logins.keep(RefusedLogin(began, "00", "ff", "invalid_grant", "authentication failure"))
+        state = sync_state(store, began + timedelta(minutes=3), 300)
+        assert state.kind == FAILING
+        assert state.until == began + REFUSED_LOGIN_PAUSE
+        store.refused_logins.forget()  # a login that worked since: the cycle interval again
+        assert sync_state(store, began + timedelta(minutes=3), 300).until == began + timedelta(seconds=301)
+    finally:
+        store.close()
