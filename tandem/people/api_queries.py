@@ -1,6 +1,7 @@
 """Queries the REST API needs: persons by one lookup field with keyset paging, ids per key, deletes.
 
-Lookups by `email` ignore case (the `lower(email)` index), like `Persons.find_by_email`. A person
+Lookups by `email` ignore case as the database's `lower(email)` index does (`Database.lowered`), like
+`Persons.find_by_email`. A person
 deleted through the API leaves a tombstone with its record and log, as any deleted person does.
 
 A create-or-update decides on what `claim` finds: the keys are locked first (a PostgreSQL advisory
@@ -40,11 +41,16 @@ class ApiQueries:
         self._persons = persons
         self._lookups = Lookups()
 
+    def lookup_key(self, field: str, value: str) -> str:
+        """A lookup value as the lookups compare it: an email trimmed and lower-cased as the database
+        does it; any other value as it is."""
+        return self._db.lowered(value.strip()) if field == "email" else value
+
     def persons_page(
         self, field: str, values: Sequence[Any], after_id: int = 0, limit: int = 300
     ) -> list[Person]:
         """Persons whose `field` is one of `values`, in id order, after `after_id`, at most `limit`."""
-        wanted = _lookup_values(field, values)
+        wanted = self._lookup_values(field, values)
         if not wanted:
             return []
         table = self._fields.table
@@ -58,7 +64,7 @@ class ApiQueries:
             return self._fields.persons(connection.execute(query))
 
     def count_persons_where(self, field: str, values: Sequence[Any]) -> int:
-        wanted = _lookup_values(field, values)
+        wanted = self._lookup_values(field, values)
         if not wanted:
             return 0
         table = self._fields.table
@@ -69,12 +75,12 @@ class ApiQueries:
     def person_ids_by(self, field: str, values: Sequence[Any]) -> dict[Any, list[int]]:
         """Ids of the persons per key value (emails lower-cased), each list in id order."""
         with self._db.reading() as connection:
-            return self._matches(connection, field, _lookup_values(field, values), lock=False)
+            return self._matches(connection, field, self._lookup_values(field, values), lock=False)
 
     def claim(self, field: str, values: Sequence[Any]) -> dict[Any, list[int]]:
         """`person_ids_by` for a writer: the keys and the persons they match stay locked until the
         transaction ends, so what it decides on them (create, update) no one else decides meanwhile."""
-        wanted = _lookup_values(field, values)
+        wanted = self._lookup_values(field, values)
         with self._db.transaction() as connection:
             if connection.dialect.name == "postgresql" and wanted:
                 hashes = sorted({_key_hash(field, value) for value in wanted})
@@ -97,6 +103,14 @@ class ApiQueries:
             for value, person_id in result:
                 found[value].append(person_id)
         return dict(found)
+
+    def _lookup_values(self, field: str, values: Sequence[Any]) -> list[Any]:
+        """The distinct keys, sorted; text no database stores (NUL, a lone surrogate) matches nothing."""
+        if field == "email":
+            return sorted({text for text in (self.lookup_key(field, str(v)) for v in values) if storable(text)})
+        if all(type(v) is str for v in values) and storable("".join(values)):  # one check for a page of Ids
+            return sorted(set(values))
+        return sorted({v for v in values if not isinstance(v, str) or storable(v)})
 
     def delete_persons(self, person_ids: Sequence[int]) -> list[int]:
         """Delete persons, each leaving a tombstone with its record and log; returns the ids that existed, in order."""
@@ -133,13 +147,6 @@ def _lookup_column(table: sa.Table, field: str) -> sa.ColumnElement[Any]:
     return sa.func.lower(column) if field == "email" else column
 
 
-def _lookup_values(field: str, values: Sequence[Any]) -> list[Any]:
-    """The distinct keys, sorted; text no database stores (NUL, a lone surrogate) matches nothing."""
-    if field == "email":
-        return sorted({text for text in (str(v).strip().lower() for v in values) if storable(text)})
-    if all(type(v) is str for v in values) and storable("".join(values)):  # one check for a page of Ids
-        return sorted(set(values))
-    return sorted({v for v in values if not isinstance(v, str) or storable(v)})
 
 
 def _key_hash(field: str, value: Any) -> int:

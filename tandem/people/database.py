@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import string
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -347,6 +348,9 @@ class _Open:
     writes: bool
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 class Database:
     """An engine plus a per-thread current transaction, so store calls can share one commit."""
 
@@ -356,6 +360,13 @@ class Database:
         self.sqlite = self.engine.dialect.name == "sqlite"
         self._local = threading.local()
         self._writer = threading.Lock()  # SQLite: this process's writers take turns here
+
+    def lowered(self, text: str) -> str:
+        """`text` as this database's `lower()` writes it, which is how emails are compared (the
+        `lower(email)` index): SQLite lower-cases the ASCII letters only, PostgreSQL every letter.
+        A key lower-cased otherwise would miss the person it names (and a create-or-update make a
+        second one)."""
+        return text.translate(_ASCII_LOWER) if self.sqlite else text.lower()
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:

@@ -30,7 +30,7 @@ class PersonSearch:
         if not text or not storable(text):
             return []
         table = self._fields.table
-        lowered = text.lower()
+        lowered = self._db.lowered(text)  # as the database lower-cases what it compares with
         conditions: list[sa.ColumnElement[bool]] = [_starts(sa.func.lower(table.c.email), lowered)]
         salesforce_id = SALESFORCE_ID.fullmatch(text) is not None
         if salesforce_id:

@@ -131,7 +131,7 @@ def _key_problem(lookup: str, raw: Any) -> dict[str, Any] | None:
     return None
 
 
-def _key_of(lookup: str, raw: Any) -> Any:
+def _key_of(store: PersonStore, lookup: str, raw: Any) -> Any:
     """The record's lookup value as the store compares it: None if absent, `_INVALID_KEY` if unusable."""
     if raw is None or raw == "":
         return None
@@ -145,7 +145,7 @@ def _key_of(lookup: str, raw: Any) -> Any:
         return value if 0 < value <= MAX_ID else _INVALID_KEY
     if not isinstance(raw, str):
         return _INVALID_KEY
-    return raw.strip().lower() if lookup == "email" else raw
+    return store.api.lookup_key(lookup, raw)
 
 
 def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: ChangeOrigin = API_SOURCE) -> list[dict[str, Any]]:
@@ -166,7 +166,7 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
             record.outcome = _key_problem(lookup, values.get(lookup))
             if record.outcome is not None:
                 continue
-            record.key = _key_of(lookup, values.get(lookup))
+            record.key = _key_of(store, lookup, values.get(lookup))
             if record.key is None:
                 record.outcome = _skipped(Codes.MISSING_VALUE, f"Missing value for the required parameter '{lookup}'")
                 continue

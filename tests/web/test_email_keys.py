@@ -1,0 +1,51 @@
+"""Emails with capitals outside ASCII: a lead is found by the email it was stored with, and a
+create-or-update with that email never makes a second person (SQLite's `lower()` only lower-cases
+ASCII letters; PostgreSQL's lower-cases every letter: keys are compared as the database does)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
+from tests.postgres import postgres_database
+
+LEADS = "/rest/v1/leads.json"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api_store(request, tmp_path):
+    """The API's store on each database (this module's tests run on both)."""
+    if request.param == "sqlite":
+        url, database = f"sqlite:///{tmp_path / 'api.db'}", None
+    else:
+        database = postgres_database()
+        url = next(database)
+    store = PersonStore(url)
+    store.migrate()
+    yield store
+    store.close()
+    if database is not None:
+        next(database, None)
+
+
+@pytest.mark.parametrize("email", ["ZOË@EXAMPLE.COM", "Zoë@Example.com", "zoë@example.com", "ÅSA@ÖRE.SE"])
+def test_the_same_email_twice_is_one_person_found_by_that_email(api, api_store: PersonStore, email: str) -> None:
+    first = api.post(LEADS, json={"input": [{"email": email, "firstName": "first"}]}).json()["result"][0]
+    again = api.post(LEADS, json={"input": [{"email": email, "firstName": "second"}]}).json()["result"][0]
+    assert first["status"] == "created" and again == {"id": first["id"], "status": "updated"}
+    only = api.post(LEADS, json={"action": "updateOnly", "input": [{"email": email, "title": "CEO"}]}).json()
+    assert only["result"][0] == {"id": first["id"], "status": "updated"}
+    found = api.get(LEADS, params={"filterType": "email", "filterValues": email, "fields": "id,firstName,title"}).json()["result"]
+    assert [(lead["id"], lead["firstName"], lead["title"]) for lead in found] == [(first["id"], "second", "CEO")]
+    assert [p.id for p in api_store.persons.find_by_email(email)] == [first["id"]]
+    assert [p.id for p in api_store.person_search.find(email)] == [first["id"]]
+    assert api_store.persons.count() == 1
+
+
+def test_capitals_of_ascii_letters_are_one_email_on_every_database(api, api_store: PersonStore) -> None:
+    [pid] = api_store.persons.add_many([{"email": "Zoë@Example.COM"}], ChangeOrigin.MARKETING)
+    result = api.post(LEADS, json={"input": [{"email": "zoë@EXAMPLE.com", "title": "VP"}]}).json()["result"]
+    assert result == [{"id": pid, "status": "updated"}]
+    duplicate = api.post(LEADS, json={"input": [{"email": "ZOË@example.com"}, {"email": "ZOË@EXAMPLE.COM"}]}).json()
+    assert duplicate["result"][1]["reasons"][0]["code"] == "1036"  # one key, twice in one call
