@@ -67,7 +67,8 @@ def read_lead_token(token: str) -> LeadCursor:
 
 
 def activity_token(cursor: ActivityCursor) -> str:
-    stamp = cursor.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    """The year always has four digits (`strftime("%Y")` writes year 1 as `1`, which the reader refuses)."""
+    stamp = cursor.since.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "+0000"
     return _encode(f"{stamp},{cursor.after_id}")
 
 

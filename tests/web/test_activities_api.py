@@ -72,3 +72,19 @@ def test_lead_changes_only_for_the_requested_fields(api, api_store) -> None:
     assert {"name": "Reason", "value": "promotion"} in change["attributes"]
     unknown = api.get("/rest/v1/activities/leadchanges.json", params={"nextPageToken": token, "fields": "nope"})
     assert unknown.json()["errors"][0] == {"code": "1006", "message": "Field 'nope' not found"}
+
+
+def test_tokens_for_any_year_are_accepted_back(api, api_store) -> None:
+    """Before, a year below 1000 went into the token unpadded (`1-01-01T…`) and the token was refused."""
+    ids = api_store.persons.add_many([{"email": f"y{i}@example.com"} for i in range(3)], ChangeOrigin.MARKETING, now=T0)
+    for since, expected in [(str(datetime.min), ids), ("0999-06-30T12:00:00Z", ids), ("9999-12-31T23:59:59Z", [])]:
+        token, seen = _token(api, since), []
+        while True:
+            page = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": "12",
+                                                                "batchSize": 2}).json()
+            assert page["success"] is True, (since, page)
+            seen += [a["leadId"] for a in page["result"]]
+            token = page["nextPageToken"]
+            if not page["moreResult"]:
+                break
+        assert seen == expected, since
