@@ -19,6 +19,8 @@ from tandem.web.records import activity_record, lead_change_record
 router = APIRouter(tags=["activities"], responses=REST_RESPONSES)
 MAX_TYPE_IDS = 10
 MAX_LEAD_IDS = 30
+MAX_ASSET_IDS = 300
+"""Marketo states no cap for `assetIds`; Tandem holds it to the batch limit of its other id lists."""
 
 
 def _store(request: Request) -> PersonStore:
@@ -42,22 +44,27 @@ def _cursor(token: str | None) -> ActivityCursor:
     return read_activity_token(token)
 
 
-def _lead_ids(values: list[str] | None) -> list[int] | None:
+def _id_list(name: str, values: list[str] | None, most: int) -> list[int] | None:
+    """None when the parameter is absent; ids out of range match nothing, so they become [0]."""
     raw = multi(values)
-    if len(raw) > MAX_LEAD_IDS:
-        raise ApiFailure(Codes.INVALID_DATA, f"leadIds has {len(raw)} ids; at most {MAX_LEAD_IDS}")
+    if len(raw) > most:
+        raise ApiFailure(Codes.INVALID_DATA, f"{name} has {len(raw)} ids; at most {most}")
     if not raw:
         return None
-    return ids("leadIds", raw) or [0]
+    return ids(name, raw) or [0]
 
 
 def _page(request: Request, cursor: ActivityCursor, size: int, type_ids: list[int],
-          lead_ids: list[int] | None) -> tuple[list[Activity], str, bool]:
+          lead_ids: list[int] | None, asset_ids: list[int] | None = None) -> tuple[list[Activity], str, bool]:
+    """One page; `asset_ids` filters the page read, so it may come out short, even empty (MARKETO-API §6.3)."""
     found = _store(request).api.activities_page(since=cursor.since, after_id=cursor.after_id, limit=size + 1,
                                                 type_ids=type_ids, person_ids=lead_ids)
     more = len(found) > size
     found = found[:size]
     last = found[-1].id if found else cursor.after_id
+    if asset_ids is not None:
+        wanted = set(asset_ids)
+        found = [a for a in found if a.primary_attribute_value_id in wanted]
     return found, activity_token(ActivityCursor(cursor.since, last)), more
 
 
@@ -79,8 +86,12 @@ def get_activities(
         raise ApiFailure(Codes.INVALID_DATA, f"activityTypeIds has {len(type_ids)} ids; at most {MAX_TYPE_IDS}")
     if listId:
         raise ApiFailure(Codes.INVALID_DATA, "listId is not supported: Tandem has no static lists")
+    asset_ids = _id_list("assetIds", assetIds, MAX_ASSET_IDS)
+    if asset_ids is not None and len(set(type_ids)) != 1:
+        raise ApiFailure(Codes.INVALID_DATA,
+                         f"assetIds needs exactly one id in activityTypeIds; got {len(set(type_ids))}")
     size = batch_size(batchSize, request.app.state.limits.batch_size)
-    found, token, more = _page(request, cursor, size, type_ids, _lead_ids(leadIds))
+    found, token, more = _page(request, cursor, size, type_ids, _id_list("leadIds", leadIds, MAX_LEAD_IDS), asset_ids)
     return success([activity_record(a) for a in found], next_page_token=token, more_result=more)
 
 
@@ -108,7 +119,7 @@ def lead_changes(
         raise ApiFailure(Codes.INVALID_DATA, "listId is not supported: Tandem has no static lists")
     size = batch_size(batchSize, request.app.state.limits.batch_size)
     kinds = [types.NEW_LEAD.id, types.CHANGE_DATA_VALUE.id]
-    found, token, more = _page(request, cursor, size, kinds, _lead_ids(leadIds))
+    found, token, more = _page(request, cursor, size, kinds, _id_list("leadIds", leadIds, MAX_LEAD_IDS))
     result = []
     for activity in found:
         if activity.activity_type_id == types.NEW_LEAD.id:

@@ -88,3 +88,37 @@ def test_tokens_for_any_year_are_accepted_back(api, api_store) -> None:
             if not page["moreResult"]:
                 break
         assert seen == expected, since
+
+
+def test_asset_ids_filter_by_primary_asset(api, api_store) -> None:
+    """Before, assetIds was accepted and ignored: every activity of the type came back."""
+    ana, bo = api_store.persons.add_many([{"email": "ana@example.com"}, {"email": "bo@example.com"}],
+                                         ChangeOrigin.MARKETING, now=T0)
+    token = _token(api, "2026-01-01")
+
+    def listed(**params) -> list[int]:
+        page = api.get("/rest/v1/activities.json", params={"nextPageToken": token, **params}).json()
+        assert page["success"] is True and page["moreResult"] is False, page
+        return [a["leadId"] for a in page["result"]]
+
+    assert listed(activityTypeIds="12") == [ana, bo]
+    assert listed(activityTypeIds="12", assetIds=str(bo)) == [bo]  # New Lead's primary asset is the lead
+    assert listed(activityTypeIds="12", assetIds=[str(ana), str(bo)]) == [ana, bo]
+    assert listed(activityTypeIds="12", assetIds="999999,99999999999") == []
+    first = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": "12",
+                                                         "assetIds": str(bo), "batchSize": 1}).json()
+    assert first["result"] == [] and first["moreResult"] is True  # ana's activity was read, then left out
+    token = first["nextPageToken"]
+    assert listed(activityTypeIds="12", assetIds=str(bo), batchSize=1) == [bo]
+
+
+def test_bad_asset_ids_are_refused_naming_the_parameter(api, api_store) -> None:
+    api_store.persons.add_many([{"email": "ana@example.com"}], ChangeOrigin.MARKETING, now=T0)
+    token = _token(api, "2026-01-01")
+    for params, code in [({"assetIds": "7,seven"}, "1001"),
+                         ({"assetIds": ",".join(map(str, range(1, 302)))}, "1003"),
+                         ({"assetIds": "7", "activityTypeIds": "12,13"}, "1003")]:
+        body = api.get("/rest/v1/activities.json",
+                       params={"nextPageToken": token, "activityTypeIds": "12", **params}).json()
+        assert body["success"] is False and body["result"] == [], body
+        assert body["errors"][0]["code"] == code and "assetIds" in body["errors"][0]["message"], body
