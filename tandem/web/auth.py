@@ -78,9 +78,11 @@ def _token_endpoint(request: Request, grant_type: str | None, client_id: str | N
     if wait is not None:
         log.warning("token request throttled: client id %s from %s", shown(client_id), address)
         seconds = max(1, math.ceil(wait))
-        return _refusal(429, "too_many_requests",
-                        f"Too many failed token requests; retry in {seconds} seconds",
-                        headers={"Retry-After": str(seconds)})
+        # `unauthorized` (not `too_many_requests`): Marketo clients only read the description of
+        # `invalid_client` or `unauthorized`, and fail on a missing access_token otherwise
+        return _refusal(429, "unauthorized",
+                        "Too many failed token requests from this address or for this client id; "
+                        f"try again in {seconds} s", headers={"Retry-After": str(seconds)})
     if grant_type != "client_credentials":
         return _refusal(400, "unsupported_grant_type", "grant_type must be client_credentials")
     credentials = issuer.authenticate(client_id or "", client_secret or "")

@@ -152,7 +152,11 @@ def test_failed_token_requests_are_throttled_per_address(make_app, clock, caplog
         clock.advance(61)
         later = _guesses(server.url, "127.0.0.2", 1, CLIENT_SECRET)[0]
     assert [g.status_code for g in guesses] == [401] * 10 + [429] * 40
-    assert guesses[-1].json()["error"] == "too_many_requests" and 1 <= int(guesses[-1].headers["retry-after"]) <= 60
+    retry_after = int(guesses[-1].headers["retry-after"])
+    assert 1 <= retry_after <= 60 and guesses[-1].json() == {
+        "error": "unauthorized",
+        "error_description": "Too many failed token requests from this address or for this client id; "
+                             f"try again in {retry_after} s"}
     assert right_but_blocked.status_code == 429
     assert elsewhere.status_code == 200 and later.status_code == 200
     refusals = [r.getMessage() for r in caplog.records if r.name == "tandem.web.auth"]
@@ -172,3 +176,17 @@ def test_failed_token_requests_are_throttled_per_client_id(make_app, clock) -> N
         later = _guesses(server.url, "127.0.0.99", 1, CLIENT_SECRET)[0]
     assert {g.status_code for g in spread} == {401}
     assert blocked.status_code == 429 and other.status_code == 200 and later.status_code == 200
+
+
+def test_a_throttled_marketo_client_gets_the_reason_not_a_key_error(make_app) -> None:
+    """Before, the 429's `error` was `too_many_requests`, and marketorestpython, which reads only
+    `invalid_client` and `unauthorized`, failed with KeyError 'access_token'."""
+    from marketorestpython.client import MarketoClient
+
+    with serving(make_app()) as server:
+        assert {g.status_code for g in _guesses(server.url, "127.0.0.1", 10)} == {401}
+        client = MarketoClient("tandem-test", CLIENT_ID, CLIENT_SECRET, max_retry_time=5)
+        client.host = server.url
+        with pytest.raises(Exception, match="Too many failed token requests") as raised:
+            client.authenticate()
+    assert type(raised.value) is Exception and client.token is None
