@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 
 class ApiError(BaseModel):
@@ -104,6 +105,19 @@ def success(
     return Response(_dumps(body), media_type="application/json")
 
 
+RESPONSE_LEVEL_ERROR = "response_level_error"
+"""The key under the request's `state` set once a call is answered with a response-level error."""
+
+
+class FailureResponse(Response):
+    """A response-level error; it marks the request so that the call does not count against the
+    client's rate window (MARKETO-API §7)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("state", {})[RESPONSE_LEVEL_ERROR] = True
+        await super().__call__(scope, receive, send)
+
+
 def failure(code: str, message: str, http_status: int = 200) -> Response:
     body = {
         "requestId": request_id(),
@@ -112,7 +126,7 @@ def failure(code: str, message: str, http_status: int = 200) -> Response:
         "errors": [{"code": code, "message": message}],
         "warnings": [],
     }
-    return Response(_dumps(body), status_code=http_status, media_type="application/json")
+    return FailureResponse(_dumps(body), status_code=http_status, media_type="application/json")
 
 
 def reason(code: str, message: str) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Marketo's documented limits, counted per API client after its token is checked: calls per window
 (606) and calls in flight (615); plus the request body size (HTTP 413). Identity calls do not count,
-as at Marketo.
+as at Marketo, nor do calls answered with a response-level error (`success: false`, a 611 included):
+the window gives such a call back once it is answered (MARKETO-API §7).
 
 A call without a valid token never touches a client's counts: such calls share a small window per
 remote address (606 past it), then get their 601/602. So one integration cannot starve another,
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tandem.web.envelope import ApiFailure, Codes, failure
+from tandem.web.envelope import RESPONSE_LEVEL_ERROR, ApiFailure, Codes, failure
 from tandem.web.throttle import KeyedWindows
 from tandem.web.tokens import TokenIssuer
 
@@ -52,15 +53,22 @@ class CallWindow:
         self._calls: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def admit(self) -> bool:
+    def admit(self) -> float | None:
+        """Count a call if the window has room: the time it was counted at (for `refund`), else None."""
         now = self.clock()
         with self._lock:
             while self._calls and self._calls[0] <= now - self.window:
                 self._calls.popleft()
             if len(self._calls) >= self.limit:
-                return False
+                return None
             self._calls.append(now)
-            return True
+            return now
+
+    def refund(self, counted_at: float) -> None:
+        """Give back a call counted at `counted_at` (one that turned out not to count)."""
+        with self._lock:
+            if counted_at in self._calls:  # else it has already left the window
+                self._calls.remove(counted_at)
 
 
 class _TooLarge(Exception):
@@ -104,7 +112,9 @@ class LimitsMiddleware:
                                      f"'{self.limits.window_seconds:g}' secs for calls without a valid token")
             await failure(refusal.code, refusal.message)(scope, receive, send)
             return
-        if not self.windows[client_id].admit():
+        window = self.windows[client_id]
+        counted_at = window.admit()
+        if counted_at is None:
             message = (f"Max rate limit '{self.limits.calls_per_window}' exceeded with in "
                        f"'{self.limits.window_seconds:g}' secs")
             await failure(Codes.RATE_LIMIT, message)(scope, receive, send)
@@ -114,14 +124,22 @@ class LimitsMiddleware:
             if not refused:
                 self.in_flight[client_id] += 1
         if refused:
+            window.refund(counted_at)
             await failure(Codes.CONCURRENCY_LIMIT, "Concurrent access limit reached")(scope, receive, send)
             return
-        scope.setdefault("state", {})[API_CLIENT] = client_id
+        state = scope.setdefault("state", {})
+        state[API_CLIENT] = client_id
+        unexpected = False
         try:
             await self.app(scope, _replay(body, receive), send)
+        except Exception:
+            unexpected = True  # answered 611 by the last-resort middleware
+            raise
         finally:
             with self._lock:
                 self.in_flight[client_id] -= 1
+            if unexpected or state.get(RESPONSE_LEVEL_ERROR):
+                window.refund(counted_at)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         cap = self.limits.body_bytes

@@ -22,11 +22,11 @@ def _codes(answers: list[httpx.Response]) -> list[str | None]:
 def test_call_window_slides_with_the_clock() -> None:
     clock = FakeClock()
     window = CallWindow(2, 20, clock)
-    assert window.admit() and window.admit() and not window.admit()
+    assert window.admit() is not None and window.admit() is not None and window.admit() is None
     clock.advance(19.9)
-    assert not window.admit()
+    assert window.admit() is None
     clock.advance(0.2)
-    assert window.admit()
+    assert window.admit() is not None
 
 
 def test_rate_limit_is_606_and_identity_calls_do_not_count(make_app) -> None:
@@ -36,6 +36,45 @@ def test_rate_limit_is_606_and_identity_calls_do_not_count(make_app) -> None:
         answers = [client.get(DESCRIBE, headers=headers).json() for _ in range(4)]
     assert [a["success"] for a in answers] == [True, True, True, False]
     assert answers[3]["errors"] == [{"code": "606", "message": "Max rate limit '3' exceeded with in '20' secs"}]
+
+
+def test_response_level_errors_do_not_count_but_record_level_errors_do(make_app, api_store, monkeypatch) -> None:
+    """Before, every admitted call counted: 20 calls refused with 1006 spent a window of 20."""
+    with TestClient(make_app(limits=ApiLimits(calls_per_window=20)), raise_server_exceptions=False) as client:
+        headers = bearer(client)
+        bad = [client.get("/rest/v1/leads.json", params={"filterType": "bogus", "filterValues": "x"},
+                          headers=headers) for _ in range(25)]
+        with monkeypatch.context() as patched:
+            patched.setattr(api_store.api, "persons_page", lambda *args, **kwargs: 1 / 0)
+            broken = client.get("/rest/v1/leads.json", params={"filterType": "id", "filterValues": "1"},
+                                headers=headers)
+        good = [client.get(DESCRIBE, headers=headers) for _ in range(10)]
+        skipped = [client.post("/rest/v1/leads.json", json={"input": [{"email": "not-an-email"}]}, headers=headers)
+                   for _ in range(10)]
+        over = client.get(DESCRIBE, headers=headers)
+    assert _codes(bad) == ["1006"] * 25 and _codes([broken]) == ["611"]
+    assert _codes(good) == [None] * 10
+    assert _codes(skipped) == [None] * 10 and skipped[0].json()["result"][0]["status"] == "skipped"
+    assert _codes([over]) == ["606"]
+    assert api_store.persons.count() == 0
+
+
+def test_a_call_refused_for_concurrency_does_not_count() -> None:
+    slow, entered, release = _slow_app(wanted_inside=1)
+    issuer = TokenIssuer(CREDENTIALS)
+    one = {"Authorization": "Bearer " + issuer.issue(CREDENTIALS).access_token}
+    app = LimitsMiddleware(slow, ApiLimits(calls_per_window=2, concurrent_calls=1), issuer)
+
+    async def scenario() -> list[dict]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            first = asyncio.create_task(client.get(DESCRIBE, headers=one))
+            await entered.wait()
+            refused = (await client.get(DESCRIBE, headers=one)).json()
+            release.set()
+            return [(await first).json(), refused, (await client.get(DESCRIBE, headers=one)).json()]
+
+    first, refused, after = asyncio.run(scenario())
+    assert refused["errors"][0]["code"] == "615" and first == after == {}
 
 
 def test_calls_without_a_token_do_not_spend_the_clients_window(make_app) -> None:
