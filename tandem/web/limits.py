@@ -1,5 +1,5 @@
 """Marketo's documented limits, counted per API client after its token is checked: calls per window
-(606) and calls in flight (615); plus the request body size (HTTP 413). Identity calls do not count,
+(606) and calls in flight (615); plus the request body size (HTTP 413) and URI length (HTTP 414). Identity calls do not count,
 as at Marketo, nor do calls answered with a response-level error (`success: false`, a 611 included):
 the window gives such a call back once it is answered (MARKETO-API §7).
 
@@ -38,6 +38,7 @@ class ApiLimits:
     concurrent_calls: int = 10
     batch_size: int = 300
     body_bytes: int = 1_048_576
+    uri_bytes: int = 8192
     filter_matches: int = 1000
     unauthenticated_calls_per_window: int = 10
     token_failures_per_address: int = 10
@@ -98,6 +99,11 @@ class LimitsMiddleware:
             refused = failure(Codes.INVALID_VALUE, f"Request body exceeds {cap} bytes", http_status=413)
             refused.headers["connection"] = "close"  # the rest of the body is not read
             await refused(scope, receive, send)
+            return
+        if _uri_bytes(scope) > self.limits.uri_bytes:
+            message = (f"Request URI exceeds {self.limits.uri_bytes} bytes; send a long query as a POST with "
+                       "_method=GET and the parameters in a form body")
+            await failure(Codes.INVALID_VALUE, message, http_status=414)(scope, receive, send)
             return
         if not scope["path"].startswith("/rest/"):
             await self.app(scope, _replay(body, receive), send)
@@ -160,6 +166,12 @@ class LimitsMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         return b"".join(chunks)
+
+
+def _uri_bytes(scope: Scope) -> int:
+    """The length of the request target as sent: path and query string."""
+    query = scope.get("query_string", b"")
+    return len(scope.get("raw_path") or scope["path"].encode()) + (len(query) + 1 if query else 0)
 
 
 def _token(scope: Scope, body: bytes) -> str | None:

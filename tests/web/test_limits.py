@@ -150,6 +150,25 @@ def test_concurrency_limit_is_615_per_client() -> None:
     assert app.in_flight == {CREDENTIALS.client_id: 0, OTHER.client_id: 0}
 
 
+def test_a_uri_over_8_kb_is_414_with_an_envelope(make_app) -> None:
+    """Before, a query string of any length was served (a 70 KB one included)."""
+    with serving(make_app()) as server, httpx.Client(base_url=server.url) as http:
+        headers = bearer(http)
+
+        def query(length: int) -> httpx.Response:
+            params = {"filterType": "email", "filterValues": "a" * length + "@example.com"}
+            request = http.build_request("GET", "/rest/v1/leads.json", params=params, headers=headers)
+            assert len(request.url.raw_path) == len("/rest/v1/leads.json?filterType=email&filterValues=") + length + 14
+            return http.send(request)
+
+        short, long = query(7 * 1024), query(9 * 1024)
+        after = http.get(DESCRIBE, headers=headers)
+    assert short.status_code == 200 and short.json()["success"] is True and short.json()["result"] == []
+    assert long.status_code == 414 and long.json()["errors"][0]["code"] == "1001"
+    assert "URI exceeds 8192 bytes" in long.json()["errors"][0]["message"]
+    assert _codes([after]) == [None]  # the connection is still usable
+
+
 def test_declared_body_size_over_the_cap_is_refused_before_reading(make_app, api_store) -> None:
     with TestClient(make_app(limits=ApiLimits(body_bytes=1000))) as client:
         headers = bearer(client)
