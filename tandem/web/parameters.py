@@ -78,8 +78,11 @@ async def json_body(request: Request, *, empty: Any = None) -> Any:
     raw = await request.body()
     if not raw.strip():
         return empty
-    if media_type(request) not in ("application/json", "text/json", ""):
-        raise ApiFailure(Codes.CONTENT_TYPE, "Invalid Content Type")
+    kind = media_type(request)
+    if not kind:
+        raise ApiFailure(Codes.CONTENT_TYPE, "Invalid Content Type: the body has none; send application/json")
+    if kind not in ("application/json", "text/json"):
+        raise ApiFailure(Codes.CONTENT_TYPE, f"Invalid Content Type '{kind[:60]}'; send application/json")
     try:
         return json.loads(raw, parse_int=_bounded_int)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

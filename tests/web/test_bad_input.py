@@ -36,7 +36,20 @@ def test_not_utf8_json_is_609(api, api_store) -> None:
 
 def test_json_body_with_a_non_json_content_type_is_612(api, api_store) -> None:
     answer = api.post("/rest/v1/leads/push.json", content=b'{"input": []}', headers={"Content-Type": "text/plain"})
-    assert _error(answer)["code"] == "612"
+    assert _error(answer) == {"code": "612", "message": "Invalid Content Type 'text/plain'; send application/json"}
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", LEADS), ("POST", "/rest/v1/leads/push.json"), ("POST", "/rest/v1/leads/delete.json"),
+    ("DELETE", LEADS), ("POST", "/rest/v1/leads/1/syncToSfdc.json"), ("POST", "/rest/v1/leads/1/convertInSfdc.json"),
+])
+def test_json_body_without_a_content_type_is_612(api, api_store, method, path) -> None:
+    """Before, a JSON body with no Content-Type was read as JSON and the leads written."""
+    body = json.dumps({"programName": "Webinar", "input": [{"email": "a@x.com"}, {"id": 1}]}).encode()
+    answer = api.request(method, path, content=body)
+    assert "content-type" not in {name.lower() for name in answer.request.headers}
+    assert _error(answer) == {"code": "612", "message": "Invalid Content Type: the body has none; send application/json"}
+    _nothing_written(api_store)
 
 
 @pytest.mark.parametrize("body, code, named", [
