@@ -1,7 +1,7 @@
 """Marketo's documented limits, counted per API client after its token is checked: calls per window
-(606) and calls in flight (615); plus the request body size (HTTP 413) and URI length (HTTP 414). Identity calls do not count,
-as at Marketo, nor do calls answered with a response-level error (`success: false`, a 611 included):
-the window gives such a call back once it is answered (MARKETO-API §7).
+(606) and calls in flight (615); plus the request body size (HTTP 413) and URI length (HTTP 414).
+Identity calls do not count, as at Marketo, nor do calls answered with a response-level error
+(`success: false`, a 611 included): the window gives such a call back once answered (MARKETO-API §7).
 
 A call without a valid token never touches a client's counts: such calls share a small window per
 remote address (606 past it), then get their 601/602. So one integration cannot starve another,
