@@ -124,6 +124,7 @@ class ApiQueries:
         limit: int,
         type_ids: Sequence[int] | None = None,
         person_ids: Sequence[int] | None = None,
+        asset_ids: Sequence[int] | None = None,
     ) -> list[Activity]:
         """Activities dated `since` or later with ids above `after_id`, in id order (keyset paging)."""
         query = (
@@ -136,6 +137,8 @@ class ApiQueries:
             query = query.where(activities.c.activity_type_id.in_(list(type_ids)))
         if person_ids:
             query = query.where(activities.c.person_id.in_(list(person_ids)))
+        if asset_ids:
+            query = query.where(activities.c.primary_attribute_value_id.in_(list(asset_ids)))
         with self._db.reading() as connection:
             return [activity_from_row(row) for row in connection.execute(query).mappings()]
 

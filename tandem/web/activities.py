@@ -56,15 +56,11 @@ def _id_list(name: str, values: list[str] | None, most: int) -> list[int] | None
 
 def _page(request: Request, cursor: ActivityCursor, size: int, type_ids: list[int],
           lead_ids: list[int] | None, asset_ids: list[int] | None = None) -> tuple[list[Activity], str, bool]:
-    """One page; `asset_ids` filters the page read, so it may come out short, even empty (MARKETO-API §6.3)."""
     found = _store(request).api.activities_page(since=cursor.since, after_id=cursor.after_id, limit=size + 1,
-                                                type_ids=type_ids, person_ids=lead_ids)
+                                                type_ids=type_ids, person_ids=lead_ids, asset_ids=asset_ids)
     more = len(found) > size
     found = found[:size]
     last = found[-1].id if found else cursor.after_id
-    if asset_ids is not None:
-        wanted = set(asset_ids)
-        found = [a for a in found if a.primary_attribute_value_id in wanted]
     return found, activity_token(ActivityCursor(cursor.since, last)), more
 
 

@@ -70,12 +70,12 @@ def test_unusable_lookup_ids_skip_the_record(http, api_store, lookup_id) -> None
     (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": _token("lead," + HUGE)}),
     (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": _token("lead," + "9" * 30)}),
     (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": _token("lead,2147483648")}),
-    (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": "A" * 20_000}),
+    (LEADS, {"filterType": "id", "filterValues": "1", "nextPageToken": "A" * 7_000}),
     ("/rest/v1/activities.json", {"activityTypeIds": "1",
                                   "nextPageToken": _token("2024-01-01T00:00:00.000+0000," + HUGE)}),
     ("/rest/v1/activities.json", {"activityTypeIds": "1",
                                   "nextPageToken": _token("2024-01-01T00:00:00.000+0000," + "9" * 20)}),
-    ("/rest/v1/activities/leadchanges.json", {"fields": "email", "nextPageToken": "B" * 20_000}),
+    ("/rest/v1/activities/leadchanges.json", {"fields": "email", "nextPageToken": "B" * 7_000}),
 ])
 def test_oversized_page_tokens_are_1003(http, path, params) -> None:
     assert _error(http.get(path, params=params)) == {"code": "1003", "message": "Invalid nextPageToken"}
