@@ -21,7 +21,10 @@ from tandem.people.fields import FieldType, PersonField
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+_WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+"""Numbers as text: ASCII digits only (Python's int() and float() also read other scripts' digits
+and `1_000`, which no API or CSV means)."""
 _INTEGER_LIMIT = 2**31 - 1
 _TRUE = frozenset({"true", "yes", "1", "y", "on"})
 _FALSE = frozenset({"false", "no", "0", "n", "off"})
@@ -142,11 +145,8 @@ def _number(field: PersonField, raw: Any) -> float:
     value: float | None = None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         value = float(raw)
-    elif isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            value = None
+    elif isinstance(raw, str) and _DECIMAL_NUMBER.match(raw.strip()):
+        value = float(raw.strip())
     if value is None or not math.isfinite(value):
         raise InvalidInput(field.name, f"expected a number, got {_shown(raw)}")
     return value

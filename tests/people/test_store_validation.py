@@ -114,3 +114,24 @@ def test_a_custom_text_field_refuses_unstorable_characters_too(store: PersonStor
         store.persons.update(person.id, {"Motto__c": "carpe\x00diem"}, origin=ChangeOrigin.CLI)
     assert raised.value.field == "Motto__c" and "NUL" in raised.value.reason
     assert store.persons.get(person.id).fields["Motto__c"] is None
+
+
+@pytest.mark.parametrize("raw", ["٣", "１２", "1_000", "+-1", "1.5"])
+def test_a_whole_number_is_ascii_digits(raw: str) -> None:
+    """Python's int() reads other scripts' digits and underscores; a number sent as text is neither."""
+    with pytest.raises(InvalidInput) as refused:
+        coerce(STANDARD_BY_NAME["numberOfEmployees"], raw)
+    assert refused.value.field == "numberOfEmployees"
+
+
+@pytest.mark.parametrize("raw", ["٣", "1_000.5", "1,5", "0x10", "nan", "Infinity", "1e400", "."])
+def test_a_number_is_ascii_digits_with_a_point_and_an_exponent(raw: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        coerce(STANDARD_BY_NAME["annualRevenue"], raw)
+    assert refused.value.field == "annualRevenue" and "expected a number" in refused.value.reason
+
+
+@pytest.mark.parametrize("raw, expected", [("1000.5", 1000.5), (" -2.5e3 ", -2500.0), (".5", 0.5), ("7.", 7.0),
+                                           ("+12", 12.0), (3, 3.0)])
+def test_numbers_as_text_and_as_numbers(raw: object, expected: float) -> None:
+    assert coerce(STANDARD_BY_NAME["annualRevenue"], raw) == expected
