@@ -54,6 +54,14 @@ def shown(text: str | None) -> str:
     return repr(printable + ("..." if len(text) > 64 else ""))
 
 
+def _client_named(client_id: str | None, known: bool) -> str:
+    """A client id for the log: in full when it is one of ours; else only its start and length, as
+    what a caller sent there may be its secret (id and secret swapped)."""
+    if known or not client_id:
+        return shown(client_id)
+    return f"{shown(client_id[:4])}... ({len(client_id)} characters, unknown)"
+
+
 identity = APIRouter(tags=["identity"])
 _IDENTITY_RESPONSES = {
     401: {"model": IdentityError, "description": "Bad client credentials"},
@@ -76,7 +84,8 @@ def _token_endpoint(request: Request, grant_type: str | None, client_id: str | N
     known_id = client_id if client_id and issuer.knows(client_id) else None
     wait = guard.blocked(known_id, address)
     if wait is not None:
-        log.warning("token request throttled: client id %s from %s", shown(client_id), address)
+        log.warning("token request throttled: client id %s from %s", _client_named(client_id, known_id is not None),
+                    address)
         seconds = max(1, math.ceil(wait))
         # `unauthorized` (not `too_many_requests`): Marketo clients only read the description of
         # `invalid_client` or `unauthorized`, and fail on a missing access_token otherwise
@@ -89,7 +98,8 @@ def _token_endpoint(request: Request, grant_type: str | None, client_id: str | N
     if credentials is None:
         guard.failed(known_id, address)
         reason = "wrong secret" if known_id else "unknown client id"
-        log.warning("token request refused (%s): client id %s from %s", reason, shown(client_id), address)
+        log.warning("token request refused (%s): client id %s from %s", reason,
+                    _client_named(client_id, known_id is not None), address)
         return _refusal(401, "invalid_client", "Bad client credentials")
     return JSONResponse(issuer.issue(credentials).model_dump())
 

@@ -164,6 +164,17 @@ def test_failed_token_requests_are_throttled_per_address(make_app, clock, caplog
     assert not any("not-the-secret" in line or CLIENT_SECRET in line for line in caplog.messages)
 
 
+def test_a_secret_sent_as_the_client_id_stays_out_of_the_log(api, caplog) -> None:
+    """Id and secret swapped by mistake: the refusal is logged without what came as the id."""
+    caplog.set_level("WARNING", logger="tandem.web.auth")
+    refused = api.get("/identity/oauth/token", params={
+        "grant_type": "client_credentials", "client_id": CLIENT_SECRET, "client_secret": CLIENT_ID})
+    assert refused.status_code == 401
+    [line] = [r.getMessage() for r in caplog.records if r.name == "tandem.web.auth"]
+    assert "unknown client id" in line and f"({len(CLIENT_SECRET)} characters, unknown)" in line
+    assert CLIENT_SECRET not in line and CLIENT_SECRET[4:12] not in line
+
+
 def test_failed_token_requests_are_throttled_per_client_id(make_app, clock) -> None:
     with serving(make_app(credentials=[CREDENTIALS, OTHER])) as server:
         spread = [g for n in range(10, 20) for g in _guesses(server.url, f"127.0.0.{n}", 3)]
