@@ -9,6 +9,7 @@ tests/ui/screenshots/ (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -21,12 +22,14 @@ import pytest
 
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
 from tandem.people.store import PersonStore
+from tests.postgres import postgres_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 OPERATOR = ("olive", "operator-pass-123")
 VIEWER = ("victor", "viewer-pass-1234")
 START_SECONDS = 60.0
+PASSWORD = "a long enough password"
 
 
 @dataclass
@@ -129,3 +132,53 @@ def sign_in(page, who: tuple[str, str]) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tandem.db'}"
+    else:
+        yield from postgres_database()
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[PersonStore]:
+    """A migrated SQLite store with the operator olive (password PASSWORD), for in-process clients."""
+    yield from _store_with_olive(f"sqlite:///{tmp_path / 'tandem.db'}")
+
+
+@pytest.fixture
+def either_store(database_url) -> Iterator[PersonStore]:
+    """As `store`, on SQLite and on PostgreSQL."""
+    yield from _store_with_olive(database_url)
+
+
+def _store_with_olive(url: str) -> Iterator[PersonStore]:
+    from tandem.web.ui.passwords import hash_password
+
+    opened = PersonStore(url)
+    opened.migrate()
+    opened.ui_accounts.add("olive", hash_password(PASSWORD), "operator")
+    yield opened
+    opened.close()
+
+
+def client_for(store: PersonStore, **options):
+    """The app `tandem serve` builds, called in process (no Salesforce configured)."""
+    from starlette.testclient import TestClient
+
+    from tandem.web.app import create_app
+    from tandem.web.tokens import ApiCredentials
+
+    return TestClient(create_app(store, [ApiCredentials("c", "x" * 40)], **options), base_url="http://testserver")
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in_client(client, username: str = "olive", password: str = PASSWORD, next_page: str = "/ui/"):
+    token = csrf_token(client.get("/ui/signin").text)
+    return client.post("/ui/signin", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": next_page}, follow_redirects=False)

@@ -3,37 +3,12 @@ or expired session is no session; the sign-in page never sends anyone to another
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from starlette.testclient import TestClient
 
-from tandem.people.store import PersonStore
-from tandem.web.app import create_app
-from tandem.web.tokens import ApiCredentials
-from tandem.web.ui.passwords import hash_password, matches
+from tandem.web.ui.passwords import matches
 from tandem.web.ui.sessions import COOKIE
-
-PASSWORD = "a long enough password"
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = PersonStore(f"sqlite:///{tmp_path / 'tandem.db'}")
-    opened.migrate()
-    opened.ui_accounts.add("olive", hash_password(PASSWORD), "operator")
-    yield opened
-    opened.close()
-
-
-def client_for(store: PersonStore, **options) -> TestClient:
-    return TestClient(create_app(store, [ApiCredentials("c", "x" * 40)], **options), base_url="http://testserver")
-
-
-def sign_in(client: TestClient, password: str = PASSWORD, next_page: str = "/ui/"):
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/signin").text).group(1)
-    return client.post("/ui/signin", data={"username": "olive", "password": password, "csrf_token": token,
-                                           "next": next_page}, follow_redirects=False)
+from tests.ui.conftest import PASSWORD, client_for
+from tests.ui.conftest import sign_in_client as sign_in
 
 
 def test_a_changed_cookie_is_no_session(store):

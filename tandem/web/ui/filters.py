@@ -5,7 +5,7 @@ A bad filter value is named with its reason on the page and filters nothing, nev
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from starlette.datastructures import QueryParams
 
@@ -18,15 +18,24 @@ WINDOW = timedelta(days=5)
 OBJECTS = ("All", "Account", "Contact", "Lead")
 
 
-def _day(params: QueryParams, name: str, problems: list[str]) -> datetime | None:
+def _day(params: QueryParams, name: str, problems: list[str]) -> date | None:
     text = (params.get(name) or "").strip()
     if not text:
         return None
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        return date.fromisoformat(text)
     except ValueError:
         problems.append(f"{name}: expected a date like 2026-11-30, got {text!r}")
         return None
+
+
+def _span(params: QueryParams, problems: list[str]) -> tuple[datetime | None, datetime | None]:
+    """From the start of the "from" day to the end of the "to" day (UTC); the last day there is
+    (9999-12-31) has no end to give, so it bounds nothing."""
+    first, last = _day(params, "from", problems), _day(params, "to", problems)
+    start = datetime.combine(first, time.min, UTC) if first else None
+    end = datetime.combine(last + timedelta(days=1), time.min, UTC) if last and last < date.max else None
+    return start, end
 
 
 def _member(kind, params: QueryParams, name: str, problems: list[str]):
@@ -50,18 +59,18 @@ def _object(params: QueryParams, problems: list[str]) -> str | None:
 
 def step_filter(params: QueryParams) -> tuple[StepFilter, list[str]]:
     problems: list[str] = []
-    start, end = _day(params, "from", problems), _day(params, "to", problems)
+    start, end = _span(params, problems)
     return StepFilter(
         object=_object(params, problems),
         operation=_member(StepOperation, params, "operation", problems),
         status=_member(StepStatus, params, "status", problems),
-        start=start, end=end + timedelta(days=1) if end else None,
+        start=start, end=end,
     ), problems
 
 
 def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
     problems: list[str] = []
-    start, end = _day(params, "from", problems), _day(params, "to", problems)
+    start, end = _span(params, problems)
     resolved_text = (params.get("resolved") or "").strip()
     resolved = {"": None, "yes": True, "no": False}.get(resolved_text)
     if resolved_text not in ("", "yes", "no"):
@@ -69,5 +78,5 @@ def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
     code = (params.get("code") or "").strip()[:64] or None
     return ErrorFilter(
         level=_member(ErrorLevel, params, "level", problems), object=_object(params, problems), code=code,
-        resolved=resolved, start=start, end=end + timedelta(days=1) if end else None,
+        resolved=resolved, start=start, end=end,
     ), problems

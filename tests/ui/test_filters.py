@@ -1,0 +1,61 @@
+"""The history and error filters: a date is a whole UTC day, the last day there is bounds nothing, and
+a bad value is named on the page and filters nothing, never a 500 (pages and CSV exports alike)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tests.ui.conftest import client_for, sign_in_client
+
+PAGES = ("/ui/history", "/ui/errors")
+EXPORTS = ("/ui/history.csv", "/ui/errors.csv")
+
+
+@pytest.fixture
+def client(either_store):
+    now = datetime.now(UTC)
+    step = either_store.steps.start("Contact", StepOperation.PUSH_UPDATES, cycle_id="c1", now=now)
+    either_store.steps.finish(step.id, StepStatus.FAILED, now=now)
+    either_store.sync_errors.record(ErrorLevel.JOB, "UNABLE_TO_LOCK_ROW", "locked", object="Contact",
+                                    cycle_step_id=step.id, now=now)
+    signed_in = client_for(either_store)
+    assert sign_in_client(signed_in).status_code == 303
+    return signed_in
+
+
+def rows(answer) -> list[dict[str, str]]:
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+@pytest.mark.parametrize("last_day", ["9999-12-31", (datetime.now(UTC) + timedelta(days=1)).date().isoformat()])
+def test_a_far_to_date_bounds_nothing(client, last_day):
+    for path in PAGES:
+        answer = client.get(path, params={"to": last_day, "from": "2000-01-01"})
+        assert answer.status_code == 200, path
+        assert "No steps match." not in answer.text and "No errors match." not in answer.text, path
+        assert 'class="problem"' not in answer.text
+    for path in EXPORTS:
+        assert len(rows(client.get(path, params={"to": last_day}))) == 1, path
+
+
+def test_a_to_date_before_the_rows_leaves_them_out(client):
+    for path in EXPORTS:
+        assert rows(client.get(path, params={"to": "2000-01-01"})) == [], path
+    for path in EXPORTS:
+        assert rows(client.get(path, params={"from": "9999-12-31"})) == [], path
+
+
+@pytest.mark.parametrize("value", ["10000-01-01", "9999-12-32", "0000-01-01", "tomorrow"])
+def test_a_date_that_cannot_be_read_is_named_and_filters_nothing(client, value):
+    for path in PAGES:
+        answer = client.get(path, params={"to": value})
+        assert answer.status_code == 200, path
+        assert f"to: expected a date like 2026-11-30, got &#39;{value}&#39;" in answer.text, path
+    for path in EXPORTS:
+        assert len(rows(client.get(path, params={"to": value}))) == 1, path
