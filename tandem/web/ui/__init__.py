@@ -5,7 +5,7 @@ progress bar; nothing is fetched from elsewhere and nothing is built. A signed s
 who is signed in; viewers see every page, operators also start actions; every form carries a CSRF
 token. Modules: `signin` (sign in/out), `pages` (what is shown), `actions` (what operators start),
 `exports` (CSV), `charts` (SVG), `cycle_runner` (Sync now), `guard` (who may do what), `sessions`,
-`passwords`, `filters`.
+`passwords`, `filters`, `lookups` (what a path's id names).
 """
 
 from __future__ import annotations

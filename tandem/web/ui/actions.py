@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from tandem.errors import InvalidInput, NotFound, RecordRejected, TandemError
 from tandem.people.models import ErrorLevel
+from tandem.web.ui import lookups
 from tandem.web.ui.guard import back, checked_form, operator, ui
 
 router = APIRouter()
@@ -49,7 +50,7 @@ async def resume(request: Request) -> Response:
 async def retry(request: Request, error_id: int) -> Response:
     await checked_form(request)
     operator(request, "Retry")
-    listed = ui(request).store.history.error(error_id)
+    listed = lookups.sync_error(ui(request).store, error_id)
     if listed is None:
         return back(request, "/ui/errors", f"Retry: no sync error {error_id} (errors are kept 5 days)")
     error = listed.error
@@ -92,7 +93,8 @@ async def convert(request: Request, person_id: int) -> Response:
         return back(request, f"/ui/persons/{person_id}/convert", "Convert Person refused: accountId: give the Account Id")
 
     def work() -> str:
-        result = ui(request).salesforce.actions().convert_person(person_id, **options)
+        checked = lookups.person_id(person_id)  # before Salesforce is opened
+        result = ui(request).salesforce.actions().convert_person(checked, **options)
         said = f"Converted: Contact {result.contact_id} on Account {result.account_id}"
         if result.opportunity_id:
             said += f", Opportunity {result.opportunity_id}"
@@ -103,7 +105,8 @@ async def convert(request: Request, person_id: int) -> Response:
 
 async def _sync_person(request: Request, person_id: int, action: str) -> str:
     def work() -> str:
-        result = ui(request).salesforce.actions().sync_person(person_id)
+        checked = lookups.person_id(person_id)  # before Salesforce is opened
+        result = ui(request).salesforce.actions().sync_person(checked)
         verb = "created" if result.created else "updated"
         return f"{action}: {result.sfdc_type} {result.sfdc_id} {verb}" + (
             f" ({', '.join(result.fields)})" if result.fields else "")

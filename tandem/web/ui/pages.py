@@ -21,7 +21,7 @@ from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.sync_state import running_step, sync_state
-from tandem.web.ui import exports
+from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
 from tandem.web.ui.filters import OBJECTS, WINDOW, error_filter, step_filter
 from tandem.web.ui.guard import render, ui, viewer
@@ -115,7 +115,7 @@ async def person(request: Request, person_id: int) -> Response:
     viewer(request)
     store = ui(request).store
     try:
-        found = store.persons.get(person_id)
+        found = lookups.person(store, person_id)
     except NotFound as error:
         return render(request, "missing.html", status=404, page="Persons", message=str(error))
     kind = found.link.sfdc_type or "Lead"
@@ -139,7 +139,7 @@ async def convert_page(request: Request, person_id: int) -> Response:
     viewer(request)
     store = ui(request).store
     try:
-        found = store.persons.get(person_id)
+        found = lookups.person(store, person_id)
     except NotFound as error:
         return render(request, "missing.html", status=404, page="Persons", message=str(error))
 
