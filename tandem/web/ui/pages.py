@@ -121,10 +121,11 @@ async def person(request: Request, person_id: int) -> Response:
     kind = found.link.sfdc_type or "Lead"
     catalog, catalog_problem, instance = await run_in_threadpool(_catalog_and_instance, request)
     pending = {c.field: c for c in store.outbox.find(person_ids=[person_id])}
+    own = {"id": found.id, "createdAt": found.created_at, "updatedAt": found.updated_at, **found.link.as_fields()}
     rows = []
     for field in store.fields.all():
         rule = catalog.for_person_field(kind, field.name) if catalog is not None else None
-        rows.append({"field": field, "value": found.fields.get(field.name, found.link.as_fields().get(field.name)),
+        rows.append({"field": field, "value": _shown(found.fields.get(field.name, own.get(field.name))),
                      "rule": rule, "pending": pending.get(field.name)})
     log = store.activities.newest(person_id, ACTIVITY_ROWS + 1)
     return render(request, "person.html", page="Persons", person=found, rows=rows, kind=kind,
@@ -162,6 +163,11 @@ async def fields(request: Request) -> Response:
     rules = [rule for name in sorted(catalog.rules) for rule in catalog.rules[name]] if catalog else []
     return render(request, "fields.html", page="Fields", rules=rules, problem=problem,
                   fetched_at=catalog.fetched_at if catalog else None)
+
+
+def _shown(value: Any) -> Any:
+    """A field's value as the page shows it: a moment as the page's other times are."""
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if isinstance(value, datetime) else value
 
 
 def _figures(request: Request, now: datetime) -> StepFigures:

@@ -1,0 +1,30 @@
+"""A person's page: every field's value, the system fields (Id, Created At, Updated At) included,
+times shown as the page's other times are."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from tandem.people.origin import ChangeOrigin
+from tests.ui.conftest import client_for, sign_in_client
+
+
+def value_of(html: str, field: str) -> str:
+    found = re.search(rf"<code>{field}</code></td><td>([^<]*)</td>", html)
+    assert found, field
+    return found.group(1)
+
+
+def test_the_id_and_the_times_of_a_person_are_shown(store):
+    added = store.persons.add({"email": "ids@ui.example", "lastName": "Shown"}, origin=ChangeOrigin.CLI,
+                              now=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC))
+    store.persons.update(added.id, {"title": "Later"}, origin=ChangeOrigin.CLI,
+                                   now=datetime(2026, 3, 5, 8, 9, 10, tzinfo=UTC))
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    page = client.get(f"/ui/persons/{added.id}").text
+    assert value_of(page, "id") == str(added.id)
+    assert value_of(page, "createdAt") == "2026-03-04 05:06:07 UTC"
+    assert value_of(page, "updatedAt") == "2026-03-05 08:09:10 UTC"
+    assert value_of(page, "email") == "ids@ui.example" and value_of(page, "title") == "Later"
