@@ -41,9 +41,25 @@ def test_a_wrong_password_or_name_is_refused_alike(store):
     assert not matches(None, PASSWORD) and not matches("not a hash", PASSWORD)
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/ui/", "/ui/\\evil", "/rest/v1/x"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/ui/", "/ui/\\evil", "/rest/v1/x",
+                                    "/ui/../metrics", "/ui/%2e%2e/metrics", "/ui/%2E%2e/metrics", "/ui/..%2fmetrics",
+                                    "/ui/persons/../../metrics", "/ui/..", "/ui/%5cevil.example",
+                                    "/ui/%0d%0aSet-Cookie:%20x=1"])
 def test_sign_in_never_sends_anyone_elsewhere(store, target):
     assert sign_in(client_for(store), next_page=target).headers["location"] == "/ui/"
+
+
+@pytest.mark.parametrize(("target", "lands_on"), [
+    ("/ui/history?object=Contact", "/ui/history?object=Contact"),
+    ("/ui/persons/../errors", "/ui/errors"),
+    ("/ui/./fields", "/ui/fields"),
+])
+def test_sign_in_sends_a_user_on_to_the_ui_page_asked_for(store, target, lands_on):
+    client = client_for(store)
+    answer = sign_in(client, next_page=target)
+    assert answer.headers["location"] == lands_on
+    assert client.get(lands_on, follow_redirects=False).status_code == 200
+
 
 
 def test_a_short_secret_key_setting_is_refused_without_showing_it(monkeypatch):

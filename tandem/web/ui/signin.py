@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
+import posixpath
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -47,9 +48,14 @@ async def signout(request: Request) -> Response:
 
 
 def _next(value: object) -> str:
-    """Only a path inside the UI: never another site (an open redirect)."""
+    """Only a page of the UI: never another site (an open redirect), nor a path that leaves /ui/
+    once its dot segments (percent-encoded ones too, as a browser reads them) are resolved."""
     text = value if isinstance(value, str) else ""
     parts = urlsplit(text)
-    if parts.scheme or parts.netloc or not text.startswith("/ui/") or "\\" in text:
+    path = unquote(parts.path)
+    if parts.scheme or parts.netloc or not path.startswith("/") or "\\" in path or not path.isprintable():
         return "/ui/"
-    return text
+    resolved = posixpath.normpath(path) + ("/" if path.endswith(("/", "/.", "/..")) else "")
+    if not resolved.startswith("/ui/"):
+        return "/ui/"
+    return quote(resolved) + (f"?{parts.query}" if parts.query else "")
