@@ -38,6 +38,8 @@ class UiUser:
     role: Role
     password_hash: str
     created_at: datetime
+    sessions_ended: int = 0
+    """How many times this user's sessions were ended (Sign out): a session made before is void."""
 
     @property
     def operates(self) -> bool:
@@ -78,6 +80,15 @@ class UiAccounts:
             connection.execute(sa.update(ui_users).where(ui_users.c.username == username)
                                .values(password_hash=password_hash))
 
+    def end_sessions(self, username: str, sessions_ended: int) -> bool:
+        """Void every session of the user made before now (Sign out); False when another sign-out
+        (a stale `sessions_ended`) did it first."""
+        c = ui_users.c
+        query = (sa.update(ui_users).where(c.username == username, c.sessions_ended == sessions_ended)
+                 .values(sessions_ended=c.sessions_ended + 1))
+        with self._db.transaction() as connection:
+            return bool(connection.execute(query).rowcount)
+
     def signing_key(self, now: datetime | None = None) -> str:
         """The session-signing key, made on first use (two processes asking at once get the same one)."""
         return made_once(self._db, ui_signing_key.c.secret, lambda: secrets.token_urlsafe(48), now)
@@ -90,4 +101,5 @@ def check_username(username: str) -> str:
 
 
 def _user(row: sa.RowMapping) -> UiUser:
-    return UiUser(row["id"], row["username"], Role(row["role"]), row["password_hash"], row["created_at"])
+    return UiUser(row["id"], row["username"], Role(row["role"]), row["password_hash"], row["created_at"],
+                  row["sessions_ended"])

@@ -1,4 +1,4 @@
-"""Tables of the web UI and of the sync's pause switch (created by migration 0009)."""
+"""Tables of the web UI and of the sync's pause switch (created by migration 0009, ui_users.sessions_ended by 0013)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ ui_users = sa.Table(
     sa.Column("password_hash", sa.Text(), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sessions_ended", sa.Integer(), nullable=False, server_default="0"),  # migration 0013
 )
 
 ui_signing_key = sa.Table(

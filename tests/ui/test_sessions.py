@@ -3,11 +3,13 @@ or expired session is no session; the sign-in page never sends anyone to another
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tandem.web.ui.passwords import matches
-from tandem.web.ui.sessions import COOKIE
-from tests.ui.conftest import PASSWORD, client_for
+from tandem.web.ui.passwords import hash_password, matches
+from tandem.web.ui.sessions import COOKIE, MAX_AGE_SECONDS, SessionSigner, UiSession
+from tests.ui.conftest import PASSWORD, client_for, csrf_token
 from tests.ui.conftest import sign_in_client as sign_in
 
 
@@ -90,3 +92,45 @@ def test_a_page_that_does_not_exist_is_a_404_page(store, path):
     assert sign_in(client).status_code == 303
     answer = client.get(path)
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+
+
+def test_a_copy_of_the_cookie_kept_after_sign_out_is_no_session(store):
+    store.ui_accounts.add("vera", hash_password(PASSWORD), "operator")
+    client, other = client_for(store), client_for(store)
+    assert sign_in(client).status_code == 303 and sign_in(other, username="vera").status_code == 303
+    token = csrf_token(client.get("/ui/").text)
+    kept = client.cookies[COOKIE]
+    assert client.post("/ui/signout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+    replay = client_for(store)
+    replay.cookies.set(COOKIE, kept, path="/ui")
+    answer = replay.get("/ui/", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/ui/signin")
+    for path in ("/ui/pause", "/ui/sync-now"):
+        replay.cookies.set(COOKIE, kept, path="/ui")
+        refused = replay.post(path, data={"csrf_token": token, "reason": "replayed"}, follow_redirects=False)
+        assert refused.status_code == 401 and "sign in first" in refused.text, path
+    assert store.sync_pause.current() is None and store.steps.recent() == []
+
+    assert other.get("/ui/", follow_redirects=False).status_code == 200  # another user's session lives on
+    assert sign_in(client).status_code == 303  # and signing in again works
+    replay.cookies.set(COOKIE, kept, path="/ui")
+    replay.post("/ui/signout", data={"csrf_token": token}, follow_redirects=False)  # the copy ends nothing
+    assert client.get("/ui/", follow_redirects=False).status_code == 200
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_often_it_is_used(store):
+    client = client_for(store)
+    signer = SessionSigner(store.ui_accounts.signing_key)
+
+    def began(seconds_ago: float) -> str:
+        return signer.dumps(UiSession("olive", "token", signed_in_at=time.time() - seconds_ago))
+
+    client.cookies.set(COOKIE, began(MAX_AGE_SECONDS - 60), path="/ui")
+    page = client.get("/ui/", follow_redirects=False)
+    assert page.status_code == 200
+    assert 0 < int(page.headers["set-cookie"].split("Max-Age=")[1].split(";")[0]) <= 60  # not renewed
+    client.cookies.clear()
+    client.cookies.set(COOKIE, began(MAX_AGE_SECONDS + 1), path="/ui")  # its signature is fresh, its session not
+    assert client.get("/ui/", follow_redirects=False).status_code == 303

@@ -59,6 +59,15 @@ def test_users_are_named_once_and_bad_names_are_refused(stores):
     assert [u.username for u in store.ui_accounts.all()] == ["ops.lead@example"]
 
 
+def test_ending_a_users_sessions_is_seen_by_every_process_and_counted_once(stores):
+    store, other = stores
+    olive, vera = store.ui_accounts.add("olive", "$argon2id$hash"), store.ui_accounts.add("vera", "$argon2id$hash")
+    assert olive.sessions_ended == 0
+    assert other.ui_accounts.end_sessions("olive", 0)
+    assert not store.ui_accounts.end_sessions("olive", 0)  # a second sign-out of the same session: already ended
+    assert store.ui_accounts.get("olive").sessions_ended == 1 and other.ui_accounts.get("vera") == vera
+
+
 def test_a_pause_is_seen_by_every_process_and_the_first_one_stands(stores):
     first, second = stores
     assert first.sync_pause.current() is None and not first.sync_pause.resume()

@@ -57,10 +57,16 @@ def session(request: Request) -> UiSession:
     return found
 
 
+def signed_in_user(request: Request) -> UiUser | None:
+    """The session's user, unless the session was ended since it began (signed out) or is no session."""
+    current = session(request)
+    user = ui(request).store.ui_accounts.get(current.username) if current.username else None
+    return user if user is not None and user.sessions_ended == current.sessions_ended else None
+
+
 def viewer(request: Request) -> UiUser:
     """The signed-in user (any role); SignInNeeded otherwise."""
-    name = session(request).username
-    user = ui(request).store.ui_accounts.get(name) if name else None
+    user = signed_in_user(request)
     if user is None:
         raise SignInNeeded()
     request.state.ui_user = user

@@ -1,13 +1,17 @@
-"""The UI's session: a cookie signed with the installation's key, holding the user's name, the
-CSRF token every form must send back, and a one-time notice for the next page.
+"""The UI's session: a cookie signed with the installation's key, holding the user's name, when
+they signed in, how many times their sessions had been ended then (Sign out ends them all, see
+`UiAccounts.end_sessions`), the CSRF token every form must send back, and a one-time notice.
 
-Nothing secret is in it (it is signed, not encrypted); a changed or expired cookie is ignored.
+Nothing secret is in it (it is signed, not encrypted); a changed cookie is ignored, and a signed-in
+session ends 12 hours after sign-in however often it is used (the cookie is re-signed on every
+page, so the signature's own age cannot tell).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -25,10 +29,14 @@ class UiSession:
     username: str | None
     csrf: str
     notice: str | None = None
+    signed_in_at: float | None = None
+    """Seconds since the epoch (None without a user)."""
+    sessions_ended: int = 0
+    """The user's count of ended sessions when this one began: a sign-out since makes it void."""
 
-    def signed_in(self, username: str) -> UiSession:
+    def signed_in(self, username: str, sessions_ended: int) -> UiSession:
         """A fresh session (new CSRF token) for the user who just signed in."""
-        return UiSession(username, secrets.token_urlsafe(32))
+        return UiSession(username, secrets.token_urlsafe(32), signed_in_at=time.time(), sessions_ended=sessions_ended)
 
     def with_notice(self, notice: str | None) -> UiSession:
         return replace(self, notice=notice)
@@ -65,13 +73,22 @@ class SessionSigner:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        username = data.get("u") if isinstance(data.get("u"), str) else None
         notice = data.get("n") if isinstance(data.get("n"), str) else None
-        return UiSession(username, data["c"], notice)
+        username, began, ended = data.get("u"), data.get("t"), data.get("e")
+        if not (isinstance(username, str) and isinstance(began, (int, float)) and isinstance(ended, int)
+                and 0 <= time.time() - began <= self.max_age):
+            return UiSession(None, data["c"], notice)
+        return UiSession(username, data["c"], notice, began, ended)
+
+    def dumps(self, session: UiSession) -> str:
+        """The cookie's value."""
+        return self._serializer.dumps({"u": session.username, "c": session.csrf, "n": session.notice,
+                                       "t": session.signed_in_at, "e": session.sessions_ended})
 
     def write(self, request: Request, response: Response, session: UiSession) -> None:
-        value = self._serializer.dumps({"u": session.username, "c": session.csrf, "n": session.notice})
-        response.set_cookie(COOKIE, value, max_age=self.max_age, path="/ui", httponly=True, samesite="strict",
+        value = self.dumps(session)
+        left = self.max_age if session.signed_in_at is None else int(session.signed_in_at + self.max_age - time.time())
+        response.set_cookie(COOKIE, value, max_age=max(left, 0), path="/ui", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
 
     def clear(self, response: Response) -> None:

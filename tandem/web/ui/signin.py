@@ -1,4 +1,5 @@
-"""Sign in and Sign out. A failed sign-in says only that the name or password is wrong."""
+"""Sign in and Sign out. A failed sign-in says only that the name or password is wrong; Sign out
+ends the user's sessions on the server, so a kept copy of the cookie signs no one in."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tandem.web.ui import passwords
-from tandem.web.ui.guard import back, checked_form, render, session, ui
+from tandem.web.ui.guard import back, checked_form, render, session, signed_in_user, ui
 from tandem.web.ui.sessions import anonymous
 
 router = APIRouter()
@@ -36,12 +37,15 @@ async def signin(request: Request) -> Response:
     if passwords.needs_rehash(user.password_hash):
         accounts.set_password_hash(user.username, await run_in_threadpool(passwords.hash_password, password))
     return back(request, _next(form.get("next")), f"Signed in as {user.username} ({user.role.value})",
-                new_session=session(request).signed_in(user.username))
+                new_session=session(request).signed_in(user.username, user.sessions_ended))
 
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
     await checked_form(request)
+    user = signed_in_user(request)
+    if user is not None:  # every session of the user ends here, copies of this cookie included
+        ui(request).store.ui_accounts.end_sessions(user.username, user.sessions_ended)
     response = RedirectResponse("/ui/signin", status_code=303)
     ui(request).signer.write(request, response, anonymous().with_notice("Signed out"))
     return response
