@@ -245,3 +245,26 @@ def test_a_live_progress_bar_while_sync_now_runs(page, server, http, base_url):
     expect(page.locator("#progress")).to_contain_text("cycle finished", timeout=CYCLE_SECONDS)  # the page reloaded
     expect(bar).to_have_count(0)
     expect(page.locator(".state")).to_contain_text("Waiting")
+
+
+def test_the_progress_bar_leads_to_sign_in_when_the_session_ends_while_a_cycle_runs(page, browser, server, http,
+                                                                                    base_url):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, OPERATOR)
+    http.put(f"{base_url}/_emulator/faults", json={"slow": 1, "slowSeconds": 2}).raise_for_status()
+    elsewhere = browser.new_context(base_url=server.url)
+    try:
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.get_by_role("progressbar", name=re.compile(r"^Cycle running: "))).to_be_visible()
+        other = elsewhere.new_page()
+        sign_in(other, OPERATOR)
+        other.get_by_role("button", name="Sign out").click()  # ends every session of the user, this page's too
+        expect(other.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # the poll found no progress block
+        expect(page).to_have_url(re.compile(r"/ui/signin\?next=/ui/"))
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    finally:
+        elsewhere.close()
+        http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
+    assert errors == []
