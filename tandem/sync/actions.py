@@ -40,10 +40,13 @@ from tandem.sync.plan import ActivityRecord, Tally
 from tandem.sync.workspace import Refusal, rejected
 
 ACTION_SOURCE = ChangeOrigin.FLOW_ACTION
-NEW_ACCOUNT_WARNING = (
-    "a new Account was created: Tandem cannot see whether this company already has one; "
+DUPLICATE_ACCOUNT_ADVICE = (
+    "Tandem cannot see whether this company already has one; "
     "pass an account id or use the account match to avoid duplicate accounts"
 )
+NEW_ACCOUNT_WARNING = f"a new Account was created: {DUPLICATE_ACCOUNT_ADVICE}"
+NEW_ACCOUNT_AHEAD = f"a new Account will be created: {DUPLICATE_ACCOUNT_ADVICE}"
+"""What Convert Person's preview says before anyone confirms (NEW_ACCOUNT_WARNING: once done)."""
 
 
 @dataclass(frozen=True)

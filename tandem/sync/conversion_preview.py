@@ -10,7 +10,7 @@ from tandem.people.models import Person
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.soql import quoted
 from tandem.sync.account_match import AccountMatch
-from tandem.sync.actions import NEW_ACCOUNT_WARNING
+from tandem.sync.actions import NEW_ACCOUNT_AHEAD
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,9 @@ def preview_account(client: SalesforceClient, person: Person) -> AccountPreview:
     try:
         found = AccountMatch.for_person(person.fields.get("company"), person.fields.get("email")).find(client)
     except InvalidInput as error:
-        return AccountPreview(None, None, f"no Account can be matched ({error.reason}): {NEW_ACCOUNT_WARNING}")
+        return AccountPreview(None, None, f"no Account can be matched ({error.reason}): {NEW_ACCOUNT_AHEAD}")
     if found is None:
         return AccountPreview(None, None, f"no Account matches this person's company or email domain: "
-                                          f"{NEW_ACCOUNT_WARNING}")
+                                          f"{NEW_ACCOUNT_AHEAD}")
     rows = list(client.query(f"SELECT Id, Name FROM Account WHERE Id = {quoted(found)}"))
     return AccountPreview(found, rows[0].get("Name") if rows else None, None)
