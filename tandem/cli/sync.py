@@ -28,8 +28,7 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.sync.dry_run import DryRun
 from tandem.sync.policy import load_policy
 from tandem.sync.scheduler import run_forever
-from tandem.salesforce.org_check import hidden_fields
-from tandem.sync.field_report import hidden_rules
+from tandem.sync.field_report import catalog_report
 from tandem.sync.status import step_json, sync_status
 
 log = logging.getLogger("tandem.cli")
@@ -246,16 +245,9 @@ def fields(as_json: AsJson = False) -> None:
         settings = load_settings()
         with store_for(settings) as store, engine_on(settings, store) as engine:
             engine.refresh_catalog()
-            catalog = engine.catalog
-            assert catalog is not None
-            rules = [r for name in catalog.rules for r in catalog.rules[name]]
-            unlisted: list[str] = []
-            for name in catalog.rules:
-                visible = {r.sf_field.lower() for r in catalog.rules[name] if r.sf_type is not None}
-                hidden, why = hidden_fields(engine.client, name, visible)
-                if hidden is None:
-                    unlisted.append(f"{name}: fields hidden from the sync user cannot be listed: {why}")
-                rules += hidden_rules(name, hidden, (r.sf_field for r in catalog.rules[name]))
+            assert engine.catalog is not None
+            report = catalog_report(engine.client, engine.catalog)
+        rules, unlisted = report.rules, report.unlisted
         rows = [
             {"object": r.object_name, "field": r.sf_field, "personField": r.person_field,
              "direction": r.direction.value, "reason": r.reason, "type": r.sf_type}

@@ -28,6 +28,8 @@ class UiContext:
     interval_seconds: float
     step_figures: tuple[Any, Any] | None = None
     """The dashboard's step sums and the newest step and hour they were made for (`pages._figures`)."""
+    field_report: tuple[Any, Any] | None = None
+    """The Fields page's rows (`pages._field_report`) and when the catalog they were made from was described."""
     catalog_failure: tuple[float, str] | None = None
     """When Salesforce last could not be asked for the field catalog, and why (asked again after a minute)."""
 

@@ -20,6 +20,7 @@ from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
+from tandem.sync.field_report import CatalogReport, catalog_report
 from tandem.sync.sync_state import running_step, sync_state
 from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
@@ -160,9 +161,20 @@ async def convert_page(request: Request, person_id: int) -> Response:
 async def fields(request: Request) -> Response:
     viewer(request)
     catalog, problem, _ = await run_in_threadpool(_catalog_and_instance, request)
-    rules = [rule for name in sorted(catalog.rules) for rule in catalog.rules[name]] if catalog else []
-    return render(request, "fields.html", page="Fields", rules=rules, problem=problem,
+    report = await run_in_threadpool(_field_report, request, catalog) if catalog else None
+    return render(request, "fields.html", page="Fields", rules=report.rules if report else [],
+                  problems=[problem] if problem else report.unlisted if report else [],
                   fetched_at=catalog.fetched_at if catalog else None)
+
+
+def _field_report(request: Request, catalog: Any) -> CatalogReport:
+    """The Fields page's rows, hidden fields included, asked again only with a newly described catalog."""
+    context = ui(request)
+    kept = context.field_report
+    if kept is None or kept[0] != catalog.fetched_at:
+        kept = context.field_report = (catalog.fetched_at,
+                                       catalog_report(context.salesforce.actions().client, catalog))
+    return kept[1]
 
 
 def _shown(value: Any) -> Any:
