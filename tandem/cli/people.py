@@ -129,7 +129,8 @@ def sync_state(store: PersonStore, person: Person) -> dict[str, Any]:
                            "lastError": c.last_error} for c in pending],
         "lastRefusal": {"occurredAt": refusals[0].occurred_at.isoformat(), "errorCode": refusals[0].error_code,
                         "message": refusals[0].message,
-                        "resolved": not any(c.state is PendingState.FAILED for c in pending)} if refusals else None,
+                        "resolved": refusals[0].id in store.history.resolved_ids([refusals[0].id])}
+        if refusals else None,
     }
 
 

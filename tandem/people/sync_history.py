@@ -3,25 +3,26 @@ has since been resolved, the records steps found waiting (throughput, backlog tr
 and bucketed in SQL, so 5 days of cycles cost the page a few hundred rows), and the changes
 waiting to go to Salesforce per object.
 
-An error is resolved when what failed later worked: a record error once its person was synced to
-Salesforce after it (a *Sync Lead to SFDC* activity), a job error once a later step of the same
-object and operation succeeded. Nothing is written to mark it: it is read from what happened.
+An error is resolved once there is nothing left to fix: an error on a person once none of that
+person's changes waits refused any more (the fix was delivered, or the change was replaced or
+dropped), any other error once a later cycle ran without a failed step. Nothing is written to mark
+it: it is read from what is there (`resolved_ids` for `tandem status`, the listings for the UI).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from tandem.people import activities as types
 from tandem.people.cycle_steps import _step
 from tandem.people.database import Database
 from tandem.people.models import CycleStep, ErrorLevel, PendingState, StepOperation, StepStatus, SyncError
 from tandem.people.sync_errors import _error
-from tandem.people.tables import UtcDateTime, activities, cycle_steps, pending_changes, sync_errors
+from tandem.people.tables import UtcDateTime, cycle_steps, pending_changes, sync_errors
 
 PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
 PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
@@ -224,6 +225,13 @@ class SyncHistory:
             row = connection.execute(query).mappings().first()
         return None if row is None else ListedError(_error(row), bool(row["resolved"]))
 
+    def resolved_ids(self, error_ids: Sequence[int]) -> set[int]:
+        """Which of these errors are resolved."""
+        listed, resolved = _listing()
+        query = sa.select(sync_errors.c.id).select_from(listed).where(sync_errors.c.id.in_(error_ids), resolved)
+        with self._db.reading() as connection:
+            return {row[0] for row in connection.execute(query)} if error_ids else set()
+
     def waiting(self) -> dict[str, Waiting]:
         """Pending changes per Salesforce object of their person ("Lead", "Contact", or "" when unlinked)."""
         p = pending_changes.c
@@ -249,28 +257,23 @@ def _direction() -> sa.ColumnElement[str]:
 
 
 def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
-    """`sync_errors` joined to what tells whether each is resolved, and that verdict.
+    """`sync_errors` and whether each is resolved: the one rule `tandem status`, `tandem person
+    show` and the web UI all use (see the module's docstring).
 
-    A record error asks its person's latest sync to Salesforce (by the person's index); a job error
-    the latest success of its step's object and operation, summed once per query.
+    An error on a person asks whether a change of that person still waits refused (by the person's
+    index); any other error the start of the latest cycle none of whose steps failed, found once
+    per query.
     """
     e = sync_errors.c
+    p = pending_changes.c
     steps = cycle_steps.c
-    failed_step = cycle_steps.alias("failed_step")
-    succeeded = (sa.select(steps.object, steps.operation, sa.func.max(steps.started_at).label("last"))
-                 .where(steps.status == StepStatus.SUCCEEDED.value)
-                 .group_by(steps.object, steps.operation).subquery("succeeded"))
-    last_synced = (sa.select(sa.func.max(activities.c.activity_date))
-                   .where(activities.c.person_id == e.person_id,
-                          activities.c.activity_type_id == types.SYNC_LEAD_TO_SFDC.id)
-                   .correlate(sync_errors).scalar_subquery())
-    joined = (sync_errors.outerjoin(failed_step, failed_step.c.id == e.cycle_step_id)
-              .outerjoin(succeeded, sa.and_(succeeded.c.object == e.object,
-                                            succeeded.c.operation == failed_step.c.operation)))
+    refused_left = (sa.select(p.person_id).where(p.person_id == e.person_id, p.state == PendingState.FAILED.value)
+                    .correlate(sync_errors).exists())
+    clean = (sa.select(sa.func.min(steps.started_at).label("began")).group_by(steps.cycle_id)
+             .having(sa.func.sum(sa.case((steps.status == StepStatus.FAILED.value, 1), else_=0)) == 0)
+             .subquery("clean"))
+    last_clean = sa.select(sa.func.max(clean.c.began)).scalar_subquery()
     resolved = sa.case(
-        (sa.and_(e.level == ErrorLevel.RECORD.value, e.person_id.is_not(None)),
-         sa.func.coalesce(last_synced > e.occurred_at, sa.false())),
-        (sa.and_(e.level == ErrorLevel.JOB.value, e.cycle_step_id.is_not(None)),
-         sa.func.coalesce(succeeded.c.last > e.occurred_at, sa.false())),
-        else_=sa.false())
-    return joined, resolved
+        (e.person_id.is_not(None), sa.not_(refused_left)),
+        else_=sa.func.coalesce(last_clean > e.occurred_at, sa.false()))
+    return sync_errors, resolved

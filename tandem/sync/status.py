@@ -103,7 +103,7 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
         "budget": budget.as_json(),
         "apiUsage": usage,
         "errors": [
-            {"occurredAt": e.occurred_at.isoformat(), "level": e.level.value, "errorCode": e.error_code,
+            {"id": e.id, "occurredAt": e.occurred_at.isoformat(), "level": e.level.value, "errorCode": e.error_code,
              "message": e.message, "object": e.object, "sfdcId": e.sfdc_id, "personId": e.person_id}
             for e in errors
         ],
