@@ -217,6 +217,8 @@ person_tombstones = sa.Table(
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("record", sa.JSON(), nullable=False),
     sa.Column("activities", sa.JSON()),
+    sa.Column("delete_activity_id", sa.Integer(), index=True),
+    # a deleted person's Delete Lead activity (in `activities`): the key the deleted leads are paged by
 )
 
 installation = sa.Table(

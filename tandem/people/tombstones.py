@@ -8,12 +8,13 @@ raises `NotFound` with that story ("person 7 was merged into person 3").
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from tandem.people.activities import DELETE_LEAD
 from tandem.people.activity_rows import activity_from_json, activity_from_row
 from tandem.people.database import Database
 from tandem.people.models import Activity, Person
@@ -37,6 +38,19 @@ class Tombstone:
     origin: ChangeOrigin
     record: dict[str, Any]
     activities: list[Activity] | None
+
+
+def delete_activity_id(log: list[dict[str, Any]]) -> int | None:
+    """The id of the last Delete Lead activity in a deleted person's log (JSON, as kept)."""
+    return next((a["id"] for a in reversed(log) if a["activityTypeId"] == DELETE_LEAD.id), None)
+
+
+def _as_listed(deletion: Activity, record: dict[str, Any]) -> Activity:
+    """A Delete Lead activity as the deleted leads list it: its primary attribute is the lead, by id
+    and by name (MARKETO-API §6.5)."""
+    name = " ".join(str(record[k]) for k in ("firstName", "lastName") if record.get(k)) or record.get("email")
+    return replace(deletion, primary_attribute_value_id=deletion.person_id,
+                   primary_attribute_value=name or deletion.primary_attribute_value)
 
 
 class Tombstones:
@@ -66,6 +80,18 @@ class Tombstones:
                 return None
             current = stone.merged_into
         return None
+
+    def deletions(self, since: datetime, after_id: int, limit: int) -> list[Activity]:
+        """The Delete Lead activities of deleted persons, dated `since` or later, with ids above
+        `after_id`, in id order, at most `limit` (the keyset paging of the live activities)."""
+        stones = person_tombstones.c
+        query = (sa.select(stones.delete_activity_id, stones.activities, stones.record)
+                 .where(stones.delete_activity_id > after_id, stones.ended_at >= since)
+                 .order_by(stones.delete_activity_id).limit(limit))
+        with self._db.reading() as connection:
+            rows = connection.execute(query).all()
+        return [_as_listed(activity_from_json(next(a for a in log if a["id"] == wanted)), record)
+                for wanted, log, record in rows]
 
     def gone_message(self, person_id: int) -> str:
         """Why an id names no live person, for the `NotFound` a read raises."""
@@ -104,5 +130,6 @@ class Tombstones:
             connection.execute(sa.insert(person_tombstones), [{
                 "person_id": p.id, "fate": fate, "merged_into": merged_into, "ended_at": now,
                 "source": origin.value, "record": p.as_json(), "activities": logs.get(p.id, []) if keep_log else None,
+                "delete_activity_id": delete_activity_id(logs.get(p.id, [])) if keep_log else None,
             } for p in persons])
             connection.execute(sa.delete(person_ids).where(person_ids.c.id.in_(ids)))

@@ -1,4 +1,4 @@
-"""Activity resources: types, paging tokens, activities by type, lead changes (MARKETO-API §6)."""
+"""Activity resources: types, paging tokens, activities by type, lead changes, deleted leads (MARKETO-API §6)."""
 
 from __future__ import annotations
 
@@ -58,10 +58,14 @@ def _page(request: Request, cursor: ActivityCursor, size: int, type_ids: list[in
           lead_ids: list[int] | None, asset_ids: list[int] | None = None) -> tuple[list[Activity], str, bool]:
     found = _store(request).api.activities_page(since=cursor.since, after_id=cursor.after_id, limit=size + 1,
                                                 type_ids=type_ids, person_ids=lead_ids, asset_ids=asset_ids)
-    more = len(found) > size
-    found = found[:size]
-    last = found[-1].id if found else cursor.after_id
-    return found, activity_token(ActivityCursor(cursor.since, last)), more
+    return _cut(found, cursor, size)
+
+
+def _cut(found: list[Activity], cursor: ActivityCursor, size: int) -> tuple[list[Activity], str, bool]:
+    """A page read with one activity more than `size`: its activities, the next token, whether there is more."""
+    page = found[:size]
+    last = page[-1].id if page else cursor.after_id
+    return page, activity_token(ActivityCursor(cursor.since, last)), len(found) > size
 
 
 @router.get("/rest/v1/activities.json", summary="Get Lead Activities")
@@ -88,6 +92,21 @@ def get_activities(
                          f"assetIds needs exactly one id in activityTypeIds; got {len(set(type_ids))}")
     size = batch_size(batchSize, request.app.state.limits.batch_size)
     found, token, more = _page(request, cursor, size, type_ids, _id_list("leadIds", leadIds, MAX_LEAD_IDS), asset_ids)
+    return success([activity_record(a) for a in found], next_page_token=token, more_result=more)
+
+
+@router.get("/rest/v1/activities/deletedleads.json", summary="Get Deleted Leads")
+def deleted_leads(
+    request: Request,
+    nextPageToken: str | None = Query(None),
+    batchSize: str | None = Query(None),
+) -> Response:
+    """The Delete Lead activities (type 37) of the persons deleted since the token's date: a deleted
+    person's activities leave the other reads, this one stays listed here (MARKETO-API §6.5)."""
+    cursor = _cursor(nextPageToken)
+    size = batch_size(batchSize, request.app.state.limits.batch_size)
+    found, token, more = _cut(_store(request).tombstones.deletions(cursor.since, cursor.after_id, size + 1),
+                              cursor, size)
     return success([activity_record(a) for a in found], next_page_token=token, more_result=more)
 
 

@@ -192,3 +192,27 @@ def test_downgrade_turns_the_bases_persons_were_added_with_into_field_rows(datab
     finally:
         store.close()
 
+
+
+def test_upgrade_names_the_delete_lead_activity_of_persons_deleted_before_it(database_url: str) -> None:
+    store = PersonStore(database_url)
+    try:
+        store.migrate()
+        kept, gone = store.persons.add_many([{"email": "kept@example.com"}, {"email": "gone@example.com"}],
+                                            ChangeOrigin.MARKETING)
+        store.persons.delete_many([gone], ChangeOrigin.API)
+        [deletion] = store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), 0, 10)
+    finally:
+        store.close()
+    db = Database(database_url)
+    try:
+        db.downgrade("0013")  # a tombstone as the releases before kept it: no column naming the activity
+        db.migrate()
+    finally:
+        db.dispose()
+    store = PersonStore(database_url)
+    try:
+        assert store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), 0, 10) == [deletion]
+        assert deletion.person_id == gone and deletion.activity_type_id == 37
+    finally:
+        store.close()

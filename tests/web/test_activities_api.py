@@ -118,3 +118,36 @@ def test_bad_asset_ids_are_refused_naming_the_parameter(api, api_store) -> None:
                        params={"nextPageToken": token, "activityTypeIds": "12", **params}).json()
         assert body["success"] is False and body["result"] == [], body
         assert body["errors"][0]["code"] == code and "assetIds" in body["errors"][0]["message"], body
+
+
+def test_deleted_leads_are_listed_by_their_delete_lead_activities_since_a_date(api, api_store) -> None:
+    """Before, deletedleads.json answered 610 and a deleted lead's Delete Lead activity was listed nowhere."""
+    ids = api_store.persons.add_many([{"email": f"d{i}@example.com", **({"firstName": "Ada", "lastName": "Byron"}
+                                                                       if i == 3 else {})} for i in range(5)],
+                                     ChangeOrigin.MARKETING, now=T0)
+    api_store.persons.delete_many(ids[:1], ChangeOrigin.API, now=T0 - timedelta(days=3))  # before the token's date
+    api_store.persons.delete_many([ids[3], ids[1]], ChangeOrigin.API, now=T0)
+    token = _token(api, "2026-03-04")
+    first = api.get("/rest/v1/activities/deletedleads.json", params={"nextPageToken": token, "batchSize": 1}).json()
+    assert first["success"] is True and first["moreResult"] is True
+    second = api.get("/rest/v1/activities/deletedleads.json",
+                     params={"nextPageToken": first["nextPageToken"], "batchSize": 1}).json()
+    assert second["moreResult"] is False
+    listed = first["result"] + second["result"]
+    assert sorted(a["leadId"] for a in listed) == [ids[1], ids[3]]
+    assert all(a["activityTypeId"] == 37 and a["primaryAttributeValueId"] == a["leadId"] for a in listed)
+    assert listed[0]["id"] < listed[1]["id"]
+    assert {a["leadId"]: a["primaryAttributeValue"] for a in listed} == {ids[1]: "d1@example.com",
+                                                                         ids[3]: "Ada Byron"}
+    later = api.get("/rest/v1/activities/deletedleads.json", params={"nextPageToken": second["nextPageToken"]}).json()
+    assert later["result"] == [] and later["moreResult"] is False
+    api_store.persons.delete_many([ids[4]], ChangeOrigin.API, now=T0 + timedelta(seconds=1))
+    after = api.get("/rest/v1/activities/deletedleads.json", params={"nextPageToken": second["nextPageToken"]}).json()
+    assert [a["leadId"] for a in after["result"]] == [ids[4]]  # the token picks up what was deleted since
+    live = api.get("/rest/v1/activities.json", params={"nextPageToken": token, "activityTypeIds": "37"}).json()
+    assert live["result"] == []  # a deleted lead's activities leave the other reads
+
+
+def test_deleted_leads_need_a_token(api) -> None:
+    answer = api.get("/rest/v1/activities/deletedleads.json").json()
+    assert answer["success"] is False and answer["errors"][0]["code"] == "1002"
