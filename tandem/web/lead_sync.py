@@ -25,7 +25,7 @@ from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.validation import check_storable, coerce
 from tandem.web.envelope import ApiFailure, Codes, reason
-from tandem.web.parameters import MAX_ID
+from tandem.web.parameters import MAX_ID, salesforce_id
 
 API_SOURCE = ChangeOrigin.API
 
@@ -145,7 +145,7 @@ def _key_of(store: PersonStore, lookup: str, raw: Any) -> Any:
         return value if 0 < value <= MAX_ID else _INVALID_KEY
     if not isinstance(raw, str):
         return _INVALID_KEY
-    return store.api.lookup_key(lookup, raw)
+    return store.api.lookup_key(lookup, salesforce_id(lookup, raw))
 
 
 def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: ChangeOrigin = API_SOURCE) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from tandem.web.lead_sync import PushLeadsRequest, SyncAction, SyncLeadsRequest,
 from tandem.web.limits import ApiLimits
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema, form_schema
 from tandem.web.paging import LeadCursor, lead_token, read_lead_token
-from tandem.web.parameters import batch_size, form_params, ids, json_body, media_type, multi, validated
+from tandem.web.parameters import batch_size, form_params, ids, json_body, media_type, multi, salesforce_id, validated
 from tandem.web.records import DEFAULT_LEAD_FIELDS, describe2_entry, describe_entry, lead_record
 
 router = APIRouter(tags=["leads"], responses=REST_RESPONSES)
@@ -69,6 +69,7 @@ def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[s
         raise ApiFailure(Codes.INVALID_DATA, f"filterValues has {len(values)} values; at most {limits.batch_size}")
     if filter_type == "id":
         values = ids("filterValues", values)
+    values = [salesforce_id(filter_type, v) for v in values]
     fields = _fields(store, multi(params.get("fields")))
     size = batch_size(one("batchSize"), limits.batch_size)
     token = one("nextPageToken")

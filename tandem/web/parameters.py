@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from starlette.requests import Request
 
+from tandem.salesforce.ids import is_well_formed, to_18
 from tandem.web.envelope import ApiFailure, Codes
 
 MAX_ID = 2**31 - 1
@@ -141,3 +142,11 @@ async def form_params(request: Request) -> dict[str, list[str]]:
     for name, value in parse_qsl(text, keep_blank_values=True):
         params.setdefault(name, []).append(value)
     return params
+
+
+def salesforce_id(field: str, value: Any) -> Any:
+    """A lookup value of a Salesforce Id field (`sfdcId`, `sfdcLeadId`, ...) in the 18-character form
+    the store keeps, when given in the 15-character one; any other value as it is."""
+    if field.startswith("sfdc") and type(value) is str and len(value) == 15 and is_well_formed(value):
+        return to_18(value)
+    return value

@@ -49,6 +49,22 @@ def test_filter_on_salesforce_ids(api, api_store) -> None:
     assert api.get(LEADS, params={"filterType": "sfdcLeadId", "filterValues": "x"}).json()["result"] == []
 
 
+def test_salesforce_ids_in_their_15_character_form_find_the_same_lead(api, api_store) -> None:
+    """Before, only the 18-character form matched (the store keeps that one)."""
+    from tandem.people.models import SalesforceLink
+
+    [pid] = api_store.persons.add_many([{"email": "c@example.com"}], ChangeOrigin.MARKETING)
+    api_store.persons.set_link(pid, SalesforceLink("Contact", "0035g00000AbCdEAAV", None, "0035g00000AbCdEAAV"))
+    for filter_type in ("sfdcId", "sfdcContactId"):
+        answer = api.get(LEADS, params={"filterType": filter_type, "filterValues": "0035g00000AbCdE", "fields": "id"})
+        assert answer.json()["result"] == [{"id": pid}]
+    assert api.get(LEADS, params={"filterType": "sfdcId", "filterValues": "0035g00000ABCDE"}).json()["result"] == []
+    updated = api.post(LEADS, json={"action": "updateOnly", "lookupField": "sfdcContactId",
+                                    "input": [{"sfdcContactId": "0035g00000AbCdE", "title": "CFO"}]}).json()
+    assert updated["result"] == [{"id": pid, "status": "updated"}]
+    assert api_store.persons.get(pid).fields["title"] == "CFO"
+
+
 def test_too_many_matches_is_1003(make_app, api_store) -> None:
     from fastapi.testclient import TestClient
 
