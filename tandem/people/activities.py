@@ -94,6 +94,10 @@ DELETE_LEAD = ActivityType(
     37, "Delete Lead", "Person deleted",
     _LEAD, _attrs(("Remove from CRM", "boolean"), ("Source", "string")),
 )
+PUSH_LEAD = ActivityType(
+    145, "Push Lead to Marketo", "Person created or updated by a push through the API",
+    ActivityAttribute("Program Name", "string"), _attrs(("Source", "string"), ("Reason", "string")),
+)
 SFDC_SYNC_CONFLICT = ActivityType(
     100001, "SFDC Sync Conflict",
     "A field changed on both sides; the losing value is recorded here",
@@ -134,7 +138,7 @@ SFDC_SYNC_FILTER = ActivityType(
 
 ACTIVITY_TYPES: tuple[ActivityType, ...] = (
     NEW_LEAD, CHANGE_DATA_VALUE, SYNC_LEAD_TO_SFDC, CONVERT_LEAD, SFDC_MERGE_LEADS, MERGE_LEADS,
-    DELETE_LEAD, SFDC_SYNC_CONFLICT, SFDC_SYNC_FAILED, SFDC_VALUE_DROPPED, SFDC_RECORD_DELETED,
+    DELETE_LEAD, PUSH_LEAD, SFDC_SYNC_CONFLICT, SFDC_SYNC_FAILED, SFDC_VALUE_DROPPED, SFDC_RECORD_DELETED,
     SFDC_RECORD_UNDELETED, SFDC_SYNC_FILTER,
 )
 _BY_ID = {t.id: t for t in ACTIVITY_TYPES}

@@ -13,6 +13,7 @@ a transaction another writer made the database give up is run again (`PersonStor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tandem.errors import InvalidInput
+from tandem.people import activities as types
 from tandem.people.api_queries import LOOKUP_FIELDS
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -54,7 +56,7 @@ class PushLeadsRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    programName: str | None = None
+    programName: str | None = Field(None, description="Required; named by each lead's Push Lead to Marketo activity")
     lookupField: str = "email"
     source: str | None = None
     reason: str | None = None
@@ -148,8 +150,22 @@ def _key_of(store: PersonStore, lookup: str, raw: Any) -> Any:
     return store.api.lookup_key(lookup, salesforce_id(lookup, raw))
 
 
-def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: ChangeOrigin = API_SOURCE) -> list[dict[str, Any]]:
-    """Create or update persons; one result per input record, in input order."""
+def sync_pushed_leads(store: PersonStore, request: PushLeadsRequest, batch_limit: int) -> list[dict[str, Any]]:
+    """Push Lead: an upsert whose every created or updated person gets a Push Lead to Marketo
+    activity naming the program, the source and the reason, written with it (MARKETO-API §5.5)."""
+    program = (request.programName or "").strip()
+    if not program:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'programName'")
+    upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=request.lookupField, input=request.input)
+    attributes = {"Source": request.source or "Web service API", "Reason": request.reason or "Web service API"}
+    return sync_leads(store, upsert, batch_limit, logged=lambda ids: store.activities.log_many(
+        [(pid, types.PUSH_LEAD, program[:255], attributes) for pid in ids], existing=ids))
+
+
+def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: ChangeOrigin = API_SOURCE,
+               logged: Callable[[list[int]], None] = lambda ids: None) -> list[dict[str, Any]]:
+    """Create or update persons; one result per input record, in input order. `logged` runs in the
+    same transaction with the ids of the persons written."""
     if not request.input:
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'input'")
     if len(request.input) > batch_limit:
@@ -182,18 +198,18 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
         record.changes = checked.changes
     live = [r for r in records if r.outcome is None]
     try:
-        outcomes = _write(store, live, lookup, action, source)
+        outcomes = _write(store, live, lookup, action, source, logged)
     except InvalidInput:  # some value is bad: find which records, skip them, write the others
         for record in live:
             record.outcome = _checked_changes(store, record.changes, None).skip
-        outcomes = _write(store, [r for r in live if r.outcome is None], lookup, action, source)
+        outcomes = _write(store, [r for r in live if r.outcome is None], lookup, action, source, logged)
     for record in live:
         record.outcome = outcomes.get(record.position, record.outcome)
     return [r.outcome or _skipped(Codes.SYSTEM_ERROR, "not processed") for r in records]
 
 
 def _write(store: PersonStore, live: list[_Record], lookup: str, action: SyncAction,
-           source: ChangeOrigin) -> dict[int, dict[str, Any]]:
+           source: ChangeOrigin, logged: Callable[[list[int]], None]) -> dict[int, dict[str, Any]]:
     """Decide and write every record in one transaction; the outcome per record position.
 
     Any bad value rolls all of it back (InvalidInput). A deadlock or a lock held too long runs the
@@ -232,6 +248,7 @@ def _write(store: PersonStore, live: list[_Record], lookup: str, action: SyncAct
             outcomes[record.position] = {"id": person_id, "status": "created"}
         for record, person_id in updates:
             outcomes[record.position] = {"id": person_id, "status": "updated"}
+        logged([*created, *(person_id for _, person_id in updates)])
         return outcomes
 
     return store.atomically(decide_and_write)

@@ -13,7 +13,7 @@ from tandem.errors import InvalidInput
 from tandem.people.api_queries import LOOKUP_FIELDS
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, reason, success
-from tandem.web.lead_sync import PushLeadsRequest, SyncAction, SyncLeadsRequest, sync_leads
+from tandem.web.lead_sync import PushLeadsRequest, SyncLeadsRequest, sync_leads, sync_pushed_leads
 from tandem.web.limits import ApiLimits
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema, form_schema
 from tandem.web.paging import LeadCursor, lead_token, read_lead_token
@@ -134,8 +134,7 @@ async def post_leads(request: Request) -> Response:
     "requestBody": {"content": {"application/json": {"schema": body_schema(PushLeadsRequest)}}, "required": True}})
 async def push_leads(request: Request) -> Response:
     body = validated(PushLeadsRequest, await json_body(request))
-    upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=body.lookupField, input=body.input)
-    return success(await run_in_threadpool(sync_leads, _store(request), upsert, _limits(request).batch_size))
+    return success(await run_in_threadpool(sync_pushed_leads, _store(request), body, _limits(request).batch_size))
 
 
 @router.get("/rest/v1/lead/{lead_id}.json", summary="Get Lead by Id")

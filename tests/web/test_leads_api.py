@@ -113,6 +113,27 @@ def test_push_is_an_upsert(api, api_store) -> None:
         {"email": "push@example.com", "city": "Rome"}, {"email": "fresh@example.com"}]}).json()
     assert answer["result"][0] == {"id": pid, "status": "updated"}
     assert answer["result"][1]["status"] == "created"
+    for person_id in (pid, answer["result"][1]["id"]):
+        [pushed] = api_store.activities.find(person_id, type_ids=[types.PUSH_LEAD.id])
+        assert pushed.primary_attribute_value == "Webinar" and pushed.attribute("Source") == "Web service API"
+
+
+def test_push_names_its_program_and_writes_nothing_without_one(api, api_store) -> None:
+    """Before, a push without programName was an upsert like any other, and no push was logged."""
+    for body in ({"input": [{"email": "p@example.com"}]}, {"programName": " ", "input": [{"email": "p@example.com"}]}):
+        answer = api.post("/rest/v1/leads/push.json", json=body).json()
+        assert answer["success"] is False and answer["errors"][0] == {
+            "code": "1002", "message": "Missing value for the required parameter 'programName'"}
+    assert api_store.persons.count() == 0
+    answer = api.post("/rest/v1/leads/push.json", json={
+        "programName": "Spring Fair", "source": "Booth scanner", "reason": "Visited the booth",
+        "input": [{"email": "p@example.com"}, {"email": "bad", "firstName": "x"}]}).json()
+    assert answer["result"][1]["status"] == "skipped"
+    [pushed] = api_store.activities.find(answer["result"][0]["id"], type_ids=[types.PUSH_LEAD.id])
+    assert (pushed.primary_attribute_value, pushed.attribute("Source"), pushed.attribute("Reason")) == (
+        "Spring Fair", "Booth scanner", "Visited the booth")
+    types_listed = api.get("/rest/v1/activities/types.json").json()["result"]
+    assert {"id": 145, "name": "Push Lead to Marketo"}.items() <= next(t for t in types_listed if t["id"] == 145).items()
 
 
 def test_delete_by_post_removes_the_person_keeping_a_tombstone(api, api_store) -> None:
