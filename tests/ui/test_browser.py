@@ -172,7 +172,7 @@ def test_an_error_row_links_to_its_person_and_retry_clears_it_once_fixed(page, s
     for each in row.all():
         expect(each).to_contain_text("Open")
     server.store.persons.update(samir.id, {"phone": "5550001234"}, origin=ChangeOrigin.CLI)  # the fix
-    row.first.get_by_role("button", name="Retry").click()
+    row.first.get_by_role("button", name="Retry").click()  # offered by the page shown before the fix
     expect(page.get_by_role("status")).to_contain_text(f"Retry: Contact {samir.link.sfdc_id} updated")
     expect(row).to_have_count(2)
     for each in row.all():

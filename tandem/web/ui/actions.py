@@ -53,8 +53,6 @@ async def retry(request: Request, error_id: int) -> Response:
     listed = lookups.sync_error(ui(request).store, error_id)
     if listed is None:
         return back(request, "/ui/errors", f"Retry: no sync error {error_id} (errors are kept 5 days)")
-    if listed.resolved:
-        return back(request, "/ui/errors", f"Retry: sync error {error_id} is resolved; nothing is left to retry")
     error = listed.error
     if error.level is ErrorLevel.JOB or error.person_id is None:
         busy = ui(request).runner.start(retry_failed=True, by=request.state.ui_user.username)
