@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tandem.errors import InvalidInput
-from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, SalesforceLink, StepCounts, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
