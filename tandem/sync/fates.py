@@ -103,7 +103,9 @@ class RecordFates:
         else:
             plan.links[person.id] = link
         persons[contact_id] = winner
-        plan.forget_bases.append(winner.id)
+        # the winner's bases stay: a Contact made by the conversion holds the Lead's values, which the
+        # Lead's bases are; a Contact that had a person holds its own, which that person's bases are.
+        # A value the Contact holds otherwise is a change on Salesforce's side, as it should be.
         plan.activities.append(ActivityRecord(winner.id, types.CONVERT_LEAD, contact_id, {
             "SFDC Lead Id": lead_id, "SFDC Account Id": account_id,
             "SFDC Opportunity Id": record.converted_opportunity_id, "Source": ChangeOrigin.SALESFORCE,

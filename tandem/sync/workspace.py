@@ -275,17 +275,19 @@ class SyncWorkspace:
             self.store.outbox.mark_attempt([c.id for c in changes])
 
     def delivered(self, person_id: int, values: Mapping[str, Any], changes: Sequence[PendingChange],
-                  activity: ActivityRecord, *, link: SalesforceLink | None = None, reason: str = "") -> None:
+                  activity: ActivityRecord, *, link: SalesforceLink | None = None, reason: str = "",
+                  keep_bases: bool = False) -> None:
         """Salesforce took `values`: they become the agreed bases and `changes` leave the outbox.
 
-        With `link` (a record just created or converted into) the person is relinked first and the
-        bases of the old record are forgotten.
+        With `link` (a record just created) the person is relinked first and the bases of the old
+        record are forgotten, unless `keep_bases` (the new record holds the old one's values).
         """
         with self.store.transaction():
             self.store.persons.lock([person_id])
             if link is not None:
                 self.store.persons.set_links([(person_id, link)], reason=reason)
-                self.store.bases.clear(person_id)
+                if not keep_bases:
+                    self.store.bases.clear(person_id)
             self.delivered_many([Delivery(person_id, values, changes, activity)])
 
     def delivered_many(self, deliveries: Sequence[Delivery]) -> None:
@@ -305,8 +307,10 @@ class SyncWorkspace:
             self.log([d.activity for d in deliveries], existing=existing)
 
     def relinked(self, person_id: int, link: SalesforceLink, activity: ActivityRecord, *, reason: str) -> None:
-        """The person follows its record to a new link (converted, deleted in Salesforce), logged."""
-        self.delivered(person_id, {}, (), activity, link=link, reason=reason)
+        """The person follows its Lead to the Contact it was converted into, logged. The bases stay:
+        the conversion copied the Lead's values to the Contact, so what both sides agreed on still
+        is, and a change waiting to go is pushed to the Contact instead of lost to a false conflict."""
+        self.delivered(person_id, {}, (), activity, link=link, reason=reason, keep_bases=True)
 
     def not_sent(self, drops: Sequence[int], records: Sequence[ActivityRecord]) -> None:
         """Changes to fields that do not go to Salesforce leave the outbox, each with its reason logged."""

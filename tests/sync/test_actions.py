@@ -217,3 +217,18 @@ def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, sto
     for p in persons:
         assert len(store.persons.find_by_email(f"race{p.id - persons[0].id}@example.com")) == 1
     assert store.persons.count() == 6 + 5
+
+
+def test_a_change_waiting_when_a_person_is_converted_reaches_the_contact(actions, engine, store, sf):
+    """Before, the conversion forgot what both sides had agreed on: the next pull called the waiting
+    title a conflict, Salesforce won, and Tandem's value was lost."""
+    milton = person(store, "milton@initech.example")
+    sf.Lead.update(milton.link.sfdc_id, {"Title": "Collator"})
+    assert engine.run_cycle().succeeded  # both sides agree on Collator
+    store.persons.update(milton.id, {"title": "Manager"}, origin=ChangeOrigin.CLI)
+    result = actions.convert_person(milton.id, create_opportunity=False)
+    assert sf.Contact.get(result.contact_id)["Title"] == "Collator"  # converted with what the Lead held
+    assert engine.run_cycle().succeeded
+    assert sf.Contact.get(result.contact_id)["Title"] == "Manager"
+    assert store.persons.get(milton.id).fields["title"] == "Manager"
+    assert activities_of(store, milton.id, types.SFDC_SYNC_CONFLICT) == []

@@ -192,6 +192,33 @@ def test_lead_converted_into_an_existing_contact_merges_the_persons(synced, stor
     assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
 
 
+def test_changes_waiting_on_a_lead_and_a_contact_reach_the_contact_it_was_converted_into(synced, store, sf):
+    """Before, the conversion forgot the Contact person's bases: its waiting phone and the Lead
+    person's waiting title were called conflicts on the next pull, and Salesforce won both."""
+    milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
+    store.persons.update(peter.id, {"phone": "555 8888"}, origin=ChangeOrigin.CLI)
+    store.persons.update(milton.id, {"title": "Stapler Keeper"}, origin=ChangeOrigin.CLI)
+    convert(synced, milton.link.sfdc_id, contact_id=peter.link.sfdc_id, account_id=peter.link.sfdc_account_id)
+    assert synced.run_cycle().succeeded and synced.run_cycle().succeeded
+    contact = sf.Contact.get(peter.link.sfdc_id)
+    assert (contact["Phone"], contact["Title"]) == ("555 8888", "Stapler Keeper")
+    winner = store.persons.get(peter.id)
+    assert (winner.fields["phone"], winner.fields["title"]) == ("555 8888", "Stapler Keeper")
+    assert activities_of(store, peter.id, types.SFDC_SYNC_CONFLICT) == []
+
+
+def test_a_change_waiting_on_a_lead_converted_to_a_new_contact_reaches_it(synced, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student"})
+    assert synced.run_cycle().succeeded  # both sides agree on Student
+    store.persons.update(lisa.id, {"title": "Saxophonist"}, origin=ChangeOrigin.CLI)
+    outcome = convert(synced, lisa.link.sfdc_id)
+    assert synced.run_cycle().succeeded
+    assert sf.Contact.get(outcome.contact_id)["Title"] == "Saxophonist"
+    assert store.persons.get(lisa.id).fields["title"] == "Saxophonist"
+    assert activities_of(store, lisa.id, types.SFDC_SYNC_CONFLICT) == []
+
+
 # -- Tandem-side merges and deletes ------------------------------------------------------------
 
 
