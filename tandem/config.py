@@ -8,12 +8,13 @@ line or an error message.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from tandem.errors import ConfigError
 
@@ -191,6 +192,11 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning pydantic's report into a ConfigError that names the variable."""
     try:
         return Settings(**overrides)
+    except SettingsError as exc:  # a variable holding JSON that is not, before any validation
+        named = re.search(r'field "(\w+)"', str(exc))
+        cause = exc.__cause__
+        raise ConfigError(env_name(named.group(1)) if named else "settings",
+                          f"is not valid JSON ({cause})" if cause else str(exc)) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         location = first.get("loc") or ()

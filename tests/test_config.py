@@ -48,6 +48,8 @@ def test_config_file_named_by_env(monkeypatch, tmp_path):
         ("TANDEM_DATABASE_URL", "mysql://x", "sqlite"),
         ("TANDEM_SF_LOGIN_URL", "http://login.example", "https"),
         ("TANDEM_SF_CA_BUNDLE", "/no/such/ca.pem", "no such file"),
+        ("TANDEM_SYNC", "{bad", "is not valid JSON"),  # before, a traceback from the settings library
+        ("TANDEM_API_CLIENTS", '{"reporting": "s3cret-not-to-be-shown', "is not valid JSON"),
     ],
 )
 def test_malformed_setting_names_the_variable(monkeypatch, name, value, reason):
@@ -56,6 +58,7 @@ def test_malformed_setting_names_the_variable(monkeypatch, name, value, reason):
         load_settings()
     assert info.value.setting == name
     assert reason in info.value.reason
+    assert "s3cret" not in str(info.value)
 
 
 def test_unknown_key_in_file_is_refused(tmp_path):

@@ -22,7 +22,7 @@ def reported_errors() -> Iterator[None]:
     except TandemError as error:
         typer.echo(f"Error: {one_line(error)}", err=True)
         raise typer.Exit(1) from None
-    except sa.exc.OperationalError as error:
+    except sa.exc.DatabaseError as error:
         typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
         raise typer.Exit(1) from None
 

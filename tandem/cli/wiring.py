@@ -56,7 +56,7 @@ def create_store(url: str) -> PersonStore:
                          "does not exist")
     try:
         return PersonStore(url)
-    except sa.exc.OperationalError as error:
+    except sa.exc.DatabaseError as error:  # a file that is no database too
         raise StoreError(f"cannot open the database {shown_url(url)}: {str(error.orig).strip()}") from None
 
 
@@ -68,7 +68,7 @@ def open_store(settings: Settings) -> PersonStore:
     store = create_store(settings.database_url)
     try:
         missing = store.needs_migration()
-    except sa.exc.OperationalError as error:
+    except sa.exc.DatabaseError as error:  # a file that is no database too
         store.close()
         raise StoreError(f"cannot open the database {shown_url(settings.database_url)}: "
                          f"{str(error.orig).strip()}") from None

@@ -16,6 +16,14 @@ def test_a_command_before_init_creates_no_database_and_says_what_to_run(tmp_path
     assert tandem(tmp_path, "status").returncode == 1 and not (tmp_path / "tandem.db").exists()
 
 
+def test_a_file_that_is_no_database_is_named_in_one_line(tmp_path):
+    """Before, SQLite's "file is not a database" came as a traceback."""
+    (tmp_path / "tandem.db").write_text("not a database at all\n" * 100)
+    shown = tandem(tmp_path, "status")
+    assert shown.returncode == 1
+    assert shown.stderr == f"Error: cannot open the database {tmp_path / 'tandem.db'}: file is not a database\n"
+
+
 def test_postgres_urls_are_accepted_and_other_schemes_get_an_example(tmp_path):
     postgres = tandem(tmp_path, "person", "show", "1",
                       env={"TANDEM_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/tandem_no_such_db"})
