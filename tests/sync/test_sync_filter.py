@@ -64,6 +64,27 @@ def test_a_record_leaving_the_pull_filter(engine_with, store, sf, leaving):
     assert len(activities_of(store, wile.id, FILTERED)) == 1
 
 
+@pytest.mark.parametrize("leaving", ["kept", "unlinked", "flagged"])
+def test_a_lead_converted_outside_the_lead_filter_takes_its_person_to_the_contact(engine_with, store, sf, http,
+                                                                                  base_url, sf_token, leaving):
+    """Before, `IsConverted = false` hid the conversion: the person stayed on the converted Lead (its
+    pushes refused) and the Contact became a second person."""
+    from tests.sync.test_lifecycle import soap
+
+    engine = engine_with({"Lead": "IsConverted = false", "leaving": leaving})
+    assert engine.run_cycle().succeeded
+    milton = person(store, "milton@initech.example")
+    store.persons.update(milton.id, {"title": "Stapler Keeper"}, origin=CLI)
+    soap(http, base_url, sf_token, f"<convertLead><leadConverts><leadId>{milton.link.sfdc_id}</leadId>"
+         "<convertedStatus>Closed - Converted</convertedStatus><doNotCreateOpportunity>true</doNotCreateOpportunity>"
+         "</leadConverts></convertLead>")
+    assert engine.run_cycle().succeeded
+    [followed] = store.persons.find_by_email("milton@initech.example")
+    assert followed.id == milton.id and followed.link.sfdc_type == "Contact"
+    assert sf.Contact.get(followed.link.sfdc_id)["Title"] == "Stapler Keeper"
+    assert activities_of(store, milton.id, FILTERED) == []
+
+
 def test_a_record_coming_back_into_the_filter_is_pulled_again(engine_with, store, sf):
     engine = engine_with({"Contact": "Title != 'Retired'"})
     engine.run_cycle()
