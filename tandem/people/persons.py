@@ -288,6 +288,17 @@ class Persons:
             found.setdefault(person.link.sfdc_id or "", person)
         return found
 
+    def unlinked_from(self, object_name: str, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
+        """Persons linked to no record now whose former Lead or Contact (as `object_name` says) is one of
+        `sfdc_ids`: unlinked when the record left a sync filter (the lowest person id if several)."""
+        column = "sfdcLeadId" if object_name == "Lead" else "sfdcContactId"
+        found: dict[str, Person] = {}
+        for person in self._where(column, sfdc_ids, lock=lock):
+            former = person.link.sfdc_lead_id if object_name == "Lead" else person.link.sfdc_contact_id
+            if not person.linked and former:
+                found.setdefault(former, person)
+        return found
+
     def by_account_ids(self, account_ids: Sequence[str], sfdc_type: str | None = None, *,
                        lock: bool = False) -> dict[str, list[Person]]:
         """Persons per Salesforce Account Id, optionally only those linked to a Lead or Contact."""

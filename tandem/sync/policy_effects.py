@@ -135,8 +135,9 @@ class FilterEffects:
 
     def _leave(self, person: Person, object_name: str, reason: str, rule: str, page: PagePlan) -> None:
         leaving = self.policy.leaving
-        if leaving is Leaving.UNLINKED:
-            page.links[person.id] = SalesforceLink()
+        if leaving is Leaving.UNLINKED:  # the former Ids stay: the record coming back links it again
+            page.links[person.id] = SalesforceLink(sfdc_lead_id=person.link.sfdc_lead_id,
+                                                   sfdc_contact_id=person.link.sfdc_contact_id)
             page.forget_bases.append(person.id)
         page.activities.append(ActivityRecord(person.id, types.SFDC_SYNC_FILTER, person.link.sfdc_id, {
             "Salesforce Type": object_name, "Source": ChangeOrigin.SYNC_CYCLE, "Reason": reason, "Rule": rule,

@@ -40,7 +40,7 @@ from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
 from tandem.sync.merge import Outcome, Rule, Winner, decide_field, same_value
 from tandem.sync.plan import ActivityRecord, PagePlan, PullCounts, Tally, blank_ignored_activity, conflict_activity
-from tandem.sync.policy import DecidingRule, SyncPolicy, as_policy
+from tandem.sync.policy import DecidingRule, Leaving, SyncPolicy, as_policy
 from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
 from tandem.sync.prefetch import prefetched
@@ -391,6 +391,8 @@ class Puller:
         persons = self.workspace.persons_by_sfdc_ids(related_ids(records), lock=True)
         plan.read.update((p.id, p) for p in persons.values())
         self._claim_made_for(records, persons, plan)
+        if self.policy.leaving is Leaving.UNLINKED:
+            self._returning(object_name, records, persons, plan)
         adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
         for record in records:
@@ -420,6 +422,16 @@ class Puller:
             person = found.get(pid)
             if person is not None and (not person.linked or person.link.sfdc_is_deleted):
                 persons[record_id] = person
+
+    def _returning(self, object_name: str, records: list[PulledRecord], persons: dict[str, Person],
+                   plan: PagePlan) -> None:
+        """A record back in the sync filter it left takes back the person that was unlinked from it."""
+        missing = [r.id for r in records if r.id not in persons and not r.is_deleted]
+        if not missing:
+            return
+        found = self.workspace.persons_unlinked_from(object_name, missing, lock=True)
+        plan.read.update((p.id, p) for p in found.values())
+        persons.update(found)
 
     def _plan_new(self, record: PulledRecord, plan: PagePlan) -> None:
         if record.is_deleted or (record.object_name == "Lead" and record.is_converted):

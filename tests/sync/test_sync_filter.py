@@ -85,6 +85,21 @@ def test_a_lead_converted_outside_the_lead_filter_takes_its_person_to_the_contac
     assert activities_of(store, milton.id, FILTERED) == []
 
 
+def test_a_record_back_in_the_filter_links_again_the_person_it_was_unlinked_from(engine_with, store, sf):
+    """Before, the person stayed unlinked and the record became a second person."""
+    engine = engine_with({"Contact": "Title != 'Retired'", "leaving": "unlinked"})
+    assert engine.run_cycle().succeeded
+    wile = person(store, WILE)
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Retired"})
+    assert engine.run_cycle().succeeded
+    assert not store.persons.get(wile.id).linked
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Consultant"})
+    assert engine.run_cycle().succeeded
+    [back] = store.persons.find_by_email(WILE)
+    assert back.id == wile.id and (back.link.sfdc_type, back.link.sfdc_id) == ("Contact", wile.link.sfdc_id)
+    assert back.fields["title"] == "Consultant"
+
+
 def test_a_record_coming_back_into_the_filter_is_pulled_again(engine_with, store, sf):
     engine = engine_with({"Contact": "Title != 'Retired'"})
     engine.run_cycle()
