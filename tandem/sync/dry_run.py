@@ -22,6 +22,7 @@ from tandem.sync.catalog import Catalog
 from tandem.sync.cycle import PULL_ORDER, PUSH_ORDER, SyncEngine
 from tandem.sync.plan import PagePlan
 from tandem.sync.policy import SyncPolicy
+from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import applied_to, field_rules
 from tandem.sync.pull import Puller, pages, pull_query
 from tandem.sync.push import plan_person
@@ -183,7 +184,9 @@ class DryRun:
 
 
 def compare(engine: SyncEngine, new_policy: SyncPolicy) -> dict[str, Any]:
-    """The next cycle under the policy in force and under `new_policy`, and what would change."""
+    """The next cycle under the policy in force and under `new_policy`, and what would change. A push
+    filter naming no person field is refused here, not at the first push under it."""
+    FilterEffects(engine.workspace, new_policy).check_push_fields()
     now = DryRun(engine).run().as_json()
     then = DryRun(engine, new_policy).run().as_json()
     changes: dict[str, Any] = {"pull": {}, "push": {}}

@@ -104,7 +104,7 @@ class FilterEffects:
         condition = self.policy.push_filter
         if condition is None:
             return list(plans)
-        self._check_push_fields()
+        self.check_push_fields()
         inside = [p for p in plans if condition.matches(p.person.fields)]
         outside = [p for p in plans if not condition.matches(p.person.fields)]
         if not outside:
@@ -123,8 +123,10 @@ class FilterEffects:
         self._flag([p.person for p in outside], object_name, reason)
         return inside
 
-    def _check_push_fields(self) -> None:
-        assert self.policy.push_filter is not None
+    def check_push_fields(self) -> None:
+        """Refuse a push filter naming a field no person has (ConfigError naming the key)."""
+        if self.policy.push_filter is None:
+            return
         for name in sorted(self.policy.push_filter.fields):
             try:
                 self.workspace.person_field(name)

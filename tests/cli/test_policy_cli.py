@@ -54,6 +54,9 @@ def test_policy_check_shows_what_a_new_policy_changes_and_writes_nothing(tmp_pat
     (tmp_path / "bad.toml").write_text('[sync.fields]\ntitle = "loudest-wins"\n')
     refused = tandem(tmp_path, "policy", "check", "bad.toml", check=False)
     assert refused.returncode == 1 and "sync.fields.title: unknown rule 'loudest-wins'" in refused.stderr
+    (tmp_path / "push.toml").write_text('[sync.filter]\npush = "bogus = 1"\n')  # before: "the policy is valid"
+    refused = tandem(tmp_path, "policy", "check", "push.toml", check=False)
+    assert refused.returncode == 1 and "sync.filter.push: no person field is named 'bogus'" in refused.stderr
 
 
 def test_dry_run_and_status_under_the_policy_in_force(tmp_path):
