@@ -1,4 +1,5 @@
-"""Fixtures every suite shares: the bundled Salesforce emulator over HTTPS (see its module for TLS trust)."""
+"""Fixtures every suite shares: the bundled Salesforce emulator over HTTPS (see its module for TLS trust),
+and an empty database of each kind."""
 
 from tests.https_emulator import (  # noqa: F401
     base_url,
@@ -12,3 +13,4 @@ from tests.https_emulator import (  # noqa: F401
     sf,
     sf_token,
 )
+from tests.postgres import database_url  # noqa: F401

@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.chaos.harness import ChaosConfig, ChaosRun
-from tests.postgres import postgres_database
 
 SEEDS = (1, 2, 3)
 BULK_SEEDS = (4, 5)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
-    else:
-        yield from postgres_database()
 
 
 @pytest.mark.parametrize("seed", SEEDS)

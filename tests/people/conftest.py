@@ -8,16 +8,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tandem.people.store import PersonStore
-from tests.postgres import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """An empty database (no tables) of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
-    else:
-        yield from postgres_database()
 
 
 @pytest.fixture

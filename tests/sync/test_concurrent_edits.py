@@ -17,17 +17,8 @@ import pytest
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
-from tests.postgres import postgres_database
 from tests.sync.conftest import sync_client
 from tests.sync.observe import person
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
-    else:
-        yield from postgres_database()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tandem.people.models import StepCounts, StepOperation, StepStatus
 from tandem.people.refused_logins import RefusedLogin
 from tandem.people.store import PersonStore
@@ -28,17 +26,10 @@ sys.stdin.read()
 """
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'tandem.db'}"
-
-
-def test_a_cycle_killed_in_a_step_is_not_shown_running(url):
-    store = PersonStore(url)
+def test_a_cycle_killed_in_a_step_is_not_shown_running(database_url):
+    store = PersonStore(database_url)
     store.migrate()
-    cycle = subprocess.Popen([sys.executable, "-c", CYCLE, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    cycle = subprocess.Popen([sys.executable, "-c", CYCLE, database_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True, env={**os.environ})
     try:
         assert cycle.stdout.readline().strip() == "running"
@@ -60,8 +51,8 @@ def test_a_cycle_killed_in_a_step_is_not_shown_running(url):
         store.close()
 
 
-def test_a_refused_login_is_shown_failing_until_it_may_be_tried_again(url):
-    store = PersonStore(url)
+def test_a_refused_login_is_shown_failing_until_it_may_be_tried_again(database_url):
+    store = PersonStore(database_url)
     store.migrate()
     try:
         began = datetime.now(UTC) - timedelta(minutes=3)

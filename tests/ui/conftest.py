@@ -22,7 +22,6 @@ import pytest
 
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
 from tandem.people.store import PersonStore
-from tests.postgres import postgres_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -132,14 +131,6 @@ def sign_in(page, who: tuple[str, str]) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
-    else:
-        yield from postgres_database()
 
 
 @pytest.fixture

@@ -22,20 +22,11 @@ from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import CycleReport, SyncEngine
 from tandem.web.app import create_app
-from tests.postgres import postgres_database
 from tests.web.conftest import CREDENTIALS, ROOMY, bearer, serving
 
 LEADS = "/rest/v1/leads.json"
 EMAILS = [f"p{n}@example.com" for n in range(10)]
 CONTACTS = 150
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
-    else:
-        yield from postgres_database()
 
 
 @pytest.fixture

@@ -8,25 +8,17 @@ import pytest
 
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tests.postgres import postgres_database
 
 LEADS = "/rest/v1/leads.json"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def api_store(request, tmp_path):
+@pytest.fixture
+def api_store(database_url):
     """The API's store on each database (this module's tests run on both)."""
-    if request.param == "sqlite":
-        url, database = f"sqlite:///{tmp_path / 'api.db'}", None
-    else:
-        database = postgres_database()
-        url = next(database)
-    store = PersonStore(url)
+    store = PersonStore(database_url)
     store.migrate()
     yield store
     store.close()
-    if database is not None:
-        next(database, None)
 
 
 @pytest.mark.parametrize("email", ["ZOË@EXAMPLE.COM", "Zoë@Example.com", "zoë@example.com", "ÅSA@ÖRE.SE"])
