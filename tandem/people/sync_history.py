@@ -5,7 +5,8 @@ waiting to go to Salesforce per object.
 
 An error is resolved once there is nothing left to fix: an error on a person once none of that
 person's changes waits refused any more (the fix was delivered, or the change was replaced or
-dropped), any other error once a later cycle ran without a failed step. Nothing is written to mark
+dropped) and the person has a Salesforce record (a refused create leaves none), any other error
+once a later cycle ran without a failed step. Nothing is written to mark
 it: it is read from what is there (`resolved_ids` for `tandem status`, the listings for the UI).
 """
 
@@ -26,7 +27,7 @@ from tandem.people.tables import UtcDateTime, cycle_steps, pending_changes, sync
 
 PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
 PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
-_persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"))
+_persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"), sa.column("sfdcId"))
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
     show` and the web UI all use (see the module's docstring).
 
     An error on a person asks whether a change of that person still waits refused (by the person's
-    index); any other error the start of the latest cycle none of whose steps failed, found once
+    index) or the person has no record yet; any other error the start of the latest cycle none of whose steps failed, found once
     per query.
     """
     e = sync_errors.c
@@ -269,11 +270,13 @@ def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
     steps = cycle_steps.c
     refused_left = (sa.select(p.person_id).where(p.person_id == e.person_id, p.state == PendingState.FAILED.value)
                     .correlate(sync_errors).exists())
+    not_created = (sa.select(_persons.c.id).where(_persons.c.id == e.person_id, _persons.c.sfdcId.is_(None))
+                   .correlate(sync_errors).exists())  # a create Salesforce refused: no change waits, no record
     clean = (sa.select(sa.func.min(steps.started_at).label("began")).group_by(steps.cycle_id)
              .having(sa.func.sum(sa.case((steps.status == StepStatus.FAILED.value, 1), else_=0)) == 0)
              .subquery("clean"))
     last_clean = sa.select(sa.func.max(clean.c.began)).scalar_subquery()
     resolved = sa.case(
-        (e.person_id.is_not(None), sa.not_(refused_left)),
+        (e.person_id.is_not(None), sa.not_(sa.or_(refused_left, not_created))),
         else_=sa.func.coalesce(last_clean > e.occurred_at, sa.false()))
     return sync_errors, resolved

@@ -232,3 +232,19 @@ def test_a_change_waiting_when_a_person_is_converted_reaches_the_contact(actions
     assert sf.Contact.get(result.contact_id)["Title"] == "Manager"
     assert store.persons.get(milton.id).fields["title"] == "Manager"
     assert activities_of(store, milton.id, types.SFDC_SYNC_CONFLICT) == []
+
+
+def test_a_refused_create_stays_unresolved_until_the_person_is_in_salesforce(actions, store):
+    """A new person's values wait in no outbox, so once nothing waited refused its error was called
+    resolved while the person was still not in Salesforce."""
+    from datetime import UTC, datetime, timedelta
+
+    ada = add(store, email="ada@example.com", firstName="Ada")  # no LastName, no Company: refused
+    with pytest.raises(RecordRejected):
+        actions.sync_person(ada.id)
+    since = datetime.now(UTC) - timedelta(hours=1)
+    [error] = [e for e in store.history.errors(since) if e.error.person_id == ada.id]
+    assert not error.resolved and store.history.resolved_ids([error.error.id]) == set()
+    store.persons.update(ada.id, {"lastName": "Lovelace", "company": "Engines"}, origin=ChangeOrigin.CLI)
+    actions.sync_person(ada.id)
+    assert store.history.resolved_ids([error.error.id]) == {error.error.id}

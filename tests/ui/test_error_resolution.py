@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from tandem.cli.sync_errors import annotate
-from tandem.people.models import ErrorLevel
+from tandem.people.models import ErrorLevel, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.status import sync_status
 from tests.ui.conftest import client_for, sign_in_client
@@ -16,7 +16,8 @@ CONTACT_ID = "003000000000002AAA"
 
 
 def test_an_error_whose_refused_change_was_dropped_is_resolved_everywhere_with_no_retry(store):
-    person = store.persons.add({"email": "samir@initech.example"}, origin=ChangeOrigin.CLI)
+    [person_id] = store.persons.add_linked([({"email": "samir@initech.example"}, SalesforceLink("Contact", CONTACT_ID))])
+    person = store.persons.get(person_id)
     store.persons.update(person.id, {"phone": "call me maybe"}, origin=ChangeOrigin.CLI)
     [refused] = store.outbox.find(person_ids=[person.id])
     store.outbox.mark_failed([refused.id], "bad phone")

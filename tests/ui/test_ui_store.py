@@ -99,7 +99,8 @@ def test_an_error_is_resolved_once_nothing_is_left_to_fix(stores):
     without a failed step: the rule `tandem status` and the UI share."""
     store, _ = stores
     start = datetime.now(UTC) - timedelta(hours=2)
-    person = store.persons.add({"email": "samir@initech.example"}, origin=ChangeOrigin.CLI)
+    [person_id] = store.persons.add_linked([({"email": "samir@initech.example"}, SalesforceLink("Contact", CONTACT_ID))])
+    person = store.persons.get(person_id)
     step = store.steps.start("Contact", StepOperation.PUSH_UPDATES, cycle_id="c1", now=start)
     store.steps.finish(step.id, StepStatus.FAILED, now=start + timedelta(seconds=1))
     job = store.sync_errors.record(ErrorLevel.JOB, "UNABLE_TO_LOCK_ROW", "locked", object="Contact",
