@@ -37,7 +37,7 @@ def sync_person(
         elif result.created:
             typer.echo(f"Person {result.person_id} created in Salesforce as Lead {result.sfdc_id}")
         else:
-            sent = ", ".join(result.fields) or "nothing was pending"
+            sent = ", ".join(result.fields) or "nothing (no change was left to send)"
             typer.echo(f"Person {result.person_id} ({result.sfdc_type} {result.sfdc_id}) pushed: {sent}")
 
 

@@ -103,11 +103,12 @@ class PersonActions:
         pusher = self.engine.pusher(source=ACTION_SOURCE)
         plan = plan_person(pusher.catalog, object_name, person, self.workspace.pending(person.id),
                            pusher.rules_of(object_name))
-        [result] = pusher.push_plans(object_name, [plan], Tally())
+        [(sent, result)] = pusher.push_plans(object_name, [plan], Tally())
         if result is not None and not result.success:
             error = result.errors[0] if result.errors else None
             raise rejected(error, error.message if error else "Salesforce refused the record")
-        return SyncPersonResult(person.id, object_name, person.link.sfdc_id, False, sorted(c.field for c in plan.sent))
+        return SyncPersonResult(person.id, object_name, person.link.sfdc_id, False,
+                                sorted(c.field for c in sent.sent) if result is not None else [])
 
     def _create_lead(self, person: Person, owner: str | None, queue: str | None,
                      assignment_rules: bool | None) -> SyncPersonResult:

@@ -228,11 +228,14 @@ class Pusher:
     def rules_of(self, object_name: str) -> dict[str, DecidingRule]:
         return self.rules[0] if object_name == "Contact" else self.rules[1]
 
-    def push_plans(self, object_name: str, plans: Sequence[PersonPush], tally: Tally) -> list[RecordResult | None]:
-        """Send one batch (≤ 200 persons); returns each person's result, None where nothing was sent."""
+    def push_plans(self, object_name: str, plans: Sequence[PersonPush],
+                   tally: Tally) -> list[tuple[PersonPush, RecordResult | None]]:
+        """Send one batch (≤ 200 persons): each plan as checked against Salesforce's records (its
+        `sent` is what went out: a conflict Salesforce won takes a change out), with its result,
+        None where nothing was sent."""
         self.settle_not_synced(object_name, plans)
         plans = self.checked(object_name, [p for p in plans if p.sent]) + [p for p in plans if not p.sent]
-        return self.send_checked(object_name, plans, tally)
+        return list(zip(plans, self.send_checked(object_name, plans, tally), strict=True))
 
     def send_checked(self, object_name: str, plans: Sequence[PersonPush], tally: Tally, *,
                      job_id: str | None = None) -> list[RecordResult | None]:

@@ -64,6 +64,17 @@ def test_linked_person_pushes_its_pending_changes_now(actions, store, sf):
     assert store.outbox.find(person_ids=[wile.id]) == []
 
 
+def test_a_change_salesforce_wins_before_it_goes_is_not_reported_sent(actions, store, sf):
+    """Before, the action named every change it had planned, even one a conflict took out."""
+    wile = person(store, "wile@acme.example")
+    store.persons.update(wile.id, {"title": "Genius", "phone": "555 0101"}, origin=ChangeOrigin.CLI)
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Coyote"})  # the same field, changed in Salesforce meanwhile
+    result = actions.sync_person(wile.id)
+    assert result.fields == ["phone"]
+    contact = sf.Contact.get(wile.link.sfdc_id)
+    assert (contact["Title"], contact["Phone"]) == ("Coyote", "555 0101")  # a Contact: Salesforce wins
+
+
 def test_rejection_is_logged_and_raised(actions, store, sf):
     nobody = add(store, email="nobody@example.com", firstName="No")  # no LastName, no Company
     with pytest.raises(RecordRejected) as info:
