@@ -49,11 +49,7 @@ class FilterEffects:
     # -- pull --------------------------------------------------------------------------------------
 
     def pull_condition(self, object_name: str, catalog: Catalog) -> str | None:
-        """The object's pull filter, once its plain field names are checked against what the sync user sees.
-
-        Converted Leads are read whatever the filter says (a filter such as `IsConverted = false` would
-        otherwise hide the conversion: the person would stay on the converted Lead and the Contact
-        become a second person); the pull follows each to its Contact and makes no person of one."""
+        """The object's pull filter, once its plain field names are checked against what the sync user sees."""
         condition = self.policy.pull_filters.get(object_name)
         if condition is None:
             return None
@@ -61,8 +57,6 @@ class FilterEffects:
         if unknown:
             raise ConfigError(f"sync.filter.{object_name}",
                               f"{object_name} has no field {', '.join(unknown)} the sync user can see")
-        if object_name == "Lead":  # a conversion is always followed: its person goes to the Contact
-            return f"({condition.text}) OR IsConverted = true"
         return condition.text
 
     def pull_leavers(self, object_name: str, window: Cursor, finished: Cursor) -> int:

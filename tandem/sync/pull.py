@@ -69,7 +69,7 @@ _SYSTEM_FIELDS = {
 
 def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> str:
     """The object's pull: the catalog's pulled fields (never an `off` one) changed in the cursor's window,
-    within the policy's filter `condition` when there is one."""
+    within the policy's filter `condition` when there is one (for Leads, converted ones too)."""
     wanted: list[str] = list(_SYSTEM_FIELDS[object_name])
     if object_name != "Account" and catalog.described(object_name, LINK_FIELD):
         wanted.append(LINK_FIELD)
@@ -79,6 +79,11 @@ def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: st
     fields: dict[str, str] = {}
     for name in wanted:
         fields.setdefault(name.lower(), name)
+    if condition and object_name == "Lead":
+        # converted Leads are read whatever the filter says (`IsConverted = false` would hide the
+        # conversion: the person would stay on the converted Lead and the Contact become a second
+        # person); the pull follows each to its Contact and makes no person of one
+        condition = f"({condition}) OR IsConverted = true"
     where = " AND ".join(part for part in (cursor.where_clause(), f"({condition})" if condition else "") if part)
     return (
         f"SELECT {', '.join(fields.values())} FROM {object_name}"
