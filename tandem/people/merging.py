@@ -11,7 +11,7 @@ tombstone saying where its id went.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,13 +48,15 @@ class Merges:
         *,
         link: SalesforceLink | None = None,
         reason: str | None = None,
+        own: Collection[str] = (),
     ) -> Person:
         """Fold the losers into the winner; returns the winner as it is afterwards.
 
         Origin `SALESFORCE` means Salesforce merged the records (an SFDC Merge Leads activity);
         any other origin is a Tandem merge (Merge Leads). Either way the values the winner gains
         are queued for push. `link`, when given, becomes the winner's Salesforce link; otherwise an
-        unlinked winner takes the first live link of a loser.
+        unlinked winner takes the first live link of a loser. `own` are fields only the winner's
+        record gives (a Contact's Account fields): a loser neither fills nor changes them.
         """
         origin = ChangeOrigin.of(origin)
         losers = list(dict.fromkeys(loser_ids))
@@ -69,7 +71,7 @@ class Merges:
             pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
             for change in self._outbox.find(person_ids=[winner_id, *losers]):
                 pending[change.person_id][change.field] = change
-            changes, conflicts = _merged_values(winner, merged, pending)
+            changes, conflicts = _merged_values(winner, merged, pending, frozenset(own))
             if link is None and (not winner.linked or winner.link.sfdc_is_deleted):
                 link = next((p.link for p in merged if p.linked and not p.link.sfdc_is_deleted), None)
             self._tombstones.bury(merged, MERGED, winner_id, origin, now)
@@ -89,21 +91,21 @@ def _empty(value: Any) -> bool:
 
 
 def _merged_values(
-    winner: Person, losers: list[Person], pending: dict[int, dict[str, PendingChange]]
+    winner: Person, losers: list[Person], pending: dict[int, dict[str, PendingChange]], own: frozenset[str]
 ) -> tuple[dict[str, Any], list[tuple[Person, PendingChange, Any]]]:
     """The winner's new values, and the losers' pending changes that lost to the winner's own."""
     changes: dict[str, Any] = {}
     conflicts: list[tuple[Person, PendingChange, Any]] = []
     for loser in losers:
         for name, change in pending.get(loser.id, {}).items():
-            if name in SUMMED_FIELDS or name not in loser.fields:
+            if name in SUMMED_FIELDS or name in own or name not in loser.fields:
                 continue
             if name in pending.get(winner.id, {}) or name in changes:
                 conflicts.append((loser, change, changes.get(name, winner.fields.get(name))))
             else:
                 changes[name] = loser.fields[name]
     for name, value in winner.fields.items():
-        if name in changes or name in SUMMED_FIELDS or not _empty(value):
+        if name in changes or name in SUMMED_FIELDS or name in own or not _empty(value):
             continue
         filler = next((p.fields.get(name) for p in losers if not _empty(p.fields.get(name))), None)
         if filler is not None:

@@ -54,6 +54,10 @@ class Catalog:
         """The fields a pull reads: both ways, or into Tandem only."""
         return [r for r in self.rules.get(object_name, ()) if r.direction in (Direction.BOTH, Direction.PULL)]
 
+    def account_fields(self) -> frozenset[str]:
+        """The person fields a Contact's Account gives (its company fields)."""
+        return frozenset(r.person_field for r in self.syncing("Account") if r.person_field)
+
     def pushable(self, object_name: str) -> Mapping[str, FieldRule]:
         """Person field → rule for the fields Tandem may write on this object."""
         return self._pushable.get(object_name, {})

@@ -73,7 +73,9 @@ class PersonLifecycle:
                 merged, converted = self._merge_in_salesforce(winner, linked)
                 if converted and not winner.link.sfdc_lead_id:
                     link = replace(winner.link, sfdc_lead_id=converted[0])
-            self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link)
+            stays_contact = _in_salesforce(winner) and winner.link.sfdc_type == "Contact"
+            own = self.engine.ensure_catalog().account_fields() if stays_contact else frozenset()
+            self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link, own=own)
         return MergeOutcome(winner.id, [p.id for p in losers], merged, converted)
 
     def _merge_in_salesforce(self, winner: Person, losers: list[Person]) -> tuple[list[str], list[str]]:

@@ -79,6 +79,8 @@ class MergeOrder:
     winner_id: int
     loser_ids: list[int] = field(default_factory=list)
     link: SalesforceLink | None = None
+    own: frozenset[str] = frozenset()
+    """Fields only the winner's record gives (a Contact's Account fields): no loser fills them."""
 
 
 @dataclass

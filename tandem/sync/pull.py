@@ -412,6 +412,9 @@ class Puller:
                 if person.link.sfdc_is_deleted and person.link.sfdc_id == record.id:
                     self.fates.undeleted(person, record, plan)
                 self._plan_merge(person, record, state.get(person.id, FieldState()), pull_only, plan)
+        if object_name == "Contact":  # a merged Contact keeps its own Account: no loser's fills its fields
+            for order in plan.merges:
+                order.own = self.catalog.account_fields()
         return plan
 
     def _claim_made_for(self, records: list[PulledRecord], persons: dict[str, Person], plan: PagePlan) -> None:

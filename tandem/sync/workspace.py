@@ -266,7 +266,8 @@ class SyncWorkspace:
                 store.bases.set_many({pid: b for pid, b in plan.bases.items() if pid not in forgotten})
             self.log(plan.activities, new_ids, existing=existing)
             for order in plan.merges:  # last: what the page wrote about a loser moves to its winner
-                store.merges.merge(order.winner_id, order.loser_ids, origin=ChangeOrigin.SALESFORCE, link=order.link)
+                store.merges.merge(order.winner_id, order.loser_ids, origin=ChangeOrigin.SALESFORCE, link=order.link,
+                                   own=order.own)
             if object_name is not None and cursor is not None:
                 store.watermarks.set(object_name, PULL_STREAM, cursor.dump())
 

@@ -123,6 +123,18 @@ def test_three_way_merge_in_salesforce_merges_the_persons(synced, store, sf):
     assert sf.Lead.get(master)["Title"] == "CTO"  # the filled values reach the master record
 
 
+def test_contacts_of_two_accounts_merged_in_salesforce_keep_the_masters_company_fields(synced, store, sf):
+    wile, peter = person(store, "wile@acme.example"), person(store, "peter@initech.example")
+    sf.Account.update(wile.link.sfdc_account_id, {"NumberOfEmployees": None})
+    sf.Account.update(peter.link.sfdc_account_id, {"NumberOfEmployees": 120})
+    assert synced.run_cycle().succeeded
+    synced.client.merge_records("Contact", wile.link.sfdc_id, [peter.link.sfdc_id])
+    assert synced.run_cycle().succeeded
+    with pytest.raises(NotFound, match=f"merged into person {wile.id}"):
+        store.persons.get(peter.id)
+    assert store.persons.get(wile.id).fields["numberOfEmployees"] is None
+
+
 def test_merge_racing_a_pending_change_on_the_loser(synced, store, sf):
     master, loser = new_lead(sf, "Keeper", Title="Boss"), new_lead(sf, "Folded")
     synced.run_cycle()
@@ -244,6 +256,23 @@ def test_tandem_merge_of_two_leads_merges_them_in_salesforce(lifecycle, synced, 
     assert sf.Lead.get(master)["Title"] == "Buyer"
     assert [p.id for p in store.persons.find_by_email("beta@merge.example")] == []
     assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 0  # already merged here
+
+
+def test_merged_contacts_of_two_accounts_keep_the_winners_company_fields(lifecycle, synced, store, sf):
+    """Before, the loser filled the winner's empty Account fields: Acme showed Initech's headcount."""
+    wile, peter = person(store, "wile@acme.example"), person(store, "peter@initech.example")
+    sf.Account.update(wile.link.sfdc_account_id, {"NumberOfEmployees": None})
+    sf.Account.update(peter.link.sfdc_account_id, {"NumberOfEmployees": 120})
+    sf.Contact.update(peter.link.sfdc_id, {"MobilePhone": "+1 555 0120"})
+    assert synced.run_cycle().succeeded
+    before = store.persons.get(wile.id).fields
+    assert before["numberOfEmployees"] is None and before.get("mobilePhone") is None
+    lifecycle.merge(wile.id, [peter.id])
+    after = store.persons.get(wile.id).fields
+    assert after["numberOfEmployees"] is None and after["company"] == before["company"]
+    assert after["mobilePhone"] == "+1 555 0120"  # the Contact's own fields still fill
+    assert synced.run_cycle().succeeded
+    assert store.persons.get(wile.id).fields["numberOfEmployees"] is None
 
 
 def test_tandem_merge_of_a_lead_into_a_contact_converts_the_lead(lifecycle, synced, store, sf):
