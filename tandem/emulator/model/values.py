@@ -93,12 +93,13 @@ def coerce(f: FieldDef, value: object) -> object:
             raise _out_of_range(f, value)
         return number
     if kind in ("double", "currency", "percent"):
-        number = _number(f, value, "double")
-        rounded = round(float(number), f.scale)
-        whole_digits = len(str(int(abs(rounded)))) if abs(rounded) >= 1 else 0
+        # the API keeps every decimal it is given: a field's scale is only how the UI shows it
+        # (Salesforce Help 000212661); the digits before the point are checked
+        number = float(_number(f, value, "double"))
+        whole_digits = len(str(int(abs(number)))) if abs(number) >= 1 else 0
         if f.precision and whole_digits > f.precision - f.scale:
             raise _out_of_range(f, value)
-        return int(rounded) if f.scale == 0 and rounded == int(rounded) else rounded
+        return int(number) if f.scale == 0 and number == int(number) else number
     if kind == "date":
         if not isinstance(value, str):
             raise _wrong_type(f, value)

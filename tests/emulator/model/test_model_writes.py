@@ -45,6 +45,18 @@ def test_contact_create_errors(org, admin, body, code, fields, message):
     assert error.message.startswith(message)
 
 
+def test_the_api_keeps_every_decimal_a_number_field_is_given(org, admin):
+    """A field's scale is only how the UI shows it: through the API, Salesforce stores and returns the
+    value as written (before, the emulator rounded 15.5 to 16 on a scale-0 field)."""
+    lead_id = org.create(admin, "Lead", {"LastName": "R", "Company": "c", "AnnualRevenue": 15.5,
+                                         "Lead_Score__c": 1.25, "NumberOfEmployees": 12})
+    body = org.retrieve(admin, "Lead", lead_id, ["AnnualRevenue", "Lead_Score__c", "NumberOfEmployees"])
+    assert (body["AnnualRevenue"], body["Lead_Score__c"], body["NumberOfEmployees"]) == (15.5, 1.25, 12)
+    org.update(admin, "Lead", lead_id, {"AnnualRevenue": "2.675", "Lead_Score__c": 3})
+    body = org.retrieve(admin, "Lead", lead_id, ["AnnualRevenue", "Lead_Score__c"])
+    assert (body["AnnualRevenue"], body["Lead_Score__c"]) == (2.675, 3)
+
+
 def test_lead_and_opportunity_required_fields(org, admin):
     error = _error(org.create, admin, "Lead", {"FirstName": "A"})
     assert error.fields == ["LastName", "Company"]
