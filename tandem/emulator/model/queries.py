@@ -131,24 +131,31 @@ class QueryEngine:
             raise ApiError(exc.message, error_code=code) from None
         matched = self._matching_ids(query, obj, resolver, predicate, include_deleted, now)
         aggregate = None
-        if counted is not None:
-            getter = resolver.accessor(counted.path)
+        if counted:
             store = self.state.stores[obj.name]
-            aggregate = [("expr0", sum(1 for rid in matched if getter(store.records[rid]) not in (None, "")))]
+            aggregate = []
+            for name, path in counted:
+                getter = resolver.accessor(path.path)
+                aggregate.append((name, sum(1 for rid in matched if getter(store.records[rid]) not in (None, ""))))
         return QueryPlan(obj, columns, resolver, matched, count_only, aggregate)
 
     @staticmethod
-    def _columns(query: Query, resolver: PathResolver) -> tuple[list[ResolvedPath], bool, ResolvedPath | None]:
+    def _columns(query: Query, resolver: PathResolver
+                 ) -> tuple[list[ResolvedPath], bool, list[tuple[str, ResolvedPath]]]:
+        """The record columns, whether the query is `COUNT()`, and its `COUNT(field)` columns by name
+        (an alias, else `expr0`, `expr1`… in SELECT order, as Salesforce names them)."""
         columns: list[ResolvedPath] = []
         count_only = False
-        counted = None
+        counted: list[tuple[str, ResolvedPath]] = []
+        unnamed = 0
         seen: set[str] = set()
         for item in query.select:
             if isinstance(item, CountAll):
                 count_only = True
                 continue
             if isinstance(item, CountField):
-                counted = resolver.resolve(item.field.path)
+                counted.append((item.alias or f"expr{unnamed}", resolver.resolve(item.field.path)))
+                unnamed += item.alias is None
                 continue
             paths = resolver.visible_fields(item.kind) if isinstance(item, FieldsMacro) else [item.path]
             for path in paths:
@@ -156,6 +163,8 @@ class QueryEngine:
                 if resolved.output_name not in seen:
                     seen.add(resolved.output_name)
                     columns.append(resolved)
+        if counted and columns:  # no GROUP BY here: a field beside an aggregate is neither
+            raise MalformedQuery(f"Field must be grouped or aggregated: {columns[0].output_name}")
         return columns, count_only, counted
 
     def _candidates(self, query: Query, obj: ObjectSchema, now: datetime | None) -> tuple[object, bool]:

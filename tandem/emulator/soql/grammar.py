@@ -13,7 +13,7 @@ start: _SELECT select_list _FROM NAME where_clause? order_clause? limit_clause? 
 select_list: select_item ("," select_item)*
 ?select_item: field_path
     | _COUNT "(" ")"              -> count_all
-    | _COUNT "(" field_path ")"   -> count_field
+    | _COUNT "(" field_path ")" NAME?  -> count_field
     | _FIELDS "(" NAME ")"        -> fields_macro
 
 field_path: NAME ("." NAME)*

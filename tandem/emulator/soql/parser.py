@@ -80,7 +80,7 @@ class _TreeBuilder(Transformer):
         return CountAll()
 
     def count_field(self, items):
-        return CountField(items[0])
+        return CountField(items[0], str(items[1]) if len(items) > 1 else None)
 
     def fields_macro(self, items):
         kind = str(items[0]).upper()

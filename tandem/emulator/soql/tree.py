@@ -31,9 +31,11 @@ class CountAll:
 
 @dataclass(frozen=True)
 class CountField:
-    """`COUNT(field)`: an aggregate over one field."""
+    """`COUNT(field)`: an aggregate over one field, under its alias when it has one (`expr0`, `expr1`…
+    in SELECT order otherwise)."""
 
     field: FieldRef
+    alias: str | None = None
 
 
 @dataclass(frozen=True)

@@ -219,6 +219,17 @@ def test_count_of_a_field_is_an_aggregate_row(org, admin):
     assert page.total_size == 1 and page.records == [{"attributes": {"type": "AggregateResult"}, "expr0": 1}]
 
 
+def test_several_counts_are_columns_of_one_aggregate_row_under_their_aliases(org, admin):
+    """Before, every count landed in `expr0` (the last one won) and an alias was a syntax error."""
+    total = org.query(admin, "SELECT COUNT() FROM Contact").total_size
+    page = org.query(admin, "SELECT COUNT(Id), COUNT(LeadSource), COUNT(Email) mailed FROM Contact")
+    [row] = page.records
+    assert row == {"attributes": {"type": "AggregateResult"}, "expr0": total, "expr1": 1,
+                   "mailed": org.query(admin, "SELECT COUNT() FROM Contact WHERE Email != null").total_size}
+    error = _error(org, admin, "SELECT LastName, COUNT(Id) FROM Contact")
+    assert (error.error_code, error.message) == ("MALFORMED_QUERY", "Field must be grouped or aggregated: LastName")
+
+
 def test_paths_may_start_with_the_object_name(org, admin):
     rows = org.query(admin, "SELECT Contact.Email, Contact.Account.Name FROM Contact WHERE Contact.LastName = "
                             "'Coyote'").records
