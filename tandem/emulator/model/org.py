@@ -223,13 +223,14 @@ class Org:
         return max(now, self.schema_modified + timedelta(seconds=1))
 
     @_locked
-    def describe_global(self, ctx: UserContext) -> dict:
-        return describing.describe_global(self.schema, self.api_version)
+    def describe_global(self, ctx: UserContext, api_version: str | None = None) -> dict:
+        """Every object; its URLs in the API version asked (the org's own by default)."""
+        return describing.describe_global(self.schema, api_version or self.api_version)
 
     @_locked
-    def describe(self, ctx: UserContext, object_name: str) -> dict:
+    def describe(self, ctx: UserContext, object_name: str, api_version: str | None = None) -> dict:
         obj = self._state.object(object_name)
-        return describing.describe_object(obj, self._profile(ctx), self.schema, self.api_version)
+        return describing.describe_object(obj, self._profile(ctx), self.schema, api_version or self.api_version)
 
     @_locked
     def sobject_basic_info(self, ctx: UserContext, object_name: str, api_version: str | None = None) -> dict:

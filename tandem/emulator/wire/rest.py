@@ -61,7 +61,7 @@ def _http_date(text: str | None) -> datetime | None:
 
 @routes.route("GET", "sobjects")
 def describe_global(call: ApiCall, request: ApiRequest) -> Reply:
-    return _describe_reply(call, call.org.describe_global(call.ctx))
+    return _describe_reply(call, call.org.describe_global(call.ctx, call.version))
 
 
 @routes.route("GET", "sobjects/{sobject}")
@@ -82,7 +82,7 @@ def create(call: ApiCall, request: ApiRequest) -> Reply:
 
 @routes.route("GET", "sobjects/{sobject}/describe")
 def describe(call: ApiCall, request: ApiRequest) -> Reply:
-    return _describe_reply(call, call.org.describe(call.ctx, request.params["sobject"]))
+    return _describe_reply(call, call.org.describe(call.ctx, request.params["sobject"], call.version))
 
 
 @routes.route("GET", "sobjects/{sobject}/updated")

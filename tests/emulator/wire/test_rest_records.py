@@ -41,6 +41,17 @@ def test_describe_global_and_object(sf):
     assert sf.Contact.metadata()["objectDescribe"]["name"] == "Contact"
 
 
+def test_describe_urls_are_in_the_version_asked(base_url, http, sf_token):
+    """Before, every describe pointed at v62.0, whatever version the client spoke."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    for version in ("45.0", "59.0"):
+        listed = http.get(f"{base_url}/services/data/v{version}/sobjects", headers=headers).json()
+        [lead] = [entry for entry in listed["sobjects"] if entry["name"] == "Lead"]
+        assert lead["urls"]["describe"] == f"/services/data/v{version}/sobjects/Lead/describe"
+        described = http.get(f"{base_url}/services/data/v{version}/sobjects/Lead/describe", headers=headers).json()
+        assert described["urls"]["rowTemplate"] == f"/services/data/v{version}/sobjects/Lead/{{ID}}"
+
+
 def test_create_get_update_delete(sf):
     created = sf.Contact.create({"LastName": "Ng", "Email": "ng@example.com"})
     assert created["success"] is True and created["id"].startswith("003")
