@@ -115,6 +115,7 @@ class QueryEngine:
             query = parse_soql(soql)
         except SoqlError as exc:
             raise MalformedQuery(exc.message) from None
+        _check_bounds(query)
         obj = self.state.schema.object(query.object_name)
         if obj is None:
             raise invalid_type(query.object_name)
@@ -358,3 +359,17 @@ class QueryEngine:
             record = records.get(record_id)
             if record is not None:
                 yield dict(zip(names, read(record)))
+
+
+FIELDS_LIMIT = 200
+"""The largest LIMIT a query selecting `FIELDS(ALL)` or `FIELDS(CUSTOM)` may have (and it must have one)."""
+MAX_OFFSET = 2000
+
+
+def _check_bounds(query: Query) -> None:
+    """What Salesforce refuses before it reads a row: an unbounded `FIELDS(ALL|CUSTOM)`, an OFFSET past 2,000."""
+    unbounded = [item.kind for item in query.select if isinstance(item, FieldsMacro) and item.kind != "STANDARD"]
+    if unbounded and (query.limit is None or query.limit > FIELDS_LIMIT):
+        raise MalformedQuery(f"The SOQL FIELDS function must have a LIMIT of at most {FIELDS_LIMIT}")
+    if query.offset is not None and query.offset > MAX_OFFSET:
+        raise ApiError(f"Maximum SOQL offset allowed is {MAX_OFFSET}", error_code="NUMBER_OUTSIDE_VALID_RANGE")

@@ -230,6 +230,20 @@ def test_several_counts_are_columns_of_one_aggregate_row_under_their_aliases(org
     assert (error.error_code, error.message) == ("MALFORMED_QUERY", "Field must be grouped or aggregated: LastName")
 
 
+@pytest.mark.parametrize(("soql", "code", "message"), [
+    ("SELECT FIELDS(ALL) FROM Contact", "MALFORMED_QUERY", "The SOQL FIELDS function must have a LIMIT of at most 200"),
+    ("SELECT FIELDS(CUSTOM) FROM Contact LIMIT 201", "MALFORMED_QUERY", "The SOQL FIELDS function must have a LIMIT"),
+    ("SELECT Id FROM Contact LIMIT 10 OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE", "Maximum SOQL offset allowed is 2000"),
+])
+def test_what_salesforce_refuses_before_reading_a_row(org, admin, soql, code, message):
+    """Before, these were answered: code that passed against the emulator failed against an org."""
+    error = _error(org, admin, soql)
+    assert error.error_code == code and error.message.startswith(message)
+    assert org.query(admin, "SELECT FIELDS(STANDARD) FROM Contact").total_size > 0  # STANDARD needs no LIMIT
+    assert org.query(admin, "SELECT FIELDS(ALL) FROM Contact LIMIT 200").records
+    assert org.query(admin, "SELECT Id FROM Contact LIMIT 1 OFFSET 2000").records == []
+
+
 def test_paths_may_start_with_the_object_name(org, admin):
     rows = org.query(admin, "SELECT Contact.Email, Contact.Account.Name FROM Contact WHERE Contact.LastName = "
                             "'Coyote'").records
