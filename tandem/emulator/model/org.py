@@ -101,6 +101,8 @@ class Org:
         self.api_calls = ApiCallCounter(definition.limits.get("DailyApiRequests", 15000), now_ms)
         self.bulk_batches = ApiCallCounter(definition.limits.get("DailyBulkApiBatches", 15000), now_ms,
                                            "ApiBatchItems Limit exceeded.")
+        self.bulk_query_jobs = ApiCallCounter(definition.limits.get("DailyBulkV2QueryJobs", 10000), now_ms,
+                                              "Bulk API 2.0 query jobs Limit exceeded.")
         self.query_budget = QueryBudget()
         self.schema_modified = datetime.fromtimestamp(now_ms() // 1000, timezone.utc)
         self._load_seed_state()
@@ -201,6 +203,11 @@ class Org:
         self.bulk_batches.count()
 
     @_locked
+    def count_bulk_query_job(self) -> None:
+        """One Bulk API 2.0 query job against the rolling 24-hour allocation (raises LimitExceeded past it)."""
+        self.bulk_query_jobs.count()
+
+    @_locked
     def api_usage(self) -> tuple[int, int]:
         return self.api_calls.used(), self.api_calls.limit
 
@@ -208,7 +215,7 @@ class Org:
     def limits(self) -> dict:
         rows = sum(len(store) for store in self._state.stores.values())
         storage_mb = rows * 2 // 1024
-        return limits_body(self.definition.limits, self.api_calls.used(), 0, storage_mb,
+        return limits_body(self.definition.limits, self.api_calls.used(), self.bulk_query_jobs.used(), storage_mb,
                            bulk_batches=self.bulk_batches.used())
 
     # -- metadata ------------------------------------------------------------------------------
@@ -392,6 +399,7 @@ class Org:
         self._load_seed_state()
         self.api_calls.reset()
         self.bulk_batches.reset()
+        self.bulk_query_jobs.reset()
 
     @_locked
     def define_custom_field(self, object_name: str, spec: dict) -> str:

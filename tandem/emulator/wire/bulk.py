@@ -199,6 +199,7 @@ def create_query(call: ApiCall, request: ApiRequest) -> Reply:
         raise status_error(400, "INVALIDJOB", f"Invalid operation: {operation}")
     if not soql:
         raise status_error(400, "INVALIDJOB", "query is required")
+    call.org.count_bulk_query_job()
     job = jobs_for(call.org).add(
         QueryJob, operation=operation, created_by=user_id_of(call.ctx), api_version=call.version,
         query=soql, **_format_options(body),

@@ -81,3 +81,18 @@ def test_unknown_column_fails_the_job(base_url, http, sf_token):
     http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
     info = http.get(f"{url}/{job['id']}", headers=headers).json()
     assert info["state"] == "Failed" and "Nope__c" in info["errorMessage"]
+
+
+def test_each_query_job_counts_against_the_daily_bulk_query_jobs(base_url, http, sf_token):
+    """Before, `DailyBulkV2QueryJobs` stayed at its maximum however many jobs ran."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+
+    def remaining() -> int:
+        return http.get(f"{base_url}/services/data/v62.0/limits", headers=headers).json()["DailyBulkV2QueryJobs"]["Remaining"]
+
+    before = remaining()
+    for _ in range(2):
+        answer = http.post(f"{base_url}/services/data/v62.0/jobs/query", headers=headers,
+                           json={"operation": "query", "query": "SELECT Id FROM Contact"})
+        assert answer.status_code == 200
+    assert remaining() == before - 2
