@@ -134,3 +134,14 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_often_it_is_used(stor
     client.cookies.clear()
     client.cookies.set(COOKIE, began(MAX_AGE_SECONDS + 1), path="/ui")  # its signature is fresh, its session not
     assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+
+def test_ten_failed_sign_ins_hold_sign_in_back_before_any_password_is_checked(store):
+    """Before, sign-in had no limit: any number of guesses, each costing a password hash."""
+    client = client_for(store)
+    for _ in range(10):
+        assert sign_in(client, password="not the password").status_code == 401
+    held = sign_in(client)  # the right password, refused too: the answer must not tell a guess was right
+    assert held.status_code == 429 and 1 <= int(held.headers["retry-after"]) <= 60
+    assert "Too many failed sign-ins; try again in" in held.text
+    assert client.get("/ui/", follow_redirects=False).status_code == 303  # still not signed in

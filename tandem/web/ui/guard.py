@@ -3,7 +3,7 @@ the CSRF token every form must carry (a post without it is refused with 403 and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -15,7 +15,11 @@ from tandem.people.store import PersonStore
 from tandem.people.ui_accounts import UiUser
 from tandem.web.sync_actions import SalesforceActions
 from tandem.web.ui.cycle_runner import CycleRunner
+from tandem.web.throttle import TokenGuard
 from tandem.web.ui.sessions import CSRF_FIELD, SessionSigner, UiSession, anonymous
+
+SIGNIN_FAILURES = 10
+SIGNIN_WINDOW_SECONDS = 60.0
 
 
 @dataclass
@@ -32,6 +36,10 @@ class UiContext:
     """The Fields page's rows (`pages._field_report`) and when the catalog they were made from was described."""
     catalog_failure: tuple[float, str] | None = None
     """When Salesforce last could not be asked for the field catalog, and why (asked again after a minute)."""
+    signin_guard: TokenGuard = field(default_factory=lambda: TokenGuard(SIGNIN_FAILURES, SIGNIN_FAILURES,
+                                                                         SIGNIN_WINDOW_SECONDS))
+    """Failed sign-ins per address and per username: past the window's count, sign-in is refused
+    before any password is hashed (each hash costs a quarter of a second of CPU)."""
 
 
 class SignInNeeded(Exception):

@@ -1,9 +1,11 @@
-"""Sign in and Sign out. A failed sign-in says only that the name or password is wrong; Sign out
-ends the user's sessions on the server, so a kept copy of the cookie signs no one in."""
+"""Sign in and Sign out. A failed sign-in says only that the name or password is wrong; ten failures
+in a minute from one address, or for one user, hold sign-in back for the rest of that minute. Sign
+out ends the user's sessions on the server, so a kept copy of the cookie signs no one in."""
 
 from __future__ import annotations
 
 import logging
+import math
 import posixpath
 from urllib.parse import quote, unquote, urlsplit
 
@@ -12,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from tandem.web.auth import remote_address
 from tandem.web.ui import passwords
 from tandem.web.ui.guard import back, checked_form, render, session, signed_in_user, ui
 from tandem.web.ui.sessions import anonymous
@@ -31,7 +34,17 @@ async def signin(request: Request) -> Response:
     username, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
     accounts = ui(request).store.ui_accounts
     user = accounts.get(username) if username else None
+    guard, address = ui(request).signin_guard, remote_address(request)
+    known = user.username if user else None
+    wait = guard.blocked(known, address)
+    if wait is not None:  # refused before the password is looked at, right or wrong
+        log.warning("sign-ins to the web UI throttled from %s", address)
+        response = render(request, "signin.html", status=429, page="Sign in", next=_next(form.get("next")),
+                          throttled=max(1, math.ceil(wait)))
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     if not await run_in_threadpool(passwords.matches, user.password_hash if user else None, password) or user is None:
+        guard.failed(known, address)
         log.info("a sign-in to the web UI was refused")
         return render(request, "signin.html", status=401, page="Sign in", next=_next(form.get("next")), failed=True)
     if passwords.needs_rehash(user.password_hash):
