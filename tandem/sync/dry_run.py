@@ -108,7 +108,7 @@ class DryRun:
         for page in pages(rows, self.engine.pull_page_size):
             records = [parser.parse(row) for row in page]
             fresh = [r for r in records if not cursor.already_applied(r.id, r.stamp)]
-            tally["read"] += len(page)
+            tally["read"] += len(fresh)  # a row at the watermark's stamp that was applied is read again, not pulled
             plan = (puller.plan_accounts(fresh) if object_name == "Account"
                     else puller.plan(object_name, fresh, pull_only))
             self._count(plan, tally, created, updated)

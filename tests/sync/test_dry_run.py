@@ -79,6 +79,14 @@ def test_a_dry_run_says_what_the_cycle_would_do(engine, store, changed_both_side
     assert cycle.succeeded
 
 
+def test_a_dry_run_after_a_cycle_has_nothing_to_pull(engine, store):
+    """Before, the row at the watermark's stamp, read again and never pulled twice, counted as a record."""
+    assert engine.run_cycle().succeeded
+    report = DryRun(engine).run().as_json()
+    assert {name: section["records"] for name, section in report["pull"].items()} == {
+        name: 0 for name in report["pull"]}
+
+
 def test_a_dry_run_lists_what_the_filters_drop(base_url, ca_path, reset_emulator, store, sf):
     policy = parse_policy({"filter": {"Contact": "Title != 'CEO'", "push": "leadSource != 'Partner'"}})
     engine = SyncEngine(sync_client(base_url, ca_path), store, policy=policy)
