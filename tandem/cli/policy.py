@@ -105,6 +105,9 @@ def print_forecast(forecast: dict[str, Any], budget: dict[str, Any]) -> None:
     total = f"{budget['spent']} of {budget['budget']}" if budget["budget"] is not None else f"{budget['spent']} (no budget set)"
     typer.echo(f"API budget today: {total} calls; lanes: {lanes}")
     outlook = budget["forecast"]
+    spent = any(lane["lane"] == "cycle" and lane["exhausted"] for lane in budget["lanes"])
+    when = (f"; the cycle's lane is spent until {budget['resetsAt']}" if spent
+            else f"; the cycle's lane runs out at {outlook['cycleLaneRunsOutAt']}" if outlook["cycleLaneRunsOutAt"]
+            else "")
     typer.echo(f"forecast to the end of the day: about {outlook['projectedCalls']} calls at {outlook['callsPerHour']}/h"
-               + (f"; the cycle's lane runs out at {outlook['cycleLaneRunsOutAt']}" if outlook["cycleLaneRunsOutAt"]
-                  else ""))
+               + when)

@@ -92,3 +92,17 @@ def test_sync_waits_for_a_spent_cycle_lane_and_says_until_when(tmp_path):
         process.communicate(timeout=60)
     assert line.startswith("waiting: the API budget's cycle lane is spent")
     assert "opens again at" in line and "--ignore-budget" in line
+
+
+def test_a_spent_cycle_lane_is_said_spent_until_midnight_not_to_run_out_now(capsys):
+    """Before, a lane already spent was said to "run out at" the moment of asking, a time already past."""
+    from tandem.cli.policy import print_forecast
+
+    part = {"records": None}
+    budget = {"spent": 5, "budget": 4, "resetsAt": "2026-12-02T00:00:00+00:00",
+              "lanes": [{"lane": "actions", "spent": 0, "limit": 4, "exhausted": False},
+                        {"lane": "cycle", "spent": 5, "limit": 4, "exhausted": True}],
+              "forecast": {"projectedCalls": 9, "callsPerHour": 1.0, "cycleLaneRunsOutAt": "2026-12-01T12:00:00+00:00"}}
+    print_forecast({"toSalesforce": part, "fromSalesforce": part}, budget)
+    shown = capsys.readouterr().out
+    assert "the cycle's lane is spent until 2026-12-02T00:00:00+00:00" in shown and "runs out at" not in shown
