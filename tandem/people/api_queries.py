@@ -1,8 +1,8 @@
 """Queries the REST API needs: persons by one lookup field with keyset paging, ids per key, deletes.
 
 Lookups by `email` ignore case as the database's `lower(email)` index does (`Database.lowered`), like
-`Persons.find_by_email`. A person
-deleted through the API leaves a tombstone with its record and log, as any deleted person does.
+`Persons.find_by_email`. A person deleted through the API leaves a tombstone with its record and
+log, as any deleted person does.
 
 A create-or-update decides on what `claim` finds: the keys are locked first (a PostgreSQL advisory
 lock per key, in sorted order; on SQLite the writer holds the whole database), so a concurrent
@@ -148,8 +148,6 @@ def _lookup_column(table: sa.Table, field: str) -> sa.ColumnElement[Any]:
         raise ValueError(f"{field} is not a lookup field")
     column = table.c[field]
     return sa.func.lower(column) if field == "email" else column
-
-
 
 
 def _key_hash(field: str, value: Any) -> int:

@@ -272,7 +272,8 @@ class Persons:
         if not storable(email):
             return []  # no stored email holds a character the store refuses
         table = self._fields.table
-        query = sa.select(table).where(sa.func.lower(table.c.email) == self._db.lowered(email.strip())).order_by(table.c.id)
+        same = sa.func.lower(table.c.email) == self._db.lowered(email.strip())
+        query = sa.select(table).where(same).order_by(table.c.id)
         with self._db.reading() as connection:
             return self._fields.persons(connection.execute(query))
 

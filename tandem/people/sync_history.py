@@ -6,8 +6,8 @@ waiting to go to Salesforce per object.
 An error is resolved once there is nothing left to fix: an error on a person once none of that
 person's changes waits refused any more (the fix was delivered, or the change was replaced or
 dropped) and the person has a Salesforce record (a refused create leaves none), any other error
-once a later cycle ran without a failed step. Nothing is written to mark
-it: it is read from what is there (`resolved_ids` for `tandem status`, the listings for the UI).
+once a later cycle ran without a failed step. Nothing is written to mark it: it is read from what
+is there (`resolved_ids` for `tandem status`, the listings for the UI).
 """
 
 from __future__ import annotations
@@ -262,8 +262,8 @@ def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
     show` and the web UI all use (see the module's docstring).
 
     An error on a person asks whether a change of that person still waits refused (by the person's
-    index) or the person has no record yet; any other error the start of the latest cycle none of whose steps failed, found once
-    per query.
+    index) or the person has no record yet; any other error the start of the latest cycle none of
+    whose steps failed, found once per query.
     """
     e = sync_errors.c
     p = pending_changes.c

@@ -138,7 +138,8 @@ class SyncWorkspace:
         """Persons by their record's Id; with `lock`, held until the transaction ends (plan, then write)."""
         return self.store.persons.by_sfdc_ids(sfdc_ids, lock=lock)
 
-    def persons_unlinked_from(self, object_name: str, sfdc_ids: Sequence[str], *, lock: bool = False) -> dict[str, Person]:
+    def persons_unlinked_from(self, object_name: str, sfdc_ids: Sequence[str], *,
+                              lock: bool = False) -> dict[str, Person]:
         """Persons a filter unlinked from these records (`Persons.unlinked_from`)."""
         return self.store.persons.unlinked_from(object_name, sfdc_ids, lock=lock)
 
