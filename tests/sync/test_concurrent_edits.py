@@ -17,6 +17,7 @@ import pytest
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
+from tandem.sync.policy import parse_policy
 from tests.sync.conftest import sync_client
 from tests.sync.observe import person
 
@@ -54,19 +55,14 @@ def _edit_after_the_planner_reads(engine: SyncEngine, edit) -> list[threading.Th
     return started
 
 
-@pytest.mark.parametrize("object_name, email", [("Contact", "wile@acme.example"),
-                                                ("Lead", "lisa@springfield.example")])
-def test_an_edit_during_the_pull_ends_the_same_on_both_sides(object_name, email, shared_engine, shared_store,
-                                                             database_url, sf):
-    engine, store = shared_engine, shared_store
-    engine.run_cycle()
-    target = person(store, email)
-    getattr(sf, object_name).update(target.link.sfdc_id, {"Title": "Rep Title"})
-    other = PersonStore(database_url)  # another process's store
+def _cycles_with_an_edit_meanwhile(engine: SyncEngine, database_url: str, person_id: int) -> None:
+    """A cycle during whose first page another process's store edits the person's title, then two more
+    cycles to carry whatever each side still owes the other."""
+    other = PersonStore(database_url)
     try:
         threads = _edit_after_the_planner_reads(engine, lambda: other.persons.update(
-            target.id, {"title": "Marketing Title"}, origin=ChangeOrigin.API))
-        engine.run_cycle()
+            person_id, {"title": "Marketing Title"}, origin=ChangeOrigin.API))
+        assert engine.run_cycle().succeeded
         for thread in threads:
             thread.join()
         vars(engine.workspace).pop("field_state")
@@ -75,7 +71,39 @@ def test_an_edit_during_the_pull_ends_the_same_on_both_sides(object_name, email,
         engine.run_cycle()
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("object_name, email", [("Contact", "wile@acme.example"),
+                                                ("Lead", "lisa@springfield.example")])
+def test_an_edit_during_the_pull_ends_the_same_on_both_sides(object_name, email, shared_engine, shared_store,
+                                                             database_url, sf):
+    engine, store = shared_engine, shared_store
+    engine.run_cycle()
+    target = person(store, email)
+    getattr(sf, object_name).update(target.link.sfdc_id, {"Title": "Rep Title"})
+    _cycles_with_an_edit_meanwhile(engine, database_url, target.id)
     in_salesforce = getattr(sf, object_name).get(target.link.sfdc_id)["Title"]
     in_tandem = store.persons.get(target.id).fields["title"]
     assert in_tandem == in_salesforce
     assert store.outbox.find(person_ids=[target.id]) == []
+
+
+def test_an_edit_while_a_record_back_in_the_filter_takes_back_its_person_ends_the_same_on_both_sides(
+        base_url, ca_path, reset_emulator, shared_store, database_url, sf):
+    """The pull links a person again when its record comes back into the filter (`leaving = unlinked`):
+    that read must hold the person like the page's own read does, so that an edit landing meanwhile
+    does not leave each side with the other's value."""
+    store = shared_store
+    policy = parse_policy({"filter": {"Contact": "Title != 'Retired'", "leaving": "unlinked"}})
+    engine = SyncEngine(sync_client(base_url, ca_path), store, policy=policy)
+    assert engine.run_cycle().succeeded
+    wile = person(store, "wile@acme.example")
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Retired"})
+    assert engine.run_cycle().succeeded
+    assert not store.persons.get(wile.id).linked
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Consultant"})
+    _cycles_with_an_edit_meanwhile(engine, database_url, wile.id)
+    back = store.persons.get(wile.id)
+    assert back.linked and back.link.sfdc_id == wile.link.sfdc_id
+    assert back.fields["title"] == sf.Contact.get(wile.link.sfdc_id)["Title"]
+    assert store.outbox.find(person_ids=[wile.id]) == []
