@@ -294,9 +294,9 @@ class Persons:
         `sfdc_ids`: unlinked when the record left a sync filter (the lowest person id if several)."""
         column = "sfdcLeadId" if object_name == "Lead" else "sfdcContactId"
         found: dict[str, Person] = {}
-        for person in self._where(column, sfdc_ids, lock=lock):
+        for person in self._where(column, sfdc_ids, lock=lock, unlinked=True):
             former = person.link.sfdc_lead_id if object_name == "Lead" else person.link.sfdc_contact_id
-            if not person.linked and former:
+            if former:
                 found.setdefault(former, person)
         return found
 
@@ -337,18 +337,28 @@ class Persons:
         with self._db.reading() as connection:
             return connection.execute(sa.select(sa.func.count()).select_from(self._fields.table)).scalar_one()
 
-    def _where(self, column: str, values: Sequence[Any], *, lock: bool = False) -> list[Person]:
-        """Persons whose `column` is one of `values`, in id order."""
+    def _where(self, column: str, values: Sequence[Any], *, lock: bool = False, unlinked: bool = False) -> list[Person]:
+        """Persons whose `column` is one of `values` (only those linked to no record if `unlinked`:
+        the condition the partial indexes of their former Ids hold), in id order."""
         table = self._fields.table
 
         def query(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
-            return _locking(sa.select(table).where(condition).order_by(table.c.id)) if lock \
-                else sa.select(table).where(condition)
+            if unlinked:
+                condition = sa.and_(condition, _UNLINKED)
+            select = sa.select(table).where(condition)
+            return _locking(select.order_by(table.c.id)) if lock else select
         found: list[Person] = []
         with self._db.reading() as connection:
-            for result in self._lookups.results(connection, (table, column, lock), table.c[column], values, query):
+            key = (table, column, lock, unlinked)
+            for result in self._lookups.results(connection, key, table.c[column], values, query):
                 found.extend(self._fields.persons(result))
         return sorted(found, key=lambda person: person.id)
+
+
+_UNLINKED = sa.text("""coalesce(persons."sfdcId", '') = ''""")
+"""Linked to no record: the condition of the partial indexes of former Ids (migration 0015), written as
+they are. (As `"sfdcId" IS NULL`, SQLite, which keeps no statistics of NULLs, would read every
+person never linked through the index of Salesforce Ids instead.)"""
 
 
 def _locking(query: sa.Select[Any]) -> sa.Select[Any]:

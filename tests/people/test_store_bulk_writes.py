@@ -260,6 +260,42 @@ def test_lookup_by_salesforce_ids_keeps_its_index_as_the_table_grows(store: Pers
             assert "ix_persons_sfdcId" in text and '"Node Type": "Seq Scan"' not in text, text
 
 
+def test_persons_unlinked_from_records_are_found_through_the_index_of_their_former_ids(store: PersonStore) -> None:
+    """Under `leaving = "unlinked"` each pulled page asks which unlinked persons its new records were once
+    linked to. That lookup read the whole persons table; on SQLite, told `"sfdcId" IS NULL`, it would
+    read every person never linked instead. It must search the partial index of former Ids."""
+    store.persons.add_many([{"email": f"never{n}@x.com"} for n in range(500)], ChangeOrigin.API)  # never linked
+    linked = store.persons.add_linked([(Checked({"lastName": f"L{n}"}), _link(n)) for n in range(4)])
+    for pid, n in zip(linked[:2], range(2), strict=True):  # unlinked by a filter: the former Ids stay
+        store.persons.set_link(pid, SalesforceLink(sfdc_contact_id=_sfdc_id(n)), reason="left the filter")
+    store.persons.refresh_statistics()
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((statement, parameters))
+
+    engine = store._db.engine  # noqa: SLF001 - the statement the lookup runs, explained on its database
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with store.transaction():
+            found = store.persons.unlinked_from("Contact", [_sfdc_id(n) for n in range(4)], lock=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert {sfdc_id: p.id for sfdc_id, p in found.items()} == {_sfdc_id(0): linked[0], _sfdc_id(1): linked[1]}
+    [(statement, parameters)] = [(s, p) for s, p in statements if '"sfdcContactId" IN' in s or '"sfdcContactId" =' in s]
+    with engine.connect() as connection:
+        cursor = connection.connection.cursor()
+        if connection.dialect.name == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET enable_seqscan = off")  # a table this small is read whole whenever it may be
+            cursor.execute(f"EXPLAIN {statement}", parameters)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            connection.rollback()
+    assert "ix_persons_unlinked_sfdcContactId" in plan, plan
+
+
 def test_a_lookup_built_once_finds_what_each_run_asks_for(store: PersonStore) -> None:
     """The lookups a pull runs for every page are built once and run with each page's values: each
     run finds its own persons (never the first run's), locked or not, and a person read after a
