@@ -122,8 +122,11 @@ class PersonActions:
         auto_assign = False if (owner or queue) else (True if assignment_rules is None else assignment_rules)
         has_link_field = self._lead_has_link_field()
         if has_link_field:
-            record[LINK_FIELD] = self.external_id(person.id)
-            [result] = self.client.upsert_records("Lead", LINK_FIELD, [record], auto_assign=auto_assign)
+            [result] = self.client.upsert_records("Lead", LINK_FIELD, [{**record, LINK_FIELD: self.external_id(person.id)}],
+                                                  auto_assign=auto_assign)
+            if _held_in_recycle_bin(result):
+                has_link_field = False
+                result = self._create_once(person, record, auto_assign)
         else:
             result = self._create_once(person, record, auto_assign)
         if not result.success:
@@ -309,6 +312,14 @@ class PersonActions:
 
 def _first(errors: tuple[RecordError, ...] | list[RecordError] | None) -> RecordError | None:
     return errors[0] if errors else None
+
+
+def _held_in_recycle_bin(result: RecordResult) -> bool:
+    """The upsert matched no live Lead, yet a deleted one (kept in the recycle bin, where the value stays
+    unique) holds the person's Tandem id: the new Lead is made without it."""
+    error = _first(result.errors)
+    return (not result.success and error is not None and error.code == "DUPLICATE_VALUE"
+            and LINK_FIELD.lower() in " ".join((*error.fields, error.message)).lower())
 
 
 def _earlier_conversion(lead: dict[str, Any]) -> tuple[str, str, str | None, bool] | None:

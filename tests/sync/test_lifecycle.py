@@ -324,3 +324,23 @@ def test_delete_from_sfdc_keeps_the_person_unless_asked(lifecycle, synced, store
     report = synced.run_cycle()
     assert report.succeeded and len(activities_of(store, wile.id, types.SFDC_RECORD_DELETED)) == 1
     assert store.persons.count() == 5
+
+
+def test_sync_person_again_after_salesforce_deleted_the_lead_it_made(synced, store, sf):
+    """The deleted Lead still holds the person's Tandem id in the recycle bin, where it stays unique."""
+    ada = store.persons.add({"email": "ada@lovelace.example", "lastName": "Lovelace", "company": "Engines"},
+                               origin=ChangeOrigin.CLI)
+    actions = PersonActions(synced)
+    first = actions.sync_person(ada.id)
+    sf.Lead.delete(first.sfdc_id)
+    synced.run_cycle()
+    assert store.persons.get(ada.id).link.sfdc_is_deleted
+    again = actions.sync_person(ada.id)
+    assert again.created and again.sfdc_id != first.sfdc_id
+    assert sf.Lead.get(again.sfdc_id)["Email"] == "ada@lovelace.example"
+    assert store.persons.get(ada.id).link.sfdc_id == again.sfdc_id
+    assert actions.sync_person(ada.id).sfdc_id == again.sfdc_id
+    report = synced.run_cycle()
+    assert report.succeeded and store.persons.count() == 7
+    assert [r["Id"] for r in sf.query_all("SELECT Id FROM Lead WHERE Email = 'ada@lovelace.example'")["records"]] \
+        == [again.sfdc_id]
