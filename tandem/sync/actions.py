@@ -235,8 +235,11 @@ class PersonActions:
         fields = ["Id", "IsConverted", "ConvertedContactId", "ConvertedAccountId", "ConvertedOpportunityId"]
         if self._lead_has_link_field():
             fields.append(LINK_FIELD)
-        [row] = list(self.client.query(f"SELECT {', '.join(fields)} FROM Lead WHERE Id = {quoted(lead_id)}"))
-        return row
+        rows = list(self.client.query(f"SELECT {', '.join(fields)} FROM Lead WHERE Id = {quoted(lead_id)}"))
+        if not rows:
+            raise NotFound(f"Lead {lead_id} is no longer in Salesforce (deleted or merged there); "
+                           "the next sync cycle follows what became of it")
+        return rows[0]
 
     def _name_person_on_lead(self, person_id: int, lead: dict[str, Any]) -> None:
         """Have the Lead carry the person's Tandem id before it is converted, so the Contact it becomes

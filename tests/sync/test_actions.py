@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tandem.errors import InvalidInput, RecordRejected
+from tandem.errors import InvalidInput, NotFound, RecordRejected
 from tandem.people import activities as types
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
@@ -185,6 +185,16 @@ def test_convert_of_a_contact_is_refused(actions, store):
     with pytest.raises(InvalidInput, match="already a Salesforce Contact"):
         actions.convert_person(wile.id)
     assert store.persons.get(wile.id).link == wile.link
+
+
+def test_convert_of_a_lead_gone_from_salesforce_before_the_pull_saw_it_says_so(actions, store, sf):
+    """Before, the action failed on an empty query answer (an unexpected error, HTTP 611 in the REST API)."""
+    lisa = person(store, "lisa@springfield.example")
+    sf.Lead.delete(lisa.link.sfdc_id)
+    with pytest.raises(NotFound, match=f"Lead {lisa.link.sfdc_id} .* no longer in Salesforce"):
+        actions.convert_person(lisa.id)
+    assert store.persons.get(lisa.id).link == lisa.link
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'lisa@springfield.example'")["totalSize"] == 0
 
 
 def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, store, sf, monkeypatch):
