@@ -124,7 +124,7 @@ class PersonActions:
         if has_link_field:
             [result] = self.client.upsert_records("Lead", LINK_FIELD, [{**record, LINK_FIELD: self.external_id(person.id)}],
                                                   auto_assign=auto_assign)
-            if _held_in_recycle_bin(result):
+            if _held_by_an_earlier_lead(result):
                 has_link_field = False
                 result = self._create_once(person, record, auto_assign)
         else:
@@ -169,7 +169,7 @@ class PersonActions:
         if attempted is not None and email:
             since = attempted - timedelta(minutes=1)
             found = list(self.client.query(
-                f"SELECT Id FROM Lead WHERE Email = {quoted(email)} AND CreatedDate >= "
+                f"SELECT Id FROM Lead WHERE Email = {quoted(email)} AND IsConverted = false AND CreatedDate >= "
                 f"{since.strftime('%Y-%m-%dT%H:%M:%SZ')} ORDER BY CreatedDate LIMIT 1"))
             if found:
                 return RecordResult(id=found[0]["Id"], success=True, created=False)
@@ -317,12 +317,15 @@ def _first(errors: tuple[RecordError, ...] | list[RecordError] | None) -> Record
     return errors[0] if errors else None
 
 
-def _held_in_recycle_bin(result: RecordResult) -> bool:
-    """The upsert matched no live Lead, yet a deleted one (kept in the recycle bin, where the value stays
-    unique) holds the person's Tandem id: the new Lead is made without it."""
+def _held_by_an_earlier_lead(result: RecordResult) -> bool:
+    """The person's Tandem id is held by a Lead it can no longer use: a converted one (the upsert matched
+    it and may not update it) or a deleted one (kept in the recycle bin, where the value stays unique).
+    The new Lead is made without it."""
     error = _first(result.errors)
-    return (not result.success and error is not None and error.code == "DUPLICATE_VALUE"
-            and LINK_FIELD.lower() in " ".join((*error.fields, error.message)).lower())
+    if result.success or error is None:
+        return False
+    return error.code == "CANNOT_UPDATE_CONVERTED_LEAD" or (
+        error.code == "DUPLICATE_VALUE" and LINK_FIELD.lower() in " ".join((*error.fields, error.message)).lower())
 
 
 def _earlier_conversion(lead: dict[str, Any]) -> tuple[str, str, str | None, bool] | None:

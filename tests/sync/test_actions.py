@@ -269,3 +269,21 @@ def test_a_refused_create_stays_unresolved_until_the_person_is_in_salesforce(act
     store.persons.update(ada.id, {"lastName": "Lovelace", "company": "Engines"}, origin=ChangeOrigin.CLI)
     actions.sync_person(ada.id)
     assert store.history.resolved_ids([error.error.id]) == {error.error.id}
+
+
+@pytest.mark.parametrize("org", ["actions", "actions_without_link_field"])
+def test_sync_person_after_its_converted_contact_was_deleted_makes_a_new_lead(org, request, store, sf):
+    """Before, the converted Lead was taken for the person's Lead (upserted by the Tandem id it carries, or
+    found again by email and creation time), and every push to it was refused: CANNOT_UPDATE_CONVERTED_LEAD."""
+    actions = request.getfixturevalue(org)
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+    converted = actions.convert_person(ada.id, create_opportunity=False)
+    sf.Contact.delete(converted.contact_id)
+    actions.engine.run_cycle()
+    assert store.persons.get(ada.id).link.sfdc_is_deleted
+    again = actions.sync_person(ada.id)
+    assert again.created and again.sfdc_id != converted.lead_id
+    assert sf.Lead.get(again.sfdc_id)["IsConverted"] is False
+    store.persons.update(ada.id, {"title": "Countess"}, origin=ChangeOrigin.CLI)
+    assert actions.sync_person(ada.id).fields == ["title"]
+    assert sf.Lead.get(again.sfdc_id)["Title"] == "Countess"
