@@ -262,13 +262,14 @@ class Pusher:
 
         def settle() -> Tally:
             settled = Tally()
-            self.workspace.lock_persons([p.person.id for p in outgoing])
+            live = self.workspace.lock_persons([p.person.id for p in outgoing])
             self.workspace.delivered_many([self._delivery(object_name, plan) for plan, result
-                                           in zip(outgoing, results, strict=True) if result.success])
+                                           in zip(outgoing, results, strict=True)
+                                           if result.success and plan.person.id in live])
             for plan, result in zip(outgoing, results, strict=True):
                 if result.success:
                     settled.updated += 1
-                elif not result.retryable:
+                elif not result.retryable and plan.person.id in live:
                     self.workspace.refuse(plan.person, Refusal(
                         object_name, "update", self.source, RETRIED, result.errors[0] if result.errors else None,
                         changes=plan.sent), now=self.clock())

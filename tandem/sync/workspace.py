@@ -103,9 +103,10 @@ class SyncWorkspace:
         database give it up (so `work` decides only on what it reads inside)."""
         return self.store.atomically(work)
 
-    def lock_persons(self, person_ids: Sequence[int]) -> None:
-        """Lock these persons until the transaction ends, in id order, as every writer does."""
-        self.store.persons.lock(sorted(person_ids))
+    def lock_persons(self, person_ids: Sequence[int]) -> set[int]:
+        """Lock these persons until the transaction ends, in id order, as every writer does; returns
+        those that still exist (another process may have deleted or merged one away meanwhile)."""
+        return set(self.store.persons.lock(sorted(person_ids)))
 
     # -- reads ---------------------------------------------------------------------------------
 

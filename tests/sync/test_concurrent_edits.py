@@ -107,3 +107,34 @@ def test_an_edit_while_a_record_back_in_the_filter_takes_back_its_person_ends_th
     assert back.linked and back.link.sfdc_id == wile.link.sfdc_id
     assert back.fields["title"] == sf.Contact.get(wile.link.sfdc_id)["Title"]
     assert store.outbox.find(person_ids=[wile.id]) == []
+
+
+def test_a_person_deleted_while_its_change_is_pushed_leaves_the_rest_of_the_batch_settled(
+        shared_engine, shared_store, database_url, sf):
+    """A person deleted in Tandem (REST API, CLI) between the push's send and its settling used to fail
+    the settling of the whole batch (on PostgreSQL the bases' foreign key stopped `tandem run` itself):
+    the others' changes stayed pending although Salesforce had them."""
+    engine, store = shared_engine, shared_store
+    assert engine.run_cycle().succeeded
+    wile, peter = person(store, "wile@acme.example"), person(store, "peter@initech.example")
+    store.persons.update(wile.id, {"title": "Gone Soon"}, origin=ChangeOrigin.API)
+    store.persons.update(peter.id, {"title": "Stays"}, origin=ChangeOrigin.API)
+    other = PersonStore(database_url)
+    workspace = engine.workspace
+    real = workspace.mark_in_flight
+
+    def mark_in_flight(changes):
+        real(changes)
+        other.persons.delete(wile.id, origin=ChangeOrigin.API)
+
+    workspace.mark_in_flight = mark_in_flight
+    try:
+        report = engine.run_cycle()
+    finally:
+        vars(workspace).pop("mark_in_flight")
+        other.close()
+    assert report.succeeded, report.steps
+    assert sf.Contact.get(peter.link.sfdc_id)["Title"] == "Stays"
+    assert store.outbox.find(person_ids=[peter.id]) == []
+    assert store.tombstones.get(wile.id).fate == "deleted"
+    assert engine.run_cycle().succeeded
