@@ -223,9 +223,14 @@ class PersonActions:
                 )
                 [outcome] = self.client.convert_leads([request])
                 if isinstance(outcome, tuple):
-                    raise self.workspace.refuse(person, Refusal(
-                        "Lead", "convert", ACTION_SOURCE, "Convert Person was refused", _first(outcome[1])))
-                done = (outcome.contact_id, outcome.account_id, outcome.opportunity_id, account is None)
+                    # a call sent again after its answer was lost finds the Lead it converted
+                    earlier = _earlier_conversion(self._lead_row(lead_id))
+                    if earlier is None:
+                        raise self.workspace.refuse(person, Refusal(
+                            "Lead", "convert", ACTION_SOURCE, "Convert Person was refused", _first(outcome[1])))
+                    done = (*earlier[:3], account is None)
+                else:
+                    done = (outcome.contact_id, outcome.account_id, outcome.opportunity_id, account is None)
             contact_id, account, opportunity_id, account_created = done
             self._follow(person, lead_id, contact_id, account, opportunity_id)
         return ConvertResult(person.id, lead_id, to_18(contact_id), to_18(account), opportunity_id and to_18(opportunity_id),

@@ -16,6 +16,10 @@ from tests.sync.conftest import sync_client
 from tests.sync.observe import activities_of, person
 
 
+LOST_CONVERT_SEED = 3
+"""Under `dropAfterCommit` 0.5, this seed loses the answer of the conversion's first try only."""
+
+
 @pytest.fixture
 def actions(engine):
     engine.run_cycle()
@@ -212,6 +216,29 @@ def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, stor
     result = actions.convert_person(milton.id)
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == accounts_before + 1
     assert store.persons.get(milton.id).link.sfdc_id == result.contact_id
+
+
+def test_a_conversion_whose_answer_was_lost_is_followed_not_reported_refused(actions, store, sf, base_url, http):
+    """The client sends convertLead again after a lost answer; Salesforce then says the Lead is already
+    converted. Before, that was logged as a refusal and the person stayed a Lead in Tandem."""
+    milton = person(store, "milton@initech.example")
+    sf.Lead.update(milton.link.sfdc_id, {LINK_FIELD: actions.external_id(milton.id)})  # named already: one write
+    accounts_before = sf.query("SELECT COUNT() FROM Account")["totalSize"]
+    http.put(f"{base_url}/_emulator/faults", json={"seed": LOST_CONVERT_SEED, "dropAfterCommit": 0.5}).raise_for_status()
+    try:
+        result = actions.convert_person(milton.id)
+        injected = http.get(f"{base_url}/_emulator/faults").json()["injected"]["dropAfterCommit"]
+    finally:
+        http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
+    assert injected == 1  # the conversion's answer was lost once, and its retry answered
+    lead = sf.Lead.get(milton.link.sfdc_id)
+    assert lead["IsConverted"] and result.contact_id == lead["ConvertedContactId"]
+    assert result.account_created and result.account_id == lead["ConvertedAccountId"]
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == accounts_before + 1
+    after = store.persons.get(milton.id)
+    assert (after.link.sfdc_type, after.link.sfdc_id) == ("Contact", result.contact_id)
+    assert not activities_of(store, milton.id, types.SFDC_SYNC_FAILED)
+    assert activities_of(store, milton.id, types.CONVERT_LEAD)
 
 
 def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, store, sf, base_url, ca_path):
