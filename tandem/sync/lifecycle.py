@@ -24,6 +24,7 @@ from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.soap import MERGE_LIMIT, LeadConvert
+from tandem.salesforce.soql import quoted
 from tandem.sync.actions import PersonActions
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.plan import ActivityRecord
@@ -86,8 +87,9 @@ class PersonLifecycle:
             raise InvalidInput("winner", "a Salesforce Contact cannot be merged into a Lead; "
                                          "make the Contact's person the winner")
         for start in range(0, len(same), MERGE_LIMIT):
-            outcome = self.client.merge_records(kind, winner.link.sfdc_id, same[start:start + MERGE_LIMIT])
-            if isinstance(outcome, list):
+            batch = same[start:start + MERGE_LIMIT]
+            outcome = self.client.merge_records(kind, winner.link.sfdc_id, batch)
+            if isinstance(outcome, list) and not self._merged_already(kind, winner.link.sfdc_id, batch):
                 raise self._refused(winner, outcome, f"Salesforce refused to merge into {kind} {winner.link.sfdc_id}")
         if leads:
             status = self._actions.converted_status()
@@ -95,10 +97,27 @@ class PersonLifecycle:
                                     account_id=winner.link.sfdc_account_id, do_not_create_opportunity=True)
                         for lead in leads]
             for result in self.client.convert_leads(converts):
-                if isinstance(result, tuple):
+                if isinstance(result, tuple) and not self._converted_already(result[0], winner.link.sfdc_id):
                     raise self._refused(winner, result[1],
                                         f"Salesforce refused to convert Lead {result[0]} into the Contact")
         return [to_18(i) for i in same], [to_18(i) for i in leads]
+
+    def _merged_already(self, kind: str, master_id: str, loser_ids: list[str]) -> bool:
+        """Whether the losers are merged into the master already: a merge sent again after its answer
+        was lost is refused, as its losers are gone."""
+        ids = ", ".join(map(quoted, loser_ids))
+        rows = self.client.query(f"SELECT Id, MasterRecordId FROM {kind} WHERE Id IN ({ids})", include_deleted=True)
+        masters = [to_18(row["MasterRecordId"]) if row.get("MasterRecordId") else None for row in rows]
+        return len(masters) == len(loser_ids) and all(m == to_18(master_id) for m in masters)
+
+    def _converted_already(self, lead_id: str | None, contact_id: str) -> bool:
+        """Whether the Lead is converted into the Contact already (a conversion sent again after its
+        answer was lost is refused)."""
+        if lead_id is None:
+            return False
+        rows = list(self.client.query(f"SELECT IsConverted, ConvertedContactId FROM Lead WHERE Id = {quoted(lead_id)}"))
+        return bool(rows) and bool(rows[0].get("IsConverted")) and rows[0].get("ConvertedContactId") is not None \
+            and to_18(rows[0]["ConvertedContactId"]) == to_18(contact_id)
 
     def _refused(self, winner: Person, errors, reason: str) -> RecordRejected:
         """The merge stops here: the refusal is recorded on the winner and raised."""

@@ -258,6 +258,27 @@ def test_tandem_merge_of_two_leads_merges_them_in_salesforce(lifecycle, synced, 
     assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 0  # already merged here
 
 
+def test_a_merge_whose_answer_was_lost_is_done_not_reported_refused(lifecycle, synced, store, sf, base_url, http):
+    """The client sends the merge again after a lost answer; Salesforce then says the loser is deleted.
+    Before, that was logged on the winner as a refusal and the persons stayed apart."""
+    master, loser = new_lead(sf, "Alpha"), new_lead(sf, "Beta", Title="Buyer")
+    synced.run_cycle()
+    alpha, beta = person(store, "alpha@merge.example"), person(store, "beta@merge.example")
+    http.put(f"{base_url}/_emulator/faults", json={"seed": 1, "dropAfterCommit": 0.5}).raise_for_status()
+    try:
+        outcome = lifecycle.merge(alpha.id, [beta.id])
+        injected = http.get(f"{base_url}/_emulator/faults").json()["injected"]["dropAfterCommit"]
+    finally:
+        http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
+    assert injected == 1  # the merge's answer was lost once, and its retry answered
+    assert outcome.salesforce_merged == [loser]
+    [gone] = synced.client.query(f"SELECT IsDeleted, MasterRecordId FROM Lead WHERE Id = '{loser}'", include_deleted=True)
+    assert gone["IsDeleted"] is True and gone["MasterRecordId"] == master
+    assert store.persons.get(alpha.id).fields["title"] == "Buyer"
+    assert [p.id for p in store.persons.find_by_email("beta@merge.example")] == []
+    assert not activities_of(store, alpha.id, types.SFDC_SYNC_FAILED)
+
+
 def test_merged_contacts_of_two_accounts_keep_the_winners_company_fields(lifecycle, synced, store, sf):
     """Before, the loser filled the winner's empty Account fields: Acme showed Initech's headcount."""
     wile, peter = person(store, "wile@acme.example"), person(store, "peter@initech.example")
