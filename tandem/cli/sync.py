@@ -211,16 +211,25 @@ def status(
             typer.echo(f"Salesforce unreachable: {problem}")
 
 
+STOPPED_STEP = "Stopped"
+"""A step left In Process by a cycle whose process ended (no one runs it)."""
+
+
 def _print_status(state: dict[str, Any]) -> None:
     last = state["lastCycle"]
     if last is None:
         typer.echo("no sync cycle has run yet")
     else:
         started = last["startedAt"][:19].replace("T", " ")
-        console.print(_step_table(f"Last cycle {last['cycleId'][:8]} · started {started} UTC", last["steps"]))
-        for s in last["steps"]:
+        steps = last["steps"] if last["running"] else [
+            {**s, "status": STOPPED_STEP} if s["status"] == StepStatus.IN_PROCESS.value else s for s in last["steps"]]
+        console.print(_step_table(f"Last cycle {last['cycleId'][:8]} · started {started} UTC", steps))
+        for s in steps:
             if s["status"] == StepStatus.FAILED.value:
                 typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
+            elif s["status"] == STOPPED_STEP:
+                typer.echo(f"STOPPED: {s['object']} {s['operation']}: the cycle's process ended before this step "
+                           "finished; the next cycle goes on from there")
     backlog = state["backlog"]
     typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
                f"persons ({backlog['failedChanges']} refused)")

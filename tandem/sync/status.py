@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from math import ceil
 from typing import Any
 
-from tandem.people.models import CycleStep, PendingState, StepOperation
+from tandem.people.models import CycleStep, PendingState, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.client import COLLECTION_LIMIT
@@ -86,6 +86,7 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
             "cycleId": last_cycle,
             "startedAt": last[0].started_at.isoformat(),
             "endedAt": last[-1].ended_at.isoformat() if last[-1].ended_at else None,
+            "running": any(s.status is StepStatus.IN_PROCESS for s in last) and store.locks.cycle_holder() is not None,
             "steps": [step_json(s) for s in last],
         },
         "backlog": {

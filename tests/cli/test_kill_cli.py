@@ -120,6 +120,25 @@ def test_a_killed_cycle_blocks_neither_an_action_nor_the_next_cycle(cli, faults,
     assert statuses.count(StepStatus.CLEANED_UP) == 1  # the step the killed cycle left open
 
 
+def test_status_after_a_killed_cycle_says_it_stopped_not_that_it_runs(cli, faults, store):
+    """Before, `tandem status` and its JSON showed the dead cycle's step In Process, as if it still ran."""
+    assert cli("init").returncode == 0
+    db = store()
+    faults(slow=1.0, slowSeconds=60)
+    cycle = cli.start("sync")
+    wait_until(lambda: any(s.status is StepStatus.IN_PROCESS for s in db.steps.recent()))
+    killed(cycle)
+    faults()
+
+    status = cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["lastCycle"]["running"] is False
+    shown = cli("status")
+    assert shown.returncode == 0, shown.stderr
+    assert "In Process" not in shown.stdout
+    assert "STOPPED: " in shown.stdout and "process ended" in shown.stdout
+
+
 def test_a_killed_action_blocks_neither_the_next_cycle_nor_a_retry(cli, faults, store, sf):
     assert cli("init").returncode == 0
     assert cli("sync").returncode == 0
