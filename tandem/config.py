@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from tandem.errors import ConfigError
 
@@ -76,6 +78,11 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
             raise ValueError(f"must be a sqlite:/// or postgresql:// URL, got {value.split(':')[0]!r} "
                              "(e.g. sqlite:///tandem.db or postgresql://user@host:5432/tandem)")
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):  # their messages may quote the URL, password and all
+            raise ValueError("cannot be read as a URL (is the port a number, is an IPv6 host in brackets?); "
+                             "e.g. sqlite:///tandem.db or postgresql://user@host:5432/tandem") from None
         return value
 
     @field_validator("sf_login_url")
