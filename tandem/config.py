@@ -27,6 +27,11 @@ ORG_COMMIT_LAG_SECONDS = 120.0
 """A real org's writes are read once they are this old: a transaction commits within this after stamping."""
 
 
+def _given(secret: SecretStr | None) -> bool:
+    """Set, and not to an empty value (`TANDEM_SF_PASSWORD=` in an env file)."""
+    return secret is not None and secret.get_secret_value() != ""
+
+
 class ApiClientSetting(BaseModel):
     """One more client of the REST API (`[[api_clients]]` in tandem.toml, or JSON in TANDEM_API_CLIENTS)."""
 
@@ -121,9 +126,9 @@ class Settings(BaseSettings):
             return self
         if not self.sf_client_id:
             raise ValueError("TANDEM_SF_CLIENT_ID is needed when TANDEM_SF_LOGIN_URL is set")
-        if self.sf_username and self.sf_password is None:
+        if self.sf_username and not _given(self.sf_password):
             raise ValueError("TANDEM_SF_PASSWORD is needed when TANDEM_SF_USERNAME is set")
-        if not self.sf_username and self.sf_client_secret is None:
+        if not self.sf_username and not _given(self.sf_client_secret):
             raise ValueError(
                 "set TANDEM_SF_USERNAME and TANDEM_SF_PASSWORD, or TANDEM_SF_CLIENT_SECRET "
                 "for the client-credentials flow"

@@ -78,9 +78,16 @@ def test_real_org_needs_credentials(monkeypatch):
     monkeypatch.setenv("TANDEM_SF_USERNAME", "sync@example.com")
     with pytest.raises(ConfigError, match="TANDEM_SF_PASSWORD"):
         load_settings()
+    monkeypatch.setenv("TANDEM_SF_PASSWORD", "")  # before, a login was tried with no password
+    with pytest.raises(ConfigError, match="TANDEM_SF_PASSWORD"):
+        load_settings()
     monkeypatch.setenv("TANDEM_SF_PASSWORD", "hunter2-very-secret")
     settings = load_settings()
     assert settings.salesforce_target == "org"
+    monkeypatch.delenv("TANDEM_SF_USERNAME")
+    monkeypatch.setenv("TANDEM_SF_CLIENT_SECRET", "")  # the client-credentials flow with no secret
+    with pytest.raises(ConfigError, match="TANDEM_SF_CLIENT_SECRET"):
+        load_settings()
 
 
 def test_secrets_never_printed(monkeypatch):
