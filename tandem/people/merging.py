@@ -2,7 +2,8 @@
 
 Merge rules (REFERENCE, "Deletes, merges, conversions"): the winner's value wins a conflict, a
 loser's value fills a field that is empty on the winner, lead scores are summed and the activity
-logs are combined (activity rows keep their ids and move to the winner). A loser's pending change
+logs are combined (activity rows keep their ids and move to the winner); a field the winner
+cleared and has not pushed yet is its value, not an empty one to fill. A loser's pending change
 lands on the winner unless the winner has its own pending change for that field; then the loser's
 value is written to the winner's log as a conflict, never dropped silently. Each loser leaves a
 tombstone saying where its id went.
@@ -107,6 +108,8 @@ def _merged_values(
     for name, value in winner.fields.items():
         if name in changes or name in SUMMED_FIELDS or name in own or not _empty(value):
             continue
+        if name in pending.get(winner.id, {}):
+            continue  # the winner's own pending clear is its value: no loser fills it
         filler = next((p.fields.get(name) for p in losers if not _empty(p.fields.get(name))), None)
         if filler is not None:
             changes[name] = filler

@@ -365,3 +365,16 @@ def test_sync_person_again_after_salesforce_deleted_the_lead_it_made(synced, sto
     assert report.succeeded and store.persons.count() == 7
     assert [r["Id"] for r in sf.query_all("SELECT Id FROM Lead WHERE Email = 'ada@lovelace.example'")["records"]] \
         == [again.sfdc_id]
+
+
+def test_a_field_cleared_on_a_lead_converted_to_a_new_contact_stays_cleared(synced, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student", "Phone": "555 0199"})
+    assert synced.run_cycle().succeeded
+    store.persons.update(lisa.id, {"title": None, "phone": ""}, origin=ChangeOrigin.CLI)  # not pushed yet
+    outcome = convert(synced, lisa.link.sfdc_id)
+    assert synced.run_cycle().succeeded and synced.run_cycle().succeeded
+    contact = sf.Contact.get(outcome.contact_id)
+    assert (contact["Title"], contact["Phone"]) == (None, None)
+    kept = store.persons.get(lisa.id).fields
+    assert (kept["title"], kept["phone"]) in ((None, None), (None, ""))
