@@ -1,7 +1,9 @@
 """The next cycle, read-only: what it would pull, create, update, push, settle and filter out.
 
 A dry run runs the cycle's own planners on what Salesforce and the store hold now, and writes
-nothing: Salesforce is only queried (pulls, never a write), the store is only read (through a
+nothing (the push is planned on the store as the pull would leave it: a record deleted or merged
+away pushes nothing, a change the pull settles is not sent, a converted Lead's person pushes to
+its Contact): Salesforce is only queried (pulls, never a write), the store is only read (through a
 workspace whose writes refuse, without row locks), no watermark moves, and its calls are not
 charged to the budget. `compare` runs it under two policies (`tandem policy check`).
 """
@@ -9,13 +11,13 @@ charged to the budget. `compare` runs it under two policies (`tandem policy chec
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import ceil
 from typing import Any
 
 from tandem.errors import StoreError
 from tandem.people import activities as types
-from tandem.people.models import Person
+from tandem.people.models import PendingChange, PendingState, Person, SalesforceLink
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
@@ -55,6 +57,26 @@ class _ReadOnlyWorkspace(SyncWorkspace):
 
 
 @dataclass
+class _PullEffects:
+    """What the pulled pages would change under the push that follows them."""
+
+    settled: set[int] = field(default_factory=set)
+    """Pending changes the pull drops (Salesforce's value applied, agreed, or winning a conflict)."""
+    links: dict[int, SalesforceLink] = field(default_factory=dict)
+    """Persons' links as the pull leaves them (deleted, relinked, converted to a Contact)."""
+    merged: dict[int, int] = field(default_factory=dict)
+    """Persons merged away, and the person each is merged into."""
+
+    def add(self, plan: PagePlan) -> None:
+        self.settled.update(plan.dropped_pending)
+        self.links.update(plan.links)
+        for order in plan.merges:
+            self.merged.update((loser, order.winner_id) for loser in order.loser_ids)
+            if order.link is not None:
+                self.links[order.winner_id] = order.link
+
+
+@dataclass
 class DryRunReport:
     pull: dict[str, dict[str, Any]] = field(default_factory=dict)
     push: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -79,10 +101,12 @@ class DryRun:
         catalog = self._catalog()
         report = DryRunReport()
         puller = Puller(self.workspace, catalog, self.policy)
+        effects = _PullEffects()
         for object_name in PULL_ORDER:
-            report.pull[object_name] = self._pull(puller, object_name, catalog, report)
+            report.pull[object_name] = self._pull(puller, object_name, catalog, report, effects)
+        held = self._held_after(effects)
         for object_name in PUSH_ORDER:
-            report.push[object_name] = self._push(object_name, catalog, report)
+            report.push[object_name] = self._push(object_name, catalog, report, held.get(object_name, {}))
         spent = self.client.calls - calls_before
         pushes = sum(ceil(p["persons"] / COLLECTION_LIMIT) * 2 for p in report.push.values())
         report.api_calls = {"spentByThisDryRun": spent, "read": spent, "push": pushes, "cycle": spent + pushes}
@@ -96,7 +120,8 @@ class DryRun:
 
     # -- pull ----------------------------------------------------------------------------------------
 
-    def _pull(self, puller: Puller, object_name: str, catalog: Catalog, report: DryRunReport) -> dict[str, Any]:
+    def _pull(self, puller: Puller, object_name: str, catalog: Catalog, report: DryRunReport,
+              effects: _PullEffects) -> dict[str, Any]:
         cursor = self.workspace.cursor(object_name)
         condition = puller.filters.pull_condition(object_name, catalog)
         rows = self.client.query(pull_query(object_name, catalog, cursor, condition), include_deleted=True)
@@ -113,6 +138,7 @@ class DryRun:
                     else puller.plan(object_name, fresh, pull_only))
             self._count(plan, tally, created, updated)
             report.conflicts.extend(self._conflicts(plan))
+            effects.add(plan)
         if condition:
             report.filtered_out[object_name] = self._leavers(object_name, cursor, puller)
         return {"records": tally["read"], "create": tally["new"], "update": tally["updated"],
@@ -151,30 +177,67 @@ class DryRun:
 
     # -- push ----------------------------------------------------------------------------------------
 
-    def _push(self, object_name: str, catalog: Catalog, report: DryRunReport) -> dict[str, Any]:
+    def _held_after(self, effects: _PullEffects) -> dict[str, dict[int, tuple[Person, list[PendingChange]]]]:
+        """Per object, the persons the push would find with changes once the pull has run, and those
+        changes (as `held_batch` gives them: refused ones too, failed ones waiting for their back-off not)."""
+        due: list[int] = []
+        for object_name in PUSH_ORDER:
+            after = 0
+            while ids := self.workspace.due_persons(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
+                                                    include_failed=False, now=self.engine.clock()):
+                after = ids[-1]
+                due.extend(ids)
+        persons = self.workspace.persons(due)
+        pending = self.workspace.pending_changes(due)
+        held: dict[str, dict[int, tuple[Person, dict[str, PendingChange]]]] = {}
+        states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
+        for person_id in sorted(set(due)):
+            person = persons.get(person_id)
+            if person is None:
+                continue
+            owner = person_id
+            while owner in effects.merged:  # a merged person's changes land on the person it is merged into
+                owner = effects.merged[owner]
+            if owner != person_id:
+                person = persons.get(owner) or self.workspace.persons([owner]).get(owner)
+                if person is None:
+                    continue
+            link = effects.links.get(owner, person.link)
+            if not link.sfdc_id or link.sfdc_is_deleted or link.sfdc_type not in PUSH_ORDER:
+                continue
+            changes = [c for c in pending.get(person_id, {}).values()
+                       if c.state in states and c.id not in effects.settled]
+            if not changes:
+                continue
+            section = held.setdefault(link.sfdc_type, {})
+            if owner not in section:
+                section[owner] = (replace(person, link=link) if link != person.link else person, {})
+            by_field = section[owner][1]
+            for change in changes:  # the winner's own change of a field beats a merged person's
+                if change.field not in by_field or change.person_id == owner:
+                    by_field[change.field] = change
+        return {name: {pid: (person, sorted(by_field.values(), key=lambda c: c.id))
+                       for pid, (person, by_field) in section.items()} for name, section in held.items()}
+
+    def _push(self, object_name: str, catalog: Catalog, report: DryRunReport,
+              held: dict[int, tuple[Person, list[PendingChange]]]) -> dict[str, Any]:
         rules = field_rules(self.policy, catalog, object_name)
         condition = self.policy.push_filter
-        after = 0
         persons_out: list[dict[str, Any]] = []
         outside: list[dict[str, Any]] = []
         not_sent = 0
         fields: Counter[str] = Counter()
-        while due := self.workspace.due_persons(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                                include_failed=False, now=self.engine.clock()):
-            after = due[-1]
-            batch = self.workspace.held_batch(object_name, due)  # what the push would plan on
-            for person_id, changes in batch.changes.items():
-                person = batch.persons[person_id]
-                plan = plan_person(catalog, object_name, person, changes, rules)
-                entry = {"personId": person_id, "email": person.fields.get("email"),
-                         "salesforceId": person.link.sfdc_id, "fields": sorted(c.field for c in plan.sent)}
-                if condition is not None and not condition.matches(person.fields):
-                    outside.append(entry)
-                    continue
-                not_sent += len(plan.not_synced)
-                if plan.sent:
-                    persons_out.append(entry)
-                    fields.update(c.field for c in plan.sent)
+        for person_id, (person, changes) in sorted(held.items()):
+            plan = plan_person(catalog, object_name, person, changes, rules)
+            entry = {"personId": person_id, "email": person.fields.get("email"),
+                     "salesforceId": person.link.sfdc_id, "fields": sorted(c.field for c in plan.sent)}
+            if condition is not None and not condition.matches(person.fields):
+                outside.append(entry)
+                continue
+            not_sent += len(plan.not_synced)
+            if plan.sent:
+                persons_out.append(entry)
+                fields.update(c.field for c in plan.sent)
         if condition is not None:
             report.filtered_out[f"push.{object_name}"] = {
                 "persons": len(outside), "listed": outside[:LISTED], "leaving": self.policy.leaving.value,

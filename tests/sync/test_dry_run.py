@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tandem.emulator.model.persistence import STATE_FILE
+from tandem.people.models import StepOperation
 from tandem.people.origin import ChangeOrigin
 from tandem.people.tables import metadata
 from tandem.sync.cycle import SyncEngine
@@ -70,13 +71,45 @@ def test_a_dry_run_says_what_the_cycle_would_do(engine, store, changed_both_side
     leads = report["push"]["Lead"]
     assert leads["persons"] == 1 and leads["records"][0]["email"] == "milton@initech.example"
     assert leads["records"][0]["fields"] == ["title"]
-    assert report["push"]["Contact"]["persons"] == 1  # Hank, whose change the pull settles first
-    assert report["apiCalls"]["push"] == 4  # per object: one check query and one update for the batch
+    assert report["push"]["Contact"]["persons"] == 0  # Hank's change loses the conflict: the pull drops it
+    assert report["apiCalls"]["push"] == 2  # one check query and one update for the Lead batch
     # ... and the cycle then does just that.
     cycle = engine.run_cycle()
     assert store.persons.find_by_email("road@acme.example")
     assert person(store, "hank@globex.example").fields["title"] == "Volcano Owner"
     assert cycle.succeeded
+    pushed = {s.object: s.counts.updated for s in cycle.steps if s.operation is StepOperation.PUSH_UPDATES}
+    assert pushed == {"Contact": 0, "Lead": 1}
+
+
+def test_a_dry_run_pushes_what_the_pull_leaves_to_push(engine, store, sf):
+    """Before, the push was counted on the store as it was before the pull: a deleted Lead's and a merged
+    Lead's changes were still to go, and a converted Lead's change went to the Lead, not its Contact."""
+    from tandem.salesforce.soap import LeadConvert
+
+    engine.run_cycle()
+    lisa, milton = person(store, "lisa@springfield.example"), person(store, "milton@initech.example")
+    for_leads = [sf.Lead.create({"LastName": n, "Company": "Merge Co", "Email": f"{n.lower()}@merge.example"})["id"]
+                 for n in ("Keep", "Fold")]
+    engine.run_cycle()
+    keep, fold = person(store, "keep@merge.example"), person(store, "fold@merge.example")
+    for who, title in ((lisa, "Ghost"), (milton, "Stapler Keeper"), (keep, "Chief"), (fold, "Intern")):
+        store.persons.update(who.id, {"title": title}, origin=CLI)
+    store.persons.update(fold.id, {"city": "Lima"}, origin=CLI)
+    sf.Lead.delete(lisa.link.sfdc_id)
+    [converted] = engine.client.convert_leads([LeadConvert(
+        lead_id=milton.link.sfdc_id, converted_status="Closed - Converted", do_not_create_opportunity=True)])
+    engine.client.merge_records("Lead", for_leads[0], [for_leads[1]])
+    report = DryRun(engine).run().as_json()
+    assert [(r["personId"], r["salesforceId"], r["fields"]) for r in report["push"]["Contact"]["records"]] == [
+        (milton.id, converted.contact_id, ["title"])]
+    assert [(r["personId"], r["fields"]) for r in report["push"]["Lead"]["records"]] == [(keep.id, ["city", "title"])]
+    cycle = engine.run_cycle()
+    assert cycle.succeeded, cycle.steps
+    pushed = {s.object: s.counts.updated for s in cycle.steps if s.operation is StepOperation.PUSH_UPDATES}
+    assert pushed == {"Contact": 1, "Lead": 1}
+    assert sf.Contact.get(converted.contact_id)["Title"] == "Stapler Keeper"
+    assert (sf.Lead.get(for_leads[0])["Title"], sf.Lead.get(for_leads[0])["City"]) == ("Chief", "Lima")
 
 
 def test_a_dry_run_after_a_cycle_has_nothing_to_pull(engine, store):
