@@ -23,7 +23,7 @@ from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
 from tandem.sync.cycle import PULL_ORDER, PUSH_ORDER, SyncEngine
 from tandem.sync.plan import PagePlan
-from tandem.sync.policy import SyncPolicy
+from tandem.sync.policy import Leaving, SyncPolicy
 from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import applied_to, field_rules
 from tandem.sync.pull import Puller, pages, pull_query
@@ -140,7 +140,7 @@ class DryRun:
             report.conflicts.extend(self._conflicts(plan))
             effects.add(plan)
         if condition:
-            report.filtered_out[object_name] = self._leavers(object_name, cursor, puller)
+            report.filtered_out[object_name] = self._leavers(object_name, cursor, puller, effects)
         return {"records": tally["read"], "create": tally["new"], "update": tally["updated"],
                 "unchanged": tally["skipped"], "delete": tally["deleted"], "convert": tally["converted"],
                 "filter": condition, "created": created[:LISTED], "updated": updated[:LISTED]}
@@ -164,7 +164,7 @@ class DryRun:
                  "kept": a.attributes["Kept Value"], "lost": a.attributes["Lost Value"], "rule": a.attributes["Rule"]}
                 for a in plan.activities if a.kind is types.SFDC_SYNC_CONFLICT]
 
-    def _leavers(self, object_name: str, cursor: Any, puller: Puller) -> dict[str, Any]:
+    def _leavers(self, object_name: str, cursor: Any, puller: Puller, effects: _PullEffects) -> dict[str, Any]:
         condition = self.policy.pull_filters[object_name]
         where = cursor.where_clause()
         rows = list(self.client.query(
@@ -172,6 +172,11 @@ class DryRun:
             + f"IsDeleted = false AND NOT ({condition.text})"))
         ids = [to_18(r["Id"]) for r in rows]
         linked = self.workspace.persons_by_sfdc_ids(ids)
+        if self.policy.leaving is Leaving.UNLINKED:  # the cycle unlinks them before its push
+            for record_id, p in linked.items():
+                if p.link.sfdc_id == record_id and not p.link.sfdc_is_deleted:
+                    effects.links[p.id] = SalesforceLink(sfdc_lead_id=p.link.sfdc_lead_id,
+                                                         sfdc_contact_id=p.link.sfdc_contact_id)
         return {"records": len(ids), "ids": ids[:LISTED], "linkedPersons": sorted(p.id for p in linked.values()),
                 "leaving": self.policy.leaving.value, "filter": condition.text}
 

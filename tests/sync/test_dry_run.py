@@ -147,3 +147,20 @@ def test_policy_check_shows_what_a_new_policy_would_change(engine, store, emulat
     assert changes["filteredOut"]["Contact"]["new"]["records"] == 1
     assert org_state(emulator, tmp_path / "after") == org_before
     assert database_rows(store) == rows_before
+
+
+@pytest.mark.parametrize("leaving", ["kept", "unlinked", "flagged"])
+def test_a_dry_run_pushes_nothing_for_a_person_the_cycle_unlinks(base_url, ca_path, reset_emulator, store, sf,
+                                                                   leaving):
+    policy = parse_policy({"filter": {"Contact": "MailingCountry != 'Antarctica'", "leaving": leaving}})
+    engine = SyncEngine(sync_client(base_url, ca_path), store, policy=policy)
+    engine.run_cycle()
+    wile = person(store, "wile@acme.example")
+    sf.Contact.update(wile.link.sfdc_id, {"MailingCountry": "Antarctica"})
+    store.persons.update(wile.id, {"title": "Penguin"}, origin=CLI)
+    report = DryRun(engine).run().as_json()
+    cycle = engine.run_cycle()
+    assert cycle.succeeded, cycle.steps
+    [pushed] = [s.counts.updated for s in cycle.steps
+                if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
+    assert report["push"]["Contact"]["persons"] == pushed == (0 if leaving == "unlinked" else 1)
