@@ -114,8 +114,8 @@ class Outbox:
 
         Changes left in flight by a crashed push are due (replaying an update is harmless). A
         refused change is due again with the person's next change (the record is retried whole:
-        valid values refused together with a bad one are not left behind), when its back-off has
-        run out, or always with `include_failed`.
+        valid values refused together with a bad one are not left behind), once the pull settled
+        another of its refused changes, when its back-off has run out, or always with `include_failed`.
         """
         persons = self._fields.table
         due = pending_changes.c.state.in_([PendingState.PENDING.value, PendingState.IN_FLIGHT.value])
@@ -164,6 +164,23 @@ class Outbox:
             for tried, ids in by_attempts.items():
                 self._update(ids, state=PendingState.FAILED.value, last_error=error,
                              retry_at=now + retry_delay(tried))
+
+    def clear_settled(self, change_ids: Sequence[int]) -> int:
+        """Drop changes the pull settled (Salesforce's value kept); a person one of whose refused
+        changes goes is no longer the record Salesforce refused, so its other refused changes are due
+        again now, as with a change made in Tandem, not once their back-off runs out. Returns how many
+        were still there."""
+        refused = pending_changes.c.state == PendingState.FAILED.value
+        with self._db.transaction() as connection:
+            persons: set[int] = set()
+            for chunk in in_chunks(change_ids):
+                persons.update(connection.execute(
+                    sa.select(pending_changes.c.person_id).where(pending_changes.c.id.in_(chunk), refused)).scalars())
+            cleared = self.clear(change_ids)
+            for chunk in in_chunks(sorted(persons)):
+                connection.execute(sa.update(pending_changes)
+                                   .where(pending_changes.c.person_id.in_(chunk), refused).values(retry_at=None))
+        return cleared
 
     def clear(self, change_ids: Sequence[int]) -> int:
         """Drop changes that reached Salesforce; returns how many were still there."""

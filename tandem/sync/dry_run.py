@@ -185,15 +185,21 @@ class DryRun:
     def _held_after(self, effects: _PullEffects) -> dict[str, dict[int, tuple[Person, list[PendingChange]]]]:
         """Per object, the persons the push would find with changes once the pull has run, and those
         changes (as `held_batch` gives them: refused ones too, failed ones waiting for their back-off not)."""
-        due: list[int] = []
+        due: set[int] = set()
+        refused: set[int] = set()
         for object_name in PUSH_ORDER:
-            after = 0
-            while ids := self.workspace.due_persons(object_name, after_person_id=after, max_persons=COLLECTION_LIMIT,
-                                                    include_failed=False, now=self.engine.clock()):
-                after = ids[-1]
-                due.extend(ids)
-        persons = self.workspace.persons(due)
-        pending = self.workspace.pending_changes(due)
+            for include_failed, found in ((False, due), (True, refused)):
+                after = 0
+                while ids := self.workspace.due_persons(object_name, after_person_id=after,
+                                                        max_persons=COLLECTION_LIMIT, include_failed=include_failed,
+                                                        now=self.engine.clock()):
+                    after = ids[-1]
+                    found.update(ids)
+        pending = self.workspace.pending_changes(sorted(due | refused))
+        # a person waiting for its back-off goes again once the pull settles one of its refused changes
+        due.update(pid for pid in refused - due if any(
+            c.id in effects.settled and c.state is PendingState.FAILED for c in pending.get(pid, {}).values()))
+        persons = self.workspace.persons(sorted(due))
         held: dict[str, dict[int, tuple[Person, dict[str, PendingChange]]]] = {}
         states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
         for person_id in sorted(set(due)):

@@ -254,7 +254,7 @@ class SyncWorkspace:
                 store.bases.set_many({pid: fields for pid, (fields, _) in zip(new_ids, plan.new_persons, strict=True)},
                                      new_persons=True)
             if plan.dropped_pending:
-                store.outbox.clear(plan.dropped_pending)
+                store.outbox.clear_settled(plan.dropped_pending)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
             if updates:
                 store.persons.update_many(updates, origin=ChangeOrigin.SALESFORCE, reason="changed in Salesforce",

@@ -164,3 +164,17 @@ def test_a_dry_run_pushes_nothing_for_a_person_the_cycle_unlinks(base_url, ca_pa
     [pushed] = [s.counts.updated for s in cycle.steps
                 if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
     assert report["push"]["Contact"]["persons"] == pushed == (0 if leaving == "unlinked" else 1)
+
+
+def test_a_dry_run_counts_a_refused_change_that_goes_again_once_the_pull_settles_another(engine, store, sf):
+    engine.run_cycle()
+    samir = person(store, "samir@initech.example")
+    store.persons.update(samir.id, {"fax": "5550009999", "phone": "call me maybe"}, origin=CLI)
+    engine.run_cycle()  # refused
+    assert DryRun(engine).run().as_json()["push"]["Contact"]["persons"] == 0  # waits for its back-off
+    sf.Contact.update(samir.link.sfdc_id, {"Phone": "+1 555 0142"})  # Salesforce wins the phone
+    report = DryRun(engine).run().as_json()
+    assert [(r["personId"], r["fields"]) for r in report["push"]["Contact"]["records"]] == [(samir.id, ["fax"])]
+    cycle = engine.run_cycle()
+    [step] = [s for s in cycle.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
+    assert (step.counts.updated, step.counts.failed) == (1, 0)

@@ -71,3 +71,13 @@ def test_a_quiet_cycle_offers_a_refused_record_again_after_its_back_off(base_url
     clock.now += timedelta(minutes=20)
     engine.run_cycle()
     assert len(activities_of(store, samir.id, FAILED)) == 3
+
+
+def test_the_valid_change_goes_again_once_the_pull_settles_the_bad_value(engine, store, sf):
+    """Before, Salesforce's phone won the refused one, and the fax refused with it waited for its back-off."""
+    samir = _refused(engine, store, sf)
+    sf.Contact.update(samir.link.sfdc_id, {"Phone": "+1 555 0142"})  # Salesforce wins the phone
+    engine.run_cycle()
+    record = sf.Contact.get(samir.link.sfdc_id)
+    assert (record["Fax"], record["Phone"]) == ("5550009999", "+1 555 0142")
+    assert store.outbox.find(person_ids=[samir.id]) == []
