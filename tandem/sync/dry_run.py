@@ -195,7 +195,11 @@ class DryRun:
                                                         now=self.engine.clock()):
                     after = ids[-1]
                     found.update(ids)
-        pending = self.workspace.pending_changes(sorted(due | refused))
+        # a record the pull brings back (undeleted, linked again) pushes its person's waiting changes
+        revived = {pid for pid, link in effects.links.items() if link.sfdc_id and not link.sfdc_is_deleted} - due
+        pending = self.workspace.pending_changes(sorted(due | refused | revived))
+        due.update(pid for pid in revived if any(
+            c.state is not PendingState.FAILED for c in pending.get(pid, {}).values()))
         # a person waiting for its back-off goes again once the pull settles one of its refused changes
         due.update(pid for pid in refused - due if any(
             c.id in effects.settled and c.state is PendingState.FAILED for c in pending.get(pid, {}).values()))

@@ -178,3 +178,20 @@ def test_a_dry_run_counts_a_refused_change_that_goes_again_once_the_pull_settles
     cycle = engine.run_cycle()
     [step] = [s for s in cycle.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
     assert (step.counts.updated, step.counts.failed) == (1, 0)
+
+
+def test_a_dry_run_counts_the_waiting_change_of_a_record_undeleted_in_salesforce(engine, store, sf, http, base_url,
+                                                                                 sf_token):
+    from tests.sync.test_lifecycle import soap
+
+    engine.run_cycle()
+    wile = person(store, "wile@acme.example")
+    sf.Contact.delete(wile.link.sfdc_id)
+    store.persons.update(wile.id, {"title": "Ghost"}, origin=CLI)
+    engine.run_cycle()  # flagged deleted: the title waits
+    soap(http, base_url, sf_token, f"<undelete><ids>{wile.link.sfdc_id}</ids></undelete>")
+    report = DryRun(engine).run().as_json()
+    assert [(r["personId"], r["fields"]) for r in report["push"]["Contact"]["records"]] == [(wile.id, ["title"])]
+    cycle = engine.run_cycle()
+    [step] = [s for s in cycle.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
+    assert step.counts.updated == 1 and sf.Contact.get(wile.link.sfdc_id)["Title"] == "Ghost"
