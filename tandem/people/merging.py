@@ -72,7 +72,7 @@ class Merges:
             pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
             for change in self._outbox.find(person_ids=[winner_id, *losers]):
                 pending[change.person_id][change.field] = change
-            changes, conflicts = _merged_values(winner, merged, pending, frozenset(own))
+            changes, conflicts = merged_values(winner, merged, pending, frozenset(own))
             if link is None and (not winner.linked or winner.link.sfdc_is_deleted):
                 link = next((p.link for p in merged if p.linked and not p.link.sfdc_is_deleted), None)
             self._tombstones.bury(merged, MERGED, winner_id, origin, now)
@@ -91,7 +91,7 @@ def _empty(value: Any) -> bool:
     return value is None or value == ""
 
 
-def _merged_values(
+def merged_values(
     winner: Person, losers: list[Person], pending: dict[int, dict[str, PendingChange]], own: frozenset[str]
 ) -> tuple[dict[str, Any], list[tuple[Person, PendingChange, Any]]]:
     """The winner's new values, and the losers' pending changes that lost to the winner's own."""

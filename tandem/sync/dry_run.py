@@ -17,12 +17,14 @@ from typing import Any
 
 from tandem.errors import StoreError
 from tandem.people import activities as types
+from tandem.people.merging import merged_values
 from tandem.people.models import PendingChange, PendingState, Person, SalesforceLink
+from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
 from tandem.sync.cycle import PULL_ORDER, PUSH_ORDER, SyncEngine
-from tandem.sync.plan import PagePlan
+from tandem.sync.plan import MergeOrder, PagePlan
 from tandem.sync.policy import Leaving, SyncPolicy
 from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import applied_to, field_rules
@@ -64,14 +66,14 @@ class _PullEffects:
     """Pending changes the pull drops (Salesforce's value applied, agreed, or winning a conflict)."""
     links: dict[int, SalesforceLink] = field(default_factory=dict)
     """Persons' links as the pull leaves them (deleted, relinked, converted to a Contact)."""
-    merged: dict[int, int] = field(default_factory=dict)
-    """Persons merged away, and the person each is merged into."""
+    merges: list[MergeOrder] = field(default_factory=list)
+    """The merges the pull makes (in Salesforce, or a Lead converted into a Contact with a person)."""
 
     def add(self, plan: PagePlan) -> None:
         self.settled.update(plan.dropped_pending)
         self.links.update(plan.links)
         for order in plan.merges:
-            self.merged.update((loser, order.winner_id) for loser in order.loser_ids)
+            self.merges.append(order)
             if order.link is not None:
                 self.links[order.winner_id] = order.link
 
@@ -197,42 +199,41 @@ class DryRun:
                     found.update(ids)
         # a record the pull brings back (undeleted, linked again) pushes its person's waiting changes
         revived = {pid for pid, link in effects.links.items() if link.sfdc_id and not link.sfdc_is_deleted} - due
-        pending = self.workspace.pending_changes(sorted(due | refused | revived))
-        due.update(pid for pid in revived if any(
-            c.state is not PendingState.FAILED for c in pending.get(pid, {}).values()))
+        merging = {pid for order in effects.merges for pid in (order.winner_id, *order.loser_ids)}
+        held_now = self.workspace.pending_changes(sorted(due | refused | revived | merging))
+        pending = {pid: {name: c for name, c in changes.items() if c.id not in effects.settled}
+                   for pid, changes in held_now.items()}
+        due.update(pid for pid in revived
+                   if any(c.state is not PendingState.FAILED for c in pending.get(pid, {}).values()))
         # a person waiting for its back-off goes again once the pull settles one of its refused changes
         due.update(pid for pid in refused - due if any(
-            c.id in effects.settled and c.state is PendingState.FAILED for c in pending.get(pid, {}).values()))
-        persons = self.workspace.persons(sorted(due))
-        held: dict[str, dict[int, tuple[Person, dict[str, PendingChange]]]] = {}
-        states = {PendingState.PENDING, PendingState.IN_FLIGHT, PendingState.FAILED}
-        for person_id in sorted(set(due)):
-            person = persons.get(person_id)
-            if person is None:
+            c.id in effects.settled and c.state is PendingState.FAILED for c in held_now.get(pid, {}).values()))
+        persons = self.workspace.persons(sorted(due | merging))
+        queued = {pid: dict(pending.get(pid, {})) for pid in due}
+        for order in effects.merges:  # what a merge queues on its winner (a loser's changes, filled fields)
+            winner = persons.get(order.winner_id)
+            losers = [persons[pid] for pid in order.loser_ids if pid in persons]
+            if winner is None:
                 continue
-            owner = person_id
-            while owner in effects.merged:  # a merged person's changes land on the person it is merged into
-                owner = effects.merged[owner]
-            if owner != person_id:
-                person = persons.get(owner) or self.workspace.persons([owner]).get(owner)
-                if person is None:
-                    continue
-            link = effects.links.get(owner, person.link)
+            values, _ = merged_values(winner, losers, pending, order.own)
+            target = queued.setdefault(winner.id, dict(pending.get(winner.id, {})))
+            for name, value in values.items():
+                target[name] = PendingChange(0, winner.id, name, value, self.engine.clock(), ChangeOrigin.SALESFORCE,
+                                             PendingState.PENDING, 0, None, None)
+            for pid in order.loser_ids:
+                queued.pop(pid, None)
+        held: dict[str, dict[int, tuple[Person, list[PendingChange]]]] = {}
+        for person_id, by_field in sorted(queued.items()):
+            person = persons.get(person_id)
+            if person is None or not by_field:
+                continue
+            link = effects.links.get(person_id, person.link)
             if not link.sfdc_id or link.sfdc_is_deleted or link.sfdc_type not in PUSH_ORDER:
                 continue
-            changes = [c for c in pending.get(person_id, {}).values()
-                       if c.state in states and c.id not in effects.settled]
-            if not changes:
-                continue
-            section = held.setdefault(link.sfdc_type, {})
-            if owner not in section:
-                section[owner] = (replace(person, link=link) if link != person.link else person, {})
-            by_field = section[owner][1]
-            for change in changes:  # the winner's own change of a field beats a merged person's
-                if change.field not in by_field or change.person_id == owner:
-                    by_field[change.field] = change
-        return {name: {pid: (person, sorted(by_field.values(), key=lambda c: c.id))
-                       for pid, (person, by_field) in section.items()} for name, section in held.items()}
+            held.setdefault(link.sfdc_type, {})[person_id] = (
+                replace(person, link=link) if link != person.link else person,
+                sorted(by_field.values(), key=lambda c: c.id))
+        return held
 
     def _push(self, object_name: str, catalog: Catalog, report: DryRunReport,
               held: dict[int, tuple[Person, list[PendingChange]]]) -> dict[str, Any]:

@@ -195,3 +195,17 @@ def test_a_dry_run_counts_the_waiting_change_of_a_record_undeleted_in_salesforce
     cycle = engine.run_cycle()
     [step] = [s for s in cycle.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
     assert step.counts.updated == 1 and sf.Contact.get(wile.link.sfdc_id)["Title"] == "Ghost"
+
+
+def test_a_dry_run_counts_what_a_merge_in_salesforce_fills_on_the_winner(engine, store, sf):
+    engine.run_cycle()
+    hank, samir = person(store, "hank@globex.example"), person(store, "samir@initech.example")
+    sf.Contact.update(samir.link.sfdc_id, {"Birthdate": "1985-07-04"})
+    engine.run_cycle()
+    engine.client.merge_records("Contact", hank.link.sfdc_id, [samir.link.sfdc_id])
+    report = DryRun(engine).run().as_json()
+    [winner] = report["push"]["Contact"]["records"]
+    assert winner["personId"] == hank.id and "dateOfBirth" in winner["fields"]
+    cycle = engine.run_cycle()
+    [step] = [s for s in cycle.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
+    assert step.counts.updated == 1 and sf.Contact.get(hank.link.sfdc_id)["Birthdate"] == "1985-07-04"
