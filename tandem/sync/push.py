@@ -80,7 +80,9 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
         other = catalog.for_person_field(object_name, change.field)
         if other is None and object_name == "Contact":
             other = catalog.for_person_field("Account", change.field)
-        reason = other.reason if other is not None else ""
+        reason = other.reason if other is not None else (
+            f"no {object_name} field the sync user can see takes it (hidden by field-level security, "
+            "removed, or not on the object)")
         plan.not_synced.append((change, other, reason))
     return plan
 
@@ -384,7 +386,7 @@ class Pusher:
                 "Source": change.origin, "Reason": f"not sent to Salesforce: {reason}", "Value": shown(change.value),
                 "Rule": reason,
             })
-            for p in plans for change, rule, reason in p.not_synced if rule is not None
+            for p in plans for change, _, reason in p.not_synced
         ]
         self.workspace.not_sent(drops, records)
 

@@ -63,3 +63,22 @@ def test_type_change_is_reported_once_and_not_applied(fresh_schema_engine, store
     assert "Lead.Newsletter__c" in errors[0].message
     assert store.fields.get("Newsletter__c").type.value == "boolean"
     assert person(store, "samir@initech.example").fields["Newsletter__c"] is True
+
+
+def test_a_change_waiting_on_a_field_then_hidden_from_the_sync_user_is_logged_as_not_sent(
+        fresh_schema_engine, store, org, sf):
+    """Before, the waiting value left the outbox with no activity: nothing said it never reached Salesforce."""
+    from tandem.people import activities as types
+    from tests.sync.observe import activities_of
+
+    fresh_schema_engine.run_cycle()
+    wile = person(store, "wile@acme.example")
+    store.persons.update(wile.id, {"Favorite_Color__c": "Green", "title": "Boss"}, origin=ChangeOrigin.CLI)
+    org.set_field_level("Marketing Sync", "Contact", "Favorite_Color__c", "none")
+    assert fresh_schema_engine.run_cycle().succeeded
+    record = sf.Contact.get(wile.link.sfdc_id)
+    assert (record["Favorite_Color__c"], record["Title"]) == ("Red", "Boss")
+    assert store.outbox.find(person_ids=[wile.id]) == []
+    [held_back] = activities_of(store, wile.id, types.SFDC_VALUE_DROPPED)
+    assert held_back.attribute("Field") == "Favorite_Color__c" and held_back.attribute("Value") == "Green"
+    assert "field-level security" in held_back.attribute("Reason")
