@@ -9,7 +9,8 @@
   when that person existed before the conversion, into the Lead's person when it did not (the
   Contact pull runs first and gives a Contact the conversion created a person of its own). The
   comparison is of Tandem's clock with Salesforce's stamp; a skew of more than the time between a
-  conversion and the next cycle only changes which of the two ids survives, not the merged values.
+  conversion and the next cycle only changes which of the two ids survives, not the merged values:
+  either way the company fields are the Contact's Account's, never the Lead's.
 - Undeleted (back from the recycle bin): the flag is cleared, with an SFDC Record Undeleted activity.
 
 `RecordFates` is a collaborator of the puller. Merges are planned here and done by the workspace in
@@ -24,6 +25,7 @@ from dataclasses import replace
 from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
+from tandem.sync.merge import same_value
 from tandem.sync.plan import ActivityRecord, PagePlan
 from tandem.sync.records import PulledRecord
 
@@ -81,7 +83,10 @@ class RecordFates:
         plan.merge_into(master.id).loser_ids.append(loser.id)
         plan.deletes_counted.deleted += 1
 
-    def converted(self, person: Person, record: PulledRecord, persons: dict[str, Person], plan: PagePlan) -> None:
+    def converted(self, person: Person, record: PulledRecord, persons: dict[str, Person], plan: PagePlan,
+                  account_fields: frozenset[str] = frozenset()) -> None:
+        """`account_fields` are the company fields a Contact's Account gives: after the conversion
+        they are the Contact's, whichever of the two persons survives."""
         contact_id = record.converted_contact_id
         if contact_id is None or person.link.sfdc_type == "Contact":
             plan.conversions_counted.skipped += 1
@@ -100,6 +105,11 @@ class RecordFates:
             order = plan.merge_into(winner.id)
             order.loser_ids.append(loser.id)
             order.link = link
+            order.own = account_fields
+            if winner is person:  # the Lead's company fields give way to the Contact's Account's
+                for name in account_fields & contact_person.fields.keys():
+                    if not same_value(contact_person.fields[name], person.fields.get(name)):
+                        plan.updates[person.id][name] = contact_person.fields[name]
         else:
             plan.links[person.id] = link
         persons[contact_id] = winner

@@ -407,7 +407,7 @@ class Puller:
             elif record.is_deleted:
                 self.fates.deleted(person, record, persons, plan)
             elif object_name == "Lead" and record.is_converted:
-                self.fates.converted(person, record, persons, plan)
+                self.fates.converted(person, record, persons, plan, self.catalog.account_fields())
             else:
                 if person.link.sfdc_is_deleted and person.link.sfdc_id == record.id:
                     self.fates.undeleted(person, record, plan)

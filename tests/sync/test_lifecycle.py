@@ -204,6 +204,20 @@ def test_lead_converted_into_an_existing_contact_merges_the_persons(synced, stor
     assert step(report, "Lead", StepOperation.PULL_CONVERSIONS).counts.updated == 1
 
 
+def test_lead_converted_into_an_existing_account_takes_that_accounts_company_fields(synced, store, sf):
+    """Before, the person kept the Lead's company beside the Account's website and industry until the
+    Contact next changed in Salesforce."""
+    lisa, wile = person(store, "lisa@springfield.example"), person(store, "wile@acme.example")
+    outcome = convert(synced, lisa.link.sfdc_id, account_id=wile.link.sfdc_account_id)
+    assert synced.run_cycle().succeeded
+    followed = store.persons.get(lisa.id)
+    assert (followed.link.sfdc_id, followed.link.sfdc_account_id) == (outcome.contact_id, wile.link.sfdc_account_id)
+    acme = {name: wile.fields[name] for name in ("company", "website", "industry")}
+    assert {name: followed.fields[name] for name in acme} == acme == {
+        "company": "Acme Corp", "website": "acme.example", "industry": "Manufacturing"}
+    assert store.persons.count() == 6
+
+
 def test_changes_waiting_on_a_lead_and_a_contact_reach_the_contact_it_was_converted_into(synced, store, sf):
     """Before, the conversion forgot the Contact person's bases: its waiting phone and the Lead
     person's waiting title were called conflicts on the next pull, and Salesforce won both."""
