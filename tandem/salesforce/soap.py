@@ -114,7 +114,11 @@ class SoapFault:
 
 
 def parse_fault(xml: bytes | str) -> SoapFault | None:
-    root = ElementTree.fromstring(xml)
+    """The SOAP fault of an answer; None when it holds none, or is not XML (a proxy's HTML error page)."""
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError:
+        return None
     fault = root.find(f".//{{{ENVELOPE_NS}}}Fault")
     if fault is None:
         return None

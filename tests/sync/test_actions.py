@@ -17,7 +17,8 @@ from tests.sync.observe import activities_of, person
 
 
 LOST_CONVERT_SEED = 3
-"""Under `dropAfterCommit` 0.5, this seed loses the answer of the conversion's first try only."""
+"""Under `dropAfterCommit` (or `http502AfterCommit`) 0.5, this seed loses the answer of the conversion's first
+try only."""
 
 
 @pytest.fixture
@@ -218,16 +219,18 @@ def test_lost_answer_after_conversion_then_retry_gives_one_account(actions, stor
     assert store.persons.get(milton.id).link.sfdc_id == result.contact_id
 
 
-def test_a_conversion_whose_answer_was_lost_is_followed_not_reported_refused(actions, store, sf, base_url, http):
+@pytest.mark.parametrize("lost", ["dropAfterCommit", "http502AfterCommit"])
+def test_a_conversion_whose_answer_was_lost_is_followed_not_reported_refused(actions, store, sf, base_url, http, lost):
     """The client sends convertLead again after a lost answer; Salesforce then says the Lead is already
-    converted. Before, that was logged as a refusal and the person stayed a Lead in Tandem."""
+    converted. Before, that was logged as a refusal and the person stayed a Lead in Tandem; and a
+    proxy's HTML 502 in place of the SOAP answer failed the action with an XML parse error."""
     milton = person(store, "milton@initech.example")
     sf.Lead.update(milton.link.sfdc_id, {LINK_FIELD: actions.external_id(milton.id)})  # named already: one write
     accounts_before = sf.query("SELECT COUNT() FROM Account")["totalSize"]
-    http.put(f"{base_url}/_emulator/faults", json={"seed": LOST_CONVERT_SEED, "dropAfterCommit": 0.5}).raise_for_status()
+    http.put(f"{base_url}/_emulator/faults", json={"seed": LOST_CONVERT_SEED, lost: 0.5}).raise_for_status()
     try:
         result = actions.convert_person(milton.id)
-        injected = http.get(f"{base_url}/_emulator/faults").json()["injected"]["dropAfterCommit"]
+        injected = http.get(f"{base_url}/_emulator/faults").json()["injected"][lost]
     finally:
         http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
     assert injected == 1  # the conversion's answer was lost once, and its retry answered
