@@ -1,4 +1,4 @@
-"""Why a connection to Salesforce failed, in one line with what to do: certificate, DNS, refused, timeout."""
+"""Why a connection to Salesforce failed, in one line with what to do: certificate, proxy, DNS, refused, timeout."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def connection_failure(url: str, error: requests.RequestException) -> Salesforce
             "its certificate is for another host name" if "hostname" in text or "host name" in text else
             "no trusted CA signs its certificate")
         return UntrustedCertificate(f"the certificate of {url} is not trusted: {detail}")
+    if isinstance(error, requests.exceptions.ProxyError):
+        return Unreachable(f"the proxy on the way to {url} could not be reached or refused the connection",
+                           hint="check HTTPS_PROXY (and NO_PROXY) in this machine's environment, and that the "
+                                "proxy runs")
     if any(isinstance(e, socket.gaierror) for e in chain) or "name or service not known" in text \
             or "nodename nor servname" in text or "name resolution" in text or "getaddrinfo" in text:
         return Unreachable(f"{host} cannot be found (DNS)",

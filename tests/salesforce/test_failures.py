@@ -41,6 +41,22 @@ def test_dns_and_refused_are_told_apart():
         assert expected in str(failure) and failure.hint
 
 
+def test_a_proxy_that_cannot_be_reached_is_named_not_the_org(monkeypatch):
+    """Before, a dead HTTPS_PROXY read as the org refusing the connection, with a fix in TANDEM_SF_LOGIN_URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://proxy-user:pr0xy-s3cret@127.0.0.1:{port}")
+    url = "https://yourcompany.my.salesforce.example"
+    with pytest.raises(Unreachable) as caught:
+        login(PinnedSession(timeout=2, connect_timeout=2), Credentials(login_url=url, client_id="app"))
+    shown = f"{caught.value}; {caught.value.hint}"
+    assert "proxy" in str(caught.value) and "HTTPS_PROXY" in caught.value.hint
+    assert "TANDEM_SF_LOGIN_URL" not in shown and "s3cret" not in shown
+
+
 @pytest.mark.parametrize(("code", "description", "expected"), [
     ("invalid_grant", "authentication failure", "TANDEM_SF_SECURITY_TOKEN"),
     ("invalid_grant", "user is locked out", "unlock it in Setup > Users"),
