@@ -12,6 +12,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
@@ -95,6 +96,8 @@ class Settings(BaseSettings):
     def _https_login(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("https://"):
             raise ValueError("must be an https:// URL")
+        if value is not None and "@" in urlsplit(value).netloc:  # it would show in every connection error
+            raise ValueError("must not hold a user name or password; set TANDEM_SF_USERNAME and TANDEM_SF_PASSWORD")
         return value.rstrip("/") if value else value
 
     @field_validator("sf_api_version")
