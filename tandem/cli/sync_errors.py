@@ -37,7 +37,9 @@ def who(error: dict[str, Any]) -> str:
 def code(error: dict[str, Any]) -> str:
     """Salesforce's error code (`FIELD_CUSTOM_VALIDATION_EXCEPTION`, `invalid_grant`), never a class name."""
     value = error.get("errorCode") or ""
-    return "" if not value or ("_" not in value and not value.isupper()) else f"{value}: "
+    if not value or ("_" not in value and not value.isupper()) or (error.get("message") or "").startswith(f"{value}:"):
+        return ""  # no code, a class name, or one the message already opens with (a refused login's)
+    return f"{value}: "
 
 
 def line(error: dict[str, Any]) -> str:

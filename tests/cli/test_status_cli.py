@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 
+from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
 from tests.cli.running import flat, tandem
 
 SAMIR = "samir@initech.example"
@@ -62,3 +63,18 @@ def test_an_unreachable_org_fails_sync_in_one_line_and_status_still_shows_the_lo
     as_json = json.loads(tandem(tmp_path, "status", "--salesforce", "--json", env=org).stdout)
     assert as_json["salesforce"]["reachable"] is False and as_json["backlog"]["salesforceChanges"] is None
     assert all(len(line) <= 80 for line in status.stdout.splitlines() if not line.startswith(("FAILED", "Salesforce", "  ")))
+
+
+def test_a_refused_login_is_listed_once_with_its_code_and_no_secret(tmp_path, base_url, ca_path):
+    """Before, status printed the code twice: `invalid_client: invalid_client: invalid client credentials`."""
+    org = {"TANDEM_SF_LOGIN_URL": base_url, "TANDEM_SF_CA_BUNDLE": str(ca_path),
+           "TANDEM_SF_CLIENT_ID": CONNECTED_APP.client_id, "TANDEM_SF_CLIENT_SECRET": "not-the-s3cret",
+           "TANDEM_SF_USERNAME": SYNC_USER.username, "TANDEM_SF_PASSWORD": SYNC_USER.password}
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync", env=org).returncode == 1
+    status = tandem(tmp_path, "status", env=org)
+    assert status.returncode == 0, status.stderr
+    [listed] = [line for line in status.stdout.splitlines() if line.startswith("  ")]
+    assert listed.endswith(": invalid_client: invalid client credentials; TANDEM_SF_CLIENT_SECRET is not the "
+                           "connected app's Consumer Secret")
+    assert "invalid_client: invalid_client" not in listed and "s3cret" not in status.stdout
