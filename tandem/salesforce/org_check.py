@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tandem.errors import SalesforceError
+from tandem.errors import AuthenticationFailed, SalesforceError, Unreachable, UntrustedCertificate
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.soql import quoted
 
@@ -128,6 +128,8 @@ def hidden_fields(client: SalesforceClient, object_name: str, visible: set[str])
             f"WHERE EntityDefinition.QualifiedApiName = {quoted(object_name)}")
     try:
         rows = client.tooling_query(soql)
+    except (AuthenticationFailed, Unreachable, UntrustedCertificate):
+        raise  # no call reaches the org: the command fails on it, as every other one does
     except SalesforceError as error:
         if error.status == 404 or error.error_code == "NOT_FOUND":
             why = "this org does not answer the Tooling API (FieldDefinition)"

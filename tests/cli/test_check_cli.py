@@ -134,3 +134,14 @@ def test_fields_hidden_from_the_sync_user_are_listed_by_check_and_fields(tmp_pat
     hidden = {(r["object"], r["field"]): r["reason"] for r in json.loads(listed.stdout) if r["direction"] == "none"}
     for name in ("Lead", "Contact"):
         assert hidden[(name, "Internal_Notes__c")] == "hidden from the sync user (field-level security): never synced"
+
+
+def test_fields_with_a_refused_login_fails_in_one_line_not_as_a_tooling_refusal(tmp_path, base_url, ca_path, reset_emulator):
+    """Before, `tandem fields` listed the kept describes, said the Tooling API refused, and exited 0."""
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync", env=org_env(base_url, ca_path, SYNC_USER)).returncode == 0
+    refused = tandem(tmp_path, "fields", env=org_env(base_url, ca_path, UserLogin(SYNC_USER.username, "s3cret-typo")))
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Error: invalid_grant: authentication failure; check TANDEM_SF_USERNAME")
+    assert len(refused.stderr.splitlines()) == 1
+    assert "Tooling API" not in refused.stdout + refused.stderr and "s3cret" not in refused.stdout + refused.stderr

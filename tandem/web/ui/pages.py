@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tandem.errors import NotFound, TandemError
+from tandem.errors import NotFound, SalesforceError, TandemError
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
@@ -161,7 +161,12 @@ async def convert_page(request: Request, person_id: int) -> Response:
 async def fields(request: Request) -> Response:
     viewer(request)
     catalog, problem, _ = await run_in_threadpool(_catalog_and_instance, request)
-    report = await run_in_threadpool(_field_report, request, catalog) if catalog else None
+    report = None
+    if catalog:
+        try:
+            report = await run_in_threadpool(_field_report, request, catalog)
+        except SalesforceError as error:  # the login refused, or the org unreachable
+            problem = f"Salesforce could not be asked for the hidden fields: {error}"
     return render(request, "fields.html", page="Fields", rules=report.rules if report else [],
                   problems=[problem] if problem else report.unlisted if report else [],
                   fetched_at=catalog.fetched_at if catalog else None)
