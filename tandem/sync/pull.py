@@ -69,7 +69,8 @@ _SYSTEM_FIELDS = {
 
 def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> str:
     """The object's pull: the catalog's pulled fields (never an `off` one) changed in the cursor's window,
-    within the policy's filter `condition` when there is one (for Leads, converted ones too)."""
+    within the policy's filter `condition` when there is one (deleted and merged records too, and for
+    Leads converted ones)."""
     wanted: list[str] = list(_SYSTEM_FIELDS[object_name])
     if object_name != "Account" and catalog.described(object_name, LINK_FIELD):
         wanted.append(LINK_FIELD)
@@ -84,6 +85,11 @@ def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: st
         # conversion: the person would stay on the converted Lead and the Contact become a second
         # person); the pull follows each to its Contact and makes no person of one
         condition = f"({condition}) OR IsConverted = true"
+    if condition and object_name != "Account":
+        # so are deleted and merged ones: a record outside the filter, its person kept, is deleted or
+        # merged away all the same (else its person is pushed to a deleted record for ever); the pull
+        # makes no person of one
+        condition = f"({condition}) OR IsDeleted = true"
     where = " AND ".join(part for part in (cursor.where_clause(), f"({condition})" if condition else "") if part)
     return (
         f"SELECT {', '.join(fields.values())} FROM {object_name}"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tandem.errors import ConfigError
+from tandem.errors import ConfigError, NotFound
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
@@ -153,3 +153,27 @@ def test_a_push_filter_on_an_unknown_person_field_fails_naming_the_key(engine_wi
 def test_filters_are_checked_when_the_policy_loads():
     with pytest.raises(ConfigError, match="sync.filter.Lead"):
         parse_policy({"filter": {"Lead": "IsConverted = "}})
+
+
+@pytest.mark.parametrize("leaving", ["kept", "flagged"])
+def test_a_record_outside_the_pull_filter_deleted_or_merged_in_salesforce(engine_with, store, sf, leaving):
+    """Before, the filter hid the delete and the merge: both persons were pushed to deleted records for ever
+    (ENTITY_IS_DELETED), and the merged Contact's person was never merged."""
+    engine = engine_with({"Contact": "Title != 'Retired'", "leaving": leaving})
+    engine.run_cycle()
+    wile, peter, samir = person(store, WILE), person(store, PETER), person(store, "samir@initech.example")
+    for who in (wile, peter):
+        sf.Contact.update(who.link.sfdc_id, {"Title": "Retired"})
+    engine.run_cycle()  # both leave the filter; their persons keep their links
+    sf.Contact.delete(wile.link.sfdc_id)
+    engine.client.merge_records("Contact", samir.link.sfdc_id, [peter.link.sfdc_id])
+    store.persons.update(wile.id, {"phone": "+1 555 0101"}, origin=CLI)
+    store.persons.update(peter.id, {"mobilePhone": "+1 555 0102"}, origin=CLI)
+    report = engine.run_cycle()
+    assert report.succeeded, report.steps
+    assert store.persons.get(wile.id).link.sfdc_is_deleted
+    with pytest.raises(NotFound, match=f"merged into person {samir.id}"):
+        store.persons.get(peter.id)
+    assert sf.Contact.get(samir.link.sfdc_id)["MobilePhone"] == "+1 555 0102"  # the loser's change reached the master
+    assert [s.counts.failed for s in report.steps if s.operation is StepOperation.PUSH_UPDATES] == [0, 0]
+    assert store.persons.count() == 5
