@@ -4,9 +4,9 @@ Merge rules (REFERENCE, "Deletes, merges, conversions"): the winner's value wins
 loser's value fills a field that is empty on the winner, lead scores are summed and the activity
 logs are combined (activity rows keep their ids and move to the winner); a field the winner
 cleared and has not pushed yet is its value, not an empty one to fill. A loser's pending change
-lands on the winner unless the winner has its own pending change for that field; then the loser's
-value is written to the winner's log as a conflict, never dropped silently. Each loser leaves a
-tombstone saying where its id went.
+lands on the winner unless the winner has its own pending change for that field, or the field is
+one only the winner's record gives; then the loser's value is written to the winner's log as a
+conflict, never dropped silently. Each loser leaves a tombstone saying where its id went.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ class Merges:
             if link is not None and link != winner.link:
                 self._persons.set_links([(winner_id, link)], reason=why, now=now)
             entries = [_merge_entry(winner, merged, origin, link)]
-            entries += [_conflict_entry(winner_id, loser, change, kept, origin) for loser, change, kept in conflicts]
+            entries += [_conflict_entry(winner_id, loser, change, kept, origin, frozenset(own))
+                        for loser, change, kept in conflicts]
             self._activities.log_many(entries, now=now)
         return self._persons.get(winner_id)
 
@@ -99,9 +100,9 @@ def merged_values(
     conflicts: list[tuple[Person, PendingChange, Any]] = []
     for loser in losers:
         for name, change in pending.get(loser.id, {}).items():
-            if name in SUMMED_FIELDS or name in own or name not in loser.fields:
+            if name in SUMMED_FIELDS or name not in loser.fields:
                 continue
-            if name in pending.get(winner.id, {}) or name in changes:
+            if name in own or name in pending.get(winner.id, {}) or name in changes:
                 conflicts.append((loser, change, changes.get(name, winner.fields.get(name))))
             else:
                 changes[name] = loser.fields[name]
@@ -136,11 +137,12 @@ def _merge_entry(winner: Person, merged: list[Person], origin: ChangeOrigin,
             {"Merged Lead IDs": ids, "Merge Source": origin.value, "Source": origin.value})
 
 
-def _conflict_entry(winner_id: int, loser: Person, change: PendingChange, kept: Any,
-                    origin: ChangeOrigin) -> ActivityEntry:
+def _conflict_entry(winner_id: int, loser: Person, change: PendingChange, kept: Any, origin: ChangeOrigin,
+                    own: frozenset[str]) -> ActivityEntry:
+    kept_why = "the winner's record gives this field" if change.field in own else "the winner's own change is kept"
     return (winner_id, types.SFDC_SYNC_CONFLICT, change.field, {
         "Field": change.field, "Salesforce Type": loser.link.sfdc_type, "Salesforce Id": loser.link.sfdc_id,
         "Source": origin.value,
-        "Reason": f"merge: person {loser.id} had a pending change; the winner's own change is kept",
+        "Reason": f"merge: person {loser.id} had a pending change; {kept_why}",
         "Kept Value": to_json_value(kept), "Lost Value": to_json_value(change.value), "Winner": "merge winner",
     })

@@ -59,6 +59,21 @@ def test_losers_pending_change_lands_on_winner_or_is_a_conflict(store: PersonSto
     assert store.outbox.find(person_ids=[loser.id]) == []
 
 
+def test_losers_pending_change_to_a_field_only_the_winners_record_gives_is_logged(store: PersonStore) -> None:
+    """Before, a loser's waiting company (a Contact's Account field) left with the loser, unlogged."""
+    winner = add(store, email="w@example.com", lastName="W", company="Winner Inc")
+    loser = add(store, email="l@example.com", lastName="L")
+    store.persons.update(loser.id, {"company": "Loser Inc", "title": "VP"}, origin=ChangeOrigin.CLI)
+
+    merged = store.merges.merge(winner.id, [loser.id], origin=ChangeOrigin.SALESFORCE, own={"company"})
+
+    assert merged.fields["company"] == "Winner Inc" and merged.fields["title"] == "VP"
+    [conflict] = store.activities.find(winner.id, type_ids=[types.SFDC_SYNC_CONFLICT.id])
+    assert (conflict.attribute("Field"), conflict.attribute("Lost Value"), conflict.attribute("Kept Value")) == (
+        "company", "Loser Inc", "Winner Inc")
+    assert "the winner's record gives this field" in conflict.attribute("Reason")
+
+
 def test_salesforce_merge_logs_sfdc_merge_and_unlinked_winner_takes_the_link(store: PersonStore) -> None:
     winner = add(store, email="w@example.com")
     [loser_id] = store.persons.add_linked([({"email": "l@example.com"}, SalesforceLink(
