@@ -135,9 +135,10 @@ class FilterEffects:
             page.links[person.id] = SalesforceLink(sfdc_lead_id=person.link.sfdc_lead_id,
                                                    sfdc_contact_id=person.link.sfdc_contact_id)
             page.forget_bases.append(person.id)
+        held_back = "pushed" if rule == "sync.filter.push" else "pulled"  # a pull filter's person is still pushed
         page.activities.append(ActivityRecord(person.id, types.SFDC_SYNC_FILTER, person.link.sfdc_id, {
             "Salesforce Type": object_name, "Source": ChangeOrigin.SYNC_CYCLE, "Reason": reason, "Rule": rule,
-            "Outcome": {Leaving.KEPT: "kept: linked, not synced while outside the filter",
+            "Outcome": {Leaving.KEPT: f"kept: linked, not {held_back} while outside the filter",
                         Leaving.UNLINKED: "unlinked from the record",
                         Leaving.FLAGGED: "flagged: listed in the sync errors"}[leaving]}))
 

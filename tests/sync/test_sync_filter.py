@@ -177,3 +177,17 @@ def test_a_record_outside_the_pull_filter_deleted_or_merged_in_salesforce(engine
     assert sf.Contact.get(samir.link.sfdc_id)["MobilePhone"] == "+1 555 0102"  # the loser's change reached the master
     assert [s.counts.failed for s in report.steps if s.operation is StepOperation.PUSH_UPDATES] == [0, 0]
     assert store.persons.count() == 5
+
+
+def test_a_person_kept_outside_the_pull_filter_is_told_what_still_syncs(engine_with, store, sf):
+    """Before, its SFDC Sync Filter activity said it was no longer synced while its changes still went out."""
+    engine = engine_with({"Contact": "Title != 'Retired'", "leaving": "kept"})
+    engine.run_cycle()
+    wile = person(store, WILE)
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Retired"})
+    engine.run_cycle()
+    [left] = activities_of(store, wile.id, FILTERED)
+    assert left.attribute("Outcome") == "kept: linked, not pulled while outside the filter"
+    store.persons.update(wile.id, {"phone": "+1 555 0103"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert sf.Contact.get(wile.link.sfdc_id)["Phone"] == "+1 555 0103"
