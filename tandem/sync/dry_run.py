@@ -174,11 +174,14 @@ class DryRun:
             + f"IsDeleted = false AND NOT ({condition.text})"))
         ids = [to_18(r["Id"]) for r in rows]
         linked = self.workspace.persons_by_sfdc_ids(ids)
-        if self.policy.leaving is Leaving.UNLINKED:  # the cycle unlinks them before its push
-            for record_id, p in linked.items():
-                if p.link.sfdc_id == record_id and not p.link.sfdc_is_deleted:
-                    effects.links[p.id] = SalesforceLink(sfdc_lead_id=p.link.sfdc_lead_id,
-                                                         sfdc_contact_id=p.link.sfdc_contact_id)
+        for record_id, p in linked.items():
+            if p.link.sfdc_id != record_id:
+                continue
+            if self.policy.leaving is Leaving.UNLINKED:  # the cycle unlinks them before its push
+                effects.links[p.id] = SalesforceLink(sfdc_lead_id=p.link.sfdc_lead_id,
+                                                     sfdc_contact_id=p.link.sfdc_contact_id)
+            elif p.link.sfdc_is_deleted:  # back from the recycle bin: pushed again
+                effects.links[p.id] = replace(p.link, sfdc_is_deleted=False)
         return {"records": len(ids), "ids": ids[:LISTED], "linkedPersons": sorted(p.id for p in linked.values()),
                 "leaving": self.policy.leaving.value, "filter": condition.text}
 

@@ -12,6 +12,7 @@ each recorded, and `leaving` applies to the person as on the pull side.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from tandem.errors import ConfigError, TandemError
@@ -80,8 +81,14 @@ class FilterEffects:
             persons = self.workspace.persons_by_sfdc_ids(fresh, lock=True)
             for record_id in fresh:
                 person = persons.get(record_id)
-                if person is None or person.link.sfdc_id != record_id or person.link.sfdc_is_deleted:
+                if person is None or person.link.sfdc_id != record_id:
                     continue
+                if person.link.sfdc_is_deleted:  # back from the recycle bin, outside the filter
+                    person = replace(person, link=replace(person.link, sfdc_is_deleted=False))
+                    page.links[person.id] = person.link
+                    page.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_UNDELETED, record_id, {
+                        "Salesforce Type": object_name, "Source": ChangeOrigin.SALESFORCE,
+                        "Reason": "restored from the recycle bin"}))
                 self._leave(person, object_name, reason, f"sync.filter.{object_name}", page)
                 flagged.append(person)
             return page

@@ -12,6 +12,7 @@ from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.cycle import SyncEngine
+from tandem.sync.dry_run import DryRun
 from tandem.sync.policy import parse_policy
 from tests.sync.conftest import sync_client
 from tests.sync.observe import DROPPED, activities_of, person
@@ -191,3 +192,26 @@ def test_a_person_kept_outside_the_pull_filter_is_told_what_still_syncs(engine_w
     store.persons.update(wile.id, {"phone": "+1 555 0103"}, origin=CLI)
     assert engine.run_cycle().succeeded
     assert sf.Contact.get(wile.link.sfdc_id)["Phone"] == "+1 555 0103"
+
+
+@pytest.mark.parametrize("leaving", ["kept", "flagged"])
+def test_a_record_outside_the_pull_filter_undeleted_in_salesforce(engine_with, store, sf, http, base_url, sf_token,
+                                                                    leaving):
+    """Before, its person stayed flagged deleted: its changes waited for ever."""
+    from tests.sync.test_lifecycle import soap
+
+    engine = engine_with({"Contact": "Title != 'Retired'", "leaving": leaving})
+    engine.run_cycle()
+    wile = person(store, WILE)
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Retired"})
+    engine.run_cycle()
+    sf.Contact.delete(wile.link.sfdc_id)
+    engine.run_cycle()
+    soap(http, base_url, sf_token, f"<undelete><ids>{wile.link.sfdc_id}</ids></undelete>")
+    store.persons.update(wile.id, {"phone": "+1 555 0104"}, origin=CLI)
+    assert [r["personId"] for r in DryRun(engine).run().as_json()["push"]["Contact"]["records"]] == [wile.id]
+    assert engine.run_cycle().succeeded
+    after = store.persons.get(wile.id)
+    assert after.linked and not after.link.sfdc_is_deleted
+    assert activities_of(store, wile.id, types.SFDC_RECORD_UNDELETED)
+    assert sf.Contact.get(wile.link.sfdc_id)["Phone"] == "+1 555 0104"
