@@ -96,15 +96,22 @@ def held_elsewhere(store: PersonStore, person_id: int) -> bool:
         return person_id not in claim.keys
 
 
-def test_a_killed_cycle_blocks_neither_an_action_nor_the_next_cycle(cli, faults, store, sf):
-    assert cli("init").returncode == 0
-    assert cli("person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines").returncode == 0
+def _cycle_killed_in_a_step(cli, faults, store):
+    """A `tandem sync` killed outright while a step is In Process (its calls slowed to hold it there);
+    returns the store to look at what it left."""
     db = store()
     faults(slow=1.0, slowSeconds=60)
     cycle = cli.start("sync")
     wait_until(lambda: any(s.status is StepStatus.IN_PROCESS for s in db.steps.recent()))
     killed(cycle)
     faults()
+    return db
+
+
+def test_a_killed_cycle_blocks_neither_an_action_nor_the_next_cycle(cli, faults, store, sf):
+    assert cli("init").returncode == 0
+    assert cli("person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines").returncode == 0
+    db = _cycle_killed_in_a_step(cli, faults, store)
 
     began = time.monotonic()
     action = cli("person", "sync", "ada@example.com", "--json")
@@ -123,12 +130,7 @@ def test_a_killed_cycle_blocks_neither_an_action_nor_the_next_cycle(cli, faults,
 def test_status_after_a_killed_cycle_says_it_stopped_not_that_it_runs(cli, faults, store):
     """Before, `tandem status` and its JSON showed the dead cycle's step In Process, as if it still ran."""
     assert cli("init").returncode == 0
-    db = store()
-    faults(slow=1.0, slowSeconds=60)
-    cycle = cli.start("sync")
-    wait_until(lambda: any(s.status is StepStatus.IN_PROCESS for s in db.steps.recent()))
-    killed(cycle)
-    faults()
+    db = _cycle_killed_in_a_step(cli, faults, store)
 
     status = cli("status", "--json")
     assert status.returncode == 0, status.stderr
