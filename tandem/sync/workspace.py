@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from tandem.errors import AuthenticationFailed, RecordRejected
+from tandem.errors import AuthenticationFailed, NotFound, RecordRejected
 from tandem.people import activities as types
 from tandem.people.fields import PersonField
 from tandem.people.models import ErrorLevel, PendingChange, PendingState, Person, SalesforceLink
@@ -290,7 +290,8 @@ class SyncWorkspace:
         record are forgotten, unless `keep_bases` (the new record holds the old one's values).
         """
         with self.store.transaction():
-            self.store.persons.lock([person_id])
+            if not self.store.persons.lock([person_id]):  # deleted or merged away meanwhile
+                raise NotFound(self.store.tombstones.gone_message(person_id))
             if link is not None:
                 self.store.persons.set_links([(person_id, link)], reason=reason)
                 if not keep_bases:

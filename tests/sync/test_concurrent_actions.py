@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tandem.errors import NotFound
 from tandem.people import activities as types
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -338,3 +339,25 @@ def test_without_the_tandem_id_a_person_the_pull_made_for_the_new_lead_joins_the
     assert [p.id for p in store.persons.find_by_email("ada@example.com")] == [ada.id]
     assert leads_for(sf, "ada@example.com") == [result.sfdc_id]
     assert store.persons.get(ada.id).fields["title"] == "Countess"
+
+
+def test_a_person_deleted_while_sync_person_creates_its_lead_is_said_to_be_deleted(database_url, base_url, ca_path,
+                                                                                   reset_emulator, sf):
+    """The REST API's delete holds no claim, so it may land between Salesforce's create and the action's
+    settling: the action used to answer that the person does not exist, as if it never had."""
+    stores = [PersonStore(database_url) for _ in range(3)]
+    try:
+        store, acting, other = stores
+        store.migrate()
+        engine = SyncEngine(sync_client(base_url, ca_path), store)
+        engine.run_cycle()
+        ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines")
+        actions = PersonActions(SyncEngine(sync_client(base_url, ca_path), acting))
+        with paused(actions.client, "upsert_records", lambda: other.api.delete_persons([ada.id]), after=True):
+            with pytest.raises(NotFound, match=f"person {ada.id} was deleted on"):
+                actions.sync_person(ada.id)
+        assert store.tombstones.get(ada.id).fate == "deleted"
+        assert engine.run_cycle().succeeded
+    finally:
+        for opened in stores:
+            opened.close()
