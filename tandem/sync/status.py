@@ -58,6 +58,12 @@ def measured_rate(steps: list[CycleStep], operation: StepOperation) -> float | N
     return records / seconds if records and seconds > 0 else None
 
 
+def _pushed_by_a_cycle(store: PersonStore, person_ids: set[int]) -> list[int]:
+    """The persons a cycle would push: linked to a record still in Salesforce (the others wait for
+    Sync Person to SFDC)."""
+    return [p.id for p in store.persons.get_many(sorted(person_ids)) if p.linked and not p.link.sfdc_is_deleted]
+
+
 def backlog_forecast(waiting: int | None, rate: float | None, per_call: int, calls_per_batch: int) -> dict[str, Any]:
     """How long `waiting` records take at `rate`, and the API calls they cost."""
     if waiting is None:
@@ -76,7 +82,7 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     usage = None if reading is None else {
         "used": reading.used, "limit": reading.limit, "at": reading.recorded_at.isoformat()}
     errors = store.sync_errors.recent(since=now - error_window)
-    waiting_persons = len({c.person_id for c in pending if c.state is not PendingState.FAILED})
+    waiting_persons = len(_pushed_by_a_cycle(store, {c.person_id for c in pending if c.state is not PendingState.FAILED}))
     from_salesforce = salesforce_backlog(store, client) if client is not None else None
     pull_waiting = (None if from_salesforce is None or any(n is None for n in from_salesforce.values())
                     else sum(n or 0 for n in from_salesforce.values()))

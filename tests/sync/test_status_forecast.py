@@ -58,3 +58,23 @@ def test_the_status_shows_each_lanes_spend_and_the_days_forecast(engine, store):
     assert budget["resetsAt"] == midnight.isoformat()
     assert budget["forecast"]["projectedCalls"] >= budget["spent"]
     assert sync_status(store, now)["budget"]["budget"] is None  # no budget set: spend is still counted
+
+
+def test_the_backlog_to_salesforce_counts_only_the_persons_a_cycle_pushes(engine, store, sf):
+    """Before, persons with no Salesforce record, or whose record was deleted there, were forecast too,
+    though no cycle pushes them: a backlog, a time and API calls that never come."""
+    engine.run_cycle()
+    ada = store.persons.add({"email": "ada@example.com", "lastName": "Lovelace", "title": "Countess"},
+                            origin=ChangeOrigin.API)
+    wile, hank = person(store, "wile@acme.example"), person(store, "hank@globex.example")
+    sf.Contact.delete(wile.link.sfdc_id)
+    engine.run_cycle()
+    store.persons.update(wile.id, {"title": "Ghost"}, origin=ChangeOrigin.CLI)
+    store.persons.update(hank.id, {"title": "Wave"}, origin=ChangeOrigin.CLI)
+    store.persons.update(ada.id, {"title": "Enchantress"}, origin=ChangeOrigin.API)
+    assert all(store.outbox.find(person_ids=[p.id]) for p in (ada, wile, hank))
+    to_salesforce = sync_status(store, datetime.now(UTC))["backlog"]["forecast"]["toSalesforce"]
+    assert (to_salesforce["records"], to_salesforce["apiCalls"]) == (1, 2)
+    report = engine.run_cycle()
+    assert sum(s.counts.updated for s in report.steps if s.operation is StepOperation.PUSH_UPDATES) == 1
+    assert sync_status(store, datetime.now(UTC))["backlog"]["forecast"]["toSalesforce"]["records"] == 0
