@@ -122,8 +122,8 @@ class PersonActions:
         auto_assign = False if (owner or queue) else (True if assignment_rules is None else assignment_rules)
         has_link_field = self._lead_has_link_field()
         if has_link_field:
-            [result] = self.client.upsert_records("Lead", LINK_FIELD, [{**record, LINK_FIELD: self.external_id(person.id)}],
-                                                  auto_assign=auto_assign)
+            named = {**record, LINK_FIELD: self.external_id(person.id)}
+            [result] = self.client.upsert_records("Lead", LINK_FIELD, [named], auto_assign=auto_assign)
             if _held_by_an_earlier_lead(result):
                 has_link_field = False
                 result = self._create_once(person, record, auto_assign)

@@ -82,7 +82,8 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     usage = None if reading is None else {
         "used": reading.used, "limit": reading.limit, "at": reading.recorded_at.isoformat()}
     errors = store.sync_errors.recent(since=now - error_window)
-    waiting_persons = len(_pushed_by_a_cycle(store, {c.person_id for c in pending if c.state is not PendingState.FAILED}))
+    waiting_persons = len(_pushed_by_a_cycle(store, {c.person_id for c in pending
+                                                     if c.state is not PendingState.FAILED}))
     from_salesforce = salesforce_backlog(store, client) if client is not None else None
     pull_waiting = (None if from_salesforce is None or any(n is None for n in from_salesforce.values())
                     else sum(n or 0 for n in from_salesforce.values()))
