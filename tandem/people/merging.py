@@ -67,6 +67,7 @@ class Merges:
             raise InvalidInput("losers", f"person {winner_id} cannot be merged into itself")
         now = now or datetime.now(UTC)
         with self._db.transaction():
+            self._persons.lock(sorted({winner_id, *losers}))  # decided on what no other writer changes meanwhile
             winner = self._persons.get(winner_id)
             merged = [self._persons.get(pid) for pid in losers]
             pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)

@@ -126,3 +126,45 @@ def test_batch_delete_of_the_rest_api_keeps_each_log_in_a_tombstone(store: Perso
     assert [a.activity_type_id for a in stone.activities] == [types.NEW_LEAD.id, types.DELETE_LEAD.id]
     assert stone.activities[-1].attribute("Source") == ChangeOrigin.API
     assert store.persons.get(ids[1]).fields["email"] == "b@x.com"
+
+
+def test_a_change_landing_on_a_loser_while_the_merge_decides_is_not_lost(store: PersonStore, open_store,
+                                                                         monkeypatch) -> None:
+    """The merge read the persons without locking them: on PostgreSQL another writer's change to a
+    loser could land after that read, and was then dropped with the loser (or its activity row
+    stopped the merge on the foreign key). Now the writer waits, and finds the loser gone."""
+    import threading
+
+    from tandem.people import merging
+
+    winner = add(store, email="ann@example.com", title="Boss")
+    loser = add(store, email="ann@other.example")
+    other = open_store()
+    outcome: list[object] = []
+
+    def late_write() -> None:
+        try:
+            other.persons.update(loser.id, {"title": "Late"}, origin=ChangeOrigin.API)
+            outcome.append("written")
+        except NotFound as error:
+            outcome.append(error)
+
+    real = merging._merged_values
+    writers: list[threading.Thread] = []
+
+    def decided(*args, **kwargs):
+        if not writers:
+            writers.append(threading.Thread(target=late_write))
+            writers[0].start()
+            writers[0].join(timeout=1.0)  # it lands now, or waits for the merge (the point)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(merging, "_merged_values", decided)
+    merged = store.merges.merge(winner.id, [loser.id], origin=ChangeOrigin.CLI)
+    writers[0].join(30)
+    if outcome == ["written"]:  # landed before the merge read: it goes with the loser's pending change
+        assert merged.fields["title"] == "Late" or any(
+            a.attribute("Lost Value") == "Late" for a in store.activities.find(winner.id, [types.SFDC_SYNC_CONFLICT.id]))
+    else:
+        assert isinstance(outcome[0], NotFound)
+        assert store.persons.get(winner.id).fields["title"] == "Boss"
