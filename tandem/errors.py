@@ -74,6 +74,11 @@ class StoreBusy(StoreError):
     """Other writers held the database (locks, deadlocks) through every attempt; trying later may work."""
 
 
+class StoreConflict(StoreError):
+    """The database refused a write (a row it names is gone, a key it sets is taken) however often the
+    work was decided again; nothing of it was written."""
+
+
 class CycleBusy(TandemError):
     """Another process holds the sync lock; the work was not started."""
 

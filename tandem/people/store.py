@@ -35,13 +35,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from tandem.people.activity_log import ActivityLog
 from tandem.people.api_queries import ApiQueries
 from tandem.people.api_usage import ApiUsage
 from tandem.people.bases import Bases
 from tandem.people.create_markers import CreateMarkers
 from tandem.people.cycle_steps import CycleSteps
-from tandem.errors import StoreBusy
+from tandem.errors import StoreBusy, StoreConflict
 from tandem.people.describes import Describes
 from tandem.people.database import DEFAULT_DATABASE_URL, Database, backoff, is_contention
 from tandem.people.field_catalog import FieldCatalog
@@ -118,6 +120,11 @@ class PersonStore:
         """`work()` in one transaction, run again from the start (at most `attempts` times in all)
         when another writer made the database give it up; then `StoreBusy`.
 
+        A write the database refuses for its constraints (another process deleted a row the work
+        names, or took a key it sets, between its reads and its writes) is decided again the same
+        way; refused on every attempt, it is `StoreConflict`, so that the caller (a sync step, an
+        API call) fails alone instead of with the database's own error.
+
         `work` must be safe to repeat: store calls only, decisions made on what it reads inside.
         Inside an open transaction it simply runs, and the outermost caller does the retrying.
         """
@@ -128,8 +135,12 @@ class PersonStore:
                 with self.transaction():
                     return work()
             except Exception as error:
-                if not is_contention(error):
+                refused = isinstance(error, IntegrityError)
+                if not (refused or is_contention(error)):
                     raise
+                if attempt == attempts and refused:
+                    raise StoreConflict(f"the database refused the write {attempts} times: "
+                                        f"{str(error.orig).strip().splitlines()[0]}") from error
                 if attempt == attempts:
                     raise StoreBusy(f"other writers kept the database busy through {attempts} attempts") from error
                 log.info("attempt %d gave way to another writer (%s); trying again", attempt, type(error).__name__)

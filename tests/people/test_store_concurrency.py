@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from tandem.errors import StoreError
+from tandem.errors import StoreConflict, StoreError
 from tandem.people import activities as types
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.models import SalesforceLink
@@ -253,3 +253,44 @@ def test_postgresql_a_lookup_built_once_still_locks_what_it_finds(store: PersonS
         writer.join(30)
         assert landed.is_set()
         assert store.persons.get(person.id).fields["title"] == "other"
+
+
+
+def test_a_write_the_database_refuses_every_time_is_a_store_conflict_and_leaves_nothing(store: PersonStore) -> None:
+    """Before, the database's own IntegrityError came out of the store: `tandem run` stopped on it."""
+    person = store.persons.add({"email": "a@example.com"}, API)
+    tries: list[int] = []
+
+    def work() -> None:
+        tries.append(1)
+        store.persons.update(person.id, {"title": "written"}, API)
+        gone = 10**9  # told to exist: its foreign key is refused
+        store.activities.log_many([(gone, types.SFDC_SYNC_FAILED, "x", {})], existing=[gone])
+
+    with pytest.raises(StoreConflict, match="refused the write 3 times"):
+        store.atomically(work, attempts=3)
+    assert len(tries) == 3
+    assert store.persons.get(person.id).fields["title"] is None
+
+
+@ON_POSTGRESQL
+def test_a_write_refused_as_another_writer_deleted_its_row_meanwhile_is_decided_again(
+        store: PersonStore, open_store) -> None:
+    """The work read its persons without locking them, and another process deleted one before the
+    work wrote its activities. Decided again, the work sees the person gone and writes for the others."""
+    other = open_store()
+    emails = [f"p{n}@example.com" for n in range(3)]
+    persons = [store.persons.add({"email": email}, API) for email in emails]
+    tries: list[int] = []
+
+    def work() -> None:
+        tries.append(1)
+        ids = [pid for found in store.api.person_ids_by("email", emails).values() for pid in found]
+        if len(tries) == 1:
+            other.persons.delete(persons[1].id, API)
+        store.activities.log_many([(pid, types.SFDC_SYNC_FAILED, "seen", {}) for pid in ids], existing=ids)
+
+    store.atomically(work)
+    assert len(tries) == 2
+    logged = [a.person_id for a in store.activities.find(type_ids=[types.SFDC_SYNC_FAILED.id])]
+    assert sorted(logged) == [persons[0].id, persons[2].id]

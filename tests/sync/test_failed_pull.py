@@ -44,3 +44,27 @@ def test_a_push_after_a_failed_pull_writes_nothing_over_an_unseen_change(
     assert store.persons.get(target.id).fields["title"] == kept
     [conflict] = activities_of(store, target.id, CONFLICT)
     assert conflict.attribute("Winner") == winner and conflict.attribute("Lost Value") == lost
+
+
+def test_a_page_the_database_refuses_fails_its_step_alone_and_the_next_cycle_runs_it(engine, store, sf):
+    """Before, the database's own error left the cycle, and `tandem run` stopped on it."""
+    from tandem.people import activities as types
+
+    workspace = engine.workspace
+    real = workspace.apply
+
+    def refused_apply(plan, object_name=None, cursor=None):
+        real(plan, object_name, cursor)
+        if object_name == "Contact":  # a row the page is told exists, gone: its foreign key is refused
+            store.activities.log_many([(10**9, types.SFDC_SYNC_FAILED, "x", {})], existing=[10**9])
+
+    workspace.apply = refused_apply
+    report = engine.run_cycle()
+    vars(workspace).pop("apply")
+    by_step = {(s.object, s.operation): s for s in report.steps}
+    failed = by_step[("Contact", StepOperation.PULL_UPDATES)]
+    assert failed.status is StepStatus.FAILED and "refused the write" in (failed.message or "")
+    assert by_step[("Lead", StepOperation.PULL_UPDATES)].status is StepStatus.SUCCEEDED
+    assert store.persons.find_by_email("wile@acme.example") == []  # nothing of the refused page was kept
+    assert engine.run_cycle().succeeded
+    assert person(store, "wile@acme.example").link.sfdc_type == "Contact"
