@@ -36,8 +36,11 @@ class SyncCollector(Collector):
         for step in steps:
             api_calls += step.api_calls
             if step.cycle_id is not None:
-                failed = step.status is StepStatus.FAILED or outcomes.get(step.cycle_id) == "failed"
-                outcomes[step.cycle_id] = "failed" if failed else "succeeded"
+                # a step left Cleaned up: its cycle's process died; In Process: running, or died and not yet closed
+                verdict = {StepStatus.FAILED: "failed", StepStatus.CLEANED_UP: "failed",
+                           StepStatus.IN_PROCESS: "open"}.get(step.status, "succeeded")
+                if outcomes.get(step.cycle_id) not in ("open", "failed") or verdict == "open":
+                    outcomes[step.cycle_id] = verdict
         cycles = CounterMetricFamily("tandem_sync_cycles", "Sync cycles recorded, by outcome.", labels=["outcome"])
         for outcome in ("succeeded", "failed"):
             cycles.add_metric([outcome], sum(1 for o in outcomes.values() if o == outcome))

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tandem.cli.wiring import emulator_client
 from tandem.emulator.sample_org import UserLogin
+from tandem.people.models import StepOperation
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
@@ -106,6 +107,20 @@ def test_metrics_parse_and_count_cycles_calls_backlog_errors_and_actions(make_ap
     assert samples[("tandem_action_seconds_count", (("action", "syncToSfdc"), ("outcome", "succeeded")))] == 1
     assert samples[("tandem_http_request_seconds_count",
                     (("route", "/rest/v1/leads/{lead_id}/syncToSfdc.json"), ("status", "200")))] == 1
+
+
+def test_a_killed_cycle_counts_as_failed_once_the_next_cycle_closes_it(make_app, api_store, base_url, ca_path,
+                                                                      reset_emulator):
+    """Before, a cycle whose process was killed counted as succeeded, while it was left open and after."""
+    api_store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="killed")  # what `kill -9` leaves
+    with TestClient(make_app()) as client:
+        left_open = _samples(client.get("/metrics").text)
+        assert SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle().failure is None
+        closed = _samples(client.get("/metrics").text)
+    assert left_open[("tandem_sync_cycles_total", (("outcome", "succeeded"),))] == 0
+    assert left_open[("tandem_sync_cycles_total", (("outcome", "failed"),))] == 0
+    assert closed[("tandem_sync_cycles_total", (("outcome", "succeeded"),))] == 1
+    assert closed[("tandem_sync_cycles_total", (("outcome", "failed"),))] == 1
 
 
 def test_the_access_log_has_a_line_per_request_without_the_query_string(make_app, caplog):
