@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -71,4 +72,14 @@ def _tls_files(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:
     for option, path in (("--tls-cert", cert), ("--tls-key", key)):
         if not path.is_file():
             raise ConfigError(option, f"no such file: {path}")
+    try:  # as the server will, before it starts: a key that does not fit fails here, in one line
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=_no_password)
+    except (ssl.SSLError, ValueError) as error:
+        raise ConfigError("--tls-key", f"{key} is not the PEM private key (unencrypted) of the PEM certificate "
+                                       f"{cert} ({getattr(error, 'reason', None) or error})") from None
     return cert, key
+
+
+def _no_password() -> bytes:
+    """An encrypted key is refused instead of asking for its passphrase on the terminal."""
+    raise ValueError("the key is encrypted")

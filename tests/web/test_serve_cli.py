@@ -82,6 +82,23 @@ def test_serve_refuses_half_a_tls_setting(workdir, monkeypatch) -> None:
     assert result.exit_code == 1 and "--tls-key: give --tls-cert and --tls-key together" in result.output
 
 
+@pytest.mark.parametrize("case", ["not PEM", "key of another certificate"])
+def test_serve_refuses_tls_files_it_cannot_use_in_one_line(workdir, monkeypatch, case) -> None:
+    """Before, uvicorn failed on them with a traceback once the server started."""
+    monkeypatch.setenv("TANDEM_API_CLIENT_ID", "id")
+    monkeypatch.setenv("TANDEM_API_CLIENT_SECRET", GOOD)
+    ca = trustme.CA()
+    ca.issue_cert("localhost").cert_chain_pems[0].write_to_path(workdir / "cert.pem")
+    if case == "not PEM":
+        (workdir / "key.pem").write_text("not a key\n")
+    else:
+        ca.issue_cert("localhost").private_key_pem.write_to_path(workdir / "key.pem")
+    result = _serve("--tls-cert", str(workdir / "cert.pem"), "--tls-key", str(workdir / "key.pem"))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --tls-key: ") and len(result.output.splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
