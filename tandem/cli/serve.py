@@ -43,6 +43,10 @@ def serve(
         settings = load_settings()
         clients = configured_clients(settings)
         tls = _tls_files(tls_cert, tls_key)
+        for option, value in (("--calls-per-window", calls_per_window), ("--window-seconds", window_seconds),
+                              ("--concurrent-calls", concurrent_calls)):
+            if not value > 0:  # 0 would refuse every call, a window of 0 s or less would limit none
+                raise ConfigError(option, f"must be more than 0, got {value:g}")
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
         policy = load_policy(settings)

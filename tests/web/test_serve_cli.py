@@ -99,6 +99,17 @@ def test_serve_refuses_tls_files_it_cannot_use_in_one_line(workdir, monkeypatch,
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize(("option", "value"), [("--calls-per-window", "0"), ("--concurrent-calls", "0"),
+                                               ("--window-seconds", "0"), ("--window-seconds", "-5")])
+def test_serve_refuses_a_limit_that_would_refuse_every_call_or_none(workdir, monkeypatch, option, value) -> None:
+    """Before, 0 calls a window answered every call 606, 0 in flight 615, and a window of 0 s limited nothing."""
+    monkeypatch.setenv("TANDEM_API_CLIENT_ID", "id")
+    monkeypatch.setenv("TANDEM_API_CLIENT_SECRET", GOOD)
+    result = _serve(option, value)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {option}: must be more than 0, got {value}\n"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
