@@ -74,6 +74,8 @@ class ServerClaim:
         except BlockingIOError:
             handle.close()
             return None
+        # a server killed with `kill -9` left its description: no one may take it for this one's
+        _info_path(state_dir).unlink(missing_ok=True)
         return cls(state_dir, handle)
 
     def announce(self, base_url: str, ca_path: Path) -> None:

@@ -50,6 +50,21 @@ def test_concurrent_commands_start_one_emulator_for_a_folder(tmp_path):
     assert stop_running(state_dir) == found[0] and running(state_dir) is None
 
 
+def test_after_the_emulator_is_killed_the_next_command_gets_a_new_one(tmp_path):
+    """Before, the next command was handed the dead server's address (its server.json outlived it) and failed
+    with `refused the connection`."""
+    state_dir = tmp_path / ".tandem" / "emulator"
+    first = shared_emulator(state_dir)
+    os.kill(first.pid, signal.SIGKILL)
+    os.waitpid(first.pid, 0)  # started by this process: gone, and its lock with it
+    second = shared_emulator(state_dir)
+    try:
+        assert second.pid != first.pid and second.base_url != first.base_url
+        assert PinnedSession(second.ca_path).get(f"{second.base_url}/services/data").status_code == 200
+    finally:
+        stop_running(state_dir)
+
+
 def test_a_lead_made_by_person_sync_while_run_runs_survives_both(tmp_path):
     assert tandem(tmp_path, "init").returncode == 0
     assert tandem(tmp_path, "sync").returncode == 0
