@@ -52,6 +52,10 @@ def ensure_tls(state_dir: Path) -> TlsFiles:
     return files
 
 
+SAVE_SECONDS = 2.0
+"""How often a persisted server looks for changes to save."""
+
+
 class EmulatorServer:
     """One org served over HTTPS from a background thread (tests, the CLI and the benchmark use this)."""
 
@@ -65,6 +69,8 @@ class EmulatorServer:
         """When the last request arrived (monotonic clock): an idle background server may stop."""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._stop_saving = threading.Event()
+        self._saver: threading.Thread | None = None
         self.tls = ensure_tls(self.state_dir)
 
     @property
@@ -115,7 +121,20 @@ class EmulatorServer:
             ticker.wait(0.01)
         if not self._server.started:
             raise RuntimeError("the emulator server did not start")
+        if self.persist:
+            self._saver = threading.Thread(target=self._save_while_serving, name="tandem-emulator-save", daemon=True)
+            self._saver.start()
         return self.base_url
+
+    def _save_while_serving(self) -> None:
+        """With `persist`, the state is saved within `SAVE_SECONDS` of each change, so a server killed
+        outright loses at most that much (and never gives an Id twice: `persistence`)."""
+        saved = self.org.changes_seen()
+        while not self._stop_saving.wait(SAVE_SECONDS):
+            seen = self.org.changes_seen()
+            if seen != saved:
+                self.org.save_state(self.state_dir, clean=False)
+                saved = seen
 
     async def _noting_requests(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -132,6 +151,9 @@ class EmulatorServer:
                 # Idle keep-alive TLS connections wait for the client's close_notify; don't.
                 self._server.force_exit = True
                 self._thread.join(timeout=10)
+        self._stop_saving.set()
+        if self._saver is not None:
+            self._saver.join(timeout=30)
         if self.persist:
             self.org.save_state(self.state_dir)
 

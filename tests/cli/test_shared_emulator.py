@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import threading
+import time
 
 from simple_salesforce import Salesforce
 
 from tandem.cli.wiring import shared_emulator
 from tandem.emulator.instance import running, stop_running
+from tandem.emulator.model.persistence import STATE_FILE
 from tandem.emulator.sample_org import ADMIN, CONNECTED_APP
 from tandem.salesforce.http import PinnedSession
 
@@ -61,6 +64,32 @@ def test_after_the_emulator_is_killed_the_next_command_gets_a_new_one(tmp_path):
     try:
         assert second.pid != first.pid and second.base_url != first.base_url
         assert PinnedSession(second.ca_path).get(f"{second.base_url}/services/data").status_code == 200
+    finally:
+        stop_running(state_dir)
+
+
+def test_an_emulator_killed_outright_keeps_what_it_saved_and_never_gives_an_id_twice(tmp_path):
+    """Before, a killed emulator lost every write since it started and gave their Ids again to new
+    records, so a Tandem person linked to a lost Lead was overwritten with another Lead's values."""
+    state_dir = tmp_path / ".tandem" / "emulator"
+    first = shared_emulator(state_dir)
+    admin = _admin(state_dir)
+    kept = admin.Lead.create({"LastName": "Kept", "Company": "K", "Email": "kept@example.com"})["id"]
+    saved = state_dir / STATE_FILE
+    ticker = threading.Event()
+    deadline = time.monotonic() + 30
+    while not (saved.exists() and kept in pickle.loads(saved.read_bytes())["records"]["Lead"]):
+        assert time.monotonic() < deadline, "the running emulator never saved the Lead"
+        ticker.wait(0.1)
+    maybe_lost = admin.Lead.create({"LastName": "Late", "Company": "L", "Email": "late@example.com"})["id"]
+    os.kill(first.pid, signal.SIGKILL)
+    os.waitpid(first.pid, 0)
+    shared_emulator(state_dir)
+    try:
+        admin = _admin(state_dir)
+        assert admin.Lead.get(kept)["Email"] == "kept@example.com"
+        new = admin.Lead.create({"LastName": "New", "Company": "N", "Email": "new@example.com"})["id"]
+        assert new not in (kept, maybe_lost)
     finally:
         stop_running(state_dir)
 

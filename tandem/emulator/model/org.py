@@ -134,8 +134,14 @@ class Org:
         return org
 
     @_locked
-    def save_state(self, directory: str | Path) -> None:
-        save(Path(directory), self.org_id, self._state, self.sessions)
+    def save_state(self, directory: str | Path, *, clean: bool = True) -> None:
+        """Save the state (`persistence.save`); not `clean` while the server may still change it."""
+        save(Path(directory), self.org_id, self._state, self.sessions, clean=clean)
+
+    @_locked
+    def changes_seen(self) -> tuple[int, ...]:
+        """What moves with every write, login and revocation: a server saves again once it differs."""
+        return self._state.clock.last_ms, *self.sessions.sizes()
 
     # -- auth and sessions ---------------------------------------------------------------------
 

@@ -69,6 +69,10 @@ class SessionStore:
         self._refresh[token] = RefreshGrant(user_id, client_id, issued_at)
         return token
 
+    def sizes(self) -> tuple[int, int]:
+        """How many sessions and refresh tokens are held (they change with each login and revocation)."""
+        return len(self._sessions), len(self._refresh)
+
     def find_refresh_token(self, token: str) -> RefreshGrant | None:
         return self._refresh.get(token) if isinstance(token, str) else None
 
