@@ -127,14 +127,18 @@ class EmulatorServer:
         return self.base_url
 
     def _save_while_serving(self) -> None:
-        """With `persist`, the state is saved within `SAVE_SECONDS` of each change, so a server killed
-        outright loses at most that much (and never gives an Id twice: `persistence`)."""
-        saved = self.org.changes_seen()
-        while not self._stop_saving.wait(SAVE_SECONDS):
+        """With `persist`, the state is saved within `SAVE_SECONDS` of each change (longer for an org
+        whose save takes long), so a server killed outright loses at most that much, and never gives an
+        Id twice (`persistence`)."""
+        saved, pause = self.org.changes_seen(), SAVE_SECONDS
+        while not self._stop_saving.wait(pause):
             seen = self.org.changes_seen()
             if seen != saved:
+                began = time.monotonic()
                 self.org.save_state(self.state_dir, clean=False)
                 saved = seen
+                # a large org's save holds its requests: never more than a tenth of the time
+                pause = max(SAVE_SECONDS, 9 * (time.monotonic() - began))
 
     async def _noting_requests(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
