@@ -62,11 +62,18 @@ class PersonLifecycle:
 
     # -- merge -----------------------------------------------------------------------------------
 
-    def merge(self, winner_id: int, loser_ids: list[int]) -> MergeOutcome:
+    def merge(self, winner_id: int, loser_ids: list[int], *, in_salesforce: bool = True) -> MergeOutcome:
+        """Merge the losers into the winner, and their Salesforce records too; without `in_salesforce`
+        (Marketo's `mergeInCRM=false`) persons synced to two records or more are refused, since merged
+        in Tandem alone their records would stay apart and bring the merged persons back."""
         with self._actions.claimed([winner_id, *loser_ids]):
             winner = self.store.persons.get(winner_id)
             losers = [self.store.persons.get(pid) for pid in dict.fromkeys(loser_ids)]
             linked = [p for p in losers if _in_salesforce(p)]
+            synced = [p.id for p in (winner, *linked) if _in_salesforce(p)]
+            if not in_salesforce and len(synced) > 1:
+                raise InvalidInput("mergeInCRM", f"persons {', '.join(map(str, synced))} are each synced to a "
+                                                 "Salesforce record; merge the records too (mergeInCRM=true)")
             merged: list[str] = []
             converted: list[str] = []
             link = None

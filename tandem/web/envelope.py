@@ -67,6 +67,7 @@ class Codes:
     MULTIPLE_MATCHES = "1007"
     FIELD_NOT_SUPPORTED = "1011"
     DUPLICATE_IN_INPUT = "1036"
+    MERGE_LIMIT = "1080"
 
 
 _PREFIX = os.urandom(2).hex()

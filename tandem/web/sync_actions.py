@@ -1,4 +1,4 @@
-"""Tandem's own resources in the same envelope: the two flow actions and the sync status.
+"""Tandem's own resources in the same envelope: the two flow actions, Merge Leads and the sync status.
 
 The Salesforce client is opened on first use of an action (the bundled emulator starts only then)
 and closed when the server stops; one SyncEngine serves every call.
@@ -30,7 +30,7 @@ from tandem.errors import (
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, success
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema
-from tandem.web.parameters import MAX_ID, json_body, validated
+from tandem.web.parameters import MAX_ID, boolean, ids, integer, json_body, multi, validated
 
 router = APIRouter(tags=["sync"], responses=REST_RESPONSES)
 
@@ -161,6 +161,45 @@ async def convert_in_sfdc(request: Request, lead_id: int) -> Response:
         "sfdcOpportunityId": values["opportunity_id"], "accountCreated": values["account_created"],
         "warnings": list(values["warnings"]),
     }])
+
+
+MERGE_LIMIT = 25
+"""Leads merged into one winner in one call (MARKETO-API §5.6: more are 1080, nothing merged)."""
+
+
+@router.post("/rest/v1/leads/{lead_id}/merge.json", summary="Merge Leads")
+async def merge_leads(request: Request, lead_id: int) -> Response:
+    """The losers (`leadId` or `leadIds`) merge into the winner: its values win, theirs fill its empty
+    fields, scores add up, activity logs combine. With `mergeInCRM=true` their Salesforce records are
+    merged too; without it persons synced to two records or more are refused (`PersonLifecycle.merge`)."""
+    await json_body(request, empty=None)  # the call sends none; a body there must still be well formed
+    query = request.query_params
+    named = multi(query.getlist("leadIds")) + multi(query.getlist("leadId"))
+    if not named:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'leadIds'")
+    losers = list(dict.fromkeys(integer("leadIds", text) for text in named))
+    if len(losers) > MERGE_LIMIT:
+        raise ApiFailure(Codes.MERGE_LIMIT, f"{len(losers)} leads to merge; at most {MERGE_LIMIT} a call, "
+                                            "nothing was merged")
+    if lead_id in losers:
+        raise ApiFailure(Codes.INVALID_DATA, f"Invalid data: lead {lead_id} cannot be merged into itself")
+    in_crm = boolean("mergeInCRM", query.get("mergeInCRM"), False)
+    winner_id = _person_id(request, lead_id)
+    store: PersonStore = request.app.state.store
+    found = {p.id for p in store.persons.get_many(ids("leadIds", losers))}
+    missing = [n for n in losers if n not in found]
+    if missing:
+        raise ApiFailure(Codes.LEAD_NOT_FOUND, f"Lead not found: {', '.join(map(str, missing))}")
+
+    def merge(actions: Any) -> Any:
+        from tandem.people.origin import ChangeOrigin
+        from tandem.sync.lifecycle import PersonLifecycle
+
+        lifecycle = PersonLifecycle(actions.engine, source=ChangeOrigin.API)
+        return lifecycle.merge(winner_id, losers, in_salesforce=in_crm)
+
+    await _run(request, merge)
+    return success(include_result=False)
 
 
 @router.get("/rest/v1/sfdc/status.json", summary="Sync status (as `tandem status --json`)")

@@ -82,3 +82,70 @@ def test_the_client_is_not_opened_until_an_action_is_used(make_app, opened) -> N
         client.get("/rest/v1/sfdc/status.json")
         client.post("/rest/v1/leads/1/syncToSfdc.json")
     assert opened == []
+
+
+# -- Merge Leads (MARKETO-API §5.6) ---------------------------------------------------------------
+
+
+def test_marketorestpython_merges_leads_in_tandem(make_app, base_url, ca_path, reset_emulator, api_store) -> None:
+    """Before, the path was 610: no Marketo client could merge."""
+    from marketorestpython.client import MarketoClient
+
+    from tandem.people import activities as types
+    from tests.web.conftest import CLIENT_ID, CLIENT_SECRET, serving
+
+    @contextmanager
+    def salesforce():
+        yield emulator_client(base_url, ca_path)
+
+    with serving(make_app(salesforce=salesforce)) as server:
+        mkto = MarketoClient("tandem-test", CLIENT_ID, CLIENT_SECRET, max_retry_time=5)
+        mkto.host = server.url
+        [winner, loser, other] = [r["id"] for r in mkto.create_update_leads([
+            {"email": "ada@example.com", "lastName": "Lovelace", "leadScore": 5},
+            {"email": "ada@old.example", "lastName": "Lovelace", "title": "Countess", "leadScore": 7},
+            {"email": "ada@older.example", "phone": "555 0100"}], action="createOnly")]
+        assert mkto.merge_lead(winner, [loser, other]) is True  # as the client sends it: mergeInCRM=False
+        assert mkto.get_lead_by_id(loser) == [] and mkto.get_lead_by_id(other) == []
+    merged = api_store.persons.get(winner)
+    assert (merged.fields["email"], merged.fields["title"], merged.fields["phone"]) == \
+        ("ada@example.com", "Countess", "555 0100")
+    assert merged.fields["leadScore"] == 12
+    assert [a.person_id for a in api_store.activities.find(type_ids=[types.MERGE_LEADS.id])] == [winner]
+
+
+def test_leads_synced_to_two_records_merge_only_with_merge_in_crm(sf_api, api_store, sf) -> None:
+    found = sf_api.get("/rest/v1/leads.json", params={
+        "filterType": "email", "filterValues": "wile@acme.example,peter@initech.example"}).json()["result"]
+    by_email = {r["email"]: r["id"] for r in found}
+    wile, peter = by_email["wile@acme.example"], by_email["peter@initech.example"]
+    contacts = {pid: api_store.persons.get(pid).link.sfdc_id for pid in (wile, peter)}
+
+    refused = sf_api.post(f"/rest/v1/leads/{wile}/merge.json", params={"leadId": peter}).json()
+    assert refused["success"] is False and refused["errors"][0]["code"] == "1003"
+    assert "mergeInCRM" in refused["errors"][0]["message"]
+    assert len(api_store.persons.get_many([wile, peter])) == 2
+    assert sf.Contact.get(contacts[peter])["IsDeleted"] is False
+
+    merged = sf_api.post(f"/rest/v1/leads/{wile}/merge.json", params={"leadIds": str(peter), "mergeInCRM": "true"})
+    assert merged.json() == {"requestId": merged.json()["requestId"], "success": True, "errors": [], "warnings": []}
+    assert [p.id for p in api_store.persons.get_many([wile, peter])] == [wile]
+    gone = sf.query_all(f"SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '{contacts[peter]}'",
+                        include_deleted=True)
+    assert gone["records"][0]["MasterRecordId"] == contacts[wile]
+
+
+def test_a_merge_asked_wrongly_is_refused_naming_why_and_merges_nothing(sf_api, api_store) -> None:
+    a, b = _create(sf_api, email="a@example.com"), _create(sf_api, email="b@example.com")
+
+    def merge(winner, **params):
+        return sf_api.post(f"/rest/v1/leads/{winner}/merge.json", params=params).json()["errors"][0]
+
+    assert merge(a)["code"] == "1002" and "leadIds" in merge(a)["message"]
+    assert merge(a, leadIds=",".join(str(n) for n in range(1000, 1026)))["code"] == "1080"
+    assert merge(a, leadIds=f"{b},999999")["code"] == "1004"
+    assert merge(999999, leadId=b)["code"] == "1004"
+    assert merge(a, leadIds=f"{a},{b}")["code"] == "1003"
+    assert merge(a, leadId=b, mergeInCRM="maybe")["code"] == "1001"
+    assert merge(a, leadId="x")["code"] == "1001"
+    assert len(api_store.persons.get_many([a, b])) == 2
