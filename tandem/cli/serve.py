@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import logging
 import ssl
 from functools import partial
@@ -47,6 +49,8 @@ def serve(
                               ("--concurrent-calls", concurrent_calls)):
             if not value > 0:  # 0 would refuse every call, a window of 0 s or less would limit none
                 raise ConfigError(option, f"must be more than 0, got {value:g}")
+        for address in trusted_proxy or []:
+            _check_proxy(address)
         limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
                            concurrent_calls=concurrent_calls)
         policy = load_policy(settings)
@@ -66,6 +70,21 @@ def serve(
                 proxy_headers=bool(trusted_proxy), forwarded_allow_ips=",".join(trusted_proxy or []) or None,
                 ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None,
             )
+
+
+def _check_proxy(address: str) -> None:
+    """An address or network (`10.0.0.0/8`) the proxy headers are believed from, or `*`. (Given
+    anything else, the server would believe no one and say nothing of it.)"""
+    if address.strip() == "*":
+        return
+    try:
+        if "/" in address:
+            ipaddress.ip_network(address.strip())
+        else:
+            ipaddress.ip_address(address.strip())
+    except ValueError:
+        raise ConfigError("--trusted-proxy", f"{address!r} is not an IP address or network "
+                                             "(such as 10.0.0.5 or 10.0.0.0/8; a network's host bits zero)") from None
 
 
 def _tls_files(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:

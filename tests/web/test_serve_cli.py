@@ -110,6 +110,23 @@ def test_serve_refuses_a_limit_that_would_refuse_every_call_or_none(workdir, mon
     assert result.output == f"Error: {option}: must be more than 0, got {value}\n"
 
 
+@pytest.mark.parametrize("address", ["notanip", "10.0.0.1/8", "300.1.1.1", ""])
+def test_serve_refuses_a_trusted_proxy_that_is_no_address(workdir, monkeypatch, address) -> None:
+    """Before, such a value was taken and no proxy was believed, without a word."""
+    monkeypatch.setenv("TANDEM_API_CLIENT_ID", "id")
+    monkeypatch.setenv("TANDEM_API_CLIENT_SECRET", GOOD)
+    result = _serve("--trusted-proxy", address)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: --trusted-proxy: {address!r} is not an IP address or network")
+
+
+def test_serve_takes_trusted_proxies_as_addresses_networks_or_any() -> None:
+    from tandem.cli.serve import _check_proxy
+
+    for address in ("127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "*"):
+        _check_proxy(address)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
