@@ -129,6 +129,9 @@ class Settings(BaseSettings):
             return self
         if not self.sf_client_id:
             raise ValueError("TANDEM_SF_CLIENT_ID is needed when TANDEM_SF_LOGIN_URL is set")
+        if self.sf_username == "" and _given(self.sf_password):  # `TANDEM_SF_USERNAME=` left empty
+            raise ValueError("TANDEM_SF_USERNAME is empty but TANDEM_SF_PASSWORD is set: name the sync user, "
+                             "or leave both out for the client-credentials flow")
         if self.sf_username and not _given(self.sf_password):
             raise ValueError("TANDEM_SF_PASSWORD is needed when TANDEM_SF_USERNAME is set")
         if not self.sf_username and not _given(self.sf_client_secret):

@@ -85,6 +85,10 @@ def test_real_org_needs_credentials(monkeypatch):
     monkeypatch.setenv("TANDEM_SF_PASSWORD", "hunter2-very-secret")
     settings = load_settings()
     assert settings.salesforce_target == "org"
+    monkeypatch.setenv("TANDEM_SF_USERNAME", "")  # before, the client-credentials flow was used without a word
+    monkeypatch.setenv("TANDEM_SF_CLIENT_SECRET", "app-secret")
+    with pytest.raises(ConfigError, match="TANDEM_SF_USERNAME is empty"):
+        load_settings()
     monkeypatch.delenv("TANDEM_SF_USERNAME")
     monkeypatch.setenv("TANDEM_SF_CLIENT_SECRET", "")  # the client-credentials flow with no secret
     with pytest.raises(ConfigError, match="TANDEM_SF_CLIENT_SECRET"):
