@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -121,6 +122,12 @@ class Settings(BaseSettings):
     def _ca_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=str(value))
+            except (ssl.SSLError, OSError, UnicodeDecodeError):  # else read as "no trusted CA signs the org"
+                raise ValueError(f"{value} holds no PEM certificate (a CA bundle is one or more "
+                                 "'-----BEGIN CERTIFICATE-----' blocks)") from None
         return value
 
     @model_validator(mode="after")

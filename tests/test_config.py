@@ -117,3 +117,23 @@ def test_secret_value_not_in_error(monkeypatch):
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert "s3cr3t" not in str(info.value)
+
+
+@pytest.mark.parametrize("content", ["", "not a certificate\n", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+def test_a_ca_bundle_with_no_certificate_is_named_as_such(tmp_path, monkeypatch, content):
+    """Before, it was taken, and every connection then failed as if no trusted CA signed the org's certificate."""
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(content)
+    monkeypatch.setenv("TANDEM_SF_CA_BUNDLE", str(bundle))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "TANDEM_SF_CA_BUNDLE" and "holds no PEM certificate" in info.value.reason
+
+
+def test_a_ca_bundle_of_real_certificates_is_taken(tmp_path, monkeypatch):
+    import trustme
+
+    bundle = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("TANDEM_SF_CA_BUNDLE", str(bundle))
+    assert load_settings().sf_ca_bundle == bundle
