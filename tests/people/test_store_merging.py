@@ -149,7 +149,7 @@ def test_a_change_landing_on_a_loser_while_the_merge_decides_is_not_lost(store: 
         except NotFound as error:
             outcome.append(error)
 
-    real = merging._merged_values
+    real = merging.merged_values
     writers: list[threading.Thread] = []
 
     def decided(*args, **kwargs):
@@ -159,7 +159,7 @@ def test_a_change_landing_on_a_loser_while_the_merge_decides_is_not_lost(store: 
             writers[0].join(timeout=1.0)  # it lands now, or waits for the merge (the point)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(merging, "_merged_values", decided)
+    monkeypatch.setattr(merging, "merged_values", decided)
     merged = store.merges.merge(winner.id, [loser.id], origin=ChangeOrigin.CLI)
     writers[0].join(30)
     if outcome == ["written"]:  # landed before the merge read: it goes with the loser's pending change
