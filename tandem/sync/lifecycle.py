@@ -1,9 +1,10 @@
 """Tandem-side merges and deletes, done in Salesforce too where they have to be.
 
-- *Merge persons*: the store merge (native rules, see `tandem.people.merging`); when the winner and
-  losers are in Salesforce, their records are merged there first: Leads into a Lead or Contacts
-  into a Contact by SOAP `merge` (two losers a request), a Lead into a Contact by converting it into
-  that Contact. A Contact cannot go into a Lead. Salesforce is written first: if it refuses part
+- *Merge persons*: the store merge (native rules, see `tandem.people.merging`); when losers are in
+  Salesforce, their records are merged there first into the winner's (a winner not in Salesforce
+  takes over a loser's record, a Contact's if any, and the others merge into that): Leads into a
+  Lead or Contacts into a Contact by SOAP `merge` (two losers a request), a Lead into a Contact by
+  converting it into that Contact. A Contact cannot go into a Lead. Salesforce is written first: if it refuses part
   way, the store is untouched, and the merges Salesforce did make reach Tandem with the next pull.
 - *Delete person*: the person becomes a tombstone that keeps its record and whole activity log;
   with `in_salesforce` its Lead or Contact is deleted too.
@@ -52,6 +53,12 @@ def _in_salesforce(person: Person) -> bool:
     return person.linked and not person.link.sfdc_is_deleted
 
 
+def _record_keeper(linked: list[Person]) -> Person | None:
+    """The loser whose record an unlinked winner takes over: a Contact's if any (a Contact cannot
+    be merged into a Lead), else the first."""
+    return next((p for p in linked if p.link.sfdc_type == "Contact"), linked[0] if linked else None)
+
+
 class PersonLifecycle:
     def __init__(self, engine: SyncEngine, *, source: ChangeOrigin = ChangeOrigin.CLI) -> None:
         self.engine = engine
@@ -77,10 +84,14 @@ class PersonLifecycle:
             merged: list[str] = []
             converted: list[str] = []
             link = None
-            if linked and _in_salesforce(winner):
-                merged, converted = self._merge_in_salesforce(winner, linked)
-                if converted and not winner.link.sfdc_lead_id:
-                    link = replace(winner.link, sfdc_lead_id=converted[0])
+            master = winner if _in_salesforce(winner) else _record_keeper(linked)
+            if master is not None and master is not winner:
+                link = master.link  # the winner takes over this record, which the other records merge into
+            others = [p for p in linked if p is not master]
+            if master is not None and others:
+                merged, converted = self._merge_in_salesforce(master, others)
+                if converted and not master.link.sfdc_lead_id:
+                    link = replace(master.link, sfdc_lead_id=converted[0])
             stays_contact = _in_salesforce(winner) and winner.link.sfdc_type == "Contact"
             own = self.engine.ensure_catalog().account_fields() if stays_contact else frozenset()
             self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link, own=own)

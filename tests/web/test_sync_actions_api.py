@@ -149,3 +149,30 @@ def test_a_merge_asked_wrongly_is_refused_naming_why_and_merges_nothing(sf_api, 
     assert merge(a, leadId=b, mergeInCRM="maybe")["code"] == "1001"
     assert merge(a, leadId="x")["code"] == "1001"
     assert len(api_store.persons.get_many([a, b])) == 2
+
+
+def _persons_by_email(client, *emails: str) -> dict[str, int]:
+    found = client.get("/rest/v1/leads.json", params={"filterType": "email", "filterValues": ",".join(emails)})
+    return {r["email"]: r["id"] for r in found.json()["result"]}
+
+
+def test_a_winner_not_in_salesforce_merges_the_losers_records_into_one(
+        sf_api, api_store, sf, base_url, ca_path) -> None:
+    """Before, only a winner in Salesforce had records merged into its own: an unlinked winner took
+    the first loser's record and left the others, which brought their persons back."""
+    by_email = _persons_by_email(sf_api, "wile@acme.example", "peter@initech.example")
+    wile, peter = by_email["wile@acme.example"], by_email["peter@initech.example"]
+    contacts = {pid: api_store.persons.get(pid).link.sfdc_id for pid in (wile, peter)}
+    winner = _create(sf_api, email="new@example.com", lastName="Newcomer")
+
+    merged = sf_api.post(f"/rest/v1/leads/{winner}/merge.json",
+                         params={"leadIds": f"{wile},{peter}", "mergeInCRM": "true"}).json()
+    assert merged["success"] is True
+    rows = sf.query_all(f"SELECT Id, MasterRecordId FROM Contact WHERE Id IN ('{contacts[wile]}', "
+                        f"'{contacts[peter]}')", include_deleted=True)["records"]
+    masters = {row["Id"]: row["MasterRecordId"] for row in rows}
+    assert masters == {contacts[wile]: None, contacts[peter]: contacts[wile]}
+    assert api_store.persons.get(winner).link.sfdc_id == contacts[wile]
+
+    SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
+    assert "peter@initech.example" not in _persons_by_email(sf_api, "peter@initech.example")
