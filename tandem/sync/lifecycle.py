@@ -94,8 +94,27 @@ class PersonLifecycle:
                     link = replace(master.link, sfdc_lead_id=converted[0])
             stays_contact = _in_salesforce(winner) and winner.link.sfdc_type == "Contact"
             own = self.engine.ensure_catalog().account_fields() if stays_contact else frozenset()
-            self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link, own=own)
+            keeper = master if master is not None and master is not winner else None
+            agreed = self.store.bases.get(keeper.id) if keeper else {}
+            unsent = {c.field for c in self.store.outbox.find(person_ids=[keeper.id])} if keeper else set()
+            with self.store.transaction():
+                after = self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link,
+                                                own=own)
+                if keeper is not None:
+                    self._take_over_record(after, keeper, agreed, unsent)
         return MergeOutcome(winner.id, [p.id for p in losers], merged, converted)
+
+    def _take_over_record(self, winner: Person, keeper: Person, agreed: dict, unsent: set[str]) -> None:
+        """A winner that takes over a loser's record takes the values agreed with it, and pushes its
+        own where they differ from the record's, as its values win the merge: else the record keeps
+        the loser's, and its next change in Salesforce brings them back over the winner's."""
+        if agreed:
+            self.store.bases.set(winner.id, agreed)
+        pushable = self.engine.ensure_catalog().pushable(winner.link.sfdc_type or "Lead")
+        values = {name: winner.fields.get(name) for name in pushable if name in winner.fields
+                  and (name in unsent or winner.fields.get(name) != keeper.fields.get(name))}
+        if values:
+            self.store.outbox.record(winner.id, values, self.source)
 
     def _merge_in_salesforce(self, winner: Person, losers: list[Person]) -> tuple[list[str], list[str]]:
         kind = winner.link.sfdc_type

@@ -176,3 +176,24 @@ def test_a_winner_not_in_salesforce_merges_the_losers_records_into_one(
 
     SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
     assert "peter@initech.example" not in _persons_by_email(sf_api, "peter@initech.example")
+
+
+def test_a_winner_taking_over_a_losers_record_keeps_its_values_there(sf_api, api_store, sf, base_url, ca_path) -> None:
+    """Before, the record kept the loser's values, and its next change in Salesforce overwrote the
+    winner's email, name and title with them."""
+    wile = _persons_by_email(sf_api, "wile@acme.example")["wile@acme.example"]
+    contact = api_store.persons.get(wile).link.sfdc_id
+    winner = _create(sf_api, email="new@example.com", lastName="Newcomer", title="Boss")
+
+    assert sf_api.post(f"/rest/v1/leads/{winner}/merge.json", params={"leadId": wile}).json()["success"] is True
+    SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
+    record = sf.Contact.get(contact)
+    assert (record["Email"], record["LastName"], record["Title"], record["FirstName"]) == \
+        ("new@example.com", "Newcomer", "Boss", "Wile")
+
+    sf.Contact.update(contact, {"Department": "Rockets"})
+    SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
+    person = api_store.persons.get(winner)
+    assert (person.fields["email"], person.fields["lastName"], person.fields["title"]) == \
+        ("new@example.com", "Newcomer", "Boss")
+    assert person.link.sfdc_id == contact
