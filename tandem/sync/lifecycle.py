@@ -53,6 +53,13 @@ def _in_salesforce(person: Person) -> bool:
     return person.linked and not person.link.sfdc_is_deleted
 
 
+def _salesforce_rank(person: Person) -> int:
+    """Marketo's order of winners for a merge in the CRM too: a Contact, a Lead, then a person not in Salesforce."""
+    if not _in_salesforce(person):
+        return 2
+    return 0 if person.link.sfdc_type == "Contact" else 1
+
+
 def _record_keeper(linked: list[Person]) -> Person | None:
     """The loser whose record an unlinked winner takes over: a Contact's if any (a Contact cannot
     be merged into a Lead), else the first."""
@@ -69,13 +76,18 @@ class PersonLifecycle:
 
     # -- merge -----------------------------------------------------------------------------------
 
-    def merge(self, winner_id: int, loser_ids: list[int], *, in_salesforce: bool = True) -> MergeOutcome:
+    def merge(self, winner_id: int, loser_ids: list[int], *, in_salesforce: bool = True,
+              salesforce_picks: bool = False) -> MergeOutcome:
         """Merge the losers into the winner, and their Salesforce records too; without `in_salesforce`
         (Marketo's `mergeInCRM=false`) persons synced to two records or more are refused, since merged
-        in Tandem alone their records would stay apart and bring the merged persons back."""
+        in Tandem alone their records would stay apart and bring the merged persons back. With
+        `salesforce_picks` (Marketo's `mergeInCRM=true`) a Contact's person beats a Lead's and a
+        person in Salesforce beats one that is not, whatever winner was named."""
         with self._actions.claimed([winner_id, *loser_ids]):
             winner = self.store.persons.get(winner_id)
             losers = [self.store.persons.get(pid) for pid in dict.fromkeys(loser_ids)]
+            if salesforce_picks and (best := min([winner, *losers], key=_salesforce_rank)) is not winner:
+                winner, losers = best, [winner, *(p for p in losers if p is not best)]
             linked = [p for p in losers if _in_salesforce(p)]
             synced = [p.id for p in (winner, *linked) if _in_salesforce(p)]
             if not in_salesforce and len(synced) > 1:

@@ -171,7 +171,9 @@ MERGE_LIMIT = 25
 async def merge_leads(request: Request, lead_id: int) -> Response:
     """The losers (`leadId` or `leadIds`) merge into the winner: its values win, theirs fill its empty
     fields, scores add up, activity logs combine. With `mergeInCRM=true` their Salesforce records are
-    merged too; without it persons synced to two records or more are refused (`PersonLifecycle.merge`)."""
+    merged too, and as at Marketo a Contact's person wins over a Lead's and a person in Salesforce over
+    one that is not, whatever winner was named; without it persons synced to two records or more are
+    refused (`PersonLifecycle.merge`)."""
     await json_body(request, empty=None)  # the call sends none; a body there must still be well formed
     query = request.query_params
     named = multi(query.getlist("leadIds")) + multi(query.getlist("leadId"))
@@ -196,7 +198,7 @@ async def merge_leads(request: Request, lead_id: int) -> Response:
         from tandem.sync.lifecycle import PersonLifecycle
 
         lifecycle = PersonLifecycle(actions.engine, source=ChangeOrigin.API)
-        return lifecycle.merge(winner_id, losers, in_salesforce=in_crm)
+        return lifecycle.merge(winner_id, losers, in_salesforce=in_crm, salesforce_picks=in_crm)
 
     await _run(request, merge)
     return success(include_result=False)

@@ -172,7 +172,7 @@ def test_a_winner_not_in_salesforce_merges_the_losers_records_into_one(
                         f"'{contacts[peter]}')", include_deleted=True)["records"]
     masters = {row["Id"]: row["MasterRecordId"] for row in rows}
     assert masters == {contacts[wile]: None, contacts[peter]: contacts[wile]}
-    assert api_store.persons.get(winner).link.sfdc_id == contacts[wile]
+    assert [p.id for p in api_store.persons.get_many([winner, wile, peter])] == [wile]  # the Contact's person wins
 
     SyncEngine(emulator_client(base_url, ca_path), api_store).run_cycle()
     assert "peter@initech.example" not in _persons_by_email(sf_api, "peter@initech.example")
@@ -197,3 +197,23 @@ def test_a_winner_taking_over_a_losers_record_keeps_its_values_there(sf_api, api
     assert (person.fields["email"], person.fields["lastName"], person.fields["title"]) == \
         ("new@example.com", "Newcomer", "Boss")
     assert person.link.sfdc_id == contact
+
+
+def test_with_merge_in_crm_a_contact_wins_over_a_lead_and_a_record_over_none(sf_api, api_store, sf) -> None:
+    """As at Marketo (MARKETO-API §5.6), whatever winner was named. Before, a Lead named the winner
+    over a Contact was refused, and a person not in Salesforce named the winner kept its values over
+    the record's."""
+    by_email = _persons_by_email(sf_api, "wile@acme.example", "lisa@springfield.example")
+    wile, lisa = by_email["wile@acme.example"], by_email["lisa@springfield.example"]
+    contact, lead = (api_store.persons.get(pid).link.sfdc_id for pid in (wile, lisa))
+    newcomer = _create(sf_api, email="new@example.com", lastName="Newcomer")
+
+    merged = sf_api.post(f"/rest/v1/leads/{lisa}/merge.json",
+                         params={"leadIds": f"{newcomer},{wile}", "mergeInCRM": "True"}).json()
+    assert merged["success"] is True
+    assert [p.id for p in api_store.persons.get_many([lisa, newcomer, wile])] == [wile]
+    person = api_store.persons.get(wile)
+    assert (person.fields["email"], person.fields["lastName"], person.link.sfdc_id) == \
+        ("wile@acme.example", "Coyote", contact)
+    converted = sf.query(f"SELECT IsConverted, ConvertedContactId FROM Lead WHERE Id = '{lead}'")["records"][0]
+    assert converted["IsConverted"] is True and converted["ConvertedContactId"] == contact
