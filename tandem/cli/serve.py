@@ -22,6 +22,8 @@ from tandem.errors import ConfigError
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    calls_per_day: Annotated[int, typer.Option(
+        help="Calls allowed per client per day, from 00:00 US Central time (607 beyond).")] = 50_000,
     calls_per_window: Annotated[int, typer.Option(help="Calls allowed per client per window (606 beyond).")] = 100,
     window_seconds: Annotated[float, typer.Option(help="Length of the rate window in seconds.")] = 20.0,
     concurrent_calls: Annotated[int, typer.Option(help="Calls in flight per client at once (615 beyond).")] = 10,
@@ -45,14 +47,14 @@ def serve(
         settings = load_settings()
         clients = configured_clients(settings)
         tls = _tls_files(tls_cert, tls_key)
-        for option, value in (("--calls-per-window", calls_per_window), ("--window-seconds", window_seconds),
-                              ("--concurrent-calls", concurrent_calls)):
+        for option, value in (("--calls-per-day", calls_per_day), ("--calls-per-window", calls_per_window),
+                              ("--window-seconds", window_seconds), ("--concurrent-calls", concurrent_calls)):
             if not value > 0:  # 0 would refuse every call, a window of 0 s or less would limit none
                 raise ConfigError(option, f"must be more than 0, got {value:g}")
         for address in trusted_proxy or []:
             _check_proxy(address)
-        limits = ApiLimits(calls_per_window=calls_per_window, window_seconds=window_seconds,
-                           concurrent_calls=concurrent_calls)
+        limits = ApiLimits(calls_per_day=calls_per_day, calls_per_window=calls_per_window,
+                           window_seconds=window_seconds, concurrent_calls=concurrent_calls)
         policy = load_policy(settings)
         with store_for(settings) as store:
             api = create_app(store, clients, limits=limits, salesforce=partial(salesforce_client, settings),

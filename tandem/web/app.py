@@ -153,7 +153,7 @@ def create_app(
     async def _tandem(_: Request, error: TandemError) -> Response:
         return _tandem_failure(error)
 
-    app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock)
+    app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock, day_clock=clock)
     app.add_middleware(LastResortMiddleware, answer=system_error)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     return app

@@ -51,6 +51,7 @@ class Codes:
     TOKEN_EXPIRED = "602"
     METHOD_NOT_SUPPORTED = "605"
     RATE_LIMIT = "606"
+    DAILY_QUOTA = "607"
     INVALID_JSON = "609"
     NOT_FOUND = "610"
     SYSTEM_ERROR = "611"

@@ -1,5 +1,6 @@
-"""Marketo's documented limits, counted per API client after its token is checked: calls per window
-(606) and calls in flight (615); plus the request body size (HTTP 413) and URI length (HTTP 414).
+"""Marketo's documented limits, counted per API client after its token is checked: calls a day (607),
+calls per window (606) and calls in flight (615); plus the request body size (HTTP 413) and URI
+length (HTTP 414).
 Identity calls do not count, as at Marketo, nor do calls answered with a response-level error
 (`success: false`, a 611 included): the window gives such a call back once answered (MARKETO-API §7).
 
@@ -18,7 +19,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,6 +36,7 @@ API_CLIENT = "api_client"
 
 @dataclass(frozen=True)
 class ApiLimits:
+    calls_per_day: int = 50_000
     calls_per_window: int = 100
     window_seconds: float = 20.0
     concurrent_calls: int = 10
@@ -72,16 +76,55 @@ class CallWindow:
                 self._calls.remove(counted_at)
 
 
+def _us_central() -> timezone | ZoneInfo:
+    try:
+        return ZoneInfo("America/Chicago")
+    except ZoneInfoNotFoundError:  # no time zone database: standard time all year
+        return timezone(timedelta(hours=-6))
+
+
+QUOTA_ZONE = _us_central()
+"""Where Marketo's daily quota resets at midnight."""
+
+
+class DailyQuota:
+    """Calls counted per calendar day in US Central time, with an injectable wall clock."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.time) -> None:
+        self.limit, self.clock = limit, clock
+        self._day: date | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def admit(self) -> date | None:
+        """Count a call if today's quota has room: the day it was counted on (for `refund`), else None."""
+        today = datetime.fromtimestamp(self.clock(), QUOTA_ZONE).date()
+        with self._lock:
+            if today != self._day:
+                self._day, self._count = today, 0
+            if self._count >= self.limit:
+                return None
+            self._count += 1
+            return today
+
+    def refund(self, counted_on: date) -> None:
+        """Give back a call counted on `counted_on` (one that turned out not to count)."""
+        with self._lock:
+            if counted_on == self._day and self._count > 0:
+                self._count -= 1
+
+
 class _TooLarge(Exception):
     pass
 
 
 class LimitsMiddleware:
     def __init__(self, app: ASGIApp, limits: ApiLimits, tokens: TokenIssuer,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, day_clock: Callable[[], float] = time.time) -> None:
         self.app = app
         self.limits = limits
         self.tokens = tokens
+        self.quotas = {client_id: DailyQuota(limits.calls_per_day, day_clock) for client_id in tokens.client_ids}
         self.windows = {client_id: CallWindow(limits.calls_per_window, limits.window_seconds, clock)
                         for client_id in tokens.client_ids}
         self.anonymous = KeyedWindows(limits.unauthenticated_calls_per_window, limits.window_seconds, clock)
@@ -118,9 +161,17 @@ class LimitsMiddleware:
                                      f"'{self.limits.window_seconds:g}' secs for calls without a valid token")
             await failure(refusal.code, refusal.message)(scope, receive, send)
             return
+        quota = self.quotas[client_id]
+        counted_on = quota.admit()
+        if counted_on is None:
+            message = (f"Daily quota reached: '{self.limits.calls_per_day}' calls a day; "
+                       "it resets at 00:00 US Central time")
+            await failure(Codes.DAILY_QUOTA, message)(scope, receive, send)
+            return
         window = self.windows[client_id]
         counted_at = window.admit()
         if counted_at is None:
+            quota.refund(counted_on)
             message = (f"Max rate limit '{self.limits.calls_per_window}' exceeded with in "
                        f"'{self.limits.window_seconds:g}' secs")
             await failure(Codes.RATE_LIMIT, message)(scope, receive, send)
@@ -131,6 +182,7 @@ class LimitsMiddleware:
                 self.in_flight[client_id] += 1
         if refused:
             window.refund(counted_at)
+            quota.refund(counted_on)
             await failure(Codes.CONCURRENCY_LIMIT, "Concurrent access limit reached")(scope, receive, send)
             return
         state = scope.setdefault("state", {})
@@ -146,6 +198,7 @@ class LimitsMiddleware:
                 self.in_flight[client_id] -= 1
             if unexpected or state.get(RESPONSE_LEVEL_ERROR):
                 window.refund(counted_at)
+                quota.refund(counted_on)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         cap = self.limits.body_bytes

@@ -4,6 +4,8 @@ identity is free; calls without a valid token have their own small window per ad
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi.testclient import TestClient
@@ -36,6 +38,23 @@ def test_rate_limit_is_606_and_identity_calls_do_not_count(make_app) -> None:
         answers = [client.get(DESCRIBE, headers=headers).json() for _ in range(4)]
     assert [a["success"] for a in answers] == [True, True, True, False]
     assert answers[3]["errors"] == [{"code": "606", "message": "Max rate limit '3' exceeded with in '20' secs"}]
+
+
+def test_daily_quota_is_607_per_client_until_midnight_us_central(make_app, clock) -> None:
+    """Before, there was no daily quota at all (MARKETO-API §7: 50,000 calls a day by default)."""
+    clock.now = datetime(2026, 3, 5, 23, 59, tzinfo=ZoneInfo("America/Chicago")).timestamp()
+    app = make_app(credentials=[CREDENTIALS, OTHER], limits=ApiLimits(calls_per_day=3))
+    with TestClient(app) as client:
+        mine, theirs = bearer(client, CREDENTIALS), bearer(client, OTHER)
+        refused = client.get("/rest/v1/leads.json", params={"filterType": "bogus", "filterValues": "x"}, headers=mine)
+        spent = [client.get(DESCRIBE, headers=mine) for _ in range(4)]
+        other = client.get(DESCRIBE, headers=theirs)
+        clock.advance(60)
+        next_day = client.get(DESCRIBE, headers=mine)
+    assert _codes([refused]) == ["1006"]  # a response-level error does not count
+    assert _codes(spent) == [None, None, None, "607"]
+    assert spent[3].json()["errors"][0]["message"].startswith("Daily quota reached: '3' calls a day")
+    assert _codes([other, next_day]) == [None, None]
 
 
 def test_response_level_errors_do_not_count_but_record_level_errors_do(make_app, api_store, monkeypatch) -> None:

@@ -100,7 +100,8 @@ def test_serve_refuses_tls_files_it_cannot_use_in_one_line(workdir, monkeypatch,
 
 
 @pytest.mark.parametrize(("option", "value"), [("--calls-per-window", "0"), ("--concurrent-calls", "0"),
-                                               ("--window-seconds", "0"), ("--window-seconds", "-5")])
+                                               ("--window-seconds", "0"), ("--window-seconds", "-5"),
+                                               ("--calls-per-day", "0")])
 def test_serve_refuses_a_limit_that_would_refuse_every_call_or_none(workdir, monkeypatch, option, value) -> None:
     """Before, 0 calls a window answered every call 606, 0 in flight 615, and a window of 0 s limited nothing."""
     monkeypatch.setenv("TANDEM_API_CLIENT_ID", "id")
