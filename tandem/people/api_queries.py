@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from tandem.people.activity_rows import activity_from_row
 from tandem.people.database import Database, Lookups
 from tandem.people.field_catalog import FieldCatalog
+from tandem.people.fields import FieldType
 from tandem.people.models import Activity, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.persons import Persons
@@ -29,6 +30,8 @@ from tandem.people.validation import storable
 
 LOOKUP_FIELDS = ("id", "email", "sfdcId", "sfdcLeadId", "sfdcContactId", "sfdcAccountId")
 """Fields a person can be looked up by (all indexed but the Lead and Contact ids, which are rare keys)."""
+SEARCHABLE_CUSTOM_TYPES = frozenset({FieldType.STRING, FieldType.EMAIL, FieldType.PICKLIST, FieldType.INTEGER})
+"""Custom fields of these types are filter types too, as at Marketo (MARKETO-API §5.1); not indexed."""
 
 KEY_LOCK_SPACE = 0x54414E44
 """The first argument of `pg_advisory_xact_lock(int, int)` for lookup keys (its own key space)."""
@@ -40,6 +43,12 @@ class ApiQueries:
         self._fields = fields
         self._persons = persons
         self._lookups = Lookups()
+
+    def searchable_fields(self) -> list[str]:
+        """The fields persons can be found by: the lookup fields, then the custom fields of a
+        searchable type (describe2's `searchableFields`)."""
+        return [*LOOKUP_FIELDS, *(f.name for f in self._fields.all()
+                                  if f.custom and f.type in SEARCHABLE_CUSTOM_TYPES)]
 
     def lookup_key(self, field: str, value: str) -> str:
         """A lookup value as the lookups compare it: an email trimmed and lower-cased as the database
@@ -144,7 +153,7 @@ class ApiQueries:
 
 
 def _lookup_column(table: sa.Table, field: str) -> sa.ColumnElement[Any]:
-    if field not in LOOKUP_FIELDS:
+    if field not in LOOKUP_FIELDS and not field.endswith("__c"):
         raise ValueError(f"{field} is not a lookup field")
     column = table.c[field]
     return sa.func.lower(column) if field == "email" else column

@@ -11,13 +11,25 @@ from starlette.responses import Response
 
 from tandem.errors import InvalidInput
 from tandem.people.api_queries import LOOKUP_FIELDS
+from tandem.people.fields import FieldType
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, reason, success
 from tandem.web.lead_sync import PushLeadsRequest, SyncLeadsRequest, sync_leads, sync_pushed_leads
 from tandem.web.limits import ApiLimits
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema, form_schema
 from tandem.web.paging import LeadCursor, lead_token, read_lead_token
-from tandem.web.parameters import batch_size, form_params, ids, json_body, media_type, multi, salesforce_id, validated
+from tandem.web.parameters import (
+    MAX_ID,
+    batch_size,
+    form_params,
+    ids,
+    integer,
+    json_body,
+    media_type,
+    multi,
+    salesforce_id,
+    validated,
+)
 from tandem.web.records import DEFAULT_LEAD_FIELDS, describe2_entry, describe_entry, lead_record
 
 router = APIRouter(tags=["leads"], responses=REST_RESPONSES)
@@ -56,7 +68,7 @@ def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[s
     filter_type = (one("filterType") or "").strip()
     if not filter_type:
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'filterType'")
-    if filter_type not in LOOKUP_FIELDS:
+    if filter_type not in store.api.searchable_fields():
         try:
             store.fields.get(filter_type)
         except InvalidInput:
@@ -69,6 +81,9 @@ def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[s
         raise ApiFailure(Codes.INVALID_DATA, f"filterValues has {len(values)} values; at most {limits.batch_size}")
     if filter_type == "id":
         values = ids("filterValues", values)
+    elif filter_type not in LOOKUP_FIELDS and store.fields.get(filter_type).type is FieldType.INTEGER:
+        # a number no integer field holds matches nothing
+        values = [n for n in (integer("filterValues", v) for v in values) if -MAX_ID <= n <= MAX_ID]
     values = [salesforce_id(filter_type, v) for v in values]
     fields = _fields(store, multi(params.get("fields")))
     size = batch_size(one("batchSize"), limits.batch_size)
@@ -199,6 +214,6 @@ def describe2(request: Request) -> Response:
     fields = _store(request).fields.all()
     return success([{
         "name": "API Lead",
-        "searchableFields": [[name] for name in LOOKUP_FIELDS],
+        "searchableFields": [[name] for name in _store(request).api.searchable_fields()],
         "fields": [describe2_entry(f) for f in fields],
     }])

@@ -49,6 +49,29 @@ def test_filter_on_salesforce_ids(api, api_store) -> None:
     assert api.get(LEADS, params={"filterType": "sfdcLeadId", "filterValues": "x"}).json()["result"] == []
 
 
+def test_custom_string_and_integer_fields_are_filter_types(api, api_store) -> None:
+    """MARKETO-API §5.1: any custom field of type string, email or integer. Before, 1011."""
+    api_store.fields.ensure_custom("External_Id__c", "string", 40)
+    api_store.fields.ensure_custom("Seats__c", "integer")
+    api_store.fields.ensure_custom("Ratio__c", "float")
+    created = api.post(LEADS, json={"input": [{"email": "a@example.com", "External_Id__c": "X-1", "Seats__c": 7},
+                                              {"email": "b@example.com", "External_Id__c": "X-2", "Seats__c": 9}]})
+    [a, b] = [r["id"] for r in created.json()["result"]]
+    [described] = api.get("/rest/v1/leads/describe2.json").json()["result"]
+    assert ["External_Id__c"] in described["searchableFields"] and ["Seats__c"] in described["searchableFields"]
+    assert ["Ratio__c"] not in described["searchableFields"]
+
+    def found(filter_type: str, values: str) -> list[int] | dict:
+        answer = api.get(LEADS, params={"filterType": filter_type, "filterValues": values, "fields": "id"}).json()
+        return [r["id"] for r in answer["result"]] if answer["success"] else answer["errors"][0]
+
+    assert found("External_Id__c", "X-2,X-3") == [b]
+    assert found("Seats__c", "7, 9") == [a, b]
+    assert found("Seats__c", "seven")["code"] == "1001"
+    assert found("Seats__c", "99999999999999,-99999999999999") == []
+    assert found("Ratio__c", "1.5")["code"] == "1011"
+
+
 def test_salesforce_ids_in_their_15_character_form_find_the_same_lead(api, api_store) -> None:
     """Before, only the 18-character form matched (the store keeps that one)."""
     from tandem.people.models import SalesforceLink
