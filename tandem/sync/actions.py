@@ -297,13 +297,13 @@ class PersonActions:
     def _user_id(self, username: str) -> str:
         rows = list(self.client.query(f"SELECT Id FROM User WHERE Username = {quoted(username)}"))
         if not rows:
-            raise NotFound(f"no Salesforce user {username!r}")
+            raise InvalidInput("owner", f"no Salesforce user {username!r}")
         return rows[0]["Id"]
 
     def _queue_id(self, name: str) -> str:
         rows = list(self.client.query(f"SELECT Id FROM Group WHERE Type = 'Queue' AND Name = {quoted(name)}"))
         if not rows:
-            raise NotFound(f"no Salesforce queue {name!r}")
+            raise InvalidInput("queue", f"no Salesforce queue {name!r}")
         return rows[0]["Id"]
 
     def _matched_account(self, person: Person) -> str | None:

@@ -66,6 +66,19 @@ def test_refusals_are_clear_errors(sf_api) -> None:
     assert wrong["errors"][0]["code"] == "1001" and "notify" in wrong["errors"][0]["message"]
 
 
+def test_an_unknown_owner_or_queue_is_bad_input_naming_it_not_lead_not_found(sf_api, api_store) -> None:
+    """Before, 1004 Lead not found: a client took the lead for gone."""
+    pid = _create(sf_api, email="owned@example.com", lastName="Owned", company="Owned Inc")
+    for action, body in [("syncToSfdc", {"owner": "nobody@example.com"}), ("syncToSfdc", {"queue": "No Queue"}),
+                         ("convertInSfdc", {"owner": "nobody@example.com"})]:
+        if action == "convertInSfdc":
+            sf_api.post(f"/rest/v1/leads/{pid}/syncToSfdc.json")
+        [error] = sf_api.post(f"/rest/v1/leads/{pid}/{action}.json", json=body).json()["errors"]
+        named = next(iter(body))
+        assert error["code"] == "1003" and f"'{named}'" in error["message"] and body[named] in error["message"]
+    assert api_store.persons.get(pid).link.sfdc_type == "Lead"
+
+
 def test_status_is_what_tandem_status_shows(sf_api) -> None:
     [status] = sf_api.get("/rest/v1/sfdc/status.json").json()["result"]
     assert status["lastCycle"]["steps"] and {"backlog", "apiUsage", "errors"} <= set(status)
