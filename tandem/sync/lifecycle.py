@@ -4,8 +4,9 @@
   Salesforce, their records are merged there first into the winner's (a winner not in Salesforce
   takes over a loser's record, a Contact's if any, and the others merge into that): Leads into a
   Lead or Contacts into a Contact by SOAP `merge` (two losers a request), a Lead into a Contact by
-  converting it into that Contact. A Contact cannot go into a Lead. Salesforce is written first: if it refuses part
-  way, the store is untouched, and the merges Salesforce did make reach Tandem with the next pull.
+  converting it into that Contact. A Contact cannot go into a Lead. Salesforce is written first: if
+  it refuses part way, the store is untouched, and the merges Salesforce did make reach Tandem with
+  the next pull.
 - *Delete person*: the person becomes a tombstone that keeps its record and whole activity log;
   with `in_salesforce` its Lead or Contact is deleted too.
 - *Delete from SFDC*: the Salesforce record is deleted; the person stays, flagged deleted (as when
@@ -54,7 +55,8 @@ def _in_salesforce(person: Person) -> bool:
 
 
 def _salesforce_rank(person: Person) -> int:
-    """Marketo's order of winners for a merge in the CRM too: a Contact, a Lead, then a person not in Salesforce."""
+    """Marketo's order of winners for a merge in the CRM too: a Contact, a Lead, then a person not
+    in Salesforce."""
     if not _in_salesforce(person):
         return 2
     return 0 if person.link.sfdc_type == "Contact" else 1
