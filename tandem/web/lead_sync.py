@@ -73,6 +73,17 @@ class _Record:
     outcome: dict[str, Any] | None = None
 
 
+DEFAULT_PARTITION = "Default"
+"""Tandem's one lead partition, as a Marketo instance without workspaces has (MARKETO-API §5.8)."""
+
+
+def check_partition(name: str | None) -> None:
+    """Leads go to the one partition there is: another name is refused, not ignored."""
+    if name is not None and name.strip() and name.strip().lower() != DEFAULT_PARTITION.lower():
+        raise ApiFailure(Codes.INVALID_DATA, f"Invalid data: partitionName '{name.strip()[:60]}': the only lead "
+                                             f"partition is '{DEFAULT_PARTITION}'")
+
+
 def check_lookup_field(store: PersonStore, name: str, action: SyncAction) -> None:
     if name not in LOOKUP_FIELDS:
         try:
@@ -156,7 +167,8 @@ def sync_pushed_leads(store: PersonStore, request: PushLeadsRequest, batch_limit
     program = (request.programName or "").strip()
     if not program:
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'programName'")
-    upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=request.lookupField, input=request.input)
+    upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=request.lookupField,
+                              partitionName=request.partitionName, input=request.input)
     attributes = {"Source": request.source or "Web service API", "Reason": request.reason or "Web service API"}
     return sync_leads(store, upsert, batch_limit, logged=lambda ids: store.activities.log_many(
         [(pid, types.PUSH_LEAD, program[:255], attributes) for pid in ids], existing=ids))
@@ -171,6 +183,7 @@ def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, 
     if len(request.input) > batch_limit:
         raise ApiFailure(Codes.INVALID_DATA, f"input has {len(request.input)} records; at most {batch_limit} a call")
     lookup, action = request.lookupField, request.action
+    check_partition(request.partitionName)
     check_lookup_field(store, lookup, action)
     key_is_written = lookup == "email"
     records: list[_Record] = []

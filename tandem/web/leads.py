@@ -14,7 +14,8 @@ from tandem.people.api_queries import LOOKUP_FIELDS
 from tandem.people.fields import FieldType
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, reason, success
-from tandem.web.lead_sync import PushLeadsRequest, SyncLeadsRequest, sync_leads, sync_pushed_leads
+from tandem.web.lead_sync import (DEFAULT_PARTITION, PushLeadsRequest, SyncLeadsRequest, sync_leads,
+                                 sync_pushed_leads)
 from tandem.web.limits import ApiLimits
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema, form_schema
 from tandem.web.paging import LeadCursor, lead_token, read_lead_token
@@ -207,6 +208,11 @@ async def delete_leads_by_delete(request: Request) -> Response:
 @router.get("/rest/v1/leads/describe.json", summary="Describe Lead")
 def describe(request: Request) -> Response:
     return success([describe_entry(f) for f in _store(request).fields.all()])
+
+
+@router.get("/rest/v1/leads/partitions.json", summary="Get Lead Partitions")
+def partitions() -> Response:
+    return success([{"id": 1, "name": DEFAULT_PARTITION, "description": "Initial system lead partition"}])
 
 
 @router.get("/rest/v1/leads/describe2.json", summary="Describe Lead2")

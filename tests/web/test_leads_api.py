@@ -185,3 +185,18 @@ def test_describe_includes_custom_and_salesforce_fields(api, api_store) -> None:
     assert by_name["sfdcAccountId"]["crmManaged"] is True and by_name["sfdcAccountId"]["updateable"] is False
     written = api.post(LEADS, json={"input": [{"email": "fc@example.com", "Favorite_Color__c": "teal"}]}).json()
     assert written["result"][0]["status"] == "created"
+
+
+def test_the_one_lead_partition_is_listed_and_another_is_refused_not_ignored(api, api_store, marketo) -> None:
+    """Before, any partitionName was taken and ignored, and partitions.json was 610."""
+    assert marketo.get_lead_partitions() == [{"id": 1, "name": "Default",
+                                               "description": "Initial system lead partition"}]
+    taken = marketo.create_update_leads([{"email": "a@example.com"}], partitionName="Default")
+    assert taken[0]["status"] == "created"
+    for path, body in (("/rest/v1/leads.json", {"input": [{"email": "b@example.com"}], "partitionName": "EMEA"}),
+                       ("/rest/v1/leads/push.json", {"programName": "P", "input": [{"email": "b@example.com"}],
+                                                      "partitionName": "EMEA"})):
+        refused = api.post(path, json=body).json()
+        assert refused["errors"] == [{"code": "1003", "message": "Invalid data: partitionName 'EMEA': the only lead "
+                                                                 "partition is 'Default'"}]
+    assert api_store.persons.find_by_email("b@example.com") == []
