@@ -177,12 +177,16 @@ async def _delete(request: Request) -> Response:
     store, existing = _store(request), [n for n in numbers if n is not None]
     deleted = set(await run_in_threadpool(store.atomically, lambda: store.api.delete_persons(existing)))
     result = []
+    named: set[int | None] = set()
     for number in numbers:
-        if number in deleted:
+        if number is not None and number in named:
+            result.append({"id": number, "status": "skipped",
+                           "reasons": [reason(Codes.DUPLICATE_IN_INPUT, "Duplicate lead id in input")]})
+        elif number in deleted:
             result.append({"id": number, "status": "deleted"})
-            deleted.discard(number)
         else:
             result.append({"id": number, "status": "skipped", "reasons": [reason(Codes.LEAD_NOT_FOUND, "Lead not found")]})
+        named.add(number)
     return success(result)
 
 

@@ -172,6 +172,17 @@ def test_delete_by_post_removes_the_person_keeping_a_tombstone(api, api_store) -
     assert by_query["result"] == [{"id": ids[1], "status": "deleted"}]
 
 
+def test_an_id_named_twice_in_one_delete_is_deleted_once_and_then_a_duplicate(api, api_store) -> None:
+    """Before, the second was 1004 Lead not found, as if the lead had never been there."""
+    [pid] = api_store.persons.add_many([{"email": "twice@example.com"}], ChangeOrigin.MARKETING)
+    answer = api.post("/rest/v1/leads/delete.json", json={"input": [{"id": pid}, {"id": pid}, {"id": 999999}]}).json()
+    assert answer["result"] == [
+        {"id": pid, "status": "deleted"},
+        {"id": pid, "status": "skipped", "reasons": [{"code": "1036", "message": "Duplicate lead id in input"}]},
+        {"id": 999999, "status": "skipped", "reasons": [{"code": "1004", "message": "Lead not found"}]}]
+    assert api_store.persons.get_many([pid]) == []
+
+
 def test_describe_includes_custom_and_salesforce_fields(api, api_store) -> None:
     api_store.fields.ensure_custom("Favorite_Color__c", "string", 40, "Favorite Color")
     described = {f["rest"]["name"]: f for f in api.get("/rest/v1/leads/describe.json").json()["result"]}
