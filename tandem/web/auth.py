@@ -14,7 +14,10 @@ import math
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from tandem.web.envelope import ApiFailure
+from tandem.web.parameters import form_params, media_type
 from tandem.web.throttle import TokenGuard
 from tandem.web.tokens import (
     DEFAULT_TOKEN_LIFETIME,
@@ -116,11 +119,20 @@ def get_token(
 
 
 @identity.post("/identity/oauth/token", response_model=TokenResponse, responses=_IDENTITY_RESPONSES)
-def post_token(
+async def post_token(
     request: Request,
     grant_type: str | None = Query(None),
     client_id: str | None = Query(None),
     client_secret: str | None = Query(None),
 ) -> JSONResponse:
-    """The same exchange as POST, with the parameters in the query string."""
-    return _token_endpoint(request, grant_type, client_id, client_secret)
+    """The same exchange as POST, with the parameters in the query string or, as OAuth clients send
+    them, in a url-encoded form body."""
+    if media_type(request) == "application/x-www-form-urlencoded":
+        try:
+            form = await form_params(request)
+        except ApiFailure:
+            return _refusal(400, "invalid_request", "the form body is not UTF-8")
+        grant_type = grant_type or next(iter(form.get("grant_type", [])), None)
+        client_id = client_id or next(iter(form.get("client_id", [])), None)
+        client_secret = client_secret or next(iter(form.get("client_secret", [])), None)
+    return await run_in_threadpool(_token_endpoint, request, grant_type, client_id, client_secret)

@@ -39,6 +39,16 @@ def test_post_identity_works_too(app) -> None:
         assert client.post("/identity/oauth/token", params=params).json()["token_type"] == "bearer"
 
 
+def test_post_identity_takes_the_parameters_in_a_form_body_as_oauth_clients_send_them(app) -> None:
+    """Before, a form body was 400 unsupported_grant_type: only the query string was read."""
+    params = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    with TestClient(app) as client:
+        taken = client.post("/identity/oauth/token", data=params)
+        wrong = client.post("/identity/oauth/token", data={**params, "client_secret": CLIENT_SECRET + "x"})
+    assert taken.status_code == 200 and taken.json()["token_type"] == "bearer"
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+
+
 def test_wrong_secret_unknown_client_and_grant_are_oauth_errors(app) -> None:
     with TestClient(app) as client:
         wrong = _token(client, client_secret=CLIENT_SECRET + "x")
