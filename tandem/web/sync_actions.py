@@ -96,10 +96,15 @@ def _failure_for(error: Exception) -> ApiFailure:
     if isinstance(error, LimitExceeded):
         return ApiFailure("607", f"Salesforce API limit reached: {error.message}")
     if isinstance(error, TransientError):
-        return ApiFailure(Codes.TRANSIENT, f"Transient Error: {error.message}")
+        return ApiFailure(Codes.TRANSIENT, f"Transient Error: {error.message}{_hinted(error)}")
     if isinstance(error, SalesforceError):
-        return ApiFailure(Codes.TRANSIENT, f"Salesforce error: {error}")
+        return ApiFailure(Codes.TRANSIENT, f"Salesforce error: {error}{_hinted(error)}")
     return ApiFailure(Codes.TRANSIENT, f"Transient Error: {error}")
+
+
+def _hinted(error: SalesforceError) -> str:
+    """What the operator can do about it, where something can be done (as the CLI says it)."""
+    return f"; {error.hint}" if error.hint else ""
 
 
 def _person_id(request: Request, lead_id: int) -> int:

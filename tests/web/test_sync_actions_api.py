@@ -230,3 +230,17 @@ def test_with_merge_in_crm_a_contact_wins_over_a_lead_and_a_record_over_none(sf_
         ("wile@acme.example", "Coyote", contact)
     converted = sf.query(f"SELECT IsConverted, ConvertedContactId FROM Lead WHERE Id = '{lead}'")["records"][0]
     assert converted["IsConverted"] is True and converted["ConvertedContactId"] == contact
+
+
+def test_an_unreachable_org_is_713_with_what_to_check(make_app, ca_path, api_store) -> None:
+    """Before, the 713 said the org could not be reached and nothing of what to check (the CLI says it)."""
+    @contextmanager
+    def salesforce():
+        yield emulator_client("https://127.0.0.1:9", ca_path)  # nothing listens on the discard port
+
+    pid = api_store.persons.add({"email": "ada@example.com", "lastName": "Lovelace", "company": "E"}, "cli").id
+    with TestClient(make_app(salesforce=salesforce)) as client:
+        client.headers.update(bearer(client))
+        answer = client.post(f"/rest/v1/leads/{pid}/syncToSfdc.json").json()
+    [error] = answer["errors"]
+    assert error["code"] == "713" and "TANDEM_SF_LOGIN_URL" in error["message"], error
