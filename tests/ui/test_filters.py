@@ -59,3 +59,12 @@ def test_a_date_that_cannot_be_read_is_named_and_filters_nothing(client, value):
         assert f"to: expected a date like 2026-11-30, got &#39;{value}&#39;" in answer.text, path
     for path in EXPORTS:
         assert len(rows(client.get(path, params={"to": value}))) == 1, path
+
+
+@pytest.mark.parametrize("value", ["LOCK\x00ROW", "\x00"])
+def test_a_code_that_cannot_be_stored_is_named_and_filters_nothing(client, value):
+    answer = client.get("/ui/errors", params={"code": value})
+    assert answer.status_code == 200
+    assert "code: contains a NUL character" in answer.text
+    assert "UNABLE_TO_LOCK_ROW" in answer.text
+    assert len(rows(client.get("/ui/errors.csv", params={"code": value}))) == 1

@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 from tandem.errors import InvalidInput
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter, StepFilter
-from tandem.people.validation import enum_member
+from tandem.people.validation import check_storable, enum_member
 
 WINDOW = timedelta(days=5)
 OBJECTS = ("All", "Account", "Contact", "Lead")
@@ -76,6 +76,12 @@ def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
     if resolved_text not in ("", "yes", "no"):
         problems.append(f"resolved: expected yes or no, got {resolved_text!r}")
     code = (params.get("code") or "").strip()[:64] or None
+    if code is not None:
+        try:
+            check_storable("code", code)
+        except InvalidInput as error:
+            problems.append(str(error))
+            code = None
     return ErrorFilter(
         level=_member(ErrorLevel, params, "level", problems), object=_object(params, problems), code=code,
         resolved=resolved, start=start, end=end,
