@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from tandem.errors import InvalidInput
 from tandem.people.database import Database
 from tandem.people.ui_tables import sync_pause
+from tandem.people.validation import check_storable
 
 _ONLY_ROW = 1
 REASON_LENGTH = 500
@@ -41,6 +42,7 @@ class SyncPause:
         reason = (reason or "").strip() or "paused from the web UI"
         if len(reason) > REASON_LENGTH:
             raise InvalidInput("reason", f"longer than {REASON_LENGTH} characters")
+        check_storable("reason", reason)
         values = {"id": _ONLY_ROW, "paused_at": now or datetime.now(UTC), "paused_by": by, "reason": reason}
         with self._db.transaction() as connection:
             try:
