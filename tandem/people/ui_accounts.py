@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from tandem.errors import InvalidInput
 from tandem.people.database import Database, made_once
 from tandem.people.ui_tables import ui_signing_key, ui_users
-from tandem.people.validation import enum_member
+from tandem.people.validation import enum_member, storable
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -65,6 +65,9 @@ class UiAccounts:
         return UiUser(user_id, username, role, password_hash, row["created_at"])
 
     def get(self, username: str) -> UiUser | None:
+        """The user of that name; None for any other, a name no database could hold included."""
+        if not storable(username):
+            return None
         query = sa.select(ui_users).where(ui_users.c.username == username)
         with self._db.reading() as connection:
             row = connection.execute(query).mappings().first()
