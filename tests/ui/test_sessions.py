@@ -3,6 +3,8 @@ or expired session is no session; the sign-in page never sends anyone to another
 
 from __future__ import annotations
 
+import html
+import re
 import time
 
 import pytest
@@ -61,6 +63,18 @@ def test_sign_in_sends_a_user_on_to_the_ui_page_asked_for(store, target, lands_o
     answer = sign_in(client, next_page=target)
     assert answer.headers["location"] == lands_on
     assert client.get(lands_on, follow_redirects=False).status_code == 200
+
+
+def test_a_page_asked_for_before_sign_in_is_shown_after_it_with_its_whole_query(store):
+    client = client_for(store)
+    asked = "/ui/errors?level=record&object=Lead&code=A%26B"
+    signin_page = client.get(asked)
+    assert signin_page.url.path == "/ui/signin"
+    token = csrf_token(signin_page.text)
+    kept = re.search(r'name="next" value="([^"]*)"', signin_page.text).group(1)
+    answer = client.post("/ui/signin", data={"username": "olive", "password": PASSWORD, "csrf_token": token,
+                                             "next": html.unescape(kept)}, follow_redirects=False)
+    assert answer.headers["location"] == asked
 
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -52,7 +53,7 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
         if request.method != "GET":
             return render(request, "refused.html", status=401, page="Sign in", message="sign in first")
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/ui/signin?next={path}", status_code=303)
+        return RedirectResponse(f"/ui/signin?{urlencode({'next': path}, safe='/')}", status_code=303)
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, refusal: Refused) -> Response:
