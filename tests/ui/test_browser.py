@@ -276,3 +276,16 @@ def test_the_progress_bar_leads_to_sign_in_when_the_session_ends_while_a_cycle_r
         elsewhere.close()
         http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
     assert errors == []
+
+
+def test_sync_now_says_which_steps_failed_when_salesforce_is_unavailable(page, server, http, base_url):
+    sign_in(page, OPERATOR)
+    sync_now(page)  # signed in to Salesforce: the next cycle's steps meet the outage one by one
+    http.put(f"{base_url}/_emulator/faults", json={"http503": 1}).raise_for_status()
+    try:
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.locator("#progress")).to_contain_text("cycle finished", timeout=CYCLE_SECONDS)
+    finally:
+        http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
+    expect(page.locator("#progress")).to_contain_text("FAILED steps: Account pull updates: SERVER_UNAVAILABLE")
+    expect(page.locator(".state")).to_contain_text("Failing")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tandem.errors import CycleBusy, TandemError
-from tandem.people.models import StepOperation
+from tandem.people.models import StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import PULL_FOLLOW_UPS, PULL_ORDER, PUSH_ORDER, SyncEngine
 from tandem.web.sync_actions import ClientFactory
@@ -77,9 +77,13 @@ class CycleRunner:
             engine = self._engine_now()
             report = engine.run_cycle(retry_failed=retry_failed)
             totals = report.record_totals()
+            failed = [s for s in report.steps if s.status is StepStatus.FAILED]
             outcome = (f"cycle FAILED: {report.failure_message}" if report.failure is not None else
                        f"cycle finished: {totals.new} new, {totals.updated} updated, {totals.deleted} deleted, "
                        f"{totals.failed} failed, {report.api_calls} API calls")
+            if report.failure is None and failed:
+                outcome += "; FAILED steps: " + "; ".join(
+                    f"{s.object} {s.operation.value}: {s.message}" for s in failed)
         except CycleBusy as error:
             outcome = f"not started: {error}"
         except TandemError as error:
