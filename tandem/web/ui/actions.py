@@ -4,6 +4,7 @@ then runs and comes back to the page it was started from with what happened."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -31,10 +32,14 @@ async def sync_now(request: Request) -> Response:
 async def pause(request: Request) -> Response:
     form = await checked_form(request)
     user = operator(request, "Pause sync")
+    now = datetime.now(UTC)
     try:
-        ui(request).store.sync_pause.pause(user.username, str(form.get("reason") or ""))
+        current = ui(request).store.sync_pause.pause(user.username, str(form.get("reason") or ""), now=now)
     except InvalidInput as error:
         return back(request, "/ui/", f"Pause sync refused: {error}")
+    if (current.paused_at, current.paused_by) != (now, user.username):  # another pause stands: it is kept
+        return back(request, "/ui/", f"The sync was already paused by {current.paused_by} at "
+                                     f"{current.paused_at:%Y-%m-%d %H:%M} UTC: {current.reason}; that pause stands")
     return back(request, "/ui/", "Sync paused: `tandem run` starts no cycle until it is resumed")
 
 
