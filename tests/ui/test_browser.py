@@ -289,3 +289,22 @@ def test_sync_now_says_which_steps_failed_when_salesforce_is_unavailable(page, s
         http.put(f"{base_url}/_emulator/faults", json={}).raise_for_status()
     expect(page.locator("#progress")).to_contain_text("FAILED steps: Account pull updates: SERVER_UNAVAILABLE")
     expect(page.locator(".state")).to_contain_text("Failing")
+
+
+def test_a_narrow_window_keeps_every_menu_link_and_sign_out_on_the_header(browser, server):
+    context = browser.new_context(base_url=server.url, viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        sign_in(page, OPERATOR)
+        page.goto("/ui/persons")
+        header = page.locator("header").bounding_box()
+        for item in [*page.get_by_role("navigation", name="Main").get_by_role("link").all(),
+                     page.get_by_role("button", name="Sign out")]:
+            box = item.bounding_box()
+            assert box["x"] >= header["x"] and box["x"] + box["width"] <= header["x"] + header["width"], \
+                item.inner_text()
+            assert box["y"] + box["height"] <= header["y"] + header["height"], item.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # wide tables scroll in their page
+        screenshot(page, "narrow-window")
+    finally:
+        context.close()
