@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from datetime import datetime, timedelta
 
-from tandem.people.models import CycleStep, StepStatus
+from tandem.people.models import CycleStep, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
-from tandem.sync.scheduler import LIMIT_PAUSE
+from tandem.sync.scheduler import LIMIT_PAUSE, idle_interval
 
 RUNNING, PAUSED, FAILING, WAITING = "running", "paused", "failing", "waiting"
+RECENT_STEPS = 100
+"""Steps looked at: enough cycles to see how long `tandem run` rests while the org is quiet."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,10 @@ def running_step(store: PersonStore) -> CycleStep | None:
     return step if step is not None and store.locks.cycle_holder() is not None else None
 
 
-def sync_state(store: PersonStore, now: datetime, interval_seconds: float) -> SyncState:
+def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
+               idle_interval_max_seconds: float | None = None) -> SyncState:
+    """`idle_interval_max_seconds`: the longest rest `tandem run` takes while the org is quiet (the
+    policy's; 8 intervals when not given, its default)."""
     holder = store.locks.cycle_holder()
     if holder is not None:
         running = store.history.running()
@@ -37,7 +43,7 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float) -> Sy
     pause = store.sync_pause.current()
     if pause is not None:
         return SyncState(PAUSED, f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
-    steps = store.steps.recent(limit=20)
+    steps = store.steps.recent(limit=RECENT_STEPS)
     if not steps:
         return SyncState(WAITING, "no sync cycle has run yet")
     last = [s for s in steps if s.cycle_id == steps[0].cycle_id]
@@ -56,10 +62,28 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float) -> Sy
         step = failed[0]
         return SyncState(FAILING, f"{step.object} {step.operation.value} failed: {step.message or 'no message'}",
                          ended + max(wait, timedelta(seconds=interval_seconds)))
-    due = ended + timedelta(seconds=interval_seconds)
+    longest = 8 * interval_seconds if idle_interval_max_seconds is None else idle_interval_max_seconds
+    due = ended + timedelta(seconds=idle_interval(interval_seconds, _quiet_cycles(steps), longest))
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
     return SyncState(WAITING, f"last cycle ended {ended:%H:%M:%S} UTC", due)
+
+
+def _quiet_cycles(steps: list[CycleStep]) -> int:
+    """Cycles in a row, newest first, that ran whole and moved nothing: `tandem run` rests longer
+    after each (`scheduler.idle_interval`)."""
+    count = 0
+    for _, cycle in groupby(steps, key=lambda step: step.cycle_id):
+        if not _quiet(list(cycle)):
+            break
+        count += 1
+    return count
+
+
+def _quiet(cycle: list[CycleStep]) -> bool:
+    return all(s.status is StepStatus.SUCCEEDED and (s.operation is StepOperation.SYNC_SCHEMA or
+                                                     s.counts.new + s.counts.updated + s.counts.deleted
+                                                     + s.counts.failed == 0) for s in cycle)
 
 
 def _limit(step: CycleStep) -> bool:

@@ -93,6 +93,7 @@ def create_app(
     holder = SalesforceActions(store, salesforce or _no_salesforce, policy)
     pages = ui_app(store, holder, salesforce or _no_salesforce, secret_key=ui_secret_key,
                    interval_seconds=sync_interval_seconds,
+                   idle_interval_max_seconds=policy.idle_interval_max_seconds if policy is not None else None,
                    make_engine=make_engine or (lambda client, store, owner: SyncEngine(client, store, owner=owner,
                                                                                       policy=policy)))
 

@@ -67,3 +67,32 @@ def test_a_refused_login_is_shown_failing_until_it_may_be_tried_again(database_u
         assert sync_state(store, began + timedelta(minutes=3), 300).until == began + timedelta(seconds=301)
     finally:
         store.close()
+
+
+def _cycle(store: PersonStore, cycle_id: str, ended: datetime, updated: int = 0) -> None:
+    for object_name, operation, counts in (("All", StepOperation.SYNC_SCHEMA, StepCounts(new=5)),
+                                           ("Contact", StepOperation.PULL_UPDATES, StepCounts(updated=updated)),
+                                           ("Contact", StepOperation.PUSH_UPDATES, StepCounts())):
+        step = store.steps.start(object_name, operation, cycle_id=cycle_id, now=ended - timedelta(seconds=5))
+        store.steps.finish(step.id, StepStatus.SUCCEEDED, counts, now=ended)
+
+
+def test_a_quiet_org_is_waited_for_as_long_as_tandem_run_rests_not_reported_missing(database_url):
+    store = PersonStore(database_url)
+    store.migrate()
+    try:
+        now = datetime.now(UTC)
+        ended = now - timedelta(minutes=15)
+        _cycle(store, "busy", ended - timedelta(minutes=25), updated=3)
+        for number, back in enumerate((15, 5, 0)):  # quiet cycles: run rests 600 s, 1200 s, then 2400 s
+            _cycle(store, f"quiet-{number}", ended - timedelta(minutes=back))
+        state = sync_state(store, now, 300)  # the policy's default longest rest: 8 intervals
+        assert state.kind == WAITING and "is `tandem run` running?" not in state.reason
+        assert state.until == ended + timedelta(seconds=2400)
+        assert sync_state(store, now, 300, 1200).until == ended + timedelta(seconds=1200)
+        assert "is `tandem run` running?" in sync_state(store, now + timedelta(minutes=40), 300, 2400).reason
+
+        _cycle(store, "busy-again", now - timedelta(minutes=1), updated=1)
+        assert sync_state(store, now, 300, 2400).until == now - timedelta(minutes=1) + timedelta(seconds=300)
+    finally:
+        store.close()

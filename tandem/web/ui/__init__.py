@@ -35,7 +35,8 @@ log = logging.getLogger("tandem.web.ui")
 
 
 def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: ClientFactory, *,
-           make_engine: EngineMaker, secret_key: str | None = None, interval_seconds: float = 300) -> FastAPI:
+           make_engine: EngineMaker, secret_key: str | None = None, interval_seconds: float = 300,
+           idle_interval_max_seconds: float | None = None) -> FastAPI:
     """The UI as an app of its own, to mount at /ui; `secret_key` signs sessions (else the store's key)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(ago=pages.ago, duration=pages.duration)
@@ -43,7 +44,7 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
     app.state.ui = UiContext(
         store=store, signer=SessionSigner((lambda: secret_key) if secret_key else store.ui_accounts.signing_key),
         runner=CycleRunner(store, client_factory, make_engine), salesforce=salesforce, templates=templates,
-        interval_seconds=interval_seconds)
+        interval_seconds=interval_seconds, idle_interval_max_seconds=idle_interval_max_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (signin, pages, actions):
         app.include_router(module.router)

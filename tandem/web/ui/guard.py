@@ -30,6 +30,8 @@ class UiContext:
     salesforce: SalesforceActions
     templates: Jinja2Templates
     interval_seconds: float
+    idle_interval_max_seconds: float | None = None
+    """The longest rest `tandem run` takes while the org is quiet (the policy's)."""
     step_figures: tuple[Any, Any] | None = None
     """The dashboard's step sums and the newest step and hour they were made for (`pages._figures`)."""
     field_report: tuple[Any, Any] | None = None

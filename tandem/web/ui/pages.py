@@ -48,7 +48,7 @@ def dashboard(request: Request) -> Response:
     calls_today = store.history.api_calls_since(midnight)
     return render(
         request, "dashboard.html", page="Dashboard",
-        state=sync_state(store, now, ui(request).interval_seconds),
+        state=sync_state(store, now, ui(request).interval_seconds, ui(request).idle_interval_max_seconds),
         progress=ui(request).runner.progress(), running_step=running_step(store),
         last_cycle=last, pause=store.sync_pause.current(), backlogs=picture.backlogs,
         unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
