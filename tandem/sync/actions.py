@@ -21,11 +21,12 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from tandem.errors import InvalidInput, NotFound
+from tandem.errors import InvalidInput, InvalidSalesforceId, NotFound
 from tandem.people import activities as types
 from tandem.people.locks import PAGE, Claim
 from tandem.people.models import Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
+from tandem.people.validation import check_storable
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordError, RecordResult
 from tandem.salesforce.soap import LeadConvert
@@ -185,6 +186,15 @@ class PersonActions:
         """Convert the person's Lead into a Contact (syncing it as a Lead first when it is not linked)."""
         if account_id and match_account:
             raise InvalidInput("account_id", "give an account id or ask for a match, not both")
+        # checked before anything is sent: a person not in Salesforce yet would get its Lead first
+        if account_id:
+            try:
+                account_id = to_18(account_id)
+            except InvalidSalesforceId:
+                raise InvalidSalesforceId(account_id, field="accountId") from None
+        for name, text in (("convertedStatus", converted_status), ("opportunityName", opportunity_name)):
+            if text:
+                check_storable(name, text)
         try:
             return self._convert(person_id, converted_status, owner, notify, create_opportunity, opportunity_name,
                                  account_id, match_account)
