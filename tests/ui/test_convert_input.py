@@ -12,6 +12,7 @@ from tests.ui.conftest import OPERATOR, sign_in
 
 @pytest.mark.parametrize(("form", "said"), [
     ({"account": "id", "accountId": "not-an-id"}, "Convert Person refused: accountId: not a Salesforce Id: 'not-an-id'"),
+    ({"account": "someone else's"}, "Convert Person refused: account: expected one of match, id, new"),
     ({"account": "new", "convertedStatus": "Closed\x00"},
      "Convert Person refused: convertedStatus: contains a NUL character at position 7"),
     ({"account": "new", "createOpportunity": "on", "opportunityName": "Deal\x00"},

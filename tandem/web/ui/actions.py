@@ -18,6 +18,8 @@ from tandem.web.ui import lookups
 from tandem.web.ui.guard import back, checked_form, operator, ui
 
 router = APIRouter()
+ACCOUNT_CHOICES = ("match", "id", "new")
+"""Convert Person's Account: the matched one, the one whose Id is given, or a new one."""
 
 
 @router.post("/sync-now")
@@ -86,6 +88,9 @@ async def convert(request: Request, person_id: int) -> Response:
     form = await checked_form(request)
     operator(request, "Convert Person")
     account = str(form.get("account") or "match")
+    if account not in ACCOUNT_CHOICES:
+        return back(request, f"/ui/persons/{person_id}/convert",
+                    f"Convert Person refused: account: expected one of {', '.join(ACCOUNT_CHOICES)}, got {account!r}")
     options: dict[str, Any] = {
         "converted_status": str(form.get("convertedStatus") or "").strip() or None,
         "create_opportunity": form.get("createOpportunity") == "on",
