@@ -63,13 +63,13 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
         return SyncState(FAILING, f"{step.object} {step.operation.value} failed: {step.message or 'no message'}",
                          ended + max(wait, timedelta(seconds=interval_seconds)))
     longest = 8 * interval_seconds if idle_interval_max_seconds is None else idle_interval_max_seconds
-    due = ended + timedelta(seconds=idle_interval(interval_seconds, _quiet_cycles(steps), longest))
+    due = ended + timedelta(seconds=idle_interval(interval_seconds, quiet_cycles(steps), longest))
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
     return SyncState(WAITING, f"last cycle ended {ended:%H:%M:%S} UTC", due)
 
 
-def _quiet_cycles(steps: list[CycleStep]) -> int:
+def quiet_cycles(steps: list[CycleStep]) -> int:
     """Cycles in a row, newest first, that ran whole and moved nothing: `tandem run` rests longer
     after each (`scheduler.idle_interval`)."""
     count = 0

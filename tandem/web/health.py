@@ -1,7 +1,8 @@
 """`/health` and `/ready` for load balancers and orchestrators: plain JSON, never Marketo's envelope.
 
 `/health` is liveness: 200 while the process serves. `/ready` is 200 when the database answers and
-the sync is keeping up: the last cycle did not fail and one started within three intervals. Before
+the sync is keeping up: the last cycle did not fail and one started within three intervals (or,
+while the org is quiet, within two intervals of the longer rest `tandem run` takes then). Before
 any cycle has run it is ready (nothing has failed yet); otherwise 503 with the reason.
 """
 
@@ -17,6 +18,8 @@ from starlette.responses import JSONResponse
 
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
+from tandem.sync.scheduler import idle_interval
+from tandem.sync.sync_state import RECENT_STEPS, quiet_cycles
 
 router = APIRouter(include_in_schema=False)
 STALE_INTERVALS = 3
@@ -30,14 +33,18 @@ async def health() -> JSONResponse:
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
     state = request.app.state
-    body = await run_in_threadpool(readiness, state.store, state.sync_interval_seconds, state.now)
+    policy = getattr(state, "policy", None)
+    body = await run_in_threadpool(readiness, state.store, state.sync_interval_seconds, state.now,
+                                   policy.idle_interval_max_seconds if policy is not None else None)
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 
-def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dict[str, Any]:
-    """Whether the service may take traffic, and why not."""
+def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], datetime] = lambda: datetime.now(UTC),
+              idle_interval_max_seconds: float | None = None) -> dict[str, Any]:
+    """Whether the service may take traffic, and why not. `idle_interval_max_seconds`: the longest
+    rest `tandem run` takes while the org is quiet (8 intervals when not given, the policy's default)."""
     try:
-        steps = store.steps.recent(limit=50)
+        steps = store.steps.recent(limit=RECENT_STEPS)
     except Exception as error:  # any failure to read is "the database does not answer"
         return {"ready": False, "reason": f"the database does not answer: {type(error).__name__}"}
     if not steps:
@@ -50,7 +57,9 @@ def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], dat
         step = failed[0]
         return {"ready": False, "reason": f"the last sync cycle failed: {step.object} {step.operation.value}: "
                                           f"{step.message or 'no message'}", "lastCycleStartedAt": started.isoformat()}
-    if now() - started > timedelta(seconds=interval_seconds * STALE_INTERVALS):
+    longest = 8 * interval_seconds if idle_interval_max_seconds is None else idle_interval_max_seconds
+    rest = idle_interval(interval_seconds, quiet_cycles(steps), longest)
+    if now() - started > timedelta(seconds=rest + interval_seconds * (STALE_INTERVALS - 1)):
         return {"ready": False, "reason": f"no sync cycle has started for {STALE_INTERVALS} intervals "
                                           f"(the last at {started.isoformat()})", "lastCycleStartedAt": started.isoformat()}
     return {"ready": True, "reason": "the database answers and the sync keeps up",

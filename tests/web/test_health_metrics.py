@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tandem.cli.wiring import emulator_client
 from tandem.emulator.sample_org import UserLogin
-from tandem.people.models import StepOperation
+from tandem.people.models import StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
@@ -57,6 +57,23 @@ def test_ready_until_three_intervals_pass_without_a_cycle(make_app, api_store, b
         stale = client.get("/ready")
     assert stale.status_code == 503
     assert stale.json()["reason"].startswith("no sync cycle has started for 3 intervals")
+
+
+def test_ready_while_a_quiet_org_lets_tandem_run_rest_longer(make_app, api_store):
+    began = datetime.now(UTC)
+    for number in range(3):  # quiet cycles: tandem run rests 120 s, 240 s, then 480 s (8 intervals)
+        for operation in (StepOperation.PULL_UPDATES, StepOperation.PUSH_UPDATES):
+            step = api_store.steps.start("Contact", operation, cycle_id=f"quiet-{number}",
+                                         now=began + timedelta(seconds=number))
+            api_store.steps.finish(step.id, StepStatus.SUCCEEDED, now=began + timedelta(seconds=number))
+    later = {"now": began + timedelta(seconds=2)}
+    with TestClient(make_app(sync_interval_seconds=60, now=lambda: later["now"])) as client:
+        later["now"] += timedelta(seconds=590)
+        resting = client.get("/ready")
+        later["now"] += timedelta(seconds=20)
+        stale = client.get("/ready")
+    assert (resting.status_code, resting.json()["ready"]) == (200, True)
+    assert stale.status_code == 503
 
 
 def test_ready_says_the_database_does_not_answer(make_app, tmp_path, clock):
