@@ -308,3 +308,15 @@ def test_a_narrow_window_keeps_every_menu_link_and_sign_out_on_the_header(browse
         screenshot(page, "narrow-window")
     finally:
         context.close()
+
+
+def test_the_convert_page_of_a_contact_offers_no_conversion(page, server):
+    sign_in(page, OPERATOR)
+    sync_now(page)
+    [wile] = server.store.persons.find_by_email("wile@acme.example")
+    contact = server.store.persons.get(wile.id).link
+    assert contact.sfdc_type == "Contact"
+    page.goto(f"/ui/persons/{wile.id}/convert")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"Nothing to convert: person {wile.id} is already a Salesforce Contact ({contact.sfdc_id})")
+    expect(page.get_by_role("button", name="Confirm conversion")).to_have_count(0)

@@ -145,6 +145,10 @@ async def convert_page(request: Request, person_id: int) -> Response:
     except NotFound as error:
         return render(request, "missing.html", status=404, page="Persons", message=str(error))
 
+    if found.link.sfdc_type == "Contact" and not found.link.sfdc_is_deleted:  # nothing left to convert
+        return render(request, "convert.html", page="Persons", person=found, preview=None, problem=None,
+                      converted=f"person {found.id} is already a Salesforce Contact ({found.link.sfdc_id})")
+
     def look() -> Any:
         from tandem.sync.conversion_preview import preview_account
 
