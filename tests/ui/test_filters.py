@@ -68,3 +68,12 @@ def test_a_code_that_cannot_be_stored_is_named_and_filters_nothing(client, value
     assert "code: contains a NUL character" in answer.text
     assert "UNABLE_TO_LOCK_ROW" in answer.text
     assert len(rows(client.get("/ui/errors.csv", params={"code": value}))) == 1
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_an_exported_cell_a_spreadsheet_would_run_is_quoted(client, either_store, start):
+    """Before, a message starting with a tab or a carriage return went out as it was."""
+    either_store.sync_errors.record(ErrorLevel.RECORD, "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                                    f"{start}cmd|' /C calc'!A0", object="Lead")
+    [row] = [r for r in rows(client.get("/ui/errors.csv")) if r["error_code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"]
+    assert row["message"] == f"'{start}cmd|' /C calc'!A0"

@@ -1,6 +1,7 @@
 """Export CSV: the filtered history and errors as spreadsheets open them (UTF-8, header row, ISO times).
 
-A cell a spreadsheet would run as a formula (starting with =, +, - or @) is prefixed with a quote.
+A cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return)
+is prefixed with a quote.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> 
                     headers={"content-disposition": f'attachment; filename="{name}-{stamp}.csv"'})
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
         return "'" + value
     return value
