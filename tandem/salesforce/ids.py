@@ -43,6 +43,22 @@ def to_18(record_id: str) -> str:
     return id15 + suffix
 
 
+_LETTER_BITS = {letter: bits for bits, letter in _CHUNK_LETTER.items()}
+
+
+def with_case(record_id: str) -> str:
+    """An 18-character Id typed in any case, in the case its suffix says (the suffix exists for that:
+    Salesforce takes 18-character Ids in any case); anything else as it is."""
+    if not isinstance(record_id, str) or len(record_id) != 18 or not _ID_RE.match(record_id):
+        return record_id
+    suffix = record_id[15:].upper()
+    if any(c not in _LETTER_BITS for c in suffix):
+        return record_id
+    bits = "".join(_LETTER_BITS[c] for c in suffix)
+    cased = "".join(c.upper() if bit == "1" else c.lower() for c, bit in zip(record_id[:15], bits, strict=True))
+    return cased + suffix if is_well_formed(cased + suffix) else record_id
+
+
 def is_well_formed(value: object) -> bool:
     """True for a 15-character Id, or an 18-character one whose suffix matches its checksum."""
     if not isinstance(value, str) or not _ID_RE.match(value):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from starlette.requests import Request
 
-from tandem.salesforce.ids import is_well_formed, to_18
+from tandem.salesforce.ids import is_well_formed, to_18, with_case
 from tandem.web.envelope import ApiFailure, Codes
 
 MAX_ID = 2**31 - 1
@@ -146,7 +146,10 @@ async def form_params(request: Request) -> dict[str, list[str]]:
 
 def salesforce_id(field: str, value: Any) -> Any:
     """A lookup value of a Salesforce Id field (`sfdcId`, `sfdcLeadId`, ...) in the 18-character form
-    the store keeps, when given in the 15-character one; any other value as it is."""
-    if field.startswith("sfdc") and type(value) is str and len(value) == 15 and is_well_formed(value):
+    the store keeps, when given in the 15-character one or as 18 characters in another case; any
+    other value as it is."""
+    if not field.startswith("sfdc") or type(value) is not str:
+        return value
+    if len(value) == 15 and is_well_formed(value):
         return to_18(value)
-    return value
+    return with_case(value)

@@ -42,3 +42,13 @@ def test_text_that_is_no_id_raises_an_error_of_the_tree(text):
 def test_checksum_needs_fifteen_characters():
     with pytest.raises(InvalidSalesforceId, match="a 15-character Id is needed"):
         ids.checksum("001D000000IRFmaIAH")
+
+
+@pytest.mark.parametrize("typed", ["001d000000irfmaiah", "001D000000IRFMAIAH", "001d000000IRFmaiah", "001D000000IRFmaIAH"])
+def test_an_18_character_id_in_any_case_gets_the_case_its_suffix_says(typed):
+    assert ids.with_case(typed) == "001D000000IRFmaIAH"
+
+
+@pytest.mark.parametrize("text", ["001D000000IRFma", "someone@example.com", "001d000000irfma999", "001D000000IRFmaZZZ", None])
+def test_what_is_no_18_character_id_keeps_its_case(text):
+    assert ids.with_case(text) == text

@@ -39,3 +39,15 @@ def test_an_action_on_an_id_no_one_has_says_so_and_changes_nothing(client, eithe
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/errors"
     assert f"Retry: no sync error {person_id} (errors are kept 5 days)" in client.get("/ui/errors").text
     assert either_store.steps.recent() == [] and either_store.persons.find_by_email("x@example.com") == []
+
+
+@pytest.mark.parametrize("typed", ["0035g00000AbCdEAAV", "0035G00000ABCDEAAV", "0035g00000abcdeaav"])
+def test_a_person_is_found_by_its_18_character_salesforce_id_in_any_case(client, either_store, typed):
+    """Before, only the Id's own case found it; Salesforce takes 18-character Ids in any case."""
+    from tandem.people.models import SalesforceLink
+    from tandem.people.origin import ChangeOrigin
+
+    person = either_store.persons.add({"email": "ceo@example.com", "lastName": "Found"}, ChangeOrigin.CLI)
+    either_store.persons.set_link(person.id, SalesforceLink("Contact", "0035g00000AbCdEAAV", None, "0035g00000AbCdEAAV"))
+    answer = client.get("/ui/persons", params={"q": typed})
+    assert answer.status_code == 200 and f"/ui/persons/{person.id}" in answer.text

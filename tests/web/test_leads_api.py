@@ -82,6 +82,8 @@ def test_salesforce_ids_in_their_15_character_form_find_the_same_lead(api, api_s
         answer = api.get(LEADS, params={"filterType": filter_type, "filterValues": "0035g00000AbCdE", "fields": "id"})
         assert answer.json()["result"] == [{"id": pid}]
     assert api.get(LEADS, params={"filterType": "sfdcId", "filterValues": "0035g00000ABCDE"}).json()["result"] == []
+    for typed in ("0035G00000ABCDEAAV", "0035g00000abcdeaav"):  # 18 characters in any case: the same record
+        assert api.get(LEADS, params={"filterType": "sfdcId", "filterValues": typed}).json()["result"][0]["id"] == pid
     updated = api.post(LEADS, json={"action": "updateOnly", "lookupField": "sfdcContactId",
                                     "input": [{"sfdcContactId": "0035g00000AbCdE", "title": "CFO"}]}).json()
     assert updated["result"] == [{"id": pid, "status": "updated"}]

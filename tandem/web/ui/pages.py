@@ -19,6 +19,7 @@ from tandem.errors import NotFound, SalesforceError, TandemError
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
+from tandem.salesforce.ids import with_case
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.field_report import CatalogReport, catalog_report
 from tandem.sync.sync_state import running_step, sync_state
@@ -107,7 +108,7 @@ def persons(request: Request) -> Response:
     viewer(request)
     query = (request.query_params.get("q") or "").strip()[:200]
     store = ui(request).store
-    found = store.person_search.find(query) if query else store.person_search.newest()
+    found = store.person_search.find(with_case(query)) if query else store.person_search.newest()
     return render(request, "persons.html", page="Persons", query=query, persons=found)
 
 
