@@ -6,8 +6,11 @@ waiting to go to Salesforce per object.
 An error is resolved once there is nothing left to fix: an error on a person once none of that
 person's changes waits refused any more (the fix was delivered, or the change was replaced or
 dropped) and the person has a Salesforce record (a refused create leaves none), any other error
-once a later cycle ran without a failed step. Nothing is written to mark it: it is read from what
-is there (`resolved_ids` for `tandem status`, the listings for the UI).
+once a later cycle ran without a failed step. A person flagged outside a sync filter
+(`OUTSIDE_SYNC_FILTER`) is resolved once a later *SFDC Sync Filter* activity is logged on it (its
+record came back inside the filter, or left it again, which flags it anew) or it is no longer
+linked to that record. Nothing else is written to mark it: it is read from what is there
+(`resolved_ids` for `tandem status`, the listings for the UI).
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ from tandem.people.cycle_steps import _step
 from tandem.people.database import Database
 from tandem.people.models import CycleStep, ErrorLevel, PendingState, StepOperation, StepStatus, SyncError
 from tandem.people.sync_errors import _error
-from tandem.people.tables import UtcDateTime, cycle_steps, pending_changes, sync_errors
+from tandem.people.activities import SFDC_SYNC_FILTER
+from tandem.people.tables import UtcDateTime, activities, cycle_steps, pending_changes, sync_errors
 
+OUTSIDE_FILTER = "OUTSIDE_SYNC_FILTER"
+"""The error code of a person flagged outside a sync filter (`leaving = "flagged"`)."""
 PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
 PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
 _persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"), sa.column("sfdcId"))
@@ -233,6 +239,19 @@ class SyncHistory:
         with self._db.reading() as connection:
             return {row[0] for row in connection.execute(query)} if error_ids else set()
 
+    def flagged_outside_filter(self, person_ids: Sequence[int], rule: str) -> set[int]:
+        """Those of these persons whose flag outside the filter `rule` names (`sync.filter.Contact`,
+        `sync.filter.push`: the flag's message names it) still stands."""
+        if not person_ids:
+            return set()
+        listed, resolved = _listing()
+        e = sync_errors.c
+        query = (sa.select(e.person_id).select_from(listed)
+                 .where(e.error_code == OUTSIDE_FILTER, e.person_id.in_(sorted(set(person_ids))),
+                        e.message.contains(rule, autoescape=True), sa.not_(resolved)))
+        with self._db.reading() as connection:
+            return {row[0] for row in connection.execute(query)}
+
     def waiting(self) -> dict[str, Waiting]:
         """Pending changes per Salesforce object of their person ("Lead", "Contact", or "" when unlinked)."""
         p = pending_changes.c
@@ -276,7 +295,13 @@ def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
              .having(sa.func.sum(sa.case((steps.status == StepStatus.FAILED.value, 1), else_=0)) == 0)
              .subquery("clean"))
     last_clean = sa.select(sa.func.max(clean.c.began)).scalar_subquery()
+    a = activities.c
+    filter_event_since = (sa.select(a.id).where(a.person_id == e.person_id, a.activity_type_id == SFDC_SYNC_FILTER.id,
+                                                a.activity_date > e.occurred_at).correlate(sync_errors).exists())
+    still_linked = (sa.select(_persons.c.id).where(_persons.c.id == e.person_id, _persons.c.sfdcId == e.sfdc_id)
+                    .correlate(sync_errors).exists())
     resolved = sa.case(
+        (e.error_code == OUTSIDE_FILTER, sa.or_(filter_event_since, sa.not_(still_linked))),
         (e.person_id.is_not(None), sa.not_(sa.or_(refused_left, not_created))),
         else_=sa.func.coalesce(last_clean > e.occurred_at, sa.false()))
     return sync_errors, resolved

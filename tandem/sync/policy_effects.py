@@ -19,6 +19,7 @@ from tandem.errors import ConfigError, TandemError
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
+from tandem.people.sync_history import OUTSIDE_FILTER
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
 from tandem.sync.plan import ActivityRecord, PagePlan
@@ -38,8 +39,6 @@ class _PersonPush(Protocol):
 
 
 P = TypeVar("P", bound=_PersonPush)
-OUTSIDE_FILTER = "OUTSIDE_SYNC_FILTER"
-"""The sync error code of a flagged person."""
 
 
 class FilterEffects:
@@ -108,10 +107,13 @@ class FilterEffects:
         self.check_push_fields()
         inside = [p for p in plans if condition.matches(p.person.fields)]
         outside = [p for p in plans if not condition.matches(p.person.fields)]
+        page = PagePlan()
+        self.returned(object_name, [p.person for p in inside], "sync.filter.push", page)
         if not outside:
+            if page.activities:
+                self.workspace.atomically(lambda: self.workspace.apply(page))
             return inside
         reason = f"the person is outside sync.filter.push ({condition.text})"
-        page = PagePlan()
         for push in outside:
             changes = [*push.sent, *(c for c, _, _ in push.not_synced)]
             page.dropped_pending.extend(c.id for c in changes)
@@ -135,6 +137,18 @@ class FilterEffects:
                 raise ConfigError("sync.filter.push", f"no person field is named {name!r}") from None
 
     # -- both --------------------------------------------------------------------------------------
+
+    def returned(self, object_name: str, persons: Sequence[Person], rule: str, page: PagePlan) -> None:
+        """Under `leaving = "flagged"`, persons still flagged outside `rule`'s filter that are inside it
+        again (their record pulled, or their values pushed) get an *SFDC Sync Filter* activity saying
+        so, which resolves the flag (`SyncHistory`)."""
+        if self.policy.leaving is not Leaving.FLAGGED or not persons:
+            return
+        flagged = self.workspace.flagged_outside_filter([p.id for p in persons], rule)
+        page.activities.extend(ActivityRecord(person.id, types.SFDC_SYNC_FILTER, person.link.sfdc_id, {
+            "Salesforce Type": object_name, "Source": ChangeOrigin.SYNC_CYCLE,
+            "Reason": f"back inside {rule}", "Rule": rule, "Outcome": "synced again: its flag is resolved"})
+            for person in persons if person.id in flagged)
 
     def _leave(self, person: Person, object_name: str, reason: str, rule: str, page: PagePlan) -> None:
         leaving = self.policy.leaving

@@ -404,6 +404,10 @@ class Puller:
         self._claim_made_for(records, persons, plan)
         if self.policy.leaving is Leaving.UNLINKED:
             self._returning(object_name, records, persons, plan)
+        if object_name in self.policy.pull_filters:  # a flagged person whose record is back inside
+            back = [p for r in records if not r.is_deleted and not (object_name == "Lead" and r.is_converted)
+                    and (p := persons.get(r.id)) is not None and p.link.sfdc_id == r.id]
+            self.filters.returned(object_name, back, f"sync.filter.{object_name}", plan)
         adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
         for record in records:

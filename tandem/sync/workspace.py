@@ -139,6 +139,10 @@ class SyncWorkspace:
         """Persons by their record's Id; with `lock`, held until the transaction ends (plan, then write)."""
         return self.store.persons.by_sfdc_ids(sfdc_ids, lock=lock)
 
+    def flagged_outside_filter(self, person_ids: Sequence[int], rule: str) -> set[int]:
+        """Those of these persons still flagged outside `rule`'s filter (`SyncHistory.flagged_outside_filter`)."""
+        return self.store.history.flagged_outside_filter(person_ids, rule)
+
     def persons_unlinked_from(self, object_name: str, sfdc_ids: Sequence[str], *,
                               lock: bool = False) -> dict[str, Person]:
         """Persons a filter unlinked from these records (`Persons.unlinked_from`)."""

@@ -215,3 +215,62 @@ def test_a_record_outside_the_pull_filter_undeleted_in_salesforce(engine_with, s
     assert after.linked and not after.link.sfdc_is_deleted
     assert activities_of(store, wile.id, types.SFDC_RECORD_UNDELETED)
     assert sf.Contact.get(wile.link.sfdc_id)["Phone"] == "+1 555 0104"
+
+
+def _outside_flags(store, person_id):
+    """The person's OUTSIDE_SYNC_FILTER errors as (resolved, message), oldest first."""
+    since = store.persons.get(person_id).created_at - timedelta(days=1)
+    found = [e for e in store.sync_errors.recent(since=since, level=ErrorLevel.RECORD)
+             if e.error_code == "OUTSIDE_SYNC_FILTER" and e.person_id == person_id]
+    resolved = store.history.resolved_ids([e.id for e in found])
+    return [(e.id in resolved, e.message) for e in sorted(found, key=lambda e: e.id)]
+
+
+@pytest.fixture
+def flagged_on(base_url, ca_path, reset_emulator, database_url):
+    """`flagged_on(filters)` → (engine, store) on SQLite and PostgreSQL, under `leaving = "flagged"`."""
+    from tandem.people.store import PersonStore
+
+    stores = []
+
+    def make(filters):
+        store = PersonStore(database_url)
+        store.migrate()
+        stores.append(store)
+        policy = parse_policy({"filter": {**filters, "leaving": "flagged"}})
+        return SyncEngine(sync_client(base_url, ca_path), store, policy=policy), store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def test_a_flag_outside_the_pull_filter_stands_until_the_record_is_back_inside(flagged_on, sf):
+    """Before, the flag was resolved at once: it had no refused change, so `tandem status` and the UI
+    listed nothing to look at while the record was still outside."""
+    engine, store = flagged_on({"Contact": "Title != 'Retired'"})
+    assert engine.run_cycle().succeeded
+    wile = person(store, WILE)
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Retired"})
+    assert engine.run_cycle().succeeded
+    assert engine.run_cycle().succeeded  # a quiet cycle later it still stands
+    assert [resolved for resolved, _ in _outside_flags(store, wile.id)] == [False]
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Consultant"})
+    assert engine.run_cycle().succeeded
+    assert [resolved for resolved, _ in _outside_flags(store, wile.id)] == [True]
+    back = [a for a in activities_of(store, wile.id, FILTERED) if a.attribute("Reason").startswith("back inside")]
+    assert [a.attribute("Rule") for a in back] == ["sync.filter.Contact"]
+    assert person(store, WILE).fields["title"] == "Consultant"
+
+
+def test_a_flag_outside_the_push_filter_stands_until_the_person_is_back_inside(flagged_on, sf):
+    engine, store = flagged_on({"push": "leadSource != 'Partner'"})
+    assert engine.run_cycle().succeeded
+    peter = person(store, PETER)
+    store.persons.update(peter.id, {"leadSource": "Partner", "title": "Partner Manager"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert [resolved for resolved, _ in _outside_flags(store, peter.id)] == [False]
+    store.persons.update(peter.id, {"leadSource": "Web", "title": "Programmer Again"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert [resolved for resolved, _ in _outside_flags(store, peter.id)] == [True]
+    assert sf.query(f"SELECT Title FROM Contact WHERE Email = '{PETER}'")["records"][0]["Title"] == "Programmer Again"
