@@ -130,7 +130,7 @@ SFDC_RECORD_UNDELETED = ActivityType(
 )
 SFDC_SYNC_FILTER = ActivityType(
     100009, "SFDC Sync Filter",
-    "The person's Lead or Contact left a sync filter; what the policy did about it",
+    "The person's Lead or Contact left a sync filter, and what the policy did about it; or came back inside",
     ActivityAttribute("Salesforce Id", "string"),
     _attrs(("Salesforce Type", "string"), ("Source", "string"), ("Reason", "string"), ("Rule", "string"),
            ("Outcome", "string")),

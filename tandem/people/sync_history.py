@@ -22,11 +22,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tandem.people.activities import SFDC_SYNC_FILTER
 from tandem.people.cycle_steps import _step
 from tandem.people.database import Database
 from tandem.people.models import CycleStep, ErrorLevel, PendingState, StepOperation, StepStatus, SyncError
 from tandem.people.sync_errors import _error
-from tandem.people.activities import SFDC_SYNC_FILTER
 from tandem.people.tables import UtcDateTime, activities, cycle_steps, pending_changes, sync_errors
 
 OUTSIDE_FILTER = "OUTSIDE_SYNC_FILTER"
