@@ -61,6 +61,17 @@ def test_a_date_that_cannot_be_read_is_named_and_filters_nothing(client, value):
         assert len(rows(client.get(path, params={"to": value}))) == 1, path
 
 
+def test_a_from_date_after_the_to_date_is_named_and_filters_nothing(client):
+    """Before, the page just showed an empty list."""
+    params = {"from": "2026-12-05", "to": "2026-12-01"}
+    for path in PAGES:
+        answer = client.get(path, params=params)
+        assert answer.status_code == 200, path
+        assert "from: 2026-12-05 is after to: 2026-12-01, so no day lies between" in answer.text, path
+    for path in EXPORTS:
+        assert len(rows(client.get(path, params=params))) == 1, path
+
+
 @pytest.mark.parametrize("value", ["LOCK\x00ROW", "\x00"])
 def test_a_code_that_cannot_be_stored_is_named_and_filters_nothing(client, value):
     answer = client.get("/ui/errors", params={"code": value})

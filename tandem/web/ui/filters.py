@@ -31,8 +31,11 @@ def _day(params: QueryParams, name: str, problems: list[str]) -> date | None:
 
 def _span(params: QueryParams, problems: list[str]) -> tuple[datetime | None, datetime | None]:
     """From the start of the "from" day to the end of the "to" day (UTC); the last day there is
-    (9999-12-31) has no end to give, so it bounds nothing."""
+    (9999-12-31) has no end to give, so it bounds nothing. A "from" after the "to" is a problem."""
     first, last = _day(params, "from", problems), _day(params, "to", problems)
+    if first and last and first > last:
+        problems.append(f"from: {first.isoformat()} is after to: {last.isoformat()}, so no day lies between")
+        return None, None
     start = datetime.combine(first, time.min, UTC) if first else None
     end = datetime.combine(last + timedelta(days=1), time.min, UTC) if last and last < date.max else None
     return start, end
