@@ -88,3 +88,11 @@ def test_an_exported_cell_a_spreadsheet_would_run_is_quoted(client, either_store
                                     f"{start}cmd|' /C calc'!A0", object="Lead")
     [row] = [r for r in rows(client.get("/ui/errors.csv")) if r["error_code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"]
     assert row["message"] == f"'{start}cmd|' /C calc'!A0"
+
+
+def test_the_object_filter_says_what_all_means_beside_any(client):
+    """Before, "any" and "All" stood side by side, and "All" (the sync schema step's object) read as any."""
+    for path in PAGES:
+        page = client.get(path, params={"object": "All"}).text
+        assert '<option value="All" selected>All (the sync schema step)</option>' in page, path
+        assert '<option value="">any</option>' in page, path
