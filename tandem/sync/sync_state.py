@@ -62,11 +62,18 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
         step = failed[0]
         return SyncState(FAILING, f"{step.object} {step.operation.value} failed: {step.message or 'no message'}",
                          ended + max(wait, timedelta(seconds=interval_seconds)))
-    longest = 8 * interval_seconds if idle_interval_max_seconds is None else idle_interval_max_seconds
-    due = ended + timedelta(seconds=idle_interval(interval_seconds, quiet_cycles(steps), longest))
+    due = ended + timedelta(seconds=expected_rest(steps, interval_seconds, idle_interval_max_seconds))
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
     return SyncState(WAITING, f"last cycle ended {ended:%H:%M:%S} UTC", due)
+
+
+def expected_rest(steps: list[CycleStep], interval_seconds: float, idle_interval_max_seconds: float | None) -> float:
+    """How long `tandem run` rests after the newest of these steps' cycles (`scheduler.idle_interval`):
+    longer after each quiet cycle, up to `idle_interval_max_seconds` (8 intervals when not given, the
+    policy's default)."""
+    longest = 8 * interval_seconds if idle_interval_max_seconds is None else idle_interval_max_seconds
+    return idle_interval(interval_seconds, quiet_cycles(steps), longest)
 
 
 def quiet_cycles(steps: list[CycleStep]) -> int:

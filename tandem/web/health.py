@@ -18,8 +18,7 @@ from starlette.responses import JSONResponse
 
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
-from tandem.sync.scheduler import idle_interval
-from tandem.sync.sync_state import RECENT_STEPS, quiet_cycles
+from tandem.sync.sync_state import RECENT_STEPS, expected_rest
 
 router = APIRouter(include_in_schema=False)
 STALE_INTERVALS = 3
@@ -57,8 +56,7 @@ def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], dat
         step = failed[0]
         return {"ready": False, "reason": f"the last sync cycle failed: {step.object} {step.operation.value}: "
                                           f"{step.message or 'no message'}", "lastCycleStartedAt": started.isoformat()}
-    longest = 8 * interval_seconds if idle_interval_max_seconds is None else idle_interval_max_seconds
-    rest = idle_interval(interval_seconds, quiet_cycles(steps), longest)
+    rest = expected_rest(steps, interval_seconds, idle_interval_max_seconds)
     if now() - started > timedelta(seconds=rest + interval_seconds * (STALE_INTERVALS - 1)):
         return {"ready": False, "reason": f"no sync cycle has started for {STALE_INTERVALS} intervals "
                                           f"(the last at {started.isoformat()})", "lastCycleStartedAt": started.isoformat()}
