@@ -404,7 +404,8 @@ class Puller:
         self._claim_made_for(records, persons, plan)
         if self.policy.leaving is Leaving.UNLINKED:
             self._returning(object_name, records, persons, plan)
-        if object_name in self.policy.pull_filters:  # a flagged person whose record is back inside
+        if self.policy.leaving is Leaving.FLAGGED and object_name in self.policy.pull_filters:
+            # a flagged person whose record is back inside
             back = [p for r in records if not r.is_deleted and not (object_name == "Lead" and r.is_converted)
                     and (p := persons.get(r.id)) is not None and p.link.sfdc_id == r.id]
             self.filters.returned(object_name, back, f"sync.filter.{object_name}", plan)
