@@ -109,9 +109,12 @@ class PersonLifecycle:
             stays_contact = _in_salesforce(winner) and winner.link.sfdc_type == "Contact"
             own = self.engine.ensure_catalog().account_fields() if stays_contact else frozenset()
             keeper = master if master is not None and master is not winner else None
-            agreed = self.store.bases.get(keeper.id) if keeper else {}
-            unsent = {c.field for c in self.store.outbox.find(person_ids=[keeper.id])} if keeper else set()
             with self.store.transaction():
+                if keeper is not None:  # read as the merge finds it: locked, so no other writer changes it first
+                    self.store.persons.lock(sorted({winner.id, *(p.id for p in losers)}))
+                    keeper = self.store.persons.get(keeper.id)
+                    agreed = self.store.bases.get(keeper.id)
+                    unsent = {c.field for c in self.store.outbox.find(person_ids=[keeper.id])}
                 after = self.store.merges.merge(winner.id, [p.id for p in losers], origin=self.source, link=link,
                                                 own=own)
                 if keeper is not None:
