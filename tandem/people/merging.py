@@ -73,7 +73,8 @@ class Merges:
             pending: dict[int, dict[str, PendingChange]] = defaultdict(dict)
             for change in self._outbox.find(person_ids=[winner_id, *losers]):
                 pending[change.person_id][change.field] = change
-            changes, conflicts = merged_values(winner, merged, pending, frozenset(own))
+            own = frozenset(own)
+            changes, conflicts = merged_values(winner, merged, pending, own)
             if link is None and (not winner.linked or winner.link.sfdc_is_deleted):
                 link = next((p.link for p in merged if p.linked and not p.link.sfdc_is_deleted), None)
             self._tombstones.bury(merged, MERGED, winner_id, origin, now)
@@ -83,8 +84,7 @@ class Merges:
             if link is not None and link != winner.link:
                 self._persons.set_links([(winner_id, link)], reason=why, now=now)
             entries = [_merge_entry(winner, merged, origin, link)]
-            entries += [_conflict_entry(winner_id, loser, change, kept, origin, frozenset(own))
-                        for loser, change, kept in conflicts]
+            entries += [_conflict_entry(winner_id, loser, change, kept, origin, own) for loser, change, kept in conflicts]
             self._activities.log_many(entries, now=now)
         return self._persons.get(winner_id)
 
