@@ -84,7 +84,8 @@ class Merges:
             if link is not None and link != winner.link:
                 self._persons.set_links([(winner_id, link)], reason=why, now=now)
             entries = [_merge_entry(winner, merged, origin, link)]
-            entries += [_conflict_entry(winner_id, loser, change, kept, origin, own) for loser, change, kept in conflicts]
+            entries += [_conflict_entry(winner_id, loser, change, kept, origin, own)
+                        for loser, change, kept in conflicts]
             self._activities.log_many(entries, now=now)
         return self._persons.get(winner_id)
 
