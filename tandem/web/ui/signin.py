@@ -39,9 +39,10 @@ async def signin(request: Request) -> Response:
     wait = guard.blocked(known, address)
     if wait is not None:  # refused before the password is looked at, right or wrong
         log.warning("sign-ins to the web UI throttled from %s", address)
+        seconds = max(1, math.ceil(wait))
         response = render(request, "signin.html", status=429, page="Sign in", next=_next(form.get("next")),
-                          throttled=max(1, math.ceil(wait)))
-        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                          throttled=seconds)
+        response.headers["Retry-After"] = str(seconds)
         return response
     if not await run_in_threadpool(passwords.matches, user.password_hash if user else None, password) or user is None:
         guard.failed(known, address)
