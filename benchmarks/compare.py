@@ -124,7 +124,9 @@ def measured(bench: Bench, plan: Callable[[], Outcome]) -> dict[str, Any]:
 
 
 def tandem_env(bench: Bench, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
+    # PYTHONDONTWRITEBYTECODE left out: an installed Tandem has its modules compiled (pip compiles them,
+    # as it did the peers'), so `tandem init` compiles them here and the measured `tandem sync` finds them
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({
         "TANDEM_DATABASE_URL": database_url, "TANDEM_SF_LOGIN_URL": bench.server.base_url,
         "TANDEM_SF_CA_BUNDLE": str(bench.server.ca_path), "TANDEM_SF_CLIENT_ID": CONNECTED_APP.client_id,

@@ -91,19 +91,17 @@ def _row(person_id: int, kind: ActivityType, now: datetime, primary_id: int | No
 
 NEW_LEAD_COLUMNS = ("marketo_guid", "person_id", "activity_date", "activity_type_id",
                     "primary_attribute_value_id", "primary_attribute_value", "attributes")
-"""The columns of `new_lead_rows`' tuples, in order."""
+"""The columns of `new_lead_columns`, in order."""
 
 
-def new_lead_rows(person_ids: Sequence[int], values: Sequence[Mapping[str, Any]], sfdc_types: Sequence[str | None],
-                  origin: ChangeOrigin, now: datetime) -> list[tuple[Any, ...]]:
-    """The New Lead activity of each person just added, with the values it was added with, as
-    tuples of `NEW_LEAD_COLUMNS` (a pull writes them by the hundred thousand)."""
+def new_lead_columns(person_ids: Sequence[int], values: Sequence[Mapping[str, Any]], sfdc_types: Sequence[str | None],
+                     origin: ChangeOrigin, now: datetime) -> list[Sequence[Any]]:
+    """The New Lead activity of each person just added, with the values it was added with, a
+    column of `NEW_LEAD_COLUMNS` at a time (a pull writes them by the hundred thousand)."""
     made: dict[tuple[Any, Any], list[dict[str, Any]]] = {}  # persons added together share their attributes
     created = now.date().isoformat()
-    kind = types.NEW_LEAD.id
-    rows = []
-    for guid, person_id, fields, sfdc_type in zip(_guids(len(person_ids)), person_ids, values, sfdc_types,
-                                                  strict=True):
+    names, shared = [], []
+    for person_id, fields, sfdc_type in zip(person_ids, values, sfdc_types, strict=True):
         get = fields.get
         lead_source = get("leadSource")
         attributes = made.get((lead_source, sfdc_type))
@@ -115,9 +113,10 @@ def new_lead_rows(person_ids: Sequence[int], values: Sequence[Mapping[str, Any]]
                 shown["SFDC Type"] = sfdc_type
             attributes = made[(lead_source, sfdc_type)] = [{"name": k, "value": v} for k, v in shown.items()]
         first, last = get("firstName"), get("lastName")
-        name = (f"{first} {last}" if first and last else first or last) or get("email") or f"Person {person_id}"
-        rows.append((guid, person_id, now, kind, person_id, name, attributes))
-    return rows
+        names.append((f"{first} {last}" if first and last else first or last) or get("email") or f"Person {person_id}")
+        shared.append(attributes)
+    count = len(names)
+    return [_guids(count), person_ids, [now] * count, [types.NEW_LEAD.id] * count, person_ids, names, shared]
 
 
 def change_row(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -154,7 +154,22 @@ def insert_tuples(connection: sa.Connection, table: sa.Table, names: Sequence[st
         return
     if any(len(row) != len(names) for row in rows):
         raise StoreError(f"rows inserted together into {table.name} must set the same columns")
-    values = _driver_values(connection, table, names, rows)
+    _write(connection, table, names, _driver_values(connection, table, names, rows))
+
+
+def insert_columns(connection: sa.Connection, table: sa.Table, names: Sequence[str],
+                   columns: Sequence[Sequence[Any]]) -> None:
+    """`insert_tuples` for rows its caller holds a column at a time (one sequence per name, all
+    of one length), as a page of new persons is built: turned into rows once, after binding."""
+    if len(columns) != len(names) or len({len(column) for column in columns}) > 1:
+        raise StoreError(f"rows inserted together into {table.name} must set the same columns")
+    if not columns or not columns[0]:
+        return
+    _write(connection, table, names, list(zip(*_bound(connection, table, names, list(columns)))))
+
+
+def _write(connection: sa.Connection, table: sa.Table, names: Sequence[str], values: list[tuple[Any, ...]]) -> None:
+    """Rows already in the driver's form into `table`: one `executemany` on SQLite, one `COPY` elsewhere."""
     quote = connection.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in names)
     if connection.dialect.name != "sqlite":
@@ -174,14 +189,66 @@ def insert_tuples(connection: sa.Connection, table: sa.Table, names: Sequence[st
 def _driver_values(connection: sa.Connection, table: sa.Table, names: Sequence[str],
                    rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The rows with each value as its column type binds it for this database, a column at a time."""
-    processors = [(i, p) for i, name in enumerate(names)
-                  if (p := _bind_processor(connection.dialect, table.c[name].type)) is not None]
-    if not processors:
+    if not any(_bind_processor(connection.dialect, table.c[name].type) for name in names):
         return rows
-    columns = list(zip(*rows))
-    for i, process in processors:
-        columns[i] = _processed(columns[i], process)
-    return list(zip(*columns))
+    return list(zip(*_bound(connection, table, names, list(zip(*rows)))))
+
+
+def _bound(connection: sa.Connection, table: sa.Table, names: Sequence[str],
+           columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The columns (changed in place) with each value as its column type binds it for this database."""
+    for i, name in enumerate(names):
+        process = _bind_processor(connection.dialect, table.c[name].type)
+        if process is not None:
+            columns[i] = _processed(columns[i], process)
+    return columns
+
+
+def _processed(column: Sequence[Any], process: _Processor) -> list[Any]:
+    """`process` of each value: once for a column of one value (a page's timestamp), once per
+    distinct object for a JSON column (rows often share one list of attributes; the column holds
+    its objects while this runs, so their ids stay theirs), else once per value."""
+    ids = list(map(id, column))
+    distinct = dict(zip(ids, column))
+    if process.shared or len(distinct) == 1:
+        bound = {key: process.bind(value) for key, value in distinct.items()}
+        return list(map(bound.__getitem__, ids))
+    return list(map(process.bind, column))
+
+
+def insert_returning_ids(connection: sa.Connection, table: sa.Table, names: Sequence[str],
+                         columns: Sequence[Sequence[Any]]) -> list[int]:
+    """`insert_columns` for a table with an autoincrement `id`: the new ids, in the order of the rows.
+
+    SQLite's `RETURNING` promises no order, so there the rows are inserted one after another under
+    the transaction's write lock (which no other writer shares), each new id one above the table's
+    highest: when the table's `AUTOINCREMENT` sequence moved by exactly the number of rows, the new
+    ids are the numbers it moved over; otherwise they are the table's highest ids, read back. On
+    PostgreSQL the ids are drawn from the table's sequence first (as its default would draw them)
+    and copied in with the rows.
+    """
+    count = len(columns[0]) if columns else 0
+    if not count:
+        return []
+    if connection.dialect.name != "sqlite":
+        drawn = connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {count})")
+        ids = sorted(drawn.scalars())
+        insert_columns(connection, table, ["id", *names], [ids, *columns])
+        return ids
+    before = _sqlite_sequence(connection, table)
+    insert_columns(connection, table, names, columns)
+    after = _sqlite_sequence(connection, table)
+    if after - before == count:
+        return list(range(before + 1, after + 1))
+    id_column = table.c.id
+    return list(connection.execute(sa.select(id_column).order_by(id_column.desc()).limit(count)).scalars())[::-1]
+
+
+def _sqlite_sequence(connection: sa.Connection, table: sa.Table) -> int:
+    """The last `AUTOINCREMENT` id SQLite gave in `table` (0 before the first)."""
+    last = connection.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (table.name,)).scalar()
+    return last or 0
 
 
 def _json_text(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -198,67 +265,27 @@ def _json_text(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return text
 
 
-def _processed(column: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
-    """`process` of each value, once per distinct object: rows often share one (a timestamp, a
-    list of attributes). The column holds its objects while this runs, so their ids stay theirs."""
-    done: dict[int, Any] = {}
-    result = []
-    for value in column:
-        key = id(value)
-        if key in done:
-            result.append(done[key])
-        else:
-            result.append(done.setdefault(key, process(value)))
-    return result
+class _Processor(NamedTuple):
+    """A column type's bind processor, and whether rows often share the values it binds (JSON)."""
+
+    bind: Callable[[Any], Any]
+    shared: bool
 
 
-def insert_returning_ids(connection: sa.Connection, table: sa.Table, names: Sequence[str],
-                         rows: list[tuple[Any, ...]]) -> list[int]:
-    """`insert_tuples` for a table with an autoincrement `id`: the new ids, in the order of `rows`.
-
-    SQLite's `RETURNING` promises no order, so there the rows are inserted one after another under
-    the transaction's write lock (which no other writer shares), each new id one above the table's
-    highest: when the table's `AUTOINCREMENT` sequence moved by exactly the number of rows, the new
-    ids are the numbers it moved over; otherwise they are the table's highest ids, read back. On
-    PostgreSQL the ids are drawn from the table's sequence first (as its default would draw them)
-    and copied in with the rows.
-    """
-    if not rows:
-        return []
-    if connection.dialect.name != "sqlite":
-        drawn = connection.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})")
-        ids = sorted(drawn.scalars())
-        insert_tuples(connection, table, ["id", *names], [(pid, *row) for pid, row in zip(ids, rows, strict=True)])
-        return ids
-    before = _sqlite_sequence(connection, table)
-    insert_tuples(connection, table, names, rows)
-    after = _sqlite_sequence(connection, table)
-    if after - before == len(rows):
-        return list(range(before + 1, after + 1))
-    id_column = table.c.id
-    return list(connection.execute(sa.select(id_column).order_by(id_column.desc()).limit(len(rows))).scalars())[::-1]
-
-
-def _sqlite_sequence(connection: sa.Connection, table: sa.Table) -> int:
-    """The last `AUTOINCREMENT` id SQLite gave in `table` (0 before the first)."""
-    last = connection.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (table.name,)).scalar()
-    return last or 0
-
-
-def _bind_processor(dialect: sa.Dialect, type_: sa.types.TypeEngine[Any]) -> Any:
+def _bind_processor(dialect: sa.Dialect, type_: sa.types.TypeEngine[Any]) -> _Processor | None:
     """The column type's bind processor for rows handed straight to the driver (made once per type)."""
     key = (dialect.name, type_)
     found = _PROCESSORS.get(key, _UNSET)
     if found is _UNSET:
-        found = type_.dialect_impl(dialect).bind_processor(dialect)
-        if found is not None and dialect.name != "sqlite" and isinstance(type_, sa.JSON):
-            found = _json_text(found)
-        _PROCESSORS[key] = found
+        process = type_.dialect_impl(dialect).bind_processor(dialect)
+        shared = isinstance(type_, sa.JSON)
+        if process is not None and dialect.name != "sqlite" and shared:
+            process = _json_text(process)
+        found = _PROCESSORS[key] = None if process is None else _Processor(process, shared)
     return found
 
 
-_PROCESSORS: dict[tuple[str, Any], Any] = {}
+_PROCESSORS: dict[tuple[str, Any], _Processor | None] = {}
 _UNSET = object()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from itertools import chain, repeat
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from tandem.errors import AmbiguousReference, InvalidInput, NotFound
 from tandem.people import activities as types
 from tandem.people.activity_log import ActivityLog
-from tandem.people.activity_rows import NEW_LEAD_COLUMNS, change_row, new_lead_rows
-from tandem.people.database import (Database, Lookups, insert_returning_ids, insert_rows, insert_tuples,
+from tandem.people.activity_rows import NEW_LEAD_COLUMNS, change_row, new_lead_columns
+from tandem.people.database import (Database, Lookups, insert_columns, insert_returning_ids, insert_rows,
                                     lookup_chunks, one_of)
 from tandem.people.field_catalog import LINK_NAMES, FieldCatalog
 from tandem.people.models import Person, SalesforceLink
@@ -93,13 +93,13 @@ class Persons:
             raise ValueError(f"{len(rows)} persons with {len(links)} links")
         columns = [*values, *zip(*links)]
         kept = [i for i, column in enumerate(columns) if column.count(None) < len(column)]
-        params = list(zip(*(columns[i] for i in kept), repeat(now), repeat(now)))
         every = (*names, *LINK_NAMES)
+        stamps = [now] * len(rows)
         with self._db.transaction() as connection:
-            ids = insert_returning_ids(connection, self._fields.table,
-                                       [*(every[i] for i in kept), "createdAt", "updatedAt"], params)
-            insert_tuples(connection, activities, NEW_LEAD_COLUMNS,
-                          new_lead_rows(ids, rows, [link[0] for link in links], origin, now))
+            ids = insert_returning_ids(connection, self._fields.table, [*(every[i] for i in kept), "createdAt", "updatedAt"],
+                                       [*(columns[i] for i in kept), stamps, stamps])
+            insert_columns(connection, activities, NEW_LEAD_COLUMNS,
+                           new_lead_columns(ids, rows, [link[0] for link in links], origin, now))
         return ids
 
     # -- changing ---------------------------------------------------------------------------

@@ -169,8 +169,11 @@ def test_persons_added_together_get_their_own_ids_in_order_even_when_the_id_sequ
 def test_rows_inserted_together_must_set_the_same_columns(store: PersonStore) -> None:
     with pytest.raises(Exception, match="same columns"), store._db.transaction() as connection:  # noqa: SLF001
         insert_returning_ids(connection, store.fields.table, ["lastName", "createdAt", "updatedAt"], [
-            ("A", NOW, NOW),
-            (NOW, NOW),
+            ["A", "B"], [NOW, NOW], [NOW],
+        ])
+    with pytest.raises(Exception, match="same columns"), store._db.transaction() as connection:  # noqa: SLF001
+        insert_returning_ids(connection, store.fields.table, ["lastName", "createdAt", "updatedAt"], [
+            ["A"], [NOW],
         ])
     with pytest.raises(Exception, match="same columns"), store._db.transaction() as connection:  # noqa: SLF001
         insert_rows(connection, field_bases, [
