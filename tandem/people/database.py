@@ -363,6 +363,18 @@ def is_contention(error: BaseException) -> bool:
     return code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
 
 
+def is_outage(error: BaseException) -> bool:
+    """True for a database that cannot be used for now: its server gone or refusing connections,
+    a SQLite file locked past the busy timeout or its disk full. The same work may succeed later."""
+    return isinstance(error, (StoreBusy, sa.exc.OperationalError, sa.exc.InterfaceError))
+
+
+def outage_reason(error: BaseException) -> str:
+    """What the database said, on one line (no URL: a password never shows)."""
+    said = str(error.orig if isinstance(error, sa.exc.DBAPIError) else error).strip()
+    return said.splitlines()[0] if said else type(error).__name__
+
+
 def backoff(attempt: int) -> None:
     """A short random pause before attempt `attempt + 1`, so that the same two writers do not
     collide again in lockstep."""

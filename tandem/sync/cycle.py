@@ -187,12 +187,14 @@ class SyncEngine:
             report.budget_stop = self._budget_stop
             self.meter.switch(Lane.ACTIONS)
             report.ended_at = self.clock()
-            self.workspace.record_api_usage()
-            kept_since = self.clock() - HISTORY_KEPT
-            self.store.steps.prune(before=kept_since)
-            self.store.sync_errors.prune(before=kept_since)
-            self._lock = None
-            lock.release()
+            try:
+                self.workspace.record_api_usage()
+                kept_since = self.clock() - HISTORY_KEPT
+                self.store.steps.prune(before=kept_since)
+                self.store.sync_errors.prune(before=kept_since)
+            finally:  # a database gone meanwhile fails the bookkeeping, never keeps the cycle's lock
+                self._lock = None
+                lock.release()
         return report
 
     def _clean_up_dead_steps(self) -> None:

@@ -5,7 +5,10 @@ that found nothing to do doubles it, up to `idle_interval_max_seconds`; a Tandem
 meanwhile, or the first cycle that finds one, brings it back to the interval), quiet hours (no
 cycle starts inside them), the API budget's cycle lane spent (until it opens again at midnight
 UTC; actions keep running in their own lane), the org's own limit spent or a refused login (an
-hour), transient failures (doubling, up to half an hour).
+hour), transient failures (doubling, up to half an hour). A database that goes away (its server
+restarted, a SQLite file locked by another program past the busy timeout) stops no one: the loop
+says so and looks again, doubling the wait up to five minutes, and the cycle that finds it back
+closes the step the outage left open.
 
 While the store's pause switch is on (the web UI's Pause sync), no cycle starts; the switch is
 looked at again every `PAUSE_CHECK_SECONDS` at most, so Resume sync takes effect soon.
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tandem.errors import AuthenticationFailed, CycleBusy, TransientError
+from tandem.people.database import is_outage, outage_reason
 from tandem.people.models import PendingState
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
 from tandem.sync.budget import BudgetSpent
@@ -29,6 +33,8 @@ from tandem.sync.cycle import CycleReport, SyncEngine
 LIMIT_PAUSE = timedelta(hours=1)
 LONGEST_BACKOFF = timedelta(minutes=30)
 PAUSE_CHECK_SECONDS = 5.0
+OUTAGE_LONGEST = timedelta(minutes=5)
+"""The longest wait between looks at a database that went away (a look costs no API call)."""
 
 
 def pause_after(report: CycleReport | None, interval_seconds: float, failures_in_a_row: int,
@@ -75,41 +81,51 @@ def run_forever(
     cycles = 0
     failures_in_a_row = 0
     quiet_cycles = 0
+    outages = 0  # database outages in a row
     while not stop.is_set():
-        pause = engine.store.sync_pause.current()
-        if pause is not None:
-            on_paused(f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
-            stop.wait(min(interval_seconds, PAUSE_CHECK_SECONDS))
-            continue
-        now = engine.clock()
-        if policy.quiet_hours is not None and policy.quiet_hours.contains(now):
-            until = policy.quiet_hours.ends_after(now)
-            on_wait(f"quiet hours: the next cycle starts at {until:%H:%M} UTC")
-            stop.wait((until - now).total_seconds())
-            continue
         try:
-            report: CycleReport | None = engine.run_cycle()
-            cycles += 1
-        except CycleBusy:
-            report = None
-        except BudgetSpent as spent:
-            on_wait(f"waiting: {spent}; actions still run")
-            stop.wait(max((spent.until - engine.clock()).total_seconds(), 1.0))
-            continue
-        on_report(report)
-        if report is not None and report.budget_stop is not None:
-            on_wait(f"waiting: {report.budget_stop}; actions still run")
-            stop.wait(max((report.budget_stop.until - engine.clock()).total_seconds(), 1.0))
-            continue
-        failures_in_a_row = failures_in_a_row + 1 if report is not None and report.failure is not None else 0
-        quiet_cycles = quiet_cycles + 1 if quiet(report) else 0
-        interval = idle_interval(interval_seconds, quiet_cycles, policy.idle_interval_max_seconds)
-        pause = pause_after(report, interval, failures_in_a_row, limit_pause)
-        if quiet_cycles and pause == interval and interval > interval_seconds:
-            on_wait(f"the org is quiet: next cycle in {interval:g} s (sooner if a change is queued)")
-            _rest_until_change(engine, stop, pause, interval_seconds)
-        else:
-            stop.wait(pause)
+            pause = engine.store.sync_pause.current()
+            if pause is not None:
+                on_paused(f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
+                stop.wait(min(interval_seconds, PAUSE_CHECK_SECONDS))
+                continue
+            now = engine.clock()
+            if policy.quiet_hours is not None and policy.quiet_hours.contains(now):
+                until = policy.quiet_hours.ends_after(now)
+                on_wait(f"quiet hours: the next cycle starts at {until:%H:%M} UTC")
+                stop.wait((until - now).total_seconds())
+                continue
+            try:
+                report: CycleReport | None = engine.run_cycle()
+                cycles += 1
+                outages = 0
+            except CycleBusy:
+                report = None
+            except BudgetSpent as spent:
+                on_wait(f"waiting: {spent}; actions still run")
+                stop.wait(max((spent.until - engine.clock()).total_seconds(), 1.0))
+                continue
+            on_report(report)
+            if report is not None and report.budget_stop is not None:
+                on_wait(f"waiting: {report.budget_stop}; actions still run")
+                stop.wait(max((report.budget_stop.until - engine.clock()).total_seconds(), 1.0))
+                continue
+            failures_in_a_row = failures_in_a_row + 1 if report is not None and report.failure is not None else 0
+            quiet_cycles = quiet_cycles + 1 if quiet(report) else 0
+            interval = idle_interval(interval_seconds, quiet_cycles, policy.idle_interval_max_seconds)
+            pause = pause_after(report, interval, failures_in_a_row, limit_pause)
+            if quiet_cycles and pause == interval and interval > interval_seconds:
+                on_wait(f"the org is quiet: next cycle in {interval:g} s (sooner if a change is queued)")
+                _rest_until_change(engine, stop, pause, interval_seconds)
+            else:
+                stop.wait(pause)
+        except Exception as error:  # the database went away: wait for it, as for Salesforce
+            if not is_outage(error):
+                raise
+            outages += 1
+            wait = min(interval_seconds * 2 ** (outages - 1), max(interval_seconds, OUTAGE_LONGEST.total_seconds()))
+            on_wait(f"the database is unavailable ({outage_reason(error)}); trying again in {wait:g} s")
+            stop.wait(wait)
     return cycles
 
 
