@@ -7,10 +7,15 @@ An error is resolved once there is nothing left to fix: an error on a person onc
 person's changes waits refused any more (the fix was delivered, or the change was replaced or
 dropped) and the person has a Salesforce record (a refused create leaves none), any other error
 once a later cycle ran without a failed step. A person flagged outside a sync filter
-(`OUTSIDE_SYNC_FILTER`) is resolved once a later *SFDC Sync Filter* activity is logged on it (its
-record came back inside the filter, or left it again, which flags it anew) or it is no longer
-linked to that record. Nothing else is written to mark it: it is read from what is there
-(`resolved_ids` for `tandem status`, the listings for the UI).
+(`OUTSIDE_SYNC_FILTER`) is resolved once a later *SFDC Sync Filter* activity about the same filter
+is logged on it (its `Rule` names it: the record came back inside the filter, or left it again,
+which flags it anew) or it is no longer linked to that record; a person can stand outside the pull
+filter and the push filter at once, and one filter's activity never resolves the other's flag. A
+flag names its filter in its message (`_flag_rule`). An *SFDC Sync Filter* activity with no `Rule`
+(Tandem has always written one) resolves no flag: a flag left standing by mistake goes with the next
+activity its filter logs, one shown resolved by mistake would hide its record for good. Nothing else
+is written to mark it: it is read from what is there (`resolved_ids` for `tandem status`, the
+listings for the UI).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from tandem.people.activities import SFDC_SYNC_FILTER
 from tandem.people.cycle_steps import _step
@@ -31,6 +37,10 @@ from tandem.people.tables import UtcDateTime, activities, cycle_steps, pending_c
 
 OUTSIDE_FILTER = "OUTSIDE_SYNC_FILTER"
 """The error code of a person flagged outside a sync filter (`leaving = "flagged"`)."""
+PUSH_FILTER = "sync.filter.push"
+"""The push filter's rule; a pull filter's is `sync.filter.<object>`, the object its flag is on."""
+OUTSIDE_PUSH_FILTER = f"the person is outside {PUSH_FILTER}"
+"""How the push filter's flag opens (a pull filter's tells of the record): what tells the two apart."""
 PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
 PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
 _persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"), sa.column("sfdcId"))
@@ -202,7 +212,7 @@ class SyncHistory:
     def errors(self, since: datetime, where: ErrorFilter = ErrorFilter(), limit: int | None = None) -> list[ListedError]:
         """Errors that occurred since `since`, newest first, each with whether it is resolved."""
         e = sync_errors.c
-        joined, resolved = _listing()
+        joined, resolved = _listing(self._db.sqlite)
         query = (sa.select(sync_errors, resolved.label("resolved")).select_from(joined)
                  .where(e.occurred_at >= since).order_by(e.id.desc()))
         if where.level is not None:
@@ -225,7 +235,7 @@ class SyncHistory:
             return [ListedError(_error(row), bool(row["resolved"])) for row in connection.execute(query).mappings()]
 
     def error(self, error_id: int) -> ListedError | None:
-        joined, resolved = _listing()
+        joined, resolved = _listing(self._db.sqlite)
         query = (sa.select(sync_errors, resolved.label("resolved")).select_from(joined)
                  .where(sync_errors.c.id == error_id))
         with self._db.reading() as connection:
@@ -234,21 +244,21 @@ class SyncHistory:
 
     def resolved_ids(self, error_ids: Sequence[int]) -> set[int]:
         """Which of these errors are resolved."""
-        listed, resolved = _listing()
+        listed, resolved = _listing(self._db.sqlite)
         query = sa.select(sync_errors.c.id).select_from(listed).where(sync_errors.c.id.in_(error_ids), resolved)
         with self._db.reading() as connection:
             return {row[0] for row in connection.execute(query)} if error_ids else set()
 
     def flagged_outside_filter(self, person_ids: Sequence[int], rule: str) -> set[int]:
         """Those of these persons whose flag outside the filter `rule` names (`sync.filter.Contact`,
-        `sync.filter.push`: the flag's message names it) still stands."""
+        `sync.filter.push`) still stands."""
         if not person_ids:
             return set()
-        listed, resolved = _listing()
+        listed, resolved = _listing(self._db.sqlite)
         e = sync_errors.c
         query = (sa.select(e.person_id).select_from(listed)
                  .where(e.error_code == OUTSIDE_FILTER, e.person_id.in_(sorted(set(person_ids))),
-                        e.message.contains(rule, autoescape=True), sa.not_(resolved)))
+                        _flag_rule() == rule, sa.not_(resolved)))
         with self._db.reading() as connection:
             return {row[0] for row in connection.execute(query)}
 
@@ -276,7 +286,28 @@ def _direction() -> sa.ColumnElement[str]:
     return sa.case((cycle_steps.c.operation.in_([op.value for op in PULLS]), "pull"), else_="push")
 
 
-def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+def _flag_rule() -> sa.ColumnElement[str]:
+    """The filter a flag (`OUTSIDE_SYNC_FILTER`) is about, as its message names it: the push filter,
+    or the pull filter of the object it is on."""
+    e = sync_errors.c
+    return sa.case((e.message.startswith(f"{OUTSIDE_PUSH_FILTER} (", autoescape=True), PUSH_FILTER),
+                   else_=sa.literal("sync.filter.") + e.object)
+
+
+def _rule_is(rule: sa.ColumnElement[str], sqlite: bool) -> sa.ColumnElement[bool]:
+    """Whether an activity's `Rule` attribute is `rule` (its attributes are a JSON list of name and value)."""
+    attributes = activities.c.attributes
+    if sqlite:
+        each = sa.func.json_each(attributes).table_valued("value").alias("attribute")
+        return (sa.select(each.c.value).where(sa.func.json_extract(each.c.value, "$.name") == "Rule",
+                                              sa.func.json_extract(each.c.value, "$.value") == rule)
+                .correlate_except(each).exists())
+    wanted = sa.func.jsonb_build_array(sa.func.jsonb_build_object(
+        sa.literal_column("'name'"), sa.literal_column("'Rule'"), sa.literal_column("'value'"), rule))
+    return sa.cast(attributes, JSONB).op("@>")(wanted)
+
+
+def _listing(sqlite: bool) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
     """`sync_errors` and whether each is resolved: the one rule `tandem status`, `tandem person
     show` and the web UI all use (see the module's docstring).
 
@@ -297,7 +328,8 @@ def _listing() -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
     last_clean = sa.select(sa.func.max(clean.c.began)).scalar_subquery()
     a = activities.c
     filter_event_since = (sa.select(a.id).where(a.person_id == e.person_id, a.activity_type_id == SFDC_SYNC_FILTER.id,
-                                                a.activity_date > e.occurred_at).correlate(sync_errors).exists())
+                                                a.activity_date > e.occurred_at, _rule_is(_flag_rule(), sqlite))
+                          .correlate(sync_errors).exists())
     still_linked = (sa.select(_persons.c.id).where(_persons.c.id == e.person_id, _persons.c.sfdcId == e.sfdc_id)
                     .correlate(sync_errors).exists())
     resolved = sa.case(

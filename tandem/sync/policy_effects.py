@@ -19,7 +19,7 @@ from tandem.errors import ConfigError, TandemError
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, Person, SalesforceLink
 from tandem.people.origin import ChangeOrigin
-from tandem.people.sync_history import OUTSIDE_FILTER
+from tandem.people.sync_history import OUTSIDE_FILTER, OUTSIDE_PUSH_FILTER, PUSH_FILTER
 from tandem.salesforce.ids import to_18
 from tandem.sync.catalog import Catalog
 from tandem.sync.plan import ActivityRecord, PagePlan
@@ -108,20 +108,20 @@ class FilterEffects:
         inside = [p for p in plans if condition.matches(p.person.fields)]
         outside = [p for p in plans if not condition.matches(p.person.fields)]
         page = PagePlan()
-        self.returned(object_name, [p.person for p in inside], "sync.filter.push", page)
+        self.returned(object_name, [p.person for p in inside], PUSH_FILTER, page)
         if not outside:
             if page.activities:
                 self.workspace.atomically(lambda: self.workspace.apply(page))
             return inside
-        reason = f"the person is outside sync.filter.push ({condition.text})"
+        reason = f"{OUTSIDE_PUSH_FILTER} ({condition.text})"
         for push in outside:
             changes = [*push.sent, *(c for c, _, _ in push.not_synced)]
             page.dropped_pending.extend(c.id for c in changes)
             page.activities.extend(ActivityRecord(push.person.id, types.SFDC_VALUE_DROPPED, c.field, {
                 "Field": c.field, "Salesforce Type": object_name, "Salesforce Id": push.person.link.sfdc_id,
-                "Source": c.origin, "Reason": f"not sent to Salesforce: {reason}", "Rule": "sync.filter.push",
+                "Source": c.origin, "Reason": f"not sent to Salesforce: {reason}", "Rule": PUSH_FILTER,
                 "Value": shown(c.value)}) for c in changes)
-            self._leave(push.person, object_name, reason, "sync.filter.push", page)
+            self._leave(push.person, object_name, reason, PUSH_FILTER, page)
         self.workspace.atomically(lambda: self.workspace.apply(page))
         self._flag([p.person for p in outside], object_name, reason)
         return inside
@@ -141,7 +141,7 @@ class FilterEffects:
     def returned(self, object_name: str, persons: Sequence[Person], rule: str, page: PagePlan) -> None:
         """Under `leaving = "flagged"`, persons still flagged outside `rule`'s filter that are inside it
         again (their record pulled, or their values pushed) get an *SFDC Sync Filter* activity saying
-        so, which resolves the flag (`SyncHistory`)."""
+        so, which resolves that filter's flag only (`SyncHistory`): its `Rule` names the filter."""
         if self.policy.leaving is not Leaving.FLAGGED or not persons:
             return
         flagged = self.workspace.flagged_outside_filter([p.id for p in persons], rule)
@@ -156,7 +156,7 @@ class FilterEffects:
             page.links[person.id] = SalesforceLink(sfdc_lead_id=person.link.sfdc_lead_id,
                                                    sfdc_contact_id=person.link.sfdc_contact_id)
             page.forget_bases.append(person.id)
-        held_back = "pushed" if rule == "sync.filter.push" else "pulled"  # a pull filter's person is still pushed
+        held_back = "pushed" if rule == PUSH_FILTER else "pulled"  # a pull filter's person is still pushed
         page.activities.append(ActivityRecord(person.id, types.SFDC_SYNC_FILTER, person.link.sfdc_id, {
             "Salesforce Type": object_name, "Source": ChangeOrigin.SYNC_CYCLE, "Reason": reason, "Rule": rule,
             "Outcome": {Leaving.KEPT: f"kept: linked, not {held_back} while outside the filter",

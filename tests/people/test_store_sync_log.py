@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tandem.errors import InvalidInput, NotFound
-from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
+from tandem.people.activities import SFDC_SYNC_FILTER
+from tandem.people.models import ErrorLevel, SalesforceLink, StepCounts, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
+from tandem.people.sync_history import OUTSIDE_FILTER
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(minutes=2)
@@ -80,3 +82,39 @@ def test_old_sync_errors_are_pruned(store: PersonStore) -> None:
     new = store.sync_errors.record(ErrorLevel.JOB, "REQUEST_LIMIT_EXCEEDED", "limit", now=T0)
     store.sync_errors.prune(before=T0 - timedelta(days=5))
     assert store.sync_errors.recent() == [new] and old not in store.sync_errors.recent()
+
+
+def test_a_flag_outside_a_sync_filter_is_resolved_only_by_a_later_activity_about_its_own_filter(
+        store: PersonStore) -> None:
+    """Before, any later SFDC Sync Filter activity resolved it: the push filter's resolved the pull filter's
+    flag, and the other way round. An activity that names no filter resolves none."""
+    sfdc_id = "0035g00000XYZabAAB"
+    person = store.persons.add({"email": "e@example.com"}, origin=ChangeOrigin.CLI, now=T0)
+    store.persons.set_link(person.id, SalesforceLink("Contact", sfdc_id, sfdc_contact_id=sfdc_id), now=T0)
+    pull, push = (store.sync_errors.record(ErrorLevel.RECORD, OUTSIDE_FILTER, message, object="Contact",
+                                           sfdc_id=sfdc_id, person_id=person.id, now=T0 + n * TTL)
+                  for n, message in ((1, "the record left sync.filter.Contact (Title != 'Retired'); it is no "
+                                         "longer pulled"),
+                                     (2, "the person is outside sync.filter.push (leadSource != 'Partner')")))
+
+    def logged(n: int, **rule: str) -> None:
+        store.activities.log(person.id, SFDC_SYNC_FILTER, sfdc_id, {"Reason": "back inside", **rule},
+                             now=T0 + n * TTL)
+
+    def standing() -> list[str]:
+        resolved = store.history.resolved_ids([pull.id, push.id])
+        flagged = [rule for rule in ("sync.filter.Contact", "sync.filter.push")
+                   if store.history.flagged_outside_filter([person.id], rule)]
+        assert flagged == [name for name, flag in (("sync.filter.Contact", pull), ("sync.filter.push", push))
+                           if flag.id not in resolved]
+        return flagged
+
+    assert standing() == ["sync.filter.Contact", "sync.filter.push"]
+    logged(3)
+    assert standing() == ["sync.filter.Contact", "sync.filter.push"]
+    logged(4, Rule="sync.filter.push")
+    assert standing() == ["sync.filter.Contact"]
+    logged(5, Rule="sync.filter.Lead")
+    assert standing() == ["sync.filter.Contact"]
+    logged(6, Rule="sync.filter.Contact")
+    assert standing() == []

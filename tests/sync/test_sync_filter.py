@@ -3,17 +3,20 @@ record that leaves the filter (kept, unlinked or flagged, as the policy says).""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tandem.cli.sync_errors import annotate
 from tandem.errors import ConfigError, NotFound
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
+from tandem.people.sync_history import ErrorFilter
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.dry_run import DryRun
 from tandem.sync.policy import parse_policy
+from tandem.sync.status import sync_status
 from tests.sync.conftest import sync_client
 from tests.sync.observe import DROPPED, activities_of, person
 
@@ -274,3 +277,64 @@ def test_a_flag_outside_the_push_filter_stands_until_the_person_is_back_inside(f
     assert engine.run_cycle().succeeded
     assert [resolved for resolved, _ in _outside_flags(store, peter.id)] == [True]
     assert sf.query(f"SELECT Title FROM Contact WHERE Email = '{PETER}'")["records"][0]["Title"] == "Programmer Again"
+
+
+PULL_FILTER, PUSH_FILTER = "sync.filter.Contact", "sync.filter.push"
+
+
+def _standing(store, person_id):
+    """The filters the person's flags `tandem status` lists as not resolved are outside of; the UI's list
+    of unresolved errors and the engine's flagged list say the same."""
+    state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))
+    listed = [e for e in annotate(store, state["errors"])
+              if e["errorCode"] == "OUTSIDE_SYNC_FILTER" and e["personId"] == person_id and not e["resolved"]]
+    rules = sorted({PUSH_FILTER if PUSH_FILTER in e["message"] else PULL_FILTER for e in listed})
+    since = datetime.now(UTC) - timedelta(days=5)
+    in_ui = store.history.errors(since, ErrorFilter(code="OUTSIDE_SYNC_FILTER", person_id=person_id, resolved=False))
+    assert sorted({e.error.message for e in in_ui}) == sorted({e["message"] for e in listed})
+    assert [r for r in (PULL_FILTER, PUSH_FILTER) if store.history.flagged_outside_filter([person_id], r)] == rules
+    return rules
+
+
+def test_a_flag_outside_the_pull_filter_stands_while_the_person_leaves_and_returns_to_the_push_filter(flagged_on, sf):
+    """Before, the push filter's SFDC Sync Filter activity resolved the pull filter's flag: `tandem status`
+    showed nothing to look at while the record was still outside the pull filter."""
+    engine, store = flagged_on({"Contact": "Title != 'Retired'", "push": "leadSource != 'Partner'"})
+    assert engine.run_cycle().succeeded
+    wile = person(store, WILE)
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Retired"})
+    assert engine.run_cycle().succeeded
+    assert _standing(store, wile.id) == [PULL_FILTER]
+    store.persons.update(wile.id, {"leadSource": "Partner", "phone": "+1 555 0105"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert _standing(store, wile.id) == [PULL_FILTER, PUSH_FILTER]
+    store.persons.update(wile.id, {"leadSource": "Web"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert engine.run_cycle().succeeded  # its own push read back: the record is still outside the pull filter
+    assert _standing(store, wile.id) == [PULL_FILTER]
+    sf.Contact.update(wile.link.sfdc_id, {"Title": "Consultant"})
+    assert engine.run_cycle().succeeded
+    assert _standing(store, wile.id) == []
+    back = [a.attribute("Rule") for a in activities_of(store, wile.id, FILTERED)
+            if a.attribute("Reason").startswith("back inside")]
+    assert back == [PUSH_FILTER, PULL_FILTER]
+
+
+def test_a_flag_outside_the_push_filter_stands_while_the_record_leaves_and_returns_to_the_pull_filter(flagged_on,
+                                                                                                     sf):
+    """Before, the pull filter's SFDC Sync Filter activity resolved the push filter's flag."""
+    engine, store = flagged_on({"Contact": "Title != 'Retired'", "push": "leadSource != 'Partner'"})
+    assert engine.run_cycle().succeeded
+    peter = person(store, PETER)
+    store.persons.update(peter.id, {"leadSource": "Partner"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert _standing(store, peter.id) == [PUSH_FILTER]
+    sf.Contact.update(peter.link.sfdc_id, {"Title": "Retired"})
+    assert engine.run_cycle().succeeded
+    assert _standing(store, peter.id) == [PULL_FILTER, PUSH_FILTER]
+    sf.Contact.update(peter.link.sfdc_id, {"Title": "Consultant"})
+    assert engine.run_cycle().succeeded
+    assert _standing(store, peter.id) == [PUSH_FILTER]
+    store.persons.update(peter.id, {"leadSource": "Web"}, origin=CLI)
+    assert engine.run_cycle().succeeded
+    assert _standing(store, peter.id) == []
