@@ -124,10 +124,18 @@ class PersonLifecycle:
     def _take_over_record(self, winner: Person, keeper: Person, agreed: dict, unsent: set[str]) -> None:
         """A winner that takes over a loser's record takes the values agreed with it, and pushes its
         own where they differ from the record's, as its values win the merge: else the record keeps
-        the loser's, and its next change in Salesforce brings them back over the winner's."""
+        the loser's, and its next change in Salesforce brings them back over the winner's. A Contact
+        taken over brings its Account's company fields, which only Salesforce gives."""
+        catalog = self.engine.ensure_catalog()
         if agreed:
             self.store.bases.set(winner.id, agreed)
-        pushable = self.engine.ensure_catalog().pushable(winner.link.sfdc_type or "Lead")
+        if keeper.link.sfdc_type == "Contact":
+            company = {name: keeper.fields.get(name) for name in catalog.account_fields()
+                       if winner.fields.get(name) != keeper.fields.get(name)}
+            if company:
+                self.store.persons.update(winner.id, company, origin=ChangeOrigin.SALESFORCE,
+                                          reason=f"took over Contact {keeper.link.sfdc_id} in a merge")
+        pushable = catalog.pushable(winner.link.sfdc_type or "Lead")
         values = {name: winner.fields.get(name) for name in pushable if name in winner.fields
                   and (name in unsent or winner.fields.get(name) != keeper.fields.get(name))}
         if values:

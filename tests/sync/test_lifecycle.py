@@ -310,6 +310,27 @@ def test_merged_contacts_of_two_accounts_keep_the_winners_company_fields(lifecyc
     assert store.persons.get(wile.id).fields["numberOfEmployees"] is None
 
 
+def test_a_winner_whose_contact_was_deleted_takes_the_company_fields_of_the_contact_it_takes_over(
+        lifecycle, synced, store, sf):
+    """The winner's record is gone, so it takes over the loser's Contact, whose Account gives the
+    company fields (Salesforce's alone). Before, the winner kept Acme's beside Initech's Account."""
+    wile, peter = person(store, "wile@acme.example"), person(store, "peter@initech.example")
+    sf.Contact.delete(wile.link.sfdc_id)
+    assert synced.run_cycle().succeeded
+    assert store.persons.get(wile.id).link.sfdc_is_deleted
+    account = sf.Account.get(peter.link.sfdc_account_id)
+    lifecycle.merge(wile.id, [peter.id])
+    after = store.persons.get(wile.id)
+    assert after.link.sfdc_id == peter.link.sfdc_id and after.link.sfdc_account_id == peter.link.sfdc_account_id
+    assert after.fields["company"] == account["Name"] == peter.fields["company"]
+    assert {name: after.fields.get(name) for name in ("company", "industry", "numberOfEmployees", "website")} \
+        == {name: peter.fields.get(name) for name in ("company", "industry", "numberOfEmployees", "website")}
+    assert "company" not in {c.field for c in store.outbox.find(person_ids=[wile.id])}  # Salesforce's: never pushed
+    assert synced.run_cycle().succeeded
+    assert store.persons.get(wile.id).fields["company"] == account["Name"]
+    assert sf.Account.get(peter.link.sfdc_account_id)["Name"] == account["Name"]
+
+
 def test_tandem_merge_of_a_lead_into_a_contact_converts_the_lead(lifecycle, synced, store, sf):
     milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
     outcome = lifecycle.merge(peter.id, [milton.id])
