@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tandem.people.origin import ChangeOrigin
 from tandem.web.ui.passwords import hash_password, matches
 from tandem.web.ui.sessions import COOKIE, MAX_AGE_SECONDS, SessionSigner, UiSession
 from tests.ui.conftest import PASSWORD, client_for, csrf_token
@@ -132,6 +133,26 @@ def test_a_copy_of_the_cookie_kept_after_sign_out_is_no_session(store):
     replay.cookies.set(COOKIE, kept, path="/ui")
     replay.post("/ui/signout", data={"csrf_token": token}, follow_redirects=False)  # the copy ends nothing
     assert client.get("/ui/", follow_redirects=False).status_code == 200
+
+
+def test_a_post_from_another_tab_after_sign_out_there_is_a_401_not_a_stale_token(store):
+    """Before, the other tab's form carried the ended session's token and was refused 403 "reload"."""
+    browser = client_for(store)  # one cookie jar: two tabs of one browser
+    assert sign_in(browser).status_code == 303
+    person = store.persons.add({"email": "tab@ui.example", "lastName": "Tab"}, origin=ChangeOrigin.CLI)
+    other_tab = csrf_token(browser.get(f"/ui/persons/{person.id}").text)
+    stale = browser.post("/ui/pause", data={"csrf_token": "forged", "reason": "x"}, follow_redirects=False)
+    assert stale.status_code == 403 and "security token is missing or stale" in stale.text  # a live session's
+    signout_tab = csrf_token(browser.get("/ui/").text)
+    assert browser.post("/ui/signout", data={"csrf_token": signout_tab}, follow_redirects=False).status_code == 303
+
+    for path in ("/ui/pause", "/ui/resume", "/ui/sync-now", "/ui/errors/retry-all", "/ui/errors/1/retry",
+                 f"/ui/persons/{person.id}/sync", f"/ui/persons/{person.id}/convert"):
+        refused = browser.post(path, data={"csrf_token": other_tab, "reason": "from the other tab"},
+                               follow_redirects=False)
+        assert refused.status_code == 401 and "sign in first" in refused.text, path
+    assert store.sync_pause.current() is None and store.steps.recent() == []
+    assert store.persons.get(person.id).link.sfdc_id is None
 
 
 def test_a_session_ends_twelve_hours_after_sign_in_however_often_it_is_used(store):

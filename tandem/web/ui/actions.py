@@ -1,6 +1,7 @@
 """What operators start from the UI: Sync now, Pause/Resume sync, Retry and Retry all, Sync Person
-to SFDC and Convert Person. Each post is checked for its CSRF token, then for the operator role,
-then runs and comes back to the page it was started from with what happened."""
+to SFDC and Convert Person. Each post is checked for a signed-in user (401 without one, as after
+Sign out in another tab), then for its CSRF token, then for the operator role, then runs and comes
+back to the page it was started from with what happened."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from tandem.errors import InvalidInput, NotFound, RecordRejected, TandemError
 from tandem.people.models import ErrorLevel
 from tandem.web.ui import lookups
-from tandem.web.ui.guard import back, checked_form, operator, ui
+from tandem.web.ui.guard import back, operator_form, ui
 
 router = APIRouter()
 ACCOUNT_CHOICES = ("match", "id", "new")
@@ -24,16 +25,14 @@ ACCOUNT_CHOICES = ("match", "id", "new")
 
 @router.post("/sync-now")
 async def sync_now(request: Request) -> Response:
-    await checked_form(request)
-    user = operator(request, "Sync now")
+    user, _ = await operator_form(request, "Sync now")
     busy = ui(request).runner.start(by=user.username)
     return back(request, "/ui/", busy or "Sync now: a cycle started")
 
 
 @router.post("/pause")
 async def pause(request: Request) -> Response:
-    form = await checked_form(request)
-    user = operator(request, "Pause sync")
+    user, form = await operator_form(request, "Pause sync")
     now = datetime.now(UTC)
     try:
         current = ui(request).store.sync_pause.pause(user.username, str(form.get("reason") or ""), now=now)
@@ -47,16 +46,14 @@ async def pause(request: Request) -> Response:
 
 @router.post("/resume")
 async def resume(request: Request) -> Response:
-    await checked_form(request)
-    operator(request, "Resume sync")
+    await operator_form(request, "Resume sync")
     resumed = ui(request).store.sync_pause.resume()
     return back(request, "/ui/", "Sync resumed" if resumed else "The sync was not paused")
 
 
 @router.post("/errors/{error_id}/retry")
 async def retry(request: Request, error_id: int) -> Response:
-    await checked_form(request)
-    operator(request, "Retry")
+    await operator_form(request, "Retry")
     listed = lookups.sync_error(ui(request).store, error_id)
     if listed is None:
         return back(request, "/ui/errors", f"Retry: no sync error {error_id} (errors are kept 5 days)")
@@ -70,23 +67,20 @@ async def retry(request: Request, error_id: int) -> Response:
 
 @router.post("/errors/retry-all")
 async def retry_all(request: Request) -> Response:
-    await checked_form(request)
-    user = operator(request, "Retry all")
+    user, _ = await operator_form(request, "Retry all")
     busy = ui(request).runner.start(retry_failed=True, by=user.username)
     return back(request, "/ui/errors", busy or "Retry all: a cycle started that offers every refused change again")
 
 
 @router.post("/persons/{person_id}/sync")
 async def sync_person(request: Request, person_id: int) -> Response:
-    await checked_form(request)
-    operator(request, "Sync Person to SFDC")
+    await operator_form(request, "Sync Person to SFDC")
     return back(request, f"/ui/persons/{person_id}", await _sync_person(request, person_id, "Sync Person to SFDC"))
 
 
 @router.post("/persons/{person_id}/convert")
 async def convert(request: Request, person_id: int) -> Response:
-    form = await checked_form(request)
-    operator(request, "Convert Person")
+    _, form = await operator_form(request, "Convert Person")
     account = str(form.get("account") or "match")
     if account not in ACCOUNT_CHOICES:
         return back(request, f"/ui/persons/{person_id}/convert",

@@ -1,5 +1,7 @@
 """Who is asking, and may they: the signed-in user from the session, operators for actions, and
-the CSRF token every form must carry (a post without it is refused with 403 and changes nothing)."""
+the CSRF token every form must carry (a post without it is refused with 403 and changes nothing).
+An action's post is checked for a signed-in user first: a signed-out session's post is a 401
+whatever token it carries, since the token was the ended session's."""
 
 from __future__ import annotations
 
@@ -90,6 +92,13 @@ def operator(request: Request, action: str) -> UiUser:
     if not user.operates:
         raise Refused(403, f"{action}: only operators can start actions; {user.username} is a viewer")
     return user
+
+
+async def operator_form(request: Request, action: str) -> tuple[UiUser, FormData]:
+    """An action's post: SignInNeeded (401) without a signed-in user, then the CSRF check, then the role."""
+    viewer(request)
+    form = await checked_form(request)
+    return operator(request, action), form
 
 
 async def checked_form(request: Request) -> FormData:
