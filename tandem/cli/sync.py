@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import time
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -19,6 +16,7 @@ from rich.table import Table
 from tandem.cli import app, sync_errors
 from tandem.cli.output import one_line, print_json, reported_errors
 from tandem.cli.policy import print_dry_run, print_forecast
+from tandem.cli.stop_signals import StopRequest, stop_on_signals
 from tandem.config import load_settings
 from tandem.errors import EmulatorUnavailable, SalesforceError
 from tandem.people.models import StepOperation, StepStatus
@@ -99,7 +97,12 @@ def sync(
     ignore_budget: Annotated[bool, typer.Option("--ignore-budget", help="Run even when the API budget's "
                                                 "cycle lane is spent.")] = False,
 ) -> None:
-    """Run one sync cycle now and show what each step did (with a spent cycle lane: wait for it first)."""
+    """Run one sync cycle now and show what each step did (with a spent cycle lane: wait for it first).
+
+    Ctrl-C or SIGTERM stops the cycle after the page or batch it is on (its step shows Incomplete,
+    the next cycle goes on from there) and exits 0, as a stop for the API budget does; exit 1 is
+    for a failed step or cycle.
+    """
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store, engine_on(settings, store) as engine:
@@ -107,11 +110,15 @@ def sync(
                 result = DryRun(engine).run().as_json()
                 print_json(result) if as_json else print_dry_run(console, result)
                 return
-            with _progress(engine) if not as_json else nullcontext():
-                report = _cycle_when_budget_allows(engine, retry_failed, ignore_budget)
+            with stop_on_signals() as stop, _progress(engine) if not as_json else nullcontext():
+                engine.stop_requested = stop.is_set
+                report = _cycle_when_budget_allows(engine, retry_failed, ignore_budget, stop)
+            if report is None:
+                typer.echo(f"STOPPED: {stop.by} while waiting for the API budget; no cycle ran", err=True)
+                return
             refusals = sync_errors.refusals_since(store, report.started_at) if not as_json else []
         if as_json:
-            print_json(_report_json(report))
+            print_json({**_report_json(report), "stoppedBy": stop.by})
         else:
             _print_report(report)
             for refusal in refusals:
@@ -119,21 +126,27 @@ def sync(
         if report.budget_stop is not None:
             typer.echo(f"STOPPED: {report.budget_stop}; the rest waits for the next cycle "
                        "(--ignore-budget overrides)", err=True)
+        elif stop.by is not None and report.failure is None:
+            typer.echo(f"STOPPED: {stop.by}: the cycle stopped after the page or batch it was on; "
+                       "the rest waits for the next cycle", err=True)
         if report.failure is not None:
             typer.echo(f"FAILED: {report.failure_message}", err=True)
         if any(s.status is StepStatus.FAILED for s in report.steps):
             raise typer.Exit(1)
 
 
-def _cycle_when_budget_allows(engine: SyncEngine, retry_failed: bool, ignore_budget: bool) -> CycleReport:
-    """The cycle, once the budget's cycle lane allows it: until then, wait and say until when."""
+def _cycle_when_budget_allows(engine: SyncEngine, retry_failed: bool, ignore_budget: bool,
+                              stop: StopRequest) -> CycleReport | None:
+    """The cycle, once the budget's cycle lane allows it: until then, wait and say until when (None:
+    stopped while waiting)."""
     while True:
         try:
             return engine.run_cycle(retry_failed=retry_failed, ignore_budget=ignore_budget)
         except BudgetSpent as spent:
             typer.echo(f"waiting: {spent}; --ignore-budget runs it now, Ctrl-C stops", err=True)
             while (left := (spent.until - engine.clock()).total_seconds()) > 0:
-                time.sleep(min(left, 60.0))
+                if stop.wait(min(left, 60.0)):
+                    return None
 
 
 @app.command()
@@ -141,10 +154,7 @@ def run() -> None:
     """Sync continuously: a cycle, then TANDEM_SYNC_INTERVAL_SECONDS of rest, until stopped."""
     with reported_errors():
         settings = load_settings()
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        with store_for(settings) as store, engine_on(settings, store) as engine:
+        with stop_on_signals() as stop, store_for(settings) as store, engine_on(settings, store) as engine:
             interval = engine.policy.interval_seconds
             typer.echo(f"syncing every {interval} s; Ctrl-C or SIGTERM stops")
             engine.on_step = lambda name, operation: log.info("step: %s %s", name, operation.value)
@@ -173,7 +183,7 @@ def run() -> None:
                     typer.echo(f"sync {reason}; no cycle starts until it is resumed")
                     said[:] = [reason]
 
-            run_forever(engine, interval, stop, show, on_wait=lambda message: typer.echo(message), on_paused=paused)
+            run_forever(engine, interval, stop.event, show, on_wait=lambda message: typer.echo(message), on_paused=paused)
         typer.echo("stopped")
 
 

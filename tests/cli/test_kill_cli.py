@@ -1,5 +1,6 @@
 """`tandem sync` and `tandem person sync` killed with SIGKILL in the middle of their work: the next cycle
-and the next action run at once, and the killed cycle's step is closed as Cleaned up.
+and the next action run at once, and the killed cycle's step is closed as Cleaned up. `tandem sync`
+asked to stop (SIGTERM, Ctrl-C) finishes its page, says so and exits 0.
 
 The commands talk to the test session's emulator (as a real org, by its login URL), slowed with its
 `slow` fault so that they are caught mid-work; the test sees that from the database they share.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,8 +20,9 @@ from collections.abc import Callable
 import pytest
 
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
-from tandem.people.models import StepStatus
+from tandem.people.models import StepOperation, StepStatus
 from tandem.people.store import PersonStore
+from tandem.sync.cycle import SQLITE_PAGE_SIZE
 
 PROMPT_SECONDS = 45.0
 """Far below the wait the old ten-minute lease imposed (60 s, then refused), far above a normal run."""
@@ -41,12 +44,15 @@ def cli(tmp_path, base_url, ca_path):
         return subprocess.run([*command, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=PROMPT_SECONDS)
 
-    def start(*args: str) -> subprocess.Popen:
-        started.append(subprocess.Popen([*command, *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL))
+    def start(*args: str, output: bool = False) -> subprocess.Popen:
+        """The command in the background; with `output`, its stdout and stderr kept for `communicate`."""
+        kept = subprocess.PIPE if output else subprocess.DEVNULL
+        started.append(subprocess.Popen([*command, *args], cwd=tmp_path, env=env, stdout=kept, stderr=kept,
+                                        text=True))
         return started[-1]
 
     run.start = start  # type: ignore[attr-defined]
+    run.env = env  # type: ignore[attr-defined]
     yield run
     for process in started:
         if process.poll() is None:
@@ -163,3 +169,48 @@ def test_a_killed_action_blocks_neither_the_next_cycle_nor_a_retry(cli, faults, 
     leads = sf.query("SELECT Id FROM Lead WHERE Email = 'ada@example.com'")["records"]
     assert [r["Id"] for r in leads] == [json.loads(retry.stdout)["sfdcId"]]
     assert db.persons.get(ada.id).link.sfdc_id == leads[0]["Id"]
+
+
+LOADED_CONTACTS = 6000
+"""24 pages of a pull on SQLite: far more than are applied between a page's commit and the signal."""
+
+
+def _pulling_contacts(db: PersonStore) -> bool:
+    """The Contact pull runs and has committed a page at least."""
+    running = any(s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES
+                  and s.status is StepStatus.IN_PROCESS for s in db.steps.recent())
+    return running and db.persons.count() >= SQLITE_PAGE_SIZE
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_cycle_asked_to_stop_finishes_its_page_says_so_and_exits_0(cli, faults, store, http, base_url,
+                                                                     stop_signal):
+    """Before, SIGTERM ended `tandem sync` in the middle of a page: exit 143, its step left In Process."""
+    cli.env["TANDEM_SYNC_COMMIT_LAG_SECONDS"] = "0"  # the test org commits its writes in stamp order
+    assert cli("init").returncode == 0
+    rows = [{"LastName": f"Stop{i:05d}", "Email": f"stop{i}@stop.example"} for i in range(LOADED_CONTACTS)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    db = store()
+    faults(slow=1.0, slowSeconds=0.5)
+    cycle = cli.start("sync", output=True)
+    wait_until(lambda: _pulling_contacts(db))
+    cycle.send_signal(stop_signal)
+    out, err = cycle.communicate(timeout=PROMPT_SECONDS)
+    faults()
+
+    assert cycle.returncode == 0, err
+    assert f"STOPPED: {stop_signal.name}: the cycle stopped after the page or batch it was on" in err
+    assert "Traceback" not in err
+    steps = db.steps.recent()
+    assert StepStatus.IN_PROCESS not in {s.status for s in steps}
+    [contacts] = [s for s in steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES]
+    assert contacts.status is StepStatus.INCOMPLETE and contacts.message == "stopped before the step finished"
+    assert "Lead" not in {s.object for s in steps}  # no step starts after the stop
+    assert "Incomplete" in out and "stopped before the step finished" in out
+    assert db.persons.count() < LOADED_CONTACTS
+
+    after = cli("sync", "--json")  # the next cycle goes on from the last whole page: nothing lost
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["stoppedBy"] is None
+    assert db.persons.count() >= LOADED_CONTACTS
+    assert all(len(db.persons.find_by_email(f"stop{i}@stop.example")) == 1 for i in (0, LOADED_CONTACTS - 1))
