@@ -11,6 +11,10 @@ from tandem.people.models import ErrorLevel, SyncError
 from tandem.people.tables import sync_errors
 from tandem.people.validation import enum_member
 
+LOGIN = "login"
+"""The object of a job-level error that is the sync user's refused login, not any object's step
+(a login is no Salesforce object, so it is lower case beside `Account` and the schema step's `All`)."""
+
 
 class SyncErrors:
     def __init__(self, db: Database) -> None:

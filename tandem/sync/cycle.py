@@ -32,6 +32,7 @@ from tandem.people.locks import CycleLock
 from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
+from tandem.people.sync_errors import LOGIN
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.composite import SubRequest, composite, query_path
 from tandem.salesforce.describes import describe_changed
@@ -268,7 +269,8 @@ class SyncEngine:
         code = getattr(error, "error_code", None) or type(error).__name__
         self.store.steps.finish(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock(),
                                 api_calls=calls)
-        self.store.sync_errors.record(ErrorLevel.JOB, code, message, object=object_name, cycle_step_id=step_id,
+        about = LOGIN if isinstance(error, AuthenticationFailed) else object_name  # the step only met the refusal
+        self.store.sync_errors.record(ErrorLevel.JOB, code, message, object=about, cycle_step_id=step_id,
                                       now=self.clock())
         return StepReport(object_name, operation, StepStatus.FAILED, StepCounts(), message, calls)
 

@@ -7,7 +7,7 @@ import json
 import socket
 
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
-from tests.cli.running import flat, tandem
+from tests.cli.running import flat, org_env, tandem
 
 SAMIR = "samir@initech.example"
 
@@ -78,3 +78,25 @@ def test_a_refused_login_is_listed_once_with_its_code_and_no_secret(tmp_path, ba
     assert listed.endswith(": invalid_client: invalid client credentials; TANDEM_SF_CLIENT_SECRET is not the "
                            "connected app's Consumer Secret")
     assert "invalid_client: invalid_client" not in listed and "s3cret" not in status.stdout
+
+
+def test_a_refused_login_is_an_error_of_the_login_not_of_the_step_that_met_it(tmp_path, base_url, ca_path,
+                                                                               reset_emulator):
+    """Before, the error was listed against the first step that called Salesforce: `Account` once the
+    field catalog was kept, as if the Account pull had gone wrong."""
+    good = org_env(base_url, ca_path, SYNC_USER)
+    refused = {**good, "TANDEM_SF_CLIENT_SECRET": "not-the-s3cret"}
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync", env=refused).returncode == 1  # no catalog yet: met by the schema step
+    assert tandem(tmp_path, "sync", env=good).returncode == 0
+    assert tandem(tmp_path, "sync", env=refused).returncode == 1  # the catalog kept: met by the Account pull
+
+    state = json.loads(tandem(tmp_path, "status", "--json", env=refused).stdout)
+    met_by = [s["object"] for s in state["lastCycle"]["steps"] if s["status"] == "Failed"]
+    assert met_by == ["Account"]  # the step that failed stays in the cycle's history
+    logins = [e for e in state["errors"] if e["errorCode"] == "invalid_client"]
+    assert len(logins) == 2 and {e["object"] for e in logins} == {"login"}
+    assert all(e["level"] == "job" and e["personId"] is None for e in logins)
+    status = tandem(tmp_path, "status", env=refused)
+    listed = [line for line in status.stdout.splitlines() if line.startswith("  ") and "invalid_client" in line]
+    assert len(listed) == 2 and all(" login: invalid_client: " in line for line in listed), listed

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.sync_errors import LOGIN
 from tests.ui.conftest import client_for, sign_in_client
 
 PAGES = ("/ui/history", "/ui/errors")
@@ -96,3 +97,14 @@ def test_the_object_filter_says_what_all_means_beside_any(client):
         page = client.get(path, params={"object": "All"}).text
         assert '<option value="All" selected>All (the sync schema step)</option>' in page, path
         assert '<option value="">any</option>' in page, path
+
+
+def test_the_errors_page_filters_on_a_refused_login_which_no_step_is_of(client, either_store):
+    either_store.sync_errors.record(ErrorLevel.JOB, "invalid_grant", "invalid_grant: authentication failure",
+                                    object=LOGIN)
+    page = client.get("/ui/errors", params={"object": LOGIN}).text
+    assert '<option value="login" selected>login (a refused login)</option>' in page
+    assert "invalid_grant: authentication failure" in page and "locked" not in page
+    assert [r["object"] for r in rows(client.get("/ui/errors.csv", params={"object": LOGIN}))] == [LOGIN]
+    history = client.get("/ui/history", params={"object": LOGIN}).text  # a step is never the login's
+    assert "object: expected one of All, Account, Contact, Lead, got &#39;login&#39;" in history

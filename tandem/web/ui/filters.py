@@ -11,11 +11,14 @@ from starlette.datastructures import QueryParams
 
 from tandem.errors import InvalidInput
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.sync_errors import LOGIN
 from tandem.people.sync_history import ErrorFilter, StepFilter
 from tandem.people.validation import check_storable, enum_member
 
 WINDOW = timedelta(days=5)
 OBJECTS = ("All", "Account", "Contact", "Lead")
+ERROR_OBJECTS = (*OBJECTS, LOGIN)
+"""A sync error may also be the refused login, which no step's object is."""
 
 
 def _day(params: QueryParams, name: str, problems: list[str]) -> date | None:
@@ -52,10 +55,10 @@ def _member(kind, params: QueryParams, name: str, problems: list[str]):
         return None
 
 
-def _object(params: QueryParams, problems: list[str]) -> str | None:
+def _object(params: QueryParams, problems: list[str], objects: tuple[str, ...] = OBJECTS) -> str | None:
     text = (params.get("object") or "").strip()
-    if text and text not in OBJECTS:
-        problems.append(f"object: expected one of {', '.join(OBJECTS)}, got {text!r}")
+    if text and text not in objects:
+        problems.append(f"object: expected one of {', '.join(objects)}, got {text!r}")
         return None
     return text or None
 
@@ -86,6 +89,7 @@ def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
             problems.append(str(error))
             code = None
     return ErrorFilter(
-        level=_member(ErrorLevel, params, "level", problems), object=_object(params, problems), code=code,
+        level=_member(ErrorLevel, params, "level", problems), object=_object(params, problems, ERROR_OBJECTS),
+        code=code,
         resolved=resolved, start=start, end=end,
     ), problems

@@ -25,7 +25,7 @@ from tandem.sync.field_report import CatalogReport, catalog_report
 from tandem.sync.sync_state import running_step, sync_state
 from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
-from tandem.web.ui.filters import OBJECTS, WINDOW, error_filter, step_filter
+from tandem.web.ui.filters import ERROR_OBJECTS, OBJECTS, WINDOW, error_filter, step_filter
 from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
@@ -93,7 +93,7 @@ def errors(request: Request) -> Response:
     where, problems = error_filter(request.query_params)
     rows = ui(request).store.history.errors(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
     return render(request, "errors.html", page="Sync errors", errors=rows[:PAGE_ROWS], more=len(rows) > PAGE_ROWS,
-                  problems=problems, params=request.query_params, objects=OBJECTS, levels=list(ErrorLevel))
+                  problems=problems, params=request.query_params, objects=ERROR_OBJECTS, levels=list(ErrorLevel))
 
 
 @router.get("/errors.csv")
