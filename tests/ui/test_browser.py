@@ -206,6 +206,21 @@ def test_export_csv_downloads_and_parses(page, server):
     assert header[:4] == ["occurred_at", "level", "object", "error_code"]
 
 
+def test_signing_out_in_one_tab_makes_the_other_tabs_posts_a_sign_in_first_401(page, server):
+    """Before, the other tab's form carried the ended session's token and was refused 403 "reload"."""
+    sign_in(page, OPERATOR)
+    other_tab = page.context.new_page()
+    other_tab.goto("/ui/")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    other_tab.get_by_label("Reason").fill("from the other tab")
+    with other_tab.expect_response("**/ui/pause") as posted:
+        other_tab.get_by_role("button", name="Pause sync").click()
+    assert posted.value.status == 401
+    expect(other_tab.get_by_text("sign in first")).to_be_visible()
+    assert server.store.sync_pause.current() is None
+
+
 def test_posts_without_the_csrf_token_are_refused(page, server):
     sign_in(page, OPERATOR)
     person = server.store.persons.add({"email": "csrf@ui.example", "lastName": "Forged"}, origin=ChangeOrigin.CLI)
