@@ -183,7 +183,8 @@ def run() -> None:
                     typer.echo(f"sync {reason}; no cycle starts until it is resumed")
                     said[:] = [reason]
 
-            run_forever(engine, interval, stop.event, show, on_wait=lambda message: typer.echo(message), on_paused=paused)
+            run_forever(engine, interval, stop.event, show, on_wait=lambda message: typer.echo(message),
+                        on_paused=paused)
         typer.echo("stopped")
 
 
