@@ -155,6 +155,22 @@ def test_a_post_from_another_tab_after_sign_out_there_is_a_401_not_a_stale_token
     assert store.persons.get(person.id).link.sfdc_id is None
 
 
+def test_sign_out_from_another_tab_after_sign_out_there_signs_out_not_a_stale_token(store):
+    """Before, the second Sign out carried the ended session's token and was refused 403 "reload"."""
+    browser = client_for(store)
+    assert sign_in(browser).status_code == 303
+    other_tab = csrf_token(browser.get("/ui/").text)
+    assert browser.post("/ui/signout", data={"csrf_token": csrf_token(browser.get("/ui/").text)},
+                        follow_redirects=False).status_code == 303
+    again = browser.post("/ui/signout", data={"csrf_token": other_tab}, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/ui/signin"
+    assert browser.get("/ui/", follow_redirects=False).status_code == 303  # still signed out
+    assert sign_in(browser).status_code == 303  # and signing in again works
+    live = browser.post("/ui/signout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert live.status_code == 403  # a live session is signed out only with its own token
+    assert browser.get("/ui/", follow_redirects=False).status_code == 200
+
+
 def test_a_session_ends_twelve_hours_after_sign_in_however_often_it_is_used(store):
     client = client_for(store)
     signer = SessionSigner(store.ui_accounts.signing_key)

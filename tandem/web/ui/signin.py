@@ -56,10 +56,11 @@ async def signin(request: Request) -> Response:
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
-    await checked_form(request)
     user = signed_in_user(request)
     if user is not None:  # every session of the user ends here, copies of this cookie included
+        await checked_form(request)
         ui(request).store.ui_accounts.end_sessions(user.username, user.sessions_ended)
+    # a session signed out already (in another tab) has nothing to end, whatever token its form carries
     response = RedirectResponse("/ui/signin", status_code=303)
     ui(request).signer.write(request, response, anonymous().with_notice("Signed out"))
     return response
