@@ -24,15 +24,20 @@ class Relay:
         server.bind(("127.0.0.1", self.port))
         server.listen(64)
         self.port = server.getsockname()[1]
-        self._server = server
+        with self._lock:
+            self._server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
 
     def cut(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
         with self._lock:
+            server, self._server = self._server, None
             open_now, self._open = self._open, set()
+        if server is not None:
+            try:
+                server.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: close alone leaves it listening
+            except OSError:
+                pass
+            server.close()
         for sock in open_now:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -52,6 +57,10 @@ class Relay:
                 client.close()
                 continue
             with self._lock:
+                if self._server is not server:  # cut while this connection was being made
+                    client.close()
+                    upstream.close()
+                    return
                 self._open.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()

@@ -27,7 +27,7 @@ from tandem.web.access_log import AccessLogMiddleware
 from tandem.web.auth import ApiCredentials, TokenIssuer, identity
 from tandem.web.docs import mount_docs
 from tandem.web.envelope import ApiFailure, Codes, failure
-from tandem.web.failures import LastResortMiddleware, system_error
+from tandem.web.failures import LastResortMiddleware, database_unavailable, system_error
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.metrics import Metrics
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
@@ -155,7 +155,7 @@ def create_app(
         return _tandem_failure(error)
 
     app.add_middleware(LimitsMiddleware, limits=limits, tokens=tokens, clock=throttle_clock, day_clock=clock)
-    app.add_middleware(LastResortMiddleware, answer=system_error)
+    app.add_middleware(LastResortMiddleware, answer=system_error, unavailable=database_unavailable)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     return app
 

@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tandem.people.database import is_outage, outage_reason
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
 
@@ -103,6 +104,13 @@ class Metrics:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
+    """503 in plain text while the database is unavailable: a scrape that fails, not Marketo's envelope."""
     registry = request.app.state.metrics.registry
-    body = await run_in_threadpool(generate_latest, registry)
+    try:
+        body = await run_in_threadpool(generate_latest, registry)
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        return Response(f"the database is unavailable ({outage_reason(error)})\n", status_code=503,
+                        media_type="text/plain")
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -65,7 +65,7 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
     async def _missing(request: Request, _: Exception) -> Response:
         return render(request, "missing.html", status=404, page="Not found", message="no such page")
 
-    app.add_middleware(LastResortMiddleware, answer=_error_page)
+    app.add_middleware(LastResortMiddleware, answer=_error_page, unavailable=_unavailable_page)
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -105,3 +105,9 @@ def _error_page() -> HTMLResponse:
     """The UI's answer to an unexpected error: a plain page, never its details (they are logged)."""
     return HTMLResponse("<!doctype html><title>Error</title><p>Something went wrong; "
                         "the server's log has the details. <a href='/ui/'>Dashboard</a></p>", status_code=500)
+
+
+def _unavailable_page() -> HTMLResponse:
+    """The UI's answer while the database cannot be used: try again, nothing to look up in the log."""
+    return HTMLResponse("<!doctype html><title>Unavailable</title><p>The database is unavailable; "
+                        "try again shortly. <a href='/ui/'>Dashboard</a></p>", status_code=503)
