@@ -223,7 +223,7 @@ def status(
 
 
 STOPPED_STEP = "Stopped"
-"""A step left In Process by a cycle whose process ended (no one runs it)."""
+"""A step left In Process by a cycle whose process ended or lost the database (no one runs it)."""
 
 
 def _print_status(state: dict[str, Any]) -> None:
@@ -239,8 +239,8 @@ def _print_status(state: dict[str, Any]) -> None:
             if s["status"] == StepStatus.FAILED.value:
                 typer.echo(f"FAILED: {s['object']} {s['operation']}: {s['message']}")
             elif s["status"] == STOPPED_STEP:
-                typer.echo(f"STOPPED: {s['object']} {s['operation']}: the cycle's process ended before this step "
-                           "finished; the next cycle goes on from there")
+                typer.echo(f"STOPPED: {s['object']} {s['operation']}: the cycle stopped before this step finished "
+                           "(its process ended or lost the database); the next cycle goes on from there")
     backlog = state["backlog"]
     typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
                f"persons ({backlog['failedChanges']} refused)")

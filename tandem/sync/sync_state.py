@@ -49,9 +49,10 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
     last = [s for s in steps if s.cycle_id == steps[0].cycle_id]
     ended = max((s.ended_at or s.started_at) for s in last)
     stopped = next((s for s in last if s.status is StepStatus.IN_PROCESS), None)
-    if stopped is not None:  # no one holds the cycle's lock: its process ended in the middle of the step
+    if stopped is not None:  # no one holds the cycle's lock: its process ended or lost the database mid-step
         return SyncState(WAITING, f"the last cycle stopped during {stopped.object}: {stopped.operation.value} "
-                         f"without finishing (its process ended); the next cycle goes on from there",
+                         "without finishing (its process ended or lost the database); "
+                         "the next cycle goes on from there",
                          ended + timedelta(seconds=interval_seconds))
     failed = [s for s in last if s.status is StepStatus.FAILED]
     if failed:

@@ -7,6 +7,11 @@ import sys
 
 import sqlalchemy as sa
 
+from tandem.emulator.sample_org import SYNC_USER
+from tandem.people.models import StepOperation, StepStatus
+from tandem.people.store import PersonStore
+from tests.cli.running import flat, org_env, tandem
+from tests.cli.test_kill_cli import faults, wait_until  # noqa: F401  (faults: a fixture)
 from tests.postgres import POSTGRES_ADMIN_URL, postgres_database
 from tests.tcp_relay import Relay
 
@@ -72,4 +77,62 @@ def test_run_rides_out_a_database_that_goes_away_and_comes_back(tmp_path):
         if process is not None and process.poll() is None:
             process.kill()
         relay_of.cut()
+        next(databases, None)
+
+
+OUTAGE_CONTACTS = 2500
+"""More than a PostgreSQL pull page (2,000): the cut lands after a page is committed, before the rest."""
+
+
+def test_run_rides_out_a_database_cut_in_the_middle_of_a_pull(tmp_path, base_url, ca_path, http, faults):
+    """Before, `tandem status` between the cut and the next cycle said the cycle's process had ended
+    while `tandem run` was alive and waiting for the database."""
+    relay_of = Relay((POSTGRES_HOST, POSTGRES_PORT))
+    databases = postgres_database()
+    direct = next(databases)
+    url = sa.make_url(direct).set(host="127.0.0.1", port=relay_of.port, password="secret")  # trust auth ignores it
+    env = org_env(base_url, ca_path, SYNC_USER, TANDEM_DATABASE_URL=url.render_as_string(hide_password=False),
+                  TANDEM_SYNC_INTERVAL_SECONDS="8", TANDEM_SYNC_COMMIT_LAG_SECONDS="0")
+    rows = [{"LastName": f"Cut{i:05d}", "Email": f"cut{i}@cut.example"} for i in range(OUTAGE_CONTACTS)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    db = PersonStore(direct)
+    process = None
+    try:
+        assert tandem(tmp_path, "init", env=env).returncode == 0
+        faults(slow=1.0, slowSeconds=0.5)  # each page's query waits: the cut lands between two pages
+        process = subprocess.Popen([sys.executable, "-m", "tandem", "run"], cwd=tmp_path,
+                                   env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), **env},
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: db.persons.count() > 0)  # a page of the Contact pull is committed
+        relay_of.cut()
+        seen: list[str] = []
+        said = _next_line(process, "database", seen)
+        assert "unavailable" in said and "trying again in 8 s" in said
+        relay_of.restore()
+        between = tandem(tmp_path, "status", env=env)  # before `tandem run` looks again
+        assert between.returncode == 0, between.stderr
+        assert "STOPPED: Contact pull updates: the cycle stopped before this step finished (its process ended " \
+               "or lost the database)" in flat(between.stdout)
+        faults()
+        assert "cycle: " in _next_line(process, " cycle: ", seen)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        after = tandem(tmp_path, "status", env=env)
+        assert after.returncode == 0 and "STOPPED" not in after.stdout and "In Process" not in after.stdout
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+        faults()
+        relay_of.cut()
+    try:
+        steps = db.steps.recent()
+        assert StepStatus.IN_PROCESS not in {s.status for s in steps}
+        cut = [s for s in steps if s.object == "Contact" and s.operation is StepOperation.PULL_UPDATES]
+        assert [s.status for s in cut] == [StepStatus.SUCCEEDED, StepStatus.CLEANED_UP]
+        assert db.persons.count() == OUTAGE_CONTACTS + 6  # the demo org's 6, then every contact once
+        assert all(len(db.persons.find_by_email(f"cut{i}@cut.example")) == 1 for i in (0, OUTAGE_CONTACTS - 1))
+        assert "secret" not in "".join(seen) + out + err + between.stdout + between.stderr + after.stdout
+    finally:
+        db.close()
         next(databases, None)
