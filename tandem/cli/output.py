@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import typer
 
 from tandem.errors import TandemError
+from tandem.people.database import is_contention, outage_reason
 
 
 @contextmanager
@@ -23,7 +24,11 @@ def reported_errors() -> Iterator[None]:
         typer.echo(f"Error: {one_line(error)}", err=True)
         raise typer.Exit(1) from None
     except sa.exc.DatabaseError as error:
-        typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
+        if is_contention(error):
+            typer.echo(f"Error: the database is busy: another program held it through every attempt "
+                       f"({outage_reason(error)}); try again once it lets go", err=True)
+        else:
+            typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
         raise typer.Exit(1) from None
 
 

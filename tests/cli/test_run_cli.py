@@ -1,13 +1,18 @@
-"""`tandem run` syncs continuously and stops cleanly on SIGTERM."""
+"""`tandem run` syncs continuously, stops cleanly on SIGTERM and rides out a database that goes away;
+`tandem sync` says when the database is busy."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from tandem.cli import app
 from tandem.emulator.sample_org import SYNC_USER
+from tandem.people import database
 from tandem.people.models import StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tests.cli.running import flat, org_env, tandem
@@ -136,3 +141,26 @@ def test_run_rides_out_a_database_cut_in_the_middle_of_a_pull(tmp_path, base_url
     finally:
         db.close()
         next(databases, None)
+
+
+def test_a_one_shot_sync_on_a_sqlite_file_another_program_holds_says_the_database_is_busy(
+        tmp_path, base_url, ca_path, monkeypatch):
+    """Before, it said only `cannot use the database: database is locked`."""
+    env = org_env(base_url, ca_path, SYNC_USER, TANDEM_DATABASE_URL=f"sqlite:///{tmp_path / 'tandem.db'}")
+    assert tandem(tmp_path, "init", env=env).returncode == 0
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.5)  # the real 30 s, twice, is too long for a test
+    holder = sqlite3.connect(tmp_path / "tandem.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        result = CliRunner().invoke(app, ["sync"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error: the database is busy: another program held it through every attempt (database is locked)" \
+        in flat(result.output)
+    assert "Traceback" not in result.output
