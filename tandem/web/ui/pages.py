@@ -22,7 +22,7 @@ from tandem.people.sync_history import ErrorFilter
 from tandem.salesforce.ids import with_case
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.field_report import CatalogReport, catalog_report
-from tandem.sync.sync_state import running_step, sync_state
+from tandem.sync.sync_state import RUNNING, SyncState, running_step, sync_state
 from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
 from tandem.web.ui.filters import ERROR_OBJECTS, OBJECTS, WINDOW, error_filter, step_filter
@@ -49,8 +49,7 @@ def dashboard(request: Request) -> Response:
     calls_today = store.history.api_calls_since(midnight)
     return render(
         request, "dashboard.html", page="Dashboard",
-        state=sync_state(store, now, ui(request).interval_seconds, ui(request).idle_interval_max_seconds),
-        progress=ui(request).runner.progress(), running_step=running_step(store),
+        state=_state(request, now), progress=ui(request).runner.progress(), running_step=running_step(store),
         last_cycle=last, pause=store.sync_pause.current(), backlogs=picture.backlogs,
         unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
         trend_chart=line_chart("Backlog, 5 days in 4-hour buckets (records a cycle found waiting)",
@@ -60,6 +59,17 @@ def dashboard(request: Request) -> Response:
         trend=picture.trend, trend_starts=picture.trend_starts,
         throughput=picture.throughput, throughput_starts=picture.throughput_starts,
     )
+
+
+def _state(request: Request, now: datetime) -> SyncState:
+    """The sync's state; running too while a cycle this server started (Sync now) has not yet taken
+    the cycle's lock (it signs in to Salesforce first)."""
+    context = ui(request)
+    state = sync_state(context.store, now, context.interval_seconds, context.idle_interval_max_seconds)
+    progress = context.runner.progress()
+    if progress.running and state.kind != RUNNING:
+        return SyncState(RUNNING, f"{progress.step} (Sync now, from this server)")
+    return state
 
 
 @router.get("/progress")
