@@ -37,6 +37,10 @@ from tandem.errors import InvalidInput, StoreBusy, StoreError
 DEFAULT_DATABASE_URL = "sqlite:///tandem.db"
 BUSY_TIMEOUT_SECONDS = 30.0
 """How long a SQLite writer waits for another one before its attempt fails (and is tried again)."""
+CONNECT_TIMEOUT_SECONDS = 10
+"""How long a connection to a PostgreSQL server may take before it counts as an outage (unless the URL
+sets `connect_timeout`): a server that accepts and never answers, or a host that drops packets, would
+otherwise hold a cycle or a request for minutes."""
 _IN_CHUNK = 500
 _WRITES = "tandem_writes"
 """The execution option that tells the SQLite `begin` listener which BEGIN to issue."""
@@ -321,7 +325,8 @@ def normalize_url(url: str) -> str:
 def create_engine(url: str) -> sa.Engine:
     url = normalize_url(url)
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        timeout = {} if "connect_timeout" in sa.make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=timeout)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = sa.create_engine(url, poolclass=StaticPool if in_memory else None)
     sa.event.listen(engine, "connect", _configure_sqlite)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -83,3 +86,27 @@ def test_committed_changes_survive_a_new_store(store: PersonStore, open_store) -
     again = open_store()
     assert again.persons.get(person.id).fields["title"] == "CTO"
     assert [a.activity_type_id for a in again.activities.find(person.id)] == [12, 13]
+
+
+
+def test_a_postgresql_server_that_never_answers_is_an_outage_within_the_connect_timeout():
+    from tandem.people.database import CONNECT_TIMEOUT_SECONDS, is_outage
+
+    raised: list[BaseException] = []
+
+    def open_store(url: str) -> None:
+        try:
+            PersonStore(url)
+        except BaseException as error:  # noqa: BLE001 - the test looks at it
+            raised.append(error)
+
+    with socket.socket() as silent:  # the kernel accepts connections; nothing ever answers them
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/test"
+        opening = threading.Thread(target=open_store, args=(url,), daemon=True)
+        opening.start()
+        opening.join(CONNECT_TIMEOUT_SECONDS + 20)
+        assert not opening.is_alive(), "the store still waits for a server that never answers"
+    [error] = raised
+    assert isinstance(error, sa.exc.OperationalError) and is_outage(error)
