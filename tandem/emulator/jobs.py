@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -102,14 +101,6 @@ def bulk_value(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def select_list(soql: str) -> list[str]:
-    """The SELECT list of a simple query, in order (the header of a query job's CSV)."""
-    found = re.match(r"^\s*select\s+(.*?)\s+from\s", soql, re.IGNORECASE | re.DOTALL)
-    if not found:
-        return []
-    return [column.strip() for column in found.group(1).split(",") if column.strip()]
 
 
 def flatten(record: dict, prefix: str = "") -> dict[str, Any]:

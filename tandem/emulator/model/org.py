@@ -29,7 +29,7 @@ from tandem.emulator.model.limits import ApiCallCounter, limits_body
 from tandem.emulator.model.logins import Logins, user_info
 from tandem.emulator.model.merging import MergeResult, RecordMerger
 from tandem.emulator.model.persistence import restore, save
-from tandem.emulator.model.queries import QueryEngine, QueryPage
+from tandem.emulator.model.queries import QueryEngine, QueryPage, QueryRows
 from tandem.emulator.model.query_budget import QueryBudget
 from tandem.emulator.model.query_fields import no_such_column
 from tandem.emulator.model.reading import render_record
@@ -349,13 +349,13 @@ class Org:
         """Drop the cursor behind a `nextRecordsUrl`: its pages answer INVALID_QUERY_LOCATOR from now on."""
         self._queries.drop_cursor(locator)
 
-    def query_all_rows(self, ctx: UserContext, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
+    def query_all_rows(self, ctx: UserContext, soql: str, *, include_deleted: bool = False) -> QueryRows:
         """All result rows with native values, keyed by output name (`Id`, `Account.Name`), in SELECT order."""
         with self._lock:
             plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._state.clock.now())
             if plan.count_only:
-                return iter(())
-        return self._rows_in_chunks(plan)
+                return QueryRows([], iter(()))
+        return QueryRows([column.output_name for column in plan.columns], self._rows_in_chunks(plan))
 
     def _rows_in_chunks(self, plan, chunk: int = 2000) -> Iterator[dict]:
         rows = self._queries.raw_rows(plan)

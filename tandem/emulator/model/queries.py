@@ -51,6 +51,17 @@ class QueryPage:
     next_locator: str | None = None
 
 
+class QueryRows:
+    """A query's rows for Bulk results, iterated once: dicts of output names (`Id`, `Account.Name`) to
+    native values; `columns` names them in SELECT order (`FIELDS()` expanded) even when no row comes."""
+
+    def __init__(self, columns: list[str], rows: Iterator[dict]) -> None:
+        self.columns, self._rows = columns, rows
+
+    def __iter__(self) -> Iterator[dict]:
+        return self._rows
+
+
 @dataclass
 class QueryPlan:
     """A checked query: its object, output columns and the matching record Ids in result order."""

@@ -16,7 +16,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from tandem.emulator.jobs import select_list
 from tandem.emulator.model.errors import ApiError
 
 from tandem.emulator.wire.async_formats import read_records
@@ -162,16 +161,12 @@ def _fields(catalog: FieldCatalog, cells: dict[str, Any], text_cells: bool) -> d
 def _run_query(call: ApiCall, job: ClassicJob, batch: Batch, chunk_rows: int) -> None:
     soql = batch.soql if batch.soql is not None else batch.request.decode("utf-8-sig").strip()
     try:
-        rows = list(call.org.query_all_rows(call.ctx, soql, include_deleted=job.operation == "queryAll"))
+        found = call.org.query_all_rows(call.ctx, soql, include_deleted=job.operation == "queryAll")
+        rows = list(found)
     except ApiError as exc:
         raise AsyncError("InvalidBatch", f"Failed to process query: {exc.error_code}: {exc.message}") from None
-    selected = select_list(soql)
-    names = {name.lower(): name for name in (rows[0] if rows else {})}
-    columns = [names.get(c.lower(), c) for c in selected] if selected else list(names.values())
-    ordered = []
-    for row in rows:
-        by_lower = {k.lower(): v for k, v in row.items()}
-        ordered.append({c: by_lower.get(c.lower()) for c in columns})
+    columns = list(rows[0]) if rows else list(found.columns)  # SELECT order, FIELDS() expanded
+    ordered = [{c: row.get(c) for c in columns} for row in rows]
     chunks = [ResultChunk(MINT.next("752"), ordered[i:i + chunk_rows]) for i in range(0, len(ordered), chunk_rows)]
     with job.lock:
         batch.columns = columns

@@ -18,6 +18,7 @@ from tandem.emulator.jobs import (
     write_csv,
 )
 from tandem.emulator.model.errors import ApiError
+from tandem.emulator.soql import CountAll, CountField, SoqlError, parse_soql
 
 from tandem.emulator.wire.bulk_processing import run_ingest, run_query
 from tandem.emulator.wire.calls import ApiCall, require_json_object
@@ -199,6 +200,7 @@ def create_query(call: ApiCall, request: ApiRequest) -> Reply:
         raise status_error(400, "INVALIDJOB", f"Invalid operation: {operation}")
     if not soql:
         raise status_error(400, "INVALIDJOB", "query is required")
+    _refuse_unsupported(soql)
     call.org.count_bulk_query_job()
     job = jobs_for(call.org).add(
         QueryJob, operation=operation, created_by=user_id_of(call.ctx), api_version=call.version,
@@ -212,6 +214,18 @@ def create_query(call: ApiCall, request: ApiRequest) -> Reply:
         jobs_for(call.org).remove(job.id)
         raise
     return Reply(200, answer)
+
+
+def _refuse_unsupported(soql: str) -> None:
+    """What a query job refuses that REST runs: aggregate functions (`COUNT()`) and OFFSET."""
+    try:
+        query = parse_soql(soql)
+    except SoqlError:
+        return  # running it answers the query's own error
+    if any(isinstance(item, (CountAll, CountField)) for item in query.select):
+        raise status_error(400, "API_ERROR", "Aggregate queries are not supported in Bulk Query")
+    if query.offset is not None:
+        raise status_error(400, "API_ERROR", "OFFSET is not supported in Bulk Query")
 
 
 @routes.route("GET", "jobs/query")

@@ -7,7 +7,7 @@ import io
 import time
 from typing import Any
 
-from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, flatten, select_list
+from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, flatten
 from tandem.emulator.model.errors import ApiError
 
 _NUMBER_TYPES = {"double", "currency", "percent"}
@@ -155,20 +155,15 @@ def run_query(org: Any, ctx: Any, job: QueryJob) -> None:
     started = time.monotonic()
     job.move_to("InProgress")
     rows = org.query_all_rows(ctx, job.query, include_deleted=job.operation == "queryAll")
-    columns = select_list(job.query)
-    lowered = [c.lower() for c in columns]
     header: list[str] | None = None
-    keys: list[str] = []
     for record in rows:
         if dict in map(type, record.values()):  # a compound field (an address) becomes its columns
             record = flatten(record)
-        if header is None:  # the rows' own names, in SELECT order
-            names = {k.lower(): k for k in record}
-            header = [names.get(c, col) for c, col in zip(lowered, columns)] if columns else list(record)
-            keys = [names.get(name.lower(), name) for name in header]
+        if header is None:  # the rows' own output names, in SELECT order
+            header = list(record)
         # text and null cells, most of a result, without a call each
-        job.rows.append([v if type(v) is str else "" if v is None else bulk_value(v) for v in map(record.get, keys)])
-    job.columns = header if header is not None else columns
+        job.rows.append([v if type(v) is str else "" if v is None else bulk_value(v) for v in map(record.get, header)])
+    job.columns = header if header is not None else list(rows.columns)
     job.processed = len(job.rows)
     job.processing_ms = int((time.monotonic() - started) * 1000)
     job.move_to("JobComplete")

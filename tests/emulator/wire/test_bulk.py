@@ -96,3 +96,38 @@ def test_each_query_job_counts_against_the_daily_bulk_query_jobs(base_url, http,
                            json={"operation": "query", "query": "SELECT Id FROM Contact"})
         assert answer.status_code == 200
     assert remaining() == before - 2
+
+
+def _query_job(base_url, http, token, soql):
+    return http.post(f"{base_url}/services/data/v62.0/jobs/query", headers={"Authorization": f"Bearer {token}"},
+                     json={"operation": "query", "query": soql})
+
+
+def test_query_job_selecting_fields_standard_has_a_column_per_field(base_url, http, sf_token):
+    job = _query_job(base_url, http, sf_token, "SELECT FIELDS(STANDARD) FROM Account WHERE Name = 'Acme Corp'").json()
+    page = http.get(f"{base_url}/services/data/v62.0/jobs/query/{job['id']}/results",
+                    headers={"Authorization": f"Bearer {sf_token}"})
+    [row] = list(csv.DictReader(io.StringIO(page.text)))
+    assert row["Name"] == "Acme Corp" and row["Id"].startswith("001")
+    assert "FIELDS(STANDARD)" not in row
+
+
+def test_query_job_with_no_rows_names_the_fields_of_fields_standard(base_url, http, sf_token):
+    job = _query_job(base_url, http, sf_token, "SELECT FIELDS(STANDARD) FROM Account WHERE Name = 'Nobody'").json()
+    page = http.get(f"{base_url}/services/data/v62.0/jobs/query/{job['id']}/results",
+                    headers={"Authorization": f"Bearer {sf_token}"})
+    header = next(csv.reader(io.StringIO(page.text)))
+    assert header[0] == "Id" and "Name" in header and "FIELDS(STANDARD)" not in header
+
+
+def test_query_job_refuses_what_bulk_queries_cannot_do(base_url, http, sf_token):
+    """Aggregates and OFFSET run over REST, but a Bulk API 2.0 query job refuses them when it is created."""
+    for soql in ("SELECT COUNT() FROM Account", "SELECT COUNT(Id) n FROM Account",
+                 "SELECT Id FROM Account ORDER BY Name LIMIT 2 OFFSET 1"):
+        answer = _query_job(base_url, http, sf_token, soql)
+        assert answer.status_code == 400, soql
+        [error] = answer.json()
+        assert error["errorCode"] == "API_ERROR" and "not supported in Bulk" in error["message"], soql
+    listed = http.get(f"{base_url}/services/data/v62.0/jobs/query",
+                      headers={"Authorization": f"Bearer {sf_token}"}).json()["records"]
+    assert listed == []
