@@ -62,6 +62,9 @@ class RecordWriter:
             if f.type == "id":
                 if not creating and record_id and ids.is_well_formed(raw) and ids.same_id(raw, record_id):
                     continue
+                if creating and raw not in (None, ""):
+                    raise ApiError("cannot specify Id in an insert call", error_code="INVALID_FIELD_FOR_INSERT_UPDATE",
+                                   fields=[f.name])
                 refused.append(f.name)
                 continue
             if profile is not None:

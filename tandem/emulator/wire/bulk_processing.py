@@ -136,6 +136,8 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
     if fields is None:
         fields = dict(catalog.typed(k, v) for k, v in cells.items() if v != "" and k.lower() != "id")
     if job.operation == "insert":
+        if record_id not in ("", "#N/A"):  # refused by the model: an insert sets no Id
+            fields = {**fields, "Id": record_id}
         return org.create(ctx, catalog.object_name, fields, assignment_rules=bool(job.assignment_rule_id)), True
     if job.operation == "update":
         if not record_id:

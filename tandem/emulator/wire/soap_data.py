@@ -151,7 +151,9 @@ def _records(call: SoapCall) -> list[Element]:
 def create(call: SoapCall) -> str:
     results = []
     for item in _records(call):
-        kind, _, fields = sobject_fields(item)
+        kind, given_id, fields = sobject_fields(item)
+        if given_id:  # refused by the model: an insert sets no Id
+            fields = {**fields, "Id": given_id}
         try:
             record_id = call.org.create(call.ctx, kind, fields, assignment_rules=_assignment_rules(call))
             results.append(_saved(record_id))

@@ -131,3 +131,13 @@ def test_query_job_refuses_what_bulk_queries_cannot_do(base_url, http, sf_token)
     listed = http.get(f"{base_url}/services/data/v62.0/jobs/query",
                       headers={"Authorization": f"Bearer {sf_token}"}).json()["records"]
     assert listed == []
+
+
+def test_insert_job_refuses_rows_that_carry_an_id(sf):
+    """An insert never takes an Id: the row fails instead of making a second record."""
+    existing = sf.query("SELECT Id FROM Contact WHERE LastName = 'Gibbons'")["records"][0]["Id"]
+    [result] = sf.bulk2.Contact.insert(records=[{"Id": existing, "LastName": "Copy"}], wait=0)
+    assert result["numberRecordsFailed"] == 1
+    [failure] = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(result["job_id"]))))
+    assert failure["sf__Error"].startswith("INVALID_FIELD_FOR_INSERT_UPDATE:cannot specify Id in an insert call")
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Copy'")["totalSize"] == 0

@@ -162,3 +162,13 @@ def test_lookup_by_id_lookup_field_with_several_matches_is_300(sf):
     assert len(raised.value.content) == 2
     with pytest.raises(SalesforceResourceNotFound):
         sf.Contact.get_by_custom_id("LastName", "Twin A")  # not an external-id / idLookup field
+
+
+def test_create_with_an_id_is_refused_as_salesforce_words_it(sf):
+    existing = sf.query("SELECT Id FROM Contact WHERE LastName = 'Gibbons'")["records"][0]["Id"]
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.create({"Id": existing, "LastName": "Copy"})
+    [error] = raised.value.content
+    assert (error["errorCode"], error["message"]) == ("INVALID_FIELD_FOR_INSERT_UPDATE",
+                                                      "cannot specify Id in an insert call")
+    assert error["fields"] == ["Id"]

@@ -95,3 +95,14 @@ def test_undelete_brings_a_deleted_record_back(sf, base_url, http, sf_token):
     assert first.find(f"{NS}success").text == "true" and first.find(f"{NS}id").text == lead_id
     assert second.find(f"{NS}success").text == "false"
     assert sf.Lead.get(lead_id)["IsDeleted"] is False
+
+
+def test_create_refuses_a_record_that_carries_an_id(sf, base_url, http, sf_token):
+    existing = sf.query("SELECT Id FROM Contact WHERE LastName = 'Gibbons'")["records"][0]["Id"]
+    answer = post_soap(http, base_url, sf_token, "<create><sObjects><ens:type>Contact</ens:type>"
+                       f"<ens:Id>{existing}</ens:Id><ens:LastName>Copy</ens:LastName></sObjects></create>")
+    assert answer.status_code == 200, answer.text
+    [result] = ElementTree.fromstring(answer.content).findall(f".//{NS}result")
+    assert result.find(f"{NS}success").text == "false"
+    assert result.find(f"{NS}errors/{NS}statusCode").text == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Copy'")["totalSize"] == 0
