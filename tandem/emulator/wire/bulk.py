@@ -101,11 +101,14 @@ def create_ingest(call: ApiCall, request: ApiRequest) -> Reply:
     operation, sobject = body.get("operation"), body.get("object")
     if operation not in INGEST_OPERATIONS:
         raise status_error(400, "INVALIDJOB", f"Invalid operation: {operation}")
-    if not sobject:
-        raise status_error(400, "INVALIDJOB", "object is required")
-    if operation == "upsert" and not body.get("externalIdFieldName"):
-        raise status_error(400, "INVALIDJOB", "externalIdFieldName is required for upsert")
-    call.org.describe(call.ctx, sobject)
+    try:
+        described = call.org.describe(call.ctx, sobject) if sobject else None
+    except ApiError:
+        described = None
+    if described is None:
+        raise status_error(400, "INVALIDJOB", f"InvalidJob : Unable to find object: {sobject or ''}")
+    if operation == "upsert":
+        _check_external_id(described, body.get("externalIdFieldName"))
     job = jobs_for(call.org).add(
         IngestJob,
         operation=operation,
@@ -117,6 +120,14 @@ def create_ingest(call: ApiCall, request: ApiRequest) -> Reply:
         **_format_options(body),
     )
     return Reply(200, _job_info(job, detail=False))
+
+
+def _check_external_id(described: dict, name: str | None) -> None:
+    """An upsert job's `externalIdFieldName` must be an External ID (or Id-lookup) field of the object."""
+    found = next((f for f in described.get("fields", []) if f["name"].lower() == (name or "").lower()), None)
+    if found is None or not (found.get("externalId") or found.get("idLookup")):
+        raise status_error(400, "INVALIDJOB", f"InvalidJob : Field name provided, {name or ''} does not match an "
+                                              f"External ID for {described.get('name')}")
 
 
 @routes.route("GET", "jobs/ingest")

@@ -141,3 +141,25 @@ def test_insert_job_refuses_rows_that_carry_an_id(sf):
     [failure] = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(result["job_id"]))))
     assert failure["sf__Error"].startswith("INVALID_FIELD_FOR_INSERT_UPDATE:cannot specify Id in an insert call")
     assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Copy'")["totalSize"] == 0
+
+
+def test_ingest_job_for_an_unknown_object_or_a_plain_upsert_field_is_refused_as_an_invalid_job(
+        base_url, http, sf_token):
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    unknown = http.post(url, headers=headers, json={"object": "Nope__c", "operation": "insert"})
+    assert unknown.status_code == 400
+    assert unknown.json()[0]["errorCode"] == "INVALIDJOB"
+    assert unknown.json()[0]["message"] == "InvalidJob : Unable to find object: Nope__c"
+    for field in ("LastName", "Nope__c", None):
+        answer = http.post(url, headers=headers,
+                           json={"object": "Contact", "operation": "upsert", "externalIdFieldName": field})
+        assert answer.status_code == 400, field
+        [error] = answer.json()
+        assert error["errorCode"] == "INVALIDJOB"
+        assert error["message"] == f"InvalidJob : Field name provided, {field or ''} does not match an External ID " \
+                                   "for Contact"
+    assert http.get(url, headers=headers).json()["records"] == []
+    good = http.post(url, headers=headers,
+                     json={"object": "Contact", "operation": "upsert", "externalIdFieldName": "External_Id__c"})
+    assert good.status_code == 200 and good.json()["state"] == "Open"
