@@ -103,6 +103,12 @@ def bulk_value(value: Any) -> str:
     return str(value)
 
 
+def error_text(code: str, message: str, fields: Iterable[str]) -> str:
+    """A record's error in Bulk results: `CODE:message:Field1,Field2 --`, or `CODE:message:--` naming no field."""
+    named = ",".join(fields)
+    return f"{code}:{message}:{named} --" if named else f"{code}:{message}:--"
+
+
 def flatten(record: dict, prefix: str = "") -> dict[str, Any]:
     """`{"Account": {"Name": "Acme"}}` → `{"Account.Name": "Acme"}`; `attributes` dropped."""
     flat: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeET
 
 from tandem.emulator.jobs import bulk_value, write_csv
+from tandem.emulator.jobs import error_text as bulk_error_text
 from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.values import render_native
 
@@ -242,7 +243,7 @@ def ingest_results_reply(job: ClassicJob, batch: Batch) -> Reply:
 def _error_text(error: ApiError | None) -> str:
     if error is None:
         return ""
-    return f"{error.error_code}:{error.message}:{','.join(error.fields)} --"
+    return bulk_error_text(error.error_code, error.message, error.fields)
 
 
 def _error_dict(error: ApiError) -> dict[str, Any]:

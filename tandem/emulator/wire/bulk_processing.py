@@ -7,7 +7,7 @@ import io
 import time
 from typing import Any
 
-from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, flatten
+from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten
 from tandem.emulator.model.errors import ApiError
 
 _NUMBER_TYPES = {"double", "currency", "percent"}
@@ -87,10 +87,6 @@ def _read_rows(job: IngestJob) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def error_text(exc: ApiError) -> str:
-    return f"{exc.error_code}:{exc.message}:{','.join(exc.fields)} --"
-
-
 def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
     """Apply every uploaded row; each row succeeds or fails on its own, as in Salesforce."""
     started = time.monotonic()
@@ -112,7 +108,7 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
             record_id, created = apply_row(org, ctx, job, catalog, cells)
             job.successful.append([record_id, "true" if created else "false", *row])
         except ApiError as exc:
-            job.failures.append([cells.get("Id", "") or "", error_text(exc), *row])
+            job.failures.append([cells.get("Id", "") or "", error_text(exc.error_code, exc.message, exc.fields), *row])
             job.failed += 1
         job.processed += 1
     job.processing_ms = int((time.monotonic() - started) * 1000)

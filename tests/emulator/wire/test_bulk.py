@@ -163,3 +163,15 @@ def test_ingest_job_for_an_unknown_object_or_a_plain_upsert_field_is_refused_as_
     good = http.post(url, headers=headers,
                      json={"object": "Contact", "operation": "upsert", "externalIdFieldName": "External_Id__c"})
     assert good.status_code == 200 and good.json()["state"] == "Open"
+
+
+def test_failed_results_write_errors_without_fields_as_salesforce_does(sf):
+    """`CODE:message:fields --`, and `CODE:message:--` when the error names no field."""
+    gone = sf.Contact.create({"LastName": "Gone"})["id"]
+    sf.Contact.delete(gone)
+    [deleted] = sf.bulk2.Contact.delete(records=[{"Id": gone}], wait=0)
+    [failure] = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(deleted["job_id"]))))
+    assert failure["sf__Error"] == "ENTITY_IS_DELETED:entity is deleted:--"
+    [inserted] = sf.bulk2.Contact.insert(records=[{"FirstName": "No last name"}], wait=0)
+    [failure] = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(inserted["job_id"]))))
+    assert failure["sf__Error"] == "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
