@@ -142,7 +142,7 @@ def _still_held(call: ApiCall, job: ClassicJob) -> bool:
 def _fields(catalog: FieldCatalog, cells: dict[str, Any], text_cells: bool) -> dict[str, Any]:
     """Typed values to write: text cells are typed by the field (empty = leave, `#N/A` = null), JSON stays."""
     fields: dict[str, Any] = {}
-    for name, value in cells.items():
+    for column, (name, value) in enumerate(cells.items(), 1):
         if name.lower() == "id":
             continue
         if value is None:
@@ -151,7 +151,7 @@ def _fields(catalog: FieldCatalog, cells: dict[str, Any], text_cells: bool) -> d
         elif text_cells or "." in name:
             if value == "":
                 continue
-            typed_name, typed = catalog.typed(name, str(value))
+            typed_name, typed = catalog.typed(name, str(value), column)
             fields[typed_name] = typed
         else:
             fields[name] = value

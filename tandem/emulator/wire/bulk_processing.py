@@ -9,9 +9,11 @@ from typing import Any
 
 from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten
 from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.values import parse_date, parse_datetime
 
 _NUMBER_TYPES = {"double", "currency", "percent"}
 _ALWAYS_KNOWN = {"id"}
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class FieldCatalog:
@@ -37,23 +39,28 @@ class FieldCatalog:
                 unknown.append(column)
         return unknown
 
-    def typed(self, column: str, text: str) -> tuple[str, Any]:
-        """(field name, value) for one cell; `#N/A` is null."""
+    def typed(self, column: str, text: str, position: int = 0) -> tuple[str, Any]:
+        """(field name, value) for one cell; `#N/A` is null. A cell its field's type cannot read fails
+        as Salesforce words it, naming its column (`position`, from 1)."""
         if "." in column:
             return self._lookup(column, text)
         if text == "#N/A":
             return column, None
-        kind = self.fields.get(column.lower(), {}).get("type")
+        field = self.fields.get(column.lower(), {})
+        kind = field.get("type")
         try:
             if kind == "boolean":
-                lowered = text.strip().lower()
-                return column, {"true": True, "1": True, "false": False, "0": False}.get(lowered, text)
+                return column, _BOOLEANS[text.strip().lower()]
             if kind == "int":
                 return column, int(text)
             if kind in _NUMBER_TYPES:
                 return column, float(text)
-        except ValueError:
-            pass
+            if kind in ("date", "datetime") and parse_date(text) is None and parse_datetime(text) is None:
+                raise ValueError(text)
+        except (KeyError, ValueError):
+            raise ApiError(f"Failed to deserialize field at col {position}. Due to, '{text}' is not a valid value "
+                           f"for the type {field.get('soapType')}", error_code="INVALID_FIELD",
+                           fields=[field.get("name", column)]) from None
         return column, text
 
     def _lookup(self, column: str, text: str) -> tuple[str, Any]:
@@ -130,7 +137,8 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
         org.delete(ctx, catalog.object_name, record_id)
         return record_id, False
     if fields is None:
-        fields = dict(catalog.typed(k, v) for k, v in cells.items() if v != "" and k.lower() != "id")
+        fields = dict(catalog.typed(k, v, column) for column, (k, v) in enumerate(cells.items(), 1)
+                      if v != "" and k.lower() != "id")
     if job.operation == "insert":
         if record_id not in ("", "#N/A"):  # refused by the model: an insert sets no Id
             fields = {**fields, "Id": record_id}

@@ -175,3 +175,22 @@ def test_failed_results_write_errors_without_fields_as_salesforce_does(sf):
     [inserted] = sf.bulk2.Contact.insert(records=[{"FirstName": "No last name"}], wait=0)
     [failure] = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(inserted["job_id"]))))
     assert failure["sf__Error"] == "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+
+
+def test_a_cell_that_is_not_of_its_fields_type_fails_as_salesforce_words_it(base_url, http, sf_token):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    job = http.post(url, headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    data = "LastName,Birthdate,HasOptedOutOfEmail,Lead_Score__c\nA,6/15/19,,\nB,,maybe,\nC,,,ten\nD,2019-06-15,true,10\n"
+    http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, data=data)
+    http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+    failed = http.get(f"{url}/{job['id']}/failedResults", headers=headers)
+    errors = {row["LastName"]: row["sf__Error"] for row in csv.DictReader(io.StringIO(failed.text))}
+    assert errors == {
+        "A": "INVALID_FIELD:Failed to deserialize field at col 2. Due to, '6/15/19' is not a valid value for the "
+             "type xsd:date:Birthdate --",
+        "B": "INVALID_FIELD:Failed to deserialize field at col 3. Due to, 'maybe' is not a valid value for the "
+             "type xsd:boolean:HasOptedOutOfEmail --",
+        "C": "INVALID_FIELD:Failed to deserialize field at col 4. Due to, 'ten' is not a valid value for the "
+             "type xsd:double:Lead_Score__c --",
+    }
