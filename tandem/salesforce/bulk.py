@@ -58,8 +58,18 @@ def query_job_done(client: SalesforceClient, job_id: str) -> bool:
 
 
 def abort_query_job(client: SalesforceClient, job_id: str) -> None:
-    """Stop a query job whose rows are no longer wanted."""
-    client.request("PATCH", f"jobs/query/{job_id}", json={"state": "Aborted"})
+    """Stop a query job whose rows are no longer wanted (one that has ended needs nothing)."""
+    abort_unless_ended(client, f"jobs/query/{job_id}")
+
+
+def abort_unless_ended(client: SalesforceClient, job_path: str) -> None:
+    """Abort a Bulk job; Salesforce refuses to abort one that has ended (INVALIDJOBSTATE), which leaves
+    nothing to stop."""
+    try:
+        client.request("PATCH", job_path, json={"state": "Aborted"})
+    except SalesforceError as error:
+        if error.error_code != "INVALIDJOBSTATE":
+            raise
 
 
 def query_job(client: SalesforceClient, soql: str, *, include_deleted: bool = False,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tandem.errors import InvalidInput
+from tandem.salesforce.bulk import abort_unless_ended
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import NOT_PROCESSED, RecordError, RecordResult
 
@@ -69,7 +70,7 @@ def open_update_job(client: SalesforceClient, object_name: str) -> str:
 
 def abort_job(client: SalesforceClient, job_id: str) -> None:
     """Abort a job that was opened and will get no data."""
-    client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "Aborted"})
+    abort_unless_ended(client, f"jobs/ingest/{job_id}")
 
 
 def update_job(client: SalesforceClient, object_name: str, records: Sequence[Mapping[str, Any]], *,

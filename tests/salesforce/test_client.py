@@ -180,3 +180,17 @@ def test_limit_exceeded_is_typed_and_not_retried(small_org):
             client.describe("Lead")
     assert info.value.error_code == "REQUEST_LIMIT_EXCEEDED"
     assert client.calls <= 7  # stopped at the limit, no retry storm
+
+
+def test_aborting_bulk_jobs_that_have_ended_is_quiet(client):
+    """Salesforce refuses to abort a job that has ended (400 INVALIDJOBSTATE): there is nothing left to stop."""
+    from tandem.salesforce.bulk import abort_query_job, query_job
+    from tandem.salesforce.bulk_ingest import abort_job, update_job
+
+    done = query_job(client, "SELECT Id FROM Account", pause=lambda seconds: None)
+    abort_query_job(client, done)
+    contact = next(client.query("SELECT Id FROM Contact LIMIT 1"))["Id"]
+    [result] = update_job(client, "Contact", [{"Id": contact, "Title": "Ended"}], pause=lambda seconds: None)
+    assert result.success
+    jobs = client.request("GET", "jobs/ingest").json()["records"]
+    abort_job(client, jobs[-1]["id"])

@@ -150,13 +150,18 @@ def upload(call: ApiCall, request: ApiRequest) -> Reply:
     return Reply(201, raw=b"")
 
 
+def _refuse_abort_when_ended(job: Job) -> None:
+    """A job that has ended cannot be aborted; Salesforce answers so in the same words whatever the end."""
+    if job.state in ("JobComplete", "Failed", "Aborted"):
+        raise status_error(400, "INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
+
+
 @routes.route("PATCH", "jobs/ingest/{job_id}")
 def set_ingest_state(call: ApiCall, request: ApiRequest) -> Reply:
     job = jobs_for(call.org).get(request.params["job_id"], IngestJob)
     state = (require_json_object(request.json()) or {}).get("state")
     if state == "Aborted":
-        if job.state in ("JobComplete", "Failed", "Aborted"):
-            raise status_error(409, "INVALIDJOBSTATE", f"Job cannot be aborted in state {job.state}")
+        _refuse_abort_when_ended(job)
         job.move_to("Aborted")
         return Reply(200, _job_info(job, detail=False))
     if state != "UploadComplete":
@@ -255,8 +260,8 @@ def abort_query(call: ApiCall, request: ApiRequest) -> Reply:
     job = jobs_for(call.org).get(request.params["job_id"], QueryJob)
     if (require_json_object(request.json()) or {}).get("state") != "Aborted":
         raise status_error(400, "INVALIDJOBSTATE", "Only state Aborted can be set on a query job")
-    if job.state != "JobComplete":
-        job.move_to("Aborted")
+    _refuse_abort_when_ended(job)
+    job.move_to("Aborted")
     return Reply(200, _job_info(job, detail=False))
 
 

@@ -194,3 +194,20 @@ def test_a_cell_that_is_not_of_its_fields_type_fails_as_salesforce_words_it(base
         "C": "INVALID_FIELD:Failed to deserialize field at col 4. Due to, 'ten' is not a valid value for the "
              "type xsd:double:Lead_Score__c --",
     }
+
+
+def test_aborting_a_job_that_has_ended_is_refused_as_salesforce_documents(base_url, http, sf_token):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    done = _query_job(base_url, http, sf_token, "SELECT Id FROM Account").json()
+    url = f"{base_url}/services/data/v62.0/jobs"
+    assert http.get(f"{url}/query/{done['id']}", headers=headers).json()["state"] == "JobComplete"
+    ingest = http.post(f"{url}/ingest", headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    http.put(f"{url}/ingest/{ingest['id']}/batches", headers={**headers, "Content-Type": "text/csv"},
+             data="LastName\nEnded\n")
+    http.patch(f"{url}/ingest/{ingest['id']}", headers=headers, json={"state": "UploadComplete"})
+    for path in (f"query/{done['id']}", f"ingest/{ingest['id']}"):
+        answer = http.patch(f"{url}/{path}", headers=headers, json={"state": "Aborted"})
+        assert answer.status_code == 400, path
+        [error] = answer.json()
+        assert (error["errorCode"], error["message"]) == ("INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
+        assert http.get(f"{url}/{path}", headers=headers).json()["state"] == "JobComplete"
