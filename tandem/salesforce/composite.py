@@ -1,4 +1,5 @@
-"""`/composite`: up to 25 independent subrequests in one API call, each answered on its own.
+"""`/composite`: up to 25 independent subrequests in one API call (at most 5 of them queries), each
+answered on its own.
 
 Sent with `allOrNone` false: a subrequest that fails does not touch the others; its answer is kept
 as a `SubResponse` that raises its own typed error only where it is used.
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from tandem.salesforce.client import SalesforceClient
 
 MAX_SUBREQUESTS = 25
+MAX_QUERIES = 5
+"""Of a composite call's subrequests, how many Salesforce takes that are queries (or sObject Collections)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ def composite(client: SalesforceClient, subrequests: Sequence[SubRequest]) -> di
         return {}
     if len(subrequests) > MAX_SUBREQUESTS:
         raise InvalidInput("subrequests", f"at most {MAX_SUBREQUESTS} per composite call, got {len(subrequests)}")
+    queries = sum(1 for s in subrequests if s.path.startswith(("query", "composite/sobjects")))
+    if queries > MAX_QUERIES:
+        raise InvalidInput("subrequests", f"at most {MAX_QUERIES} queries per composite call, got {queries}")
     prefix = f"/services/data/v{client.api_version}/"
     body = {"allOrNone": False, "compositeRequest": [
         {"method": s.method, "url": prefix + s.path, "referenceId": s.reference,

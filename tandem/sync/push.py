@@ -13,7 +13,7 @@ it costs one query per batch of up to 200 records.
 
 Several batches are in flight at once (`PushSettings.concurrency`), each claimed, checked, sent and
 settled on its own. When many persons have changes (`bulk_threshold`), batches of 2,000 go as Bulk
-API 2.0 ingest jobs instead: their check queries still read 200 records each, 25 to a composite
+API 2.0 ingest jobs instead: their check queries still read 200 records each, 5 to a composite
 call, while the job is opened (its data goes up only once the check has decided what to send), and
 each record's outcome in the job's results is settled exactly as a collection call's. The cycle
 picks the due persons by id and reads them and their changes once it holds them (`held_batch`).
@@ -35,7 +35,7 @@ from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.bulk_ingest import abort_job, open_update_job, update_job
 from tandem.salesforce.client import COLLECTION_LIMIT
-from tandem.salesforce.composite import MAX_SUBREQUESTS, SubRequest, composite, query_path
+from tandem.salesforce.composite import MAX_QUERIES, SubRequest, composite, query_path
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
 from tandem.salesforce.soql import quoted
@@ -214,7 +214,7 @@ class Pusher:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-job") as opening:
                 job = opening.submit(open_update_job, client, object_name)  # opened while the check reads
                 try:
-                    # One check query per 200 records, up to 25 of them in one composite call; then
+                    # One check query per 200 records, up to 5 of them in one composite call; then
                     # each part decided on what it read.
                     current = self.current_rows_of_parts(object_name, parts)
                     checked = [p for part, rows in zip(parts, current, strict=True)
@@ -289,11 +289,11 @@ class Pusher:
 
     def current_rows_of_parts(self, object_name: str, parts: Sequence[Sequence[PersonPush]]
                               ) -> list[dict[str, dict[str, Any]]]:
-        """`current_rows` of each part (up to 200 records each), their queries 25 to a composite call.
+        """`current_rows` of each part (up to 200 records each), their queries 5 to a composite call.
         A query whose answer failed or did not fit in it is asked again on its own."""
         found: list[dict[str, dict[str, Any]]] = []
-        for start in range(0, len(parts), MAX_SUBREQUESTS):
-            chunk = parts[start:start + MAX_SUBREQUESTS]
+        for start in range(0, len(parts), MAX_QUERIES):
+            chunk = parts[start:start + MAX_QUERIES]
             answers = composite(self.workspace.client, [
                 SubRequest(str(i), query_path(_check_query(object_name, part))) for i, part in enumerate(chunk) if part])
             for i, part in enumerate(chunk):

@@ -20,6 +20,11 @@ from tandem.emulator.wire.replies import Reply, error_entry, status_error
 from tandem.emulator.wire.routing import ApiRequest, RouteTable, split_data_url
 
 MAX_SUBREQUESTS = 25
+MAX_QUERY_SUBREQUESTS = 5
+"""Of a composite call's subrequests, how many may be queries (query, queryAll, their next pages) or
+sObject Collections."""
+_QUERY_URL_RE = re.compile(r"^/?(?:services/data/)?v\d+\.\d+/(?:query|queryAll|composite/sobjects)(?:[/?]|$)",
+                           re.IGNORECASE)
 _REFERENCE_ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
 _REFERENCE_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
 _PATH_STEP_RE = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
@@ -93,6 +98,9 @@ def _validate(subrequests: Any) -> list[dict]:
         if reference_id in seen:
             raise status_error(400, "INVALID_INPUT", f"Duplicate referenceId: {reference_id}")
         seen.add(reference_id)
+    if sum(1 for sub in subrequests if _QUERY_URL_RE.match(str(sub["url"]))) > MAX_QUERY_SUBREQUESTS:
+        raise status_error(400, "INVALID_INPUT", f"A composite request can contain up to {MAX_QUERY_SUBREQUESTS} "
+                                                 "query or sObject Collections subrequests")
     return subrequests
 
 

@@ -97,3 +97,20 @@ def test_composite_batch_runs_describes_and_halts_on_error(sf):
     assert answer["hasErrors"] is True
     assert [r["statusCode"] for r in answer["results"]] == [200, 404, 412]
     assert answer["results"][0]["result"]["name"] == "Lead"
+
+
+def test_composite_takes_at_most_five_query_or_collection_subrequests(sf):
+    """Of a composite call's 25 subrequests at most 5 may be queries (query, queryAll, their next pages)
+    or sObject Collections; more is refused whole, before anything runs."""
+    def query(i):
+        return {"method": "GET", "url": f"/services/data/v{sf.sf_version}/query?q=SELECT+Id+FROM+Lead",
+                "referenceId": f"q{i}"}
+
+    five = sf.restful("composite", method="POST", json={"compositeRequest": [query(i) for i in range(5)]})
+    assert [r["httpStatusCode"] for r in five["compositeResponse"]] == [200] * 5
+    collection = {"method": "POST", "url": f"/services/data/v{sf.sf_version}/composite/sobjects", "referenceId": "c",
+                  "body": {"records": [{"attributes": {"type": "Contact"}, "LastName": "Sixth"}]}}
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.restful("composite", method="POST", json={"compositeRequest": [*(query(i) for i in range(5)), collection]})
+    assert refused.value.content[0]["errorCode"] == "INVALID_INPUT"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Sixth'")["totalSize"] == 0
