@@ -99,7 +99,7 @@ def coerce(f: FieldDef, value: object) -> object:
         whole_digits = len(str(int(abs(number)))) if abs(number) >= 1 else 0
         if f.precision and whole_digits > f.precision - f.scale:
             raise _out_of_range(f, value)
-        return int(number) if f.scale == 0 and number == int(number) else number
+        return number  # a double whatever the scale: 7 answers 7.0, as in Salesforce (Help 000221617)
     if kind == "date":
         if not isinstance(value, str):
             raise _wrong_type(f, value)

@@ -172,3 +172,13 @@ def test_create_with_an_id_is_refused_as_salesforce_words_it(sf):
     assert (error["errorCode"], error["message"]) == ("INVALID_FIELD_FOR_INSERT_UPDATE",
                                                       "cannot specify Id in an insert call")
     assert error["fields"] == ["Id"]
+
+
+def test_a_number_field_without_decimals_answers_a_json_double(base_url, http, sf_token):
+    """Salesforce keeps number fields as doubles, whatever their scale: 7 comes back as 7.0 (Help 000221617)."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0"
+    created = http.post(f"{url}/sobjects/Contact", headers=headers, json={"LastName": "Scored", "Lead_Score__c": 7})
+    record = http.get(f"{url}/sobjects/Contact/{created.json()['id']}?fields=Lead_Score__c", headers=headers)
+    assert '"Lead_Score__c":7.0' in record.text
+    assert isinstance(record.json()["Lead_Score__c"], float)
