@@ -92,6 +92,10 @@ class Logins:
         return UserContext(user.id, user.username, user.profile, self.org_id, user.name, user.email)
 
 
+USER_TIME_ZONE = "America/Los_Angeles"
+"""Every user's time zone (the User records' TimeZoneSidKey): SOQL date literals count its days."""
+
+
 def user_info(user: UserAccount, org_id: str, org_name: str, last_modified: str | None) -> dict:
     """The OAuth userinfo body for `user` (the SOAP login result reuses it)."""
     nickname = user.username.split("@")[0]
@@ -101,7 +105,7 @@ def user_info(user: UserAccount, org_id: str, org_name: str, last_modified: str 
         "nickname": nickname, "display_name": user.name, "name": user.name,
         "email": user.email, "email_verified": True, "first_name": user.first_name,
         "given_name": user.first_name, "last_name": user.last_name, "family_name": user.last_name,
-        "timezone": "America/Los_Angeles", "zoneinfo": "America/Los_Angeles", "active": user.active,
+        "timezone": USER_TIME_ZONE, "zoneinfo": USER_TIME_ZONE, "active": user.active,
         "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": -28800000,
         "last_modified_date": last_modified, "updated_at": last_modified, "is_app_installed": True,
         "profile_name": user.profile, "organization_name": org_name,

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tandem.emulator.faults import FaultSettings
 from tandem.emulator.model import describe as describing
@@ -26,7 +27,7 @@ from tandem.emulator.model.directory import Directory
 from tandem.emulator.model.errors import NotFound
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.limits import ApiCallCounter, limits_body
-from tandem.emulator.model.logins import Logins, user_info
+from tandem.emulator.model.logins import USER_TIME_ZONE, Logins, user_info
 from tandem.emulator.model.merging import MergeResult, RecordMerger
 from tandem.emulator.model.persistence import restore, save
 from tandem.emulator.model.queries import QueryEngine, QueryPage, QueryRows
@@ -46,6 +47,7 @@ from tandem.emulator.model.values import render_native
 from tandem.emulator.model.writes import RecordWriter
 
 COMPACT_WHEN_STALE_OVER = 50_000
+_USER_ZONE = ZoneInfo(USER_TIME_ZONE)
 
 
 def _render_optional(value):
@@ -229,6 +231,10 @@ class Org:
     def _profile(self, ctx: UserContext) -> Profile:
         return self.profiles[ctx.profile]
 
+    def _users_now(self) -> datetime:
+        """Now in the users' time zone, where a query's date literals (TODAY…) count their days."""
+        return self._state.clock.now().astimezone(_USER_ZONE)
+
     def _stamp_schema(self) -> datetime:
         """Describe's `Last-Modified` after a change: now to the second (HTTP dates carry no fraction),
         and always later than the stamp before, so a change within the same second is still seen."""
@@ -255,7 +261,7 @@ class Org:
     @_locked
     def tooling_query(self, ctx: UserContext, soql: str, api_version: str | None = None) -> QueryPage:
         return self._catalog.query(self._profile(ctx), soql, api_version or self.api_version, ctx.user_id,
-                                   self._state.clock.now())
+                                   self._users_now())
 
     @_locked
     def tooling_describe(self, ctx: UserContext, object_name: str, api_version: str | None = None) -> dict:
@@ -337,7 +343,7 @@ class Org:
     @_locked
     def query(self, ctx: UserContext, soql: str, *, include_deleted: bool = False, batch_size: int = 2000,
               api_version: str | None = None) -> QueryPage:
-        plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._state.clock.now())
+        plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._users_now())
         return self._queries.first_page(plan, batch_size, api_version or self.api_version, ctx.user_id)
 
     @_locked
@@ -352,7 +358,7 @@ class Org:
     def query_all_rows(self, ctx: UserContext, soql: str, *, include_deleted: bool = False) -> QueryRows:
         """All result rows with native values, keyed by output name (`Id`, `Account.Name`), in SELECT order."""
         with self._lock:
-            plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._state.clock.now())
+            plan = self._queries.plan(self._profile(ctx), soql, include_deleted, self._users_now())
             if plan.count_only:
                 return QueryRows([], iter(()))
         return QueryRows([column.output_name for column in plan.columns], self._rows_in_chunks(plan))

@@ -1,7 +1,7 @@
 """Relative date literals (`TODAY`, `LAST_N_DAYS:7`, `THIS_MONTH`…) as inclusive day ranges.
 
-Salesforce resolves them in the user's time zone; the emulator's users all live in UTC. Weeks
-start on Sunday (the en_US locale).
+Salesforce resolves them in the user's time zone: the days are those of the `now` they are given
+(an aware datetime in that zone). Weeks start on Sunday (the en_US locale).
 """
 
 from __future__ import annotations
@@ -79,7 +79,11 @@ def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.da
 
 
 def datetime_range(name: str, n: int | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The range as UTC instants: [start of first day, start of the day after the last)."""
-    first, last = date_range(name, n, now.astimezone(dt.timezone.utc).date())
-    utc = dt.timezone.utc
-    return (dt.datetime.combine(first, dt.time(), utc), dt.datetime.combine(last + _ONE_DAY, dt.time(), utc))
+    """The range as UTC instants: [start of first day, start of the day after the last), the days
+    starting at midnight in `now`'s time zone."""
+    first, last = date_range(name, n, now.date())
+    return _midnight(first, now.tzinfo), _midnight(last + _ONE_DAY, now.tzinfo)
+
+
+def _midnight(day: dt.date, zone: dt.tzinfo | None) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), zone or dt.timezone.utc).astimezone(dt.timezone.utc)

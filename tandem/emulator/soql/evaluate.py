@@ -144,7 +144,7 @@ class _Compiler:
         literal = expr.value
         assert isinstance(literal, DateLiteral)
         if kind == "date":
-            low, last = dates.date_range(literal.name, literal.n, self.now.astimezone(dt.timezone.utc).date())
+            low, last = dates.date_range(literal.name, literal.n, self.now.date())
             high = last + dt.timedelta(days=1)
         elif kind == "datetime":
             low, high = dates.datetime_range(literal.name, literal.n, self.now)

@@ -92,3 +92,18 @@ def test_default_page_is_2000_rows(sf, base_url, http):
     assert (first["totalSize"], len(first["records"]), first["done"]) == (2100, 2000, False)
     rest = sf.query_more(first["nextRecordsUrl"].rsplit("/", 1)[-1])
     assert (len(rest["records"]), rest["done"]) == (100, True)
+
+
+def test_date_literals_count_days_in_the_users_time_zone(sf):
+    """The users' time zone is America/Los_Angeles (login, userinfo): TODAY starts at midnight there."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(sf.query("SELECT TimeZoneSidKey FROM User LIMIT 1")["records"][0]["TimeZoneSidKey"])
+    midnight = datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone)
+    for name, moment in (("Today", midnight + timedelta(minutes=1)), ("Yesterday", midnight - timedelta(minutes=1))):
+        stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        sf.Contact.create({"LastName": f"Bounced {name}", "EmailBouncedDate": stamp})
+    today = sf.query("SELECT LastName FROM Contact WHERE EmailBouncedDate = TODAY AND LastName LIKE 'Bounced%'")
+    yesterday = sf.query("SELECT LastName FROM Contact WHERE EmailBouncedDate = YESTERDAY AND LastName LIKE 'Bounced%'")
+    assert [r["LastName"] for r in today["records"]] == ["Bounced Today"]
+    assert [r["LastName"] for r in yesterday["records"]] == ["Bounced Yesterday"]
