@@ -107,6 +107,15 @@ def retrieve(call: ApiCall, request: ApiRequest) -> Reply:
     return Reply(200, record)
 
 
+@routes.route("POST", "sobjects/{sobject}/Id")
+def create_by_id(call: ApiCall, request: ApiRequest) -> Reply:
+    """`POST sobjects/{T}/Id`: an upsert with Id as the external Id and none given, so a create."""
+    fields = require_json_object(request.json())
+    fields = {k: v for k, v in fields.items() if k != "attributes"}
+    record_id = call.org.create(call.ctx, request.params["sobject"], fields, assignment_rules=auto_assign(call))
+    return upsert_reply(call, record_id, True)
+
+
 @routes.route("PATCH", "sobjects/{sobject}/{record_id}")
 def update(call: ApiCall, request: ApiRequest) -> Reply:
     fields = require_json_object(request.json())

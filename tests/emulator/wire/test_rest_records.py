@@ -182,3 +182,17 @@ def test_a_number_field_without_decimals_answers_a_json_double(base_url, http, s
     record = http.get(f"{url}/sobjects/Contact/{created.json()['id']}?fields=Lead_Score__c", headers=headers)
     assert '"Lead_Score__c":7.0' in record.text
     assert isinstance(record.json()["Lead_Score__c"], float)
+
+
+def test_post_to_the_id_external_id_path_creates_a_record(base_url, http, sf_token):
+    """`POST sobjects/{T}/Id` upserts with Id as the external Id: no Id in the body, so a record is made."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/sobjects/Contact"
+    made = http.post(f"{url}/Id", headers=headers, json={"LastName": "Posted"})
+    assert made.status_code == 201
+    body = made.json()
+    assert body["success"] is True and body["created"] is True and body["id"].startswith("003")
+    assert http.get(f"{url}/{body['id']}", headers=headers).json()["LastName"] == "Posted"
+    elsewhere = http.post(f"{url}/{body['id']}", headers=headers, json={"LastName": "Again"})
+    assert elsewhere.status_code == 405
+    assert elsewhere.json()[0]["message"] == "HTTP Method 'POST' not allowed. Allowed are DELETE,GET,PATCH"
