@@ -35,7 +35,7 @@ from tandem.people.models import PendingChange, Person, StepCounts
 from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.bulk_ingest import abort_job, open_update_job, update_job
 from tandem.salesforce.client import COLLECTION_LIMIT
-from tandem.salesforce.composite import MAX_QUERIES, SubRequest, composite, query_path
+from tandem.salesforce.composite import MAX_QUERIES, SubRequest, SubResponse, composite, query_path
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import RecordResult
 from tandem.salesforce.soql import quoted
@@ -289,13 +289,18 @@ class Pusher:
 
     def current_rows_of_parts(self, object_name: str, parts: Sequence[Sequence[PersonPush]]
                               ) -> list[dict[str, dict[str, Any]]]:
-        """`current_rows` of each part (up to 200 records each), their queries 5 to a composite call.
-        A query whose answer failed or did not fit in it is asked again on its own."""
-        found: list[dict[str, dict[str, Any]]] = []
-        for start in range(0, len(parts), MAX_QUERIES):
-            chunk = parts[start:start + MAX_QUERIES]
-            answers = composite(self.workspace.client, [
+        """`current_rows` of each part (up to 200 records each), their queries 5 to a composite call,
+        the calls at the same time. A query whose answer failed or did not fit in it is asked again
+        on its own."""
+        chunks = [parts[start:start + MAX_QUERIES] for start in range(0, len(parts), MAX_QUERIES)]
+
+        def read(chunk: Sequence[Sequence[PersonPush]]) -> dict[str, SubResponse]:
+            return composite(self.workspace.client, [
                 SubRequest(str(i), query_path(_check_query(object_name, part))) for i, part in enumerate(chunk) if part])
+        with ThreadPoolExecutor(max_workers=max(1, len(chunks)), thread_name_prefix="tandem-check") as readers:
+            read_chunks = list(readers.map(read, chunks))
+        found: list[dict[str, dict[str, Any]]] = []
+        for chunk, answers in zip(chunks, read_chunks, strict=True):
             for i, part in enumerate(chunk):
                 answer = answers.get(str(i))
                 if answer is None or not answer.ok or not (answer.body or {}).get("done", False):
