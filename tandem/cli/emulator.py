@@ -32,7 +32,7 @@ def load_org(org_file: Path, state_dir: Path, persist: bool):
 def serve(
     org: Path = typer.Option(SAMPLE_ORG_FILE, "--org", help="Org-definition file (tandem-org/1)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8443, "--port", help="0 picks a free port."),
+    port: int = typer.Option(8443, "--port", min=0, max=65535, help="0 picks a free port."),
     state_dir: Path = typer.Option(Path(".tandem/emulator"), "--state-dir",
                                    help="Holds ca.pem, the server certificate and, with --persist, the org state."),
     persist: bool = typer.Option(False, "--persist", help="Keep org state in --state-dir across restarts."),

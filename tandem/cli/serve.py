@@ -21,7 +21,7 @@ from tandem.errors import ConfigError
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
     calls_per_day: Annotated[int, typer.Option(
         help="Calls allowed per client per day, from 00:00 US Central time (607 beyond).")] = 50_000,
     calls_per_window: Annotated[int, typer.Option(help="Calls allowed per client per window (606 beyond).")] = 100,

@@ -92,3 +92,13 @@ def test_a_malformed_account_id_is_refused_naming_the_option(tmp_path):
     assert refused.returncode == 1
     assert refused.stderr == "Error: --account-id: not a 15- or 18-character Account Id: '001xx'\n"
     assert not (tmp_path / ".tandem").exists()
+
+
+def test_a_port_out_of_range_is_refused_naming_the_option(tmp_path):
+    """Before, `serve --port 99999` and `emulator serve --port 99999` ended in a traceback from bind()."""
+    for command in (["serve"], ["emulator", "serve", "--state-dir", str(tmp_path / "emulator")]):
+        for port in ("99999", "-1"):
+            shown = tandem(tmp_path, *command, "--port", port,
+                           env={"TANDEM_API_CLIENT_ID": "id", "TANDEM_API_CLIENT_SECRET": "s" * 40})
+            assert shown.returncode == 2
+            assert "Invalid value for '--port'" in shown.stderr and "Traceback" not in shown.stderr
