@@ -99,6 +99,18 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL")
         if value is not None and "@" in urlsplit(value).netloc:  # it would show in every connection error
             raise ValueError("must not hold a user name or password; set TANDEM_SF_USERNAME and TANDEM_SF_PASSWORD")
+        if value is not None:  # else every login fails later as "the request to https: failed (InvalidURL)"
+            parts = urlsplit(value)
+            try:
+                port = parts.port
+            except ValueError:
+                port = 0
+            if port == 0:
+                raise ValueError("has a port that is not a number from 1 to 65535")
+            if any(c.isspace() for c in value):
+                raise ValueError("must not hold spaces")
+            if not parts.hostname:
+                raise ValueError("must name a host, e.g. https://yourcompany.my.salesforce.com")
         return value.rstrip("/") if value else value
 
     @field_validator("sf_api_version")

@@ -51,6 +51,11 @@ def test_config_file_named_by_env(monkeypatch, tmp_path):
         ("TANDEM_DATABASE_URL", "postgresql:tandem:s3cret", "cannot be read as a URL"),
         ("TANDEM_SF_LOGIN_URL", "http://login.example", "https"),
         ("TANDEM_SF_LOGIN_URL", "https://sync:s3cret@login.example", "user name or password"),  # before, in errors
+        ("TANDEM_SF_LOGIN_URL", "https://", "must name a host"),  # before, each login failed with InvalidURL
+        ("TANDEM_SF_LOGIN_URL", "https:///services", "must name a host"),
+        ("TANDEM_SF_LOGIN_URL", "https://login.example:99999", "port"),
+        ("TANDEM_SF_LOGIN_URL", "https://login.example:44x", "port"),
+        ("TANDEM_SF_LOGIN_URL", "https://my domain.example", "spaces"),
         ("TANDEM_SF_CA_BUNDLE", "/no/such/ca.pem", "no such file"),
         ("TANDEM_SYNC", "{bad", "is not valid JSON"),  # before, a traceback from the settings library
         ("TANDEM_API_CLIENTS", '{"reporting": "s3cret-not-to-be-shown', "is not valid JSON"),
