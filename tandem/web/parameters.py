@@ -126,6 +126,9 @@ def validated(model: type[M], body: Any) -> M:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        if first.get("type") == "extra_forbidden":
+            raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{where}' not found (parameters: "
+                                                    f"{', '.join(model.model_fields)})") from None
         if first.get("type") == "missing":
             raise ApiFailure(Codes.MISSING_VALUE, f"Missing value for the required parameter '{where}'") from None
         raise ApiFailure(Codes.INVALID_VALUE, f"Invalid value for '{where}': {first.get('msg', 'invalid')}") from None

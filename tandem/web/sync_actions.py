@@ -6,6 +6,7 @@ and closed when the server stops; one SyncEngine serves every call.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ ClientFactory = Callable[[], AbstractContextManager[Any]]
 
 
 class SyncToSfdcRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")  # a misspelt option must not run the action without it
 
     owner: str | None = None
     queue: str | None = None
@@ -46,7 +47,7 @@ class SyncToSfdcRequest(BaseModel):
 
 
 class ConvertInSfdcRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")  # `matchAcount` ignored would create a duplicate Account
 
     convertedStatus: str | None = None
     owner: str | None = None
@@ -89,7 +90,8 @@ def _failure_for(error: Exception) -> ApiFailure:
     if isinstance(error, NotFound):
         return ApiFailure(Codes.LEAD_NOT_FOUND, str(error) or "Lead not found")
     if isinstance(error, InvalidInput):
-        return ApiFailure(Codes.INVALID_DATA, f"Invalid value for '{error.field}': {error.reason}")
+        field = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), error.field)  # as the body names it
+        return ApiFailure(Codes.INVALID_DATA, f"Invalid value for '{field}': {error.reason}")
     if isinstance(error, RecordRejected):
         fields = f" (fields: {', '.join(error.fields)})" if error.fields else ""
         return ApiFailure(Codes.INVALID_DATA, f"Salesforce refused the record: {error}{fields}")

@@ -79,6 +79,28 @@ def test_an_unknown_owner_or_queue_is_bad_input_naming_it_not_lead_not_found(sf_
     assert api_store.persons.get(pid).link.sfdc_type == "Lead"
 
 
+def test_a_misspelt_option_is_refused_naming_it_and_nothing_is_done(sf_api, api_store, sf) -> None:
+    """Before, `matchAcount` was ignored and the person converted into a new Account: a duplicate."""
+    pid = _create(sf_api, email="typo@example.com", lastName="Typo", company="Typo Inc")
+    [error] = sf_api.post(f"/rest/v1/leads/{pid}/syncToSfdc.json", json={"ownr": "rep@sample.example"}).json()["errors"]
+    assert error["code"] == "1006" and "'ownr'" in error["message"]
+    assert api_store.persons.get(pid).link.sfdc_type is None
+    sf_api.post(f"/rest/v1/leads/{pid}/syncToSfdc.json")
+    accounts = sf.query("SELECT COUNT() FROM Account")["totalSize"]
+    [error] = sf_api.post(f"/rest/v1/leads/{pid}/convertInSfdc.json", json={"matchAcount": True}).json()["errors"]
+    assert error["code"] == "1006" and "'matchAcount'" in error["message"] and "matchAccount" in error["message"]
+    assert api_store.persons.get(pid).link.sfdc_type == "Lead"
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == accounts
+
+
+def test_an_option_error_names_the_option_as_the_body_spells_it(sf_api) -> None:
+    pid = _create(sf_api, email="both@example.com", lastName="Both", company="Both Inc")
+    sf_api.post(f"/rest/v1/leads/{pid}/syncToSfdc.json")
+    [error] = sf_api.post(f"/rest/v1/leads/{pid}/convertInSfdc.json",
+                          json={"matchAccount": True, "accountId": "001000000000001AAA"}).json()["errors"]
+    assert error["code"] == "1003" and error["message"].startswith("Invalid value for 'accountId': ")
+
+
 def test_status_is_what_tandem_status_shows(sf_api) -> None:
     [status] = sf_api.get("/rest/v1/sfdc/status.json").json()["result"]
     assert status["lastCycle"]["steps"] and {"backlog", "apiUsage", "errors"} <= set(status)
