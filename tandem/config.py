@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):  # the store's drivers
             raise ValueError(f"must be a sqlite:/// or postgresql:// URL, got {value.split(':')[0]!r} "
                              "(e.g. sqlite:///tandem.db or postgresql://user@host:5432/tandem)")
         try:

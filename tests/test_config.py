@@ -46,6 +46,7 @@ def test_config_file_named_by_env(monkeypatch, tmp_path):
         ("TANDEM_SYNC_INTERVAL_SECONDS", "0", "greater than or equal to 1"),
         ("TANDEM_SF_API_VERSION", "v62", "62.0"),
         ("TANDEM_DATABASE_URL", "mysql://x", "sqlite"),
+        ("TANDEM_DATABASE_URL", "postgresql+asyncpg://tandem:s3cret@db/tandem", "sqlite"),  # before, "database_url: ..."
         ("TANDEM_DATABASE_URL", "postgresql://tandem:s3cret@db.example:543x/tandem", "port"),  # before, a traceback
         ("TANDEM_DATABASE_URL", "postgresql://tandem:s3cret@[::1/tandem", "cannot be read as a URL"),
         ("TANDEM_DATABASE_URL", "postgresql:tandem:s3cret", "cannot be read as a URL"),
