@@ -214,6 +214,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot be read: {exc.strerror or exc}") from None
     known = set(Settings.model_fields)
     for key in values:
         if key not in known:
@@ -223,6 +227,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def env_name(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
+
+
+def _named(field_name: str) -> str:
+    """The setting as the user wrote it: the variable, or the file's key when the value came from there."""
+    if env_name(field_name) not in os.environ:
+        path = _config_path()
+        if path is not None and field_name in _read_toml(path):
+            return f"{path}: {field_name}"
+    return env_name(field_name)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -237,6 +250,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         location = first.get("loc") or ()
-        setting = env_name(str(location[0])) if location else "settings"
+        setting = _named(str(location[0])) if location else "settings"
+        setting += "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location[1:])
         reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
         raise ConfigError(setting, reason) from None

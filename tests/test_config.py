@@ -143,3 +143,35 @@ def test_a_ca_bundle_of_real_certificates_is_taken(tmp_path, monkeypatch):
     trustme.CA().cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("TANDEM_SF_CA_BUNDLE", str(bundle))
     assert load_settings().sf_ca_bundle == bundle
+
+
+def test_a_bad_value_in_the_file_is_named_by_its_key_there(tmp_path, monkeypatch):
+    """Before, it was named TANDEM_SYNC_INTERVAL_SECONDS, a variable the user never set."""
+    (tmp_path / "tandem.toml").write_text('sync_interval_seconds = "soon"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "tandem.toml: sync_interval_seconds"
+    monkeypatch.setenv("TANDEM_SYNC_INTERVAL_SECONDS", "later")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "TANDEM_SYNC_INTERVAL_SECONDS"
+
+
+def test_a_bad_api_client_is_named_down_to_its_member(tmp_path, monkeypatch):
+    (tmp_path / "tandem.toml").write_text('[[api_clients]]\nclient_id = "a"\nclient_secret = 5\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "tandem.toml: api_clients[0].client_secret"
+    (tmp_path / "tandem.toml").unlink()
+    monkeypatch.setenv("TANDEM_API_CLIENTS", '[{"client_id": "a", "client_secret": "s3cret"}, {"client_id": ""}]')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "TANDEM_API_CLIENTS[1].client_id" and "s3cret" not in str(info.value)
+
+
+def test_a_file_that_is_not_utf8_is_named_in_one_line(tmp_path):
+    """Before, a UnicodeDecodeError traceback."""
+    (tmp_path / "tandem.toml").write_bytes(b'database_url = "\xff\xfe"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "tandem.toml" and "not UTF-8" in info.value.reason
