@@ -173,6 +173,8 @@ _KNOWN_NAMES = {name.lower() for mapping in DEFAULT_MAPPING.values() for pair in
 
 def parse_policy(raw: Mapping[str, Any] | None, *, interval_seconds: int | None = None) -> SyncPolicy:
     """The `[sync]` table as a checked policy; `interval_seconds` (from the environment) wins over the file's."""
+    if raw is not None and not isinstance(raw, Mapping):  # `sync = 5` in a policy file
+        raise ConfigError("sync", "must be a table")
     raw = dict(raw or {})
     _only(raw, _SYNC_KEYS, "sync")
     interval = interval_seconds or _int(raw, "interval_seconds", "sync", DEFAULT_INTERVAL_SECONDS, 1, 86_400)
@@ -206,6 +208,10 @@ def load_policy_file(path: Path) -> SyncPolicy:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot be read: {exc.strerror or exc}") from None
     return parse_policy(values.get("sync"))
 
 

@@ -106,3 +106,13 @@ def test_a_spent_cycle_lane_is_said_spent_until_midnight_not_to_run_out_now(caps
     print_forecast({"toSalesforce": part, "fromSalesforce": part}, budget)
     shown = capsys.readouterr().out
     assert "the cycle's lane is spent until 2026-12-02T00:00:00+00:00" in shown and "runs out at" not in shown
+
+
+def test_policy_check_refuses_a_file_it_cannot_read_as_a_policy_in_one_line(tmp_path):
+    """Before, a traceback for each: a `sync` that is no table, and a file that is not UTF-8."""
+    (tmp_path / "number.toml").write_text("sync = 5\n")
+    (tmp_path / "latin1.toml").write_bytes('[sync.filter]\nContact = "MailingCountry = \'Curaçao\'"\n'.encode("latin-1"))
+    for name, said in (("number.toml", "Error: sync: must be a table\n"),
+                       ("latin1.toml", "Error: latin1.toml: not valid TOML: not UTF-8 text (byte 47)\n")):
+        refused = tandem(tmp_path, "policy", "check", name, check=False)
+        assert (refused.returncode, refused.stderr) == (1, said)
