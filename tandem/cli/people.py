@@ -53,6 +53,8 @@ def _assignments(pairs: list[str]) -> dict[str, str]:
         name, equals, value = pair.partition("=")
         if not equals or not name.strip():
             raise InvalidInput(pair, "expected FIELD=VALUE")
+        if name.strip() in fields:  # else the first value would be dropped without a word
+            raise InvalidInput(name.strip(), f"given twice ({fields[name.strip()]!r} and {value!r}); give it once")
         fields[name.strip()] = value
     return fields
 

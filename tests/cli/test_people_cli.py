@@ -113,6 +113,8 @@ def test_ambiguous_email_is_an_error_listing_the_ids_and_changes_nothing(tandem,
         (("person", "set", "1", "lastName=Lee\udcff"), "lastName: contains a lone surrogate (U+DCFF) at position 4"),
         (("person", "add", "email=ann@example.com", "city=Gh\x00ent"), "city: contains a NUL character"),
         (("person", "add", "email=ann\ud800@example.com"), "email: contains a lone surrogate (U+D800)"),
+        (("person", "set", "1", "title=CEO", "title=CTO"), "title: given twice ('CEO' and 'CTO')"),  # before, CEO lost
+        (("person", "add", "email=ann@example.com", "city=Ghent", "city=Gent"), "city: given twice"),
         (("person", "show", "7"), "person 7 does not exist"),
         (("person", "activity", "nobody@example.com"), "no person has the email"),
     ],
