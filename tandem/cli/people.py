@@ -14,8 +14,8 @@ from rich.table import Table
 
 from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
-from tandem.config import Settings, load_settings
-from tandem.errors import InvalidInput, StoreError
+from tandem.config import Settings, env_name, load_settings
+from tandem.errors import ConfigError, InvalidInput, StoreError
 from tandem.people.activities import ACTIVITY_TYPES
 from tandem.people.models import Activity, ErrorLevel, PendingState, Person
 from tandem.people.origin import ChangeOrigin
@@ -44,7 +44,12 @@ def _store(database_url: str | None) -> AbstractContextManager[PersonStore]:
 
 
 def _settings(database_url: str | None) -> Settings:
-    return load_settings(**({"database_url": database_url} if database_url else {}))
+    try:
+        return load_settings(**({"database_url": database_url} if database_url else {}))
+    except ConfigError as error:  # the option's value was refused, not the variable's
+        if database_url and error.setting == env_name("database_url"):
+            raise ConfigError("--database-url", error.reason) from None
+        raise
 
 
 def _assignments(pairs: list[str]) -> dict[str, str]:

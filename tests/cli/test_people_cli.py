@@ -43,6 +43,16 @@ def test_init_creates_the_database_and_can_run_again(tmp_path) -> None:  # type:
     assert not PersonStore(url).needs_migration()
 
 
+def test_a_malformed_database_url_option_is_named_as_the_option(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Before, it was named TANDEM_DATABASE_URL, which the user had not set."""
+    monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["init", "--database-url", "mysql://me@db/x"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: --database-url: must be a sqlite:/// or postgresql:// URL, got 'mysql'")
+    assert not list(tmp_path.iterdir())
+
+
 def test_commands_refuse_a_database_that_was_not_initialised(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = CliRunner().invoke(app, ["person", "show", "1", "--database-url", url])
