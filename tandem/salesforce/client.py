@@ -268,6 +268,18 @@ class SalesforceClient:
 
         return self._call(fetch)
 
+    def api_versions(self) -> list[str]:
+        """The API versions the org serves (`/services/data/`), oldest first."""
+        url = f"{self.instance_url}/services/data/"
+
+        def fetch(sf: simple_salesforce.Salesforce) -> list[str]:
+            response = self.session.get(url, headers={"Authorization": f"Bearer {sf.session_id}"})
+            if response.status_code >= 300:
+                raise error_for(response.status_code, response.content)
+            return [str(entry.get("version")) for entry in response.json()]
+
+        return self._call(fetch)
+
     def tooling_query(self, soql: str) -> list[dict[str, Any]]:
         """Every row of a Tooling API query (setup metadata such as FieldDefinition)."""
         page = self._call(lambda sf: sf.restful("tooling/query/", params={"q": soql}))

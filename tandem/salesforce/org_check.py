@@ -87,12 +87,28 @@ def check_org(client: SalesforceClient, *, link_field: str, objects: tuple[str, 
     except SalesforceError as error:
         return OrgCheck(login_url, findings=(Finding("problem", "login", str(error), error.hint),))
     findings: list[Finding] = [Finding("ok", "login", f"logged in as {user.get('username')}")]
+    unserved = _unserved_version(client)
+    if unserved is not None:  # else every describe fails as if the user could not read the object
+        return OrgCheck(login_url, user, findings=(*findings, unserved))
     usage = _api_usage(client, findings)
     accesses = {name: _object_access(client, name) for name in objects}
     for access in accesses.values():
         findings.extend(_object_findings(access, link_field))
     converted = _converted_status(client, findings) if "Lead" in objects else None
     return OrgCheck(login_url, user, usage, accesses, converted, tuple(findings))
+
+
+def _unserved_version(client: SalesforceClient) -> Finding | None:
+    """A problem when the org does not serve the configured API version."""
+    try:
+        versions = client.api_versions()
+    except SalesforceError:
+        return None  # the describes will say what is wrong
+    if not versions or client.api_version in versions:
+        return None
+    return Finding("problem", "API version", f"the org does not serve API version {client.api_version} "
+                                             f"(it serves {versions[0]} to {versions[-1]})",
+                   f"set TANDEM_SF_API_VERSION to one of them, such as {versions[-1]}")
 
 
 def _api_usage(client: SalesforceClient, findings: list[Finding]) -> tuple[int, int] | None:

@@ -73,6 +73,17 @@ def test_bad_password_is_explained_in_one_line_with_its_fix(tmp_path, base_url, 
     assert "A sync cannot run: 1 problem(s)" in result.stdout
 
 
+def test_an_api_version_the_org_does_not_serve_is_named_not_blamed_on_permissions(tmp_path, base_url, ca_path,
+                                                                                  reset_emulator):
+    """Before, every describe's 404 read as "give the sync user Read and Edit on Lead"."""
+    result = tandem(tmp_path, "check", env=org_env(base_url, ca_path, SYNC_USER, TANDEM_SF_API_VERSION="99.0"))
+    assert result.returncode == 1
+    out = flat(result.stdout)
+    assert "FAIL API version: the org does not serve API version 99.0 (it serves 20.0 to 62.0)" in out
+    assert "fix: set TANDEM_SF_API_VERSION to one of them, such as 62.0" in out
+    assert "Read and Edit" not in out and "A sync cannot run: 1 problem(s)" in out
+
+
 def test_refused_port_and_unknown_host_are_explained(tmp_path, ca_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
