@@ -27,10 +27,12 @@ def configured_clients(settings: Settings) -> list[ApiCredentials]:
     clients = []
     for setting, client_id, secret in named:
         secret_name = "TANDEM_API_CLIENT_SECRET" if setting == "TANDEM_API_CLIENT" else f"{setting}.client_secret"
+        id_name = "TANDEM_API_CLIENT_ID" if setting == "TANDEM_API_CLIENT" else f"{setting}.client_id"
+        if not client_id.strip() or client_id != client_id.strip():  # no client could send it as its id
+            raise ConfigError(id_name, f"{client_id!r} is blank or begins or ends with a space")
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigError(secret_name, f"shorter than {MIN_SECRET_LENGTH} characters; {SECRET_HINT}")
         if client_id in seen:
-            id_name = "TANDEM_API_CLIENT_ID" if setting == "TANDEM_API_CLIENT" else f"{setting}.client_id"
             raise ConfigError(id_name, f"client id {client_id!r} is configured twice")
         seen.add(client_id)
         clients.append(ApiCredentials(client_id, secret))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import ssl
@@ -73,6 +74,21 @@ def test_serve_refuses_a_client_id_configured_twice(workdir, monkeypatch) -> Non
     monkeypatch.setenv("TANDEM_API_CLIENTS", f'[{{"client_id": "crm", "client_secret": "{GOOD}"}}]')
     result = _serve()
     assert result.exit_code == 1 and "api_clients[0].client_id: client id 'crm' is configured twice" in result.output
+
+
+@pytest.mark.parametrize(("client_id", "where"), [(" ", "pair"), ("crm ", "pair"), ("", "list"), ("\t", "list")])
+def test_serve_refuses_a_blank_client_id_naming_the_setting(workdir, monkeypatch, client_id, where) -> None:
+    """Before, a blank id ended in a ValueError traceback; one with a trailing space matched no client."""
+    if where == "pair":
+        monkeypatch.setenv("TANDEM_API_CLIENT_ID", client_id)
+        monkeypatch.setenv("TANDEM_API_CLIENT_SECRET", GOOD)
+    else:
+        monkeypatch.setenv("TANDEM_API_CLIENTS", json.dumps([{"client_id": client_id, "client_secret": GOOD}]))
+    result = _serve()
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    named = "TANDEM_API_CLIENT_ID: " if where == "pair" else "_CLIENTS[0].client_id: " if client_id == "" \
+        else "api_clients[0].client_id: "
+    assert result.output.startswith("Error: ") and named in result.output and GOOD not in result.output
 
 
 def test_serve_refuses_half_a_tls_setting(workdir, monkeypatch) -> None:
