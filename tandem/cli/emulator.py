@@ -46,8 +46,13 @@ def serve(
     """
     from tandem.emulator.instance import ServerClaim, running
     from tandem.emulator.server import EmulatorServer
+    from tandem.errors import EmulatorUnavailable
 
-    claim = ServerClaim.take(state_dir)
+    try:
+        claim = ServerClaim.take(state_dir)
+    except EmulatorUnavailable as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     if claim is None:
         other = running(state_dir)
         where = f" at {other.base_url} (pid {other.pid})" if other else ""

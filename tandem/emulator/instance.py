@@ -35,6 +35,14 @@ class RunningEmulator:
     pid: int
 
 
+def _make_folder(state_dir: Path) -> None:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file where the folder (or one above it) should be, or no permission
+        raise EmulatorUnavailable(f"cannot use {state_dir} as the emulator's state folder: "
+                                  f"{error.strerror or error}") from None
+
+
 def _lock_path(state_dir: Path) -> Path:
     return state_dir / "server.lock"
 
@@ -67,7 +75,7 @@ class ServerClaim:
     @classmethod
     def take(cls, state_dir: Path) -> ServerClaim | None:
         """The claim, or None when another live process serves this folder."""
-        state_dir.mkdir(parents=True, exist_ok=True)
+        _make_folder(state_dir)
         handle = open(_lock_path(state_dir), "a+")  # noqa: SIM115 - held for the server's life
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -103,7 +111,7 @@ def running(state_dir: Path) -> RunningEmulator | None:
 
 @contextmanager
 def _starting(state_dir: Path) -> Iterator[None]:
-    state_dir.mkdir(parents=True, exist_ok=True)
+    _make_folder(state_dir)
     with open(state_dir / "starting.lock", "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -115,3 +115,16 @@ def test_a_lead_made_by_person_sync_while_run_runs_survives_both(tmp_path):
     assert lead["Email"] == "ada@example.com"
     shown = json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)
     assert shown["sfdcId"] == lead_id
+
+
+def test_a_file_where_the_state_folder_should_be_is_named_in_one_line(tmp_path):
+    """Before, a FileExistsError or NotADirectoryError traceback."""
+    assert tandem(tmp_path, "init").returncode == 0
+    (tmp_path / ".tandem").write_text("not a folder")
+    synced = tandem(tmp_path, "sync")
+    assert synced.returncode == 1
+    assert synced.stderr == (f"Error: cannot use {tmp_path / '.tandem' / 'emulator'} as the emulator's state "
+                             "folder: Not a directory\n")
+    served = tandem(tmp_path, "emulator", "serve", "--port", "0", "--state-dir", ".tandem")
+    assert served.returncode == 2
+    assert served.stderr == "cannot use .tandem as the emulator's state folder: File exists\n"
