@@ -9,7 +9,7 @@ import typer
 from tandem.cli.output import camel_json, print_json, reported_errors
 from tandem.cli.people import AsJson, Reference, person_app
 from tandem.config import load_settings
-from tandem.errors import InvalidSalesforceId
+from tandem.errors import InvalidInput, InvalidSalesforceId
 from tandem.cli.wiring import engine_on, store_for
 from tandem.salesforce.ids import is_well_formed
 from tandem.sync.actions import PersonActions
@@ -26,6 +26,8 @@ def sync_person(
 ) -> None:
     """Sync Person to SFDC now: create it as a Lead, or push its pending changes if it is linked."""
     with reported_errors():
+        if owner is not None and queue is not None:  # refused before Salesforce is opened
+            raise InvalidInput("--owner", "give --owner or --queue, not both")
         settings = load_settings()
         with store_for(settings) as store:
             person = store.persons.resolve(reference)
@@ -64,6 +66,8 @@ def convert_person(
     with reported_errors():
         if account_id is not None and not is_well_formed(account_id):
             raise InvalidSalesforceId(account_id, "not a 15- or 18-character Account Id", field="--account-id")
+        if account_id is not None and match_account:
+            raise InvalidInput("--account-id", "give --account-id or --match-account, not both")
         settings = load_settings()
         with store_for(settings) as store:
             person = store.persons.resolve(reference)

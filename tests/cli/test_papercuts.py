@@ -94,6 +94,19 @@ def test_a_malformed_account_id_is_refused_naming_the_option(tmp_path):
     assert not (tmp_path / ".tandem").exists()
 
 
+def test_options_that_exclude_each_other_are_refused_naming_them_before_salesforce_is_opened(tmp_path):
+    """Before, the bundled emulator was started and logged in to, then `account_id: ...` came back."""
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=one@example.com", "lastName=X").returncode == 0
+    for args, said in ((["convert", "1", "--match-account", "--account-id", "001000000000001"],
+                        "Error: --account-id: give --account-id or --match-account, not both\n"),
+                       (["sync", "1", "--owner", "rep@sample.example", "--queue", "Web Leads"],
+                        "Error: --owner: give --owner or --queue, not both\n")):
+        refused = tandem(tmp_path, "person", *args)
+        assert (refused.returncode, refused.stderr) == (1, said)
+    assert not (tmp_path / ".tandem").exists()
+
+
 def test_a_port_out_of_range_is_refused_naming_the_option(tmp_path):
     """Before, `serve --port 99999` and `emulator serve --port 99999` ended in a traceback from bind()."""
     for command in (["serve"], ["emulator", "serve", "--state-dir", str(tmp_path / "emulator")]):
