@@ -35,6 +35,8 @@ from tandem.people.validation import storable
 
 
 _NO_LINK = tuple(SalesforceLink().as_fields().values())
+MAX_PERSON_ID = 2**31 - 1
+"""The largest id a person can have (PostgreSQL's `integer`)."""
 """The link row of a person with no Salesforce record."""
 
 
@@ -312,7 +314,9 @@ class Persons:
     def resolve(self, reference: str | int) -> Person:
         """A person named by id or by email; an email matching several persons is ambiguous."""
         text = str(reference).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            if int(text) > MAX_PERSON_ID:  # no database could hold such an id: looking it up would overflow
+                raise NotFound(f"person {int(text)} does not exist")
             return self.get(int(text))
         if "@" not in text:
             raise InvalidInput("reference", f"expected a person id or an email address, got {text!r}")

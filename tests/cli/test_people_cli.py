@@ -126,6 +126,9 @@ def test_ambiguous_email_is_an_error_listing_the_ids_and_changes_nothing(tandem,
         (("person", "set", "1", "title=CEO", "title=CTO"), "title: given twice ('CEO' and 'CTO')"),  # before, CEO lost
         (("person", "add", "email=ann@example.com", "city=Ghent", "city=Gent"), "city: given twice"),
         (("person", "show", "7"), "person 7 does not exist"),
+        (("person", "show", "9" * 25), f"person {'9' * 25} does not exist"),  # before, an OverflowError traceback
+        (("person", "set", "3000000000", "title=CEO"), "person 3000000000 does not exist"),
+        (("person", "show", "\u0663"), "expected a person id or an email address"),  # an Arabic-Indic 3, not person 3
         (("person", "activity", "nobody@example.com"), "no person has the email"),
     ],
 )
