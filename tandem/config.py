@@ -145,6 +145,15 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _salesforce_credentials(self) -> Settings:
         if self.sf_login_url is None:
+            given = [name for name, value in (("sf_username", self.sf_username), ("sf_password", self.sf_password),
+                                              ("sf_security_token", self.sf_security_token),
+                                              ("sf_client_id", self.sf_client_id),
+                                              ("sf_client_secret", self.sf_client_secret))
+                     if value is not None and (_given(value) if isinstance(value, SecretStr) else value != "")]
+            if given:  # else the sync would run against the bundled emulator's sample org without a word
+                raise ValueError(f"TANDEM_SF_LOGIN_URL is needed when {env_name(given[0])} is set (your org's "
+                                 "https://login.salesforce.com, https://test.salesforce.com or My Domain URL); "
+                                 "leave the TANDEM_SF_* credentials unset to use the bundled emulator")
             return self
         if not self.sf_client_id:
             raise ValueError("TANDEM_SF_CLIENT_ID is needed when TANDEM_SF_LOGIN_URL is set")

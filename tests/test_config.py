@@ -175,3 +175,16 @@ def test_a_file_that_is_not_utf8_is_named_in_one_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert info.value.setting == "tandem.toml" and "not UTF-8" in info.value.reason
+
+
+@pytest.mark.parametrize("name", ["TANDEM_SF_USERNAME", "TANDEM_SF_PASSWORD", "TANDEM_SF_SECURITY_TOKEN",
+                                  "TANDEM_SF_CLIENT_ID", "TANDEM_SF_CLIENT_SECRET"])
+def test_org_credentials_without_a_login_url_are_refused(monkeypatch, name):
+    """Before, they were ignored and the sync ran against the bundled emulator's sample org without a word."""
+    monkeypatch.setenv(name, "s3cret-value")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert f"TANDEM_SF_LOGIN_URL is needed when {name} is set" in info.value.reason
+    assert "s3cret" not in str(info.value)
+    monkeypatch.setenv(name, "")  # an empty line in an env file sets nothing
+    assert load_settings().salesforce_target == "emulator"
