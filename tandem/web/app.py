@@ -8,6 +8,7 @@ connection that stays open.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -53,7 +54,7 @@ def _validation_failure(error: RequestValidationError) -> Response:
     first = error.errors()[0] if error.errors() else {}
     if first.get("type") == "json_invalid":
         return failure(Codes.INVALID_JSON, "Invalid JSON")
-    where = str(list(first.get("loc", ("request",)))[-1])
+    where = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), str(list(first.get("loc", ("request",)))[-1]))  # leadId
     return failure(Codes.INVALID_VALUE, f"Invalid value for '{where}': {first.get('msg', 'invalid')}")
 
 

@@ -170,3 +170,14 @@ def test_a_chunked_body_over_the_cap_is_413(make_app, api_store) -> None:
         answer = client.post(LEADS, content=chunks(), headers={**bearer(client), "Content-Type": "application/json"})
     assert answer.status_code == 413 and _error(answer)["code"] == "1001"
     _nothing_written(api_store)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/rest/v1/lead/abc.json"), ("POST", "/rest/v1/leads/abc/merge.json?leadId=2"),
+    ("POST", "/rest/v1/leads/1.5/syncToSfdc.json"),
+])
+def test_a_lead_id_in_the_path_that_is_no_number_is_named_as_the_api_names_it(api, api_store, method, path) -> None:
+    """Before, the route's own variable was named: `Invalid value for 'lead_id'`."""
+    error = _error(api.request(method, path))
+    assert error["code"] == "1001" and error["message"].startswith("Invalid value for 'leadId': ")
+    _nothing_written(api_store)
