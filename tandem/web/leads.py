@@ -191,6 +191,8 @@ async def _delete(request: Request) -> Response:
 
 
 def _id_text(value: Any) -> str:
+    if value is None:  # a record with no `id` (or `"id": null`)
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'id'")
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ApiFailure(Codes.INVALID_VALUE, f"Invalid value '{str(value)[:60]}'. Required of type 'integer' (id)")
     return str(value)

@@ -185,6 +185,16 @@ def test_an_id_named_twice_in_one_delete_is_deleted_once_and_then_a_duplicate(ap
     assert api_store.persons.get_many([pid]) == []
 
 
+def test_a_delete_record_without_an_id_is_1002_naming_id_and_deletes_nothing(api, api_store) -> None:
+    """Before, `Invalid value 'None'. Required of type 'integer' (id)`."""
+    [pid] = api_store.persons.add_many([{"email": "stays@example.com"}], ChangeOrigin.MARKETING)
+    for record in ({"email": "stays@example.com"}, {"id": None}):
+        answer = api.post("/rest/v1/leads/delete.json", json={"input": [{"id": pid}, record]}).json()
+        assert answer["success"] is False
+        assert answer["errors"] == [{"code": "1002", "message": "Missing value for the required parameter 'id'"}]
+    assert [p.id for p in api_store.persons.get_many([pid])] == [pid]
+
+
 def test_describe_includes_custom_and_salesforce_fields(api, api_store) -> None:
     api_store.fields.ensure_custom("Favorite_Color__c", "string", 40, "Favorite Color")
     described = {f["rest"]["name"]: f for f in api.get("/rest/v1/leads/describe.json").json()["result"]}
