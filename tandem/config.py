@@ -129,9 +129,16 @@ class Settings(BaseSettings):
                              "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
         return value
 
+    @field_validator("sf_ca_bundle", mode="before")
+    @classmethod
+    def _blank_ca_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value  # `TANDEM_SF_CA_BUNDLE=` in an env file
+
     @field_validator("sf_ca_bundle")
     @classmethod
     def _ca_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a folder: name the CA file (PEM) itself")
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         if value is not None:

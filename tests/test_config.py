@@ -188,3 +188,14 @@ def test_org_credentials_without_a_login_url_are_refused(monkeypatch, name):
     assert "s3cret" not in str(info.value)
     monkeypatch.setenv(name, "")  # an empty line in an env file sets nothing
     assert load_settings().salesforce_target == "emulator"
+
+
+def test_a_blank_ca_bundle_is_unset_and_a_folder_is_named_as_such(monkeypatch, tmp_path):
+    """Before, `TANDEM_SF_CA_BUNDLE=` from an env file stopped Tandem with "no such file: .", and a folder was
+    "no such file"."""
+    monkeypatch.setenv("TANDEM_SF_CA_BUNDLE", "")
+    assert load_settings().sf_ca_bundle is None
+    monkeypatch.setenv("TANDEM_SF_CA_BUNDLE", str(tmp_path))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "TANDEM_SF_CA_BUNDLE" and info.value.reason == f"{tmp_path} is a folder: name the CA file (PEM) itself"
