@@ -70,6 +70,13 @@ def login(session: requests.Session, credentials: Credentials) -> Token:
         body = response.json()
     except ValueError:
         body = {}
+    if not isinstance(body, dict) or ("access_token" not in body and "error" not in body):
+        # no OAuth answer at all (a page, a list of REST errors): the URL is no Salesforce login URL
+        raise AuthenticationFailed(f"{url} answered HTTP {response.status_code} without an OAuth token or error: "
+                              "it is no Salesforce login URL", status=response.status_code,
+                              hint="set TANDEM_SF_LOGIN_URL to the org's login URL, with no path: "
+                                   "https://login.salesforce.com, https://test.salesforce.com or "
+                                   "https://yourcompany.my.salesforce.com")
     if response.status_code != 200 or "access_token" not in body:
         error = body.get("error", f"HTTP {response.status_code}")
         reason = body.get("error_description", "no reason given")

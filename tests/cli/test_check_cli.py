@@ -84,6 +84,21 @@ def test_an_api_version_the_org_does_not_serve_is_named_not_blamed_on_permission
     assert "Read and Edit" not in out and "A sync cannot run: 1 problem(s)" in out
 
 
+def test_a_login_url_with_a_path_is_said_to_be_no_login_url(tmp_path, base_url, ca_path, reset_emulator):
+    """Before, its token endpoint's REST 404 (a JSON list) ended in an AttributeError traceback."""
+    env = org_env(base_url + "/services", ca_path, SYNC_USER)
+    checked = tandem(tmp_path, "check", env=env)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    out = flat(checked.stdout)
+    assert (f"FAIL login: {base_url}/services/services/oauth2/token answered HTTP 404 without an OAuth token or "
+            "error: it is no Salesforce login URL") in out
+    assert "fix: set TANDEM_SF_LOGIN_URL to the org's login URL, with no path" in out
+    assert tandem(tmp_path, "init").returncode == 0
+    synced = tandem(tmp_path, "sync", env=env)
+    assert synced.returncode == 1 and "Traceback" not in synced.stderr
+    assert "FAILED: " in synced.stderr and "it is no Salesforce login URL" in synced.stderr
+
+
 def test_refused_port_and_unknown_host_are_explained(tmp_path, ca_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
