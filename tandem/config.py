@@ -245,9 +245,9 @@ def env_name(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
 
 
-def _named(field_name: str) -> str:
+def _named(field_name: str, overrides: dict[str, Any]) -> str:
     """The setting as the user wrote it: the variable, or the file's key when the value came from there."""
-    if env_name(field_name) not in os.environ:
+    if field_name not in overrides and env_name(field_name) not in os.environ:
         path = _config_path()
         if path is not None and field_name in _read_toml(path):
             return f"{path}: {field_name}"
@@ -266,7 +266,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         location = first.get("loc") or ()
-        setting = _named(str(location[0])) if location else "settings"
+        setting = _named(str(location[0]), overrides) if location else "settings"
         setting += "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location[1:])
         reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
         raise ConfigError(setting, reason) from None

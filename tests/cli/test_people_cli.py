@@ -51,6 +51,9 @@ def test_a_malformed_database_url_option_is_named_as_the_option(tmp_path, monkey
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: --database-url: must be a sqlite:/// or postgresql:// URL, got 'mysql'")
     assert not list(tmp_path.iterdir())
+    (tmp_path / "tandem.toml").write_text('database_url = "sqlite:///fine.db"\n')  # the option's value is still named
+    result = CliRunner().invoke(app, ["init", "--database-url", "mysql://me@db/x"])
+    assert result.stderr.startswith("Error: --database-url: ")
 
 
 def test_commands_refuse_a_database_that_was_not_initialised(tmp_path) -> None:  # type: ignore[no-untyped-def]
