@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-
 import logging
+import math
 import ssl
 from functools import partial
 from pathlib import Path
@@ -51,6 +51,8 @@ def serve(
                               ("--window-seconds", window_seconds), ("--concurrent-calls", concurrent_calls)):
             if not value > 0:  # 0 would refuse every call, a window of 0 s or less would limit none
                 raise ConfigError(option, f"must be more than 0, got {value:g}")
+            if not math.isfinite(value):  # an endless window would answer 606 for good once it filled
+                raise ConfigError(option, f"must be a finite number, got {value:g}")
         for address in trusted_proxy or []:
             _check_proxy(address)
         limits = ApiLimits(calls_per_day=calls_per_day, calls_per_window=calls_per_window,

@@ -127,6 +127,16 @@ def test_serve_refuses_a_limit_that_would_refuse_every_call_or_none(workdir, mon
     assert result.output == f"Error: {option}: must be more than 0, got {value}\n"
 
 
+def test_serve_refuses_an_endless_window(workdir, monkeypatch) -> None:
+    """Before, `--window-seconds inf` was taken: once a client's window filled, every call was 606 for good."""
+    from tests.cli.running import tandem
+
+    result = tandem(workdir, "serve", "--port", "0", "--window-seconds", "inf", timeout=30,  # before, it served
+                    env={"TANDEM_API_CLIENT_ID": "id", "TANDEM_API_CLIENT_SECRET": GOOD})
+    assert result.returncode == 1
+    assert result.stderr == "Error: --window-seconds: must be a finite number, got inf\n"
+
+
 @pytest.mark.parametrize("address", ["notanip", "10.0.0.1/8", "300.1.1.1", ""])
 def test_serve_refuses_a_trusted_proxy_that_is_no_address(workdir, monkeypatch, address) -> None:
     """Before, such a value was taken and no proxy was believed, without a word."""
