@@ -111,6 +111,8 @@ class Settings(BaseSettings):
                 raise ValueError("must not hold spaces")
             if not parts.hostname:
                 raise ValueError("must name a host, e.g. https://yourcompany.my.salesforce.com")
+            if parts.query or parts.fragment or value.endswith(("?", "#")):  # the token path goes after it
+                raise ValueError("must have no ?query or #fragment, e.g. https://yourcompany.my.salesforce.com")
         return value.rstrip("/") if value else value
 
     @field_validator("sf_api_version")

@@ -57,6 +57,8 @@ def test_config_file_named_by_env(monkeypatch, tmp_path):
         ("TANDEM_SF_LOGIN_URL", "https://login.example:99999", "port"),
         ("TANDEM_SF_LOGIN_URL", "https://login.example:44x", "port"),
         ("TANDEM_SF_LOGIN_URL", "https://my domain.example", "spaces"),
+        ("TANDEM_SF_LOGIN_URL", "https://login.example?realm=x", "query"),  # before, the token path went after it
+        ("TANDEM_SF_LOGIN_URL", "https://login.example/#top", "fragment"),
         ("TANDEM_SF_CA_BUNDLE", "/no/such/ca.pem", "no such file"),
         ("TANDEM_SYNC", "{bad", "is not valid JSON"),  # before, a traceback from the settings library
         ("TANDEM_API_CLIENTS", '{"reporting": "s3cret-not-to-be-shown', "is not valid JSON"),
