@@ -176,6 +176,10 @@ class Settings(BaseSettings):
                 "set TANDEM_SF_USERNAME and TANDEM_SF_PASSWORD, or TANDEM_SF_CLIENT_SECRET "
                 "for the client-credentials flow"
             )
+        if not self.sf_username and (_given(self.sf_password) or _given(self.sf_security_token)):
+            given = "TANDEM_SF_PASSWORD" if _given(self.sf_password) else "TANDEM_SF_SECURITY_TOKEN"
+            raise ValueError(f"TANDEM_SF_USERNAME is needed when {given} is set (else the client-credentials flow "
+                             "would log in as the connected app's Run As user); leave it out for that flow")
         return self
 
     @property

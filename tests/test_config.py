@@ -201,3 +201,16 @@ def test_a_blank_ca_bundle_is_unset_and_a_folder_is_named_as_such(monkeypatch, t
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert info.value.setting == "TANDEM_SF_CA_BUNDLE" and info.value.reason == f"{tmp_path} is a folder: name the CA file (PEM) itself"
+
+
+@pytest.mark.parametrize("name", ["TANDEM_SF_PASSWORD", "TANDEM_SF_SECURITY_TOKEN"])
+def test_a_password_or_token_without_a_username_is_refused(monkeypatch, name):
+    """Before, it was ignored and the client-credentials flow logged in as the connected app's Run As user."""
+    monkeypatch.setenv("TANDEM_SF_LOGIN_URL", "https://login.example")
+    monkeypatch.setenv("TANDEM_SF_CLIENT_ID", "app")
+    monkeypatch.setenv("TANDEM_SF_CLIENT_SECRET", "app-secret")
+    monkeypatch.setenv(name, "s3cret-value")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert f"TANDEM_SF_USERNAME is needed when {name} is set" in info.value.reason
+    assert "s3cret" not in str(info.value)
