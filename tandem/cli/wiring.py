@@ -35,12 +35,16 @@ EMBEDDED_STATE_DIR = Path(".tandem/emulator")
 EMBEDDED_IDLE_EXIT = 1800.0
 
 
+_SECRET_URL_PARAMETERS = frozenset({"password", "sslpassword"})
+
+
 def shown_url(url: str) -> str:
     """A database URL as it may be shown: its password hidden, a SQLite file as its full path."""
     parsed = sa.make_url(url.replace("postgres://", "postgresql://", 1))
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         return str(Path(parsed.database).resolve())
-    return parsed.render_as_string(hide_password=True)
+    hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_URL_PARAMETERS}  # libpq takes them there too
+    return parsed.update_query_dict(hidden).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -36,6 +36,16 @@ def test_postgres_urls_are_accepted_and_other_schemes_get_an_example(tmp_path):
                             "(e.g. sqlite:///tandem.db or postgresql://user@host:5432/tandem)\n")
 
 
+def test_a_database_password_given_as_a_url_parameter_is_hidden_too(tmp_path):
+    """libpq takes `?password=`; before, errors printed it as given."""
+    shown = tandem(tmp_path, "person", "show", "1", env={
+        "TANDEM_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/tandem_no_such_db?password=s3cret&sslpassword=s3cret2"})
+    assert shown.returncode == 1
+    assert shown.stderr.startswith("Error: cannot open the database postgresql://postgres@127.0.0.1:5432/"
+                                   "tandem_no_such_db?password=***&sslpassword=***: ")
+    assert "s3cret" not in shown.stderr
+
+
 def test_a_misspelt_field_gets_a_suggestion_and_errors_have_one_prefix(tmp_path):
     assert tandem(tmp_path, "init").returncode == 0
     assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace").returncode == 0
