@@ -45,7 +45,7 @@ from tandem.sync.policy import SyncPolicy, as_policy
 from tandem.sync.policy_fields import applied_to
 from tandem.sync.pull import PAGE_SIZE, FetchSettings, PreparedPull, Puller, drop_unread_job
 from tandem.sync.push import Pusher, PushSettings
-from tandem.sync.watermark import DEFAULT_COMMIT_LAG
+from tandem.sync.watermark import DEFAULT_COMMIT_LAG, Cursor
 from tandem.sync.workspace import SyncWorkspace
 
 HISTORY_KEPT = timedelta(days=5)
@@ -302,8 +302,18 @@ class SyncEngine:
             if problem not in known:
                 self.store.sync_errors.record(ErrorLevel.JOB, "FIELD_TYPE_CHANGED", problem, now=self.clock())
         self._settle_catalog(catalog)
-        added = sum(1 for spec in wanted if spec.name not in custom)
-        return StepCounts(new=added, skipped=len(wanted) - added)
+        added = {spec.name for spec in wanted if spec.name not in custom}
+        self._read_again_for(added)
+        return StepCounts(new=len(added), skipped=len(wanted) - len(added))
+
+    def _read_again_for(self, added: set[str]) -> None:
+        """An object whose pull now selects a person field just added is read again from its start:
+        the values set in Salesforce before the field was picked up come with it (a backfill)."""
+        assert self.org_catalog is not None
+        for object_name, rules in self.org_catalog.rules.items():
+            if (any(rule.person_field in added for rule in rules)
+                    and self.workspace.cursor(object_name).floor is not None):
+                self.workspace.save_cursor(object_name, Cursor())
 
     def _settle_catalog(self, catalog: Catalog) -> None:
         """Keep the org's catalog (the fields that exist as person fields) and the one the policy narrows."""

@@ -82,3 +82,29 @@ def test_a_change_waiting_on_a_field_then_hidden_from_the_sync_user_is_logged_as
     [held_back] = activities_of(store, wile.id, types.SFDC_VALUE_DROPPED)
     assert held_back.attribute("Field") == "Favorite_Color__c" and held_back.attribute("Value") == "Green"
     assert "field-level security" in held_back.attribute("Reason")
+
+
+def test_values_set_before_a_new_field_is_picked_up_arrive_with_it(base_url, ca_path, org, database_url, sf):
+    """Before, a value set in Salesforce while the kept describes did not show the field yet was
+    passed over by the pull, and the field, once picked up, stayed empty in Tandem."""
+    from tandem.people.store import PersonStore
+
+    store = PersonStore(database_url)
+    store.migrate()
+    try:
+        engine = SyncEngine(sync_client(base_url, ca_path), store)  # describes kept for an hour
+        engine.run_cycle()
+        org.define_custom_field("Contact", {"name": "Segment__c", "label": "Segment", "type": "string", "length": 40})
+        wile = person(store, "wile@acme.example")
+        sf.Contact.update(wile.link.sfdc_id, {"Segment__c": "Enterprise", "Title": "Chief"})
+        engine.run_cycle()
+        assert person(store, "wile@acme.example").fields["title"] == "Chief"
+        engine.schema_max_age_seconds = 0  # the describes are an hour old
+        assert engine.run_cycle().succeeded
+        assert person(store, "wile@acme.example").fields["Segment__c"] == "Enterprise"
+        assert person(store, "peter@initech.example").fields["Segment__c"] is None
+        store.persons.update(wile.id, {"Segment__c": "SMB"}, origin=ChangeOrigin.CLI)
+        assert engine.run_cycle().succeeded
+        assert sf.Contact.get(wile.link.sfdc_id)["Segment__c"] == "SMB"
+    finally:
+        store.close()
