@@ -43,7 +43,7 @@ class CycleSteps:
         self,
         step_id: int,
         status: StepStatus,
-        counts: StepCounts = StepCounts(),
+        counts: StepCounts | None = StepCounts(),
         message: str | None = None,
         now: datetime | None = None,
         api_calls: int = 0,
@@ -51,17 +51,28 @@ class CycleSteps:
         status = enum_member(StepStatus, status, "status")
         if status is StepStatus.IN_PROCESS:
             raise InvalidInput("status", "a finished step cannot be In Process")
-        values = {
-            "status": status.value, "ended_at": now or datetime.now(UTC), "message": message,
-            "new_count": counts.new, "updated_count": counts.updated, "deleted_count": counts.deleted,
-            "failed_count": counts.failed, "skipped_count": counts.skipped, "api_calls": api_calls,
+        values: dict[str, object] = {
+            "status": status.value, "ended_at": now or datetime.now(UTC), "message": message, "api_calls": api_calls,
         }
+        if counts is not None:  # None: the counts its pages kept as they committed
+            values |= {"new_count": counts.new, "updated_count": counts.updated, "deleted_count": counts.deleted,
+                       "failed_count": counts.failed, "skipped_count": counts.skipped}
         with self._db.transaction() as connection:
             connection.execute(sa.update(cycle_steps).where(cycle_steps.c.id == step_id).values(values))
             row = connection.execute(sa.select(cycle_steps).where(cycle_steps.c.id == step_id)).mappings().first()
         if row is None:
             raise NotFound(f"cycle step {step_id} does not exist")
         return _step(row)
+
+    def count_so_far(self, step_id: int, counts: StepCounts) -> None:
+        """Add what a page did to a running step, in the page's own transaction: a step whose process
+        dies keeps the counts of every page it committed."""
+        c = cycle_steps.c
+        with self._db.transaction() as connection:
+            connection.execute(sa.update(cycle_steps).where(c.id == step_id).values(
+                new_count=c.new_count + counts.new, updated_count=c.updated_count + counts.updated,
+                deleted_count=c.deleted_count + counts.deleted, failed_count=c.failed_count + counts.failed,
+                skipped_count=c.skipped_count + counts.skipped))
 
     def recent(self, since: datetime | None = None, limit: int | None = None) -> list[CycleStep]:
         """Steps, newest first."""

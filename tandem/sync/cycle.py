@@ -12,6 +12,7 @@ The sync policy (`tandem.sync.policy`) narrows the field catalog and decides eac
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -242,8 +243,10 @@ class SyncEngine:
         self.meter.switch(self._lane_of(object_name, operation))
         self.on_step(object_name, operation)
         calls_before = self.client.calls
+        if operation is StepOperation.PULL_UPDATES:
+            self.workspace.counting = (threading.get_ident(), step.id)
         try:
-            counts = run()
+            counts = self._counted(run)
         except LimitExceeded as error:
             report.stopped_by_limit = True
             report.failure = error
@@ -264,15 +267,21 @@ class SyncEngine:
         self.store.steps.finish(step.id, status, counts, message=message, now=self.clock(), api_calls=calls)
         return StepReport(object_name, operation, status, counts, message, calls)
 
+    def _counted(self, run: Callable[[], StepCounts]) -> StepCounts:
+        try:
+            return run()
+        finally:
+            self.workspace.counting = None
+
     def _failed(self, step_id: int, object_name: str, operation: StepOperation, error: TandemError,
                 message: str, calls: int) -> StepReport:
         code = getattr(error, "error_code", None) or type(error).__name__
-        self.store.steps.finish(step_id, StepStatus.FAILED, StepCounts(), message=message, now=self.clock(),
-                                api_calls=calls)
+        step = self.store.steps.finish(step_id, StepStatus.FAILED, None, message=message, now=self.clock(),
+                                       api_calls=calls)  # what its committed pages did stays counted
         about = LOGIN if isinstance(error, AuthenticationFailed) else object_name  # the step only met the refusal
         self.store.sync_errors.record(ErrorLevel.JOB, code, message, object=about, cycle_step_id=step_id,
                                       now=self.clock())
-        return StepReport(object_name, operation, StepStatus.FAILED, StepCounts(), message, calls)
+        return StepReport(object_name, operation, StepStatus.FAILED, step.counts, message, calls)
 
     # -- pieces ----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ goes through here, so what a sync decision writes is found in one place.
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,8 @@ class SyncWorkspace:
         """How late Salesforce may commit a write after stamping it (`tandem.sync.watermark`)."""
         self._person_fields: dict[str, PersonField] = {}
         self._installation: str | None = None
+        self.counting: tuple[int, int] | None = None
+        """(thread, step id): the pull step whose pages that thread applies counts them as they commit."""
 
     def atomically(self, work: Callable[[], T]) -> T:
         """`work()` in one transaction, run again from the start if another writer made the
@@ -236,6 +239,8 @@ class SyncWorkspace:
         def page() -> PagePlan:
             plan = plan_page()
             self.apply(plan, object_name, cursor)
+            if self.counting is not None and self.counting[0] == threading.get_ident():
+                self.store.steps.count_so_far(self.counting[1], plan.updates_counted.counts())
             return plan
         return self.store.atomically(page)
 

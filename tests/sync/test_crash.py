@@ -296,3 +296,29 @@ def test_push_of_two_batches_killed_between_them(engine, store, sf, http, base_u
     finish(engine, store, sf)
     synced = Counter(a.person_id for a in store.activities.find(type_ids=[SYNCED.id]))
     assert set(synced) == {p.id for p in bulk} and set(synced.values()) == {1}
+
+
+@pytest.fixture
+def postgres_engine(base_url, ca_path, reset_emulator, postgres_url):
+    from tandem.people.store import PersonStore
+
+    store = PersonStore(postgres_url)
+    store.migrate()
+    yield SyncEngine(sync_client(base_url, ca_path), store)
+    store.close()
+
+
+@pytest.mark.parametrize("on", ["sqlite", "postgresql"])
+def test_a_pull_killed_midway_keeps_the_counts_of_the_pages_it_applied(on, request, http, base_url, sf):
+    """Before, the killed step was closed as Cleaned up with 0 new: the history hid the persons its
+    committed pages had created, and the cycles' counts added up to less than the org held."""
+    engine = request.getfixturevalue("engine" if on == "sqlite" else "postgres_engine")
+    store = engine.store
+    bulk_load(http, base_url, BULK)
+    crash_cycle(engine, Fault(engine.workspace, "apply_page", nth=2, after=True, match=contact_page))
+    assert store.persons.count() == 2 * engine.pull_page_size
+    finish(engine, store, sf)
+    pulls = [s for s in store.steps.recent() if s.object == "Contact" and s.operation.value == "pull updates"]
+    killed = [s for s in pulls if s.status is StepStatus.CLEANED_UP]
+    assert len(killed) == 1 and killed[0].counts.new == 2 * engine.pull_page_size
+    assert sum(s.counts.new for s in pulls) == BULK + 4
