@@ -154,7 +154,8 @@ def run() -> None:
     """Sync continuously: a cycle, then TANDEM_SYNC_INTERVAL_SECONDS of rest, until stopped."""
     with reported_errors():
         settings = load_settings()
-        with stop_on_signals() as stop, store_for(settings) as store, engine_on(settings, store) as engine:
+        with (stop_on_signals() as stop, store_for(settings) as store,
+              engine_on(settings, store, "tandem run") as engine):
             interval = engine.policy.interval_seconds
             typer.echo(f"syncing every {interval} s; Ctrl-C or SIGTERM stops")
             engine.on_step = lambda name, operation: log.info("step: %s %s", name, operation.value)

@@ -142,11 +142,11 @@ def embedded_emulator(state_dir: Path = EMBEDDED_STATE_DIR, *, persist: bool = T
 
 
 @contextmanager
-def engine_on(settings: Settings, store: PersonStore) -> Iterator[SyncEngine]:
+def engine_on(settings: Settings, store: PersonStore, owner: str = "tandem sync") -> Iterator[SyncEngine]:
     """A sync engine over the store and the configured org (or the bundled emulator), under the
-    settings' sync policy, for the block."""
+    settings' sync policy, for the block; its cycles hold the lock as `owner` (the command)."""
     with salesforce_client(settings) as client:
-        yield engine_maker(settings)(client, store, "tandem sync")
+        yield engine_maker(settings)(client, store, owner)
 
 
 def engine_maker(settings: Settings) -> Callable[[SalesforceClient, PersonStore, str], SyncEngine]:

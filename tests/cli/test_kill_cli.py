@@ -214,3 +214,17 @@ def test_a_cycle_asked_to_stop_finishes_its_page_says_so_and_exits_0(cli, faults
     assert json.loads(after.stdout)["stoppedBy"] is None
     assert db.persons.count() >= LOADED_CONTACTS
     assert all(len(db.persons.find_by_email(f"stop{i}@stop.example")) == 1 for i in (0, LOADED_CONTACTS - 1))
+
+
+def test_a_sync_refused_while_tandem_run_cycles_names_tandem_run(cli, faults, store):
+    """Before, every command's cycle held the lock as `tandem sync`, so a refused `tandem sync` named
+    itself as the one in the way of a `tandem run` the operator had started."""
+    assert cli("init").returncode == 0
+    db = store()
+    faults(slow=1.0, slowSeconds=60)
+    run = cli.start("run")
+    wait_until(lambda: any(s.status is StepStatus.IN_PROCESS for s in db.steps.recent()))
+    refused = cli("sync")
+    assert refused.returncode == 1
+    assert f"another sync cycle is running (tandem run, pid {run.pid} " in refused.stderr
+    killed(run)
