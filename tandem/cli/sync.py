@@ -265,7 +265,8 @@ def fields(as_json: AsJson = False) -> None:
     with reported_errors():
         settings = load_settings()
         with store_for(settings) as store, engine_on(settings, store) as engine:
-            engine.refresh_catalog()
+            engine.schema_max_age_seconds = 0  # the org as it is now, not as the kept describes were
+            engine.refresh_catalog(add_fields=False)  # new person fields are the cycle's to add (and backfill)
             assert engine.catalog is not None
             report = catalog_report(engine.client, engine.catalog)
         rules, unlisted = report.rules, report.unlisted

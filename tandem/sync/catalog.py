@@ -85,7 +85,7 @@ class Catalog:
         rules = {
             name: tuple(
                 r if not r.syncs or r.person_field in person_fields
-                else replace(r, direction=Direction.NONE, reason=f"no person field {r.person_field}")
+                else replace(r, direction=Direction.NONE, reason=_not_yet_a_person_field(r))
                 for r in object_rules
             )
             for name, object_rules in self.rules.items()
@@ -94,6 +94,12 @@ class Catalog:
 
     def is_stale(self, now: datetime, max_age_seconds: float) -> bool:
         return (now - self.fetched_at).total_seconds() >= max_age_seconds
+
+
+def _not_yet_a_person_field(rule: FieldRule) -> str:
+    if rule.custom:
+        return f"new custom field: the next cycle adds person field {rule.person_field} and syncs it"
+    return f"no person field {rule.person_field}"
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,28 @@ def test_fields_with_a_refused_login_fails_in_one_line_not_as_a_tooling_refusal(
     assert refused.stderr.startswith("Error: invalid_grant: authentication failure; check TANDEM_SF_USERNAME")
     assert len(refused.stderr.splitlines()) == 1
     assert "Tooling API" not in refused.stdout + refused.stderr and "s3cret" not in refused.stdout + refused.stderr
+
+
+def test_fields_shows_a_field_added_since_the_last_describe_as_new_not_hidden(tmp_path, base_url, ca_path, emulator,
+                                                                              reset_emulator, sf):
+    """Before, `tandem fields` compared the Tooling API's list with the describes kept for an hour and
+    called a field added meanwhile, visible to the sync user, hidden from it."""
+    env = org_env(base_url, ca_path, SYNC_USER, TANDEM_SYNC_COMMIT_LAG_SECONDS="0")
+    assert tandem(tmp_path, "init", env=env).returncode == 0
+    assert tandem(tmp_path, "sync", env=env).returncode == 0
+    try:
+        emulator.org.define_custom_field("Contact", {"name": "Segment__c", "label": "Segment", "type": "string",
+                                                    "length": 40})
+        wile = sf.query("SELECT Id FROM Contact WHERE Email = 'wile@acme.example'")["records"][0]["Id"]
+        sf.Contact.update(wile, {"Segment__c": "Enterprise"})
+        listed = tandem(tmp_path, "fields", "--json", env=env)
+        assert listed.returncode == 0, listed.stderr
+        row = next(r for r in json.loads(listed.stdout) if (r["object"], r["field"]) == ("Contact", "Segment__c"))
+        assert row["type"] == "string" and "next cycle" in row["reason"], row
+        assert tandem(tmp_path, "sync", env=env).returncode == 0
+        shown = tandem(tmp_path, "person", "show", "wile@acme.example", "--json", env=env)
+        assert shown.returncode == 0, shown.stderr
+        shown = json.loads(shown.stdout)
+        assert shown["Segment__c"] == "Enterprise"
+    finally:
+        emulator.org.reset()
