@@ -98,7 +98,8 @@ class Catalog:
 
 def _not_yet_a_person_field(rule: FieldRule) -> str:
     if rule.custom:
-        return f"new custom field: the next cycle adds person field {rule.person_field} and syncs it"
+        return (f"new custom field: the next sync schema step (any `tandem sync`; hourly in `tandem run`) "
+                f"adds person field {rule.person_field} and backfills it")
     return f"no person field {rule.person_field}"
 
 

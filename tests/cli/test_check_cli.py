@@ -188,7 +188,7 @@ def test_fields_shows_a_field_added_since_the_last_describe_as_new_not_hidden(tm
         listed = tandem(tmp_path, "fields", "--json", env=env)
         assert listed.returncode == 0, listed.stderr
         row = next(r for r in json.loads(listed.stdout) if (r["object"], r["field"]) == ("Contact", "Segment__c"))
-        assert row["type"] == "string" and "next cycle" in row["reason"], row
+        assert row["type"] == "string" and "next sync schema step" in row["reason"], row
         assert tandem(tmp_path, "sync", env=env).returncode == 0
         shown = tandem(tmp_path, "person", "show", "wile@acme.example", "--json", env=env)
         assert shown.returncode == 0, shown.stderr
