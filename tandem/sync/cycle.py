@@ -296,6 +296,8 @@ class SyncEngine:
         read is kept.
         """
         describes, checked_at = self._describes(keep=keep_describes)
+        if add_fields:
+            self.store.fields.refresh()  # another process may have added fields since this one read them
         custom = {f.name: f.type.value for f in self.store.fields.all() if f.custom}
         catalog, wanted = build_catalog(describes, custom.get, now=checked_at)
         if not add_fields:

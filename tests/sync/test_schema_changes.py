@@ -108,3 +108,19 @@ def test_values_set_before_a_new_field_is_picked_up_arrive_with_it(base_url, ca_
         assert sf.Contact.get(wile.link.sfdc_id)["Segment__c"] == "SMB"
     finally:
         store.close()
+
+
+def test_a_field_another_process_added_is_not_added_and_backfilled_again(base_url, ca_path, org, store,
+                                                                          open_second_store, sf):
+    """Before, a process whose list of person fields predated the field took it for new: its schema
+    step counted it added again and read every record of the object once more."""
+    here = SyncEngine(sync_client(base_url, ca_path), store, schema_max_age_seconds=0)
+    there = SyncEngine(sync_client(base_url, ca_path), open_second_store(), schema_max_age_seconds=0)
+    here.run_cycle()
+    there.run_cycle()
+    org.define_custom_field("Contact", {"name": "Segment__c", "label": "Segment", "type": "string", "length": 40})
+    assert here.run_cycle().succeeded
+    report = there.run_cycle()
+    counts = {(s.object, s.operation.value): s.counts for s in report.steps}
+    assert counts[("All", "sync schema")].new == 0
+    assert counts[("Contact", "pull updates")].skipped == 0
