@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tandem.errors import InvalidInput, NotFound, RecordRejected, TandemError
+from tandem.errors import InvalidInput, NotFound, RecordRejected, SalesforceError, TandemError
 from tandem.people.models import ErrorLevel
 from tandem.web.ui import lookups
 from tandem.web.ui.guard import back, operator_form, ui
@@ -127,4 +127,5 @@ async def _action(work: Any, action: str) -> str:
     except (InvalidInput, NotFound) as error:
         return f"{action} refused: {error}"
     except TandemError as error:
-        return f"{action} failed: {error}"
+        hint = error.hint if isinstance(error, SalesforceError) else None  # as the CLI and the REST API say it
+        return f"{action} failed: {error}" + (f"; {hint}" if hint else "")
