@@ -159,3 +159,21 @@ def test_a_cycle_in_another_database_on_the_same_server_is_not_this_ones(tmp_pat
         second.close()
         for database in (first_db, second_db):
             next(database, None)
+
+
+def test_holding_many_claims_keeps_each_new_one_cheap(tmp_path):
+    """A push holds thousands of persons at once. With every claimed key in one lock file, each new key
+    walked the kernel's list of the keys held before it: 20,000 keys took about 5 s of CPU; spread over
+    the claim files they take a tenth of that (the bound leaves room for a busy machine)."""
+    store = PersonStore(f"sqlite:///{tmp_path / 'tandem.db'}")
+    try:
+        keys = list(range(7, 7 + 5 * 20_000, 5))  # scattered ids, as a push's due persons are
+        started = time.process_time()
+        claim = store.locks.claim_free(keys)
+        took = time.process_time() - started
+        assert claim.keys == set(keys)
+        claim.release()
+        assert store.locks.claim_free(keys[:3]).keys == set(keys[:3])
+    finally:
+        store.close()
+    assert took < 2.0, f"claiming 20,000 keys took {took:.1f} s of CPU"
