@@ -488,7 +488,10 @@ class Database:
 
     def head_revision(self) -> str:
         """The newest revision: each migration's revision is the number its file name starts with."""
-        return max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+        return max(self.known_revisions())
+
+    def known_revisions(self) -> set[str]:
+        return {path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")}
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -43,7 +43,7 @@ from tandem.people.api_usage import ApiUsage
 from tandem.people.bases import Bases
 from tandem.people.create_markers import CreateMarkers
 from tandem.people.cycle_steps import CycleSteps
-from tandem.errors import StoreBusy, StoreConflict
+from tandem.errors import StoreBusy, StoreConflict, StoreError
 from tandem.people.describes import Describes
 from tandem.people.database import DEFAULT_DATABASE_URL, Database, backoff, is_contention
 from tandem.people.field_catalog import FieldCatalog
@@ -97,11 +97,23 @@ class PersonStore:
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision; running it again changes nothing."""
+        newer = self.newer_revision()
+        if newer is not None:
+            raise StoreError(f"the database was migrated by a newer Tandem (schema revision {newer}; "
+                             f"this one knows up to {self.head_revision()}): run that version of Tandem or a later one")
         self._db.migrate()
         self.fields.refresh()
 
     def needs_migration(self) -> bool:
         return self._db.revision() != self._db.head_revision()
+
+    def head_revision(self) -> str:
+        return self._db.head_revision()
+
+    def newer_revision(self) -> str | None:
+        """The schema's revision when no migration of this Tandem made it (a newer Tandem did), else None."""
+        revision = self._db.revision()
+        return revision if revision is not None and revision not in self._db.known_revisions() else None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -4,6 +4,7 @@ postgres:// URLs, "did you mean", confirmations, merging a person into itself, c
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from tests.cli.running import tandem
 
@@ -125,3 +126,18 @@ def test_a_port_out_of_range_is_refused_naming_the_option(tmp_path):
                            env={"TANDEM_API_CLIENT_ID": "id", "TANDEM_API_CLIENT_SECRET": "s" * 40})
             assert shown.returncode == 2
             assert "Invalid value for '--port'" in shown.stderr and "Traceback" not in shown.stderr
+
+
+def test_a_database_a_newer_tandem_migrated_is_named_by_every_command_and_init(tmp_path):
+    """Before, commands said to run `tandem init`, which then ended in an Alembic traceback."""
+    assert tandem(tmp_path, "init").returncode == 0
+    database = sqlite3.connect(tmp_path / "tandem.db")
+    with database:
+        database.execute("UPDATE alembic_version SET version_num = '9001'")
+    database.close()
+    for command in (["init"], ["status"], ["person", "show", "1"]):
+        shown = tandem(tmp_path, *command)
+        assert shown.returncode == 1, command
+        assert shown.stderr.startswith(f"Error: the database {tmp_path / 'tandem.db'} was migrated by a newer "
+                                       "Tandem (schema revision 9001; this one knows up to 00"), shown.stderr
+        assert shown.stderr.endswith("): run that version of Tandem or a later one\n") and "Traceback" not in shown.stderr

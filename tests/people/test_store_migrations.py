@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, StoreError
 from tandem.people.database import Database, normalize_url
 from tandem.people.fields import STANDARD_FIELDS
 from tandem.people.checked import Checked
@@ -214,5 +214,30 @@ def test_upgrade_names_the_delete_lead_activity_of_persons_deleted_before_it(dat
     try:
         assert store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), 0, 10) == [deletion]
         assert deletion.person_id == gone and deletion.activity_type_id == 37
+    finally:
+        store.close()
+
+
+def test_a_schema_a_newer_tandem_migrated_is_refused_naming_both_revisions(database_url: str) -> None:
+    """Before, `tandem init` on it ended in Alembic's "Can't locate revision" traceback."""
+    store = PersonStore(database_url)
+    try:
+        store.migrate()
+        person = store.persons.add({"email": "kept@example.com"}, origin=ChangeOrigin.CLI)
+    finally:
+        store.close()
+    db = Database(database_url)
+    with db.transaction() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9001'")
+    db.dispose()
+
+    store = PersonStore(database_url)
+    try:
+        assert store.newer_revision() == "9001"
+        with pytest.raises(StoreError, match=r"migrated by a newer Tandem \(schema revision 9001; this one knows "
+                                             rf"up to {store.head_revision()}\)"):
+            store.migrate()
+        assert store.newer_revision() == "9001"
+        assert store.persons.get(person.id).fields["email"] == "kept@example.com"
     finally:
         store.close()
