@@ -241,3 +241,25 @@ def test_a_schema_a_newer_tandem_migrated_is_refused_naming_both_revisions(datab
         assert store.persons.get(person.id).fields["email"] == "kept@example.com"
     finally:
         store.close()
+
+
+def test_a_database_stamped_0012_by_the_old_lane_spend_migration_gets_person_bases(database_url: str) -> None:
+    """Lane spend was revision 0012 for a while: a database migrated then is at 0012 with no
+    `person_bases`, and pulls that added persons failed on the missing table after the upgrade."""
+    old = Database(database_url)
+    old.migrate("0012")
+    with old.transaction() as connection:
+        connection.exec_driver_sql("DROP TABLE person_bases")
+    old.dispose()
+
+    store = PersonStore(database_url)
+    try:
+        store.migrate()
+        [person] = store.persons.add_linked([(Checked({"lastName": "A"}), SalesforceLink("Contact", "003000000000001AAA"))],
+                                            origin=ChangeOrigin.SALESFORCE)
+        with store.transaction():
+            store.bases.set_many({person: Checked({"lastName": "A", "title": "CEO"})}, new_persons=True)
+        assert store.bases.get(person) == {"lastName": "A", "title": "CEO"}
+    finally:
+        store.close()
+    assert "person_bases" in _inspect(database_url)[0]
