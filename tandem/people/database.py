@@ -14,6 +14,7 @@ failure that still happens is run again from the start by `PersonStore.atomicall
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import string
@@ -490,11 +491,18 @@ class Database:
         """The newest revision: each migration's revision is the number its file name starts with."""
         return max(self.known_revisions())
 
-    def known_revisions(self) -> set[str]:
-        return {path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")}
+    def known_revisions(self) -> frozenset[str]:
+        return _known_revisions()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    """The revisions of the migrations as this process found them first: a Tandem upgraded in place
+    under a running process does not make that process's code any newer."""
+    return frozenset(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _alembic_config() -> Any:

@@ -97,10 +97,7 @@ class PersonStore:
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision; running it again changes nothing."""
-        newer = self.newer_revision()
-        if newer is not None:
-            raise StoreError(f"the database was migrated by a newer Tandem (schema revision {newer}; "
-                             f"this one knows up to {self.head_revision()}): run that version of Tandem or a later one")
+        self.refuse_newer_schema()
         self._db.migrate()
         self.fields.refresh()
 
@@ -109,6 +106,18 @@ class PersonStore:
 
     def head_revision(self) -> str:
         return self._db.head_revision()
+
+    def refuse_newer_schema(self, while_running: bool = False) -> None:
+        """`StoreError` once a newer Tandem migrated the database: this code does not know its tables."""
+        newer = self.newer_revision()
+        if newer is None:
+            return
+        if while_running:
+            raise StoreError(f"the database was migrated by a newer Tandem while this process ran (schema revision "
+                             f"{newer}; this one knows up to {self.head_revision()}): start this process again "
+                             "with that version of Tandem or a later one")
+        raise StoreError(f"the database was migrated by a newer Tandem (schema revision {newer}; "
+                         f"this one knows up to {self.head_revision()}): run that version of Tandem or a later one")
 
     def newer_revision(self) -> str | None:
         """The schema's revision when no migration of this Tandem made it (a newer Tandem did), else None."""

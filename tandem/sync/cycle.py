@@ -167,6 +167,7 @@ class SyncEngine:
     def run_cycle(self, *, retry_failed: bool = False, ignore_budget: bool = False) -> CycleReport:
         """Run one cycle; `BudgetSpent` (before anything runs) when the cycle's lane of the API budget is spent."""
         self.meter.charge()
+        self.store.refuse_newer_schema(while_running=True)
         if not ignore_budget:
             self.budget.check(Lane.CYCLE)
         lock = self.store.locks.cycle(self.owner)

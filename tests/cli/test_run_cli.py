@@ -164,3 +164,25 @@ def test_a_one_shot_sync_on_a_sqlite_file_another_program_holds_says_the_databas
     assert "Error: the database is busy: another program held it through every attempt (database is locked)" \
         in flat(result.output)
     assert "Traceback" not in result.output
+
+
+def test_run_stops_naming_the_revision_when_a_newer_tandem_migrates_the_database_under_it(tmp_path):
+    """A rolling upgrade: before, the older process went on syncing tables its code does not know."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "TANDEM_SYNC_INTERVAL_SECONDS": "1"}
+    assert subprocess.run([sys.executable, "-m", "tandem", "init"], cwd=tmp_path, env=env).returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "tandem", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _next_line(process, " cycle: ", [])
+        database = sqlite3.connect(tmp_path / "tandem.db", timeout=30)
+        with database:
+            database.execute("UPDATE alembic_version SET version_num = '9001'")
+        database.close()
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, out
+    assert flat(err).startswith("Error: the database was migrated by a newer Tandem while this process ran "
+                                "(schema revision 9001; this one knows up to 00"), err
+    assert flat(err).endswith("start this process again with that version of Tandem or a later one")
