@@ -25,10 +25,10 @@ from datetime import timedelta
 
 from tandem.errors import AuthenticationFailed, CycleBusy, TransientError
 from tandem.people.database import is_outage, outage_reason
-from tandem.people.models import PendingState
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
 from tandem.sync.budget import BudgetSpent
 from tandem.sync.cycle import CycleReport, SyncEngine
+from tandem.sync.policy import PERSON_OBJECTS
 
 LIMIT_PAUSE = timedelta(hours=1)
 LONGEST_BACKOFF = timedelta(minutes=30)
@@ -130,12 +130,13 @@ def run_forever(
 
 
 def _rest_until_change(engine: SyncEngine, stop: threading.Event, pause: float, interval_seconds: float) -> None:
-    """Rest `pause` seconds, looking every interval for a Tandem change to push (no API call)."""
+    """Rest `pause` seconds, looking every interval for a Tandem change a cycle would push (no API
+    call): a change of a person in no Salesforce record waits for Sync Person to SFDC, not for a cycle."""
     waited = 0.0
     while waited < pause and not stop.is_set():
         step = min(interval_seconds, pause - waited)
         if stop.wait(step):
             return
         waited += step
-        if engine.store.outbox.find(states=[PendingState.PENDING], limit=1):
+        if any(engine.store.outbox.due_persons(kind, max_persons=1) for kind in PERSON_OBJECTS):
             return

@@ -150,6 +150,32 @@ def test_polling_backs_off_when_the_org_is_quiet_and_returns_on_a_change(base_ur
                         "the org is quiet: next cycle in 40 s (sooner if a change is queued)"]
 
 
+def test_a_change_of_a_person_not_in_salesforce_does_not_cut_the_quiet_pause_short(base_url, ca_path, reset_emulator,
+                                                                                     store):
+    """Such a change waits for Sync Person to SFDC, which no cycle does: before, it woke every look
+    at the outbox, so a database with one form fill ran a cycle (and an API call) every interval."""
+    engine = engine_for(base_url, ca_path, store, parse_policy({"interval_seconds": 10,
+                                                                "idle_interval_max_seconds": 40}),
+                        Clock(datetime.now(UTC)))
+    engine.run_cycle()
+    person = store.persons.add({"email": "form@example.com", "lastName": "Form"}, origin=ChangeOrigin.CLI)
+    store.persons.update(person.id, {"title": "Reader"}, origin=ChangeOrigin.CLI)
+    assert store.outbox.find(person_ids=[person.id])
+    events: list[object] = []
+
+    class Waits:
+        def is_set(self) -> bool:
+            return len(events) >= 8
+
+        def wait(self, timeout: float) -> bool:
+            events.append(timeout)
+            return False
+
+    run_forever(engine, 10, Waits(), on_report=lambda report: events.append("cycle"))
+    assert events[:8] == ["cycle", 10, 10,  # quiet: 20 s, looked at every 10 s
+                          "cycle", 10, 10, 10, 10]  # quiet again: 40 s
+
+
 def test_a_pull_starts_no_bulk_job_its_lane_cannot_pay_for(base_url, ca_path, reset_emulator, store, http):
     clock = Clock(datetime.now(UTC))
     fetch = FetchSettings(bulk_threshold=100, bulk_chunk=5000)
