@@ -72,12 +72,16 @@ def init(database_url: DatabaseUrl = None) -> None:
         store = create_store(url)
         try:
             refuse_newer_schema(store, url)
+            before = store.schema_revision()
             store.migrate()
         except sa.exc.OperationalError as error:
             raise StoreError(f"cannot set up the database {shown_url(url)}: {str(error.orig).strip()}") from None
         finally:
             store.close()
-        typer.echo(f"Database ready: {shown_url(url)}")
+        head = store.head_revision()
+        done = ("" if before is None else f" (upgraded from schema revision {before} to {head})" if before != head
+                else f" (schema revision {head}: nothing to upgrade)")
+        typer.echo(f"Database ready: {shown_url(url)}{done}")
 
 
 @person_app.command("add")

@@ -107,6 +107,10 @@ class PersonStore:
     def head_revision(self) -> str:
         return self._db.head_revision()
 
+    def schema_revision(self) -> str | None:
+        """The database's schema revision (None before the first migration)."""
+        return self._db.revision()
+
     def refuse_newer_schema(self, while_running: bool = False) -> None:
         """`StoreError` once a newer Tandem migrated the database: this code does not know its tables."""
         newer = self.newer_revision()

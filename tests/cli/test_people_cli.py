@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tandem.cli import app
+from tandem.people.database import Database
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
@@ -41,6 +42,20 @@ def test_init_creates_the_database_and_can_run_again(tmp_path) -> None:  # type:
     assert "Database ready" in first.output
     assert runner.invoke(app, ["init", "--database-url", url]).exit_code == 0
     assert not PersonStore(url).needs_migration()
+
+
+def test_init_says_from_which_schema_revision_it_upgraded_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    old.migrate("0011")
+    head = old.head_revision()
+    old.dispose()
+    runner = CliRunner()
+    upgraded = runner.invoke(app, ["init", "--database-url", url])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.output == f"Database ready: {tmp_path / 'old.db'} (upgraded from schema revision 0011 to {head})\n"
+    again = runner.invoke(app, ["init", "--database-url", url])
+    assert again.output == f"Database ready: {tmp_path / 'old.db'} (schema revision {head}: nothing to upgrade)\n"
 
 
 def test_a_malformed_database_url_option_is_named_as_the_option(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
