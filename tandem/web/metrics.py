@@ -49,9 +49,10 @@ class SyncCollector(Collector):
         calls = CounterMetricFamily("tandem_salesforce_api_calls", "Salesforce API calls made by recorded cycle steps.")
         calls.add_metric([], api_calls)
         yield calls
-        if steps:
+        if steps:  # the cycle's first step, as /ready counts it: steps[0] is its last
+            started = min(s.started_at for s in steps if s.cycle_id == steps[0].cycle_id)
             last = GaugeMetricFamily("tandem_last_cycle_start_timestamp_seconds", "When the last sync cycle started.")
-            last.add_metric([], steps[0].started_at.timestamp())
+            last.add_metric([], started.timestamp())
             yield last
         yield from self._usage()
         yield self._backlog(steps)

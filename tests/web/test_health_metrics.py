@@ -173,3 +173,17 @@ def test_the_backlog_is_counted_in_the_database_on_postgresql(clock):
     finally:
         store.close()
         next(databases, None)
+
+
+def test_the_last_cycle_start_is_when_its_first_step_started(make_app, api_store):
+    """Before, the metric gave the start of the cycle's last step (its push), not of the cycle."""
+    began = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    for offset, operation in enumerate((StepOperation.SYNC_SCHEMA, StepOperation.PULL_UPDATES,
+                                        StepOperation.PUSH_UPDATES)):
+        step = api_store.steps.start("Contact", operation, cycle_id="one", now=began + timedelta(seconds=40 * offset))
+        api_store.steps.finish(step.id, StepStatus.SUCCEEDED, now=began + timedelta(seconds=40 * offset + 30))
+    with TestClient(make_app()) as client:
+        samples = _samples(client.get("/metrics").text)
+        ready = client.get("/ready").json()
+    assert samples[("tandem_last_cycle_start_timestamp_seconds", ())] == began.timestamp()
+    assert ready["lastCycleStartedAt"] == began.isoformat()
