@@ -67,6 +67,7 @@ class SalesforceClient:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.calls = 0
+        """API calls made, as the org counts them (logins are not API calls)."""
         self.logins = 0
         """Login attempts that reached the login URL (refused ones included)."""
         self.clock = clock
@@ -135,13 +136,11 @@ class SalesforceClient:
         log.info("logging in to %s (%s flow)", self.credentials.login_url, self.credentials.grant_type)
         try:
             token = login(self.session, self.credentials)
-        except AuthenticationFailed as error:
+        except AuthenticationFailed as error:  # a login is no API call: the org's daily count leaves it out
             self.logins += 1
-            self.calls += 1
             self.refused = (self.clock(), error)
             raise
         self.logins += 1
-        self.calls += 1
         self.refused = None
         log.info("logged in; instance %s", token.instance_url)
         return token

@@ -32,7 +32,7 @@ def test_password_login_query_and_usage(client):
     assert [r["Email"] for r in rows][:2] == ["hank@globex.example", "peter@initech.example"]
     used, limit = client.api_usage
     assert limit == 100000 and used >= 1
-    assert client.calls == 2  # the login and the query
+    assert (client.calls, client.logins) == (1, 1)  # the query; a login is no API call
 
 
 def test_query_answers_are_plain_dicts(client):

@@ -73,6 +73,19 @@ def test_an_idle_cycle_costs_one_api_call_for_tandem_run_and_for_a_one_shot_sync
     assert [s.operation for s in report.steps][0] is StepOperation.SYNC_SCHEMA  # from the stored describes
 
 
+def test_a_cycle_reports_and_charges_the_calls_the_org_counted_not_its_login(emulator, engine, store, base_url,
+                                                                            ca_path):
+    """Before, a one-shot cycle's login counted as an API call: an idle `tandem sync` said 2 calls, its
+    steps and the budget's lanes charged 2, while the org counted 1."""
+    engine.run_cycle()
+    one_shot = SyncEngine(sync_client(base_url, ca_path), store)
+    before, spent = api_calls(emulator), one_shot.budget.state().total
+    report = one_shot.run_cycle()
+    assert report.succeeded and one_shot.client.logins == 1
+    assert report.api_calls == sum(s.api_calls for s in report.steps) == api_calls(emulator) - before == 1
+    assert one_shot.budget.state().total - spent == 1
+
+
 def test_the_cycle_after_a_large_load_costs_at_most_two_calls(emulator, store, http, base_url, ca_path,
                                                               reset_emulator):
     load_contacts(http, base_url, 5000)
