@@ -74,15 +74,15 @@ class SyncCollector(Collector):
     def _backlog(self, steps) -> GaugeMetricFamily:
         backlog = GaugeMetricFamily(
             "tandem_sync_backlog", "Records waiting: changes to push by the person's Salesforce object, and "
-            "records the last cycle's pull left for the next (failed or skipped).", labels=["object", "direction"])
+            "records the last cycle's pull left for the next (failed).", labels=["object", "direction"])
         waiting = {kind or "none": count for kind, count in self.store.outbox.count_by_object().items()}
         for name in ("Lead", "Contact", "none"):
             backlog.add_metric([name, "to_salesforce"], waiting.get(name, 0))
         last = [s for s in steps if s.cycle_id == steps[0].cycle_id] if steps else []
         left: Counter[str] = Counter()
         for step in last:
-            if step.operation.value.startswith("pull"):
-                left[step.object] += step.counts.failed + step.counts.skipped
+            if step.operation.value.startswith("pull"):  # skipped: read and found unchanged, not left
+                left[step.object] += step.counts.failed
         for name in ("Contact", "Lead", "Account"):
             backlog.add_metric([name, "from_salesforce"], left.get(name, 0))
         return backlog

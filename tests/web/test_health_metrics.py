@@ -187,3 +187,21 @@ def test_the_last_cycle_start_is_when_its_first_step_started(make_app, api_store
         ready = client.get("/ready").json()
     assert samples[("tandem_last_cycle_start_timestamp_seconds", ())] == began.timestamp()
     assert ready["lastCycleStartedAt"] == began.isoformat()
+
+
+def test_records_a_pull_read_and_found_unchanged_are_no_backlog_from_salesforce(make_app, api_store, base_url,
+                                                                                 ca_path, reset_emulator):
+    """Before, the pull's skipped records (read, nothing to change: the first cycle's Accounts, the
+    echo of a push) showed as records waiting in Salesforce, though the next pull reads nothing."""
+    engine = SyncEngine(emulator_client(base_url, ca_path), api_store)
+    first = engine.run_cycle()
+    assert first.failure is None
+    assert sum(s.counts.skipped for s in first.steps if s.operation is StepOperation.PULL_UPDATES) > 0
+    with TestClient(make_app()) as client:
+        samples = _samples(client.get("/metrics").text)
+    left = {labels: value for (name, labels), value in samples.items()
+            if name == "tandem_sync_backlog" and ("direction", "from_salesforce") in labels}
+    second = engine.run_cycle()
+    read = sum(s.counts.new + s.counts.updated + s.counts.deleted + s.counts.skipped
+               for s in second.steps if s.operation is StepOperation.PULL_UPDATES)
+    assert read == 0 and len(left) == 3 and sum(left.values()) == 0
