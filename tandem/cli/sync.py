@@ -213,8 +213,6 @@ def status(
                 state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5), policy=policy)
             if salesforce:
                 state["salesforce"] = {"reachable": problem is None, "problem": problem}
-            sync_errors.annotate(store, state["errors"])
-            state["errors"].sort(key=lambda e: e["resolved"])
         if as_json:
             print_json(state)
             return

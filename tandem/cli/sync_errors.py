@@ -7,24 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tandem.people.models import ErrorLevel, PendingState
+from tandem.people.models import ErrorLevel
 from tandem.people.store import PersonStore
+from tandem.sync.status import annotate_errors
 
 
 def annotate(store: PersonStore, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The errors (as `tandem status --json` shows them) with `email` and `resolved` added."""
-    people = {e["personId"] for e in errors if e["personId"]}
-    emails = {p.id: p.as_json().get("email") for p in store.persons.get_many(sorted(people))}
-    refused: dict[int, list[str]] = {}
-    for change in store.outbox.find(person_ids=sorted(people), states=[PendingState.FAILED]) if people else ():
-        refused.setdefault(change.person_id, []).append(change.field)
-    resolved = store.history.resolved_ids([e["id"] for e in errors])
-    for error in errors:
-        error["email"] = emails.get(error["personId"])
-        error["resolved"] = error["id"] in resolved
-        if error["personId"]:
-            error["refusedFields"] = refused.get(error["personId"], [])
-    return errors
+    return annotate_errors(store, errors)
 
 
 def who(error: dict[str, Any]) -> str:

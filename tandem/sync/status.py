@@ -110,9 +110,27 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
         },
         "budget": budget.as_json(),
         "apiUsage": usage,
-        "errors": [
+        "errors": annotate_errors(store, [
             {"id": e.id, "occurredAt": e.occurred_at.isoformat(), "level": e.level.value, "errorCode": e.error_code,
              "message": e.message, "object": e.object, "sfdcId": e.sfdc_id, "personId": e.person_id}
             for e in errors
-        ],
+        ]),
     }
+
+
+def annotate_errors(store: PersonStore, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors, those still to fix first, with `email`, `resolved` (the store's rule, `SyncHistory.resolved_ids`, the web UI's
+    too) and, for a person's, `refusedFields`: the fields of its changes still waiting refused."""
+    people = {e["personId"] for e in errors if e["personId"]}
+    emails = {p.id: p.as_json().get("email") for p in store.persons.get_many(sorted(people))}
+    refused: dict[int, list[str]] = {}
+    for change in store.outbox.find(person_ids=sorted(people), states=[PendingState.FAILED]) if people else ():
+        refused.setdefault(change.person_id, []).append(change.field)
+    resolved = store.history.resolved_ids([e["id"] for e in errors])
+    for error in errors:
+        error["email"] = emails.get(error["personId"])
+        error["resolved"] = error["id"] in resolved
+        if error["personId"]:
+            error["refusedFields"] = refused.get(error["personId"], [])
+    errors.sort(key=lambda e: e["resolved"])  # the ones still to fix first, each part newest first
+    return errors

@@ -266,3 +266,22 @@ def test_an_unreachable_org_is_713_with_what_to_check(make_app, ca_path, api_sto
         answer = client.post(f"/rest/v1/leads/{pid}/syncToSfdc.json").json()
     [error] = answer["errors"]
     assert error["code"] == "713" and "TANDEM_SF_LOGIN_URL" in error["message"], error
+
+
+def test_status_names_each_error_s_person_and_whether_it_is_resolved_as_tandem_status_does(
+        sf_api, api_store, base_url, ca_path) -> None:
+    """Before, the REST status listed errors without `email`, `refusedFields` and `resolved`: a refusal
+    fixed long ago looked like one still waiting."""
+    from tandem.people.origin import ChangeOrigin
+
+    [samir] = api_store.persons.find_by_email("samir@initech.example")
+    engine = SyncEngine(emulator_client(base_url, ca_path), api_store)
+    api_store.persons.update(samir.id, {"phone": "not-a-number"}, origin=ChangeOrigin.API)
+    engine.run_cycle()
+    [refused] = sf_api.get("/rest/v1/sfdc/status.json").json()["result"][0]["errors"]
+    assert (refused["personId"], refused["email"], refused["refusedFields"], refused["resolved"]) == (
+        samir.id, "samir@initech.example", ["phone"], False)
+    api_store.persons.update(samir.id, {"phone": "555-0100"}, origin=ChangeOrigin.API)
+    engine.run_cycle()
+    [fixed] = sf_api.get("/rest/v1/sfdc/status.json").json()["result"][0]["errors"]
+    assert (fixed["id"], fixed["refusedFields"], fixed["resolved"]) == (refused["id"], [], True)
