@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from tandem.people.models import CycleStep, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
+from tandem.sync.budget import next_midnight
 from tandem.sync.scheduler import LIMIT_PAUSE, idle_interval
 
 RUNNING, PAUSED, FAILING, WAITING = "running", "paused", "failing", "waiting"
@@ -63,6 +64,9 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
         step = failed[0]
         return SyncState(FAILING, f"{step.object} {step.operation.value} failed: {step.message or 'no message'}",
                          ended + max(wait, timedelta(seconds=interval_seconds)))
+    spent = next((s for s in last if s.status is StepStatus.INCOMPLETE and _lane_spent(s)), None)
+    if spent is not None and now < next_midnight(ended):  # `tandem run` starts no cycle before the lane opens
+        return SyncState(WAITING, (spent.message or "").removeprefix("stopped: "), next_midnight(ended))
     due = ended + timedelta(seconds=expected_rest(steps, interval_seconds, idle_interval_max_seconds))
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
@@ -92,6 +96,11 @@ def _quiet(cycle: list[CycleStep]) -> bool:
     return all(s.status is StepStatus.SUCCEEDED and (s.operation is StepOperation.SYNC_SCHEMA or
                                                      s.counts.new + s.counts.updated + s.counts.deleted
                                                      + s.counts.failed == 0) for s in cycle)
+
+
+def _lane_spent(step: CycleStep) -> bool:
+    """The step stopped because the API budget's cycle lane was spent (`BudgetSpent`)."""
+    return "the API budget's cycle lane is spent" in (step.message or "")
 
 
 def _limit(step: CycleStep) -> bool:

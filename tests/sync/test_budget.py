@@ -320,3 +320,23 @@ def test_no_cycle_starts_in_quiet_hours(base_url, ca_path, reset_emulator, store
     assert run_forever(engine, 300, OneWait(), on_wait=said.append) == 0
     assert waits == [6.5 * 3600] and said == ["quiet hours: the next cycle starts at 06:00 UTC"]
     assert store.steps.recent(limit=1) == []
+
+
+def test_the_sync_state_waits_for_the_lane_to_open_after_a_cycle_stopped_at_it(base_url, ca_path, reset_emulator,
+                                                                              store):
+    """Before, the dashboard said the sync would run again one interval later, then asked whether
+    `tandem run` was running, while it rightly waited for midnight."""
+    from tandem.sync.sync_state import WAITING, sync_state
+
+    clock = Clock(datetime.now(UTC).replace(hour=15, minute=0))
+    engine = engine_for(base_url, ca_path, store, parse_policy({"budget": {"daily_calls": 10_000}}), clock)
+    engine.run_cycle()
+    spent = engine.budget.state().total
+    tight = engine_for(base_url, ca_path, store, parse_policy({"budget": {"daily_calls": spent + 1}}), clock)
+    report = tight.run_cycle()
+    assert report.budget_stop is not None
+    midnight = datetime.combine(clock.now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    for later in (timedelta(minutes=1), timedelta(hours=2)):
+        state = sync_state(store, clock.now + later, 300)
+        assert state.kind == WAITING and "cycle lane is spent" in state.reason
+        assert state.until == midnight
