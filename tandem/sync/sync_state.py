@@ -64,9 +64,9 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
         step = failed[0]
         return SyncState(FAILING, f"{step.object} {step.operation.value} failed: {step.message or 'no message'}",
                          ended + max(wait, timedelta(seconds=interval_seconds)))
-    spent = next((s for s in last if s.status is StepStatus.INCOMPLETE and _lane_spent(s)), None)
-    if spent is not None and now < next_midnight(ended):  # `tandem run` starts no cycle before the lane opens
-        return SyncState(WAITING, (spent.message or "").removeprefix("stopped: "), next_midnight(ended))
+    spent = lane_spent(last, now)
+    if spent is not None:  # `tandem run` starts no cycle before the lane opens
+        return SyncState(WAITING, spent, next_midnight(ended))
     due = ended + timedelta(seconds=expected_rest(steps, interval_seconds, idle_interval_max_seconds))
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
@@ -98,9 +98,14 @@ def _quiet(cycle: list[CycleStep]) -> bool:
                                                      + s.counts.failed == 0) for s in cycle)
 
 
-def _lane_spent(step: CycleStep) -> bool:
-    """The step stopped because the API budget's cycle lane was spent (`BudgetSpent`)."""
-    return "the API budget's cycle lane is spent" in (step.message or "")
+def lane_spent(cycle: list[CycleStep], now: datetime) -> str | None:
+    """Why no cycle starts before midnight UTC, when one of the cycle's steps stopped because the API
+    budget's cycle lane was spent (`BudgetSpent`) that same UTC day; else None."""
+    for step in cycle:
+        if (step.status is StepStatus.INCOMPLETE and "the API budget's cycle lane is spent" in (step.message or "")
+                and now < next_midnight(step.ended_at or step.started_at)):
+            return (step.message or "").removeprefix("stopped: ")
+    return None
 
 
 def _limit(step: CycleStep) -> bool:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
-from tandem.sync.sync_state import RECENT_STEPS, expected_rest
+from tandem.sync.sync_state import RECENT_STEPS, expected_rest, lane_spent
 
 router = APIRouter(include_in_schema=False)
 STALE_INTERVALS = 3
@@ -58,6 +58,10 @@ def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], dat
                                           f"{step.message or 'no message'}", "lastCycleStartedAt": started.isoformat()}
     rest = expected_rest(steps, interval_seconds, idle_interval_max_seconds)
     if now() - started > timedelta(seconds=rest + interval_seconds * (STALE_INTERVALS - 1)):
+        spent = lane_spent(last, now())
+        if spent is not None:  # `tandem run` starts no cycle until the lane opens: not stopped, held back
+            return {"ready": False, "reason": f"the sync waits for the API budget: {spent}",
+                    "lastCycleStartedAt": started.isoformat()}
         return {"ready": False, "reason": f"no sync cycle has started for {STALE_INTERVALS} intervals "
                                           f"(the last at {started.isoformat()})", "lastCycleStartedAt": started.isoformat()}
     return {"ready": True, "reason": "the database answers and the sync keeps up",

@@ -205,3 +205,19 @@ def test_records_a_pull_read_and_found_unchanged_are_no_backlog_from_salesforce(
     read = sum(s.counts.new + s.counts.updated + s.counts.deleted + s.counts.skipped
                for s in second.steps if s.operation is StepOperation.PULL_UPDATES)
     assert read == 0 and len(left) == 3 and sum(left.values()) == 0
+
+
+def test_ready_names_the_spent_api_budget_when_no_cycle_runs_for_it(make_app, api_store):
+    """Before, a sync waiting for the budget's cycle lane to open read as if `tandem run` had stopped."""
+    began = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    schema = api_store.steps.start("All", StepOperation.SYNC_SCHEMA, cycle_id="spent", now=began)
+    api_store.steps.finish(schema.id, StepStatus.SUCCEEDED, now=began)
+    pull = api_store.steps.start("Account", StepOperation.PULL_UPDATES, cycle_id="spent", now=began)
+    api_store.steps.finish(pull.id, StepStatus.INCOMPLETE, now=began, message=(
+        "stopped: the API budget's cycle lane is spent (31 of 31 calls today); it opens again at 2026-12-02 00:00 UTC"))
+    later = {"now": began + timedelta(seconds=181)}
+    with TestClient(make_app(sync_interval_seconds=60, now=lambda: later["now"])) as client:
+        waiting = client.get("/ready")
+    assert waiting.status_code == 503
+    assert waiting.json()["reason"] == ("the sync waits for the API budget: the API budget's cycle lane is spent "
+                                        "(31 of 31 calls today); it opens again at 2026-12-02 00:00 UTC")
