@@ -221,3 +221,12 @@ def test_ready_names_the_spent_api_budget_when_no_cycle_runs_for_it(make_app, ap
     assert waiting.status_code == 503
     assert waiting.json()["reason"] == ("the sync waits for the API budget: the API budget's cycle lane is spent "
                                         "(31 of 31 calls today); it opens again at 2026-12-02 00:00 UTC")
+
+
+def test_the_plain_access_line_names_the_client_address(make_app, caplog):
+    """Before, only the JSON log had the address: a plain line said `GET /health 200 1.2 ms`."""
+    caplog.set_level(logging.INFO, logger="tandem.web.access")
+    with TestClient(make_app()) as client:
+        client.get("/health")
+    [line] = [r for r in caplog.records if r.name == "tandem.web.access"]
+    assert line.client and line.getMessage().endswith(f" ms {line.client}")
