@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
+from tandem.people.database import outage_reason
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
 from tandem.sync.sync_state import RECENT_STEPS, expected_rest, lane_spent
@@ -45,7 +47,8 @@ def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], dat
     try:
         steps = store.steps.recent(limit=RECENT_STEPS)
     except Exception as error:  # any failure to read is "the database does not answer"
-        return {"ready": False, "reason": f"the database does not answer: {type(error).__name__}"}
+        said = outage_reason(error) if isinstance(error, DBAPIError) else type(error).__name__  # never a URL
+        return {"ready": False, "reason": f"the database does not answer: {said}"}
     if not steps:
         return {"ready": True, "reason": "no sync cycle has run yet"}
     cycle_id = steps[0].cycle_id

@@ -94,6 +94,26 @@ def test_ready_says_the_database_does_not_answer(make_app, tmp_path, clock):
     assert answer.json()["reason"].startswith("the database does not answer")
 
 
+def test_ready_says_what_the_database_said_as_metrics_does(make_app, tmp_path, clock):
+    """Before, the reason was the error's class alone (`the database does not answer: OperationalError`)."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = PersonStore(f"sqlite:///{folder / 'gone.db'}")
+    store.migrate()
+    from tandem.web.app import create_app
+    from tests.web.conftest import CREDENTIALS
+
+    app = create_app(store, CREDENTIALS, clock=clock)
+    shutil.rmtree(folder)
+    store._db.dispose()
+    with TestClient(app) as client:
+        ready, metrics = client.get("/ready"), client.get("/metrics")
+    store.close()
+    assert (ready.status_code, metrics.status_code) == (503, 503)
+    said = metrics.text.strip().removeprefix("the database is unavailable (").removesuffix(")")
+    assert said and ready.json()["reason"] == f"the database does not answer: {said}"
+
+
 def test_metrics_parse_and_count_cycles_calls_backlog_errors_and_actions(make_app, api_store, base_url, ca_path,
                                                                          reset_emulator):
     engine = SyncEngine(emulator_client(base_url, ca_path), api_store)
