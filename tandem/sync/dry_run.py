@@ -104,14 +104,16 @@ class DryRun:
         report = DryRunReport()
         puller = Puller(self.workspace, catalog, self.policy)
         effects = _PullEffects()
+        reads = 1  # the cycle asks the objects' first pages in one composite call; each further call adds one
         for object_name in PULL_ORDER:
-            report.pull[object_name] = self._pull(puller, object_name, catalog, report, effects)
+            report.pull[object_name], calls = self._pull(puller, object_name, catalog, report, effects)
+            reads += calls - 1
         held = self._held_after(effects)
         for object_name in PUSH_ORDER:
             report.push[object_name] = self._push(object_name, catalog, report, held.get(object_name, {}))
         spent = self.client.calls - calls_before
         pushes = sum(ceil(p["persons"] / COLLECTION_LIMIT) * 2 for p in report.push.values())
-        report.api_calls = {"spentByThisDryRun": spent, "read": spent, "push": pushes, "cycle": spent + pushes}
+        report.api_calls = {"spentByThisDryRun": spent, "read": reads, "push": pushes, "cycle": reads + pushes}
         return report
 
     def _catalog(self) -> Catalog:
@@ -123,7 +125,9 @@ class DryRun:
     # -- pull ----------------------------------------------------------------------------------------
 
     def _pull(self, puller: Puller, object_name: str, catalog: Catalog, report: DryRunReport,
-              effects: _PullEffects) -> dict[str, Any]:
+              effects: _PullEffects) -> tuple[dict[str, Any], int]:
+        """What the pull of `object_name` would do, and the calls it took to read (as the cycle would)."""
+        calls_before = self.client.calls
         cursor = self.workspace.cursor(object_name)
         condition = puller.filters.pull_condition(object_name, catalog)
         rows = self.client.query(pull_query(object_name, catalog, cursor, condition), include_deleted=True)
@@ -145,7 +149,8 @@ class DryRun:
             report.filtered_out[object_name] = self._leavers(object_name, cursor, puller, effects)
         return {"records": tally["read"], "create": tally["new"], "update": tally["updated"],
                 "unchanged": tally["skipped"], "delete": tally["deleted"], "convert": tally["converted"],
-                "filter": condition, "created": created[:LISTED], "updated": updated[:LISTED]}
+                "filter": condition, "created": created[:LISTED], "updated": updated[:LISTED]}, \
+            self.client.calls - calls_before
 
     @staticmethod
     def _count(plan: PagePlan, tally: Counter[str], created: list[str], updated: list[dict[str, Any]]) -> None:

@@ -209,3 +209,12 @@ def test_a_dry_run_counts_what_a_merge_in_salesforce_fills_on_the_winner(engine,
     cycle = engine.run_cycle()
     [step] = [s for s in cycle.steps if s.object == "Contact" and s.operation is StepOperation.PUSH_UPDATES]
     assert step.counts.updated == 1 and sf.Contact.get(hank.link.sfdc_id)["Birthdate"] == "1985-07-04"
+
+
+def test_a_dry_run_forecasts_the_calls_the_cycle_then_spends(engine, store, emulator, changed_both_sides):
+    """Before, the cycle's reads were forecast as the dry run's own (a query per object), while the
+    cycle reads the three objects' first pages in one composite call."""
+    forecast = DryRun(engine).run().as_json()["apiCalls"]
+    before = emulator.org.api_usage()[0]
+    assert engine.run_cycle().succeeded
+    assert forecast["cycle"] == emulator.org.api_usage()[0] - before == forecast["read"] + forecast["push"]
