@@ -30,6 +30,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -268,7 +269,8 @@ def _fresh_database(server_url: str | None, workdir: Path) -> tuple[str, Any]:
     """An empty database for one pull, and how to drop it afterwards."""
     if server_url is None:
         path = workdir / f"pull-{uuid.uuid4().hex[:8]}.db"
-        return f"sqlite:///{path}", lambda: [p.unlink(missing_ok=True) for p in workdir.glob(f"{path.name}*")]
+        return f"sqlite:///{path}", lambda: [shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+                                             for p in workdir.glob(f"{path.name}*")]  # the claims' folder too
     admin_url = sa.make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"tandem_bench_{uuid.uuid4().hex[:12]}"
