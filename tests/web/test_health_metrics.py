@@ -76,25 +76,7 @@ def test_ready_while_a_quiet_org_lets_tandem_run_rest_longer(make_app, api_store
     assert stale.status_code == 503
 
 
-def test_ready_says_the_database_does_not_answer(make_app, tmp_path, clock):
-    folder = tmp_path / "db"
-    folder.mkdir()
-    store = PersonStore(f"sqlite:///{folder / 'gone.db'}")
-    store.migrate()
-    from tandem.web.app import create_app
-    from tests.web.conftest import CREDENTIALS
-
-    app = create_app(store, CREDENTIALS, clock=clock)
-    shutil.rmtree(folder)
-    store._db.dispose()
-    with TestClient(app) as client:
-        answer = client.get("/ready")
-    store.close()
-    assert answer.status_code == 503
-    assert answer.json()["reason"].startswith("the database does not answer")
-
-
-def test_ready_says_what_the_database_said_as_metrics_does(make_app, tmp_path, clock):
+def test_ready_says_the_database_does_not_answer_and_what_it_said_as_metrics_does(make_app, tmp_path, clock):
     """Before, the reason was the error's class alone (`the database does not answer: OperationalError`)."""
     folder = tmp_path / "db"
     folder.mkdir()
