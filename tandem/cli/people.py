@@ -20,7 +20,7 @@ from tandem.people.activities import ACTIVITY_TYPES
 from tandem.people.models import Activity, ErrorLevel, PendingState, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
-from tandem.cli.wiring import create_store, refuse_newer_schema, shown_url, store_for
+from tandem.cli.wiring import create_store, shown_url, store_for
 
 CLI_SOURCE = ChangeOrigin.CLI
 
@@ -71,7 +71,7 @@ def init(database_url: DatabaseUrl = None) -> None:
         url = _settings(database_url).database_url
         store = create_store(url)
         try:
-            refuse_newer_schema(store, url)
+            store.refuse_newer_schema(named=f"the database {shown_url(url)}")
             before = store.schema_revision()
             store.migrate()
         except sa.exc.OperationalError as error:

@@ -64,14 +64,6 @@ def create_store(url: str) -> PersonStore:
         raise StoreError(f"cannot open the database {shown_url(url)}: {str(error.orig).strip()}") from None
 
 
-def refuse_newer_schema(store: PersonStore, url: str) -> None:
-    """A database a newer Tandem migrated is named with its revision, never migrated or opened by this one."""
-    newer = store.newer_revision()
-    if newer is not None:
-        raise StoreError(f"the database {shown_url(url)} was migrated by a newer Tandem (schema revision {newer}; "
-                         f"this one knows up to {store.head_revision()}): run that version of Tandem or a later one")
-
-
 def open_store(settings: Settings) -> PersonStore:
     """The people store, which must be set up (`tandem init`); the caller closes it. Nothing is created."""
     path = sqlite_file(settings.database_url)
@@ -79,15 +71,15 @@ def open_store(settings: Settings) -> PersonStore:
         raise StoreError(f"no database at {path.resolve()}: run `tandem init` first")
     store = create_store(settings.database_url)
     try:
-        newer = store.newer_revision()
+        store.refuse_newer_schema(named=f"the database {shown_url(settings.database_url)}")
         missing = store.needs_migration()
     except sa.exc.DatabaseError as error:  # a file that is no database too
         store.close()
         raise StoreError(f"cannot open the database {shown_url(settings.database_url)}: "
                          f"{str(error.orig).strip()}") from None
-    if newer is not None:
+    except StoreError:
         store.close()
-        refuse_newer_schema(store, settings.database_url)
+        raise
     if missing:
         store.close()
         raise StoreError(f"the database {shown_url(settings.database_url)} is not set up (or out of date): "

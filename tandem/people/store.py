@@ -111,17 +111,16 @@ class PersonStore:
         """The database's schema revision (None before the first migration)."""
         return self._db.revision()
 
-    def refuse_newer_schema(self, while_running: bool = False) -> None:
-        """`StoreError` once a newer Tandem migrated the database: this code does not know its tables."""
+    def refuse_newer_schema(self, while_running: bool = False, named: str = "the database") -> None:
+        """`StoreError` once a newer Tandem migrated the database (`named` so in the message): this
+        code does not know its tables."""
         newer = self.newer_revision()
         if newer is None:
             return
-        if while_running:
-            raise StoreError(f"the database was migrated by a newer Tandem while this process ran (schema revision "
-                             f"{newer}; this one knows up to {self.head_revision()}): start this process again "
-                             "with that version of Tandem or a later one")
-        raise StoreError(f"the database was migrated by a newer Tandem (schema revision {newer}; "
-                         f"this one knows up to {self.head_revision()}): run that version of Tandem or a later one")
+        when = " while this process ran" if while_running else ""
+        then = "start this process again with" if while_running else "run"
+        raise StoreError(f"{named} was migrated by a newer Tandem{when} (schema revision {newer}; this one knows up "
+                         f"to {self.head_revision()}): {then} that version of Tandem or a later one")
 
     def newer_revision(self) -> str | None:
         """The schema's revision when no migration of this Tandem made it (a newer Tandem did), else None."""
