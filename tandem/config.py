@@ -231,15 +231,20 @@ def _config_path() -> Path | None:
     return default if default.is_file() else None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml_file(path: Path) -> dict[str, Any]:
+    """A TOML file's tables; a file that cannot be read as TOML is a `ConfigError` naming it, in one line."""
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    values = read_toml_file(path)
     known = set(Settings.model_fields)
     for key in values:
         if key not in known:

@@ -14,7 +14,6 @@ behaviour: Contact fields Salesforce wins, Lead fields Tandem wins, every record
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -24,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tandem.config import read_toml_file
 from tandem.errors import ConfigError
 from tandem.sync.fields import DEFAULT_MAPPING
 from tandem.sync.merge import DEFAULT_RULES, Rule, Winner, rule_of
@@ -204,15 +204,7 @@ def load_policy_file(path: Path) -> SyncPolicy:
     """The `[sync]` policy of a `tandem.toml`-shaped file (its other tables are ignored)."""
     if not path.is_file():
         raise ConfigError(str(path), "no such file")
-    try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), f"not valid TOML: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot be read: {exc.strerror or exc}") from None
-    return parse_policy(values.get("sync"))
+    return parse_policy(read_toml_file(path).get("sync"))
 
 
 def _only(table: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
