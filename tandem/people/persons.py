@@ -35,9 +35,9 @@ from tandem.people.validation import storable
 
 
 _NO_LINK = tuple(SalesforceLink().as_fields().values())
+"""The link row of a person with no Salesforce record."""
 MAX_PERSON_ID = 2**31 - 1
 """The largest id a person can have (PostgreSQL's `integer`)."""
-"""The link row of a person with no Salesforce record."""
 
 
 class Persons:

@@ -8,7 +8,6 @@ connection that stays open.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -31,6 +30,7 @@ from tandem.web.envelope import ApiFailure, Codes, failure
 from tandem.web.failures import LastResortMiddleware, database_unavailable, system_error
 from tandem.web.limits import API_CLIENT, ApiLimits, LimitsMiddleware
 from tandem.web.metrics import Metrics
+from tandem.web.parameters import as_named_in_body
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.throttle import TokenGuard
 from tandem.sync.cycle import SyncEngine
@@ -54,7 +54,7 @@ def _validation_failure(error: RequestValidationError) -> Response:
     first = error.errors()[0] if error.errors() else {}
     if first.get("type") == "json_invalid":
         return failure(Codes.INVALID_JSON, "Invalid JSON")
-    where = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), str(list(first.get("loc", ("request",)))[-1]))  # leadId
+    where = as_named_in_body(str(list(first.get("loc", ("request",)))[-1]))
     return failure(Codes.INVALID_VALUE, f"Invalid value for '{where}': {first.get('msg', 'invalid')}")
 
 

@@ -17,10 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from starlette.requests import Request
 
+from tandem.people.persons import MAX_PERSON_ID
 from tandem.salesforce.ids import is_well_formed, to_18, with_case
 from tandem.web.envelope import ApiFailure, Codes
 
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_PERSON_ID
+"""The largest id the API takes (the store's ids are PostgreSQL `integer`s)."""
 MAX_JSON_DIGITS = 40
 """A JSON body's integers longer than this are refused (1001) before Python converts them."""
 M = TypeVar("M", bound=BaseModel)
@@ -156,3 +158,9 @@ def salesforce_id(field: str, value: Any) -> Any:
     if len(value) == 15 and is_well_formed(value):
         return to_18(value)
     return with_case(value)
+
+
+def as_named_in_body(name: str) -> str:
+    """A Python name (`lead_id`) as a request names it (`leadId`)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -6,7 +6,6 @@ and closed when the server stops; one SyncEngine serves every call.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from tandem.errors import (
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, success
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema
-from tandem.web.parameters import MAX_ID, boolean, ids, integer, json_body, multi, validated
+from tandem.web.parameters import MAX_ID, as_named_in_body, boolean, ids, integer, json_body, multi, validated
 
 router = APIRouter(tags=["sync"], responses=REST_RESPONSES)
 
@@ -90,8 +89,7 @@ def _failure_for(error: Exception) -> ApiFailure:
     if isinstance(error, NotFound):
         return ApiFailure(Codes.LEAD_NOT_FOUND, str(error) or "Lead not found")
     if isinstance(error, InvalidInput):
-        field = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), error.field)  # as the body names it
-        return ApiFailure(Codes.INVALID_DATA, f"Invalid value for '{field}': {error.reason}")
+        return ApiFailure(Codes.INVALID_DATA, f"Invalid value for '{as_named_in_body(error.field)}': {error.reason}")
     if isinstance(error, RecordRejected):
         fields = f" (fields: {', '.join(error.fields)})" if error.fields else ""
         return ApiFailure(Codes.INVALID_DATA, f"Salesforce refused the record: {error}{fields}")
