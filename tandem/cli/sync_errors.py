@@ -12,11 +12,6 @@ from tandem.people.store import PersonStore
 from tandem.sync.status import annotate_errors
 
 
-def annotate(store: PersonStore, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The errors (as `tandem status --json` shows them) with `email` and `resolved` added."""
-    return annotate_errors(store, errors)
-
-
 def who(error: dict[str, Any]) -> str:
     if error["personId"] is None:
         return error["object"] if error.get("object") not in (None, "All") else "the cycle"
@@ -42,4 +37,4 @@ def refusals_since(store: PersonStore, since: datetime) -> list[str]:
     found = store.sync_errors.recent(since=since, level=ErrorLevel.RECORD, limit=20)
     errors = [{"id": e.id, "occurredAt": e.occurred_at.isoformat(), "personId": e.person_id, "object": e.object,
                "errorCode": e.error_code, "message": e.message} for e in found]
-    return [f"{who(e)}: {code(e)}{e['message']}" for e in annotate(store, errors)]
+    return [f"{who(e)}: {code(e)}{e['message']}" for e in annotate_errors(store, errors)]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tandem.cli.sync_errors import annotate
 from tandem.errors import ConfigError, NotFound
 from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
@@ -286,7 +285,7 @@ def _standing(store, person_id):
     """The filters the person's flags `tandem status` lists as not resolved are outside of; the UI's list
     of unresolved errors and the engine's flagged list say the same."""
     state = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))
-    listed = [e for e in annotate(store, state["errors"])
+    listed = [e for e in state["errors"]
               if e["errorCode"] == "OUTSIDE_SYNC_FILTER" and e["personId"] == person_id and not e["resolved"]]
     rules = sorted({PUSH_FILTER if PUSH_FILTER in e["message"] else PULL_FILTER for e in listed})
     since = datetime.now(UTC) - timedelta(days=5)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from tandem.cli.sync_errors import annotate
 from tandem.people.models import ErrorLevel, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.status import sync_status
@@ -30,7 +29,7 @@ def test_an_error_whose_refused_change_was_dropped_is_resolved_everywhere_with_n
         row = re.search(rf'<tr class="(\w+)" data-error-id="{error.id}">(.*?)</tr>', client.get("/ui/errors").text,
                         re.S)
         person_page = client.get(f"/ui/persons/{person.id}").text
-        [status] = annotate(store, sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))["errors"])
+        [status] = sync_status(store, now=datetime.now(UTC), error_window=timedelta(days=5))["errors"]
         return row.group(1), "Retry" in row.group(2), re.search(r'<li class="(\w+)">', person_page).group(1), \
             status["resolved"]
 
