@@ -39,10 +39,15 @@ class BudgetSpent(TandemError):
         self.spent = spent
         self.limit = limit
         self.until = until
-        super().__init__(f"the API budget's {lane.value} lane is spent ({spent} of {limit} calls today); "
+        super().__init__(f"{spent_words(lane)} ({spent} of {limit} calls today); "
                          f"it opens again at {until:%Y-%m-%d %H:%M} UTC")
 
     hint = "wait, or run with --ignore-budget"
+
+
+def spent_words(lane: Lane) -> str:
+    """How `BudgetSpent` opens its message, by which a step it stopped is known again."""
+    return f"the API budget's {lane.value} lane is spent"
 
 
 def next_midnight(moment: datetime) -> datetime:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tandem.people.models import CycleStep, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
-from tandem.sync.budget import next_midnight
+from tandem.sync.budget import Lane, next_midnight, spent_words
 from tandem.sync.scheduler import LIMIT_PAUSE, idle_interval
 
 RUNNING, PAUSED, FAILING, WAITING = "running", "paused", "failing", "waiting"
@@ -102,7 +102,7 @@ def lane_spent(cycle: list[CycleStep], now: datetime) -> str | None:
     """Why no cycle starts before midnight UTC, when one of the cycle's steps stopped because the API
     budget's cycle lane was spent (`BudgetSpent`) that same UTC day; else None."""
     for step in cycle:
-        if (step.status is StepStatus.INCOMPLETE and "the API budget's cycle lane is spent" in (step.message or "")
+        if (step.status is StepStatus.INCOMPLETE and spent_words(Lane.CYCLE) in (step.message or "")
                 and now < next_midnight(step.ended_at or step.started_at)):
             return (step.message or "").removeprefix("stopped: ")
     return None
