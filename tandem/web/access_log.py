@@ -41,6 +41,8 @@ class AccessLogMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.requests.labels(route, str(status)).observe(seconds)
             client = scope.get("client")
+            address = client[0] if client else None
             access_log.info("%s %s %d %.1f ms %s", scope.get("method"), scope.get("path"), status, seconds * 1000,
-                            client[0] if client else "-", extra={"method": scope.get("method"), "path": scope.get("path"), "status": status,
-                                   "durationMs": round(seconds * 1000, 1), "client": client[0] if client else None})
+                            address or "-", extra={"method": scope.get("method"), "path": scope.get("path"),
+                                                   "status": status, "durationMs": round(seconds * 1000, 1),
+                                                   "client": address})

@@ -166,14 +166,20 @@ def test_downgrade_puts_them_back_into_watermarks(database_url: str) -> None:
         db.dispose()
 
 
+def _added_by_a_pull(store: PersonStore) -> int:
+    """A person added as a pull adds one: linked, with its bases as one `person_bases` row."""
+    [person] = store.persons.add_linked([(Checked({"lastName": "A"}), SalesforceLink("Contact", "003000000000001AAA"))],
+                                        origin=ChangeOrigin.SALESFORCE)
+    with store.transaction():
+        store.bases.set_many({person: Checked({"lastName": "A", "title": "CEO"})}, new_persons=True)
+    return person
+
+
 def test_downgrade_turns_the_bases_persons_were_added_with_into_field_rows(database_url: str) -> None:
     store = PersonStore(database_url)
     try:
         store.migrate()
-        [person] = store.persons.add_linked([(Checked({"lastName": "A"}), SalesforceLink("Contact", "003000000000001AAA"))],
-                                            origin=ChangeOrigin.SALESFORCE)
-        with store.transaction():
-            store.bases.set_many({person: Checked({"lastName": "A", "title": "CEO"})}, new_persons=True)
+        person = _added_by_a_pull(store)
         store.bases.set(person, {"title": "CTO"})  # newer than the row it was added with
     finally:
         store.close()
@@ -255,10 +261,7 @@ def test_a_database_stamped_0012_by_the_old_lane_spend_migration_gets_person_bas
     store = PersonStore(database_url)
     try:
         store.migrate()
-        [person] = store.persons.add_linked([(Checked({"lastName": "A"}), SalesforceLink("Contact", "003000000000001AAA"))],
-                                            origin=ChangeOrigin.SALESFORCE)
-        with store.transaction():
-            store.bases.set_many({person: Checked({"lastName": "A", "title": "CEO"})}, new_persons=True)
+        person = _added_by_a_pull(store)
         assert store.bases.get(person) == {"lastName": "A", "title": "CEO"}
     finally:
         store.close()
