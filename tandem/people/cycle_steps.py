@@ -15,6 +15,11 @@ from tandem.people.models import CycleStep, StepCounts, StepOperation, StepStatu
 from tandem.people.tables import cycle_steps
 from tandem.people.validation import enum_member
 
+_COUNTS = ("new", "updated", "deleted", "failed", "skipped")
+_ADD_COUNTS = sa.update(cycle_steps).where(cycle_steps.c.id == sa.bindparam("step_id")).values({
+    f"{name}_count": cycle_steps.c[f"{name}_count"] + sa.bindparam(name, type_=sa.Integer()) for name in _COUNTS})
+"""A page's counts added to its step's: built once, as a pull runs it for every page."""
+
 
 class CycleSteps:
     def __init__(self, db: Database) -> None:
@@ -67,12 +72,8 @@ class CycleSteps:
     def count_so_far(self, step_id: int, counts: StepCounts) -> None:
         """Add what a page did to a running step, in the page's own transaction: a step whose process
         dies keeps the counts of every page it committed."""
-        c = cycle_steps.c
         with self._db.transaction() as connection:
-            connection.execute(sa.update(cycle_steps).where(c.id == step_id).values(
-                new_count=c.new_count + counts.new, updated_count=c.updated_count + counts.updated,
-                deleted_count=c.deleted_count + counts.deleted, failed_count=c.failed_count + counts.failed,
-                skipped_count=c.skipped_count + counts.skipped))
+            connection.execute(_ADD_COUNTS, {"step_id": step_id, **{name: getattr(counts, name) for name in _COUNTS}})
 
     def recent(self, since: datetime | None = None, limit: int | None = None) -> list[CycleStep]:
         """Steps, newest first."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -204,7 +205,7 @@ class RowShape:
         row = self._own.values(cells)
         for head, columns in self._nested:
             # a relationship with nothing in it is null, as REST says
-            row[head] = columns.values(cells) if any(cells[i] for i in columns.at) else None
+            row[head] = columns.values(cells) if any(columns.cells(cells)) else None
         return row
 
 
@@ -212,13 +213,15 @@ class _Columns:
     """Some columns of a results header, under their names (a relationship's without its prefix)."""
 
     def __init__(self, header: list[str], at: list[int], types: Mapping[str, str]) -> None:
-        self.at = at
         self.names = [header[i].partition(".")[2] or header[i] for i in at]
+        self.cells: Callable[[list[str]], Sequence[str]] = (
+            itemgetter(*at) if len(at) > 1 else lambda cells: (cells[at[0]],))
+        """A row's cells in these columns, in one C call."""
         self.typed = [(name, convert) for name, i in zip(self.names, at)
                       if (convert := _CONVERTERS.get(types.get(header[i].lower(), ""))) is not None]
 
     def values(self, cells: list[str]) -> dict[str, Any]:
-        values: dict[str, Any] = dict(zip(self.names, [cells[i] or None for i in self.at]))  # empty: null
+        values: dict[str, Any] = dict(zip(self.names, [cell or None for cell in self.cells(cells)]))  # empty: null
         for name, convert in self.typed:
             text = values[name]
             if text is not None:
