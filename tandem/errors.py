@@ -30,6 +30,12 @@ class TandemError(Exception):
     """Root of every error Tandem raises on purpose."""
 
 
+def one_line(error: BaseException) -> str:
+    """An error as one line: what happened, then what to do about it when something can be done."""
+    hint = getattr(error, "hint", None)
+    return f"{error}; {hint}" if hint else str(error)
+
+
 class ConfigError(TandemError):
     def __init__(self, setting: str, reason: str) -> None:
         self.setting = setting

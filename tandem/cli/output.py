@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 import typer
 
-from tandem.errors import TandemError
+from tandem.errors import TandemError, one_line
 from tandem.people.database import is_contention, outage_reason
 
 
@@ -34,12 +34,6 @@ def reported_errors() -> Iterator[None]:
 
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def one_line(error: BaseException) -> str:
-    """An error as one line: what happened, then what to do about it when something can be done."""
-    hint = getattr(error, "hint", None)
-    return f"{error}; {hint}" if hint else str(error)
 
 
 def camel_case(name: str) -> str:

@@ -14,11 +14,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tandem.cli import app, sync_errors
-from tandem.cli.output import one_line, print_json, reported_errors
+from tandem.cli.output import print_json, reported_errors
 from tandem.cli.policy import print_dry_run, print_forecast
 from tandem.cli.stop_signals import StopRequest, stop_on_signals
 from tandem.config import load_settings
-from tandem.errors import EmulatorUnavailable, SalesforceError
+from tandem.errors import EmulatorUnavailable, SalesforceError, one_line
 from tandem.people.models import StepOperation, StepStatus
 from tandem.cli.wiring import engine_on, salesforce_client, store_for
 from tandem.sync.budget import BudgetSpent

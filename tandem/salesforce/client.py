@@ -24,7 +24,14 @@ import tenacity
 from pydantic import SecretStr
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
-from tandem.errors import AuthenticationFailed, InvalidInput, SessionExpired, TransientError, Unreachable
+from tandem.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    SalesforceError,
+    SessionExpired,
+    TransientError,
+    Unreachable,
+)
 from tandem.salesforce.auth import Credentials, Token, login
 from tandem.salesforce.errors import error_for
 from tandem.salesforce.http import PinnedSession
@@ -75,6 +82,8 @@ class SalesforceClient:
         """The last refused login and when, while it stands: no login is tried until the pause is over."""
         self._token: Token | None = None
         self._sf: simple_salesforce.Salesforce | None = None
+        self._served_versions: list[str] | None = None
+        """The API versions the org serves, once a resource was not found (empty: unknown)."""
 
     @classmethod
     def from_settings(cls, settings: Any, *, login_url: str | None = None, ca_bundle: Any = None) -> SalesforceClient:
@@ -188,7 +197,26 @@ class SalesforceClient:
                                                    state.outcome.exception() if state.outcome else "?",
                                                    state.attempt_number + 1, self.max_attempts),
         )
-        return retrying(self._call_once, operation)
+        try:
+            return retrying(self._call_once, operation)
+        except SalesforceError as error:
+            raise self._explained(error) from None
+
+    def _explained(self, error: SalesforceError) -> SalesforceError:
+        """A resource not found because the org does not serve the configured API version (every
+        path names it) says so, and what to set; the versions are asked once, on the first such answer."""
+        if error.status != 404 or error.hint:
+            return error
+        if self._served_versions is None:
+            self._served_versions = []  # asked once, even if the asking fails
+            try:
+                self._served_versions = self.api_versions()
+            except SalesforceError:
+                pass
+        unserved = version_unserved(self.api_version, self._served_versions)
+        if unserved is not None:
+            error.hint = f"{unserved[0]}: {unserved[1]}"
+        return error
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -389,3 +417,12 @@ class SalesforceClient:
             return response.content
 
         return self._call(send)
+
+
+def version_unserved(api_version: str, served: Sequence[str]) -> tuple[str, str] | None:
+    """What is wrong and what to set when the org serves other API versions than `api_version`
+    (None when it serves it, or when what it serves is unknown)."""
+    if not served or api_version in served:
+        return None
+    return (f"the org does not serve API version {api_version} (it serves {served[0]} to {served[-1]})",
+            f"set TANDEM_SF_API_VERSION to one of them, such as {served[-1]}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tandem.errors import AuthenticationFailed, SalesforceError, Unreachable, UntrustedCertificate
-from tandem.salesforce.client import SalesforceClient
+from tandem.salesforce.client import SalesforceClient, version_unserved
 from tandem.salesforce.soql import quoted
 
 Level = Literal["ok", "warning", "problem"]
@@ -104,11 +104,8 @@ def _unserved_version(client: SalesforceClient) -> Finding | None:
         versions = client.api_versions()
     except SalesforceError:
         return None  # the describes will say what is wrong
-    if not versions or client.api_version in versions:
-        return None
-    return Finding("problem", "API version", f"the org does not serve API version {client.api_version} "
-                                             f"(it serves {versions[0]} to {versions[-1]})",
-                   f"set TANDEM_SF_API_VERSION to one of them, such as {versions[-1]}")
+    unserved = version_unserved(client.api_version, versions)
+    return None if unserved is None else Finding("problem", "API version", *unserved)
 
 
 def _api_usage(client: SalesforceClient, findings: list[Finding]) -> tuple[int, int] | None:

@@ -28,6 +28,7 @@ from tandem.errors import (
     TransientError,
     Unreachable,
     UntrustedCertificate,
+    one_line,
 )
 from tandem.people.locks import CycleLock
 from tandem.people.models import ErrorLevel, StepCounts, StepOperation, StepStatus
@@ -97,10 +98,7 @@ class CycleReport:
     @property
     def failure_message(self) -> str | None:
         """The failure with what to do about it, as `sync`, `run` and `status` show it."""
-        if self.failure is None:
-            return None
-        hint = getattr(self.failure, "hint", None)
-        return f"{self.failure}; {hint}" if hint else str(self.failure)
+        return None if self.failure is None else one_line(self.failure)
 
     @property
     def succeeded(self) -> bool:
@@ -258,7 +256,7 @@ class SyncEngine:
             return self._failed(step.id, object_name, operation, error, report.failure_message or str(error),
                                 self.client.calls - calls_before)
         except TandemError as error:
-            return self._failed(step.id, object_name, operation, error, str(error), self.client.calls - calls_before)
+            return self._failed(step.id, object_name, operation, error, one_line(error), self.client.calls - calls_before)
         self.meter.charge()
         stopped = self.stop_requested() or self._budget_stop is not None
         status = StepStatus.SUCCEEDED if counts.failed == 0 and not stopped else StepStatus.INCOMPLETE

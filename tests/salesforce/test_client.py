@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
-from tandem.errors import AuthenticationFailed, LimitExceeded, RecordRejected, TransientError
+from tandem.errors import AuthenticationFailed, LimitExceeded, RecordRejected, SalesforceError, TransientError
 from tandem.salesforce.auth import Credentials
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.http import PinnedSession
@@ -48,6 +48,23 @@ def test_query_answers_are_plain_dicts(client):
 def test_client_credentials_login(base_url, ca_path, reset_emulator):
     client = make_client(base_url, ca_path, username=None, password=None)
     assert client.describe("Contact")["name"] == "Contact"
+
+
+def test_a_resource_not_found_under_an_unserved_api_version_names_the_versions_served(base_url, ca_path,
+                                                                                     reset_emulator):
+    client = make_client(base_url, ca_path, api_version="99.0")
+    for _ in range(2):
+        with pytest.raises(SalesforceError) as info:
+            client.describe("Contact")
+        assert info.value.hint == ("the org does not serve API version 99.0 (it serves 20.0 to 62.0): "
+                                   "set TANDEM_SF_API_VERSION to one of them, such as 62.0")
+    assert client.calls == 3  # the versions asked once
+
+
+def test_a_record_not_found_under_a_served_api_version_has_no_version_hint(client):
+    with pytest.raises(SalesforceError) as info:
+        client.request("GET", "sobjects/Contact/003000000000000AAA")
+    assert info.value.status == 404 and info.value.hint is None
 
 
 def test_bad_password_is_authentication_failed_without_the_secret(base_url, ca_path, reset_emulator):
