@@ -168,6 +168,10 @@ class UntrustedCertificate(SalesforceError):
     default_hint = "set TANDEM_SF_CA_BUNDLE to the CA file that signs the server's certificate"
 
 
+class UnservedApiVersion(SalesforceError):
+    """The org does not serve the configured API version: no call can succeed until the setting changes."""
+
+
 class SessionExpired(SalesforceError):
     pass
 

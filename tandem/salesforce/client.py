@@ -31,6 +31,7 @@ from tandem.errors import (
     SessionExpired,
     TransientError,
     Unreachable,
+    UnservedApiVersion,
 )
 from tandem.salesforce.auth import Credentials, Token, login
 from tandem.salesforce.errors import error_for
@@ -204,7 +205,8 @@ class SalesforceClient:
 
     def _explained(self, error: SalesforceError) -> SalesforceError:
         """A resource not found because the org does not serve the configured API version (every
-        path names it) says so, and what to set; the versions are asked once, on the first such answer."""
+        path names it) is that error, with what to set; the versions are asked once, on the first
+        such answer."""
         if error.status != 404 or error.hint:
             return error
         if self._served_versions is None:
@@ -214,9 +216,10 @@ class SalesforceClient:
             except SalesforceError:
                 pass
         unserved = version_unserved(self.api_version, self._served_versions)
-        if unserved is not None:
-            error.hint = f"{unserved[0]}: {unserved[1]}"
-        return error
+        if unserved is None:
+            return error
+        said, fix = unserved
+        return UnservedApiVersion(said, status=error.status, error_code=error.error_code, hint=fix)
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from tandem.errors import (
     TandemError,
     TransientError,
     Unreachable,
+    UnservedApiVersion,
     UntrustedCertificate,
     one_line,
 )
@@ -93,7 +94,8 @@ class CycleReport:
     """The API budget's lane the cycle spent, and until when it waits; the cycle stopped after a page."""
     failure: TandemError | None = None
     """What ended the cycle before its steps were done: a refused login, an unreachable org, an
-    untrusted certificate (nothing the next step could do better), or the spent API limit."""
+    untrusted certificate, an API version the org does not serve (nothing the next step could do
+    better), or the spent API limit."""
 
     @property
     def failure_message(self) -> str | None:
@@ -251,7 +253,7 @@ class SyncEngine:
             report.failure = error
             return self._failed(step.id, object_name, operation, error, "API limit reached; the sync pauses",
                                 self.client.calls - calls_before)
-        except (AuthenticationFailed, UntrustedCertificate, Unreachable, LockLost) as error:
+        except (AuthenticationFailed, UntrustedCertificate, Unreachable, UnservedApiVersion, LockLost) as error:
             report.failure = error
             return self._failed(step.id, object_name, operation, error, report.failure_message or str(error),
                                 self.client.calls - calls_before)

@@ -86,16 +86,17 @@ def test_an_api_version_the_org_does_not_serve_is_named_not_blamed_on_permission
 
 def test_a_sync_on_an_api_version_the_org_does_not_serve_says_what_to_set(tmp_path, base_url, ca_path,
                                                                            reset_emulator):
-    """Before, each failed step said only "NOT_FOUND: The requested resource does not exist"."""
+    """Before, every step failed on its own with only "NOT_FOUND: The requested resource does not exist"."""
     env = org_env(base_url, ca_path, SYNC_USER, TANDEM_SF_API_VERSION="99.0")
     assert tandem(tmp_path, "init").returncode == 0
     synced = tandem(tmp_path, "sync", env=env)
     assert synced.returncode == 1 and "Traceback" not in synced.stderr
-    said = ("NOT_FOUND: The requested resource does not exist; the org does not serve API version 99.0 "
-            "(it serves 20.0 to 62.0): set TANDEM_SF_API_VERSION to one of them, such as 62.0")
-    assert f"All sync schema: {said}" in flat(synced.stdout)
+    said = ("NOT_FOUND: the org does not serve API version 99.0 (it serves 20.0 to 62.0); "
+            "set TANDEM_SF_API_VERSION to one of them, such as 62.0")
+    assert f"FAILED: {said}" in flat(synced.stderr)
     status = json.loads(tandem(tmp_path, "status", "--json", env=env).stdout)
-    assert any(said in error["message"] for error in status["errors"]), status["errors"]
+    assert [error["message"] for error in status["errors"]] == [said]  # the cycle ended at its first step
+    assert [step["status"] for step in status["lastCycle"]["steps"]] == ["Failed"]
 
 
 def test_a_login_url_with_a_path_is_said_to_be_no_login_url(tmp_path, base_url, ca_path, reset_emulator):

@@ -4,7 +4,14 @@ import pytest
 from pydantic import SecretStr
 
 from tandem.emulator.sample_org import CONNECTED_APP, SYNC_USER
-from tandem.errors import AuthenticationFailed, LimitExceeded, RecordRejected, SalesforceError, TransientError
+from tandem.errors import (
+    AuthenticationFailed,
+    LimitExceeded,
+    RecordRejected,
+    SalesforceError,
+    TransientError,
+    UnservedApiVersion,
+)
 from tandem.salesforce.auth import Credentials
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.http import PinnedSession
@@ -54,10 +61,10 @@ def test_a_resource_not_found_under_an_unserved_api_version_names_the_versions_s
                                                                                      reset_emulator):
     client = make_client(base_url, ca_path, api_version="99.0")
     for _ in range(2):
-        with pytest.raises(SalesforceError) as info:
+        with pytest.raises(UnservedApiVersion) as info:
             client.describe("Contact")
-        assert info.value.hint == ("the org does not serve API version 99.0 (it serves 20.0 to 62.0): "
-                                   "set TANDEM_SF_API_VERSION to one of them, such as 62.0")
+        assert str(info.value) == "NOT_FOUND: the org does not serve API version 99.0 (it serves 20.0 to 62.0)"
+        assert info.value.hint == "set TANDEM_SF_API_VERSION to one of them, such as 62.0"
     assert client.calls == 3  # the versions asked once
 
 
