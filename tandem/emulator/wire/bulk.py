@@ -168,6 +168,11 @@ def set_ingest_state(call: ApiCall, request: ApiRequest) -> Reply:
         raise status_error(400, "INVALIDJOBSTATE", f"Invalid state: {state}")
     if job.state != "Open":
         raise status_error(409, "INVALIDJOBSTATE", f"Job is not open: {job.state}")
+    if len(job.uploads) > 1:  # each upload was taken (201); the close is refused in Salesforce's words, typo
+        # included, and the job stays open to be aborted or deleted
+        raise status_error(400, "INVALIDJOB", f"Found multipe contents for job: <{job.id[:15]}>, please 'Close' / "
+                                              "'Abort' / 'Delete' the current Job then create a new Job and make "
+                                              "sure you only do 'PUT' once on a given Job.")
     job.move_to("UploadComplete")
     answer = _job_info(job, detail=False)
     run_ingest(call.org, call.ctx, job)

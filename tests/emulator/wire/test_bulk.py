@@ -211,3 +211,28 @@ def test_aborting_a_job_that_has_ended_is_refused_as_salesforce_documents(base_u
         [error] = answer.json()
         assert (error["errorCode"], error["message"]) == ("INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
         assert http.get(f"{url}/{path}", headers=headers).json()["state"] == "JobComplete"
+
+
+def test_a_job_given_its_data_twice_cannot_be_closed_as_salesforce_refuses_it(base_url, http, sf_token):
+    """A Bulk 2.0 ingest job takes one upload: Salesforce answers a second `PUT` with 201 and then
+    refuses to close the job, so neither upload is processed. Before, the emulator processed both."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    job = http.post(url, headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    for name in ("Twice One", "Twice Two"):
+        upload = http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"},
+                          data=f"LastName\n{name}\n")
+        assert upload.status_code == 201
+    closing = http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+    assert closing.status_code == 400
+    [error] = closing.json()
+    assert (error["errorCode"], error["message"]) == (
+        "INVALIDJOB", f"Found multipe contents for job: <{job['id'][:15]}>, please 'Close' / 'Abort' / 'Delete' "
+                      "the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.")
+    info = http.get(f"{url}/{job['id']}", headers=headers).json()
+    assert (info["state"], info["numberRecordsProcessed"]) == ("Open", 0)
+    aborted = http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "Aborted"})
+    assert aborted.status_code == 200 and aborted.json()["state"] == "Aborted"
+    count = http.get(f"{base_url}/services/data/v62.0/query", headers=headers,
+                     params={"q": "SELECT COUNT() FROM Contact WHERE LastName LIKE 'Twice%'"}).json()
+    assert count["totalSize"] == 0
