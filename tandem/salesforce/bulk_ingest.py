@@ -3,6 +3,10 @@ the sObject Collections' (`RecordResult`), in the order the records were given.
 
 A record the job did not process (the job failed or was aborted) comes back as `NOT_PROCESSED`,
 which is retryable: it was not written, so it may be sent again.
+
+A job takes its data in one upload. When an upload's answer is lost and the upload is sent again,
+Salesforce takes the second copy too, then refuses to close the job ("Found multipe contents for
+job"). Such a job is aborted, none of it processed, and the records go in a new job.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import time
+from contextlib import suppress
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, SalesforceError
 from tandem.salesforce.bulk import abort_unless_ended
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.results import NOT_PROCESSED, RecordError, RecordResult
@@ -25,6 +30,9 @@ if TYPE_CHECKING:
 NULL = "#N/A"
 """How a Bulk CSV sets a field to null (an empty cell leaves it as it is)."""
 _ENDED = frozenset({"JobComplete", "Failed", "Aborted"})
+JOB_ATTEMPTS = 2
+"""Jobs one update tries before its records come back `NOT_PROCESSED` (each job that got its data
+twice is aborted unprocessed)."""
 
 
 def ingest_csv(records: Sequence[Mapping[str, Any]]) -> bytes:
@@ -85,10 +93,22 @@ def update_job(client: SalesforceClient, object_name: str, records: Sequence[Map
         if job_id is not None:
             abort_job(client, job_id)
         return []
+    data = ingest_csv(records)
     job_id = job_id or open_update_job(client, object_name)
-    client.request("PUT", f"jobs/ingest/{job_id}/batches", data=ingest_csv(records),
-                   headers={"Content-Type": "text/csv"})
-    info = client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json()
+    for attempt in range(1, JOB_ATTEMPTS + 1):
+        try:
+            info = _upload_and_close(client, job_id, data)
+            break
+        except SalesforceError as error:
+            if not _given_twice(error):
+                with suppress(SalesforceError):
+                    abort_job(client, job_id)  # its data may be in it: never to be processed now
+                raise
+            abort_job(client, job_id)
+            if attempt == JOB_ATTEMPTS:
+                info = {"state": "Aborted"}
+            else:
+                job_id = open_update_job(client, object_name)
     wait = 0.0
     while (state := info.get("state")) not in _ENDED:
         pause(wait)
@@ -120,6 +140,18 @@ def update_job(client: SalesforceClient, object_name: str, records: Sequence[Map
         else:
             results.append(outcome.get(record_id) or RecordResult(id=record_id, success=False, errors=not_processed))
     return results
+
+
+def _upload_and_close(client: SalesforceClient, job_id: str, data: bytes) -> dict[str, Any]:
+    """Give the job its data and close it; the closed job's info."""
+    client.request("PUT", f"jobs/ingest/{job_id}/batches", data=data, headers={"Content-Type": "text/csv"})
+    return client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json()
+
+
+def _given_twice(error: SalesforceError) -> bool:
+    """Whether Salesforce refused the job because its data arrived more than once (on the close,
+    as Salesforce answers; on an upload sent again, should it ever answer there)."""
+    return "contents for job" in error.message
 
 
 def _rows(client: SalesforceClient, job_id: str, kind: str) -> list[dict[str, str]]:
