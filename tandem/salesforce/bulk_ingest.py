@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 NULL = "#N/A"
 """How a Bulk CSV sets a field to null (an empty cell leaves it as it is)."""
 _ENDED = frozenset({"JobComplete", "Failed", "Aborted"})
+_NOT_CLOSED = frozenset({"Open", "Aborted"})
 JOB_ATTEMPTS = 2
 """Jobs one update tries before its records come back `NOT_PROCESSED` (each job that got its data
 twice is aborted unprocessed)."""
@@ -143,9 +144,20 @@ def update_job(client: SalesforceClient, object_name: str, records: Sequence[Map
 
 
 def _upload_and_close(client: SalesforceClient, job_id: str, data: bytes) -> dict[str, Any]:
-    """Give the job its data and close it; the closed job's info."""
+    """Give the job its data and close it; the closed job's info.
+
+    A close sent again after its answer was lost is refused, the job being closed already
+    (INVALIDJOBSTATE): the job's own state tells."""
     client.request("PUT", f"jobs/ingest/{job_id}/batches", data=data, headers={"Content-Type": "text/csv"})
-    return client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json()
+    try:
+        return client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"}).json()
+    except SalesforceError as error:
+        if error.error_code != "INVALIDJOBSTATE":
+            raise
+        info = client.request("GET", f"jobs/ingest/{job_id}").json()
+        if info.get("state") in _NOT_CLOSED:
+            raise
+        return info
 
 
 def _given_twice(error: SalesforceError) -> bool:

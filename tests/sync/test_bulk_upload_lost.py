@@ -103,3 +103,39 @@ def test_a_push_that_cannot_tell_whether_its_data_arrived_fails_and_keeps_every_
     titles = {r["Id"]: r["Title"] for r in sf.query_all("SELECT Id, Title FROM Contact")["records"]}
     assert all(titles[c.link.sfdc_id] == f"Uploaded {c.id}" for c in contacts)
     assert not store.outbox.find(person_ids=[c.id for c in contacts])
+
+
+class LosesCloseAnswer(HTTPAdapter):
+    """Sends every request on, then drops the answer of the first request closing a Bulk job."""
+
+    def __init__(self, real: HTTPAdapter) -> None:
+        super().__init__()
+        self.real, self.lost = real, 0
+
+    def send(self, request, **kwargs):
+        response = self.real.send(request, **kwargs)
+        if request.method == "PATCH" and b"UploadComplete" in (request.body or b"") and not self.lost:
+            self.lost += 1
+            response.close()
+            raise requests.ConnectionError("connection reset after the close was sent")
+        return response
+
+
+def test_a_push_whose_close_answer_was_lost_reads_the_job_it_closed(store, sf, base_url, ca_path, reset_emulator):
+    """The close sent again is refused, the job being closed already. Before, that failed the push
+    while the job wrote every value, and each change stayed pending to be sent again."""
+    SyncEngine(sync_client(base_url, ca_path), store).run_cycle()
+    contacts = [p for p in store.persons.get_many(list(range(1, store.persons.count() + 20)))
+                if p.link.sfdc_type == "Contact"]
+    store.persons.update_many([(p.id, {"title": f"Closed {p.id}"}) for p in contacts], origin=ChangeOrigin.CLI)
+    engine = SyncEngine(sync_client(base_url, ca_path), store, push=PushSettings(bulk_threshold=len(contacts)))
+    lossy = LosesCloseAnswer(engine.client.session.get_adapter(base_url))
+    engine.client.session.mount(base_url, lossy)
+    report = engine.run_cycle()
+    [push] = [s for s in report.steps if s.operation is StepOperation.PUSH_UPDATES and s.object == "Contact"]
+    assert lossy.lost == 1
+    assert push.status is StepStatus.SUCCEEDED and push.counts.updated == len(contacts)
+    assert _processed(engine) == {"JobComplete": len(contacts)}
+    titles = {r["Id"]: r["Title"] for r in sf.query_all("SELECT Id, Title FROM Contact")["records"]}
+    assert all(titles[c.link.sfdc_id] == f"Closed {c.id}" for c in contacts)
+    assert not store.outbox.find(person_ids=[c.id for c in contacts])
