@@ -182,6 +182,9 @@ def set_ingest_state(call: ApiCall, request: ApiRequest) -> Reply:
 @routes.route("DELETE", "jobs/ingest/{job_id}")
 def delete_ingest(call: ApiCall, request: ApiRequest) -> Reply:
     job = jobs_for(call.org).get(request.params["job_id"], IngestJob)
+    if job.state in ("Open", "InProgress"):  # documented: only UploadComplete, JobComplete, Aborted or Failed
+        raise status_error(400, "INVALIDJOBSTATE", f"Deleting a job in state {job.state} is not allowed: close "
+                                                   "or abort it first")
     jobs_for(call.org).remove(job.id)
     return Reply(204)
 

@@ -236,3 +236,19 @@ def test_a_job_given_its_data_twice_cannot_be_closed_as_salesforce_refuses_it(ba
     count = http.get(f"{base_url}/services/data/v62.0/query", headers=headers,
                      params={"q": "SELECT COUNT() FROM Contact WHERE LastName LIKE 'Twice%'"}).json()
     assert count["totalSize"] == 0
+
+
+def test_an_open_job_cannot_be_deleted_as_salesforce_documents(base_url, http, sf_token):
+    """A job is deleted once it is closed, aborted or ended, never while still open for its data.
+    Before, the emulator deleted an open job."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    job = http.post(url, headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    refused = http.delete(f"{url}/{job['id']}", headers=headers)
+    assert refused.status_code == 400
+    [error] = refused.json()
+    assert error["errorCode"] == "INVALIDJOBSTATE" and "Open" in error["message"]
+    assert http.get(f"{url}/{job['id']}", headers=headers).json()["state"] == "Open"
+    http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "Aborted"})
+    assert http.delete(f"{url}/{job['id']}", headers=headers).status_code == 204
+    assert http.get(f"{url}/{job['id']}", headers=headers).status_code == 404
