@@ -86,6 +86,21 @@ def write_csv(header: list[str], rows: Iterable[list[str]], delimiter: str = ","
     return out.getvalue().encode("utf-8")
 
 
+def row_endings_match(text: str, newline: str) -> bool:
+    """Whether every row of CSV `text` ends with `newline` (`\n` or `\r\n`); a line break inside
+    a quoted value belongs to the value and is not looked at."""
+    breaks, crlf = text.count("\n"), text.count("\r\n")
+    if crlf == (breaks if newline == "\r\n" else 0):
+        return True  # every line break is of the one kind: no value needs looking into
+    quoted = False
+    for at, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted  # a doubled quote flips twice
+        elif char == "\n" and not quoted and (text[at - 1:at] == "\r") != (newline == "\r\n"):
+            return False
+    return True
+
+
 def bulk_value(value: Any) -> str:
     """A raw model value as a Bulk CSV cell: null and empty both empty, datetimes with `Z`."""
     if type(value) is str:

@@ -7,7 +7,7 @@ import io
 import time
 from typing import Any
 
-from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten
+from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten, row_endings_match
 from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.values import parse_date, parse_datetime
 
@@ -79,11 +79,10 @@ class FieldCatalog:
         return reference["name"], page.records[0]["Id"]
 
 
-def _read_rows(job: IngestJob) -> tuple[list[str], list[list[str]]]:
+def _read_rows(job: IngestJob, texts: list[str]) -> tuple[list[str], list[list[str]]]:
     header: list[str] = []
     rows: list[list[str]] = []
-    for upload in job.uploads:
-        text = upload.decode("utf-8-sig")
+    for text in texts:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=job.delimiter)
         chunk = [row for row in reader if row]
         if not chunk:
@@ -98,8 +97,13 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
     """Apply every uploaded row; each row succeeds or fails on its own, as in Salesforce."""
     started = time.monotonic()
     job.move_to("InProgress")
-    header, rows = _read_rows(job)
+    texts = [upload.decode("utf-8-sig") for upload in job.uploads]
+    header, rows = _read_rows(job, texts)
     job.header = header
+    if not all(row_endings_match(text, job.newline) for text in texts):
+        _fail(job, f"ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is "
+                   f"{job.line_ending}", rows)
+        return
     try:
         catalog = FieldCatalog(org, ctx, job.object)
     except ApiError as exc:

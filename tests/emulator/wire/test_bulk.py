@@ -252,3 +252,29 @@ def test_an_open_job_cannot_be_deleted_as_salesforce_documents(base_url, http, s
     http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "Aborted"})
     assert http.delete(f"{url}/{job['id']}", headers=headers).status_code == 204
     assert http.get(f"{url}/{job['id']}", headers=headers).status_code == 404
+
+
+def test_rows_ended_otherwise_than_the_jobs_line_ending_fail_the_job_as_in_salesforce(base_url, http, sf_token):
+    """An LF job given CRLF rows (what most CSV writers emit) fails whole, nothing written, and so does a
+    CRLF job given LF rows. Before, the emulator read either."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+
+    def run(line_ending: str, data: str) -> dict:
+        job = http.post(url, headers=headers,
+                        json={"object": "Contact", "operation": "insert", "lineEnding": line_ending}).json()
+        http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, data=data)
+        http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+        return http.get(f"{url}/{job['id']}", headers=headers).json()
+
+    for line_ending, data in (("LF", "LastName,Title\r\nEnding One,x\r\n"), ("CRLF", "LastName,Title\nEnding Two,x\n")):
+        info = run(line_ending, data)
+        assert (info["state"], info["numberRecordsProcessed"]) == ("Failed", 0), line_ending
+        assert info["errorMessage"] == ("ClientInputError : LineEnding is invalid on user data. Current LineEnding "
+                                        f"setting is {line_ending}")
+    # a line break inside a quoted value is the value's, whatever the job's line ending
+    assert run("LF", 'LastName,Description\nEnding Three,"one\r\ntwo"\n')["state"] == "JobComplete"
+    assert run("CRLF", 'LastName,Description\r\nEnding Four,"one\ntwo"\r\n')["state"] == "JobComplete"
+    count = http.get(f"{base_url}/services/data/v62.0/query", headers=headers,
+                     params={"q": "SELECT LastName FROM Contact WHERE LastName LIKE 'Ending%'"}).json()
+    assert sorted(r["LastName"] for r in count["records"]) == ["Ending Four", "Ending Three"]
