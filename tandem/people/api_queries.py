@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.activity_rows import activity_from_row
-from tandem.people.database import Database, Lookups
+from tandem.people.database import Database, Lookups, finished_writers
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.fields import FieldType
-from tandem.people.models import Activity, Person
+from tandem.people.models import Activity, FeedPosition, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.persons import Persons
 from tandem.people.tables import activities
@@ -129,27 +129,32 @@ class ApiQueries:
         self,
         *,
         since: Any,
-        after_id: int,
+        after: FeedPosition,
         limit: int,
         type_ids: Sequence[int] | None = None,
         person_ids: Sequence[int] | None = None,
         asset_ids: Sequence[int] | None = None,
-    ) -> list[Activity]:
-        """Activities dated `since` or later with ids above `after_id`, in id order (keyset paging)."""
+    ) -> list[tuple[FeedPosition, Activity]]:
+        """Activities dated `since` or later past `after`, in feed order (keyset paging), each with
+        its position; only those of finished transactions (`finished_writers`), so a page never
+        passes an activity that a transaction still running will commit."""
+        rows = activities.c
         query = (
             sa.select(activities)
-            .where(activities.c.id > after_id, activities.c.activity_date >= since)
-            .order_by(activities.c.id)
+            .where(sa.tuple_(rows.txid, rows.id) > sa.tuple_(after.txid, after.id), rows.activity_date >= since)
+            .order_by(rows.txid, rows.id)
             .limit(limit)
         )
         if type_ids:
-            query = query.where(activities.c.activity_type_id.in_(list(type_ids)))
+            query = query.where(rows.activity_type_id.in_(list(type_ids)))
         if person_ids:
-            query = query.where(activities.c.person_id.in_(list(person_ids)))
+            query = query.where(rows.person_id.in_(list(person_ids)))
         if asset_ids:
-            query = query.where(activities.c.primary_attribute_value_id.in_(list(asset_ids)))
+            query = query.where(rows.primary_attribute_value_id.in_(list(asset_ids)))
         with self._db.reading() as connection:
-            return [activity_from_row(row) for row in connection.execute(query).mappings()]
+            query = query.where(finished_writers(connection, rows.txid))
+            return [(FeedPosition(row["txid"], row["id"]), activity_from_row(row))
+                    for row in connection.execute(query).mappings()]
 
 
 def _lookup_column(table: sa.Table, field: str) -> sa.ColumnElement[Any]:

@@ -135,6 +135,28 @@ class Lookups:
             yield connection.execute(statement, {_ONE_OF_VALUES: json.dumps(chunk) if sqlite else chunk})
 
 
+_WRITERS_HORIZON = sa.text("""(SELECT coalesce(
+    (SELECT min(running::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+      WHERE running::text::bigint % 4294967296 NOT IN (
+        SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL AND (backend_type <> 'client backend'
+               OR datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database())))),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint))""")
+
+
+def finished_writers(connection: sa.Connection, txid: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """Rows whose writing transaction (`txid`) and every transaction begun before it had ended when
+    the statement's snapshot was taken: no row of a transaction still running can later commit
+    with a smaller `txid`. Always true on SQLite, whose writers take turns.
+
+    On PostgreSQL the running transactions are the snapshot's, less those seen running for another
+    database or for the server itself (autovacuum): those write no row here, and would otherwise
+    hold the rows back for as long as they run."""
+    if connection.dialect.name == "sqlite":
+        return sa.true()
+    return txid < _WRITERS_HORIZON
+
+
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows that all set the same columns, in one statement (`insert_tuples`)."""
     if not rows:

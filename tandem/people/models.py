@@ -89,6 +89,16 @@ class Activity:
         }
 
 
+@dataclass(frozen=True, order=True)
+class FeedPosition:
+    """Where an activity stands in the feeds the REST API pages: its writing transaction (0 on
+    SQLite, whose writers take turns), then its id. A reader is only ever handed activities of
+    transactions that had all finished, so none can later appear before a position it was given."""
+
+    txid: int
+    id: int
+
+
 class PendingState(StrEnum):
     PENDING = "pending"
     IN_FLIGHT = "in flight"

@@ -135,6 +135,9 @@ activities = sa.Table(
     sa.Column("primary_attribute_value_id", sa.Integer()),
     sa.Column("primary_attribute_value", sa.String(255)),
     sa.Column("attributes", sa.JSON(), nullable=False),
+    sa.Column("txid", sa.BigInteger(), nullable=False),
+    # the writing transaction (PostgreSQL's own id, set by the column's default; 0 on SQLite):
+    # the REST API pages activities by it, then by id (`FeedPosition`)
 )
 
 pending_changes = sa.Table(
@@ -219,6 +222,8 @@ person_tombstones = sa.Table(
     sa.Column("activities", sa.JSON()),
     sa.Column("delete_activity_id", sa.Integer(), index=True),
     # a deleted person's Delete Lead activity (in `activities`): the key the deleted leads are paged by
+    sa.Column("txid", sa.BigInteger(), nullable=False),
+    # the deleting transaction, as in `activities`
 )
 
 installation = sa.Table(

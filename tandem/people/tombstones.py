@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from tandem.people.activities import DELETE_LEAD
 from tandem.people.activity_rows import activity_from_json, activity_from_row
-from tandem.people.database import Database
-from tandem.people.models import Activity, Person
+from tandem.people.database import Database, finished_writers
+from tandem.people.models import Activity, FeedPosition, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.tables import (activities, field_bases, pending_changes, person_bases, person_ids,
                                   person_tombstones)
@@ -81,17 +81,20 @@ class Tombstones:
             current = stone.merged_into
         return None
 
-    def deletions(self, since: datetime, after_id: int, limit: int) -> list[Activity]:
-        """The Delete Lead activities of deleted persons, dated `since` or later, with ids above
-        `after_id`, in id order, at most `limit` (the keyset paging of the live activities)."""
+    def deletions(self, since: datetime, after: FeedPosition, limit: int) -> list[tuple[FeedPosition, Activity]]:
+        """The Delete Lead activities of deleted persons, dated `since` or later, past `after`, in
+        feed order, at most `limit`, each with its position (the keyset paging of the live
+        activities, over the deleting transactions and the activities' ids)."""
         stones = person_tombstones.c
-        query = (sa.select(stones.delete_activity_id, stones.activities, stones.record)
-                 .where(stones.delete_activity_id > after_id, stones.ended_at >= since)
-                 .order_by(stones.delete_activity_id).limit(limit))
+        query = (sa.select(stones.txid, stones.delete_activity_id, stones.activities, stones.record)
+                 .where(sa.tuple_(stones.txid, stones.delete_activity_id) > sa.tuple_(after.txid, after.id),
+                        stones.ended_at >= since)
+                 .order_by(stones.txid, stones.delete_activity_id).limit(limit))
         with self._db.reading() as connection:
-            rows = connection.execute(query).all()
-        return [_as_listed(activity_from_json(next(a for a in log if a["id"] == wanted)), record)
-                for wanted, log, record in rows]
+            rows = connection.execute(query.where(finished_writers(connection, stones.txid))).all()
+        return [(FeedPosition(txid, wanted),
+                 _as_listed(activity_from_json(next(a for a in log if a["id"] == wanted)), record))
+                for txid, wanted, log, record in rows]
 
     def gone_message(self, person_id: int) -> str:
         """Why an id names no live person, for the `NotFound` a read raises."""

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from tandem.errors import InvalidInput
 from tandem.people import activities as types
 from tandem.people.activities import ACTIVITY_TYPES
-from tandem.people.models import Activity
+from tandem.people.models import Activity, FeedPosition
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, success
 from tandem.web.openapi_docs import REST_RESPONSES
@@ -35,7 +35,7 @@ def activity_types() -> Response:
 @router.get("/rest/v1/activities/pagingtoken.json", summary="Get Paging Token")
 def paging_token(sinceDatetime: str | None = Query(None)) -> Response:
     since = since_datetime(sinceDatetime)
-    return success(next_page_token=activity_token(ActivityCursor(since, 0)), include_result=False)
+    return success(next_page_token=activity_token(ActivityCursor(since)), include_result=False)
 
 
 def _cursor(token: str | None) -> ActivityCursor:
@@ -56,16 +56,17 @@ def _id_list(name: str, values: list[str] | None, most: int) -> list[int] | None
 
 def _page(request: Request, cursor: ActivityCursor, size: int, type_ids: list[int],
           lead_ids: list[int] | None, asset_ids: list[int] | None = None) -> tuple[list[Activity], str, bool]:
-    found = _store(request).api.activities_page(since=cursor.since, after_id=cursor.after_id, limit=size + 1,
+    found = _store(request).api.activities_page(since=cursor.since, after=cursor.after, limit=size + 1,
                                                 type_ids=type_ids, person_ids=lead_ids, asset_ids=asset_ids)
     return _cut(found, cursor, size)
 
 
-def _cut(found: list[Activity], cursor: ActivityCursor, size: int) -> tuple[list[Activity], str, bool]:
+def _cut(found: list[tuple[FeedPosition, Activity]], cursor: ActivityCursor,
+         size: int) -> tuple[list[Activity], str, bool]:
     """A page read with one activity more than `size`: its activities, the next token, whether there is more."""
     page = found[:size]
-    last = page[-1].id if page else cursor.after_id
-    return page, activity_token(ActivityCursor(cursor.since, last)), len(found) > size
+    last = page[-1][0] if page else cursor.after
+    return [activity for _, activity in page], activity_token(ActivityCursor(cursor.since, last)), len(found) > size
 
 
 @router.get("/rest/v1/activities.json", summary="Get Lead Activities")
@@ -105,7 +106,7 @@ def deleted_leads(
     person's activities leave the other reads, this one stays listed here (MARKETO-API §6.5)."""
     cursor = _cursor(nextPageToken)
     size = batch_size(batchSize, request.app.state.limits.batch_size)
-    found, token, more = _cut(_store(request).tombstones.deletions(cursor.since, cursor.after_id, size + 1),
+    found, token, more = _cut(_store(request).tombstones.deletions(cursor.since, cursor.after, size + 1),
                               cursor, size)
     return success([activity_record(a) for a in found], next_page_token=token, more_result=more)
 

@@ -1,7 +1,8 @@
 """Opaque page tokens: upper-case base32 (with `=` padding, as Marketo's) over a small cursor.
 
 Lead pages carry the last id served; activity pages the `sinceDatetime` they started from and the
-last activity id served. Ids only grow, so a token is never repeated and paging ends. A token that
+feed position of the last activity served (`FeedPosition`: the last id, and on PostgreSQL its
+writing transaction too). Positions only grow, so a token is never repeated and paging ends. A token that
 is too long or carries an id out of range is refused as invalid (1003), never read further.
 """
 
@@ -12,6 +13,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tandem.people.models import FeedPosition
 from tandem.web.envelope import ApiFailure, Codes
 
 MAX_TOKEN_LENGTH = 160
@@ -27,7 +29,7 @@ class LeadCursor:
 @dataclass(frozen=True)
 class ActivityCursor:
     since: datetime
-    after_id: int
+    after: FeedPosition = FeedPosition(0, 0)
 
 
 def _encode(text: str) -> str:
@@ -67,15 +69,21 @@ def read_lead_token(token: str) -> LeadCursor:
 
 
 def activity_token(cursor: ActivityCursor) -> str:
-    """The year always has four digits (`strftime("%Y")` writes year 1 as `1`, which the reader refuses)."""
+    """The year always has four digits (`strftime("%Y")` writes year 1 as `1`, which the reader
+    refuses); the transaction only when there is one (SQLite's tokens are as they always were)."""
     stamp = cursor.since.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "+0000"
-    return _encode(f"{stamp},{cursor.after_id}")
+    writer = f",{cursor.after.txid}" if cursor.after.txid else ""
+    return _encode(f"{stamp},{cursor.after.id}{writer}")
 
 
 def read_activity_token(token: str) -> ActivityCursor:
-    stamp, _, after = _decode(token).partition(",")
+    """A token without a transaction (from SQLite, or from before transactions were named) stands
+    where its id stood: every activity at or below that id was written before them."""
+    stamp, _, position = _decode(token).partition(",")
+    after, _, writer = position.partition(",")
     try:
         since = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
     except ValueError:
         raise _invalid() from None
-    return ActivityCursor(since.astimezone(UTC), _bounded_id(after, MAX_ACTIVITY_ID))
+    txid = _bounded_id(writer, MAX_ACTIVITY_ID) if writer else 0
+    return ActivityCursor(since.astimezone(UTC), FeedPosition(txid, _bounded_id(after, MAX_ACTIVITY_ID)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tandem.people import activities as types
-from tandem.people.models import SalesforceLink
+from tandem.people.models import FeedPosition, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 
@@ -47,10 +47,11 @@ def test_activities_page_filters_by_date_type_and_person(store: PersonStore) -> 
     early = store.persons.add_many([{"email": "e@x.com"}], ChangeOrigin.MARKETING, now=T0 - timedelta(days=1))
     ids = store.persons.add_many([{"email": f"n{i}@x.com"} for i in range(3)], ChangeOrigin.MARKETING, now=T0)
     store.persons.update(ids[1], {"city": "Ghent"}, ChangeOrigin.MARKETING, now=T0)
-    page = store.api.activities_page(since=T0, after_id=0, limit=10)
-    assert [a.person_id for a in page] == [*ids, ids[1]] and early[0] not in [a.person_id for a in page]
-    after = store.api.activities_page(since=T0, after_id=page[1].id, limit=1)
-    assert [a.id for a in after] == [page[2].id]
-    changes = store.api.activities_page(since=T0, after_id=0, limit=10, type_ids=[types.CHANGE_DATA_VALUE.id],
-                                        person_ids=[ids[1], ids[2]])
-    assert [(a.person_id, a.attribute("Field")) for a in changes] == [(ids[1], "city")]
+    page = store.api.activities_page(since=T0, after=FeedPosition(0, 0), limit=10)
+    assert [a.person_id for _, a in page] == [*ids, ids[1]] and early[0] not in [a.person_id for _, a in page]
+    assert [position.id for position, a in page] == [a.id for _, a in page]
+    after = store.api.activities_page(since=T0, after=page[1][0], limit=1)
+    assert after == [page[2]]
+    changes = store.api.activities_page(since=T0, after=FeedPosition(0, 0), limit=10,
+                                        type_ids=[types.CHANGE_DATA_VALUE.id], person_ids=[ids[1], ids[2]])
+    assert [(a.person_id, a.attribute("Field")) for _, a in changes] == [(ids[1], "city")]

@@ -11,7 +11,7 @@ from tandem.errors import InvalidInput, StoreError
 from tandem.people.database import Database, normalize_url
 from tandem.people.fields import STANDARD_FIELDS
 from tandem.people.checked import Checked
-from tandem.people.models import ApiUsageReading, SalesforceLink
+from tandem.people.models import ApiUsageReading, FeedPosition, SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.people.tables import field_bases, metadata, watermarks
@@ -207,7 +207,7 @@ def test_upgrade_names_the_delete_lead_activity_of_persons_deleted_before_it(dat
         kept, gone = store.persons.add_many([{"email": "kept@example.com"}, {"email": "gone@example.com"}],
                                             ChangeOrigin.MARKETING)
         store.persons.delete_many([gone], ChangeOrigin.API)
-        [deletion] = store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), 0, 10)
+        [(_, deletion)] = store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), FeedPosition(0, 0), 10)
     finally:
         store.close()
     db = Database(database_url)
@@ -218,7 +218,8 @@ def test_upgrade_names_the_delete_lead_activity_of_persons_deleted_before_it(dat
         db.dispose()
     store = PersonStore(database_url)
     try:
-        assert store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), 0, 10) == [deletion]
+        assert [a for _, a in store.tombstones.deletions(datetime(2000, 1, 1, tzinfo=UTC), FeedPosition(0, 0),
+                                                         10)] == [deletion]
         assert deletion.person_id == gone and deletion.activity_type_id == 37
     finally:
         store.close()
