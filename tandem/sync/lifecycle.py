@@ -18,16 +18,19 @@ pages, which claim the persons they name, never plan on a half-done merge or del
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from tandem.errors import InvalidInput, RecordRejected, SalesforceError
 from tandem.people import activities as types
 from tandem.people.models import Person
 from tandem.people.origin import ChangeOrigin
+from tandem.people.store import PersonStore
 from tandem.salesforce.ids import to_18
 from tandem.salesforce.soap import MERGE_LIMIT, LeadConvert
 from tandem.salesforce.soql import quoted
 from tandem.sync.actions import PersonActions
+from tandem.sync.claims import CLAIM_WAIT_SECONDS
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.plan import ActivityRecord
 from tandem.sync.workspace import Refusal, rejected
@@ -66,6 +69,20 @@ def _record_keeper(linked: list[Person]) -> Person | None:
     """The loser whose record an unlinked winner takes over: a Contact's if any (a Contact cannot
     be merged into a Lead), else the first."""
     return next((p for p in linked if p.link.sfdc_type == "Contact"), linked[0] if linked else None)
+
+
+def merge_in_tandem_only(store: PersonStore, winner_id: int, loser_ids: Sequence[int], *, source: ChangeOrigin,
+                         claim_wait_seconds: float = CLAIM_WAIT_SECONDS) -> MergeOutcome | None:
+    """Merge persons none of which is in Salesforce: a store merge with no Salesforce call, so it
+    needs no connection (an org that is down, or none configured, stops nothing). None, and nothing
+    merged, when one of them is in Salesforce: that merge is `PersonLifecycle.merge`'s."""
+    losers = [pid for pid in dict.fromkeys(loser_ids) if pid != winner_id]
+    with store.locks.claim([winner_id, *losers], wait=claim_wait_seconds):
+        if any(_in_salesforce(store.persons.get(pid)) for pid in (winner_id, *losers)):
+            return None
+        with store.transaction():
+            store.merges.merge(winner_id, losers, origin=source)
+    return MergeOutcome(winner_id, losers)
 
 
 class PersonLifecycle:

@@ -114,7 +114,9 @@ def _person_id(request: Request, lead_id: int) -> int:
     return lead_id
 
 
-async def _run(request: Request, call: Callable[[Any], Any]) -> Any:
+async def _run(request: Request, call: Callable[[Any], Any], *, opened: bool = True) -> Any:
+    """`call` with the flow actions over the Salesforce connection, opened first; or, unless
+    `opened`, with the function that opens them, for work that may need no Salesforce at all."""
     from tandem.errors import CycleBusy
 
     holder: SalesforceActions = request.app.state.salesforce
@@ -125,7 +127,7 @@ async def _run(request: Request, call: Callable[[Any], Any]) -> Any:
         started = time.perf_counter()
         outcome = "failed"
         try:
-            result = call(holder.actions())
+            result = call(holder.actions() if opened else holder.actions)
             outcome = "succeeded"
             return result
         except (CycleBusy, SalesforceError, InvalidInput, NotFound) as error:
@@ -198,14 +200,17 @@ async def merge_leads(request: Request, lead_id: int) -> Response:
     if missing:
         raise ApiFailure(Codes.LEAD_NOT_FOUND, f"Lead not found: {', '.join(map(str, missing))}")
 
-    def merge(actions: Any) -> Any:
+    def merge(open_actions: Callable[[], Any]) -> Any:
         from tandem.people.origin import ChangeOrigin
-        from tandem.sync.lifecycle import PersonLifecycle
+        from tandem.sync.lifecycle import PersonLifecycle, merge_in_tandem_only
 
-        lifecycle = PersonLifecycle(actions.engine, source=ChangeOrigin.API)
+        done = merge_in_tandem_only(store, winner_id, losers, source=ChangeOrigin.API)
+        if done is not None:  # no one was in Salesforce: its connection was never opened
+            return done
+        lifecycle = PersonLifecycle(open_actions().engine, source=ChangeOrigin.API)
         return lifecycle.merge(winner_id, losers, in_salesforce=in_crm, salesforce_picks=in_crm)
 
-    await _run(request, merge)
+    await _run(request, merge, opened=False)
     return success(include_result=False)
 
 

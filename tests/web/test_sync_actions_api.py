@@ -149,6 +149,22 @@ def test_marketorestpython_merges_leads_in_tandem(make_app, base_url, ca_path, r
     assert [a.person_id for a in api_store.activities.find(type_ids=[types.MERGE_LEADS.id])] == [winner]
 
 
+def test_leads_never_in_salesforce_merge_with_no_salesforce_connection(api, api_store) -> None:
+    """Before, every merge opened the Salesforce connection first: with none configured (or the org
+    down) a merge of Tandem-only leads answered 608 and merged nothing."""
+    [winner, loser, other] = [r["id"] for r in api.post("/rest/v1/leads.json", json={"action": "createOnly", "input": [
+        {"email": "ada@example.com", "lastName": "Lovelace"}, {"email": "ada@old.example", "title": "Countess"},
+        {"email": "ada@older.example", "phone": "555 0100"}]}).json()["result"]]
+    first = api.post(f"/rest/v1/leads/{winner}/merge.json", params={"leadIds": str(loser), "mergeInCRM": "False"})
+    assert first.json() == {"requestId": first.json()["requestId"], "success": True, "errors": [], "warnings": []}
+    second = api.post(f"/rest/v1/leads/{winner}/merge.json", params={"leadId": str(other), "mergeInCRM": "true"})
+    assert second.json()["success"] is True
+    merged = api_store.persons.get(winner)
+    assert (merged.fields["email"], merged.fields["title"], merged.fields["phone"]) == \
+        ("ada@example.com", "Countess", "555 0100")
+    assert api_store.persons.get_many([loser, other]) == []
+
+
 def test_leads_synced_to_two_records_merge_only_with_merge_in_crm(sf_api, api_store, sf) -> None:
     found = sf_api.get("/rest/v1/leads.json", params={
         "filterType": "email", "filterValues": "wile@acme.example,peter@initech.example"}).json()["result"]
