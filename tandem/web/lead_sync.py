@@ -84,12 +84,25 @@ def check_partition(name: str | None) -> None:
                                              f"partition is '{DEFAULT_PARTITION}'")
 
 
+UNKEPT_MARKETO_KEYS = frozenset({"cookies", "facebookId", "linkedInId", "twitterId", "leadPartitionId",
+                                 "sfdcLeadOwnerId", "sfdcOpptyId"})
+"""Marketo's standard filter types and lookup fields over data Tandem does not keep (MARKETO-API
+§5.1, §5.3): not supported (1011), not unknown as a misspelt name is (1006)."""
+
+
+def unsupported_key(name: str) -> ApiFailure:
+    """1011 for a key Tandem does not look persons up by; 1006 when no field has that name."""
+    if name in UNKEPT_MARKETO_KEYS:
+        return ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{name}' not supported: Tandem does not keep it")
+    return ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found")
+
+
 def check_lookup_field(store: PersonStore, name: str, action: SyncAction) -> None:
     if name not in LOOKUP_FIELDS:
         try:
             store.fields.get(name)
         except InvalidInput:
-            raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{name}' not found") from None
+            raise unsupported_key(name) from None
         raise ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{name}' not supported")
     if name == "id" and action is not SyncAction.UPDATE_ONLY:
         raise ApiFailure(Codes.INVALID_DATA, "lookupField 'id' is only allowed with action updateOnly")

@@ -15,7 +15,7 @@ from tandem.people.fields import FieldType
 from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, reason, success
 from tandem.web.lead_sync import (DEFAULT_PARTITION, PushLeadsRequest, SyncLeadsRequest, sync_leads,
-                                 sync_pushed_leads)
+                                 sync_pushed_leads, unsupported_key)
 from tandem.web.limits import ApiLimits
 from tandem.web.openapi_docs import REST_RESPONSES, body_schema, form_schema
 from tandem.web.paging import LeadCursor, lead_token, read_lead_token
@@ -73,7 +73,7 @@ def _query_leads(store: PersonStore, limits: ApiLimits, params: dict[str, list[s
         try:
             store.fields.get(filter_type)
         except InvalidInput:
-            raise ApiFailure(Codes.FIELD_NOT_FOUND, f"Field '{filter_type}' not found") from None
+            raise unsupported_key(filter_type) from None
         raise ApiFailure(Codes.FIELD_NOT_SUPPORTED, f"Field '{filter_type}' not supported")
     values: list[Any] = multi(params.get("filterValues"))
     if not values:

@@ -72,6 +72,20 @@ def test_custom_string_and_integer_fields_are_filter_types(api, api_store) -> No
     assert found("Ratio__c", "1.5")["code"] == "1011"
 
 
+def test_marketo_keys_tandem_does_not_keep_are_not_supported_rather_than_unknown(api, api_store) -> None:
+    """Before, Marketo's own filter types and lookup fields (cookies, leadPartitionId, ...) were 1006,
+    'not found', as if misspelt; a misspelt name stays 1006."""
+    api_store.persons.add_many([{"email": "a@example.com"}], ChangeOrigin.MARKETING)
+    for name in ("cookies", "leadPartitionId", "sfdcLeadOwnerId", "sfdcOpptyId"):
+        answer = api.get(LEADS, params={"filterType": name, "filterValues": "1"}).json()
+        assert answer["errors"][0]["code"] == "1011" and f"'{name}' not supported" in answer["errors"][0]["message"]
+    upsert = api.post(LEADS, json={"lookupField": "sfdcLeadOwnerId", "input": [{"sfdcLeadOwnerId": "005x"}]}).json()
+    assert upsert["errors"][0]["code"] == "1011"
+    assert api.get(LEADS, params={"filterType": "cookie", "filterValues": "1"}).json()["errors"][0] == {
+        "code": "1006", "message": "Field 'cookie' not found"}
+    assert api_store.persons.count() == 1
+
+
 def test_salesforce_ids_in_their_15_character_form_find_the_same_lead(api, api_store) -> None:
     """Before, only the 18-character form matched (the store keeps that one)."""
     from tandem.people.models import SalesforceLink
