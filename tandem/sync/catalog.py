@@ -75,6 +75,14 @@ class Catalog:
                 return rule
         return None
 
+    def governing(self, object_name: str, person_field: str) -> FieldRule | None:
+        """The rule a person linked to `object_name` follows for `person_field`: a Contact's
+        company fields are its Account's, which the Contact itself does not have."""
+        found = self.for_person_field(object_name, person_field)
+        if found is None and object_name == "Contact":
+            found = self.for_person_field("Account", person_field)
+        return found
+
     def described(self, object_name: str, sf_field: str) -> bool:
         """Whether the sync user sees `sf_field` on the object (synced or not)."""
         return any(r.sf_field.lower() == sf_field.lower() and r.sf_type is not None

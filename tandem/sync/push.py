@@ -77,9 +77,7 @@ def plan_person(catalog: Catalog, object_name: str, person: Person, changes: Seq
             plan.record[rule.sf_field] = to_salesforce(change.value)
             plan.sent.append(change)
             continue
-        other = catalog.for_person_field(object_name, change.field)
-        if other is None and object_name == "Contact":
-            other = catalog.for_person_field("Account", change.field)
+        other = catalog.governing(object_name, change.field)
         reason = other.reason if other is not None else (
             f"no {object_name} field the sync user can see takes it (hidden by field-level security, "
             "removed, or not on the object)")

@@ -28,3 +28,23 @@ def test_the_id_and_the_times_of_a_person_are_shown(store):
     assert value_of(page, "createdAt") == "2026-03-04 05:06:07 UTC"
     assert value_of(page, "updatedAt") == "2026-03-05 08:09:10 UTC"
     assert value_of(page, "email") == "ids@ui.example" and value_of(page, "title") == "Later"
+
+
+def test_a_contacts_company_fields_are_shown_pulled_from_its_account(page, server):
+    """A Contact has no company fields of its own: they come from its Account, one way, as
+    `tandem fields` says; the page must not call them "not a Salesforce field"."""
+    from playwright.sync_api import expect
+
+    from tests.ui.conftest import OPERATOR, sign_in
+
+    sign_in(page, OPERATOR)
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#progress")).to_contain_text("cycle finished", timeout=60_000)
+    [wile] = server.store.person_search.find("wile@acme.example")
+    assert wile.link.sfdc_type == "Contact"
+    page.goto(f"/ui/persons/{wile.id}")
+    company = page.get_by_role("row", name=re.compile(r"^Company Name company "))
+    expect(company).to_contain_text("Acme Corp")
+    expect(company.get_by_role("cell").nth(2)).to_have_text("pull")
+    expect(company.get_by_role("cell").nth(3)).to_have_text("Account fields: pull only")
+    expect(page.get_by_role("row", name=re.compile(r"^Job Title title "))).to_contain_text("both")

@@ -136,7 +136,7 @@ async def person(request: Request, person_id: int) -> Response:
     own = {"id": found.id, "createdAt": found.created_at, "updatedAt": found.updated_at, **found.link.as_fields()}
     rows = []
     for field in store.fields.all():
-        rule = catalog.for_person_field(kind, field.name) if catalog is not None else None
+        rule = catalog.governing(kind, field.name) if catalog is not None else None
         rows.append({"field": field, "value": _shown(found.fields.get(field.name, own.get(field.name))),
                      "rule": rule, "pending": pending.get(field.name)})
     log = store.activities.newest(person_id, ACTIVITY_ROWS + 1)
