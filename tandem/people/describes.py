@@ -38,6 +38,11 @@ class Describes:
         return {row["object"]: CachedDescribe(row["object"], json.loads(row["body"]), row["last_modified"],
                                               row["checked_at"]) for row in rows}
 
+    def checked_at(self) -> datetime | None:
+        """When the least recently checked describe kept was last known current (None: none kept)."""
+        with self._db.reading() as connection:
+            return connection.execute(sa.select(sa.func.min(salesforce_describes.c.checked_at))).scalar()
+
     def keep(self, found: Mapping[str, tuple[Mapping[str, Any], str | None]], checked: list[str],
              now: datetime | None = None) -> None:
         """Store new describes (object → (body, last modified)) and mark `checked` ones as still current."""

@@ -366,6 +366,16 @@ class SyncEngine:
         assert self.catalog is not None
         return self.catalog
 
+    def latest_catalog(self) -> Catalog:
+        """As `ensure_catalog`, but never older than the describes the store keeps: once another
+        process (a cycle's schema step, `tandem fields`) checked them since this catalog was built,
+        it is built again from them, with the person fields as the store has them now (no API call)."""
+        checked = self.store.describes.checked_at()
+        if self.catalog is not None and checked is not None and checked > self.catalog.fetched_at:
+            self.store.fields.refresh()
+            self.refresh_catalog(add_fields=self._lock is not None)
+        return self.ensure_catalog()
+
     def _between_batches(self, done: int) -> bool:
         """Report progress while a long step runs; True when the step should stop here."""
         self.progress(done)

@@ -222,7 +222,7 @@ def _catalog_and_instance(request: Request) -> tuple[Any, str | None, str | None
         return None, failed[1], None
     try:
         actions = context.salesforce.actions()
-        found = actions.engine.ensure_catalog(), None, actions.client.instance_url
+        found = actions.engine.latest_catalog(), None, actions.client.instance_url
     except Exception as error:  # noqa: BLE001 - a Salesforce error, or no connection configured (the API's 608)
         why = f"Salesforce could not be asked for the field catalog: {getattr(error, 'message', None) or error}"
         context.catalog_failure = (time.monotonic(), why)
