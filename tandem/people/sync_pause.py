@@ -54,7 +54,11 @@ class SyncPause:
         assert current is not None
         return current
 
-    def resume(self) -> bool:
-        """Let the sync run again; False when it was not paused."""
+    def resume(self, paused_at: datetime | None = None) -> bool:
+        """Let the sync run again; False when it was not paused. With `paused_at`, only the pause
+        made then is ended: one made since (after another resume) stands, and False is answered."""
+        delete = sa.delete(sync_pause)
+        if paused_at is not None:
+            delete = delete.where(sync_pause.c.paused_at == paused_at)
         with self._db.transaction() as connection:
-            return bool(connection.execute(sa.delete(sync_pause)).rowcount)
+            return bool(connection.execute(delete).rowcount)

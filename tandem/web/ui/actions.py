@@ -46,9 +46,22 @@ async def pause(request: Request) -> Response:
 
 @router.post("/resume")
 async def resume(request: Request) -> Response:
-    await operator_form(request, "Resume sync")
-    resumed = ui(request).store.sync_pause.resume()
-    return back(request, "/ui/", "Sync resumed" if resumed else "The sync was not paused")
+    _, form = await operator_form(request, "Resume sync")
+    text = str(form.get("pausedAt") or "").strip()
+    try:
+        seen = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return back(request, "/ui/", f"Resume sync refused: pausedAt: expected the time of the pause to end, "
+                                     f"got {text!r}")
+    pauses = ui(request).store.sync_pause
+    if pauses.resume(seen):
+        return back(request, "/ui/", "Sync resumed")
+    current = pauses.current()
+    if current is None:
+        return back(request, "/ui/", "The sync was not paused")
+    return back(request, "/ui/", f"The pause this page showed has ended; the sync was paused again by "
+                                 f"{current.paused_by} at {current.paused_at:%Y-%m-%d %H:%M} UTC: "
+                                 f"{current.reason}; that pause stands")
 
 
 @router.post("/errors/{error_id}/retry")
