@@ -54,10 +54,12 @@ class PersonSearch:
             found = self._fields.persons(connection.execute(query))
         return sorted(found, key=lambda person: person.id)
 
-    def newest(self, limit: int = 50) -> list[Person]:
-        """The persons added last, newest first."""
+    def newest(self, limit: int = 50, before: int | None = None) -> list[Person]:
+        """The persons added last (before the person `before`, for the next page), newest first."""
         table = self._fields.table
         query = sa.select(table).order_by(table.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(table.c.id < before)
         with self._db.reading() as connection:
             return self._fields.persons(connection.execute(query))
 

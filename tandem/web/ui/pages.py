@@ -23,6 +23,7 @@ from tandem.salesforce.ids import with_case
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.field_report import CatalogReport, catalog_report
 from tandem.sync.sync_state import RUNNING, SyncState, running_step, sync_state
+from tandem.web.parameters import MAX_ID
 from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
 from tandem.web.ui.filters import ERROR_OBJECTS, OBJECTS, WINDOW, error_filter, step_filter
@@ -30,6 +31,7 @@ from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
 PAGE_ROWS = 200
+PERSON_ROWS = 50
 CATALOG_RETRY_SECONDS = 60.0
 ACTIVITY_ROWS = 500
 STANDING_OUT = {types.SFDC_SYNC_CONFLICT.id: "conflict", types.SFDC_SYNC_FAILED.id: "refused",
@@ -115,11 +117,26 @@ def errors_csv(request: Request) -> Response:
 
 @router.get("/persons")
 def persons(request: Request) -> Response:
+    """The persons added last, a page at a time (older ones by `before`), or the ones a search finds;
+    a search finding more than a page says so, to be narrowed (its persons are not in any order)."""
     viewer(request)
     query = (request.query_params.get("q") or "").strip()[:200]
-    store = ui(request).store
-    found = store.person_search.find(with_case(query)) if query else store.person_search.newest()
-    return render(request, "persons.html", page="Persons", query=query, persons=found)
+    before, problems = person_page(request.query_params.get("before"))
+    search = ui(request).store.person_search
+    found = (search.find(with_case(query), limit=PERSON_ROWS + 1) if query
+             else search.newest(PERSON_ROWS + 1, before=before))
+    return render(request, "persons.html", page="Persons", query=query, persons=found[:PERSON_ROWS],
+                  more=len(found) > PERSON_ROWS, before=before, problems=problems, rows=PERSON_ROWS)
+
+
+def person_page(text: str | None) -> tuple[int | None, list[str]]:
+    """The `before` of the persons list: a person id, the next page's persons being older."""
+    text = (text or "").strip()
+    if not text:
+        return None, []
+    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID + 1:
+        return int(text), []
+    return None, [f"before: expected a person id, got {text[:50]!r}"]
 
 
 @router.get("/persons/{person_id}")
