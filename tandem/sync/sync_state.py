@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from tandem.people.models import CycleStep, StepOperation, StepStatus
 from tandem.people.store import PersonStore
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
-from tandem.sync.budget import Lane, next_midnight, spent_words
+from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, next_midnight, spent_words
+from tandem.sync.policy import SyncPolicy
 from tandem.sync.scheduler import LIMIT_PAUSE, idle_interval
 
 RUNNING, PAUSED, FAILING, WAITING = "running", "paused", "failing", "waiting"
@@ -33,9 +34,10 @@ def running_step(store: PersonStore) -> CycleStep | None:
 
 
 def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
-               idle_interval_max_seconds: float | None = None) -> SyncState:
+               idle_interval_max_seconds: float | None = None, policy: SyncPolicy | None = None) -> SyncState:
     """`idle_interval_max_seconds`: the longest rest `tandem run` takes while the org is quiet (the
-    policy's; 8 intervals when not given, its default)."""
+    policy's; 8 intervals when not given, its default). With the `policy` in force, its quiet hours
+    and a spent cycle lane of its API budget hold the next cycle back, as they hold `tandem run`."""
     holder = store.locks.cycle_holder()
     if holder is not None:
         running = store.history.running()
@@ -44,6 +46,9 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
     pause = store.sync_pause.current()
     if pause is not None:
         return SyncState(PAUSED, f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
+    held = held_back(store, now, policy) if policy is not None else None
+    if held is not None:
+        return held
     steps = store.steps.recent(limit=RECENT_STEPS)
     if not steps:
         return SyncState(WAITING, "no sync cycle has run yet")
@@ -71,6 +76,20 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
     return SyncState(WAITING, f"last cycle ended {ended:%H:%M:%S} UTC", due)
+
+
+def held_back(store: PersonStore, now: datetime, policy: SyncPolicy) -> SyncState | None:
+    """Waiting, and until when, while `tandem run` starts no cycle for the policy: inside its quiet
+    hours, or with its budget's cycle lane spent for the day (by actions too, before any cycle)."""
+    if policy.quiet_hours is not None and policy.quiet_hours.contains(now):
+        until = policy.quiet_hours.ends_after(now)
+        return SyncState(WAITING, f"quiet hours: the next cycle starts at {until:%H:%M} UTC", until)
+    state = ApiBudget(store, policy.budget, lambda: now).state()
+    limit = state.limit(Lane.CYCLE)
+    if limit is not None and state.exhausted(Lane.CYCLE):
+        spent = BudgetSpent(Lane.CYCLE, state.counted_against(Lane.CYCLE), limit, state.resets_at)
+        return SyncState(WAITING, f"{spent}; actions still run", spent.until)
+    return None
 
 
 def expected_rest(steps: list[CycleStep], interval_seconds: float, idle_interval_max_seconds: float | None) -> float:

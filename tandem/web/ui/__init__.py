@@ -43,7 +43,9 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ui = UiContext(
         store=store, signer=SessionSigner((lambda: secret_key) if secret_key else store.ui_accounts.signing_key),
-        runner=CycleRunner(store, client_factory, make_engine), salesforce=salesforce, templates=templates,
+        runner=CycleRunner(store, client_factory, make_engine,
+                           salesforce.policy.budget if salesforce.policy is not None else None),
+        salesforce=salesforce, templates=templates,
         interval_seconds=interval_seconds, idle_interval_max_seconds=idle_interval_max_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (signin, pages, actions):

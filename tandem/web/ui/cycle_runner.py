@@ -18,7 +18,9 @@ from typing import Any
 from tandem.errors import CycleBusy, TandemError
 from tandem.people.models import StepOperation, StepStatus
 from tandem.people.store import PersonStore
+from tandem.sync.budget import ApiBudget, BudgetSpent, Lane
 from tandem.sync.cycle import PULL_FOLLOW_UPS, PULL_ORDER, PUSH_ORDER, SyncEngine
+from tandem.sync.policy import BudgetPolicy
 from tandem.web.sync_actions import ClientFactory
 
 EngineMaker = Callable[[Any, PersonStore, str], SyncEngine]
@@ -44,8 +46,11 @@ class Progress:
 
 
 class CycleRunner:
-    def __init__(self, store: PersonStore, client_factory: ClientFactory, make_engine: EngineMaker) -> None:
+    def __init__(self, store: PersonStore, client_factory: ClientFactory, make_engine: EngineMaker,
+                 budget: BudgetPolicy | None = None) -> None:
         self.store = store
+        self.budget = budget
+        """The policy's API budget: no cycle starts while its cycle lane is spent (as in `tandem run`)."""
         self.client_factory = client_factory
         self.make_engine = make_engine
         self._stack = ExitStack()
@@ -65,6 +70,9 @@ class CycleRunner:
             holder = self.store.locks.cycle_holder()
             if holder is not None:
                 return f"a sync cycle is already running ({holder})"
+            spent = self._lane_spent()
+            if spent is not None:
+                return spent
             self._progress = Progress(running=True, started_at=datetime.now(UTC), step="starting")
             self._thread = threading.Thread(target=self._run, args=(retry_failed, by), name="tandem-ui-cycle",
                                             daemon=True)
@@ -84,7 +92,7 @@ class CycleRunner:
             if report.failure is None and failed:
                 outcome += "; FAILED steps: " + "; ".join(
                     f"{s.object} {s.operation.value}: {s.message}" for s in failed)
-        except CycleBusy as error:
+        except (CycleBusy, BudgetSpent) as error:
             outcome = f"not started: {error}"
         except TandemError as error:
             outcome = f"cycle FAILED: {error}"
@@ -94,6 +102,15 @@ class CycleRunner:
         finally:
             self._progress = replace(self._progress, running=False, outcome=outcome)
             log.info("Sync now by %s: %s", by or "?", outcome)
+
+    def _lane_spent(self) -> str | None:
+        if self.budget is None:
+            return None
+        try:
+            ApiBudget(self.store, self.budget).check(Lane.CYCLE)
+        except BudgetSpent as spent:
+            return f"no cycle started: {spent}; actions still run"
+        return None
 
     def _engine_now(self) -> SyncEngine:
         if self._engine is None:

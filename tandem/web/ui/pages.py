@@ -67,7 +67,8 @@ def _state(request: Request, now: datetime) -> SyncState:
     """The sync's state; running too while a cycle this server started (Sync now) has not yet taken
     the cycle's lock (it signs in to Salesforce first)."""
     context = ui(request)
-    state = sync_state(context.store, now, context.interval_seconds, context.idle_interval_max_seconds)
+    state = sync_state(context.store, now, context.interval_seconds, context.idle_interval_max_seconds,
+                       context.salesforce.policy)
     progress = context.runner.progress()
     if progress.running and state.kind != RUNNING:
         return SyncState(RUNNING, f"{progress.step} (Sync now, from this server)")
