@@ -4,7 +4,7 @@ times shown as the page's other times are."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tandem.people.origin import ChangeOrigin
 from tests.ui.conftest import client_for, sign_in_client
@@ -48,3 +48,21 @@ def test_a_contacts_company_fields_are_shown_pulled_from_its_account(page, serve
     expect(company.get_by_role("cell").nth(2)).to_have_text("pull")
     expect(company.get_by_role("cell").nth(3)).to_have_text("Account fields: pull only")
     expect(page.get_by_role("row", name=re.compile(r"^Job Title title "))).to_contain_text("both")
+
+
+def test_the_activity_log_and_the_errors_say_their_times_are_utc(store):
+    """As every other time on the UI's pages: the log's times are not the reader's local times."""
+    from tandem.people.models import ErrorLevel
+
+    added = store.persons.add({"email": "zone@ui.example", "lastName": "Zone"}, origin=ChangeOrigin.CLI,
+                              now=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC))
+    store.persons.update(added.id, {"title": "Refused"}, origin=ChangeOrigin.CLI)
+    store.outbox.mark_failed([c.id for c in store.outbox.find(person_ids=[added.id])], "refused")
+    occurred = datetime.now(UTC) - timedelta(minutes=1)
+    store.sync_errors.record(ErrorLevel.RECORD, "INVALID_FIELD", "refused", object="Lead", person_id=added.id,
+                             now=occurred)
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    page = client.get(f"/ui/persons/{added.id}").text
+    assert '<span class="when">2026-03-04 05:06:07 UTC</span>' in page
+    assert f'<li class="open">{occurred:%Y-%m-%d %H:%M} UTC INVALID_FIELD: refused' in page
