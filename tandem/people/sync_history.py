@@ -53,6 +53,8 @@ class StepFilter:
     status: StepStatus | None = None
     start: datetime | None = None
     end: datetime | None = None
+    before_id: int | None = None
+    """Only steps written before this one (the next page of a listing, newest first)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class ErrorFilter:
     person_id: int | None = None
     start: datetime | None = None
     end: datetime | None = None
+    before_id: int | None = None
+    """Only errors recorded before this one (the next page of a listing, newest first)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class SyncHistory:
             query = query.where(c.started_at >= where.start)
         if where.end is not None:
             query = query.where(c.started_at < where.end)
+        if where.before_id is not None:
+            query = query.where(c.id < where.before_id)
         if limit is not None:
             query = query.limit(limit)
         with self._db.reading() as connection:
@@ -227,6 +233,8 @@ class SyncHistory:
             query = query.where(e.occurred_at >= where.start)
         if where.end is not None:
             query = query.where(e.occurred_at < where.end)
+        if where.before_id is not None:
+            query = query.where(e.id < where.before_id)
         if where.resolved is not None:
             query = query.where(resolved if where.resolved else sa.not_(resolved))
         if limit is not None:

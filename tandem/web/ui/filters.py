@@ -6,6 +6,7 @@ A bad filter value is named with its reason on the page and filters nothing, nev
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
@@ -14,6 +15,7 @@ from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_errors import LOGIN
 from tandem.people.sync_history import ErrorFilter, StepFilter
 from tandem.people.validation import check_storable, enum_member
+from tandem.web.parameters import MAX_ID
 
 WINDOW = timedelta(days=5)
 OBJECTS = ("All", "Account", "Contact", "Lead")
@@ -44,6 +46,22 @@ def _span(params: QueryParams, problems: list[str]) -> tuple[datetime | None, da
     return start, end
 
 
+def _before(params: QueryParams, problems: list[str], what: str) -> int | None:
+    """The id the page's rows come before (the next page of a list, newest first)."""
+    text = (params.get("before") or "").strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID + 1:
+        return int(text)
+    problems.append(f"before: expected {what} id, got {text[:50]!r}")
+    return None
+
+
+def without_page(params: QueryParams) -> str:
+    """The filter's query string without its page (`before`): what an export or the first page takes."""
+    return urlencode([(k, v) for k, v in params.multi_items() if k != "before"])
+
+
 def _member(kind, params: QueryParams, name: str, problems: list[str]):
     text = (params.get(name) or "").strip()
     if not text:
@@ -70,7 +88,7 @@ def step_filter(params: QueryParams) -> tuple[StepFilter, list[str]]:
         object=_object(params, problems),
         operation=_member(StepOperation, params, "operation", problems),
         status=_member(StepStatus, params, "status", problems),
-        start=start, end=end,
+        start=start, end=end, before_id=_before(params, problems, "a step"),
     ), problems
 
 
@@ -91,5 +109,5 @@ def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
     return ErrorFilter(
         level=_member(ErrorLevel, params, "level", problems), object=_object(params, problems, ERROR_OBJECTS),
         code=code,
-        resolved=resolved, start=start, end=end,
+        resolved=resolved, start=start, end=end, before_id=_before(params, problems, "an error"),
     ), problems

@@ -7,6 +7,7 @@ are the field catalog's describes (cached for an hour) and the convert page's ac
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from tandem.sync.sync_state import RUNNING, SyncState, running_step, sync_state
 from tandem.web.parameters import MAX_ID
 from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
-from tandem.web.ui.filters import ERROR_OBJECTS, OBJECTS, WINDOW, error_filter, step_filter
+from tandem.web.ui.filters import ERROR_OBJECTS, OBJECTS, WINDOW, error_filter, step_filter, without_page
 from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
@@ -88,7 +89,8 @@ def history(request: Request) -> Response:
     where, problems = step_filter(request.query_params)
     steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
     return render(request, "history.html", page="Sync history", steps=steps[:PAGE_ROWS],
-                  more=len(steps) > PAGE_ROWS, problems=problems, params=request.query_params,
+                  more=len(steps) > PAGE_ROWS, paged=where.before_id is not None,
+                  first=without_page(request.query_params), problems=problems, params=request.query_params,
                   objects=OBJECTS, operations=list(StepOperation), statuses=list(StepStatus))
 
 
@@ -96,7 +98,7 @@ def history(request: Request) -> Response:
 def history_csv(request: Request) -> Response:
     viewer(request)
     where, _ = step_filter(request.query_params)
-    steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=where)
+    steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=replace(where, before_id=None))
     return exports.steps_csv(steps)
 
 
@@ -106,6 +108,7 @@ def errors(request: Request) -> Response:
     where, problems = error_filter(request.query_params)
     rows = ui(request).store.history.errors(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
     return render(request, "errors.html", page="Sync errors", errors=rows[:PAGE_ROWS], more=len(rows) > PAGE_ROWS,
+                  paged=where.before_id is not None, first=without_page(request.query_params),
                   problems=problems, params=request.query_params, objects=ERROR_OBJECTS, levels=list(ErrorLevel))
 
 
@@ -113,7 +116,8 @@ def errors(request: Request) -> Response:
 def errors_csv(request: Request) -> Response:
     viewer(request)
     where, _ = error_filter(request.query_params)
-    return exports.errors_csv(ui(request).store.history.errors(since=datetime.now(UTC) - WINDOW, where=where))
+    return exports.errors_csv(ui(request).store.history.errors(since=datetime.now(UTC) - WINDOW,
+                                                               where=replace(where, before_id=None)))
 
 
 @router.get("/persons")
