@@ -3,16 +3,22 @@ nothing changes in Tandem or Salesforce (a person not in Salesforce yet gets no 
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from playwright.sync_api import expect
 
 from tandem.people.origin import ChangeOrigin
 from tests.ui.conftest import OPERATOR, sign_in
 
+LONG = secrets.token_urlsafe(4500)
+"""A pasted value too long for any Id, that compresses badly (the notice rides in the session cookie)."""
+
 
 @pytest.mark.parametrize(("form", "said"), [
     ({"account": "id", "accountId": "not-an-id"}, "Convert Person refused: accountId: not a Salesforce Id: 'not-an-id'"),
     ({"account": "someone else's"}, "Convert Person refused: account: expected one of match, id, new"),
+    ({"account": "id", "accountId": LONG}, f"Convert Person refused: accountId: not a Salesforce Id: '{LONG[:300]}"),
     ({"account": "new", "convertedStatus": "Closed\x00"},
      "Convert Person refused: convertedStatus: contains a NUL character at position 7"),
     ({"account": "new", "createOpportunity": "on", "opportunityName": "Deal\x00"},

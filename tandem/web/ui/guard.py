@@ -21,6 +21,9 @@ from tandem.web.throttle import TokenGuard
 from tandem.web.ui.sessions import CSRF_FIELD, SessionSigner, UiSession, anonymous
 
 SIGNIN_FAILURES = 10
+NOTICE_LENGTH = 500
+"""A notice longer than this is cut: it rides in the session cookie, which a browser drops past 4 KB
+(and with it the notice, so a refusal quoting a long bad value would say nothing at all)."""
 SIGNIN_WINDOW_SECONDS = 60.0
 
 
@@ -122,5 +125,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
 def back(request: Request, to: str, notice: str | None = None, new_session: UiSession | None = None) -> Response:
     """303 to `to` (after a post), carrying `notice` to the next page."""
     response = RedirectResponse(to, status_code=303)
+    if notice is not None and len(notice) > NOTICE_LENGTH:
+        notice = notice[:NOTICE_LENGTH - 1] + "…"
     ui(request).signer.write(request, response, (new_session or session(request)).with_notice(notice))
     return response
