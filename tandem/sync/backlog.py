@@ -36,6 +36,15 @@ class Backlog:
     per_second: float | None
     """Records handled per second of the steps that handled them in 24 hours (None: none did)."""
     growing: bool
+    changes: int = 0
+    """Changes waiting to go to Salesforce (pushes only)."""
+    refused: int = 0
+    """Of `changes`, those Salesforce refused: they wait for a fix (or the person's next change)."""
+
+    @property
+    def waits_for_fix(self) -> bool:
+        """Every change waiting was refused: no cycle clears it until someone fixes it."""
+        return self.changes > 0 and self.refused == self.changes
 
     @property
     def clears_in(self) -> timedelta | None:
@@ -108,11 +117,11 @@ def backlog_picture(store: PersonStore, now: datetime, figures: StepFigures | No
     for object_name, direction in SERIES:
         series = (object_name, direction)
         worked = figures.pace.get(series)
-        waiting = (figures.last_pulls.get(object_name, 0) if direction == "pull"
-                   else waiting_out[object_name].persons if object_name in waiting_out else 0)
+        out = waiting_out.get(object_name) if direction == "push" else None
+        waiting = figures.last_pulls.get(object_name, 0) if direction == "pull" else out.persons if out else 0
         per_hour = worked.records / THROUGHPUT_HOURS if worked else 0.0
         per_second = worked.records / max(worked.seconds, 0.001) if worked and worked.records else None
         backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second,
-                                growing(figures.trend[series])))
+                                growing(figures.trend[series]), out.changes if out else 0, out.refused if out else 0))
     return BacklogPicture(backlogs, figures.trend, figures.trend_starts, figures.throughput,
                           figures.throughput_starts, waiting_out.get(""))

@@ -74,3 +74,36 @@ def test_the_time_to_clear_is_at_the_pace_the_steps_worked():
     assert Backlog("Lead", "push", 0, 0.0, None, False).clears_in == timedelta(0)
     assert Backlog("Lead", "push", 600, 1.0, 2.0, False).clears_in == timedelta(minutes=5)
     assert Backlog("Lead", "push", 5, 0.0, None, False).clears_in is None
+
+
+def test_a_backlog_of_refused_changes_waits_for_a_fix_not_for_a_cycle(store):
+    """What `tandem status` says as "2 changes of 1 persons (2 refused, waiting for a fix)": the
+    dashboard says the refused changes wait for a fix instead of clearing in a second."""
+    import html
+    import re
+
+    from tandem.people.models import SalesforceLink
+    from tandem.people.origin import ChangeOrigin
+    from tests.ui.conftest import client_for, sign_in_client
+
+    now = datetime.now(UTC)
+    step(store, "c1", now - timedelta(minutes=10), "Contact", StepOperation.PUSH_UPDATES, 60, seconds=6)
+    [refused, fresh] = store.persons.add_linked([({"email": f"{n}@backlog.example"}, SalesforceLink("Contact", i))
+                                                 for n, i in (("r", "003000000000001AAA"), ("f", "003000000000002AAA"))])
+    store.persons.update(refused, {"phone": "call me maybe", "title": "Boss"}, origin=ChangeOrigin.CLI)
+    store.outbox.mark_failed([c.id for c in store.outbox.find(person_ids=[refused])], "Phone must be a number")
+
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+
+    def contact_out_row() -> list[str]:
+        page = client.get("/ui/").text
+        row = re.search(r"<tr><td>Contact</td><td>Tandem → Salesforce</td>(.*?)</tr>", page, re.S).group(1)
+        return [html.unescape(cell) for cell in re.findall(r"<td[^>]*>([^<]*)</td>", row)]
+
+    assert contact_out_row() == ["1 (2 refused changes, waiting for a fix)", "2.5", "never, until fixed", "Normal"]
+    [contact_out] = [b for b in backlog_picture(store, now).backlogs if (b.object, b.direction) == ("Contact", "push")]
+    assert (contact_out.waiting, contact_out.changes, contact_out.refused, contact_out.waits_for_fix) == (1, 2, 2, True)
+    store.persons.update(fresh, {"title": "New"}, origin=ChangeOrigin.CLI)
+    waiting, _, clears, _ = contact_out_row()
+    assert waiting == "2 (2 refused changes, waiting for a fix)" and clears == "1 s"
