@@ -27,7 +27,7 @@ def test_a_cycle_lane_spent_by_actions_holds_the_sync_until_midnight(store):
     midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), UTC)
     page = client.get("/ui/").text
     assert state_of(page) == (f"Waiting: the API budget's cycle lane is spent (8 of 8 calls today); it opens again "
-                              f"at {midnight:%Y-%m-%d %H:%M} UTC; actions still run — until {midnight:%Y-%m-%d %H:%M} UTC")
+                              f"at {midnight:%Y-%m-%d %H:%M} UTC; actions still run — until {midnight:%Y-%m-%d %H:%M:%S} UTC")
 
     answer = client.post("/ui/sync-now", data={"csrf_token": csrf_token(page)})
     assert "Sync now: a cycle started" not in answer.text
@@ -41,3 +41,17 @@ def test_quiet_hours_hold_the_sync_until_they_end(store):
     client = client_for(store, policy=parse_policy({"quiet_hours": f"{start}-{end}"}))
     assert sign_in_client(client).status_code == 303
     assert state_of(client.get("/ui/").text).startswith(f"Waiting: quiet hours: the next cycle starts at {end} UTC")
+
+
+def test_the_next_cycle_is_due_to_the_second(store):
+    """With a short interval the minute alone reads as if the next cycle was due before the last ended."""
+    from tandem.people.models import StepCounts, StepOperation, StepStatus
+
+    ended = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    step = store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="c1", now=ended - timedelta(seconds=2))
+    store.steps.finish(step.id, StepStatus.SUCCEEDED, StepCounts(updated=3), now=ended)
+    client = client_for(store, sync_interval_seconds=30)
+    assert sign_in_client(client).status_code == 303
+    due = ended + timedelta(seconds=30)
+    assert state_of(client.get("/ui/").text) == (f"Waiting: last cycle ended {ended:%H:%M:%S} UTC — until "
+                                                 f"{due:%Y-%m-%d %H:%M:%S} UTC")
