@@ -48,6 +48,9 @@ class CycleClaims:
         found = self.store.api.person_ids_by("sfdcId", related_ids(list(records)))
         named = {pid for ids in found.values() for pid in ids}
         named.update(pid for r in records if (pid := self.workspace.own_person_id(r.tandem_person_id)) is not None)
+        # a record no person is linked to may be taken by the person its own was merged into
+        named.update(pid for r in records if r.id not in found and r.tandem_person_id
+                     and (pid := self.workspace.made_for(r.tandem_person_id)) is not None)
         return named
 
     @contextmanager

@@ -430,9 +430,10 @@ class Puller:
 
     def _claim_made_for(self, records: list[PulledRecord], persons: dict[str, Person], plan: PagePlan) -> None:
         """A record Tandem made for a person it has not linked yet (an action killed after Salesforce
-        committed) belongs to that person, known by the Tandem id the record carries."""
+        committed) belongs to that person, known by the Tandem id the record carries, or to the person
+        it was merged into since."""
         made_for = {r.id: pid for r in records if r.id not in persons
-                    and (pid := self.workspace.own_person_id(r.tandem_person_id)) is not None}
+                    and (pid := self.workspace.made_for(r.tandem_person_id)) is not None}
         if not made_for:
             return
         found = self.workspace.persons(list(made_for.values()), lock=True)

@@ -171,6 +171,14 @@ class SyncWorkspace:
             self._installation = self.installation_id()
         return int(number) if prefix == self._installation else None
 
+    def made_for(self, external_id: str | None) -> int | None:
+        """The live person a record carrying this Tandem id belongs to: the person it names, or the one
+        that person was merged into since (a merge in Tandem leaves the record naming the loser)."""
+        person_id = self.own_person_id(external_id)
+        if person_id is None:
+            return None
+        return self.store.tombstones.merged_into(person_id) or person_id
+
     def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
         """Per person: the agreed bases and the pending change of each field."""
         if not person_ids:

@@ -48,3 +48,17 @@ def test_a_tandem_id_of_another_database_makes_a_new_person(engine, store, sf):
     engine.run_cycle()
     assert not store.persons.get(ada.id).linked
     assert person(store, "other@example.com").id != ada.id
+
+
+def test_a_lead_made_for_a_person_merged_since_links_to_the_winner(engine, store, sf):
+    engine.run_cycle()
+    ada, lead_id = _lead_made_but_not_linked(engine, store, sf)
+    winner = store.persons.add({"email": "ada@new.example", "lastName": "Lovelace"}, origin=ChangeOrigin.CLI)
+    store.merges.merge(winner.id, [ada.id], origin=ChangeOrigin.CLI)
+    before = store.persons.count()
+    engine.run_cycle()
+    assert store.persons.count() == before  # no person of its own for the Lead: it is the winner's
+    assert store.persons.get(winner.id).link.sfdc_id == lead_id
+    PersonActions(engine).sync_person(winner.id)  # the winner's Lead already exists: no second one
+    leads = sf.query("SELECT Id, Email FROM Lead WHERE LastName = 'Lovelace'")["records"]
+    assert [r["Id"] for r in leads] == [lead_id]
