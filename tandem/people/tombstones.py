@@ -81,6 +81,21 @@ class Tombstones:
             current = stone.merged_into
         return None
 
+    def merged_from(self, person_id: int) -> list[int]:
+        """The ids merged into this person, directly or into one merged into it, in id order."""
+        found: set[int] = set()
+        frontier = [person_id]
+        with self._db.reading() as connection:
+            for _ in range(_MAX_HOPS):
+                if not frontier:
+                    break
+                frontier = [pid for pid in connection.execute(
+                    sa.select(person_tombstones.c.person_id).where(
+                        person_tombstones.c.fate == MERGED, person_tombstones.c.merged_into.in_(frontier))
+                ).scalars() if pid not in found]
+                found.update(frontier)
+        return sorted(found)
+
     def deletions(self, since: datetime, after: FeedPosition, limit: int) -> list[tuple[FeedPosition, Activity]]:
         """The Delete Lead activities of deleted persons, dated `since` or later, past `after`, in
         feed order, at most `limit`, each with its position (the keyset paging of the live

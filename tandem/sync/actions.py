@@ -124,7 +124,11 @@ class PersonActions:
         has_link_field = self._lead_has_link_field()
         if has_link_field:
             named = {**record, LINK_FIELD: self.external_id(person.id)}
-            [result] = self.client.upsert_records("Lead", LINK_FIELD, [named], auto_assign=auto_assign)
+            earlier = self._lead_made_for_merged(person.id)
+            if earlier is not None:  # made for a person merged into this one before a pull linked it
+                [result] = self.client.update_records("Lead", [{"Id": earlier, **named}])
+            else:
+                [result] = self.client.upsert_records("Lead", LINK_FIELD, [named], auto_assign=auto_assign)
             if _held_by_an_earlier_lead(result):
                 has_link_field = False
                 result = self._create_once(person, record, auto_assign)
@@ -162,6 +166,20 @@ class PersonActions:
     def _sent_values(self, person: Person, plan: PersonPush) -> dict[str, Any]:
         pushable = self.engine.ensure_catalog().pushable("Lead")
         return {name: person.fields.get(name) for name, rule in pushable.items() if rule.sf_field in plan.record}
+
+    def _lead_made_for_merged(self, person_id: int) -> str | None:
+        """A Lead Sync Person to SFDC made for a person since merged into this one, whose answer never
+        reached Tandem (one query, and only for a person others were merged into)."""
+        merged = [self.external_id(pid) for pid in self.store.tombstones.merged_from(person_id)]
+        if not merged:
+            return None
+        found = [to_18(row["Id"]) for row in self.client.query(
+            f"SELECT Id FROM Lead WHERE {LINK_FIELD} IN ({', '.join(map(quoted, merged))}) AND IsConverted = false "
+            "ORDER BY CreatedDate")]
+        if not found:
+            return None
+        linked = self.store.api.person_ids_by("sfdcId", found)  # a pull may have made a person of one since
+        return next((lead for lead in found if not linked.get(lead)), None)
 
     def _create_once(self, person: Person, record: dict[str, Any], auto_assign: bool):
         """Without the external-id field: find a Lead this action created before a lost answer, else create."""

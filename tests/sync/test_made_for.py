@@ -62,3 +62,20 @@ def test_a_lead_made_for_a_person_merged_since_links_to_the_winner(engine, store
     PersonActions(engine).sync_person(winner.id)  # the winner's Lead already exists: no second one
     leads = sf.query("SELECT Id, Email FROM Lead WHERE LastName = 'Lovelace'")["records"]
     assert [r["Id"] for r in leads] == [lead_id]
+
+
+def test_sync_person_of_a_merge_winner_takes_the_lead_made_for_the_person_merged_into_it(engine, store, sf):
+    engine.run_cycle()
+    ada, lead_id = _lead_made_but_not_linked(engine, store, sf)
+    winner = store.persons.add({"email": "ada@new.example", "lastName": "Lovelace", "company": "Engines"},
+                               origin=ChangeOrigin.CLI)
+    store.merges.merge(winner.id, [ada.id], origin=ChangeOrigin.CLI)
+    before = store.persons.count()
+    result = PersonActions(engine).sync_person(winner.id)  # before any pull saw the Lead
+    assert result.sfdc_id == lead_id
+    engine.run_cycle()
+    leads = sf.query("SELECT Id, Email, Tandem_Person_Id__c FROM Lead WHERE LastName = 'Lovelace'")["records"]
+    assert [(r["Id"], r["Email"]) for r in leads] == [(lead_id, "ada@new.example")]
+    assert leads[0]["Tandem_Person_Id__c"] == engine.workspace.external_id(winner.id)
+    assert store.persons.count() == before
+    assert store.persons.get(winner.id).link.sfdc_id == lead_id
