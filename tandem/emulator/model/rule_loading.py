@@ -1,12 +1,16 @@
 """Turning the file's `validationRules` and `assignmentRules` into parsed, checked rules.
 
-A formula that does not parse, or reads a field the object does not have, refuses the file with
-the rule's path, e.g. `validationRules.Lead[0].errorConditionFormula: unknown field Emial`.
+A formula that does not parse, reads a field the object does not have, mixes kinds of values
+(a number compared with text, a picklist outside ISPICKVAL/TEXT/CASE) or is not true-or-false
+refuses the file with the rule's path, e.g.
+`validationRules.Lead[0].errorConditionFormula: unknown field Emial`, as Salesforce refuses to
+save such a rule.
 """
 
 from __future__ import annotations
 
-from tandem.emulator.formula import parse_formula
+from tandem.emulator.formula import FormulaError, parse_formula
+from tandem.emulator.formula.type_check import check_condition
 from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
 from tandem.emulator.model.directory import Directory
 from tandem.emulator.model.rules import AssignmentEntry, OrgRules, ValidationRule
@@ -22,7 +26,16 @@ def _parse(path: str, obj: ObjectSchema, text: str):
         field_name = name if isinstance(name, str) else ".".join(name)
         if obj.field(field_name) is None:
             raise OrgDefinitionError(path, f"unknown field {obj.name}.{field_name}")
+    try:
+        check_condition(formula.tree, lambda name: _type_of(obj, name))
+    except FormulaError as exc:
+        raise OrgDefinitionError(path, exc.message) from None
     return formula
+
+
+def _type_of(obj: ObjectSchema, name: str) -> str | None:
+    f = obj.field(name)
+    return f.type if f is not None else None
 
 
 def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory) -> OrgRules:

@@ -87,6 +87,20 @@ BAD_FILES = [
     ("unknown format", lambda d: d.update(format="salesforce-org/1"), "format: unknown format"),
     ("extra key in a user", lambda d: d["users"][0].update(role="CEO"), "users[0].role: "),
     ("bad fault rate", lambda d: d.update(faults={"http503": 2}), "faults.http503: "),
+    ("picklist compared as text", lambda d: d["assignmentRules"]["Lead"][0].update(when='LeadSource = "Web"'),
+     "assignmentRules.Lead[0].when: Field LeadSource is a picklist field"),
+    ("number compared with text", lambda d: d["validationRules"]["Contact"][1].update(
+        errorConditionFormula='Lead_Score__c < "0"'),
+     "validationRules.Contact[1].errorConditionFormula: Incorrect parameter type for operator '<'"),
+    ("ISPICKVAL of a text field", lambda d: d["validationRules"]["Lead"][0].update(
+        errorConditionFormula='ISPICKVAL(Email, "x")'),
+     "validationRules.Lead[0].errorConditionFormula: Incorrect parameter type for function 'ISPICKVAL()'"),
+    ("rule that is not true or false", lambda d: d["validationRules"]["Contact"][1].update(
+        errorConditionFormula="Lead_Score__c * 2"),
+     "validationRules.Contact[1].errorConditionFormula: Formula result is data type (Number)"),
+    ("text function given a number", lambda d: d["validationRules"]["Contact"][0].update(
+        errorConditionFormula="LEN(Lead_Score__c) > 3"),
+     "validationRules.Contact[0].errorConditionFormula: Incorrect parameter type for function 'LEN()'"),
 ]
 
 
@@ -151,3 +165,20 @@ def test_profiles_view_setup_unless_the_file_says_otherwise(definition):
 def test_an_unknown_profile_permission_is_refused_by_path(definition):
     definition["profiles"]["Marketing Sync"]["permissions"] = {"ModifyAllData": True}
     assert _refuse(definition).startswith("profiles.Marketing Sync.permissions.ModifyAllData:")
+
+
+WELL_TYPED_RULES = [
+    'TEXT(LeadSource) = "Web" && ISBLANK(Email)',
+    'CASE(LeadSource, "Web", 1, "Other", 2, 0) > 1',
+    'ISPICKVAL(PRIORVALUE(Status), "Working - Contacted") && ISCHANGED(Status)',
+    'NOT(ISNEW()) && PRIORVALUE(Lead_Score__c) > Lead_Score__c',
+    'Lead_Score__c = NULL || Lead_Score__c < 0',
+    'IF(ISBLANK(Email), LEN(Company) > 40, CONTAINS(Email, "@example"))',
+    'CreatedDate < NOW() - 1 && LEN(TEXT(Favorite_Color__c)) > 0',
+]
+
+
+@pytest.mark.parametrize("formula", WELL_TYPED_RULES)
+def test_well_typed_rules_load(definition, formula):
+    definition["validationRules"]["Lead"][0]["errorConditionFormula"] = formula
+    assert Org.from_definition(definition).rules.validation["Lead"][0].formula.text == formula
