@@ -6,6 +6,7 @@ lookup next to its ordered fields.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tandem.emulator.model.definition import CustomFieldDef, OrgDefinition, OrgDefinitionError
@@ -85,9 +86,43 @@ class Schema:
         return self.by_prefix.get(record_id[:3])
 
 
+# Salesforce's rule for a field's API name: a letter, then letters, digits and single underscores,
+# not ending in an underscore, at most 40 characters before `__c`.
+_API_NAME_RE = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)__c$")
+_MAX_TEXT_LENGTH = 255
+_NUMBER_TYPES = ("double", "currency", "percent")
+_LENGTH_TYPES = ("string", "textarea", "email", "phone", "url", "combobox", "encryptedstring")
+_DETAILS = {  # detail → (types that have it, what to say of any other type)
+    "precision": (_NUMBER_TYPES + ("int", "long"), "has no precision"),
+    "scale": (_NUMBER_TYPES, "has no scale"),
+    "restricted": (("picklist", "multipicklist"), "cannot be restricted (only picklists are)"),
+    "unique": (("string", "email", "int", "long", "double"), "cannot be unique"),
+}
+
+
+def _check_details(path: str, spec: CustomFieldDef) -> None:
+    """Refuse a type detail the field's type does not have, rather than load the file without it."""
+    if spec.length is not None and spec.type not in _LENGTH_TYPES:
+        raise OrgDefinitionError(f"{path}.length", f"a {spec.type} field has no length")
+    if spec.type == "string" and spec.length is not None and spec.length > _MAX_TEXT_LENGTH:
+        raise OrgDefinitionError(f"{path}.length",
+                                 f"a string field holds at most {_MAX_TEXT_LENGTH} characters (textarea holds more)")
+    for detail, (types, refusal) in _DETAILS.items():
+        if getattr(spec, detail) not in (None, False) and spec.type not in types:
+            raise OrgDefinitionError(f"{path}.{detail}", f"a {spec.type} field {refusal}")
+    if spec.caseSensitive and not spec.unique:
+        raise OrgDefinitionError(f"{path}.caseSensitive", "only a unique field is case-sensitive or not")
+    if len(set(spec.values)) != len(spec.values):
+        raise OrgDefinitionError(f"{path}.values", "duplicate picklist value")
+
+
 def custom_field_def(path: str, spec: CustomFieldDef, objects: dict[str, ObjectSchema]) -> FieldDef:
     if not spec.name.endswith("__c") or len(spec.name) < 4:
         raise OrgDefinitionError(f"{path}.name", f"custom field names end in __c, got \"{spec.name}\"")
+    if not _API_NAME_RE.match(spec.name) or len(spec.name) > 43:
+        raise OrgDefinitionError(f"{path}.name", f"\"{spec.name}\" is not a field name: a letter, then letters, "
+                                 "digits and single underscores, at most 40 characters before __c")
+    _check_details(path, spec)
     label = spec.label or spec.name[:-3].replace("_", " ")
     f = FieldDef(spec.name, label, spec.type, custom=True, external_id=spec.externalId, unique=spec.unique,
                  case_sensitive=spec.caseSensitive, restricted=spec.restricted, nillable=not spec.required,
