@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -136,8 +136,8 @@ class AsyncApiDef(_Strict):
 class OrgDefinition(_Strict):
     format: str
     name: str = "Emulated org"
-    apiVersion: str = "62.0"
-    limits: dict[str, int] = Field(default_factory=dict)
+    apiVersion: str = Field("62.0", pattern=r"^[1-9][0-9]*\.0$")
+    limits: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     users: list[UserDef] = Field(min_length=1)
     connectedApps: list[ConnectedAppDef] = Field(default_factory=list)
     profiles: dict[str, ProfileDef] = Field(default_factory=dict)
@@ -187,6 +187,8 @@ def parse_definition(raw: Any) -> OrgDefinition:
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = first["msg"]
+        if first["type"] == "string_pattern_mismatch" and first["loc"] == ("apiVersion",):
+            reason = f"an API version is written like \"62.0\", got \"{first.get('input')}\""
         if first["type"] == "literal_error":
             reason = f"{reason}, got \"{first.get('input')}\""
         raise OrgDefinitionError(render_path(first["loc"]), reason) from None

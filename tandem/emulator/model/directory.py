@@ -86,6 +86,8 @@ class Directory:
         for i, spec in enumerate(definition.connectedApps):
             if spec.runAs is not None and spec.runAs.lower() not in self.users:
                 raise OrgDefinitionError(f"connectedApps[{i}].runAs", f"unknown user \"{spec.runAs}\"")
+            if spec.clientId in self.apps:
+                raise OrgDefinitionError(f"connectedApps[{i}].clientId", f"duplicate clientId \"{spec.clientId}\"")
             self.apps[spec.clientId] = ConnectedApp(spec.clientId, spec.clientSecret, spec.runAs,
                                                     tuple(dict.fromkeys(spec.scopes)), spec.requireSecretForRefresh)
         self.queues: dict[str, Queue] = {}

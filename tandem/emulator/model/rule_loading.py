@@ -45,8 +45,12 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
         if obj is None:
             raise OrgDefinitionError(f"validationRules.{object_name}", f"unknown object \"{object_name}\"")
         compiled = []
+        names: set[str] = set()
         for i, spec in enumerate(specs):
             path = f"validationRules.{object_name}[{i}]"
+            if spec.name.lower() in names:
+                raise OrgDefinitionError(f"{path}.name", f"{obj.name} already has a validation rule \"{spec.name}\"")
+            names.add(spec.name.lower())
             formula = _parse(f"{path}.errorConditionFormula", obj, spec.errorConditionFormula)
             display = None
             if spec.errorDisplayField:

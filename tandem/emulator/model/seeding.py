@@ -78,7 +78,9 @@ class FileRecords:
                 record_id = self.state.new_id(obj)
                 ref = row.get("@ref")
                 if ref is not None:
-                    if not isinstance(ref, str) or ref in self.refs:
+                    if not isinstance(ref, str) or not ref:
+                        raise OrgDefinitionError(f"records.{object_name}[{i}].@ref", "an @ref is a non-empty name")
+                    if ref in self.refs:
                         raise OrgDefinitionError(f"records.{object_name}[{i}].@ref", f"duplicate @ref \"{ref}\"")
                     self.refs[ref] = record_id
                 planned.append((obj, i, row, record_id))

@@ -103,6 +103,16 @@ BAD_FILES = [
      'customFields.Lead[0].name: "Favorite Color__c" is not a field name'),
     ("field name with a double underscore", lambda d: d["customFields"]["Lead"][0].update(name="Fav__Color__c"),
      'customFields.Lead[0].name: "Fav__Color__c" is not a field name'),
+    ("API version that is not one", lambda d: d.update(apiVersion="latest"),
+     'apiVersion: an API version is written like "62.0", got "latest"'),
+    ("negative limit", lambda d: d["limits"].update(DailyApiRequests=-1), "limits.DailyApiRequests: "),
+    ("two apps with one client id", lambda d: d["connectedApps"].append(
+        {"clientId": "tandem-local", "clientSecret": "other-secret", "runAs": REP.username}),
+     'connectedApps[1].clientId: duplicate clientId "tandem-local"'),
+    ("two rules with one name", lambda d: d["validationRules"]["Contact"][1].update(name="Phone_Must_Be_A_Number"),
+     'validationRules.Contact[1].name: Contact already has a validation rule "Phone_Must_Be_A_Number"'),
+    ("@ref that is not a name", lambda d: d["records"]["Account"][0].update({"@ref": 5}),
+     "records.Account[0].@ref: an @ref is a non-empty name"),
     ("picklist compared as text", lambda d: d["assignmentRules"]["Lead"][0].update(when='LeadSource = "Web"'),
      "assignmentRules.Lead[0].when: Field LeadSource is a picklist field"),
     ("number compared with text", lambda d: d["validationRules"]["Contact"][1].update(
