@@ -27,6 +27,12 @@ class ApiError(Exception):
         if status is not None:
             self.status = status
         self.fields = list(fields or [])
+        self.also: list[ApiError] = []
+        """Further errors of the same failed save (every validation rule that fired, not only the first)."""
+
+    def each(self) -> list[ApiError]:
+        """This error and the ones reported with it, in order."""
+        return [self, *self.also]
 
     def as_dict(self) -> dict:
         """The REST error body entry: {"message", "errorCode", "fields"}."""

@@ -1,6 +1,6 @@
 """Validation and assignment rules: the file's formulas, parsed once and evaluated on each write.
 
-A validation rule whose error condition is true stops the save with its own message; the first
+Validation rules whose error condition is true stop the save, each with its own message; the first
 assignment entry whose `when` is true picks the owner of a record created with assignment rules.
 """
 
@@ -83,15 +83,18 @@ class OrgRules:
             return False
 
     def validate(self, obj: ObjectSchema, values: dict, prior: dict | None) -> None:
-        """Raise FIELD_CUSTOM_VALIDATION_EXCEPTION for the first active rule whose condition holds."""
+        """Raise FIELD_CUSTOM_VALIDATION_EXCEPTION when an active rule's condition holds, carrying one
+        error per rule that holds, in the file's order: Salesforce runs every rule and reports each."""
         rules = self.validation.get(obj.name)
         if not rules:
             return
         context = self._context(obj, values, prior)
-        for rule in rules:
-            if self._holds(rule.formula, context):
-                raise ApiError(rule.message, error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                               fields=[rule.display_field] if rule.display_field else [])
+        fired = [ApiError(rule.message, error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                          fields=[rule.display_field] if rule.display_field else [])
+                 for rule in rules if self._holds(rule.formula, context)]
+        if fired:
+            fired[0].also = fired[1:]
+            raise fired[0]
 
     def assigned_owner(self, obj: ObjectSchema, values: dict) -> str | None:
         entries = self.assignment.get(obj.name)

@@ -226,14 +226,15 @@ def ingest_results_reply(job: ClassicJob, batch: Batch) -> Reply:
         return Reply(200, raw=write_csv(["Id", "Success", "Created", "Error"], rows), headers={"content-type": CSV})
     if job.content_type == "JSON":
         return json_reply(200, [{"success": r.success, "created": r.created, "id": r.id,
-                                 "errors": [_error_dict(r.error)] if r.error else []} for r in batch.results])
+                                 "errors": [_error_dict(e) for e in r.error.each()] if r.error else []}
+                                for r in batch.results])
     inner = []
     for r in batch.results:
         errors = ""
-        if r.error is not None:
-            fields = "".join(f"<fields>{escape(f)}</fields>" for f in r.error.fields)
-            errors = (f"<errors>{fields}<message>{escape(r.error.message)}</message>"
-                      f"<statusCode>{escape(r.error.error_code)}</statusCode></errors>")
+        for error in r.error.each() if r.error is not None else []:
+            fields = "".join(f"<fields>{escape(f)}</fields>" for f in error.fields)
+            errors += (f"<errors>{fields}<message>{escape(error.message)}</message>"
+                       f"<statusCode>{escape(error.error_code)}</statusCode></errors>")
         ident = f"<id>{r.id}</id>" if r.id else ""
         inner.append(f"<result>{errors}{ident}<success>{_xml_value(r.success)}</success>"
                      f"<created>{_xml_value(r.created)}</created></result>")

@@ -53,7 +53,7 @@ def run_each(call: ApiCall, items: list, all_or_none: bool, operation: Callable[
         try:
             return operation(item)
         except ApiError as exc:
-            return {"id": _known_id(item), "success": False, "errors": [record_error(exc)]}
+            return {"id": _known_id(item), "success": False, "errors": [record_error(each) for each in exc.each()]}
 
     if not all_or_none:
         return [attempt(item) for item in items]

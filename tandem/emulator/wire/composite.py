@@ -49,7 +49,7 @@ def run_subrequest(table: RouteTable, call: ApiCall, method: str, url: str, body
         version_segment, path, query = split_data_url(url)
         version = parse_version(call.org, version_segment)
     except ApiError as exc:
-        return Reply(exc.status, [error_entry(exc)])
+        return Reply(exc.status, [error_entry(each) for each in exc.each()])
     merged = dict(call.headers)
     merged.update({k.lower(): str(v) for k, v in (headers or {}).items()})
     sub_call = replace(call, version=version, headers=merged)

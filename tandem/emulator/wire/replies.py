@@ -39,8 +39,8 @@ def error_entry(exc: ApiError) -> dict:
 
 
 def error_reply(exc: ApiError) -> Reply:
-    """The REST rendering of an ApiError: a one-element JSON array with the error's status."""
-    return Reply(exc.status, [error_entry(exc)])
+    """The REST rendering of an ApiError: a JSON array (one entry per error) with the error's status."""
+    return Reply(exc.status, [error_entry(each) for each in exc.each()])
 
 
 def status_error(status: int, error_code: str, message: str) -> ApiError:

@@ -67,8 +67,12 @@ def envelope(body: str, limit_info: tuple[int, int] | None = None) -> str:
 
 
 def result_errors(exc: ApiError) -> str:
-    fields = "".join(value("fields", f) for f in exc.fields)
-    return f"<errors>{fields}{value('message', exc.message)}{value('statusCode', exc.error_code)}</errors>"
+    """One `<errors>` element per error of a failed record."""
+    out = []
+    for each in exc.each():
+        fields = "".join(value("fields", f) for f in each.fields)
+        out.append(f"<errors>{fields}{value('message', each.message)}{value('statusCode', each.error_code)}</errors>")
+    return "".join(out)
 
 
 def fault(code: str, message: str, detail_type: str = "UnexpectedErrorFault") -> str:
