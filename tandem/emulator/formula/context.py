@@ -51,7 +51,8 @@ class RecordContext:
         return self._values.get(field_name.lower())
 
     def prior(self, field_name: str) -> object:
-        return self._prior.get(field_name.lower())
+        """The value before the write; on a create, the value being written, as in Salesforce."""
+        return self.get(field_name) if self.is_new else self._prior.get(field_name.lower())
 
     def is_changed(self, field_name: str) -> bool:
         return not self.is_new and self.get(field_name) != self.prior(field_name)

@@ -55,7 +55,9 @@ class RecordView:
         return self._read(self.values, field_name)
 
     def prior(self, field_name: str) -> object:
-        return self._read(self.prior_values, field_name)
+        """PRIORVALUE: the value before the write; on a create, the value being written (as Salesforce
+        documents: creating an account named "Acme" gives PRIORVALUE(Name) = "Acme")."""
+        return self._read(self.values if self.is_new else self.prior_values, field_name)
 
     def is_changed(self, field_name: str) -> bool:
         return not self.is_new and self.get(field_name) != self.prior(field_name)

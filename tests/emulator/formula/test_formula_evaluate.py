@@ -205,7 +205,9 @@ def test_isnew_ischanged_and_priorvalue():
     assert run("ISCHANGED(LastName)", after, before) is False
     assert run("ISCHANGED(Email)", after, None) is False
     assert run("PRIORVALUE(Email)", after, before) == "wile@acme.example"
-    assert run("PRIORVALUE(Email)", after, None) is None
+    # Salesforce: "When users create a record, this function returns the value of the field referenced"
+    assert run("PRIORVALUE(Email)", after, None) == "new@acme.example"
+    assert run('ISPICKVAL(PRIORVALUE(LeadSource), "Phone Inquiry")', after, None) is True
     assert run('ISPICKVAL(PRIORVALUE(LeadSource), "Web")', after, before) is True
     assert run("TEXT(PRIORVALUE(LeadSource))", after, before) == "Web"
     assert run("AND(ISCHANGED(LeadSource), NOT(ISNEW()))", after, before) is True

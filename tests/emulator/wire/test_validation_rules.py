@@ -74,3 +74,35 @@ def _envelope(header: str, body: str) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
             'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com">'
             f"<soapenv:Header>{header}</soapenv:Header><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>")
+
+
+@pytest.fixture
+def frozen_title_org(tmp_path, new_session, sample_org_path, get_token):
+    """The sample org with one more Contact rule: a title, once saved, cannot change."""
+    import json
+
+    from simple_salesforce import Salesforce
+
+    from tandem.emulator.model import Org
+    from tandem.emulator.server import EmulatorServer
+
+    definition = json.loads(sample_org_path.read_text())
+    definition["validationRules"]["Contact"].append(
+        {"name": "Title_Frozen", "active": True, "errorConditionFormula": "Title <> PRIORVALUE(Title)",
+         "errorMessage": "The title cannot change", "errorDisplayField": "Title"})
+    with EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path) as server:
+        session = new_session()
+        session.verify = str(server.ca_path)
+        token = get_token(server.base_url, session, *ADMIN)
+        yield Salesforce(instance_url=server.base_url, session_id=token, session=session)
+
+
+def test_priorvalue_on_a_create_is_the_value_being_written(frozen_title_org):
+    sf = frozen_title_org
+    record_id = sf.Contact.create({"LastName": "Fixed", "Title": "CTO"})["id"]
+    assert sf.Contact.get(record_id)["Title"] == "CTO"
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.update(record_id, {"Title": "CEO"})
+    assert raised.value.content == [{"message": "The title cannot change",
+                                     "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": ["Title"]}]
+    assert sf.Contact.update(record_id, {"Phone": "+1 555 0100"}) == 204
