@@ -35,9 +35,10 @@ from tandem.emulator.model.query_budget import QueryBudget
 from tandem.emulator.model.query_fields import no_such_column
 from tandem.emulator.model.reading import render_record
 from tandem.emulator.model.rule_loading import build_rules
+from tandem.emulator.model.rules import AssignmentChoice
 from tandem.emulator.model.schema import build_schema
 from tandem.emulator.model.security import Profile, build_profiles
-from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_directory
+from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_assignment_rules, seed_directory
 from tandem.emulator.model.setup import SetupChanges
 from tandem.emulator.model.sessions import SessionStore, Token, UserContext
 from tandem.emulator.model.state import OrgState
@@ -115,6 +116,7 @@ class Org:
         self._writer = RecordWriter(self._state, self.rules, self.directory.queue_objects())
         self._queries = QueryEngine(self._state, self.query_budget)
         seed_directory(self._state, self.directory, self.org_id, self.name)
+        seed_assignment_rules(self._state, self.rules, self.directory.admin.id)
         FileRecords(self.definition, self._state, self.directory, self._writer).load()
         self._converter = LeadConverter(self._state, self._writer, self.schema)
         self._merger = RecordMerger(self._state, self._writer, self.schema)
@@ -274,7 +276,8 @@ class Org:
     # -- records -------------------------------------------------------------------------------
 
     @_atomic
-    def create(self, ctx: UserContext, object_name: str, fields: dict, *, assignment_rules: bool = False) -> str:
+    def create(self, ctx: UserContext, object_name: str, fields: dict, *,
+               assignment_rules: AssignmentChoice = False) -> str:
         obj = self._state.object(object_name)
         return self._writer.create(obj, fields, ctx.user_id, self._profile(ctx), assignment_rules=assignment_rules)
 
@@ -285,7 +288,7 @@ class Org:
 
     @_atomic
     def upsert(self, ctx: UserContext, object_name: str, external_field: str, external_value, fields: dict, *,
-               assignment_rules: bool = False) -> tuple[str, bool]:
+               assignment_rules: AssignmentChoice = False) -> tuple[str, bool]:
         obj = self._state.object(object_name)
         return self._writer.upsert(obj, external_field, external_value, fields, ctx.user_id, self._profile(ctx),
                                    self.api_version, assignment_rules=assignment_rules)

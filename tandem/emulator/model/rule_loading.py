@@ -13,7 +13,8 @@ from tandem.emulator.formula import FormulaError, parse_formula
 from tandem.emulator.formula.type_check import check_condition
 from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
 from tandem.emulator.model.directory import Directory
-from tandem.emulator.model.rules import AssignmentEntry, OrgRules, ValidationRule
+from tandem.emulator.model.ids import make_id
+from tandem.emulator.model.rules import AssignmentEntry, AssignmentRule, OrgRules, ValidationRule
 from tandem.emulator.model.schema import ObjectSchema, Schema
 
 
@@ -78,5 +79,6 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
                     q.id == owner and obj.name in q.objects for q in directory.queues.values()):
                 raise OrgDefinitionError(f"{path}.assignTo", f"queue does not take {obj.name} records")
             compiled_entries.append(AssignmentEntry(formula, owner))
-        rules.assignment[obj.name] = compiled_entries
+        rules.assignment[obj.name] = AssignmentRule(make_id("01Q", len(rules.assignment) + 1),
+                                                    f"{obj.label} Assignment Rule", compiled_entries)
     return rules

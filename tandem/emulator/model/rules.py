@@ -15,6 +15,7 @@ from tandem.emulator.formula import FormulaError
 from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.reading import field_value
 from tandem.emulator.model.schema import ObjectSchema
+from tandem.salesforce import ids
 
 
 @dataclass
@@ -29,6 +30,29 @@ class ValidationRule:
 class AssignmentEntry:
     formula: Any
     owner_id: str
+
+
+@dataclass
+class AssignmentRule:
+    """An object's assignment rule: the file's ordered entries, queryable as an AssignmentRule row."""
+
+    id: str
+    name: str
+    entries: list[AssignmentEntry]
+
+
+AssignmentChoice = bool | str
+"""How a write asks for assignment: True for the object's active rule, False for none, or the Id of
+the AssignmentRule to run (a rule of another object, or no rule, then assigns nothing)."""
+
+
+def assignment_choice(value: str) -> AssignmentChoice:
+    """What `Sforce-Auto-Assign` or a Bulk job's `assignmentRuleId` asks for: TRUE and FALSE in any
+    letter case, else a rule Id (anything else counts as TRUE, the header's default)."""
+    value = value.strip()
+    if value.upper() in ("TRUE", "FALSE"):
+        return value.upper() == "TRUE"
+    return ids.to_18(value) if ids.is_well_formed(value) else True
 
 
 class RecordView:
@@ -70,7 +94,7 @@ class RecordView:
 class OrgRules:
     def __init__(self) -> None:
         self.validation: dict[str, list[ValidationRule]] = {}
-        self.assignment: dict[str, list[AssignmentEntry]] = {}
+        self.assignment: dict[str, AssignmentRule] = {}
         self.now: Callable[[], datetime] | None = None
 
     def _context(self, obj: ObjectSchema, values: dict, prior: dict | None) -> RecordView:
@@ -98,12 +122,12 @@ class OrgRules:
             fired[0].also = fired[1:]
             raise fired[0]
 
-    def assigned_owner(self, obj: ObjectSchema, values: dict) -> str | None:
-        entries = self.assignment.get(obj.name)
-        if not entries:
+    def assigned_owner(self, obj: ObjectSchema, values: dict, choice: AssignmentChoice = True) -> str | None:
+        rule = self.assignment.get(obj.name)
+        if rule is None or choice is False or (isinstance(choice, str) and choice != rule.id):
             return None
         context = self._context(obj, values, None)
-        for entry in entries:
+        for entry in rule.entries:
             if self._holds(entry.formula, context):
                 return entry.owner_id
         return None

@@ -15,6 +15,7 @@ from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.fields import FieldDef
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.records import from_ms, to_ms
+from tandem.emulator.model.rules import OrgRules
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.state import OrgState
 from tandem.emulator.model.values import coerce
@@ -53,6 +54,14 @@ def seed_directory(state: OrgState, directory: Directory, org_id: str, org_name:
                                                 "IsSandbox": False, "InstanceName": "EMU",
                                                 "DefaultLocaleSidKey": "en_US",
                                                 "TimeZoneSidKey": "America/Los_Angeles"}, admin)
+
+
+def seed_assignment_rules(state: OrgState, rules: OrgRules, admin_id: str) -> None:
+    """One active AssignmentRule row per object the file gives assignment rules, so clients can
+    query its Id (`SELECT Id FROM AssignmentRule WHERE SobjectType = 'Lead'`) for Sforce-Auto-Assign."""
+    for object_name, rule in rules.assignment.items():
+        _system_row(state, "AssignmentRule", rule.id, {"Name": rule.name, "SobjectType": object_name, "Active": True},
+                    admin_id)
 
 
 class FileRecords:

@@ -199,6 +199,13 @@ def lead_status_fields() -> list[FieldDef]:
     ]
 
 
+def assignment_rule_fields() -> list[FieldDef]:
+    return [
+        id_field(), text("Name", "Name", 120, name_field=True, always_visible=True),
+        pick("SobjectType", "Object", ("Case", "Lead")), flag("Active", "Active"), *audit_fields(),
+    ]
+
+
 def organization_fields() -> list[FieldDef]:
     return [
         id_field(), text("Name", "Name", 80, name_field=True, always_visible=True),
@@ -276,5 +283,6 @@ STANDARD_OBJECTS = {
     "User": ("User", "Users", "005", user_fields, False, False),
     "Group": ("Group", "Groups", "00G", group_fields, False, False),
     "LeadStatus": ("Lead Status Value", "Lead Status Values", "01J", lead_status_fields, False, False),
+    "AssignmentRule": ("Assignment Rule", "Assignment Rules", "01Q", assignment_rule_fields, False, False),
     "Organization": ("Organization", "Organizations", "00D", organization_fields, False, False),
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tandem.emulator.model.errors import ApiError, InvalidField, NotFound
-from tandem.emulator.model.rules import OrgRules
+from tandem.emulator.model.rules import AssignmentChoice, OrgRules
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.security import Profile
 from tandem.emulator.model.state import OrgState
@@ -153,7 +153,7 @@ class RecordWriter:
     # -- operations ----------------------------------------------------------------------------
 
     def create(self, obj: ObjectSchema, fields: Mapping, user_id: str, profile: Profile | None, *,
-               assignment_rules: bool = False, run_rules: bool = True) -> str:
+               assignment_rules: AssignmentChoice = False, run_rules: bool = True) -> str:
         if not obj.api_writable:
             raise ApiError(f"entity type {obj.name} does not support insert", error_code="INVALID_TYPE_FOR_OPERATION")
         changes = self.field_changes(obj, fields, profile, creating=True)
@@ -169,7 +169,7 @@ class RecordWriter:
         if run_rules:
             self.rules.validate(obj, values, None)
             if assignment_rules:
-                owner = self.rules.assigned_owner(obj, values)
+                owner = self.rules.assigned_owner(obj, values, assignment_rules)
                 if owner is not None:
                     values["OwnerId"] = owner
         stamp = self.state.clock.next()
@@ -235,7 +235,7 @@ class RecordWriter:
                 if r.get(field_name) == parent_id and not r.get("IsDeleted")]
 
     def upsert(self, obj: ObjectSchema, external_field: str, external_value: object, fields: Mapping, user_id: str,
-               profile: Profile | None, api_version: str, *, assignment_rules: bool = False) -> tuple[str, bool]:
+               profile: Profile | None, api_version: str, *, assignment_rules: AssignmentChoice = False) -> tuple[str, bool]:
         f = obj.field(external_field) if isinstance(external_field, str) else None
         if f is None or not (f.external_id or f.type == "id") or (
                 profile is not None and not profile.access(obj, f).visible):

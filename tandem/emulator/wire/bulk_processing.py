@@ -9,6 +9,7 @@ from typing import Any
 
 from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten, row_endings_match
 from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.rules import AssignmentChoice, assignment_choice
 from tandem.emulator.model.values import parse_date, parse_datetime
 
 _NUMBER_TYPES = {"double", "currency", "percent"}
@@ -146,7 +147,7 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
     if job.operation == "insert":
         if record_id not in ("", "#N/A"):  # refused by the model: an insert sets no Id
             fields = {**fields, "Id": record_id}
-        return org.create(ctx, catalog.object_name, fields, assignment_rules=bool(job.assignment_rule_id)), True
+        return org.create(ctx, catalog.object_name, fields, assignment_rules=_assignment(job)), True
     if job.operation == "update":
         if not record_id:
             raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT", fields=["Id"])
@@ -157,7 +158,12 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
     if not ext_value:
         raise ApiError(f"{ext_field} not specified", error_code="MISSING_ARGUMENT", fields=[ext_field])
     fields = {k: v for k, v in fields.items() if k.lower() != ext_field.lower()}
-    return org.upsert(ctx, catalog.object_name, ext_field, ext_value, fields)
+    return org.upsert(ctx, catalog.object_name, ext_field, ext_value, fields, assignment_rules=_assignment(job))
+
+
+def _assignment(job) -> AssignmentChoice:
+    """A job's `assignmentRuleId` runs that rule on inserts and upserts; without one, none runs."""
+    return assignment_choice(job.assignment_rule_id) if job.assignment_rule_id else False
 
 
 def run_query(org: Any, ctx: Any, job: QueryJob) -> None:

@@ -11,6 +11,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from tandem.emulator.model.errors import ApiError, NotFound
+from tandem.emulator.model.rules import AssignmentChoice, assignment_choice
 
 from tandem.emulator.wire.calls import ApiCall, require_json_object
 from tandem.emulator.wire.replies import Reply, status_error
@@ -27,10 +28,10 @@ def user_id_of(ctx: Any) -> str:
     return getattr(ctx, "user_id", None) or getattr(getattr(ctx, "user", None), "id", "")
 
 
-def auto_assign(call: ApiCall) -> bool:
-    """`Sforce-Auto-Assign`: absent or TRUE or a rule Id → apply assignment rules; FALSE → do not."""
-    value = (call.header("sforce-auto-assign") or "TRUE").strip()
-    return value.upper() != "FALSE"
+def auto_assign(call: ApiCall) -> AssignmentChoice:
+    """`Sforce-Auto-Assign`: absent or TRUE → the active assignment rule; FALSE → none; an
+    AssignmentRule Id → that rule (so only for its own object)."""
+    return assignment_choice(call.header("sforce-auto-assign") or "TRUE")
 
 
 @routes.route("GET", "limits")

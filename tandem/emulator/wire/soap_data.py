@@ -10,6 +10,7 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from tandem.emulator.model.errors import ApiError, MalformedQuery
+from tandem.emulator.model.rules import AssignmentChoice
 from tandem.emulator.model.search import run_search
 from tandem.emulator.soql.sosl import SoslError, parse_sosl
 
@@ -125,7 +126,14 @@ def sobject_fields(e: Element) -> tuple[str, str | None, dict]:
     return kind, record_id, fields
 
 
-def _assignment_rules(call: SoapCall) -> bool:
+def _assignment_rules(call: SoapCall) -> AssignmentChoice:
+    """AssignmentRuleHeader: `assignmentRuleId` names the rule to run (a malformed one fails the call,
+    MALFORMED_ID), `useDefaultRule` true the active rule; without the header no rule runs."""
+    rule_id = (call.header_value("AssignmentRuleHeader", "assignmentRuleId") or "").strip()
+    if rule_id:
+        if not record_ids.is_well_formed(rule_id):
+            raise SoapFault("MALFORMED_ID", f"invalid assignment rule id: {rule_id}", "InvalidIdFault")
+        return record_ids.to_18(rule_id)
     return (call.header_value("AssignmentRuleHeader", "useDefaultRule") or "").lower() == "true"
 
 
@@ -150,12 +158,13 @@ def _records(call: SoapCall) -> list[Element]:
 
 def create(call: SoapCall) -> str:
     results = []
+    assignment = _assignment_rules(call)
     for item in _records(call):
         kind, given_id, fields = sobject_fields(item)
         if given_id:  # refused by the model: an insert sets no Id
             fields = {**fields, "Id": given_id}
         try:
-            record_id = call.org.create(call.ctx, kind, fields, assignment_rules=_assignment_rules(call))
+            record_id = call.org.create(call.ctx, kind, fields, assignment_rules=assignment)
             results.append(_saved(record_id))
         except ApiError as exc:
             results.append(_failed(exc))
@@ -181,6 +190,7 @@ def upsert(call: SoapCall) -> str:
     if not external:
         raise SoapFault("MISSING_ARGUMENT", "externalIDFieldName not specified")
     results = []
+    assignment = _assignment_rules(call)
     for item in _records(call):
         kind, record_id, fields = sobject_fields(item)
         key = next((name for name in fields if name.lower() == external.lower()), None)
@@ -189,7 +199,7 @@ def upsert(call: SoapCall) -> str:
             if key_value in (None, ""):
                 raise ApiError(f"{external} not specified", error_code="MISSING_ARGUMENT", fields=[external])
             saved_id, created = call.org.upsert(call.ctx, kind, external, key_value, fields,
-                                                assignment_rules=_assignment_rules(call))
+                                                assignment_rules=assignment)
             results.append("<result>" + value("created", created) + value("id", saved_id)
                            + value("success", True) + "</result>")
         except ApiError as exc:

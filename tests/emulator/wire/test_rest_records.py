@@ -121,6 +121,45 @@ def test_auto_assign_header_controls_lead_assignment(base_url, http, sf_token, s
     assert sf.Lead.get(kept)["OwnerId"].startswith("005")
 
 
+def _lead_rule_id(sf) -> str:
+    rules = sf.query("SELECT Id, Name, Active FROM AssignmentRule WHERE SobjectType = 'Lead'")["records"]
+    assert [(r["Name"], r["Active"]) for r in rules] == [("Lead Assignment Rule", True)]
+    return rules[0]["Id"]
+
+
+def test_auto_assign_header_may_name_the_rule_a_client_queried(base_url, http, sf_token, sf):
+    """As Salesforce documents: query AssignmentRule for its Id, then send it in Sforce-Auto-Assign."""
+    rule_id = _lead_rule_id(sf)
+    assert rule_id.startswith("01Q") and len(rule_id) == 18
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    lead = {"LastName": "Web", "Company": "W", "LeadSource": "Web", "Email": "w@example.com"}
+    by_id = http.post(f"{base_url}/services/data/v62.0/sobjects/Lead", json=lead,
+                      headers={**headers, "Sforce-Auto-Assign": rule_id[:15]}).json()["id"]
+    assert sf.Lead.get(by_id)["OwnerId"].startswith("00G")
+    contact = http.post(f"{base_url}/services/data/v62.0/sobjects/Contact", json={"LastName": "Ruled"},
+                        headers={**headers, "Sforce-Auto-Assign": rule_id}).json()["id"]
+    assert sf.Contact.get(contact)["OwnerId"] == sf.Lead.get(by_id)["CreatedById"]
+    other_rule = "01Q5g0000000009EAA"  # well formed, but no rule of this org
+    unruled = http.post(f"{base_url}/services/data/v62.0/sobjects/Lead", json=lead,
+                        headers={**headers, "Sforce-Auto-Assign": other_rule}).json()["id"]
+    assert sf.Lead.get(unruled)["OwnerId"].startswith("005")
+
+
+def test_bulk_ingest_runs_the_rule_its_job_names(base_url, http, sf_token, sf):
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    jobs = f"{base_url}/services/data/v62.0/jobs/ingest"
+    owners = {}
+    for label, extra in (("Named", {"assignmentRuleId": _lead_rule_id(sf)}), ("Plain", {})):
+        job = http.post(jobs, headers=headers, json={"object": "Lead", "operation": "insert", **extra}).json()
+        http.put(f"{jobs}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"},
+                 data=f"LastName,Company,LeadSource,Email\n{label},C,Web,{label.lower()}@example.com\n")
+        http.patch(f"{jobs}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+        assert http.get(f"{jobs}/{job['id']}", headers=headers).json()["state"] == "JobComplete"
+        [row] = sf.query(f"SELECT OwnerId FROM Lead WHERE LastName = '{label}'")["records"]
+        owners[label] = row["OwnerId"][:3]
+    assert owners == {"Named": "00G", "Plain": "005"}
+
+
 def test_limits_and_usage_header(sf):
     limits = sf.limits()
     assert limits["DailyApiRequests"]["Max"] == 100000

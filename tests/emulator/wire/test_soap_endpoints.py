@@ -116,3 +116,19 @@ def test_assignment_rules_run_only_when_the_header_asks(sf, base_url, http, sf_t
     owners = {r["LastName"]: r["Owner"]["Name"] for r in sf.query(
         f"SELECT LastName, Owner.Name FROM Lead WHERE Id IN ('{ruled}', '{plain}')")["records"]}
     assert owners["Ruled"] == "Inbound Leads" and owners["Plain"] != "Inbound Leads"
+
+
+def test_assignment_rule_header_may_name_a_rule(sf, base_url, http, sf_token):
+    [rule] = sf.query("SELECT Id FROM AssignmentRule WHERE SobjectType = 'Lead' AND Active = true")["records"]
+    named = _create_lead(http, base_url, sf_token,
+                         f"<AssignmentRuleHeader><assignmentRuleId>{rule['Id']}</assignmentRuleId>"
+                         "</AssignmentRuleHeader>", "Named")
+    assert sf.query(f"SELECT Owner.Name FROM Lead WHERE Id = '{named}'")["records"][0]["Owner"]["Name"] == \
+        "Inbound Leads"
+    text = ENVELOPE.format(token=sf_token, body="<create><sObjects><ens:type>Lead</ens:type>"
+                           "<ens:LastName>Bad</ens:LastName><ens:Company>C</ens:Company></sObjects></create>")
+    text = text.replace("</SessionHeader>", "</SessionHeader><AssignmentRuleHeader><assignmentRuleId>nope"
+                        "</assignmentRuleId></AssignmentRuleHeader>")
+    answer = http.post(f"{base_url}/services/Soap/u/62.0", data=text, headers={"Content-Type": "text/xml"})
+    assert answer.status_code == 500 and "sf:MALFORMED_ID" in answer.text
+    assert sf.query("SELECT COUNT() FROM Lead WHERE LastName = 'Bad'")["totalSize"] == 0
