@@ -185,13 +185,18 @@ def parse_definition(raw: Any) -> OrgDefinition:
     try:
         return OrgDefinition.model_validate(known)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        reason = first["msg"]
-        if first["type"] == "string_pattern_mismatch" and first["loc"] == ("apiVersion",):
-            reason = f"an API version is written like \"62.0\", got \"{first.get('input')}\""
-        if first["type"] == "literal_error":
-            reason = f"{reason}, got \"{first.get('input')}\""
-        raise OrgDefinitionError(render_path(first["loc"]), reason) from None
+        raise OrgDefinitionError(*first_problem(exc)) from None
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The path and reason of the first thing wrong, without pydantic's decoration (types, links)."""
+    first = exc.errors()[0]
+    reason = first["msg"]
+    if first["type"] == "string_pattern_mismatch" and first["loc"] == ("apiVersion",):
+        reason = f"an API version is written like \"62.0\", got \"{first.get('input')}\""
+    if first["type"] == "literal_error":
+        reason = f"{reason}, got \"{first.get('input')}\""
+    return render_path(first["loc"]), reason
 
 
 def read_definition_file(path: str | Path) -> dict:

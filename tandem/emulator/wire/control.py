@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tandem.emulator.faults import FaultSettings
+from tandem.emulator.model.definition import first_problem
 from tandem.emulator.model.errors import ApiError
 
 from tandem.emulator.wire.bulk import jobs_for
@@ -96,8 +97,11 @@ async def faults(request: Request) -> Response:
             if isinstance(body, dict):
                 body = {k: v for k, v in body.items() if k not in _REPORTED_ONLY}
             injector.configure(FaultSettings.model_validate(body))
-        except (ValueError, ValidationError) as exc:
-            return _problem(str(exc))
+        except ValidationError as exc:
+            path, reason = first_problem(exc)
+            return _problem(f"{path}: {reason}" if path else reason)
+        except ValueError as exc:
+            return _problem(f"invalid JSON: {exc}")
     return JSONResponse(injector.report())
 
 

@@ -125,6 +125,21 @@ def test_a_report_can_be_put_back_and_unknown_keys_are_refused(http, base_url, f
     assert http.put(f"{base_url}/_emulator/faults", json={"concurrentRequestLimit": -1}).status_code == 400
 
 
+def test_refused_settings_name_the_setting_and_the_reason(http, base_url, faults):
+    url = f"{base_url}/_emulator/faults"
+    faults.set(seed=3, http503=0.25)
+    for body, error in [
+        ({"http503": 2}, "http503: Input should be less than or equal to 1"),
+        ({"noSuchFault": 0.5}, "noSuchFault: Extra inputs are not permitted"),
+        ([0.5], "Input should be a valid dictionary or instance of FaultSettings"),
+    ]:
+        answer = http.put(url, json=body)
+        assert (answer.status_code, answer.json()) == (400, {"error": error})
+    answer = http.put(url, data="{nope")
+    assert answer.status_code == 400 and answer.json()["error"].startswith("invalid JSON: ")
+    assert (faults.report()["seed"], faults.report()["http503"]) == (3, 0.25)
+
+
 def _mixed_outcomes(http, base_url, token) -> list[str]:
     outcomes = []
     for i in range(30):
