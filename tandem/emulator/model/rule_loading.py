@@ -75,6 +75,10 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
             if owner is None:
                 raise OrgDefinitionError(f"{path}.assignTo",
                                          f"not a known @user:USERNAME or @queue:NAME: \"{entry.assignTo}\"")
+            user = directory.users_by_id.get(owner)
+            if user is not None and not user.active:
+                raise OrgDefinitionError(f"{path}.assignTo",
+                                         f"user \"{user.username}\" is inactive and cannot own records")
             if owner.startswith("00G") and not any(
                     q.id == owner and obj.name in q.objects for q in directory.queues.values()):
                 raise OrgDefinitionError(f"{path}.assignTo", f"queue does not take {obj.name} records")

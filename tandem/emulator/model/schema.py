@@ -165,6 +165,8 @@ def _picklist(path: str, obj: ObjectSchema, field_name: str, entries) -> None:
     if f.type not in ("picklist", "multipicklist", "combobox"):
         raise OrgDefinitionError(path, f"{obj.name}.{f.name} is a {f.type} field, not a picklist")
     values = [e.value for e in entries]
+    if not values:
+        raise OrgDefinitionError(path, "a picklist needs at least one value")
     if len(set(values)) != len(values):
         raise OrgDefinitionError(path, "duplicate picklist value")
     if sum(1 for e in entries if e.default) > 1:

@@ -88,6 +88,9 @@ def build_profiles(definition: OrgDefinition, schema: Schema) -> dict[str, Profi
                 raise OrgDefinitionError(path, f"unknown field {obj.name}.{field_name}")
             if level == NONE and f.always_visible:
                 raise OrgDefinitionError(path, f"{obj.name}.{f.name} is always visible and cannot be hidden")
+            if level == EDIT and (f.system or f.type == "id" or not (f.createable or f.updateable)):
+                raise OrgDefinitionError(path, f"{obj.name}.{f.name} is read-only for every profile: "
+                                               "its level is read or none")
             overrides[(obj.name, f.name)] = level
         profiles[name] = Profile(name, spec.default, overrides, view_setup=spec.permissions.ViewSetup)
     profiles.setdefault(BUILT_IN_ADMIN, Profile(BUILT_IN_ADMIN, EDIT, {}))

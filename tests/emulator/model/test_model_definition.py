@@ -113,6 +113,13 @@ BAD_FILES = [
      'validationRules.Contact[1].name: Contact already has a validation rule "Phone_Must_Be_A_Number"'),
     ("@ref that is not a name", lambda d: d["records"]["Account"][0].update({"@ref": 5}),
      "records.Account[0].@ref: an @ref is a non-empty name"),
+    ("editable system field", lambda d: d["profiles"]["Marketing Sync"]["fields"].update(
+        {"Contact.CreatedDate": "edit"}),
+     "profiles.Marketing Sync.fields.Contact.CreatedDate: Contact.CreatedDate is read-only for every profile"),
+    ("picklist without values", lambda d: d["picklists"].update({"Lead.LeadSource": []}),
+     "picklists.Lead.LeadSource: a picklist needs at least one value"),
+    ("rule assigning to an inactive user", lambda d: d["users"][2].update(active=False),
+     'assignmentRules.Lead[1].assignTo: user "rep@sample.example" is inactive'),
     ("picklist compared as text", lambda d: d["assignmentRules"]["Lead"][0].update(when='LeadSource = "Web"'),
      "assignmentRules.Lead[0].when: Field LeadSource is a picklist field"),
     ("number compared with text", lambda d: d["validationRules"]["Contact"][1].update(
