@@ -39,6 +39,17 @@ class ApiError(Exception):
         return {"message": self.message, "errorCode": self.error_code, "fields": self.fields}
 
 
+class DuplicateValue(ApiError):
+    """A unique field's value already on another record. Salesforce names the field only in the
+    message (`fields` is empty on the wire); `field_name` keeps it for the org file's loader."""
+
+    error_code = "DUPLICATE_VALUE"
+
+    def __init__(self, field_name: str, other_id: str) -> None:
+        super().__init__(f"duplicate value found: {field_name} duplicates value on record with id: {other_id}")
+        self.field_name = field_name
+
+
 class InvalidSession(ApiError):
     status = 401
     error_code = "INVALID_SESSION_ID"

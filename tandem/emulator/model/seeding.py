@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
 from tandem.emulator.model.directory import Directory
-from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.errors import ApiError, DuplicateValue
 from tandem.emulator.model.fields import FieldDef
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.records import from_ms, to_ms
@@ -136,8 +136,8 @@ class FileRecords:
             self.writer.check_required(obj, values)
             self.writer.check_unique(obj, record_id, values)
         except ApiError as exc:
-            raise OrgDefinitionError(f"{path}.{exc.fields[0]}" if exc.fields else path,
-                                     f"{exc.error_code}: {exc.message}") from None
+            field = exc.field_name if isinstance(exc, DuplicateValue) else (exc.fields or [None])[0]
+            raise OrgDefinitionError(f"{path}.{field}" if field else path, f"{exc.error_code}: {exc.message}") from None
         self.writer.derive(obj, values)
         stamp = self.state.clock.next()
         values.update(Id=record_id, CreatedDate=stamp, CreatedById=admin, LastModifiedDate=stamp,

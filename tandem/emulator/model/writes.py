@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tandem.emulator.model.errors import ApiError, InvalidField, NotFound
+from tandem.emulator.model.errors import ApiError, DuplicateValue, InvalidField, NotFound
 from tandem.emulator.model.rules import AssignmentChoice, OrgRules
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.security import Profile
@@ -117,8 +117,7 @@ class RecordWriter:
             others = store.find_by_value(f, value) - {record_id}
             if others:
                 other = sorted(others)[0]
-                raise ApiError(f"duplicate value found: {f.name} duplicates value on record with id: {other}",
-                               error_code="DUPLICATE_VALUE", fields=[f.name])
+                raise DuplicateValue(f.name, other)
 
     # -- derived values ------------------------------------------------------------------------
 

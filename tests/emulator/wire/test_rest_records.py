@@ -96,6 +96,19 @@ def test_validation_failure_is_malformed_request_with_the_rules_message(sf):
     assert raised.value.content[0]["message"] == "Lead score cannot be negative"
 
 
+def test_a_duplicate_unique_value_names_the_field_in_the_message_only(sf):
+    """Salesforce answers DUPLICATE_VALUE with an empty `fields` list; the field is in the message."""
+    first = sf.Contact.create({"LastName": "First", "External_Id__c": "DUP-1"})["id"]
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Contact.create({"LastName": "Second", "External_Id__c": "dup-1"})
+    assert raised.value.content == [{
+        "message": f"duplicate value found: External_Id__c duplicates value on record with id: {first}",
+        "errorCode": "DUPLICATE_VALUE", "fields": []}]
+    answer = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": [
+        {"attributes": {"type": "Contact"}, "LastName": "Third", "External_Id__c": "DUP-1"}]})
+    assert answer[0]["errors"][0]["statusCode"] == "DUPLICATE_VALUE" and answer[0]["errors"][0]["fields"] == []
+
+
 def test_missing_required_field_and_unknown_object(sf):
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.Contact.create({"FirstName": "NoLast"})
