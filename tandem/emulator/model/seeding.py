@@ -96,9 +96,17 @@ class FileRecords:
         for obj, i, row, record_id in planned:
             self._insert(obj, f"records.{obj.name}[{i}]", row, record_id)
 
-    def _resolve(self, path: str, value: object) -> object:
+    def _resolve(self, path: str, value: object, f: FieldDef) -> object:
         if not isinstance(value, str) or not value.startswith("@"):
             return value
+        resolved = self._lookup(path, value)
+        target = self.state.schema.object_for_id(resolved)
+        if target is not None and f.reference_to and target.name not in f.reference_to:
+            wanted = " or ".join(f.reference_to)
+            raise OrgDefinitionError(path, f"{value} is a {target.name} record; {f.name} takes {wanted} records")
+        return resolved
+
+    def _lookup(self, path: str, value: str) -> str:
         if value.startswith(("@user:", "@queue:")):
             resolved = self.directory.resolve_owner(value)
             if resolved is None:
@@ -124,7 +132,7 @@ class FileRecords:
                 raise OrgDefinitionError(field_path, f"{obj.name}.{f.name} is set by the org, not by seed records")
             try:
                 if f.type == "reference":
-                    raw = self._resolve(field_path, raw)
+                    raw = self._resolve(field_path, raw, f)
                 values[f.name] = coerce(f, raw)
                 self.writer.check_references(obj, {f.name: values[f.name]})
             except ApiError as exc:
