@@ -131,10 +131,12 @@ class FileRecords:
             if f.system or f.type == "id" or not f.createable:
                 raise OrgDefinitionError(field_path, f"{obj.name}.{f.name} is set by the org, not by seed records")
             try:
+                planned = f.type == "reference" and _names_a_seed(raw)
                 if f.type == "reference":
                     raw = self._resolve(field_path, raw, f)
                 values[f.name] = coerce(f, raw)
-                self.writer.check_references(obj, {f.name: values[f.name]})
+                if not planned:  # a seed record may come later in the file: its Id is known, its row not yet
+                    self.writer.check_references(obj, {f.name: values[f.name]})
             except ApiError as exc:
                 raise OrgDefinitionError(field_path, f"{exc.error_code}: {exc.message}") from None
         self.writer.apply_defaults(obj, values)
@@ -151,6 +153,11 @@ class FileRecords:
         values.update(Id=record_id, CreatedDate=stamp, CreatedById=admin, LastModifiedDate=stamp,
                       LastModifiedById=admin, SystemModstamp=stamp)
         self.state.stores[obj.name].put(record_id, stored(values))
+
+
+def _names_a_seed(value: object) -> bool:
+    """`"@acme"`: another seed record (not a user or queue, which exist before any seed)."""
+    return isinstance(value, str) and value.startswith("@") and not value.startswith(("@user:", "@queue:"))
 
 
 def bulk_load(state: OrgState, obj: ObjectSchema, rows: Iterable[dict], owner_id: str, chunk: int = 50_000) -> int:

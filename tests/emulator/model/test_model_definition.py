@@ -219,3 +219,16 @@ WELL_TYPED_RULES = [
 def test_well_typed_rules_load(definition, formula):
     definition["validationRules"]["Lead"][0]["errorConditionFormula"] = formula
     assert Org.from_definition(definition).rules.validation["Lead"][0].formula.text == formula
+
+
+def test_seed_records_may_refer_to_records_later_in_the_file(definition):
+    """JSON objects have no order: Contacts listed before the Accounts they name still load."""
+    records = definition["records"]
+    definition["records"] = {"Contact": records.pop("Contact"), **records}
+    definition["records"]["Account"][0]["ParentId"] = "@initech"
+    org = Org.from_definition(definition)
+    ctx = org.context(org.login_username_password(*ADMIN).access_token)
+    wile = org.query(ctx, "SELECT Account.Name FROM Contact WHERE LastName = 'Coyote'").records[0]
+    assert wile["Account"]["Name"] == "Acme Corp"
+    acme = org.query(ctx, "SELECT Parent.Name FROM Account WHERE Name = 'Acme Corp'").records[0]
+    assert acme["Parent"]["Name"] == "Initech"
