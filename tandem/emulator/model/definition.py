@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tandem.emulator.faults import FaultSettings
+from tandem.emulator.model.limits import DEFAULT_LIMITS
 
 LOADER_FORMAT_VERSION = 1
 _FORMAT_RE = re.compile(r"^tandem-org/(\d+)$")
@@ -183,9 +184,14 @@ def parse_definition(raw: Any) -> OrgDefinition:
         elif not newer:
             raise OrgDefinitionError(key, f"unknown section (format {fmt} has no section \"{key}\")")
     try:
-        return OrgDefinition.model_validate(known)
+        definition = OrgDefinition.model_validate(known)
     except ValidationError as exc:
         raise OrgDefinitionError(*first_problem(exc)) from None
+    for name in definition.limits:
+        if name not in DEFAULT_LIMITS and not newer:  # a newer format may know more limits
+            raise OrgDefinitionError(f"limits.{name}",
+                                     f"unknown limit (the org reports {', '.join(sorted(DEFAULT_LIMITS))})")
+    return definition
 
 
 def first_problem(exc: ValidationError) -> tuple[str, str]:

@@ -109,6 +109,8 @@ BAD_FILES = [
      'customFields.Lead[0].name: "Fav__Color__c" is not a field name'),
     ("API version that is not one", lambda d: d.update(apiVersion="latest"),
      'apiVersion: an API version is written like "62.0", got "latest"'),
+    ("misspelt limit", lambda d: d["limits"].update(DailyApiRequest=10),
+     "limits.DailyApiRequest: unknown limit (the org reports ConcurrentAsyncGetReportInstances, DailyApiRequests,"),
     ("negative limit", lambda d: d["limits"].update(DailyApiRequests=-1), "limits.DailyApiRequests: "),
     ("two apps with one client id", lambda d: d["connectedApps"].append(
         {"clientId": "tandem-local", "clientSecret": "other-secret", "runAs": REP.username}),
