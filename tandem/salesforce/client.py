@@ -51,6 +51,8 @@ from tandem.salesforce.soap import (
 T = TypeVar("T")
 log = logging.getLogger("tandem.salesforce")
 COLLECTION_LIMIT = 200
+KEEP_OWNER = {"Sforce-Auto-Assign": "FALSE"}
+"""Updates send this: without it Salesforce runs the active assignment rule on updated Leads."""
 REFUSED_LOGIN_PAUSE = timedelta(hours=1)
 
 
@@ -326,7 +328,8 @@ class SalesforceClient:
         return self._call(lambda sf: getattr(sf, object_name).create(fields))["id"]
 
     def update(self, object_name: str, record_id: str, fields: dict[str, Any]) -> None:
-        self._call(lambda sf: getattr(sf, object_name).update(record_id, fields))
+        """One record's fields; its owner stays (no assignment rule runs, see `update_records`)."""
+        self._call(lambda sf: getattr(sf, object_name).update(record_id, fields, headers=dict(KEEP_OWNER)))
 
     def delete(self, object_name: str, record_id: str) -> None:
         """Move one record to the recycle bin (Salesforce keeps it there about 15 days)."""
@@ -340,12 +343,15 @@ class SalesforceClient:
         return self._collection("POST", "composite/sobjects", body, auto_assign)
 
     def update_records(self, object_name: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
-        """Each record carries its `Id`; results come back in request order."""
+        """Each record carries its `Id`; results come back in request order.
+
+        Sent with `Sforce-Auto-Assign: FALSE`: without it Salesforce runs the active assignment rule
+        on every updated Lead (or Case, Account) and may hand it to another owner."""
         for index, record in enumerate(records):
             if not record.get("Id"):
                 raise InvalidInput(f"records[{index}].Id", "an update needs the record's Id")
         body = [{"attributes": {"type": object_name}, **r} for r in records]
-        return self._collection("PATCH", "composite/sobjects", body)
+        return self._collection("PATCH", "composite/sobjects", body, auto_assign=False)
 
     def upsert_records(
         self, object_name: str, external_field: str, records: Sequence[dict[str, Any]], *,

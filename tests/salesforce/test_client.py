@@ -112,6 +112,15 @@ def test_collections_give_per_record_results_and_the_rest_lands(client):
     assert client.retrieve("Contact", contacts[0]["Id"])["Title"] == "Boss"
 
 
+def test_an_update_keeps_the_owner_the_org_assignment_rule_would_change(client):
+    """Salesforce runs the active assignment rule on updated Leads unless told not to."""
+    [lead] = client.query("SELECT Id, OwnerId FROM Lead WHERE Email = 'milton@initech.example'")
+    [result] = client.update_records("Lead", [{"Id": lead["Id"], "LeadSource": "Web"}])  # the Web rule's case
+    assert result.success
+    [after] = client.query(f"SELECT OwnerId, LeadSource FROM Lead WHERE Id = '{lead['Id']}'")
+    assert (after["LeadSource"], after["OwnerId"]) == ("Web", lead["OwnerId"])
+
+
 def test_upsert_on_external_id_is_repeatable(client):
     record = {"Tandem_Person_Id__c": "person-1", "LastName": "Once", "Company": "Acme"}
     first = client.upsert_records("Lead", "Tandem_Person_Id__c", [record])

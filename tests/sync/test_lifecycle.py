@@ -165,6 +165,11 @@ def test_merge_into_a_master_without_a_person_relinks_the_loser(synced, store, s
 # -- conversions ----------------------------------------------------------------------------------
 
 
+AS_IN_THE_UI = {"Sforce-Auto-Assign": "FALSE"}
+"""An edit as a person makes it in Salesforce's UI: assignment rules do not run (over the API, an
+update without this header would hand the Web lead Lisa to the Inbound Leads queue)."""
+
+
 def convert(synced, lead_id, **options):
     from tandem.salesforce.soap import LeadConvert
 
@@ -235,7 +240,7 @@ def test_changes_waiting_on_a_lead_and_a_contact_reach_the_contact_it_was_conver
 
 def test_a_change_waiting_on_a_lead_converted_to_a_new_contact_reaches_it(synced, store, sf):
     lisa = person(store, "lisa@springfield.example")
-    sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student"})
+    sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student"}, headers=AS_IN_THE_UI)
     assert synced.run_cycle().succeeded  # both sides agree on Student
     store.persons.update(lisa.id, {"title": "Saxophonist"}, origin=ChangeOrigin.CLI)
     outcome = convert(synced, lisa.link.sfdc_id)
@@ -404,7 +409,7 @@ def test_sync_person_again_after_salesforce_deleted_the_lead_it_made(synced, sto
 
 def test_a_field_cleared_on_a_lead_converted_to_a_new_contact_stays_cleared(synced, store, sf):
     lisa = person(store, "lisa@springfield.example")
-    sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student", "Phone": "555 0199"})
+    sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student", "Phone": "555 0199"}, headers=AS_IN_THE_UI)
     assert synced.run_cycle().succeeded
     store.persons.update(lisa.id, {"title": None, "phone": ""}, origin=ChangeOrigin.CLI)  # not pushed yet
     outcome = convert(synced, lisa.link.sfdc_id)

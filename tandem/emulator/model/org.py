@@ -282,9 +282,10 @@ class Org:
         return self._writer.create(obj, fields, ctx.user_id, self._profile(ctx), assignment_rules=assignment_rules)
 
     @_atomic
-    def update(self, ctx: UserContext, object_name: str, record_id: str, fields: dict) -> None:
+    def update(self, ctx: UserContext, object_name: str, record_id: str, fields: dict, *,
+               assignment_rules: AssignmentChoice = False) -> None:
         obj = self._state.object(object_name)
-        self._writer.update(obj, record_id, fields, ctx.user_id, self._profile(ctx))
+        self._writer.update(obj, record_id, fields, ctx.user_id, self._profile(ctx), assignment_rules=assignment_rules)
 
     @_atomic
     def upsert(self, ctx: UserContext, object_name: str, external_field: str, external_value, fields: dict, *,

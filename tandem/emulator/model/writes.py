@@ -178,8 +178,13 @@ class RecordWriter:
         return record_id
 
     def update(self, obj: ObjectSchema, record_id: str, fields: Mapping, user_id: str, profile: Profile | None,
-               *, run_rules: bool = True, system: Mapping[str, object] | None = None) -> str:
-        """Apply `fields` (checked as the caller) and `system` (set by the org itself, unchecked)."""
+               *, run_rules: bool = True, system: Mapping[str, object] | None = None,
+               assignment_rules: AssignmentChoice = False) -> str:
+        """Apply `fields` (checked as the caller) and `system` (set by the org itself, unchecked).
+
+        `assignment_rules` (True, or the object's rule Id) runs its assignment rule on the updated
+        record, as Salesforce does for an update sent with `Sforce-Auto-Assign: TRUE` or without the
+        header (REST), or with an AssignmentRuleHeader (SOAP)."""
         if not obj.api_writable:
             raise ApiError(f"entity type {obj.name} does not support update", error_code="INVALID_TYPE_FOR_OPERATION")
         record_id, old = self.state.live_record(obj, record_id)
@@ -199,6 +204,10 @@ class RecordWriter:
         self.derive(obj, values)
         if run_rules:
             self.rules.validate(obj, values, old)
+            if assignment_rules:
+                owner = self.rules.assigned_owner(obj, values, assignment_rules)
+                if owner is not None:
+                    values["OwnerId"] = owner
         return self.stamp(obj, record_id, values, user_id)
 
     def stamp(self, obj: ObjectSchema, record_id: str, values: dict, user_id: str | None) -> str:
@@ -243,7 +252,7 @@ class RecordWriter:
             if external_value in (None, ""):
                 return self.create(obj, fields, user_id, profile, assignment_rules=assignment_rules), True
             record_id, _ = self.state.live_record(obj, str(external_value))
-            self.update(obj, record_id, fields, user_id, profile)
+            self.update(obj, record_id, fields, user_id, profile, assignment_rules=assignment_rules)
             return record_id, False
         key = coerce(f, external_value)
         store = self.state.stores[obj.name]
@@ -254,7 +263,7 @@ class RecordWriter:
                            error_code="MULTIPLE_CHOICES", status=300, fields=urls)
         body = {k: v for k, v in fields.items() if not (isinstance(k, str) and k.lower() == f.name.lower())}
         if matches:
-            self.update(obj, matches[0], body, user_id, profile)
+            self.update(obj, matches[0], body, user_id, profile, assignment_rules=assignment_rules)
             return matches[0], False
         body[f.name] = external_value
         return self.create(obj, body, user_id, profile, assignment_rules=assignment_rules), True

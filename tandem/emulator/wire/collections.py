@@ -122,6 +122,7 @@ def create_many(call: ApiCall, request: ApiRequest) -> Reply:
 @routes.route("PATCH", "composite/sobjects")
 def update_many(call: ApiCall, request: ApiRequest) -> Reply:
     records, all_or_none = _write_body(request)
+    assign = auto_assign(call)
 
     def update_one(record: dict) -> dict:
         record_id = record.get("Id") or record.get("id")
@@ -129,7 +130,7 @@ def update_many(call: ApiCall, request: ApiRequest) -> Reply:
             raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT")
         sobject = _record_type(record)
         refuse_if_drawn(call, "update", sobject, record_id)
-        call.org.update(call.ctx, sobject, record_id, _fields(record, "Id"))
+        call.org.update(call.ctx, sobject, record_id, _fields(record, "Id"), assignment_rules=assign)
         return {"id": record_id, "success": True, "errors": []}
 
     return Reply(200, run_each(call, records, all_or_none, update_one))

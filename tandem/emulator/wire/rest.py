@@ -121,7 +121,8 @@ def create_by_id(call: ApiCall, request: ApiRequest) -> Reply:
 def update(call: ApiCall, request: ApiRequest) -> Reply:
     fields = require_json_object(request.json())
     fields = {k: v for k, v in fields.items() if k != "attributes"}
-    call.org.update(call.ctx, request.params["sobject"], request.params["record_id"], fields)
+    call.org.update(call.ctx, request.params["sobject"], request.params["record_id"], fields,
+                    assignment_rules=auto_assign(call))
     return Reply(204)
 
 
@@ -181,7 +182,7 @@ def _update_only(call: ApiCall, request: ApiRequest, fields: dict) -> Reply:
     if found.status != 200:
         return found
     record_id = found.body["Id"]
-    call.org.update(call.ctx, request.params["sobject"], record_id, fields)
+    call.org.update(call.ctx, request.params["sobject"], record_id, fields, assignment_rules=auto_assign(call))
     return upsert_reply(call, record_id, False)
 
 

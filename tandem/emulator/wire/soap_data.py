@@ -173,12 +173,13 @@ def create(call: SoapCall) -> str:
 
 def update(call: SoapCall) -> str:
     results = []
+    assignment = _assignment_rules(call)
     for item in _records(call):
         kind, record_id, fields = sobject_fields(item)
         try:
             if not record_id:
                 raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT")
-            call.org.update(call.ctx, kind, record_id, fields)
+            call.org.update(call.ctx, kind, record_id, fields, assignment_rules=assignment)
             results.append(_saved(_full_id(record_id)))
         except ApiError as exc:
             results.append(_failed(exc, record_id))

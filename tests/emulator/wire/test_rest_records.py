@@ -248,3 +248,19 @@ def test_post_to_the_id_external_id_path_creates_a_record(base_url, http, sf_tok
     elsewhere = http.post(f"{url}/{body['id']}", headers=headers, json={"LastName": "Again"})
     assert elsewhere.status_code == 405
     assert elsewhere.json()[0]["message"] == "HTTP Method 'POST' not allowed. Allowed are DELETE,GET,PATCH"
+
+
+def test_an_update_runs_assignment_rules_unless_the_header_says_false(base_url, http, sf_token, sf):
+    """Salesforce: TRUE (the default when the header is absent) applies the active rule to updated Leads too."""
+    headers = {"Authorization": f"Bearer {sf_token}", "Sforce-Auto-Assign": "FALSE"}
+    url = f"{base_url}/services/data/v62.0/sobjects/Lead"
+    lead = http.post(url, json={"LastName": "Phoned", "Company": "P", "LeadSource": "Phone Inquiry"},
+                     headers=headers).json()["id"]
+    admin_id = sf.Lead.get(lead)["OwnerId"]
+    kept = http.patch(f"{url}/{lead}", json={"LeadSource": "Web", "Email": "p@example.com"}, headers=headers)
+    assert kept.status_code == 204 and sf.Lead.get(lead)["OwnerId"] == admin_id
+    assert sf.Lead.update(lead, {"Title": "Buyer"}) == 204  # no header: the rule runs, the Web lead goes to the queue
+    assert sf.Lead.get(lead)["OwnerId"].startswith("00G")
+    answer = sf.restful("composite/sobjects", method="PATCH", headers={"Sforce-Auto-Assign": "FALSE"}, json={
+        "allOrNone": False, "records": [{"attributes": {"type": "Lead"}, "Id": lead, "OwnerId": admin_id}]})
+    assert answer[0]["success"] is True and sf.Lead.get(lead)["OwnerId"] == admin_id
