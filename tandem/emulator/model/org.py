@@ -35,7 +35,7 @@ from tandem.emulator.model.query_budget import QueryBudget
 from tandem.emulator.model.query_fields import no_such_column
 from tandem.emulator.model.reading import render_record
 from tandem.emulator.model.rule_loading import build_rules
-from tandem.emulator.model.rules import AssignmentChoice
+from tandem.emulator.model.rules import AssignmentChoice, RecordSource
 from tandem.emulator.model.schema import build_schema
 from tandem.emulator.model.security import Profile, build_profiles
 from tandem.emulator.model.seeding import FileRecords, bulk_load, seed_assignment_rules, seed_directory
@@ -113,6 +113,7 @@ class Org:
     def _load_seed_state(self) -> None:
         self._state = OrgState(self.schema, StampClock(self._now_ms))
         self.rules.now = self._state.clock.now
+        self.rules.source = RecordSource(self.schema, self._stored_record)
         self._writer = RecordWriter(self._state, self.rules, self.directory.queue_objects())
         self._queries = QueryEngine(self._state, self.query_budget)
         seed_directory(self._state, self.directory, self.org_id, self.name)
@@ -120,6 +121,11 @@ class Org:
         FileRecords(self.definition, self._state, self.directory, self._writer).load()
         self._converter = LeadConverter(self._state, self._writer, self.schema)
         self._merger = RecordMerger(self._state, self._writer, self.schema)
+
+    def _stored_record(self, object_name: str, record_id: str) -> dict | None:
+        """A live record as stored, for formulas that read a parent or the user."""
+        record = self._state.stores[object_name].get(record_id)
+        return None if record is None or record.get("IsDeleted") else record
 
     # -- construction --------------------------------------------------------------------------
 

@@ -13,30 +13,26 @@ from tandem.emulator.formula import FormulaError, parse_formula
 from tandem.emulator.formula.type_check import check_condition
 from tandem.emulator.model.definition import OrgDefinition, OrgDefinitionError
 from tandem.emulator.model.directory import Directory
+from tandem.emulator.model.formula_paths import path_field, path_type
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.rules import AssignmentEntry, AssignmentRule, OrgRules, ValidationRule
 from tandem.emulator.model.schema import ObjectSchema, Schema
 
 
-def _parse(path: str, obj: ObjectSchema, text: str):
+def _parse(path: str, schema: Schema, obj: ObjectSchema, text: str):
     try:
         formula = parse_formula(text)
     except Exception as exc:  # the formula package's own errors, reported with the file path
         raise OrgDefinitionError(path, f"formula does not parse: {getattr(exc, 'message', exc)}") from None
     for name in formula.fields():
         field_name = name if isinstance(name, str) else ".".join(name)
-        if obj.field(field_name) is None:
+        if path_field(schema, obj, field_name) is None:
             raise OrgDefinitionError(path, f"unknown field {obj.name}.{field_name}")
     try:
-        check_condition(formula.tree, lambda name: _type_of(obj, name))
+        check_condition(formula.tree, lambda name: path_type(schema, obj, name))
     except FormulaError as exc:
         raise OrgDefinitionError(path, exc.message) from None
     return formula
-
-
-def _type_of(obj: ObjectSchema, name: str) -> str | None:
-    f = obj.field(name)
-    return f.type if f is not None else None
 
 
 def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory) -> OrgRules:
@@ -52,7 +48,7 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
             if spec.name.lower() in names:
                 raise OrgDefinitionError(f"{path}.name", f"{obj.name} already has a validation rule \"{spec.name}\"")
             names.add(spec.name.lower())
-            formula = _parse(f"{path}.errorConditionFormula", obj, spec.errorConditionFormula)
+            formula = _parse(f"{path}.errorConditionFormula", schema, obj, spec.errorConditionFormula)
             display = None
             if spec.errorDisplayField:
                 f = obj.field(spec.errorDisplayField)
@@ -70,7 +66,7 @@ def build_rules(definition: OrgDefinition, schema: Schema, directory: Directory)
         compiled_entries = []
         for i, entry in enumerate(entries):
             path = f"assignmentRules.{object_name}[{i}]"
-            formula = _parse(f"{path}.when", obj, entry.when)
+            formula = _parse(f"{path}.when", schema, obj, entry.when)
             owner = directory.resolve_owner(entry.assignTo)
             if owner is None:
                 raise OrgDefinitionError(f"{path}.assignTo",

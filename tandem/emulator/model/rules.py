@@ -14,7 +14,8 @@ from typing import Any
 from tandem.emulator.formula import FormulaError
 from tandem.emulator.model.errors import ApiError
 from tandem.emulator.model.reading import field_value
-from tandem.emulator.model.schema import ObjectSchema
+from tandem.emulator.model.formula_paths import RecordLookup, path_type, path_value
+from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.salesforce import ids
 
 
@@ -55,25 +56,41 @@ def assignment_choice(value: str) -> AssignmentChoice:
     return ids.to_18(value) if ids.is_well_formed(value) else True
 
 
+@dataclass
+class RecordSource:
+    """Where formulas read what is not on the record itself: the schema, stored records (for
+    `Account.Name`), and the user making the write (for `$User.…`, `$Profile.Name`)."""
+
+    schema: Schema
+    lookup: RecordLookup
+    user_id: str | None = None
+
+
 class RecordView:
     """What a formula sees of a record being written: values after the write, before it (None on
-    insert), and each field's type; names are case-insensitive."""
+    insert), parent fields and the running user through `source`, and each field's type; names are
+    case-insensitive."""
 
-    def __init__(self, obj: ObjectSchema, values: dict, prior: dict | None, now: datetime | None = None) -> None:
+    def __init__(self, obj: ObjectSchema, values: dict, prior: dict | None, now: datetime | None = None,
+                 source: RecordSource | None = None) -> None:
         self.obj = obj
         self.values = values
         self.prior_values = prior
         self.now = now
+        self.source = source
 
     @property
     def is_new(self) -> bool:
         return self.prior_values is None
 
     def _read(self, record: dict | None, field_name: str) -> object:
-        f = self.obj.field(field_name)
-        if record is None or f is None:
+        if record is None:
             return None
-        return field_value(self.obj, record, f)
+        if self.source is not None and "." in field_name:
+            return path_value(self.source.schema, self.obj, record, field_name, self.source.lookup,
+                              self.source.user_id)
+        f = self.obj.field(field_name)
+        return field_value(self.obj, record, f) if f is not None else None
 
     def get(self, field_name: str) -> object:
         return self._read(self.values, field_name)
@@ -87,6 +104,8 @@ class RecordView:
         return not self.is_new and self.get(field_name) != self.prior(field_name)
 
     def field_type(self, field_name: str) -> str | None:
+        if self.source is not None and "." in field_name:
+            return path_type(self.source.schema, self.obj, field_name)
         f = self.obj.field(field_name)
         return f.type if f is not None else None
 
@@ -96,9 +115,12 @@ class OrgRules:
         self.validation: dict[str, list[ValidationRule]] = {}
         self.assignment: dict[str, AssignmentRule] = {}
         self.now: Callable[[], datetime] | None = None
+        self.source: RecordSource | None = None
+        """Set by the org once its records exist, so formulas can read parents and the user."""
 
-    def _context(self, obj: ObjectSchema, values: dict, prior: dict | None) -> RecordView:
-        return RecordView(obj, values, prior, self.now() if self.now else None)
+    def _context(self, obj: ObjectSchema, values: dict, prior: dict | None, user_id: str | None) -> RecordView:
+        source = RecordSource(self.source.schema, self.source.lookup, user_id) if self.source else None
+        return RecordView(obj, values, prior, self.now() if self.now else None, source)
 
     @staticmethod
     def _holds(formula: Any, context: RecordView) -> bool:
@@ -108,13 +130,13 @@ class OrgRules:
         except FormulaError:
             return False
 
-    def validate(self, obj: ObjectSchema, values: dict, prior: dict | None) -> None:
+    def validate(self, obj: ObjectSchema, values: dict, prior: dict | None, user_id: str | None = None) -> None:
         """Raise FIELD_CUSTOM_VALIDATION_EXCEPTION when an active rule's condition holds, carrying one
         error per rule that holds, in the file's order: Salesforce runs every rule and reports each."""
         rules = self.validation.get(obj.name)
         if not rules:
             return
-        context = self._context(obj, values, prior)
+        context = self._context(obj, values, prior, user_id)
         fired = [ApiError(rule.message, error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
                           fields=[rule.display_field] if rule.display_field else [])
                  for rule in rules if self._holds(rule.formula, context)]
@@ -122,11 +144,12 @@ class OrgRules:
             fired[0].also = fired[1:]
             raise fired[0]
 
-    def assigned_owner(self, obj: ObjectSchema, values: dict, choice: AssignmentChoice = True) -> str | None:
+    def assigned_owner(self, obj: ObjectSchema, values: dict, choice: AssignmentChoice = True,
+                       user_id: str | None = None) -> str | None:
         rule = self.assignment.get(obj.name)
         if rule is None or choice is False or (isinstance(choice, str) and choice != rule.id):
             return None
-        context = self._context(obj, values, None)
+        context = self._context(obj, values, None, user_id)
         for entry in rule.entries:
             if self._holds(entry.formula, context):
                 return entry.owner_id

@@ -166,9 +166,9 @@ class RecordWriter:
         self.check_unique(obj, record_id, values)
         self.derive(obj, values)
         if run_rules:
-            self.rules.validate(obj, values, None)
+            self.rules.validate(obj, values, None, user_id)
             if assignment_rules:
-                owner = self.rules.assigned_owner(obj, values, assignment_rules)
+                owner = self.rules.assigned_owner(obj, values, assignment_rules, user_id)
                 if owner is not None:
                     values["OwnerId"] = owner
         stamp = self.state.clock.next()
@@ -203,9 +203,9 @@ class RecordWriter:
         self.check_unique(obj, record_id, changes)
         self.derive(obj, values)
         if run_rules:
-            self.rules.validate(obj, values, old)
+            self.rules.validate(obj, values, old, user_id)
             if assignment_rules:
-                owner = self.rules.assigned_owner(obj, values, assignment_rules)
+                owner = self.rules.assigned_owner(obj, values, assignment_rules, user_id)
                 if owner is not None:
                     values["OwnerId"] = owner
         return self.stamp(obj, record_id, values, user_id)

@@ -126,6 +126,12 @@ BAD_FILES = [
      "picklists.Lead.LeadSource: a picklist needs at least one value"),
     ("rule assigning to an inactive user", lambda d: d["users"][2].update(active=False),
      'assignmentRules.Lead[1].assignTo: user "rep@sample.example" is inactive'),
+    ("rule reads an unknown parent field", lambda d: d["validationRules"]["Contact"][0].update(
+        errorConditionFormula='Account.Nickname = "x"'), "validationRules.Contact[0].errorConditionFormula: unknown field "
+     "Contact.Account.Nickname"),
+    ("rule reads an unknown global", lambda d: d["validationRules"]["Contact"][0].update(
+        errorConditionFormula='$Org.Name = "x"'), "validationRules.Contact[0].errorConditionFormula: unknown field "
+     "Contact.$Org.Name"),
     ("picklist compared as text", lambda d: d["assignmentRules"]["Lead"][0].update(when='LeadSource = "Web"'),
      "assignmentRules.Lead[0].when: Field LeadSource is a picklist field"),
     ("number compared with text", lambda d: d["validationRules"]["Contact"][1].update(
@@ -214,6 +220,8 @@ WELL_TYPED_RULES = [
     'Lead_Score__c = NULL || Lead_Score__c < 0',
     'IF(ISBLANK(Email), LEN(Company) > 40, CONTAINS(Email, "@example"))',
     'CreatedDate < NOW() - 1 && LEN(TEXT(Favorite_Color__c)) > 0',
+    'Owner.Email = "a@b.example" && $Profile.Name <> "System Administrator"',
+    'ISBLANK(ConvertedAccount.Website) || $User.Username = "x"',
 ]
 
 

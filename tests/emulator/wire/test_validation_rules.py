@@ -8,7 +8,7 @@ import re
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from tandem.emulator.sample_org import ADMIN
+from tandem.emulator.sample_org import ADMIN, SYNC_USER
 
 # Both Contact rules of the sample org fire on this record.
 TWO_RULES = {"LastName": "Twice", "Phone": "call me", "Lead_Score__c": -1}
@@ -106,3 +106,53 @@ def test_priorvalue_on_a_create_is_the_value_being_written(frozen_title_org):
     assert raised.value.content == [{"message": "The title cannot change",
                                      "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": ["Title"]}]
     assert sf.Contact.update(record_id, {"Phone": "+1 555 0100"}) == 204
+
+
+@pytest.fixture
+def cross_object_org(tmp_path, new_session, sample_org_path, get_token):
+    """The sample org with rules that read the parent Account and the user making the write."""
+    import json
+
+    from simple_salesforce import Salesforce
+
+    from tandem.emulator.model import Org
+    from tandem.emulator.server import EmulatorServer
+
+    definition = json.loads(sample_org_path.read_text())
+    definition["validationRules"]["Contact"] += [
+        {"name": "Energy_Needs_Title", "errorConditionFormula":
+            'AND(ISPICKVAL(Account.Industry, "Energy"), ISBLANK(Title))',
+         "errorMessage": "Contacts at energy companies need a title", "errorDisplayField": "Title"},
+        {"name": "Sync_Cannot_Subscribe", "errorConditionFormula":
+            'AND($Profile.Name = "Marketing Sync", Newsletter__c, NOT(ISBLANK($User.Username)))',
+         "errorMessage": "The sync user cannot subscribe contacts"},
+    ]
+    with EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path) as server:
+        session = new_session()
+        session.verify = str(server.ca_path)
+
+        def client(login):
+            token = get_token(server.base_url, session, *login)
+            return Salesforce(instance_url=server.base_url, session_id=token, session=session)
+
+        yield client
+
+
+def test_rules_read_parent_fields_and_the_running_user(cross_object_org):
+    admin, sync = cross_object_org(ADMIN), cross_object_org(SYNC_USER)
+    globex = admin.query("SELECT Id FROM Account WHERE Name = 'Globex'")["records"][0]["Id"]
+    acme = admin.query("SELECT Id FROM Account WHERE Name = 'Acme Corp'")["records"][0]["Id"]
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        admin.Contact.create({"LastName": "Burns", "AccountId": globex})
+    assert raised.value.content == [{"message": "Contacts at energy companies need a title",
+                                     "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": ["Title"]}]
+    assert admin.Contact.create({"LastName": "Burns", "AccountId": globex, "Title": "Owner"})["success"]
+    assert admin.Contact.create({"LastName": "Road Runner", "AccountId": acme})["success"]
+    record_id = admin.Contact.create({"LastName": "Smithers"})["id"]
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        admin.Contact.update(record_id, {"AccountId": globex})  # the rule sees the new parent
+    assert raised.value.content[0]["fields"] == ["Title"]
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sync.Contact.create({"LastName": "Lenny", "Newsletter__c": True})
+    assert raised.value.content[0]["message"] == "The sync user cannot subscribe contacts"
+    assert admin.Contact.create({"LastName": "Lenny", "Newsletter__c": True})["success"]
