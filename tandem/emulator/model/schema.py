@@ -173,6 +173,15 @@ def _picklist(path: str, obj: ObjectSchema, field_name: str, entries) -> None:
         raise OrgDefinitionError(path, "at most one value can be the default")
     if obj.name == "Lead" and f.name == "Status" and not any(e.converted for e in entries):
         raise OrgDefinitionError(path, "Lead.Status needs at least one value marked converted")
+    lead_status, stage = (obj.name, f.name) == ("Lead", "Status"), (obj.name, f.name) == ("Opportunity", "StageName")
+    for i, entry in enumerate(entries):
+        if entry.converted and not lead_status:
+            raise OrgDefinitionError(f"{path}[{i}].converted", "only Lead.Status values are marked converted")
+        if (entry.closed or entry.won) and not stage:
+            raise OrgDefinitionError(f"{path}[{i}].{'closed' if entry.closed else 'won'}",
+                                     "only Opportunity.StageName values are marked closed or won")
+        if entry.won and not entry.closed:
+            raise OrgDefinitionError(f"{path}[{i}].won", "a won stage is also closed: mark it \"closed\": true")
     f.picklist = tuple(PicklistValue(e.value, e.label or e.value, e.default, e.active, e.converted, e.closed, e.won)
                        for e in entries)
 

@@ -132,6 +132,12 @@ BAD_FILES = [
     ("rule reads an unknown global", lambda d: d["validationRules"]["Contact"][0].update(
         errorConditionFormula='$Org.Name = "x"'), "validationRules.Contact[0].errorConditionFormula: unknown field "
      "Contact.$Org.Name"),
+    ("converted outside Lead.Status", lambda d: d["picklists"]["Lead.LeadSource"][0].update(converted=True),
+     "picklists.Lead.LeadSource[0].converted: only Lead.Status values are marked converted"),
+    ("closed outside Opportunity.StageName", lambda d: d["picklists"]["Lead.Status"][3].update(closed=True),
+     "picklists.Lead.Status[3].closed: only Opportunity.StageName values are marked closed or won"),
+    ("won stage that is not closed", lambda d: d["picklists"]["Opportunity.StageName"][2].update(closed=False),
+     "picklists.Opportunity.StageName[2].won: a won stage is also closed"),
     ("picklist compared as text", lambda d: d["assignmentRules"]["Lead"][0].update(when='LeadSource = "Web"'),
      "assignmentRules.Lead[0].when: Field LeadSource is a picklist field"),
     ("number compared with text", lambda d: d["validationRules"]["Contact"][1].update(
