@@ -11,6 +11,7 @@ NULL fits any kind; "any" is used where Salesforce accepts several kinds (TEXT, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from tandem.emulator.formula.errors import FormulaError
@@ -130,6 +131,8 @@ class _Checker:
 
     def call(self, node: Call, picklist_ok: bool) -> str:
         name = node.name
+        if name == "REGEX":
+            _check_pattern(node.args[1])
         if name in _EAGER:
             wanted, result = _EAGER[name]
             for i, arg in enumerate(node.args):
@@ -199,6 +202,15 @@ class _Checker:
                 raise _wrong_argument(name, result, got)
             result = common
         return result
+
+
+def _check_pattern(node: Node) -> None:
+    """A REGEX pattern written in the formula must compile here, or the rule could never fire."""
+    if isinstance(node, Literal) and isinstance(node.value, str):
+        try:
+            re.compile(node.value)
+        except re.error as exc:
+            raise FormulaError(f"REGEX: the pattern {node.value!r} cannot be used here: {exc}") from None
 
 
 def _literal_kind(value: object) -> str:

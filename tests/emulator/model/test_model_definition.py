@@ -138,6 +138,12 @@ BAD_FILES = [
      "picklists.Lead.Status[3].closed: only Opportunity.StageName values are marked closed or won"),
     ("won stage that is not closed", lambda d: d["picklists"]["Opportunity.StageName"][2].update(closed=False),
      "picklists.Opportunity.StageName[2].won: a won stage is also closed"),
+    ("REGEX pattern that does not compile", lambda d: d["validationRules"]["Contact"][0].update(
+        errorConditionFormula='REGEX(Phone, "[0-9")'),
+     "validationRules.Contact[0].errorConditionFormula: REGEX: the pattern '[0-9' cannot be used here"),
+    ("REGEX pattern Python's re does not know", lambda d: d["validationRules"]["Contact"][0].update(
+        errorConditionFormula='REGEX(LastName, "\\\\p{L}+")'),
+     "validationRules.Contact[0].errorConditionFormula: REGEX: the pattern '\\\\p{L}+' cannot be used here"),
     ("picklist compared as text", lambda d: d["assignmentRules"]["Lead"][0].update(when='LeadSource = "Web"'),
      "assignmentRules.Lead[0].when: Field LeadSource is a picklist field"),
     ("number compared with text", lambda d: d["validationRules"]["Contact"][1].update(
