@@ -54,6 +54,15 @@ def api_store(tmp_path) -> Iterator[PersonStore]:
 
 
 @pytest.fixture
+def writers_store(database_url: str) -> Iterator[PersonStore]:
+    """A migrated store on the test's database (SQLite or PostgreSQL), for several writers at once."""
+    store = PersonStore(database_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def make_app(api_store: PersonStore, clock: FakeClock) -> Callable[..., FastAPI]:
     def make(**options) -> FastAPI:
         options.setdefault("limits", ROOMY)

@@ -30,14 +30,6 @@ def postgres_url() -> Iterator[str]:
     yield from postgres_database()
 
 
-@pytest.fixture
-def writers_store(database_url: str) -> Iterator[PersonStore]:
-    store = PersonStore(database_url)
-    store.migrate()
-    yield store
-    store.close()
-
-
 def _since_epoch(client: httpx.Client | TestClient) -> str:
     answer = client.get("/rest/v1/activities/pagingtoken.json", params={"sinceDatetime": "2020-01-01T00:00:00Z"})
     return answer.json()["nextPageToken"]

@@ -29,14 +29,6 @@ EMAILS = [f"p{n}@example.com" for n in range(10)]
 CONTACTS = 150
 
 
-@pytest.fixture
-def writers_store(database_url: str) -> Iterator[PersonStore]:
-    store = PersonStore(database_url)
-    store.migrate()
-    yield store
-    store.close()
-
-
 class Calls:
     """What every caller got back: each answer's error code (None for success) and record statuses."""
 
