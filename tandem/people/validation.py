@@ -203,15 +203,23 @@ _TYPED_CHECKS = {FieldType.INTEGER: _integer, FieldType.FLOAT: _number, FieldTyp
 """The check `coerce` runs for each type that is not text."""
 
 
+def _trimmed_email(field: PersonField, raw: str) -> str:
+    """An email without the spaces around it, as the lookups compare it; spaces inside are refused."""
+    email = raw.strip()
+    if not _EMAIL.match(email):
+        raise InvalidInput(field.name, f"not an email address: {_shown(raw)}")
+    return email
+
+
 def _text(field: PersonField, raw: Any) -> str:
     if not isinstance(raw, str):
         raise InvalidInput(field.name, f"expected text, got {_shown(raw)}")
     check_storable(field.name, raw)
+    if field.type is FieldType.EMAIL:
+        raw = _trimmed_email(field, raw)
     limit = field.max_length
     if limit is not None and len(raw) > limit:
         raise InvalidInput(field.name, f"longer than {limit} characters ({len(raw)})")
-    if field.type is FieldType.EMAIL and not _EMAIL.match(raw):
-        raise InvalidInput(field.name, f"not an email address: {_shown(raw)}")
     if field.type is FieldType.PICKLIST and field.picklist_values and raw not in field.picklist_values:
         allowed = ", ".join(field.picklist_values)
         raise InvalidInput(field.name, f"{_shown(raw)} is not one of the allowed values ({allowed})")

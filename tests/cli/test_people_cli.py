@@ -185,3 +185,15 @@ def test_a_value_that_is_not_utf8_in_the_arguments_is_refused_naming_the_field(t
     assert result.stderr.decode().strip() == (
         "Error: lastName: contains a lone surrogate (U+DCE9) at position 4, which cannot be stored")
     assert PersonStore(env["TANDEM_DATABASE_URL"]).persons.count() == 0
+
+
+def test_an_email_with_spaces_around_it_is_stored_without_them(tandem, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Before, `person add` refused it as not an email address while `person show` found the person by it."""
+    added = tandem("person", "add", "email= ann@example.com ", "firstName=Ann")
+    assert added.exit_code == 0, added.output
+    changed = tandem("person", "set", " ann@example.com", "email=\tann@example.org ")
+    assert changed.exit_code == 0, changed.output
+    assert PersonStore(database_url).persons.get(1).fields["email"] == "ann@example.org"
+    refused = tandem("person", "set", "1", "email=ann @example.org")
+    assert refused.exit_code == 1 and "email: not an email address" in refused.stderr
+    assert PersonStore(database_url).persons.get(1).fields["email"] == "ann@example.org"
