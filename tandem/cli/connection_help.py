@@ -1,5 +1,9 @@
 """What to paste to reach a running emulator: its URL, users, client, CA, and snippets for
-simple-salesforce and for `tandem` itself (printed by `tandem emulator serve` and `tandem demo --serve`)."""
+simple-salesforce and for `tandem` itself (printed by `tandem emulator serve` and `tandem demo --serve`).
+
+Both snippets work whatever REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE say: requests lets those variables
+replace a session's `verify` unless the session ignores its environment (`tandem` keeps its own CA).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ def connection_help(base_url: str, ca_path: Path, org_file: Path, database_url: 
         "  import requests",
         "  from simple_salesforce import Salesforce",
         "  http = requests.Session()",
+        "  http.trust_env = False  # else REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, if set, replaces this CA",
         f"  http.verify = {ca!r}",
         f"  token = http.post({base_url + '/services/oauth2/token'!r}, data={{",
         f"      'grant_type': 'password', 'client_id': {client_id!r}, 'client_secret': {secret!r},",

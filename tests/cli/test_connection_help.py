@@ -26,6 +26,14 @@ def _serve_until_snippets(tmp_path) -> tuple[subprocess.Popen, list[str]]:
     raise AssertionError("the emulator stopped before printing its snippets:\n" + "\n".join(lines))
 
 
+def _other_ca_bundle() -> dict[str, str]:
+    """The variables a corporate machine sets, naming a CA file that does not hold the emulator's CA:
+    requests lets them override a session's `verify` unless the snippet keeps its own."""
+    import certifi
+
+    return {"REQUESTS_CA_BUNDLE": certifi.where(), "CURL_CA_BUNDLE": certifi.where()}
+
+
 def test_emulator_serve_prints_credentials_and_working_snippets(tmp_path):
     server, lines = _serve_until_snippets(tmp_path)
     try:
@@ -39,7 +47,8 @@ def test_emulator_serve_prints_credentials_and_working_snippets(tmp_path):
         start = lines.index("simple-salesforce (Python):") + 1
         snippet = "\n".join(line[2:] for line in lines[start:lines.index("", start)])
         ran = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60,
-                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                                  **_other_ca_bundle()})
         assert ran.returncode == 0, ran.stderr
         assert "wile@acme.example" in ran.stdout
         exports = {}
@@ -47,7 +56,7 @@ def test_emulator_serve_prints_credentials_and_working_snippets(tmp_path):
             if line.strip().startswith("export "):
                 exports |= dict(pair.split("=", 1) for pair in shlex.split(line.strip(), comments=True)[1:])
         assert exports["TANDEM_SYNC_COMMIT_LAG_SECONDS"] == "0"
-        checked = tandem(tmp_path, "check", env=exports)
+        checked = tandem(tmp_path, "check", env=exports | _other_ca_bundle())
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "logged in as sync@sample.example" in checked.stdout
     finally:
