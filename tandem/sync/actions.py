@@ -10,8 +10,9 @@ record meanwhile is merged into this one once the page in progress is done.
 
 Both are safe to repeat after a lost answer: a Lead is created by upsert on Tandem's external-id
 field (or found again by email and creation time where the org lacks that field), and a conversion
-first checks whether Salesforce already converted the Lead. An action needs a SyncEngine of its own,
-not one a cycle is running on (a cycle reads the client's clock).
+first checks whether Salesforce already converted the Lead; Sync Person follows such a Lead to its
+Contact before it sends changes, as the next pull would, instead of having them refused. An action
+needs a SyncEngine of its own, not one a cycle is running on (a cycle reads the client's clock).
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ class PersonActions:
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
+        if object_name == "Lead" and self.workspace.pending(person.id):
+            # a Lead converted since the last pull (a Convert Person whose answer was lost, or a user in
+            # Salesforce) refuses every update: follow it to its Contact and send the changes there
+            conversion = self._conversion_of(person.link.sfdc_id)
+            if conversion is not None:
+                contact_id, account_id, opportunity_id, _ = conversion
+                self._follow(person, person.link.sfdc_id, contact_id, account_id, opportunity_id,
+                             reason="Sync Person to SFDC")
+                return self._push_now(self.workspace.person(person.id))
         pusher = self.engine.pusher(source=ACTION_SOURCE)
         plan = plan_person(pusher.catalog, object_name, person, self.workspace.pending(person.id),
                            pusher.rules_of(object_name))
@@ -274,6 +284,12 @@ class PersonActions:
                            "the next sync cycle follows what became of it")
         return rows[0]
 
+    def _conversion_of(self, lead_id: str) -> tuple[str, str, str | None, bool] | None:
+        """What Salesforce converted the Lead into, if it did (None too for a Lead gone: the update says so)."""
+        rows = list(self.client.query("SELECT Id, IsConverted, ConvertedContactId, ConvertedAccountId, "
+                                      f"ConvertedOpportunityId FROM Lead WHERE Id = {quoted(lead_id)}"))
+        return _earlier_conversion(rows[0]) if rows else None
+
     def _name_person_on_lead(self, person_id: int, lead: dict[str, Any]) -> None:
         """Have the Lead carry the person's Tandem id before it is converted, so the Contact it becomes
         carries it too (where the org maps the field), and a pull page reading that Contact waits for
@@ -287,14 +303,15 @@ class PersonActions:
         rules = self.engine.ensure_catalog().rules.get("Lead", ())
         return any(r.sf_field.lower() == LINK_FIELD.lower() for r in rules)
 
-    def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None) -> None:
+    def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None,
+                *, reason: str = "Convert Person") -> None:
         link = replace(person.link, sfdc_type="Contact", sfdc_id=to_18(contact_id), sfdc_contact_id=to_18(contact_id),
                        sfdc_account_id=to_18(account_id), sfdc_lead_id=lead_id, sfdc_is_deleted=False)
         self.workspace.relinked(person.id, link, ActivityRecord(person.id, types.CONVERT_LEAD, to_18(contact_id), {
             "SFDC Lead Id": lead_id, "SFDC Account Id": to_18(account_id),
             "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
-        }), reason="Convert Person")
-        self._take_over_twins(person.id, link, "Convert Person")
+        }), reason=reason)
+        self._take_over_twins(person.id, link, reason)
 
     def _take_over_twins(self, person_id: int, link: SalesforceLink, action: str) -> None:
         """Merge into the person any other person linked to the record it was just linked to.

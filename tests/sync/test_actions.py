@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
 
-from tandem.errors import InvalidInput, NotFound, RecordRejected
+from tandem.errors import InvalidInput, NotFound, RecordRejected, TransientError
 from tandem.people import activities as types
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.actions import NEW_ACCOUNT_WARNING, PersonActions
@@ -242,6 +244,55 @@ def test_a_conversion_whose_answer_was_lost_is_followed_not_reported_refused(act
     assert (after.link.sfdc_type, after.link.sfdc_id) == ("Contact", result.contact_id)
     assert not activities_of(store, milton.id, types.SFDC_SYNC_FAILED)
     assert activities_of(store, milton.id, types.CONVERT_LEAD)
+
+
+class LosesConvertAnswers(HTTPAdapter):
+    """Sends every request on, then drops the answer of every SOAP convertLead call, as a connection
+    cut after Salesforce converted the Lead would: the action cannot learn what became of it."""
+
+    def __init__(self, real: HTTPAdapter) -> None:
+        super().__init__()
+        self.real = real
+        self.lost = 0
+
+    def send(self, request, **kwargs):
+        response = self.real.send(request, **kwargs)
+        if "/services/Soap/" in request.url and b"convertLead" in (request.body or b""):
+            self.lost += 1
+            response.close()
+            raise requests.ConnectionError("connection reset after convertLead was sent")
+        return response
+
+
+def test_sync_person_after_a_conversion_whose_answer_was_lost_follows_the_lead_to_its_contact(actions, store, sf,
+                                                                                             base_url):
+    """Before, the update went to the converted Lead, Salesforce refused it (CANNOT_UPDATE_CONVERTED_LEAD) and
+    the refusal was recorded, until the next cycle moved the person to the Contact."""
+    milton = person(store, "milton@initech.example")
+    session = actions.client.session
+    real = session.get_adapter(base_url)
+    lossy = LosesConvertAnswers(real)
+    session.mount(base_url, lossy)
+    try:
+        with pytest.raises(TransientError):  # every try of the call lost its answer
+            actions.convert_person(milton.id, create_opportunity=False)
+    finally:
+        session.mount(base_url, real)
+    assert lossy.lost
+    lead = sf.Lead.get(milton.link.sfdc_id)
+    assert lead["IsConverted"] and store.persons.get(milton.id).link.sfdc_type == "Lead"
+    store.persons.update(milton.id, {"title": "Stapler Keeper"}, origin=ChangeOrigin.CLI)
+    result = actions.sync_person(milton.id)
+    assert (result.sfdc_type, result.sfdc_id, result.fields) == ("Contact", lead["ConvertedContactId"], ["title"])
+    assert sf.Contact.get(lead["ConvertedContactId"])["Title"] == "Stapler Keeper"
+    after = store.persons.get(milton.id)
+    assert (after.link.sfdc_type, after.link.sfdc_id, after.link.sfdc_lead_id) == (
+        "Contact", lead["ConvertedContactId"], milton.link.sfdc_id)
+    assert after.link.sfdc_account_id == lead["ConvertedAccountId"]
+    assert not activities_of(store, milton.id, types.SFDC_SYNC_FAILED)
+    assert not store.sync_errors.recent(person_id=milton.id)
+    assert activities_of(store, milton.id, types.CONVERT_LEAD)
+    assert store.outbox.find(person_ids=[milton.id]) == []
 
 
 def test_action_racing_a_cycle_leaves_both_sides_consistent(actions, engine, store, sf, base_url, ca_path):
