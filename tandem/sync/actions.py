@@ -10,8 +10,8 @@ record meanwhile is merged into this one once the page in progress is done.
 
 Both are safe to repeat after a lost answer: a Lead is created by upsert on Tandem's external-id
 field (or found again by email and creation time where the org lacks that field), and a conversion
-first checks whether Salesforce already converted the Lead; Sync Person follows such a Lead to its
-Contact before it sends changes, as the next pull would, instead of having them refused. An action
+first checks whether Salesforce already converted the Lead; Sync Person, refused by a Lead converted
+since the last pull, follows it to its Contact and sends the changes there, as the next pull would. An action
 needs a SyncEngine of its own, not one a cycle is running on (a cycle reads the client's clock).
 """
 
@@ -102,21 +102,22 @@ class PersonActions:
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
-        if object_name == "Lead" and self.workspace.pending(person.id):
-            # a Lead converted since the last pull (a Convert Person whose answer was lost, or a user in
-            # Salesforce) refuses every update: follow it to its Contact and send the changes there
-            conversion = self._conversion_of(person.link.sfdc_id)
-            if conversion is not None:
-                contact_id, account_id, opportunity_id, _ = conversion
-                self._follow(person, person.link.sfdc_id, contact_id, account_id, opportunity_id,
-                             reason="Sync Person to SFDC")
-                return self._push_now(self.workspace.person(person.id))
         pusher = self.engine.pusher(source=ACTION_SOURCE)
         plan = plan_person(pusher.catalog, object_name, person, self.workspace.pending(person.id),
                            pusher.rules_of(object_name))
         [(sent, result)] = pusher.push_plans(object_name, [plan], Tally())
         if result is not None and not result.success:
             error = result.errors[0] if result.errors else None
+            if object_name == "Lead" and error is not None and error.code == "CANNOT_UPDATE_CONVERTED_LEAD":
+                # converted since the last pull (a Convert Person whose answer was lost, or a user in
+                # Salesforce): follow the Lead to its Contact and send the changes there, as the next
+                # pull would; the refusal stays in the log, its error resolved once they land
+                conversion = self._conversion_of(person.link.sfdc_id)
+                if conversion is not None:
+                    contact_id, account_id, opportunity_id, _ = conversion
+                    self._follow(person, person.link.sfdc_id, contact_id, account_id, opportunity_id,
+                                 reason="Sync Person to SFDC")
+                    return self._push_now(self.workspace.person(person.id))
             raise rejected(error, error.message if error else "Salesforce refused the record")
         return SyncPersonResult(person.id, object_name, person.link.sfdc_id, False,
                                 sorted(c.field for c in sent.sent) if result is not None else [])

@@ -289,8 +289,11 @@ def test_sync_person_after_a_conversion_whose_answer_was_lost_follows_the_lead_t
     assert (after.link.sfdc_type, after.link.sfdc_id, after.link.sfdc_lead_id) == (
         "Contact", lead["ConvertedContactId"], milton.link.sfdc_id)
     assert after.link.sfdc_account_id == lead["ConvertedAccountId"]
-    assert not activities_of(store, milton.id, types.SFDC_SYNC_FAILED)
-    assert not store.sync_errors.recent(person_id=milton.id)
+    # the Lead's refusal is on record, its error resolved: the person has its Contact and nothing refused left
+    assert [a.primary_attribute_value for a in activities_of(store, milton.id, types.SFDC_SYNC_FAILED)] == [
+        "CANNOT_UPDATE_CONVERTED_LEAD"]
+    [error] = store.sync_errors.recent(person_id=milton.id)
+    assert error.error_code == "CANNOT_UPDATE_CONVERTED_LEAD" and store.history.resolved_ids([error.id]) == {error.id}
     assert activities_of(store, milton.id, types.CONVERT_LEAD)
     assert store.outbox.find(person_ids=[milton.id]) == []
 
