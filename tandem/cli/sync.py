@@ -27,7 +27,7 @@ from tandem.sync.dry_run import DryRun
 from tandem.sync.policy import load_policy
 from tandem.sync.scheduler import run_forever
 from tandem.sync.field_report import catalog_report
-from tandem.sync.status import step_json, sync_status
+from tandem.sync.status import STOPPED_STEP, step_json, sync_status
 
 log = logging.getLogger("tandem.cli")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -221,18 +221,13 @@ def status(
             typer.echo(f"Salesforce unreachable: {problem}")
 
 
-STOPPED_STEP = "Stopped"
-"""A step left In Process by a cycle whose process ended or lost the database (no one runs it)."""
-
-
 def _print_status(state: dict[str, Any]) -> None:
     last = state["lastCycle"]
     if last is None:
         typer.echo("no sync cycle has run yet")
     else:
         started = last["startedAt"][:19].replace("T", " ")
-        steps = last["steps"] if last["running"] else [
-            {**s, "status": STOPPED_STEP} if s["status"] == StepStatus.IN_PROCESS.value else s for s in last["steps"]]
+        steps = last["steps"]
         console.print(_step_table(f"Last cycle {last['cycleId'][:8]} · started {started} UTC", steps))
         for s in steps:
             if s["status"] == StepStatus.FAILED.value:

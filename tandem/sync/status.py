@@ -27,6 +27,22 @@ def step_json(step: CycleStep | StepReport) -> dict[str, Any]:
             "apiCalls": step.api_calls}
 
 
+STOPPED_STEP = "Stopped"
+"""A step left In Process by a cycle whose process ended or lost the database (no one runs it): every
+status output shows it so; the store keeps In Process until the next cycle closes it Cleaned up."""
+
+
+def shown_status(step: CycleStep, running: bool) -> str:
+    """The step's status as the status outputs show it: `STOPPED_STEP` for one left In Process by a
+    cycle that is not `running`."""
+    return STOPPED_STEP if step.status is StepStatus.IN_PROCESS and not running else step.status.value
+
+
+def cycle_running(store: PersonStore, steps: list[CycleStep]) -> bool:
+    """Whether the cycle of these steps still runs: one is In Process and someone holds the cycle's lock."""
+    return any(s.status is StepStatus.IN_PROCESS for s in steps) and store.locks.cycle_holder() is not None
+
+
 def salesforce_backlog(store: PersonStore, client: SalesforceClient) -> dict[str, int | None]:
     """Records changed in Salesforce since each object's watermark (one COUNT() call per object)."""
     workspace = SyncWorkspace(client, store)
@@ -88,13 +104,15 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     pull_waiting = (None if from_salesforce is None or any(n is None for n in from_salesforce.values())
                     else sum(n or 0 for n in from_salesforce.values()))
     budget = ApiBudget(store, (policy or SyncPolicy()).budget, clock=lambda: now).state()
+    running = cycle_running(store, last)
     return {
         "lastCycle": None if not last else {
             "cycleId": last_cycle,
             "startedAt": last[0].started_at.isoformat(),
             "endedAt": last[-1].ended_at.isoformat() if last[-1].ended_at else None,
-            "running": any(s.status is StepStatus.IN_PROCESS for s in last) and store.locks.cycle_holder() is not None,
-            "steps": [step_json(s) for s in last],
+            "running": running,
+            "steps": [{**step_json(s), "status": shown_status(s, running), "recordedStatus": s.status.value}
+                      for s in last],
         },
         "backlog": {
             "pendingChanges": len(pending),

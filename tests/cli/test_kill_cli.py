@@ -140,7 +140,9 @@ def test_status_after_a_killed_cycle_says_it_stopped_not_that_it_runs(cli, fault
 
     status = cli("status", "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["lastCycle"]["running"] is False
+    last = json.loads(status.stdout)["lastCycle"]
+    assert last["running"] is False
+    assert "Stopped" in {s["status"] for s in last["steps"]} and "In Process" not in {s["status"] for s in last["steps"]}
     shown = cli("status")
     assert shown.returncode == 0, shown.stderr
     assert "In Process" not in shown.stdout

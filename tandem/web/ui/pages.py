@@ -23,6 +23,7 @@ from tandem.people.sync_history import ErrorFilter
 from tandem.salesforce.ids import with_case
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.field_report import CatalogReport, catalog_report
+from tandem.sync.status import cycle_running, shown_status
 from tandem.sync.sync_state import RUNNING, SyncState, running_step, sync_state
 from tandem.web.parameters import MAX_ID
 from tandem.web.ui import exports, lookups
@@ -45,6 +46,7 @@ def dashboard(request: Request) -> Response:
     store, now = ui(request).store, datetime.now(UTC)
     steps = store.steps.recent(limit=20)
     last = [s for s in steps if s.cycle_id == steps[0].cycle_id][::-1]
+    running = cycle_running(store, last)
     picture = backlog_picture(store, now, _figures(request, now))
     trend_lines = [Line(f"{o} {'in' if d == 'pull' else 'out'}", values) for (o, d), values in picture.trend.items()]
     throughput_lines = [Line(name, values) for name, values in picture.throughput.items()]
@@ -53,7 +55,7 @@ def dashboard(request: Request) -> Response:
     return render(
         request, "dashboard.html", page="Dashboard",
         state=_state(request, now), progress=ui(request).runner.progress(), running_step=running_step(store),
-        last_cycle=last, pause=store.sync_pause.current(), backlogs=picture.backlogs,
+        last_cycle=last, shown_statuses=[shown_status(s, running) for s in last], pause=store.sync_pause.current(), backlogs=picture.backlogs,
         unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
         trend_chart=line_chart("Backlog, 5 days in 4-hour buckets (records a cycle found waiting)",
                                [f"{s:%a %H}h" for s in picture.trend_starts], trend_lines, every=6),
