@@ -47,8 +47,9 @@ class SyncErrors:
         level: ErrorLevel | None = None,
         person_id: int | None = None,
         limit: int | None = None,
+        cycle_step_id: int | None = None,
     ) -> list[SyncError]:
-        """Errors, newest first, filtered by time, level or person."""
+        """Errors, newest first, filtered by time, level, person or the cycle step they were met in."""
         query = sa.select(sync_errors).order_by(sync_errors.c.id.desc())
         if since is not None:
             query = query.where(sync_errors.c.occurred_at >= since)
@@ -56,6 +57,8 @@ class SyncErrors:
             query = query.where(sync_errors.c.level == enum_member(ErrorLevel, level, "level").value)
         if person_id is not None:
             query = query.where(sync_errors.c.person_id == person_id)
+        if cycle_step_id is not None:
+            query = query.where(sync_errors.c.cycle_step_id == cycle_step_id)
         if limit is not None:
             query = query.limit(limit)
         with self._db.reading() as connection:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from tandem.people.models import CycleStep, StepOperation, StepStatus
 from tandem.people.store import PersonStore
+from tandem.people.sync_errors import LOGIN
 from tandem.salesforce.client import REFUSED_LOGIN_PAUSE
 from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, next_midnight, spent_words
 from tandem.sync.policy import SyncPolicy
@@ -67,7 +68,7 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
         if refusal is not None and refusal.refused_at <= ended < refusal.refused_at + REFUSED_LOGIN_PAUSE:
             wait = max(wait, refusal.refused_at + REFUSED_LOGIN_PAUSE - ended)  # no login is tried before then
         step = failed[0]
-        return SyncState(FAILING, f"{step.object} {step.operation.value} failed: {step.message or 'no message'}",
+        return SyncState(FAILING, f"{failed_on(store, step)} failed: {step.message or 'no message'}",
                          ended + max(wait, timedelta(seconds=interval_seconds)))
     spent = lane_spent(last, now)
     if spent is not None:  # `tandem run` starts no cycle before the lane opens
@@ -76,6 +77,14 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
     if due < now - timedelta(seconds=interval_seconds):
         return SyncState(WAITING, f"no cycle since {ended:%Y-%m-%d %H:%M} UTC: is `tandem run` running?")
     return SyncState(WAITING, f"last cycle ended {ended:%H:%M:%S} UTC", due)
+
+
+def failed_on(store: PersonStore, step: CycleStep) -> str:
+    """What a failed step failed on, as its sync error names it: `login` when the step only met the sync
+    user's refused login (`tandem status` and the errors name it so), else the step itself."""
+    if any(error.object == LOGIN for error in store.sync_errors.recent(cycle_step_id=step.id)):
+        return LOGIN
+    return f"{step.object} {step.operation.value}"
 
 
 def held_back(store: PersonStore, now: datetime, policy: SyncPolicy) -> SyncState | None:

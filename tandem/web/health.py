@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from tandem.people.database import outage_reason
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
-from tandem.sync.sync_state import RECENT_STEPS, expected_rest, lane_spent
+from tandem.sync.sync_state import RECENT_STEPS, expected_rest, failed_on, lane_spent
 
 router = APIRouter(include_in_schema=False)
 STALE_INTERVALS = 3
@@ -57,7 +57,7 @@ def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], dat
     failed = [s for s in last if s.status is StepStatus.FAILED]
     if failed:
         step = failed[0]
-        return {"ready": False, "reason": f"the last sync cycle failed: {step.object} {step.operation.value}: "
+        return {"ready": False, "reason": f"the last sync cycle failed: {failed_on(store, step)}: "
                                           f"{step.message or 'no message'}", "lastCycleStartedAt": started.isoformat()}
     rest = expected_rest(steps, interval_seconds, idle_interval_max_seconds)
     if now() - started > timedelta(seconds=rest + interval_seconds * (STALE_INTERVALS - 1)):

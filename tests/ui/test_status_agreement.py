@@ -7,8 +7,12 @@ import html
 import re
 from datetime import UTC, datetime
 
+from tandem.cli.wiring import emulator_client
+from tandem.emulator.sample_org import SYNC_USER, UserLogin
 from tandem.people.models import StepOperation
+from tandem.sync.cycle import SyncEngine
 from tandem.sync.status import sync_status
+from tandem.sync.sync_state import FAILING, sync_state
 from tests.ui.conftest import client_for, sign_in_client
 from tests.web.conftest import bearer
 from tandem.web.tokens import ApiCredentials
@@ -39,3 +43,21 @@ def test_a_step_a_killed_cycle_left_open_is_stopped_in_every_output(store):
     row = re.search(r"<tr class=\"status-[^\"]*\"><td>Contact</td><td>pull updates</td><td>([^<]*)</td>",
                     _dashboard(client))
     assert row is not None and row.group(1) == "Stopped"
+
+
+def test_a_refused_login_is_named_login_on_the_dashboard_as_in_the_errors(store, base_url, ca_path, reset_emulator):
+    """Before, the dashboard's state named the step that met the refusal ("Account pull updates
+    failed: …") while the errors, `tandem status` and the REST status named `login`."""
+    assert SyncEngine(emulator_client(base_url, ca_path), store).run_cycle().failure is None
+    refused = emulator_client(base_url, ca_path, user=UserLogin(SYNC_USER.username, "not-it"))
+    assert SyncEngine(refused, store).run_cycle().failure is not None
+    [met_by] = [s for s in sync_status(store, datetime.now(UTC))["lastCycle"]["steps"] if s["status"] == "Failed"]
+    assert met_by["object"] == "Account"  # the step that met it stays in the cycle's history
+    [error] = sync_status(store, datetime.now(UTC))["errors"]
+    assert error["object"] == "login"
+
+    state = sync_state(store, datetime.now(UTC), 300)
+    assert state.kind == FAILING and state.reason.startswith("login failed: "), state.reason
+    client = client_for(store)
+    assert "Failing</strong>: login failed: " in _dashboard(client)
+    assert client.get("/ready").json()["reason"].startswith("the last sync cycle failed: login: ")
