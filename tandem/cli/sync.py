@@ -238,6 +238,10 @@ def _print_status(state: dict[str, Any]) -> None:
     backlog = state["backlog"]
     typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
                f"persons ({backlog['failedChanges']} refused)")
+    kept = backlog["keptInTandem"]
+    if kept["changes"]:
+        typer.echo(f"kept in Tandem only: {kept['changes']} changes of {kept['persons']} persons not in Salesforce "
+                   "(no cycle sends them; Sync Person to SFDC does)")
     if backlog["salesforceChanges"] is not None:
         waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
                             for name, n in backlog["salesforceChanges"].items())

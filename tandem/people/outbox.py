@@ -192,15 +192,6 @@ class Outbox:
                 ).rowcount
         return cleared
 
-    def count_by_object(self) -> dict[str | None, int]:
-        """Changes waiting, by the Salesforce object their person is linked to (None: not linked yet)."""
-        persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"))
-        query = (sa.select(persons.c.sfdcType, sa.func.count())
-                 .select_from(pending_changes.join(persons, persons.c.id == pending_changes.c.person_id))
-                 .group_by(persons.c.sfdcType))
-        with self._db.reading() as connection:
-            return {kind: int(count) for kind, count in connection.execute(query)}
-
     def _update(self, change_ids: Sequence[int], **values: Any) -> None:
         with self._db.transaction() as connection:
             for chunk in in_chunks(change_ids):

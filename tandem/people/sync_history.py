@@ -41,9 +41,12 @@ PUSH_FILTER = "sync.filter.push"
 """The push filter's rule; a pull filter's is `sync.filter.<object>`, the object its flag is on."""
 OUTSIDE_PUSH_FILTER = f"the person is outside {PUSH_FILTER}"
 """How the push filter's flag opens (a pull filter's tells of the record): what tells the two apart."""
+KEPT_IN_TANDEM = ""
+"""`SyncHistory.waiting`'s key for the changes no cycle pushes."""
 PULLS = (StepOperation.PULL_UPDATES, StepOperation.PULL_DELETES, StepOperation.PULL_CONVERSIONS)
 PUSHES = (StepOperation.PUSH_UPDATES, StepOperation.PUSH_NEW)
-_persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"), sa.column("sfdcId"))
+_persons = sa.table("persons", sa.column("id"), sa.column("sfdcType"), sa.column("sfdcId"),
+                    sa.column("sfdcIsDeleted", sa.Boolean))
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ class Pace:
 
 @dataclass(frozen=True)
 class Waiting:
-    """Changes waiting to go to Salesforce for persons linked to one object (or to none yet)."""
+    """Changes waiting to go to Salesforce for persons linked to one object, or kept in Tandem only for
+    persons no cycle sends (not in Salesforce, or their record deleted there)."""
 
     changes: int
     persons: int
@@ -271,12 +275,16 @@ class SyncHistory:
             return {row[0] for row in connection.execute(query)}
 
     def waiting(self) -> dict[str, Waiting]:
-        """Pending changes per Salesforce object of their person ("Lead", "Contact", or "" when unlinked)."""
+        """Pending changes per Salesforce object a cycle pushes them to ("Lead", "Contact"), and under
+        `KEPT_IN_TANDEM` those of persons not linked to a live record, which no cycle pushes (Sync
+        Person to SFDC sends them): the one count every status output shows."""
         p = pending_changes.c
+        pushed = _persons.c.sfdcId.is_not(None) & _persons.c.sfdcIsDeleted.is_(False)
+        kind = sa.case((pushed, _persons.c.sfdcType), else_=sa.literal(KEPT_IN_TANDEM)).label("kind")
         refused = sa.func.sum(sa.case((p.state == PendingState.FAILED.value, 1), else_=0))
-        query = (sa.select(_persons.c.sfdcType, sa.func.count(), sa.func.count(sa.distinct(p.person_id)), refused)
+        query = (sa.select(kind, sa.func.count(), sa.func.count(sa.distinct(p.person_id)), refused)
                  .select_from(pending_changes.join(_persons, _persons.c.id == p.person_id))
-                 .group_by(_persons.c.sfdcType))
+                 .group_by(kind))
         with self._db.reading() as connection:
             return {kind or "": Waiting(int(changes), int(persons), int(failed or 0))
                     for kind, changes, persons, failed in connection.execute(query)}

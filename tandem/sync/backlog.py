@@ -4,8 +4,8 @@ Each pull or push step records how many records it handled, which is what was wa
 when it ran; so the 5-day trend is, per 4-hour bucket, the most any cycle found waiting, and the
 throughput is the records handled per hour; the time to clear a backlog is estimated at the pace
 the steps of the last 24 hours worked at while they ran (records per second of step time). What waits to go to
-Salesforce now is the outbox; what waits in Salesforce is known only to the next pull, so the last
-pull's figure stands for it.
+Salesforce now is the outbox, the part of it a cycle pushes (the rest is kept in Tandem only); what
+waits in Salesforce is known only to the next pull, so the last pull's figure stands for it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tandem.people.store import PersonStore
-from tandem.people.sync_history import Pace, Series, Waiting
+from tandem.people.sync_history import KEPT_IN_TANDEM, Pace, Series, Waiting
 from tandem.sync.cycle import PULL_ORDER, PUSH_ORDER
 
 TREND_DAYS = 5
@@ -64,8 +64,8 @@ class BacklogPicture:
     throughput: dict[str, list[int]]
     """Records handled per object, per hour of the last 24 (oldest first), pulls and pushes together."""
     throughput_starts: list[datetime]
-    unlinked: Waiting | None = None
-    """Changes of persons not in Salesforce yet (they go with Sync Person to SFDC)."""
+    kept_in_tandem: Waiting | None = None
+    """Changes no cycle pushes: of persons not in Salesforce (they go with Sync Person to SFDC)."""
 
 
 def bucket_starts(now: datetime, size: timedelta, count: int) -> list[datetime]:
@@ -124,4 +124,4 @@ def backlog_picture(store: PersonStore, now: datetime, figures: StepFigures | No
         backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second,
                                 growing(figures.trend[series]), out.changes if out else 0, out.refused if out else 0))
     return BacklogPicture(backlogs, figures.trend, figures.trend_starts, figures.throughput,
-                          figures.throughput_starts, waiting_out.get(""))
+                          figures.throughput_starts, waiting_out.get(KEPT_IN_TANDEM))

@@ -1,5 +1,5 @@
 """What `tandem status` shows: the last cycle, the backlog both ways (and how long it will take, at what
-API cost), the API budget's lanes with the forecast to the end of the day, recent errors."""
+API cost; the changes no cycle sends are counted apart, as kept in Tandem only), the API budget's lanes with the forecast to the end of the day, recent errors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from tandem.people.models import CycleStep, PendingState, StepOperation, StepStatus
 from tandem.people.store import PersonStore
+from tandem.people.sync_history import KEPT_IN_TANDEM, Waiting
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.client import COLLECTION_LIMIT
 from tandem.sync.budget import ApiBudget
@@ -94,6 +95,8 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     last_cycle = steps[0].cycle_id if steps else None
     last = [s for s in steps if s.cycle_id == last_cycle][::-1]
     pending = store.outbox.find()
+    waiting = store.history.waiting()
+    kept = waiting.pop(KEPT_IN_TANDEM, Waiting(0, 0, 0))
     reading = store.api_usage.latest()
     usage = None if reading is None else {
         "used": reading.used, "limit": reading.limit, "at": reading.recorded_at.isoformat()}
@@ -115,9 +118,10 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
                       for s in last],
         },
         "backlog": {
-            "pendingChanges": len(pending),
-            "pendingPersons": len({c.person_id for c in pending}),
-            "failedChanges": sum(1 for c in pending if c.state is PendingState.FAILED),
+            "pendingChanges": sum(w.changes for w in waiting.values()),
+            "pendingPersons": sum(w.persons for w in waiting.values()),
+            "failedChanges": sum(w.refused for w in waiting.values()),
+            "keptInTandem": {"changes": kept.changes, "persons": kept.persons},
             "salesforceChanges": from_salesforce,
             "forecast": {
                 "toSalesforce": backlog_forecast(waiting_persons, measured_rate(steps, StepOperation.PUSH_UPDATES),

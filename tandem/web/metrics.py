@@ -19,6 +19,7 @@ from starlette.responses import Response
 from tandem.people.database import is_outage, outage_reason
 from tandem.people.models import StepStatus
 from tandem.people.store import PersonStore
+from tandem.people.sync_history import KEPT_IN_TANDEM
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +56,7 @@ class SyncCollector(Collector):
             last.add_metric([], started.timestamp())
             yield last
         yield from self._usage()
-        yield self._backlog(steps)
+        yield from self._backlog(steps)
         errors = GaugeMetricFamily("tandem_sync_errors", "Sync errors of the last 24 hours, by level.", labels=["level"])
         counted = Counter(e.level.value for e in self.store.sync_errors.recent(since=self.now() - timedelta(days=1)))
         for level in ("record", "job"):
@@ -71,13 +72,14 @@ class SyncCollector(Collector):
             usage.add_metric(["limit"], reading.limit)
             yield usage
 
-    def _backlog(self, steps) -> GaugeMetricFamily:
+    def _backlog(self, steps) -> Iterator[GaugeMetricFamily]:
         backlog = GaugeMetricFamily(
-            "tandem_sync_backlog", "Records waiting: changes to push by the person's Salesforce object, and "
+            "tandem_sync_backlog", "Records waiting: changes a cycle pushes, by the person's Salesforce object, and "
             "records the last cycle's pull left for the next (failed).", labels=["object", "direction"])
-        waiting = {kind or "none": count for kind, count in self.store.outbox.count_by_object().items()}
-        for name in ("Lead", "Contact", "none"):
-            backlog.add_metric([name, "to_salesforce"], waiting.get(name, 0))
+        waiting = self.store.history.waiting()
+        kept = waiting.pop(KEPT_IN_TANDEM, None)
+        for name in ("Lead", "Contact"):
+            backlog.add_metric([name, "to_salesforce"], waiting[name].changes if name in waiting else 0)
         last = [s for s in steps if s.cycle_id == steps[0].cycle_id] if steps else []
         left: Counter[str] = Counter()
         for step in last:
@@ -85,7 +87,10 @@ class SyncCollector(Collector):
                 left[step.object] += step.counts.failed
         for name in ("Contact", "Lead", "Account"):
             backlog.add_metric([name, "from_salesforce"], left.get(name, 0))
-        return backlog
+        yield backlog
+        yield GaugeMetricFamily("tandem_changes_kept_in_tandem", "Changes of persons not in Salesforce (never sent, "
+                                "or their record deleted there): no cycle pushes them, Sync Person to SFDC does.",
+                                value=kept.changes if kept else 0)
 
 
 class Metrics:

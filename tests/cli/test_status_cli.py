@@ -100,3 +100,17 @@ def test_a_refused_login_is_an_error_of_the_login_not_of_the_step_that_met_it(tm
     status = tandem(tmp_path, "status", env=refused)
     listed = [line for line in status.stdout.splitlines() if line.startswith("  ") and "invalid_client" in line]
     assert len(listed) == 2 and all(" login: invalid_client: " in line for line in listed), listed
+
+
+def test_changes_no_cycle_sends_are_kept_in_tandem_not_waiting_to_go(tmp_path):
+    """Before, the changes of a person not in Salesforce counted as waiting to go there, though no
+    cycle ever sends them (only Sync Person to SFDC does)."""
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace").returncode == 0
+    assert tandem(tmp_path, "person", "set", "ada@example.com", "title=Countess").returncode == 0
+    status = tandem(tmp_path, "status")
+    assert "waiting to go to Salesforce: 0 changes of 0 persons (0 refused)" in status.stdout
+    assert "kept in Tandem only: 1 changes of 1 persons" in flat(status.stdout)
+    backlog = json.loads(tandem(tmp_path, "status", "--json").stdout)["backlog"]
+    assert (backlog["pendingChanges"], backlog["pendingPersons"]) == (0, 0)
+    assert backlog["keptInTandem"] == {"changes": 1, "persons": 1}

@@ -7,15 +7,18 @@ import html
 import re
 from datetime import UTC, datetime
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tandem.cli.wiring import emulator_client
 from tandem.emulator.sample_org import SYNC_USER, UserLogin
-from tandem.people.models import StepOperation
+from tandem.people.models import SalesforceLink, StepOperation
+from tandem.people.origin import ChangeOrigin
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.status import sync_status
 from tandem.sync.sync_state import FAILING, sync_state
+from tandem.web.tokens import ApiCredentials
 from tests.ui.conftest import client_for, sign_in_client
 from tests.web.conftest import bearer
-from tandem.web.tokens import ApiCredentials
 
 CREDENTIALS = ApiCredentials("c", "x" * 40)
 
@@ -61,3 +64,29 @@ def test_a_refused_login_is_named_login_on_the_dashboard_as_in_the_errors(store,
     client = client_for(store)
     assert "Failing</strong>: login failed: " in _dashboard(client)
     assert client.get("/ready").json()["reason"].startswith("the last sync cycle failed: login: ")
+
+
+def test_changes_no_cycle_sends_are_kept_in_tandem_in_every_output(store):
+    """Before, the changes of persons not in Salesforce (never sent, or their record deleted there)
+    counted as waiting to go to Salesforce in `tandem status`, the REST status and `/metrics`."""
+    [linked, gone] = store.persons.add_linked([
+        ({"email": "linked@x.example"}, SalesforceLink("Contact", "003000000000001AAA")),
+        ({"email": "gone@x.example"}, SalesforceLink("Contact", "003000000000002AAA", sfdc_is_deleted=True))])
+    never_sent = store.persons.add({"email": "new@x.example"}, origin=ChangeOrigin.CLI)
+    store.persons.update(linked, {"title": "A"}, origin=ChangeOrigin.CLI)
+    store.persons.update(gone, {"title": "B", "phone": "1"}, origin=ChangeOrigin.CLI)
+    store.persons.update(never_sent.id, {"title": "C"}, origin=ChangeOrigin.CLI)
+
+    backlog = sync_status(store, datetime.now(UTC))["backlog"]
+    assert (backlog["pendingChanges"], backlog["pendingPersons"], backlog["failedChanges"]) == (1, 1, 0)
+    assert backlog["keptInTandem"] == {"changes": 3, "persons": 2}
+    client = client_for(store)
+    assert _rest_status(client)["backlog"] == backlog
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(client.get("/metrics").text) for s in family.samples}
+    assert sum(v for (name, labels), v in samples.items()
+               if name == "tandem_sync_backlog" and ("direction", "to_salesforce") in labels) == 1
+    assert samples[("tandem_changes_kept_in_tandem", ())] == 3
+    page = _dashboard(client)
+    assert re.search(r"<tr><td>Contact</td><td>Tandem → Salesforce</td><td>1</td>", page)
+    assert "Kept in Tandem only: 3 changes of 2 persons not in Salesforce" in page

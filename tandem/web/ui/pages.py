@@ -56,7 +56,7 @@ def dashboard(request: Request) -> Response:
         request, "dashboard.html", page="Dashboard",
         state=_state(request, now), progress=ui(request).runner.progress(), running_step=running_step(store),
         last_cycle=last, shown_statuses=[shown_status(s, running) for s in last], pause=store.sync_pause.current(), backlogs=picture.backlogs,
-        unlinked=picture.unlinked, usage=store.api_usage.latest(), calls_today=calls_today,
+        kept_in_tandem=picture.kept_in_tandem, usage=store.api_usage.latest(), calls_today=calls_today,
         trend_chart=line_chart("Backlog, 5 days in 4-hour buckets (records a cycle found waiting)",
                                [f"{s:%a %H}h" for s in picture.trend_starts], trend_lines, every=6),
         throughput_chart=line_chart("Records per hour per object, last 24 hours",
