@@ -188,10 +188,12 @@ class SyncHistory:
             return {(object_name, way): Pace(int(records or 0), float(seconds or 0), int(steps))
                     for object_name, way, records, seconds, steps in connection.execute(query)}
 
-    def last_pulls(self, look_back: int = 40) -> dict[str, int]:
-        """Per object, the records its latest cycle's pull steps handled (among the last `look_back` steps)."""
+    def left_by_last_pulls(self, look_back: int = 40) -> dict[str, int]:
+        """Per object, the records its latest cycle's pull steps left for the next cycle (failed; a record
+        read and found unchanged is not left), among the last `look_back` steps: what the dashboard and
+        `/metrics` show as waiting in Salesforce, the rest being known only to the next pull."""
         c = cycle_steps.c
-        query = (sa.select(c.cycle_id, c.object, c.operation, _records()).order_by(c.id.desc()).limit(look_back))
+        query = (sa.select(c.cycle_id, c.object, c.operation, c.failed_count).order_by(c.id.desc()).limit(look_back))
         pulls = {op.value for op in PULLS}
         found: dict[str, int] = {}
         cycle_of: dict[str, str | None] = {}

@@ -5,7 +5,8 @@ when it ran; so the 5-day trend is, per 4-hour bucket, the most any cycle found 
 throughput is the records handled per hour; the time to clear a backlog is estimated at the pace
 the steps of the last 24 hours worked at while they ran (records per second of step time). What waits to go to
 Salesforce now is the outbox, the part of it a cycle pushes (the rest is kept in Tandem only); what
-waits in Salesforce is known only to the next pull, so the last pull's figure stands for it.
+waits in Salesforce is known only to the next pull, so what the last pull left for the next (its
+failed records) is the figure shown, as `/metrics` shows it.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class StepFigures:
     throughput: dict[str, list[int]]
     throughput_starts: list[datetime]
     pace: dict[Series, Pace]
-    last_pulls: dict[str, int]
+    left_by_last_pulls: dict[str, int]
 
 
 def step_figures(store: PersonStore, now: datetime) -> StepFigures:
@@ -105,7 +106,7 @@ def step_figures(store: PersonStore, now: datetime) -> StepFigures:
         throughput={name: handled.get(name, [0] * len(hour_starts)) for name in PULL_ORDER},
         throughput_starts=hour_starts,
         pace=history.pace(hour_starts[0]),
-        last_pulls=history.last_pulls(),
+        left_by_last_pulls=history.left_by_last_pulls(),
     )
 
 
@@ -118,7 +119,7 @@ def backlog_picture(store: PersonStore, now: datetime, figures: StepFigures | No
         series = (object_name, direction)
         worked = figures.pace.get(series)
         out = waiting_out.get(object_name) if direction == "push" else None
-        waiting = figures.last_pulls.get(object_name, 0) if direction == "pull" else out.persons if out else 0
+        waiting = figures.left_by_last_pulls.get(object_name, 0) if direction == "pull" else out.persons if out else 0
         per_hour = worked.records / THROUGHPUT_HOURS if worked else 0.0
         per_second = worked.records / max(worked.seconds, 0.001) if worked and worked.records else None
         backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second,

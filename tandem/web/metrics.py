@@ -56,7 +56,7 @@ class SyncCollector(Collector):
             last.add_metric([], started.timestamp())
             yield last
         yield from self._usage()
-        yield from self._backlog(steps)
+        yield from self._backlog()
         errors = GaugeMetricFamily("tandem_sync_errors", "Sync errors of the last 24 hours, by level.", labels=["level"])
         counted = Counter(e.level.value for e in self.store.sync_errors.recent(since=self.now() - timedelta(days=1)))
         for level in ("record", "job"):
@@ -72,19 +72,15 @@ class SyncCollector(Collector):
             usage.add_metric(["limit"], reading.limit)
             yield usage
 
-    def _backlog(self, steps) -> Iterator[GaugeMetricFamily]:
+    def _backlog(self) -> Iterator[GaugeMetricFamily]:
         backlog = GaugeMetricFamily(
             "tandem_sync_backlog", "Records waiting: changes a cycle pushes, by the person's Salesforce object, and "
-            "records the last cycle's pull left for the next (failed).", labels=["object", "direction"])
+            "records the last pull left for the next cycle (failed).", labels=["object", "direction"])
         waiting = self.store.history.waiting()
         kept = waiting.pop(KEPT_IN_TANDEM, None)
         for name in ("Lead", "Contact"):
             backlog.add_metric([name, "to_salesforce"], waiting[name].changes if name in waiting else 0)
-        last = [s for s in steps if s.cycle_id == steps[0].cycle_id] if steps else []
-        left: Counter[str] = Counter()
-        for step in last:
-            if step.operation.value.startswith("pull"):  # skipped: read and found unchanged, not left
-                left[step.object] += step.counts.failed
+        left = self.store.history.left_by_last_pulls()
         for name in ("Contact", "Lead", "Account"):
             backlog.add_metric([name, "from_salesforce"], left.get(name, 0))
         yield backlog

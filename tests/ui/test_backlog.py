@@ -56,12 +56,13 @@ def test_throughput_and_pace_per_object(stores):
 def test_the_picture_from_real_steps(stores):
     store, _ = stores
     now = datetime.now(UTC)
-    step(store, "c1", now - timedelta(minutes=10), "Contact", StepOperation.PULL_UPDATES, 600, seconds=60)
+    pull = store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="c1", now=now - timedelta(minutes=10))
+    store.steps.finish(pull.id, StepStatus.FAILED, StepCounts(updated=540, failed=60), now=now - timedelta(minutes=9))
     step(store, "c1", now - timedelta(minutes=9), "Contact", StepOperation.PULL_DELETES, 0)
     picture = backlog_picture(store, now)
     [contact_in] = [b for b in picture.backlogs if (b.object, b.direction) == ("Contact", "pull")]
-    assert contact_in.waiting == 600 and contact_in.per_hour == 25.0
-    assert round(contact_in.clears_in.total_seconds(), 2) == 70.0  # 600 records took 70 s of step time
+    assert contact_in.waiting == 60 and contact_in.per_hour == 25.0  # what the pull left, not all it handled
+    assert round(contact_in.clears_in.total_seconds(), 2) == 7.0  # 600 records took 70 s of step time
     assert sum(picture.throughput["Contact"]) == 600 and len(picture.trend_starts) == 30
 
 

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tandem.cli.wiring import emulator_client
 from tandem.emulator.sample_org import SYNC_USER, UserLogin
-from tandem.people.models import SalesforceLink, StepOperation
+from tandem.people.models import SalesforceLink, StepCounts, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.status import sync_status
@@ -90,3 +90,21 @@ def test_changes_no_cycle_sends_are_kept_in_tandem_in_every_output(store):
     page = _dashboard(client)
     assert re.search(r"<tr><td>Contact</td><td>Tandem → Salesforce</td><td>1</td>", page)
     assert "Kept in Tandem only: 3 changes of 2 persons not in Salesforce" in page
+
+
+def test_what_waits_in_salesforce_on_the_dashboard_is_what_the_last_pull_left_as_in_metrics(store, base_url, ca_path,
+                                                                                           reset_emulator):
+    """Before, the dashboard's Salesforce → Tandem "waiting" was what the last pull handled (the whole
+    org right after a full pull), while /metrics said 0 waited."""
+    assert SyncEngine(emulator_client(base_url, ca_path), store).run_cycle().failure is None
+    left = store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="later")
+    store.steps.finish(left.id, StepStatus.FAILED, StepCounts(updated=5, failed=2), message="a page failed")
+    client = client_for(store)
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(client.get("/metrics").text) for s in family.samples}
+    page = _dashboard(client)
+    for name, expected in (("Contact", 2), ("Lead", 0), ("Account", 0)):
+        assert samples[("tandem_sync_backlog", (("direction", "from_salesforce"), ("object", name)))] == expected
+        row = re.search(rf"<tr><td>{name}</td><td>Salesforce → Tandem \(left by the last pull\)</td><td>(\d+)</td>",
+                        page)
+        assert row is not None and int(row.group(1)) == expected, (name, row and row.group(1))
