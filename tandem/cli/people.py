@@ -137,6 +137,7 @@ def sync_state(store: PersonStore, person: Person) -> dict[str, Any]:
     link = person.link
     return {
         "linked": f"{link.sfdc_type} {link.sfdc_id}" if link.sfdc_id else None,
+        "inSalesforce": bool(link.sfdc_id) and not link.sfdc_is_deleted,
         "pendingFields": [{"field": c.field, "state": c.state.value, "attempts": c.attempts,
                            "lastError": c.last_error} for c in pending],
         "lastRefusal": {"occurredAt": refusals[0].occurred_at.isoformat(), "errorCode": refusals[0].error_code,
@@ -147,13 +148,17 @@ def sync_state(store: PersonStore, person: Person) -> dict[str, Any]:
 
 
 def _sync_lines(state: dict[str, Any]) -> list[str]:
-    lines = [f"Salesforce: {state['linked'] or 'not linked (tandem person sync creates its Lead)'}"]
-    if state["pendingFields"]:
-        waiting = ", ".join(f"{c['field']}" + (" (refused)" if c["state"] == PendingState.FAILED.value else "")
-                            for c in state["pendingFields"])
-        lines.append(f"Waiting to go to Salesforce: {waiting}")
+    if not state["linked"]:
+        link = "not linked (tandem person sync creates its Lead)"
+    elif not state["inSalesforce"]:
+        link = f"{state['linked']}, deleted in Salesforce (tandem person sync creates a new Lead)"
     else:
-        lines.append("Waiting to go to Salesforce: nothing")
+        link = state["linked"]
+    # what no cycle sends (a person not in Salesforce) is kept in Tandem, as tandem status counts it
+    waiting = "Waiting to go to Salesforce" if state["inSalesforce"] else "Kept in Tandem only"
+    changes = ", ".join(f"{c['field']}" + (" (refused)" if c["state"] == PendingState.FAILED.value else "")
+                        for c in state["pendingFields"])
+    lines = [f"Salesforce: {link}", f"{waiting}: {changes or 'nothing'}"]
     refusal = state["lastRefusal"]
     if refusal:
         lines.append(f"Last refusal ({refusal['occurredAt'][:16].replace('T', ' ')}): {refusal['errorCode']}: "

@@ -42,6 +42,10 @@ def test_delete_and_delete_from_sfdc(tmp_path):
     assert from_sfdc.returncode == 0, from_sfdc.stderr
     assert "kept, flagged as deleted" in from_sfdc.stdout
     assert json.loads(tandem(tmp_path, "person", "show", str(wile), "--json").stdout)["sfdcIsDeleted"] is True
+    assert tandem(tmp_path, "person", "set", str(wile), "title=Genius").returncode == 0
+    shown = tandem(tmp_path, "person", "show", str(wile)).stdout
+    assert "Salesforce: Contact 003" in shown and "deleted in Salesforce (tandem person sync creates a new Lead)" in shown
+    assert "Kept in Tandem only: title" in shown  # no cycle sends it to the deleted record
     deleted = tandem(tmp_path, "person", "delete", "lisa@springfield.example", "--in-salesforce", "-y")
     assert deleted.returncode == 0, deleted.stderr
     assert "Salesforce record 00Q" in deleted.stdout and "kept with its tombstone" in deleted.stdout

@@ -114,3 +114,8 @@ def test_changes_no_cycle_sends_are_kept_in_tandem_not_waiting_to_go(tmp_path):
     backlog = json.loads(tandem(tmp_path, "status", "--json").stdout)["backlog"]
     assert (backlog["pendingChanges"], backlog["pendingPersons"]) == (0, 0)
     assert backlog["keptInTandem"] == {"changes": 1, "persons": 1}
+    shown = tandem(tmp_path, "person", "show", "ada@example.com")
+    assert "Salesforce: not linked (tandem person sync creates its Lead)" in shown.stdout
+    assert "Kept in Tandem only: title" in shown.stdout and "Waiting to go to Salesforce" not in shown.stdout
+    state = json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)["syncState"]
+    assert state["inSalesforce"] is False and [f["field"] for f in state["pendingFields"]] == ["title"]
