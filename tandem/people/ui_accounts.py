@@ -1,6 +1,7 @@
 """Who may sign in to the web UI (name, role, password hash) and the key that signs its sessions.
 
 Only hashes are kept: hashing and checking passwords is the web layer's (`tandem.web.ui.passwords`).
+A new password or a removal ends the user's sessions at once: every request reads the user again.
 The signing key is made once, on first use, and kept here so every `tandem serve` on this database
 accepts the same sessions without a new setting; `TANDEM_SECRET_KEY` overrides it.
 """
@@ -16,7 +17,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, NotFound
 from tandem.people.database import Database, made_once
 from tandem.people.ui_tables import ui_signing_key, ui_users
 from tandem.people.validation import enum_member, storable
@@ -39,7 +40,7 @@ class UiUser:
     password_hash: str
     created_at: datetime
     sessions_ended: int = 0
-    """How many times this user's sessions were ended (Sign out): a session made before is void."""
+    """How many times this user's sessions were ended (Sign out, a new password): a session made before is void."""
 
     @property
     def operates(self) -> bool:
@@ -77,11 +78,33 @@ class UiAccounts:
         with self._db.reading() as connection:
             return [_user(row) for row in connection.execute(sa.select(ui_users).order_by(ui_users.c.username)).mappings()]
 
-    def set_password_hash(self, username: str, password_hash: str) -> None:
-        """A rehash of the same password with newer parameters (done at sign-in)."""
+    def set_password_hash(self, username: str, password_hash: str, replacing: str) -> bool:
+        """A rehash of the same password with newer parameters (done at sign-in); False, and nothing
+        changed, when the hash is no longer `replacing` (the password was changed meanwhile)."""
+        c = ui_users.c
+        query = (sa.update(ui_users).where(c.username == username, c.password_hash == replacing)
+                 .values(password_hash=password_hash))
         with self._db.transaction() as connection:
-            connection.execute(sa.update(ui_users).where(ui_users.c.username == username)
-                               .values(password_hash=password_hash))
+            return bool(connection.execute(query).rowcount)
+
+    def change_password(self, username: str, password_hash: str) -> UiUser:
+        """A new password for the user, which ends every session they have; NotFound naming an unknown user."""
+        c = ui_users.c
+        query = (sa.update(ui_users).where(c.username == username)
+                 .values(password_hash=password_hash, sessions_ended=c.sessions_ended + 1))
+        with self._db.transaction() as connection:
+            if not storable(username) or not connection.execute(query).rowcount:
+                raise unknown_user(username)
+            row = connection.execute(sa.select(ui_users).where(c.username == username)).mappings().one()
+        return _user(row)
+
+    def remove(self, username: str) -> int:
+        """Remove the user (their sessions end with them); how many users are left. NotFound naming an unknown user."""
+        with self._db.transaction() as connection:
+            if not storable(username) or not connection.execute(
+                    sa.delete(ui_users).where(ui_users.c.username == username)).rowcount:
+                raise unknown_user(username)
+            return connection.execute(sa.select(sa.func.count()).select_from(ui_users)).scalar_one()
 
     def end_sessions(self, username: str, sessions_ended: int) -> bool:
         """Void every session of the user made before now (Sign out); False when another sign-out
@@ -101,6 +124,10 @@ def check_username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise InvalidInput("username", "use 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
     return username
+
+
+def unknown_user(username: str) -> NotFound:
+    return NotFound(f"no web UI user named {username!r}")
 
 
 def _user(row: sa.RowMapping) -> UiUser:

@@ -174,9 +174,10 @@ def test_sign_out_from_another_tab_after_sign_out_there_signs_out_not_a_stale_to
 def test_a_session_ends_twelve_hours_after_sign_in_however_often_it_is_used(store):
     client = client_for(store)
     signer = SessionSigner(store.ui_accounts.signing_key)
+    olive_since = store.ui_accounts.get("olive").created_at.timestamp()
 
     def began(seconds_ago: float) -> str:
-        return signer.dumps(UiSession("olive", "token", signed_in_at=time.time() - seconds_ago))
+        return signer.dumps(UiSession("olive", "token", signed_in_at=time.time() - seconds_ago, user_since=olive_since))
 
     client.cookies.set(COOKIE, began(MAX_AGE_SECONDS - 60), path="/ui")
     page = client.get("/ui/", follow_redirects=False)

@@ -3,12 +3,13 @@ switch, person search, errors' resolution and what waits per object."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tandem.errors import InvalidInput
+from tandem.errors import InvalidInput, NotFound
 from tandem.people.models import ErrorLevel, SalesforceLink, StepCounts, StepOperation, StepStatus
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -65,6 +66,31 @@ def test_ending_a_users_sessions_is_seen_by_every_process_and_counted_once(store
     assert other.ui_accounts.end_sessions("olive", 0)
     assert not store.ui_accounts.end_sessions("olive", 0)  # a second sign-out of the same session: already ended
     assert store.ui_accounts.get("olive").sessions_ended == 1 and other.ui_accounts.get("vera") == vera
+
+
+def test_a_new_password_ends_the_users_sessions_and_a_rehash_never_undoes_it(stores):
+    store, other = stores
+    store.ui_accounts.add("olive", "$argon2id$old")
+    changed = other.ui_accounts.change_password("olive", "$argon2id$new")
+    assert (changed.password_hash, changed.sessions_ended) == ("$argon2id$new", 1)
+    assert store.ui_accounts.get("olive") == changed
+    # a sign-in that checked the old password rehashes it: the new one stands
+    assert not store.ui_accounts.set_password_hash("olive", "$argon2id$old-rehashed", replacing="$argon2id$old")
+    assert store.ui_accounts.set_password_hash("olive", "$argon2id$new-rehashed", replacing="$argon2id$new")
+    assert store.ui_accounts.get("olive").password_hash == "$argon2id$new-rehashed"
+    for unknown in ("oliver", "x\x00y"):
+        with pytest.raises(NotFound, match=f"^no web UI user named {re.escape(repr(unknown))}$"):
+            other.ui_accounts.change_password(unknown, "$argon2id$x")
+
+
+def test_removing_users_says_how_many_are_left(stores):
+    store, other = stores
+    store.ui_accounts.add("olive", "$argon2id$hash")
+    store.ui_accounts.add("vera", "$argon2id$hash")
+    assert other.ui_accounts.remove("vera") == 1 and store.ui_accounts.get("vera") is None
+    with pytest.raises(NotFound, match="^no web UI user named 'vera'$"):
+        store.ui_accounts.remove("vera")
+    assert store.ui_accounts.remove("olive") == 0 and other.ui_accounts.all() == []
 
 
 def test_a_pause_is_seen_by_every_process_and_the_first_one_stands(stores):

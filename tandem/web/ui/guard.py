@@ -75,10 +75,18 @@ def session(request: Request) -> UiSession:
 
 
 def signed_in_user(request: Request) -> UiUser | None:
-    """The session's user, unless the session was ended since it began (signed out) or is no session."""
+    """The session's user, unless the session was ended since it began (signed out, a new password),
+    the user was removed (or removed and added again), or it is no session."""
     current = session(request)
     user = ui(request).store.ui_accounts.get(current.username) if current.username else None
-    return user if user is not None and user.sessions_ended == current.sessions_ended else None
+    if user is None or user.sessions_ended != current.sessions_ended or user_since(user) != current.user_since:
+        return None
+    return user
+
+
+def user_since(user: UiUser) -> float:
+    """When the user was added, as the session keeps it."""
+    return user.created_at.timestamp()
 
 
 def viewer(request: Request) -> UiUser:

@@ -1,6 +1,7 @@
 """The UI's session: a cookie signed with the installation's key, holding the user's name, when
-they signed in, how many times their sessions had been ended then (Sign out ends them all, see
-`UiAccounts.end_sessions`), the CSRF token every form must send back, and a one-time notice.
+they signed in, how many times their sessions had been ended then (Sign out and a new password end
+them all, see `UiAccounts.end_sessions`), when the user was added (a user removed and added again
+under the same name is someone else), the CSRF token every form must send back, and a one-time notice.
 
 Nothing secret is in it (it is signed, not encrypted); a changed cookie is ignored, and a signed-in
 session ends 12 hours after sign-in however often it is used (the cookie is re-signed on every
@@ -33,10 +34,13 @@ class UiSession:
     """Seconds since the epoch (None without a user)."""
     sessions_ended: int = 0
     """The user's count of ended sessions when this one began: a sign-out since makes it void."""
+    user_since: float | None = None
+    """When the user was added (seconds since the epoch): another user of the same name makes it void."""
 
-    def signed_in(self, username: str, sessions_ended: int) -> UiSession:
+    def signed_in(self, username: str, sessions_ended: int, user_since: float) -> UiSession:
         """A fresh session (new CSRF token) for the user who just signed in."""
-        return UiSession(username, secrets.token_urlsafe(32), signed_in_at=time.time(), sessions_ended=sessions_ended)
+        return UiSession(username, secrets.token_urlsafe(32), signed_in_at=time.time(), sessions_ended=sessions_ended,
+                         user_since=user_since)
 
     def with_notice(self, notice: str | None) -> UiSession:
         return replace(self, notice=notice)
@@ -74,16 +78,17 @@ class SessionSigner:
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
         notice = data.get("n") if isinstance(data.get("n"), str) else None
-        username, began, ended = data.get("u"), data.get("t"), data.get("e")
+        username, began, ended, since = data.get("u"), data.get("t"), data.get("e"), data.get("a")
         if not (isinstance(username, str) and isinstance(began, (int, float)) and isinstance(ended, int)
-                and 0 <= time.time() - began <= self.max_age):
+                and isinstance(since, (int, float)) and 0 <= time.time() - began <= self.max_age):
             return UiSession(None, data["c"], notice)
-        return UiSession(username, data["c"], notice, began, ended)
+        return UiSession(username, data["c"], notice, began, ended, since)
 
     def dumps(self, session: UiSession) -> str:
         """The cookie's value."""
         return self._serializer.dumps({"u": session.username, "c": session.csrf, "n": session.notice,
-                                       "t": session.signed_in_at, "e": session.sessions_ended})
+                                       "t": session.signed_in_at, "e": session.sessions_ended,
+                                       "a": session.user_since})
 
     def write(self, request: Request, response: Response, session: UiSession) -> None:
         value = self.dumps(session)

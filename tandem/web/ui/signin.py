@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tandem.web.auth import remote_address
 from tandem.web.ui import passwords
-from tandem.web.ui.guard import back, checked_form, render, session, signed_in_user, ui
+from tandem.web.ui.guard import back, checked_form, render, session, signed_in_user, ui, user_since
 from tandem.web.ui.sessions import anonymous
 
 router = APIRouter()
@@ -49,9 +49,11 @@ async def signin(request: Request) -> Response:
         log.info("a sign-in to the web UI was refused")
         return render(request, "signin.html", status=401, page="Sign in", next=_next(form.get("next")), failed=True)
     if passwords.needs_rehash(user.password_hash):
-        accounts.set_password_hash(user.username, await run_in_threadpool(passwords.hash_password, password))
+        # only over the hash just checked: a password changed meanwhile stands
+        accounts.set_password_hash(user.username, await run_in_threadpool(passwords.hash_password, password),
+                                   replacing=user.password_hash)
     return back(request, _next(form.get("next")), f"Signed in as {user.username} ({user.role.value})",
-                new_session=session(request).signed_in(user.username, user.sessions_ended))
+                new_session=session(request).signed_in(user.username, user.sessions_ended, user_since(user)))
 
 
 @router.post("/signout")
