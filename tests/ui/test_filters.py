@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
+from tandem.people.origin import ChangeOrigin
 from tandem.people.sync_errors import LOGIN
 from tests.ui.conftest import client_for, sign_in_client
 
@@ -108,3 +109,28 @@ def test_the_errors_page_filters_on_a_refused_login_which_no_step_is_of(client, 
     assert [r["object"] for r in rows(client.get("/ui/errors.csv", params={"object": LOGIN}))] == [LOGIN]
     history = client.get("/ui/history", params={"object": LOGIN}).text  # a step is never the login's
     assert "object: expected one of All, Account, Contact, Lead, got &#39;login&#39;" in history
+
+
+def test_a_code_longer_than_any_error_code_is_named_with_the_limit_and_filters_nothing(client):
+    """Before, it was cut to its first 64 characters without a word, and the cut code filtered."""
+    too_long = "UNABLE_TO_LOCK_ROW" + "X" * 47
+    answer = client.get("/ui/errors", params={"code": too_long})
+    assert answer.status_code == 200
+    assert "code: longer than 64 characters (no error code is longer)" in answer.text
+    assert "No errors match." not in answer.text and "UNABLE_TO_LOCK_ROW</td>" in answer.text
+    assert len(rows(client.get("/ui/errors.csv", params={"code": too_long}))) == 1
+    exact = client.get("/ui/errors", params={"code": "X" * 64})
+    assert 'class="problem"' not in exact.text and "No errors match." in exact.text
+
+
+def test_a_search_longer_than_a_search_takes_is_named_with_the_limit(client, either_store):
+    """Before, it was cut to its first 200 characters without a word, and the cut text was searched for."""
+    person = either_store.persons.add({"email": "a" * 190 + "@example.com", "lastName": "Long"},
+                                      origin=ChangeOrigin.CLI)
+    typed = person.fields["email"] + "-and-more"  # its first 200 characters find the person
+    answer = client.get("/ui/persons", params={"q": typed})
+    assert answer.status_code == 200
+    assert "Search persons: longer than 200 characters; type at most 200" in answer.text
+    assert "Persons matching" not in answer.text and "The 50 persons added last" in answer.text
+    found = client.get("/ui/persons", params={"q": person.fields["email"][:200]})
+    assert 'class="problem"' not in found.text and f'href="/ui/persons/{person.id}"' in found.text

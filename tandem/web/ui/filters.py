@@ -21,6 +21,8 @@ WINDOW = timedelta(days=5)
 OBJECTS = ("All", "Account", "Contact", "Lead")
 ERROR_OBJECTS = (*OBJECTS, LOGIN)
 """A sync error may also be the refused login, which no step's object is."""
+CODE_LENGTH = 64
+"""The longest error code kept (`sync_errors.error_code`): a longer filter could match nothing."""
 
 
 def _day(params: QueryParams, name: str, problems: list[str]) -> date | None:
@@ -99,7 +101,10 @@ def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:
     resolved = {"": None, "yes": True, "no": False}.get(resolved_text)
     if resolved_text not in ("", "yes", "no"):
         problems.append(f"resolved: expected yes or no, got {resolved_text!r}")
-    code = (params.get("code") or "").strip()[:64] or None
+    code = (params.get("code") or "").strip() or None
+    if code is not None and len(code) > CODE_LENGTH:
+        problems.append(f"code: longer than {CODE_LENGTH} characters (no error code is longer)")
+        code = None
     if code is not None:
         try:
             check_storable("code", code)

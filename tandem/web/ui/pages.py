@@ -33,6 +33,7 @@ from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
 PAGE_ROWS = 200
+SEARCH_LENGTH = 200
 PERSON_ROWS = 50
 CATALOG_RETRY_SECONDS = 60.0
 ACTIVITY_ROWS = 500
@@ -127,8 +128,11 @@ def persons(request: Request) -> Response:
     """The persons added last, a page at a time (older ones by `before`), or the ones a search finds;
     a search finding more than a page says so, to be narrowed (its persons are not in any order)."""
     viewer(request)
-    query = (request.query_params.get("q") or "").strip()[:200]
+    query = (request.query_params.get("q") or "").strip()
     before, problems = person_page(request.query_params.get("before"))
+    if len(query) > SEARCH_LENGTH:  # refused, not cut: a cut search would find what was not asked for
+        problems.append(f"Search persons: longer than {SEARCH_LENGTH} characters; type at most {SEARCH_LENGTH}")
+        query = ""
     search = ui(request).store.person_search
     found = (search.find(with_case(query), limit=PERSON_ROWS + 1) if query
              else search.newest(PERSON_ROWS + 1, before=before))
