@@ -42,9 +42,9 @@ from tandem.sync.plan import ActivityRecord, Tally
 from tandem.sync.workspace import Refusal, rejected
 
 ACTION_SOURCE = ChangeOrigin.FLOW_ACTION
+DUPLICATE_ACCOUNT_RISK = "Tandem cannot see whether this company already has one"
 DUPLICATE_ACCOUNT_ADVICE = (
-    "Tandem cannot see whether this company already has one; "
-    "pass an account id or use the account match to avoid duplicate accounts"
+    f"{DUPLICATE_ACCOUNT_RISK}; pass an account id or use the account match to avoid duplicate accounts"
 )
 NEW_ACCOUNT_WARNING = f"a new Account was created: {DUPLICATE_ACCOUNT_ADVICE}"
 NEW_ACCOUNT_AHEAD = f"a new Account will be created: {DUPLICATE_ACCOUNT_ADVICE}"

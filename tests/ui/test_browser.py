@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from tandem.people.models import StepStatus
 from tandem.people.origin import ChangeOrigin
-from tandem.sync.actions import DUPLICATE_ACCOUNT_ADVICE
+from tandem.sync.actions import DUPLICATE_ACCOUNT_RISK
+from tandem.web.ui.converting import FORM_ADVICE
 from tests.ui.conftest import OPERATOR, VIEWER, screenshot, sign_in
 
 CYCLE_SECONDS = 60_000
@@ -142,12 +143,12 @@ def test_sync_person_to_sfdc_shows_the_salesforce_id(page, server, sf):
     page.get_by_role("button", name="Convert Person").click()
     warning = page.get_by_role("alert")
     expect(warning).to_contain_text("Duplicate-account warning")
-    expect(warning).to_contain_text(f"a new Account will be created: {DUPLICATE_ACCOUNT_ADVICE}")  # nothing done yet
+    expect(warning).to_contain_text(f"a new Account will be created: {DUPLICATE_ACCOUNT_RISK}; {FORM_ADVICE}")  # nothing done yet
     expect(warning).not_to_contain_text("was created")
     screenshot(page, "convert")
     expect(page.get_by_role("radio", name="A new Account")).to_be_checked()
     page.get_by_role("button", name="Confirm conversion").click()
-    expect(page.get_by_role("status")).to_contain_text(f"a new Account was created: {DUPLICATE_ACCOUNT_ADVICE}")
+    expect(page.get_by_role("status")).to_contain_text(f"a new Account was created: {DUPLICATE_ACCOUNT_RISK}; {FORM_ADVICE}")
     assert server.store.persons.get(person.id).link.sfdc_type == "Contact"
 
 

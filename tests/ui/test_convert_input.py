@@ -38,3 +38,38 @@ def test_a_convert_form_that_cannot_be_carried_out_changes_nothing(page, server,
     assert not server.store.persons.get(person.id).linked
     assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'form@ui.example'")["totalSize"] == 0
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == accounts
+
+
+def test_a_refused_conversion_shows_the_form_again_with_the_choices_it_was_sent_with(page, server, sf):
+    """Before, the operator was sent back to the person page and every choice had to be made again."""
+    person = server.store.persons.add({"email": "keep@ui.example", "firstName": "Kip", "lastName": "Keep",
+                                       "company": "Keep Works"}, origin=ChangeOrigin.CLI)
+    sign_in(page, OPERATOR)
+    page.goto(f"/ui/persons/{person.id}/convert")
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text("under “This Account Id” or choose “The matched Account”")
+    expect(warning).not_to_contain_text("pass an account id")
+    page.get_by_role("radio", name="This Account Id").check()
+    page.get_by_role("textbox", name="Account Id").fill("001-not-an-id")
+    page.get_by_label("Converted status").fill("Qualified")
+    page.get_by_label("Create an Opportunity").check()
+    page.get_by_label("Opportunity name").fill("Keep Works deal")
+    page.get_by_label("Notify the owner by email").check()
+    page.get_by_role("button", name="Confirm conversion").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Convert Person refused: accountId: not a Salesforce Id: '001-not-an-id'")
+    expect(page.get_by_role("heading", name=f"Convert Person {person.id}")).to_be_visible()
+    expect(page.get_by_role("radio", name="This Account Id")).to_be_checked()
+    expect(page.get_by_role("textbox", name="Account Id")).to_have_value("001-not-an-id")
+    expect(page.get_by_label("Converted status")).to_have_value("Qualified")
+    expect(page.get_by_label("Create an Opportunity")).to_be_checked()
+    expect(page.get_by_label("Opportunity name")).to_have_value("Keep Works deal")
+    expect(page.get_by_label("Notify the owner by email")).to_be_checked()
+    assert not server.store.persons.get(person.id).linked
+
+    page.get_by_role("radio", name="This Account Id").check()
+    page.get_by_role("textbox", name="Account Id").fill("")
+    page.get_by_role("button", name="Confirm conversion").click()
+    expect(page.get_by_role("status")).to_contain_text("Convert Person refused: accountId: give the Account Id")
+    expect(page.get_by_label("Opportunity name")).to_have_value("Keep Works deal")

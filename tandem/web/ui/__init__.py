@@ -4,8 +4,8 @@ Server-rendered pages (Jinja2), charts drawn as SVG on the server, one small scr
 progress bar; nothing is fetched from elsewhere and nothing is built. A signed session cookie says
 who is signed in; viewers see every page, operators also start actions; every form carries a CSRF
 token. Modules: `signin` (sign in/out), `pages` (what is shown), `actions` (what operators start),
-`exports` (CSV), `charts` (SVG), `cycle_runner` (Sync now), `guard` (who may do what), `sessions`,
-`passwords`, `filters`, `lookups` (what a path's id names).
+`converting` (Convert Person's page and post), `exports` (CSV), `charts` (SVG), `cycle_runner` (Sync
+now), `guard` (who may do what), `sessions`, `passwords`, `filters`, `lookups` (what a path's id names).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tandem.people.store import PersonStore
 from tandem.web.failures import LastResortMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
-from tandem.web.ui import actions, pages, signin
+from tandem.web.ui import actions, converting, pages, signin
 from tandem.web.ui.cycle_runner import CycleRunner, EngineMaker
 from tandem.web.ui.guard import Refused, SignInNeeded, UiContext, render
 from tandem.web.ui.sessions import SessionSigner
@@ -48,7 +48,7 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
         salesforce=salesforce, templates=templates,
         interval_seconds=interval_seconds, idle_interval_max_seconds=idle_interval_max_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (signin, pages, actions):
+    for module in (signin, pages, actions, converting):
         app.include_router(module.router)
 
     @app.exception_handler(SignInNeeded)

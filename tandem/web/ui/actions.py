@@ -1,5 +1,5 @@
 """What operators start from the UI: Sync now, Pause/Resume sync, Retry and Retry all, Sync Person
-to SFDC and Convert Person. Each post is checked for a signed-in user (401 without one, as after
+to SFDC (Convert Person's is in `converting`). Each post is checked for a signed-in user (401 without one, as after
 Sign out in another tab), then for its CSRF token, then for the operator role, then runs and comes
 back to the page it was started from with what happened."""
 
@@ -19,8 +19,6 @@ from tandem.web.ui import lookups
 from tandem.web.ui.guard import back, operator_form, ui
 
 router = APIRouter()
-ACCOUNT_CHOICES = ("match", "id", "new")
-"""Convert Person's Account: the matched one, the one whose Id is given, or a new one."""
 
 
 @router.post("/sync-now")
@@ -91,35 +89,6 @@ async def sync_person(request: Request, person_id: int) -> Response:
     return back(request, f"/ui/persons/{person_id}", await _sync_person(request, person_id, "Sync Person to SFDC"))
 
 
-@router.post("/persons/{person_id}/convert")
-async def convert(request: Request, person_id: int) -> Response:
-    _, form = await operator_form(request, "Convert Person")
-    account = str(form.get("account") or "match")
-    if account not in ACCOUNT_CHOICES:
-        return back(request, f"/ui/persons/{person_id}/convert",
-                    f"Convert Person refused: account: expected one of {', '.join(ACCOUNT_CHOICES)}, got {account!r}")
-    options: dict[str, Any] = {
-        "converted_status": str(form.get("convertedStatus") or "").strip() or None,
-        "create_opportunity": form.get("createOpportunity") == "on",
-        "opportunity_name": str(form.get("opportunityName") or "").strip() or None,
-        "notify": form.get("notify") == "on",
-        "account_id": str(form.get("accountId") or "").strip() or None if account == "id" else None,
-        "match_account": account == "match",
-    }
-    if account == "id" and not options["account_id"]:
-        return back(request, f"/ui/persons/{person_id}/convert", "Convert Person refused: accountId: give the Account Id")
-
-    def work() -> str:
-        checked = lookups.person_id(person_id)  # before Salesforce is opened
-        result = ui(request).salesforce.actions().convert_person(checked, **options)
-        said = f"Converted: Contact {result.contact_id} on Account {result.account_id}"
-        if result.opportunity_id:
-            said += f", Opportunity {result.opportunity_id}"
-        return "; ".join([said, *result.warnings])
-
-    return back(request, f"/ui/persons/{person_id}", await _action(work, "Convert Person"))
-
-
 async def _sync_person(request: Request, person_id: int, action: str) -> str:
     def work() -> str:
         checked = lookups.person_id(person_id)  # before Salesforce is opened
@@ -132,13 +101,18 @@ async def _sync_person(request: Request, person_id: int, action: str) -> str:
 
 
 async def _action(work: Any, action: str) -> str:
+    return (await action_outcome(work, action))[1]
+
+
+async def action_outcome(work: Any, action: str) -> tuple[bool, str]:
+    """Whether `work` was done, and what to tell the operator either way."""
     try:
-        return await run_in_threadpool(work)
+        return True, await run_in_threadpool(work)
     except RecordRejected as error:
         fields = f" (fields: {', '.join(error.fields)})" if error.fields else ""
-        return f"{action} refused by Salesforce: {error}{fields}"
+        return False, f"{action} refused by Salesforce: {error}{fields}"
     except (InvalidInput, NotFound) as error:
-        return f"{action} refused: {error}"
+        return False, f"{action} refused: {error}"
     except TandemError as error:
         hint = error.hint if isinstance(error, SalesforceError) else None  # as the CLI and the REST API say it
-        return f"{action} failed: {error}" + (f"; {hint}" if hint else "")
+        return False, f"{action} failed: {error}" + (f"; {hint}" if hint else "")

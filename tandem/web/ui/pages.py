@@ -1,7 +1,7 @@
 """The UI's pages: Dashboard, Sync history, Sync errors, Persons (and a person), Fields.
 
 Every page reads through the store's and the engine's public functions; the only Salesforce calls
-are the field catalog's describes (cached for an hour) and the convert page's account match.
+are the field catalog's describes (cached for an hour); the convert page is `converting`'s.
 """
 
 from __future__ import annotations
@@ -173,31 +173,6 @@ async def person(request: Request, person_id: int) -> Response:
                   more_activities=len(log) > ACTIVITY_ROWS, activity_type=types.activity_type,
                   standing_out=STANDING_OUT, instance_url=instance,
                   errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
-
-
-@router.get("/persons/{person_id}/convert")
-async def convert_page(request: Request, person_id: int) -> Response:
-    viewer(request)
-    store = ui(request).store
-    try:
-        found = lookups.person(store, person_id)
-    except NotFound as error:
-        return render(request, "missing.html", status=404, page="Persons", message=str(error))
-
-    if found.link.sfdc_type == "Contact" and not found.link.sfdc_is_deleted:  # nothing left to convert
-        return render(request, "convert.html", page="Persons", person=found, preview=None, problem=None,
-                      converted=f"person {found.id} is already a Salesforce Contact ({found.link.sfdc_id})")
-
-    def look() -> Any:
-        from tandem.sync.conversion_preview import preview_account
-
-        return preview_account(ui(request).salesforce.actions().client, found)
-
-    try:
-        preview, problem = await run_in_threadpool(look), None
-    except TandemError as error:
-        preview, problem = None, f"the account match could not be checked: {error}"
-    return render(request, "convert.html", page="Persons", person=found, preview=preview, problem=problem)
 
 
 @router.get("/fields")

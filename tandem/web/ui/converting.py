@@ -1,0 +1,124 @@
+"""Convert Person's page and its post. The page shows the Account the match finds, or the
+duplicate-account warning, before anyone confirms; a conversion refused or failed shows the form
+again with why and with the choices it was sent with, so nothing has to be chosen twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tandem.errors import NotFound, TandemError
+from tandem.people.models import Person
+from tandem.sync.actions import DUPLICATE_ACCOUNT_RISK, NEW_ACCOUNT_WARNING
+from tandem.web.ui import lookups
+from tandem.web.ui.actions import action_outcome
+from tandem.web.ui.guard import back, operator_form, render, session, ui, viewer
+
+router = APIRouter()
+ACCOUNT_CHOICES = ("match", "id", "new")
+"""Convert Person's Account: the matched one, the one whose Id is given, or a new one."""
+FORM_ADVICE = ("to avoid duplicate accounts, give the Account to convert into under “This Account Id” "
+               "or choose “The matched Account”")
+"""The CLI's advice ("pass an account id") in the form's own words."""
+
+
+@dataclass(frozen=True)
+class ConvertChoices:
+    """What the form was sent with (or shows first): kept as typed, to be shown again."""
+    account: str | None = None
+    account_id: str = ""
+    converted_status: str = ""
+    create_opportunity: bool = False
+    opportunity_name: str = ""
+    notify: bool = False
+
+    @classmethod
+    def posted(cls, form: FormData) -> ConvertChoices:
+        def text(name: str) -> str:
+            value = form.get(name)
+            return value.strip() if isinstance(value, str) else ""
+
+        return cls(account=str(form.get("account") or "match"), account_id=text("accountId"),
+                   converted_status=text("convertedStatus"), create_opportunity=form.get("createOpportunity") == "on",
+                   opportunity_name=text("opportunityName"), notify=form.get("notify") == "on")
+
+    def options(self) -> dict[str, Any]:
+        """The engine's arguments (`PersonActions.convert_person`)."""
+        return {"converted_status": self.converted_status or None, "create_opportunity": self.create_opportunity,
+                "opportunity_name": self.opportunity_name or None, "notify": self.notify,
+                "account_id": (self.account_id or None) if self.account == "id" else None,
+                "match_account": self.account == "match"}
+
+
+@router.get("/persons/{person_id}/convert")
+async def convert_page(request: Request, person_id: int) -> Response:
+    viewer(request)
+    try:
+        found = lookups.person(ui(request).store, person_id)
+    except NotFound as error:
+        return render(request, "missing.html", status=404, page="Persons", message=str(error))
+    return await _form(request, found, ConvertChoices())
+
+
+@router.post("/persons/{person_id}/convert")
+async def convert(request: Request, person_id: int) -> Response:
+    _, form = await operator_form(request, "Convert Person")
+    choices = ConvertChoices.posted(form)
+    if choices.account not in ACCOUNT_CHOICES:
+        return await _again(request, person_id, choices, f"Convert Person refused: account: expected one of "
+                                                         f"{', '.join(ACCOUNT_CHOICES)}, got {choices.account!r}")
+    if choices.account == "id" and not choices.account_id:
+        return await _again(request, person_id, choices, "Convert Person refused: accountId: give the Account Id")
+
+    def work() -> str:
+        checked = lookups.person_id(person_id)  # before Salesforce is opened
+        result = ui(request).salesforce.actions().convert_person(checked, **choices.options())
+        said = f"Converted: Contact {result.contact_id} on Account {result.account_id}"
+        if result.opportunity_id:
+            said += f", Opportunity {result.opportunity_id}"
+        warnings = [f"a new Account was created: {DUPLICATE_ACCOUNT_RISK}; {FORM_ADVICE}" if w == NEW_ACCOUNT_WARNING
+                    else w for w in result.warnings]
+        return "; ".join([said, *warnings])
+
+    done, notice = await action_outcome(work, "Convert Person")
+    if done:
+        return back(request, f"/ui/persons/{person_id}", notice)
+    return await _again(request, person_id, choices, notice)
+
+
+async def _again(request: Request, person_id: int, choices: ConvertChoices, refusal: str) -> Response:
+    """The form once more, with why it was not carried out and the choices it was sent with (for a
+    person who does not exist, their page, which says so)."""
+    try:
+        found = lookups.person(ui(request).store, person_id)
+    except NotFound:
+        return back(request, f"/ui/persons/{person_id}", refusal)
+    request.state.ui_session = session(request).with_notice(refusal)
+    return await _form(request, found, choices)
+
+
+async def _form(request: Request, found: Person, choices: ConvertChoices) -> Response:
+    if found.link.sfdc_type == "Contact" and not found.link.sfdc_is_deleted:  # nothing left to convert
+        return render(request, "convert.html", page="Persons", person=found, preview=None, problem=None,
+                      choices=choices, converted=f"person {found.id} is already a Salesforce Contact "
+                                                 f"({found.link.sfdc_id})")
+
+    def look() -> Any:
+        from tandem.sync.conversion_preview import preview_account
+
+        return preview_account(ui(request).salesforce.actions().client, found)
+
+    try:
+        preview, problem = await run_in_threadpool(look), None
+    except TandemError as error:
+        preview, problem = None, f"the account match could not be checked: {error}"
+    if choices.account is None:  # first shown: the match when there is one, else a new Account
+        choices = ConvertChoices(account="match" if preview is None or preview.account_id else "new")
+    return render(request, "convert.html", page="Persons", person=found, preview=preview, problem=problem,
+                  choices=choices, advice=f"{DUPLICATE_ACCOUNT_RISK}; {FORM_ADVICE}")
