@@ -71,6 +71,15 @@ class ConvertResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def conversion_refusal(person: Person) -> str | None:
+    """Why the person cannot be converted (a Contact stands for them in Salesforce); None when they can.
+    A Contact deleted in Salesforce stands for no one: Convert makes a new Lead first and converts it."""
+    link = person.link
+    if link.sfdc_type == "Contact" and not link.sfdc_is_deleted:
+        return f"person {person.id} is already a Salesforce Contact ({link.sfdc_id})"
+    return None
+
+
 class PersonActions:
     def __init__(self, engine: SyncEngine, *, claim_wait_seconds: float = CLAIM_WAIT_SECONDS) -> None:
         self.engine = engine
@@ -235,9 +244,9 @@ class PersonActions:
                  match_account: bool) -> ConvertResult:
         with self.claimed([person_id]):
             person = self.workspace.person(person_id)
-            if person.link.sfdc_type == "Contact" and not person.link.sfdc_is_deleted:
-                raise InvalidInput("person",
-                                   f"person {person_id} is already a Salesforce Contact ({person.link.sfdc_id})")
+            refusal = conversion_refusal(person)
+            if refusal is not None:
+                raise InvalidInput("person", refusal)
             if not person.linked or person.link.sfdc_is_deleted:
                 self._sync_claimed(person_id)
                 person = self.workspace.person(person_id)

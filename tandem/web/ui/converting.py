@@ -13,9 +13,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tandem.errors import NotFound, TandemError
+from tandem.errors import InvalidInput, NotFound, TandemError
 from tandem.people.models import Person
-from tandem.sync.actions import DUPLICATE_ACCOUNT_RISK, NEW_ACCOUNT_WARNING
+from tandem.sync.actions import DUPLICATE_ACCOUNT_RISK, NEW_ACCOUNT_WARNING, conversion_refusal
 from tandem.web.ui import lookups
 from tandem.web.ui.actions import action_outcome
 from tandem.web.ui.guard import back, operator_form, render, session, ui, viewer
@@ -77,8 +77,10 @@ async def convert(request: Request, person_id: int) -> Response:
         return await _again(request, person_id, choices, "Convert Person refused: accountId: give the Account Id")
 
     def work() -> str:
-        checked = lookups.person_id(person_id)  # before Salesforce is opened
-        result = ui(request).salesforce.actions().convert_person(checked, **choices.options())
+        refusal = conversion_refusal(lookups.person(ui(request).store, person_id))  # before Salesforce is opened
+        if refusal is not None:
+            raise InvalidInput("person", refusal)
+        result = ui(request).salesforce.actions().convert_person(person_id, **choices.options())
         said = f"Converted: Contact {result.contact_id} on Account {result.account_id}"
         if result.opportunity_id:
             said += f", Opportunity {result.opportunity_id}"
@@ -104,10 +106,10 @@ async def _again(request: Request, person_id: int, choices: ConvertChoices, refu
 
 
 async def _form(request: Request, found: Person, choices: ConvertChoices) -> Response:
-    if found.link.sfdc_type == "Contact" and not found.link.sfdc_is_deleted:  # nothing left to convert
+    refusal = conversion_refusal(found)  # the engine's own rule, as the person page's button follows it
+    if refusal is not None:
         return render(request, "convert.html", page="Persons", person=found, preview=None, problem=None,
-                      choices=choices, converted=f"person {found.id} is already a Salesforce Contact "
-                                                 f"({found.link.sfdc_id})")
+                      choices=choices, converted=refusal)
 
     def look() -> Any:
         from tandem.sync.conversion_preview import preview_account

@@ -21,6 +21,7 @@ from tandem.people import activities as types
 from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_history import ErrorFilter
 from tandem.salesforce.ids import with_case
+from tandem.sync.actions import conversion_refusal
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
 from tandem.sync.field_report import CatalogReport, catalog_report
 from tandem.sync.status import cycle_running, shown_status
@@ -171,7 +172,7 @@ async def person(request: Request, person_id: int) -> Response:
     return render(request, "person.html", page="Persons", person=found, rows=rows, kind=kind,
                   catalog_problem=catalog_problem, activities=log[:ACTIVITY_ROWS],
                   more_activities=len(log) > ACTIVITY_ROWS, activity_type=types.activity_type,
-                  standing_out=STANDING_OUT, instance_url=instance,
+                  standing_out=STANDING_OUT, instance_url=instance, convert_refusal=conversion_refusal(found),
                   errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
 
 
