@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from tandem.people.models import SalesforceLink
 from tandem.people.origin import ChangeOrigin
 from tests.ui.conftest import client_for, sign_in_client
+
+CONTACT_ID = "003000000000001AAA"
 
 
 def value_of(html: str, field: str) -> str:
@@ -66,3 +69,16 @@ def test_the_activity_log_and_the_errors_say_their_times_are_utc(store):
     page = client.get(f"/ui/persons/{added.id}").text
     assert '<span class="when">2026-03-04 05:06:07 UTC</span>' in page
     assert f'<li class="open">{occurred:%Y-%m-%d %H:%M} UTC INVALID_FIELD: refused' in page
+
+
+def test_the_changes_of_a_person_not_in_salesforce_are_kept_in_tandem_not_waiting_for_it(store):
+    """Before, the column said "Waiting for Salesforce" though no cycle sends a person with no record."""
+    alone = store.persons.add({"email": "alone@ui.example", "lastName": "Alone"}, origin=ChangeOrigin.CLI)
+    [linked] = store.persons.add_linked([({"email": "linked@ui.example"}, SalesforceLink("Contact", CONTACT_ID))])
+    for person_id in (alone.id, linked):
+        store.persons.update(person_id, {"title": "Pending"}, origin=ChangeOrigin.CLI)
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    page = client.get(f"/ui/persons/{alone.id}").text
+    assert "<th>Kept in Tandem only (Sync Person to SFDC sends it)</th>" in page and "Waiting for Salesforce" not in page
+    assert "<th>Waiting for Salesforce</th>" in client.get(f"/ui/persons/{linked}").text
