@@ -301,16 +301,16 @@ class SalesforceClient:
         return self._call(fetch)
 
     def api_versions(self) -> list[str]:
-        """The API versions the org serves (`/services/data/`), oldest first."""
+        """The API versions the org serves (`/services/data/`), oldest first. The resource needs no
+        session and the org does not count it as an API call, so neither does `calls`."""
         url = f"{self.instance_url}/services/data/"
-
-        def fetch(sf: simple_salesforce.Salesforce) -> list[str]:
-            response = self.session.get(url, headers={"Authorization": f"Bearer {sf.session_id}"})
-            if response.status_code >= 300:
-                raise error_for(response.status_code, response.content)
-            return [str(entry.get("version")) for entry in response.json()]
-
-        return self._call(fetch)
+        try:
+            response = self.session.get(url)
+        except requests.RequestException as exc:
+            raise TransientError(f"{type(exc).__name__} talking to Salesforce") from None
+        if response.status_code >= 300:
+            raise error_for(response.status_code, response.content)
+        return [str(entry.get("version")) for entry in response.json()]
 
     def tooling_query(self, soql: str) -> list[dict[str, Any]]:
         """Every row of a Tooling API query (setup metadata such as FieldDefinition)."""

@@ -65,7 +65,17 @@ def test_a_resource_not_found_under_an_unserved_api_version_names_the_versions_s
             client.describe("Contact")
         assert str(info.value) == "NOT_FOUND: the org does not serve API version 99.0 (it serves 20.0 to 62.0)"
         assert info.value.hint == "set TANDEM_SF_API_VERSION to one of them, such as 62.0"
-    assert client.calls == 3  # the versions asked once
+    assert client.calls == 2  # the describes; the versions, asked once, are no API call for the org either
+
+
+def test_the_api_versions_are_no_api_call_for_the_org_nor_for_the_client(client):
+    def used() -> int:
+        daily = client.limits()["DailyApiRequests"]
+        return daily["Max"] - daily["Remaining"]
+
+    before, calls = used(), client.calls
+    assert "62.0" in client.api_versions()
+    assert used() - before == 1 and client.calls - calls == 1  # the second look at the limits only
 
 
 def test_a_record_not_found_under_a_served_api_version_has_no_version_hint(client):
