@@ -121,7 +121,10 @@ class PersonActions:
                 # converted since the last pull (a Convert Person whose answer was lost, or a user in
                 # Salesforce): follow the Lead to its Contact and send the changes there, as the next
                 # pull would; the refusal stays in the log, its error resolved once they land
-                conversion = self._conversion_of(person.link.sfdc_id)
+                try:
+                    conversion = _earlier_conversion(self._lead_row(person.link.sfdc_id))
+                except NotFound:  # gone from Salesforce meanwhile: the refusal stands
+                    conversion = None
                 if conversion is not None:
                     contact_id, account_id, opportunity_id, _ = conversion
                     self._follow(person, person.link.sfdc_id, contact_id, account_id, opportunity_id,
@@ -293,12 +296,6 @@ class PersonActions:
             raise NotFound(f"Lead {lead_id} is no longer in Salesforce (deleted or merged there); "
                            "the next sync cycle follows what became of it")
         return rows[0]
-
-    def _conversion_of(self, lead_id: str) -> tuple[str, str, str | None, bool] | None:
-        """What Salesforce converted the Lead into, if it did (None too for a Lead gone: the update says so)."""
-        rows = list(self.client.query("SELECT Id, IsConverted, ConvertedContactId, ConvertedAccountId, "
-                                      f"ConvertedOpportunityId FROM Lead WHERE Id = {quoted(lead_id)}"))
-        return _earlier_conversion(rows[0]) if rows else None
 
     def _name_person_on_lead(self, person_id: int, lead: dict[str, Any]) -> None:
         """Have the Lead carry the person's Tandem id before it is converted, so the Contact it becomes
