@@ -100,6 +100,8 @@ class Waiting:
     changes: int
     persons: int
     refused: int
+    due: int = 0
+    """Persons with a change Salesforce has not refused: those a cycle sends next."""
 
 
 class SyncHistory:
@@ -284,12 +286,13 @@ class SyncHistory:
         pushed = _persons.c.sfdcId.is_not(None) & _persons.c.sfdcIsDeleted.is_(False)
         kind = sa.case((pushed, _persons.c.sfdcType), else_=sa.literal(KEPT_IN_TANDEM)).label("kind")
         refused = sa.func.sum(sa.case((p.state == PendingState.FAILED.value, 1), else_=0))
-        query = (sa.select(kind, sa.func.count(), sa.func.count(sa.distinct(p.person_id)), refused)
+        due = sa.func.count(sa.distinct(sa.case((p.state != PendingState.FAILED.value, p.person_id))))
+        query = (sa.select(kind, sa.func.count(), sa.func.count(sa.distinct(p.person_id)), refused, due)
                  .select_from(pending_changes.join(_persons, _persons.c.id == p.person_id))
                  .group_by(kind))
         with self._db.reading() as connection:
-            return {kind or "": Waiting(int(changes), int(persons), int(failed or 0))
-                    for kind, changes, persons, failed in connection.execute(query)}
+            return {kind or "": Waiting(int(changes), int(persons), int(failed or 0), int(due))
+                    for kind, changes, persons, failed, due in connection.execute(query)}
 
 
 _SYNCING = [op.value for op in PULLS + PUSHES]

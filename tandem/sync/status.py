@@ -75,12 +75,6 @@ def measured_rate(steps: list[CycleStep], operation: StepOperation) -> float | N
     return records / seconds if records and seconds > 0 else None
 
 
-def _pushed_by_a_cycle(store: PersonStore, person_ids: set[int]) -> list[int]:
-    """The persons a cycle would push: linked to a record still in Salesforce (the others wait for
-    Sync Person to SFDC)."""
-    return [p.id for p in store.persons.get_many(sorted(person_ids)) if p.linked and not p.link.sfdc_is_deleted]
-
-
 def backlog_forecast(waiting: int | None, rate: float | None, per_call: int, calls_per_batch: int) -> dict[str, Any]:
     """How long `waiting` records take at `rate`, and the API calls they cost."""
     if waiting is None:
@@ -94,15 +88,13 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     steps = store.steps.recent(limit=50)
     last_cycle = steps[0].cycle_id if steps else None
     last = [s for s in steps if s.cycle_id == last_cycle][::-1]
-    pending = store.outbox.find()
     waiting = store.history.waiting()
     kept = waiting.pop(KEPT_IN_TANDEM, Waiting(0, 0, 0))
     reading = store.api_usage.latest()
     usage = None if reading is None else {
         "used": reading.used, "limit": reading.limit, "at": reading.recorded_at.isoformat()}
     errors = store.sync_errors.recent(since=now - error_window)
-    waiting_persons = len(_pushed_by_a_cycle(store, {c.person_id for c in pending
-                                                     if c.state is not PendingState.FAILED}))
+    waiting_persons = sum(w.due for w in waiting.values())  # the persons the next cycles push
     from_salesforce = salesforce_backlog(store, client) if client is not None else None
     pull_waiting = (None if from_salesforce is None or any(n is None for n in from_salesforce.values())
                     else sum(n or 0 for n in from_salesforce.values()))
