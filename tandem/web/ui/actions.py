@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tandem.errors import InvalidInput, NotFound, RecordRejected, SalesforceError, TandemError
+from tandem.errors import InvalidInput, NotFound, RecordRejected, TandemError, one_line
 from tandem.people.models import ErrorLevel
 from tandem.web.ui import lookups
 from tandem.web.ui.guard import back, operator_form, ui
@@ -114,5 +114,4 @@ async def action_outcome(work: Any, action: str) -> tuple[bool, str]:
     except (InvalidInput, NotFound) as error:
         return False, f"{action} refused: {error}"
     except TandemError as error:
-        hint = error.hint if isinstance(error, SalesforceError) else None  # as the CLI and the REST API say it
-        return False, f"{action} failed: {error}" + (f"; {hint}" if hint else "")
+        return False, f"{action} failed: {one_line(error)}"  # with its fix, as the CLI and the REST API say it
