@@ -101,7 +101,7 @@ class Waiting:
     persons: int
     refused: int
     due: int = 0
-    """Persons with a change Salesforce has not refused: those a cycle sends next."""
+    """Persons with a change Salesforce has not refused, that a cycle sends next (0 for those kept in Tandem)."""
 
 
 class SyncHistory:
@@ -286,7 +286,7 @@ class SyncHistory:
         pushed = _persons.c.sfdcId.is_not(None) & _persons.c.sfdcIsDeleted.is_(False)
         kind = sa.case((pushed, _persons.c.sfdcType), else_=sa.literal(KEPT_IN_TANDEM)).label("kind")
         refused = sa.func.sum(sa.case((p.state == PendingState.FAILED.value, 1), else_=0))
-        due = sa.func.count(sa.distinct(sa.case((p.state != PendingState.FAILED.value, p.person_id))))
+        due = sa.func.count(sa.distinct(sa.case((pushed & (p.state != PendingState.FAILED.value), p.person_id))))
         query = (sa.select(kind, sa.func.count(), sa.func.count(sa.distinct(p.person_id)), refused, due)
                  .select_from(pending_changes.join(_persons, _persons.c.id == p.person_id))
                  .group_by(kind))
