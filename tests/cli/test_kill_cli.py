@@ -173,7 +173,7 @@ def test_a_killed_action_blocks_neither_the_next_cycle_nor_a_retry(cli, faults, 
     assert db.persons.get(ada.id).link.sfdc_id == leads[0]["Id"]
 
 
-LOADED_CONTACTS = 6000
+LOADED_CONTACTS = 24 * SQLITE_PAGE_SIZE
 """24 pages of a pull on SQLite: far more than are applied between a page's commit and the signal."""
 
 

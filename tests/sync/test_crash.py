@@ -27,7 +27,7 @@ from tests.sync.conftest import sync_client
 from tests.sync.observe import CONFLICT, SYNCED, activities_of, person
 
 CLI = ChangeOrigin.CLI
-BULK = 4500  # with the sample org's 4 contacts: many pages (250 records each on SQLite), the last one short
+BULK = 4500  # with the sample org's 4 contacts: several pages (1,000 records each on SQLite, 2,000 on PostgreSQL), the last one short
 SF_FIELDS = {"title": "Title", "phone": "Phone", "Favorite_Color__c": "Favorite_Color__c",
              "email": "Email", "lastName": "LastName"}
 
