@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,6 +17,8 @@ from tandem.emulator.model.errors import ApiError, AuthError
 
 from tandem.emulator.wire.calls import bearer_token
 from tandem.emulator.wire.replies import error_reply, to_response
+
+_VERSION_RE = re.compile(r"\d+\.\d")
 
 
 def base_url_of(request: Request) -> str:
@@ -96,7 +99,9 @@ async def token(request: Request) -> Response:
     return JSONResponse(body)
 
 
-def _identity_body(org: Any, token_text: str, base: str) -> dict:
+def _identity_body(org: Any, token_text: str, base: str, version: str | None = None) -> dict:
+    """`version` (the `version` query parameter: `62.0` or `latest`) fills the `{version}`
+    placeholder of `urls`; without it the placeholder stays, as Salesforce sends it."""
     ctx = org.context(token_text)
     info = dict(org.user_info(ctx))
     user_id = info.get("user_id") or getattr(ctx, "user_id", "")
@@ -104,7 +109,6 @@ def _identity_body(org: Any, token_text: str, base: str) -> dict:
     info.setdefault("id", identity)
     info.setdefault("user_id", user_id)
     info.setdefault("organization_id", org.org_id)
-    version = org.api_version
     info.setdefault("urls", {
         "rest": f"{base}/services/data/v{{version}}/",
         "sobjects": f"{base}/services/data/v{{version}}/sobjects/",
@@ -112,7 +116,10 @@ def _identity_body(org: Any, token_text: str, base: str) -> dict:
         "partner": f"{base}/services/Soap/u/{{version}}/{org.org_id}",
         "limits": f"{base}/services/data/v{{version}}/limits/",
     })
-    info["urls"] = {k: str(v).replace("{version}", version) for k, v in info["urls"].items()}
+    if version == "latest":
+        version = org.api_version
+    if version is not None and _VERSION_RE.fullmatch(version):
+        info["urls"] = {k: str(v).replace("{version}", version) for k, v in info["urls"].items()}
     return info
 
 
@@ -120,7 +127,8 @@ async def identity(request: Request) -> Response:
     org = request.app.state.org
     try:
         token_text = request.query_params.get("oauth_token") or bearer_token(request.headers)
-        body = await run_in_threadpool(_identity_body, org, token_text, base_url_of(request))
+        body = await run_in_threadpool(_identity_body, org, token_text, base_url_of(request),
+                                       request.query_params.get("version"))
     except ApiError as exc:
         return to_response(error_reply(exc))
     return JSONResponse(body)
@@ -129,7 +137,8 @@ async def identity(request: Request) -> Response:
 async def userinfo(request: Request) -> Response:
     org = request.app.state.org
     try:
-        body = await run_in_threadpool(_identity_body, org, bearer_token(request.headers), base_url_of(request))
+        body = await run_in_threadpool(_identity_body, org, bearer_token(request.headers), base_url_of(request),
+                                       request.query_params.get("version"))
     except ApiError as exc:
         return to_response(error_reply(exc))
     body.setdefault("sub", body.get("id"))

@@ -68,6 +68,25 @@ def test_identity_url_accepts_oauth_token_parameter(base_url, http, sf_token):
     assert body["organization_id"] == token["id"].rsplit("/", 2)[-2]
 
 
+def test_identity_urls_take_the_version_asked_for_else_keep_the_placeholder(base_url, http):
+    """Before, `urls` always named the org's own version, whatever `?version=` asked for."""
+    token = http.post(f"{base_url}/services/oauth2/token", data={
+        "grant_type": "password", **CLIENT, **ADMIN_LOGIN}).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+
+    def urls(url, **params):
+        answer = http.get(url, params=params, headers=bearer)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["urls"]
+
+    assert urls(token["id"], version="59.0")["rest"] == f"{base_url}/services/data/v59.0/"
+    assert urls(token["id"], version="59.0")["partner"].startswith(f"{base_url}/services/Soap/u/59.0/")
+    newest = http.get(f"{base_url}/services/data/").json()[-1]["version"]
+    assert urls(token["id"], version="latest")["query"] == f"{base_url}/services/data/v{newest}/query/"
+    assert urls(token["id"])["sobjects"] == f"{base_url}/services/data/v{{version}}/sobjects/"
+    assert urls(f"{base_url}/services/oauth2/userinfo", version="58.0")["rest"] == f"{base_url}/services/data/v58.0/"
+
+
 def test_bad_bearer_is_401_invalid_session_for_simple_salesforce(base_url, new_session):
     sf = Salesforce(instance_url=base_url, session_id="00Dbogus!token", session=new_session())
     with pytest.raises(SalesforceExpiredSession) as raised:
