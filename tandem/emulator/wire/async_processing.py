@@ -108,9 +108,9 @@ def _run_ingest(call: ApiCall, job: ClassicJob, batch: Batch) -> None:
     if len(records) > MAX_BATCH_RECORDS:
         raise AsyncError("InvalidBatch", f"Records in a batch exceeded the limit of {MAX_BATCH_RECORDS}")
     catalog = FieldCatalog(call.org, call.ctx, job.object)
-    unknown = catalog.unknown_columns(columns)
-    if unknown:
-        raise AsyncError("InvalidBatch", f"Field name not found : {', '.join(unknown)}")
+    problem = catalog.header_error(columns)
+    if problem:
+        raise AsyncError("InvalidBatch", problem)
     text_cells = job.content_type != "JSON"
     operation = _FAULT_OPERATIONS[job.operation]
     for cells in records:

@@ -28,17 +28,46 @@ class FieldCatalog:
         self.relationships = {
             f["relationshipName"].lower(): f for f in describe.get("fields", []) if f.get("relationshipName")
         }
+        self.parents: dict[str, dict[str, dict]] = {}
+        """Parent object → its fields by lower-case name, as the user sees them (described on first use)."""
 
-    def unknown_columns(self, header: list[str]) -> list[str]:
-        unknown = []
+    def header_error(self, header: list[str]) -> str | None:
+        """Why the header cannot be loaded (the message after `InvalidBatch : `), or None.
+
+        A `Rel.Field` column must name a field of the parent the user can see (else it is not found)
+        that is an external Id or an Id lookup (else Salesforce refuses it as not indexed)."""
+        unknown, not_indexed = [], []
         for column in header:
             name = column.lower()
             if "." in name:
-                if name.split(".", 1)[0] not in self.relationships:
+                relationship, field_name = name.split(".", 1)
+                if relationship not in self.relationships:
                     unknown.append(column)
+                    continue
+                target, field = self._parent_field(column)
+                if field is None:
+                    unknown.append(column)
+                elif not (field.get("idLookup") or field.get("externalId")):
+                    not_indexed.append(f"Field name provided, {field['name']} is not an External ID or indexed "
+                                       f"field for {target}")
             elif name not in self.fields and name not in _ALWAYS_KNOWN:
                 unknown.append(column)
-        return unknown
+        if unknown:
+            return f"Field name not found : {', '.join(unknown)}"
+        return not_indexed[0] if not_indexed else None
+
+    def _parent_field(self, column: str) -> tuple[str, dict | None]:
+        """The parent object a `Rel.Field` column points at, and that field as the user sees it."""
+        relationship, field_name = column.split(".", 1)
+        reference = self.relationships[relationship.lower()]
+        target = (reference.get("referenceTo") or [relationship])[0]
+        if target not in self.parents:
+            try:
+                described = self.org.describe(self.ctx, target).get("fields", [])
+            except ApiError:
+                described = []
+            self.parents[target] = {f["name"].lower(): f for f in described}
+        return target, self.parents[target].get(field_name.lower())
 
     def typed(self, column: str, text: str, position: int = 0) -> tuple[str, Any]:
         """(field name, value) for one cell; `#N/A` is null. A cell its field's type cannot read fails
@@ -69,10 +98,16 @@ class FieldCatalog:
         reference = self.relationships[relationship.lower()]
         if text == "#N/A":
             return reference["name"], None
-        target = (reference.get("referenceTo") or [relationship])[0]
+        target, field = self._parent_field(column)
+        ext_field = field["name"] if field is not None else ext_field
         escaped = text.replace("\\", "\\\\").replace("'", "\\'")
         page = self.org.query(self.ctx, f"SELECT Id FROM {target} WHERE {ext_field} = '{escaped}'")
-        if len(page.records) != 1:
+        if len(page.records) > 1:
+            found = ", ".join(record["Id"] for record in page.records)
+            label = field["label"] if field is not None else ext_field
+            raise ApiError(f"{label}: more than one record found for external id field: [{found}]",
+                           error_code="DUPLICATE_EXTERNAL_ID")
+        if not page.records:
             raise ApiError(
                 f"Foreign key external ID: {text} not found for field {ext_field} in entity {target}",
                 error_code="INVALID_FIELD",
@@ -110,9 +145,9 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
     except ApiError as exc:
         _fail(job, f"InvalidJob : {exc.message}", rows)
         return
-    unknown = catalog.unknown_columns(header)
-    if not header or unknown:
-        _fail(job, f"InvalidBatch : Field name not found : {', '.join(unknown) or '(no header)'}", rows)
+    problem = catalog.header_error(header) if header else "Field name not found : (no header)"
+    if problem:
+        _fail(job, f"InvalidBatch : {problem}", rows)
         return
     for row in rows:
         cells = dict(zip(header, row + [""] * (len(header) - len(row))))

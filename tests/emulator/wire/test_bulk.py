@@ -278,3 +278,45 @@ def test_rows_ended_otherwise_than_the_jobs_line_ending_fail_the_job_as_in_sales
     count = http.get(f"{base_url}/services/data/v62.0/query", headers=headers,
                      params={"q": "SELECT LastName FROM Contact WHERE LastName LIKE 'Ending%'"}).json()
     assert sorted(r["LastName"] for r in count["records"]) == ["Ending Four", "Ending Three"]
+
+
+def _ingest(base_url, http, token, data):
+    """Run one Contact insert job on `data`; its JobInfo and failed rows by LastName."""
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    job = http.post(url, headers=headers, json={"object": "Contact", "operation": "insert"}).json()
+    http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, data=data)
+    http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+    info = http.get(f"{url}/{job['id']}", headers=headers).json()
+    failed = http.get(f"{url}/{job['id']}/failedResults", headers=headers)
+    return info, {row["LastName"]: row["sf__Error"] for row in csv.DictReader(io.StringIO(failed.text))}
+
+
+def test_a_relationship_column_must_name_an_external_id_or_indexed_field_of_the_parent(sf, base_url, http, sf_token):
+    """Before, `Account.External_Id__c` (no such Account field) failed each row with the text of a
+    SOQL parse error, and `ReportsTo.LastName` (no external Id) looked the parent up by name."""
+    sf.Contact.create({"LastName": "Boss", "External_Id__c": "boss-1"})
+    info, _ = _ingest(base_url, http, sf_token, "LastName,Account.External_Id__c\nA,x\n")
+    assert info["state"] == "Failed"
+    assert info["errorMessage"] == "InvalidBatch : Field name not found : Account.External_Id__c"
+    info, _ = _ingest(base_url, http, sf_token, "LastName,ReportsTo.LastName\nB,Boss\n")
+    assert info["state"] == "Failed"
+    assert info["errorMessage"] == ("InvalidBatch : Field name provided, LastName is not an External ID or indexed "
+                                    "field for Contact")
+    info, errors = _ingest(base_url, http, sf_token, "LastName,ReportsTo.external_id__c\nC,boss-1\nD,nobody\n")
+    assert (info["state"], info["numberRecordsProcessed"], info["numberRecordsFailed"]) == ("JobComplete", 2, 1)
+    assert errors == {"D": "INVALID_FIELD:Foreign key external ID: nobody not found for field External_Id__c in "
+                           "entity Contact:--"}
+    boss = sf.query("SELECT Id FROM Contact WHERE LastName = 'Boss'")["records"][0]["Id"]
+    assert sf.query("SELECT ReportsToId FROM Contact WHERE LastName = 'C'")["records"][0]["ReportsToId"] == boss
+
+
+def test_a_relationship_value_matching_two_parents_fails_its_row_as_a_duplicate(sf, base_url, http, sf_token):
+    """Before, two parents with the value were reported as none found."""
+    for last in ("Twin A", "Twin B"):
+        sf.Contact.create({"LastName": last, "Email": "twin@example.com"})
+    twins = sorted(r["Id"] for r in sf.query("SELECT Id FROM Contact WHERE Email = 'twin@example.com'")["records"])
+    info, errors = _ingest(base_url, http, sf_token, "LastName,ReportsTo.Email\nE,twin@example.com\n")
+    assert (info["state"], info["numberRecordsFailed"]) == ("JobComplete", 1)
+    assert errors == {"E": f"DUPLICATE_EXTERNAL_ID:Email: more than one record found for external id field: "
+                           f"[{', '.join(twins)}]:--"}
