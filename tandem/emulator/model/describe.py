@@ -57,8 +57,7 @@ def field_entry(f: FieldDef, access: FieldAccess) -> dict:
         "extraTypeInfo": _extra_type_info(f), "filterable": f.type != "textarea" or f.length <= 255,
         "filteredLookupInfo": None, "formulaTreatNullNumberAsZero": False,
         "groupable": f.type not in ("textarea", "double", "currency", "percent", "datetime"),
-        "highScaleNumber": False, "htmlFormatted": False, "idLookup": f.id_lookup or f.external_id or
-        f.name in ("Email", "Username"),
+        "highScaleNumber": False, "htmlFormatted": False, "idLookup": f.looks_up,
         "inlineHelpText": None, "label": f.label, "length": length, "mask": None, "maskType": None,
         "name": f.name, "nameField": f.name_field, "namePointing": f.name == "OwnerId",
         "nillable": f.nillable, "permissionable": f.nillable and not f.system,

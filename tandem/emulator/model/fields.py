@@ -74,6 +74,12 @@ class FieldDef:
     extra: dict = field(default_factory=dict)
 
     @property
+    def looks_up(self) -> bool:
+        """An Id lookup (`idLookup` in describe): a field that can name a record in an upsert or in a
+        reference by external Id."""
+        return self.id_lookup or self.external_id or self.name in ("Email", "Username")
+
+    @property
     def required(self) -> bool:
         """Salesforce's rule: createable, not nillable, not defaulted on create."""
         return self.createable and not self.nillable and not self.defaulted_on_create and self.type != "boolean"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tandem.emulator.model.errors import ApiError, DuplicateValue, InvalidField, NotFound
+from tandem.emulator.model.fields import FieldDef
+from tandem.emulator.model.records import unique_key
 from tandem.emulator.model.rules import AssignmentChoice, OrgRules
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.security import Profile
@@ -57,6 +59,9 @@ class RecordWriter:
             if name == "attributes":
                 continue
             f = obj.field(name) if isinstance(name, str) else None
+            if f is None and isinstance(name, str) and isinstance(raw, Mapping) and obj.relationship(name):
+                f = obj.relationship(name)
+                raw = self.referenced_id(f, raw, profile)
             if f is None:
                 raise no_such_column(obj, str(name))
             if f.type == "id":
@@ -82,6 +87,45 @@ class RecordWriter:
                            f"field and verify that it is read/write for your profile or permission set.",
                            error_code="INVALID_FIELD_FOR_INSERT_UPDATE", fields=refused)
         return changes
+
+    def referenced_id(self, lookup: FieldDef, reference: Mapping, profile: Profile | None) -> str:
+        """The Id of the record a relationship names by one of its Id-lookup fields, as a body's
+        `"Account": {"External_Id__c": "A-1"}` names it; errors as Salesforce words them."""
+        keys = [k for k in reference if k != "attributes"]
+        attributes = reference.get("attributes")
+        wanted = attributes.get("type") if isinstance(attributes, Mapping) else None
+        target = next((self.state.schema.objects[t] for t in lookup.reference_to
+                       if wanted is None or t.lower() == str(wanted).lower()), None)
+        if target is None:
+            raise ApiError(f"{lookup.label}: id value of incorrect type: {wanted}", error_code="MALFORMED_ID",
+                           fields=[lookup.name])
+        if len(keys) != 1:
+            raise ApiError(f"{lookup.relationship_name}: a reference must name the record by exactly one "
+                           f"external ID or indexed field", error_code="INVALID_FIELD", fields=[lookup.name])
+        key_field = target.field(str(keys[0]))
+        if key_field is None or (profile is not None and not profile.access(target, key_field).visible):
+            raise no_such_column(target, str(keys[0]))
+        if not (key_field.looks_up or key_field.type == "id"):
+            raise ApiError(f"{key_field.name} is not an External ID or indexed field for {target.name}",
+                           error_code="INVALID_FIELD", fields=[lookup.name])
+        value = reference[keys[0]]
+        store = self.state.stores[target.name]
+        if key_field.type == "id":
+            found = [ids.to_18(value)] if isinstance(value, str) and ids.is_well_formed(value) else []
+        elif key_field.name in store.value_index:
+            found = sorted(store.find_by_value(key_field, coerce(key_field, value)))
+        else:
+            key = unique_key(key_field, coerce(key_field, value))
+            found = sorted(rid for rid, r in store.records.items()
+                           if key is not None and unique_key(key_field, r.get(key_field.name)) == key)
+        found = [rid for rid in found if (r := store.get(rid)) is not None and not r.get("IsDeleted")]
+        if len(found) > 1:
+            raise ApiError(f"{key_field.label}: more than one record found for external id field: "
+                           f"[{', '.join(found)}]", error_code="DUPLICATE_EXTERNAL_ID", fields=[lookup.name])
+        if not found:
+            raise ApiError(f"Foreign key external ID: {value} not found for field {key_field.name} in entity "
+                           f"{target.name}", error_code="INVALID_FIELD", fields=[])
+        return found[0]
 
     def check_references(self, obj: ObjectSchema, changes: Mapping[str, object]) -> None:
         for name, value in changes.items():

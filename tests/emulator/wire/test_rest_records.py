@@ -264,3 +264,25 @@ def test_an_update_runs_assignment_rules_unless_the_header_says_false(base_url, 
     answer = sf.restful("composite/sobjects", method="PATCH", headers={"Sforce-Auto-Assign": "FALSE"}, json={
         "allOrNone": False, "records": [{"attributes": {"type": "Lead"}, "Id": lead, "OwnerId": admin_id}]})
     assert answer[0]["success"] is True and sf.Lead.get(lead)["OwnerId"] == admin_id
+
+
+def test_a_body_may_name_a_parent_by_its_external_id_as_in_salesforce(sf):
+    """Before, `"ReportsTo": {"External_Id__c": ...}` was refused as no such column."""
+    boss = sf.Contact.create({"LastName": "Boss", "External_Id__c": "boss-1", "Email": "boss@example.com"})["id"]
+    made = sf.Contact.create({"LastName": "Report", "ReportsTo": {"External_Id__c": "BOSS-1"}})["id"]
+    assert sf.Contact.get(made)["ReportsToId"] == boss
+    sf.Contact.update(made, {"ReportsTo": {"Email": "boss@example.com"}, "Title": "Second"})
+    sf.Contact.upsert("External_Id__c/kid-1", {"LastName": "Kid", "ReportsTo": {"External_Id__c": "boss-1"}})
+    assert sf.query("SELECT ReportsToId FROM Contact WHERE LastName = 'Kid'")["records"][0]["ReportsToId"] == boss
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.create({"LastName": "Orphan", "ReportsTo": {"External_Id__c": "nobody"}})
+    assert caught.value.content == [{"errorCode": "INVALID_FIELD", "fields": [], "message": (
+        "Foreign key external ID: nobody not found for field External_Id__c in entity Contact")}]
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.create({"LastName": "Orphan", "Account": {"Name": "Globex"}})
+    assert caught.value.content[0]["message"] == "Name is not an External ID or indexed field for Account"
+    sf.Contact.create({"LastName": "Twin", "External_Id__c": "twin-2", "Email": "boss@example.com"})
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.create({"LastName": "Orphan", "ReportsTo": {"Email": "boss@example.com"}})
+    assert caught.value.content[0]["errorCode"] == "DUPLICATE_EXTERNAL_ID"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Orphan'")["totalSize"] == 0
