@@ -153,6 +153,8 @@ def composite(table: RouteTable, call: ApiCall, request: ApiRequest) -> Reply:
 
 
 def composite_batch(table: RouteTable, call: ApiCall, request: ApiRequest) -> Reply:
+    """Independent subrequests, each counted against the daily API limit as Salesforce counts them
+    (a `composite` call, by contrast, counts once whatever it holds)."""
     body = require_json_object(request.json())
     batch = body.get("batchRequests")
     if not isinstance(batch, list) or not batch:
@@ -168,7 +170,13 @@ def composite_batch(table: RouteTable, call: ApiCall, request: ApiRequest) -> Re
             continue
         if not isinstance(sub, dict) or not sub.get("url") or not sub.get("method"):
             raise status_error(400, "INVALID_INPUT", "Each batch request needs method and url")
-        reply = run_subrequest(table, call, sub["method"], sub["url"], sub.get("richInput"))
+        try:
+            if results:  # each subrequest is an API call; the batch's own count paid for the first
+                call.org.count_api_call()
+        except ApiError as exc:
+            reply = Reply(exc.status, [error_entry(each) for each in exc.each()])
+        else:
+            reply = run_subrequest(table, call, sub["method"], sub["url"], sub.get("richInput"))
         results.append({"statusCode": reply.status, "result": reply.body})
         if reply.status >= 400:
             has_errors = True

@@ -114,3 +114,29 @@ def test_composite_takes_at_most_five_query_or_collection_subrequests(sf):
         sf.restful("composite", method="POST", json={"compositeRequest": [*(query(i) for i in range(5)), collection]})
     assert refused.value.content[0]["errorCode"] == "INVALID_INPUT"
     assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Sixth'")["totalSize"] == 0
+
+
+def test_each_subrequest_of_a_composite_batch_is_an_api_call_a_composite_call_is_one(base_url, http, sf_token):
+    """Salesforce counts every subrequest a batch runs against the daily limit, a composite call once;
+    before, a batch of 25 describes (as tap-salesforce sends them) counted as one call."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    data = f"{base_url}/services/data/v62.0"
+
+    def used(answer):
+        assert answer.status_code == 200, answer.text
+        return int(answer.headers["Sforce-Limit-Info"].removeprefix("api-usage=").split("/")[0])
+
+    before = used(http.get(f"{data}/limits", headers=headers))
+    describes = [{"method": "GET", "url": f"v62.0/sobjects/{name}/describe"} for name in ("Lead", "Contact", "Account")]
+    batch = http.post(f"{data}/composite/batch", headers=headers, json={"batchRequests": describes})
+    assert used(batch) == before + 3
+    halted = http.post(f"{data}/composite/batch", headers=headers, json={"haltOnError": True, "batchRequests": [
+        describes[0], {"method": "GET", "url": "v62.0/sobjects/Nope__c/describe"}, describes[1]]})
+    assert [r["statusCode"] for r in halted.json()["results"]] == [200, 404, 412]
+    assert used(halted) == before + 3 + 2  # the halted subrequest never ran
+    composite = http.post(f"{data}/composite", headers=headers, json={"compositeRequest": [
+        {"method": "GET", "url": f"/services/data/v62.0/sobjects/{name}/describe", "referenceId": name}
+        for name in ("Lead", "Contact", "Account")]})
+    assert used(composite) == before + 5 + 1
+    remaining = http.get(f"{data}/limits", headers=headers).json()["DailyApiRequests"]
+    assert remaining["Max"] - remaining["Remaining"] == before + 7
