@@ -8,8 +8,11 @@ name and type on the lead and a target are copied along with the standard mappin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.logins import USER_TIME_ZONE
 from tandem.emulator.model.schema import ObjectSchema, Schema
 from tandem.emulator.model.security import Profile
 from tandem.emulator.model.state import OrgState
@@ -53,6 +56,9 @@ class ConvertLeadResult:
     account_id: str
     contact_id: str
     opportunity_id: str | None
+
+
+_USER_ZONE = ZoneInfo(USER_TIME_ZONE)
 
 
 def _bad_reference(field: str) -> ApiError:
@@ -134,7 +140,7 @@ class LeadConverter:
         opportunity_id = None
         if not request.do_not_create_opportunity:
             opportunity_id = self._create_opportunity(request, lead, account_id, contact_id, owner_id, user_id)
-        today = self.state.clock.now().date()
+        today = self._today()
         system = {"IsConverted": True, "ConvertedDate": today, "ConvertedAccountId": account_id,
                   "ConvertedContactId": contact_id, "ConvertedOpportunityId": opportunity_id,
                   "Status": status.value}
@@ -143,6 +149,10 @@ class LeadConverter:
         if request.send_notification_email:
             self.notifications.append((lead_id, owner_id))
         return ConvertLeadResult(lead_id, account_id, contact_id, opportunity_id)
+
+    def _today(self) -> date:
+        """Today in the users' time zone, as Salesforce dates a conversion (and as SOQL's TODAY counts)."""
+        return self.state.clock.now().astimezone(_USER_ZONE).date()
 
     def _move_activity(self, lead_id: str, contact_id: str, user_id: str) -> None:
         """The lead's tasks follow it to the contact; its campaign memberships gain the contact."""
@@ -162,7 +172,7 @@ class LeadConverter:
             (p.value for p in stage_field.picklist if p.active and not p.closed), stage_field.picklist[0].value)
         values = self._mapped(lead, obj, OPPORTUNITY_FROM_LEAD)
         values.update(Name=request.opportunity_name or lead.get("Company") or lead.get("LastName"),
-                      StageName=stage, CloseDate=self.state.clock.now().date(), AccountId=account_id,
+                      StageName=stage, CloseDate=self._today(), AccountId=account_id,
                       ContactId=contact_id, OwnerId=owner_id)
         return self.writer.create(obj, _as_input(obj, values), user_id, None)
 

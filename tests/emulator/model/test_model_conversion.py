@@ -142,3 +142,14 @@ def test_unknown_lead(org, admin):
     with pytest.raises(ApiError) as caught:
         org.convert_lead(admin, ConvertLeadRequest(lead_id="00Q5g0000000zzzAAA", converted_status=CONVERTED))
     assert caught.value.error_code == "INVALID_CROSS_REFERENCE_KEY"
+
+
+def test_a_conversion_is_dated_today_in_the_users_time_zone(org, admin, lead_id, clock):
+    """Before, ConvertedDate and the Opportunity's CloseDate took the UTC date: a lead converted in a
+    Los Angeles evening was dated tomorrow, and `ConvertedDate = TODAY` did not find it."""
+    clock.ms = 1_780_023_600_000  # 2026-05-29 03:00 UTC: still the 28th in Los Angeles
+    result = org.convert_lead(admin, ConvertLeadRequest(lead_id=lead_id, converted_status=CONVERTED))
+    assert org.retrieve(admin, "Lead", lead_id)["ConvertedDate"] == "2026-05-28"
+    assert org.retrieve(admin, "Opportunity", result.opportunity_id)["CloseDate"] == "2026-05-28"
+    converted = org.query(admin, "SELECT Id FROM Lead WHERE ConvertedDate = TODAY").records
+    assert [row["Id"] for row in converted] == [lead_id]
