@@ -243,7 +243,9 @@ def _isnew(node, args, _):
 
 
 def _today(node, args, _):
-    return lambda ctx: _now(ctx).astimezone(dt.timezone.utc).date()
+    """The date of `now` in its own time zone: the org hands formulas its users' now, as Salesforce
+    counts TODAY() in the user's time zone."""
+    return lambda ctx: _now(ctx).date()
 
 
 def _now_fn(node, args, _):

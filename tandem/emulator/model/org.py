@@ -112,7 +112,7 @@ class Org:
 
     def _load_seed_state(self) -> None:
         self._state = OrgState(self.schema, StampClock(self._now_ms))
-        self.rules.now = self._state.clock.now
+        self.rules.now = self._users_now
         self.rules.source = RecordSource(self.schema, self._stored_record)
         self._writer = RecordWriter(self._state, self.rules, self.directory.queue_objects())
         self._queries = QueryEngine(self._state, self.query_budget)

@@ -115,3 +115,17 @@ class TestAssignmentRules:
         ctx = org.context(org.login_username_password(*SYNC_USER).access_token)
         lead_id = org.create(ctx, "Lead", {"LastName": "Ng", "Company": "X"}, assignment_rules=True)
         assert org.retrieve(ctx, "Lead", lead_id, ["OwnerId"])["OwnerId"] == ctx.user_id
+
+
+def test_today_in_a_rule_is_the_users_date_not_the_utc_one(definition, clock):
+    """Salesforce counts TODAY() in the user's time zone; before, a rule read the UTC date, so on a Los
+    Angeles evening a birthdate of today was refused as in the future."""
+    definition["validationRules"]["Contact"] = [
+        {"name": "No_Future_Birthdate", "active": True, "errorConditionFormula": "Birthdate > TODAY()",
+         "errorMessage": "Birthdate cannot be in the future", "errorDisplayField": "Birthdate"}]
+    clock.ms = 1_780_023_600_000  # 2026-05-29 03:00 UTC: still the 28th in Los Angeles
+    org = Org.from_definition(definition, now_ms=clock)
+    ctx = org.context(org.login_username_password(*SYNC_USER).access_token)
+    assert org.create(ctx, "Contact", {"LastName": "Ng", "Birthdate": "2026-05-28"})
+    error = _rule_error(org.create, ctx, "Contact", {"LastName": "Ng", "Birthdate": "2026-05-29"})
+    assert error.message == "Birthdate cannot be in the future"
