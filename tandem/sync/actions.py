@@ -105,9 +105,25 @@ class PersonActions:
     def _sync_claimed(self, person_id: int, owner: str | None = None, queue: str | None = None,
                       assignment_rules: bool | None = None) -> SyncPersonResult:
         person = self.workspace.person(person_id)
+        if person.linked and person.link.sfdc_is_deleted:
+            person = self._restored(person)
         if person.linked and not person.link.sfdc_is_deleted:
             return self._push_now(person)
         return self._create_lead(person, owner, queue, assignment_rules)
+
+    def _restored(self, person: Person) -> Person:
+        """The person as it is once its record, flagged deleted by a pull, is found back from the recycle
+        bin (an undelete no pull has seen yet): linked to it again, as the next pull would, rather than
+        given a new Lead while the restored record comes back as a second person. One query, and only
+        for a person whose record Salesforce deleted."""
+        link = person.link
+        if not list(self.client.query(f"SELECT Id FROM {link.sfdc_type} WHERE Id = {quoted(link.sfdc_id)}")):
+            return person  # still deleted (or merged away): Sync Person to SFDC makes a new Lead
+        self.workspace.relinked(person.id, replace(link, sfdc_is_deleted=False), ActivityRecord(
+            person.id, types.SFDC_RECORD_UNDELETED, link.sfdc_id, {
+                "Salesforce Type": link.sfdc_type, "Source": ACTION_SOURCE, "Reason": "restored from the recycle bin",
+            }), reason="Sync Person to SFDC")
+        return self.workspace.person(person.id)
 
     def _push_now(self, person: Person) -> SyncPersonResult:
         object_name = person.link.sfdc_type or "Lead"
@@ -253,6 +269,9 @@ class PersonActions:
             if not person.linked or person.link.sfdc_is_deleted:
                 self._sync_claimed(person_id)
                 person = self.workspace.person(person_id)
+                refusal = conversion_refusal(person)  # its Contact found back from the recycle bin
+                if refusal is not None:
+                    raise InvalidInput("person", refusal)
             lead_id = person.link.sfdc_id
             warnings: list[str] = []
             lead = self._lead_row(lead_id)

@@ -371,3 +371,27 @@ def test_sync_person_after_its_converted_contact_was_deleted_makes_a_new_lead(or
     store.persons.update(ada.id, {"title": "Countess"}, origin=ChangeOrigin.CLI)
     assert actions.sync_person(ada.id).fields == ["title"]
     assert sf.Lead.get(again.sfdc_id)["Title"] == "Countess"
+
+
+def test_sync_person_after_its_deleted_contact_was_restored_updates_that_contact(actions, store, sf, http,
+                                                                                 base_url, sf_token):
+    """Before, the person still flagged deleted (no pull since the undelete) got a new Lead, and the next
+    pull made a second person of the restored Contact: one human, two persons, a Lead and a Contact."""
+    from tests.sync.test_lifecycle import soap
+
+    wile = person(store, "wile@acme.example")
+    sf.Contact.delete(wile.link.sfdc_id)
+    actions.engine.run_cycle()
+    assert store.persons.get(wile.id).link.sfdc_is_deleted
+    soap(http, base_url, sf_token, f"<undelete><ids>{wile.link.sfdc_id}</ids></undelete>")
+    store.persons.update(wile.id, {"title": "Genius"}, origin=ChangeOrigin.CLI)
+    result = actions.sync_person(wile.id)
+    assert (result.created, result.sfdc_type, result.sfdc_id) == (False, "Contact", wile.link.sfdc_id)
+    assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Genius"
+    assert sf.query("SELECT Id FROM Lead WHERE Email = 'wile@acme.example'")["totalSize"] == 0
+    assert not store.persons.get(wile.id).link.sfdc_is_deleted
+    assert activities_of(store, wile.id, types.SFDC_RECORD_UNDELETED)
+    with pytest.raises(InvalidInput, match="already a Salesforce Contact"):
+        actions.convert_person(wile.id)
+    assert actions.engine.run_cycle().succeeded
+    assert [p.id for p in store.persons.find_by_email("wile@acme.example")] == [wile.id]
