@@ -37,7 +37,7 @@ from tandem.sync.claims import CLAIM_WAIT_SECONDS
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
-from tandem.sync.values import to_salesforce
+from tandem.sync.values import shown, to_salesforce
 from tandem.sync.plan import ActivityRecord, Tally
 from tandem.sync.workspace import Refusal, rejected
 
@@ -182,6 +182,7 @@ class PersonActions:
         sent = self._sent_values(person, plan)
         def settle() -> None:
             self.engine.pusher(source=ACTION_SOURCE).settle_not_synced("Lead", [plan])
+            self.workspace.log(self._values_not_taken(person, plan, lead_id), existing=[person.id])
             self.workspace.delivered(person.id, sent, plan.sent, ActivityRecord(
                 person.id, types.SYNC_LEAD_TO_SFDC, lead_id, {
                     "Salesforce Type": "Lead", "Operation": "create", "Source": ACTION_SOURCE,
@@ -201,6 +202,27 @@ class PersonActions:
             if value not in (None, "") and rule.sf_field not in plan.record:
                 plan.record[rule.sf_field] = to_salesforce(value)
         return plan
+
+    def _values_not_taken(self, person: Person, plan: PersonPush, lead_id: str) -> list[ActivityRecord]:
+        """An *SFDC Value Not Synced* for each value of the person the new Lead cannot take (a field
+        read-only for the sync user, off by the policy, or not on Lead) and no waiting change of which
+        the push already logs: it stays in Tandem alone, and says why. An unticked checkbox is no value."""
+        catalog = self.engine.ensure_catalog()
+        pushable = catalog.pushable("Lead")
+        settled = {c.field for c in plan.sent} | {c.field for c, _, _ in plan.not_synced}
+        records = []
+        for name, value in sorted(person.fields.items()):
+            if value in (None, "") or value is False or name in pushable or name in settled:
+                continue
+            rule = catalog.governing("Lead", name)
+            reason = rule.reason if rule is not None else (
+                "no Lead field the sync user can see takes it (hidden by field-level security, "
+                "removed, or not on the object)")
+            records.append(ActivityRecord(person.id, types.SFDC_VALUE_DROPPED, name, {
+                "Field": name, "Salesforce Type": "Lead", "Salesforce Id": lead_id, "Source": ACTION_SOURCE,
+                "Reason": f"not sent to Salesforce: {reason}", "Value": shown(value), "Rule": reason,
+            }))
+        return records
 
     def _sent_values(self, person: Person, plan: PersonPush) -> dict[str, Any]:
         pushable = self.engine.ensure_catalog().pushable("Lead")

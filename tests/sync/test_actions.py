@@ -395,3 +395,20 @@ def test_sync_person_after_its_deleted_contact_was_restored_updates_that_contact
         actions.convert_person(wile.id)
     assert actions.engine.run_cycle().succeeded
     assert [p.id for p in store.persons.find_by_email("wile@acme.example")] == [wile.id]
+
+
+def test_sync_person_logs_each_value_its_new_lead_cannot_take(actions, store, sf):
+    """Before, a new person's values that no Lead field takes (read-only for the sync user, or not on
+    Lead) stayed in Tandem alone with nothing in the activity log: Tandem and the Lead disagreed silently."""
+    ada = add(store, email="ada@example.com", lastName="Lovelace", company="Engines", title="Countess",
+              Credit_Score__c=700, Newsletter__c=True, dateOfBirth="1815-12-10")
+    result = actions.sync_person(ada.id)
+    assert "title" in result.fields and "Credit_Score__c" not in result.fields
+    lead = sf.Lead.get(result.sfdc_id)
+    assert (lead["Title"], lead["Credit_Score__c"]) == ("Countess", None)
+    held = {a.attribute("Field"): a for a in activities_of(store, ada.id, types.SFDC_VALUE_DROPPED)}
+    assert set(held) == {"Credit_Score__c", "Newsletter__c", "dateOfBirth"}
+    assert held["Credit_Score__c"].attribute("Value") == "700.0"
+    assert "read-only" in held["Credit_Score__c"].attribute("Reason")
+    assert held["Newsletter__c"].attribute("Value") == "true"
+    assert held["dateOfBirth"].attribute("Salesforce Id") == result.sfdc_id
