@@ -432,8 +432,14 @@ class Database:
         """`text` as this database's `lower()` writes it, which is how emails are compared (the
         `lower(email)` index): SQLite lower-cases the ASCII letters only, PostgreSQL every letter.
         A key lower-cased otherwise would miss the person it names (and a create-or-update make a
-        second one)."""
-        return text.translate(_ASCII_LOWER) if self.sqlite else text.lower()
+        second one). Python's `str.lower` is not PostgreSQL's beyond ASCII (a final sigma, a dotted
+        capital I), so a key with other letters is lower-cased by the database itself."""
+        if self.sqlite:
+            return text.translate(_ASCII_LOWER)
+        if text.isascii():
+            return text.lower()
+        with self.reading() as connection:
+            return connection.execute(sa.select(sa.func.lower(sa.literal(text, sa.Text)))).scalar_one()
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
