@@ -224,6 +224,8 @@ person_tombstones = sa.Table(
     # a deleted person's Delete Lead activity (in `activities`): the key the deleted leads are paged by
     sa.Column("txid", sa.BigInteger(), nullable=False),
     # the deleting transaction, as in `activities`
+    sa.Column("sfdc_id", sa.String(18), index=True),
+    # a deleted person's Lead or Contact then: a pull does not bring the person back from an older change
 )
 
 installation = sa.Table(

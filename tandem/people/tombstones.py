@@ -8,6 +8,7 @@ raises `NotFound` with that story ("person 7 was merged into person 3").
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -111,6 +112,16 @@ class Tombstones:
                  _as_listed(activity_from_json(next(a for a in log if a["id"] == wanted)), record))
                 for txid, wanted, log, record in rows]
 
+    def deleted_since(self, sfdc_ids: Sequence[str]) -> dict[str, datetime]:
+        """Per Salesforce Id among `sfdc_ids`: when the last person linked to it was deleted in Tandem."""
+        if not sfdc_ids:
+            return {}
+        stones = person_tombstones
+        query = (sa.select(stones.c.sfdc_id, sa.func.max(stones.c.ended_at))
+                 .where(stones.c.sfdc_id.in_(list(sfdc_ids))).group_by(stones.c.sfdc_id))
+        with self._db.reading() as connection:
+            return {row[0]: row[1] for row in connection.execute(query)}
+
     def gone_message(self, person_id: int) -> str:
         """Why an id names no live person, for the `NotFound` a read raises."""
         stone = self.get(person_id)
@@ -149,5 +160,6 @@ class Tombstones:
                 "person_id": p.id, "fate": fate, "merged_into": merged_into, "ended_at": now,
                 "source": origin.value, "record": p.as_json(), "activities": logs.get(p.id, []) if keep_log else None,
                 "delete_activity_id": delete_activity_id(logs.get(p.id, [])) if keep_log else None,
+                "sfdc_id": p.link.sfdc_id if keep_log else None,
             } for p in persons])
             connection.execute(sa.delete(person_ids).where(person_ids.c.id.in_(ids)))

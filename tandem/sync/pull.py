@@ -411,9 +411,12 @@ class Puller:
             self.filters.returned(object_name, back, f"sync.filter.{object_name}", plan)
         adopt_masters(records, persons)
         state = self.workspace.field_state(sorted({p.id for p in persons.values()}))
+        left = self._left_deleted(records, persons)
         for record in records:
             person = persons.get(record.id)
-            if person is None:
+            if person is None and record.id in left:
+                plan.updates_counted.skipped += 1
+            elif person is None:
                 self._plan_new(record, plan)
             elif record.is_deleted:
                 self.fates.deleted(person, record, persons, plan)
@@ -442,6 +445,15 @@ class Puller:
             person = found.get(pid)
             if person is not None and (not person.linked or person.link.sfdc_is_deleted):
                 persons[record_id] = person
+
+    def _left_deleted(self, records: list[PulledRecord], persons: dict[str, Person]) -> set[str]:
+        """Records without a person whose person was deleted in Tandem after their last change (Tandem's
+        own push read back, say): they do not bring the person back; a later change in Salesforce does.
+        The comparison is of Tandem's clock with Salesforce's stamp, as for conversions."""
+        alone = [r for r in records if r.id not in persons and not r.is_deleted
+                 and not (r.object_name == "Lead" and r.is_converted)]
+        deleted = self.workspace.deleted_since([r.id for r in alone]) if alone else {}
+        return {r.id for r in alone if r.id in deleted and r.stamp <= deleted[r.id]}
 
     def _returning(self, object_name: str, records: list[PulledRecord], persons: dict[str, Person],
                    plan: PagePlan) -> None:

@@ -179,6 +179,10 @@ class SyncWorkspace:
             return None
         return self.store.tombstones.merged_into(person_id) or person_id
 
+    def deleted_since(self, sfdc_ids: Sequence[str]) -> dict[str, datetime]:
+        """Per record Id: when the person last linked to it was deleted in Tandem (none if never)."""
+        return self.store.tombstones.deleted_since(sfdc_ids)
+
     def field_state(self, person_ids: Sequence[int]) -> dict[int, FieldState]:
         """Per person: the agreed bases and the pending change of each field."""
         if not person_ids:

@@ -375,6 +375,23 @@ def test_delete_person_only_leaves_salesforce_alone(lifecycle, store, sf):
         store.persons.get(lisa.id)
 
 
+@pytest.mark.parametrize("email", ["wile@acme.example", "lisa@springfield.example"])
+def test_a_person_deleted_after_the_cycle_pushed_its_change_stays_deleted(lifecycle, synced, store, sf, email):
+    """Before, the next pull read Tandem's own update of the record (its stamp moved by the push) and
+    brought the deleted person back as a new one, though nothing changed in Salesforce since."""
+    gone = person(store, email)
+    store.persons.update(gone.id, {"title": "Pushed Before The Delete"}, origin=ChangeOrigin.CLI)
+    assert synced.run_cycle().succeeded
+    lifecycle.delete(gone.id)
+    assert synced.run_cycle().succeeded
+    assert store.persons.find_by_email(email) == []
+    object_name = gone.link.sfdc_type
+    getattr(sf, object_name).update(gone.link.sfdc_id, {"Title": "Changed Later In Salesforce"})
+    assert synced.run_cycle().succeeded
+    [back] = store.persons.find_by_email(email)  # a later change there brings it back, as before
+    assert back.id != gone.id and back.fields["title"] == "Changed Later In Salesforce"
+
+
 def test_delete_from_sfdc_keeps_the_person_unless_asked(lifecycle, synced, store, sf):
     wile, lisa = person(store, "wile@acme.example"), person(store, "lisa@springfield.example")
     lifecycle.delete_from_salesforce(wile.id)
