@@ -17,12 +17,13 @@ import sqlalchemy as sa
 
 from tandem.people.activities import DELETE_LEAD
 from tandem.people.activity_rows import activity_from_json, activity_from_row
-from tandem.people.database import Database, finished_writers
+from tandem.people.database import Database, Lookups, finished_writers
 from tandem.people.models import Activity, FeedPosition, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.tables import (activities, field_bases, pending_changes, person_bases, person_ids,
                                   person_tombstones)
 
+_ANY_RECORD_NAMED = sa.select(sa.literal(1)).where(person_tombstones.c.sfdc_id.is_not(None)).limit(1)
 MERGED = "merged"
 DELETED = "deleted"
 _MAX_HOPS = 50
@@ -57,6 +58,7 @@ def _as_listed(deletion: Activity, record: dict[str, Any]) -> Activity:
 class Tombstones:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._lookups = Lookups()
 
     def get(self, person_id: int) -> Tombstone | None:
         with self._db.reading() as connection:
@@ -113,14 +115,21 @@ class Tombstones:
                 for txid, wanted, log, record in rows]
 
     def deleted_since(self, sfdc_ids: Sequence[str]) -> dict[str, datetime]:
-        """Per Salesforce Id among `sfdc_ids`: when the last person linked to it was deleted in Tandem."""
-        if not sfdc_ids:
-            return {}
+        """Per Salesforce Id among `sfdc_ids`: when the last person linked to it was deleted in Tandem.
+        (A pull asks it for every record no person is linked to: first whether any tombstone names a
+        record at all, which an initial pull's never do, then one statement built once.)"""
         stones = person_tombstones
-        query = (sa.select(stones.c.sfdc_id, sa.func.max(stones.c.ended_at))
-                 .where(stones.c.sfdc_id.in_(list(sfdc_ids))).group_by(stones.c.sfdc_id))
+
+        def query(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
+            return sa.select(stones.c.sfdc_id, sa.func.max(stones.c.ended_at)).where(condition).group_by(stones.c.sfdc_id)
+        found: dict[str, datetime] = {}
         with self._db.reading() as connection:
-            return {row[0]: row[1] for row in connection.execute(query)}
+            if connection.execute(_ANY_RECORD_NAMED).first() is None:
+                return found
+            for result in self._lookups.results(connection, ("deleted since",), stones.c.sfdc_id, sfdc_ids, query):
+                for sfdc_id, ended_at in result:
+                    found[sfdc_id] = max(ended_at, found.get(sfdc_id, ended_at))
+        return found
 
     def gone_message(self, person_id: int) -> str:
         """Why an id names no live person, for the `NotFound` a read raises."""
