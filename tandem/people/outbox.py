@@ -177,10 +177,17 @@ class Outbox:
                 persons.update(connection.execute(
                     sa.select(pending_changes.c.person_id).where(pending_changes.c.id.in_(chunk), refused)).scalars())
             cleared = self.clear(change_ids)
-            for chunk in in_chunks(sorted(persons)):
+            self.refused_due_now(sorted(persons))
+        return cleared
+
+    def refused_due_now(self, person_ids: Sequence[int]) -> None:
+        """These persons' refused changes are due with the next push, their back-off forgotten (the
+        record Salesforce refused them for has changed)."""
+        refused = pending_changes.c.state == PendingState.FAILED.value
+        with self._db.transaction() as connection:
+            for chunk in in_chunks(person_ids):
                 connection.execute(sa.update(pending_changes)
                                    .where(pending_changes.c.person_id.in_(chunk), refused).values(retry_at=None))
-        return cleared
 
     def clear(self, change_ids: Sequence[int]) -> int:
         """Drop changes that reached Salesforce; returns how many were still there."""

@@ -123,8 +123,10 @@ class RecordFates:
         plan.conversions_counted.updated += 1
 
     def undeleted(self, person: Person, record: PulledRecord, plan: PagePlan) -> None:
-        """The record is live again; the field merge that follows writes the cleared flag."""
+        """The record is live again; the field merge that follows writes the cleared flag. Changes
+        Salesforce refused while it was deleted go out with this cycle's push, not after their back-off."""
         plan.activities.append(ActivityRecord(person.id, types.SFDC_RECORD_UNDELETED, person.link.sfdc_id, {
             "Salesforce Type": record.object_name, "Source": ChangeOrigin.SALESFORCE, "Reason": "restored from the recycle bin",
         }))
+        plan.refused_due.append(person.id)
         plan.deletes_counted.updated += 1

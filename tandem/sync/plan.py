@@ -99,6 +99,8 @@ class PagePlan:
     bases: dict[int, Checked] = field(default_factory=lambda: defaultdict(Checked))
     read: dict[int, Person] = field(default_factory=dict)
     dropped_pending: list[int] = field(default_factory=list)
+    refused_due: list[int] = field(default_factory=list)
+    """Persons whose refused changes are due again now (their record is back from the recycle bin)."""
     forget_bases: list[int] = field(default_factory=list)
     activities: list[ActivityRecord] = field(default_factory=list)
     merges: list[MergeOrder] = field(default_factory=list)

@@ -276,6 +276,8 @@ class SyncWorkspace:
                                      new_persons=True)
             if plan.dropped_pending:
                 store.outbox.clear_settled(plan.dropped_pending)
+            if plan.refused_due:
+                store.outbox.refused_due_now(plan.refused_due)
             updates = [(pid, values) for pid, values in plan.updates.items() if values]
             if updates:
                 store.persons.update_many(updates, origin=ChangeOrigin.SALESFORCE, reason="changed in Salesforce",

@@ -92,6 +92,25 @@ def test_undelete_clears_the_flag(synced, store, sf, http, base_url, sf_token):
     assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Returned"  # pushed again
 
 
+
+def test_a_change_refused_as_deleted_goes_out_with_the_cycle_that_pulls_the_undelete(synced, store, sf, http, base_url,
+                                                                                    sf_token):
+    """Before, a change the push met as ENTITY_IS_DELETED (the pull had not seen the delete yet, as a
+    real org's commit lag allows) waited out its back-off after the record was restored."""
+    wile = person(store, "wile@acme.example")
+    store.persons.update(wile.id, {"title": "Back Again"}, origin=ChangeOrigin.CLI)
+    sf.Contact.delete(wile.link.sfdc_id)
+    synced.pusher().push("Contact")  # the push before any pull sees the delete
+    [refused] = store.outbox.find(person_ids=[wile.id])
+    assert refused.last_error and "ENTITY_IS_DELETED" in refused.last_error
+    synced.run_cycle()  # the delete is pulled
+    assert store.persons.get(wile.id).link.sfdc_is_deleted
+    soap(http, base_url, sf_token, f"<undelete><ids>{wile.link.sfdc_id}</ids></undelete>")
+    report = synced.run_cycle()
+    assert report.succeeded, report.steps
+    assert sf.Contact.get(wile.link.sfdc_id)["Title"] == "Back Again"
+    assert store.outbox.find(person_ids=[wile.id]) == []
+
 # -- merges -----------------------------------------------------------------------------------------
 
 
