@@ -3,7 +3,9 @@ a new password or a removal ends the user's open sessions in every `tandem serve
 
 from __future__ import annotations
 
+import getpass
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -11,6 +13,7 @@ import typer
 from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import load_settings
+from tandem.errors import InvalidInput
 from tandem.people.ui_accounts import Role, UiUser, check_username, unknown_user
 
 user_app = typer.Typer(help="Web UI users.", no_args_is_help=True)
@@ -86,7 +89,14 @@ def _new_password_hash(password_stdin: bool) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            with warnings.catch_warnings():  # getpass's own line says the input may be echoed
+                warnings.simplefilter("ignore", getpass.GetPassWarning)
+                password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        except typer.Abort:  # the input ended (no terminal): click would say only "Aborted!"
+            typer.echo("", err=True)
+            raise InvalidInput("password", "the input ended before a password was typed twice; type it at a "
+                               "terminal, or pipe it in with --password-stdin") from None
     return hash_password(password)
 
 

@@ -89,3 +89,22 @@ def test_user_remove_removes_the_user_and_warns_when_nobody_is_left(folder):
     assert "Warning: no web UI user is left: nobody can sign in" in last.stderr
     assert store.ui_accounts.all() == []
     assert user("add", "olive", "--password-stdin", stdin="a long enough password\n").returncode == 0
+
+
+def test_a_prompt_whose_input_ends_says_how_to_give_the_password_instead_of_aborted(folder):
+    """Before, with no terminal and nothing piped in (`docker compose run` without -t), the prompt
+    ended with click's bare `Aborted!` after Python's GetPassWarning and its source line."""
+    user, store = folder
+    for args, stdin in ((("add", "olive"), ""), (("add", "olive"), "typed only once\n")):
+        ended = user(*args, stdin=stdin)
+        assert ended.returncode == 1
+        assert ended.stderr.strip().splitlines()[-1] == (
+            "Error: password: the input ended before a password was typed twice; type it at a terminal, "
+            "or pipe it in with --password-stdin")
+        assert "Aborted" not in ended.stderr and "GetPassWarning" not in ended.stderr
+    assert store.ui_accounts.all() == []
+    assert user("add", "olive", "--password-stdin", stdin="a long enough password\n").returncode == 0
+    before = store.ui_accounts.get("olive")
+    ended = user("password", "olive", stdin="")
+    assert ended.returncode == 1 and "pipe it in with --password-stdin" in ended.stderr
+    assert store.ui_accounts.get("olive") == before
