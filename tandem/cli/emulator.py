@@ -19,6 +19,13 @@ emulator_app = typer.Typer(help="The bundled Salesforce emulator.", no_args_is_h
 app.add_typer(emulator_app, name="emulator")
 
 
+def _positive_seconds(value: Optional[float]) -> Optional[float]:
+    """More than 0 seconds (0 or less would stop the emulator as soon as it started)."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be more than 0 seconds, got {value:g}")
+    return value
+
+
 def load_org(org_file: Path, state_dir: Path, persist: bool):
     """The org from its definition file, or from the state directory's saved state when persisting."""
     from tandem.emulator.model import Org
@@ -37,7 +44,8 @@ def serve(
                                    help="Holds ca.pem, the server certificate and, with --persist, the org state."),
     persist: bool = typer.Option(False, "--persist", help="Keep org state in --state-dir across restarts."),
     seed: Optional[int] = typer.Option(None, "--fault-seed", help="Override the fault-injection seed."),
-    idle_exit: Optional[float] = typer.Option(None, "--idle-exit", help="Stop after this many seconds without a request."),
+    idle_exit: Optional[float] = typer.Option(None, "--idle-exit", callback=_positive_seconds,
+                                              help="Stop after this many seconds without a request."),
 ) -> None:
     """Serve ORG over HTTPS until interrupted; prints the base URL and the CA file to trust.
 

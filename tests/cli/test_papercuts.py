@@ -141,3 +141,15 @@ def test_a_database_a_newer_tandem_migrated_is_named_by_every_command_and_init(t
         assert shown.stderr.startswith(f"Error: the database {tmp_path / 'tandem.db'} was migrated by a newer "
                                        "Tandem (schema revision 9001; this one knows up to 00"), shown.stderr
         assert shown.stderr.endswith("): run that version of Tandem or a later one\n") and "Traceback" not in shown.stderr
+
+
+def test_an_idle_exit_of_no_time_is_refused_naming_the_option(tmp_path):
+    """Before, `emulator serve --idle-exit 0` (or -5) printed its URL and the org's logins, then
+    stopped within the second and exited 0, as if it had served."""
+    state_dir = tmp_path / "emulator"
+    for seconds in ("0", "-5", "nan"):
+        shown = tandem(tmp_path, "emulator", "serve", "--port", "0", "--state-dir", str(state_dir),
+                       "--idle-exit", seconds, timeout=30)
+        assert shown.returncode == 2 and shown.stdout == ""
+        assert f"Invalid value for '--idle-exit': must be more than 0 seconds, got {seconds}" in shown.stderr
+    assert not state_dir.exists()
