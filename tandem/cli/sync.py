@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from tandem.sync.policy import load_policy
 from tandem.sync.scheduler import run_forever
 from tandem.sync.field_report import catalog_report
 from tandem.sync.status import STOPPED_STEP, step_json, sync_status
+from tandem.sync.sync_state import FAILING
 
 log = logging.getLogger("tandem.cli")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -222,10 +224,13 @@ def status(
 
 
 def _print_status(state: dict[str, Any]) -> None:
+    doing = state["state"]
+    until = f" (until {doing['until'][:19].replace('T', ' ')} UTC)" if doing["until"] else ""
+    reason = "see FAILED below" if doing["kind"] == FAILING else doing["reason"]
+    typer.echo(textwrap.fill(f"sync: {doing['kind']}: {reason}{until}", width=80, subsequent_indent="  ",
+                             break_on_hyphens=False))
     last = state["lastCycle"]
-    if last is None:
-        typer.echo("no sync cycle has run yet")
-    else:
+    if last is not None:  # else the line above says that no cycle has run yet
         started = last["startedAt"][:19].replace("T", " ")
         steps = last["steps"]
         console.print(_step_table(f"Last cycle {last['cycleId'][:8]} · started {started} UTC", steps))

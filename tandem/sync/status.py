@@ -1,4 +1,5 @@
-"""What `tandem status` shows: the last cycle, the backlog both ways (and how long it will take, at what
+"""What `tandem status` shows: what the sync is doing (running, paused, failing or waiting, as the
+dashboard says it), the last cycle, the backlog both ways (and how long it will take, at what
 API cost; the changes no cycle sends are counted apart, as kept in Tandem only), the API budget's lanes with the forecast to the end of the day, recent errors."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tandem.sync.budget import ApiBudget
 from tandem.sync.cycle import PULL_ORDER, StepReport
 from tandem.sync.policy import SyncPolicy
 from tandem.sync.pull import PAGE_SIZE
+from tandem.sync.sync_state import sync_state
 from tandem.sync.watermark import soql_datetime
 from tandem.sync.workspace import SyncWorkspace
 
@@ -98,9 +100,13 @@ def sync_status(store: PersonStore, now: datetime, error_window: timedelta = tim
     from_salesforce = salesforce_backlog(store, client) if client is not None else None
     pull_waiting = (None if from_salesforce is None or any(n is None for n in from_salesforce.values())
                     else sum(n or 0 for n in from_salesforce.values()))
-    budget = ApiBudget(store, (policy or SyncPolicy()).budget, clock=lambda: now).state()
+    policy = policy or SyncPolicy()
+    budget = ApiBudget(store, policy.budget, clock=lambda: now).state()
     running = cycle_running(store, last)
+    state = sync_state(store, now, policy.interval_seconds, policy.idle_interval_max_seconds, policy)
     return {
+        "state": {"kind": state.kind, "reason": state.reason,
+                  "until": None if state.until is None else state.until.isoformat()},
         "lastCycle": None if not last else {
             "cycleId": last_cycle,
             "startedAt": last[0].started_at.isoformat(),

@@ -119,3 +119,29 @@ def test_changes_no_cycle_sends_are_kept_in_tandem_not_waiting_to_go(tmp_path):
     assert "Kept in Tandem only: title" in shown.stdout and "Waiting to go to Salesforce" not in shown.stdout
     state = json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)["syncState"]
     assert state["inSalesforce"] is False and [f["field"] for f in state["pendingFields"]] == ["title"]
+
+
+def test_status_says_the_sync_is_paused_by_whom_and_why_as_the_dashboard_does(tmp_path):
+    """Before, `tandem status` and its JSON (and the REST status) showed the last cycle as if the
+    sync went on: a pause made in the web UI, which stops `tandem run`, was nowhere in them."""
+    from datetime import UTC, datetime
+
+    from tandem.people.store import PersonStore
+
+    assert tandem(tmp_path, "init").returncode == 0
+    store = PersonStore(f"sqlite:///{tmp_path / 'tandem.db'}")
+    try:
+        store.sync_pause.pause("olive", "org migration tonight", now=datetime(2026, 12, 1, 18, 5, tzinfo=UTC))
+        status = tandem(tmp_path, "status")
+        assert status.returncode == 0, status.stderr
+        said = "sync: paused: paused by olive at 2026-12-01 18:05 UTC: org migration tonight"
+        assert status.stdout.splitlines()[0] == said
+        state = json.loads(tandem(tmp_path, "status", "--json").stdout)["state"]
+        assert state == {"kind": "paused", "reason": said.removeprefix("sync: paused: "), "until": None}
+
+        assert store.sync_pause.resume()
+        status = tandem(tmp_path, "status")
+        assert status.stdout.splitlines()[0] == "sync: waiting: no sync cycle has run yet"
+        assert json.loads(tandem(tmp_path, "status", "--json").stdout)["state"]["kind"] == "waiting"
+    finally:
+        store.close()
