@@ -233,3 +233,20 @@ def test_the_plain_access_line_names_the_client_address(make_app, caplog):
         client.get("/health")
     [line] = [r for r in caplog.records if r.name == "tandem.web.access"]
     assert line.client and line.getMessage().endswith(f" ms {line.client}")
+
+
+def test_ready_names_the_pause_when_no_cycle_runs_for_it(make_app, api_store):
+    """Before, a sync paused in the web UI read as if `tandem run` had stopped: "no sync cycle has
+    started for 3 intervals", while the dashboard and `tandem status` said who paused it and why."""
+    began = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    step = api_store.steps.start("Contact", StepOperation.PULL_UPDATES, cycle_id="before", now=began)
+    api_store.steps.finish(step.id, StepStatus.SUCCEEDED, now=began)
+    api_store.sync_pause.pause("olive", "org migration tonight", now=began + timedelta(seconds=5))
+    later = {"now": began + timedelta(hours=1)}  # past the longest rest of a quiet org, too
+    with TestClient(make_app(sync_interval_seconds=60, now=lambda: later["now"])) as client:
+        paused = client.get("/ready")
+        assert api_store.sync_pause.resume()
+        stale = client.get("/ready")
+    assert paused.status_code == 503
+    assert paused.json()["reason"] == "the sync is paused: paused by olive at 2026-12-01 12:00 UTC: org migration tonight"
+    assert stale.status_code == 503 and stale.json()["reason"].startswith("no sync cycle has started for 3 intervals")
