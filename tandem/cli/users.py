@@ -35,9 +35,10 @@ def add(
 
     with reported_errors():
         check_username(name)
-        password_hash = _new_password_hash(password_stdin)
         with store_for(load_settings()) as store:
-            user = store.ui_accounts.add(name, password_hash, role)
+            if store.ui_accounts.get(name) is not None:  # said before the password is asked for
+                raise InvalidInput("username", f"a user named {name!r} already exists")
+            user = store.ui_accounts.add(name, _new_password_hash(password_stdin), role)
         typer.echo(f"added {user.role.value} {user.username}")
 
 

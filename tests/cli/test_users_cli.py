@@ -108,3 +108,15 @@ def test_a_prompt_whose_input_ends_says_how_to_give_the_password_instead_of_abor
     ended = user("password", "olive", stdin="")
     assert ended.returncode == 1 and "pipe it in with --password-stdin" in ended.stderr
     assert store.ui_accounts.get("olive") == before
+
+
+def test_a_name_already_taken_is_refused_before_the_password_is_asked_for(folder):
+    """Before, `user add olive` for an existing olive asked for the new password twice, then refused."""
+    user, store = folder
+    assert user("add", "olive", "--password-stdin", stdin="olive's long password\n").returncode == 0
+    before = store.ui_accounts.get("olive")
+    taken = user("add", "olive", "--role", "operator", stdin="another long password\nanother long password\n")
+    assert taken.returncode == 1
+    assert taken.stderr == "Error: username: a user named 'olive' already exists\n"  # no "Password:" prompt first
+    assert "Password" not in taken.stdout
+    assert store.ui_accounts.get("olive") == before
