@@ -82,7 +82,11 @@ def login(session: requests.Session, credentials: Credentials) -> Token:
         reason = body.get("error_description", "no reason given")
         if "rate exceeded" in str(reason).lower():  # too many logins of late: wait, it is not the password
             raise TransientError(f"login refused for now: {reason}", status=response.status_code, error_code=error)
-        raise AuthenticationFailed(reason, status=response.status_code, error_code=error)
+        hint = None
+        if error == "invalid_client" and not (credentials.client_secret and credentials.client_secret.get_secret_value()):
+            hint = ("TANDEM_SF_CLIENT_SECRET is not set, and this connected app needs its Consumer Secret "
+                    "(Setup > App Manager > the app > View > Manage Consumer Details)")
+        raise AuthenticationFailed(reason, status=response.status_code, error_code=error, hint=hint)
     return Token(
         access_token=SecretStr(body["access_token"]),
         instance_url=body["instance_url"].rstrip("/"),

@@ -73,6 +73,22 @@ def test_bad_password_is_explained_in_one_line_with_its_fix(tmp_path, base_url, 
     assert "A sync cannot run: 1 problem(s)" in result.stdout
 
 
+def test_a_client_secret_left_unset_is_said_to_be_unset_not_wrong(tmp_path, base_url, ca_path, reset_emulator):
+    """Before, a connected app refusing a login with no secret sent was answered `TANDEM_SF_CLIENT_SECRET is
+    not the connected app's Consumer Secret`, sending the user to compare a secret they never set."""
+    env = org_env(base_url, ca_path, SYNC_USER)
+    del env["TANDEM_SF_CLIENT_SECRET"]
+    unset = tandem(tmp_path, "check", env=env)
+    assert unset.returncode == 1
+    said = flat(unset.stdout)
+    assert ("FAIL login: invalid_client: invalid client credentials fix: TANDEM_SF_CLIENT_SECRET is not set, and "
+            "this connected app needs its Consumer Secret (Setup > App Manager > the app > View > Manage Consumer "
+            "Details)") in said, said
+    wrong = flat(tandem(tmp_path, "check", env={**env, "TANDEM_SF_CLIENT_SECRET": "not-the-s3cret"}).stdout)
+    assert "fix: TANDEM_SF_CLIENT_SECRET is not the connected app's Consumer Secret" in wrong
+    assert "s3cret" not in wrong
+
+
 def test_an_api_version_the_org_does_not_serve_is_named_not_blamed_on_permissions(tmp_path, base_url, ca_path,
                                                                                   reset_emulator):
     """Before, every describe's 404 read as "give the sync user Read and Edit on Lead"."""
