@@ -160,9 +160,14 @@ class DryRun:
         tally["deleted"] += plan.deletes_counted.deleted + plan.deletes_counted.updated
         tally["converted"] += plan.conversions_counted.updated + plan.conversions_counted.new
         created.extend(str(values.get("email") or link.sfdc_id) for values, link in plan.new_persons)
-        for person_id, values in plan.updates.items():
-            if values:
-                updated.append({"personId": person_id, "fields": sorted(values)})
+        changed = {person_id: set(values) for person_id, values in plan.updates.items() if values}
+        for person_id, link in plan.links.items():  # counted as updated too: a link field alone may move
+            before = plan.read.get(person_id)
+            was = before.link.as_fields() if before is not None else {}
+            moved = {name for name, value in link.as_fields().items() if was.get(name) != value}
+            if moved:
+                changed.setdefault(person_id, set()).update(moved)
+        updated.extend({"personId": person_id, "fields": sorted(names)} for person_id, names in changed.items())
 
     @staticmethod
     def _conflicts(plan: PagePlan) -> list[dict[str, Any]]:

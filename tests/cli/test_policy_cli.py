@@ -116,3 +116,21 @@ def test_policy_check_refuses_a_file_it_cannot_read_as_a_policy_in_one_line(tmp_
                        ("latin1.toml", "Error: latin1.toml: not valid TOML: not UTF-8 text (byte 47)\n")):
         refused = tandem(tmp_path, "policy", "check", name, check=False)
         assert (refused.returncode, refused.stderr) == (1, said)
+
+
+def test_a_dry_run_lists_every_person_it_counts_as_updated_link_fields_too(tmp_path):
+    """Before, a pull that would only move a person's link fields (the Contact a Convert Person made,
+    read with its created date) counted `update: 1` with `updated: []`: the count and the list disagreed."""
+    tandem(tmp_path, "init")
+    tandem(tmp_path, "sync")
+    tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines")
+    tandem(tmp_path, "person", "sync", "ada@example.com")
+    tandem(tmp_path, "person", "convert", "ada@example.com", "--no-opportunity")
+    ada = json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)
+    assert ada["sfdcType"] == "Contact" and ada["sfdcCreatedDate"] is None  # the Contact was not pulled yet
+
+    contact = json.loads(tandem(tmp_path, "sync", "--dry-run", "--json").stdout)["pull"]["Contact"]
+    assert contact["update"] == len(contact["updated"]) == 1
+    assert contact["updated"] == [{"personId": ada["id"], "fields": ["sfdcCreatedDate"]}]
+    tandem(tmp_path, "sync")
+    assert json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)["sfdcCreatedDate"]
