@@ -156,7 +156,8 @@ class DryRun:
     def _count(plan: PagePlan, tally: Counter[str], created: list[str], updated: list[dict[str, Any]]) -> None:
         tally["new"] += plan.updates_counted.new
         tally["updated"] += plan.updates_counted.updated
-        tally["skipped"] += plan.updates_counted.skipped
+        tally["skipped"] += (plan.updates_counted.skipped + plan.deletes_counted.skipped
+                             + plan.conversions_counted.skipped)  # read, and nothing of ours to change
         tally["deleted"] += plan.deletes_counted.deleted + plan.deletes_counted.updated
         tally["converted"] += plan.conversions_counted.updated + plan.conversions_counted.new
         created.extend(str(values.get("email") or link.sfdc_id) for values, link in plan.new_persons)

@@ -134,3 +134,18 @@ def test_a_dry_run_lists_every_person_it_counts_as_updated_link_fields_too(tmp_p
     assert contact["updated"] == [{"personId": ada["id"], "fields": ["sfdcCreatedDate"]}]
     tandem(tmp_path, "sync")
     assert json.loads(tandem(tmp_path, "person", "show", "ada@example.com", "--json").stdout)["sfdcCreatedDate"]
+
+
+def test_a_dry_run_counts_a_converted_lead_it_reads_as_unchanged(tmp_path):
+    """Before, the Lead a Convert Person converted was counted read (`records: 1`) in no column at
+    all, while the cycle counts it skipped in its pull conversions step."""
+    tandem(tmp_path, "init")
+    tandem(tmp_path, "sync")
+    tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace", "company=Engines")
+    tandem(tmp_path, "person", "sync", "ada@example.com")
+    tandem(tmp_path, "person", "convert", "ada@example.com", "--no-opportunity")
+    lead = json.loads(tandem(tmp_path, "sync", "--dry-run", "--json").stdout)["pull"]["Lead"]
+    assert (lead["records"], lead["unchanged"], lead["convert"], lead["update"]) == (1, 1, 0, 0)
+    steps = json.loads(tandem(tmp_path, "sync", "--json").stdout)["steps"]
+    [conversions] = [s for s in steps if (s["object"], s["operation"]) == ("Lead", "pull conversions")]
+    assert conversions["skipped"] == 1
