@@ -102,8 +102,9 @@ def print_forecast(forecast: dict[str, Any], budget: dict[str, Any]) -> None:
     lanes = ", ".join(f"{lane['lane']} {lane['spent']}" + (f" (stops at {lane['limit']})" if lane["limit"] is not None
                                                            else "") + (" SPENT" if lane["exhausted"] else "")
                       for lane in budget["lanes"])
-    total = f"{budget['spent']} of {budget['budget']}" if budget["budget"] is not None else f"{budget['spent']} (no budget set)"
-    typer.echo(f"API budget today: {total} calls; lanes: {lanes}")
+    total = (f"{budget['spent']} of {budget['budget']} calls" if budget["budget"] is not None
+             else f"{budget['spent']} calls (no budget set)")
+    typer.echo(f"API budget today: {total}; lanes: {lanes}")
     outlook = budget["forecast"]
     spent = any(lane["lane"] == "cycle" and lane["exhausted"] for lane in budget["lanes"])
     when = (f"; the cycle's lane is spent until {budget['resetsAt']}" if spent

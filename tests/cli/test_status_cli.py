@@ -145,3 +145,16 @@ def test_status_says_the_sync_is_paused_by_whom_and_why_as_the_dashboard_does(tm
         assert json.loads(tandem(tmp_path, "status", "--json").stdout)["state"]["kind"] == "waiting"
     finally:
         store.close()
+
+
+def test_the_api_budget_line_reads_as_a_sentence_with_or_without_a_budget(tmp_path):
+    """Before, without a budget the line read `API budget today: 2 (no budget set) calls`."""
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "sync").returncode == 0
+    spent = json.loads(tandem(tmp_path, "status", "--json").stdout)["budget"]["spent"]
+    [line] = [line for line in tandem(tmp_path, "status").stdout.splitlines() if line.startswith("API budget")]
+    assert line.startswith(f"API budget today: {spent} calls (no budget set); lanes: actions 0, cycle "), line
+    budgeted = {"TANDEM_SYNC": '{"budget": {"daily_calls": 5000}}'}
+    [line] = [line for line in tandem(tmp_path, "status", env=budgeted).stdout.splitlines()
+              if line.startswith("API budget")]
+    assert line.startswith(f"API budget today: {spent} of 5000 calls; lanes: actions 0 (stops at 5000)"), line
