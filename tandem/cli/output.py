@@ -28,8 +28,16 @@ def reported_errors() -> Iterator[None]:
             typer.echo(f"Error: the database is busy: another program held it through every attempt "
                        f"({outage_reason(error)}); try again once it lets go", err=True)
         else:
-            typer.echo(f"Error: cannot use the database: {str(error.orig).strip()}", err=True)
+            typer.echo(f"Error: cannot use the database: {database_said(error)}", err=True)
         raise typer.Exit(1) from None
+
+
+def database_said(error: sa.exc.DatabaseError) -> str:
+    """What the database driver said, on one line (libpq adds `\n\tIs the server running on that host ...`)."""
+    lines = [" ".join(line.split()) for line in str(error.orig).splitlines() if line.strip()]
+    ended = [line if n == len(lines) - 1 or line.endswith((".", ":", "?", "!")) else f"{line}."
+             for n, line in enumerate(lines)]
+    return " ".join(ended)
 
 
 def print_json(value: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import SecretStr
 
+from tandem.cli.output import database_said
 from tandem.config import Settings
 from tandem.emulator.instance import RunningEmulator, serve_in_background
 from tandem.emulator.sample_org import CONNECTED_APP, SAMPLE_ORG_FILE, SYNC_USER, UserLogin
@@ -61,7 +62,7 @@ def create_store(url: str) -> PersonStore:
     try:
         return PersonStore(url)
     except sa.exc.DatabaseError as error:  # a file that is no database too
-        raise StoreError(f"cannot open the database {shown_url(url)}: {str(error.orig).strip()}") from None
+        raise StoreError(f"cannot open the database {shown_url(url)}: {database_said(error)}") from None
 
 
 def open_store(settings: Settings) -> PersonStore:
@@ -76,7 +77,7 @@ def open_store(settings: Settings) -> PersonStore:
     except sa.exc.DatabaseError as error:  # a file that is no database too
         store.close()
         raise StoreError(f"cannot open the database {shown_url(settings.database_url)}: "
-                         f"{str(error.orig).strip()}") from None
+                         f"{database_said(error)}") from None
     except StoreError:
         store.close()
         raise

@@ -4,6 +4,7 @@ postgres:// URLs, "did you mean", confirmations, merging a person into itself, c
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 
 from tests.cli.running import tandem
@@ -153,3 +154,18 @@ def test_an_idle_exit_of_no_time_is_refused_naming_the_option(tmp_path):
         assert shown.returncode == 2 and shown.stdout == ""
         assert f"Invalid value for '--idle-exit': must be more than 0 seconds, got {seconds}" in shown.stderr
     assert not state_dir.exists()
+
+
+def test_a_database_server_that_cannot_be_reached_is_said_in_one_line(tmp_path):
+    """Before, libpq's `Connection refused` came with its hint on a second, tab-indented line."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://tandem:s3cret@127.0.0.1:{port}/tandem"
+    for command in (["init"], ["status"], ["person", "show", "1"]):
+        shown = tandem(tmp_path, *command, env={"TANDEM_DATABASE_URL": url})
+        assert shown.returncode == 1, command
+        assert shown.stderr.count("\n") == 1 and "\t" not in shown.stderr, shown.stderr
+        assert shown.stderr.startswith(f"Error: cannot open the database postgresql://tandem:***@127.0.0.1:{port}/tandem: ")
+        assert "Connection refused. Is the server running on that host" in shown.stderr
+        assert "s3cret" not in shown.stderr
