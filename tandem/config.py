@@ -224,6 +224,8 @@ def _config_path() -> Path | None:
     named = os.environ.get(CONFIG_FILE_ENV)
     if named:
         path = Path(named)
+        if path.is_dir():
+            raise ConfigError(CONFIG_FILE_ENV, f"{path} is a folder: name the tandem.toml file itself")
         if not path.is_file():
             raise ConfigError(CONFIG_FILE_ENV, f"no such file: {path}")
         return path

@@ -202,6 +202,8 @@ def load_policy(settings: Any) -> SyncPolicy:
 
 def load_policy_file(path: Path) -> SyncPolicy:
     """The `[sync]` policy of a `tandem.toml`-shaped file (its other tables are ignored)."""
+    if path.is_dir():
+        raise ConfigError(str(path), "is a folder: name the tandem.toml-shaped file itself")
     if not path.is_file():
         raise ConfigError(str(path), "no such file")
     return parse_policy(read_toml_file(path).get("sync"))

@@ -149,3 +149,16 @@ def test_a_dry_run_counts_a_converted_lead_it_reads_as_unchanged(tmp_path):
     steps = json.loads(tandem(tmp_path, "sync", "--json").stdout)["steps"]
     [conversions] = [s for s in steps if (s["object"], s["operation"]) == ("Lead", "pull conversions")]
     assert conversions["skipped"] == 1
+
+
+def test_a_folder_given_for_a_file_is_said_to_be_a_folder_not_missing(tmp_path):
+    """Before, `policy check` and TANDEM_CONFIG named an existing folder `no such file`."""
+    (tmp_path / "conf").mkdir()
+    refused = tandem(tmp_path, "policy", "check", "conf", check=False)
+    assert (refused.returncode, refused.stderr) == (
+        1, "Error: conf: is a folder: name the tandem.toml-shaped file itself\n")
+    shown = subprocess.run([sys.executable, "-m", "tandem", "status"], cwd=tmp_path, capture_output=True, text=True,
+                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                                "TANDEM_CONFIG": "conf"}, timeout=60)
+    assert (shown.returncode, shown.stderr) == (1, "Error: TANDEM_CONFIG: conf is a folder: name the tandem.toml "
+                                                   "file itself\n")
