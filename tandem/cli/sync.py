@@ -116,6 +116,10 @@ def sync(
                 engine.stop_requested = stop.is_set
                 report = _cycle_when_budget_allows(engine, retry_failed, ignore_budget, stop)
             if report is None:
+                if as_json:  # a script reading stdout gets JSON whatever happened: here, no cycle
+                    print_json({"cycleId": None, "startedAt": None, "endedAt": None, "apiCalls": 0,
+                                "stoppedByLimit": False, "budgetStop": None, "failure": None, "steps": [],
+                                "stoppedBy": stop.by})
                 typer.echo(f"STOPPED: {stop.by} while waiting for the API budget; no cycle ran", err=True)
                 return
             refusals = sync_errors.refusals_since(store, report.started_at) if not as_json else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -162,3 +163,26 @@ def test_a_folder_given_for_a_file_is_said_to_be_a_folder_not_missing(tmp_path):
                                 "TANDEM_CONFIG": "conf"}, timeout=60)
     assert (shown.returncode, shown.stderr) == (1, "Error: TANDEM_CONFIG: conf is a folder: name the tandem.toml "
                                                    "file itself\n")
+
+
+def test_sync_json_stopped_while_waiting_for_the_budget_still_prints_json(tmp_path):
+    """Before, `tandem sync --json` stopped (SIGTERM) while it waited for a spent cycle lane printed
+    nothing on stdout and exited 0: a script parsing its output met an empty document."""
+    (tmp_path / "tandem.toml").write_text("[sync.budget]\ndaily_calls = 3\nactions_reserve = 1\n")
+    tandem(tmp_path, "init")
+    tandem(tmp_path, "sync", "--ignore-budget")
+    env = {"PATH": "/usr/bin:/bin", **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
+    process = subprocess.Popen([sys.executable, "-m", "tandem", "sync", "--json"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr.readline().startswith("waiting: the API budget's cycle lane is spent")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    shown = json.loads(out)
+    assert (shown["cycleId"], shown["steps"], shown["stoppedBy"]) == (None, [], "SIGTERM")
+    assert err == "STOPPED: SIGTERM while waiting for the API budget; no cycle ran\n"
