@@ -121,6 +121,7 @@ async def _form(request: Request, found: Person, choices: ConvertChoices) -> Res
     except TandemError as error:
         preview, problem = None, f"the account match could not be checked: {error}"
     if choices.account is None:  # first shown: the match when there is one, else a new Account
-        choices = ConvertChoices(account="match" if preview is None or preview.account_id else "new")
+        choices = ConvertChoices(account="match" if preview is None or preview.account_id else "new",
+                                 create_opportunity=True)  # as the engine, the CLI and the REST action do
     return render(request, "convert.html", page="Persons", person=found, preview=preview, problem=problem,
                   choices=choices, advice=f"{DUPLICATE_ACCOUNT_RISK}; {FORM_ADVICE}")
