@@ -30,22 +30,33 @@ class PersonSearch:
         if not text or not storable(text):
             return []
         table = self._fields.table
-        lowered = self._db.lowered(text)  # as the database lower-cases what it compares with
-        conditions: list[sa.ColumnElement[bool]] = [_starts(sa.func.lower(table.c.email), lowered)]
+        keys = self._keys(text)
+        conditions: list[sa.ColumnElement[bool]] = [_starts(sa.func.lower(table.c.email), key) for key in keys]
         salesforce_id = SALESFORCE_ID.fullmatch(text) is not None
         if salesforce_id:
             conditions.append(_id_range(table.c.sfdcId, text))
         elif "@" not in text:
             first, last = sa.func.lower(table.c.firstName), sa.func.lower(table.c.lastName)
-            conditions += [_starts(first, lowered), _starts(last, lowered)]
-            given, _, family = lowered.partition(" ")
-            if family:
-                conditions.append(sa.and_(first == given, _starts(last, family)))
+            for key in keys:
+                conditions += [_starts(first, key), _starts(last, key)]
+                given, _, family = key.partition(" ")
+                if family:
+                    conditions.append(sa.and_(first == given, _starts(last, family)))
         found = self._persons(sa.or_(*conditions), limit)
         if not found and salesforce_id:
             found = self._persons(sa.or_(_id_range(table.c.sfdcLeadId, text), _id_range(table.c.sfdcContactId, text)),
                                   limit)
         return found
+
+    def _keys(self, text: str) -> list[str]:
+        """`text` as the database's `lower()` writes the values it may start: one key where that
+        lower-cases every letter (PostgreSQL); on SQLite, whose `lower()` leaves letters outside ASCII
+        as they were written, one for each way a name writes them (émile, Émile, ÉMILE), so that any
+        case typed finds it."""
+        if not self._db.sqlite:
+            return [self._db.lowered(text)]
+        shapes = (text, text.lower(), text.title(), text.upper())
+        return list(dict.fromkeys(self._db.lowered(shape) for shape in shapes if len(shape) == len(text)))
 
     def _persons(self, where: sa.ColumnElement[bool], limit: int) -> list[Person]:
         table = self._fields.table

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tandem.people.origin import ChangeOrigin
-from tests.ui.conftest import OPERATOR, sign_in
+from tests.ui.conftest import OPERATOR, client_for, sign_in, sign_in_client
 
 PERSONS = 120
 ROWS = 50
@@ -47,3 +48,22 @@ def test_every_person_is_reached_a_page_at_a_time(page, server):
         page.goto(f"/ui/persons?before={bad}")
         expect(page.get_by_role("alert")).to_have_text(re.compile(rf"^before: expected a person id, got '{bad}"))
         assert listed_ids(page) == seen[:ROWS]
+
+
+@pytest.mark.parametrize("typed", ["émile", "Émile", "ÉMILE", "ångström", "ÅNGSTRÖM", "émile ångström", "élodie"])
+def test_a_name_or_email_with_letters_outside_ascii_is_found_in_any_case(either_store, typed):
+    """Before, on SQLite, "émile" found no Émile and "ångström" no Ångström: the database lower-cases
+    only ASCII letters, so the search matched only the case the name was written in."""
+    for fields in ({"email": "emile@ui.example", "firstName": "Émile", "lastName": "Ångström"},
+                   {"email": "Élodie@ui.example", "firstName": "Lo", "lastName": "ÅNGSTRÖM"}):
+        either_store.persons.add(fields, origin=ChangeOrigin.CLI)
+    client = client_for(either_store)
+    sign_in_client(client)
+    shown = client.get("/ui/persons", params={"q": typed})
+    assert shown.status_code == 200
+    expected = {"élodie": ["Élodie@ui.example"], "émile": ["emile@ui.example"], "Émile": ["emile@ui.example"],
+                "ÉMILE": ["emile@ui.example"], "émile ångström": ["emile@ui.example"]}.get(
+        typed, ["emile@ui.example", "Élodie@ui.example"])
+    for email in expected:
+        assert email in shown.text, (typed, email)
+    assert "No person matches" not in shown.text
