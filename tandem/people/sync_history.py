@@ -234,7 +234,7 @@ class SyncHistory:
         if where.object:
             query = query.where(e.object == where.object)
         if where.code:
-            query = query.where(e.error_code == where.code)
+            query = query.where(sa.func.upper(e.error_code) == where.code.upper())  # codes are ASCII: any case
         if where.person_id is not None:
             query = query.where(e.person_id == where.person_id)
         if where.start is not None:

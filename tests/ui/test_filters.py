@@ -123,6 +123,17 @@ def test_a_code_longer_than_any_error_code_is_named_with_the_limit_and_filters_n
     assert 'class="problem"' not in exact.text and "No errors match." in exact.text
 
 
+@pytest.mark.parametrize("typed", ["unable_to_lock_row", "Unable_To_Lock_Row", " UNABLE_TO_LOCK_ROW "])
+def test_a_code_is_found_in_whatever_case_it_is_typed(client, either_store, typed):
+    """Before, only the code as Salesforce spells it matched: "unable_to_lock_row" said No errors match."""
+    either_store.sync_errors.record(ErrorLevel.JOB, "invalid_grant", "invalid_grant: authentication failure",
+                                    object=LOGIN)
+    page = client.get("/ui/errors", params={"code": typed}).text
+    assert "No errors match." not in page and "UNABLE_TO_LOCK_ROW</td>" in page and "invalid_grant" not in page
+    for code, found in ((typed, "UNABLE_TO_LOCK_ROW"), ("INVALID_GRANT", "invalid_grant")):
+        assert [r["error_code"] for r in rows(client.get("/ui/errors.csv", params={"code": code}))] == [found]
+
+
 def test_a_search_longer_than_a_search_takes_is_named_with_the_limit(client, either_store):
     """Before, it was cut to its first 200 characters without a word, and the cut text was searched for."""
     person = either_store.persons.add({"email": "a" * 190 + "@example.com", "lastName": "Long"},
