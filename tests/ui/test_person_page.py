@@ -11,6 +11,8 @@ from tandem.people.origin import ChangeOrigin
 from tests.ui.conftest import client_for, sign_in_client
 
 CONTACT_ID = "003000000000001AAA"
+ACCOUNT_ID = "001000000000001AAA"
+LEAD_ID = "00Q000000000001AAA"
 
 
 def value_of(html: str, field: str) -> str:
@@ -82,3 +84,19 @@ def test_the_changes_of_a_person_not_in_salesforce_are_kept_in_tandem_not_waitin
     page = client.get(f"/ui/persons/{alone.id}").text
     assert "<th>Kept in Tandem only (Sync Person to SFDC sends it)</th>" in page and "Waiting for Salesforce" not in page
     assert "<th>Waiting for Salesforce</th>" in client.get(f"/ui/persons/{linked}").text
+
+
+def test_a_lead_made_for_a_person_whose_contact_was_deleted_is_shown_with_no_account(store):
+    """The person keeps the deleted Contact's Account Id (as `sfdcAccountId`); before, the page showed
+    the new Lead "· Account 001…", as if the Lead were in the Contact's Account (a Lead has none)."""
+    [person_id] = store.persons.add_linked([({"email": "again@ui.example"},
+                                             SalesforceLink("Contact", CONTACT_ID, sfdc_contact_id=CONTACT_ID,
+                                                            sfdc_account_id=ACCOUNT_ID))])
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    assert f"· Account {ACCOUNT_ID}" in client.get(f"/ui/persons/{person_id}").text
+    store.persons.set_link(person_id, SalesforceLink("Lead", LEAD_ID, sfdc_lead_id=LEAD_ID, sfdc_contact_id=CONTACT_ID,
+                                                     sfdc_account_id=ACCOUNT_ID), reason="a new Lead")
+    shown = re.search(r'<p id="salesforce-link">(.*?)</p>', client.get(f"/ui/persons/{person_id}").text, re.S)
+    assert "Lead" in shown.group(1) and LEAD_ID in shown.group(1)
+    assert ACCOUNT_ID not in shown.group(1)
