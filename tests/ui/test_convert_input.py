@@ -73,3 +73,27 @@ def test_a_refused_conversion_shows_the_form_again_with_the_choices_it_was_sent_
     page.get_by_role("button", name="Confirm conversion").click()
     expect(page.get_by_role("status")).to_contain_text("Convert Person refused: accountId: give the Account Id")
     expect(page.get_by_label("Opportunity name")).to_have_value("Keep Works deal")
+
+
+def test_reloading_a_refused_conversion_asks_salesforce_nothing_again(page, server, sf):
+    """Before, the refusal was the post's own answer, so reloading it (or going back to it) sent the
+    conversion again: once whatever Salesforce refused was fixed meanwhile, a reload converted."""
+    person = server.store.persons.add({"email": "again@ui.example", "lastName": "Again", "company": "Again Works"},
+                                      origin=ChangeOrigin.CLI)
+    sign_in(page, OPERATOR)
+    page.goto(f"/ui/persons/{person.id}/convert")
+    page.get_by_label("Converted status").fill("No Such Status")
+    page.get_by_label("Opportunity name").fill("Again deal")
+    page.get_by_label("Create an Opportunity").uncheck()
+    posts: list[str] = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    page.get_by_role("button", name="Confirm conversion").click()
+    expect(page.get_by_role("status")).to_contain_text("Convert Person refused by Salesforce: INVALID_STATUS")
+    expect(page.get_by_label("Converted status")).to_have_value("No Such Status")
+    expect(page.get_by_label("Create an Opportunity")).not_to_be_checked()
+    expect(page.get_by_label("Opportunity name")).to_have_value("Again deal")
+    page.reload()
+    expect(page.get_by_label("Converted status")).to_have_value("No Such Status")
+    assert len(posts) == 1
+    converted = sf.query("SELECT COUNT() FROM Lead WHERE Email = 'again@ui.example' AND IsConverted = true")
+    assert converted["totalSize"] == 0

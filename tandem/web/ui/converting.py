@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,7 +19,7 @@ from tandem.people.models import Person
 from tandem.sync.actions import DUPLICATE_ACCOUNT_RISK, NEW_ACCOUNT_WARNING, conversion_refusal
 from tandem.web.ui import lookups
 from tandem.web.ui.actions import action_outcome
-from tandem.web.ui.guard import back, operator_form, render, session, ui, viewer
+from tandem.web.ui.guard import back, operator_form, render, ui, viewer
 
 router = APIRouter()
 ACCOUNT_CHOICES = ("match", "id", "new")
@@ -39,7 +40,7 @@ class ConvertChoices:
     notify: bool = False
 
     @classmethod
-    def posted(cls, form: FormData) -> ConvertChoices:
+    def posted(cls, form: ImmutableMultiDict) -> ConvertChoices:
         def text(name: str) -> str:
             value = form.get(name)
             return value.strip() if isinstance(value, str) else ""
@@ -47,6 +48,13 @@ class ConvertChoices:
         return cls(account=str(form.get("account") or "match"), account_id=text("accountId"),
                    converted_status=text("convertedStatus"), create_opportunity=form.get("createOpportunity") == "on",
                    opportunity_name=text("opportunityName"), notify=form.get("notify") == "on")
+
+    def query(self) -> str:
+        """The choices as the convert page's query string, which `posted` reads back."""
+        return urlencode({"account": self.account or "", "accountId": self.account_id,
+                          "convertedStatus": self.converted_status,
+                          "createOpportunity": "on" if self.create_opportunity else "",
+                          "opportunityName": self.opportunity_name, "notify": "on" if self.notify else ""})
 
     def options(self) -> dict[str, Any]:
         """The engine's arguments (`PersonActions.convert_person`)."""
@@ -63,7 +71,8 @@ async def convert_page(request: Request, person_id: int) -> Response:
         found = lookups.person(ui(request).store, person_id)
     except NotFound as error:
         return render(request, "missing.html", status=404, page="Persons", message=str(error))
-    return await _form(request, found, ConvertChoices())
+    sent = "account" in request.query_params  # the form again after a refusal, with what was sent
+    return await _form(request, found, ConvertChoices.posted(request.query_params) if sent else ConvertChoices())
 
 
 @router.post("/persons/{person_id}/convert")
@@ -96,13 +105,13 @@ async def convert(request: Request, person_id: int) -> Response:
 
 async def _again(request: Request, person_id: int, choices: ConvertChoices, refusal: str) -> Response:
     """The form once more, with why it was not carried out and the choices it was sent with (for a
-    person who does not exist, their page, which says so)."""
+    person who does not exist, their page, which says so): by a redirect, so that reloading the page
+    or going back to it asks Salesforce for nothing again."""
     try:
-        found = lookups.person(ui(request).store, person_id)
+        lookups.person(ui(request).store, person_id)
     except NotFound:
         return back(request, f"/ui/persons/{person_id}", refusal)
-    request.state.ui_session = session(request).with_notice(refusal)
-    return await _form(request, found, choices)
+    return back(request, f"/ui/persons/{person_id}/convert?{choices.query()}", refusal)
 
 
 async def _form(request: Request, found: Person, choices: ConvertChoices) -> Response:
