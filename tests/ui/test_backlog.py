@@ -108,3 +108,16 @@ def test_a_backlog_of_refused_changes_waits_for_a_fix_not_for_a_cycle(store):
     store.persons.update(fresh, {"title": "New"}, origin=ChangeOrigin.CLI)
     waiting, _, clears, _ = contact_out_row()
     assert waiting == "2 (2 refused changes, waiting for a fix)" and clears == "1 s"
+
+
+def test_the_charts_say_their_hours_are_utc(store):
+    """Their axes read "03h" and "Tue 04h": before, nothing beside them said these are UTC hours, as
+    every other time on the UI's pages does."""
+    from tests.ui.conftest import client_for, sign_in_client
+
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    page = client.get("/ui/").text
+    assert '<h2 id="throughput-h">Throughput <small>(hours in UTC)</small></h2>' in page
+    assert '<h2 id="trend-h">Backlog trend <small>(hours in UTC)</small></h2>' in page
+    assert "<title>Records per hour per object, last 24 hours, UTC</title>" in page
