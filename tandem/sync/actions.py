@@ -271,7 +271,8 @@ class PersonActions:
                 account_id = to_18(account_id)
             except InvalidSalesforceId:
                 raise InvalidSalesforceId(account_id, field="accountId") from None
-        for name, text in (("convertedStatus", converted_status), ("opportunityName", opportunity_name)):
+        for name, text in (("convertedStatus", converted_status), ("opportunityName", opportunity_name),
+                           ("owner", owner)):
             if text:
                 check_storable(name, text)
         try:
@@ -288,6 +289,7 @@ class PersonActions:
             refusal = conversion_refusal(person)
             if refusal is not None:
                 raise InvalidInput("person", refusal)
+            owner_id = self._user_id(owner) if owner else None  # an unknown owner refused before any Lead is made
             if not person.linked or person.link.sfdc_is_deleted:
                 self._sync_claimed(person_id)
                 person = self.workspace.person(person_id)
@@ -308,7 +310,7 @@ class PersonActions:
                     lead_id=lead_id,
                     converted_status=converted_status or self.converted_status(),
                     account_id=account,
-                    owner_id=self._user_id(owner) if owner else None,
+                    owner_id=owner_id,
                     opportunity_name=opportunity_name,
                     do_not_create_opportunity=not create_opportunity,
                     send_notification_email=notify,

@@ -38,6 +38,7 @@ class ConvertChoices:
     create_opportunity: bool = False
     opportunity_name: str = ""
     notify: bool = False
+    owner: str = ""
 
     @classmethod
     def posted(cls, form: ImmutableMultiDict) -> ConvertChoices:
@@ -47,18 +48,20 @@ class ConvertChoices:
 
         return cls(account=str(form.get("account") or "match"), account_id=text("accountId"),
                    converted_status=text("convertedStatus"), create_opportunity=form.get("createOpportunity") == "on",
-                   opportunity_name=text("opportunityName"), notify=form.get("notify") == "on")
+                   opportunity_name=text("opportunityName"), notify=form.get("notify") == "on", owner=text("owner"))
 
     def query(self) -> str:
         """The choices as the convert page's query string, which `posted` reads back."""
         return urlencode({"account": self.account or "", "accountId": self.account_id,
                           "convertedStatus": self.converted_status,
                           "createOpportunity": "on" if self.create_opportunity else "",
-                          "opportunityName": self.opportunity_name, "notify": "on" if self.notify else ""})
+                          "opportunityName": self.opportunity_name, "notify": "on" if self.notify else "",
+                          "owner": self.owner})
 
     def options(self) -> dict[str, Any]:
         """The engine's arguments (`PersonActions.convert_person`)."""
-        return {"converted_status": self.converted_status or None, "create_opportunity": self.create_opportunity,
+        return {"converted_status": self.converted_status or None, "owner": self.owner or None,
+                "create_opportunity": self.create_opportunity,
                 "opportunity_name": self.opportunity_name or None, "notify": self.notify,
                 "account_id": (self.account_id or None) if self.account == "id" else None,
                 "match_account": self.account == "match"}
