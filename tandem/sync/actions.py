@@ -96,6 +96,9 @@ class PersonActions:
         """Create the person in Salesforce as a Lead, or push its pending changes if it is linked."""
         if owner and queue:
             raise InvalidInput("owner", "give an owner or a queue, not both")
+        for name, text in (("owner", owner), ("queue", queue)):
+            if text:
+                check_storable(name, text)
         try:
             with self.claimed([person_id]):
                 return self._sync_claimed(person_id, owner, queue, assignment_rules)

@@ -1,5 +1,6 @@
-"""Convert Person's form offers what `tandem person convert` and the REST action do: a new Opportunity
-unless told otherwise, and an owner for the records it makes."""
+"""The person page's actions offer what `tandem person convert`/`sync` and the REST actions do: Convert
+Person a new Opportunity unless told otherwise and an owner for the records it makes, Sync Person to
+SFDC an owner or lead queue for the Lead it makes."""
 
 from __future__ import annotations
 
@@ -64,3 +65,36 @@ def test_an_unknown_owner_is_refused_before_anything_is_made(server, browser_ses
     assert 'value="Kept"' in shown.text
     assert not server.store.persons.get(person.id).linked
     assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'nobody@ui.example'")["totalSize"] == 0
+
+
+def sync(server, session, person_id: int, **choices: str) -> requests.Response:
+    page = session.get(f"{server.url}/ui/persons/{person_id}")
+    return session.post(f"{server.url}/ui/persons/{person_id}/sync", data={"csrf_token": csrf_token(page.text),
+                                                                         **choices})
+
+
+@pytest.mark.parametrize(("choices", "owner_query"), [
+    ({"owner": "admin@sample.example"}, "SELECT Id FROM User WHERE Username = 'admin@sample.example'"),
+    ({"queue": "Inbound Leads"}, "SELECT Id FROM Group WHERE Type = 'Queue' AND Name = 'Inbound Leads'"),
+])
+def test_sync_person_to_sfdc_makes_the_lead_owned_by_the_owner_or_queue_chosen(server, browser_session, sf,
+                                                                                choices, owner_query):
+    """Before, the person page's Sync Person to SFDC had no owner (`tandem person sync --owner/--queue`,
+    the REST action's owner and queue): the org's assignment rules always chose."""
+    person = server.store.persons.add({"email": "lead@ui.example", "lastName": "Lead", "company": "Lead Works"},
+                                      origin=ChangeOrigin.CLI)
+    assert 'name="owner"' in browser_session.get(f"{server.url}/ui/persons/{person.id}").text
+    shown = sync(server, browser_session, person.id, **choices)
+    assert "Sync Person to SFDC: Lead" in shown.text and "created" in shown.text, shown.text[:2000]
+    [owner] = sf.query(owner_query)["records"]
+    assert sf.Lead.get(server.store.persons.get(person.id).link.sfdc_id)["OwnerId"] == owner["Id"]
+    assert 'name="owner"' not in browser_session.get(f"{server.url}/ui/persons/{person.id}").text  # linked now
+
+
+def test_an_unknown_lead_owner_is_refused_and_no_lead_is_made(server, browser_session, sf):
+    person = server.store.persons.add({"email": "nolead@ui.example", "lastName": "No", "company": "No Works"},
+                                      origin=ChangeOrigin.CLI)
+    shown = sync(server, browser_session, person.id, owner="nobody@sample.example")
+    assert "Sync Person to SFDC refused: owner: no Salesforce user &#39;nobody@sample.example&#39;" in shown.text
+    assert not server.store.persons.get(person.id).linked
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'nolead@ui.example'")["totalSize"] == 0

@@ -85,14 +85,19 @@ async def retry_all(request: Request) -> Response:
 
 @router.post("/persons/{person_id}/sync")
 async def sync_person(request: Request, person_id: int) -> Response:
-    await operator_form(request, "Sync Person to SFDC")
-    return back(request, f"/ui/persons/{person_id}", await _sync_person(request, person_id, "Sync Person to SFDC"))
+    _, form = await operator_form(request, "Sync Person to SFDC")
+    owner, queue = (str(form.get(name) or "").strip() or None for name in ("owner", "queue"))
+    notice = await _sync_person(request, person_id, "Sync Person to SFDC", owner=owner, queue=queue)
+    return back(request, f"/ui/persons/{person_id}", notice)
 
 
-async def _sync_person(request: Request, person_id: int, action: str) -> str:
+async def _sync_person(request: Request, person_id: int, action: str, owner: str | None = None,
+                       queue: str | None = None) -> str:
+    """Sync Person to SFDC; a person not in Salesforce yet gets a Lead owned by `owner` (a username) or
+    `queue` (a lead queue), else by the org's assignment rules."""
     def work() -> str:
         checked = lookups.person_id(person_id)  # before Salesforce is opened
-        result = ui(request).salesforce.actions().sync_person(checked)
+        result = ui(request).salesforce.actions().sync_person(checked, owner=owner, queue=queue)
         verb = "created" if result.created else "updated"
         return f"{action}: {result.sfdc_type} {result.sfdc_id} {verb}" + (
             f" ({', '.join(result.fields)})" if result.fields else "")
