@@ -46,6 +46,8 @@ def test_a_step_a_killed_cycle_left_open_is_stopped_in_every_output(store):
     row = re.search(r"<tr class=\"status-[^\"]*\"><td>Contact</td><td>pull updates</td><td>([^<]*)</td>",
                     _dashboard(client))
     assert row is not None and row.group(1) == "Stopped"
+    history = re.search(r"<td>Contact</td><td>pull updates</td><td>([^<]*)</td>", client.get("/ui/history").text)
+    assert history is not None and history.group(1) == "Stopped"  # before, In Process though nothing ran it
 
 
 def test_a_refused_login_is_named_login_on_the_dashboard_as_in_the_errors(store, base_url, ca_path, reset_emulator):

@@ -91,9 +91,11 @@ def progress(request: Request) -> Response:
 def history(request: Request) -> Response:
     viewer(request)
     where, problems = step_filter(request.query_params)
-    steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
+    store = ui(request).store
+    steps = store.history.steps(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
+    running = cycle_running(store, steps)  # a step left In Process by a cycle no one runs shows Stopped
     return render(request, "history.html", page="Sync history", steps=steps[:PAGE_ROWS],
-                  more=len(steps) > PAGE_ROWS, paged=where.before_id is not None,
+                  shown_statuses=[shown_status(s, running) for s in steps[:PAGE_ROWS]], more=len(steps) > PAGE_ROWS, paged=where.before_id is not None,
                   first=without_page(request.query_params), problems=problems, params=request.query_params,
                   objects=OBJECTS, operations=list(StepOperation), statuses=list(StepStatus))
 
