@@ -35,6 +35,19 @@ def test_the_id_and_the_times_of_a_person_are_shown(store):
     assert value_of(page, "email") == "ids@ui.example" and value_of(page, "title") == "Later"
 
 
+def test_the_page_of_a_merged_person_links_to_the_person_it_was_merged_into(store):
+    """Before, it said "merged into person N" with no way to get there but typing the address."""
+    winner = store.persons.add({"email": "winner@ui.example", "lastName": "Kept"}, origin=ChangeOrigin.CLI)
+    loser = store.persons.add({"email": "loser@ui.example", "lastName": "Gone"}, origin=ChangeOrigin.CLI)
+    store.merges.merge(winner.id, [loser.id], origin=ChangeOrigin.CLI)
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    answer = client.get(f"/ui/persons/{loser.id}")
+    assert answer.status_code == 404 and f"merged into person {winner.id}" in answer.text
+    assert f'<a href="/ui/persons/{winner.id}">Open person {winner.id}</a>' in answer.text
+    assert "Open person" not in client.get("/ui/persons/999999").text
+
+
 def test_a_contacts_company_fields_are_shown_pulled_from_its_account(page, server):
     """A Contact has no company fields of its own: they come from its Account, one way, as
     `tandem fields` says; the page must not call them "not a Salesforce field"."""
