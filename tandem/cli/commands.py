@@ -1,3 +1,3 @@
 """Imports every command module so that each registers itself on the `tandem` app."""
 
-from tandem.cli import actions, check, demo, emulator, lifecycle, people, policy, serve, sync, users  # noqa: F401
+from tandem.cli import actions, check, demo, emulator, lifecycle, pausing, people, policy, serve, sync, users  # noqa: F401

@@ -1,4 +1,5 @@
-"""The sync's pause switch: while it is on, `tandem run` starts no cycle (the web UI's Pause sync).
+"""The sync's pause switch: while it is on, `tandem run` starts no cycle (the web UI's Pause sync,
+`tandem pause` and `tandem resume`).
 
 One row while paused, none otherwise, so every process reading the database sees the same state.
 """
@@ -18,6 +19,7 @@ from tandem.people.validation import check_storable
 
 _ONLY_ROW = 1
 REASON_LENGTH = 500
+BY_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,14 @@ class Pause:
     paused_at: datetime
     paused_by: str
     reason: str
+
+    def said(self) -> str:
+        """Who paused the sync, when and why, as every output says it."""
+        return f"paused by {self.paused_by} at {self.paused_at:%Y-%m-%d %H:%M} UTC: {self.reason}"
+
+    def made_by(self, by: str, at: datetime) -> bool:
+        """Whether this is the pause `pause(by, ..., now=at)` asked for, not another that stood."""
+        return (self.paused_at, self.paused_by) == (at, by.strip())
 
 
 class SyncPause:
@@ -37,12 +47,18 @@ class SyncPause:
             row = connection.execute(sa.select(sync_pause).where(sync_pause.c.id == _ONLY_ROW)).mappings().first()
         return None if row is None else Pause(row["paused_at"], row["paused_by"], row["reason"])
 
-    def pause(self, by: str, reason: str = "", now: datetime | None = None) -> Pause:
-        """Pause the sync; pausing again keeps the first pause (its time, who and why)."""
-        reason = (reason or "").strip() or "paused from the web UI"
+    def pause(self, by: str, reason: str = "", now: datetime | None = None,
+              unsaid: str = "paused from the web UI") -> Pause:
+        """Pause the sync; pausing again keeps the first pause (its time, who and why). An empty
+        `reason` is kept as `unsaid`; one longer than `REASON_LENGTH`, or not storable, is refused."""
+        reason = (reason or "").strip() or unsaid
         if len(reason) > REASON_LENGTH:
             raise InvalidInput("reason", f"longer than {REASON_LENGTH} characters")
         check_storable("reason", reason)
+        by = (by or "").strip()
+        if not by or len(by) > BY_LENGTH:
+            raise InvalidInput("by", f"give 1 to {BY_LENGTH} characters, got {len(by)}")
+        check_storable("by", by)
         values = {"id": _ONLY_ROW, "paused_at": now or datetime.now(UTC), "paused_by": by, "reason": reason}
         with self._db.transaction() as connection:
             try:

@@ -86,7 +86,7 @@ def run_forever(
         try:
             pause = engine.store.sync_pause.current()
             if pause is not None:
-                on_paused(f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
+                on_paused(pause.said())
                 stop.wait(min(interval_seconds, PAUSE_CHECK_SECONDS))
                 continue
             now = engine.clock()

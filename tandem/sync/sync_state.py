@@ -46,7 +46,7 @@ def sync_state(store: PersonStore, now: datetime, interval_seconds: float,
         return SyncState(RUNNING, f"{doing} ({holder})")
     pause = store.sync_pause.current()
     if pause is not None:
-        return SyncState(PAUSED, f"paused by {pause.paused_by} at {pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}")
+        return SyncState(PAUSED, pause.said())
     held = held_back(store, now, policy) if policy is not None else None
     if held is not None:
         return held

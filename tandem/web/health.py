@@ -63,8 +63,7 @@ def readiness(store: PersonStore, interval_seconds: float, now: Callable[[], dat
     if now() - started > timedelta(seconds=rest + interval_seconds * (STALE_INTERVALS - 1)):
         pause = store.sync_pause.current()
         if pause is not None:  # `tandem run` starts no cycle while it stands: not stopped, held back
-            return {"ready": False, "reason": f"the sync is paused: paused by {pause.paused_by} at "
-                                              f"{pause.paused_at:%Y-%m-%d %H:%M} UTC: {pause.reason}",
+            return {"ready": False, "reason": f"the sync is paused: {pause.said()}",
                     "lastCycleStartedAt": started.isoformat()}
         spent = lane_spent(last, now())
         if spent is not None:  # `tandem run` starts no cycle until the lane opens: not stopped, held back

@@ -36,9 +36,8 @@ async def pause(request: Request) -> Response:
         current = ui(request).store.sync_pause.pause(user.username, str(form.get("reason") or ""), now=now)
     except InvalidInput as error:
         return back(request, "/ui/", f"Pause sync refused: {error}")
-    if (current.paused_at, current.paused_by) != (now, user.username):  # another pause stands: it is kept
-        return back(request, "/ui/", f"The sync was already paused by {current.paused_by} at "
-                                     f"{current.paused_at:%Y-%m-%d %H:%M} UTC: {current.reason}; that pause stands")
+    if not current.made_by(user.username, now):  # another pause stands: it is kept
+        return back(request, "/ui/", f"The sync was already {current.said()}; that pause stands")
     return back(request, "/ui/", "Sync paused: `tandem run` starts no cycle until it is resumed")
 
 
