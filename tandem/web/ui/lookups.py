@@ -22,5 +22,10 @@ def person(store: PersonStore, value: int) -> Person:
     return store.persons.get(person_id(value))
 
 
+def merged_into(store: PersonStore, value: int) -> int | None:
+    """The live person an id was merged into (None for an id that names no merged person)."""
+    return store.tombstones.merged_into(value) if 0 < value <= MAX_ID else None
+
+
 def sync_error(store: PersonStore, error_id: int) -> ListedError | None:
     return store.history.error(error_id) if 0 < error_id <= MAX_ID else None

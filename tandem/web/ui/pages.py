@@ -161,7 +161,7 @@ async def person(request: Request, person_id: int) -> Response:
         found = lookups.person(store, person_id)
     except NotFound as error:
         return render(request, "missing.html", status=404, page="Persons", message=str(error),
-                      merged_into=store.tombstones.merged_into(person_id))
+                      merged_into=lookups.merged_into(store, person_id))
     kind = found.link.sfdc_type or "Lead"
     catalog, catalog_problem, instance = await run_in_threadpool(_catalog_and_instance, request)
     pending = {c.field: c for c in store.outbox.find(person_ids=[person_id])}
