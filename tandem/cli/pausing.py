@@ -15,7 +15,7 @@ from tandem.cli import app
 from tandem.cli.output import print_json, reported_errors
 from tandem.config import load_settings
 from tandem.errors import InvalidInput, TandemError
-from tandem.people.sync_pause import Pause
+from tandem.people.sync_pause import BY_LENGTH, Pause
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a line.")]
 UNSAID = "paused from the command line"
@@ -80,7 +80,7 @@ def _default_by() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):  # no login name and no password entry for this uid
         user = "unknown"
-    return f"cli:{user}"[:64]
+    return f"cli:{user}"[:BY_LENGTH]
 
 
 def _as_json(pause: Pause) -> dict[str, Any]:

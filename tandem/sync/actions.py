@@ -37,8 +37,8 @@ from tandem.sync.claims import CLAIM_WAIT_SECONDS
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
-from tandem.sync.values import shown, to_salesforce
-from tandem.sync.plan import ActivityRecord, Tally
+from tandem.sync.values import to_salesforce
+from tandem.sync.plan import ActivityRecord, Tally, not_synced_activity
 from tandem.sync.workspace import Refusal, rejected
 
 ACTION_SOURCE = ChangeOrigin.FLOW_ACTION
@@ -221,10 +221,7 @@ class PersonActions:
             reason = rule.reason if rule is not None else (
                 "no Lead field the sync user can see takes it (hidden by field-level security, "
                 "removed, or not on the object)")
-            records.append(ActivityRecord(person.id, types.SFDC_VALUE_DROPPED, name, {
-                "Field": name, "Salesforce Type": "Lead", "Salesforce Id": lead_id, "Source": ACTION_SOURCE,
-                "Reason": f"not sent to Salesforce: {reason}", "Value": shown(value), "Rule": reason,
-            }))
+            records.append(not_synced_activity(person.id, name, "Lead", lead_id, ACTION_SOURCE, reason, value))
         return records
 
     def _sent_values(self, person: Person, plan: PersonPush) -> dict[str, Any]:

@@ -54,6 +54,15 @@ def blank_ignored_activity(person: Person, object_name: str, sfdc_id: str | None
     })
 
 
+def not_synced_activity(person_id: int, name: str, object_name: str, sfdc_id: str | None, source: Any,
+                        reason: str, value: Any) -> ActivityRecord:
+    """A value that stays in Tandem, not sent to Salesforce, with why (`reason`, its governing rule)."""
+    return ActivityRecord(person_id, types.SFDC_VALUE_DROPPED, name, {
+        "Field": name, "Salesforce Type": object_name, "Salesforce Id": sfdc_id, "Source": source,
+        "Reason": f"not sent to Salesforce: {reason}", "Value": shown(value), "Rule": reason,
+    })
+
+
 @dataclass
 class Tally:
     """Records counted by one recorded step."""

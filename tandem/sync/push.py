@@ -42,11 +42,11 @@ from tandem.salesforce.soql import quoted
 from tandem.sync.catalog import Catalog
 from tandem.sync.fields import FieldRule
 from tandem.sync.merge import Outcome, Winner, decide_field, keeps_salesforce_value
-from tandem.sync.plan import ActivityRecord, PagePlan, Tally, conflict_activity
+from tandem.sync.plan import ActivityRecord, PagePlan, Tally, conflict_activity, not_synced_activity
 from tandem.sync.policy import DecidingRule, SyncPolicy, as_policy
 from tandem.sync.policy_effects import FilterEffects
 from tandem.sync.policy_fields import field_rules
-from tandem.sync.values import from_salesforce, shown, to_salesforce
+from tandem.sync.values import from_salesforce, to_salesforce
 from tandem.sync.watermark import parse_stamp
 from tandem.sync.workspace import Delivery, HeldBatch, Refusal, SyncWorkspace
 
@@ -383,14 +383,9 @@ class Pusher:
         drops = [c.id for p in plans for c, _, _ in p.not_synced]
         if not drops:
             return
-        records = [
-            ActivityRecord(p.person.id, types.SFDC_VALUE_DROPPED, change.field, {
-                "Field": change.field, "Salesforce Type": object_name, "Salesforce Id": p.person.link.sfdc_id,
-                "Source": change.origin, "Reason": f"not sent to Salesforce: {reason}", "Value": shown(change.value),
-                "Rule": reason,
-            })
-            for p in plans for change, _, reason in p.not_synced
-        ]
+        records = [not_synced_activity(p.person.id, change.field, object_name, p.person.link.sfdc_id, change.origin,
+                                       reason, change.value)
+                   for p in plans for change, _, reason in p.not_synced]
         self.workspace.not_sent(drops, records)
 
     def _delivery(self, object_name: str, plan: PersonPush) -> Delivery:
