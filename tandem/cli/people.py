@@ -85,12 +85,29 @@ def init(database_url: DatabaseUrl = None) -> None:
 
 
 @person_app.command("add")
-def add(assignments: Assignments, database_url: DatabaseUrl = None) -> None:
+def add(
+    assignments: Assignments,
+    allow_duplicate: Annotated[bool, typer.Option(
+        "--allow-duplicate", help="Add the person even when another one has the same email.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
     """Add a person: tandem person add email=ann@example.com lastName=Lee"""
     with reported_errors(), _store(database_url) as store:
         fields = _assignments(assignments)
-        person = store.atomically(lambda: store.persons.add(fields, origin=CLI_SOURCE))
+        person = store.atomically(lambda: _added(store, fields, allow_duplicate))
         typer.echo(f"Added person {person.id}")
+
+
+def _added(store: PersonStore, fields: dict[str, str], allow_duplicate: bool) -> Person:
+    """The person added, unless another has the same email (its key stays locked until the new
+    person is in, so two adds of one email at the same time make one person)."""
+    email = (fields.get("email") or "").strip()
+    if email and not allow_duplicate:
+        taken = [pid for ids in store.api.claim("email", [email]).values() for pid in ids]
+        if taken:
+            raise InvalidInput("email", f"person {taken[0]} already has {email}; "
+                                        "--allow-duplicate adds another person with it")
+    return store.persons.add(fields, origin=CLI_SOURCE)
 
 
 @person_app.command("set")

@@ -4,8 +4,11 @@ postgres:// URLs, "did you mean", confirmations, merging a person into itself, c
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 
 from tests.cli.running import tandem
 
@@ -169,3 +172,30 @@ def test_a_database_server_that_cannot_be_reached_is_said_in_one_line(tmp_path):
         assert shown.stderr.startswith(f"Error: cannot open the database postgresql://tandem:***@127.0.0.1:{port}/tandem: ")
         assert "Connection refused. Is the server running on that host" in shown.stderr
         assert "s3cret" not in shown.stderr
+
+
+def test_adding_a_person_whose_email_is_taken_is_refused_unless_asked_for(tmp_path):
+    """Before, a second `person add` of an email made a second person without a word."""
+    assert tandem(tmp_path, "init").returncode == 0
+    assert tandem(tmp_path, "person", "add", "email=ada@example.com", "lastName=Lovelace").returncode == 0
+    again = tandem(tmp_path, "person", "add", "email= ADA@Example.com", "lastName=Byron")
+    assert again.returncode == 1
+    assert again.stderr == ("Error: email: person 1 already has ADA@Example.com; "
+                            "--allow-duplicate adds another person with it\n")
+    assert json.loads(tandem(tmp_path, "person", "show", "1", "--json").stdout)["lastName"] == "Lovelace"
+    assert tandem(tmp_path, "person", "show", "2").returncode == 1  # nothing else was written
+    allowed = tandem(tmp_path, "person", "add", "--allow-duplicate", "email=ada@example.com", "lastName=Byron")
+    assert allowed.returncode == 0 and allowed.stdout == "Added person 2\n"
+
+
+def test_two_adds_of_one_email_at_the_same_time_make_one_person(tmp_path):
+    assert tandem(tmp_path, "init").returncode == 0
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    adding = [subprocess.Popen([sys.executable, "-m", "tandem", "person", "add", "email=same@example.com",
+                                f"lastName=Writer{n}"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for n in range(2)]
+    results = [(p.wait(timeout=60), p.communicate()[1]) for p in adding]
+    assert sorted(code for code, _ in results) == [0, 1], results
+    assert [err for code, err in results if code == 1][0].startswith("Error: email: person 1 already has")
+    with sqlite3.connect(tmp_path / "tandem.db") as db:
+        assert db.execute("SELECT count(*) FROM persons").fetchone() == (1,)

@@ -119,7 +119,7 @@ def test_activity_json_lists_new_lead_and_changes(tandem) -> None:  # type: igno
 
 def test_ambiguous_email_is_an_error_listing_the_ids_and_changes_nothing(tandem, database_url: str) -> None:  # type: ignore[no-untyped-def]
     tandem("person", "add", "email=dup@example.com", "title=A")
-    tandem("person", "add", "email=DUP@example.com", "title=B")
+    tandem("person", "add", "--allow-duplicate", "email=DUP@example.com", "title=B")
     result = tandem("person", "set", "dup@example.com", "title=C")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
