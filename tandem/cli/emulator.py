@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 
@@ -59,27 +59,23 @@ def serve(
     try:
         claim = ServerClaim.take(state_dir)
     except EmulatorUnavailable as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+        _refuse(str(error))
     if claim is None:
         other = running(state_dir)
         where = f" at {other.base_url} (pid {other.pid})" if other else ""
-        typer.echo(f"an emulator already serves {state_dir}{where}; stop it with `tandem emulator stop`", err=True)
-        raise typer.Exit(2)
+        _refuse(f"an emulator already serves {state_dir}{where}; stop it with `tandem emulator stop`")
     try:
         try:
             organisation = load_org(org, state_dir, persist)
         except (ValueError, OSError) as exc:  # OrgDefinitionError is a ValueError
-            typer.echo(f"cannot serve {org}: {exc}", err=True)
-            raise typer.Exit(2) from None
+            _refuse(f"cannot serve {org}: {exc}")
         if seed is not None:
             organisation.fault_settings = organisation.fault_settings.model_copy(update={"seed": seed})
         server = EmulatorServer(organisation, host=host, port=port, state_dir=state_dir, persist=persist)
         try:
             base_url = server.start()
         except OSError as exc:
-            typer.echo(f"cannot listen on {host}:{port}: {exc}", err=True)
-            raise typer.Exit(2) from None
+            _refuse(f"cannot listen on {host}:{port}: {exc}")
         claim.announce(base_url, server.ca_path.resolve())
         typer.echo(f"Salesforce emulator for {organisation.name!r} at {base_url}")
         for line in connection_help(base_url, server.ca_path, org):
@@ -94,6 +90,12 @@ def serve(
         typer.echo("stopped" + (f"; state saved in {state_dir}" if persist else ""))
     finally:
         claim.release()
+
+
+def _refuse(reason: str) -> NoReturn:
+    """The emulator does not start: one line on stderr and exit status 1, as every command fails."""
+    typer.echo(f"Error: {reason}", err=True)
+    raise typer.Exit(1)
 
 
 @emulator_app.command("stop")

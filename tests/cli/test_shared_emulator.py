@@ -49,7 +49,7 @@ def test_concurrent_commands_start_one_emulator_for_a_folder(tmp_path):
     assert running(state_dir) == found[0]
     second = subprocess.run([sys.executable, "-m", "tandem", "emulator", "serve", "--state-dir", str(state_dir),
                              "--port", "0"], env=ENV, capture_output=True, text=True, timeout=60)
-    assert second.returncode == 2 and "already serves" in second.stderr
+    assert second.returncode == 1 and second.stderr.startswith(f"Error: an emulator already serves {state_dir} at ")
     assert stop_running(state_dir) == found[0] and running(state_dir) is None
 
 
@@ -126,5 +126,5 @@ def test_a_file_where_the_state_folder_should_be_is_named_in_one_line(tmp_path):
     assert synced.stderr == (f"Error: cannot use {tmp_path / '.tandem' / 'emulator'} as the emulator's state "
                              "folder: Not a directory\n")
     served = tandem(tmp_path, "emulator", "serve", "--port", "0", "--state-dir", ".tandem")
-    assert served.returncode == 2
-    assert served.stderr == "cannot use .tandem as the emulator's state folder: File exists\n"
+    assert served.returncode == 1
+    assert served.stderr == "Error: cannot use .tandem as the emulator's state folder: File exists\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 
@@ -86,5 +87,16 @@ def test_a_bad_org_file_is_refused_with_its_path(tmp_path):
     bad.write_text('{"format": "tandem-org/1", "name": "Bad", "apiVersion": "62.0", "nonsense": {}}')
     run = subprocess.run([*SERVE, "--org", str(bad), "--port", "0", "--state-dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2
-    assert "cannot serve" in run.stderr and "nonsense" in run.stderr
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"Error: cannot serve {bad}: ") and "nonsense" in run.stderr
+
+
+def test_a_port_in_use_is_refused_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([*SERVE, "--port", str(port), "--state-dir", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ") and run.stderr.count("\n") == 1
