@@ -15,7 +15,8 @@ DEFAULT_LEAD_FIELDS = ("id", "email", "updatedAt", "createdAt", "firstName", "la
 
 def wire_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # not strftime: its `%Y` writes year 1 as `1`
+        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
     if isinstance(value, date):
         return value.isoformat()
     return value

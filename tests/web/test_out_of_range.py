@@ -88,3 +88,15 @@ def test_a_good_token_still_pages(http, api_store) -> None:
                                      "nextPageToken": first["nextPageToken"]}).json()
     assert [r["id"] for r in first["result"] + second["result"]] == [1, 2, 3, 4]
     assert json.dumps(second).count('"611"') == 0
+
+
+def test_datetimes_of_early_years_are_read_back_with_four_digit_years(http, api_store) -> None:
+    """Before, a datetime in year 1 came back as `1-01-01T00:00:00Z`, which no ISO 8601 reader takes."""
+    api_store.fields.ensure_custom("Since__c", "datetime")
+    written = http.post(LEADS, json={"input": [{"email": "b@x.com", "Since__c": "0001-01-01T00:00:00Z"},
+                                               {"email": "c@x.com", "Since__c": "0999-12-31T23:59:59Z"}]}).json()
+    assert [r["status"] for r in written["result"]] == ["created", "created"]
+    answer = http.get(LEADS, params={"filterType": "email", "filterValues": "b@x.com,c@x.com",
+                                     "fields": "email,Since__c"}).json()
+    assert answer["result"] == [{"email": "b@x.com", "Since__c": "0001-01-01T00:00:00Z"},
+                                {"email": "c@x.com", "Since__c": "0999-12-31T23:59:59Z"}]
