@@ -221,6 +221,44 @@ def partitions() -> Response:
     return success([{"id": 1, "name": DEFAULT_PARTITION, "description": "Initial system lead partition"}])
 
 
+class PartitionsRequest(BaseModel):
+    input: list[dict[str, Any]]
+
+
+@router.post("/rest/v1/leads/partitions.json", summary="Update Lead Partition", openapi_extra={
+    "requestBody": {"content": {"application/json": {"schema": body_schema(PartitionsRequest)}}, "required": True}})
+async def update_partitions(request: Request) -> Response:
+    """Each lead "moves" to the one partition there is: `updated` when it exists (nothing changes),
+    skipped when it does not (1004) or another partition is named (1003) (MARKETO-API §5.8)."""
+    records = validated(PartitionsRequest, await json_body(request)).input
+    limit = _limits(request).batch_size
+    if not records:
+        raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'input'")
+    if len(records) > limit:
+        raise ApiFailure(Codes.INVALID_DATA, f"input has {len(records)} records; at most {limit} a call")
+    numbers = [integer("id", _id_text(record.get("id"))) for record in records]
+    found = {p.id for p in await run_in_threadpool(_store(request).persons.get_many, ids("id", numbers))}
+    result: list[dict[str, Any]] = []
+    for record, number in zip(records, numbers, strict=True):
+        name = record.get("partitionName")
+        if name is not None and not isinstance(name, str):
+            result.append({"id": number, "status": "skipped", "reasons": [reason(
+                Codes.INVALID_VALUE, f"Invalid value '{str(name)[:60]}'. Required of type 'string' (partitionName)")]})
+        elif name is None or not name.strip():
+            result.append({"id": number, "status": "skipped", "reasons": [
+                reason(Codes.MISSING_VALUE, "Missing value for the required parameter 'partitionName'")]})
+        elif name.strip().lower() != DEFAULT_PARTITION.lower():
+            result.append({"id": number, "status": "skipped", "reasons": [reason(
+                Codes.INVALID_DATA, f"Invalid data: partitionName '{name.strip()[:60]}': the only lead partition "
+                                    f"is '{DEFAULT_PARTITION}'")]})
+        elif number not in found:
+            result.append({"id": number, "status": "skipped", "reasons": [reason(Codes.LEAD_NOT_FOUND,
+                                                                                  "Lead not found")]})
+        else:
+            result.append({"id": number, "status": "updated"})
+    return success(result)
+
+
 @router.get("/rest/v1/leads/describe2.json", summary="Describe Lead2")
 def describe2(request: Request) -> Response:
     fields = _store(request).fields.all()

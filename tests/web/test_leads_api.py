@@ -237,3 +237,25 @@ def test_the_one_lead_partition_is_listed_and_another_is_refused_not_ignored(api
         assert refused["errors"] == [{"code": "1003", "message": "Invalid data: partitionName 'EMEA': the only lead "
                                                                  "partition is 'Default'"}]
     assert api_store.persons.find_by_email("b@example.com") == []
+
+
+def test_update_lead_partition_keeps_leads_in_the_one_partition(api, api_store, marketo) -> None:
+    """Before, marketorestpython's update_leads_partition got 605 (POST partitions.json was not served)."""
+    [pid] = api_store.persons.add_many([{"email": "a@example.com"}], ChangeOrigin.MARKETING)
+    assert marketo.update_leads_partition([{"id": pid, "partitionName": "Default"}]) == [
+        {"id": pid, "status": "updated"}]
+    answer = api.post("/rest/v1/leads/partitions.json", json={"input": [
+        {"id": pid, "partitionName": "EMEA"}, {"id": 99999999999, "partitionName": "Default"},
+        {"id": str(pid)}, {"id": pid, "partitionName": 5}]}).json()
+    assert answer["success"] is True
+    assert answer["result"] == [
+        {"id": pid, "status": "skipped", "reasons": [{"code": "1003", "message": "Invalid data: partitionName "
+                                                                         "'EMEA': the only lead partition is 'Default'"}]},
+        {"id": 99999999999, "status": "skipped", "reasons": [{"code": "1004", "message": "Lead not found"}]},
+        {"id": pid, "status": "skipped", "reasons": [
+            {"code": "1002", "message": "Missing value for the required parameter 'partitionName'"}]},
+        {"id": pid, "status": "skipped", "reasons": [
+            {"code": "1001", "message": "Invalid value '5'. Required of type 'string' (partitionName)"}]}]
+    for body, code in (({"input": []}, "1002"), ({"input": [{"id": "x", "partitionName": "Default"}]}, "1001"),
+                       ({"input": [{"partitionName": "Default"}]}, "1002")):
+        assert api.post("/rest/v1/leads/partitions.json", json=body).json()["errors"][0]["code"] == code
