@@ -170,16 +170,13 @@ async def _delete(request: Request) -> Response:
     limit = _limits(request).batch_size
     if len(wanted) > limit:
         raise ApiFailure(Codes.INVALID_DATA, f"input has {len(wanted)} records; at most {limit} a call")
-    numbers: list[int | None] = []
-    for value in wanted:
-        found = ids("id", [_id_text(value)])
-        numbers.append(found[0] if found else None)
-    store, existing = _store(request), [n for n in numbers if n is not None]
+    numbers = [integer("id", _id_text(value)) for value in wanted]
+    store, existing = _store(request), ids("id", numbers)  # ids out of range name no one
     deleted = set(await run_in_threadpool(store.atomically, lambda: store.api.delete_persons(existing)))
     result = []
-    named: set[int | None] = set()
+    named: set[int] = set()
     for number in numbers:
-        if number is not None and number in named:
+        if number in named:
             result.append({"id": number, "status": "skipped",
                            "reasons": [reason(Codes.DUPLICATE_IN_INPUT, "Duplicate lead id in input")]})
         elif number in deleted:

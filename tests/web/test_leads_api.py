@@ -199,6 +199,19 @@ def test_an_id_named_twice_in_one_delete_is_deleted_once_and_then_a_duplicate(ap
     assert api_store.persons.get_many([pid]) == []
 
 
+def test_a_delete_of_ids_no_lead_can_have_names_each_id_it_skips(api, api_store) -> None:
+    """Before, ids of 0, below or past the id range came back as `"id": null`."""
+    [pid] = api_store.persons.add_many([{"email": "stays@example.com"}], ChangeOrigin.MARKETING)
+    answer = api.post("/rest/v1/leads/delete.json", json={"input": [{"id": 0}, {"id": 99999999999}, {"id": "-4"}]})
+    not_found = [{"code": "1004", "message": "Lead not found"}]
+    assert answer.json()["result"] == [{"id": 0, "status": "skipped", "reasons": not_found},
+                                       {"id": 99999999999, "status": "skipped", "reasons": not_found},
+                                       {"id": -4, "status": "skipped", "reasons": not_found}]
+    by_query = api.post("/rest/v1/leads/delete.json?id=99999999999").json()
+    assert by_query["result"] == [{"id": 99999999999, "status": "skipped", "reasons": not_found}]
+    assert [p.id for p in api_store.persons.get_many([pid])] == [pid]
+
+
 def test_a_delete_record_without_an_id_is_1002_naming_id_and_deletes_nothing(api, api_store) -> None:
     """Before, `Invalid value 'None'. Required of type 'integer' (id)`."""
     [pid] = api_store.persons.add_many([{"email": "stays@example.com"}], ChangeOrigin.MARKETING)
