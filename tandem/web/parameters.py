@@ -40,7 +40,7 @@ def multi(values: Iterable[str] | str | None) -> list[str]:
 def integer(name: str, text: str | int) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         return text
-    if isinstance(text, str) and re.fullmatch(r"[+-]?\d{1,18}", text.strip()):
+    if isinstance(text, str) and re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):
         return int(text.strip())
     raise ApiFailure(Codes.INVALID_VALUE, f"Invalid value '{str(text)[:60]}'. Required of type 'integer' ({name})")
 

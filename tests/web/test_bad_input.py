@@ -138,6 +138,20 @@ def test_bad_paging_tokens_and_batch_sizes(api) -> None:
     assert _error(api.get("/rest/v1/activities/pagingtoken.json", params={"sinceDatetime": "soon"}))["code"] == "1001"
 
 
+def test_digits_of_other_scripts_are_not_numbers_in_parameters(api, api_store) -> None:
+    """Before, `filterValues=٣` found lead 3 and `batchSize=٣` paged by 3: Python's int() reads
+    Arabic-Indic digits, which no Marketo client means as a number."""
+    api_store.persons.add_many([{"email": f"p{i}@example.com"} for i in range(3)], ChangeOrigin.MARKETING)
+    for params, name in (({"filterType": "id", "filterValues": "\u0663"}, "filterValues"),
+                         ({"filterType": "id", "filterValues": "1", "batchSize": "\u0663"}, "batchSize")):
+        assert _error(api.get(LEADS, params=params)) == {
+            "code": "1001", "message": f"Invalid value '\u0663'. Required of type 'integer' ({name})"}
+    activities = api.get("/rest/v1/activities.json", params={
+        "activityTypeIds": "\u0661\u0662", "nextPageToken": "GIYDEMBNGAYS2MBRKQYDAORQGA5DAMBOGAYDAKZQGAYDALBQ"})
+    assert _error(activities) == {"code": "1001", "message": "Invalid value '\u0661\u0662'. Required of type "
+                                                             "'integer' (activityTypeIds)"}
+
+
 def test_unknown_path_and_wrong_verb_are_envelopes(api) -> None:
     assert _error(api.get("/rest/v1/opportunities.json")) == {"code": "610", "message": "Requested resource not found"}
     assert _error(api.put(LEADS, json={}))["code"] == "605"
