@@ -114,6 +114,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.router.redirect_slashes = False  # a redirect has no envelope to read; a path off by a slash is 610
     app.state.store = store
     app.state.policy = policy
     """The sync policy in force (`tandem.sync.policy.SyncPolicy`): the status shows its budget's lanes."""

@@ -157,6 +157,17 @@ def test_unknown_path_and_wrong_verb_are_envelopes(api) -> None:
     assert _error(api.put(LEADS, json={}))["code"] == "605"
 
 
+def test_a_path_with_a_trailing_slash_is_610_not_an_empty_redirect(api, api_store) -> None:
+    """Before, a 307 redirect with an empty body, which marketorestpython cannot decode, counted
+    against the client's calls."""
+    for method, path in (("GET", "/rest/v1/leads/describe.json/"), ("POST", LEADS + "/"),
+                         ("GET", "/rest/v1/lead/1.json/")):
+        answer = api.request(method, path, json={"input": [{"email": "a@example.com"}]}, follow_redirects=False)
+        assert answer.status_code == 200 and _error(answer) == {"code": "610",
+                                                                 "message": "Requested resource not found"}
+    _nothing_written(api_store)
+
+
 def test_an_unexpected_failure_is_611_without_a_trace(api, api_store, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire at /var/lib/secret/path")
