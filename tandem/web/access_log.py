@@ -1,7 +1,9 @@
 """One access-log line per request on `tandem.web.access`, and its latency in the metrics.
 
 The line holds the method, the path without its query string (Marketo clients send their secret
-in the token request's query), the status, the duration and the client's address.
+in the token request's query), the status, the duration and the client's address. A character of
+the path that does not print (a `%0a` decodes to a newline) is written escaped, so that a caller
+cannot forge log lines.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tandem.web.metrics import Metrics
 
 access_log = logging.getLogger("tandem.web.access")
+
+
+def printable(path: str) -> str:
+    """`path` with each character that does not print escaped as Python writes it (`\\n`, `\\x1b`)."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
 
 
 class AccessLogMiddleware:
@@ -42,7 +51,8 @@ class AccessLogMiddleware:
             self.metrics.requests.labels(route, str(status)).observe(seconds)
             client = scope.get("client")
             address = client[0] if client else None
-            access_log.info("%s %s %d %.1f ms %s", scope.get("method"), scope.get("path"), status, seconds * 1000,
-                            address or "-", extra={"method": scope.get("method"), "path": scope.get("path"),
+            path = printable(scope.get("path", ""))
+            access_log.info("%s %s %d %.1f ms %s", scope.get("method"), path, status, seconds * 1000,
+                            address or "-", extra={"method": scope.get("method"), "path": path,
                                                    "status": status, "durationMs": round(seconds * 1000, 1),
                                                    "client": address})

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem.people.database import is_outage, outage_reason
+from tandem.web.access_log import printable
 from tandem.web.envelope import Codes, failure
 
 log = logging.getLogger("tandem.web")
@@ -49,9 +50,9 @@ class LastResortMiddleware:
             outage = is_outage(error)
             if outage:
                 log.warning("the database is unavailable (%s) serving %s %s", outage_reason(error),
-                            scope.get("method"), scope.get("path"))
+                            scope.get("method"), printable(scope.get("path", "")))
             else:
-                log.exception("unexpected error serving %s %s", scope.get("method"), scope.get("path"))
+                log.exception("unexpected error serving %s %s", scope.get("method"), printable(scope.get("path", "")))
             if started:
                 raise
             await (self.unavailable if outage else self.answer)()(scope, receive, send)

@@ -226,6 +226,18 @@ def test_ready_names_the_spent_api_budget_when_no_cycle_runs_for_it(make_app, ap
                                         "(31 of 31 calls today); it opens again at 2026-12-02 00:00 UTC")
 
 
+def test_a_path_cannot_forge_access_log_lines(make_app, caplog):
+    """Before, `%0a` in a path wrote a newline into the plain log line: a caller could add a line
+    of its own making, such as a refused token request naming another client."""
+    caplog.set_level(logging.INFO, logger="tandem.web.access")
+    forged = "WARNING tandem.web.auth: token request refused (wrong secret): client id 'x' from 10.0.0.1"
+    with TestClient(make_app()) as client:
+        client.get("/rest/v1/leads%0a" + forged.replace(" ", "%20") + "%1b[31m.json")
+    [line] = [r for r in caplog.records if r.name == "tandem.web.access"]
+    assert "\n" not in line.getMessage() and "\x1b" not in line.getMessage()
+    assert line.path == "/rest/v1/leads\\n" + forged + "\\x1b[31m.json"
+
+
 def test_the_plain_access_line_names_the_client_address(make_app, caplog):
     """Before, only the JSON log had the address: a plain line said `GET /health 200 1.2 ms`."""
     caplog.set_level(logging.INFO, logger="tandem.web.access")
