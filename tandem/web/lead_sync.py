@@ -180,6 +180,7 @@ def sync_pushed_leads(store: PersonStore, request: PushLeadsRequest, batch_limit
     program = (request.programName or "").strip()
     if not program:
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'programName'")
+    check_storable("programName", program)
     upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=request.lookupField,
                               partitionName=request.partitionName, input=request.input)
     attributes = {"Source": request.source or "Web service API", "Reason": request.reason or "Web service API"}

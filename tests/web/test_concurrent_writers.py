@@ -255,3 +255,17 @@ def test_a_nul_in_a_filter_value_matches_nothing(api_on: TestClient, writers_sto
     read = api_on.get(LEADS, params={"filterType": "email", "filterValues": "x\x00@example.com,good@example.com"})
     assert read.json()["success"] is True, read.json()
     assert [r["email"] for r in read.json()["result"]] == ["good@example.com"]
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_CHARACTERS))
+def test_a_bad_character_in_the_program_name_of_a_push_is_refused_naming_it(
+    api_on: TestClient, writers_store: PersonStore, bad: str
+) -> None:
+    """Before: 611 System error (the program name is the Push Lead activity's primary value)."""
+    value, reason = BAD_CHARACTERS[bad]
+    body = json.dumps({"programName": value, "input": [{"email": "pushed@example.com"}]})
+    answer = api_on.post("/rest/v1/leads/push.json", content=body.encode("ascii"),
+                         headers={"Content-Type": "application/json"}).json()
+    assert answer["errors"] == [
+        {"code": "1003", "message": f"Invalid value for field 'programName': {reason}, which cannot be stored"}]
+    assert writers_store.persons.count() == 0
