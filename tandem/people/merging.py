@@ -1,12 +1,13 @@
 """Merging persons with the native rules, in one transaction.
 
 Merge rules (REFERENCE, "Deletes, merges, conversions"): the winner's value wins a conflict, a
-loser's value fills a field that is empty on the winner, lead scores are summed and the activity
-logs are combined (activity rows keep their ids and move to the winner); a field the winner
-cleared and has not pushed yet is its value, not an empty one to fill. A loser's pending change
-lands on the winner unless the winner has its own pending change for that field, or the field is
-one only the winner's record gives; then the loser's value is written to the winner's log as a
-conflict, never dropped silently. Each loser leaves a tombstone saying where its id went.
+loser's value fills a field that is empty on the winner, lead scores are summed (a sum past the
+integer range is held at its end) and the activity logs are combined (activity rows keep their ids
+and move to the winner); a field the winner cleared and has not pushed yet is its value, not an
+empty one to fill. A loser's pending change lands on the winner unless the winner has its own
+pending change for that field, or the field is one only the winner's record gives; then the
+loser's value is written to the winner's log as a conflict, never dropped silently. Each loser
+leaves a tombstone saying where its id went.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tandem.people.origin import ChangeOrigin
 from tandem.people.outbox import Outbox
 from tandem.people.persons import Persons
 from tandem.people.tombstones import MERGED, Tombstones
-from tandem.people.validation import to_json_value
+from tandem.people.validation import INTEGER_LIMIT, to_json_value
 
 SUMMED_FIELDS = ("leadScore",)
 
@@ -120,8 +121,9 @@ def merged_values(
         if name not in winner.fields:
             continue
         scores = [p.fields.get(name) for p in (winner, *losers) if p.fields.get(name) is not None]
-        if scores and sum(scores) != winner.fields.get(name):
-            changes[name] = sum(scores)
+        total = max(-INTEGER_LIMIT, min(INTEGER_LIMIT, sum(scores)))
+        if scores and total != winner.fields.get(name):
+            changes[name] = total
     return {k: v for k, v in changes.items() if v != winner.fields.get(k)}, conflicts
 
 

@@ -25,7 +25,8 @@ _WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$")
 _DECIMAL_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 """Numbers as text: ASCII digits only (Python's int() and float() also read other scripts' digits
 and `1_000`, which no API or CSV means)."""
-_INTEGER_LIMIT = 2**31 - 1
+INTEGER_LIMIT = 2**31 - 1
+"""The largest magnitude an integer field holds (the databases' `integer`)."""
 _TRUE = frozenset({"true", "yes", "1", "y", "on"})
 _FALSE = frozenset({"false", "no", "0", "n", "off"})
 E = TypeVar("E", bound=Enum)
@@ -132,12 +133,12 @@ def _integer(field: PersonField, raw: Any) -> int:
         raw = int(raw)
     if isinstance(raw, str) and _WHOLE_NUMBER.match(raw.strip()):
         if len(raw.strip().lstrip("+-")) > 19:
-            raise InvalidInput(field.name, f"{_shown(raw)} is out of range (at most {_INTEGER_LIMIT} either way)")
+            raise InvalidInput(field.name, f"{_shown(raw)} is out of range (at most {INTEGER_LIMIT} either way)")
         raw = int(raw.strip())
     if not isinstance(raw, int):
         raise InvalidInput(field.name, f"expected a whole number, got {_shown(raw)}")
-    if abs(raw) > _INTEGER_LIMIT:
-        raise InvalidInput(field.name, f"{raw} is out of range (at most {_INTEGER_LIMIT} either way)")
+    if abs(raw) > INTEGER_LIMIT:
+        raise InvalidInput(field.name, f"{raw} is out of range (at most {INTEGER_LIMIT} either way)")
     return raw
 
 

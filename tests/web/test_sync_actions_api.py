@@ -165,6 +165,25 @@ def test_leads_never_in_salesforce_merge_with_no_salesforce_connection(api, api_
     assert api_store.persons.get_many([loser, other]) == []
 
 
+def test_summed_lead_scores_past_the_integer_range_are_held_at_its_end(writers_store) -> None:
+    """Before, the sum was written as it came: 611 System error on PostgreSQL, and on SQLite a
+    score of 2147483652 in a field that holds at most 2147483647."""
+    from tandem.web.app import create_app
+    from tests.web.conftest import CREDENTIALS, ROOMY
+
+    with TestClient(create_app(writers_store, CREDENTIALS, limits=ROOMY), raise_server_exceptions=False) as api:
+        api.headers.update(bearer(api))
+        [high, plus, low, minus] = [r["id"] for r in api.post("/rest/v1/leads.json", json={"input": [
+            {"email": "high@example.com", "leadScore": 2147483647}, {"email": "plus@example.com", "leadScore": 5},
+            {"email": "low@example.com", "leadScore": -2147483647}, {"email": "minus@example.com", "leadScore": -5},
+        ]}).json()["result"]]
+        for winner, loser in ((high, plus), (low, minus)):
+            merged = api.post(f"/rest/v1/leads/{winner}/merge.json", params={"leadId": str(loser)}).json()
+            assert merged["success"] is True, merged
+    assert writers_store.persons.get(high).fields["leadScore"] == 2147483647
+    assert writers_store.persons.get(low).fields["leadScore"] == -2147483647
+
+
 def test_leads_synced_to_two_records_merge_only_with_merge_in_crm(sf_api, api_store, sf) -> None:
     found = sf_api.get("/rest/v1/leads.json", params={
         "filterType": "email", "filterValues": "wile@acme.example,peter@initech.example"}).json()["result"]
