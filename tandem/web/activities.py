@@ -13,7 +13,7 @@ from tandem.people.store import PersonStore
 from tandem.web.envelope import ApiFailure, Codes, success
 from tandem.web.openapi_docs import REST_RESPONSES
 from tandem.web.paging import ActivityCursor, activity_token, read_activity_token
-from tandem.web.parameters import batch_size, ids, integer, multi, since_datetime
+from tandem.web.parameters import MAX_ID, batch_size, ids, integer, multi, since_datetime
 from tandem.web.records import activity_record, lead_change_record
 
 router = APIRouter(tags=["activities"], responses=REST_RESPONSES)
@@ -92,7 +92,8 @@ def get_activities(
         raise ApiFailure(Codes.INVALID_DATA,
                          f"assetIds needs exactly one id in activityTypeIds; got {len(set(type_ids))}")
     size = batch_size(batchSize, request.app.state.limits.batch_size)
-    found, token, more = _page(request, cursor, size, type_ids, _id_list("leadIds", leadIds, MAX_LEAD_IDS), asset_ids)
+    kept = [t for t in type_ids if -MAX_ID <= t <= MAX_ID] or [0]  # no activity type lies outside the id range
+    found, token, more = _page(request, cursor, size, kept, _id_list("leadIds", leadIds, MAX_LEAD_IDS), asset_ids)
     return success([activity_record(a) for a in found], next_page_token=token, more_result=more)
 
 

@@ -100,3 +100,21 @@ def test_datetimes_of_early_years_are_read_back_with_four_digit_years(http, api_
                                      "fields": "email,Since__c"}).json()
     assert answer["result"] == [{"email": "b@x.com", "Since__c": "0001-01-01T00:00:00Z"},
                                 {"email": "c@x.com", "Since__c": "0999-12-31T23:59:59Z"}]
+
+
+@pytest.mark.parametrize("type_ids", ["999999999999999999", "-999999999999999999,12", "2147483648"])
+def test_activity_type_ids_past_the_id_range_match_nothing(writers_store, type_ids) -> None:
+    """Before, 611 System error on PostgreSQL, whose activity type ids are `integer`s."""
+    from fastapi.testclient import TestClient
+
+    from tandem.web.app import create_app
+    from tests.web.conftest import CREDENTIALS, ROOMY
+
+    writers_store.persons.add_many([{"email": "a@x.com"}], ChangeOrigin.MARKETING)
+    with TestClient(create_app(writers_store, CREDENTIALS, limits=ROOMY), raise_server_exceptions=False) as api:
+        api.headers.update(bearer(api))
+        token = api.get("/rest/v1/activities/pagingtoken.json", params={"sinceDatetime": "2020-01-01"}).json()
+        answer = api.get("/rest/v1/activities.json", params={"activityTypeIds": type_ids,
+                                                              "nextPageToken": token["nextPageToken"]}).json()
+    assert answer["success"] is True, answer
+    assert [a["activityTypeId"] for a in answer["result"]] == ([12] if type_ids.endswith(",12") else [])
