@@ -174,6 +174,10 @@ def _key_of(store: PersonStore, lookup: str, raw: Any) -> Any:
     return store.api.lookup_key(lookup, salesforce_id(lookup, raw))
 
 
+MAX_PROGRAM_NAME = 255
+"""What the Push Lead activity's primary value (the program's name) holds."""
+
+
 def sync_pushed_leads(store: PersonStore, request: PushLeadsRequest, batch_limit: int) -> list[dict[str, Any]]:
     """Push Lead: an upsert whose every created or updated person gets a Push Lead to Marketo
     activity naming the program, the source and the reason, written with it (MARKETO-API §5.5)."""
@@ -181,11 +185,13 @@ def sync_pushed_leads(store: PersonStore, request: PushLeadsRequest, batch_limit
     if not program:
         raise ApiFailure(Codes.MISSING_VALUE, "Missing value for the required parameter 'programName'")
     check_storable("programName", program)
+    if len(program) > MAX_PROGRAM_NAME:
+        raise InvalidInput("programName", f"longer than {MAX_PROGRAM_NAME} characters ({len(program)})")
     upsert = SyncLeadsRequest(action=SyncAction.CREATE_OR_UPDATE, lookupField=request.lookupField,
                               partitionName=request.partitionName, input=request.input)
     attributes = {"Source": request.source or "Web service API", "Reason": request.reason or "Web service API"}
     return sync_leads(store, upsert, batch_limit, logged=lambda ids: store.activities.log_many(
-        [(pid, types.PUSH_LEAD, program[:255], attributes) for pid in ids], existing=ids))
+        [(pid, types.PUSH_LEAD, program, attributes) for pid in ids], existing=ids))
 
 
 def sync_leads(store: PersonStore, request: SyncLeadsRequest, batch_limit: int, source: ChangeOrigin = API_SOURCE,

@@ -175,6 +175,18 @@ def test_push_names_its_program_and_writes_nothing_without_one(api, api_store) -
     assert {"id": 145, "name": "Push Lead to Marketo"}.items() <= next(t for t in types_listed if t["id"] == 145).items()
 
 
+def test_a_program_name_longer_than_its_activity_holds_is_refused_not_cut(api, api_store) -> None:
+    """Before, the push's activity named the program by its first 255 characters, as if that were it."""
+    answer = api.post("/rest/v1/leads/push.json", json={"programName": "P" * 256,
+                                                        "input": [{"email": "p@example.com"}]}).json()
+    assert answer["errors"] == [{"code": "1003", "message": "Invalid value for field 'programName': longer than 255 "
+                                                            "characters (256)"}]
+    assert api_store.persons.count() == 0
+    taken = api.post("/rest/v1/leads/push.json", json={"programName": "P" * 255, "input": [{"email": "p@example.com"}]})
+    [pushed] = api_store.activities.find(taken.json()["result"][0]["id"], type_ids=[types.PUSH_LEAD.id])
+    assert pushed.primary_attribute_value == "P" * 255
+
+
 def test_delete_by_post_removes_the_person_keeping_a_tombstone(api, api_store) -> None:
     ids = api_store.persons.add_many([{"email": "gone@example.com"}, {"email": "kept@example.com"}], ChangeOrigin.MARKETING)
     answer = api.post("/rest/v1/leads/delete.json", json={"input": [{"id": ids[0]}]}).json()
