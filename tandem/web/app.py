@@ -114,7 +114,6 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.router.redirect_slashes = False  # a redirect has no envelope to read; a path off by a slash is 610
     app.state.store = store
     app.state.policy = policy
     """The sync policy in force (`tandem.sync.policy.SyncPolicy`): the status shows its budget's lanes."""
@@ -135,6 +134,9 @@ def create_app(
     app.mount("/ui", pages)
     for module in (leads, activities, sync_actions):
         app.include_router(module.router, dependencies=[Depends(require_token)])
+    for api in ("/rest", "/identity"):  # an API path off by a slash is 610: a redirect has no envelope to read
+        app.add_api_route(api + "/{path:path}/", _off_by_a_slash, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                          include_in_schema=False)
 
     @app.exception_handler(ApiFailure)
     async def _api_failure(_: Request, error: ApiFailure) -> Response:
@@ -160,6 +162,10 @@ def create_app(
     app.add_middleware(LastResortMiddleware, answer=system_error, unavailable=database_unavailable)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _off_by_a_slash() -> Response:
+    raise StarletteHTTPException(404)
 
 
 def _to_ui() -> Response:

@@ -39,11 +39,13 @@ def test_ready_before_any_cycle_then_not_after_a_failed_one(make_app, api_store,
         refused = emulator_client(base_url, ca_path, user=UserLogin("sync@sample.example", "not-it"))
         assert SyncEngine(refused, api_store).run_cycle().failure is not None
         failed = client.get("/ready")
+        slashed = client.get("/ready/")  # a probe's path off by a slash reaches the readiness, never a 200
     assert failed.status_code == 503
     assert failed.json()["ready"] is False
     assert failed.json()["reason"].startswith("the last sync cycle failed: ")
     assert "authentication failure" in failed.json()["reason"]
     assert "not-it" not in failed.text
+    assert (slashed.status_code, slashed.json()["ready"]) == (503, False)
 
 
 def test_ready_until_three_intervals_pass_without_a_cycle(make_app, api_store, base_url, ca_path, reset_emulator):
