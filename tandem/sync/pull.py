@@ -416,11 +416,15 @@ class Puller:
             person = persons.get(record.id)
             if person is None and record.id in left:
                 plan.updates_counted.skipped += 1
+            elif person is None and (converted := self._converted_by_tandem(record, persons)) is not None:
+                self._plan_lead_only(converted, record, state.get(converted.id, FieldState()), pull_only, plan)
+                plan.conversions_counted.skipped += 1
             elif person is None:
                 self._plan_new(record, plan)
             elif record.is_deleted:
                 self.fates.deleted(person, record, persons, plan)
             elif object_name == "Lead" and record.is_converted:
+                self._plan_lead_only(person, record, state.get(person.id, FieldState()), pull_only, plan)
                 self.fates.converted(person, record, persons, plan, self.catalog.account_fields())
             else:
                 if person.link.sfdc_is_deleted and person.link.sfdc_id == record.id:
@@ -478,11 +482,42 @@ class Puller:
 
     def _plan_merge(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],
                     plan: PagePlan) -> None:
-        object_name = record.object_name
         plan.activities.extend(_dropped(record, person.id))
+        changed = self._plan_fields(person, record, record.values, state, pull_only, plan)
+        link = link_for(record, person.link)
+        if link != person.link:
+            plan.links[person.id] = link
+            changed = True
+        if changed:
+            plan.updates_counted.updated += 1
+        else:
+            plan.updates_counted.skipped += 1
+
+    @staticmethod
+    def _converted_by_tandem(record: PulledRecord, persons: dict[str, Person]) -> Person | None:
+        """The person a Convert Person took from this converted Lead to its Contact already."""
+        if record.object_name != "Lead" or not record.is_converted or record.converted_contact_id is None:
+            return None
+        person = persons.get(record.converted_contact_id)
+        return person if person is not None and person.link.sfdc_lead_id == record.id else None
+
+    def _plan_lead_only(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],
+                        plan: PagePlan) -> None:
+        """A converted Lead's last values of the fields its Contact does not have (rating, status): a
+        change made in Salesforce before the conversion reaches the person, which nothing else brings.
+        The fields the Contact has come with the Contact."""
+        contact = {r.person_field for r in self.catalog.syncing("Contact")} | self.catalog.account_fields()
+        values = {name: value for name, value in record.values.items() if name not in contact}
+        if values:
+            self._plan_fields(person, record, values, state, pull_only, plan)
+
+    def _plan_fields(self, person: Person, record: PulledRecord, values: Mapping[str, Any], state: FieldState,
+                     pull_only: frozenset[str], plan: PagePlan) -> bool:
+        """Plans the record's `values` onto the person by the field rules; whether the person changes."""
+        object_name = record.object_name
         rules = self.rules(object_name)
         changed = False
-        for name, value in record.values.items():
+        for name, value in values.items():
             change = state.pending.get(name)
             base = state.bases.get(name)  # no stored base: the value both sides agreed on was empty
             deciding = rules.get(name) or self.policy.rule_for(object_name, name)
@@ -509,14 +544,7 @@ class Puller:
             elif decision.outcome is Outcome.BLANK_IGNORED:
                 plan.activities.append(blank_ignored_activity(person, object_name, record.id, name, decision,
                                                               deciding.source))
-        link = link_for(record, person.link)
-        if link != person.link:
-            plan.links[person.id] = link
-            changed = True
-        if changed:
-            plan.updates_counted.updated += 1
-        else:
-            plan.updates_counted.skipped += 1
+        return changed
 
     # -- Accounts ------------------------------------------------------------------------------
 

@@ -257,6 +257,30 @@ def test_changes_waiting_on_a_lead_and_a_contact_reach_the_contact_it_was_conver
     assert activities_of(store, peter.id, types.SFDC_SYNC_CONFLICT) == []
 
 
+def test_a_lead_only_change_made_in_salesforce_just_before_a_conversion_reaches_the_person(synced, store, sf):
+    """Before, a rating or status set on a Lead converted before the next pull was never read: the
+    converted Lead's row only moved the person to its Contact, which has no such field."""
+    lisa = person(store, "lisa@springfield.example")
+    sf.Lead.update(lisa.link.sfdc_id, {"Rating": "Hot", "Title": "Student"}, headers=AS_IN_THE_UI)
+    outcome = convert(synced, lisa.link.sfdc_id)
+    assert synced.run_cycle().succeeded
+    followed = store.persons.get(lisa.id)
+    assert followed.link.sfdc_id == outcome.contact_id
+    assert (followed.fields["rating"], followed.fields["title"]) == ("Hot", "Student")
+    assert followed.fields["leadStatus"] == "Closed - Converted"
+    assert store.outbox.find(person_ids=[lisa.id]) == []
+    assert activities_of(store, lisa.id, types.SFDC_SYNC_CONFLICT) == []
+    assert synced.run_cycle().succeeded and store.persons.get(lisa.id).fields["rating"] == "Hot"
+
+
+def test_a_lead_only_change_made_in_salesforce_before_convert_person_reaches_the_person(synced, store, sf):
+    lisa = person(store, "lisa@springfield.example")
+    sf.Lead.update(lisa.link.sfdc_id, {"Rating": "Cold"}, headers=AS_IN_THE_UI)
+    PersonActions(synced).convert_person(lisa.id, create_opportunity=False)
+    assert synced.run_cycle().succeeded
+    assert store.persons.get(lisa.id).fields["rating"] == "Cold"
+
+
 def test_a_change_waiting_on_a_lead_converted_to_a_new_contact_reaches_it(synced, store, sf):
     lisa = person(store, "lisa@springfield.example")
     sf.Lead.update(lisa.link.sfdc_id, {"Title": "Student"}, headers=AS_IN_THE_UI)
