@@ -117,15 +117,41 @@ class PersonActions:
     def _restored(self, person: Person) -> Person:
         """The person as it is once its record, flagged deleted by a pull, is found back from the recycle
         bin (an undelete no pull has seen yet): linked to it again, as the next pull would, rather than
-        given a new Lead while the restored record comes back as a second person. One query, and only
-        for a person whose record Salesforce deleted."""
+        given a new Lead while the restored record comes back as a second person. A record merged into
+        another is followed to its master, as the next pull would (`_followed_merge`). One query, and
+        only for a person whose record Salesforce deleted."""
         link = person.link
-        if not list(self.client.query(f"SELECT Id FROM {link.sfdc_type} WHERE Id = {quoted(link.sfdc_id)}")):
-            return person  # still deleted (or merged away): Sync Person to SFDC makes a new Lead
+        rows = list(self.client.query(f"SELECT Id, IsDeleted, MasterRecordId FROM {link.sfdc_type} "
+                                      f"WHERE Id = {quoted(link.sfdc_id)}", include_deleted=True))
+        if rows and rows[0].get("IsDeleted") and rows[0].get("MasterRecordId"):
+            return self._followed_merge(person, to_18(rows[0]["MasterRecordId"]))
+        if not rows or rows[0].get("IsDeleted"):
+            return person  # still deleted: Sync Person to SFDC makes a new Lead
         self.workspace.relinked(person.id, replace(link, sfdc_is_deleted=False), ActivityRecord(
             person.id, types.SFDC_RECORD_UNDELETED, link.sfdc_id, {
                 "Salesforce Type": link.sfdc_type, "Source": ACTION_SOURCE, "Reason": "restored from the recycle bin",
             }), reason="Sync Person to SFDC")
+        return self.workspace.person(person.id)
+
+    def _followed_merge(self, person: Person, master_id: str) -> Person:
+        """The person once its record was merged in Salesforce into `master_id`, as the next pull
+        leaves it: merged into the master's person (whose values win, by the native rules), or linked
+        to the master when no person has it; rather than given a new Lead that undoes the merge."""
+        object_name = person.link.sfdc_type or "Lead"
+        others = [pid for pid in self.store.api.person_ids_by("sfdcId", [master_id]).get(master_id, [])
+                  if pid != person.id]
+        if others:
+            own = self.engine.ensure_catalog().account_fields() if object_name == "Contact" else frozenset()
+            with self.claimed(others[:1]):
+                self.store.merges.merge(others[0], [person.id], origin=ChangeOrigin.SALESFORCE, own=own,
+                                        reason="merged in Salesforce; followed by Sync Person to SFDC")
+            return self.workspace.person(others[0])
+        link = replace(person.link, sfdc_id=master_id, sfdc_is_deleted=False,
+                       sfdc_lead_id=master_id if object_name == "Lead" else person.link.sfdc_lead_id,
+                       sfdc_contact_id=master_id if object_name == "Contact" else person.link.sfdc_contact_id)
+        self.workspace.delivered(person.id, {}, (), ActivityRecord(person.id, types.SFDC_MERGE_LEADS, master_id, {
+            "Merged Lead IDs": "", "Master SFDC Id": master_id, "Merged SFDC Ids": person.link.sfdc_id,
+        }), link=link, reason="merged in Salesforce; followed by Sync Person to SFDC")
         return self.workspace.person(person.id)
 
     def _push_now(self, person: Person) -> SyncPersonResult:
@@ -149,6 +175,11 @@ class PersonActions:
                     self._follow(person, person.link.sfdc_id, contact_id, account_id, opportunity_id,
                                  reason="Sync Person to SFDC")
                     return self._push_now(self.workspace.person(person.id))
+            if error is not None and error.code == "ENTITY_IS_DELETED":
+                # deleted since the last pull: a record merged into another is followed to its master
+                followed = self._restored(self.workspace.person(person.id))
+                if followed.link.sfdc_id != person.link.sfdc_id and not followed.link.sfdc_is_deleted:
+                    return self._push_now(followed)
             raise rejected(error, error.message if error else "Salesforce refused the record")
         return SyncPersonResult(person.id, object_name, person.link.sfdc_id, False,
                                 sorted(c.field for c in sent.sent) if result is not None else [])

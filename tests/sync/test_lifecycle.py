@@ -181,6 +181,42 @@ def test_merge_into_a_master_without_a_person_relinks_the_loser(synced, store, s
     assert [p.id for p in store.persons.find_by_email("late@merge.example")] == [early.id]  # no second person
 
 
+def test_sync_person_of_a_lead_merged_away_before_the_pull_follows_the_merge(synced, store, sf):
+    """Before, Sync Person to SFDC was refused with ENTITY_IS_DELETED and flagged the person deleted, so
+    the next Sync Person made a new Lead for it: the merge the rep made was undone by a duplicate."""
+    master, loser = new_lead(sf, "Kept"), new_lead(sf, "Gone")
+    assert synced.run_cycle().succeeded
+    kept, gone = person(store, "kept@merge.example"), person(store, "gone@merge.example")
+    synced.client.merge_records("Lead", master, [loser])
+    store.persons.update(gone.id, {"title": "Folded In"}, origin=ChangeOrigin.CLI)
+    actions = PersonActions(synced)
+    result = actions.sync_person(gone.id)
+    assert (result.person_id, result.sfdc_id, result.created) == (kept.id, master, False)
+    with pytest.raises(NotFound, match=f"merged into person {kept.id}"):
+        store.persons.get(gone.id)
+    assert sf.Lead.get(master)["Title"] == "Folded In"
+    assert synced.run_cycle().succeeded
+    assert [r["Id"] for r in sf.query_all("SELECT Id FROM Lead WHERE Email LIKE '%@merge.example'")["records"]] \
+        == [master]
+    assert store.persons.get(kept.id).fields["title"] == "Folded In"
+    assert store.persons.find_by_email("gone@merge.example") == []
+
+
+def test_sync_person_of_a_lead_merged_into_one_without_a_person_takes_the_master(synced, store, sf):
+    loser = new_lead(sf, "Early")
+    assert synced.run_cycle().succeeded
+    early = person(store, "early@merge.example")
+    master = new_lead(sf, "Late")
+    synced.client.merge_records("Lead", master, [loser])
+    store.persons.update(early.id, {"city": "Lima"}, origin=ChangeOrigin.CLI)
+    result = PersonActions(synced).sync_person(early.id)
+    assert (result.person_id, result.sfdc_id, result.created) == (early.id, master, False)
+    assert sf.Lead.get(master)["City"] == "Lima"
+    assert synced.run_cycle().succeeded
+    assert store.persons.get(early.id).link.sfdc_id == master
+    assert [p.id for p in store.persons.find_by_email("late@merge.example")] == [early.id]
+
+
 # -- conversions ----------------------------------------------------------------------------------
 
 
