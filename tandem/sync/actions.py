@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tandem.errors import InvalidInput, InvalidSalesforceId, NotFound
@@ -39,6 +39,7 @@ from tandem.sync.fields import LINK_FIELD
 from tandem.sync.push import PersonPush, plan_person
 from tandem.sync.values import to_salesforce
 from tandem.sync.plan import ActivityRecord, Tally, not_synced_activity
+from tandem.sync.watermark import parse_stamp
 from tandem.sync.workspace import Refusal, rejected
 
 ACTION_SOURCE = ChangeOrigin.FLOW_ACTION
@@ -167,11 +168,17 @@ class PersonActions:
                 # Salesforce): follow the Lead to its Contact and send the changes there, as the next
                 # pull would; the refusal stays in the log, its error resolved once they land
                 try:
-                    conversion = _earlier_conversion(self._lead_row(person.link.sfdc_id))
+                    lead = self._lead_row(person.link.sfdc_id)
                 except NotFound:  # gone from Salesforce meanwhile: the refusal stands
-                    conversion = None
+                    lead = {}
+                conversion = _earlier_conversion(lead)
                 if conversion is not None:
                     contact_id, account_id, opportunity_id, _ = conversion
+                    older = self._contact_person_before(to_18(contact_id), parse_stamp(lead["SystemModstamp"]),
+                                                        person.id)
+                    if older is not None:  # into an existing Contact: its person wins, as on pull
+                        return self._push_now(self._merged_into_contact(
+                            person, older, to_18(contact_id), to_18(account_id), opportunity_id))
                     self._follow(person, person.link.sfdc_id, contact_id, account_id, opportunity_id,
                                  reason="Sync Person to SFDC")
                     return self._push_now(self.workspace.person(person.id))
@@ -357,12 +364,18 @@ class PersonActions:
                 else:
                     done = (outcome.contact_id, outcome.account_id, outcome.opportunity_id, account is None)
             contact_id, account, opportunity_id, account_created = done
-            self._follow(person, lead_id, contact_id, account, opportunity_id)
+            older = (self._contact_person_before(to_18(contact_id), parse_stamp(lead["SystemModstamp"]), person.id)
+                     if lead.get("IsConverted") else None)  # converted before this action, maybe into a Contact of old
+            if older is not None:
+                person = self._merged_into_contact(person, older, to_18(contact_id), to_18(account), opportunity_id)
+            else:
+                self._follow(person, lead_id, contact_id, account, opportunity_id)
         return ConvertResult(person.id, lead_id, to_18(contact_id), to_18(account), opportunity_id and to_18(opportunity_id),
                              account_created, warnings)
 
     def _lead_row(self, lead_id: str) -> dict[str, Any]:
-        fields = ["Id", "IsConverted", "ConvertedContactId", "ConvertedAccountId", "ConvertedOpportunityId"]
+        fields = ["Id", "SystemModstamp", "IsConverted", "ConvertedContactId", "ConvertedAccountId",
+                  "ConvertedOpportunityId"]
         if self._lead_has_link_field():
             fields.append(LINK_FIELD)
         rows = list(self.client.query(f"SELECT {', '.join(fields)} FROM Lead WHERE Id = {quoted(lead_id)}"))
@@ -383,6 +396,36 @@ class PersonActions:
     def _lead_has_link_field(self) -> bool:
         rules = self.engine.ensure_catalog().rules.get("Lead", ())
         return any(r.sf_field.lower() == LINK_FIELD.lower() for r in rules)
+
+    def _contact_person_before(self, contact_id: str, converted_at: datetime, person_id: int) -> Person | None:
+        """The person the Contact had before the Lead was converted into it, if any (the pull's test:
+        Tandem's clock against Salesforce's stamp of the conversion)."""
+        for pid in self.store.api.person_ids_by("sfdcId", [contact_id]).get(contact_id, []):
+            if pid != person_id:
+                found = self.workspace.person(pid)
+                if found.created_at < converted_at:
+                    return found
+        return None
+
+    def _merged_into_contact(self, person: Person, contact_person: Person, contact_id: str, account_id: str,
+                             opportunity_id: str | None) -> Person:
+        """The Lead's person merged into the person of the existing Contact the Lead was converted into,
+        as the next pull merges them: the Contact's person wins, its Account gives the company fields."""
+        lead_id = person.link.sfdc_lead_id or person.link.sfdc_id
+        link = replace(contact_person.link, sfdc_type="Contact", sfdc_id=contact_id, sfdc_contact_id=contact_id,
+                       sfdc_lead_id=lead_id, sfdc_account_id=account_id, sfdc_is_deleted=False)
+        own = self.engine.ensure_catalog().account_fields()
+
+        def merge() -> None:
+            self.store.merges.merge(contact_person.id, [person.id], origin=ChangeOrigin.SALESFORCE, link=link, own=own)
+            self.workspace.log([ActivityRecord(contact_person.id, types.CONVERT_LEAD, contact_id, {
+                "SFDC Lead Id": lead_id, "SFDC Account Id": account_id,
+                "SFDC Opportunity Id": opportunity_id and to_18(opportunity_id), "Source": ACTION_SOURCE,
+            })], existing=[contact_person.id])
+
+        with self.claimed([contact_person.id]):
+            self.workspace.atomically(merge)
+        return self.workspace.person(contact_person.id)
 
     def _follow(self, person: Person, lead_id: str, contact_id: str, account_id: str, opportunity_id: str | None,
                 *, reason: str = "Convert Person") -> None:

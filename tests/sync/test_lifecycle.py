@@ -293,6 +293,37 @@ def test_changes_waiting_on_a_lead_and_a_contact_reach_the_contact_it_was_conver
     assert activities_of(store, peter.id, types.SFDC_SYNC_CONFLICT) == []
 
 
+def test_sync_person_of_a_lead_converted_into_an_existing_contact_merges_into_the_contacts_person(synced, store, sf):
+    """Before, Sync Person to SFDC followed the Lead to the Contact and merged the Contact's long-standing
+    person into the Lead's: Peter's person was gone and the one left showed Milton's name and email on
+    Peter's Contact. Now it merges as the next pull would: into the Contact's person."""
+    milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
+    convert(synced, milton.link.sfdc_id, contact_id=peter.link.sfdc_id, account_id=peter.link.sfdc_account_id)
+    store.persons.update(milton.id, {"city": "Austin"}, origin=ChangeOrigin.CLI)
+    result = PersonActions(synced).sync_person(milton.id)
+    assert (result.person_id, result.sfdc_id) == (peter.id, peter.link.sfdc_id)
+    with pytest.raises(NotFound, match=f"person {milton.id} was merged into person {peter.id}"):
+        store.persons.get(milton.id)
+    winner = store.persons.get(peter.id)
+    assert (winner.fields["email"], winner.fields["lastName"]) == ("peter@initech.example", "Gibbons")
+    assert (winner.link.sfdc_id, winner.link.sfdc_lead_id) == (peter.link.sfdc_id, milton.link.sfdc_id)
+    assert winner.fields["city"] == "Austin" and sf.Contact.get(peter.link.sfdc_id)["MailingCity"] == "Austin"
+    assert activities_of(store, peter.id, types.CONVERT_LEAD)
+    assert synced.run_cycle().succeeded
+    assert store.persons.get(peter.id).fields["email"] == "peter@initech.example"
+    assert store.persons.find_by_email("milton@initech.example") == []
+
+
+def test_convert_person_of_a_lead_converted_into_an_existing_contact_merges_into_the_contacts_person(synced, store, sf):
+    milton, peter = person(store, "milton@initech.example"), person(store, "peter@initech.example")
+    convert(synced, milton.link.sfdc_id, contact_id=peter.link.sfdc_id, account_id=peter.link.sfdc_account_id)
+    result = PersonActions(synced).convert_person(milton.id, create_opportunity=False)
+    assert (result.person_id, result.contact_id) == (peter.id, peter.link.sfdc_id)
+    with pytest.raises(NotFound, match=f"person {milton.id} was merged into person {peter.id}"):
+        store.persons.get(milton.id)
+    assert store.persons.get(peter.id).fields["email"] == "peter@initech.example"
+
+
 def test_a_lead_only_change_made_in_salesforce_just_before_a_conversion_reaches_the_person(synced, store, sf):
     """Before, a rating or status set on a Lead converted before the next pull was never read: the
     converted Lead's row only moved the person to its Contact, which has no such field."""
