@@ -33,6 +33,7 @@ from tandem.sync.actions import PersonActions
 from tandem.sync.claims import CLAIM_WAIT_SECONDS
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.plan import ActivityRecord
+from tandem.sync.pull import Puller
 from tandem.sync.workspace import Refusal, rejected
 
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
@@ -120,6 +121,7 @@ class PersonLifecycle:
                 link = master.link  # the winner takes over this record, which the other records merge into
             others = [p for p in linked if p is not master]
             if master is not None and others:
+                self._read_again(others)
                 merged, converted = self._merge_in_salesforce(master, others)
                 if converted and not master.link.sfdc_lead_id:
                     link = replace(master.link, sfdc_lead_id=converted[0])
@@ -157,6 +159,14 @@ class PersonLifecycle:
                   and (name in unsent or winner.fields.get(name) != keeper.fields.get(name))}
         if values:
             self.store.outbox.record(winner.id, values, self.source)
+
+    def _read_again(self, losers: list[Person]) -> None:
+        """What changed in Salesforce on the records about to be merged away since the last pull reaches
+        their persons first, as a pull would bring it (the merge there drops it with the record), so the
+        merge's rules see it: a query per object, and only for a merge in Salesforce."""
+        puller = Puller(self.engine.workspace, self.engine.ensure_catalog(), self.engine.policy)
+        for kind in ("Lead", "Contact"):
+            puller.read_again(kind, [p.link.sfdc_id for p in losers if p.link.sfdc_type == kind and p.link.sfdc_id])
 
     def _merge_in_salesforce(self, winner: Person, losers: list[Person]) -> tuple[list[str], list[str]]:
         kind = winner.link.sfdc_type

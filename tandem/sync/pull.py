@@ -19,7 +19,7 @@ cycle may hand a pull its first answer, read with the other objects' in one comp
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -35,6 +35,7 @@ from tandem.people.origin import ChangeOrigin
 from tandem.salesforce.bulk import (RESULT_CHUNK, abort_query_job, bulk_job_calls, query_job, query_job_done,
                                     result_rows, results_answer, start_query_job)
 from tandem.salesforce.client import SalesforceClient
+from tandem.salesforce.soql import quoted
 from tandem.sync.catalog import Catalog
 from tandem.sync.fates import RecordFates, adopt_masters, related_ids
 from tandem.sync.fields import LINK_FIELD, Direction
@@ -67,10 +68,8 @@ _SYSTEM_FIELDS = {
 }
 
 
-def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> str:
-    """The object's pull: the catalog's pulled fields (never an `off` one) changed in the cursor's window,
-    within the policy's filter `condition` when there is one (deleted and merged records too, and for
-    Leads converted ones)."""
+def _pulled_fields(object_name: str, catalog: Catalog) -> list[str]:
+    """What the object's pull selects: system fields, the link field, and the catalog's pulled fields."""
     wanted: list[str] = list(_SYSTEM_FIELDS[object_name])
     if object_name != "Account" and catalog.described(object_name, LINK_FIELD):
         wanted.append(LINK_FIELD)
@@ -80,6 +79,14 @@ def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: st
     fields: dict[str, str] = {}
     for name in wanted:
         fields.setdefault(name.lower(), name)
+    return list(fields.values())
+
+
+def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: str | None = None) -> str:
+    """The object's pull: the catalog's pulled fields (never an `off` one) changed in the cursor's window,
+    within the policy's filter `condition` when there is one (deleted and merged records too, and for
+    Leads converted ones)."""
+    fields = _pulled_fields(object_name, catalog)
     if condition and object_name == "Lead":
         # converted Leads are read whatever the filter says (`IsConverted = false` would hide the
         # conversion: the person would stay on the converted Lead and the Contact become a second
@@ -92,7 +99,7 @@ def pull_query(object_name: str, catalog: Catalog, cursor: Cursor, condition: st
         condition = f"({condition}) OR IsDeleted = true"
     where = " AND ".join(part for part in (cursor.where_clause(), f"({condition})" if condition else "") if part)
     return (
-        f"SELECT {', '.join(fields.values())} FROM {object_name}"
+        f"SELECT {', '.join(fields)} FROM {object_name}"
         + (f" WHERE {where}" if where else "")
         + " ORDER BY SystemModstamp, Id"
     )
@@ -376,6 +383,20 @@ class Puller:
         types = bulk_types(object_name, self.catalog)
         yield from result_rows(client, job_id, types, PAGE_SIZE, chunk=self.fetch.bulk_chunk, stamped_from=read_to,
                                first=first_results)
+
+    def read_again(self, object_name: str, record_ids: Sequence[str]) -> None:
+        """Apply what these records hold now, as a pull page would (conflicts settled by the policy,
+        logged), in one query and with no watermark moved: for an action about to merge them away in
+        Salesforce, which drops whatever changed on them there since the last pull."""
+        if not record_ids:
+            return
+        soql = (f"SELECT {', '.join(_pulled_fields(object_name, self.catalog))} FROM {object_name} "
+                f"WHERE Id IN ({', '.join(map(quoted, record_ids))})")
+        parser = self._parser(object_name)
+        records = [parser.parse(row) for row in self.workspace.client.query(soql)]
+        if records:
+            pull_only = self._pull_only(object_name)
+            self.workspace.atomically(lambda: self.workspace.apply(self.plan(object_name, records, pull_only)))
 
     def _parser(self, object_name: str) -> RecordParser:
         account_rules = self.catalog.syncing("Account") if object_name == "Contact" else []

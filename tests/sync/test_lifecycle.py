@@ -387,13 +387,31 @@ def test_tandem_merge_of_two_leads_merges_them_in_salesforce(lifecycle, synced, 
     assert step(report, "Lead", StepOperation.PULL_DELETES).counts.deleted == 0  # already merged here
 
 
+def test_tandem_merge_keeps_what_salesforce_changed_on_a_loser_since_the_last_pull(lifecycle, synced, store, sf):
+    """Before, a value a rep set on the losing record since the last pull was dropped with it by the
+    merge in Salesforce, and Tandem, which had never read it, neither kept nor logged it."""
+    master, loser = new_lead(sf, "Gamma"), new_lead(sf, "Delta")
+    assert synced.run_cycle().succeeded
+    gamma, delta = person(store, "gamma@merge.example"), person(store, "delta@merge.example")
+    sf.Lead.update(loser, {"Rating": "Warm", "City": "Oslo"}, headers=AS_IN_THE_UI)
+    store.persons.update(delta.id, {"city": "Lima"}, origin=ChangeOrigin.CLI)  # both sides: Tandem wins a Lead
+    lifecycle.merge(gamma.id, [delta.id])
+    winner = store.persons.get(gamma.id)
+    assert (winner.fields["rating"], winner.fields["city"]) == ("Warm", "Lima")
+    [conflict] = [a for a in activities_of(store, gamma.id, types.SFDC_SYNC_CONFLICT) if a.attribute("Field") == "city"]
+    assert (conflict.attribute("Lost Value"), conflict.attribute("Kept Value")) == ("Oslo", "Lima")
+    assert synced.run_cycle().succeeded
+    assert (sf.Lead.get(master)["Rating"], sf.Lead.get(master)["City"]) == ("Warm", "Lima")
+    assert store.persons.get(gamma.id).fields["rating"] == "Warm"
+
+
 def test_a_merge_whose_answer_was_lost_is_done_not_reported_refused(lifecycle, synced, store, sf, base_url, http):
     """The client sends the merge again after a lost answer; Salesforce then says the loser is deleted.
     Before, that was logged on the winner as a refusal and the persons stayed apart."""
     master, loser = new_lead(sf, "Alpha"), new_lead(sf, "Beta", Title="Buyer")
     synced.run_cycle()
     alpha, beta = person(store, "alpha@merge.example"), person(store, "beta@merge.example")
-    http.put(f"{base_url}/_emulator/faults", json={"seed": 1, "dropAfterCommit": 0.5}).raise_for_status()
+    http.put(f"{base_url}/_emulator/faults", json={"seed": 7, "dropAfterCommit": 0.5}).raise_for_status()
     try:
         outcome = lifecycle.merge(alpha.id, [beta.id])
         injected = http.get(f"{base_url}/_emulator/faults").json()["injected"]["dropAfterCommit"]
