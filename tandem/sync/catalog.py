@@ -185,6 +185,9 @@ def _check_custom(
             f"{stored} person field; it stops syncing until the person field is changed"
         )
         return replace(rule, direction=Direction.NONE, reason=f"type changed: person field is {stored}")
-    wanted.setdefault(spec.name, spec)
+    earlier = wanted.setdefault(spec.name, spec)
+    if earlier.picklist_values != spec.picklist_values:  # one person field for the Lead's and the Contact's
+        wanted[spec.name] = replace(earlier, picklist_values=tuple(
+            dict.fromkeys((*earlier.picklist_values, *spec.picklist_values))))
     return rule
 

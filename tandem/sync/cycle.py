@@ -39,7 +39,7 @@ from tandem.people.sync_errors import LOGIN
 from tandem.salesforce.client import SalesforceClient
 from tandem.salesforce.composite import SubRequest, composite, query_path
 from tandem.salesforce.describes import describe_changed
-from tandem.sync.catalog import SYNCED_OBJECTS, Catalog, build_catalog
+from tandem.sync.catalog import SYNCED_OBJECTS, Catalog, PersonFieldSpec, build_catalog
 from tandem.sync.claims import CLAIM_WAIT_SECONDS, CycleClaims
 from tandem.sync.collections_spaced import collections_spaced
 from tandem.sync.budget import ApiBudget, BudgetSpent, Lane, LaneMeter
@@ -310,6 +310,8 @@ class SyncEngine:
             existing = custom.get(spec.name)
             if existing is None:
                 self.store.fields.ensure_custom(spec.name, spec.type, spec.length, spec.label, spec.picklist_values)
+            else:
+                self._take_new_picklist_values(spec)
         known = {e.message for e in self.store.sync_errors.recent(since=self.clock() - timedelta(days=1),
                                                                    level=ErrorLevel.JOB)}
         for problem in catalog.problems:
@@ -319,6 +321,18 @@ class SyncEngine:
         added = {spec.name for spec in wanted if spec.name not in custom}
         self._read_again_for(added)
         return StepCounts(new=len(added), skipped=len(wanted) - len(added))
+
+    def _take_new_picklist_values(self, spec: PersonFieldSpec) -> None:
+        """A value added to a picklist in Salesforce is taken by its person field (the values it had
+        stay: persons may hold them); its label and length stay Tandem's."""
+        stored = self.store.fields.get(spec.name)
+        if not stored.picklist_values or spec.type != stored.type.value:
+            return
+        added = [v for v in spec.picklist_values if v not in stored.picklist_values]
+        if added:
+            self.store.fields.ensure_custom(stored.name, stored.type.value, stored.length, stored.label,
+                                            (*stored.picklist_values, *added))
+            self.workspace.forget_person_field(stored.name)
 
     def _read_again_for(self, added: set[str]) -> None:
         """An object whose pull now selects a person field just added is read again from its start:

@@ -131,6 +131,10 @@ class SyncWorkspace:
             found = self._person_fields[name] = self.store.fields.get(name)
         return found
 
+    def forget_person_field(self, name: str) -> None:
+        """The sync-schema step changed this person field (a picklist value added): read it again."""
+        self._person_fields.pop(name, None)
+
     def person(self, person_id: int) -> Person:
         return self.store.persons.get(person_id)
 

@@ -124,3 +124,27 @@ def test_a_field_another_process_added_is_not_added_and_backfilled_again(base_ur
     counts = {(s.object, s.operation.value): s.counts for s in report.steps}
     assert counts[("All", "sync schema")].new == 0
     assert counts[("Contact", "pull updates")].skipped == 0
+
+
+def test_a_picklist_value_added_in_salesforce_is_taken_at_the_next_schema_step(fresh_schema_engine, store, org, sf):
+    """Before, the person field kept the picklist it was made with: a value added in Salesforce was
+    dropped by every pull (and refused in Tandem) for ever."""
+    from tandem.emulator.model.fields import PicklistValue
+
+    assert fresh_schema_engine.run_cycle().succeeded
+    field = org.schema.object("Contact").field("Favorite_Color__c")
+    before = field.picklist
+    field.picklist = (*before, PicklistValue("Purple", "Purple"))
+    org.schema_modified = org._stamp_schema()
+    try:
+        wile = person(store, "wile@acme.example")
+        sf.Contact.update(wile.link.sfdc_id, {"Favorite_Color__c": "Purple"})
+        assert fresh_schema_engine.run_cycle().succeeded
+        assert person(store, "wile@acme.example").fields["Favorite_Color__c"] == "Purple"
+        kept = store.fields.get("Favorite_Color__c")
+        assert kept.picklist_values == ("Red", "Green", "Blue", "Purple") and kept.label == "Favorite Color"
+        store.persons.update(person(store, "peter@initech.example").id, {"Favorite_Color__c": "Purple"},
+                             origin=ChangeOrigin.CLI)
+    finally:
+        field.picklist = before
+        org.schema_modified = org._stamp_schema()
