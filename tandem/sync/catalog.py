@@ -186,8 +186,9 @@ def _check_custom(
         )
         return replace(rule, direction=Direction.NONE, reason=f"type changed: person field is {stored}")
     earlier = wanted.setdefault(spec.name, spec)
-    if earlier.picklist_values != spec.picklist_values:  # one person field for the Lead's and the Contact's
-        wanted[spec.name] = replace(earlier, picklist_values=tuple(
+    if earlier != spec:  # one person field for the Lead's and the Contact's: it takes the values of both
+        longer = max(earlier.length, spec.length) if earlier.length and spec.length else earlier.length
+        wanted[spec.name] = replace(earlier, length=longer, picklist_values=tuple(
             dict.fromkeys((*earlier.picklist_values, *spec.picklist_values))))
     return rule
 

@@ -311,7 +311,7 @@ class SyncEngine:
             if existing is None:
                 self.store.fields.ensure_custom(spec.name, spec.type, spec.length, spec.label, spec.picklist_values)
             else:
-                self._take_new_picklist_values(spec)
+                self._follow_field(spec)
         known = {e.message for e in self.store.sync_errors.recent(since=self.clock() - timedelta(days=1),
                                                                    level=ErrorLevel.JOB)}
         for problem in catalog.problems:
@@ -322,16 +322,18 @@ class SyncEngine:
         self._read_again_for(added)
         return StepCounts(new=len(added), skipped=len(wanted) - len(added))
 
-    def _take_new_picklist_values(self, spec: PersonFieldSpec) -> None:
-        """A value added to a picklist in Salesforce is taken by its person field (the values it had
-        stay: persons may hold them); its label and length stay Tandem's."""
+    def _follow_field(self, spec: PersonFieldSpec) -> None:
+        """A custom person field takes the values its Salesforce field was opened to since it was made:
+        a value added to a picklist, a longer text (what it took before stays: persons may hold it). Its
+        label stays Tandem's."""
         stored = self.store.fields.get(spec.name)
-        if not stored.picklist_values or spec.type != stored.type.value:
+        if spec.type != stored.type.value:
             return
-        added = [v for v in spec.picklist_values if v not in stored.picklist_values]
-        if added:
-            self.store.fields.ensure_custom(stored.name, stored.type.value, stored.length, stored.label,
-                                            (*stored.picklist_values, *added))
+        added = [v for v in spec.picklist_values if v not in stored.picklist_values] if stored.picklist_values else []
+        longer = stored.length is not None and spec.length is not None and spec.length > stored.length
+        if added or longer:
+            self.store.fields.ensure_custom(stored.name, stored.type.value, spec.length if longer else stored.length,
+                                            stored.label, (*stored.picklist_values, *added))
             self.workspace.forget_person_field(stored.name)
 
     def _read_again_for(self, added: set[str]) -> None:

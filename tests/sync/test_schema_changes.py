@@ -148,3 +148,24 @@ def test_a_picklist_value_added_in_salesforce_is_taken_at_the_next_schema_step(f
     finally:
         field.picklist = before
         org.schema_modified = org._stamp_schema()
+
+
+def test_a_text_field_made_longer_in_salesforce_takes_longer_values_at_the_next_schema_step(
+        fresh_schema_engine, store, org, sf):
+    """Before, the person field kept the length it was made with: longer values were dropped for ever."""
+    assert fresh_schema_engine.run_cycle().succeeded
+    assert store.fields.get("External_Id__c").length == 64
+    fields = [org.schema.object(name).field("External_Id__c") for name in ("Contact", "Lead")]
+    for field in fields:
+        field.length = 128
+    org.schema_modified = org._stamp_schema()
+    try:
+        wile = person(store, "wile@acme.example")
+        sf.Contact.update(wile.link.sfdc_id, {"External_Id__c": "x" * 100})
+        assert fresh_schema_engine.run_cycle().succeeded
+        assert person(store, "wile@acme.example").fields["External_Id__c"] == "x" * 100
+        assert store.fields.get("External_Id__c").length == 128
+    finally:
+        for field in fields:
+            field.length = 64
+        org.schema_modified = org._stamp_schema()
