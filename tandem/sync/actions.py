@@ -109,11 +109,37 @@ class PersonActions:
     def _sync_claimed(self, person_id: int, owner: str | None = None, queue: str | None = None,
                       assignment_rules: bool | None = None) -> SyncPersonResult:
         person = self.workspace.person(person_id)
+        if not person.linked and (person.link.sfdc_contact_id or person.link.sfdc_lead_id):
+            person = self._linked_again(person)
         if person.linked and person.link.sfdc_is_deleted:
             person = self._restored(person)
         if person.linked and not person.link.sfdc_is_deleted:
             return self._push_now(person)
         return self._create_lead(person, owner, queue, assignment_rules)
+
+    def _linked_again(self, person: Person) -> Person:
+        """A person a sync filter unlinked from its record (`leaving = "unlinked"`) is linked to it again
+        while that record is still in Salesforce: Sync Person to SFDC syncs it whatever the filters say,
+        and a new Lead beside its Contact (or Lead) would be a duplicate. A query per former record,
+        and only for such a person."""
+        link = person.link
+        for kind, record_id in (("Contact", link.sfdc_contact_id), ("Lead", link.sfdc_lead_id)):
+            if not record_id:
+                continue
+            fields = "Id, AccountId" if kind == "Contact" else "Id, IsConverted"
+            rows = list(self.client.query(f"SELECT {fields} FROM {kind} WHERE Id = {quoted(record_id)}"))
+            if not rows or rows[0].get("IsConverted"):
+                continue
+            account = rows[0].get("AccountId") if kind == "Contact" else link.sfdc_account_id
+            again = replace(link, sfdc_type=kind, sfdc_id=record_id, sfdc_is_deleted=False,
+                            sfdc_account_id=to_18(account) if account else None)
+            self.workspace.delivered(person.id, {}, (), ActivityRecord(person.id, types.SFDC_SYNC_FILTER, record_id, {
+                "Salesforce Type": kind, "Source": ACTION_SOURCE, "Reason": "Sync Person to SFDC",
+                "Rule": "sync.filter", "Outcome": "linked again to its record: a flow action syncs it whatever "
+                                                  "the filters say",
+            }), link=again, reason="Sync Person to SFDC")
+            return self.workspace.person(person.id)
+        return person
 
     def _restored(self, person: Person) -> Person:
         """The person as it is once its record, flagged deleted by a pull, is found back from the recycle

@@ -337,3 +337,22 @@ def test_a_flag_outside_the_push_filter_stands_while_the_record_leaves_and_retur
     store.persons.update(peter.id, {"leadSource": "Web"}, origin=CLI)
     assert engine.run_cycle().succeeded
     assert _standing(store, peter.id) == []
+
+
+def test_sync_person_of_a_person_a_filter_unlinked_syncs_it_to_its_record_not_a_new_lead(engine_with, store, sf):
+    """Before, Sync Person to SFDC made a new Lead for a person the filter had unlinked from its Contact:
+    the person became a Lead in Salesforce beside the Contact it still had there."""
+    from tandem.sync.actions import PersonActions
+
+    engine = engine_with({"Contact": "Title != 'Retired'", "leaving": "unlinked"})
+    engine.run_cycle()
+    wile = person(store, WILE)
+    sf.Contact.update(contact_id(sf, WILE), {"Title": "Retired"})
+    engine.run_cycle()
+    assert not person(store, WILE).linked
+    store.persons.update(wile.id, {"mobilePhone": "+1 555 0777"}, origin=CLI)
+    result = PersonActions(engine).sync_person(wile.id)
+    assert (result.sfdc_type, result.sfdc_id, result.created) == ("Contact", wile.link.sfdc_id, False)
+    assert sf.query("SELECT Id FROM Lead WHERE Email = 'wile@acme.example'")["records"] == []
+    assert sf.Contact.get(wile.link.sfdc_id)["MobilePhone"] == "+1 555 0777"
+    assert person(store, WILE).link.sfdc_id == wile.link.sfdc_id
