@@ -97,3 +97,25 @@ def test_reloading_a_refused_conversion_asks_salesforce_nothing_again(page, serv
     assert len(posts) == 1
     converted = sf.query("SELECT COUNT() FROM Lead WHERE Email = 'again@ui.example' AND IsConverted = true")
     assert converted["totalSize"] == 0
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("Lead owner", "nobody@sample.example", "Sync Person to SFDC refused: owner: no Salesforce user 'nobody@sample.example'"),
+    ("or lead queue", "No Such Queue", "Sync Person to SFDC refused: queue: "),
+])
+def test_a_refused_sync_person_shows_the_form_again_with_the_owner_or_queue_it_was_sent_with(page, server, sf, field,
+                                                                                           value, said):
+    """Before, the person page came back with empty Lead owner and lead queue boxes, so the operator
+    had to type the owner again to try once more."""
+    person = server.store.persons.add({"email": "owner@ui.example", "lastName": "Owner", "company": "Owner Works"},
+                                      origin=ChangeOrigin.CLI)
+    sign_in(page, OPERATOR)
+    page.goto(f"/ui/persons/{person.id}")
+    page.get_by_label(field).fill(value)
+    page.get_by_role("button", name="Sync Person to SFDC").click()
+    expect(page.get_by_role("status")).to_contain_text(said)
+    expect(page.get_by_label(field)).to_have_value(value)
+    assert not server.store.persons.get(person.id).linked
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Email = 'owner@ui.example'")["totalSize"] == 0
+    page.goto(f"/ui/persons/{person.id}")  # the choice is shown again once, not for good
+    expect(page.get_by_label(field)).to_have_value("")

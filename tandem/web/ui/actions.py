@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -86,12 +87,18 @@ async def retry_all(request: Request) -> Response:
 async def sync_person(request: Request, person_id: int) -> Response:
     _, form = await operator_form(request, "Sync Person to SFDC")
     owner, queue = (str(form.get(name) or "").strip() or None for name in ("owner", "queue"))
-    notice = await _sync_person(request, person_id, "Sync Person to SFDC", owner=owner, queue=queue)
-    return back(request, f"/ui/persons/{person_id}", notice)
+    done, notice = await _sync_person_outcome(request, person_id, "Sync Person to SFDC", owner=owner, queue=queue)
+    chosen = {name: value for name, value in (("owner", owner), ("queue", queue)) if value}
+    again = f"?{urlencode(chosen)}" if chosen and not done else ""  # the form again with what it was sent with
+    return back(request, f"/ui/persons/{person_id}{again}", notice)
 
 
-async def _sync_person(request: Request, person_id: int, action: str, owner: str | None = None,
-                       queue: str | None = None) -> str:
+async def _sync_person(request: Request, person_id: int, action: str) -> str:
+    return (await _sync_person_outcome(request, person_id, action))[1]
+
+
+async def _sync_person_outcome(request: Request, person_id: int, action: str, owner: str | None = None,
+                               queue: str | None = None) -> tuple[bool, str]:
     """Sync Person to SFDC; a person not in Salesforce yet gets a Lead owned by `owner` (a username) or
     `queue` (a lead queue), else by the org's assignment rules."""
     def work() -> str:
@@ -101,11 +108,7 @@ async def _sync_person(request: Request, person_id: int, action: str, owner: str
         return f"{action}: {result.sfdc_type} {result.sfdc_id} {verb}" + (
             f" ({', '.join(result.fields)})" if result.fields else "")
 
-    return await _action(work, action)
-
-
-async def _action(work: Any, action: str) -> str:
-    return (await action_outcome(work, action))[1]
+    return await action_outcome(work, action)
 
 
 async def action_outcome(work: Any, action: str) -> tuple[bool, str]:

@@ -176,6 +176,7 @@ async def person(request: Request, person_id: int) -> Response:
                   catalog_problem=catalog_problem, activities=log[:ACTIVITY_ROWS],
                   more_activities=len(log) > ACTIVITY_ROWS, activity_type=types.activity_type,
                   standing_out=STANDING_OUT, instance_url=instance, convert_refusal=conversion_refusal(found),
+                  owner=request.query_params.get("owner", ""), queue=request.query_params.get("queue", ""),
                   errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
 
 
