@@ -145,3 +145,19 @@ def test_a_search_longer_than_a_search_takes_is_named_with_the_limit(client, eit
     assert "Persons matching" not in answer.text and "The 50 persons added last" in answer.text
     found = client.get("/ui/persons", params={"q": person.fields["email"][:200]})
     assert 'class="problem"' not in found.text and f'href="/ui/persons/{person.id}"' in found.text
+
+
+def test_the_status_filter_offers_stopped_as_the_history_shows_it(client, either_store):
+    """Before, the history showed a step a killed cycle left open as Stopped, but its Status filter
+    had no Stopped choice (`status=Stopped` was refused), and In Process listed the Stopped step."""
+    either_store.steps.start("Lead", StepOperation.PULL_UPDATES, cycle_id="killed")  # what `kill -9` leaves
+    page = client.get("/ui/history").text
+    assert "<option>Stopped</option>" in page
+    stopped = client.get("/ui/history", params={"status": "Stopped"}).text
+    assert 'class="problem"' not in stopped and "<option selected>Stopped</option>" in stopped
+    assert "<td>Lead</td><td>pull updates</td><td>Stopped</td>" in stopped and "<td>Contact</td>" not in stopped
+    assert "No steps match." in client.get("/ui/history", params={"status": "In Process"}).text
+    assert "<td>Contact</td>" in client.get("/ui/history", params={"status": "Failed"}).text
+    [row] = rows(client.get("/ui/history.csv", params={"status": "Stopped"}))
+    assert (row["object"], row["status"]) == ("Lead", "Stopped")  # as the page shows it
+    assert rows(client.get("/ui/history.csv", params={"status": "In Process"})) == []

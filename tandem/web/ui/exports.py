@@ -21,10 +21,11 @@ STEP_COLUMNS = ("started_at", "ended_at", "object", "operation", "status", "new"
 ERROR_COLUMNS = ("occurred_at", "level", "object", "error_code", "message", "person_id", "sfdc_id", "resolved")
 
 
-def steps_csv(steps: Iterable[CycleStep]) -> Response:
+def steps_csv(steps: Iterable[tuple[CycleStep, str]]) -> Response:
+    """The steps, each with its status as the history shows it."""
     rows = ([s.started_at.isoformat(), s.ended_at.isoformat() if s.ended_at else "", s.object, s.operation.value,
-             s.status.value, s.counts.new, s.counts.updated, s.counts.deleted, s.counts.failed, s.counts.skipped,
-             s.api_calls, s.message or "", s.cycle_id or ""] for s in steps)
+             status, s.counts.new, s.counts.updated, s.counts.deleted, s.counts.failed, s.counts.skipped,
+             s.api_calls, s.message or "", s.cycle_id or ""] for s, status in steps)
     return _csv("sync-history", STEP_COLUMNS, rows)
 
 

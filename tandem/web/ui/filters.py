@@ -15,12 +15,15 @@ from tandem.people.models import ErrorLevel, StepOperation, StepStatus
 from tandem.people.sync_errors import LOGIN
 from tandem.people.sync_history import ErrorFilter, StepFilter
 from tandem.people.validation import check_storable, enum_member
+from tandem.sync.status import STOPPED_STEP
 from tandem.web.parameters import MAX_ID
 
 WINDOW = timedelta(days=5)
 OBJECTS = ("All", "Account", "Contact", "Lead")
 ERROR_OBJECTS = (*OBJECTS, LOGIN)
 """A sync error may also be the refused login, which no step's object is."""
+STEP_STATUSES = (*(s.value for s in StepStatus), STOPPED_STEP)
+"""A step's status as the history shows it: Stopped is one left In Process by a cycle no one runs."""
 CODE_LENGTH = 64
 """The longest error code kept (`sync_errors.error_code`): a longer filter could match nothing."""
 
@@ -83,15 +86,20 @@ def _object(params: QueryParams, problems: list[str], objects: tuple[str, ...] =
     return text or None
 
 
-def step_filter(params: QueryParams) -> tuple[StepFilter, list[str]]:
+def step_filter(params: QueryParams) -> tuple[StepFilter, str | None, list[str]]:
+    """The steps to read, and the status (as the history shows it, Stopped included) to keep of them."""
     problems: list[str] = []
     start, end = _span(params, problems)
+    status = (params.get("status") or "").strip() or None
+    if status is not None and status not in STEP_STATUSES:
+        problems.append(f"status: expected one of {', '.join(STEP_STATUSES)}, got {status!r}")
+        status = None
     return StepFilter(
         object=_object(params, problems),
         operation=_member(StepOperation, params, "operation", problems),
-        status=_member(StepStatus, params, "status", problems),
+        status=None if status is None else StepStatus.IN_PROCESS if status == STOPPED_STEP else StepStatus(status),
         start=start, end=end, before_id=_before(params, problems, "a step"),
-    ), problems
+    ), status, problems
 
 
 def error_filter(params: QueryParams) -> tuple[ErrorFilter, list[str]]:

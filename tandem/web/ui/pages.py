@@ -18,8 +18,9 @@ from starlette.responses import Response
 
 from tandem.errors import NotFound, SalesforceError, TandemError
 from tandem.people import activities as types
-from tandem.people.models import ErrorLevel, StepOperation, StepStatus
-from tandem.people.sync_history import ErrorFilter
+from tandem.people.models import CycleStep, ErrorLevel, StepOperation
+from tandem.people.store import PersonStore
+from tandem.people.sync_history import ErrorFilter, StepFilter
 from tandem.salesforce.ids import with_case
 from tandem.sync.actions import conversion_refusal
 from tandem.sync.backlog import StepFigures, backlog_picture, step_figures
@@ -29,7 +30,8 @@ from tandem.sync.sync_state import RUNNING, SyncState, running_step, sync_state
 from tandem.web.parameters import MAX_ID
 from tandem.web.ui import exports, lookups
 from tandem.web.ui.charts import Line, line_chart
-from tandem.web.ui.filters import ERROR_OBJECTS, OBJECTS, WINDOW, error_filter, step_filter, without_page
+from tandem.web.ui.filters import (ERROR_OBJECTS, OBJECTS, STEP_STATUSES, WINDOW, error_filter, step_filter,
+                                   without_page)
 from tandem.web.ui.guard import render, ui, viewer
 
 router = APIRouter()
@@ -90,22 +92,33 @@ def progress(request: Request) -> Response:
 @router.get("/history")
 def history(request: Request) -> Response:
     viewer(request)
-    where, problems = step_filter(request.query_params)
-    store = ui(request).store
-    steps = store.history.steps(since=datetime.now(UTC) - WINDOW, where=where, limit=PAGE_ROWS + 1)
-    running = cycle_running(store, steps)  # a step left In Process by a cycle no one runs shows Stopped
-    return render(request, "history.html", page="Sync history", steps=steps[:PAGE_ROWS],
-                  shown_statuses=[shown_status(s, running) for s in steps[:PAGE_ROWS]], more=len(steps) > PAGE_ROWS, paged=where.before_id is not None,
+    where, status, problems = step_filter(request.query_params)
+    listed = _listed_steps(ui(request).store, where, status, limit=PAGE_ROWS + 1)
+    shown = listed[:PAGE_ROWS]
+    return render(request, "history.html", page="Sync history", steps=[s for s, _ in shown],
+                  shown_statuses=[said for _, said in shown], more=len(listed) > PAGE_ROWS,
+                  paged=where.before_id is not None,
                   first=without_page(request.query_params), problems=problems, params=request.query_params,
-                  objects=OBJECTS, operations=list(StepOperation), statuses=list(StepStatus))
+                  objects=OBJECTS, operations=list(StepOperation), statuses=STEP_STATUSES)
 
 
 @router.get("/history.csv")
 def history_csv(request: Request) -> Response:
     viewer(request)
-    where, _ = step_filter(request.query_params)
-    steps = ui(request).store.history.steps(since=datetime.now(UTC) - WINDOW, where=replace(where, before_id=None))
-    return exports.steps_csv(steps)
+    where, status, _ = step_filter(request.query_params)
+    return exports.steps_csv(_listed_steps(ui(request).store, replace(where, before_id=None), status))
+
+
+def _listed_steps(store: PersonStore, where: StepFilter, status: str | None,
+                  limit: int | None = None) -> list[tuple[CycleStep, str]]:
+    """The steps of the last 5 days the filter finds, each with its status as the history shows it
+    (a step left In Process by a cycle no one runs shows Stopped), only those of `status` when given.
+    The steps an In Process or Stopped filter reads are all In Process, so all show the same status:
+    keeping those of `status` keeps all of them or none, and a page of them stays whole."""
+    steps = store.history.steps(since=datetime.now(UTC) - WINDOW, where=where, limit=limit)
+    running = cycle_running(store, steps)
+    listed = [(s, shown_status(s, running)) for s in steps]
+    return listed if status is None else [(s, said) for s, said in listed if said == status]
 
 
 @router.get("/errors")
