@@ -197,3 +197,20 @@ def test_ten_failed_sign_ins_hold_sign_in_back_before_any_password_is_checked(st
     assert held.status_code == 429 and 1 <= int(held.headers["retry-after"]) <= 60
     assert "Too many failed sign-ins; try again in" in held.text
     assert client.get("/ui/", follow_redirects=False).status_code == 303  # still not signed in
+
+
+@pytest.mark.parametrize("username", ["olive", "<b>nobody</b>"])
+def test_a_refused_sign_in_keeps_the_username_typed_and_asks_for_the_password_again(page, username):
+    """Before, the form came back empty, so the username had to be typed again after a mistyped
+    password; the password is never sent back."""
+    from playwright.sync_api import expect
+
+    page.goto("/ui/signin")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    expect(page.get_by_label("Username")).to_have_value(username)
+    expect(page.get_by_label("Password")).to_have_value("")
+    expect(page.get_by_label("Password")).to_be_focused()
+    assert "not the password" not in page.content()

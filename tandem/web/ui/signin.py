@@ -41,13 +41,14 @@ async def signin(request: Request) -> Response:
         log.warning("sign-ins to the web UI throttled from %s", address)
         seconds = max(1, math.ceil(wait))
         response = render(request, "signin.html", status=429, page="Sign in", next=_next(form.get("next")),
-                          throttled=seconds)
+                          throttled=seconds, username=username)
         response.headers["Retry-After"] = str(seconds)
         return response
     if not await run_in_threadpool(passwords.matches, user.password_hash if user else None, password) or user is None:
         guard.failed(known, address)
         log.info("a sign-in to the web UI was refused")
-        return render(request, "signin.html", status=401, page="Sign in", next=_next(form.get("next")), failed=True)
+        return render(request, "signin.html", status=401, page="Sign in", next=_next(form.get("next")), failed=True,
+                      username=username)  # as typed, whether or not such a user exists: the password only is asked again
     if passwords.needs_rehash(user.password_hash):
         # only over the hash just checked: a password changed meanwhile stands
         accounts.set_password_hash(user.username, await run_in_threadpool(passwords.hash_password, password),
