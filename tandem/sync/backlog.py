@@ -41,6 +41,8 @@ class Backlog:
     """Changes waiting to go to Salesforce (pushes only)."""
     refused: int = 0
     """Of `changes`, those Salesforce refused: they wait for a fix (or the person's next change)."""
+    due: int | None = None
+    """Of `waiting`, the records a cycle sends (not those whose every change was refused); None: all."""
 
     @property
     def waits_for_fix(self) -> bool:
@@ -49,12 +51,13 @@ class Backlog:
 
     @property
     def clears_in(self) -> timedelta | None:
-        """At the pace the steps worked at; None when no step has handled a record yet."""
-        if self.waiting == 0:
+        """The records a cycle sends, at the pace the steps worked at; None when no step has handled a record yet."""
+        sent = self.waiting if self.due is None else self.due
+        if sent == 0:
             return timedelta(0)
         if not self.per_second:
             return None
-        return timedelta(seconds=self.waiting / self.per_second)
+        return timedelta(seconds=sent / self.per_second)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def backlog_picture(store: PersonStore, now: datetime, figures: StepFigures | No
         per_hour = worked.records / THROUGHPUT_HOURS if worked else 0.0
         per_second = worked.records / max(worked.seconds, 0.001) if worked and worked.records else None
         backlogs.append(Backlog(object_name, direction, waiting, per_hour, per_second,
-                                growing(figures.trend[series]), out.changes if out else 0, out.refused if out else 0))
+                                growing(figures.trend[series]), out.changes if out else 0, out.refused if out else 0,
+                                (out.due if out else 0) if direction == "push" else None))
     return BacklogPicture(backlogs, figures.trend, figures.trend_starts, figures.throughput,
                           figures.throughput_starts, waiting_out.get(KEPT_IN_TANDEM))

@@ -121,3 +121,23 @@ def test_the_charts_say_their_hours_are_utc(store):
     assert '<h2 id="throughput-h">Throughput <small>(hours in UTC)</small></h2>' in page
     assert '<h2 id="trend-h">Backlog trend <small>(hours in UTC)</small></h2>' in page
     assert "<title>Records per hour per object, last 24 hours, UTC</title>" in page
+
+
+def test_the_time_to_clear_leaves_out_the_persons_whose_changes_all_wait_for_a_fix(store):
+    """Before, a person whose only change Salesforce refused counted in the time to clear (twice the
+    time here), though no cycle sends it, and `tandem status` leaves it out of its backlog."""
+    from tandem.people.models import SalesforceLink
+    from tandem.people.origin import ChangeOrigin
+    from tandem.sync.status import sync_status
+
+    now = datetime.now(UTC)
+    step(store, "c1", now - timedelta(minutes=10), "Contact", StepOperation.PUSH_UPDATES, 1, seconds=60)
+    [refused, due] = store.persons.add_linked([({"email": f"{n}@clear.example"}, SalesforceLink("Contact", i))
+                                               for n, i in (("r", "003000000000001AAA"), ("d", "003000000000002AAA"))])
+    store.persons.update(refused, {"phone": "call me maybe"}, origin=ChangeOrigin.CLI)
+    store.outbox.mark_failed([c.id for c in store.outbox.find(person_ids=[refused])], "Phone must be a number")
+    store.persons.update(due, {"title": "New"}, origin=ChangeOrigin.CLI)
+    [contact_out] = [b for b in backlog_picture(store, now).backlogs if (b.object, b.direction) == ("Contact", "push")]
+    assert contact_out.waiting == 2  # both persons wait, as `tandem status` counts them
+    assert round(contact_out.clears_in.total_seconds()) == 60  # one person a minute: the one a cycle sends
+    assert sync_status(store, now)["backlog"]["forecast"]["toSalesforce"]["records"] == 1
