@@ -161,3 +161,11 @@ def test_the_status_filter_offers_stopped_as_the_history_shows_it(client, either
     [row] = rows(client.get("/ui/history.csv", params={"status": "Stopped"}))
     assert (row["object"], row["status"]) == ("Lead", "Stopped")  # as the page shows it
     assert rows(client.get("/ui/history.csv", params={"status": "In Process"})) == []
+
+
+def test_the_date_filters_say_their_days_are_utc_days(client):
+    """Before, "From" and "To" did not say which day they mean: a whole UTC day, not the operator's own."""
+    for path in PAGES:
+        page = client.get(path).text
+        assert '<label>From (UTC) <input type="date" name="from"' in page, path
+        assert '<label>To (UTC) <input type="date" name="to"' in page, path
