@@ -141,3 +141,14 @@ def test_the_time_to_clear_leaves_out_the_persons_whose_changes_all_wait_for_a_f
     assert contact_out.waiting == 2  # both persons wait, as `tandem status` counts them
     assert round(contact_out.clears_in.total_seconds()) == 60  # one person a minute: the one a cycle sends
     assert sync_status(store, now)["backlog"]["forecast"]["toSalesforce"]["records"] == 1
+
+
+def test_a_chart_axis_reads_large_counts_without_exponents():
+    """Before, a backlog of a million records (a first pull of a large org) put 1e+06 and 2e+06 on the axis."""
+    from tandem.web.ui.charts import Line, line_chart
+
+    chart = str(line_chart("Backlog", ["a", "b"], [Line("Lead in", [1_500_000, 20])]))
+    assert ">1M</text>" in chart and ">2M</text>" in chart and "e+06" not in chart
+    assert ">25k</text>" in str(line_chart("Backlog", ["a", "b"], [Line("Lead in", [50_000, 0])]))
+    small = str(line_chart("Backlog", ["a", "b"], [Line("Lead in", [1, 0])]))
+    assert ">0.5</text>" in small and ">1</text>" in small

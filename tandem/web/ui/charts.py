@@ -35,7 +35,7 @@ def line_chart(title: str, labels: list[str], lines: list[Line], every: int = 1)
     for fraction in (0, 0.5, 1):
         value = scale * fraction
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>'
-                     f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>')
+                     f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{_count(value)}</text>')
     for i, label in enumerate(labels):
         if i % every == 0:
             parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(label)}</text>')
@@ -64,6 +64,14 @@ def _runs(values: list[int | None]) -> list[list[tuple[int, int]]]:
         else:
             runs[-1].append((i, v))
     return [r for r in runs if r]
+
+
+def _count(value: float) -> str:
+    """An axis figure short enough for the axis's margin, never in exponent form (1e+06 is 1M)."""
+    for from_value, per_unit, unit in ((1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if value >= from_value:
+            return f"{value / per_unit:g}{unit}"
+    return f"{value:g}"
 
 
 def _nice(value: float) -> float:
