@@ -113,3 +113,23 @@ def test_a_lead_made_for_a_person_whose_contact_was_deleted_is_shown_with_no_acc
     shown = re.search(r'<p id="salesforce-link">(.*?)</p>', client.get(f"/ui/persons/{person_id}").text, re.S)
     assert "Lead" in shown.group(1) and LEAD_ID in shown.group(1)
     assert ACCOUNT_ID not in shown.group(1)
+
+
+def test_a_person_page_and_its_convert_page_are_titled_with_the_person(store):
+    """Before, every person's page was titled "Persons · Tandem", so browser tabs, history and a
+    screen reader's page title could not tell one person from another; the heading of a person
+    without a name was empty."""
+    named = store.persons.add({"email": "t@ui.example", "firstName": "Tia", "lastName": "Title"},
+                              origin=ChangeOrigin.CLI)
+    unnamed = store.persons.add({"email": "<b>only</b>@ui.example"}, origin=ChangeOrigin.CLI)
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    page = client.get(f"/ui/persons/{named.id}").text
+    assert f"<title>Tia Title (person {named.id}) · Tandem</title>" in page
+    assert '<a href="/ui/persons" aria-current="page">Persons</a>' in page
+    page = client.get(f"/ui/persons/{unnamed.id}").text
+    assert f"<title>&lt;b&gt;only&lt;/b&gt;@ui.example (person {unnamed.id}) · Tandem</title>" in page
+    assert f"<h1>&lt;b&gt;only&lt;/b&gt;@ui.example <small>person {unnamed.id}</small></h1>" in page
+    [contact] = store.persons.add_linked([({"email": "c@ui.example"}, SalesforceLink("Contact", CONTACT_ID))])
+    page = client.get(f"/ui/persons/{contact}/convert").text  # nothing to convert: Salesforce is not asked
+    assert f"<title>Convert Person {contact} · Tandem</title>" in page

@@ -120,7 +120,8 @@ async def _again(request: Request, person_id: int, choices: ConvertChoices, refu
 async def _form(request: Request, found: Person, choices: ConvertChoices) -> Response:
     refusal = conversion_refusal(found)  # the engine's own rule, as the person page's button follows it
     if refusal is not None:
-        return render(request, "convert.html", page="Persons", person=found, preview=None, problem=None,
+        return render(request, "convert.html", page="Persons", title=f"Convert Person {found.id}", person=found,
+                      preview=None, problem=None,
                       choices=choices, converted=refusal)
 
     def look() -> Any:
@@ -135,5 +136,6 @@ async def _form(request: Request, found: Person, choices: ConvertChoices) -> Res
     if choices.account is None:  # first shown: the match when there is one, else a new Account
         choices = ConvertChoices(account="match" if preview is None or preview.account_id else "new",
                                  create_opportunity=True)  # as the engine, the CLI and the REST action do
-    return render(request, "convert.html", page="Persons", person=found, preview=preview, problem=problem,
+    return render(request, "convert.html", page="Persons", title=f"Convert Person {found.id}", person=found,
+                  preview=preview, problem=problem,
                   choices=choices, advice=f"{DUPLICATE_ACCOUNT_RISK}; {FORM_ADVICE}")

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from tandem.errors import NotFound, SalesforceError, TandemError
 from tandem.people import activities as types
-from tandem.people.models import CycleStep, ErrorLevel, StepOperation
+from tandem.people.models import CycleStep, ErrorLevel, Person, StepOperation
 from tandem.people.store import PersonStore
 from tandem.people.sync_history import ErrorFilter, StepFilter
 from tandem.salesforce.ids import with_case
@@ -185,12 +185,20 @@ async def person(request: Request, person_id: int) -> Response:
         rows.append({"field": field, "value": _shown(found.fields.get(field.name, own.get(field.name))),
                      "rule": rule, "pending": pending.get(field.name)})
     log = store.activities.newest(person_id, ACTIVITY_ROWS + 1)
-    return render(request, "person.html", page="Persons", person=found, rows=rows, kind=kind,
+    who = called(found)
+    return render(request, "person.html", page="Persons", title=f"{who} (person {found.id})", who=who,
+                  person=found, rows=rows, kind=kind,
                   catalog_problem=catalog_problem, activities=log[:ACTIVITY_ROWS],
                   more_activities=len(log) > ACTIVITY_ROWS, activity_type=types.activity_type,
                   standing_out=STANDING_OUT, instance_url=instance, convert_refusal=conversion_refusal(found),
                   owner=request.query_params.get("owner", ""), queue=request.query_params.get("queue", ""),
                   errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
+
+
+def called(person: Person) -> str:
+    """What a person's page calls them: their name, else their email, else "(no name)"."""
+    name = " ".join(str(person.fields[f]) for f in ("firstName", "lastName") if person.fields.get(f))
+    return name or str(person.fields.get("email") or "") or "(no name)"
 
 
 @router.get("/fields")
