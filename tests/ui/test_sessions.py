@@ -109,6 +109,21 @@ def test_a_page_that_does_not_exist_is_a_404_page(store, path):
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("path", ["/ui/persons/not-a-number", "/ui/no-such-page"])
+def test_a_404_page_leads_back_into_the_ui(store, path):
+    """Before, a mistyped or broken address showed "no such page" with no menu, no Sign out and no
+    link anywhere, to the signed-in operator too: a dead end."""
+    client = client_for(store)
+    anonymous = client.get(path)
+    assert anonymous.status_code == 404 and '<a href="/ui/">Dashboard</a>' in anonymous.text
+    assert "Sign out" not in anonymous.text
+    assert sign_in(client).status_code == 303
+    client.get("/ui/")  # the sign-in's notice is shown once, there
+    answer = client.get(path)
+    assert answer.status_code == 404 and '<nav aria-label="Main">' in answer.text
+    assert '<a href="/ui/history">Sync history</a>' in answer.text and "Sign out" in answer.text
+
+
 def test_a_copy_of_the_cookie_kept_after_sign_out_is_no_session(store):
     store.ui_accounts.add("vera", hash_password(PASSWORD), "operator")
     client, other = client_for(store), client_for(store)

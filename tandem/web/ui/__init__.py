@@ -27,7 +27,7 @@ from tandem.web.failures import LastResortMiddleware
 from tandem.web.sync_actions import ClientFactory, SalesforceActions
 from tandem.web.ui import actions, converting, pages, signin
 from tandem.web.ui.cycle_runner import CycleRunner, EngineMaker
-from tandem.web.ui.guard import Refused, SignInNeeded, UiContext, render
+from tandem.web.ui.guard import Refused, SignInNeeded, UiContext, render, signed_in_user
 from tandem.web.ui.sessions import SessionSigner
 
 HERE = Path(__file__).parent
@@ -65,6 +65,8 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
     @app.exception_handler(404)
     @app.exception_handler(RequestValidationError)
     async def _missing(request: Request, _: Exception) -> Response:
+        if getattr(request.state, "ui_user", None) is None:  # the menu and Sign out, for a way back
+            request.state.ui_user = signed_in_user(request)
         return render(request, "missing.html", status=404, page="Not found", message="no such page")
 
     app.add_middleware(LastResortMiddleware, answer=_error_page, unavailable=_unavailable_page)
