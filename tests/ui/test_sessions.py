@@ -124,6 +124,19 @@ def test_a_404_page_leads_back_into_the_ui(store, path):
     assert '<a href="/ui/history">Sync history</a>' in answer.text and "Sign out" in answer.text
 
 
+@pytest.mark.parametrize("path", ["/ui/pause", "/ui/persons/1/sync", "/ui/errors/1/retry", "/ui/signout"])
+def test_opening_an_action_s_address_is_a_page_saying_to_use_its_button(store, path):
+    """Before, opening an action's address (reloading it from the address bar after its post was
+    refused, as after Sign out in another tab) answered the raw JSON {"detail":"Method Not Allowed"}."""
+    client = client_for(store)
+    assert sign_in(client).status_code == 303
+    client.get("/ui/")
+    answer = client.get(path)
+    assert answer.status_code == 405 and answer.headers["content-type"].startswith("text/html")
+    assert "this address is where a form sends its post: use the button on the page" in html.unescape(answer.text)
+    assert '<nav aria-label="Main">' in answer.text and answer.headers["allow"] == "POST"
+
+
 def test_a_copy_of_the_cookie_kept_after_sign_out_is_no_session(store):
     store.ui_accounts.add("vera", hash_password(PASSWORD), "operator")
     client, other = client_for(store), client_for(store)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -61,6 +62,14 @@ def ui_app(store: PersonStore, salesforce: SalesforceActions, client_factory: Cl
     @app.exception_handler(Refused)
     async def _refused(request: Request, refusal: Refused) -> Response:
         return render(request, "refused.html", status=refusal.status, page="Refused", message=refusal.message)
+
+    @app.exception_handler(405)
+    async def _post_only(request: Request, error: HTTPException) -> Response:
+        request.state.ui_user = signed_in_user(request)
+        answer = render(request, "refused.html", status=405, page="Refused",
+                        message="this address is where a form sends its post: use the button on the page")
+        answer.headers.update(error.headers or {})
+        return answer
 
     @app.exception_handler(404)
     @app.exception_handler(RequestValidationError)
