@@ -3,6 +3,7 @@ times shown as the page's other times are."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -66,6 +67,31 @@ def test_a_contacts_company_fields_are_shown_pulled_from_its_account(page, serve
     expect(company.get_by_role("cell").nth(2)).to_have_text("pull")
     expect(company.get_by_role("cell").nth(3)).to_have_text("Account fields: pull only")
     expect(page.get_by_role("row", name=re.compile(r"^Job Title title "))).to_contain_text("both")
+    rating = page.get_by_role("row", name=re.compile(r"^Lead Rating rating "))
+    expect(rating.get_by_role("cell").nth(3)).to_have_text("no Contact field syncs with it")
+    link = page.get_by_role("row", name=re.compile(r"^SFDC Id sfdcId "))
+    expect(link.get_by_role("cell").nth(3)).to_have_text("the link to the Salesforce record, set by the sync")
+
+
+def why_of(page: str, field: str) -> str:
+    found = re.search(rf"<code>{field}</code></td><td>[^<]*</td>\s*<td>[^<]*</td><td>([^<]*)</td>", page)
+    assert found, field
+    return html.unescape(found.group(1))
+
+
+def test_a_field_is_never_called_not_a_salesforce_field_for_want_of_a_catalog_or_when_it_is_the_link(store):
+    """Before, every field the page had no rule for said "not a Salesforce field": the email too while
+    Salesforce could not be asked for the catalog, and the person's SFDC Id itself."""
+    [linked] = store.persons.add_linked([({"email": "why@ui.example"}, SalesforceLink("Contact", CONTACT_ID))])
+    client = client_for(store)
+    assert sign_in_client(client).status_code == 303
+    page = client.get(f"/ui/persons/{linked}").text
+    assert "not a Salesforce field" not in page
+    assert why_of(page, "email") == "not known: Salesforce could not be asked for the field catalog"
+    assert why_of(page, "sfdcId") == "the link to the Salesforce record, set by the sync"
+    assert why_of(page, "createdAt") == "Tandem's own field"
+    assert re.search(r"<code>email</code></td><td>why@ui.example</td>\s*<td>unknown</td>", page)
+    assert re.search(r"<code>sfdcId</code></td><td>003000000000001AAA</td>\s*<td>no</td>", page)
 
 
 def test_the_activity_log_and_the_errors_say_their_times_are_utc(store):

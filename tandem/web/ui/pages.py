@@ -178,12 +178,16 @@ async def person(request: Request, person_id: int) -> Response:
     kind = found.link.sfdc_type or "Lead"
     catalog, catalog_problem, instance = await run_in_threadpool(_catalog_and_instance, request)
     pending = {c.field: c for c in store.outbox.find(person_ids=[person_id])}
-    own = {"id": found.id, "createdAt": found.created_at, "updatedAt": found.updated_at, **found.link.as_fields()}
+    tandem_own = {"id": found.id, "createdAt": found.created_at, "updatedAt": found.updated_at}
+    link = found.link.as_fields()
+    own = {**tandem_own, **link}
     rows = []
     for field in store.fields.all():
         rule = catalog.governing(kind, field.name) if catalog is not None else None
         rows.append({"field": field, "value": _shown(found.fields.get(field.name, own.get(field.name))),
-                     "rule": rule, "pending": pending.get(field.name)})
+                     "rule": rule, "pending": pending.get(field.name),
+                     "why": _unsynced_why(field.name, kind, catalog is not None, tandem_own, link),
+                     "syncs": "unknown" if catalog is None and field.name not in own else "no"})
     log = store.activities.newest(person_id, ACTIVITY_ROWS + 1)
     who = called(found)
     return render(request, "person.html", page="Persons", title=f"{who} (person {found.id})", who=who,
@@ -193,6 +197,17 @@ async def person(request: Request, person_id: int) -> Response:
                   standing_out=STANDING_OUT, instance_url=instance, convert_refusal=conversion_refusal(found),
                   owner=request.query_params.get("owner", ""), queue=request.query_params.get("queue", ""),
                   errors=store.history.errors(since=datetime.now(UTC) - WINDOW, where=ErrorFilter(person_id=person_id)))
+
+
+def _unsynced_why(name: str, kind: str, described: bool, tandem_own: dict[str, Any], link: dict[str, Any]) -> str:
+    """Why a field no rule governs does not sync: it is Tandem's own, or the link itself, or no
+    field of the person's Salesforce object maps to it (unknown while the catalog cannot be read)."""
+    if name in tandem_own:
+        return "Tandem's own field"
+    if name in link:
+        return "the link to the Salesforce record, set by the sync"
+    return f"no {kind} field syncs with it" if described else \
+        "not known: Salesforce could not be asked for the field catalog"
 
 
 def called(person: Person) -> str:
