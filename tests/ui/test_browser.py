@@ -92,6 +92,14 @@ def test_a_viewer_sees_everything_but_cannot_start_actions(page, server):
     page.goto(f"/ui/persons/{person.id}")
     expect(page.get_by_role("button", name="Sync Person to SFDC")).to_be_disabled()
     expect(page.get_by_role("button", name="Convert Person")).to_be_disabled()
+    for box in ("Lead owner", "or lead queue"):  # before, they took typing the viewer could never send
+        expect(page.get_by_label(box)).to_be_disabled()
+    page.goto(f"/ui/persons/{person.id}/convert")
+    expect(page.get_by_role("button", name="Confirm conversion")).to_be_disabled()
+    for box in ("Converted status", "Opportunity name", "Create an Opportunity", "Notify the owner by email"):
+        expect(page.get_by_label(box)).to_be_disabled()
+    expect(page.get_by_role("radio", name="A new Account")).to_be_disabled()
+    expect(page.get_by_label("Owner", exact=True)).to_be_disabled()
     answer = page.request.post(f"/ui/persons/{person.id}/sync", form={"csrf_token": token}, max_redirects=0)
     assert answer.status == 403
     assert server.store.persons.get(person.id).link.sfdc_id is None
