@@ -77,6 +77,16 @@ def test_a_second_sync_now_while_a_cycle_runs_says_so(page, server):
     assert server.store.steps.recent() == []
 
 
+def test_the_outcome_of_the_last_cycle_started_here_says_when_it_ended(page, server):
+    """Before, it said "Last cycle started here: cycle finished: …" with no time, so hours later it
+    read as news beside the newer cycles `tandem run` made."""
+    sign_in(page, OPERATOR)
+    sync_now(page)
+    page.reload()
+    expect(page.locator("#progress")).to_have_text(re.compile(
+        r"Last cycle started here, ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: cycle finished: "))
+
+
 def test_a_viewer_sees_everything_but_cannot_start_actions(page, server):
     sign_in(page, VIEWER)
     for name in ("Sync now", "Pause sync"):

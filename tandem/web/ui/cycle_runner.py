@@ -39,6 +39,8 @@ class Progress:
     started_at: datetime | None = None
     outcome: str | None = None
     """How the last cycle this server ran ended."""
+    ended_at: datetime | None = None
+    """When it ended."""
 
     @property
     def percent(self) -> int:
@@ -100,7 +102,7 @@ class CycleRunner:
             log.exception("the cycle started from the web UI failed")
             outcome = "cycle FAILED: unexpected error (see the server's log)"
         finally:
-            self._progress = replace(self._progress, running=False, outcome=outcome)
+            self._progress = replace(self._progress, running=False, outcome=outcome, ended_at=datetime.now(UTC))
             log.info("Sync now by %s: %s", by or "?", outcome)
 
     def _lane_spent(self) -> str | None:
