@@ -6,6 +6,7 @@ in the model.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -19,6 +20,8 @@ from tandem.emulator.wire.routing import ApiRequest, RouteTable
 from tandem.salesforce.ids import is_well_formed
 
 routes = RouteTable()
+_NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 def identity_url(call: ApiCall) -> str:
     return f"{call.base_url}/id/{call.org.org_id}/{user_id_of(call.ctx)}"
@@ -141,9 +144,9 @@ def retrieve_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
                    if f["name"].lower() == field.lower() and (f.get("idLookup") or f.get("externalId"))), None)
     if lookup is None:
         raise NotFound(f"Provided external ID field does not exist or is not accessible: {field}")
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     page = call.org.query(
-        call.ctx, f"SELECT Id FROM {sobject} WHERE {lookup['name']} = '{escaped}'", api_version=call.version
+        call.ctx, f"SELECT Id FROM {sobject} WHERE {lookup['name']} = {_literal(lookup, value)}",
+        api_version=call.version,
     )
     ids = [record["Id"] for record in page.records]
     if not ids:
@@ -151,6 +154,17 @@ def retrieve_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
     if len(ids) > 1:
         return Reply(300, [f"/services/data/v{call.version}/sobjects/{sobject}/{i}" for i in ids])
     return Reply(200, call.org.retrieve(call.ctx, sobject, ids[0], None, call.version))
+
+
+def _literal(field: dict, value: str) -> str:
+    """The SOQL literal matching `value` in `field`: a number field's value unquoted (quoted, its
+    filter would be refused); a value that is no number matches no record of a number field."""
+    if field["type"] in _NUMBER_TYPES:
+        if not _NUMBER.fullmatch(value):
+            raise NotFound("The requested resource does not exist")
+        return value
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
 
 
 @routes.route("PATCH", "sobjects/{sobject}/{field}/{value}")

@@ -286,3 +286,42 @@ def test_a_body_may_name_a_parent_by_its_external_id_as_in_salesforce(sf):
         sf.Contact.create({"LastName": "Orphan", "ReportsTo": {"Email": "boss@example.com"}})
     assert caught.value.content[0]["errorCode"] == "DUPLICATE_EXTERNAL_ID"
     assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Orphan'")["totalSize"] == 0
+
+
+@pytest.fixture
+def numbered_org(tmp_path, new_session, sample_org_path, get_token):
+    """The sample org with a number external Id on Contact (`Legacy_No__c`), served on its own:
+    `(url of the data API in v62.0, session, headers)`."""
+    import json
+
+    from tandem.emulator.model import Org
+    from tandem.emulator.sample_org import ADMIN
+    from tandem.emulator.server import EmulatorServer
+
+    definition = json.loads(sample_org_path.read_text())
+    definition["customFields"]["Contact"].append({"name": "Legacy_No__c", "label": "Legacy No", "type": "double",
+                                                  "precision": 18, "scale": 0, "externalId": True, "unique": True})
+    with EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path) as server:
+        session = new_session()
+        session.verify = str(server.ca_path)
+        headers = {"Authorization": f"Bearer {get_token(server.base_url, session, *ADMIN)}"}
+        yield f"{server.base_url}/services/data/v62.0", session, headers
+
+
+def test_a_number_external_id_finds_its_record(numbered_org):
+    """External Ids may be Number fields: the path's value is matched as a number, not refused as a
+    quoted filter value; a value that is no number matches nothing."""
+    url, http, headers = numbered_org
+    made = http.patch(f"{url}/sobjects/Contact/Legacy_No__c/42", json={"LastName": "Numbered"}, headers=headers)
+    assert made.status_code == 201, made.text
+    found = http.get(f"{url}/sobjects/Contact/Legacy_No__c/42", headers=headers)
+    assert found.status_code == 200, found.text
+    assert (found.json()["Id"], found.json()["Legacy_No__c"]) == (made.json()["id"], 42.0)
+    only_updated = http.patch(f"{url}/sobjects/Contact/Legacy_No__c/42?updateOnly=true", json={"Title": "CFO"},
+                              headers=headers)
+    assert only_updated.status_code == 200, only_updated.text
+    assert only_updated.json()["created"] is False
+    assert http.get(f"{url}/sobjects/Contact/{made.json()['id']}", headers=headers).json()["Title"] == "CFO"
+    nothing = http.get(f"{url}/sobjects/Contact/Legacy_No__c/forty-two", headers=headers)
+    assert nothing.status_code == 404
+    assert nothing.json()[0]["errorCode"] == "NOT_FOUND"
