@@ -137,9 +137,28 @@ def delete(call: ApiCall, request: ApiRequest) -> Reply:
 
 @routes.route("GET", "sobjects/{sobject}/{field}/{value}")
 def retrieve_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
+    sobject = request.params["sobject"]
+    record_id = _one_external_id_match(call, request)
+    if isinstance(record_id, Reply):
+        return record_id
+    return Reply(200, call.org.retrieve(call.ctx, sobject, record_id, None, call.version))
+
+
+@routes.route("DELETE", "sobjects/{sobject}/{field}/{value}")
+def delete_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
+    record_id = _one_external_id_match(call, request)
+    if isinstance(record_id, Reply):
+        return record_id
+    call.org.delete(call.ctx, request.params["sobject"], record_id)
+    return Reply(204)
+
+
+def _one_external_id_match(call: ApiCall, request: ApiRequest) -> str | Reply:
+    """The Id of the one live record whose external-Id (or Id-lookup) field holds the path's value,
+    or the 300 listing them when several do; 404 when the field or the record is not there."""
     sobject, field, value = request.params["sobject"], request.params["field"], request.params["value"]
     if field.lower() == "id" and is_well_formed(value):
-        return Reply(200, call.org.retrieve(call.ctx, sobject, value, None, call.version))
+        return value
     lookup = next((f for f in call.org.describe(call.ctx, sobject)["fields"]
                    if f["name"].lower() == field.lower() and (f.get("idLookup") or f.get("externalId"))), None)
     if lookup is None:
@@ -153,7 +172,7 @@ def retrieve_by_external_id(call: ApiCall, request: ApiRequest) -> Reply:
         raise NotFound("The requested resource does not exist")
     if len(ids) > 1:
         return Reply(300, [f"/services/data/v{call.version}/sobjects/{sobject}/{i}" for i in ids])
-    return Reply(200, call.org.retrieve(call.ctx, sobject, ids[0], None, call.version))
+    return ids[0]
 
 
 def _literal(field: dict, value: str) -> str:

@@ -325,3 +325,23 @@ def test_a_number_external_id_finds_its_record(numbered_org):
     nothing = http.get(f"{url}/sobjects/Contact/Legacy_No__c/forty-two", headers=headers)
     assert nothing.status_code == 404
     assert nothing.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_delete_by_external_id(base_url, http, sf_token, sf):
+    """`DELETE sobjects/{T}/{field}/{value}` deletes the one record the external Id names (Salesforce's
+    "Delete Records Using sObject Rows by External ID"); several matches are a 300 that deletes nothing."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/sobjects/Contact"
+    made = sf.Contact.upsert("External_Id__c/gone-1", {"LastName": "Going"})
+    assert made == 201
+    gone = http.delete(f"{url}/External_Id__c/gone-1", headers=headers)
+    assert gone.status_code == 204, gone.text
+    deleted = sf.query_all("SELECT Id, IsDeleted FROM Contact WHERE External_Id__c = 'gone-1'", include_deleted=True)
+    assert [r["IsDeleted"] for r in deleted["records"]] == [True]
+    again = http.delete(f"{url}/External_Id__c/gone-1", headers=headers)
+    assert (again.status_code, again.json()[0]["errorCode"]) == (404, "NOT_FOUND")
+    for name in ("Twin A", "Twin B"):
+        sf.Contact.create({"LastName": name, "Email": "twins@example.com"})
+    several = http.delete(f"{url}/Email/twins@example.com", headers=headers)
+    assert several.status_code == 300 and len(several.json()) == 2
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'twins@example.com'")["totalSize"] == 2
