@@ -314,17 +314,17 @@ class Org:
     def retrieve(self, ctx: UserContext, object_name: str, record_id: str, field_names: list[str] | None = None,
                  api_version: str | None = None) -> dict:
         obj = self._state.object(object_name)
-        _, record = self._state.live_record(obj, record_id)
         profile = self._profile(ctx)
         if field_names is None:
             fields = profile.visible_fields(obj)
-        else:
+        else:  # the fields are checked first: a bad name is refused whether or not the record is there
             fields = []
             for name in field_names:
                 f = obj.field(name.strip())
                 if f is None or not profile.access(obj, f).visible:
                     raise no_such_column("", obj, name.strip())
                 fields.append(f)
+        _, record = self._state.live_record(obj, record_id)
         return render_record(obj, record, fields, api_version or self.api_version)
 
     @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.errors import ApiError, NotFound
 
 from tandem.emulator.wire.calls import ApiCall, require_json_object
 from tandem.emulator.wire.record_faults import refuse_if_drawn
@@ -203,6 +203,8 @@ def _retrieve_many(call: ApiCall, sobject: str, ids: list[str], fields: list[str
         raise status_error(400, "MISSING_ARGUMENT", "ids and fields are required")
     if len(ids) > 2000:
         raise _too_many()
+    if call.org.schema.object(sobject) is None:
+        raise NotFound("The requested resource does not exist")
     records = []
     for record_id in ids:
         try:

@@ -140,3 +140,20 @@ def test_each_subrequest_of_a_composite_batch_is_an_api_call_a_composite_call_is
     assert used(composite) == before + 5 + 1
     remaining = http.get(f"{data}/limits", headers=headers).json()["DailyApiRequests"]
     assert remaining["Max"] - remaining["Remaining"] == before + 7
+
+
+def test_retrieve_checks_the_object_and_fields_before_the_ids(sf):
+    """A bad field name or object is refused up front, as Salesforce does, not hidden behind nulls
+    when none of the Ids names a record."""
+    from simple_salesforce.exceptions import SalesforceResourceNotFound
+
+    missing = "003000000000000AAA"
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.restful("composite/sobjects/Contact", params={"ids": missing, "fields": "LastName,Nope__c"})
+    assert raised.value.content[0]["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Nope__c' on entity 'Contact'" in raised.value.content[0]["message"]
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.restful("composite/sobjects/Contact", method="POST", json={"ids": [missing], "fields": ["Nope__c"]})
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.restful("composite/sobjects/Contat", params={"ids": missing, "fields": "LastName"})
+    assert sf.restful("composite/sobjects/Contact", params={"ids": missing, "fields": "LastName"}) == [None]
