@@ -54,7 +54,7 @@ def field_entry(f: FieldDef, access: FieldAccess) -> dict:
         "defaultValueFormula": None, "defaultedOnCreate": f.defaulted_on_create, "dependentPicklist": False,
         "deprecatedAndHidden": False, "digits": f.digits if f.type in ("int", "long") else 0,
         "displayLocationInDecimal": False, "encrypted": False, "externalId": f.external_id,
-        "extraTypeInfo": _extra_type_info(f), "filterable": f.type != "textarea" or f.length <= 255,
+        "extraTypeInfo": _extra_type_info(f), "filterable": f.filterable,
         "filteredLookupInfo": None, "formulaTreatNullNumberAsZero": False,
         "groupable": f.type not in ("textarea", "double", "currency", "percent", "datetime"),
         "highScaleNumber": False, "htmlFormatted": False, "idLookup": f.looks_up,
@@ -66,7 +66,7 @@ def field_entry(f: FieldDef, access: FieldAccess) -> dict:
         "queryByDistance": False, "referenceTargetField": None, "referenceTo": list(f.reference_to),
         "relationshipName": f.relationship_name, "relationshipOrder": None, "restrictedDelete": False,
         "restrictedPicklist": f.restricted, "scale": f.scale if is_number else 0, "searchPrefilterable": False,
-        "soapType": f.soap_type, "sortable": f.type not in ("textarea", "multipicklist") or f.length <= 255,
+        "soapType": f.soap_type, "sortable": f.sortable,
         "type": f.type, "unique": f.unique, "updateable": access.updateable, "writeRequiresMasterRead": False,
     }
 

@@ -93,6 +93,16 @@ class FieldDef:
         return self.type in TEXT_TYPES
 
     @property
+    def filterable(self) -> bool:
+        """Whether SOQL may filter on it: not a long text area (over 255 characters)."""
+        return self.type != "textarea" or self.length <= 255
+
+    @property
+    def sortable(self) -> bool:
+        """Whether SOQL may order by it: not a long text area or a long multi-select picklist."""
+        return self.type not in ("textarea", "multipicklist") or self.length <= 255
+
+    @property
     def default_picklist_value(self) -> str | None:
         for entry in self.picklist:
             if entry.default and entry.active:

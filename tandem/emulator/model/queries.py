@@ -15,7 +15,7 @@ from datetime import datetime
 from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.query_budget import CHECK_EVERY, QueryBudget
-from tandem.emulator.model.query_fields import PathResolver, ResolvedPath
+from tandem.emulator.model.query_fields import PathResolver, ResolvedPath, not_filterable, not_sortable
 from tandem.emulator.model.reading import attributes
 from tandem.emulator.model.records import to_ms
 from tandem.emulator.model.schema import ObjectSchema
@@ -34,6 +34,7 @@ from tandem.emulator.soql import (
     index_bounds,
     parse_soql,
     sort_key,
+    where_fields,
 )
 
 MAX_PAGE = 2000
@@ -134,6 +135,12 @@ class QueryEngine:
         columns, count_only, counted = self._columns(query, resolver)
         for path in query.referenced_fields():
             resolver.resolve(path)
+        for path in sorted(where_fields(query.where)) if query.where is not None else ():
+            if not resolver.resolve(path).field.filterable:
+                raise not_filterable(soql, ".".join(path))
+        for item in query.order_by:
+            if not resolver.resolve(item.field.path).field.sortable:
+                raise not_sortable(soql, ".".join(item.field.path))
         try:
             predicate = compile_where(query.where, resolver.field_type, now)
         except SoqlFieldError as exc:

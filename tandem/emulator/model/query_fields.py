@@ -16,6 +16,7 @@ from tandem.emulator.model.security import Profile
 from tandem.emulator.model.state import OrgState
 
 _WSDL_HINT = "Please reference your WSDL or the describe call for the appropriate names."
+_WHERE, _ORDER_BY = r"\bWHERE\b", r"\bORDER\s+BY\b"
 
 
 @dataclass
@@ -32,11 +33,13 @@ class ResolvedPath:
         return f"{self.via.relationship_name}.{self.field.name}" if self.via else self.field.name
 
 
-def _position(soql: str, token: str) -> str:
-    """The query echoed with a caret under the offending name, as Salesforce prefixes its message."""
+def _position(soql: str, token: str, after: str = "") -> str:
+    """The query echoed with a caret under the offending name (its first use after the clause
+    keyword `after`, if given), as Salesforce prefixes its message."""
     if not soql:
         return ""
-    match = re.search(r"\b" + re.escape(token) + r"\b", soql, re.IGNORECASE)
+    clause = re.search(after, soql, re.IGNORECASE) if after else None
+    match = re.compile(r"\b" + re.escape(token) + r"\b", re.IGNORECASE).search(soql, clause.end() if clause else 0)
     column = match.start() + 1 if match else 1
     return f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n"
 
@@ -53,6 +56,14 @@ def bad_relationship(soql: str, name: str) -> InvalidField:
         f"{_position(soql, name)}Didn't understand relationship '{name}' in field path. If you are attempting to "
         f"use a custom relationship, be sure to append the '__r' after the custom relationship name. {_WSDL_HINT}"
     )
+
+
+def not_filterable(soql: str, name: str) -> InvalidField:
+    return InvalidField(f"{_position(soql, name, _WHERE)}field '{name}' can not be filtered in a query call")
+
+
+def not_sortable(soql: str, name: str) -> InvalidField:
+    return InvalidField(f"{_position(soql, name, _ORDER_BY)}field '{name}' can not be sorted in a query call")
 
 
 _NEVER_STORED = "\0 not a stored field"

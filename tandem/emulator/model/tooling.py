@@ -228,8 +228,8 @@ class SetupCatalog:
             "Precision": f.precision, "Scale": f.scale, "Digits": f.digits,
             "IsCalculated": f.calculated or bool(f.extra.get("compound")), "IsNillable": f.nillable,
             "IsIndexed": f.type == "id" or f.unique or f.external_id or f.type == "reference",
-            "IsCompound": bool(f.extra.get("compound")), "IsApiFilterable": f.type != "textarea" or f.length <= 255,
-            "IsApiSortable": f.type not in ("textarea", "multipicklist") or f.length <= 255,
+            "IsCompound": bool(f.extra.get("compound")), "IsApiFilterable": f.filterable,
+            "IsApiSortable": f.sortable,
             "IsFieldHistoryTracked": False, **audit})
         if f.custom:
             custom_id = _stable_id("00N", durable)

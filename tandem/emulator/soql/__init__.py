@@ -34,6 +34,7 @@ from tandem.emulator.soql.tree import (
     SelectItem,
     StringValue,
     Value,
+    where_fields,
 )
 
 __all__ = [
@@ -41,5 +42,5 @@ __all__ = [
     "DateTimeValue", "DateValue", "Expr", "FieldRef", "FieldsMacro", "Includes", "InList", "Like",
     "Not", "NullValue", "NumberValue", "Or", "OrderItem", "Query", "SelectItem", "SoqlError",
     "SoqlFieldError", "SoqlSyntaxError", "SoqlTypeError", "StringValue", "Value", "compile_where",
-    "index_bounds", "parse_soql", "sort_key",
+    "index_bounds", "parse_soql", "sort_key", "where_fields",
 ]

@@ -26,7 +26,7 @@ def test_query_of_a_hidden_field_is_invalid_field(org, sync, admin):
     assert error.status == 400 and error.error_code == "INVALID_FIELD"
     assert "No such column 'Internal_Notes__c' on entity 'Contact'" in error.message
     assert "ERROR at Row:1:Column:12" in error.message
-    rows = org.query(admin, "SELECT Internal_Notes__c FROM Contact WHERE Internal_Notes__c != null").records
+    rows = org.query(admin, "SELECT Internal_Notes__c FROM Contact WHERE LastName = 'Scorpio'").records
     assert rows[0]["Internal_Notes__c"] == "Do not call before noon"
 
 

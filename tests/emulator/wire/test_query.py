@@ -107,3 +107,24 @@ def test_date_literals_count_days_in_the_users_time_zone(sf):
     yesterday = sf.query("SELECT LastName FROM Contact WHERE EmailBouncedDate = YESTERDAY AND LastName LIKE 'Bounced%'")
     assert [r["LastName"] for r in today["records"]] == ["Bounced Today"]
     assert [r["LastName"] for r in yesterday["records"]] == ["Bounced Yesterday"]
+
+
+def test_a_long_text_area_can_be_read_but_not_filtered_or_sorted(sf):
+    """Salesforce refuses a long text area (Description, 32,000 characters) in WHERE and ORDER BY with
+    INVALID_FIELD, as describe's `filterable`/`sortable` false say, instead of answering no rows."""
+    described = {f["name"]: f for f in sf.Contact.describe()["fields"]}
+    assert (described["Description"]["filterable"], described["Description"]["sortable"]) == (False, False)
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Id FROM Contact WHERE Description LIKE '%noon%'")
+    [error] = raised.value.content
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert error["message"].endswith("ERROR at Row:1:Column:30\nfield 'Description' can not be filtered in a query call")
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Description FROM Contact ORDER BY Description")
+    [error] = raised.value.content
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert error["message"].endswith("ERROR at Row:1:Column:42\nfield 'Description' can not be sorted in a query call")
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.query("SELECT Id FROM Contact WHERE Account.Description != null")
+    assert sf.query("SELECT Description FROM Contact WHERE LastName = 'Coyote'")["totalSize"] == 1
+    assert sf.query("SELECT Id FROM Contact WHERE MailingStreet = 'x' ORDER BY MailingStreet")["totalSize"] == 0
