@@ -14,6 +14,7 @@ from tandem.emulator.model.reading import field_value
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.security import Profile
 from tandem.emulator.model.state import OrgState
+from tandem.emulator.soql import located_message
 
 _WSDL_HINT = "Please reference your WSDL or the describe call for the appropriate names."
 _WHERE, _ORDER_BY = r"\bWHERE\b", r"\bORDER\s+BY\b"
@@ -40,8 +41,9 @@ def _position(soql: str, token: str, after: str = "") -> str:
         return ""
     clause = re.search(after, soql, re.IGNORECASE) if after else None
     match = re.compile(r"\b" + re.escape(token) + r"\b", re.IGNORECASE).search(soql, clause.end() if clause else 0)
-    column = match.start() + 1 if match else 1
-    return f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n"
+    start = match.start() if match else 0
+    line = soql.count("\n", 0, start) + 1
+    return located_message(soql, line, start - soql.rfind("\n", 0, start), "")
 
 
 def no_such_column(soql: str, obj: ObjectSchema, name: str) -> InvalidField:

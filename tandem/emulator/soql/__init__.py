@@ -9,7 +9,7 @@ predicate, sort by its ORDER BY, and derive index bounds for the sync's range qu
 from tandem.emulator.soql.bounds import Bounds, index_bounds
 from tandem.emulator.soql.errors import SoqlError, SoqlFieldError, SoqlSyntaxError, SoqlTypeError
 from tandem.emulator.soql.evaluate import compile_where, sort_key
-from tandem.emulator.soql.parser import parse_soql
+from tandem.emulator.soql.parser import located_message, parse_soql
 from tandem.emulator.soql.tree import (
     And,
     BooleanValue,
@@ -42,5 +42,5 @@ __all__ = [
     "DateTimeValue", "DateValue", "Expr", "FieldRef", "FieldsMacro", "Includes", "InList", "Like",
     "Not", "NullValue", "NumberValue", "Or", "OrderItem", "Query", "SelectItem", "SoqlError",
     "SoqlFieldError", "SoqlSyntaxError", "SoqlTypeError", "StringValue", "Value", "compile_where",
-    "index_bounds", "parse_soql", "sort_key", "where_fields",
+    "index_bounds", "located_message", "parse_soql", "sort_key", "where_fields",
 ]

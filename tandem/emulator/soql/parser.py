@@ -183,7 +183,7 @@ _PARSER = Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
 _BUILDER = _TreeBuilder()
 
 
-def _message(text: str, line: int, column: int, reason: str) -> str:
+def located_message(text: str, line: int, column: int, reason: str) -> str:
     """Salesforce's layout: the query line, a caret under the column, the position, the reason."""
     lines = text.splitlines() or [""]
     source = lines[line - 1] if 0 < line <= len(lines) else lines[-1]
@@ -204,7 +204,7 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> SoqlSyntaxError:
     else:
         line, column = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
         reason = str(exc)
-    return SoqlSyntaxError(_message(text, line, column, reason), line, column)
+    return SoqlSyntaxError(located_message(text, line, column, reason), line, column)
 
 
 def _nesting(tree: Tree) -> int:
@@ -239,5 +239,5 @@ def parse_soql(text: str) -> Query:
         inner = exc.orig_exc
         if isinstance(inner, _LiteralError):
             line, column = inner.token.line or 1, inner.token.column or 1
-            raise SoqlSyntaxError(_message(text, line, column, inner.reason), line, column) from None
+            raise SoqlSyntaxError(located_message(text, line, column, inner.reason), line, column) from None
         raise

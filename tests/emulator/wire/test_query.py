@@ -128,3 +128,16 @@ def test_a_long_text_area_can_be_read_but_not_filtered_or_sorted(sf):
         sf.query("SELECT Id FROM Contact WHERE Account.Description != null")
     assert sf.query("SELECT Description FROM Contact WHERE LastName = 'Coyote'")["totalSize"] == 1
     assert sf.query("SELECT Id FROM Contact WHERE MailingStreet = 'x' ORDER BY MailingStreet")["totalSize"] == 0
+
+
+def test_a_field_error_in_a_query_of_several_lines_points_at_its_row(sf):
+    """A query written over several lines gets its INVALID_FIELD caret on the offending line, with
+    that line's row and column, as its syntax errors already do."""
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Id,\n  LastName\nFROM Contact\nWHERE Foo = 1")
+    [error] = raised.value.content
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert error["message"].startswith("\nWHERE Foo = 1\n      ^\nERROR at Row:4:Column:7\nNo such column 'Foo'")
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Id\nFORM Contact")
+    assert raised.value.content[0]["message"].startswith("\nFORM Contact\n^\nERROR at Row:2:Column:1\n")
