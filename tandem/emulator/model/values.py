@@ -6,6 +6,7 @@ one raises the error Salesforce gives for it.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -32,7 +33,8 @@ def _parser_error(f: FieldDef, value: object, java_type: str) -> ApiError:
 
 
 def _wrong_type(f: FieldDef, value: object) -> ApiError:
-    return ApiError(f"{f.label}: value not of required type: {value}", error_code="INVALID_TYPE_ON_FIELD_IN_RECORD",
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return ApiError(f"{f.label}: value not of required type: {shown}", error_code="INVALID_TYPE_ON_FIELD_IN_RECORD",
                     fields=[f.name])
 
 

@@ -345,3 +345,15 @@ def test_delete_by_external_id(base_url, http, sf_token, sf):
     several = http.delete(f"{url}/Email/twins@example.com", headers=headers)
     assert several.status_code == 300 and len(several.json()) == 2
     assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'twins@example.com'")["totalSize"] == 2
+
+
+def test_a_value_of_the_wrong_json_type_is_shown_as_json_in_the_error(base_url, http, sf_token):
+    """The message quotes the value as the client sent it (`true`, `["a"]`), not in Python's spelling."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/sobjects/Contact"
+    flag = http.post(url, headers=headers, json={"LastName": "Typed", "Lead_Score__c": True})
+    assert flag.status_code == 400
+    assert flag.json()[0]["message"] == "Lead Score: value not of required type: true"
+    listed = http.post(url, headers=headers, json={"LastName": ["Ng", None]})
+    assert listed.json()[0]["message"] == 'Last Name: value not of required type: ["Ng", null]'
+    assert listed.json()[0]["fields"] == ["LastName"]
