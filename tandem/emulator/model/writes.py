@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from tandem.emulator.model.errors import ApiError, DuplicateValue, InvalidField, NotFound
 from tandem.emulator.model.fields import FieldDef
-from tandem.emulator.model.records import unique_key
+from tandem.emulator.model.records import RecordStore, unique_key
 from tandem.emulator.model.rules import AssignmentChoice, OrgRules
 from tandem.emulator.model.schema import ObjectSchema
 from tandem.emulator.model.security import Profile
@@ -112,13 +112,9 @@ class RecordWriter:
         store = self.state.stores[target.name]
         if key_field.type == "id":
             found = [ids.to_18(value)] if isinstance(value, str) and ids.is_well_formed(value) else []
-        elif key_field.name in store.value_index:
-            found = sorted(store.find_by_value(key_field, coerce(key_field, value)))
+            found = [rid for rid in found if (r := store.get(rid)) is not None and not r.get("IsDeleted")]
         else:
-            key = unique_key(key_field, coerce(key_field, value))
-            found = sorted(rid for rid, r in store.records.items()
-                           if key is not None and unique_key(key_field, r.get(key_field.name)) == key)
-        found = [rid for rid in found if (r := store.get(rid)) is not None and not r.get("IsDeleted")]
+            found = _live_holders(store, key_field, coerce(key_field, value))
         if len(found) > 1:
             raise ApiError(f"{key_field.label}: more than one record found for external id field: "
                            f"[{', '.join(found)}]", error_code="DUPLICATE_EXTERNAL_ID", fields=[lookup.name])
@@ -289,7 +285,7 @@ class RecordWriter:
     def upsert(self, obj: ObjectSchema, external_field: str, external_value: object, fields: Mapping, user_id: str,
                profile: Profile | None, api_version: str, *, assignment_rules: AssignmentChoice = False) -> tuple[str, bool]:
         f = obj.field(external_field) if isinstance(external_field, str) else None
-        if f is None or not (f.external_id or f.type == "id") or (
+        if f is None or not (f.looks_up or f.type == "id") or (
                 profile is not None and not profile.access(obj, f).visible):
             raise NotFound(f"Provided external ID field does not exist or is not accessible: {external_field}")
         if f.type == "id":
@@ -299,8 +295,7 @@ class RecordWriter:
             self.update(obj, record_id, fields, user_id, profile, assignment_rules=assignment_rules)
             return record_id, False
         key = coerce(f, external_value)
-        store = self.state.stores[obj.name]
-        matches = sorted(rid for rid in store.find_by_value(f, key) if not store.records[rid].get("IsDeleted"))
+        matches = _live_holders(self.state.stores[obj.name], f, key)
         if len(matches) > 1:
             urls = [f"/services/data/v{api_version}/sobjects/{obj.name}/{rid}" for rid in matches]
             raise ApiError(f"More than one record found for external id field {f.name}: {external_value}",
@@ -311,3 +306,16 @@ class RecordWriter:
             return matches[0], False
         body[f.name] = external_value
         return self.create(obj, body, user_id, profile, assignment_rules=assignment_rules), True
+
+
+def _live_holders(store: RecordStore, f: FieldDef, value: object) -> list[str]:
+    """The live records whose Id-lookup field `f` holds `value` (text compared as its index compares
+    it), in Id order: from the field's index, or by a scan for a lookup field that has none (Email)."""
+    if value is None:
+        return []
+    if f.name in store.value_index:
+        found = store.find_by_value(f, value)
+    else:
+        key = unique_key(f, value)
+        found = {rid for rid, r in store.records.items() if unique_key(f, r.get(f.name)) == key}
+    return sorted(rid for rid in found if not store.records[rid].get("IsDeleted"))

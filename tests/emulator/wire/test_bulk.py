@@ -320,3 +320,16 @@ def test_a_relationship_value_matching_two_parents_fails_its_row_as_a_duplicate(
     assert (info["state"], info["numberRecordsFailed"]) == ("JobComplete", 1)
     assert errors == {"E": f"DUPLICATE_EXTERNAL_ID:Email: more than one record found for external id field: "
                            f"[{', '.join(twins)}]:--"}
+
+
+def test_an_upsert_job_may_match_by_an_id_lookup_field_as_its_job_allows(sf):
+    """Email is an Id-lookup field of Contact: the job that names it is accepted, so its rows upsert
+    by it (case-insensitively) instead of each failing as an unknown external Id field."""
+    [result] = sf.bulk2.Contact.upsert(
+        records=[{"Email": "WILE@acme.example", "Title": "Genius"}, {"Email": "road@runner.example", "LastName": "Bird"}],
+        external_id_field="Email", wait=0)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (2, 0)
+    rows = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_successful_records(result["job_id"]))))
+    assert sorted(row["sf__Created"] for row in rows) == ["false", "true"]
+    assert sf.query("SELECT Title FROM Contact WHERE LastName = 'Coyote'")["records"][0]["Title"] == "Genius"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'road@runner.example'")["totalSize"] == 1

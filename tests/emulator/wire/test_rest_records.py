@@ -357,3 +357,18 @@ def test_a_value_of_the_wrong_json_type_is_shown_as_json_in_the_error(base_url, 
     listed = http.post(url, headers=headers, json={"LastName": ["Ng", None]})
     assert listed.json()[0]["message"] == 'Last Name: value not of required type: ["Ng", null]'
     assert listed.json()[0]["fields"] == ["LastName"]
+
+
+def test_upsert_by_an_id_lookup_field(base_url, http, sf_token, sf):
+    """A standard Id-lookup field (Contact.Email) names the record to upsert, as it does for a read;
+    a field that is neither an external Id nor an Id lookup is still refused."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/sobjects/Contact"
+    updated = http.patch(f"{url}/Email/Wile@Acme.example", json={"Title": "Genius"}, headers=headers)
+    assert (updated.status_code, updated.json()["created"]) == (200, False), updated.text
+    assert sf.query("SELECT Title FROM Contact WHERE LastName = 'Coyote'")["records"][0]["Title"] == "Genius"
+    made = http.patch(f"{url}/Email/road@runner.example", json={"LastName": "Bird"}, headers=headers)
+    assert (made.status_code, made.json()["created"]) == (201, True), made.text
+    assert sf.Contact.get(made.json()["id"])["Email"] == "road@runner.example"
+    plain = http.patch(f"{url}/LastName/Bird", json={"Title": "x"}, headers=headers)
+    assert (plain.status_code, plain.json()[0]["errorCode"]) == (404, "NOT_FOUND")
