@@ -7,6 +7,7 @@ model transaction that is rolled back when any record fails. Injected per-record
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable
 
 from tandem.emulator.model.errors import ApiError, NotFound
@@ -142,10 +143,19 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
     sobject, field = request.params["sobject"], request.params["field"]
     assign = auto_assign(call)
 
+    def key_of(record: object) -> object:
+        return next((v for k, v in record.items() if k.lower() == field.lower()), None) \
+            if isinstance(record, dict) else None
+
+    repeated = repeated_external_ids(call, sobject, field, [key_of(record) for record in records])
+
     def upsert_one(record: dict) -> dict:
-        value = next((v for k, v in record.items() if k.lower() == field.lower()), None)
+        value = key_of(record)
         if value in (None, ""):
             raise ApiError(f"{field} not specified", error_code="MISSING_ARGUMENT", fields=[field])
+        if repeated(value):
+            raise ApiError(f"Duplicate external id specified: {value}", error_code="DUPLICATE_EXTERNAL_ID",
+                           fields=[field])
         refuse_if_drawn(call, "upsert", sobject)
         record_id, created = call.org.upsert(
             call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign
@@ -153,6 +163,21 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
         return {"id": record_id, "success": True, "errors": [], "created": created}
 
     return Reply(200, run_each(call, records, all_or_none, upsert_one))
+
+
+def repeated_external_ids(call: ApiCall, sobject: str, field: str, values: list) -> Callable[[object], bool]:
+    """Whether a value is given to more than one record of the call: Salesforce fails each such record
+    instead of creating the first and updating it with the next (compared as the field compares text)."""
+    obj = call.org.schema.object(sobject)
+    f = obj.field(field) if obj is not None else None
+    if f is None or f.type == "id":
+        return lambda value: False
+
+    def key(value: object) -> str:
+        return str(value) if f.case_sensitive else str(value).lower()
+
+    seen = Counter(key(value) for value in values if value not in (None, ""))
+    return lambda value: seen[key(value)] > 1
 
 
 @routes.route("DELETE", "composite/sobjects")

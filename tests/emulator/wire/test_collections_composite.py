@@ -157,3 +157,19 @@ def test_retrieve_checks_the_object_and_fields_before_the_ids(sf):
     with pytest.raises(SalesforceResourceNotFound):
         sf.restful("composite/sobjects/Contat", params={"ids": missing, "fields": "LastName"})
     assert sf.restful("composite/sobjects/Contact", params={"ids": missing, "fields": "LastName"}) == [None]
+
+
+def test_an_upsert_giving_two_records_the_same_external_id_fails_both(sf):
+    """Salesforce marks every record of the call that repeats an external Id (in any letter case) as
+    an error, instead of creating the first and updating it with the second; the others go through."""
+    body = {"allOrNone": False, "records": [
+        {"attributes": {"type": "Contact"}, "External_Id__c": "twin-1", "LastName": "First"},
+        {"attributes": {"type": "Contact"}, "External_Id__c": "TWIN-1", "LastName": "Second"},
+        {"attributes": {"type": "Contact"}, "External_Id__c": "solo-1", "LastName": "Solo"},
+    ]}
+    results = sf.restful("composite/sobjects/Contact/External_Id__c", method="PATCH", json=body)
+    assert [r["success"] for r in results] == [False, False, True]
+    assert results[0]["errors"] == [{"statusCode": "DUPLICATE_EXTERNAL_ID", "fields": ["External_Id__c"],
+                                     "message": "Duplicate external id specified: twin-1"}]
+    assert results[1]["errors"][0]["message"] == "Duplicate external id specified: TWIN-1"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE External_Id__c = 'twin-1'")["totalSize"] == 0
