@@ -8,10 +8,13 @@ import time
 from typing import Any
 
 from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten, row_endings_match
-from tandem.emulator.model.errors import ApiError
+from tandem.emulator.model.errors import ApiError, LimitExceeded
 from tandem.emulator.model.rules import AssignmentChoice, assignment_choice
 from tandem.emulator.model.values import parse_date, parse_datetime
 
+BATCH_ROWS = 10_000
+"""Salesforce splits an ingest job's data into a batch per 10,000 records; each counts against
+`DailyBulkApiBatches`, which Bulk API 2.0 ingest shares with Bulk API (query jobs use none)."""
 _NUMBER_TYPES = {"double", "currency", "percent"}
 _ALWAYS_KNOWN = {"id"}
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -149,15 +152,22 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
     if problem:
         _fail(job, f"InvalidBatch : {problem}", rows)
         return
-    for row in rows:
-        cells = dict(zip(header, row + [""] * (len(header) - len(row))))
-        try:
-            record_id, created = apply_row(org, ctx, job, catalog, cells)
-            job.successful.append([record_id, "true" if created else "false", *row])
-        except ApiError as exc:
-            job.failures.append([cells.get("Id", "") or "", error_text(exc.error_code, exc.message, exc.fields), *row])
-            job.failed += 1
-        job.processed += 1
+    for start in range(0, len(rows), BATCH_ROWS):
+        try:  # each 10,000 rows are a batch against the org's daily Bulk API batch allocation
+            org.count_bulk_batch()
+        except LimitExceeded as exc:
+            _fail(job, f"InvalidBatch : {exc.message}", rows[start:])
+            return
+        for row in rows[start:start + BATCH_ROWS]:
+            cells = dict(zip(header, row + [""] * (len(header) - len(row))))
+            try:
+                record_id, created = apply_row(org, ctx, job, catalog, cells)
+                job.successful.append([record_id, "true" if created else "false", *row])
+            except ApiError as exc:
+                job.failures.append([cells.get("Id", "") or "", error_text(exc.error_code, exc.message, exc.fields),
+                                     *row])
+                job.failed += 1
+            job.processed += 1
     job.processing_ms = int((time.monotonic() - started) * 1000)
     job.move_to("JobComplete")
 

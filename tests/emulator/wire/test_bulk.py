@@ -333,3 +333,44 @@ def test_an_upsert_job_may_match_by_an_id_lookup_field_as_its_job_allows(sf):
     assert sorted(row["sf__Created"] for row in rows) == ["false", "true"]
     assert sf.query("SELECT Title FROM Contact WHERE LastName = 'Coyote'")["records"][0]["Title"] == "Genius"
     assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'road@runner.example'")["totalSize"] == 1
+
+
+def test_each_ingest_batch_counts_against_the_daily_bulk_api_batches(base_url, http, sf_token):
+    """Bulk API 2.0 ingest shares `DailyBulkApiBatches` with Bulk API: a batch per 10,000 rows of a
+    job (query jobs use none); before, the allocation stayed full however much was loaded."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+
+    def remaining() -> int:
+        limits = http.get(f"{base_url}/services/data/v62.0/limits", headers=headers).json()
+        return limits["DailyBulkApiBatches"]["Remaining"]
+
+    before = remaining()
+    info, failed = _ingest(base_url, http, sf_token, "LastName\n" + "".join(f"Batched{i}\n" for i in range(10_001)))
+    assert (info["state"], info["numberRecordsProcessed"], failed) == ("JobComplete", 10_001, {})
+    assert remaining() == before - 2
+    _query_job(base_url, http, sf_token, "SELECT Id FROM Contact")
+    assert remaining() == before - 2
+
+
+def test_an_ingest_job_past_the_batch_allocation_fails_leaving_its_rows_unprocessed(
+        tmp_path, new_session, sample_org_path, get_token):
+    import json
+
+    from tandem.emulator.model import Org
+    from tandem.emulator.sample_org import ADMIN
+    from tandem.emulator.server import EmulatorServer
+
+    definition = json.loads(sample_org_path.read_text())
+    definition["limits"] = {"DailyBulkApiBatches": 1}
+    with EmulatorServer(Org.from_definition(definition), port=0, state_dir=tmp_path) as server:
+        session = new_session()
+        session.verify = str(server.ca_path)
+        token = get_token(server.base_url, session, *ADMIN)
+        first, _ = _ingest(server.base_url, session, token, "LastName\nFirst\n")
+        assert first["state"] == "JobComplete"
+        second, _ = _ingest(server.base_url, session, token, "LastName\nSecond\n")
+        assert (second["state"], second["numberRecordsProcessed"]) == ("Failed", 0)
+        assert second["errorMessage"] == "InvalidBatch : ApiBatchItems Limit exceeded."
+        url = f"{server.base_url}/services/data/v62.0/jobs/ingest/{second['id']}"
+        unprocessed = session.get(f"{url}/unprocessedrecords", headers={"Authorization": f"Bearer {token}"})
+        assert unprocessed.text.splitlines()[1:] == ['"Second"']
