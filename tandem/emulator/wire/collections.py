@@ -147,15 +147,14 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
         return next((v for k, v in record.items() if k.lower() == field.lower()), None) \
             if isinstance(record, dict) else None
 
-    repeated = repeated_external_ids(call, sobject, field, [key_of(record) for record in records])
+    repeated = repeated_external_ids(call.org, sobject, field, [key_of(record) for record in records])
 
     def upsert_one(record: dict) -> dict:
         value = key_of(record)
         if value in (None, ""):
             raise ApiError(f"{field} not specified", error_code="MISSING_ARGUMENT", fields=[field])
         if repeated(value):
-            raise ApiError(f"Duplicate external id specified: {value}", error_code="DUPLICATE_EXTERNAL_ID",
-                           fields=[field])
+            raise duplicate_external_id(field, value)
         refuse_if_drawn(call, "upsert", sobject)
         record_id, created = call.org.upsert(
             call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign
@@ -165,10 +164,14 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
     return Reply(200, run_each(call, records, all_or_none, upsert_one))
 
 
-def repeated_external_ids(call: ApiCall, sobject: str, field: str, values: list) -> Callable[[object], bool]:
+def duplicate_external_id(field: str, value: object) -> ApiError:
+    return ApiError(f"Duplicate external id specified: {value}", error_code="DUPLICATE_EXTERNAL_ID", fields=[field])
+
+
+def repeated_external_ids(org: Any, sobject: str, field: str, values: list) -> Callable[[object], bool]:
     """Whether a value is given to more than one record of the call: Salesforce fails each such record
     instead of creating the first and updating it with the next (compared as the field compares text)."""
-    obj = call.org.schema.object(sobject)
+    obj = org.schema.object(sobject)
     f = obj.field(field) if obj is not None else None
     if f is None or f.type == "id":
         return lambda value: False

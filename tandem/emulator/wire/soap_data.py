@@ -14,6 +14,7 @@ from tandem.emulator.model.rules import AssignmentChoice
 from tandem.emulator.model.search import run_search
 from tandem.emulator.soql.sosl import SoslError, parse_sosl
 
+from tandem.emulator.wire.collections import duplicate_external_id, repeated_external_ids
 from tandem.emulator.wire.rest import parse_datetime
 from tandem.salesforce import ids as record_ids
 from tandem.emulator.wire.soap_call import SoapCall, SoapFault, check_record_count
@@ -192,13 +193,21 @@ def upsert(call: SoapCall) -> str:
         raise SoapFault("MISSING_ARGUMENT", "externalIDFieldName not specified")
     results = []
     assignment = _assignment_rules(call)
-    for item in _records(call):
-        kind, record_id, fields = sobject_fields(item)
+    items = [sobject_fields(item) for item in _records(call)]
+
+    def key_of(record_id: str | None, fields: dict) -> object:
         key = next((name for name in fields if name.lower() == external.lower()), None)
-        key_value = record_id if external.lower() == "id" else (fields.get(key) if key else None)
+        return record_id if external.lower() == "id" else (fields.get(key) if key else None)
+
+    repeated = repeated_external_ids(call.org, items[0][0] if items else "", external,
+                                     [key_of(record_id, fields) for _, record_id, fields in items])
+    for kind, record_id, fields in items:
+        key_value = key_of(record_id, fields)
         try:
             if key_value in (None, ""):
                 raise ApiError(f"{external} not specified", error_code="MISSING_ARGUMENT", fields=[external])
+            if repeated(key_value):
+                raise duplicate_external_id(external, key_value)
             saved_id, created = call.org.upsert(call.ctx, kind, external, key_value, fields,
                                                 assignment_rules=assignment)
             results.append("<result>" + value("created", created) + value("id", saved_id)

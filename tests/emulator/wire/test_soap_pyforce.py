@@ -155,3 +155,17 @@ def test_an_expired_session_is_a_session_timeout(client, base_url, http):
     http.post(f"{base_url}/_emulator/expire-sessions")
     with pytest.raises(xmlclient.SessionTimeoutError):
         client.query("SELECT Id FROM Contact")
+
+
+def test_an_upsert_repeating_an_external_id_fails_each_repeating_record(client):
+    """Salesforce's upsert call marks every record of a call carrying the same external Id as an error."""
+    results = client.upsert("External_Id__c", [
+        {"type": "Contact", "LastName": "One", "External_Id__c": "soap-twin"},
+        {"type": "Contact", "LastName": "Two", "External_Id__c": "Soap-Twin"},
+        {"type": "Contact", "LastName": "Solo", "External_Id__c": "soap-solo"},
+    ])
+    assert [r["success"] for r in results] == [False, False, True]
+    [error] = results[0]["errors"]
+    assert (error["statusCode"], error["message"]) == ("DUPLICATE_EXTERNAL_ID",
+                                                       "Duplicate external id specified: soap-twin")
+    assert client.query("SELECT Id FROM Contact WHERE External_Id__c = 'soap-twin'").size == 0
