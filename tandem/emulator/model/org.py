@@ -295,10 +295,11 @@ class Org:
 
     @_atomic
     def upsert(self, ctx: UserContext, object_name: str, external_field: str, external_value, fields: dict, *,
-               assignment_rules: AssignmentChoice = False) -> tuple[str, bool]:
+               assignment_rules: AssignmentChoice = False, api_version: str | None = None) -> tuple[str, bool]:
+        """Several matching records are a 300 whose `fields` are their URLs, in `api_version`."""
         obj = self._state.object(object_name)
         return self._writer.upsert(obj, external_field, external_value, fields, ctx.user_id, self._profile(ctx),
-                                   self.api_version, assignment_rules=assignment_rules)
+                                   api_version or self.api_version, assignment_rules=assignment_rules)
 
     @_atomic
     def delete(self, ctx: UserContext, object_name: str, record_id: str) -> None:

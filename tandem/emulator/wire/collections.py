@@ -157,7 +157,8 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
             raise duplicate_external_id(field, value)
         refuse_if_drawn(call, "upsert", sobject)
         record_id, created = call.org.upsert(
-            call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign
+            call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign,
+            api_version=call.version,
         )
         return {"id": record_id, "success": True, "errors": [], "created": created}
 

@@ -192,10 +192,15 @@ def upsert(call: ApiCall, request: ApiRequest) -> Reply:
     fields = {k: v for k, v in fields.items() if k != "attributes"}
     if request.query.get("updateOnly", "").lower() == "true":
         return _update_only(call, request, fields)
-    record_id, created = call.org.upsert(
-        call.ctx, request.params["sobject"], request.params["field"], request.params["value"], fields,
-        assignment_rules=auto_assign(call),
-    )
+    try:
+        record_id, created = call.org.upsert(
+            call.ctx, request.params["sobject"], request.params["field"], request.params["value"], fields,
+            assignment_rules=auto_assign(call), api_version=call.version,
+        )
+    except ApiError as exc:
+        if exc.status != 300:
+            raise
+        return Reply(300, list(exc.fields))  # the matching records' URLs, as a read by the same path answers
     return upsert_reply(call, record_id, created)
 
 

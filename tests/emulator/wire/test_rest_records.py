@@ -372,3 +372,17 @@ def test_upsert_by_an_id_lookup_field(base_url, http, sf_token, sf):
     assert sf.Contact.get(made.json()["id"])["Email"] == "road@runner.example"
     plain = http.patch(f"{url}/LastName/Bird", json={"Title": "x"}, headers=headers)
     assert (plain.status_code, plain.json()[0]["errorCode"]) == (404, "NOT_FOUND")
+
+
+def test_an_upsert_matching_several_records_answers_their_urls(base_url, http, sf_token, sf):
+    """A 300 from an upsert lists the matching records' URLs (in the version called), as a read by the
+    same path does, instead of an error object that names none of them."""
+    twins = sorted(sf.Contact.create({"LastName": name, "Email": "twins@example.com"})["id"] for name in "AB")
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    path = f"{base_url}/services/data/v59.0/sobjects/Contact/Email/twins@example.com"
+    upserted = http.patch(path, json={"Title": "Twin"}, headers=headers)
+    assert upserted.status_code == 300
+    assert upserted.json() == [f"/services/data/v59.0/sobjects/Contact/{i}" for i in twins]
+    assert upserted.json() == http.get(path, headers=headers).json()
+    assert [r["Title"] for r in sf.query("SELECT Title FROM Contact WHERE Email = 'twins@example.com'")["records"]] \
+        == [None, None]
