@@ -109,12 +109,19 @@ def _identity_body(org: Any, token_text: str, base: str, version: str | None = N
     info.setdefault("id", identity)
     info.setdefault("user_id", user_id)
     info.setdefault("organization_id", org.org_id)
-    info.setdefault("urls", {
-        "rest": f"{base}/services/data/v{{version}}/",
-        "sobjects": f"{base}/services/data/v{{version}}/sobjects/",
-        "query": f"{base}/services/data/v{{version}}/query/",
+    info.setdefault("asserted_user", True)
+    data = f"{base}/services/data/v{{version}}"
+    info.setdefault("urls", {  # the endpoints this org answers (enterprise and metadata with a SOAP fault)
+        "enterprise": f"{base}/services/Soap/c/{{version}}/{org.org_id}",
+        "metadata": f"{base}/services/Soap/m/{{version}}/{org.org_id}",
         "partner": f"{base}/services/Soap/u/{{version}}/{org.org_id}",
-        "limits": f"{base}/services/data/v{{version}}/limits/",
+        "rest": f"{data}/",
+        "sobjects": f"{data}/sobjects/",
+        "search": f"{data}/search/",
+        "query": f"{data}/query/",
+        "tooling_rest": f"{data}/tooling/",
+        "limits": f"{data}/limits/",
+        "custom_domain": base,
     })
     if version == "latest":
         version = org.api_version

@@ -137,3 +137,20 @@ def test_secrets_stay_out_of_the_logs(base_url, http, caplog):
     logged = caplog.text
     for secret in (token["access_token"], ADMIN.password, CONNECTED_APP.client_secret):
         assert secret not in logged
+
+
+def test_identity_names_the_urls_and_keys_salesforce_documents(base_url, http):
+    """The identity body says `asserted_user` and lists the enterprise, metadata, search, Tooling
+    and custom-domain URLs besides the REST ones; each names an endpoint the org answers."""
+    token = http.post(f"{base_url}/services/oauth2/token", data={
+        "grant_type": "password", **CLIENT, **ADMIN_LOGIN}).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    body = http.get(token["id"], params={"version": "62.0"}, headers=bearer).json()
+    assert body["asserted_user"] is True
+    urls = body["urls"]
+    assert urls["custom_domain"] == base_url
+    assert urls["enterprise"] == f"{base_url}/services/Soap/c/62.0/{body['organization_id']}"
+    assert urls["metadata"] == f"{base_url}/services/Soap/m/62.0/{body['organization_id']}"
+    assert urls["search"] == f"{base_url}/services/data/v62.0/search/"
+    assert http.get(f"{urls['tooling_rest']}sobjects", headers=bearer).status_code == 200
+    assert http.get(f"{urls['sobjects']}", headers=bearer).status_code == 200
