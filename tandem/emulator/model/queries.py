@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
+from tandem.emulator.model.fields import FieldDef
 from tandem.emulator.model.ids import make_id
 from tandem.emulator.model.query_budget import CHECK_EVERY, QueryBudget
 from tandem.emulator.model.query_fields import PathResolver, ResolvedPath, not_filterable, not_sortable
@@ -93,6 +94,12 @@ def _converter(field_type: str):
     if field_type in ("date", "time"):
         return render_native
     return None
+
+
+def _picklist_rank(f: FieldDef) -> Callable[[str], tuple[int, str]]:
+    """A picklist sorts by the order of its values in setup, values it does not list after them."""
+    places = {entry.value.lower(): place for place, entry in enumerate(f.picklist)}
+    return lambda text: (places.get(text, len(places)), text)
 
 
 def _is_field(item: OrderItem, name: str) -> bool:
@@ -269,7 +276,9 @@ class QueryEngine:
             if not ordered:
                 matched.sort(reverse=query.order_by[0].descending)
         elif query.order_by and (not ordered or len(query.order_by) > 1):
-            key = sort_key(query.order_by)
+            key = sort_key(query.order_by, {
+                item.field.path: _picklist_rank(f) for item in query.order_by
+                if (f := resolver.resolve(item.field.path).field).type == "picklist"})
 
             def record_key(record_id: str) -> tuple:
                 nonlocal current

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from tandem.emulator.soql import dates
 from tandem.emulator.soql.errors import SoqlFieldError, SoqlTypeError
@@ -296,19 +296,23 @@ class _Descending:
         return hash(self.value)
 
 
-def sort_key(order_by: tuple[OrderItem, ...] | list[OrderItem]) -> Callable[[Getter], tuple]:
-    """A key function for `sorted`: ASC/DESC, NULLS FIRST/LAST, text case-insensitive."""
+def sort_key(order_by: tuple[OrderItem, ...] | list[OrderItem],
+             ranks: Mapping[tuple[str, ...], Callable[[str], object]] | None = None) -> Callable[[Getter], tuple]:
+    """A key function for `sorted`: ASC/DESC, NULLS FIRST/LAST, text case-insensitive; `ranks` maps a
+    path to what its lower-cased text sorts by (a picklist's values by their place in the picklist)."""
     plan = [
-        (item.field.path, item.descending, 0 if item.nulls_first else 2)
+        (item.field.path, item.descending, 0 if item.nulls_first else 2, (ranks or {}).get(item.field.path))
         for item in order_by
     ]
 
     def key(get: Getter) -> tuple:
         parts = []
-        for path, descending, null_rank in plan:
+        for path, descending, null_rank, rank in plan:
             value = get(path)
             if isinstance(value, str):
                 value = value.lower() or None
+                if value is not None and rank is not None:
+                    value = rank(value)
             if value is None:
                 parts.append((null_rank,))
             else:

@@ -141,3 +141,14 @@ def test_a_field_error_in_a_query_of_several_lines_points_at_its_row(sf):
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.query("SELECT Id\nFORM Contact")
     assert raised.value.content[0]["message"].startswith("\nFORM Contact\n^\nERROR at Row:2:Column:1\n")
+
+
+def test_a_picklist_orders_by_its_values_place_in_setup(sf):
+    """Salesforce sorts a picklist by the order of its values in setup, not alphabetically; a value
+    the picklist does not list comes after those it does."""
+    for status in ("Working - Contacted", "Closed - Not Converted", "Open - Not Contacted"):
+        sf.Lead.create({"LastName": "Ordered", "Company": "Order Co", "Status": status})
+    rows = sf.query("SELECT Status FROM Lead WHERE LastName = 'Ordered' ORDER BY Status")["records"]
+    assert [r["Status"] for r in rows] == ["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"]
+    rows = sf.query("SELECT Status FROM Lead WHERE LastName = 'Ordered' ORDER BY Status DESC")["records"]
+    assert [r["Status"] for r in rows] == ["Closed - Not Converted", "Working - Contacted", "Open - Not Contacted"]
