@@ -21,6 +21,7 @@ _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:?\d{2})?$")
 _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?Z?$")
 
 
@@ -159,6 +160,14 @@ def _number(f: FieldDef, value: object, java_type: str) -> float | int:
     raise _wrong_type(f, value)
 
 
+def _encodable(text: str) -> str:
+    """Text as Salesforce stores it: a lone surrogate JSON let through becomes `?`, as Java's UTF-8
+    encoder writes it (kept, it would break every later answer that holds the value)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(text) else text
+
+
 def _coerce_text(f: FieldDef, value: object) -> str:
     if f.type == "multipicklist" and isinstance(value, list):
         value = ";".join(str(v) for v in value)
@@ -168,6 +177,7 @@ def _coerce_text(f: FieldDef, value: object) -> str:
         value = repr(value) if isinstance(value, float) else str(value)
     elif not isinstance(value, str):
         raise _wrong_type(f, value)
+    value = _encodable(value)
     if f.length and len(value) > f.length:
         raise ApiError(f"{f.label}: data value too large: {value} (max length={f.length})",
                        error_code="STRING_TOO_LONG", fields=[f.name])

@@ -386,3 +386,12 @@ def test_an_upsert_matching_several_records_answers_their_urls(base_url, http, s
     assert upserted.json() == http.get(path, headers=headers).json()
     assert [r["Title"] for r in sf.query("SELECT Title FROM Contact WHERE Email = 'twins@example.com'")["records"]] \
         == [None, None]
+
+
+def test_a_lone_surrogate_is_stored_as_java_stores_it_and_the_object_stays_readable(sf):
+    """Before, the value was kept as sent and every later query of the object answered 500."""
+    created = sf.Contact.create({"LastName": "Lone \ud800 Half"})
+    assert sf.Contact.update(created["id"], {"Title": "a \udc00 b"}) == 204
+    found = sf.query(f"SELECT LastName, Title FROM Contact WHERE Id = '{created['id']}'")["records"]
+    assert [(r["LastName"], r["Title"]) for r in found] == [("Lone ? Half", "a ? b")]
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] > 0
