@@ -40,6 +40,11 @@ def database_said(error: sa.exc.DatabaseError) -> str:
     return " ".join(ended)
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 change`, `2 changes`: a count and its noun (one that takes an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 

@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tandem.cli import app, sync_errors
-from tandem.cli.output import print_json, reported_errors
+from tandem.cli.output import counted, print_json, reported_errors
 from tandem.cli.policy import print_dry_run, print_forecast
 from tandem.cli.stop_signals import StopRequest, stop_on_signals
 from tandem.config import load_settings
@@ -245,12 +245,12 @@ def _print_status(state: dict[str, Any]) -> None:
                 typer.echo(f"STOPPED: {s['object']} {s['operation']}: the cycle stopped before this step finished "
                            "(its process ended or lost the database); the next cycle goes on from there")
     backlog = state["backlog"]
-    typer.echo(f"waiting to go to Salesforce: {backlog['pendingChanges']} changes of {backlog['pendingPersons']} "
-               f"persons ({backlog['failedChanges']} refused)")
+    typer.echo(f"waiting to go to Salesforce: {counted(backlog['pendingChanges'], 'change')} of "
+               f"{counted(backlog['pendingPersons'], 'person')} ({backlog['failedChanges']} refused)")
     kept = backlog["keptInTandem"]
     if kept["changes"]:
-        typer.echo(f"kept in Tandem only: {kept['changes']} changes of {kept['persons']} persons not in Salesforce "
-                   "(no cycle sends them; Sync Person to SFDC does)")
+        typer.echo(f"kept in Tandem only: {counted(kept['changes'], 'change')} of {counted(kept['persons'], 'person')} "
+                   "not in Salesforce (no cycle sends them; Sync Person to SFDC does)")
     if backlog["salesforceChanges"] is not None:
         waiting = ", ".join(f"{name} {'all (never pulled)' if n is None else n}"
                             for name, n in backlog["salesforceChanges"].items())

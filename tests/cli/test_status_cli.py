@@ -110,7 +110,7 @@ def test_changes_no_cycle_sends_are_kept_in_tandem_not_waiting_to_go(tmp_path):
     assert tandem(tmp_path, "person", "set", "ada@example.com", "title=Countess").returncode == 0
     status = tandem(tmp_path, "status")
     assert "waiting to go to Salesforce: 0 changes of 0 persons (0 refused)" in status.stdout
-    assert "kept in Tandem only: 1 changes of 1 persons" in flat(status.stdout)
+    assert "kept in Tandem only: 1 change of 1 person not in Salesforce" in flat(status.stdout)
     backlog = json.loads(tandem(tmp_path, "status", "--json").stdout)["backlog"]
     assert (backlog["pendingChanges"], backlog["pendingPersons"]) == (0, 0)
     assert backlog["keptInTandem"] == {"changes": 1, "persons": 1}

@@ -78,7 +78,7 @@ def test_the_time_to_clear_is_at_the_pace_the_steps_worked():
 
 
 def test_a_backlog_of_refused_changes_waits_for_a_fix_not_for_a_cycle(store):
-    """What `tandem status` says as "2 changes of 1 persons (2 refused, waiting for a fix)": the
+    """What `tandem status` says as "2 changes of 1 person (2 refused, waiting for a fix)": the
     dashboard says the refused changes wait for a fix instead of clearing in a second."""
     import html
     import re

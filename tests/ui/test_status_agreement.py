@@ -94,6 +94,13 @@ def test_changes_no_cycle_sends_are_kept_in_tandem_in_every_output(store):
     assert "Kept in Tandem only: 3 changes of 2 persons not in Salesforce" in page
 
 
+def test_one_change_kept_in_tandem_is_said_in_the_singular(store):
+    """Before, "1 changes of 1 persons", in the dashboard and in `tandem status`."""
+    never_sent = store.persons.add({"email": "new@x.example"}, origin=ChangeOrigin.CLI)
+    store.persons.update(never_sent.id, {"title": "C"}, origin=ChangeOrigin.CLI)
+    assert "Kept in Tandem only: 1 change of 1 person not in Salesforce" in _dashboard(client_for(store))
+
+
 def test_what_waits_in_salesforce_on_the_dashboard_is_what_the_last_pull_left_as_in_metrics(store, base_url, ca_path,
                                                                                            reset_emulator):
     """Before, the dashboard's Salesforce → Tandem "waiting" was what the last pull handled (the whole
