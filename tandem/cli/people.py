@@ -202,7 +202,8 @@ def _activity_lines(person: Person, log: list[Activity]) -> list[str]:
         kind = _types.get(entry.activity_type_id, str(entry.activity_type_id))
         heading = f"#{entry.id}  {entry.activity_date:%Y-%m-%d %H:%M:%S}  {kind}"
         lines.append(heading + (f": {entry.primary_attribute_value}" if entry.primary_attribute_value else ""))
-        details = " · ".join(f"{item['name']}: {item['value']}" for item in entry.attributes if item["value"] is not None)
+        details = " · ".join(f"{item['name']}: {item['value']}" for item in entry.attributes
+                             if item["value"] not in (None, ""))  # an empty one says nothing
         if details:
             lines.extend(textwrap.wrap(details, width, initial_indent="    ", subsequent_indent="    "))
     return lines

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tandem.cli import app
+from tandem.people import activities as types
 from tandem.people.database import Database
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
@@ -197,3 +198,18 @@ def test_an_email_with_spaces_around_it_is_stored_without_them(tandem, database_
     refused = tandem("person", "set", "1", "email=ann @example.org")
     assert refused.exit_code == 1 and "email: not an email address" in refused.stderr
     assert PersonStore(database_url).persons.get(1).fields["email"] == "ann@example.org"
+
+
+def test_activity_lines_leave_out_empty_attributes(tandem, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Before, a record-level SFDC Sync Failed (no field named) printed "Field: · Salesforce Type: …"."""
+    tandem("person", "add", "email=dee@example.com")
+    store = PersonStore(database_url)
+    store.activities.log(1, types.SFDC_SYNC_FAILED, "UNABLE_TO_LOCK_ROW", {
+        "Field": "", "Salesforce Type": "Contact", "Error Message": "unable to obtain exclusive access",
+        "Error Fields": ""})
+    store.close()
+    table = tandem("person", "activity", "1")
+    assert table.exit_code == 0, table.output
+    failed = " ".join(table.output.split("SFDC Sync Failed", 1)[1].split())
+    assert failed.startswith(": UNABLE_TO_LOCK_ROW Salesforce Type: Contact · Error Message: unable to obtain"), failed
+    assert "Field:" not in failed
