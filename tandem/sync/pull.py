@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from itertools import islice
 from typing import Any, NamedTuple, TypeVar
 
@@ -522,13 +523,18 @@ class Puller:
         person = persons.get(record.converted_contact_id)
         return person if person is not None and person.link.sfdc_lead_id == record.id else None
 
+    @cached_property
+    def _contact_fields(self) -> frozenset[str]:
+        """Person fields a Contact brings (its own and its Account's), worked out once per pull, not
+        once per converted Lead."""
+        return frozenset({r.person_field for r in self.catalog.syncing("Contact")} | self.catalog.account_fields())
+
     def _plan_lead_only(self, person: Person, record: PulledRecord, state: FieldState, pull_only: frozenset[str],
                         plan: PagePlan) -> None:
         """A converted Lead's last values of the fields its Contact does not have (rating, status): a
         change made in Salesforce before the conversion reaches the person, which nothing else brings.
         The fields the Contact has come with the Contact."""
-        contact = {r.person_field for r in self.catalog.syncing("Contact")} | self.catalog.account_fields()
-        values = {name: value for name, value in record.values.items() if name not in contact}
+        values = {name: value for name, value in record.values.items() if name not in self._contact_fields}
         if values:
             self._plan_fields(person, record, values, state, pull_only, plan)
 
