@@ -26,6 +26,7 @@ work again when another writer made the database give it up (a deadlock, a lock 
     store.person_search   persons by email, name or Salesforce Id
     store.history         steps and errors filtered for the web UI, backlog and throughput
     store.describes       the Salesforce describes the field catalog is built from
+    store.search_indexes  the persons' search indexes, set aside while a large pull fills the table
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from tandem.people.outbox import Outbox
 from tandem.people.persons import Persons
 from tandem.people.person_search import PersonSearch
 from tandem.people.refused_logins import RefusedLogins
+from tandem.people.search_indexes import SearchIndexes
 from tandem.people.sync_errors import SyncErrors
 from tandem.people.sync_history import SyncHistory
 from tandem.people.sync_pause import SyncPause
@@ -90,6 +92,7 @@ class PersonStore:
         self.person_search = PersonSearch(db, self.fields)
         self.history = SyncHistory(db)
         self.describes = Describes(db)
+        self.search_indexes = SearchIndexes(db)
 
     @property
     def url(self) -> str:
@@ -99,6 +102,7 @@ class PersonStore:
         """Create or upgrade the schema to the newest revision; running it again changes nothing."""
         self.refuse_newer_schema()
         self._db.migrate()
+        self.search_indexes.restore()
         self.fields.refresh()
 
     def needs_migration(self) -> bool:

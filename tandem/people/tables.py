@@ -274,3 +274,10 @@ salesforce_describes = sa.Table(
     sa.Column("last_modified", sa.String(64), nullable=True),
     sa.Column("checked_at", UtcDateTime(), nullable=False),
 )
+
+set_aside_indexes = sa.Table(
+    "set_aside_indexes", metadata,  # search indexes of `persons` a large pull builds at its end (`search_indexes.py`)
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("definition", sa.Text(), nullable=False),
+    sa.Column("set_aside_at", UtcDateTime(), nullable=False),
+)

@@ -204,9 +204,11 @@ class SyncEngine:
 
     def _clean_up_dead_steps(self) -> None:
         """Close the steps a killed cycle left In Process: what they committed stays, this cycle carries on.
+        Build the search indexes its pull had set aside.
 
         Only the cycle lock's holder runs steps, so once we hold it none of them is still running.
         """
+        self.store.search_indexes.restore()
         for step in self.store.steps.recent(limit=RECENT_STEPS):
             if step.status is StepStatus.IN_PROCESS:
                 self.store.steps.finish(step.id, StepStatus.CLEANED_UP, step.counts, now=self.clock(),

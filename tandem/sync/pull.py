@@ -260,44 +260,46 @@ class Puller:
         condition = prepared.condition
         if cursor.empty_window:
             return PullCounts(Tally().counts(), Tally().counts(), Tally().counts())
-        answers = self.answers(object_name, prepared)
+        answers, size = self.answers(object_name, prepared)
         updates, deletes, conversions = Tally(), Tally(), Tally()  # the pull's counts so far
         known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
-        for page in repaged(answers, self.page_size):
-            read += len(page)
-            if cursor.stamp is not None and parse_stamp(page[0]["SystemModstamp"]) < cursor.stamp:
-                # rows a Bulk job reads again behind the cursor: dropped before they are parsed
-                page = [row for row in page if parse_stamp(row["SystemModstamp"]) >= cursor.stamp]
-            records = [parser.parse(row) for row in page]
-            fresh = [r for r in unique_by_id(records) if not cursor.already_applied(r.id, r.stamp)
-                     and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
-            cursor = cursor.advance((r.id, r.stamp) for r in records)
-            with self.hold(object_name, fresh):
-                if object_name == "Account":
-                    plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh))
-                else:
-                    plan = self.workspace.apply_page(object_name, cursor,
-                                                     lambda: self.plan(object_name, fresh, pull_only))
-            updates.add(plan.updates_counted)
-            added += plan.updates_counted.new
-            if added >= max(ANALYZE_AFTER, known):  # the table at least doubled: plans made for it go stale
-                self.workspace.refresh_statistics()
-                known, added = known + added, 0
-            deletes.add(plan.deletes_counted)
-            conversions.add(plan.conversions_counted)
-            if self.between_pages(read):
-                break  # stopped: the cursor stays where the last applied page left it
-        else:  # read to the end: the whole window is applied, the next pull starts at its bound
-            finished = cursor.completed()
-            if finished.dump() != cursor.dump():
-                self.workspace.save_cursor(object_name, finished)
-            if condition:
-                self.filters.pull_leavers(object_name, window, finished)
+        with self.workspace.loading(size if object_name != "Account" else 0):
+            for page in repaged(answers, self.page_size):
+                read += len(page)
+                if cursor.stamp is not None and parse_stamp(page[0]["SystemModstamp"]) < cursor.stamp:
+                    # rows a Bulk job reads again behind the cursor: dropped before they are parsed
+                    page = [row for row in page if parse_stamp(row["SystemModstamp"]) >= cursor.stamp]
+                records = [parser.parse(row) for row in page]
+                fresh = [r for r in unique_by_id(records) if not cursor.already_applied(r.id, r.stamp)
+                         and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
+                cursor = cursor.advance((r.id, r.stamp) for r in records)
+                with self.hold(object_name, fresh):
+                    if object_name == "Account":
+                        plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh))
+                    else:
+                        plan = self.workspace.apply_page(object_name, cursor,
+                                                         lambda: self.plan(object_name, fresh, pull_only))
+                updates.add(plan.updates_counted)
+                added += plan.updates_counted.new
+                if added >= max(ANALYZE_AFTER, known):  # the table at least doubled: plans made for it go stale
+                    self.workspace.refresh_statistics()
+                    known, added = known + added, 0
+                deletes.add(plan.deletes_counted)
+                conversions.add(plan.conversions_counted)
+                if self.between_pages(read):
+                    break  # stopped: the cursor stays where the last applied page left it
+            else:  # read to the end: the whole window is applied, the next pull starts at its bound
+                finished = cursor.completed()
+                if finished.dump() != cursor.dump():
+                    self.workspace.save_cursor(object_name, finished)
+                if condition:
+                    self.filters.pull_leavers(object_name, window, finished)
         return PullCounts(updates.counts(), deletes.counts(), conversions.counts())
 
-    def answers(self, object_name: str, prepared: PreparedPull) -> Iterator[list[dict[str, Any]]]:
-        """The window's rows in `(SystemModstamp, Id)` order, answer by answer, read ahead.
+    def answers(self, object_name: str, prepared: PreparedPull) -> tuple[Iterator[list[dict[str, Any]]], int]:
+        """The window's rows in `(SystemModstamp, Id)` order, answer by answer, read ahead, and the
+        window's size when a Bulk job reads it (else 0).
 
         A window larger than the Bulk threshold (as its first REST answer's `totalSize` tells) is
         read by a Bulk query job over the same query instead."""
@@ -305,13 +307,14 @@ class Puller:
         first = prepared.first_page
         if first is None:
             first = client.query_page(prepared.soql, include_deleted=True)
-        bulk, overlap = self._bulk_pays(int(first.get("totalSize") or 0))
+        size = int(first.get("totalSize") or 0)
+        bulk, overlap = self._bulk_pays(size)
         if bulk:
             return prefetched(self._rest_until_bulk(object_name, prepared.soql, first, overlap, prepared.job),
-                              self.fetch.read_ahead)
+                              self.fetch.read_ahead), size
         drop_unread_job(client, prepared)
         return prefetched(client.query_pages(prepared.soql, include_deleted=True, first_page=first),
-                          self.fetch.read_ahead)
+                          self.fetch.read_ahead), 0
 
     def _bulk_pays(self, total: int) -> tuple[bool, bool]:
         """Whether a window this large is read by a Bulk query job, and whether REST answers are

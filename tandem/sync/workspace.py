@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -237,6 +238,24 @@ class SyncWorkspace:
         return HeldBatch({pid: persons[pid] for pid in changes}, changes)
 
     # -- the pull's writes ---------------------------------------------------------------------
+
+    @contextmanager
+    def loading(self, size: int) -> Iterator[None]:
+        """A pull writing a window of `size` new or changed persons (0: a window read page by page).
+
+        When the window is at least as large as the persons table (a first pull of an org, say),
+        the persons' search indexes are set aside while it is written and built once at its end,
+        or where the pull stops or fails; one killed outright leaves them to the next cycle."""
+        set_aside = size > 0 and size >= self.store.persons.count() and self.store.search_indexes.set_aside()
+        try:
+            yield
+        except BaseException:
+            if set_aside:
+                with suppress(Exception):  # the database gone, say: the next cycle builds them
+                    self.store.search_indexes.restore()
+            raise
+        if set_aside:
+            self.store.search_indexes.restore()
 
     def refresh_statistics(self) -> None:
         """After many persons were added: the database's planner learns the table's new size."""

@@ -230,3 +230,26 @@ def test_a_sync_refused_while_tandem_run_cycles_names_tandem_run(cli, faults, st
     assert refused.returncode == 1
     assert f"another sync cycle is running (tandem run, pid {run.pid} " in refused.stderr
     killed(run)
+
+
+def test_a_cycle_killed_while_loading_leaves_the_search_indexes_to_the_next_one(cli, faults, store, http, base_url):
+    """A large first pull writes without the persons' search indexes and builds them at its end; killed
+    before that end, it leaves them set aside, and the next cycle builds them before it runs."""
+    assert cli("init").returncode == 0
+    db = store()
+    rows = [{"FirstName": f"Load{i}", "LastName": "Killed", "Email": f"load{i}@kill.example"} for i in range(3000)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    cli.env.update(TANDEM_SYNC_PULL_BULK_THRESHOLD="100", TANDEM_SYNC_COMMIT_LAG_SECONDS="0")
+    faults(slow=1.0, slowSeconds=2)  # every call slowed: the load's answers come seconds apart
+    cycle = cli.start("sync")
+    wait_until(lambda: db.search_indexes.aside() != [])
+    killed(cycle)
+    faults()
+    assert len(db.search_indexes.aside()) == 3
+
+    after = cli("sync", "--json")
+    assert after.returncode == 0, after.stderr
+    assert db.search_indexes.aside() == []
+    assert db.persons.count() == 3000 + 6
+    [found] = db.persons.find_by_email("LOAD2999@kill.example")
+    assert found.fields["lastName"] == "Killed"

@@ -20,7 +20,7 @@ from tandem.people.ui_tables import metadata as ui_metadata
 TABLES = {"persons", "person_fields", "activities", "pending_changes", "field_bases", "watermarks",
           "cycle_steps", "sync_errors", "person_tombstones", "installation", "create_markers",
           "api_usage", "api_lane_spend", "refused_logins", "alembic_version", "ui_users", "ui_signing_key", "person_bases",
-          "salesforce_describes",
+          "salesforce_describes", "set_aside_indexes",
           "sync_pause"}
 
 
