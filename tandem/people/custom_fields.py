@@ -74,10 +74,8 @@ def store_custom_field(connection: sa.Connection, field: PersonField, now: datet
             created_at=now,
         )
     ).inserted_primary_key[0]
-    from alembic.operations import Operations  # imported here: slow to load, and only a new field needs it
-    from alembic.runtime.migration import MigrationContext
-
-    Operations(MigrationContext.configure(connection)).add_column("persons", person_column(field))
+    column = sa.schema.CreateColumn(person_column(field)).compile(dialect=connection.dialect)
+    connection.exec_driver_sql(f"ALTER TABLE persons ADD COLUMN {column}")
     return _with_id(field, row_id)
 
 
