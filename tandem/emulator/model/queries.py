@@ -31,6 +31,7 @@ from tandem.emulator.soql import (
     Query,
     SoqlError,
     SoqlFieldError,
+    SoqlTypeError,
     compile_where,
     index_bounds,
     parse_soql,
@@ -152,9 +153,8 @@ class QueryEngine:
             predicate = compile_where(query.where, resolver.field_type, now)
         except SoqlFieldError as exc:
             raise InvalidField(exc.message) from None
-        except SoqlError as exc:
-            code = "INVALID_QUERY_FILTER_OPERATOR" if "operator" in exc.message else "INVALID_FIELD"
-            raise ApiError(exc.message, error_code=code) from None
+        except SoqlTypeError as exc:
+            raise ApiError(exc.message, error_code=exc.error_code) from None
         matched = self._matching_ids(query, obj, resolver, predicate, include_deleted, now)
         aggregate = None
         if counted:

@@ -56,6 +56,19 @@ def test_malformed_query(sf):
     assert raised.value.content[0]["errorCode"] == "MALFORMED_QUERY"
 
 
+@pytest.mark.parametrize("where", [
+    "Id = 'not-an-id'",
+    "AccountId IN ('0015g0000000001AAA', 'bogus')",
+    "LastName INCLUDES ('Coyote')",
+])
+def test_a_bad_id_or_an_operator_the_field_lacks_is_an_invalid_filter_operator(sf, where):
+    """Salesforce answers INVALID_QUERY_FILTER_OPERATOR (not INVALID_FIELD) for a malformed Id literal
+    and for INCLUDES on a field that is no multi-select picklist; clients branch on the code."""
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query(f"SELECT Id FROM Contact WHERE {where}")
+    assert raised.value.content[0]["errorCode"] == "INVALID_QUERY_FILTER_OPERATOR"
+
+
 def test_updated_and_deleted_windows(sf, base_url, http):
     """Replication covers whole minutes up to the current one, so the rows carry stamps from minutes ago."""
     now = datetime.now(timezone.utc)
