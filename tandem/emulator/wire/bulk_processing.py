@@ -136,7 +136,12 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
     """Apply every uploaded row; each row succeeds or fails on its own, as in Salesforce."""
     started = time.monotonic()
     job.move_to("InProgress")
-    texts = [upload.decode("utf-8-sig") for upload in job.uploads]
+    try:
+        texts = [upload.decode("utf-8-sig") for upload in job.uploads]
+    except UnicodeDecodeError as exc:  # Bulk API 2.0 reads UTF-8 only
+        _fail(job, f"ClientInputError : Data is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at "
+                   f"position {exc.start})", [])
+        return
     header, rows = _read_rows(job, texts)
     job.header = header
     if not all(row_endings_match(text, job.newline) for text in texts):

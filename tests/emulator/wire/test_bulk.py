@@ -374,3 +374,15 @@ def test_an_ingest_job_past_the_batch_allocation_fails_leaving_its_rows_unproces
         url = f"{server.base_url}/services/data/v62.0/jobs/ingest/{second['id']}"
         unprocessed = session.get(f"{url}/unprocessedrecords", headers={"Authorization": f"Bearer {token}"})
         assert unprocessed.text.splitlines()[1:] == ['"Second"']
+
+
+def test_data_that_is_not_utf8_fails_the_job_instead_of_leaving_it_in_progress(base_url, http, sf_token):
+    """A Latin-1 upload made closing the job answer 500 UNKNOWN_EXCEPTION and left it `InProgress` for
+    ever; the job now fails, saying why, and nothing is written."""
+    info, _ = _ingest(base_url, http, sf_token, "LastName,Email\nM\xfcller,m@example.com\n".encode("latin-1"))
+    assert (info["state"], info["numberRecordsProcessed"]) == ("Failed", 0)
+    assert info["errorMessage"].startswith("ClientInputError : Data is not valid UTF-8")
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    found = http.get(f"{base_url}/services/data/v62.0/query", headers=headers,
+                     params={"q": "SELECT Id FROM Contact WHERE Email = 'm@example.com'"}).json()
+    assert found["totalSize"] == 0
