@@ -289,9 +289,11 @@ class Org:
 
     @_atomic
     def update(self, ctx: UserContext, object_name: str, record_id: str, fields: dict, *,
-               assignment_rules: AssignmentChoice = False) -> None:
+               assignment_rules: AssignmentChoice = False) -> str:
+        """Returns the record's 18-character Id, whichever form `record_id` was given in."""
         obj = self._state.object(object_name)
-        self._writer.update(obj, record_id, fields, ctx.user_id, self._profile(ctx), assignment_rules=assignment_rules)
+        return self._writer.update(obj, record_id, fields, ctx.user_id, self._profile(ctx),
+                                   assignment_rules=assignment_rules)
 
     @_atomic
     def upsert(self, ctx: UserContext, object_name: str, external_field: str, external_value, fields: dict, *,
@@ -302,9 +304,10 @@ class Org:
                                    api_version or self.api_version, assignment_rules=assignment_rules)
 
     @_atomic
-    def delete(self, ctx: UserContext, object_name: str, record_id: str) -> None:
+    def delete(self, ctx: UserContext, object_name: str, record_id: str) -> str:
+        """Returns the record's 18-character Id, whichever form `record_id` was given in."""
         obj = self._state.object(object_name)
-        self._writer.delete(obj, record_id, ctx.user_id)
+        return self._writer.delete(obj, record_id, ctx.user_id)
 
     @_atomic
     def undelete(self, ctx: UserContext, object_name: str, record_id: str) -> str:

@@ -189,8 +189,7 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
     `fields` are the typed values to write, drawn from the CSV `cells` when not given."""
     record_id = str(next((v for k, v in cells.items() if k.lower() == "id"), "") or "")
     if job.operation in ("delete", "hardDelete"):
-        org.delete(ctx, catalog.object_name, record_id)
-        return record_id, False
+        return org.delete(ctx, catalog.object_name, record_id), False
     if fields is None:
         fields = dict(catalog.typed(k, v, column) for column, (k, v) in enumerate(cells.items(), 1)
                       if v != "" and k.lower() != "id")
@@ -201,8 +200,7 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
     if job.operation == "update":
         if not record_id:
             raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT", fields=["Id"])
-        org.update(ctx, catalog.object_name, record_id, fields)
-        return record_id, False
+        return org.update(ctx, catalog.object_name, record_id, fields), False
     ext_field = job.external_id_field or "Id"
     ext_value = str(next((v for k, v in cells.items() if k.lower() == ext_field.lower()), "") or "")
     if not ext_value:

@@ -131,7 +131,7 @@ def update_many(call: ApiCall, request: ApiRequest) -> Reply:
             raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT")
         sobject = _record_type(record)
         refuse_if_drawn(call, "update", sobject, record_id)
-        call.org.update(call.ctx, sobject, record_id, _fields(record, "Id"), assignment_rules=assign)
+        record_id = call.org.update(call.ctx, sobject, record_id, _fields(record, "Id"), assignment_rules=assign)
         return {"id": record_id, "success": True, "errors": []}
 
     return Reply(200, run_each(call, records, all_or_none, update_one))
@@ -199,7 +199,7 @@ def delete_many(call: ApiCall, request: ApiRequest) -> Reply:
         if sobject is None:
             raise ApiError(f"invalid record id: {record_id}", error_code="MALFORMED_ID")
         refuse_if_drawn(call, "delete", sobject, record_id)
-        call.org.delete(call.ctx, sobject, record_id)
+        record_id = call.org.delete(call.ctx, sobject, record_id)
         return {"id": record_id, "success": True, "errors": []}
 
     return Reply(200, run_each(call, ids, _truthy(request.query.get("allOrNone", "false")), delete_one))

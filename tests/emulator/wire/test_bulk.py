@@ -386,3 +386,15 @@ def test_data_that_is_not_utf8_fails_the_job_instead_of_leaving_it_in_progress(b
     found = http.get(f"{base_url}/services/data/v62.0/query", headers=headers,
                      params={"q": "SELECT Id FROM Contact WHERE Email = 'm@example.com'"}).json()
     assert found["totalSize"] == 0
+
+
+def test_updates_and_deletes_by_15_character_ids_report_18_character_ids(sf):
+    """`sf__Id` of a successful update or delete echoed the 15-character Id the row gave; Salesforce
+    reports the record's 18-character Id, as it does for inserts."""
+    ids = [sf.Contact.create({"LastName": name})["id"] for name in ("Short One", "Short Two")]
+    [updated] = sf.bulk2.Contact.update(records=[{"Id": i[:15], "Title": "x"} for i in ids], wait=0)
+    successes = csv.DictReader(io.StringIO(sf.bulk2.Contact.get_successful_records(updated["job_id"])))
+    assert [row["sf__Id"] for row in successes] == ids
+    [deleted] = sf.bulk2.Contact.delete(records=[{"Id": i[:15]} for i in ids], wait=0)
+    successes = csv.DictReader(io.StringIO(sf.bulk2.Contact.get_successful_records(deleted["job_id"])))
+    assert [row["sf__Id"] for row in successes] == ids

@@ -24,6 +24,18 @@ def test_create_update_retrieve_delete_collection(sf):
     assert [r["success"] for r in deleted] == [True, True]
 
 
+def test_records_given_by_15_character_ids_are_answered_with_their_18_character_ids(sf):
+    """Salesforce answers every Id in its 18-character form; updates and deletes by a 15-character
+    Id echoed the 15 characters, which a client matching results to its records by Id misses."""
+    ids = [r["id"] for r in sf.restful("composite/sobjects", method="POST",
+                                       json={"records": _contacts("Short A", "Short B")})]
+    updates = [{"attributes": {"type": "Contact"}, "Id": i[:15], "Title": "VP"} for i in ids]
+    updated = sf.restful("composite/sobjects", method="PATCH", json={"records": updates})
+    assert [r["id"] for r in updated] == ids
+    deleted = sf.restful("composite/sobjects", method="DELETE", params={"ids": ",".join(i[:15] for i in ids)})
+    assert [r["id"] for r in deleted] == ids
+
+
 def test_partial_success_without_all_or_none(sf):
     records = _contacts("Good") + [{"attributes": {"type": "Contact"}, "FirstName": "NoLast"}]
     results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
