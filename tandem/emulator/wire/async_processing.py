@@ -21,7 +21,7 @@ from tandem.emulator.model.errors import ApiError
 from tandem.emulator.wire.async_formats import read_records
 from tandem.emulator.wire.async_jobs import MINT, AsyncError, Batch, ClassicJob, PkChunking, RecordResult, ResultChunk
 from tandem.emulator.wire.bulk import jobs_for
-from tandem.emulator.wire.bulk_processing import FieldCatalog, apply_row
+from tandem.emulator.wire.bulk_processing import FieldCatalog, apply_row, repeated_keys
 from tandem.emulator.wire.calls import ApiCall
 from tandem.emulator.wire.record_faults import refuse_if_drawn
 
@@ -113,6 +113,7 @@ def _run_ingest(call: ApiCall, job: ClassicJob, batch: Batch) -> None:
         raise AsyncError("InvalidBatch", problem)
     text_cells = job.content_type != "JSON"
     operation = _FAULT_OPERATIONS[job.operation]
+    repeated = repeated_keys(call.org, job, catalog, records)
     for cells in records:
         if not _still_held(call, job):
             raise AsyncError("InvalidBatch", "The org was reset while the batch ran; the rest was not processed")
@@ -120,7 +121,7 @@ def _run_ingest(call: ApiCall, job: ClassicJob, batch: Batch) -> None:
         try:
             refuse_if_drawn(call, operation, catalog.object_name, record_id)
             fields = None if job.operation in ("delete", "hardDelete") else _fields(catalog, cells, text_cells)
-            written, created = apply_row(call.org, call.ctx, job, catalog, cells, fields)
+            written, created = apply_row(call.org, call.ctx, job, catalog, cells, fields, repeated=repeated)
             result = RecordResult(written or None, True, created)
         except ApiError as exc:
             result = RecordResult(record_id if job.operation != "insert" else None, False, False, exc)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import time
-from typing import Any
+from typing import Any, Callable
 
 from tandem.emulator.jobs import IngestJob, QueryJob, bulk_value, error_text, flatten, row_endings_match
 from tandem.emulator.model.errors import ApiError, LimitExceeded
 from tandem.emulator.model.rules import AssignmentChoice, assignment_choice
 from tandem.emulator.model.values import parse_date, parse_datetime
+from tandem.emulator.wire.collections import duplicate_external_id, repeated_external_ids
 
 BATCH_ROWS = 10_000
 """Salesforce splits an ingest job's data into a batch per 10,000 records; each counts against
@@ -163,10 +164,11 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
         except LimitExceeded as exc:
             _fail(job, f"InvalidBatch : {exc.message}", rows[start:])
             return
-        for row in rows[start:start + BATCH_ROWS]:
-            cells = dict(zip(header, row + [""] * (len(header) - len(row))))
+        batch = [dict(zip(header, row + [""] * (len(header) - len(row)))) for row in rows[start:start + BATCH_ROWS]]
+        repeated = repeated_keys(org, job, catalog, batch)
+        for row, cells in zip(rows[start:start + BATCH_ROWS], batch):
             try:
-                record_id, created = apply_row(org, ctx, job, catalog, cells)
+                record_id, created = apply_row(org, ctx, job, catalog, cells, repeated=repeated)
                 job.successful.append([record_id, "true" if created else "false", *row])
             except ApiError as exc:
                 job.failures.append([cells.get("Id", "") or "", error_text(exc.error_code, exc.message, exc.fields),
@@ -183,10 +185,25 @@ def _fail(job: IngestJob, message: str, rows: list[list[str]]) -> None:
     job.move_to("Failed")
 
 
+def repeated_keys(org: Any, job: Any, catalog: FieldCatalog, batch: list[dict[str, Any]]) -> Callable[[object], bool]:
+    """Which external-Id values an upsert batch gives to more than one row: Salesforce fails each such
+    row instead of creating the first and updating it with the next."""
+    if job.operation != "upsert":
+        return lambda value: False
+    field = job.external_id_field or "Id"
+    return repeated_external_ids(org, catalog.object_name, field, [_cell(cells, field) for cells in batch])
+
+
+def _cell(cells: dict[str, Any], name: str) -> Any:
+    return next((v for k, v in cells.items() if k.lower() == name.lower()), "")
+
+
 def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[str, Any],
-              fields: dict[str, Any] | None = None) -> tuple[str, bool]:
+              fields: dict[str, Any] | None = None, *,
+              repeated: Callable[[object], bool] = lambda value: False) -> tuple[str, bool]:
     """Write one row by the job's operation (`operation`, `external_id_field`, `assignment_rule_id`);
-    `fields` are the typed values to write, drawn from the CSV `cells` when not given."""
+    `fields` are the typed values to write, drawn from the CSV `cells` when not given; an upsert row
+    whose key is `repeated` in its batch fails."""
     record_id = str(next((v for k, v in cells.items() if k.lower() == "id"), "") or "")
     if job.operation in ("delete", "hardDelete"):
         return org.delete(ctx, catalog.object_name, record_id), False
@@ -202,9 +219,11 @@ def apply_row(org: Any, ctx: Any, job: Any, catalog: FieldCatalog, cells: dict[s
             raise ApiError("Id not specified in an update call", error_code="MISSING_ARGUMENT", fields=["Id"])
         return org.update(ctx, catalog.object_name, record_id, fields), False
     ext_field = job.external_id_field or "Id"
-    ext_value = str(next((v for k, v in cells.items() if k.lower() == ext_field.lower()), "") or "")
+    ext_value = str(_cell(cells, ext_field) or "")
     if not ext_value:
         raise ApiError(f"{ext_field} not specified", error_code="MISSING_ARGUMENT", fields=[ext_field])
+    if repeated(ext_value):
+        raise duplicate_external_id(ext_field, ext_value)
     fields = {k: v for k, v in fields.items() if k.lower() != ext_field.lower()}
     return org.upsert(ctx, catalog.object_name, ext_field, ext_value, fields, assignment_rules=_assignment(job))
 

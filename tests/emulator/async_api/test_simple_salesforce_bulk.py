@@ -54,6 +54,20 @@ def test_bulk_insert_reports_a_refused_record_and_writes_the_rest(sf1):
     assert [r["Id"] for r in stored] == [results[0]["id"], results[2]["id"]]
 
 
+def test_a_bulk_upsert_batch_repeating_an_external_id_fails_each_repeating_record(sf1):
+    """A batch giving two records one external Id created the first and updated it with the second;
+    as in sObject Collections and SOAP, each record repeating a value now fails and the others go through."""
+    results = sf1.bulk.Contact.upsert([
+        {"External_Id__c": "bulk-dup", "LastName": "Dup One"},
+        {"External_Id__c": "bulk-once", "LastName": "Once"},
+        {"External_Id__c": "BULK-DUP", "LastName": "Dup Two"},
+    ], "External_Id__c")
+    assert [r["success"] for r in results] == [False, True, False]
+    assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
+    stored = sf1.query("SELECT LastName FROM Contact WHERE LastName IN ('Dup One', 'Dup Two', 'Once')")["records"]
+    assert [r["LastName"] for r in stored] == ["Once"]
+
+
 def test_bulk_upsert_update_and_hard_delete(sf1):
     first = sf1.bulk.Contact.upsert([{"Tandem_Person_Id__c": "bulk-p-1", "LastName": "Ext One"}],
                                     "Tandem_Person_Id__c")

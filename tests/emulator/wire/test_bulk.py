@@ -398,3 +398,18 @@ def test_updates_and_deletes_by_15_character_ids_report_18_character_ids(sf):
     [deleted] = sf.bulk2.Contact.delete(records=[{"Id": i[:15]} for i in ids], wait=0)
     successes = csv.DictReader(io.StringIO(sf.bulk2.Contact.get_successful_records(deleted["job_id"])))
     assert [row["sf__Id"] for row in successes] == ids
+
+
+def test_an_upsert_job_repeating_an_external_id_fails_each_repeating_row(sf):
+    """Two rows of one batch with the same external Id created the first record and updated it with
+    the second; each repeating row now fails with DUPLICATE_EXTERNAL_ID, as in sObject Collections."""
+    rows = [{"External_Id__c": "dup-1", "LastName": "Dup One"}, {"External_Id__c": "once-1", "LastName": "Once"},
+            {"External_Id__c": "dup-1", "LastName": "Dup Two"}]
+    [result] = sf.bulk2.Contact.upsert(records=rows, external_id_field="External_Id__c", wait=0)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (3, 2)
+    failures = list(csv.DictReader(io.StringIO(sf.bulk2.Contact.get_failed_records(result["job_id"]))))
+    assert [row["LastName"] for row in failures] == ["Dup One", "Dup Two"]
+    assert all(row["sf__Error"].startswith("DUPLICATE_EXTERNAL_ID:Duplicate external id specified: dup-1")
+               for row in failures)
+    stored = sf.query("SELECT LastName FROM Contact WHERE External_Id__c IN ('dup-1', 'once-1')")["records"]
+    assert [r["LastName"] for r in stored] == ["Once"]
