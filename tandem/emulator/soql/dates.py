@@ -13,7 +13,8 @@ _ONE_DAY = dt.timedelta(days=1)
 # Literals that take `:n`, and those that must not.
 WITH_N = {
     "LAST_N_DAYS", "NEXT_N_DAYS", "N_DAYS_AGO", "LAST_N_WEEKS", "NEXT_N_WEEKS", "N_WEEKS_AGO",
-    "LAST_N_MONTHS", "NEXT_N_MONTHS", "N_MONTHS_AGO", "LAST_N_YEARS", "NEXT_N_YEARS", "N_YEARS_AGO",
+    "LAST_N_MONTHS", "NEXT_N_MONTHS", "N_MONTHS_AGO", "LAST_N_QUARTERS", "NEXT_N_QUARTERS", "N_QUARTERS_AGO",
+    "LAST_N_YEARS", "NEXT_N_YEARS", "N_YEARS_AGO",
 }
 WITHOUT_N = {
     "TODAY", "YESTERDAY", "TOMORROW", "LAST_WEEK", "THIS_WEEK", "NEXT_WEEK", "LAST_MONTH",
@@ -67,9 +68,11 @@ def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.da
     if name in months:
         shift, count = months[name]
         return _months(_month_start(today, shift), count)
-    quarters = {"THIS_QUARTER": 0, "LAST_QUARTER": -1, "NEXT_QUARTER": 1}
+    quarters = {"THIS_QUARTER": (0, 1), "LAST_QUARTER": (-1, 1), "NEXT_QUARTER": (1, 1),
+                "LAST_N_QUARTERS": (-k, k), "NEXT_N_QUARTERS": (1, k), "N_QUARTERS_AGO": (-k, 1)}
     if name in quarters:
-        return _months(_quarter_start(today, quarters[name]), 3)
+        shift, count = quarters[name]
+        return _months(_quarter_start(today, shift), 3 * count)
     years = {"THIS_YEAR": (0, 1), "LAST_YEAR": (-1, 1), "NEXT_YEAR": (1, 1),
              "LAST_N_YEARS": (-k, k), "NEXT_N_YEARS": (1, k), "N_YEARS_AGO": (-k, 1)}
     if name in years:

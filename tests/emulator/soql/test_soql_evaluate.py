@@ -148,6 +148,12 @@ PREDICATE_CASES = [
     ("CreatedDate = NEXT_WEEK", ["Samir"]),
     ("Birthdate < LAST_N_DAYS:365", ["Wile", "Peter", "Samir"]),
     ("Birthdate = TODAY", []),
+    ("CreatedDate = THIS_QUARTER", ["Wile", "Hank", "Peter", "Samir"]),
+    ("CreatedDate = LAST_N_QUARTERS:1", []),
+    ("CreatedDate < NEXT_N_QUARTERS:1", ["Wile", "Hank", "Peter", "Samir"]),
+    ("Birthdate = N_QUARTERS_AGO:135", ["Wile", "Samir"]),
+    ("Birthdate = LAST_N_QUARTERS:136", ["Wile", "Samir"]),
+    ("Birthdate = LAST_N_QUARTERS:154", ["Wile", "Peter", "Samir"]),
 ]
 
 
