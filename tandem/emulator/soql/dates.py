@@ -23,61 +23,63 @@ WITHOUT_N = {
 }
 
 
-def _week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=(day.weekday() + 1) % 7)
+_FIRST_DAY, _LAST_DAY = dt.date(1, 1, 2).toordinal(), dt.date(9999, 12, 30).toordinal()
+"""The first and last days a range may reach: a day in from either end of what dates represent, so
+midnight there in any time zone, and the day after, still are. A larger `n` reaches no further."""
 
 
-def _month_start(day: dt.date, shift: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 + shift
-    return dt.date(index // 12, index % 12 + 1, 1)
+def _day(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(min(max(ordinal, _FIRST_DAY), _LAST_DAY))
 
 
-def _quarter_start(day: dt.date, shift: int = 0) -> dt.date:
-    first = dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return _month_start(first, 3 * shift)
+def _month_start(index: int) -> int:
+    """The ordinal of the first day of month `index` (year * 12 + month - 1), however far out."""
+    if index < 12:
+        return _FIRST_DAY - 1
+    if index >= 10000 * 12:
+        return _LAST_DAY + 1
+    return dt.date(index // 12, index % 12 + 1, 1).toordinal()
 
 
-def _months(start: dt.date, count: int) -> tuple[dt.date, dt.date]:
-    return start, _month_start(start, count) - _ONE_DAY
+def _days(first: int, count: int) -> tuple[dt.date, dt.date]:
+    return _day(first), _day(first + count - 1)
+
+
+def _months(first: int, count: int) -> tuple[dt.date, dt.date]:
+    return _day(_month_start(first)), _day(_month_start(first + count) - 1)
 
 
 def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day (both inclusive) a date literal covers on `today`."""
     k = n or 0
-    if name == "TODAY":
-        return today, today
-    if name == "YESTERDAY":
-        return today - _ONE_DAY, today - _ONE_DAY
-    if name == "TOMORROW":
-        return today + _ONE_DAY, today + _ONE_DAY
-    if name in ("LAST_90_DAYS", "LAST_N_DAYS"):
-        return today - dt.timedelta(days=90 if name == "LAST_90_DAYS" else k), today
-    if name in ("NEXT_90_DAYS", "NEXT_N_DAYS"):
-        return today + _ONE_DAY, today + dt.timedelta(days=90 if name == "NEXT_90_DAYS" else k)
-    if name == "N_DAYS_AGO":
-        return today - dt.timedelta(days=k), today - dt.timedelta(days=k)
-    week = _week_start(today)
+    day = today.toordinal()
+    days = {"TODAY": (0, 1), "YESTERDAY": (-1, 1), "TOMORROW": (1, 1), "LAST_90_DAYS": (-90, 91),
+            "LAST_N_DAYS": (-k, k + 1), "NEXT_90_DAYS": (1, 90), "NEXT_N_DAYS": (1, k), "N_DAYS_AGO": (-k, 1)}
+    if name in days:
+        shift, count = days[name]
+        return _days(day + shift, count)
+    week = day - (today.weekday() + 1) % 7  # weeks start on Sunday
     weeks = {"THIS_WEEK": (0, 1), "LAST_WEEK": (-1, 1), "NEXT_WEEK": (1, 1),
              "LAST_N_WEEKS": (-k, k), "NEXT_N_WEEKS": (1, k), "N_WEEKS_AGO": (-k, 1)}
     if name in weeks:
         shift, count = weeks[name]
-        start = week + dt.timedelta(weeks=shift)
-        return start, start + dt.timedelta(weeks=count) - _ONE_DAY
+        return _days(week + 7 * shift, 7 * count)
+    month = today.year * 12 + today.month - 1
     months = {"THIS_MONTH": (0, 1), "LAST_MONTH": (-1, 1), "NEXT_MONTH": (1, 1),
               "LAST_N_MONTHS": (-k, k), "NEXT_N_MONTHS": (1, k), "N_MONTHS_AGO": (-k, 1)}
     if name in months:
         shift, count = months[name]
-        return _months(_month_start(today, shift), count)
+        return _months(month + shift, count)
     quarters = {"THIS_QUARTER": (0, 1), "LAST_QUARTER": (-1, 1), "NEXT_QUARTER": (1, 1),
                 "LAST_N_QUARTERS": (-k, k), "NEXT_N_QUARTERS": (1, k), "N_QUARTERS_AGO": (-k, 1)}
     if name in quarters:
         shift, count = quarters[name]
-        return _months(_quarter_start(today, shift), 3 * count)
+        return _months(month - month % 3 + 3 * shift, 3 * count)
     years = {"THIS_YEAR": (0, 1), "LAST_YEAR": (-1, 1), "NEXT_YEAR": (1, 1),
              "LAST_N_YEARS": (-k, k), "NEXT_N_YEARS": (1, k), "N_YEARS_AGO": (-k, 1)}
     if name in years:
         shift, count = years[name]
-        return dt.date(today.year + shift, 1, 1), dt.date(today.year + shift + count - 1, 12, 31)
+        return _months(today.year * 12 + 12 * shift, 12 * count)
     raise ValueError(f"unknown date literal {name}")
 
 

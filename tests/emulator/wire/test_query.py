@@ -122,6 +122,21 @@ def test_date_literals_count_days_in_the_users_time_zone(sf):
     assert [r["LastName"] for r in yesterday["records"]] == ["Bounced Yesterday"]
 
 
+@pytest.mark.parametrize(("condition", "matches_all"), [
+    ("= LAST_N_DAYS:99999999999", True),
+    ("> LAST_N_YEARS:99999", True),
+    ("= N_YEARS_AGO:99999", False),
+    ("< NEXT_N_YEARS:99999", True),
+    ("= NEXT_N_MONTHS:99999999", False),
+])
+def test_a_date_literal_reaching_past_the_calendar_is_answered_not_a_server_error(sf, condition, matches_all):
+    """A count of days or years beyond what a date can hold answered 500 UNKNOWN_EXCEPTION; the range
+    now stops at the first or last representable day, so LAST_N_DAYS:99999999999 means every day so far."""
+    expected = sf.query("SELECT COUNT() FROM Contact")["totalSize"] if matches_all else 0
+    for field in ("CreatedDate", "SystemModstamp"):
+        assert sf.query(f"SELECT COUNT() FROM Contact WHERE {field} {condition}")["totalSize"] == expected, field
+
+
 def test_a_long_text_area_can_be_read_but_not_filtered_or_sorted(sf):
     """Salesforce refuses a long text area (Description, 32,000 characters) in WHERE and ORDER BY with
     INVALID_FIELD, as describe's `filterable`/`sortable` false say, instead of answering no rows."""
