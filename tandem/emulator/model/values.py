@@ -22,6 +22,8 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_OFFSET_MINUTES = 18 * 60
+"""The widest UTC offset Java (and so Salesforce) reads: +18:00 or -18:00."""
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?Z?$")
 
 
@@ -55,8 +57,13 @@ def parse_datetime(text: str) -> datetime | None:
     if offset and offset != "Z":
         digits = offset[1:].replace(":", "")
         minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+        if minutes > _MAX_OFFSET_MINUTES or int(digits[2:4] or 0) > 59:
+            return None
         delta = timedelta(minutes=minutes)
-        moment = moment - delta if offset[0] == "+" else moment + delta
+        try:
+            moment = moment - delta if offset[0] == "+" else moment + delta
+        except OverflowError:  # past the last (or before the first) moment a date can hold
+            return None
     return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
 
 
@@ -154,9 +161,12 @@ def _number(f: FieldDef, value: object, java_type: str) -> float | int:
         return value
     if isinstance(value, str):
         try:
-            return int(value) if re.fullmatch(r"[+-]?\d+", value.strip()) else float(value)
+            number = int(value) if re.fullmatch(r"[+-]?\d+", value.strip()) else float(value)
         except ValueError:
             raise _parser_error(f, value, java_type) from None
+        if isinstance(number, float) and not math.isfinite(number):  # "NaN", "Infinity": kept, they
+            raise _parser_error(f, value, java_type)                  # would make later answers invalid JSON
+        return number
     raise _wrong_type(f, value)
 
 

@@ -395,3 +395,23 @@ def test_a_lone_surrogate_is_stored_as_java_stores_it_and_the_object_stays_reada
     found = sf.query(f"SELECT LastName, Title FROM Contact WHERE Id = '{created['id']}'")["records"]
     assert [(r["LastName"], r["Title"]) for r in found] == [("Lone ? Half", "a ? b")]
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] > 0
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("Lead_Score__c", "NaN"),
+    ("Lead_Score__c", "-Infinity"),
+    ("EmailBouncedDate", "9999-12-31T23:59:59-12:00"),
+    ("EmailBouncedDate", "2020-01-01T00:00:00+99:00"),
+])
+def test_a_value_no_field_can_hold_is_refused_and_the_object_stays_readable(base_url, http, sf_token, field, value):
+    """A number given as "NaN" was stored, and every later answer holding it carried a bare NaN, which
+    is not JSON; "Infinity" and a date-time pushed past the calendar by its offset answered 500; an
+    offset of 99 hours was read. Each is now refused as a value that does not parse, and nothing is written."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    data = f"{base_url}/services/data/v62.0"
+    answer = http.post(f"{data}/sobjects/Contact", headers=headers, json={"LastName": "Unholdable", field: value})
+    assert answer.status_code == 400
+    assert answer.json()[0]["errorCode"] == "JSON_PARSER_ERROR" and value in answer.json()[0]["message"]
+    found = http.get(f"{data}/query", headers=headers,
+                     params={"q": "SELECT COUNT() FROM Contact WHERE LastName = 'Unholdable'"})
+    assert found.json()["totalSize"] == 0
