@@ -79,7 +79,10 @@ def parse_datetime(text: str) -> dt.datetime:
     moment = dt.datetime(
         int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=zone
     )
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValueError(f"date-time out of range in UTC: {text}") from None
 
 
 def parse_date(text: str) -> dt.date:

@@ -183,6 +183,8 @@ MALFORMED_CASES = [
     ("SELECT Id FROM Contact WHERE CreatedDate = 2024-13-01", "month must be in 1..12"),
     ("SELECT Id FROM Contact WHERE CreatedDate = 2024-01-01T25:00:00Z", "hour must be in 0..23"),
     ("SELECT Id FROM Contact WHERE CreatedDate = 2024-01-01T00:00:00+25:00", "offset"),
+    ("SELECT Id FROM Contact WHERE CreatedDate > 9999-12-31T23:59:59-12:00", "out of range in UTC"),
+    ("SELECT Id FROM Contact WHERE CreatedDate > 0001-01-01T00:00:00+05:00", "out of range in UTC"),
     ("SELECT Id FROM Contact WHERE CreatedDate = SOMEDAY", "unexpected token: SOMEDAY"),
     ("SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS", "needs a number"),
     ("SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:1.5", "whole number"),
