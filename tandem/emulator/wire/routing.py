@@ -33,9 +33,14 @@ class ApiRequest:
         if not self.body.strip():
             return None
         try:
-            return json.loads(self.body)
+            return json.loads(self.body, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise ApiError(f"Unexpected character in JSON body: {exc}", error_code="JSON_PARSER_ERROR") from exc
+
+
+def _refuse_constant(token: str) -> None:
+    """NaN and Infinity are not JSON (Python writes them for float('nan')); Salesforce's parser refuses them."""
+    raise ValueError(f"Non-standard token '{token}'")
 
 
 Handler = Callable[[ApiCall, ApiRequest], Reply]

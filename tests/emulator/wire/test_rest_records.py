@@ -124,6 +124,16 @@ def test_malformed_json_body(base_url, http, sf_token):
     assert answer.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
 
 
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(base_url, http, sf_token, token):
+    """Python's json writes float("nan") as a bare NaN (a pandas gap does it); Salesforce refuses the body,
+    where the emulator stored "nan" as the Last Name."""
+    answer = http.post(f"{base_url}/services/data/v62.0/sobjects/Contact", data=f'{{"LastName": {token}}}',
+                       headers={"Authorization": f"Bearer {sf_token}", "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json()[0]["errorCode"] == "JSON_PARSER_ERROR" and token in answer.json()[0]["message"]
+
+
 def test_auto_assign_header_controls_lead_assignment(base_url, http, sf_token, sf):
     headers = {"Authorization": f"Bearer {sf_token}"}
     url = f"{base_url}/services/data/v62.0/sobjects/Lead"
