@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import weakref
 from typing import Any
 
@@ -95,9 +96,24 @@ def _format_options(body: dict) -> dict:
     return {"column_delimiter": delimiter, "line_ending": line_ending}
 
 
+_JOB_TEXT_KEYS = ("operation", "object", "query", "externalIdFieldName", "assignmentRuleId", "columnDelimiter",
+                  "lineEnding", "contentType")
+
+
+def _job_request(request: ApiRequest) -> dict:
+    """A job-creation body whose text properties are text (or null), as the JobInfo they fill."""
+    body = require_json_object(request.json())
+    for key in _JOB_TEXT_KEYS:
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise status_error(400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of string from "
+                                                         f"{json.dumps(value)} for property {key}")
+    return body
+
+
 @routes.route("POST", "jobs/ingest")
 def create_ingest(call: ApiCall, request: ApiRequest) -> Reply:
-    body = require_json_object(request.json())
+    body = _job_request(request)
     operation, sobject = body.get("operation"), body.get("object")
     if operation not in INGEST_OPERATIONS:
         raise status_error(400, "INVALIDJOB", f"Invalid operation: {operation}")
@@ -218,7 +234,7 @@ def unprocessed_records(call: ApiCall, request: ApiRequest) -> Reply:
 
 @routes.route("POST", "jobs/query")
 def create_query(call: ApiCall, request: ApiRequest) -> Reply:
-    body = require_json_object(request.json())
+    body = _job_request(request)
     operation, soql = body.get("operation") or "query", body.get("query")
     if operation not in QUERY_OPERATIONS:
         raise status_error(400, "INVALIDJOB", f"Invalid operation: {operation}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 
 def test_bulk2_insert_reports_successes_and_failures(sf):
     records = [{"LastName": "Bulk One", "Email": "one@example.com"}, {"FirstName": "No last name"},
@@ -413,3 +415,23 @@ def test_an_upsert_job_repeating_an_external_id_fails_each_repeating_row(sf):
                for row in failures)
     stored = sf.query("SELECT LastName FROM Contact WHERE External_Id__c IN ('dup-1', 'once-1')")["records"]
     assert [r["LastName"] for r in stored] == ["Once"]
+
+
+@pytest.mark.parametrize(("kind", "body"), [
+    ("query", {"operation": ["query"], "query": "SELECT Id FROM Contact"}),
+    ("query", {"operation": "query", "query": 5}),
+    ("query", {"operation": "query", "query": "SELECT Id FROM Contact", "columnDelimiter": ["COMMA"]}),
+    ("ingest", {"operation": "upsert", "object": "Contact", "externalIdFieldName": ["External_Id__c"]}),
+    ("ingest", {"operation": "insert", "object": "Contact", "lineEnding": {"LF": True}}),
+])
+def test_a_job_property_that_is_not_text_is_refused_naming_it(base_url, http, sf_token, kind, body):
+    """A list or number where the JobInfo holds text answered 500 UNKNOWN_EXCEPTION; it is now a 400 naming
+    the property, and no job is made."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/{kind}"
+    answer = http.post(url, headers=headers, json=body)
+    assert answer.status_code == 400
+    [error] = answer.json()
+    assert error["errorCode"] == "JSON_PARSER_ERROR"
+    assert [key for key, value in body.items() if not isinstance(value, str)][0] in error["message"]
+    assert http.get(url, headers=headers).json()["records"] == []
