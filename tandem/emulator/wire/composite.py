@@ -83,6 +83,10 @@ def resolve(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
+def _names_method_and_url(sub: Any) -> bool:
+    return isinstance(sub, dict) and all(isinstance(sub.get(key), str) and sub[key] for key in ("method", "url"))
+
+
 def _validate(subrequests: Any) -> list[dict]:
     if not isinstance(subrequests, list) or not subrequests:
         raise status_error(400, "INVALID_INPUT", "compositeRequest is required")
@@ -90,7 +94,7 @@ def _validate(subrequests: Any) -> list[dict]:
         raise status_error(400, "INVALID_INPUT", "A composite request can contain up to 25 subrequests")
     seen = set()
     for sub in subrequests:
-        if not isinstance(sub, dict) or not sub.get("method") or not sub.get("url"):
+        if not _names_method_and_url(sub):
             raise status_error(400, "INVALID_INPUT", "Each subrequest needs method and url")
         reference_id = sub.get("referenceId")
         if not isinstance(reference_id, str) or not _REFERENCE_ID_RE.match(reference_id):
@@ -161,6 +165,8 @@ def composite_batch(table: RouteTable, call: ApiCall, request: ApiRequest) -> Re
         raise status_error(400, "INVALID_INPUT", "batchRequests is required")
     if len(batch) > MAX_SUBREQUESTS:
         raise status_error(400, "INVALID_INPUT", "A batch request can contain up to 25 subrequests")
+    if not all(_names_method_and_url(sub) for sub in batch):  # before any runs: a refused call writes nothing
+        raise status_error(400, "INVALID_INPUT", "Each batch request needs method and url")
     halt = body.get("haltOnError") is True
     results, halted, has_errors = [], False, False
     for sub in batch:
@@ -168,8 +174,6 @@ def composite_batch(table: RouteTable, call: ApiCall, request: ApiRequest) -> Re
             results.append({"statusCode": 412, "result": [
                 {"errorCode": "BATCH_PROCESSING_HALTED", "message": "Batch processing halted per request"}]})
             continue
-        if not isinstance(sub, dict) or not sub.get("url") or not sub.get("method"):
-            raise status_error(400, "INVALID_INPUT", "Each batch request needs method and url")
         try:
             if results:  # each subrequest is an API call; the batch's own count paid for the first
                 call.org.count_api_call()

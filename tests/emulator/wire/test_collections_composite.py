@@ -99,6 +99,22 @@ def test_composite_all_or_none_failure_halts_and_rolls_back(sf):
     assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'RolledBack'")["totalSize"] == 0
 
 
+@pytest.mark.parametrize("bad", [{"method": "GET", "url": 5}, {"method": ["GET"], "url": "v62.0/limits"}, 5])
+def test_a_malformed_batch_subrequest_refuses_the_call_before_any_subrequest_runs(sf, bad):
+    """A url or method that is not text answered 500; and a malformed subrequest after a write refused the
+    call with 400 when that write had already been made. The call is now refused whole, nothing written."""
+    body = {"batchRequests": [
+        {"method": "POST", "url": "v62.0/sobjects/Contact", "richInput": {"LastName": "Before Bad"}}, bad]}
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.restful("composite/batch", method="POST", json=body)
+    assert raised.value.content[0]["errorCode"] == "INVALID_INPUT"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Before Bad'")["totalSize"] == 0
+    composite = {"compositeRequest": [{"referenceId": "bad", **bad} if isinstance(bad, dict) else bad]}
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.restful("composite", method="POST", json=composite)
+    assert raised.value.content[0]["errorCode"] == "INVALID_INPUT"
+
+
 def test_composite_batch_runs_describes_and_halts_on_error(sf):
     body = {"haltOnError": True, "batchRequests": [
         {"method": "GET", "url": "v62.0/sobjects/Lead/describe"},
