@@ -95,8 +95,9 @@ def _write_body(request: ApiRequest) -> tuple[list[dict], bool]:
 
 
 def _record_type(record: dict) -> str:
-    sobject = (record.get("attributes") or {}).get("type")
-    if not sobject:
+    attributes = record.get("attributes")
+    sobject = attributes.get("type") if isinstance(attributes, dict) else None
+    if not sobject or not isinstance(sobject, str):
         raise ApiError("Must specify a type in the attributes", error_code="INVALID_TYPE")
     return sobject
 
@@ -157,7 +158,7 @@ def upsert_many(call: ApiCall, request: ApiRequest) -> Reply:
             raise duplicate_external_id(field, value)
         refuse_if_drawn(call, "upsert", sobject)
         record_id, created = call.org.upsert(
-            call.ctx, sobject, field, str(value), _fields(record, field), assignment_rules=assign,
+            call.ctx, sobject, field, value, _fields(record, field), assignment_rules=assign,
             api_version=call.version,
         )
         return {"id": record_id, "success": True, "errors": [], "created": created}
@@ -215,7 +216,15 @@ def retrieve_many_get(call: ApiCall, request: ApiRequest) -> Reply:
 @routes.route("POST", "composite/sobjects/{sobject}")
 def retrieve_many_post(call: ApiCall, request: ApiRequest) -> Reply:
     body = require_json_object(request.json())
-    return _retrieve_many(call, request.params["sobject"], list(body.get("ids") or []), list(body.get("fields") or []))
+    return _retrieve_many(call, request.params["sobject"], _texts(body, "ids"), _texts(body, "fields"))
+
+
+def _texts(body: dict, key: str) -> list[str]:
+    """A list of text from the body (empty when absent); anything else is no list of text."""
+    values = body.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise status_error(400, "JSON_PARSER_ERROR", f"{key} must be an array of strings")
+    return values
 
 
 def object_names_by_key_prefix(call: ApiCall) -> dict[str, str]:

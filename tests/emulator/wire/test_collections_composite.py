@@ -36,6 +36,25 @@ def test_records_given_by_15_character_ids_are_answered_with_their_18_character_
     assert [r["id"] for r in deleted] == ids
 
 
+def test_collection_records_and_ids_of_the_wrong_json_shape_are_refused_clearly(sf):
+    """`attributes` given as text answered 500; an upsert key given as a list was written as the text
+    "['k-1']"; a retrieve's `ids` given as one string was read character by character, and `fields` of
+    numbers answered 500. Each is now refused, naming what is wrong."""
+    typeless = sf.restful("composite/sobjects", method="POST",
+                          json={"records": [{"attributes": "Contact", "LastName": "Typeless"}]})
+    assert typeless[0]["errors"][0]["statusCode"] == "INVALID_TYPE"
+    listed = sf.restful("composite/sobjects/Contact/External_Id__c", method="PATCH", json={"records": [
+        {"attributes": {"type": "Contact"}, "External_Id__c": ["k-1"], "LastName": "Listed"}]})
+    assert listed[0]["success"] is False
+    assert listed[0]["errors"][0]["statusCode"] == "INVALID_TYPE_ON_FIELD_IN_RECORD"
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName IN ('Typeless', 'Listed')")["totalSize"] == 0
+    for body, named in (({"ids": "0035g0000000001AAA", "fields": ["Id"]}, "ids"),
+                        ({"ids": ["0035g0000000001AAA"], "fields": [5]}, "fields")):
+        with pytest.raises(SalesforceMalformedRequest) as raised:
+            sf.restful("composite/sobjects/Contact", method="POST", json=body)
+        assert raised.value.content[0]["message"].startswith(named)
+
+
 def test_partial_success_without_all_or_none(sf):
     records = _contacts("Good") + [{"attributes": {"type": "Contact"}, "FirstName": "NoLast"}]
     results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
