@@ -240,8 +240,8 @@ def parse_datetime(text: str, name: str) -> datetime:
         value = value[:-2] + ":" + value[-2:]
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # malformed, or past the calendar once in UTC
         raise status_error(400, "INVALID_REPLICATION_DATE", f"{name}: invalid date/time: {text}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)

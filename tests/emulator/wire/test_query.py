@@ -98,6 +98,18 @@ def test_replication_window_must_move_forward(sf):
     assert raised.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
 
 
+@pytest.mark.parametrize(("resource", "start"), [("updated", "9999-12-31T23:59:59-12:00"),
+                                               ("deleted", "0001-01-01T00:00:00+05:00")])
+def test_a_replication_date_past_the_calendar_in_utc_is_refused_not_a_server_error(base_url, http, sf_token,
+                                                                                   resource, start):
+    """A window bound that its offset moves past the first or last UTC moment answered 500."""
+    answer = http.get(f"{base_url}/services/data/v62.0/sobjects/Contact/{resource}",
+                      headers={"Authorization": f"Bearer {sf_token}"},
+                      params={"start": start, "end": "2026-01-01T00:00:00Z"})
+    assert answer.status_code == 400
+    assert answer.json()[0]["errorCode"] == "INVALID_REPLICATION_DATE" and start in answer.json()[0]["message"]
+
+
 def test_default_page_is_2000_rows(sf, base_url, http):
     rows = [{"LastName": f"Many{i:05d}"} for i in range(2100)]
     http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
