@@ -276,9 +276,10 @@ class QueryEngine:
             if not ordered:
                 matched.sort(reverse=query.order_by[0].descending)
         elif query.order_by and (not ordered or len(query.order_by) > 1):
-            key = sort_key(query.order_by, {
-                item.field.path: _picklist_rank(f) for item in query.order_by
-                if (f := resolver.resolve(item.field.path).field).type == "picklist"})
+            fields = {item.field.path: resolver.resolve(item.field.path).field for item in query.order_by}
+            key = sort_key(query.order_by,
+                           {path: _picklist_rank(f) for path, f in fields.items() if f.type == "picklist"},
+                           ids={path for path, f in fields.items() if f.type in ("id", "reference")})
 
             def record_key(record_id: str) -> tuple:
                 nonlocal current

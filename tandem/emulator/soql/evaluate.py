@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from tandem.emulator.soql import dates
 from tandem.emulator.soql.errors import SoqlFieldError, SoqlTypeError
@@ -297,20 +297,23 @@ class _Descending:
 
 
 def sort_key(order_by: tuple[OrderItem, ...] | list[OrderItem],
-             ranks: Mapping[tuple[str, ...], Callable[[str], object]] | None = None) -> Callable[[Getter], tuple]:
+             ranks: Mapping[tuple[str, ...], Callable[[str], object]] | None = None,
+             ids: Collection[tuple[str, ...]] = ()) -> Callable[[Getter], tuple]:
     """A key function for `sorted`: ASC/DESC, NULLS FIRST/LAST, text case-insensitive; `ranks` maps a
-    path to what its lower-cased text sorts by (a picklist's values by their place in the picklist)."""
+    path to what its lower-cased text sorts by (a picklist's values by their place in the picklist);
+    the paths in `ids` hold record Ids, which sort case-sensitively, as `ORDER BY Id` and `Id >` compare."""
     plan = [
-        (item.field.path, item.descending, 0 if item.nulls_first else 2, (ranks or {}).get(item.field.path))
+        (item.field.path, item.descending, 0 if item.nulls_first else 2, (ranks or {}).get(item.field.path),
+         item.field.path in ids)
         for item in order_by
     ]
 
     def key(get: Getter) -> tuple:
         parts = []
-        for path, descending, null_rank, rank in plan:
+        for path, descending, null_rank, rank, is_id in plan:
             value = get(path)
             if isinstance(value, str):
-                value = value.lower() or None
+                value = (value if is_id else value.lower()) or None
                 if value is not None and rank is not None:
                     value = rank(value)
             if value is None:

@@ -192,3 +192,20 @@ def test_a_picklist_orders_by_its_values_place_in_setup(sf):
     assert [r["Status"] for r in rows] == ["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"]
     rows = sf.query("SELECT Status FROM Lead WHERE LastName = 'Ordered' ORDER BY Status DESC")["records"]
     assert [r["Status"] for r in rows] == ["Closed - Not Converted", "Working - Contacted", "Open - Not Contacted"]
+
+
+def test_ids_sort_case_sensitively_after_another_key_as_they_do_alone(sf, base_url, http):
+    """`ORDER BY SystemModstamp, Id` ordered Ids of one stamp as lower-cased text (`…0a` before `…0Z`),
+    unlike `ORDER BY Id` and `Id >`, which compare them case-sensitively; paging on (SystemModstamp, Id)
+    then skipped and repeated records. Ids now sort the one way wherever they appear."""
+    stamp = "2026-01-05T10:00:00.000Z"
+    rows = [{"LastName": "Tied", "SystemModstamp": stamp, "CreatedDate": stamp} for _ in range(70)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    by_id = [r["Id"] for r in sf.query_all("SELECT Id FROM Contact WHERE LastName = 'Tied' ORDER BY Id")["records"]]
+    assert by_id == sorted(by_id) and any(a.lower() > b.lower() for a, b in zip(by_id, by_id[1:]))
+    for order in ("SystemModstamp, Id", "LastName, Id", "CreatedDate DESC, Id"):
+        rows = sf.query_all(f"SELECT Id FROM Contact WHERE LastName = 'Tied' ORDER BY {order}")["records"]
+        assert [r["Id"] for r in rows] == by_id, order
+    after = sf.query_all(f"SELECT Id FROM Contact WHERE LastName = 'Tied' AND Id > '{by_id[34]}' "
+                         "ORDER BY SystemModstamp, Id")["records"]
+    assert [r["Id"] for r in after] == by_id[35:]
