@@ -251,6 +251,10 @@ class QueryEngine:
         wanted = None
         if ordered and query.limit is not None:
             wanted = query.limit + (query.offset or 0)
+        # candidates in SystemModstamp order come in no particular order within one stamp: when later
+        # keys sort those, the scan reads the whole last stamp before it stops
+        whole_last_stamp = len(query.order_by) > 1 and _is_field(query.order_by[0], "SystemModstamp")
+        last_stamp = None
         matched: list[str] = []
         examined = 0
         current: dict = {}
@@ -266,10 +270,14 @@ class QueryEngine:
             current = records.get(record_id)
             if current is None or (not include_deleted and current.get("IsDeleted")):
                 continue
+            if last_stamp is not None and current.get("SystemModstamp") != last_stamp:
+                break
             if predicate(get):
                 matched.append(record_id)
-                if wanted is not None and len(matched) >= wanted:
-                    break
+                if wanted is not None and len(matched) >= wanted and last_stamp is None:
+                    if not whole_last_stamp:
+                        break
+                    last_stamp = current.get("SystemModstamp")
         self.last_rows_examined = examined
         self.rows_examined += examined
         if _orders_by_id(query.order_by):

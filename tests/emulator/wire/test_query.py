@@ -209,3 +209,17 @@ def test_ids_sort_case_sensitively_after_another_key_as_they_do_alone(sf, base_u
     after = sf.query_all(f"SELECT Id FROM Contact WHERE LastName = 'Tied' AND Id > '{by_id[34]}' "
                          "ORDER BY SystemModstamp, Id")["records"]
     assert [r["Id"] for r in after] == by_id[35:]
+
+
+def test_a_limit_after_systemmodstamp_and_another_key_picks_by_both(sf, base_url, http):
+    """With LIMIT, `ORDER BY SystemModstamp, Id DESC` stopped reading at the LIMIT-th row of the stamp
+    order, so of records sharing the last stamp it kept the first loaded, not the highest Ids."""
+    stamp = "2026-01-05T10:00:00.000Z"
+    rows = [{"LastName": "Same Stamp", "SystemModstamp": stamp, "CreatedDate": stamp} for _ in range(10)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    ids = sorted(r["Id"] for r in sf.query_all("SELECT Id FROM Contact WHERE LastName = 'Same Stamp'")["records"])
+    where = "FROM Contact WHERE LastName = 'Same Stamp' ORDER BY"
+    assert [r["Id"] for r in sf.query(f"SELECT Id {where} SystemModstamp, Id DESC LIMIT 3")["records"]] \
+        == ids[::-1][:3]
+    assert [r["Id"] for r in sf.query(f"SELECT Id {where} SystemModstamp DESC, Id LIMIT 3 OFFSET 2")["records"]] \
+        == ids[2:5]
