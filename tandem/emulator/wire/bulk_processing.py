@@ -171,7 +171,7 @@ def run_ingest(org: Any, ctx: Any, job: IngestJob) -> None:
                 record_id, created = apply_row(org, ctx, job, catalog, cells, repeated=repeated)
                 job.successful.append([record_id, "true" if created else "false", *row])
             except ApiError as exc:
-                job.failures.append([cells.get("Id", "") or "", error_text(exc.error_code, exc.message, exc.fields),
+                job.failures.append([_cell(cells, "Id") or "", error_text(exc.error_code, exc.message, exc.fields),
                                      *row])
                 job.failed += 1
             job.processed += 1

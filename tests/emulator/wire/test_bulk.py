@@ -435,3 +435,17 @@ def test_a_job_property_that_is_not_text_is_refused_naming_it(base_url, http, sf
     assert error["errorCode"] == "JSON_PARSER_ERROR"
     assert [key for key, value in body.items() if not isinstance(value, str)][0] in error["message"]
     assert http.get(url, headers=headers).json()["records"] == []
+
+
+def test_a_failed_row_names_its_id_whatever_the_letter_case_of_its_column(base_url, http, sf_token):
+    """A failed update or delete row got its `sf__Id` only under an `Id` header; under `ID` or `id`
+    (which the job reads as the same column) it was left empty."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/ingest"
+    missing = "003000000000000AAA"
+    for operation, data in (("delete", f"ID\n{missing}\n"), ("update", f"id,Title\n{missing},x\n")):
+        job = http.post(url, headers=headers, json={"object": "Contact", "operation": operation}).json()
+        http.put(f"{url}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, data=data)
+        http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
+        failed = http.get(f"{url}/{job['id']}/failedResults", headers=headers)
+        assert [row["sf__Id"] for row in csv.DictReader(io.StringIO(failed.text))] == [missing], operation
