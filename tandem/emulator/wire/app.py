@@ -76,15 +76,23 @@ def _serve(org: Any, version_segment: str, headers: dict[str, str], base_url: st
         return error_reply(ApiError(unknown_exception_message(reference), error_code="UNKNOWN_EXCEPTION", status=500))
 
 
+def _method(request: Request) -> str:
+    """The request's method; a POST may name another in `?_HttpMethod=` (`PATCH`), as Salesforce allows
+    for HTTP libraries that cannot send it."""
+    override = request.query_params.get("_HttpMethod")
+    return override.upper() if request.method == "POST" and override else request.method
+
+
 async def data_endpoint(request: Request) -> Response:
     body = await request.body()
+    query = {k: v for k, v in request.query_params.items() if k != "_HttpMethod"}
     reply = await run_in_threadpool(
         _serve,
         request.app.state.org,
         request.path_params["version"],
         {k.lower(): v for k, v in request.headers.items()},
         oauth.base_url_of(request),
-        ApiRequest(request.method, request.path_params.get("path", ""), dict(request.query_params), body),
+        ApiRequest(_method(request), request.path_params.get("path", ""), query, body),
         getattr(request.state, STATE_KEY, None),
     )
     return to_response(reply)

@@ -64,6 +64,19 @@ def test_create_get_update_delete(sf):
         sf.Contact.get(created["id"])
 
 
+def test_a_post_may_name_its_method_in_the_http_method_parameter(sf, base_url, http, sf_token):
+    """Salesforce lets an HTTP library that cannot send PATCH or DELETE post with `?_HttpMethod=PATCH`;
+    the emulator answered 405."""
+    created = sf.Contact.create({"LastName": "Overridden"})["id"]
+    url = f"{base_url}/services/data/v62.0/sobjects/Contact/{created}"
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    assert http.post(url, params={"_HttpMethod": "PATCH"}, headers=headers, json={"Title": "Patched"}).status_code == 204
+    assert sf.Contact.get(created)["Title"] == "Patched"
+    assert http.post(url, params={"_HttpMethod": "DELETE"}, headers=headers).status_code == 204
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Contact.get(created)
+
+
 def test_get_with_fields_returns_only_those(sf):
     new_id = sf.Contact.create({"LastName": "Fields", "Email": "f@example.com"})["id"]
     record = sf.query(f"SELECT Id FROM Contact WHERE Id = '{new_id}'")["records"][0]
