@@ -51,6 +51,10 @@ def wants_json(content_type: str | None) -> bool:
     return (content_type or "").split(";")[0].strip().lower() == JSON
 
 
+_JOB_TEXT = ("operation", "object", "contentType", "externalIdFieldName", "assignmentRuleId", "state")
+"""The jobInfo elements a request sets as text (simple-salesforce sends `concurrencyMode` as 0 or 1)."""
+
+
 def parse_job_request(body: bytes, content_type: str | None) -> dict[str, Any]:
     """A `jobInfo` request body (XML or JSON) as a flat {element: value} dict."""
     if wants_json(content_type):
@@ -60,6 +64,9 @@ def parse_job_request(body: bytes, content_type: str | None) -> dict[str, Any]:
             raise AsyncError("ClientInputError", f"Failed to parse the JSON jobInfo: {exc}") from None
         if not isinstance(parsed, dict):
             raise AsyncError("ClientInputError", "The jobInfo must be a JSON object")
+        for key in _JOB_TEXT:
+            if parsed.get(key) is not None and not isinstance(parsed[key], str):
+                raise AsyncError("InvalidJob", f"{key} must be text, not {json.dumps(parsed[key])}")
         return parsed
     root = _xml_root(body, "jobInfo")
     if _local(root) != "jobInfo":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from defusedxml import ElementTree as SafeET
 
 from tests.emulator.async_api.conftest import API_VERSION
@@ -106,3 +107,17 @@ def test_a_csv_job_made_with_a_json_job_info_answers_json_to_its_posts_and_xml_t
     assert closed.status_code == 200 and closed.json()["state"] == "Closed"
     missing = http.get(f"{jobs}/750000000000000AAA", headers=headers)
     assert missing.status_code == 400 and missing.json()["exceptionCode"] == "InvalidJob"
+
+
+@pytest.mark.parametrize("job_info", [
+    {"operation": "upsert", "object": "Contact", "contentType": "JSON", "externalIdFieldName": 5},
+    {"operation": "insert", "object": "Contact", "contentType": "JSON", "assignmentRuleId": ["01Q"]},
+])
+def test_a_json_job_info_element_that_is_not_text_is_an_invalid_job(base_url, http, sf_token, job_info):
+    """A number where the jobInfo holds text answered 500 (externalIdFieldName) or made a job whose
+    batches then failed (assignmentRuleId); the job is now refused, naming the element."""
+    answer = http.post(f"{base_url}/services/async/62.0/job", data=json.dumps(job_info),
+                       headers={"X-SFDC-Session": sf_token, "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    named = next(key for key, value in job_info.items() if not isinstance(value, str))
+    assert answer.json()["exceptionCode"] == "InvalidJob" and named in answer.json()["exceptionMessage"]
