@@ -85,6 +85,11 @@ def _local(element: Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
 
+def _refuse_constant(token: str) -> None:
+    """NaN and Infinity are not JSON (Python writes them for float('nan')); Salesforce refuses them."""
+    raise ValueError(f"Non-standard token '{token}'")
+
+
 def read_records(job: ClassicJob, body: bytes) -> tuple[list[str], list[dict[str, Any]]]:
     """The batch's records as (columns, rows): CSV and XML cells are text, JSON values stay typed.
 
@@ -100,7 +105,7 @@ def read_records(job: ClassicJob, body: bytes) -> tuple[list[str], list[dict[str
         return header, [dict(zip(header, row + [""] * (len(header) - len(row)))) for row in rows[1:]]
     if job.content_type == "JSON":
         try:
-            parsed = json.loads(body or b"null")
+            parsed = json.loads(body or b"null", parse_constant=_refuse_constant)
         except ValueError as exc:
             raise AsyncError("InvalidBatch", f"Failed to parse the JSON records: {exc}") from None
         if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):

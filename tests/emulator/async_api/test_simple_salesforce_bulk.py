@@ -117,3 +117,21 @@ def test_an_org_without_the_async_api_answers_feature_not_enabled(async_off_org,
     assert "<exceptionCode>FeatureNotEnabled</exceptionCode>" in xml.text
     assert "<exceptionMessage>Async API not enabled</exceptionMessage>" in xml.text
     session.close()
+
+
+
+def test_a_json_batch_holding_nan_fails_instead_of_storing_it_as_text(base_url, http, sf_token, sf1):
+    """A bare NaN (what Python's json writes for a float NaN) is not JSON; Salesforce refuses the batch,
+    where the emulator stored "nan" as the Last Name."""
+    headers = {"X-SFDC-Session": sf_token, "Content-Type": "application/json"}
+    jobs = f"{base_url}/services/async/{API_VERSION}/job"
+    job = http.post(jobs, headers=headers, json={"operation": "insert", "object": "Contact", "contentType": "JSON"})
+    job_id = job.json()["id"]
+    batch = http.post(f"{jobs}/{job_id}/batch", headers=headers, data='[{"LastName": NaN}]').json()
+    info = batch
+    for _ in range(100):  # a status request waits up to half a second for a batch about to finish
+        info = http.get(f"{jobs}/{job_id}/batch/{batch['id']}", headers=headers).json()
+        if info["state"] in ("Completed", "Failed"):
+            break
+    assert info["state"] == "Failed" and "Non-standard token 'NaN'" in info["stateMessage"]
+    assert sf1.query("SELECT COUNT() FROM Contact WHERE LastName = 'nan'")["totalSize"] == 0
