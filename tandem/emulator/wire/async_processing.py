@@ -94,6 +94,9 @@ def run_batch(call: ApiCall, job: ClassicJob, batch: Batch, chunk_rows: int) -> 
         final, message = "Failed", f"{exc.error_code} : {exc.message}"
     except ApiError as exc:
         final, message = "Failed", f"InvalidBatch : {exc.error_code}: {exc.message}"
+    except UnicodeDecodeError as exc:  # CSV records and query text are read as UTF-8 only
+        final, message = "Failed", (f"InvalidBatch : The batch is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} "
+                                    f"at position {exc.start})")
     except Exception:
         log.exception("unexpected error running batch %s", batch.id)
         final, message = "Failed", "Unknown : an unexpected error occurred while processing the batch"

@@ -207,3 +207,14 @@ def test_a_reset_stops_a_running_batch(bulk, base_url, http, sf):
     while counts[-1] != counts[-2]:
         counts.append(written())
     assert counts[-1] <= 1  # at most the record in flight when the reset landed
+
+
+def test_a_csv_batch_that_is_not_utf8_fails_saying_so(bulk, sf):
+    """A Latin-1 batch failed as `Unknown : an unexpected error occurred` (and logged a traceback);
+    it now fails as InvalidBatch naming the byte, nothing written."""
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    batch = bulk.post_batch(job, "LastName,Email\nM\xfcller,latin@example.com\n".encode("latin-1"))
+    status = wait_done(bulk, job, batch)
+    assert status["state"] == "Failed"
+    assert status["stateMessage"].startswith("InvalidBatch : The batch is not valid UTF-8 (byte 0xfc")
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Email = 'latin@example.com'")["totalSize"] == 0
