@@ -303,9 +303,12 @@ def _encode_locator(offset: int) -> str:
 def _decode_locator(locator: str) -> int:
     try:
         text = base64.urlsafe_b64decode(locator + "=" * (-len(locator) % 4)).decode()
-        return int(text.removeprefix("offset:"))
+        offset = int(text.removeprefix("offset:"))
     except (ValueError, UnicodeDecodeError):
-        raise status_error(400, "INVALIDLOCATOR", f"Invalid locator: {locator}") from None
+        offset = -1
+    if offset < 0:
+        raise status_error(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
+    return offset
 
 
 @routes.route("GET", "jobs/query/{job_id}/results")

@@ -449,3 +449,14 @@ def test_a_failed_row_names_its_id_whatever_the_letter_case_of_its_column(base_u
         http.patch(f"{url}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
         failed = http.get(f"{url}/{job['id']}/failedResults", headers=headers)
         assert [row["sf__Id"] for row in csv.DictReader(io.StringIO(failed.text))] == [missing], operation
+
+
+def test_a_locator_no_page_began_at_is_refused(base_url, http, sf_token):
+    """A locator decoding to a negative row (`b2Zmc2V0Oi01`, offset -5) answered rows from the end of the
+    results and a locator to more of them; it is refused as INVALIDLOCATOR, as an unreadable one is."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    url = f"{base_url}/services/data/v62.0/jobs/query"
+    job = http.post(url, headers=headers, json={"operation": "query", "query": "SELECT Id FROM Contact"}).json()
+    for locator in ("b2Zmc2V0Oi01", "LTE", "%%%"):
+        answer = http.get(f"{url}/{job['id']}/results", headers=headers, params={"locator": locator})
+        assert answer.status_code == 400 and answer.json()[0]["errorCode"] == "INVALIDLOCATOR", locator
