@@ -7,6 +7,8 @@ fields the user can see are searched or returned, so field-level security holds 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tandem.emulator.model.errors import ApiError, InvalidType
@@ -41,6 +43,19 @@ def search_objects(org: Any, ctx: Any, search: Search) -> list[ObjectSpec]:
     return [ObjectSpec(entry["name"], search.default_fields) for entry in org.describe_global(ctx)["sobjects"] if entry["searchable"]]
 
 
+@contextmanager
+def _unlocated() -> Iterator[None]:
+    """An error of a query the search wrote keeps its reason but not the echo of that query (with a
+    caret under a column of it), which the caller never wrote."""
+    try:
+        yield
+    except ApiError as exc:
+        for each in exc.each():
+            if each.message.startswith("\n"):
+                each.message = each.message.rsplit("\n", 1)[-1]
+        raise
+
+
 def run_search(org: Any, ctx: Any, search: Search, api_version: str) -> list[dict]:
     """Matching rows of every returned object, in RETURNING order, at most `search.limit` in all."""
     found: list[dict] = []
@@ -58,11 +73,12 @@ def _search_one(org: Any, ctx: Any, search: Search, spec: ObjectSpec, limit: int
     if not texts:
         return []
     where = f" WHERE {spec.where}" if spec.where else ""
-    matched = [
-        row["Id"]
-        for row in org.query_all_rows(ctx, f"SELECT Id, {', '.join(texts)} FROM {spec.name}{where}")
-        if search.terms.matches([str(row[name]) for name in texts if row.get(name) not in (None, "")])
-    ]
+    with _unlocated():
+        matched = [
+            row["Id"]
+            for row in org.query_all_rows(ctx, f"SELECT Id, {', '.join(texts)} FROM {spec.name}{where}")
+            if search.terms.matches([str(row[name]) for name in texts if row.get(name) not in (None, "")])
+        ]
     if not matched:
         return []
     columns = ", ".join(spec.fields or ("Id",))
@@ -71,7 +87,8 @@ def _search_one(org: Any, ctx: Any, search: Search, spec: ObjectSpec, limit: int
     for start in range(0, len(matched), 500):
         chunk = ", ".join(_quote(i) for i in matched[start:start + 500])
         soql = f"SELECT {columns} FROM {spec.name} WHERE Id IN ({chunk}){order}"
-        rows.extend(org.query(ctx, soql, api_version=api_version).records)
+        with _unlocated():
+            rows.extend(org.query(ctx, soql, api_version=api_version).records)
     if order and len(matched) > 500:
         raise ApiError("ORDER BY in a search is limited to 500 matching rows per object",
                        error_code="MALFORMED_SEARCH")

@@ -55,6 +55,21 @@ def test_a_malformed_search_is_refused(sf):
     assert short.value.content[0]["errorCode"] == "MALFORMED_SEARCH"
 
 
+@pytest.mark.parametrize(("search", "reason"), [
+    ("FIND {Wile} RETURNING Contact(Nope__c)", "No such column 'Nope__c' on entity 'Contact'."),
+    ("FIND {Wile} RETURNING Contact(Id WHERE Nope__c = 1)", "No such column 'Nope__c' on entity 'Contact'."),
+    ("FIND {Wile} RETURNING Contact(Id WHERE Title = 5)",
+     "value of filter criterion for field 'Title' must be of type string and should be enclosed in quotes"),
+])
+def test_an_error_in_a_returning_clause_does_not_quote_a_query_the_caller_never_wrote(sf, search, reason):
+    """The message echoed the SOQL the search runs inside (`SELECT Id, LastName, FirstName, ... FROM Contact
+    WHERE Id IN ('003...')`) with a caret under it; it now gives the reason alone."""
+    with pytest.raises(SalesforceError) as raised:
+        sf.search(search)
+    message = raised.value.content[0]["message"]
+    assert message.startswith(reason) and "SELECT" not in message
+
+
 def test_parameterized_search_get_and_post(sf):
     got = sf.restful("parameterizedSearch/", params={"q": "springfield", "sobject": "Lead",
                                                       "Lead.fields": "Id,Email", "in": "ALL"})
