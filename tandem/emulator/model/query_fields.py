@@ -19,6 +19,14 @@ from tandem.emulator.soql import located_message
 _WSDL_HINT = "Please reference your WSDL or the describe call for the appropriate names."
 _WHERE, _ORDER_BY = r"\bWHERE\b", r"\bORDER\s+BY\b"
 
+NAME_TYPE = FieldDef("Type", "Type", "string", length=40, createable=False, updateable=False, system=True)
+"""`Owner.Type`, `Who.Type`, `What.Type`: through a lookup to several objects Salesforce reads the parent
+as a `Name` record, whose Type is the parent's object (`User`, `Contact`) or, for a queue, `Queue`."""
+
+
+def name_type(parent_obj: ObjectSchema, parent: dict) -> str:
+    return (parent.get("Type") or parent_obj.name) if parent_obj.name == "Group" else parent_obj.name
+
 
 @dataclass
 class ResolvedPath:
@@ -103,7 +111,8 @@ class PathResolver:
             if via is None or not self.profile.access(self.obj, via).visible:
                 raise bad_relationship(self.soql, parts[0])
             parent = self.state.schema.objects[via.reference_to[-1]]
-            f = self._visible(parent, parts[1])
+            polymorphic_type = len(via.reference_to) > 1 and parts[1].lower() == "type"
+            f = NAME_TYPE if polymorphic_type else self._visible(parent, parts[1])
             if f is None:
                 raise no_such_column(self.soql, parent, ".".join(parts))
             found = ResolvedPath(path, f, via, parent)
@@ -133,6 +142,8 @@ class PathResolver:
             if found is None:
                 return None
             parent_obj, parent = found
+            if f is NAME_TYPE:
+                return name_type(parent_obj, parent)
             parent_field = parent_obj.field(f.name)
             return field_value(parent_obj, parent, parent_field) if parent_field else None
 
@@ -149,7 +160,9 @@ class PathResolver:
             resolved = self.resolve(path)
             f = resolved.field
             key = _NEVER_STORED
-            if resolved.via is not None:
+            if f is NAME_TYPE:
+                derived.append((at, self.accessor(path)))
+            elif resolved.via is not None:
                 parents.setdefault(resolved.via.name, []).append((at, f.name))
             elif f.type == "boolean" or (f.name == "Name" and self.obj.has_person_name):
                 derived.append((at, self.accessor(path)))

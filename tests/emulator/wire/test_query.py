@@ -223,3 +223,18 @@ def test_a_limit_after_systemmodstamp_and_another_key_picks_by_both(sf, base_url
         == ids[::-1][:3]
     assert [r["Id"] for r in sf.query(f"SELECT Id {where} SystemModstamp DESC, Id LIMIT 3 OFFSET 2")["records"]] \
         == ids[2:5]
+
+
+def test_the_type_of_a_polymorphic_parent_can_be_read_and_filtered(sf, base_url, http, sf_token):
+    """`WHERE Owner.Type = 'Queue'` (leads waiting in a queue) and `Who.Type` were refused as no such
+    column of User or Lead; through a lookup to several objects Salesforce reads the parent as a Name
+    record, whose Type is its object or, for a queue, Queue."""
+    queue = sf.query("SELECT Id FROM Group WHERE Type = 'Queue'")["records"][0]["Id"]
+    lead = sf.Lead.create({"LastName": "Queued", "Company": "Q Co", "OwnerId": queue},
+                          headers={"Sforce-Auto-Assign": "FALSE"})["id"]
+    queued = sf.query("SELECT Id, Owner.Type FROM Lead WHERE Owner.Type = 'Queue'")["records"]
+    assert [(r["Id"], r["Owner"]["Type"]) for r in queued] == [(lead, "Queue")]
+    owned = sf.query("SELECT Owner.Type FROM Lead WHERE Owner.Type != 'Queue'")["records"]
+    assert owned and {r["Owner"]["Type"] for r in owned} == {"User"}
+    tasks = sf.query("SELECT Who.Type FROM Task WHERE Who.Type IN ('Contact', 'Lead') ORDER BY Who.Type")["records"]
+    assert [r["Who"]["Type"] for r in tasks] == ["Contact", "Lead"]
