@@ -42,6 +42,13 @@ def limits(call: ApiCall, request: ApiRequest) -> Reply:
     return Reply(200, call.org.limits())
 
 
+@routes.route("GET", "recent")
+def recent(call: ApiCall, request: ApiRequest) -> Reply:
+    """The records the user viewed lately (jsforce's `recent()`): none, as API reads are no views;
+    `sobjects/{T}` answers its `recentItems` empty too."""
+    return Reply(200, [])
+
+
 def _describe_reply(call: ApiCall, body: dict) -> Reply:
     """Describe with `Last-Modified` (the schema's last change); 304 to an `If-Modified-Since` not older."""
     modified = call.org.schema_modified

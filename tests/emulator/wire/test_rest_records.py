@@ -26,6 +26,16 @@ def test_resource_list_names_identity_and_counts_calls(base_url, http, sf_token)
     assert answer.headers["sforce-limit-info"].startswith("api-usage=")
 
 
+def test_recently_viewed_records_are_listed(base_url, http, sf_token):
+    """`recent` (jsforce's `conn.recent()`) answered 404; it is served and listed among the resources. API
+    reads are no views, so the list is empty, as `recentItems` of `sobjects/{T}` is."""
+    headers = {"Authorization": f"Bearer {sf_token}"}
+    data = f"{base_url}/services/data/v62.0"
+    assert http.get(f"{data}/", headers=headers).json()["recent"] == "/services/data/v62.0/recent"
+    answer = http.get(f"{data}/recent", headers=headers, params={"limit": 5})
+    assert (answer.status_code, answer.json()) == (200, [])
+
+
 def test_unknown_version_is_404(base_url, http, sf_token):
     answer = http.get(f"{base_url}/services/data/v99.0/sobjects", headers={"Authorization": f"Bearer {sf_token}"})
     assert answer.status_code == 404
