@@ -9,6 +9,7 @@ from tandem.emulator.model.standard_fields import (
     activity_links,
     area,
     audit_fields,
+    create_only,
     day,
     deleted_flag,
     flag,
@@ -90,8 +91,8 @@ def pricebook_fields() -> list[FieldDef]:
 def pricebook_entry_fields() -> list[FieldDef]:
     return [
         id_field(), deleted_flag(), _read_only(text("Name", "Product Name", 255, name_field=True)),
-        _required(ref("Pricebook2Id", "Price Book ID", "Pricebook2", "Pricebook2")),
-        _required(ref("Product2Id", "Product ID", "Product2", "Product2")),
+        create_only(_required(ref("Pricebook2Id", "Price Book ID", "Pricebook2", "Pricebook2"))),
+        create_only(_required(ref("Product2Id", "Product ID", "Product2", "Product2"))),
         _required(money("UnitPrice", "List Price", 18, 2)), flag("IsActive", "Active"),
         flag("UseStandardPrice", "Use Standard Price"), _read_only(text("ProductCode", "Product Code", 255)),
         *audit_fields(),
@@ -100,9 +101,10 @@ def pricebook_entry_fields() -> list[FieldDef]:
 
 def opportunity_line_item_fields() -> list[FieldDef]:
     return [
-        id_field(), deleted_flag(), _required(ref("OpportunityId", "Opportunity ID", "Opportunity", "Opportunity")),
-        _required(ref("PricebookEntryId", "Price Book Entry ID", "PricebookEntry", "PricebookEntry")),
-        ref("Product2Id", "Product ID", "Product2", "Product2"),
+        id_field(), deleted_flag(),
+        create_only(_required(ref("OpportunityId", "Opportunity ID", "Opportunity", "Opportunity"))),
+        create_only(_required(ref("PricebookEntryId", "Price Book Entry ID", "PricebookEntry", "PricebookEntry"))),
+        create_only(ref("Product2Id", "Product ID", "Product2", "Product2")),
         _read_only(text("Name", "Opportunity Product Name", 376, name_field=True)),
         _read_only(text("ProductCode", "Product Code", 255)),
         _required(FieldDef("Quantity", "Quantity", "double", precision=12, scale=2)),

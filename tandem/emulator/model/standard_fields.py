@@ -56,6 +56,13 @@ def ref(name, label, to, relationship, **kw) -> FieldDef:
     return FieldDef(name, label, "reference", length=18, reference_to=targets, relationship_name=relationship, **kw)
 
 
+def create_only(f: FieldDef) -> FieldDef:
+    """Set when the record is made and never changed after (a campaign member's campaign, a line item's
+    opportunity): createable, not updateable."""
+    f.updateable = False
+    return f
+
+
 def system(f: FieldDef) -> FieldDef:
     f.createable = False
     f.updateable = False

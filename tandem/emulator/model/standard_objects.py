@@ -20,6 +20,7 @@ from tandem.emulator.model.standard_fields import (
     activity_links,
     area,
     audit_fields,
+    create_only,
     day,
     deleted_flag,
     email,
@@ -237,8 +238,9 @@ def campaign_member_fields() -> list[FieldDef]:
     status.picklist = (PicklistValue("Sent", "Sent", default=True), PicklistValue("Responded", "Responded"))
     return [
         id_field(), deleted_flag(),
-        ref("CampaignId", "Campaign ID", "Campaign", "Campaign", nillable=False, always_visible=True),
-        ref("LeadId", "Lead ID", "Lead", "Lead"), ref("ContactId", "Contact ID", "Contact", "Contact"), status,
+        create_only(ref("CampaignId", "Campaign ID", "Campaign", "Campaign", nillable=False, always_visible=True)),
+        create_only(ref("LeadId", "Lead ID", "Lead", "Lead")),
+        create_only(ref("ContactId", "Contact ID", "Contact", "Contact")), status,
         system(flag("HasResponded", "Responded")), system(day("FirstRespondedDate", "First Responded Date")),
         *audit_fields(),
     ]

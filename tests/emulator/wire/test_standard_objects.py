@@ -46,6 +46,23 @@ def test_required_fields_of_the_sales_objects(sf):
     assert raised.value.content[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
 
 
+@pytest.mark.parametrize(("name", "keys"), [
+    ("CampaignMember", ("CampaignId", "LeadId", "ContactId")),
+    ("OpportunityLineItem", ("OpportunityId", "PricebookEntryId", "Product2Id")),
+    ("PricebookEntry", ("Pricebook2Id", "Product2Id")),
+])
+def test_the_keys_a_junction_record_is_made_with_cannot_be_changed_after(sf, name, keys):
+    """A campaign member's campaign, lead and contact, a line item's opportunity and price book entry, a
+    price book entry's price book and product are set on create only, as Salesforce describes them; they
+    were described as updateable, and an update moving a member to another campaign went through."""
+    described = {f["name"]: f for f in getattr(sf, name).describe()["fields"]}
+    assert [(described[key]["createable"], described[key]["updateable"]) for key in keys] == [(True, False)] * len(keys)
+    record = sf.query(f"SELECT Id, {keys[0]} FROM {name} LIMIT 1")["records"][0]
+    with pytest.raises(SalesforceError) as raised:
+        getattr(sf, name).update(record["Id"], {keys[0]: record[keys[0]]})
+    assert raised.value.content[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+
+
 def test_field_level_security_on_the_sales_objects(base_url, new_session, get_token):
     session = new_session()
     limited = Salesforce(instance_url=base_url, session_id=get_token(base_url, session, *LIMITED),
