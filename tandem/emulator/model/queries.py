@@ -191,6 +191,9 @@ class QueryEngine:
                     columns.append(resolved)
         if counted and columns:  # no GROUP BY here: a field beside an aggregate is neither
             raise MalformedQuery(f"Field must be grouped or aggregated: {columns[0].output_name}")
+        if counted and query.order_by:  # nor is one to order the one aggregate row by
+            ordered = resolver.resolve(query.order_by[0].field.path).output_name
+            raise MalformedQuery(f"Ordered field must be grouped or aggregated: {ordered}")
         return columns, count_only, counted
 
     def _candidates(self, query: Query, obj: ObjectSchema, now: datetime | None) -> tuple[object, bool]:

@@ -230,6 +230,13 @@ def test_several_counts_are_columns_of_one_aggregate_row_under_their_aliases(org
     assert (error.error_code, error.message) == ("MALFORMED_QUERY", "Field must be grouped or aggregated: LastName")
 
 
+def test_an_aggregate_query_cannot_be_ordered_by_a_plain_field(org, admin):
+    """Before, ORDER BY beside COUNT(Id) was answered; Salesforce refuses it as it refuses the field in SELECT."""
+    error = _error(org, admin, "SELECT COUNT(Id) FROM Contact ORDER BY LastName")
+    assert (error.error_code, error.message) == ("MALFORMED_QUERY",
+                                                 "Ordered field must be grouped or aggregated: LastName")
+
+
 @pytest.mark.parametrize(("soql", "code", "message"), [
     ("SELECT FIELDS(ALL) FROM Contact", "MALFORMED_QUERY", "The SOQL FIELDS function must have a LIMIT of at most 200"),
     ("SELECT FIELDS(CUSTOM) FROM Contact LIMIT 201", "MALFORMED_QUERY", "The SOQL FIELDS function must have a LIMIT"),
