@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tandem.emulator.model.errors import ApiError, InvalidField, InvalidType, MalformedQuery
 from tandem.emulator.model.fields import FieldDef
@@ -355,36 +356,42 @@ class QueryEngine:
     def _renderer(self, plan: QueryPlan):
         """A function from a stored record to its JSON-ready row, built once per query."""
         object_name = plan.obj.name
-        own: list[tuple[str, object, object]] = []
-        parents: dict[str, tuple[str, list[tuple[str, object, object]]]] = {}
+        # (key, getter, converter, None) for a field of the record, (relationship, lookup field, None, its
+        # fields) for a parent at its first field: in SELECT order, as Salesforce answers
+        slots: list[tuple[str, Any, Any, list | None]] = []
+        parents: dict[str, list[tuple[str, Any, Any]]] = {}
         for column in plan.columns:
             getter = plan.resolver.accessor(column.path)
             convert = _converter(column.field.type)
             if column.via is None:
-                own.append((column.field.name, getter, convert))
-            else:
-                via, nested = parents.setdefault(column.via.relationship_name, (column.via.name, []))
-                nested.append((column.field.name, getter, convert))
+                slots.append((column.field.name, getter, convert, None))
+                continue
+            nested = parents.get(column.via.relationship_name)
+            if nested is None:
+                nested = parents[column.via.relationship_name] = []
+                slots.append((column.via.relationship_name, column.via.name, None, nested))
+            nested.append((column.field.name, getter, convert))
         lookup = self.state.stored_parent
 
         def render_row(record: dict, api_version: str) -> dict:
             record_id = record["Id"]
             body: dict = {"attributes": {"type": object_name,
                                          "url": f"/services/data/v{api_version}/sobjects/{object_name}/{record_id}"}}
-            for name, getter, convert in own:
-                value = getter(record)
-                body[name] = convert(value) if convert is not None and value is not None else value
-            for relationship, (via, nested) in parents.items():
-                parent_id = record.get(via)
+            for key, read, convert, nested in slots:
+                if nested is None:
+                    value = read(record)
+                    body[key] = convert(value) if convert is not None and value is not None else value
+                    continue
+                parent_id = record.get(read)
                 found = lookup(parent_id) if parent_id else None
                 if found is None:
-                    body[relationship] = None
+                    body[key] = None
                     continue
                 part = {"attributes": attributes(api_version, found[0].name, found[1]["Id"])}
-                for name, getter, convert in nested:
+                for name, getter, to_json in nested:
                     value = getter(record)
-                    part[name] = convert(value) if convert is not None and value is not None else value
-                body[relationship] = part
+                    part[name] = to_json(value) if to_json is not None and value is not None else value
+                body[key] = part
             return body
 
         return render_row

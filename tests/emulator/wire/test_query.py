@@ -238,3 +238,12 @@ def test_the_type_of_a_polymorphic_parent_can_be_read_and_filtered(sf, base_url,
     assert owned and {r["Owner"]["Type"] for r in owned} == {"User"}
     tasks = sf.query("SELECT Who.Type FROM Task WHERE Who.Type IN ('Contact', 'Lead') ORDER BY Who.Type")["records"]
     assert [r["Who"]["Type"] for r in tasks] == ["Contact", "Lead"]
+
+
+def test_a_row_holds_its_fields_in_select_order(sf):
+    """Fields of the record came first and parents after, whatever the SELECT said; Salesforce answers
+    them in SELECT order (a parent where its first field is), which scripts keep as their column order."""
+    [row] = sf.query("SELECT Account.Name, Email, Owner.Name, Id, Account.Industry FROM Contact "
+                     "WHERE LastName = 'Coyote'")["records"]
+    assert list(row) == ["attributes", "Account", "Email", "Owner", "Id"]
+    assert list(row["Account"]) == ["attributes", "Name", "Industry"]
