@@ -176,6 +176,7 @@ class QueryEngine:
         counted: list[tuple[str, ResolvedPath]] = []
         unnamed = 0
         seen: set[str] = set()
+        named: set[str] = set()  # the fields the SELECT names one by one (FIELDS() may overlap them)
         for item in query.select:
             if isinstance(item, CountAll):
                 count_only = True
@@ -187,6 +188,10 @@ class QueryEngine:
             paths = resolver.visible_fields(item.kind) if isinstance(item, FieldsMacro) else [item.path]
             for path in paths:
                 resolved = resolver.resolve(path)
+                if not isinstance(item, FieldsMacro):
+                    if resolved.output_name in named:
+                        raise MalformedQuery(f"duplicate field selected: {resolved.output_name}")
+                    named.add(resolved.output_name)
                 if resolved.output_name not in seen:
                     seen.add(resolved.output_name)
                     columns.append(resolved)

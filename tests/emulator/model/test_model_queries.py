@@ -230,6 +230,19 @@ def test_several_counts_are_columns_of_one_aggregate_row_under_their_aliases(org
     assert (error.error_code, error.message) == ("MALFORMED_QUERY", "Field must be grouped or aggregated: LastName")
 
 
+@pytest.mark.parametrize(("soql", "named"), [
+    ("SELECT Id, Email, Id FROM Contact", "Id"),
+    ("SELECT email, Account.Name, EMAIL FROM Contact", "Email"),
+    ("SELECT Account.Name, account.name FROM Contact", "Account.Name"),
+])
+def test_a_field_selected_twice_is_refused(org, admin, soql, named):
+    """Before, the second was dropped and the query answered; Salesforce refuses it, so a query built by
+    joining field lists that passed here failed against an org."""
+    error = _error(org, admin, soql)
+    assert (error.error_code, error.message) == ("MALFORMED_QUERY", f"duplicate field selected: {named}")
+    assert org.query(admin, "SELECT Id, FIELDS(STANDARD) FROM Contact LIMIT 1").records
+
+
 def test_an_aggregate_query_cannot_be_ordered_by_a_plain_field(org, admin):
     """Before, ORDER BY beside COUNT(Id) was answered; Salesforce refuses it as it refuses the field in SELECT."""
     error = _error(org, admin, "SELECT COUNT(Id) FROM Contact ORDER BY LastName")
