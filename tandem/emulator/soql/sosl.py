@@ -150,10 +150,14 @@ def _object_spec(name: str, body: str | None) -> ObjectSpec:
         if order:
             order_by = rest[order.end():].strip()
             rest = rest[:order.start()].strip()
+            if not order_by:
+                raise SoslError(f"RETURNING {name}: ORDER BY needs a field")
         if rest:
             if not rest.upper().startswith("WHERE"):
                 raise SoslError(f"RETURNING {name}: unexpected '{rest.split()[0]}'")
             where = rest[5:].strip()
+            if not where:
+                raise SoslError(f"RETURNING {name}: WHERE needs a condition")
     return ObjectSpec(name, fields, where, order_by, limit)
 
 

@@ -23,8 +23,12 @@ def test_braces_may_hold_escaped_characters_and_keywords_any_case():
 
 
 @pytest.mark.parametrize("text", ["FIND Acme", "FIND {Acme} RETURNING", "FIND {Acme} IN ANY FIELDS",
-                                  "FIND {Acme} RETURNING Contact()", "FIND {x}"])
+                                  "FIND {Acme} RETURNING Contact()", "FIND {x}",
+                                  "FIND {Acme} RETURNING Account(Id ORDER BY)",
+                                  "FIND {Acme} RETURNING Account(Id WHERE ORDER BY Name)",
+                                  "FIND {Acme} RETURNING Account(Id WHERE LIMIT 2)"])
 def test_malformed_searches_are_refused(text):
+    """An empty WHERE or ORDER BY in a RETURNING clause was ignored and the search answered."""
     with pytest.raises(SoslError):
         parse_sosl(text)
 
