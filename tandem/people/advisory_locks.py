@@ -111,6 +111,13 @@ class AdvisoryLocks:
         self._engine.dispose()
 
 
+def share_claim_key(connection: sa.Connection, key: int) -> None:
+    """Inside the connection's transaction: wait until no claim holds `key`, and keep claims from
+    taking it until the transaction ends. Transactions sharing a key do not wait for each other."""
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(CAST(:c AS integer), :k)"),
+                       {"c": _CLAIM_CLASS, "k": key})
+
+
 def _ask_for_keepalives(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     """The server notices a vanished client machine within ~25 s and ends its session (and locks)."""
     cursor = dbapi_connection.cursor()

@@ -6,7 +6,9 @@ log, as any deleted person does.
 
 A create-or-update decides on what `claim` finds: the keys are locked first (a PostgreSQL advisory
 lock per key, in sorted order; on SQLite the writer holds the whole database), so a concurrent
-caller with the same key waits and then finds the person the first one created.
+caller with the same key waits and then finds the person the first one created. On PostgreSQL it
+also waits for a pull page in progress, which may be adding the person a key names: the page's
+persons are not visible until it commits, and a caller deciding before that would make a second one.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.people.activity_rows import activity_from_row
+from tandem.people.advisory_locks import share_claim_key
 from tandem.people.database import Database, Lookups, finished_writers
 from tandem.people.field_catalog import FieldCatalog
 from tandem.people.fields import FieldType
+from tandem.people.locks import PAGE
 from tandem.people.models import Activity, FeedPosition, Person
 from tandem.people.origin import ChangeOrigin
 from tandem.people.persons import Persons
@@ -92,6 +96,8 @@ class ApiQueries:
         wanted = self._lookup_values(field, values)
         with self._db.transaction() as connection:
             if connection.dialect.name == "postgresql" and wanted:
+                if field != "id":  # a page may be adding the person a key names (never one an id names)
+                    share_claim_key(connection, PAGE)  # first: a page waited for holds no key or row of ours
                 hashes = sorted({_key_hash(field, value) for value in wanted})
                 connection.execute(
                     sa.text("SELECT pg_advisory_xact_lock(:space, key) FROM unnest(CAST(:keys AS integer[])) AS key"),

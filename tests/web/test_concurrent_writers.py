@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tandem.cli.wiring import emulator_client
+from tandem.people.locks import PAGE
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import CycleReport, SyncEngine
@@ -181,6 +184,62 @@ def test_api_writers_beside_running_sync_cycles_never_fail(database_url: str, ba
         _one_person_per_email(api_store, synced + fresh)
         assert api_store.persons.count() == len(synced) + len(fresh)
     finally:
+        api_store.close()
+        sync_store.close()
+
+
+def test_create_or_update_of_a_person_a_pull_page_is_adding_updates_it(database_url: str) -> None:
+    """A pull page adds a person, and before the page commits a caller sends that email. Before: on
+    PostgreSQL the caller did not see the page's uncommitted person and made a second one."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite's one writer keeps the caller out until the page commits")
+    api_store, sync_store = PersonStore(database_url), PersonStore(database_url)
+    api_store.migrate()
+    watcher = sa.create_engine(database_url)
+    added, commit = threading.Event(), threading.Event()
+
+    def pull_page() -> None:  # as a page does: its key claimed, its persons written in one transaction
+        with sync_store.locks.claim([PAGE], wait=10):
+            def write() -> None:
+                sync_store.persons.add_many([{"email": "ada@example.com", "title": "Pulled"}], ChangeOrigin.SALESFORCE)
+                added.set()
+                assert commit.wait(60)
+            sync_store.atomically(write, attempts=1)
+
+    answers: list[dict] = []
+
+    def caller(url: str) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            client.headers.update(bearer(client))
+            answers.append(client.post(LEADS, json={"action": "createOrUpdate", "lookupField": "email",
+                                                    "input": [{"email": "ada@example.com", "phone": "555 0100"}]}).json())
+
+    page = threading.Thread(target=pull_page)
+    try:
+        with serving(create_app(api_store, CREDENTIALS, limits=ROOMY)) as server:
+            page.start()
+            assert added.wait(30)
+            call = threading.Thread(target=caller, args=(server.url,))
+            call.start()
+            deadline = time.monotonic() + 30
+            with watcher.connect() as connection:  # until the call is answered or waits for the page
+                while call.is_alive() and not connection.exec_driver_sql(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").scalar():
+                    assert time.monotonic() < deadline
+                    threading.Event().wait(0.01)
+            commit.set()
+            page.join(30)
+            call.join(30)
+        [answer] = answers
+        assert answer["success"] and answer["result"][0]["status"] == "updated", answer
+        [person_id] = api_store.api.person_ids_by("email", ["ada@example.com"])["ada@example.com"]
+        assert answer["result"][0]["id"] == person_id
+        person = api_store.persons.get(person_id)
+        assert (person.fields["title"], person.fields["phone"]) == ("Pulled", "555 0100")
+    finally:
+        commit.set()
+        page.join(30)
+        watcher.dispose()
         api_store.close()
         sync_store.close()
 
