@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from itertools import islice
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from tandem.errors import TandemError
@@ -123,6 +124,30 @@ def repaged(answers: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list
         del held[:whole]
     if held:
         yield held
+
+
+_STAMP_OF = itemgetter("SystemModstamp")
+
+
+def with_next(items: Iterable[T]) -> Iterator[tuple[T, T | None]]:
+    """Each item with the one after it (None after the last). When the next one cannot be had, the
+    item comes with itself, then the error is raised."""
+    iterator = iter(items)
+    current = next(iterator, None)
+    while current is not None:
+        try:
+            following = next(iterator, None)
+        except Exception as error:
+            yield current, current
+            raise error
+        yield current, following
+        current = following
+
+
+def lowest(rows: Sequence[Mapping[str, Any]] | None, bound: datetime | None = None) -> datetime | None:
+    """The lowest `SystemModstamp` of these rows, or `bound` when that is lower (None: neither)."""
+    stamp = parse_stamp(min(map(_STAMP_OF, rows))) if rows else None
+    return min(stamp, bound) if stamp is not None and bound is not None else stamp or bound
 
 
 @dataclass(frozen=True)
@@ -265,7 +290,7 @@ class Puller:
         known, added = 0, 0  # persons added since the database's statistics were refreshed
         read = 0
         with self.workspace.loading(size if object_name != "Account" else 0):
-            for page in repaged(answers, self.page_size):
+            for page, following in with_next(repaged(answers, self.page_size)):
                 read += len(page)
                 if cursor.stamp is not None and parse_stamp(page[0]["SystemModstamp"]) < cursor.stamp:
                     # rows a Bulk job reads again behind the cursor: dropped before they are parsed
@@ -273,7 +298,10 @@ class Puller:
                 records = [parser.parse(row) for row in page]
                 fresh = [r for r in unique_by_id(records) if not cursor.already_applied(r.id, r.stamp)
                          and not (cursor.stamp is not None and r.stamp < cursor.stamp)]  # read again by a Bulk job
-                cursor = cursor.advance((r.id, r.stamp) for r in records)
+                # A record changed since the query began comes with its new stamp, ahead of the rows
+                # after it: the cursor goes no further than the next page's lowest stamp and the bound
+                # (this page's own lowest when the next could not be read).
+                cursor = cursor.advance(((r.id, r.stamp) for r in records), up_to=lowest(following, cursor.bound))
                 with self.hold(object_name, fresh):
                     if object_name == "Account":
                         plan = self.workspace.apply_page(object_name, cursor, lambda: self.plan_accounts(fresh))
@@ -357,7 +385,7 @@ class Puller:
         if not overlap:
             yield first["records"]
             if first["records"]:
-                read_to = parse_stamp(first["records"][-1]["SystemModstamp"])
+                read_to = lowest(first["records"])
             job_id = query_job(client, soql, include_deleted=True, started=started and started.result())
         else:
             # The job is started, looked at and its first results asked beside the REST answers
@@ -368,7 +396,7 @@ class Puller:
                 try:
                     for answer in client.query_pages(soql, include_deleted=True, first_page=first):
                         yield answer
-                        read_to = parse_stamp(answer[-1]["SystemModstamp"])
+                        read_to = lowest(answer)  # its last row may be one changed since the query began
                         if looking is None or looking.done():
                             looked = looking.result() if looking is not None else None
                             if looked is not None and looked.results is not None:

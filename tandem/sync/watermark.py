@@ -102,19 +102,30 @@ class Cursor:
         return self.bound is not None and self.floor is not None and self.bound <= self.floor
 
     def already_applied(self, record_id: str, stamp: datetime | str) -> bool:
-        return record_id in self._seen_ids and (record_id, _canonical(stamp)) in self.seen
+        """Whether this row, or a later one of the same record, was applied (a Bulk job's rows are as
+        the records were when it ran, older than a REST answer that came with a change since)."""
+        newest = self._seen_ids.get(record_id)
+        return newest is not None and (stamp if isinstance(stamp, datetime) else parse_stamp(stamp)) <= newest
 
     @cached_property
-    def _seen_ids(self) -> frozenset[str]:
-        """The Ids in `seen`: most rows a pull reads are not among them, known without their stamp's text."""
-        return frozenset(record_id for record_id, _ in self.seen)
+    def _seen_ids(self) -> dict[str, datetime]:
+        """The newest stamp seen of each Id in `seen`: most rows a pull reads are not among them."""
+        newest: dict[str, datetime] = {}
+        for record_id, stamp in self.seen:
+            at = parse_stamp(stamp)
+            if record_id not in newest or at > newest[record_id]:
+                newest[record_id] = at
+        return newest
 
-    def advance(self, rows: Iterable[tuple[str, datetime | str]]) -> Cursor:
-        """The cursor after applying `rows` of (Id, SystemModstamp), read in stamp order."""
+    def advance(self, rows: Iterable[tuple[str, datetime | str]], up_to: datetime | None = None) -> Cursor:
+        """The cursor after applying `rows` of (Id, SystemModstamp), read in stamp order; its stamp
+        goes no further than `up_to` (rows not read yet may lie below a row's stamp up to there)."""
         rows = [(record_id, stamp if isinstance(stamp, datetime) else parse_stamp(stamp)) for record_id, stamp in rows]
         if not rows:
             return self
         newest = max(stamp for _, stamp in rows)
+        if up_to is not None and up_to < newest:
+            newest = max(up_to, self.stamp) if self.stamp else up_to
         stamp = max(self.stamp, newest) if self.stamp else newest
         floor = max(stamp, self.read_to) if self.read_to else stamp
         # Only the rows at the floor are remembered (every row below it is applied).

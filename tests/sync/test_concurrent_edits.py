@@ -14,12 +14,15 @@ from collections.abc import Iterator
 
 import pytest
 
+import tandem.sync.pull as pulling
 from tandem.people.origin import ChangeOrigin
 from tandem.people.store import PersonStore
 from tandem.sync.cycle import SyncEngine
 from tandem.sync.policy import parse_policy
+from tandem.sync.pull import FetchSettings
 from tests.sync.conftest import sync_client
 from tests.sync.observe import person
+from tests.sync.test_network import _Inline
 
 
 @pytest.fixture
@@ -138,3 +141,43 @@ def test_a_person_deleted_while_its_change_is_pushed_leaves_the_rest_of_the_batc
     assert store.outbox.find(person_ids=[peter.id]) == []
     assert store.tombstones.get(wile.id).fate == "deleted"
     assert engine.run_cycle().succeeded
+
+
+@pytest.mark.parametrize("fetch", [None, FetchSettings(bulk_threshold=1000, rest_while_bulk=True)],
+                         ids=["rest", "bulk-beside-rest"])
+def test_a_record_edited_in_salesforce_while_the_pull_pages_through_its_window_loses_no_other_record(
+        fetch, store, sf, http, base_url, ca_path, reset_emulator, monkeypatch):
+    """The pull's query keeps its rows' order, but a later answer gives a record edited since the
+    query began with its new, newest stamp. Before: the cursor jumped to that stamp, the pages after
+    it were dropped as read already, and the window's remaining records never reached Tandem; and a
+    Bulk job's row of the record, as it was before the edit, was applied over the edit."""
+    engine = SyncEngine(sync_client(base_url, ca_path), store, fetch=fetch)
+    rows = [{"LastName": f"Paged {n}", "Email": f"paged{n}@window.example"} for n in range(5000)]
+    http.post(f"{base_url}/_emulator/bulk-load", json={"Contact": rows}).raise_for_status()
+    [edited] = sf.query("SELECT Id FROM Contact WHERE Email = 'paged3500@window.example'")["records"]
+    client = engine.workspace.client
+    real_pages = client.query_pages
+
+    def pages_with_an_edit_after_the_first(soql, **options):  # the rep edits once the first answer is in
+        for number, answer in enumerate(real_pages(soql, **options)):
+            if number == 0 and "FROM Contact" in soql:
+                sf.Contact.update(edited["Id"], {"Title": "Edited meanwhile"})
+            yield answer
+
+    client.query_pages = pages_with_an_edit_after_the_first
+    real_look, looks = pulling._look_at_job, []
+
+    def look(*args, **kwargs):
+        looks.append(args)
+        return real_look(*args, **kwargs)
+
+    monkeypatch.setattr(pulling, "_look_at_job", look)
+    # the job's rows (the records as they were when it started) take over after the second answer
+    monkeypatch.setattr(pulling, "ThreadPoolExecutor", _Inline)
+    assert engine.run_cycle().succeeded
+    del client.query_pages
+    engine.run_cycle()
+    emails = [f"paged{n}@window.example" for n in range(5000)]
+    assert sorted(store.api.person_ids_by("email", emails)) == sorted(emails)
+    assert person(store, "paged3500@window.example").fields["title"] == "Edited meanwhile"
+    assert bool(looks) == (fetch is not None)
