@@ -47,6 +47,7 @@ async def reset(request: Request) -> Response:
     jobs_for(state.org).clear()  # first, so that a running Bulk batch stops before the org is reset
     await run_in_threadpool(state.org.reset)
     state.faults.configure(state.org.fault_settings or FaultSettings())
+    state.faults.forget_calls_in_flight()
     return JSONResponse({"reset": True})
 
 

@@ -128,6 +128,12 @@ class FaultInjector:
             self._rng = random.Random(settings.seed)
             self._counts: Counter[str] = Counter()
 
+    def forget_calls_in_flight(self) -> None:
+        """Calls still running count no more against `concurrentRequestLimit` (the org was reset
+        under them: a call a killed client left sleeping in a `slow` fault holds no later test up)."""
+        with self._lock:
+            self._in_flight.clear()
+
     def report(self) -> dict:
         """The settings, the faults injected since they were set (by kind), and the API calls in flight."""
         with self._lock:

@@ -126,6 +126,19 @@ def test_a_call_past_the_concurrent_limit_is_refused(hold, faults, sf):
     assert sf.query("SELECT Id FROM Contact WHERE LastName = 'Held'")["totalSize"] == 2
 
 
+def test_calls_in_flight_before_a_reset_count_no_more_against_the_limit(hold, faults, sf, http, base_url):
+    """Before, a call a killed client left in flight (sleeping in a `slow` fault) counted against the
+    limit after the reset that began the next test, whose own calls were then refused."""
+    left = hold()
+    wait_for_in_flight(faults, 1)
+    http.post(f"{base_url}/_emulator/reset").raise_for_status()
+    assert faults.report()["inFlight"] == 0
+    faults.set(concurrentRequestLimit=1, longRunningSeconds=0)
+    assert sf.query("SELECT Id FROM Contact")["totalSize"] == 4
+    assert faults.injected() == {}
+    assert left.finish() == 200
+
+
 def test_only_long_running_calls_count_against_the_limit(hold, faults, sf):
     faults.set(concurrentRequestLimit=1, longRunningSeconds=600)
     held = hold()
